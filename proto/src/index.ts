@@ -1,0 +1,7 @@
+// The Cordyna protocol, cordyna.v1: every participant's single source of truth.
+
+export * from "../gen/ts/cordyna/v1/control_pb.js";
+export * from "../gen/ts/cordyna/v1/task_pb.js";
+export * from "../gen/ts/cordyna/v1/task_server_pb.js";
+export { grpcServiceDefinition, reflectionPackageDefinition } from "./grpc.js";
+export { PROTOCOL_VERSION } from "./version.js";
