@@ -350,7 +350,8 @@ export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_task_server, 8);
 
 /**
- * Welcome accepts a Hello.
+ * Welcome accepts a Hello, and later an accepted Redeclare (with the same
+ * session_id).
  *
  * @generated from message cordyna.v1.Welcome
  */

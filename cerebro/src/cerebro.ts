@@ -1,0 +1,97 @@
+import type { Logger } from "pino";
+import { type Clock, systemClock } from "./clock.js";
+import type { Deadlines } from "./domain/model.js";
+import { DEFAULT_DEADLINES } from "./engine/policies.js";
+import { RunEngine } from "./engine/run-engine.js";
+import { EventBus } from "./events.js";
+import { TaskGraph } from "./graph/task-graph.js";
+import { createLogger } from "./logger.js";
+import { controlService } from "./rpc/control-service.js";
+import { listen } from "./rpc/server.js";
+import { SessionRegistry } from "./rpc/sessions.js";
+import { taskServerService } from "./rpc/task-server-service.js";
+import { MemoryStore } from "./store/memory-store.js";
+import type { Store } from "./store/store.js";
+
+/** How to start cerebro; every field has a default. */
+export interface CerebroOptions {
+  /** Port to listen on; 0 picks a free one. Default 7070. */
+  readonly port?: number;
+  /** Default "0.0.0.0". */
+  readonly host?: string;
+  /** Default: a new in-memory store. */
+  readonly store?: Store;
+  /** Default: the system clock. Tests pass a ManualClock. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Default deadlines for tasks that declare none (default 10 s, 10 min, 30 min). */
+  readonly deadlines?: Partial<Deadlines>;
+  /** How long a disconnected instance keeps its attempts. Default 5 s. */
+  readonly serverLostGraceMs?: number;
+  /** How often task-servers send heartbeats. Default 5 s. */
+  readonly heartbeatIntervalMs?: number;
+}
+
+/** A running cerebro. */
+export interface Cerebro {
+  /** "host:port" to give task-servers and the CLI. */
+  readonly address: string;
+  readonly port: number;
+  readonly engine: RunEngine;
+  readonly graph: TaskGraph;
+  readonly events: EventBus;
+  /** Stops serving, ends every stream and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Starts cerebro: restores what the store holds, then serves gRPC. */
+export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebro> {
+  const logger = options.logger ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  const store = options.store ?? new MemoryStore();
+  const graph = new TaskGraph();
+  const events = new EventBus();
+  const sessions = new SessionRegistry();
+  const engine = new RunEngine({
+    graph,
+    store,
+    instances: sessions,
+    clock,
+    events,
+    logger,
+    defaultDeadlines: { ...DEFAULT_DEADLINES, ...options.deadlines },
+    serverLostGraceMs: options.serverLostGraceMs ?? 5_000,
+  });
+  const restored = await engine.restore();
+  const host = options.host ?? "0.0.0.0";
+  const server = await listen(
+    {
+      taskServer: taskServerService({
+        graph,
+        engine,
+        sessions,
+        events,
+        clock,
+        logger,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+      }),
+      control: controlService({ graph, engine, store, sessions, events, logger }),
+    },
+    host,
+    options.port ?? 7070,
+  );
+  const address = `${host === "0.0.0.0" || host === "::" ? "localhost" : host}:${server.port}`;
+  logger.info({ address, restoredRuns: restored }, "cerebro listening");
+  return {
+    address,
+    port: server.port,
+    engine,
+    graph,
+    events,
+    async stop() {
+      engine.close();
+      await server.stop();
+      await store.close();
+    },
+  };
+}

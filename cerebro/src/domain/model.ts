@@ -1,0 +1,198 @@
+// The domain model of cerebro. Protobuf types stop at the RPC layer; this is
+// what the graph, the planner, the engine and the store speak.
+
+/** States of a task within a run (PRODUCT.md, "Task states within a run"). */
+export const TaskState = {
+  PENDING: "PENDING",
+  INVOKED: "INVOKED",
+  QUEUED: "QUEUED",
+  STARTED: "STARTED",
+  COMPLETED: "COMPLETED",
+  ERROR: "ERROR",
+  BLOCKED: "BLOCKED",
+  SKIPPED: "SKIPPED",
+  CANCELLED: "CANCELLED",
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+/** Why a task-run or attempt ended in ERROR. */
+export const ErrorCause = {
+  TASK_FAILED: "TASK_FAILED",
+  ACK_TIMEOUT: "ACK_TIMEOUT",
+  START_TIMEOUT: "START_TIMEOUT",
+  COMPLETE_TIMEOUT: "COMPLETE_TIMEOUT",
+  SERVER_LOST: "SERVER_LOST",
+  REJECTED: "REJECTED",
+} as const;
+export type ErrorCause = (typeof ErrorCause)[keyof typeof ErrorCause];
+
+/** States of a whole run. */
+export const RunState = {
+  RUNNING: "RUNNING",
+  SUCCEEDED: "SUCCEEDED",
+  FAILED: "FAILED",
+  CANCELLED: "CANCELLED",
+} as const;
+export type RunState = (typeof RunState)[keyof typeof RunState];
+
+export type RunMode = "normal" | "test";
+export type TriggerKind = "api" | "cron" | "upstream" | "backfill";
+
+/** The team answerable for a task. */
+export interface Owner {
+  readonly team: string;
+  readonly contact: string;
+}
+
+/** One upstream edge: run first, or satisfied by a completion younger than freshWithinMs. */
+export interface Dependency {
+  readonly taskId: string;
+  readonly freshWithinMs?: number;
+}
+
+/** Per-task deadline overrides, in milliseconds. */
+export interface DeadlineOverrides {
+  readonly ackMs?: number;
+  readonly startMs?: number;
+  readonly completeMs?: number;
+}
+
+/** The deadlines in force for an attempt, in milliseconds. */
+export interface Deadlines {
+  readonly ackMs: number;
+  readonly startMs: number;
+  readonly completeMs: number;
+}
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly multiplier: number;
+  /** Causes that are retried; empty means every cause but REJECTED. */
+  readonly retryOn: readonly ErrorCause[];
+}
+
+export interface Schedule {
+  readonly cron: string;
+  readonly timeZone: string;
+}
+
+/** A task as a server declared it, validated. */
+export interface TaskDefinition {
+  readonly id: string;
+  readonly description: string;
+  readonly owner: Owner;
+  readonly dependencies: readonly Dependency[];
+  readonly deadlines: DeadlineOverrides;
+  readonly retry: RetryPolicy;
+  readonly concurrencyLimit: number;
+  readonly tags: readonly string[];
+  readonly schedule?: Schedule;
+}
+
+/** A recorded COMPLETED task-run, the evidence freshness conditions are judged on. */
+export interface Completion {
+  readonly taskId: string;
+  readonly runId: string;
+  readonly taskRunId: string;
+  readonly completedAt: number;
+}
+
+/** One try of a task-run on one server instance. */
+export interface AttemptRecord {
+  id: string;
+  number: number;
+  state: TaskState;
+  instanceId: string;
+  deadlines: Deadlines;
+  errorCause?: ErrorCause;
+  errorDescription?: string;
+  invokedAt: number;
+  queuedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** When the current step's deadline passes, and which deadline it is. */
+  deadlineAt?: number;
+  deadlineCause?: ErrorCause;
+}
+
+/** One task within one run. */
+export interface TaskRunRecord {
+  id: string;
+  runId: string;
+  taskId: string;
+  serverName: string;
+  owner: Owner;
+  state: TaskState;
+  /** Upstream task ids planned in the same run; this waits for each. */
+  upstream: string[];
+  attempts: AttemptRecord[];
+  errorCause?: ErrorCause;
+  errorDescription?: string;
+  blockedBy?: string[];
+  reused?: Completion;
+  waitingReason?: string;
+  /** With a retry pending: not to be invoked before this time. */
+  notBefore?: number;
+  outputs?: Record<string, string>;
+  updatedAt: number;
+}
+
+export interface RunSummary {
+  failed: TaskRunOutcome[];
+  blocked: TaskRunOutcome[];
+  completed: number;
+  skipped: number;
+  cancelled: number;
+}
+
+/** A failed or blocked task-run with the team to tell. */
+export interface TaskRunOutcome {
+  taskId: string;
+  serverName: string;
+  owner: Owner;
+  errorCause?: ErrorCause;
+  errorDescription?: string;
+  blockedBy?: string[];
+}
+
+export interface RunRecord {
+  id: string;
+  state: RunState;
+  trigger: TriggerKind;
+  targets: string[];
+  params: Record<string, string>;
+  mode: RunMode;
+  createdAt: number;
+  finishedAt?: number;
+  idempotencyKey?: string;
+  summary?: RunSummary;
+}
+
+/** A run with its task-runs, as the store returns it. */
+export interface RunSnapshot {
+  run: RunRecord;
+  taskRuns: TaskRunRecord[];
+}
+
+/** States after which a task-run never changes again. */
+export function isFinalTaskState(state: TaskState): boolean {
+  return (
+    state === TaskState.COMPLETED ||
+    state === TaskState.ERROR ||
+    state === TaskState.BLOCKED ||
+    state === TaskState.SKIPPED ||
+    state === TaskState.CANCELLED
+  );
+}
+
+/** States in which an attempt is out on a server. */
+export function isInFlight(state: TaskState): boolean {
+  return state === TaskState.INVOKED || state === TaskState.QUEUED || state === TaskState.STARTED;
+}
+
+/** Whether a finished upstream lets its downstream go ahead. */
+export function satisfiesDownstream(state: TaskState): boolean {
+  return state === TaskState.COMPLETED || state === TaskState.SKIPPED;
+}

@@ -1,0 +1,31 @@
+import type { Deadlines, RunMode } from "../domain/model.js";
+
+/** The command that makes a server run one attempt. */
+export interface InvokeCommand {
+  readonly runId: string;
+  readonly taskRunId: string;
+  readonly attemptId: string;
+  readonly attemptNumber: number;
+  readonly taskId: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly deadlines: Deadlines;
+  readonly mode: RunMode;
+  /** When the run was meant to happen (its creation, or a cron tick). */
+  readonly logicalTime: number;
+}
+
+/** A connected task-server instance, as the engine sees it. */
+export interface InstanceLink {
+  readonly instanceId: string;
+  readonly serverName: string;
+  invoke(command: InvokeCommand): void;
+  cancel(attemptId: string, reason: string): void;
+}
+
+/** Finds connected instances to send commands to. */
+export interface InstanceDirectory {
+  /** The instance of `serverName` that should take the next invocation, if any is ready. */
+  pick(serverName: string): InstanceLink | undefined;
+  /** The connected instance with this id, if any. */
+  get(instanceId: string): InstanceLink | undefined;
+}

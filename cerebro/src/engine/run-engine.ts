@@ -1,0 +1,754 @@
+import type { Logger } from "pino";
+import type { Clock, TimerHandle } from "../clock.js";
+import { CordynaError, ErrorCode } from "../domain/errors.js";
+import {
+  type AttemptRecord,
+  type Completion,
+  type Deadlines,
+  ErrorCause,
+  isFinalTaskState,
+  isInFlight,
+  type RunMode,
+  type RunRecord,
+  type RunSnapshot,
+  RunState,
+  type TaskRunRecord,
+  TaskState,
+  type TriggerKind,
+} from "../domain/model.js";
+import type { EventBus } from "../events.js";
+import type { TaskGraph } from "../graph/task-graph.js";
+import { newId } from "../ids.js";
+import type { Store } from "../store/store.js";
+import { ActiveRun } from "./active-run.js";
+import type { InstanceDirectory } from "./dispatch.js";
+import { planRun } from "./planner.js";
+import { resolveDeadlines, retryBackoffMs, shouldRetry } from "./policies.js";
+import { summarize } from "./summary.js";
+
+/** What a caller asks to run. */
+export interface StartRunInput {
+  readonly targets: readonly string[];
+  readonly withoutUpstream?: boolean;
+  readonly withDownstream?: boolean;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly mode?: RunMode;
+  readonly idempotencyKey?: string;
+  readonly trigger?: TriggerKind;
+}
+
+/** A task-server's report on one attempt. */
+export interface AttemptReport {
+  readonly instanceId: string;
+  readonly attemptId: string;
+  readonly state: TaskState;
+  readonly errorDescription?: string;
+  readonly nonRetryable?: boolean;
+  readonly outputs?: Readonly<Record<string, string>>;
+}
+
+/** Whether a report changed anything; a refused one says why. */
+export type ReportOutcome =
+  | { readonly accepted: true; readonly duplicate: boolean }
+  | { readonly accepted: false; readonly code: ErrorCode; readonly message: string };
+
+export interface RunEngineOptions {
+  readonly graph: TaskGraph;
+  readonly store: Store;
+  readonly instances: InstanceDirectory;
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  readonly defaultDeadlines: Deadlines;
+  /** How long a disconnected instance keeps its attempts before they end in SERVER_LOST. */
+  readonly serverLostGraceMs: number;
+}
+
+interface AttemptLocation {
+  readonly active: ActiveRun;
+  readonly taskId: string;
+}
+
+const REPORTABLE: ReadonlySet<TaskState> = new Set([
+  TaskState.QUEUED,
+  TaskState.STARTED,
+  TaskState.COMPLETED,
+  TaskState.ERROR,
+]);
+
+const STEP_ORDER: Readonly<Record<TaskState, number>> = {
+  PENDING: 0,
+  INVOKED: 1,
+  QUEUED: 2,
+  STARTED: 3,
+  COMPLETED: 4,
+  ERROR: 4,
+  CANCELLED: 4,
+  BLOCKED: 4,
+  SKIPPED: 4,
+};
+
+/**
+ * Drives runs: plans them, invokes each task-run on a connected instance of
+ * its server as soon as its upstream is done, enforces the three deadlines,
+ * retries, blocks what depends on a final failure, and finishes runs with a
+ * summary. Every change is stored before it is acknowledged to anyone.
+ */
+export class RunEngine {
+  readonly #options: RunEngineOptions;
+  readonly #active = new Map<string, ActiveRun>();
+  readonly #attempts = new Map<string, AttemptLocation>();
+  readonly #timers = new Map<string, TimerHandle>();
+  readonly #lostTimers = new Map<string, TimerHandle>();
+  readonly #inFlightPerTask = new Map<string, number>();
+  #dirtyRuns = new Set<RunRecord>();
+  #dirtyTaskRuns = new Set<TaskRunRecord>();
+  #completions: Completion[] = [];
+  /** Invocations wait until the attempt they start is stored. */
+  #unsentInvokes: Array<() => void> = [];
+
+  constructor(options: RunEngineOptions) {
+    this.#options = options;
+  }
+
+  /** Resumes the runs a previous cerebro left RUNNING, deadlines included. */
+  async restore(): Promise<number> {
+    const snapshots = await this.#options.store.activeRuns();
+    for (const snapshot of snapshots) {
+      const active = new ActiveRun(snapshot);
+      this.#active.set(snapshot.run.id, active);
+      for (const taskRun of active.taskRuns.values()) {
+        const attempt = taskRun.attempts.at(-1);
+        if (!attempt || !isInFlight(taskRun.state)) continue;
+        this.#attempts.set(attempt.id, { active, taskId: taskRun.taskId });
+        this.#countInFlight(taskRun.taskId, 1);
+        this.#armDeadline(attempt);
+        if (!this.#options.instances.get(attempt.instanceId)) {
+          this.instanceDisconnected(attempt.instanceId);
+        }
+      }
+      for (const taskRun of active.taskRuns.values()) {
+        if (taskRun.state === TaskState.PENDING && taskRun.notBefore !== undefined) {
+          this.#armRetry(active, taskRun);
+        }
+      }
+      this.#advance(active);
+    }
+    await this.#flush();
+    return snapshots.length;
+  }
+
+  /** Plans and starts a run; a known idempotency key returns the earlier run. */
+  async startRun(input: StartRunInput): Promise<{ snapshot: RunSnapshot; existing: boolean }> {
+    const { graph, store, clock } = this.#options;
+    const now = clock.now();
+    const freshUpstreams = graph
+      .all()
+      .flatMap(({ definition }) => definition.dependencies)
+      .filter((dependency) => dependency.freshWithinMs !== undefined)
+      .map((dependency) => dependency.taskId);
+    const completions = await store.lastCompletions([...new Set(freshUpstreams)]);
+    const plan = planRun(graph, input, (taskId) => completions.get(taskId), now);
+
+    const run: RunRecord = {
+      id: newId("run", now),
+      state: RunState.RUNNING,
+      trigger: input.trigger ?? "api",
+      targets: [...input.targets],
+      params: { ...input.params },
+      mode: input.mode ?? "normal",
+      createdAt: now,
+    };
+    if (input.idempotencyKey) run.idempotencyKey = input.idempotencyKey;
+    const taskRuns = plan.map((planned): TaskRunRecord => {
+      const declared = graph.get(planned.taskId);
+      if (!declared)
+        throw new CordynaError(ErrorCode.INTERNAL, `planned unknown ${planned.taskId}`);
+      const taskRun: TaskRunRecord = {
+        id: newId("tr", now),
+        runId: run.id,
+        taskId: planned.taskId,
+        serverName: declared.serverName,
+        owner: declared.definition.owner,
+        state: planned.reused ? TaskState.SKIPPED : TaskState.PENDING,
+        upstream: [...planned.upstream],
+        attempts: [],
+        updatedAt: now,
+      };
+      if (planned.reused) taskRun.reused = planned.reused;
+      return taskRun;
+    });
+
+    const created = await store.createRun({ run, taskRuns });
+    if (created.existing) return created;
+    const active = new ActiveRun({ run, taskRuns });
+    this.#active.set(run.id, active);
+    this.#publishRun(run, "run-started", `run ${run.id} started: ${run.targets.join(", ")}`);
+    for (const taskRun of taskRuns) {
+      if (taskRun.state === TaskState.SKIPPED) this.#publishTaskRun(taskRun);
+    }
+    this.#options.logger.info(
+      { runId: run.id, targets: run.targets, taskRuns: taskRuns.length },
+      "run started",
+    );
+    this.#advance(active);
+    await this.#flush();
+    return { snapshot: this.#snapshot(active), existing: false };
+  }
+
+  /** Cancels every unfinished task-run of a run; running attempts are told to stop. */
+  async cancelRun(runId: string, reason: string): Promise<RunSnapshot> {
+    const active = this.#active.get(runId);
+    if (!active) {
+      const stored = await this.#options.store.getRun(runId);
+      if (!stored) throw new CordynaError(ErrorCode.NOT_FOUND, `no run with id ${runId}`);
+      return stored;
+    }
+    const why = reason || "cancelled by request";
+    active.run.state = RunState.CANCELLED;
+    for (const taskRun of active.taskRuns.values()) {
+      if (isFinalTaskState(taskRun.state)) continue;
+      const attempt = taskRun.attempts.at(-1);
+      if (attempt && isInFlight(attempt.state)) {
+        this.#options.instances.get(attempt.instanceId)?.cancel(attempt.id, why);
+        this.#endAttempt(taskRun, attempt, TaskState.CANCELLED);
+      }
+      this.#finishTaskRun(active, taskRun, TaskState.CANCELLED, { description: why });
+    }
+    this.#finishRunIfDone(active);
+    await this.#flush();
+    return this.#snapshot(active);
+  }
+
+  /** The run as it stands: from memory while active, else from the store. */
+  async getRun(runId: string): Promise<RunSnapshot> {
+    const active = this.#active.get(runId);
+    if (active) return this.#snapshot(active);
+    const stored = await this.#options.store.getRun(runId);
+    if (!stored) throw new CordynaError(ErrorCode.NOT_FOUND, `no run with id ${runId}`);
+    return stored;
+  }
+
+  /** Applies a task-server's report; duplicates and late reports never change a task-run. */
+  async report(report: AttemptReport): Promise<ReportOutcome> {
+    const outcome = this.#applyReport(report);
+    await this.#flush();
+    return outcome;
+  }
+
+  /** A server instance can take work: invoke whatever waits for its server. */
+  instanceAvailable(serverName: string): void {
+    for (const active of this.#active.values()) this.#dispatchReady(active, serverName);
+    void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+  }
+
+  /**
+   * An instance reconnected within its grace period and still runs these
+   * attempts. Its other in-flight attempts are lost. Returns attempt ids it
+   * named that cerebro no longer wants, so it can abort them.
+   */
+  async instanceResumed(
+    instanceId: string,
+    runningAttemptIds: readonly string[],
+  ): Promise<string[]> {
+    this.#lostTimers.get(instanceId)?.cancel();
+    this.#lostTimers.delete(instanceId);
+    const stillRunning = new Set(runningAttemptIds);
+    const unwanted = runningAttemptIds.filter((id) => {
+      const location = this.#attempts.get(id);
+      const attempt = location?.active.taskRuns.get(location.taskId)?.attempts.at(-1);
+      return !attempt || attempt.id !== id || !isInFlight(attempt.state);
+    });
+    for (const [attemptId, location] of [...this.#attempts]) {
+      const taskRun = location.active.taskRuns.get(location.taskId);
+      const attempt = taskRun?.attempts.at(-1);
+      if (!taskRun || !attempt || attempt.id !== attemptId) continue;
+      if (attempt.instanceId === instanceId && !stillRunning.has(attemptId)) {
+        this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
+          description: `server instance ${instanceId} reconnected without attempt ${attemptId}`,
+        });
+      }
+    }
+    await this.#flush();
+    return unwanted;
+  }
+
+  /** An instance's stream ended: its attempts are lost unless it is back within the grace period. */
+  instanceDisconnected(instanceId: string): void {
+    this.#lostTimers.get(instanceId)?.cancel();
+    const at = this.#options.clock.now() + this.#options.serverLostGraceMs;
+    const timer = this.#options.clock.at(at, () => {
+      this.#lostTimers.delete(instanceId);
+      for (const [attemptId, location] of [...this.#attempts]) {
+        const taskRun = location.active.taskRuns.get(location.taskId);
+        const attempt = taskRun?.attempts.at(-1);
+        if (!taskRun || !attempt || attempt.id !== attemptId) continue;
+        if (attempt.instanceId !== instanceId || !isInFlight(attempt.state)) continue;
+        this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
+          description: `server instance ${instanceId} disconnected and did not come back within ${this.#options.serverLostGraceMs} ms`,
+        });
+      }
+      void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+    });
+    this.#lostTimers.set(instanceId, timer);
+  }
+
+  /** Declarations changed: nothing to re-plan, but a new server may take waiting work. */
+  graphChanged(): void {
+    for (const active of this.#active.values()) this.#dispatchReady(active);
+    void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+  }
+
+  /** How many task-runs are in flight per task (for the control API). */
+  inFlight(taskId: string): number {
+    return this.#inFlightPerTask.get(taskId) ?? 0;
+  }
+
+  /** Stops every timer; the engine is not used afterwards. */
+  close(): void {
+    for (const timer of this.#timers.values()) timer.cancel();
+    for (const timer of this.#lostTimers.values()) timer.cancel();
+    this.#timers.clear();
+    this.#lostTimers.clear();
+  }
+
+  #applyReport(report: AttemptReport): ReportOutcome {
+    if (!REPORTABLE.has(report.state)) {
+      return refuse(
+        ErrorCode.INVALID_ARGUMENT,
+        `state ${report.state} cannot be reported; only QUEUED, STARTED, COMPLETED and ERROR can`,
+      );
+    }
+    const location = this.#attempts.get(report.attemptId);
+    const taskRun = location?.active.taskRuns.get(location.taskId);
+    const attempt = taskRun?.attempts.find((candidate) => candidate.id === report.attemptId);
+    if (!location || !taskRun || !attempt) {
+      return refuse(
+        ErrorCode.FAILED_PRECONDITION,
+        `attempt ${report.attemptId} is not current: unknown, or its run has finished`,
+      );
+    }
+    if (attempt.instanceId !== report.instanceId) {
+      return refuse(
+        ErrorCode.FAILED_PRECONDITION,
+        `attempt ${attempt.id} was invoked on instance ${attempt.instanceId}, not ${report.instanceId}`,
+      );
+    }
+    if (attempt.state === report.state) return { accepted: true, duplicate: true };
+    if (!isInFlight(attempt.state) || taskRun.attempts.at(-1) !== attempt) {
+      return refuse(
+        ErrorCode.FAILED_PRECONDITION,
+        `attempt ${attempt.id} of ${taskRun.taskId} is no longer current (it ended ${describeEnd(attempt)})`,
+      );
+    }
+    if (STEP_ORDER[report.state] <= STEP_ORDER[attempt.state]) {
+      // A late QUEUED after STARTED: the newer state already says more.
+      return { accepted: true, duplicate: true };
+    }
+
+    const { active } = location;
+    const now = this.#options.clock.now();
+    switch (report.state) {
+      case TaskState.QUEUED:
+        attempt.state = TaskState.QUEUED;
+        attempt.queuedAt = now;
+        this.#setTaskRunState(taskRun, TaskState.QUEUED);
+        this.#setDeadline(attempt, now + attempt.deadlines.startMs, ErrorCause.START_TIMEOUT);
+        break;
+      case TaskState.STARTED:
+        attempt.state = TaskState.STARTED;
+        attempt.startedAt = now;
+        this.#setTaskRunState(taskRun, TaskState.STARTED);
+        this.#setDeadline(attempt, now + attempt.deadlines.completeMs, ErrorCause.COMPLETE_TIMEOUT);
+        break;
+      case TaskState.COMPLETED: {
+        this.#endAttempt(taskRun, attempt, TaskState.COMPLETED);
+        if (report.outputs && Object.keys(report.outputs).length > 0) {
+          taskRun.outputs = { ...report.outputs };
+        }
+        this.#completions.push({
+          taskId: taskRun.taskId,
+          runId: taskRun.runId,
+          taskRunId: taskRun.id,
+          completedAt: now,
+        });
+        this.#finishTaskRun(active, taskRun, TaskState.COMPLETED, {});
+        break;
+      }
+      case TaskState.ERROR:
+        this.#failAttempt(active, taskRun, attempt, ErrorCause.TASK_FAILED, {
+          description: report.errorDescription || "the task reported ERROR without a description",
+          nonRetryable: report.nonRetryable ?? false,
+        });
+        break;
+      default:
+        break;
+    }
+    return { accepted: true, duplicate: false };
+  }
+
+  #advance(active: ActiveRun): void {
+    for (const taskRun of active.taskRuns.values()) {
+      if (taskRun.state !== TaskState.PENDING) continue;
+      const failed = active.failedUpstreamOf(taskRun);
+      if (failed.length > 0) this.#block(active, taskRun, failed);
+    }
+    this.#dispatchReady(active);
+    this.#finishRunIfDone(active);
+  }
+
+  #dispatchReady(active: ActiveRun, onlyServer?: string): void {
+    if (active.run.state !== RunState.RUNNING) return;
+    const now = this.#options.clock.now();
+    for (const taskId of [...active.ready]) {
+      const taskRun = active.taskRuns.get(taskId);
+      if (!taskRun || taskRun.state !== TaskState.PENDING) {
+        active.ready.delete(taskId);
+        continue;
+      }
+      if (onlyServer !== undefined && taskRun.serverName !== onlyServer) continue;
+      if (taskRun.notBefore !== undefined && taskRun.notBefore > now) continue;
+      this.#invoke(active, taskRun);
+    }
+  }
+
+  #invoke(active: ActiveRun, taskRun: TaskRunRecord): void {
+    const { graph, instances, clock, defaultDeadlines } = this.#options;
+    const declared = graph.get(taskRun.taskId);
+    if (!declared) {
+      this.#setWaiting(taskRun, `task ${taskRun.taskId} is no longer declared by any server`);
+      return;
+    }
+    const limit = declared.definition.concurrencyLimit;
+    if (limit > 0 && this.inFlight(taskRun.taskId) >= limit) {
+      this.#setWaiting(taskRun, `concurrency limit of ${limit} for ${taskRun.taskId} reached`);
+      return;
+    }
+    const instance = instances.pick(declared.serverName);
+    if (!instance) {
+      this.#setWaiting(taskRun, `no connected instance of server ${declared.serverName}`);
+      return;
+    }
+    const now = clock.now();
+    const deadlines = resolveDeadlines(defaultDeadlines, declared.definition.deadlines);
+    const attempt: AttemptRecord = {
+      id: newId("att", now),
+      number: taskRun.attempts.length + 1,
+      state: TaskState.INVOKED,
+      instanceId: instance.instanceId,
+      deadlines,
+      invokedAt: now,
+    };
+    taskRun.attempts.push(attempt);
+    delete taskRun.waitingReason;
+    delete taskRun.notBefore;
+    active.ready.delete(taskRun.taskId);
+    this.#attempts.set(attempt.id, { active, taskId: taskRun.taskId });
+    this.#countInFlight(taskRun.taskId, 1);
+    this.#setTaskRunState(taskRun, TaskState.INVOKED);
+    this.#setDeadline(attempt, now + deadlines.ackMs, ErrorCause.ACK_TIMEOUT);
+    this.#options.logger.debug(
+      {
+        runId: taskRun.runId,
+        taskId: taskRun.taskId,
+        attemptId: attempt.id,
+        serverName: instance.serverName,
+        instanceId: instance.instanceId,
+      },
+      "invoke",
+    );
+    this.#unsentInvokes.push(() =>
+      instance.invoke({
+        runId: taskRun.runId,
+        taskRunId: taskRun.id,
+        attemptId: attempt.id,
+        attemptNumber: attempt.number,
+        taskId: taskRun.taskId,
+        params: active.run.params,
+        deadlines,
+        mode: active.run.mode,
+        logicalTime: active.run.createdAt,
+      }),
+    );
+  }
+
+  #failAttempt(
+    active: ActiveRun,
+    taskRun: TaskRunRecord,
+    attempt: AttemptRecord,
+    cause: ErrorCause,
+    detail: { description: string; nonRetryable?: boolean },
+  ): void {
+    this.#endAttempt(taskRun, attempt, TaskState.ERROR);
+    attempt.errorCause = cause;
+    attempt.errorDescription = detail.description;
+    const policy = this.#options.graph.get(taskRun.taskId)?.definition.retry;
+    const retry =
+      policy !== undefined &&
+      active.run.state === RunState.RUNNING &&
+      shouldRetry(policy, attempt.number, cause, detail.nonRetryable ?? false);
+    this.#options.logger.warn(
+      {
+        runId: taskRun.runId,
+        taskId: taskRun.taskId,
+        attemptId: attempt.id,
+        instanceId: attempt.instanceId,
+        cause,
+        retry,
+      },
+      `attempt failed: ${detail.description}`,
+    );
+    if (retry && policy) {
+      const backoff = retryBackoffMs(policy, attempt.number);
+      taskRun.notBefore = this.#options.clock.now() + backoff;
+      taskRun.errorCause = cause;
+      taskRun.errorDescription = detail.description;
+      this.#setTaskRunState(taskRun, TaskState.PENDING);
+      this.#setWaiting(
+        taskRun,
+        `retry ${attempt.number + 1} of ${policy.maxAttempts} in ${backoff} ms after ${cause}`,
+      );
+      active.ready.add(taskRun.taskId);
+      this.#armRetry(active, taskRun);
+      return;
+    }
+    this.#finishTaskRun(active, taskRun, TaskState.ERROR, {
+      cause,
+      description: detail.description,
+    });
+  }
+
+  #armRetry(active: ActiveRun, taskRun: TaskRunRecord): void {
+    const at = taskRun.notBefore ?? this.#options.clock.now();
+    this.#timers.get(taskRun.id)?.cancel();
+    this.#timers.set(
+      taskRun.id,
+      this.#options.clock.at(at, () => {
+        this.#timers.delete(taskRun.id);
+        this.#dispatchReady(active, taskRun.serverName);
+        void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+      }),
+    );
+  }
+
+  #endAttempt(taskRun: TaskRunRecord, attempt: AttemptRecord, state: TaskState): void {
+    attempt.state = state;
+    attempt.finishedAt = this.#options.clock.now();
+    delete attempt.deadlineAt;
+    delete attempt.deadlineCause;
+    this.#timers.get(attempt.id)?.cancel();
+    this.#timers.delete(attempt.id);
+    this.#attempts.delete(attempt.id);
+    this.#countInFlight(taskRun.taskId, -1);
+    this.#dirtyTaskRuns.add(taskRun);
+  }
+
+  #finishTaskRun(
+    active: ActiveRun,
+    taskRun: TaskRunRecord,
+    state: TaskState,
+    detail: { cause?: ErrorCause; description?: string },
+  ): void {
+    delete taskRun.waitingReason;
+    delete taskRun.notBefore;
+    if (state === TaskState.ERROR) {
+      if (detail.cause) taskRun.errorCause = detail.cause;
+      if (detail.description) taskRun.errorDescription = detail.description;
+    } else if (state !== TaskState.CANCELLED) {
+      delete taskRun.errorCause;
+      delete taskRun.errorDescription;
+    }
+    this.#timers.get(taskRun.id)?.cancel();
+    this.#timers.delete(taskRun.id);
+    this.#setTaskRunState(taskRun, state);
+    const nowReady = active.markFinal(taskRun);
+    if (state === TaskState.ERROR || state === TaskState.BLOCKED) {
+      for (const downstream of active.downstreamOf(taskRun.taskId)) {
+        const waiting = active.taskRuns.get(downstream);
+        if (waiting?.state === TaskState.PENDING) {
+          this.#block(active, waiting, active.failedUpstreamOf(waiting));
+        }
+      }
+    }
+    if (nowReady.length > 0) this.#dispatchReady(active);
+    // A freed slot may let a waiting task-run of the same task go ahead.
+    if (this.#options.graph.get(taskRun.taskId)?.definition.concurrencyLimit) {
+      for (const other of this.#active.values()) if (other !== active) this.#dispatchReady(other);
+    }
+    this.#finishRunIfDone(active);
+  }
+
+  #block(active: ActiveRun, taskRun: TaskRunRecord, failedUpstream: string[]): void {
+    taskRun.blockedBy = failedUpstream;
+    this.#finishTaskRun(active, taskRun, TaskState.BLOCKED, {});
+  }
+
+  #finishRunIfDone(active: ActiveRun): void {
+    if (!active.finished || active.run.finishedAt !== undefined) return;
+    const { run } = active;
+    const summary = summarize(active.taskRuns.values());
+    if (run.state !== RunState.CANCELLED) {
+      run.state =
+        summary.failed.length > 0 || summary.blocked.length > 0
+          ? RunState.FAILED
+          : RunState.SUCCEEDED;
+    }
+    run.summary = summary;
+    run.finishedAt = this.#options.clock.now();
+    this.#dirtyRuns.add(run);
+    this.#active.delete(run.id);
+    const failures = summary.failed.map((f) => `${f.taskId} (team ${f.owner.team})`).join(", ");
+    this.#options.logger.info(
+      {
+        runId: run.id,
+        state: run.state,
+        failed: summary.failed.length,
+        blocked: summary.blocked.length,
+      },
+      "run finished",
+    );
+    this.#publishRun(
+      run,
+      "run-finished",
+      `run ${run.id} ${run.state}${failures ? `; failed: ${failures}` : ""}`,
+    );
+  }
+
+  #setDeadline(attempt: AttemptRecord, at: number, cause: ErrorCause): void {
+    attempt.deadlineAt = at;
+    attempt.deadlineCause = cause;
+    this.#armDeadline(attempt);
+  }
+
+  #armDeadline(attempt: AttemptRecord): void {
+    const { deadlineAt, deadlineCause } = attempt;
+    if (deadlineAt === undefined || deadlineCause === undefined) return;
+    this.#timers.get(attempt.id)?.cancel();
+    this.#timers.set(
+      attempt.id,
+      this.#options.clock.at(deadlineAt, () => {
+        this.#timers.delete(attempt.id);
+        const location = this.#attempts.get(attempt.id);
+        const taskRun = location?.active.taskRuns.get(location.taskId);
+        if (!location || !taskRun || attempt.deadlineCause !== deadlineCause) return;
+        this.#options.instances.get(attempt.instanceId)?.cancel(attempt.id, deadlineCause);
+        this.#failAttempt(location.active, taskRun, attempt, deadlineCause, {
+          description: describeTimeout(deadlineCause, attempt.deadlines),
+        });
+        void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+      }),
+    );
+  }
+
+  #setTaskRunState(taskRun: TaskRunRecord, state: TaskState): void {
+    taskRun.state = state;
+    taskRun.updatedAt = this.#options.clock.now();
+    this.#dirtyTaskRuns.add(taskRun);
+    this.#publishTaskRun(taskRun);
+  }
+
+  #setWaiting(taskRun: TaskRunRecord, reason: string): void {
+    if (taskRun.waitingReason === reason) return;
+    taskRun.waitingReason = reason;
+    this.#dirtyTaskRuns.add(taskRun);
+  }
+
+  #countInFlight(taskId: string, delta: number): void {
+    this.#inFlightPerTask.set(taskId, (this.#inFlightPerTask.get(taskId) ?? 0) + delta);
+  }
+
+  #publishTaskRun(taskRun: TaskRunRecord): void {
+    const attempt = taskRun.attempts.at(-1);
+    let message = `${taskRun.taskId} ${taskRun.state}`;
+    if (taskRun.state === TaskState.ERROR) {
+      message += `(${taskRun.errorCause}): ${taskRun.errorDescription ?? ""}`;
+    } else if (taskRun.state === TaskState.BLOCKED) {
+      message += ` by ${(taskRun.blockedBy ?? []).join(", ")}`;
+    } else if (taskRun.state === TaskState.SKIPPED && taskRun.reused) {
+      message += `: reused completion of run ${taskRun.reused.runId}`;
+    } else if (taskRun.state === TaskState.PENDING && taskRun.waitingReason) {
+      message += `: ${taskRun.waitingReason}`;
+    }
+    this.#options.events.publish({
+      kind: "task-run-changed",
+      time: taskRun.updatedAt,
+      message,
+      runId: taskRun.runId,
+      taskRunId: taskRun.id,
+      taskId: taskRun.taskId,
+      state: taskRun.state,
+      serverName: taskRun.serverName,
+      ...(attempt ? { attemptId: attempt.id, instanceId: attempt.instanceId } : {}),
+      ...(taskRun.state === TaskState.ERROR && taskRun.errorCause
+        ? { errorCause: taskRun.errorCause }
+        : {}),
+    });
+  }
+
+  #publishRun(run: RunRecord, kind: "run-started" | "run-finished", message: string): void {
+    this.#options.events.publish({
+      kind,
+      time: this.#options.clock.now(),
+      message,
+      runId: run.id,
+      runState: run.state,
+    });
+  }
+
+  #snapshot(active: ActiveRun): RunSnapshot {
+    return structuredClone({ run: active.run, taskRuns: [...active.taskRuns.values()] });
+  }
+
+  async #flush(): Promise<void> {
+    if (
+      this.#dirtyRuns.size === 0 &&
+      this.#dirtyTaskRuns.size === 0 &&
+      this.#completions.length === 0
+    ) {
+      return;
+    }
+    const runs = [...this.#dirtyRuns];
+    const taskRuns = [...this.#dirtyTaskRuns];
+    const completions = this.#completions;
+    const invokes = this.#unsentInvokes;
+    this.#dirtyRuns = new Set();
+    this.#dirtyTaskRuns = new Set();
+    this.#completions = [];
+    this.#unsentInvokes = [];
+    await this.#options.store.save({ runs, taskRuns, completions });
+    for (const send of invokes) send();
+  }
+
+  #logFlushFailure(error: unknown): void {
+    this.#options.logger.error({ err: error }, "storing run state failed");
+  }
+}
+
+function refuse(code: ErrorCode, message: string): ReportOutcome {
+  return { accepted: false, code, message };
+}
+
+function describeEnd(attempt: AttemptRecord): string {
+  return attempt.errorCause ? `${attempt.state} ${attempt.errorCause}` : attempt.state;
+}
+
+function describeTimeout(cause: ErrorCause, deadlines: Deadlines): string {
+  switch (cause) {
+    case ErrorCause.ACK_TIMEOUT:
+      return `no QUEUED or STARTED within ${formatMs(deadlines.ackMs)} of the invoke`;
+    case ErrorCause.START_TIMEOUT:
+      return `not STARTED within ${formatMs(deadlines.startMs)} of QUEUED`;
+    case ErrorCause.COMPLETE_TIMEOUT:
+      return `not COMPLETED within ${formatMs(deadlines.completeMs)} of STARTED`;
+    default:
+      return cause;
+  }
+}
+
+/** "10s", "10m", "1500ms": durations as people write them. */
+export function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,48 @@
+import type { ErrorCause, RunState, TaskState } from "./domain/model.js";
+
+export type CerebroEventKind =
+  | "run-started"
+  | "run-finished"
+  | "task-run-changed"
+  | "server-connected"
+  | "server-disconnected"
+  | "graph-changed";
+
+/** One thing that happened in cerebro, as watchers (CLI, web, tests) see it. */
+export interface CerebroEvent {
+  readonly kind: CerebroEventKind;
+  readonly time: number;
+  readonly message: string;
+  readonly runId?: string;
+  readonly taskRunId?: string;
+  readonly taskId?: string;
+  readonly attemptId?: string;
+  readonly state?: TaskState;
+  readonly errorCause?: ErrorCause;
+  readonly serverName?: string;
+  readonly instanceId?: string;
+  readonly runState?: RunState;
+}
+
+export type EventListener = (event: CerebroEvent) => void;
+
+/** Fans cerebro's events out to watchers; a failing watcher never hurts the others. */
+export class EventBus {
+  readonly #listeners = new Set<EventListener>();
+
+  /** Subscribes; returns the function that unsubscribes. */
+  subscribe(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  publish(event: CerebroEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A watcher's bug must not stop the engine or the other watchers.
+      }
+    }
+  }
+}

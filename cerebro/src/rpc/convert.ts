@@ -1,0 +1,141 @@
+import { create } from "@bufbuild/protobuf";
+import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  type Attempt,
+  AttemptSchema,
+  type Completion as ProtoCompletion,
+  CompletionSchema,
+  type Event,
+  EventKind,
+  EventSchema,
+  type Run,
+  RunSchema,
+  type RunSummary as ProtoRunSummary,
+  RunSummarySchema,
+  type TaskRun,
+  TaskRunOutcomeSchema,
+  TaskRunSchema,
+} from "@cordyna/contract";
+import type {
+  AttemptRecord,
+  Completion,
+  RunSnapshot,
+  RunSummary,
+  TaskRunOutcome,
+  TaskRunRecord,
+} from "../domain/model.js";
+import type { CerebroEvent, CerebroEventKind } from "../events.js";
+import {
+  errorCauseToProto,
+  runModeToProto,
+  runStateToProto,
+  taskStateToProto,
+  triggerToProto,
+} from "./enums.js";
+
+const timestamp = (ms: number | undefined): Timestamp | undefined =>
+  ms === undefined ? undefined : timestampFromMs(ms);
+
+/** A run with its task-runs, as the control API shows it. */
+export function runToProto({ run, taskRuns }: RunSnapshot): Run {
+  return create(RunSchema, {
+    id: run.id,
+    state: runStateToProto(run.state),
+    trigger: triggerToProto(run.trigger),
+    targets: run.targets,
+    params: run.params,
+    mode: runModeToProto(run.mode),
+    createdAt: timestamp(run.createdAt),
+    finishedAt: timestamp(run.finishedAt),
+    taskRuns: [...taskRuns].sort((a, b) => a.taskId.localeCompare(b.taskId)).map(taskRunToProto),
+    summary: run.summary ? summaryToProto(run.summary) : undefined,
+    idempotencyKey: run.idempotencyKey ?? "",
+  });
+}
+
+export function taskRunToProto(taskRun: TaskRunRecord): TaskRun {
+  return create(TaskRunSchema, {
+    id: taskRun.id,
+    taskId: taskRun.taskId,
+    serverName: taskRun.serverName,
+    owner: taskRun.owner,
+    state: taskStateToProto(taskRun.state),
+    errorCause: taskRun.errorCause ? errorCauseToProto(taskRun.errorCause) : 0,
+    errorDescription: taskRun.errorDescription ?? "",
+    blockedBy: taskRun.blockedBy ?? [],
+    reused: taskRun.reused ? completionToProto(taskRun.reused) : undefined,
+    upstream: taskRun.upstream,
+    attempts: taskRun.attempts.map(attemptToProto),
+    updatedAt: timestamp(taskRun.updatedAt),
+    waitingReason: taskRun.waitingReason ?? "",
+  });
+}
+
+function attemptToProto(attempt: AttemptRecord): Attempt {
+  return create(AttemptSchema, {
+    id: attempt.id,
+    number: attempt.number,
+    state: taskStateToProto(attempt.state),
+    instanceId: attempt.instanceId,
+    errorCause: attempt.errorCause ? errorCauseToProto(attempt.errorCause) : 0,
+    errorDescription: attempt.errorDescription ?? "",
+    invokedAt: timestamp(attempt.invokedAt),
+    queuedAt: timestamp(attempt.queuedAt),
+    startedAt: timestamp(attempt.startedAt),
+    finishedAt: timestamp(attempt.finishedAt),
+  });
+}
+
+function summaryToProto(summary: RunSummary): ProtoRunSummary {
+  const outcome = (entry: TaskRunOutcome) =>
+    create(TaskRunOutcomeSchema, {
+      taskId: entry.taskId,
+      owner: entry.owner,
+      serverName: entry.serverName,
+      errorCause: entry.errorCause ? errorCauseToProto(entry.errorCause) : 0,
+      errorDescription: entry.errorDescription ?? "",
+      blockedBy: entry.blockedBy ?? [],
+    });
+  return create(RunSummarySchema, {
+    failed: summary.failed.map(outcome),
+    blocked: summary.blocked.map(outcome),
+    completed: summary.completed,
+    skipped: summary.skipped,
+    cancelled: summary.cancelled,
+  });
+}
+
+export function completionToProto(completion: Completion): ProtoCompletion {
+  return create(CompletionSchema, {
+    taskId: completion.taskId,
+    runId: completion.runId,
+    taskRunId: completion.taskRunId,
+    completedAt: timestampFromMs(completion.completedAt),
+  });
+}
+
+const EVENT_KINDS: Record<CerebroEventKind, EventKind> = {
+  "run-started": EventKind.RUN_STARTED,
+  "run-finished": EventKind.RUN_FINISHED,
+  "task-run-changed": EventKind.TASK_RUN_CHANGED,
+  "server-connected": EventKind.SERVER_CONNECTED,
+  "server-disconnected": EventKind.SERVER_DISCONNECTED,
+  "graph-changed": EventKind.GRAPH_CHANGED,
+};
+
+export function eventToProto(event: CerebroEvent): Event {
+  return create(EventSchema, {
+    kind: EVENT_KINDS[event.kind],
+    time: timestampFromMs(event.time),
+    runId: event.runId ?? "",
+    taskRunId: event.taskRunId ?? "",
+    taskId: event.taskId ?? "",
+    attemptId: event.attemptId ?? "",
+    state: event.state ? taskStateToProto(event.state) : 0,
+    errorCause: event.errorCause ? errorCauseToProto(event.errorCause) : 0,
+    serverName: event.serverName ?? "",
+    instanceId: event.instanceId ?? "",
+    message: event.message,
+    runState: event.runState ? runStateToProto(event.runState) : 0,
+  });
+}

@@ -1,0 +1,123 @@
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import {
+  DependencyCondition,
+  ErrorCause as ProtoErrorCause,
+  type TaskDeclaration,
+} from "@cordyna/contract";
+import type { Dependency, ErrorCause, TaskDefinition } from "../domain/model.js";
+import { NO_RETRY } from "../engine/policies.js";
+import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
+import { errorCauseFromProto } from "./enums.js";
+
+const TASK_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** The result of checking one server's declarations field by field. */
+export interface ConvertedDeclarations {
+  readonly definitions: TaskDefinition[];
+  readonly issues: DeclarationIssue[];
+}
+
+/** Why a server name is unacceptable, or undefined when it is fine. */
+export function checkServerName(name: string): string | undefined {
+  if (SERVER_NAME.test(name)) return undefined;
+  return `server name ${JSON.stringify(name)} must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`;
+}
+
+/**
+ * Turns declarations from the wire into task definitions, naming every
+ * malformed field (one issue per problem, each naming its task).
+ */
+export function convertDeclarations(declarations: readonly TaskDeclaration[]): ConvertedDeclarations {
+  const definitions: TaskDefinition[] = [];
+  const issues: DeclarationIssue[] = [];
+  declarations.forEach((declaration, index) => {
+    const taskId = declaration.id;
+    const label = taskId ? `task ${taskId}` : `task #${index + 1}`;
+    const problems: string[] = [];
+    if (!TASK_ID.test(taskId)) {
+      problems.push(
+        `id ${JSON.stringify(taskId)} must be 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      );
+    }
+    if (!declaration.owner?.team) problems.push("owner.team is required: name the team answerable for it");
+
+    const dependencies: Dependency[] = [];
+    for (const dependency of declaration.dependencies) {
+      if (!TASK_ID.test(dependency.taskId)) {
+        problems.push(`dependency ${JSON.stringify(dependency.taskId)} is not a valid task id`);
+        continue;
+      }
+      if (dependency.taskId === taskId) {
+        problems.push("it depends on itself");
+        continue;
+      }
+      if (dependency.condition === DependencyCondition.FRESH_WITHIN) {
+        const freshWithinMs = durationMs(dependency.freshWithin);
+        if (freshWithinMs === undefined || freshWithinMs <= 0) {
+          problems.push(`dependency ${dependency.taskId}: fresh_within must be a positive duration`);
+          continue;
+        }
+        dependencies.push({ taskId: dependency.taskId, freshWithinMs });
+      } else {
+        dependencies.push({ taskId: dependency.taskId });
+      }
+    }
+
+    const deadlines: Record<"ackMs" | "startMs" | "completeMs", number | undefined> = {
+      ackMs: durationMs(declaration.deadlines?.ack),
+      startMs: durationMs(declaration.deadlines?.start),
+      completeMs: durationMs(declaration.deadlines?.complete),
+    };
+    for (const [field, value] of Object.entries(deadlines)) {
+      if (value !== undefined && value < 0) problems.push(`deadlines.${field} must not be negative`);
+    }
+
+    const retry = declaration.retry;
+    const retryOn: ErrorCause[] = [];
+    for (const cause of retry?.retryOn ?? []) {
+      const converted = errorCauseFromProto(cause);
+      if (converted) retryOn.push(converted);
+      else problems.push(`retry.retry_on holds ${ProtoErrorCause[cause] ?? cause}, which is no cause`);
+    }
+    const initialBackoffMs = durationMs(retry?.initialBackoff) ?? NO_RETRY.initialBackoffMs;
+    const maxBackoffMs = durationMs(retry?.maxBackoff) ?? NO_RETRY.maxBackoffMs;
+    if (initialBackoffMs < 0 || maxBackoffMs < 0) problems.push("retry backoffs must not be negative");
+    if ((retry?.backoffMultiplier ?? 0) < 0) problems.push("retry.backoff_multiplier must not be negative");
+    if (declaration.schedule?.cron) {
+      problems.push("schedule: cron schedules are not supported by this cerebro yet");
+    }
+
+    for (const problem of problems) {
+      issues.push({ taskId, code: IssueCode.INVALID, message: `${label}: ${problem}` });
+    }
+    if (problems.length > 0) return;
+
+    const definition: TaskDefinition = {
+      id: taskId,
+      description: declaration.description,
+      owner: { team: declaration.owner?.team ?? "", contact: declaration.owner?.contact ?? "" },
+      dependencies,
+      deadlines: Object.fromEntries(
+        Object.entries(deadlines).filter((entry): entry is [string, number] => entry[1] !== undefined && entry[1] > 0),
+      ),
+      retry: {
+        maxAttempts: Math.max(1, retry?.maxAttempts ?? 1),
+        initialBackoffMs,
+        maxBackoffMs: Math.max(maxBackoffMs, initialBackoffMs),
+        multiplier: retry?.backoffMultiplier || NO_RETRY.multiplier,
+        retryOn,
+      },
+      concurrencyLimit: declaration.concurrencyLimit,
+      tags: [...declaration.tags],
+    };
+    definitions.push(definition);
+  });
+  return { definitions, issues };
+}
+
+/** Milliseconds of a protobuf Duration; undefined when absent. */
+export function durationMs(duration: Duration | undefined): number | undefined {
+  if (!duration) return undefined;
+  return Number(duration.seconds) * 1000 + Math.trunc(duration.nanos / 1_000_000);
+}

@@ -1,0 +1,120 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type ConnectResponse, ConnectResponseSchema } from "@cordyna/contract";
+import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
+import { runModeToProto } from "./enums.js";
+
+/** What cerebro knows about one connected task-server process. */
+export interface SessionInfo {
+  readonly serverName: string;
+  readonly instanceId: string;
+  readonly sessionId: string;
+  readonly connectedAt: number;
+  readonly maxConcurrency: number;
+  readonly agent: string;
+  readonly peer: string;
+}
+
+/** One task-server stream: sends commands down it and tracks what it was given. */
+export class Session implements InstanceLink {
+  readonly info: SessionInfo;
+  draining = false;
+  /** Attempts invoked on this instance and not yet finished, as far as this stream saw. */
+  readonly assigned = new Set<string>();
+  readonly #send: (message: ConnectResponse) => void;
+
+  constructor(info: SessionInfo, send: (message: ConnectResponse) => void) {
+    this.info = info;
+    this.#send = send;
+  }
+
+  get instanceId(): string {
+    return this.info.instanceId;
+  }
+
+  get serverName(): string {
+    return this.info.serverName;
+  }
+
+  invoke(command: InvokeCommand): void {
+    this.assigned.add(command.attemptId);
+    this.#send(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "invoke",
+          value: {
+            runId: command.runId,
+            taskRunId: command.taskRunId,
+            attemptId: command.attemptId,
+            attemptNumber: command.attemptNumber,
+            taskId: command.taskId,
+            params: command.params,
+            deadlines: {
+              ack: durationFromMs(command.deadlines.ackMs),
+              start: durationFromMs(command.deadlines.startMs),
+              complete: durationFromMs(command.deadlines.completeMs),
+            },
+            mode: runModeToProto(command.mode),
+            logicalTime: timestampFromMs(command.logicalTime),
+          },
+        },
+      }),
+    );
+  }
+
+  cancel(attemptId: string, reason: string): void {
+    this.assigned.delete(attemptId);
+    this.#send(create(ConnectResponseSchema, { message: { case: "cancel", value: { attemptId, reason } } }));
+  }
+
+  send(message: ConnectResponse): void {
+    this.#send(message);
+  }
+}
+
+/**
+ * Every connected instance, by instance id and by server name. Instances of
+ * one server name are replicas: each invocation goes to the one with the
+ * fewest unfinished attempts, ties taken in turn.
+ */
+export class SessionRegistry implements InstanceDirectory {
+  readonly #byInstance = new Map<string, Session>();
+  readonly #turn = new Map<string, number>();
+
+  /** Adds a session; returns the session of the same instance it replaces, if any. */
+  add(session: Session): Session | undefined {
+    const previous = this.#byInstance.get(session.instanceId);
+    this.#byInstance.set(session.instanceId, session);
+    return previous;
+  }
+
+  /** Removes the session unless a newer one of the same instance replaced it. Returns whether it did. */
+  remove(session: Session): boolean {
+    if (this.#byInstance.get(session.instanceId) !== session) return false;
+    this.#byInstance.delete(session.instanceId);
+    return true;
+  }
+
+  get(instanceId: string): Session | undefined {
+    return this.#byInstance.get(instanceId);
+  }
+
+  pick(serverName: string): Session | undefined {
+    const candidates = this.ofServer(serverName).filter((session) => !session.draining);
+    if (candidates.length === 0) return undefined;
+    const turn = this.#turn.get(serverName) ?? 0;
+    this.#turn.set(serverName, turn + 1);
+    const least = Math.min(...candidates.map((session) => session.assigned.size));
+    const lightest = candidates.filter((session) => session.assigned.size === least);
+    return lightest[turn % lightest.length];
+  }
+
+  /** Connected instances of a server name, in instance id order. */
+  ofServer(serverName: string): Session[] {
+    return this.all().filter((session) => session.serverName === serverName);
+  }
+
+  all(): Session[] {
+    return [...this.#byInstance.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  }
+}

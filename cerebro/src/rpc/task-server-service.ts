@@ -1,0 +1,347 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  type ConnectRequest,
+  type ConnectResponse,
+  ConnectResponseSchema,
+  type Hello,
+  PROTOCOL_VERSION,
+  type TaskStateUpdate,
+} from "@cordyna/contract";
+import { type ServerDuplexStream, status as GrpcStatus, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import { TaskState } from "../domain/model.js";
+import type { RunEngine } from "../engine/run-engine.js";
+import type { EventBus } from "../events.js";
+import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
+import type { TaskGraph } from "../graph/task-graph.js";
+import { newId } from "../ids.js";
+import { checkServerName, convertDeclarations } from "./declarations.js";
+import { issueCodeToProto, taskStateFromProto } from "./enums.js";
+import { Session, type SessionRegistry } from "./sessions.js";
+
+export interface TaskServerServiceOptions {
+  readonly graph: TaskGraph;
+  readonly engine: RunEngine;
+  readonly sessions: SessionRegistry;
+  readonly events: EventBus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly heartbeatIntervalMs: number;
+}
+
+type Stream = ServerDuplexStream<ConnectRequest, ConnectResponse>;
+
+class StreamRejected extends Error {
+  constructor(
+    readonly grpcCode: GrpcStatus,
+    message: string,
+    readonly issues: DeclarationIssue[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The TaskServerService: one long-lived stream per task-server instance.
+ * Messages of one stream are handled strictly in order, so acknowledgements
+ * are cumulative and an update is acknowledged only once it is stored.
+ */
+export function taskServerService(options: TaskServerServiceOptions): UntypedServiceImplementation {
+  return {
+    connect(call: Stream) {
+      new TaskServerStream(options, call).listen();
+    },
+  };
+}
+
+class TaskServerStream {
+  readonly #options: TaskServerServiceOptions;
+  readonly #call: Stream;
+  #logger: Logger;
+  #session: Session | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: TaskServerServiceOptions, call: Stream) {
+    this.#options = options;
+    this.#call = call;
+    this.#logger = options.logger.child({ peer: call.getPeer() });
+  }
+
+  listen(): void {
+    this.#call.on("data", (message: ConnectRequest) => {
+      this.#queue = this.#queue
+        .then(() => (this.#closed ? undefined : this.#handle(message)))
+        .catch((error: unknown) => this.#fail(error));
+    });
+    this.#call.on("end", () => this.#close("the task-server ended the stream"));
+    this.#call.on("error", (error) => this.#close(`stream error: ${error.message}`));
+    this.#call.on("cancelled", () => this.#close("the stream was cancelled"));
+  }
+
+  async #handle(message: ConnectRequest): Promise<void> {
+    const { case: kind, value } = message.message;
+    if (kind === "hello") return this.#hello(value);
+    const session = this.#session;
+    if (!session) {
+      throw new StreamRejected(
+        GrpcStatus.FAILED_PRECONDITION,
+        `the first message on the stream must be a hello, not ${kind ?? "an empty message"}`,
+        [],
+      );
+    }
+    switch (kind) {
+      case "redeclare":
+        return this.#redeclare(session, value.tasks);
+      case "taskState":
+        return this.#taskState(session, value);
+      case "heartbeat":
+        this.#logger.trace({ running: value.runningAttemptIds.length }, "heartbeat");
+        return;
+      case "drain":
+        session.draining = true;
+        this.#logger.info("draining: no new invocations for this instance");
+        return;
+      case "pong":
+        return;
+      default:
+        throw new StreamRejected(GrpcStatus.INVALID_ARGUMENT, "empty message on the stream", []);
+    }
+  }
+
+  async #hello(hello: Hello): Promise<void> {
+    if (this.#session) {
+      throw new StreamRejected(GrpcStatus.FAILED_PRECONDITION, "hello sent twice on one stream", []);
+    }
+    const { graph, engine, sessions, clock, events } = this.#options;
+    const version = hello.protocolVersion;
+    if (!version || version.major !== PROTOCOL_VERSION.major) {
+      const theirs = version ? `${version.major}.${version.minor}` : "none";
+      const message = `protocol version ${theirs} is not supported: this cerebro speaks ${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor} (any ${PROTOCOL_VERSION.major}.x)`;
+      throw new StreamRejected(GrpcStatus.FAILED_PRECONDITION, message, [
+        { taskId: "", code: IssueCode.VERSION, message },
+      ]);
+    }
+    const nameProblem = checkServerName(hello.serverName);
+    const identityIssues: DeclarationIssue[] = [];
+    if (nameProblem) identityIssues.push({ taskId: "", code: IssueCode.INVALID, message: nameProblem });
+    if (!hello.instanceId) {
+      identityIssues.push({ taskId: "", code: IssueCode.INVALID, message: "instance_id is required" });
+    }
+    const { definitions, issues } = convertDeclarations(hello.tasks);
+    const invalid = [...identityIssues, ...issues];
+    if (invalid.length > 0) {
+      throw new StreamRejected(GrpcStatus.INVALID_ARGUMENT, summarizeIssues(invalid), invalid);
+    }
+    const outcome = graph.declare(hello.serverName, definitions);
+    if (outcome.errors.length > 0) {
+      const code = outcome.errors.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
+        ? GrpcStatus.ALREADY_EXISTS
+        : GrpcStatus.INVALID_ARGUMENT;
+      throw new StreamRejected(code, summarizeIssues(outcome.errors), outcome.errors);
+    }
+
+    const session = new Session(
+      {
+        serverName: hello.serverName,
+        instanceId: hello.instanceId,
+        sessionId: newId("ses", clock.now()),
+        connectedAt: clock.now(),
+        maxConcurrency: hello.maxConcurrency,
+        agent: hello.agent,
+        peer: this.#call.getPeer(),
+      },
+      (message) => this.#write(message),
+    );
+    this.#logger = this.#options.logger.child({
+      serverName: hello.serverName,
+      instanceId: hello.instanceId,
+    });
+    for (const attemptId of hello.runningAttemptIds) session.assigned.add(attemptId);
+    this.#session = session;
+    const replaced = sessions.add(session);
+    if (replaced) {
+      this.#logger.warn("a new session of this instance replaces its previous one");
+      replaced.send(
+        create(ConnectResponseSchema, {
+          message: {
+            case: "rejection",
+            value: { message: "replaced by a newer session of the same instance" },
+          },
+        }),
+      );
+    }
+    const unknown = await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
+    for (const attemptId of unknown) session.assigned.delete(attemptId);
+    this.#write(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "welcome",
+          value: {
+            sessionId: session.info.sessionId,
+            protocolVersion: PROTOCOL_VERSION,
+            heartbeatInterval: durationFromMs(this.#options.heartbeatIntervalMs),
+            warnings: outcome.warnings.map(issueToProto),
+            unknownAttemptIds: unknown,
+          },
+        },
+      }),
+    );
+    this.#logger.info(
+      { tasks: definitions.map((task) => task.id), running: hello.runningAttemptIds.length },
+      "task-server connected",
+    );
+    events.publish({
+      kind: "server-connected",
+      time: clock.now(),
+      serverName: hello.serverName,
+      instanceId: hello.instanceId,
+      message: `${hello.serverName} (${hello.instanceId}) READY with ${definitions.length} tasks`,
+    });
+    this.#publishGraphChanged(hello.serverName);
+    engine.graphChanged();
+  }
+
+  #redeclare(session: Session, tasks: Hello["tasks"]): void {
+    const { definitions, issues } = convertDeclarations(tasks);
+    const outcome =
+      issues.length > 0
+        ? { errors: issues, warnings: [] }
+        : this.#options.graph.declare(session.serverName, definitions);
+    if (outcome.errors.length > 0) {
+      this.#logger.warn({ errors: outcome.errors }, "redeclaration refused; the previous one stays");
+      this.#write(
+        create(ConnectResponseSchema, {
+          message: {
+            case: "rejection",
+            value: {
+              errors: outcome.errors.map(issueToProto),
+              message: `redeclaration refused, the previous declaration stays: ${summarizeIssues(outcome.errors)}`,
+            },
+          },
+        }),
+      );
+      return;
+    }
+    this.#write(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "welcome",
+          value: {
+            sessionId: session.info.sessionId,
+            protocolVersion: PROTOCOL_VERSION,
+            heartbeatInterval: durationFromMs(this.#options.heartbeatIntervalMs),
+            warnings: outcome.warnings.map(issueToProto),
+          },
+        },
+      }),
+    );
+    this.#logger.info({ tasks: definitions.map((task) => task.id) }, "task-server redeclared");
+    this.#publishGraphChanged(session.serverName);
+    this.#options.engine.graphChanged();
+  }
+
+  async #taskState(session: Session, update: TaskStateUpdate): Promise<void> {
+    const state = taskStateFromProto(update.state);
+    const outcome = state
+      ? await this.#options.engine.report({
+          instanceId: session.instanceId,
+          attemptId: update.attemptId,
+          state,
+          errorDescription: update.errorDescription,
+          nonRetryable: update.nonRetryable,
+          outputs: update.outputs,
+        })
+      : ({ accepted: false, code: "INVALID_ARGUMENT", message: `state ${update.state} is not a task state` } as const);
+    if (state === TaskState.COMPLETED || state === TaskState.ERROR) {
+      session.assigned.delete(update.attemptId);
+    }
+    if (!outcome.accepted) {
+      this.#logger.warn(
+        { attemptId: update.attemptId, seq: update.seq, code: outcome.code },
+        `update refused: ${outcome.message}`,
+      );
+      this.#write(
+        create(ConnectResponseSchema, {
+          message: {
+            case: "refusal",
+            value: {
+              seq: update.seq,
+              attemptId: update.attemptId,
+              code: outcome.code,
+              message: outcome.message,
+            },
+          },
+        }),
+      );
+    }
+    this.#write(create(ConnectResponseSchema, { message: { case: "ack", value: { throughSeq: update.seq } } }));
+  }
+
+  #publishGraphChanged(serverName: string): void {
+    this.#options.events.publish({
+      kind: "graph-changed",
+      time: this.#options.clock.now(),
+      serverName,
+      message: `${serverName} declared ${this.#options.graph.tasksOf(serverName).join(", ") || "no tasks"}`,
+    });
+  }
+
+  #write(message: ConnectResponse): void {
+    if (!this.#closed) this.#call.write(message);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    if (error instanceof StreamRejected) {
+      this.#logger.warn({ issues: error.issues }, `task-server rejected: ${error.message}`);
+      if (error.issues.length > 0) {
+        this.#write(
+          create(ConnectResponseSchema, {
+            message: {
+              case: "rejection",
+              value: { errors: error.issues.map(issueToProto), message: error.message },
+            },
+          }),
+        );
+      }
+      this.#call.emit("error", { code: error.grpcCode, details: error.message });
+    } else {
+      this.#logger.error({ err: error }, "task-server stream failed");
+      this.#call.emit("error", {
+        code: GrpcStatus.INTERNAL,
+        details: error instanceof Error ? error.message : String(error),
+      });
+    }
+    this.#close("cerebro ended the stream");
+  }
+
+  #close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#call.writableEnded) this.#call.end();
+    const session = this.#session;
+    if (!session) return;
+    const { sessions, engine, events, clock } = this.#options;
+    if (!sessions.remove(session)) return;
+    this.#logger.info({ reason }, "task-server disconnected");
+    engine.instanceDisconnected(session.instanceId);
+    events.publish({
+      kind: "server-disconnected",
+      time: clock.now(),
+      serverName: session.serverName,
+      instanceId: session.instanceId,
+      message: `${session.serverName} (${session.instanceId}) disconnected: ${reason}`,
+    });
+  }
+}
+
+function issueToProto(issue: DeclarationIssue) {
+  return { taskId: issue.taskId, code: issueCodeToProto(issue.code), message: issue.message };
+}
+
+function summarizeIssues(issues: readonly DeclarationIssue[]): string {
+  return issues.map((issue) => issue.message).join("; ");
+}

@@ -1,0 +1,37 @@
+import type { Completion, RunRecord, RunSnapshot, TaskRunRecord } from "../domain/model.js";
+
+/** Records to write together: either all of them are stored, or none. */
+export interface StoreChanges {
+  readonly runs?: readonly RunRecord[];
+  readonly taskRuns?: readonly TaskRunRecord[];
+  readonly completions?: readonly Completion[];
+}
+
+/** What createRun did. */
+export interface CreatedRun {
+  readonly snapshot: RunSnapshot;
+  /** True when the idempotency key matched an earlier run, which is returned instead. */
+  readonly existing: boolean;
+}
+
+/**
+ * Where cerebro keeps runs, task-runs, attempts (with their deadlines) and
+ * completions. Cerebro acknowledges a task-server's update only once the
+ * store has it, so an implementation resolves only when the data is durable
+ * to the degree it promises. Implementations return copies: callers may not
+ * mutate what they pass in or get back through the store.
+ */
+export interface Store {
+  /** Stores a new run, unless its idempotency key is taken: then returns that run. */
+  createRun(snapshot: RunSnapshot): Promise<CreatedRun>;
+  /** Writes the given records atomically. */
+  save(changes: StoreChanges): Promise<void>;
+  getRun(runId: string): Promise<RunSnapshot | undefined>;
+  /** The most recent runs first. */
+  listRuns(limit: number): Promise<RunRecord[]>;
+  /** Every run still RUNNING, with its task-runs: what a restarted cerebro resumes. */
+  activeRuns(): Promise<RunSnapshot[]>;
+  /** The latest completion of each of the given tasks that has one. */
+  lastCompletions(taskIds: readonly string[]): Promise<Map<string, Completion>>;
+  close(): Promise<void>;
+}
