@@ -69,6 +69,9 @@ interface AttemptLocation {
   readonly taskId: string;
 }
 
+/** How many finished attempts are remembered for recognising repeated reports. */
+const FINISHED_ATTEMPTS_KEPT = 10_000;
+
 const REPORTABLE: ReadonlySet<TaskState> = new Set([
   TaskState.QUEUED,
   TaskState.STARTED,
@@ -101,6 +104,8 @@ export class RunEngine {
   readonly #timers = new Map<string, TimerHandle>();
   readonly #lostTimers = new Map<string, TimerHandle>();
   readonly #inFlightPerTask = new Map<string, number>();
+  /** Final states of attempts of recently finished runs, so a repeated report is still a no-op. */
+  readonly #finishedAttempts = new Map<string, TaskState>();
   #dirtyRuns = new Set<RunRecord>();
   #dirtyTaskRuns = new Set<TaskRunRecord>();
   #completions: Completion[] = [];
@@ -118,9 +123,11 @@ export class RunEngine {
       const active = new ActiveRun(snapshot);
       this.#active.set(snapshot.run.id, active);
       for (const taskRun of active.taskRuns.values()) {
+        for (const attempt of taskRun.attempts) {
+          this.#attempts.set(attempt.id, { active, taskId: taskRun.taskId });
+        }
         const attempt = taskRun.attempts.at(-1);
         if (!attempt || !isInFlight(taskRun.state)) continue;
-        this.#attempts.set(attempt.id, { active, taskId: taskRun.taskId });
         this.#countInFlight(taskRun.taskId, 1);
         this.#armDeadline(attempt);
         if (!this.#options.instances.get(attempt.instanceId)) {
@@ -263,7 +270,11 @@ export class RunEngine {
       const taskRun = location.active.taskRuns.get(location.taskId);
       const attempt = taskRun?.attempts.at(-1);
       if (!taskRun || !attempt || attempt.id !== attemptId) continue;
-      if (attempt.instanceId === instanceId && !stillRunning.has(attemptId)) {
+      if (
+        attempt.instanceId === instanceId &&
+        isInFlight(attempt.state) &&
+        !stillRunning.has(attemptId)
+      ) {
         this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
           description: `server instance ${instanceId} reconnected without attempt ${attemptId}`,
         });
@@ -322,6 +333,9 @@ export class RunEngine {
     const location = this.#attempts.get(report.attemptId);
     const taskRun = location?.active.taskRuns.get(location.taskId);
     const attempt = taskRun?.attempts.find((candidate) => candidate.id === report.attemptId);
+    if (this.#finishedAttempts.get(report.attemptId) === report.state) {
+      return { accepted: true, duplicate: true };
+    }
     if (!location || !taskRun || !attempt) {
       return refuse(
         ErrorCode.FAILED_PRECONDITION,
@@ -538,7 +552,6 @@ export class RunEngine {
     delete attempt.deadlineCause;
     this.#timers.get(attempt.id)?.cancel();
     this.#timers.delete(attempt.id);
-    this.#attempts.delete(attempt.id);
     this.#countInFlight(taskRun.taskId, -1);
     this.#dirtyTaskRuns.add(taskRun);
   }
@@ -597,6 +610,16 @@ export class RunEngine {
     run.finishedAt = this.#options.clock.now();
     this.#dirtyRuns.add(run);
     this.#active.delete(run.id);
+    for (const taskRun of active.taskRuns.values()) {
+      for (const attempt of taskRun.attempts) {
+        this.#attempts.delete(attempt.id);
+        this.#finishedAttempts.set(attempt.id, attempt.state);
+      }
+    }
+    for (const oldest of this.#finishedAttempts.keys()) {
+      if (this.#finishedAttempts.size <= FINISHED_ATTEMPTS_KEPT) break;
+      this.#finishedAttempts.delete(oldest);
+    }
     const failures = summary.failed.map((f) => `${f.taskId} (team ${f.owner.team})`).join(", ");
     this.#options.logger.info(
       {

@@ -4,9 +4,9 @@ import {
   type CancelRunRequest,
   CancelRunResponseSchema,
   DependencyCondition,
+  GetGraphResponseSchema,
   type GetRunRequest,
   GetRunResponseSchema,
-  GetGraphResponseSchema,
   GraphEdgeSchema,
   type ListRunsRequest,
   ListRunsResponseSchema,
@@ -23,10 +23,10 @@ import {
   WatchEventsResponseSchema,
 } from "@cordyna/contract";
 import {
-  type sendUnaryData,
+  status as GrpcStatus,
   type ServerUnaryCall,
   type ServerWritableStream,
-  status as GrpcStatus,
+  type sendUnaryData,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
@@ -78,7 +78,9 @@ export function controlService(options: ControlServiceOptions): UntypedServiceIm
 
   async function taskInfos(): Promise<TaskInfo[]> {
     const declared = graph.all();
-    const completions = await store.lastCompletions(declared.map(({ definition }) => definition.id));
+    const completions = await store.lastCompletions(
+      declared.map(({ definition }) => definition.id),
+    );
     const infos = declared.map(({ definition, serverName }) => {
       const reason = graph.unresolvedReason(definition.id);
       const completion = completions.get(definition.id);
@@ -137,9 +139,7 @@ export function controlService(options: ControlServiceOptions): UntypedServiceIm
       return create(CancelRunResponseSchema, { run: runToProto(snapshot) });
     }),
 
-    listTasks: unary(async () =>
-      create(ListTasksResponseSchema, { tasks: await taskInfos() }),
-    ),
+    listTasks: unary(async () => create(ListTasksResponseSchema, { tasks: await taskInfos() })),
 
     listServers: unary(async () => {
       const names = new Set([

@@ -28,7 +28,9 @@ export function checkServerName(name: string): string | undefined {
  * Turns declarations from the wire into task definitions, naming every
  * malformed field (one issue per problem, each naming its task).
  */
-export function convertDeclarations(declarations: readonly TaskDeclaration[]): ConvertedDeclarations {
+export function convertDeclarations(
+  declarations: readonly TaskDeclaration[],
+): ConvertedDeclarations {
   const definitions: TaskDefinition[] = [];
   const issues: DeclarationIssue[] = [];
   declarations.forEach((declaration, index) => {
@@ -40,7 +42,8 @@ export function convertDeclarations(declarations: readonly TaskDeclaration[]): C
         `id ${JSON.stringify(taskId)} must be 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
       );
     }
-    if (!declaration.owner?.team) problems.push("owner.team is required: name the team answerable for it");
+    if (!declaration.owner?.team)
+      problems.push("owner.team is required: name the team answerable for it");
 
     const dependencies: Dependency[] = [];
     for (const dependency of declaration.dependencies) {
@@ -55,7 +58,9 @@ export function convertDeclarations(declarations: readonly TaskDeclaration[]): C
       if (dependency.condition === DependencyCondition.FRESH_WITHIN) {
         const freshWithinMs = durationMs(dependency.freshWithin);
         if (freshWithinMs === undefined || freshWithinMs <= 0) {
-          problems.push(`dependency ${dependency.taskId}: fresh_within must be a positive duration`);
+          problems.push(
+            `dependency ${dependency.taskId}: fresh_within must be a positive duration`,
+          );
           continue;
         }
         dependencies.push({ taskId: dependency.taskId, freshWithinMs });
@@ -70,7 +75,8 @@ export function convertDeclarations(declarations: readonly TaskDeclaration[]): C
       completeMs: durationMs(declaration.deadlines?.complete),
     };
     for (const [field, value] of Object.entries(deadlines)) {
-      if (value !== undefined && value < 0) problems.push(`deadlines.${field} must not be negative`);
+      if (value !== undefined && value < 0)
+        problems.push(`deadlines.${field} must not be negative`);
     }
 
     const retry = declaration.retry;
@@ -78,12 +84,15 @@ export function convertDeclarations(declarations: readonly TaskDeclaration[]): C
     for (const cause of retry?.retryOn ?? []) {
       const converted = errorCauseFromProto(cause);
       if (converted) retryOn.push(converted);
-      else problems.push(`retry.retry_on holds ${ProtoErrorCause[cause] ?? cause}, which is no cause`);
+      else
+        problems.push(`retry.retry_on holds ${ProtoErrorCause[cause] ?? cause}, which is no cause`);
     }
     const initialBackoffMs = durationMs(retry?.initialBackoff) ?? NO_RETRY.initialBackoffMs;
     const maxBackoffMs = durationMs(retry?.maxBackoff) ?? NO_RETRY.maxBackoffMs;
-    if (initialBackoffMs < 0 || maxBackoffMs < 0) problems.push("retry backoffs must not be negative");
-    if ((retry?.backoffMultiplier ?? 0) < 0) problems.push("retry.backoff_multiplier must not be negative");
+    if (initialBackoffMs < 0 || maxBackoffMs < 0)
+      problems.push("retry backoffs must not be negative");
+    if ((retry?.backoffMultiplier ?? 0) < 0)
+      problems.push("retry.backoff_multiplier must not be negative");
     if (declaration.schedule?.cron) {
       problems.push("schedule: cron schedules are not supported by this cerebro yet");
     }
@@ -99,7 +108,9 @@ export function convertDeclarations(declarations: readonly TaskDeclaration[]): C
       owner: { team: declaration.owner?.team ?? "", contact: declaration.owner?.contact ?? "" },
       dependencies,
       deadlines: Object.fromEntries(
-        Object.entries(deadlines).filter((entry): entry is [string, number] => entry[1] !== undefined && entry[1] > 0),
+        Object.entries(deadlines).filter(
+          (entry): entry is [string, number] => entry[1] !== undefined && entry[1] > 0,
+        ),
       ),
       retry: {
         maxAttempts: Math.max(1, retry?.maxAttempts ?? 1),

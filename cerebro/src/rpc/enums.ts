@@ -85,4 +85,3 @@ export function runModeToProto(mode: RunMode): ProtoRunMode {
 export function runModeFromProto(mode: ProtoRunMode): RunMode {
   return mode === ProtoRunMode.TEST ? "test" : "normal";
 }
-

@@ -64,7 +64,9 @@ export class Session implements InstanceLink {
 
   cancel(attemptId: string, reason: string): void {
     this.assigned.delete(attemptId);
-    this.#send(create(ConnectResponseSchema, { message: { case: "cancel", value: { attemptId, reason } } }));
+    this.#send(
+      create(ConnectResponseSchema, { message: { case: "cancel", value: { attemptId, reason } } }),
+    );
   }
 
   send(message: ConnectResponse): void {

@@ -8,7 +8,11 @@ import {
   PROTOCOL_VERSION,
   type TaskStateUpdate,
 } from "@cordyna/contract";
-import { type ServerDuplexStream, status as GrpcStatus, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  status as GrpcStatus,
+  type ServerDuplexStream,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import { TaskState } from "../domain/model.js";
@@ -113,7 +117,11 @@ class TaskServerStream {
 
   async #hello(hello: Hello): Promise<void> {
     if (this.#session) {
-      throw new StreamRejected(GrpcStatus.FAILED_PRECONDITION, "hello sent twice on one stream", []);
+      throw new StreamRejected(
+        GrpcStatus.FAILED_PRECONDITION,
+        "hello sent twice on one stream",
+        [],
+      );
     }
     const { graph, engine, sessions, clock, events } = this.#options;
     const version = hello.protocolVersion;
@@ -126,9 +134,14 @@ class TaskServerStream {
     }
     const nameProblem = checkServerName(hello.serverName);
     const identityIssues: DeclarationIssue[] = [];
-    if (nameProblem) identityIssues.push({ taskId: "", code: IssueCode.INVALID, message: nameProblem });
+    if (nameProblem)
+      identityIssues.push({ taskId: "", code: IssueCode.INVALID, message: nameProblem });
     if (!hello.instanceId) {
-      identityIssues.push({ taskId: "", code: IssueCode.INVALID, message: "instance_id is required" });
+      identityIssues.push({
+        taskId: "",
+        code: IssueCode.INVALID,
+        message: "instance_id is required",
+      });
     }
     const { definitions, issues } = convertDeclarations(hello.tasks);
     const invalid = [...identityIssues, ...issues];
@@ -211,7 +224,10 @@ class TaskServerStream {
         ? { errors: issues, warnings: [] }
         : this.#options.graph.declare(session.serverName, definitions);
     if (outcome.errors.length > 0) {
-      this.#logger.warn({ errors: outcome.errors }, "redeclaration refused; the previous one stays");
+      this.#logger.warn(
+        { errors: outcome.errors },
+        "redeclaration refused; the previous one stays",
+      );
       this.#write(
         create(ConnectResponseSchema, {
           message: {
@@ -254,7 +270,11 @@ class TaskServerStream {
           nonRetryable: update.nonRetryable,
           outputs: update.outputs,
         })
-      : ({ accepted: false, code: "INVALID_ARGUMENT", message: `state ${update.state} is not a task state` } as const);
+      : ({
+          accepted: false,
+          code: "INVALID_ARGUMENT",
+          message: `state ${update.state} is not a task state`,
+        } as const);
     if (state === TaskState.COMPLETED || state === TaskState.ERROR) {
       session.assigned.delete(update.attemptId);
     }
@@ -277,7 +297,11 @@ class TaskServerStream {
         }),
       );
     }
-    this.#write(create(ConnectResponseSchema, { message: { case: "ack", value: { throughSeq: update.seq } } }));
+    this.#write(
+      create(ConnectResponseSchema, {
+        message: { case: "ack", value: { throughSeq: update.seq } },
+      }),
+    );
   }
 
   #publishGraphChanged(serverName: string): void {
