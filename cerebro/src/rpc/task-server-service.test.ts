@@ -1,0 +1,218 @@
+import { DeclarationIssueCode, DependencyCondition, TaskState } from "@cordyna/contract";
+import { status } from "@grpc/grpc-js";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Cerebro, startCerebro } from "../cerebro.js";
+import { RawSession } from "../testing/raw-session.js";
+
+const owner = { team: "team-a", contact: "a@example.com" };
+
+let cerebro: Cerebro;
+const sessions: RawSession[] = [];
+const open = () => {
+  const session = new RawSession(cerebro.address);
+  sessions.push(session);
+  return session;
+};
+
+beforeEach(async () => {
+  cerebro = await startCerebro({
+    port: 0,
+    host: "127.0.0.1",
+    logger: pino({ level: "silent" }),
+    serverLostGraceMs: 200,
+  });
+});
+
+afterEach(async () => {
+  for (const session of sessions.splice(0)) session.cancel();
+  await cerebro.stop();
+});
+
+describe("TaskServerService over real gRPC", () => {
+  it("welcomes a valid hello and warns about upstreams nobody declares", async () => {
+    const session = open();
+    session.hello("task-server-b", [
+      {
+        id: "b.report",
+        owner,
+        dependencies: [{ taskId: "a.extract", condition: DependencyCondition.RUN_FIRST }],
+      },
+    ]);
+    const welcome = await session.next("welcome");
+    expect(welcome.sessionId).toMatch(/^ses_/);
+    expect(welcome.protocolVersion).toMatchObject({ major: 1, minor: 0 });
+    expect(welcome.warnings).toEqual([
+      expect.objectContaining({
+        taskId: "b.report",
+        code: DeclarationIssueCode.UNRESOLVED,
+        message: "upstream a.extract is declared by no server",
+      }),
+    ]);
+  });
+
+  it("rejects bad declarations with one error per problem, each naming its task, and ends with INVALID_ARGUMENT", async () => {
+    const session = open();
+    session.hello("task-server-a", [
+      { id: "Bad Id", owner },
+      { id: "a.no-team" },
+      { id: "a.self", owner, dependencies: [{ taskId: "a.self" }] },
+      {
+        id: "a.fresh",
+        owner,
+        dependencies: [{ taskId: "a.x", condition: DependencyCondition.FRESH_WITHIN }],
+      },
+      { id: "a.fine", owner },
+    ]);
+    const rejection = await session.next("rejection");
+    expect(rejection.errors.map((e) => e.message)).toEqual([
+      `task Bad Id: id "Bad Id" must be 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      "task a.no-team: owner.team is required: name the team answerable for it",
+      "task a.self: it depends on itself",
+      "task a.fresh: dependency a.x: fresh_within must be a positive duration",
+    ]);
+    expect(rejection.errors.every((e) => e.code === DeclarationIssueCode.INVALID)).toBe(true);
+    const ended = await session.closed();
+    expect(ended !== "ended" && ended.code).toBe(status.INVALID_ARGUMENT);
+    expect(cerebro.graph.all()).toEqual([]);
+  });
+
+  it("refuses another major protocol version, naming both versions", async () => {
+    const session = open();
+    session.hello("task-server-a", [{ id: "a.x", owner }], { major: 2 });
+    const rejection = await session.next("rejection");
+    expect(rejection.errors[0]?.code).toBe(DeclarationIssueCode.VERSION);
+    expect(rejection.message).toBe(
+      "protocol version 2.0 is not supported: this cerebro speaks 1.0 (any 1.x)",
+    );
+    const ended = await session.closed();
+    expect(ended !== "ended" && ended.code).toBe(status.FAILED_PRECONDITION);
+  });
+
+  it("refuses a task owned by another server with ALREADY_EXISTS, naming both servers and teams", async () => {
+    const first = open();
+    first.hello("task-server-a", [{ id: "shared.x", owner }]);
+    await first.next("welcome");
+    const second = open();
+    second.hello("task-server-b", [{ id: "shared.x", owner: { team: "team-b" } }]);
+    const rejection = await second.next("rejection");
+    expect(rejection.errors[0]?.message).toBe(
+      "task shared.x (team team-b) is already owned by server task-server-a (team team-a); that server must stop declaring it first",
+    );
+    const ended = await second.closed();
+    expect(ended !== "ended" && ended.code).toBe(status.ALREADY_EXISTS);
+  });
+
+  it("ends a stream whose first message is not a hello", async () => {
+    const session = open();
+    session.send({ case: "heartbeat", value: {} });
+    const ended = await session.closed();
+    expect(ended !== "ended" && ended.code).toBe(status.FAILED_PRECONDITION);
+    expect(session.describeStatus()).toContain(
+      "the first message on the stream must be a hello, not heartbeat",
+    );
+  });
+
+  it("refuses a redeclaration that closes a cycle, keeps the stream and the previous declaration", async () => {
+    const a = open();
+    a.hello("task-server-a", [{ id: "a.one", owner }]);
+    await a.next("welcome");
+    const b = open();
+    b.hello("task-server-b", [
+      { id: "b.two", owner: { team: "team-b" }, dependencies: [{ taskId: "a.one" }] },
+    ]);
+    await b.next("welcome");
+
+    const before = a.received.length;
+    a.send({
+      case: "redeclare",
+      value: { tasks: [{ id: "a.one", owner, dependencies: [{ taskId: "b.two" }] }] },
+    });
+    const rejection = await a.next("rejection", before);
+    expect(rejection.errors[0]?.message).toBe(
+      "declaring a.one would close the dependency cycle a.one (team team-a) → b.two (team team-b) → a.one (team team-a)",
+    );
+    expect(cerebro.graph.get("a.one")?.definition.dependencies).toEqual([]);
+
+    const afterRejection = a.received.length;
+    a.send({
+      case: "redeclare",
+      value: {
+        tasks: [
+          { id: "a.one", owner },
+          { id: "a.two", owner },
+        ],
+      },
+    });
+    await a.next("welcome", afterRejection);
+    expect(cerebro.graph.tasksOf("task-server-a")).toEqual(["a.one", "a.two"]);
+  });
+
+  it("acknowledges updates once stored, refuses stale ones, and finishes the run", async () => {
+    const session = open();
+    session.hello("task-server-a", [{ id: "a.x", owner }]);
+    await session.next("welcome");
+    const { snapshot } = await cerebro.engine.startRun({ targets: ["a.x"] });
+    const invoke = await session.next("invoke");
+    expect(invoke).toMatchObject({ runId: snapshot.run.id, taskId: "a.x", attemptNumber: 1 });
+
+    session.send({
+      case: "taskState",
+      value: { seq: 1n, attemptId: invoke.attemptId, state: TaskState.STARTED },
+    });
+    session.send({
+      case: "taskState",
+      value: { seq: 2n, attemptId: invoke.attemptId, state: TaskState.COMPLETED },
+    });
+    session.send({
+      case: "taskState",
+      value: { seq: 3n, attemptId: "att_unknown", state: TaskState.COMPLETED },
+    });
+    const refusal = await session.next("refusal");
+    expect(refusal).toMatchObject({
+      seq: 3n,
+      attemptId: "att_unknown",
+      code: "FAILED_PRECONDITION",
+    });
+    const refusalIndex = session.received.findIndex((m) => m.message.case === "refusal");
+    expect(await session.next("ack", refusalIndex)).toMatchObject({ throughSeq: 3n });
+    const acks = session.received
+      .filter((m) => m.message.case === "ack")
+      .map((m) => m.message.value);
+    expect(acks.map((ack) => (ack as { throughSeq: bigint }).throughSeq)).toEqual([1n, 2n, 3n]);
+    expect((await cerebro.engine.getRun(snapshot.run.id)).run.state).toBe("SUCCEEDED");
+  });
+
+  it("replaces a half-open session when the same instance connects again", async () => {
+    const old = open();
+    old.hello("task-server-a", [{ id: "a.x", owner }], { instanceId: "a-1" });
+    await old.next("welcome");
+    const fresh = open();
+    fresh.hello("task-server-a", [{ id: "a.x", owner }], { instanceId: "a-1" });
+    await fresh.next("welcome");
+    const notice = await old.next("rejection");
+    expect(notice.message).toBe("replaced by a newer session of the same instance");
+    await cerebro.engine.startRun({ targets: ["a.x"] });
+    await fresh.next("invoke");
+  });
+
+  it("ends an attempt in SERVER_LOST when its instance's stream closes and it does not return", async () => {
+    const session = open();
+    session.hello("task-server-a", [{ id: "a.x", owner }]);
+    await session.next("welcome");
+    const { snapshot } = await cerebro.engine.startRun({ targets: ["a.x"] });
+    const invoke = await session.next("invoke");
+    session.send({
+      case: "taskState",
+      value: { seq: 1n, attemptId: invoke.attemptId, state: TaskState.STARTED },
+    });
+    await session.next("ack");
+    const finished = new Promise<void>((resolve) =>
+      cerebro.events.subscribe((event) => event.kind === "run-finished" && resolve()),
+    );
+    session.cancel();
+    await finished;
+    const run = await cerebro.engine.getRun(snapshot.run.id);
+    expect(run.taskRuns[0]).toMatchObject({ state: "ERROR", errorCause: "SERVER_LOST" });
+  });
+});
