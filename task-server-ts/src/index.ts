@@ -1,0 +1,27 @@
+// The standard Cordyna task-server SDK: declare tasks, run them when cerebro
+// invokes them, report their state.
+
+export type { DurationInput } from "./durations.js";
+export {
+  AttemptAbortedError,
+  type DeclarationIssue,
+  DeclarationRejectedError,
+  NonRetryableError,
+  TaskOptionsError,
+} from "./errors.js";
+export { AGENT, TaskServer } from "./task-server.js";
+export type {
+  DeadlineOptions,
+  DependencyOption,
+  OwnerOptions,
+  RetryCause,
+  RetryOptions,
+  RunMode,
+  ScheduleOptions,
+  TaskContext,
+  TaskHandler,
+  TaskOptions,
+  TaskOutputs,
+  TaskServerOptions,
+  TriggerOptions,
+} from "./types.js";

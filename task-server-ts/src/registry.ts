@@ -1,0 +1,75 @@
+import type { TaskDeclaration } from "@cordyna/contract";
+import { toTaskDeclaration } from "./declaration.js";
+import { TaskOptionsError } from "./errors.js";
+import type { OwnerOptions, TaskHandler, TaskOptions } from "./types.js";
+
+/** One registered task: its declaration and its handler. */
+export interface RegisteredTask {
+  /** The declaration sent to cerebro. */
+  readonly declaration: TaskDeclaration;
+  /** The code that runs an attempt. */
+  readonly handler: TaskHandler;
+}
+
+/** The tasks a server declares, by id, in registration order. */
+export class TaskRegistry {
+  readonly #tasks = new Map<string, RegisteredTask>();
+  readonly #defaultOwner: OwnerOptions;
+  #version = 0;
+
+  /** @param defaultOwner applies to tasks that do not name their own owner. */
+  constructor(defaultOwner: OwnerOptions) {
+    this.#defaultOwner = defaultOwner;
+  }
+
+  /**
+   * Validates and adds a task.
+   *
+   * @throws TaskOptionsError for invalid options or an id already registered.
+   */
+  add(options: TaskOptions, handler: TaskHandler): RegisteredTask {
+    const declaration = toTaskDeclaration(options, this.#defaultOwner);
+    if (typeof handler !== "function") {
+      throw new TaskOptionsError(declaration.id, "handler", "must be a function");
+    }
+    if (this.#tasks.has(declaration.id)) {
+      throw new TaskOptionsError(declaration.id, "id", "a task with this id is already declared");
+    }
+    const task = { declaration, handler };
+    this.#tasks.set(declaration.id, task);
+    this.#version++;
+    return task;
+  }
+
+  /** Removes a task (e.g. after cerebro refused its redeclaration); true if it was there. */
+  remove(id: string): boolean {
+    const removed = this.#tasks.delete(id);
+    if (removed) this.#version++;
+    return removed;
+  }
+
+  /** The task with this id, if registered. */
+  get(id: string): RegisteredTask | undefined {
+    return this.#tasks.get(id);
+  }
+
+  /** True when a task with this id is registered. */
+  has(id: string): boolean {
+    return this.#tasks.has(id);
+  }
+
+  /** Every declaration, in registration order. */
+  declarations(): TaskDeclaration[] {
+    return [...this.#tasks.values()].map((task) => task.declaration);
+  }
+
+  /** Increases whenever the set of tasks changes. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Number of registered tasks. */
+  get size(): number {
+    return this.#tasks.size;
+  }
+}

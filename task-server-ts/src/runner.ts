@@ -1,0 +1,315 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampNow } from "@bufbuild/protobuf/wkt";
+import {
+  type Invoke,
+  RunMode,
+  TaskState,
+  type TaskStateUpdate,
+  TaskStateUpdateSchema,
+} from "@cordyna/contract";
+import type { Logger } from "pino";
+import { AttemptAbortedError, NonRetryableError } from "./errors.js";
+import type { TaskContext, TaskHandler, TaskOutputs } from "./types.js";
+
+/** How many finished attempt ids are remembered to ignore duplicate invokes. */
+const REMEMBERED_FINISHED = 10_000;
+
+/** What the runner needs from its surroundings. */
+export interface AttemptRunnerOptions {
+  /** Attempts run at once; 0 means unlimited. */
+  readonly concurrency: number;
+  /** Finds the handler of a task id; undefined for an unknown task. */
+  readonly lookup: (taskId: string) => TaskHandler | undefined;
+  /** Receives every state update (without seq) to send to cerebro. */
+  readonly report: (update: TaskStateUpdate) => void;
+  /** Parent logger of the per-attempt loggers. */
+  readonly logger: Logger;
+}
+
+/** What became of an Invoke handed to {@link AttemptRunner.invoke}. */
+export type InvokeOutcome = "started" | "queued" | "duplicate" | "unknown-task";
+
+interface Attempt {
+  readonly invoke: Invoke;
+  readonly handler: TaskHandler;
+  readonly controller: AbortController;
+  readonly logger: Logger;
+  /** Set once nothing more may be reported for this attempt. */
+  silenced: boolean;
+}
+
+/**
+ * Runs attempts under a concurrency limit: reports STARTED and runs the
+ * handler when a slot is free, otherwise reports QUEUED and keeps the attempt
+ * in a FIFO until a slot frees up; reports COMPLETED or ERROR when the handler
+ * ends, unless the attempt was cancelled or aborted meanwhile. An attempt id
+ * is never run twice.
+ */
+export class AttemptRunner {
+  readonly #options: AttemptRunnerOptions;
+  readonly #running = new Map<string, Attempt>();
+  #queue: Attempt[] = [];
+  readonly #finished = new Set<string>();
+  #idleWaiters: Array<() => void> = [];
+
+  /** @param options concurrency, handler lookup, report sink and logger. */
+  constructor(options: AttemptRunnerOptions) {
+    this.#options = options;
+  }
+
+  /** Takes an Invoke from cerebro: starts it, queues it, or ignores a duplicate. */
+  invoke(invoke: Invoke): InvokeOutcome {
+    const attemptId = invoke.attemptId;
+    if (this.#knows(attemptId)) {
+      this.#options.logger.debug({ attemptId }, "duplicate invoke ignored");
+      return "duplicate";
+    }
+    const handler = this.#options.lookup(invoke.taskId);
+    if (handler === undefined) {
+      this.reject(invoke, `unknown task ${JSON.stringify(invoke.taskId)}`, true);
+      return "unknown-task";
+    }
+    const attempt: Attempt = {
+      invoke,
+      handler,
+      controller: new AbortController(),
+      logger: this.#options.logger.child({
+        runId: invoke.runId,
+        taskRunId: invoke.taskRunId,
+        attemptId,
+        taskId: invoke.taskId,
+      }),
+      silenced: false,
+    };
+    if (this.#hasFreeSlot()) {
+      this.#start(attempt);
+      return "started";
+    }
+    this.#queue.push(attempt);
+    attempt.logger.info({ queued: this.#queue.length }, "attempt queued");
+    this.#report(attemptId, TaskState.QUEUED);
+    return "queued";
+  }
+
+  /**
+   * Refuses an Invoke without running it: reports ERROR with the description
+   * and remembers the attempt so a repeated invoke is ignored.
+   */
+  reject(invoke: Invoke, description: string, nonRetryable: boolean): void {
+    if (this.#knows(invoke.attemptId)) return;
+    this.#remember(invoke.attemptId);
+    this.#options.logger.warn(
+      {
+        runId: invoke.runId,
+        taskRunId: invoke.taskRunId,
+        attemptId: invoke.attemptId,
+        taskId: invoke.taskId,
+      },
+      `invoke refused: ${description}`,
+    );
+    this.#report(invoke.attemptId, TaskState.ERROR, {
+      errorDescription: description,
+      nonRetryable,
+    });
+  }
+
+  /**
+   * Cancels one attempt: aborts its signal with the reason, or drops it from
+   * the queue. Nothing more is reported for it. Returns false for an attempt
+   * it does not have.
+   */
+  cancel(attemptId: string, reason: string): boolean {
+    const running = this.#running.get(attemptId);
+    if (running) {
+      if (running.silenced) return false;
+      running.silenced = true;
+      running.logger.info({ reason }, "attempt cancelled");
+      running.controller.abort(new AttemptAbortedError(reason));
+      return true;
+    }
+    const index = this.#queue.findIndex((attempt) => attempt.invoke.attemptId === attemptId);
+    if (index < 0) return false;
+    const [queued] = this.#queue.splice(index, 1);
+    if (queued) {
+      queued.silenced = true;
+      queued.logger.info({ reason }, "queued attempt cancelled");
+      queued.controller.abort(new AttemptAbortedError(reason));
+      this.#remember(attemptId);
+    }
+    this.#checkIdle();
+    return true;
+  }
+
+  /** Cancels every attempt, running or queued; nothing more is reported for any. */
+  abortAll(reason: string): void {
+    for (const attemptId of [...this.#queue, ...this.#running.values()].map(
+      (attempt) => attempt.invoke.attemptId,
+    )) {
+      this.cancel(attemptId, reason);
+    }
+  }
+
+  /**
+   * Gives up on every attempt (e.g. when a drain times out): reports ERROR,
+   * retryable, with the description, then aborts them silently.
+   */
+  failAll(description: string): void {
+    const attempts = [...this.#running.values(), ...this.#queue].filter((a) => !a.silenced);
+    for (const attempt of attempts) {
+      this.#report(attempt.invoke.attemptId, TaskState.ERROR, {
+        errorDescription: description,
+        nonRetryable: false,
+      });
+      this.cancel(attempt.invoke.attemptId, description);
+    }
+  }
+
+  /** Attempts this instance still has (running, then queued), excluding cancelled ones. */
+  activeAttemptIds(): string[] {
+    return [...this.#running.values(), ...this.#queue]
+      .filter((attempt) => !attempt.silenced)
+      .map((attempt) => attempt.invoke.attemptId);
+  }
+
+  /** Handlers currently executing (cancelled ones included until they return). */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /** Attempts waiting for a slot. */
+  get queuedCount(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves once no handler runs and nothing is queued. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #start(attempt: Attempt): void {
+    const { invoke } = attempt;
+    this.#running.set(invoke.attemptId, attempt);
+    this.#report(invoke.attemptId, TaskState.STARTED);
+    attempt.logger.info({ attemptNumber: invoke.attemptNumber }, "attempt started");
+    const startedAt = Date.now();
+    const ctx: TaskContext = {
+      taskId: invoke.taskId,
+      runId: invoke.runId,
+      taskRunId: invoke.taskRunId,
+      attemptId: invoke.attemptId,
+      attemptNumber: invoke.attemptNumber,
+      mode: invoke.mode === RunMode.TEST ? "test" : "normal",
+      params: { ...invoke.params },
+      traceContext: { ...invoke.traceContext },
+      logicalTime: invoke.logicalTime ? timestampDate(invoke.logicalTime) : undefined,
+      signal: attempt.controller.signal,
+      logger: attempt.logger,
+    };
+    new Promise<TaskOutputs | undefined>((resolve) => {
+      resolve(attempt.handler(ctx) as TaskOutputs | undefined);
+    }).then(
+      (result) => this.#finish(attempt, startedAt, { outputs: toOutputs(result, attempt.logger) }),
+      (error: unknown) => this.#finish(attempt, startedAt, { error }),
+    );
+  }
+
+  #finish(
+    attempt: Attempt,
+    startedAt: number,
+    outcome: { outputs: TaskOutputs } | { error: unknown },
+  ): void {
+    const attemptId = attempt.invoke.attemptId;
+    this.#running.delete(attemptId);
+    this.#remember(attemptId);
+    const durationMs = Date.now() - startedAt;
+    if (attempt.silenced) {
+      attempt.logger.info({ durationMs }, "cancelled attempt ended; nothing reported");
+    } else if ("outputs" in outcome) {
+      attempt.silenced = true;
+      attempt.logger.info({ durationMs }, "attempt completed");
+      this.#report(attemptId, TaskState.COMPLETED, { outputs: outcome.outputs });
+    } else {
+      attempt.silenced = true;
+      const nonRetryable = outcome.error instanceof NonRetryableError;
+      attempt.logger.warn({ durationMs, err: outcome.error, nonRetryable }, "attempt failed");
+      this.#report(attemptId, TaskState.ERROR, {
+        errorDescription: describeError(outcome.error),
+        nonRetryable,
+      });
+    }
+    this.#startQueued();
+    this.#checkIdle();
+  }
+
+  #startQueued(): void {
+    while (this.#hasFreeSlot()) {
+      const next = this.#queue.shift();
+      if (!next) return;
+      this.#start(next);
+    }
+  }
+
+  #hasFreeSlot(): boolean {
+    const limit = this.#options.concurrency;
+    return limit === 0 || this.#running.size < limit;
+  }
+
+  #knows(attemptId: string): boolean {
+    return (
+      this.#running.has(attemptId) ||
+      this.#finished.has(attemptId) ||
+      this.#queue.some((attempt) => attempt.invoke.attemptId === attemptId)
+    );
+  }
+
+  #remember(attemptId: string): void {
+    this.#finished.add(attemptId);
+    if (this.#finished.size > REMEMBERED_FINISHED) {
+      const oldest = this.#finished.values().next().value;
+      if (oldest !== undefined) this.#finished.delete(oldest);
+    }
+  }
+
+  #report(
+    attemptId: string,
+    state: TaskState,
+    extra: { errorDescription?: string; nonRetryable?: boolean; outputs?: TaskOutputs } = {},
+  ): void {
+    this.#options.report(
+      create(TaskStateUpdateSchema, { attemptId, state, time: timestampNow(), ...extra }),
+    );
+  }
+
+  #isIdle(): boolean {
+    return this.#running.size === 0 && this.#queue.length === 0;
+  }
+
+  #checkIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** The error's message, in the task's own words; never empty. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name || "error";
+  if (typeof error === "string" && error !== "") return error;
+  return `handler threw ${String(error)}`;
+}
+
+/** Keeps string-valued outputs, coercing other values to strings. */
+function toOutputs(result: unknown, logger: Logger): TaskOutputs {
+  if (result === undefined || result === null) return {};
+  if (typeof result !== "object" || Array.isArray(result)) {
+    logger.warn({ result: typeof result }, "handler result is not a record; outputs ignored");
+    return {};
+  }
+  const outputs: TaskOutputs = {};
+  for (const [key, value] of Object.entries(result)) {
+    outputs[key] = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  }
+  return outputs;
+}

@@ -1,0 +1,443 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type ConnectRequest,
+  ConnectRequestSchema,
+  type ConnectResponse,
+  type Hello,
+  HelloSchema,
+  PROTOCOL_VERSION,
+  type Rejection,
+  type TaskStateUpdate,
+  type Welcome,
+} from "@cordyna/contract";
+import { type Logger, pino } from "pino";
+import { Connection } from "./connection.js";
+import { durationToMs } from "./durations.js";
+import { DeclarationRejectedError, TaskOptionsError } from "./errors.js";
+import { Outbox } from "./outbox.js";
+import { TaskRegistry } from "./registry.js";
+import { AttemptRunner } from "./runner.js";
+import type { TaskHandler, TaskOptions, TaskServerOptions } from "./types.js";
+
+/** Sent in the Hello to name this implementation. */
+export const AGENT = "cordyna-task-server-ts/0.1.0";
+
+const DEFAULT_ADDRESS = "localhost:7070";
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_HEARTBEAT_MS = 5_000;
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+const STREAM_CLOSE_TIMEOUT_MS = 1_000;
+
+type Lifecycle = "new" | "starting" | "running" | "draining" | "stopped";
+
+/**
+ * A Cordyna task-server: declare tasks with `task()`, then `start()` to
+ * connect to cerebro, which invokes them. Handles the session protocol:
+ * Hello/Welcome, state updates kept until acknowledged, heartbeats,
+ * cancellation, reconnects, drain and shutdown signals.
+ */
+export class TaskServer {
+  /** Server name shared by replicas. */
+  readonly name: string;
+  /** Unique id of this process's instance. */
+  readonly instanceId: string;
+  /** Logger carrying serverName and instanceId. */
+  readonly logger: Logger;
+
+  readonly #address: string;
+  readonly #concurrency: number;
+  readonly #handleSignals: boolean;
+  readonly #drainTimeoutMs: number;
+  readonly #ackTimeoutMs: number;
+  readonly #backoff: NonNullable<TaskServerOptions["reconnectBackoff"]>;
+  readonly #registry: TaskRegistry;
+  readonly #outbox = new Outbox();
+  readonly #runner: AttemptRunner;
+  #connection: Connection | undefined;
+  #lifecycle: Lifecycle = "new";
+  /** The current stream has received its Welcome. */
+  #welcomed = false;
+  /** Registry version last declared on the current stream. */
+  #declaredVersion = -1;
+  /** Tasks added after the first Welcome: dropped if cerebro refuses their Redeclare. */
+  readonly #addedAfterStart = new Set<string>();
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  #drainPromise: Promise<void> | undefined;
+  #signalListener: ((signal: NodeJS.Signals) => void) | undefined;
+
+  /**
+   * @throws TaskOptionsError for invalid server options.
+   */
+  constructor(options: TaskServerOptions) {
+    const fail = (field: string, problem: string): never => {
+      throw new TaskOptionsError(undefined, field, problem);
+    };
+    if (typeof options?.name !== "string" || options.name.trim() === "") {
+      fail("name", "must be a non-empty string");
+    }
+    if (typeof options.team !== "string" || options.team.trim() === "") {
+      fail("team", "must be a non-empty string");
+    }
+    if (typeof options.contact !== "string") fail("contact", "must be a string");
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    if (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 0xffff_ffff) {
+      fail("concurrency", "must be a non-negative integer (0 = unlimited)");
+    }
+    for (const field of ["drainTimeoutMs", "ackTimeoutMs"] as const) {
+      const value = options[field];
+      if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
+        fail(field, "must be a non-negative number of milliseconds");
+      }
+    }
+    if (options.instanceId !== undefined && options.instanceId.trim() === "") {
+      fail("instanceId", "must be a non-empty string");
+    }
+
+    this.name = options.name;
+    this.instanceId =
+      options.instanceId ??
+      `${options.name}-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+    this.logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" })).child({
+      serverName: this.name,
+      instanceId: this.instanceId,
+    });
+    this.#address = options.cerebro ?? process.env.CORDYNA_ADDR ?? DEFAULT_ADDRESS;
+    this.#concurrency = concurrency;
+    this.#handleSignals = options.handleSignals ?? true;
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.#backoff = options.reconnectBackoff ?? {};
+    this.#registry = new TaskRegistry({ team: options.team, contact: options.contact });
+    this.#runner = new AttemptRunner({
+      concurrency,
+      lookup: (taskId) => this.#registry.get(taskId)?.handler,
+      report: (update) => this.#report(update),
+      logger: this.logger,
+    });
+  }
+
+  /**
+   * Declares a task and the handler that runs it. After `start()`, the new
+   * set of tasks is redeclared to cerebro.
+   *
+   * @throws TaskOptionsError naming the task and the field, for invalid
+   *   options or an id already declared.
+   */
+  task(options: TaskOptions, handler: TaskHandler): this {
+    if (this.#lifecycle === "stopped") throw new Error("task-server is stopped");
+    const { declaration } = this.#registry.add(options, handler);
+    if (this.#lifecycle !== "new") {
+      this.#addedAfterStart.add(declaration.id);
+      this.#redeclareIfChanged();
+    }
+    return this;
+  }
+
+  /**
+   * Connects to cerebro. Resolves at the first Welcome; rejects with a
+   * DeclarationRejectedError when cerebro refuses the declarations (the
+   * server then stops and does not reconnect). Until the Welcome, failed
+   * connections are retried with backoff. Installs SIGTERM/SIGINT handlers
+   * unless `handleSignals` is false.
+   */
+  start(): Promise<void> {
+    if (this.#lifecycle !== "new") {
+      return Promise.reject(new Error(`task-server already ${this.#lifecycle}`));
+    }
+    this.#lifecycle = "starting";
+    const started = new Promise<void>((resolve, reject) => {
+      this.#startWaiter = { resolve, reject };
+    });
+    if (this.#handleSignals) this.#installSignalHandlers();
+    this.logger.info(
+      { cerebro: this.#address, tasks: this.#registry.size, concurrency: this.#concurrency },
+      "connecting to cerebro",
+    );
+    this.#connection = new Connection({
+      address: this.#address,
+      logger: this.logger,
+      backoff: this.#backoff,
+      handlers: {
+        hello: () => this.#hello(),
+        message: (message) => this.#onMessage(message),
+        disconnected: (error, willReconnect) => this.#onDisconnected(error, willReconnect),
+      },
+    });
+    this.#connection.start();
+    return started;
+  }
+
+  /**
+   * Shuts down gently: tells cerebro (Drain), takes no new work, waits for
+   * running and queued attempts (at most `drainTimeoutMs`; attempts still
+   * running then are aborted and reported as retryable ERROR), waits for the
+   * final updates to be acknowledged (at most `ackTimeoutMs`), then closes
+   * the stream. Calling it again returns the same promise.
+   */
+  drain(): Promise<void> {
+    if (this.#drainPromise) return this.#drainPromise;
+    if (this.#lifecycle === "new" || this.#lifecycle === "stopped") {
+      this.#lifecycle = "stopped";
+      this.#drainPromise = Promise.resolve();
+      return this.#drainPromise;
+    }
+    this.#lifecycle = "draining";
+    this.#drainPromise = this.#drain();
+    return this.#drainPromise;
+  }
+
+  /** Closes at once: aborts every handler, closes the stream, no reconnect. */
+  stop(): void {
+    if (this.#lifecycle === "stopped") return;
+    this.logger.info("task-server stopping");
+    this.#runner.abortAll("task-server stopped");
+    this.#shutdown(new Error("task-server stopped before cerebro welcomed it"));
+    this.#connection?.close();
+  }
+
+  async #drain(): Promise<void> {
+    const log = this.logger;
+    log.info(
+      { running: this.#runner.runningCount, queued: this.#runner.queuedCount },
+      "draining: no new work, waiting for running attempts",
+    );
+    if (this.#welcomed) this.#send({ case: "drain", value: {} });
+    if (!(await withTimeout(this.#runner.whenIdle(), this.#drainTimeoutMs))) {
+      log.warn(
+        { running: this.#runner.activeAttemptIds(), drainTimeoutMs: this.#drainTimeoutMs },
+        "drain timed out; aborting the remaining attempts",
+      );
+      this.#runner.failAll("task-server shut down before the attempt finished");
+    }
+    if (!(await withTimeout(this.#outbox.whenEmpty(), this.#ackTimeoutMs))) {
+      log.warn({ unacknowledged: this.#outbox.size }, "final updates not acknowledged in time");
+    }
+    if (this.#lifecycle === "stopped") return;
+    this.#stopHeartbeats();
+    await this.#connection?.closeGracefully(STREAM_CLOSE_TIMEOUT_MS);
+    this.#shutdown(new Error("task-server drained before cerebro welcomed it"));
+    log.info("drained");
+  }
+
+  /** Marks the server stopped; settles a pending start() with `startError`. */
+  #shutdown(startError: Error): void {
+    this.#lifecycle = "stopped";
+    this.#welcomed = false;
+    this.#stopHeartbeats();
+    this.#removeSignalHandlers();
+    const waiter = this.#startWaiter;
+    this.#startWaiter = undefined;
+    waiter?.reject(startError);
+  }
+
+  #hello(): Hello {
+    this.#declaredVersion = this.#registry.version;
+    return create(HelloSchema, {
+      serverName: this.name,
+      instanceId: this.instanceId,
+      protocolVersion: { major: PROTOCOL_VERSION.major, minor: PROTOCOL_VERSION.minor },
+      tasks: this.#registry.declarations(),
+      // An attempt whose final update is still unacknowledged is not lost: it
+      // is named so that cerebro waits for the resent update instead of
+      // declaring the attempt SERVER_LOST.
+      runningAttemptIds: [
+        ...new Set([...this.#runner.activeAttemptIds(), ...this.#outbox.attemptIds()]),
+      ],
+      maxConcurrency: this.#concurrency,
+      agent: AGENT,
+    });
+  }
+
+  #onMessage(response: ConnectResponse): void {
+    const message = response.message;
+    switch (message.case) {
+      case "welcome":
+        this.#onWelcome(message.value);
+        return;
+      case "rejection":
+        this.#onRejection(message.value);
+        return;
+      case "invoke": {
+        const invoke = message.value;
+        if (this.#lifecycle === "draining" || this.#lifecycle === "stopped") {
+          this.#runner.reject(invoke, "task-server is draining; invoke another instance", false);
+        } else {
+          this.#runner.invoke(invoke);
+        }
+        return;
+      }
+      case "cancel":
+        this.#runner.cancel(
+          message.value.attemptId,
+          message.value.reason || "cancelled by cerebro",
+        );
+        return;
+      case "ack":
+        this.#outbox.ack(message.value.throughSeq);
+        return;
+      case "refusal": {
+        const refusal = message.value;
+        this.logger.warn(
+          {
+            seq: refusal.seq.toString(),
+            attemptId: refusal.attemptId,
+            code: refusal.code,
+            reason: refusal.message,
+          },
+          "cerebro refused a task state update",
+        );
+        this.#outbox.settle(refusal.seq);
+        return;
+      }
+      case "ping":
+        this.#send({ case: "pong", value: { nonce: message.value.nonce } });
+        return;
+      default:
+        this.logger.debug("ignoring an unknown message from cerebro");
+    }
+  }
+
+  #onWelcome(welcome: Welcome): void {
+    if (this.#lifecycle === "stopped") return;
+    this.#welcomed = true;
+    this.#connection?.resetBackoff();
+    for (const warning of welcome.warnings) {
+      this.logger.warn(
+        { taskId: warning.taskId, code: warning.code },
+        `declaration warning: ${warning.message}`,
+      );
+    }
+    this.logger.info(
+      { sessionId: welcome.sessionId, unknownAttempts: welcome.unknownAttemptIds.length },
+      "welcomed by cerebro",
+    );
+    this.#startHeartbeats(durationToMs(welcome.heartbeatInterval) || DEFAULT_HEARTBEAT_MS);
+    for (const attemptId of welcome.unknownAttemptIds) {
+      this.#runner.cancel(attemptId, "cerebro no longer wants this attempt");
+    }
+    for (const update of this.#outbox.open()) this.#send({ case: "taskState", value: update });
+    this.#redeclareIfChanged();
+    if (this.#lifecycle === "draining") this.#send({ case: "drain", value: {} });
+    if (this.#lifecycle === "starting") this.#lifecycle = "running";
+    const waiter = this.#startWaiter;
+    this.#startWaiter = undefined;
+    waiter?.resolve();
+  }
+
+  #onRejection(rejection: Rejection): void {
+    const error = DeclarationRejectedError.fromRejection(rejection);
+    if (this.#welcomed) {
+      // A refused Redeclare: the previous declarations stay in force.
+      this.logger.error(
+        { issues: error.issues },
+        `cerebro refused the redeclaration: ${error.message}`,
+      );
+      for (const issue of error.issues) {
+        if (this.#addedAfterStart.delete(issue.taskId) && this.#registry.remove(issue.taskId)) {
+          this.logger.error({ taskId: issue.taskId }, "task dropped: cerebro refused it");
+        }
+      }
+      this.#declaredVersion = this.#registry.version;
+      return;
+    }
+    this.logger.error({ issues: error.issues }, error.message);
+    const waiter = this.#startWaiter;
+    this.#startWaiter = undefined;
+    this.#runner.abortAll("cerebro rejected the task declarations");
+    this.#connection?.close();
+    this.#shutdown(error);
+    waiter?.reject(error);
+  }
+
+  #onDisconnected(error: Error | undefined, willReconnect: boolean): void {
+    this.#welcomed = false;
+    this.#outbox.close();
+    this.#stopHeartbeats();
+    if (willReconnect) {
+      this.logger.warn(
+        { err: error, running: this.#runner.runningCount, unacknowledged: this.#outbox.size },
+        "stream to cerebro lost",
+      );
+    }
+  }
+
+  #report(update: TaskStateUpdate): void {
+    const stamped = this.#outbox.push(update);
+    if (stamped) this.#send({ case: "taskState", value: stamped });
+  }
+
+  #redeclareIfChanged(): void {
+    if (!this.#welcomed || this.#declaredVersion === this.#registry.version) return;
+    this.#declaredVersion = this.#registry.version;
+    this.logger.info({ tasks: this.#registry.size }, "redeclaring tasks");
+    this.#send({ case: "redeclare", value: { tasks: this.#registry.declarations() } });
+  }
+
+  #send(message: NonNullable<ConnectRequestInit["message"]>): void {
+    this.#connection?.send(create(ConnectRequestSchema, { message }));
+  }
+
+  #startHeartbeats(intervalMs: number): void {
+    this.#stopHeartbeats();
+    this.#heartbeatTimer = setInterval(() => {
+      if (!this.#welcomed) return;
+      this.#send({
+        case: "heartbeat",
+        value: { runningAttemptIds: this.#runner.activeAttemptIds() },
+      });
+    }, intervalMs);
+    this.#heartbeatTimer.unref();
+  }
+
+  #stopHeartbeats(): void {
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+  }
+
+  #installSignalHandlers(): void {
+    let received = 0;
+    const listener = (signal: NodeJS.Signals): void => {
+      received++;
+      if (received > 1) {
+        this.logger.warn({ signal }, "second signal: stopping now");
+        this.stop();
+        process.exit(0);
+      }
+      this.logger.info({ signal }, "signal received: draining");
+      this.drain()
+        .catch((error: unknown) => this.logger.error({ err: error }, "drain failed"))
+        .finally(() => process.exit(0));
+    };
+    this.#signalListener = listener;
+    process.on("SIGTERM", listener);
+    process.on("SIGINT", listener);
+  }
+
+  #removeSignalHandlers(): void {
+    const listener = this.#signalListener;
+    if (!listener) return;
+    this.#signalListener = undefined;
+    process.off("SIGTERM", listener);
+    process.off("SIGINT", listener);
+  }
+}
+
+/** The init shape of a ConnectRequest, as accepted by `create`. */
+type ConnectRequestInit = Exclude<MessageInitShape<typeof ConnectRequestSchema>, ConnectRequest>;
+
+/** Resolves true if `promise` settles within `ms`, false otherwise. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

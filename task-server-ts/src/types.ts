@@ -1,0 +1,165 @@
+import type { Logger } from "pino";
+import type { DurationInput } from "./durations.js";
+
+/** The team answerable for a task, told when it fails. */
+export interface OwnerOptions {
+  /** Team name, e.g. "team-a". */
+  readonly team: string;
+  /** E-mail address, chat channel or pager handle. */
+  readonly contact: string;
+}
+
+/** Options of a {@link TaskServer} instance. */
+export interface TaskServerOptions {
+  /** Server name shared by all replicas, e.g. "task-server-a". */
+  readonly name: string;
+  /** Default owning team for the server's tasks. */
+  readonly team: string;
+  /** Default owner contact for the server's tasks. */
+  readonly contact: string;
+  /** Cerebro's address, "host:port". Default: `CORDYNA_ADDR` or "localhost:7070". */
+  readonly cerebro?: string;
+  /** Attempts this instance runs at once; 0 means unlimited. Default 4. */
+  readonly concurrency?: number;
+  /** Unique per process. Default: `${name}-${hostname}-${pid}-${random}`. */
+  readonly instanceId?: string;
+  /** Logger to use; a child carrying serverName and instanceId is derived from it. */
+  readonly logger?: Logger;
+  /** Install SIGTERM/SIGINT handlers (drain, then exit 0) on start. Default true. */
+  readonly handleSignals?: boolean;
+  /** How long drain() waits for running handlers before aborting them. Default 30 000. */
+  readonly drainTimeoutMs?: number;
+  /** How long drain() waits for cerebro to acknowledge the final updates. Default 5 000. */
+  readonly ackTimeoutMs?: number;
+  /** Reconnect backoff: first delay and cap, in ms. Default 100 and 5 000. */
+  readonly reconnectBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+}
+
+/**
+ * One upstream task: a plain task id means "run first" (the upstream runs
+ * earlier in the same run); with `freshWithin`, a completion younger than that
+ * satisfies the dependency.
+ */
+export type DependencyOption =
+  | string
+  | { readonly task: string; readonly freshWithin?: DurationInput };
+
+/** Per-task overrides of cerebro's default deadlines (10 s, 10 min, 30 min). */
+export interface DeadlineOptions {
+  /** From invoke to QUEUED or STARTED. */
+  readonly ack?: DurationInput;
+  /** From QUEUED to STARTED. */
+  readonly start?: DurationInput;
+  /** From STARTED to COMPLETED or ERROR. */
+  readonly complete?: DurationInput;
+}
+
+/** An error cause a retry policy may be limited to. */
+export type RetryCause =
+  | "task_failed"
+  | "ack_timeout"
+  | "start_timeout"
+  | "complete_timeout"
+  | "server_lost"
+  | "rejected";
+
+/** How often and when a failed attempt is tried again. */
+export interface RetryOptions {
+  /** Attempts in all, the first included; 0 or 1 means no retry. */
+  readonly maxAttempts: number;
+  /** Delay before the first retry. */
+  readonly initialBackoff?: DurationInput;
+  /** Upper bound of the delay. */
+  readonly maxBackoff?: DurationInput;
+  /** Growth of the delay per attempt (at least 1). Default 2. */
+  readonly multiplier?: number;
+  /** Causes that are retried; empty or absent means every cause but "rejected". */
+  readonly retryOn?: readonly RetryCause[];
+}
+
+/** A cron schedule. */
+export interface ScheduleOptions {
+  /** Cron expression of 5 fields, or 6 with leading seconds. */
+  readonly cron: string;
+  /** IANA time zone, e.g. "Europe/Berlin". Default UTC. */
+  readonly timeZone?: string;
+  /** What happens to ticks missed while cerebro was down. Default "latest". */
+  readonly catchUp?: "skip" | "latest" | "all";
+  /** With catchUp "all": the most missed ticks to run. */
+  readonly catchUpMax?: number;
+  /** What happens when a tick fires while the previous run is active. Default "skip". */
+  readonly overlap?: "skip" | "queue-one" | "allow" | "cancel-previous";
+}
+
+/** Run the task whenever its upstream tasks complete. */
+export interface TriggerOptions {
+  /** "all": once every upstream completed since the last run; "any": after any. */
+  readonly mode: "all" | "any";
+  /** Completions within this window start one run, not several. */
+  readonly debounce?: DurationInput;
+}
+
+/** The declaration of one task, given to `server.task(options, handler)`. */
+export interface TaskOptions {
+  /** Global task id: 1-128 of [a-z0-9._-], starting with a letter or digit. */
+  readonly id: string;
+  /** What the task does. */
+  readonly description: string;
+  /** Overrides the server's default owner. */
+  readonly owner?: OwnerOptions;
+  /** Upstream tasks, possibly owned by other servers and teams. */
+  readonly dependsOn?: readonly DependencyOption[];
+  /** Per-task deadline overrides. */
+  readonly deadlines?: DeadlineOptions;
+  /** Retry policy. */
+  readonly retry?: RetryOptions;
+  /** Attempts of this task that may run at once across all instances; 0 = unlimited. */
+  readonly concurrencyLimit?: number;
+  /** Free-form labels. */
+  readonly tags?: readonly string[];
+  /** Optional cron schedule. */
+  readonly schedule?: ScheduleOptions;
+  /** Optional upstream-completion trigger. */
+  readonly trigger?: TriggerOptions;
+}
+
+/** Whether a run does real work ("normal") or runs against test resources ("test"). */
+export type RunMode = "normal" | "test";
+
+/** Small results of a task, recorded with the run and passed to downstream params. */
+export type TaskOutputs = Record<string, string>;
+
+/** What a task handler receives for one attempt. */
+export interface TaskContext {
+  /** The task being run. */
+  readonly taskId: string;
+  /** The run this attempt belongs to. */
+  readonly runId: string;
+  /** The task-run (this task within the run). */
+  readonly taskRunId: string;
+  /** The attempt token. */
+  readonly attemptId: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attemptNumber: number;
+  /** "normal" or "test" (integrated testing). */
+  readonly mode: RunMode;
+  /** Parameters of the invocation. */
+  readonly params: Readonly<Record<string, string>>;
+  /** W3C trace context ("traceparent", "tracestate"). */
+  readonly traceContext: Readonly<Record<string, string>>;
+  /** Logical time of the run (e.g. the cron tick), when cerebro sent one. */
+  readonly logicalTime: Date | undefined;
+  /** Aborted when cerebro cancels the attempt or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Logger carrying runId, taskRunId, attemptId and taskId. */
+  readonly logger: Logger;
+}
+
+/**
+ * Runs one attempt of a task. Resolve (optionally with outputs) for COMPLETED;
+ * throw for ERROR (throw a NonRetryableError to prevent retries).
+ */
+export type TaskHandler = (
+  ctx: TaskContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: handlers may simply return nothing
+) => Promise<TaskOutputs | void> | TaskOutputs | void;

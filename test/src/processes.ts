@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ControlService } from "@cordyna/contract";
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export type ControlClient = ReturnType<typeof createClient<typeof ControlService>>;
+
+/** A child process with its captured output, for readable failures. */
+export interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends SIGTERM and resolves with the exit code (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** Starts a TypeScript entry point of this repository as a child process. */
+export function spawnTs(
+  name: string,
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Child {
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const chunks: string[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    child.once("exit", (code) => resolve(code));
+  });
+  return {
+    name,
+    process: child,
+    output: () => chunks.join(""),
+    async stop(graceMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      }
+      return exited;
+    },
+  };
+}
+
+/** Starts cerebro (`dyna dev`) on a free port and waits until it answers. */
+export async function startCerebroProcess(env: Record<string, string> = {}): Promise<{
+  child: Child;
+  address: string;
+  control: ControlClient;
+}> {
+  const port = await freePort();
+  const child = spawnTs(
+    "cerebro",
+    "cerebro/src/cli/main.ts",
+    ["dev", "--port", String(port), "--host", "127.0.0.1"],
+    env,
+  );
+  const address = `127.0.0.1:${port}`;
+  const control = createClient(
+    ControlService,
+    createGrpcTransport({ baseUrl: `http://${address}` }),
+  );
+  await waitUntil(`cerebro answering on ${address}`, async () => {
+    if (child.process.exitCode !== null) throw new Error(`cerebro exited:\n${child.output()}`);
+    await control.listServers({}, { timeoutMs: 1_000 });
+    return true;
+  });
+  return { child, address, control };
+}
+
+/** Waits until every named server has a connected instance. */
+export async function waitForServers(
+  control: ControlClient,
+  names: readonly string[],
+): Promise<void> {
+  await waitUntil(`servers ${names.join(", ")} connected`, async () => {
+    const { servers } = await control.listServers({});
+    return names.every((name) => servers.some((s) => s.name === name && s.instances.length > 0));
+  });
+}
+
+/**
+ * Polls `check` until it returns true; a check that throws counts as "not
+ * yet" until the deadline, then its last error is reported.
+ */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
