@@ -1,4 +1,10 @@
-import { type DescFile, type DescService, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
+import {
+  type DescFile,
+  type DescService,
+  fromBinary,
+  type Message,
+  toBinary,
+} from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 

@@ -203,6 +203,10 @@ describe("toTaskDeclaration", () => {
       ).toThrow(/owner \(server default\)\.team/);
     });
 
+    it("keeps working without a description", () => {
+      expect(toTaskDeclaration({ id: "a.b" }, owner).description).toBe("");
+    });
+
     it("options that are not an object", () => {
       expect(() => toTaskDeclaration(null as unknown as TaskOptions, owner)).toThrow(
         TaskOptionsError,

@@ -98,7 +98,9 @@ export function toTaskDeclaration(
     return value as number;
   };
 
-  if (typeof options.description !== "string") fail("description", "must be a string");
+  if (options.description !== undefined && typeof options.description !== "string") {
+    fail("description", "must be a string");
+  }
 
   const owner = options.owner ?? defaultOwner;
   const ownerField = options.owner ? "owner" : "owner (server default)";
@@ -145,7 +147,7 @@ export function toTaskDeclaration(
 
   const declaration = create(TaskDeclarationSchema, {
     id,
-    description: options.description,
+    description: options.description ?? "",
     owner: { team: owner.team, contact: owner.contact ?? "" },
     dependencies,
   });

@@ -103,8 +103,8 @@ export interface TriggerOptions {
 export interface TaskOptions {
   /** Global task id: 1-128 of [a-z0-9._-], starting with a letter or digit. */
   readonly id: string;
-  /** What the task does. */
-  readonly description: string;
+  /** What the task does. Default: empty. */
+  readonly description?: string;
   /** Overrides the server's default owner. */
   readonly owner?: OwnerOptions;
   /** Upstream tasks, possibly owned by other servers and teams. */

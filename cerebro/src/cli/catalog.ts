@@ -1,0 +1,53 @@
+// dyna tasks, dyna servers, dyna graph: what cerebro knows about tasks and servers.
+
+import {
+  GetGraphResponseSchema,
+  ListServersResponseSchema,
+  ListTasksResponseSchema,
+} from "@cordyna/contract";
+import { expectPositionals, parseCommandArgs } from "./args.js";
+import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
+import { type CliContext, EXIT_OK } from "./context.js";
+import { printHelp } from "./help.js";
+import { renderGraph, renderJson, renderServersTable, renderTasksTable } from "./render.js";
+
+/** `dyna tasks`: every task with its server, team, upstream and status. */
+export async function tasksCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("tasks", args, {});
+  if (values.help) return printHelp(ctx.io, "tasks");
+  expectPositionals("tasks", positionals, 0, 0, "");
+  const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
+  const res = await client.listTasks({}, { timeoutMs: UNARY_TIMEOUT_MS });
+  ctx.io.out(
+    values.json
+      ? renderJson(ListTasksResponseSchema, res)
+      : renderTasksTable(res.tasks, ctx.style, ctx.now()),
+  );
+  return EXIT_OK;
+}
+
+/** `dyna servers`: every server name with its connected instances. */
+export async function serversCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("servers", args, {});
+  if (values.help) return printHelp(ctx.io, "servers");
+  expectPositionals("servers", positionals, 0, 0, "");
+  const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
+  const res = await client.listServers({}, { timeoutMs: UNARY_TIMEOUT_MS });
+  ctx.io.out(
+    values.json
+      ? renderJson(ListServersResponseSchema, res)
+      : renderServersTable(res.servers, ctx.style, ctx.now()),
+  );
+  return EXIT_OK;
+}
+
+/** `dyna graph`: the global graph as a tree from its roots. */
+export async function graphCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("graph", args, {});
+  if (values.help) return printHelp(ctx.io, "graph");
+  expectPositionals("graph", positionals, 0, 0, "");
+  const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
+  const res = await client.getGraph({}, { timeoutMs: UNARY_TIMEOUT_MS });
+  ctx.io.out(values.json ? renderJson(GetGraphResponseSchema, res) : renderGraph(res, ctx.style));
+  return EXIT_OK;
+}

@@ -1,0 +1,81 @@
+// What a dyna command works with: output, environment, clock and the client factory.
+
+import { type ControlClient, createControlClient } from "./client.js";
+import { type Style, shouldColor } from "./render.js";
+
+/** Exit code: the command did what was asked (for `run`: the run SUCCEEDED). */
+export const EXIT_OK = 0;
+/** Exit code: the run failed or was cancelled, or the command itself failed. */
+export const EXIT_FAILED = 1;
+/** Exit code: dyna was called wrongly. */
+export const EXIT_USAGE = 2;
+/** Exit code: cerebro was unreachable or refused the request. */
+export const EXIT_UNREACHABLE = 3;
+
+/** Where a command writes. Each call is one or more whole lines. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stdout is a terminal. */
+  readonly isTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Everything a command needs from the outside world. */
+export interface CliContext {
+  readonly io: CliIo;
+  readonly style: Style;
+  /** A ControlService client for an address. */
+  connect(address: string): ControlClient;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** How often `run` re-checks the run while following it, in case an event was missed. */
+  readonly pollIntervalMs: number;
+  /** Resolves when the process is asked to stop (SIGINT or SIGTERM). */
+  waitForShutdown(): Promise<string>;
+}
+
+/** The parts of a context a caller may replace (tests do). */
+export type CliOverrides = Partial<Omit<CliContext, "style">>;
+
+/** Output to the process's stdout and stderr. */
+export function processIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+  };
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM; a second one exits at once, for
+ * when a clean stop hangs.
+ */
+export function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      const force = (): never => process.exit(130);
+      process.once("SIGINT", force);
+      process.once("SIGTERM", force);
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+/** A context on the real process, with any parts replaced. */
+export function createContext(overrides: CliOverrides = {}): CliContext {
+  const io = overrides.io ?? processIo();
+  return {
+    io,
+    style: { color: shouldColor(io.isTTY, io.env) },
+    connect: overrides.connect ?? createControlClient,
+    now: overrides.now ?? Date.now,
+    pollIntervalMs: overrides.pollIntervalMs ?? 5000,
+    waitForShutdown: overrides.waitForShutdown ?? waitForSignal,
+  };
+}

@@ -1,0 +1,50 @@
+// dyna dev: cerebro in this process, on the in-memory store.
+
+import { expectPositionals, parseCommandArgs, parseIntFlag } from "./args.js";
+import { ADDRESS_ENV } from "./client.js";
+import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
+import { printHelp } from "./help.js";
+
+/** The port `dyna dev` listens on unless told otherwise. */
+export const DEV_DEFAULT_PORT = 7070;
+/** The host `dyna dev` listens on unless told otherwise. */
+export const DEV_DEFAULT_HOST = "localhost";
+
+/** `dyna dev [--port N] [--host H]`: runs cerebro until SIGINT or SIGTERM. */
+export async function devCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("dev", args, {
+    port: { type: "string" },
+    host: { type: "string" },
+  });
+  if (values.help) return printHelp(ctx.io, "dev");
+  expectPositionals("dev", positionals, 0, 0, "");
+  const port =
+    values.port === undefined
+      ? DEV_DEFAULT_PORT
+      : parseIntFlag("dev", "port", values.port, 0, 65_535);
+  const host = values.host || DEV_DEFAULT_HOST;
+
+  // Loaded on demand so the other commands never load the whole service.
+  const { startCerebro } = await import("../cerebro.js");
+  let cerebro: Awaited<ReturnType<typeof startCerebro>>;
+  try {
+    cerebro = await startCerebro({ port, host });
+  } catch (err) {
+    ctx.io.err(
+      `dyna dev: could not start cerebro: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return EXIT_FAILED;
+  }
+  const address = cerebro.address;
+  ctx.io.out(
+    values.json
+      ? JSON.stringify({ address })
+      : `cerebro listening on ${address} (in-memory store); point the CLI at it with ` +
+          `--cerebro ${address} or ${ADDRESS_ENV}=${address}. Ctrl-C stops it.`,
+  );
+  const signal = await ctx.waitForShutdown();
+  if (!values.json) ctx.io.err(`${signal}: stopping cerebro…`);
+  await cerebro.stop();
+  if (!values.json) ctx.io.err("cerebro stopped.");
+  return EXIT_OK;
+}

@@ -1,0 +1,121 @@
+// Help texts of dyna and its commands.
+
+const COMMON = `Common flags:
+  --cerebro host:port   cerebro's address (else $CORDYNA_ADDR, else localhost:7070)
+  --json                print the response as one JSON document
+  -h, --help            show this help`;
+
+/** Help of each command, by command name. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  dev: `Usage: dyna dev [--port N] [--host H]
+
+Starts cerebro in this process on the in-memory store, for trying Cordyna
+out and for tests. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+
+Flags:
+  --port N      port to listen on (default 7070; 0 picks a free one)
+  --host H      host to listen on (default localhost)
+  --json        print {"address": "host:port"} instead of the greeting
+  -h, --help    show this help`,
+
+  run: `Usage: dyna run <task> [<task>...] [flags]
+
+Starts a run of the given target tasks, then follows it live: one line per
+event (time, task, state, cause, server, message), and at the end a summary
+naming every failed task with its cause and owning team, and every blocked
+task with what blocked it.
+
+Flags:
+  --downstream            also run everything downstream of the targets
+  --without-upstream      take the targets' upstream tasks as satisfied
+  --param k=v             a run parameter; repeat for more
+  --mode test|normal      test mode runs tasks against test resources
+  --idempotency-key K     starting twice with the same key returns the first run
+  --no-follow             print the run id and return at once
+
+${COMMON}
+
+With --json, prints the final Run (or, with --no-follow, the started Run).
+
+Exit codes: 0 the run SUCCEEDED (or was started, with --no-follow); 1 it
+FAILED or was CANCELLED; 2 usage error; 3 cerebro unreachable or refused.`,
+
+  tasks: `Usage: dyna tasks [flags]
+
+Lists every task: id, server, owning team, upstream tasks with their
+condition, connected instances, whether it is resolved (or why not), and its
+last completion.
+
+${COMMON}`,
+
+  servers: `Usage: dyna servers [flags]
+
+Lists every task-server name with its connected instances: state, connected
+since, running/max concurrency, agent, and the tasks it declares.
+
+${COMMON}`,
+
+  runs: `Usage: dyna runs [--limit N] [flags]
+       dyna runs <run-id> [flags]
+
+Without a run id: the most recent runs, newest first, with state, targets,
+creation time, duration and counts (completed/failed/blocked/skipped).
+With a run id: that run with each task-run (task, state, attempts, cause)
+and its summary. "dyna run-status <run-id>" does the same.
+
+Flags:
+  --limit N     at most N runs (default 50)
+
+${COMMON}`,
+
+  "run-status": `Usage: dyna run-status <run-id> [flags]
+
+One run with each task-run (task, state, attempts, cause) and its summary.
+Same as "dyna runs <run-id>".
+
+${COMMON}`,
+
+  graph: `Usage: dyna graph [flags]
+
+The global task graph as a tree: tasks with no upstream at the left margin,
+their downstream tasks below them. Each task shows its server and team;
+unresolved tasks are marked with the reason.
+
+${COMMON}`,
+
+  cancel: `Usage: dyna cancel <run-id> [--reason R] [flags]
+
+Cancels a run's pending and running task-runs. Cancelling a finished run
+changes nothing.
+
+Flags:
+  --reason R    why, recorded with the cancellation
+
+${COMMON}`,
+};
+
+/** The top-level help: what dyna is and its commands. */
+export const MAIN_HELP = `dyna — the Cordyna command line
+
+Usage: dyna <command> [args] [flags]
+
+Commands:
+  dev                     start cerebro in this process (in-memory store)
+  run <task>...           start a run and follow it to its end
+  runs [<run-id>]         list recent runs, or show one run in full
+  run-status <run-id>     show one run in full (same as "runs <run-id>")
+  cancel <run-id>         cancel a run
+  tasks                   list every task and whether it can run
+  servers                 list task-servers and their instances
+  graph                   show the global task graph as a tree
+  help [<command>]        show help
+
+${COMMON}
+
+Run "dyna <command> --help" for a command's flags.`;
+
+/** Prints a command's help (or the top-level help) to stdout. */
+export function printHelp(io: { out(text: string): void }, command?: string): number {
+  io.out((command === undefined ? undefined : COMMAND_HELP[command]) ?? MAIN_HELP);
+  return 0;
+}

@@ -1,0 +1,105 @@
+// dyna runs, dyna run-status, dyna cancel: looking at runs and stopping them.
+
+import {
+  CancelRunResponseSchema,
+  GetRunResponseSchema,
+  ListRunsResponseSchema,
+  RunState,
+} from "@cordyna/contract";
+import { expectPositionals, parseCommandArgs, parseIntFlag, UsageError } from "./args.js";
+import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
+import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
+import { printHelp } from "./help.js";
+import {
+  paint,
+  renderJson,
+  renderRunDetail,
+  renderRunsTable,
+  runStateName,
+  stateColor,
+} from "./render.js";
+
+async function showRun(
+  runId: string,
+  address: string,
+  json: boolean,
+  ctx: CliContext,
+): Promise<number> {
+  const res = await ctx.connect(address).getRun({ runId }, { timeoutMs: UNARY_TIMEOUT_MS });
+  if (json) {
+    ctx.io.out(renderJson(GetRunResponseSchema, res));
+    return EXIT_OK;
+  }
+  if (res.run === undefined) {
+    ctx.io.err(`dyna: cerebro returned no run for ${runId}`);
+    return EXIT_FAILED;
+  }
+  ctx.io.out(renderRunDetail(res.run, ctx.style, ctx.now()));
+  return EXIT_OK;
+}
+
+/** `dyna runs [--limit N]` lists recent runs; `dyna runs <run-id>` shows one. */
+export async function runsCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("runs", args, { limit: { type: "string" } });
+  if (values.help) return printHelp(ctx.io, "runs");
+  expectPositionals("runs", positionals, 0, 1, "");
+  const address = resolveAddress(values.cerebro, ctx.io.env);
+  const runId = positionals[0];
+  if (runId !== undefined) {
+    if (values.limit !== undefined) {
+      throw new UsageError("--limit lists runs; it does not go with a run id", "runs");
+    }
+    return showRun(runId, address, values.json === true, ctx);
+  }
+  const limit =
+    values.limit === undefined ? 0 : parseIntFlag("runs", "limit", values.limit, 1, 100_000);
+  const res = await ctx.connect(address).listRuns({ limit }, { timeoutMs: UNARY_TIMEOUT_MS });
+  ctx.io.out(
+    values.json
+      ? renderJson(ListRunsResponseSchema, res)
+      : renderRunsTable(res.runs, ctx.style, ctx.now()),
+  );
+  return EXIT_OK;
+}
+
+/** `dyna run-status <run-id>`: one run in full, like `dyna runs <run-id>`. */
+export async function runStatusCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("run-status", args, {});
+  if (values.help) return printHelp(ctx.io, "run-status");
+  expectPositionals("run-status", positionals, 1, 1, "run id");
+  return showRun(
+    positionals[0] ?? "",
+    resolveAddress(values.cerebro, ctx.io.env),
+    values.json === true,
+    ctx,
+  );
+}
+
+/** `dyna cancel <run-id> [--reason R]`: cancels a run. */
+export async function cancelCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("cancel", args, { reason: { type: "string" } });
+  if (values.help) return printHelp(ctx.io, "cancel");
+  expectPositionals("cancel", positionals, 1, 1, "run id");
+  const runId = positionals[0] ?? "";
+  const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
+  const res = await client.cancelRun(
+    { runId, reason: values.reason ?? "" },
+    { timeoutMs: UNARY_TIMEOUT_MS },
+  );
+  if (values.json) {
+    ctx.io.out(renderJson(CancelRunResponseSchema, res));
+    return EXIT_OK;
+  }
+  const run = res.run;
+  if (run === undefined) {
+    ctx.io.out(`Cancel of run ${runId} requested.`);
+  } else {
+    const state = runStateName(run.state);
+    const shown = paint(ctx.style, stateColor(state), state);
+    if (run.state === RunState.CANCELLED) ctx.io.out(`Run ${run.id} is ${shown}.`);
+    else if (run.state === RunState.RUNNING)
+      ctx.io.out(`Run ${run.id} is being cancelled (${shown}).`);
+    else ctx.io.out(`Run ${run.id} had already finished: ${shown}; nothing to cancel.`);
+  }
+  return EXIT_OK;
+}

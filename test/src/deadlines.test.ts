@@ -1,0 +1,110 @@
+// The three deadlines in real time, with short configured deadlines: the
+// controlled-clock tests in cerebro prove the defaults; these prove that real
+// timers, real gRPC and a real task-server process agree.
+
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { type Cerebro, startCerebro } from "@cordyna/cerebro";
+import { RawSession } from "@cordyna/cerebro/testing";
+import { ControlService, ErrorCause, RunState, TaskState } from "@cordyna/contract";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Child, spawnTs, waitForServers, waitUntil } from "./processes.js";
+
+let cerebro: Cerebro | undefined;
+const children: Child[] = [];
+
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => child.stop()));
+  await cerebro?.stop();
+  cerebro = undefined;
+});
+
+async function start(ackMs = 10_000) {
+  cerebro = await startCerebro({
+    port: 0,
+    host: "127.0.0.1",
+    logger: pino({ level: "silent" }),
+    deadlines: { ackMs },
+  });
+  const control = createClient(
+    ControlService,
+    createGrpcTransport({ baseUrl: `http://${cerebro.address}` }),
+  );
+  return { cerebro, control };
+}
+
+async function finishedTaskRun(
+  control: ReturnType<typeof createClient<typeof ControlService>>,
+  runId: string,
+) {
+  let taskRun:
+    | NonNullable<Awaited<ReturnType<typeof control.getRun>>["run"]>["taskRuns"][number]
+    | undefined;
+  await waitUntil(`run ${runId} to finish`, async () => {
+    const { run } = await control.getRun({ runId });
+    taskRun = run?.taskRuns[0];
+    return run?.state !== RunState.RUNNING;
+  });
+  if (!taskRun) throw new Error("no task-run");
+  return taskRun;
+}
+
+describe("deadlines in real time", () => {
+  it("ends an unacknowledged invoke in ERROR(ACK_TIMEOUT) after the configured ack deadline", async () => {
+    const { control, cerebro: running } = await start(300);
+    const silent = new RawSession(running.address);
+    silent.hello("mute-server", [{ id: "mute.task", owner: { team: "team-mute" } }]);
+    await silent.next("welcome");
+    const { run } = await control.startRun({ targets: ["mute.task"] });
+    const invoke = await silent.next("invoke");
+    const invokedAt = Date.now();
+    const taskRun = await finishedTaskRun(control, run?.id ?? "");
+    expect(Date.now() - invokedAt).toBeGreaterThanOrEqual(250);
+    expect(taskRun.state).toBe(TaskState.ERROR);
+    expect(taskRun.errorCause).toBe(ErrorCause.ACK_TIMEOUT);
+    expect(taskRun.errorDescription).toBe("no QUEUED or STARTED within 300ms of the invoke");
+    expect(await silent.next("cancel")).toMatchObject({
+      attemptId: invoke.attemptId,
+      reason: "ACK_TIMEOUT",
+    });
+    silent.cancel();
+  });
+
+  it("ends a running task in ERROR(COMPLETE_TIMEOUT) and aborts it in its task-server process", async () => {
+    const { control, cerebro: running } = await start();
+    const server = spawnTs("slow-server", "test/src/fixtures/slow-server.ts", [], {
+      CORDYNA_ADDR: running.address,
+      SLOW_COMPLETE_DEADLINE: "400ms",
+      LOG_LEVEL: "warn",
+    });
+    children.push(server);
+    await waitForServers(control, ["slow-server"]);
+    const { run } = await control.startRun({ targets: ["slow.task"] });
+    const taskRun = await finishedTaskRun(control, run?.id ?? "");
+    expect(taskRun.errorCause).toBe(ErrorCause.COMPLETE_TIMEOUT);
+    expect(taskRun.errorDescription).toBe("not COMPLETED within 400ms of STARTED");
+    await waitUntil("the handler to be aborted", async () =>
+      server.output().includes(`aborted ${taskRun.attempts[0]?.id}: COMPLETE_TIMEOUT`),
+    );
+  });
+
+  it("ends a queued task in ERROR(START_TIMEOUT) when the server's only slot stays busy", async () => {
+    const { control, cerebro: running } = await start();
+    const server = spawnTs("slow-server", "test/src/fixtures/slow-server.ts", [], {
+      CORDYNA_ADDR: running.address,
+      SLOW_START_DEADLINE: "400ms",
+      SLOW_CONCURRENCY: "1",
+      LOG_LEVEL: "warn",
+    });
+    children.push(server);
+    await waitForServers(control, ["slow-server"]);
+    const busy = await control.startRun({ targets: ["slow.task"] });
+    const queued = await control.startRun({ targets: ["slow.task"] });
+    const taskRun = await finishedTaskRun(control, queued.run?.id ?? "");
+    expect(taskRun.errorCause).toBe(ErrorCause.START_TIMEOUT);
+    expect(taskRun.attempts[0]?.queuedAt).toBeDefined();
+    expect(taskRun.attempts[0]?.startedAt).toBeUndefined();
+    await control.cancelRun({ runId: busy.run?.id ?? "" });
+  });
+});
