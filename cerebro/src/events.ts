@@ -22,6 +22,8 @@ export interface CerebroEvent {
   readonly serverName?: string;
   readonly instanceId?: string;
   readonly runState?: RunState;
+  /** What the event adds to its structured fields, e.g. an error description. */
+  readonly detail?: string;
 }
 
 export type EventListener = (event: CerebroEvent) => void;

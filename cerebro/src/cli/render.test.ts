@@ -227,7 +227,7 @@ describe("renderRunsTable", () => {
 });
 
 describe("renderEvent", () => {
-  it("prints time, task, state, cause, server and message", () => {
+  it("prints time, task, state, cause, server and the event's detail", () => {
     const event = create(EventSchema, {
       kind: EventKind.TASK_RUN_CHANGED,
       time: at(1000),
@@ -236,11 +236,12 @@ describe("renderEvent", () => {
       state: TaskState.ERROR,
       errorCause: ErrorCause.ACK_TIMEOUT,
       serverName: "task-server-b",
-      message: "b.report ERROR(ACK_TIMEOUT) on task-server-b",
+      message: "b.report ERROR(ACK_TIMEOUT): no QUEUED or STARTED within 10s of the invoke",
+      detail: "no QUEUED or STARTED within 10s of the invoke",
     });
     const line = renderEvent(event, undefined, { task: 10, server: 14 });
     expect(line).toBe(
-      `${formatClock(at(1000))}  b.report    ERROR         ACK_TIMEOUT       task-server-b   b.report ERROR(ACK_TIMEOUT) on task-server-b`,
+      `${formatClock(at(1000))}  b.report    ERROR         ACK_TIMEOUT       task-server-b   no QUEUED or STARTED within 10s of the invoke`,
     );
   });
 

@@ -377,7 +377,8 @@ export function renderEvent(
     padVisible(colored(style, state), STATE_WIDTH),
     padVisible(paint(style, "red", errorCauseName(event.errorCause)), CAUSE_WIDTH),
     padVisible(orDash(event.serverName), widths.server),
-    event.message,
+    // Task columns already say what the message says; only its detail is new.
+    event.kind === EventKind.TASK_RUN_CHANGED ? event.detail : event.message,
   ];
   return cells.join("  ").trimEnd();
 }

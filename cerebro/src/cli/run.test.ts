@@ -90,6 +90,7 @@ const events: Event[] = [
     errorCause: ErrorCause.TASK_FAILED,
     serverName: "sa",
     message: "a.clean ERROR(TASK_FAILED): disk full",
+    detail: "disk full",
   }),
   event({
     kind: EventKind.RUN_FINISHED,
@@ -234,9 +235,7 @@ describe("dyna run", () => {
     });
     const out = io.stdout.join("\n");
     expect(out).toContain("Run run_1 started: 2 task-runs planned (a.import, a.clean)");
-    expect(out).toMatch(
-      /a\.clean\s+ERROR\s+TASK_FAILED\s+sa\s+a\.clean ERROR\(TASK_FAILED\): disk full/,
-    );
+    expect(out).toMatch(/a\.clean\s+ERROR\s+TASK_FAILED\s+sa\s+disk full/);
     expect(out).toContain("Run run_1 FAILED in 900ms");
     expect(out).toContain("owner: team ingest <ingest@example.com>");
   });

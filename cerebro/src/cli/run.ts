@@ -53,6 +53,12 @@ export function snapshotEvent(run: Run, taskRun: TaskRun): Event {
   if (taskRun.state === TaskState.BLOCKED && taskRun.blockedBy.length > 0) {
     message += ` by ${taskRun.blockedBy.join(", ")}`;
   }
+  let detail = taskRun.errorDescription;
+  if (taskRun.state === TaskState.BLOCKED) detail = `by ${taskRun.blockedBy.join(", ")}`;
+  if (taskRun.state === TaskState.SKIPPED && taskRun.reused) {
+    detail = `reused completion of run ${taskRun.reused.runId}`;
+  }
+  if (taskRun.state === TaskState.PENDING) detail = taskRun.waitingReason;
   return create(EventSchema, {
     kind: EventKind.TASK_RUN_CHANGED,
     runId: run.id,
@@ -63,6 +69,7 @@ export function snapshotEvent(run: Run, taskRun: TaskRun): Event {
     errorCause: taskRun.errorCause,
     serverName: taskRun.serverName,
     message,
+    detail,
     ...(taskRun.updatedAt === undefined ? {} : { time: taskRun.updatedAt }),
   });
 }

@@ -111,6 +111,10 @@ describe("RunEngine: order and servers", () => {
     const second = await h.engine.startRun({ targets: ["b.use"] });
     const rates = second.snapshot.taskRuns.find((t) => t.taskId === "a.rates");
     expect(rates).toMatchObject({ state: "SKIPPED", reused: { runId: first.snapshot.run.id } });
+    expect(h.events.find((e) => e.state === "SKIPPED")).toMatchObject({
+      taskId: "a.rates",
+      detail: `reused completion of run ${first.snapshot.run.id}`,
+    });
     expect(h.instances.invokedTasks()).toEqual(["a.rates", "b.use"]);
   });
 });

@@ -682,20 +682,22 @@ export class RunEngine {
 
   #publishTaskRun(taskRun: TaskRunRecord): void {
     const attempt = taskRun.attempts.at(-1);
-    let message = `${taskRun.taskId} ${taskRun.state}`;
-    if (taskRun.state === TaskState.ERROR) {
-      message += `(${taskRun.errorCause}): ${taskRun.errorDescription ?? ""}`;
-    } else if (taskRun.state === TaskState.BLOCKED) {
-      message += ` by ${(taskRun.blockedBy ?? []).join(", ")}`;
-    } else if (taskRun.state === TaskState.SKIPPED && taskRun.reused) {
-      message += `: reused completion of run ${taskRun.reused.runId}`;
-    } else if (taskRun.state === TaskState.PENDING && taskRun.waitingReason) {
-      message += `: ${taskRun.waitingReason}`;
-    }
+    let detail = "";
+    if (taskRun.state === TaskState.ERROR) detail = taskRun.errorDescription ?? "";
+    else if (taskRun.state === TaskState.BLOCKED)
+      detail = `by ${(taskRun.blockedBy ?? []).join(", ")}`;
+    else if (taskRun.state === TaskState.SKIPPED && taskRun.reused) {
+      detail = `reused completion of run ${taskRun.reused.runId}`;
+    } else if (taskRun.state === TaskState.PENDING) detail = taskRun.waitingReason ?? "";
+    const state =
+      taskRun.state === TaskState.ERROR ? `ERROR(${taskRun.errorCause})` : taskRun.state;
+    const separator = taskRun.state === TaskState.BLOCKED ? " " : ": ";
+    const message = `${taskRun.taskId} ${state}${detail ? `${separator}${detail}` : ""}`;
     this.#options.events.publish({
       kind: "task-run-changed",
       time: taskRun.updatedAt,
       message,
+      detail,
       runId: taskRun.runId,
       taskRunId: taskRun.id,
       taskId: taskRun.taskId,

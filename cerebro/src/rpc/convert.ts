@@ -137,5 +137,6 @@ export function eventToProto(event: CerebroEvent): Event {
     instanceId: event.instanceId ?? "",
     message: event.message,
     runState: event.runState ? runStateToProto(event.runState) : 0,
+    detail: event.detail ?? "",
   });
 }
