@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { engineHarness, task } from "../testing/engine-harness.js";
 import { NO_RETRY } from "./policies.js";
@@ -425,5 +426,33 @@ describe("RunEngine: lost servers and cancel", () => {
     await h.complete("a.x");
     await h.settle();
     expect(h.instances.log).toHaveLength(2);
+  });
+});
+
+describe("RunEngine: logs", () => {
+  it("logs each run and attempt as JSON carrying the run, task, attempt and instance ids", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    const h = engineHarness({ logger });
+    h.graph.declare("server-a", [task("a.x")]);
+    h.instances.connect("server-a");
+    const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
+    await h.report("a.x", "ERROR", "disk full");
+    const attemptId = h.instances.lastInvoke("a.x").command.attemptId;
+    expect(lines.find((line) => line.msg === "attempt failed: disk full")).toMatchObject({
+      level: 40,
+      runId: snapshot.run.id,
+      taskId: "a.x",
+      attemptId,
+      instanceId: "server-a-1",
+      cause: "TASK_FAILED",
+    });
+    expect(lines.find((line) => line.msg === "run finished")).toMatchObject({
+      runId: snapshot.run.id,
+      state: "FAILED",
+    });
   });
 });

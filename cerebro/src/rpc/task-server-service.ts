@@ -188,20 +188,7 @@ class TaskServerStream {
     }
     const unknown = await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
     for (const attemptId of unknown) session.assigned.delete(attemptId);
-    this.#write(
-      create(ConnectResponseSchema, {
-        message: {
-          case: "welcome",
-          value: {
-            sessionId: session.info.sessionId,
-            protocolVersion: PROTOCOL_VERSION,
-            heartbeatInterval: durationFromMs(this.#options.heartbeatIntervalMs),
-            warnings: outcome.warnings.map(issueToProto),
-            unknownAttemptIds: unknown,
-          },
-        },
-      }),
-    );
+    this.#welcome(session, outcome.warnings, unknown);
     this.#logger.info(
       { tasks: definitions.map((task) => task.id), running: hello.runningAttemptIds.length },
       "task-server connected",
@@ -241,19 +228,7 @@ class TaskServerStream {
       );
       return;
     }
-    this.#write(
-      create(ConnectResponseSchema, {
-        message: {
-          case: "welcome",
-          value: {
-            sessionId: session.info.sessionId,
-            protocolVersion: PROTOCOL_VERSION,
-            heartbeatInterval: durationFromMs(this.#options.heartbeatIntervalMs),
-            warnings: outcome.warnings.map(issueToProto),
-          },
-        },
-      }),
-    );
+    this.#welcome(session, outcome.warnings, []);
     this.#logger.info({ tasks: definitions.map((task) => task.id) }, "task-server redeclared");
     this.#publishGraphChanged(session.serverName);
     this.#options.engine.graphChanged();
@@ -300,6 +275,27 @@ class TaskServerStream {
     this.#write(
       create(ConnectResponseSchema, {
         message: { case: "ack", value: { throughSeq: update.seq } },
+      }),
+    );
+  }
+
+  #welcome(
+    session: Session,
+    warnings: readonly DeclarationIssue[],
+    unknownAttemptIds: string[],
+  ): void {
+    this.#write(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "welcome",
+          value: {
+            sessionId: session.info.sessionId,
+            protocolVersion: PROTOCOL_VERSION,
+            heartbeatInterval: durationFromMs(this.#options.heartbeatIntervalMs),
+            warnings: warnings.map(issueToProto),
+            unknownAttemptIds,
+          },
+        },
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { ManualClock } from "../clock.js";
 import type { Dependency, TaskDefinition } from "../domain/model.js";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
@@ -89,7 +89,9 @@ export class RecordingInstances implements InstanceDirectory {
 }
 
 /** A run engine on a manual clock, an in-memory store and recording instances. */
-export function engineHarness(options: { serverLostGraceMs?: number; store?: MemoryStore } = {}) {
+export function engineHarness(
+  options: { serverLostGraceMs?: number; store?: MemoryStore; logger?: Logger } = {},
+) {
   const clock = new ManualClock();
   const graph = new TaskGraph();
   const store = options.store ?? new MemoryStore();
@@ -103,7 +105,7 @@ export function engineHarness(options: { serverLostGraceMs?: number; store?: Mem
     instances,
     clock,
     events,
-    logger: pino({ level: "silent" }),
+    logger: options.logger ?? pino({ level: "silent" }),
     defaultDeadlines: DEFAULT_DEADLINES,
     serverLostGraceMs: options.serverLostGraceMs ?? 5_000,
   });
