@@ -3,6 +3,7 @@ import {
   type RunRecord,
   type RunSnapshot,
   RunState,
+  type TaskDefinition,
   type TaskRunRecord,
 } from "../domain/model.js";
 import type { CreatedRun, Store, StoreChanges } from "./store.js";
@@ -13,6 +14,7 @@ export class MemoryStore implements Store {
   readonly #taskRuns = new Map<string, Map<string, TaskRunRecord>>();
   readonly #runByKey = new Map<string, string>();
   readonly #lastCompletion = new Map<string, Completion>();
+  readonly #declarations = new Map<string, TaskDefinition[]>();
 
   async createRun(snapshot: RunSnapshot): Promise<CreatedRun> {
     const key = snapshot.run.idempotencyKey;
@@ -62,6 +64,15 @@ export class MemoryStore implements Store {
       if (completion) found.set(taskId, { ...completion });
     }
     return found;
+  }
+
+  async saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void> {
+    if (tasks.length === 0) this.#declarations.delete(serverName);
+    else this.#declarations.set(serverName, structuredClone([...tasks]));
+  }
+
+  async loadDeclarations(): Promise<Map<string, TaskDefinition[]>> {
+    return structuredClone(this.#declarations);
   }
 
   async close(): Promise<void> {}

@@ -1,4 +1,10 @@
-import type { Completion, RunRecord, RunSnapshot, TaskRunRecord } from "../domain/model.js";
+import type {
+  Completion,
+  RunRecord,
+  RunSnapshot,
+  TaskDefinition,
+  TaskRunRecord,
+} from "../domain/model.js";
 
 /** Records to write together: either all of them are stored, or none. */
 export interface StoreChanges {
@@ -33,5 +39,9 @@ export interface Store {
   activeRuns(): Promise<RunSnapshot[]>;
   /** The latest completion of each of the given tasks that has one. */
   lastCompletions(taskIds: readonly string[]): Promise<Map<string, Completion>>;
+  /** Replaces the accepted declarations of a server name (none: forgets it). */
+  saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void>;
+  /** Every server name's accepted declarations: the graph a restarted cerebro starts from. */
+  loadDeclarations(): Promise<Map<string, TaskDefinition[]>>;
   close(): Promise<void>;
 }

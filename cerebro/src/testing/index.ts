@@ -2,3 +2,5 @@
 
 export { engineHarness, RecordingInstance, RecordingInstances, task } from "./engine-harness.js";
 export { RawSession } from "./raw-session.js";
+export { freePort, onPath, type RedisServerOptions, RedisServerProcess } from "./redis-server.js";
+export { chooseRedisSource, type RedisEnvironment, type RedisSource } from "./redis-source.js";
