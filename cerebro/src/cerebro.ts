@@ -30,6 +30,8 @@ export interface CerebroOptions {
   readonly serverLostGraceMs?: number;
   /** How often task-servers send heartbeats. Default 5 s. */
   readonly heartbeatIntervalMs?: number;
+  /** A task-server silent for this long is taken as dead. Default 3 heartbeat intervals. */
+  readonly livenessTimeoutMs?: number;
 }
 
 /** A running cerebro. */
@@ -62,6 +64,9 @@ export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebr
     defaultDeadlines: { ...DEFAULT_DEADLINES, ...options.deadlines },
     serverLostGraceMs: options.serverLostGraceMs ?? 5_000,
   });
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
+  for (const [serverName, tasks] of await store.loadDeclarations())
+    graph.declare(serverName, tasks);
   const restored = await engine.restore();
   const host = options.host ?? "0.0.0.0";
   const server = await listen(
@@ -73,7 +78,9 @@ export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebr
         events,
         clock,
         logger,
-        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+        store,
+        heartbeatIntervalMs,
+        livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
       }),
       control: controlService({ graph, engine, store, sessions, events, logger }),
     },

@@ -6,7 +6,8 @@ export type CerebroEventKind =
   | "task-run-changed"
   | "server-connected"
   | "server-disconnected"
-  | "graph-changed";
+  | "graph-changed"
+  | "report-refused";
 
 /** One thing that happened in cerebro, as watchers (CLI, web, tests) see it. */
 export interface CerebroEvent {

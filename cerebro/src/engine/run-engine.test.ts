@@ -369,7 +369,8 @@ describe("RunEngine: lost servers and cancel", () => {
     const attemptId = h.instances.lastInvoke("a.x").command.attemptId;
     h.engine.instanceDisconnected("server-a-1");
     h.clock.advance(4 * SECOND);
-    expect(await h.engine.instanceResumed("server-a-1", [attemptId])).toEqual([]);
+    expect(h.engine.unwantedAttempts([attemptId])).toEqual([]);
+    await h.engine.instanceResumed("server-a-1", [attemptId]);
     h.clock.advance(10 * SECOND);
     await h.settle();
     await h.report("a.x", "COMPLETED");
@@ -382,13 +383,28 @@ describe("RunEngine: lost servers and cancel", () => {
     h.instances.connect("server-a");
     const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
     await h.report("a.x", "STARTED");
-    expect(await h.engine.instanceResumed("server-a-1", ["att_forgotten"])).toEqual([
-      "att_forgotten",
-    ]);
+    expect(h.engine.unwantedAttempts(["att_forgotten"])).toEqual(["att_forgotten"]);
+    await h.engine.instanceResumed("server-a-1", ["att_forgotten"]);
     expect((await runOf(h, snapshot.run.id)).taskRuns[0]).toMatchObject({
       state: "ERROR",
       errorCause: "SERVER_LOST",
     });
+  });
+
+  it("sends an unacknowledged invoke again to an instance that reconnects without it", async () => {
+    const h = engineHarness();
+    h.graph.declare("server-a", [task("a.x")]);
+    const instance = h.instances.connect("server-a");
+    const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
+    const first = instance.invokes[0]!;
+    h.engine.instanceDisconnected("server-a-1");
+    await h.engine.instanceResumed("server-a-1", []);
+    expect(instance.invokes).toHaveLength(2);
+    expect(instance.invokes[1]).toEqual(first);
+    await h.complete("a.x");
+    const finished = await runOf(h, snapshot.run.id);
+    expect(finished.run.state).toBe("SUCCEEDED");
+    expect(finished.taskRuns[0]?.attempts).toHaveLength(1);
   });
 
   it("cancels pending and running task-runs and tells the server", async () => {

@@ -21,7 +21,7 @@ import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
 import type { Store } from "../store/store.js";
 import { ActiveRun } from "./active-run.js";
-import type { InstanceDirectory } from "./dispatch.js";
+import type { InstanceDirectory, InvokeCommand } from "./dispatch.js";
 import { planRun } from "./planner.js";
 import { resolveDeadlines, retryBackoffMs, shouldRetry } from "./policies.js";
 import { summarize } from "./summary.js";
@@ -250,38 +250,46 @@ export class RunEngine {
   }
 
   /**
-   * An instance reconnected within its grace period and still runs these
-   * attempts. Its other in-flight attempts are lost. Returns attempt ids it
-   * named that cerebro no longer wants, so it can abort them.
+   * Of the attempts an instance says it runs, those cerebro no longer wants
+   * (unknown, finished, or superseded): the instance should abort them.
    */
-  async instanceResumed(
-    instanceId: string,
-    runningAttemptIds: readonly string[],
-  ): Promise<string[]> {
-    this.#lostTimers.get(instanceId)?.cancel();
-    this.#lostTimers.delete(instanceId);
-    const stillRunning = new Set(runningAttemptIds);
-    const unwanted = runningAttemptIds.filter((id) => {
+  unwantedAttempts(runningAttemptIds: readonly string[]): string[] {
+    return runningAttemptIds.filter((id) => {
       const location = this.#attempts.get(id);
       const attempt = location?.active.taskRuns.get(location.taskId)?.attempts.at(-1);
       return !attempt || attempt.id !== id || !isInFlight(attempt.state);
     });
+  }
+
+  /**
+   * An instance (re)connected and runs these attempts. Its other in-flight
+   * attempts are handled by what they had reached: one still INVOKED may
+   * never have arrived (a broken stream, or a cerebro that died between
+   * storing and sending), so the same invoke is sent again, which a
+   * task-server ignores when it already has it; one QUEUED or STARTED was
+   * known to the instance and is now lost.
+   */
+  async instanceResumed(instanceId: string, runningAttemptIds: readonly string[]): Promise<void> {
+    this.#lostTimers.get(instanceId)?.cancel();
+    this.#lostTimers.delete(instanceId);
+    const stillRunning = new Set(runningAttemptIds);
+    const instance = this.#options.instances.get(instanceId);
     for (const [attemptId, location] of [...this.#attempts]) {
       const taskRun = location.active.taskRuns.get(location.taskId);
       const attempt = taskRun?.attempts.at(-1);
       if (!taskRun || !attempt || attempt.id !== attemptId) continue;
-      if (
-        attempt.instanceId === instanceId &&
-        isInFlight(attempt.state) &&
-        !stillRunning.has(attemptId)
-      ) {
-        this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
-          description: `server instance ${instanceId} reconnected without attempt ${attemptId}`,
-        });
+      if (attempt.instanceId !== instanceId || !isInFlight(attempt.state)) continue;
+      if (stillRunning.has(attemptId)) continue;
+      if (attempt.state === TaskState.INVOKED && instance) {
+        const command = this.#invokeCommand(location.active, taskRun, attempt);
+        this.#unsentInvokes.push(() => instance.invoke(command));
+        continue;
       }
+      this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
+        description: `server instance ${instanceId} reconnected without attempt ${attemptId}`,
+      });
     }
     await this.#flush();
-    return unwanted;
   }
 
   /** An instance's stream ended: its attempts are lost unless it is back within the grace period. */
@@ -471,19 +479,22 @@ export class RunEngine {
       },
       "invoke",
     );
-    this.#unsentInvokes.push(() =>
-      instance.invoke({
-        runId: taskRun.runId,
-        taskRunId: taskRun.id,
-        attemptId: attempt.id,
-        attemptNumber: attempt.number,
-        taskId: taskRun.taskId,
-        params: active.run.params,
-        deadlines,
-        mode: active.run.mode,
-        logicalTime: active.run.createdAt,
-      }),
-    );
+    const command = this.#invokeCommand(active, taskRun, attempt);
+    this.#unsentInvokes.push(() => instance.invoke(command));
+  }
+
+  #invokeCommand(active: ActiveRun, taskRun: TaskRunRecord, attempt: AttemptRecord): InvokeCommand {
+    return {
+      runId: taskRun.runId,
+      taskRunId: taskRun.id,
+      attemptId: attempt.id,
+      attemptNumber: attempt.number,
+      taskId: taskRun.taskId,
+      params: active.run.params,
+      deadlines: attempt.deadlines,
+      mode: active.run.mode,
+      logicalTime: active.run.createdAt,
+    };
   }
 
   #failAttempt(
@@ -728,7 +739,8 @@ export class RunEngine {
     if (
       this.#dirtyRuns.size === 0 &&
       this.#dirtyTaskRuns.size === 0 &&
-      this.#completions.length === 0
+      this.#completions.length === 0 &&
+      this.#unsentInvokes.length === 0
     ) {
       return;
     }

@@ -121,6 +121,7 @@ const EVENT_KINDS: Record<CerebroEventKind, EventKind> = {
   "server-connected": EventKind.SERVER_CONNECTED,
   "server-disconnected": EventKind.SERVER_DISCONNECTED,
   "graph-changed": EventKind.GRAPH_CHANGED,
+  "report-refused": EventKind.REPORT_REFUSED,
 };
 
 export function eventToProto(event: CerebroEvent): Event {

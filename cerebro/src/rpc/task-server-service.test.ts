@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
+import { MemoryStore } from "../store/memory-store.js";
 import { RawSession } from "../testing/raw-session.js";
 
 const owner = { team: "team-a", contact: "a@example.com" };
@@ -214,5 +215,92 @@ describe("TaskServerService over real gRPC", () => {
     await finished;
     const run = await cerebro.engine.getRun(snapshot.run.id);
     expect(run.taskRuns[0]).toMatchObject({ state: "ERROR", errorCause: "SERVER_LOST" });
+  });
+
+  it("records a refused update as an event naming the attempt and the reason", async () => {
+    const session = open();
+    session.hello("task-server-a", [{ id: "a.x", owner }]);
+    await session.next("welcome");
+    const refused = new Promise<string>((resolve) =>
+      cerebro.events.subscribe(
+        (event) => event.kind === "report-refused" && resolve(event.message),
+      ),
+    );
+    session.send({
+      case: "taskState",
+      value: { seq: 1n, attemptId: "att_stale", state: TaskState.STARTED },
+    });
+    expect(await refused).toBe(
+      "update 1 refused (FAILED_PRECONDITION): attempt att_stale is not current: unknown, or its run has finished",
+    );
+  });
+});
+
+describe("TaskServerService liveness and restarts", () => {
+  it("closes a session that stays silent past the liveness timeout, and its attempt ends in SERVER_LOST", async () => {
+    const quick = await startCerebro({
+      port: 0,
+      host: "127.0.0.1",
+      logger: pino({ level: "silent" }),
+      heartbeatIntervalMs: 50,
+      livenessTimeoutMs: 200,
+      serverLostGraceMs: 100,
+    });
+    try {
+      const frozen = new RawSession(quick.address);
+      frozen.hello("task-server-a", [{ id: "a.x", owner }]);
+      await frozen.next("welcome");
+      const { snapshot } = await quick.engine.startRun({ targets: ["a.x"] });
+      const invoke = await frozen.next("invoke");
+      frozen.send({
+        case: "taskState",
+        value: { seq: 1n, attemptId: invoke.attemptId, state: TaskState.STARTED },
+      });
+      const ended = await frozen.closed();
+      expect(ended !== "ended" && ended.code).toBe(status.UNAVAILABLE);
+      expect(frozen.describeStatus()).toMatch(
+        /no message from instance task-server-a-raw for \d+ ms \(heartbeats are due every 50 ms\): taken as dead/,
+      );
+      const finished = new Promise<void>((resolve) =>
+        quick.events.subscribe((event) => event.kind === "run-finished" && resolve()),
+      );
+      await finished;
+      expect((await quick.engine.getRun(snapshot.run.id)).taskRuns[0]).toMatchObject({
+        errorCause: "SERVER_LOST",
+      });
+    } finally {
+      await quick.stop();
+    }
+  });
+
+  it("starts from the declarations in its store, before any server reconnects", async () => {
+    const store = new MemoryStore();
+    const first = await startCerebro({
+      port: 0,
+      host: "127.0.0.1",
+      logger: pino({ level: "silent" }),
+      store,
+    });
+    const session = new RawSession(first.address);
+    session.hello("task-server-a", [
+      { id: "a.x", owner },
+      { id: "a.y", owner, dependencies: [{ taskId: "a.x" }] },
+    ]);
+    await session.next("welcome");
+    session.cancel();
+    await first.stop();
+
+    const second = await startCerebro({
+      port: 0,
+      host: "127.0.0.1",
+      logger: pino({ level: "silent" }),
+      store,
+    });
+    try {
+      expect(second.graph.tasksOf("task-server-a")).toEqual(["a.x", "a.y"]);
+      expect(second.graph.downstreamOf("a.x")).toEqual(["a.y"]);
+    } finally {
+      await second.stop();
+    }
   });
 });

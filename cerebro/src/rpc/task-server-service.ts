@@ -14,13 +14,14 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { Clock } from "../clock.js";
+import type { Clock, TimerHandle } from "../clock.js";
 import { TaskState } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
 import type { EventBus } from "../events.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
+import type { Store } from "../store/store.js";
 import { checkServerName, convertDeclarations } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Session, type SessionRegistry } from "./sessions.js";
@@ -32,7 +33,10 @@ export interface TaskServerServiceOptions {
   readonly events: EventBus;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly store: Store;
   readonly heartbeatIntervalMs: number;
+  /** A session that sends nothing for this long is taken as dead and closed. */
+  readonly livenessTimeoutMs: number;
 }
 
 type Stream = ServerDuplexStream<ConnectRequest, ConnectResponse>;
@@ -67,15 +71,19 @@ class TaskServerStream {
   #session: Session | undefined;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  #lastSeen: number;
+  #livenessTimer: TimerHandle | undefined;
 
   constructor(options: TaskServerServiceOptions, call: Stream) {
     this.#options = options;
     this.#call = call;
     this.#logger = options.logger.child({ peer: call.getPeer() });
+    this.#lastSeen = options.clock.now();
   }
 
   listen(): void {
     this.#call.on("data", (message: ConnectRequest) => {
+      this.#lastSeen = this.#options.clock.now();
       this.#queue = this.#queue
         .then(() => (this.#closed ? undefined : this.#handle(message)))
         .catch((error: unknown) => this.#fail(error));
@@ -156,6 +164,7 @@ class TaskServerStream {
       throw new StreamRejected(code, summarizeIssues(outcome.errors), outcome.errors);
     }
 
+    await this.#options.store.saveDeclarations(hello.serverName, definitions);
     const session = new Session(
       {
         serverName: hello.serverName,
@@ -186,9 +195,11 @@ class TaskServerStream {
         }),
       );
     }
-    const unknown = await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
+    const unknown = engine.unwantedAttempts(hello.runningAttemptIds);
     for (const attemptId of unknown) session.assigned.delete(attemptId);
     this.#welcome(session, outcome.warnings, unknown);
+    this.#watchLiveness(session);
+    await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
     this.#logger.info(
       { tasks: definitions.map((task) => task.id), running: hello.runningAttemptIds.length },
       "task-server connected",
@@ -204,7 +215,7 @@ class TaskServerStream {
     engine.graphChanged();
   }
 
-  #redeclare(session: Session, tasks: Hello["tasks"]): void {
+  async #redeclare(session: Session, tasks: Hello["tasks"]): Promise<void> {
     const { definitions, issues } = convertDeclarations(tasks);
     const outcome =
       issues.length > 0
@@ -228,6 +239,7 @@ class TaskServerStream {
       );
       return;
     }
+    await this.#options.store.saveDeclarations(session.serverName, definitions);
     this.#welcome(session, outcome.warnings, []);
     this.#logger.info({ tasks: definitions.map((task) => task.id) }, "task-server redeclared");
     this.#publishGraphChanged(session.serverName);
@@ -254,6 +266,15 @@ class TaskServerStream {
       session.assigned.delete(update.attemptId);
     }
     if (!outcome.accepted) {
+      this.#options.events.publish({
+        kind: "report-refused",
+        time: this.#options.clock.now(),
+        attemptId: update.attemptId,
+        serverName: session.serverName,
+        instanceId: session.instanceId,
+        message: `update ${update.seq} refused (${outcome.code}): ${outcome.message}`,
+        detail: outcome.message,
+      });
       this.#logger.warn(
         { attemptId: update.attemptId, seq: update.seq, code: outcome.code },
         `update refused: ${outcome.message}`,
@@ -300,6 +321,31 @@ class TaskServerStream {
     );
   }
 
+  /**
+   * Checks every heartbeat interval that the instance said something within
+   * the liveness timeout. A frozen or vanished peer leaves a TCP connection
+   * that looks open; this is what notices it.
+   */
+  #watchLiveness(session: Session): void {
+    const { clock, heartbeatIntervalMs, livenessTimeoutMs } = this.#options;
+    const check = (): void => {
+      if (this.#closed) return;
+      const silentFor = clock.now() - this.#lastSeen;
+      if (silentFor > livenessTimeoutMs) {
+        this.#fail(
+          new StreamRejected(
+            GrpcStatus.UNAVAILABLE,
+            `no message from instance ${session.instanceId} for ${silentFor} ms (heartbeats are due every ${heartbeatIntervalMs} ms): taken as dead`,
+            [],
+          ),
+        );
+        return;
+      }
+      this.#livenessTimer = clock.at(clock.now() + heartbeatIntervalMs, check);
+    };
+    this.#livenessTimer = clock.at(clock.now() + heartbeatIntervalMs, check);
+  }
+
   #publishGraphChanged(serverName: string): void {
     this.#options.events.publish({
       kind: "graph-changed",
@@ -341,6 +387,7 @@ class TaskServerStream {
   #close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#livenessTimer?.cancel();
     if (!this.#call.writableEnded) this.#call.end();
     const session = this.#session;
     if (!session) return;
