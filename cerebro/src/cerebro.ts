@@ -6,6 +6,7 @@ import { RunEngine } from "./engine/run-engine.js";
 import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
+import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
 import { listen } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
@@ -82,7 +83,7 @@ export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebr
         heartbeatIntervalMs,
         livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
       }),
-      control: controlService({ graph, engine, store, sessions, events, logger }),
+      control: controlService(controlApi({ graph, engine, store, sessions, events }), logger),
     },
     host,
     options.port ?? 7070,

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/control.proto.
  */
 export const file_cordyna_v1_control: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEi+QEKD1N0YXJ0UnVuUmVxdWVzdBIPCgd0YXJnZXRzGAEgAygJEhgKEHdpdGhvdXRfdXBzdHJlYW0YAiABKAgSFwoPd2l0aF9kb3duc3RyZWFtGAMgASgIEjcKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5EiEKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGUSFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQgoQU3RhcnRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1bhIQCghleGlzdGluZxgCIAEoCCIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biIgCg9MaXN0UnVuc1JlcXVlc3QSDQoFbGltaXQYASABKA0iMQoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4iMgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSDgoGcmVhc29uGAIgASgJIjEKEUNhbmNlbFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuIhIKEExpc3RUYXNrc1JlcXVlc3QiOAoRTGlzdFRhc2tzUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvIhQKEkxpc3RTZXJ2ZXJzUmVxdWVzdCI+ChNMaXN0U2VydmVyc1Jlc3BvbnNlEicKB3NlcnZlcnMYASADKAsyFi5jb3JkeW5hLnYxLlNlcnZlckluZm8iEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UiJAoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSI3ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiAKBWV2ZW50GAEgASgLMhEuY29yZHluYS52MS5FdmVudCK7AwoDUnVuEgoKAmlkGAEgASgJEiMKBXN0YXRlGAIgASgOMhQuY29yZHluYS52MS5SdW5TdGF0ZRIoCgd0cmlnZ2VyGAMgASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZBIPCgd0YXJnZXRzGAQgAygJEisKBnBhcmFtcxgFIAMoCzIbLmNvcmR5bmEudjEuUnVuLlBhcmFtc0VudHJ5EiEKBG1vZGUYBiABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGUSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKCXRhc2tfcnVucxgJIAMoCzITLmNvcmR5bmEudjEuVGFza1J1bhInCgdzdW1tYXJ5GAogASgLMhYuY29yZHluYS52MS5SdW5TdW1tYXJ5EhcKD2lkZW1wb3RlbmN5X2tleRgLIAEoCRotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIogDCgdUYXNrUnVuEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEwoLc2VydmVyX25hbWUYAyABKAkSIAoFb3duZXIYBCABKAsyES5jb3JkeW5hLnYxLk93bmVyEiQKBXN0YXRlGAUgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSKwoLZXJyb3JfY2F1c2UYBiABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USGQoRZXJyb3JfZGVzY3JpcHRpb24YByABKAkSEgoKYmxvY2tlZF9ieRgIIAMoCRImCgZyZXVzZWQYCSABKAsyFi5jb3JkeW5hLnYxLkNvbXBsZXRpb24SEAoIdXBzdHJlYW0YCiADKAkSJQoIYXR0ZW1wdHMYCyADKAsyEy5jb3JkeW5hLnYxLkF0dGVtcHQSLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOd2FpdGluZ19yZWFzb24YDSABKAki6AIKB0F0dGVtcHQSCgoCaWQYASABKAkSDgoGbnVtYmVyGAIgASgNEiQKBXN0YXRlGAMgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSEwoLaW5zdGFuY2VfaWQYBCABKAkSKwoLZXJyb3JfY2F1c2UYBSABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USGQoRZXJyb3JfZGVzY3JpcHRpb24YBiABKAkSLgoKaW52b2tlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJcXVldWVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinAEKClJ1blN1bW1hcnkSKgoGZmFpbGVkGAEgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIrCgdibG9ja2VkGAIgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIRCgljb21wbGV0ZWQYAyABKA0SDwoHc2tpcHBlZBgEIAEoDRIRCgljYW5jZWxsZWQYBSABKA0itAEKDlRhc2tSdW5PdXRjb21lEg8KB3Rhc2tfaWQYASABKAkSIAoFb3duZXIYAiABKAsyES5jb3JkeW5hLnYxLk93bmVyEhMKC3NlcnZlcl9uYW1lGAMgASgJEisKC2Vycm9yX2NhdXNlGAQgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAUgASgJEhIKCmJsb2NrZWRfYnkYBiADKAki5wEKCFRhc2tJbmZvEg8KB3Rhc2tfaWQYASABKAkSEwoLc2VydmVyX25hbWUYAiABKAkSMAoLZGVjbGFyYXRpb24YAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIQCghyZXNvbHZlZBgEIAEoCBIZChF1bnJlc29sdmVkX3JlYXNvbhgFIAEoCRIRCglpbnN0YW5jZXMYBiABKA0SLwoPbGFzdF9jb21wbGV0aW9uGAcgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhIKCmRvd25zdHJlYW0YCCADKAkiXQoJR3JhcGhFZGdlEhAKCHVwc3RyZWFtGAEgASgJEhIKCmRvd25zdHJlYW0YAiABKAkSKgoKZGVwZW5kZW5jeRgDIAEoCzIWLmNvcmR5bmEudjEuRGVwZW5kZW5jeSJZCgpTZXJ2ZXJJbmZvEgwKBG5hbWUYASABKAkSEAoIdGFza19pZHMYAiADKAkSKwoJaW5zdGFuY2VzGAMgAygLMhguY29yZHluYS52MS5JbnN0YW5jZUluZm8ixAEKDEluc3RhbmNlSW5mbxITCgtpbnN0YW5jZV9pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmNvcmR5bmEudjEuU2VydmVyU3RhdGUSMAoMY29ubmVjdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdydW5uaW5nGAQgASgNEhcKD21heF9jb25jdXJyZW5jeRgFIAEoDRINCgVhZ2VudBgGIAEoCRIMCgRwZWVyGAcgASgJIucCCgVFdmVudBIjCgRraW5kGAEgASgOMhUuY29yZHluYS52MS5FdmVudEtpbmQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcnVuX2lkGAMgASgJEhMKC3Rhc2tfcnVuX2lkGAQgASgJEg8KB3Rhc2tfaWQYBSABKAkSEgoKYXR0ZW1wdF9pZBgGIAEoCRIkCgVzdGF0ZRgHIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAggASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhMKC3NlcnZlcl9uYW1lGAkgASgJEhMKC2luc3RhbmNlX2lkGAogASgJEg8KB21lc3NhZ2UYCyABKAkSJwoJcnVuX3N0YXRlGAwgASgOMhQuY29yZHluYS52MS5SdW5TdGF0ZRIOCgZkZXRhaWwYDSABKAkqhAEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFURV9SVU5OSU5HEAESFwoTUlVOX1NUQVRFX1NVQ0NFRURFRBACEhQKEFJVTl9TVEFURV9GQUlMRUQQAxIXChNSVU5fU1RBVEVfQ0FOQ0VMTEVEEAQqjgEKC1RyaWdnZXJLaW5kEhwKGFRSSUdHRVJfS0lORF9VTlNQRUNJRklFRBAAEhQKEFRSSUdHRVJfS0lORF9BUEkQARIVChFUUklHR0VSX0tJTkRfQ1JPThACEhkKFVRSSUdHRVJfS0lORF9VUFNUUkVBTRADEhkKFVRSSUdHRVJfS0lORF9CQUNLRklMTBAEKl4KC1NlcnZlclN0YXRlEhwKGFNFUlZFUl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElNFUlZFUl9TVEFURV9SRUFEWRABEhkKFVNFUlZFUl9TVEFURV9EUkFJTklORxACKoMCCglFdmVudEtpbmQSGgoWRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkVWRU5UX0tJTkRfUlVOX1NUQVJURUQQARIbChdFVkVOVF9LSU5EX1JVTl9GSU5JU0hFRBACEh8KG0VWRU5UX0tJTkRfVEFTS19SVU5fQ0hBTkdFRBADEh8KG0VWRU5UX0tJTkRfU0VSVkVSX0NPTk5FQ1RFRBAEEiIKHkVWRU5UX0tJTkRfU0VSVkVSX0RJU0NPTk5FQ1RFRBAFEhwKGEVWRU5UX0tJTkRfR1JBUEhfQ0hBTkdFRBAGEh0KGUVWRU5UX0tJTkRfUkVQT1JUX1JFRlVTRUQQBzLcBAoOQ29udHJvbFNlcnZpY2USRQoIU3RhcnRSdW4SGy5jb3JkeW5hLnYxLlN0YXJ0UnVuUmVxdWVzdBocLmNvcmR5bmEudjEuU3RhcnRSdW5SZXNwb25zZRI/CgZHZXRSdW4SGS5jb3JkeW5hLnYxLkdldFJ1blJlcXVlc3QaGi5jb3JkeW5hLnYxLkdldFJ1blJlc3BvbnNlEkUKCExpc3RSdW5zEhsuY29yZHluYS52MS5MaXN0UnVuc1JlcXVlc3QaHC5jb3JkeW5hLnYxLkxpc3RSdW5zUmVzcG9uc2USSAoJQ2FuY2VsUnVuEhwuY29yZHluYS52MS5DYW5jZWxSdW5SZXF1ZXN0Gh0uY29yZHluYS52MS5DYW5jZWxSdW5SZXNwb25zZRJICglMaXN0VGFza3MSHC5jb3JkeW5hLnYxLkxpc3RUYXNrc1JlcXVlc3QaHS5jb3JkeW5hLnYxLkxpc3RUYXNrc1Jlc3BvbnNlEk4KC0xpc3RTZXJ2ZXJzEh4uY29yZHluYS52MS5MaXN0U2VydmVyc1JlcXVlc3QaHy5jb3JkeW5hLnYxLkxpc3RTZXJ2ZXJzUmVzcG9uc2USRQoIR2V0R3JhcGgSGy5jb3JkeW5hLnYxLkdldEdyYXBoUmVxdWVzdBocLmNvcmR5bmEudjEuR2V0R3JhcGhSZXNwb25zZRJQCgtXYXRjaEV2ZW50cxIeLmNvcmR5bmEudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh8uY29yZHluYS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_cordyna_v1_task, file_google_protobuf_timestamp]);
+  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEi+QEKD1N0YXJ0UnVuUmVxdWVzdBIPCgd0YXJnZXRzGAEgAygJEhgKEHdpdGhvdXRfdXBzdHJlYW0YAiABKAgSFwoPd2l0aF9kb3duc3RyZWFtGAMgASgIEjcKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5EiEKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGUSFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiaAoQU3RhcnRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1bhIQCghleGlzdGluZxgCIAEoCBIkCgZmb2xsb3cYAyABKAsyFC5jb3JkeW5hLnYxLlJ1bkxpbmtzIjMKCFJ1bkxpbmtzEgsKA2NsaRgBIAEoCRIMCgRncnBjGAIgASgJEgwKBGh0dHAYAyABKAkiHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLgoOR2V0UnVuUmVzcG9uc2USHAoDcnVuGAEgASgLMg8uY29yZHluYS52MS5SdW4iIAoPTGlzdFJ1bnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNIjEKEExpc3RSdW5zUmVzcG9uc2USHQoEcnVucxgBIAMoCzIPLmNvcmR5bmEudjEuUnVuIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIxChFDYW5jZWxSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biISChBMaXN0VGFza3NSZXF1ZXN0IjgKEUxpc3RUYXNrc1Jlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbyIUChJMaXN0U2VydmVyc1JlcXVlc3QiPgoTTGlzdFNlcnZlcnNSZXNwb25zZRInCgdzZXJ2ZXJzGAEgAygLMhYuY29yZHluYS52MS5TZXJ2ZXJJbmZvIhEKD0dldEdyYXBoUmVxdWVzdCJdChBHZXRHcmFwaFJlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbxIkCgVlZGdlcxgCIAMoCzIVLmNvcmR5bmEudjEuR3JhcGhFZGdlIiQKEldhdGNoRXZlbnRzUmVxdWVzdBIOCgZydW5faWQYASABKAkiNwoTV2F0Y2hFdmVudHNSZXNwb25zZRIgCgVldmVudBgBIAEoCzIRLmNvcmR5bmEudjEuRXZlbnQiuwMKA1J1bhIKCgJpZBgBIAEoCRIjCgVzdGF0ZRgCIAEoDjIULmNvcmR5bmEudjEuUnVuU3RhdGUSKAoHdHJpZ2dlchgDIAEoDjIXLmNvcmR5bmEudjEuVHJpZ2dlcktpbmQSDwoHdGFyZ2V0cxgEIAMoCRIrCgZwYXJhbXMYBSADKAsyGy5jb3JkeW5hLnYxLlJ1bi5QYXJhbXNFbnRyeRIhCgRtb2RlGAYgASgOMhMuY29yZHluYS52MS5SdW5Nb2RlEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgl0YXNrX3J1bnMYCSADKAsyEy5jb3JkeW5hLnYxLlRhc2tSdW4SJwoHc3VtbWFyeRgKIAEoCzIWLmNvcmR5bmEudjEuUnVuU3VtbWFyeRIXCg9pZGVtcG90ZW5jeV9rZXkYCyABKAkaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKIAwoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhMKC3NlcnZlcl9uYW1lGAMgASgJEiAKBW93bmVyGAQgASgLMhEuY29yZHluYS52MS5Pd25lchIkCgVzdGF0ZRgFIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAYgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAcgASgJEhIKCmJsb2NrZWRfYnkYCCADKAkSJgoGcmV1c2VkGAkgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhAKCHVwc3RyZWFtGAogAygJEiUKCGF0dGVtcHRzGAsgAygLMhMuY29yZHluYS52MS5BdHRlbXB0Ei4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDndhaXRpbmdfcmVhc29uGA0gASgJIugCCgdBdHRlbXB0EgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoDRIkCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEhMKC2luc3RhbmNlX2lkGAQgASgJEisKC2Vycm9yX2NhdXNlGAUgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAYgASgJEi4KCmludm9rZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpwBCgpSdW5TdW1tYXJ5EioKBmZhaWxlZBgBIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSKwoHYmxvY2tlZBgCIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSEQoJY29tcGxldGVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SEQoJY2FuY2VsbGVkGAUgASgNIrQBCg5UYXNrUnVuT3V0Y29tZRIPCgd0YXNrX2lkGAEgASgJEiAKBW93bmVyGAIgASgLMhEuY29yZHluYS52MS5Pd25lchITCgtzZXJ2ZXJfbmFtZRgDIAEoCRIrCgtlcnJvcl9jYXVzZRgEIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgFIAEoCRISCgpibG9ja2VkX2J5GAYgAygJIucBCghUYXNrSW5mbxIPCgd0YXNrX2lkGAEgASgJEhMKC3NlcnZlcl9uYW1lGAIgASgJEjAKC2RlY2xhcmF0aW9uGAMgASgLMhsuY29yZHluYS52MS5UYXNrRGVjbGFyYXRpb24SEAoIcmVzb2x2ZWQYBCABKAgSGQoRdW5yZXNvbHZlZF9yZWFzb24YBSABKAkSEQoJaW5zdGFuY2VzGAYgASgNEi8KD2xhc3RfY29tcGxldGlvbhgHIAEoCzIWLmNvcmR5bmEudjEuQ29tcGxldGlvbhISCgpkb3duc3RyZWFtGAggAygJIl0KCUdyYXBoRWRnZRIQCgh1cHN0cmVhbRgBIAEoCRISCgpkb3duc3RyZWFtGAIgASgJEioKCmRlcGVuZGVuY3kYAyABKAsyFi5jb3JkeW5hLnYxLkRlcGVuZGVuY3kiWQoKU2VydmVySW5mbxIMCgRuYW1lGAEgASgJEhAKCHRhc2tfaWRzGAIgAygJEisKCWluc3RhbmNlcxgDIAMoCzIYLmNvcmR5bmEudjEuSW5zdGFuY2VJbmZvIsQBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy5jb3JkeW5hLnYxLlNlcnZlclN0YXRlEjAKDGNvbm5lY3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcnVubmluZxgEIAEoDRIXCg9tYXhfY29uY3VycmVuY3kYBSABKA0SDQoFYWdlbnQYBiABKAkSDAoEcGVlchgHIAEoCSLnAgoFRXZlbnQSIwoEa2luZBgBIAEoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJ1bl9pZBgDIAEoCRITCgt0YXNrX3J1bl9pZBgEIAEoCRIPCgd0YXNrX2lkGAUgASgJEhIKCmF0dGVtcHRfaWQYBiABKAkSJAoFc3RhdGUYByABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZRIrCgtlcnJvcl9jYXVzZRgIIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRITCgtzZXJ2ZXJfbmFtZRgJIAEoCRITCgtpbnN0YW5jZV9pZBgKIAEoCRIPCgdtZXNzYWdlGAsgASgJEicKCXJ1bl9zdGF0ZRgMIAEoDjIULmNvcmR5bmEudjEuUnVuU3RhdGUSDgoGZGV0YWlsGA0gASgJKoQBCghSdW5TdGF0ZRIZChVSVU5fU1RBVEVfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVEVfUlVOTklORxABEhcKE1JVTl9TVEFURV9TVUNDRUVERUQQAhIUChBSVU5fU1RBVEVfRkFJTEVEEAMSFwoTUlVOX1NUQVRFX0NBTkNFTExFRBAEKo4BCgtUcmlnZ2VyS2luZBIcChhUUklHR0VSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUklHR0VSX0tJTkRfQVBJEAESFQoRVFJJR0dFUl9LSU5EX0NST04QAhIZChVUUklHR0VSX0tJTkRfVVBTVFJFQU0QAxIZChVUUklHR0VSX0tJTkRfQkFDS0ZJTEwQBCpeCgtTZXJ2ZXJTdGF0ZRIcChhTRVJWRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTRVJWRVJfU1RBVEVfUkVBRFkQARIZChVTRVJWRVJfU1RBVEVfRFJBSU5JTkcQAiqDAgoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZFVkVOVF9LSU5EX1JVTl9TVEFSVEVEEAESGwoXRVZFTlRfS0lORF9SVU5fRklOSVNIRUQQAhIfChtFVkVOVF9LSU5EX1RBU0tfUlVOX0NIQU5HRUQQAxIfChtFVkVOVF9LSU5EX1NFUlZFUl9DT05ORUNURUQQBBIiCh5FVkVOVF9LSU5EX1NFUlZFUl9ESVNDT05ORUNURUQQBRIcChhFVkVOVF9LSU5EX0dSQVBIX0NIQU5HRUQQBhIdChlFVkVOVF9LSU5EX1JFUE9SVF9SRUZVU0VEEAcy9QQKDkNvbnRyb2xTZXJ2aWNlEkUKCFN0YXJ0UnVuEhsuY29yZHluYS52MS5TdGFydFJ1blJlcXVlc3QaHC5jb3JkeW5hLnYxLlN0YXJ0UnVuUmVzcG9uc2USRAoGR2V0UnVuEhkuY29yZHluYS52MS5HZXRSdW5SZXF1ZXN0GhouY29yZHluYS52MS5HZXRSdW5SZXNwb25zZSIDkAIBEkoKCExpc3RSdW5zEhsuY29yZHluYS52MS5MaXN0UnVuc1JlcXVlc3QaHC5jb3JkeW5hLnYxLkxpc3RSdW5zUmVzcG9uc2UiA5ACARJICglDYW5jZWxSdW4SHC5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlcXVlc3QaHS5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlc3BvbnNlEk0KCUxpc3RUYXNrcxIcLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVxdWVzdBodLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJTCgtMaXN0U2VydmVycxIeLmNvcmR5bmEudjEuTGlzdFNlcnZlcnNSZXF1ZXN0Gh8uY29yZHluYS52MS5MaXN0U2VydmVyc1Jlc3BvbnNlIgOQAgESSgoIR2V0R3JhcGgSGy5jb3JkeW5hLnYxLkdldEdyYXBoUmVxdWVzdBocLmNvcmR5bmEudjEuR2V0R3JhcGhSZXNwb25zZSIDkAIBElAKC1dhdGNoRXZlbnRzEh4uY29yZHluYS52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHy5jb3JkeW5hLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_cordyna_v1_task, file_google_protobuf_timestamp]);
 
 /**
  * StartRunRequest names what to run.
@@ -84,6 +84,13 @@ export type StartRunResponse = Message<"cordyna.v1.StartRunResponse"> & {
    * @generated from field: bool existing = 2;
    */
   existing: boolean;
+
+  /**
+   * Where to follow the run.
+   *
+   * @generated from field: cordyna.v1.RunLinks follow = 3;
+   */
+  follow?: RunLinks | undefined;
 };
 
 /**
@@ -92,6 +99,41 @@ export type StartRunResponse = Message<"cordyna.v1.StartRunResponse"> & {
  */
 export const StartRunResponseSchema: GenMessage<StartRunResponse> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_control, 1);
+
+/**
+ * RunLinks says how to follow a run from each kind of client.
+ *
+ * @generated from message cordyna.v1.RunLinks
+ */
+export type RunLinks = Message<"cordyna.v1.RunLinks"> & {
+  /**
+   * A dyna command, e.g. "dyna runs run_…".
+   *
+   * @generated from field: string cli = 1;
+   */
+  cli: string;
+
+  /**
+   * The gRPC stream of its events, e.g. for grpcurl.
+   *
+   * @generated from field: string grpc = 2;
+   */
+  grpc: string;
+
+  /**
+   * The HTTP request (JSON) that returns the run.
+   *
+   * @generated from field: string http = 3;
+   */
+  http: string;
+};
+
+/**
+ * Describes the message cordyna.v1.RunLinks.
+ * Use `create(RunLinksSchema)` to create a new message.
+ */
+export const RunLinksSchema: GenMessage<RunLinks> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 2);
 
 /**
  * GetRunRequest names a run.
@@ -110,7 +152,7 @@ export type GetRunRequest = Message<"cordyna.v1.GetRunRequest"> & {
  * Use `create(GetRunRequestSchema)` to create a new message.
  */
 export const GetRunRequestSchema: GenMessage<GetRunRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 2);
+  messageDesc(file_cordyna_v1_control, 3);
 
 /**
  * GetRunResponse carries the run.
@@ -129,7 +171,7 @@ export type GetRunResponse = Message<"cordyna.v1.GetRunResponse"> & {
  * Use `create(GetRunResponseSchema)` to create a new message.
  */
 export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 3);
+  messageDesc(file_cordyna_v1_control, 4);
 
 /**
  * ListRunsRequest filters runs.
@@ -150,7 +192,7 @@ export type ListRunsRequest = Message<"cordyna.v1.ListRunsRequest"> & {
  * Use `create(ListRunsRequestSchema)` to create a new message.
  */
 export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 4);
+  messageDesc(file_cordyna_v1_control, 5);
 
 /**
  * ListRunsResponse carries the runs, newest first.
@@ -169,7 +211,7 @@ export type ListRunsResponse = Message<"cordyna.v1.ListRunsResponse"> & {
  * Use `create(ListRunsResponseSchema)` to create a new message.
  */
 export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 5);
+  messageDesc(file_cordyna_v1_control, 6);
 
 /**
  * CancelRunRequest names a run to cancel.
@@ -193,7 +235,7 @@ export type CancelRunRequest = Message<"cordyna.v1.CancelRunRequest"> & {
  * Use `create(CancelRunRequestSchema)` to create a new message.
  */
 export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 6);
+  messageDesc(file_cordyna_v1_control, 7);
 
 /**
  * CancelRunResponse carries the run after cancelling.
@@ -212,7 +254,7 @@ export type CancelRunResponse = Message<"cordyna.v1.CancelRunResponse"> & {
  * Use `create(CancelRunResponseSchema)` to create a new message.
  */
 export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 7);
+  messageDesc(file_cordyna_v1_control, 8);
 
 /**
  * ListTasksRequest asks for every task.
@@ -227,7 +269,7 @@ export type ListTasksRequest = Message<"cordyna.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 8);
+  messageDesc(file_cordyna_v1_control, 9);
 
 /**
  * ListTasksResponse carries every task.
@@ -246,7 +288,7 @@ export type ListTasksResponse = Message<"cordyna.v1.ListTasksResponse"> & {
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 9);
+  messageDesc(file_cordyna_v1_control, 10);
 
 /**
  * ListServersRequest asks for every server.
@@ -261,7 +303,7 @@ export type ListServersRequest = Message<"cordyna.v1.ListServersRequest"> & {
  * Use `create(ListServersRequestSchema)` to create a new message.
  */
 export const ListServersRequestSchema: GenMessage<ListServersRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 10);
+  messageDesc(file_cordyna_v1_control, 11);
 
 /**
  * ListServersResponse carries every server.
@@ -280,7 +322,7 @@ export type ListServersResponse = Message<"cordyna.v1.ListServersResponse"> & {
  * Use `create(ListServersResponseSchema)` to create a new message.
  */
 export const ListServersResponseSchema: GenMessage<ListServersResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 11);
+  messageDesc(file_cordyna_v1_control, 12);
 
 /**
  * GetGraphRequest asks for the graph.
@@ -295,7 +337,7 @@ export type GetGraphRequest = Message<"cordyna.v1.GetGraphRequest"> & {
  * Use `create(GetGraphRequestSchema)` to create a new message.
  */
 export const GetGraphRequestSchema: GenMessage<GetGraphRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 12);
+  messageDesc(file_cordyna_v1_control, 13);
 
 /**
  * GetGraphResponse is the global graph: tasks and the edges between them.
@@ -319,7 +361,7 @@ export type GetGraphResponse = Message<"cordyna.v1.GetGraphResponse"> & {
  * Use `create(GetGraphResponseSchema)` to create a new message.
  */
 export const GetGraphResponseSchema: GenMessage<GetGraphResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 13);
+  messageDesc(file_cordyna_v1_control, 14);
 
 /**
  * WatchEventsRequest filters events.
@@ -340,7 +382,7 @@ export type WatchEventsRequest = Message<"cordyna.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 14);
+  messageDesc(file_cordyna_v1_control, 15);
 
 /**
  * WatchEventsResponse carries one event.
@@ -359,7 +401,7 @@ export type WatchEventsResponse = Message<"cordyna.v1.WatchEventsResponse"> & {
  * Use `create(WatchEventsResponseSchema)` to create a new message.
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 15);
+  messageDesc(file_cordyna_v1_control, 16);
 
 /**
  * Run is one trigger of a set of target tasks.
@@ -430,7 +472,7 @@ export type Run = Message<"cordyna.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 16);
+  messageDesc(file_cordyna_v1_control, 17);
 
 /**
  * TaskRun is one task within one run.
@@ -519,7 +561,7 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
  * Use `create(TaskRunSchema)` to create a new message.
  */
 export const TaskRunSchema: GenMessage<TaskRun> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 17);
+  messageDesc(file_cordyna_v1_control, 18);
 
 /**
  * Attempt is one try of a task-run.
@@ -583,7 +625,7 @@ export type Attempt = Message<"cordyna.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 18);
+  messageDesc(file_cordyna_v1_control, 19);
 
 /**
  * RunSummary names what failed and who owns it.
@@ -622,7 +664,7 @@ export type RunSummary = Message<"cordyna.v1.RunSummary"> & {
  * Use `create(RunSummarySchema)` to create a new message.
  */
 export const RunSummarySchema: GenMessage<RunSummary> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 19);
+  messageDesc(file_cordyna_v1_control, 20);
 
 /**
  * TaskRunOutcome is one failed or blocked task-run with its owner.
@@ -666,7 +708,7 @@ export type TaskRunOutcome = Message<"cordyna.v1.TaskRunOutcome"> & {
  * Use `create(TaskRunOutcomeSchema)` to create a new message.
  */
 export const TaskRunOutcomeSchema: GenMessage<TaskRunOutcome> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 20);
+  messageDesc(file_cordyna_v1_control, 21);
 
 /**
  * TaskInfo is one task in the global graph.
@@ -728,7 +770,7 @@ export type TaskInfo = Message<"cordyna.v1.TaskInfo"> & {
  * Use `create(TaskInfoSchema)` to create a new message.
  */
 export const TaskInfoSchema: GenMessage<TaskInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 21);
+  messageDesc(file_cordyna_v1_control, 22);
 
 /**
  * GraphEdge is one dependency: from upstream to downstream.
@@ -757,7 +799,7 @@ export type GraphEdge = Message<"cordyna.v1.GraphEdge"> & {
  * Use `create(GraphEdgeSchema)` to create a new message.
  */
 export const GraphEdgeSchema: GenMessage<GraphEdge> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 22);
+  messageDesc(file_cordyna_v1_control, 23);
 
 /**
  * ServerInfo is one server name with its connected instances.
@@ -786,7 +828,7 @@ export type ServerInfo = Message<"cordyna.v1.ServerInfo"> & {
  * Use `create(ServerInfoSchema)` to create a new message.
  */
 export const ServerInfoSchema: GenMessage<ServerInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 23);
+  messageDesc(file_cordyna_v1_control, 24);
 
 /**
  * InstanceInfo is one connected task-server process.
@@ -835,7 +877,7 @@ export type InstanceInfo = Message<"cordyna.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 24);
+  messageDesc(file_cordyna_v1_control, 25);
 
 /**
  * Event is one thing that happened in cerebro.
@@ -921,7 +963,7 @@ export type Event = Message<"cordyna.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 25);
+  messageDesc(file_cordyna_v1_control, 26);
 
 /**
  * RunState is the state of a whole run.

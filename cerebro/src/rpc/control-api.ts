@@ -1,0 +1,244 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  type CancelRunRequest,
+  type CancelRunResponse,
+  CancelRunResponseSchema,
+  DependencyCondition,
+  type GetGraphRequest,
+  type GetGraphResponse,
+  GetGraphResponseSchema,
+  type GetRunRequest,
+  type GetRunResponse,
+  GetRunResponseSchema,
+  GraphEdgeSchema,
+  type ListRunsRequest,
+  type ListRunsResponse,
+  ListRunsResponseSchema,
+  type ListServersRequest,
+  type ListServersResponse,
+  ListServersResponseSchema,
+  type ListTasksRequest,
+  type ListTasksResponse,
+  ListTasksResponseSchema,
+  ServerInfoSchema,
+  ServerState,
+  type StartRunRequest,
+  type StartRunResponse,
+  StartRunResponseSchema,
+  type TaskInfo,
+  TaskInfoSchema,
+  type WatchEventsRequest,
+  type WatchEventsResponse,
+  WatchEventsResponseSchema,
+} from "@cordyna/contract";
+import { CordynaError } from "../domain/errors.js";
+import type { TaskDefinition } from "../domain/model.js";
+import type { RunEngine } from "../engine/run-engine.js";
+import type { EventBus } from "../events.js";
+import type { TaskGraph } from "../graph/task-graph.js";
+import type { Store } from "../store/store.js";
+import { completionToProto, eventToProto, runToProto } from "./convert.js";
+import { errorCauseToProto, runModeFromProto } from "./enums.js";
+import type { SessionRegistry } from "./sessions.js";
+
+export interface ControlApiOptions {
+  /** Where clients reach cerebro, for the follow links of a new run. */
+  readonly addresses?: { readonly grpc: string; readonly http?: string };
+  readonly graph: TaskGraph;
+  readonly engine: RunEngine;
+  readonly store: Store;
+  readonly sessions: SessionRegistry;
+  readonly events: EventBus;
+}
+
+/** The ControlService's behaviour, apart from any transport (gRPC, HTTP with JSON). */
+export interface ControlApi {
+  startRun(request: StartRunRequest): Promise<StartRunResponse>;
+  getRun(request: GetRunRequest): Promise<GetRunResponse>;
+  listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
+  cancelRun(request: CancelRunRequest): Promise<CancelRunResponse>;
+  listTasks(request: ListTasksRequest): Promise<ListTasksResponse>;
+  listServers(request: ListServersRequest): Promise<ListServersResponse>;
+  getGraph(request: GetGraphRequest): Promise<GetGraphResponse>;
+  /** Calls `listener` for each event matching the request; returns the function that stops it. */
+  watchEvents(
+    request: WatchEventsRequest,
+    listener: (response: WatchEventsResponse) => void,
+  ): () => void;
+}
+
+/**
+ * What the CLI, grpcurl, curl and CI jobs call. Methods throw CordynaError
+ * for a bad request; the transports turn it into their status codes.
+ */
+export function controlApi(options: ControlApiOptions): ControlApi {
+  const { graph, engine, store, sessions, events } = options;
+
+  async function taskInfos(): Promise<TaskInfo[]> {
+    const declared = graph.all();
+    const completions = await store.lastCompletions(
+      declared.map(({ definition }) => definition.id),
+    );
+    const infos = declared.map(({ definition, serverName }) => {
+      const reason = graph.unresolvedReason(definition.id);
+      const completion = completions.get(definition.id);
+      return create(TaskInfoSchema, {
+        taskId: definition.id,
+        serverName,
+        declaration: declarationToProto(definition),
+        resolved: reason === undefined,
+        unresolvedReason: reason ?? "",
+        instances: sessions.ofServer(serverName).length,
+        lastCompletion: completion ? completionToProto(completion) : undefined,
+        downstream: [...graph.downstreamOf(definition.id)],
+      });
+    });
+    for (const missing of graph.undeclaredUpstreams()) {
+      infos.push(
+        create(TaskInfoSchema, {
+          taskId: missing,
+          resolved: false,
+          unresolvedReason: `${missing} is declared by no server`,
+          downstream: [...graph.downstreamOf(missing)],
+        }),
+      );
+    }
+    return infos.sort((a, b) => a.taskId.localeCompare(b.taskId));
+  }
+
+  return {
+    async startRun(request) {
+      const { snapshot, existing } = await engine.startRun({
+        targets: request.targets,
+        withoutUpstream: request.withoutUpstream,
+        withDownstream: request.withDownstream,
+        params: request.params,
+        mode: runModeFromProto(request.mode),
+        ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+        trigger: "api",
+      });
+      return create(StartRunResponseSchema, {
+        run: runToProto(snapshot),
+        existing,
+        follow: followLinks(snapshot.run.id, options.addresses),
+      });
+    },
+
+    async getRun(request) {
+      requireRunId(request.runId);
+      return create(GetRunResponseSchema, { run: runToProto(await engine.getRun(request.runId)) });
+    },
+
+    async listRuns(request) {
+      const runs = await store.listRuns(request.limit || 50);
+      const snapshots = await Promise.all(runs.map((run) => engine.getRun(run.id)));
+      return create(ListRunsResponseSchema, { runs: snapshots.map(runToProto) });
+    },
+
+    async cancelRun(request) {
+      requireRunId(request.runId);
+      const snapshot = await engine.cancelRun(request.runId, request.reason);
+      return create(CancelRunResponseSchema, { run: runToProto(snapshot) });
+    },
+
+    async listTasks() {
+      return create(ListTasksResponseSchema, { tasks: await taskInfos() });
+    },
+
+    async listServers() {
+      const names = new Set([
+        ...graph.all().map((task) => task.serverName),
+        ...sessions.all().map((session) => session.serverName),
+      ]);
+      const servers = [...names].sort().map((name) =>
+        create(ServerInfoSchema, {
+          name,
+          taskIds: graph.tasksOf(name),
+          instances: sessions.ofServer(name).map((session) => ({
+            instanceId: session.instanceId,
+            state: session.draining ? ServerState.DRAINING : ServerState.READY,
+            connectedAt: timestampFromMs(session.info.connectedAt),
+            running: session.assigned.size,
+            maxConcurrency: session.info.maxConcurrency,
+            agent: session.info.agent,
+            peer: session.info.peer,
+          })),
+        }),
+      );
+      return create(ListServersResponseSchema, { servers });
+    },
+
+    async getGraph() {
+      const edges = graph.all().flatMap(({ definition }) =>
+        definition.dependencies.map((dependency) =>
+          create(GraphEdgeSchema, {
+            upstream: dependency.taskId,
+            downstream: definition.id,
+            dependency: dependencyToProto(dependency),
+          }),
+        ),
+      );
+      return create(GetGraphResponseSchema, { tasks: await taskInfos(), edges });
+    },
+
+    watchEvents(request, listener) {
+      return events.subscribe((event) => {
+        if (request.runId && event.runId !== request.runId) return;
+        listener(create(WatchEventsResponseSchema, { event: eventToProto(event) }));
+      });
+    },
+  };
+}
+
+/** How each kind of client follows a run. */
+function followLinks(runId: string, addresses: ControlApiOptions["addresses"]) {
+  const grpc = addresses?.grpc ?? "localhost:7070";
+  const body = JSON.stringify({ run_id: runId });
+  const http = addresses?.http
+    ? `GET http://${addresses.http}/cordyna.v1.ControlService/GetRun?encoding=json&message=${encodeURIComponent(body)}`
+    : "";
+  return {
+    cli: `dyna runs ${runId} --cerebro ${grpc}`,
+    grpc: `grpcurl -plaintext -d '${body}' ${grpc} cordyna.v1.ControlService/WatchEvents`,
+    http,
+  };
+}
+
+function requireRunId(runId: string): void {
+  if (!runId) throw new CordynaError("INVALID_ARGUMENT", "run_id is required");
+}
+
+function dependencyToProto(dependency: TaskDefinition["dependencies"][number]) {
+  return dependency.freshWithinMs === undefined
+    ? { taskId: dependency.taskId, condition: DependencyCondition.RUN_FIRST }
+    : {
+        taskId: dependency.taskId,
+        condition: DependencyCondition.FRESH_WITHIN,
+        freshWithin: durationFromMs(dependency.freshWithinMs),
+      };
+}
+
+function declarationToProto(definition: TaskDefinition) {
+  const optionalDuration = (ms: number | undefined) => (ms ? durationFromMs(ms) : undefined);
+  return {
+    id: definition.id,
+    description: definition.description,
+    owner: definition.owner,
+    dependencies: definition.dependencies.map(dependencyToProto),
+    deadlines: {
+      ack: optionalDuration(definition.deadlines.ackMs),
+      start: optionalDuration(definition.deadlines.startMs),
+      complete: optionalDuration(definition.deadlines.completeMs),
+    },
+    retry: {
+      maxAttempts: definition.retry.maxAttempts,
+      initialBackoff: durationFromMs(definition.retry.initialBackoffMs),
+      maxBackoff: durationFromMs(definition.retry.maxBackoffMs),
+      backoffMultiplier: definition.retry.multiplier,
+      retryOn: definition.retry.retryOn.map(errorCauseToProto),
+    },
+    concurrencyLimit: definition.concurrencyLimit,
+    tags: [...definition.tags],
+  };
+}
