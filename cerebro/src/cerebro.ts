@@ -11,7 +11,7 @@ import { controlService } from "./rpc/control-service.js";
 import { listen } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
-import { MemoryStore } from "./store/memory-store.js";
+import { checkStorePersistence, openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 
 /** How to start cerebro; every field has a default. */
@@ -20,8 +20,11 @@ export interface CerebroOptions {
   readonly port?: number;
   /** Default "0.0.0.0". */
   readonly host?: string;
-  /** Default: a new in-memory store. */
-  readonly store?: Store;
+  /**
+   * A Store, or a store spec for openStore: "memory" or a Redis URL
+   * (redis://, rediss://, redis-sentinel://). Default: a new in-memory store.
+   */
+  readonly store?: Store | string;
   /** Default: the system clock. Tests pass a ManualClock. */
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -51,7 +54,24 @@ export interface Cerebro {
 export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebro> {
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? new MemoryStore();
+  const store =
+    typeof options.store === "object" ? options.store : await openStore(options.store, logger);
+  try {
+    return await serve(options, store, logger, clock);
+  } catch (err) {
+    // A store opened from a spec is ours to close; a Store passed in stays the caller's.
+    if (typeof options.store !== "object") await store.close();
+    throw err;
+  }
+}
+
+async function serve(
+  options: CerebroOptions,
+  store: Store,
+  logger: Logger,
+  clock: Clock,
+): Promise<Cerebro> {
+  await checkStorePersistence(store);
   const graph = new TaskGraph();
   const events = new EventBus();
   const sessions = new SessionRegistry();

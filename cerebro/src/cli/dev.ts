@@ -1,6 +1,12 @@
-// dyna dev: cerebro in this process, on the in-memory store.
+// dyna dev: cerebro in this process, on the in-memory store or on Redis.
 
-import { expectPositionals, parseCommandArgs, parseIntFlag } from "./args.js";
+import {
+  describeStoreSpec,
+  parseStoreSpec,
+  STORE_ENV,
+  type StoreSpec,
+} from "../store/open-store.js";
+import { expectPositionals, parseCommandArgs, parseIntFlag, UsageError } from "./args.js";
 import { ADDRESS_ENV } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -10,11 +16,15 @@ export const DEV_DEFAULT_PORT = 7070;
 /** The host `dyna dev` listens on unless told otherwise. */
 export const DEV_DEFAULT_HOST = "localhost";
 
-/** `dyna dev [--port N] [--host H]`: runs cerebro until SIGINT or SIGTERM. */
+/**
+ * `dyna dev [--port N] [--host H] [--store memory|<redis url>]`: runs cerebro
+ * until SIGINT or SIGTERM. Without --store, $CORDYNA_STORE names the store.
+ */
 export async function devCommand(args: readonly string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs("dev", args, {
     port: { type: "string" },
     host: { type: "string" },
+    store: { type: "string" },
   });
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");
@@ -23,12 +33,20 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
       ? DEV_DEFAULT_PORT
       : parseIntFlag("dev", "port", values.port, 0, 65_535);
   const host = values.host || DEV_DEFAULT_HOST;
+  const storeText = values.store ?? ctx.io.env[STORE_ENV];
+  let store: StoreSpec;
+  try {
+    store = parseStoreSpec(storeText);
+  } catch (err) {
+    const source = values.store === undefined ? `$${STORE_ENV}` : "--store";
+    throw new UsageError(`${source}: ${err instanceof Error ? err.message : String(err)}`, "dev");
+  }
 
   // Loaded on demand so the other commands never load the whole service.
   const { startCerebro } = await import("../cerebro.js");
   let cerebro: Awaited<ReturnType<typeof startCerebro>>;
   try {
-    cerebro = await startCerebro({ port, host });
+    cerebro = await startCerebro({ port, host, ...(storeText ? { store: storeText } : {}) });
   } catch (err) {
     ctx.io.err(
       `dyna dev: could not start cerebro: ${err instanceof Error ? err.message : String(err)}`,
@@ -39,7 +57,7 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   ctx.io.out(
     values.json
       ? JSON.stringify({ address })
-      : `cerebro listening on ${address} (in-memory store); point the CLI at it with ` +
+      : `cerebro listening on ${address} (${describeStoreSpec(store)}); point the CLI at it with ` +
           `--cerebro ${address} or ${ADDRESS_ENV}=${address}. Ctrl-C stops it.`,
   );
   const signal = await ctx.waitForShutdown();

@@ -7,14 +7,22 @@ const COMMON = `Common flags:
 
 /** Help of each command, by command name. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
-  dev: `Usage: dyna dev [--port N] [--host H]
+  dev: `Usage: dyna dev [--port N] [--host H] [--store memory|<redis-url>]
 
-Starts cerebro in this process on the in-memory store, for trying Cordyna
-out and for tests. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+Starts cerebro in this process. On the in-memory store (the default) every
+run is gone when it stops: for trying Cordyna out and for tests. On Redis,
+runs, deadlines and declarations survive a restart of cerebro. Stops cleanly
+on Ctrl-C (SIGINT) or SIGTERM.
 
 Flags:
   --port N      port to listen on (default 7070; 0 picks a free one)
   --host H      host to listen on (default localhost)
+  --store S     where state lives (else $CORDYNA_STORE, else memory):
+                  memory
+                  redis://[user:password@]host[:port][/db]
+                  rediss://[user:password@]host[:port][/db]    (TLS)
+                  redis-sentinel://host1[:port1][,host2[:port2]...]/mastername[/db]
+                Redis should persist (appendonly yes); cerebro warns if not.
   --json        print {"address": "host:port"} instead of the greeting
   -h, --help    show this help`,
 
@@ -100,7 +108,7 @@ export const MAIN_HELP = `dyna — the Cordyna command line
 Usage: dyna <command> [args] [flags]
 
 Commands:
-  dev                     start cerebro in this process (in-memory store)
+  dev                     start cerebro in this process (in memory or on Redis)
   run <task>...           start a run and follow it to its end
   runs [<run-id>]         list recent runs, or show one run in full
   run-status <run-id>     show one run in full (same as "runs <run-id>")

@@ -1,0 +1,20 @@
+-- Creates a run unless its idempotency key is taken, in one step, so that two
+-- concurrent creations with one key make one run.
+-- KEYS: idempotency key, runs by createdAt, active runs, the run, its task-runs.
+-- ARGV: run id, createdAt, "1" when RUNNING, run JSON, then (task id, task-run JSON) pairs.
+-- Returns {1, id of the run holding the key} or {0, the new run id}.
+local holder = redis.call("GET", KEYS[1])
+if holder then
+  return {1, holder}
+end
+local runId = ARGV[1]
+redis.call("SET", KEYS[1], runId)
+redis.call("SET", KEYS[4], ARGV[4])
+redis.call("ZADD", KEYS[2], ARGV[2], runId)
+if ARGV[3] == "1" then
+  redis.call("SADD", KEYS[3], runId)
+end
+for i = 5, #ARGV, 2 do
+  redis.call("HSET", KEYS[5], ARGV[i], ARGV[i + 1])
+end
+return {0, runId}

@@ -1,0 +1,61 @@
+/** The key prefix RedisStore uses unless told otherwise. */
+export const DEFAULT_REDIS_PREFIX = "cordyna:";
+
+/**
+ * Every Redis key name the store uses, all under one prefix, so that one
+ * Redis can hold several Cordyna installations (or test runs) side by side.
+ *
+ * | key                        | type       | holds                                   |
+ * | -------------------------- | ---------- | --------------------------------------- |
+ * | `run:<run id>`             | string     | the RunRecord, JSON                     |
+ * | `task-runs:<run id>`       | hash       | task id → TaskRunRecord, JSON           |
+ * | `runs`                     | sorted set | run ids scored by createdAt             |
+ * | `runs:active`              | set        | ids of the runs still RUNNING           |
+ * | `idempotency:<key>`        | string     | the run id created with that key        |
+ * | `completions`              | hash       | task id → its latest Completion, JSON   |
+ * | `declarations`             | hash       | server name → its TaskDefinition[], JSON |
+ */
+export class RedisKeys {
+  readonly prefix: string;
+
+  constructor(prefix: string = DEFAULT_REDIS_PREFIX) {
+    if (/[*?[\]\\]/.test(prefix)) {
+      // The prefix doubles as a SCAN pattern; glob characters would match other keys.
+      throw new Error(`Redis key prefix "${prefix}" may not contain * ? [ ] or \\`);
+    }
+    this.prefix = prefix;
+  }
+
+  run(runId: string): string {
+    return `${this.prefix}run:${runId}`;
+  }
+
+  taskRuns(runId: string): string {
+    return `${this.prefix}task-runs:${runId}`;
+  }
+
+  runsByCreation(): string {
+    return `${this.prefix}runs`;
+  }
+
+  activeRuns(): string {
+    return `${this.prefix}runs:active`;
+  }
+
+  idempotency(key: string): string {
+    return `${this.prefix}idempotency:${key}`;
+  }
+
+  completions(): string {
+    return `${this.prefix}completions`;
+  }
+
+  declarations(): string {
+    return `${this.prefix}declarations`;
+  }
+
+  /** A SCAN MATCH pattern for every key under the prefix. */
+  pattern(): string {
+    return `${this.prefix}*`;
+  }
+}

@@ -1,0 +1,177 @@
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { RunState, TaskState } from "../domain/model.js";
+import { RedisServerProcess } from "../testing/redis-server.js";
+import { RedisStore } from "./redis-store.js";
+import { deleteKeysUnder, randomPrefix, scanKeys, silentLogger } from "./redis-test-support.js";
+import { describeStoreContract, testRun, testSnapshot, testTaskRun } from "./store-contract.js";
+
+const redisUrl = inject("redisUrl");
+let admin: Redis;
+const prefixes = new Set<string>();
+
+/** A store on the shared Redis under a prefix of its own, deleted after the test. */
+function openStore(prefix = randomPrefix()): RedisStore {
+  prefixes.add(prefix);
+  return RedisStore.connect(redisUrl, { prefix, logger: silentLogger });
+}
+
+beforeAll(() => {
+  admin = new Redis(redisUrl);
+});
+
+afterEach(async () => {
+  for (const prefix of prefixes) await deleteKeysUnder(admin, prefix);
+  prefixes.clear();
+});
+
+afterAll(async () => {
+  await admin.quit();
+});
+
+describeStoreContract("RedisStore", async () => openStore());
+
+describe("RedisStore", () => {
+  it("keeps everything for a new store on the same Redis (a cerebro restart)", async () => {
+    const prefix = randomPrefix();
+    const first = openStore(prefix);
+    await first.createRun(testSnapshot("run-1", 1_000, ["a.fetch", "a.report"]));
+    await first.createRun(testSnapshot("run-2", 2_000, ["a.fetch"], { idempotencyKey: "nightly" }));
+    const fetched = testTaskRun("run-1", "a.fetch", { state: TaskState.COMPLETED });
+    await first.save({
+      runs: [testRun("run-2", 2_000, { state: RunState.SUCCEEDED, finishedAt: 2_500 })],
+      taskRuns: [fetched],
+      completions: [
+        { taskId: "a.fetch", runId: "run-1", taskRunId: fetched.id, completedAt: 1_500 },
+      ],
+    });
+    await first.saveDeclarations("server-a", []);
+    const before = {
+      run1: await first.getRun("run-1"),
+      runs: await first.listRuns(10),
+      active: await first.activeRuns(),
+      completions: await first.lastCompletions(["a.fetch"]),
+    };
+    await first.close();
+
+    const second = openStore(prefix);
+    try {
+      expect(await second.getRun("run-1")).toEqual(before.run1);
+      expect(await second.listRuns(10)).toEqual(before.runs);
+      expect((await second.activeRuns()).map((s) => s.run.id)).toEqual(["run-1"]);
+      expect(await second.activeRuns()).toEqual(before.active);
+      expect(await second.lastCompletions(["a.fetch"])).toEqual(before.completions);
+      const again = await second.createRun(
+        testSnapshot("run-3", 3_000, ["a.fetch"], { idempotencyKey: "nightly" }),
+      );
+      expect(again).toMatchObject({ existing: true, snapshot: { run: { id: "run-2" } } });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("two stores (two cerebro replicas) racing on one idempotency key create one run", async () => {
+    const prefix = randomPrefix();
+    const stores = [openStore(prefix), openStore(prefix), openStore(prefix)];
+    try {
+      const results = await Promise.all(
+        stores.flatMap((store, s) =>
+          [0, 1, 2].map((i) =>
+            store.createRun(
+              testSnapshot(`run-${s}-${i}`, 1_000, ["a.fetch"], { idempotencyKey: "once" }),
+            ),
+          ),
+        ),
+      );
+      expect(results.filter((r) => !r.existing)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.snapshot.run.id)).size).toBe(1);
+      expect(await stores[0]!.listRuns(100)).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+});
+
+describe("RedisStore on a Redis of its own", () => {
+  let server: RedisServerProcess;
+
+  beforeAll(async () => {
+    server = await RedisServerProcess.start({ appendOnly: false });
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("writes every key under its prefix, in the documented layout", async () => {
+    const prefix = "tenant-a:";
+    const store = RedisStore.connect(server.url, { prefix, logger: silentLogger });
+    const redis = new Redis(server.url);
+    try {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"], { idempotencyKey: "k:1" }));
+      await store.createRun(testSnapshot("run-2", 2_000, ["a.fetch"]));
+      await store.save({
+        runs: [testRun("run-2", 2_000, { state: RunState.SUCCEEDED })],
+        completions: [{ taskId: "a.fetch", runId: "run-2", taskRunId: "tr", completedAt: 2_100 }],
+      });
+      await store.saveDeclarations("server-a", [
+        {
+          id: "a.fetch",
+          description: "",
+          owner: { team: "a", contact: "" },
+          dependencies: [],
+          deadlines: {},
+          retry: {
+            maxAttempts: 1,
+            initialBackoffMs: 0,
+            maxBackoffMs: 0,
+            multiplier: 1,
+            retryOn: [],
+          },
+          concurrencyLimit: 0,
+          tags: [],
+        },
+      ]);
+      expect(await scanKeys(redis, "*")).toEqual([
+        "tenant-a:completions",
+        "tenant-a:declarations",
+        "tenant-a:idempotency:k:1",
+        "tenant-a:run:run-1",
+        "tenant-a:run:run-2",
+        "tenant-a:runs",
+        "tenant-a:runs:active",
+        "tenant-a:task-runs:run-1",
+        "tenant-a:task-runs:run-2",
+      ]);
+      const types = await Promise.all(
+        ["run:run-1", "task-runs:run-1", "runs", "runs:active", "completions", "declarations"].map(
+          (key) => redis.type(`${prefix}${key}`),
+        ),
+      );
+      expect(types).toEqual(["string", "hash", "zset", "set", "hash", "hash"]);
+      expect(await redis.smembers(`${prefix}runs:active`)).toEqual(["run-1"]);
+    } finally {
+      await store.close();
+      await redis.quit();
+    }
+  });
+
+  it("uses the default prefix cordyna: when given none", async () => {
+    const store = RedisStore.connect(server.url, { logger: silentLogger });
+    const redis = new Redis(server.url);
+    try {
+      await redis.flushall();
+      await store.saveDeclarations("server-a", []);
+      await store.createRun(testSnapshot("run-1", 1_000));
+      expect(await scanKeys(redis, "*")).toEqual([
+        "cordyna:run:run-1",
+        "cordyna:runs",
+        "cordyna:runs:active",
+        "cordyna:task-runs:run-1",
+      ]);
+    } finally {
+      await store.close();
+      await redis.quit();
+    }
+  });
+});

@@ -1,0 +1,302 @@
+import { Redis, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
+import {
+  type Completion,
+  type RunRecord,
+  type RunSnapshot,
+  RunState,
+  type TaskDefinition,
+  type TaskRunRecord,
+} from "../domain/model.js";
+import { defineScripts, type RunScript } from "./lua-scripts.js";
+import { RedisKeys } from "./redis-keys.js";
+import { checkRedisPersistence, type RedisPersistence } from "./redis-persistence.js";
+import { parseRedisUrl, type RedisConnectionOptions } from "./redis-url.js";
+import type { CreatedRun, Store, StoreChanges } from "./store.js";
+
+/** How to connect a RedisStore. */
+export interface RedisStoreOptions {
+  /** Prefix of every key. Default "cordyna:". */
+  readonly prefix?: string;
+  readonly logger: Logger;
+}
+
+/** How long close() lets pending replies arrive before it drops the connection. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+/**
+ * The durable store: every record as JSON in Redis (see RedisKeys for the
+ * layout). Each write is one Lua script, so it is atomic and, should Redis go
+ * away, ioredis holds it and sends it again once Redis is back: a write then
+ * resolves late rather than failing, and cerebro simply waits with it.
+ */
+export class RedisStore implements Store {
+  /** The key names, under this store's prefix. */
+  readonly keys: RedisKeys;
+  /** The Redis URL with its password masked. */
+  readonly address: string;
+  readonly #client: Redis;
+  readonly #script: RunScript;
+  readonly #logger: Logger;
+  #closing = false;
+  /** Rejects once close() is called, failing every command still waiting for Redis. */
+  readonly #closed: Promise<never>;
+  #rejectClosed: (reason: Error) => void = () => {};
+
+  private constructor(client: Redis, keys: RedisKeys, address: string, logger: Logger) {
+    this.#client = client;
+    this.keys = keys;
+    this.address = address;
+    this.#logger = logger;
+    this.#script = defineScripts(client);
+    this.#closed = new Promise<never>((_, reject) => {
+      this.#rejectClosed = reject;
+    });
+    this.#closed.catch(() => {});
+    watchConnection(client, address, logger, () => this.#closing);
+  }
+
+  /**
+   * Connects to the Redis of a URL (see parseRedisUrl for the forms). Returns
+   * at once: commands wait in ioredis's queue until Redis answers.
+   */
+  static connect(url: string, options: RedisStoreOptions): RedisStore {
+    const { address, options: connection } = parseRedisUrl(url);
+    const keys = new RedisKeys(options.prefix);
+    const client = new Redis({
+      ...ioredisConnection(connection),
+      // Never fail a command because Redis is away: it waits for Redis, and so does cerebro.
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      // After a Sentinel failover the old master turns replica; reconnect to the new one.
+      reconnectOnError: (err) => (err.message.startsWith("READONLY") ? 2 : false),
+      connectionName: "cordyna-cerebro",
+    });
+    return new RedisStore(client, keys, address, options.logger);
+  }
+
+  /**
+   * Asks Redis whether it persists anything (AOF or RDB snapshots) and logs a
+   * warning when it does not, or when it refuses to say.
+   */
+  checkPersistence(): Promise<RedisPersistence> {
+    return checkRedisPersistence(
+      (parameter) => this.#redis((client) => client.config("GET", parameter)),
+      this.address,
+      this.#logger,
+    );
+  }
+
+  async createRun(snapshot: RunSnapshot): Promise<CreatedRun> {
+    const { run, taskRuns } = snapshot;
+    const key = run.idempotencyKey;
+    if (!key) {
+      await this.save({ runs: [run], taskRuns });
+      return { snapshot: copy(snapshot), existing: false };
+    }
+    const reply = await this.#run(
+      "createRun",
+      [
+        this.keys.idempotency(key),
+        this.keys.runsByCreation(),
+        this.keys.activeRuns(),
+        this.keys.run(run.id),
+        this.keys.taskRuns(run.id),
+      ],
+      [
+        run.id,
+        run.createdAt,
+        isRunning(run),
+        JSON.stringify(run),
+        ...taskRuns.flatMap((taskRun) => [taskRun.taskId, JSON.stringify(taskRun)]),
+      ],
+    );
+    const [existing, runId] = reply as [number, string];
+    if (existing === 0) return { snapshot: copy(snapshot), existing: false };
+    const found = await this.getRun(runId);
+    if (!found) throw new Error(`idempotency key "${key}" names run ${runId}, which is missing`);
+    return { snapshot: found, existing: true };
+  }
+
+  async save(changes: StoreChanges): Promise<void> {
+    const runs = changes.runs ?? [];
+    const taskRuns = changes.taskRuns ?? [];
+    const completions = changes.completions ?? [];
+    if (runs.length + taskRuns.length + completions.length === 0) return;
+    const keys = [
+      this.keys.runsByCreation(),
+      this.keys.activeRuns(),
+      this.keys.completions(),
+      ...runs.map((run) => this.keys.run(run.id)),
+      ...taskRuns.map((taskRun) => this.keys.taskRuns(taskRun.runId)),
+    ];
+    const args = [
+      runs.length,
+      taskRuns.length,
+      completions.length,
+      ...runs.flatMap((run) => [run.id, run.createdAt, isRunning(run), JSON.stringify(run)]),
+      ...taskRuns.flatMap((taskRun) => [taskRun.taskId, JSON.stringify(taskRun)]),
+      ...completions.flatMap((c) => [c.taskId, c.completedAt, JSON.stringify(c)]),
+    ];
+    await this.#run("save", keys, args);
+  }
+
+  /** The run with its task-runs ordered by task id. */
+  async getRun(runId: string): Promise<RunSnapshot | undefined> {
+    const reply = (await this.#run(
+      "getRun",
+      [this.keys.run(runId), this.keys.taskRuns(runId)],
+      [],
+    )) as string[] | null;
+    if (!reply) return undefined;
+    const [runJson = "", ...fields] = reply;
+    const taskRuns: TaskRunRecord[] = [];
+    for (let i = 1; i < fields.length; i += 2) {
+      taskRuns.push(JSON.parse(fields[i] ?? "") as TaskRunRecord);
+    }
+    taskRuns.sort((a, b) => compare(a.taskId, b.taskId));
+    return { run: JSON.parse(runJson) as RunRecord, taskRuns };
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    const count = Math.floor(limit);
+    if (!(count > 0)) return [];
+    // Runs are never deleted, so every listed id still has its record.
+    const ids = await this.#redis((client) =>
+      client.zrevrange(this.keys.runsByCreation(), 0, count - 1),
+    );
+    if (ids.length === 0) return [];
+    const records = await this.#redis((client) => client.mget(ids.map((id) => this.keys.run(id))));
+    return records.flatMap((json) => (json ? [JSON.parse(json) as RunRecord] : []));
+  }
+
+  /** The RUNNING runs, oldest first. */
+  async activeRuns(): Promise<RunSnapshot[]> {
+    const ids = await this.#redis((client) => client.smembers(this.keys.activeRuns()));
+    const snapshots = await Promise.all(ids.map((id) => this.getRun(id)));
+    return snapshots
+      .filter((s): s is RunSnapshot => s?.run.state === RunState.RUNNING)
+      .sort((a, b) => a.run.createdAt - b.run.createdAt || compare(a.run.id, b.run.id));
+  }
+
+  async lastCompletions(taskIds: readonly string[]): Promise<Map<string, Completion>> {
+    const found = new Map<string, Completion>();
+    if (taskIds.length === 0) return found;
+    const values = await this.#redis((client) => client.hmget(this.keys.completions(), ...taskIds));
+    taskIds.forEach((taskId, i) => {
+      const json = values[i];
+      if (json) found.set(taskId, JSON.parse(json) as Completion);
+    });
+    return found;
+  }
+
+  async saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void> {
+    const key = this.keys.declarations();
+    await this.#redis((client) =>
+      tasks.length === 0
+        ? client.hdel(key, serverName)
+        : client.hset(key, serverName, JSON.stringify(tasks)),
+    );
+  }
+
+  /** Every server name's declarations, by server name in order. */
+  async loadDeclarations(): Promise<Map<string, TaskDefinition[]>> {
+    const all = await this.#redis((client) => client.hgetall(this.keys.declarations()));
+    return new Map(
+      Object.keys(all)
+        .sort(compare)
+        .map((name) => [name, JSON.parse(all[name] ?? "[]") as TaskDefinition[]]),
+    );
+  }
+
+  /**
+   * Lets pending replies arrive (briefly) when Redis is there, then closes the
+   * connection; commands still waiting for Redis fail.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#client.status === "ready") {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#client.quit().catch(() => undefined),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, QUIT_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#rejectClosed(new Error(`the store on Redis at ${this.address} is closed`));
+    // ioredis would keep commands queued forever when closed between two reconnection attempts.
+    this.#client.disconnect();
+  }
+
+  #redis<T>(command: (client: Redis) => Promise<T>): Promise<T> {
+    return Promise.race([command(this.#client), this.#closed]);
+  }
+
+  #run(...args: Parameters<RunScript>): Promise<unknown> {
+    return Promise.race([this.#script(...args), this.#closed]);
+  }
+}
+
+function ioredisConnection(connection: RedisConnectionOptions): RedisOptions {
+  const { sentinels, tls, ...rest } = connection;
+  return {
+    ...rest,
+    ...(sentinels ? { sentinels: sentinels.map((s) => ({ ...s })) } : {}),
+    ...(tls ? { tls: { ...tls } } : {}),
+  };
+}
+
+/**
+ * Logs the connection's life: one warning per outage, the return after it,
+ * and every reconnection attempt at debug level.
+ */
+function watchConnection(
+  client: Redis,
+  address: string,
+  logger: Logger,
+  closing: () => boolean,
+): void {
+  let down = false;
+  let attempts = 0;
+  const outage = (reason: string): void => {
+    if (down || closing()) return;
+    down = true;
+    logger.warn(
+      { redis: address, reason },
+      `Redis at ${address} is unreachable (${reason}): store writes wait for it, so cerebro ` +
+        "acknowledges no update and sends no invoke until it is back",
+    );
+  };
+  client.on("error", (err: Error) => outage(err.message));
+  client.on("reconnecting", (delayMs: number) => {
+    attempts++;
+    outage("connection lost");
+    logger.debug({ redis: address, attempt: attempts, delayMs }, "reconnecting to Redis");
+  });
+  client.on("ready", () => {
+    if (down) {
+      logger.info(
+        { redis: address, attempts },
+        `Redis at ${address} is back; pending store writes go through`,
+      );
+    } else {
+      logger.info({ redis: address }, `connected to Redis at ${address}`);
+    }
+    down = false;
+    attempts = 0;
+  });
+}
+
+function isRunning(run: RunRecord): "1" | "0" {
+  return run.state === RunState.RUNNING ? "1" : "0";
+}
+
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

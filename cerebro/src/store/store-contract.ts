@@ -1,0 +1,317 @@
+// The behaviour every Store promises, as one test suite run against each
+// implementation.
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type Completion,
+  type RunRecord,
+  type RunSnapshot,
+  RunState,
+  type TaskDefinition,
+  type TaskRunRecord,
+  TaskState,
+} from "../domain/model.js";
+import type { Store } from "./store.js";
+
+/** A run record for tests: RUNNING, created at `createdAt`. */
+export function testRun(id: string, createdAt: number, extra: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    state: RunState.RUNNING,
+    trigger: "api",
+    targets: ["a.report"],
+    params: { day: "2024-05-01" },
+    mode: "normal",
+    createdAt,
+    ...extra,
+  };
+}
+
+/** A PENDING task-run of a run, for tests. */
+export function testTaskRun(
+  runId: string,
+  taskId: string,
+  extra: Partial<TaskRunRecord> = {},
+): TaskRunRecord {
+  return {
+    id: `tr-${runId}-${taskId}`,
+    runId,
+    taskId,
+    serverName: "server-a",
+    owner: { team: "team-a", contact: "a@example.com" },
+    state: TaskState.PENDING,
+    upstream: [],
+    attempts: [],
+    updatedAt: 1_000,
+    ...extra,
+  };
+}
+
+/** A run with task-runs for the given task ids, for tests. */
+export function testSnapshot(
+  id: string,
+  createdAt: number,
+  taskIds: readonly string[] = ["a.fetch", "a.report"],
+  extra: Partial<RunRecord> = {},
+): RunSnapshot {
+  return {
+    run: testRun(id, createdAt, extra),
+    taskRuns: taskIds.map((taskId) => testTaskRun(id, taskId)),
+  };
+}
+
+function completion(taskId: string, completedAt: number, runId = "run-1"): Completion {
+  return { taskId, runId, taskRunId: `tr-${runId}-${taskId}`, completedAt };
+}
+
+function definition(id: string): TaskDefinition {
+  return {
+    id,
+    description: `task ${id}`,
+    owner: { team: "team-a", contact: "a@example.com" },
+    dependencies: [{ taskId: "a.upstream", freshWithinMs: 3_600_000 }],
+    deadlines: { ackMs: 10_000 },
+    retry: {
+      maxAttempts: 3,
+      initialBackoffMs: 1_000,
+      maxBackoffMs: 60_000,
+      multiplier: 2,
+      retryOn: [],
+    },
+    concurrencyLimit: 1,
+    tags: ["nightly"],
+    schedule: { cron: "0 3 * * *", timeZone: "Europe/Berlin" },
+  };
+}
+
+function byTaskId(snapshot: RunSnapshot | undefined): RunSnapshot | undefined {
+  if (!snapshot) return undefined;
+  const taskRuns = [...snapshot.taskRuns].sort((a, b) => (a.taskId < b.taskId ? -1 : 1));
+  return { run: snapshot.run, taskRuns };
+}
+
+/**
+ * Declares the Store contract tests for stores made by `open`, a new, empty
+ * store per test; each is closed after its test.
+ */
+export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it("getRun returns what createRun stored", async () => {
+      const snapshot = testSnapshot("run-1", 1_000);
+      snapshot.taskRuns[0]!.attempts.push({
+        id: "att-1",
+        number: 1,
+        state: TaskState.INVOKED,
+        instanceId: "inst-1",
+        deadlines: { ackMs: 10_000, startMs: 600_000, completeMs: 1_800_000 },
+        invokedAt: 1_000,
+        deadlineAt: 11_000,
+        deadlineCause: "ACK_TIMEOUT",
+      });
+      const created = await store.createRun(snapshot);
+      expect(created.existing).toBe(false);
+      expect(byTaskId(created.snapshot)).toEqual(byTaskId(snapshot));
+      expect(byTaskId(await store.getRun("run-1"))).toEqual(byTaskId(snapshot));
+    });
+
+    it("getRun of an unknown run is undefined", async () => {
+      expect(await store.getRun("no-such-run")).toBeUndefined();
+    });
+
+    it("a second createRun with a taken idempotency key returns the first run", async () => {
+      const first = testSnapshot("run-1", 1_000, ["a.fetch"], { idempotencyKey: "nightly-05-01" });
+      const second = testSnapshot("run-2", 2_000, ["b.other"], { idempotencyKey: "nightly-05-01" });
+      expect((await store.createRun(first)).existing).toBe(false);
+      const again = await store.createRun(second);
+      expect(again.existing).toBe(true);
+      expect(byTaskId(again.snapshot)).toEqual(byTaskId(first));
+      expect(await store.getRun("run-2")).toBeUndefined();
+      expect((await store.listRuns(10)).map((r) => r.id)).toEqual(["run-1"]);
+    });
+
+    it("two concurrent createRun with one idempotency key create one run", async () => {
+      const results = await Promise.all(
+        ["run-1", "run-2", "run-3"].map((id, i) =>
+          store.createRun(testSnapshot(id, 1_000 + i, ["a.fetch"], { idempotencyKey: "once" })),
+        ),
+      );
+      expect(results.filter((r) => !r.existing)).toHaveLength(1);
+      const ids = new Set(results.map((r) => r.snapshot.run.id));
+      expect(ids.size).toBe(1);
+      expect(await store.listRuns(10)).toHaveLength(1);
+      expect(await store.activeRuns()).toHaveLength(1);
+    });
+
+    it("runs without an idempotency key are all created", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000));
+      const second = await store.createRun(testSnapshot("run-2", 1_000));
+      expect(second.existing).toBe(false);
+      expect(await store.listRuns(10)).toHaveLength(2);
+    });
+
+    it("save() stores runs, task-runs and completions", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch", "a.report"]));
+      const run = testRun("run-1", 1_000, {
+        state: RunState.FAILED,
+        finishedAt: 9_000,
+        summary: { failed: [], blocked: [], completed: 1, skipped: 0, cancelled: 0 },
+      });
+      const fetched = testTaskRun("run-1", "a.fetch", {
+        state: TaskState.COMPLETED,
+        outputs: { rows: "42" },
+        updatedAt: 5_000,
+      });
+      const report = testTaskRun("run-1", "a.report", {
+        state: TaskState.ERROR,
+        errorCause: "TASK_FAILED",
+        errorDescription: "boom",
+        updatedAt: 9_000,
+      });
+      await store.save({
+        runs: [run],
+        taskRuns: [fetched, report],
+        completions: [completion("a.fetch", 5_000)],
+      });
+      expect(byTaskId(await store.getRun("run-1"))).toEqual({ run, taskRuns: [fetched, report] });
+      expect(Object.fromEntries(await store.lastCompletions(["a.fetch", "a.report"]))).toEqual({
+        "a.fetch": completion("a.fetch", 5_000),
+      });
+    });
+
+    it("save() of task-runs alone, and of nothing, leaves the rest alone", async () => {
+      const snapshot = testSnapshot("run-1", 1_000, ["a.fetch", "a.report"]);
+      await store.createRun(snapshot);
+      const started = testTaskRun("run-1", "a.fetch", { state: TaskState.STARTED });
+      await store.save({ taskRuns: [started] });
+      await store.save({});
+      expect(byTaskId(await store.getRun("run-1"))).toEqual({
+        run: snapshot.run,
+        taskRuns: [started, snapshot.taskRuns[1]],
+      });
+    });
+
+    it("listRuns gives the newest runs first, at most `limit`", async () => {
+      for (const [id, createdAt] of [
+        ["run-c", 3_000],
+        ["run-a", 1_000],
+        ["run-e", 5_000],
+        ["run-b", 2_000],
+        ["run-d", 4_000],
+      ] as const) {
+        await store.createRun(testSnapshot(id, createdAt));
+      }
+      expect((await store.listRuns(3)).map((r) => r.id)).toEqual(["run-e", "run-d", "run-c"]);
+      expect((await store.listRuns(10)).map((r) => r.id)).toEqual([
+        "run-e",
+        "run-d",
+        "run-c",
+        "run-b",
+        "run-a",
+      ]);
+      expect(await store.listRuns(0)).toEqual([]);
+      expect((await store.listRuns(1))[0]).toEqual(testRun("run-e", 5_000));
+    });
+
+    it("activeRuns holds exactly the RUNNING runs, with their task-runs", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
+      await store.createRun(testSnapshot("run-2", 2_000, ["a.fetch", "a.report"]));
+      await store.createRun(
+        testSnapshot("run-3", 3_000, ["a.fetch"], { state: RunState.SUCCEEDED, finishedAt: 3_500 }),
+      );
+      const active = async (): Promise<string[]> =>
+        (await store.activeRuns()).map((s) => s.run.id).sort();
+      expect(await active()).toEqual(["run-1", "run-2"]);
+      const run2 = (await store.activeRuns()).find((s) => s.run.id === "run-2");
+      expect(byTaskId(run2)).toEqual(
+        byTaskId(testSnapshot("run-2", 2_000, ["a.fetch", "a.report"])),
+      );
+
+      await store.save({ runs: [testRun("run-1", 1_000, { state: RunState.FAILED })] });
+      expect(await active()).toEqual(["run-2"]);
+      await store.save({ runs: [testRun("run-2", 2_000, { state: RunState.CANCELLED })] });
+      expect(await active()).toEqual([]);
+      await store.save({ runs: [testRun("run-4", 4_000)] });
+      expect(await active()).toEqual(["run-4"]);
+    });
+
+    it("lastCompletions keeps the newest completion of each task", async () => {
+      await store.save({ completions: [completion("a.fetch", 2_000, "run-2")] });
+      await store.save({ completions: [completion("a.fetch", 1_000, "run-1")] });
+      expect((await store.lastCompletions(["a.fetch"])).get("a.fetch")).toEqual(
+        completion("a.fetch", 2_000, "run-2"),
+      );
+      await store.save({
+        completions: [completion("a.fetch", 4_000, "run-4"), completion("a.fetch", 3_000, "run-3")],
+      });
+      await store.save({ completions: [completion("b.load", 500, "run-1")] });
+      expect(
+        Object.fromEntries(await store.lastCompletions(["a.fetch", "b.load", "c.none"])),
+      ).toEqual({
+        "a.fetch": completion("a.fetch", 4_000, "run-4"),
+        "b.load": completion("b.load", 500, "run-1"),
+      });
+      expect((await store.lastCompletions([])).size).toBe(0);
+    });
+
+    it("declarations are saved, replaced, forgotten and loaded per server name", async () => {
+      expect((await store.loadDeclarations()).size).toBe(0);
+      await store.saveDeclarations("server-a", [definition("a.fetch"), definition("a.report")]);
+      await store.saveDeclarations("server-b", [definition("b.load")]);
+      expect(Object.fromEntries(await store.loadDeclarations())).toEqual({
+        "server-a": [definition("a.fetch"), definition("a.report")],
+        "server-b": [definition("b.load")],
+      });
+      await store.saveDeclarations("server-a", [definition("a.other")]);
+      await store.saveDeclarations("server-b", []);
+      expect(Object.fromEntries(await store.loadDeclarations())).toEqual({
+        "server-a": [definition("a.other")],
+      });
+    });
+
+    it("returns copies: changing what goes in or comes out changes nothing stored", async () => {
+      const snapshot = testSnapshot("run-1", 1_000, ["a.fetch"]);
+      const created = await store.createRun(snapshot);
+      snapshot.run.state = RunState.FAILED;
+      snapshot.taskRuns[0]!.state = TaskState.ERROR;
+      created.snapshot.run.targets.push("mutated");
+      created.snapshot.taskRuns[0]!.upstream.push("mutated");
+
+      const got = await store.getRun("run-1");
+      got!.run.params.day = "mutated";
+      got!.taskRuns[0]!.attempts.push({} as never);
+      (await store.listRuns(1))[0]!.targets.push("mutated");
+      (await store.activeRuns())[0]!.taskRuns[0]!.state = TaskState.CANCELLED;
+
+      const c = completion("a.fetch", 2_000);
+      await store.save({ completions: [c] });
+      (c as { completedAt: number }).completedAt = 1;
+      const completions = await store.lastCompletions(["a.fetch"]);
+      (completions.get("a.fetch") as { completedAt: number }).completedAt = 2;
+
+      const tasks = [definition("a.fetch")];
+      await store.saveDeclarations("server-a", tasks);
+      (tasks[0]!.tags as string[]).push("mutated");
+      (await store.loadDeclarations()).get("server-a")!.push(definition("mutated"));
+
+      expect(byTaskId(await store.getRun("run-1"))).toEqual(
+        byTaskId(testSnapshot("run-1", 1_000, ["a.fetch"])),
+      );
+      expect((await store.lastCompletions(["a.fetch"])).get("a.fetch")).toEqual(
+        completion("a.fetch", 2_000),
+      );
+      expect(Object.fromEntries(await store.loadDeclarations())).toEqual({
+        "server-a": [definition("a.fetch")],
+      });
+    });
+  });
+}
