@@ -68,19 +68,18 @@ export function spawnTs(
   };
 }
 
-/** Starts cerebro (`dyna dev`) on a free port and waits until it answers. */
-export async function startCerebroProcess(env: Record<string, string> = {}): Promise<{
-  child: Child;
-  address: string;
-  control: ControlClient;
-}> {
-  const port = await freePort();
-  const child = spawnTs(
-    "cerebro",
-    "cerebro/src/cli/main.ts",
-    ["dev", "--port", String(port), "--host", "127.0.0.1"],
-    env,
-  );
+/**
+ * Starts cerebro as a child process and waits until it answers: `dyna dev` on
+ * a free port by default, or another entry point (e.g. the service's
+ * cerebro/src/main.ts, configured by `env`) on a given port.
+ */
+export async function startCerebroProcess(
+  env: Record<string, string> = {},
+  options: { entry?: string; port?: number } = {},
+): Promise<{ child: Child; address: string; control: ControlClient }> {
+  const port = options.port ?? (await freePort());
+  const args = options.entry ? [] : ["dev", "--port", String(port), "--host", "127.0.0.1"];
+  const child = spawnTs("cerebro", options.entry ?? "cerebro/src/cli/main.ts", args, env);
   const address = `127.0.0.1:${port}`;
   const control = createClient(
     ControlService,
