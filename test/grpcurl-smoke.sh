@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port=$(free_port)
+http_port=$(free_port)
 address="127.0.0.1:$port"
 logs=$(mktemp -d)
 pids=()
@@ -20,7 +22,7 @@ fail() {
   exit 1
 }
 
-npx --no-install tsx cerebro/src/cli/main.ts dev --port "$port" --host 127.0.0.1 >"$logs/cerebro.log" 2>&1 &
+npx --no-install tsx cerebro/src/cli/main.ts dev --port "$port" --http-port "$http_port" --host 127.0.0.1 >"$logs/cerebro.log" 2>&1 &
 pids+=($!)
 CORDYNA_ADDR="$address" LOG_LEVEL=warn DEMO_WORK_SCALE=0.1 \
   npx --no-install tsx task-server-ts/servers/task-server-a.ts >"$logs/task-server-a.log" 2>&1 &
@@ -57,3 +59,11 @@ unknown=$(grpcurl -plaintext -d '{"targets":["no.such-task"]}' "$address" cordyn
 grep -q "NotFound" <<<"$unknown" && grep -q "no server declares task no.such-task" <<<"$unknown" ||
   fail "an unknown target was not refused with NOT_FOUND: $unknown"
 echo "grpcurl smoke test passed"
+
+# The same API over plain HTTP with JSON, as curl sends it.
+curled=$(curl -sS -X POST -H 'content-type: application/json' \
+  -d '{"targets":["a.import-orders"],"idempotencyKey":"smoke-1"}' \
+  "http://127.0.0.1:$http_port/cordyna.v1.ControlService/StartRun") || fail "curl StartRun"
+grep -q '"follow"' <<<"$curled" || fail "curl StartRun returned no follow links: $curled"
+echo "curl started a run: $(node -e 'console.log(JSON.parse(process.argv[1]).run.id)' "$curled")"
+echo "curl smoke test passed"

@@ -8,6 +8,7 @@ import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
+import { listenHttp } from "./rpc/http-gateway.js";
 import { listen } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
@@ -34,6 +35,11 @@ export interface CerebroOptions {
   readonly serverLostGraceMs?: number;
   /** How often task-servers send heartbeats. Default 5 s. */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Port of the HTTP/JSON gateway to the control API (curl); 0 picks a free
+   * one. Default: no gateway.
+   */
+  readonly httpPort?: number;
   /** A task-server silent for this long is taken as dead. Default 3 heartbeat intervals. */
   readonly livenessTimeoutMs?: number;
 }
@@ -43,6 +49,8 @@ export interface Cerebro {
   /** "host:port" to give task-servers and the CLI. */
   readonly address: string;
   readonly port: number;
+  /** "host:port" of the HTTP/JSON gateway, when it was asked for. */
+  readonly httpAddress?: string;
   readonly engine: RunEngine;
   readonly graph: TaskGraph;
   readonly events: EventBus;
@@ -56,11 +64,12 @@ export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebr
   const clock = options.clock ?? systemClock;
   const store =
     typeof options.store === "object" ? options.store : await openStore(options.store, logger);
+  // A store opened from a spec is ours to close; a Store passed in stays the caller's.
+  const ownsStore = typeof options.store !== "object";
   try {
-    return await serve(options, store, logger, clock);
+    return await serve(options, store, logger, clock, ownsStore);
   } catch (err) {
-    // A store opened from a spec is ours to close; a Store passed in stays the caller's.
-    if (typeof options.store !== "object") await store.close();
+    if (ownsStore) await store.close();
     throw err;
   }
 }
@@ -70,6 +79,7 @@ async function serve(
   store: Store,
   logger: Logger,
   clock: Clock,
+  ownsStore: boolean,
 ): Promise<Cerebro> {
   await checkStorePersistence(store);
   const graph = new TaskGraph();
@@ -90,6 +100,9 @@ async function serve(
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
   const host = options.host ?? "0.0.0.0";
+  const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  const addresses = { grpc: "", http: "" };
+  const api = controlApi({ graph, engine, store, sessions, events, addresses: () => addresses });
   const server = await listen(
     {
       taskServer: taskServerService({
@@ -103,23 +116,33 @@ async function serve(
         heartbeatIntervalMs,
         livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
       }),
-      control: controlService(controlApi({ graph, engine, store, sessions, events }), logger),
+      control: controlService(api, logger),
     },
     host,
     options.port ?? 7070,
   );
-  const address = `${host === "0.0.0.0" || host === "::" ? "localhost" : host}:${server.port}`;
-  logger.info({ address, restoredRuns: restored }, "cerebro listening");
+  addresses.grpc = `${shownHost}:${server.port}`;
+  const http =
+    options.httpPort === undefined
+      ? undefined
+      : await listenHttp(api, host, options.httpPort, logger);
+  if (http) addresses.http = `${shownHost}:${http.port}`;
+  const address = addresses.grpc;
+  logger.info(
+    { address, http: addresses.http || undefined, restoredRuns: restored },
+    "cerebro listening",
+  );
   return {
     address,
     port: server.port,
+    ...(http ? { httpAddress: addresses.http } : {}),
     engine,
     graph,
     events,
     async stop() {
       engine.close();
-      await server.stop();
-      await store.close();
+      await Promise.all([server.stop(), http?.stop()]);
+      if (ownsStore) await store.close();
     },
   };
 }

@@ -78,7 +78,9 @@ export async function startCerebroProcess(
   options: { entry?: string; port?: number } = {},
 ): Promise<{ child: Child; address: string; control: ControlClient }> {
   const port = options.port ?? (await freePort());
-  const args = options.entry ? [] : ["dev", "--port", String(port), "--host", "127.0.0.1"];
+  const args = options.entry
+    ? []
+    : ["dev", "--port", String(port), "--http-port", "0", "--host", "127.0.0.1"];
   const child = spawnTs("cerebro", options.entry ?? "cerebro/src/cli/main.ts", args, env);
   const address = `127.0.0.1:${port}`;
   const control = createClient(

@@ -13,16 +13,19 @@ import { printHelp } from "./help.js";
 
 /** The port `dyna dev` listens on unless told otherwise. */
 export const DEV_DEFAULT_PORT = 7070;
+/** The port of the HTTP/JSON gateway unless told otherwise ("off" turns it off). */
+export const DEV_DEFAULT_HTTP_PORT = 7071;
 /** The host `dyna dev` listens on unless told otherwise. */
 export const DEV_DEFAULT_HOST = "localhost";
 
 /**
- * `dyna dev [--port N] [--host H] [--store memory|<redis url>]`: runs cerebro
+ * `dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis url>]`: runs cerebro
  * until SIGINT or SIGTERM. Without --store, $CORDYNA_STORE names the store.
  */
 export async function devCommand(args: readonly string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs("dev", args, {
     port: { type: "string" },
+    "http-port": { type: "string" },
     host: { type: "string" },
     store: { type: "string" },
   });
@@ -32,6 +35,13 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     values.port === undefined
       ? DEV_DEFAULT_PORT
       : parseIntFlag("dev", "port", values.port, 0, 65_535);
+  const httpPortText = values["http-port"];
+  const httpPort =
+    httpPortText === "off"
+      ? undefined
+      : httpPortText === undefined
+        ? DEV_DEFAULT_HTTP_PORT
+        : parseIntFlag("dev", "http-port", httpPortText, 0, 65_535);
   const host = values.host || DEV_DEFAULT_HOST;
   const storeText = values.store ?? ctx.io.env[STORE_ENV];
   let store: StoreSpec;
@@ -46,18 +56,24 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   const { startCerebro } = await import("../cerebro.js");
   let cerebro: Awaited<ReturnType<typeof startCerebro>>;
   try {
-    cerebro = await startCerebro({ port, host, ...(storeText ? { store: storeText } : {}) });
+    cerebro = await startCerebro({
+      port,
+      host,
+      ...(httpPort === undefined ? {} : { httpPort }),
+      ...(storeText ? { store: storeText } : {}),
+    });
   } catch (err) {
     ctx.io.err(
       `dyna dev: could not start cerebro: ${err instanceof Error ? err.message : String(err)}`,
     );
     return EXIT_FAILED;
   }
-  const address = cerebro.address;
+  const { address, httpAddress } = cerebro;
+  const http = httpAddress ? `; HTTP/JSON on http://${httpAddress}` : "";
   ctx.io.out(
     values.json
-      ? JSON.stringify({ address })
-      : `cerebro listening on ${address} (${describeStoreSpec(store)}); point the CLI at it with ` +
+      ? JSON.stringify({ address, ...(httpAddress ? { httpAddress } : {}) })
+      : `cerebro listening on ${address} (${describeStoreSpec(store)})${http}; point the CLI at it with ` +
           `--cerebro ${address} or ${ADDRESS_ENV}=${address}. Ctrl-C stops it.`,
   );
   const signal = await ctx.waitForShutdown();

@@ -7,7 +7,7 @@ const COMMON = `Common flags:
 
 /** Help of each command, by command name. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
-  dev: `Usage: dyna dev [--port N] [--host H] [--store memory|<redis-url>]
+  dev: `Usage: dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis-url>]
 
 Starts cerebro in this process. On the in-memory store (the default) every
 run is gone when it stops: for trying Cordyna out and for tests. On Redis,
@@ -16,6 +16,8 @@ on Ctrl-C (SIGINT) or SIGTERM.
 
 Flags:
   --port N      port to listen on (default 7070; 0 picks a free one)
+  --http-port N port of the HTTP/JSON gateway for curl (default 7071; 0 picks
+                a free one; off turns it off)
   --host H      host to listen on (default localhost)
   --store S     where state lives (else $CORDYNA_STORE, else memory):
                   memory
@@ -23,7 +25,8 @@ Flags:
                   rediss://[user:password@]host[:port][/db]    (TLS)
                   redis-sentinel://host1[:port1][,host2[:port2]...]/mastername[/db]
                 Redis should persist (appendonly yes); cerebro warns if not.
-  --json        print {"address": "host:port"} instead of the greeting
+  --json        print {"address": "host:port", "httpAddress": "host:port"}
+                instead of the greeting
   -h, --help    show this help`,
 
   run: `Usage: dyna run <task> [<task>...] [flags]

@@ -43,8 +43,8 @@ import { errorCauseToProto, runModeFromProto } from "./enums.js";
 import type { SessionRegistry } from "./sessions.js";
 
 export interface ControlApiOptions {
-  /** Where clients reach cerebro, for the follow links of a new run. */
-  readonly addresses?: { readonly grpc: string; readonly http?: string };
+  /** Where clients reach cerebro (known once it listens), for the follow links of a new run. */
+  readonly addresses?: () => { readonly grpc: string; readonly http: string };
   readonly graph: TaskGraph;
   readonly engine: RunEngine;
   readonly store: Store;
@@ -121,7 +121,7 @@ export function controlApi(options: ControlApiOptions): ControlApi {
       return create(StartRunResponseSchema, {
         run: runToProto(snapshot),
         existing,
-        follow: followLinks(snapshot.run.id, options.addresses),
+        follow: followLinks(snapshot.run.id, options.addresses?.()),
       });
     },
 
@@ -192,7 +192,7 @@ export function controlApi(options: ControlApiOptions): ControlApi {
 }
 
 /** How each kind of client follows a run. */
-function followLinks(runId: string, addresses: ControlApiOptions["addresses"]) {
+function followLinks(runId: string, addresses: { grpc: string; http: string } | undefined) {
   const grpc = addresses?.grpc ?? "localhost:7070";
   const body = JSON.stringify({ run_id: runId });
   const http = addresses?.http

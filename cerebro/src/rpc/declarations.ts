@@ -1,13 +1,31 @@
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import {
   DependencyCondition,
+  CatchUpPolicy as ProtoCatchUpPolicy,
   ErrorCause as ProtoErrorCause,
+  OverlapPolicy as ProtoOverlapPolicy,
+  type Schedule as ProtoSchedule,
+  TriggerMode as ProtoTriggerMode,
+  type UpstreamTrigger as ProtoUpstreamTrigger,
   type TaskDeclaration,
 } from "@cordyna/contract";
-import type { Dependency, ErrorCause, TaskDefinition } from "../domain/model.js";
+import {
+  DEFAULT_CATCH_UP_MAX,
+  type Dependency,
+  type ErrorCause,
+  type Schedule,
+  type TaskDefinition,
+  type UpstreamTrigger,
+} from "../domain/model.js";
 import { NO_RETRY } from "../engine/policies.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
-import { errorCauseFromProto } from "./enums.js";
+import { checkCron, UTC } from "../schedule/cron.js";
+import {
+  catchUpFromProto,
+  errorCauseFromProto,
+  overlapFromProto,
+  triggerModeFromProto,
+} from "./enums.js";
 
 const TASK_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -93,9 +111,8 @@ export function convertDeclarations(
       problems.push("retry backoffs must not be negative");
     if ((retry?.backoffMultiplier ?? 0) < 0)
       problems.push("retry.backoff_multiplier must not be negative");
-    if (declaration.schedule?.cron) {
-      problems.push("schedule: cron schedules are not supported by this cerebro yet");
-    }
+    const schedule = convertSchedule(declaration.schedule, problems);
+    const trigger = convertTrigger(declaration.trigger, dependencies.length, problems);
 
     for (const problem of problems) {
       issues.push({ taskId, code: IssueCode.INVALID, message: `${label}: ${problem}` });
@@ -121,10 +138,75 @@ export function convertDeclarations(
       },
       concurrencyLimit: declaration.concurrencyLimit,
       tags: [...declaration.tags],
+      ...(schedule && { schedule }),
+      ...(trigger && { trigger }),
     };
     definitions.push(definition);
   });
   return { definitions, issues };
+}
+
+/**
+ * The schedule of a declaration, or undefined when it has none; what is wrong
+ * with it goes to problems. An empty time zone means UTC.
+ */
+function convertSchedule(
+  schedule: ProtoSchedule | undefined,
+  problems: string[],
+): Schedule | undefined {
+  if (!schedule) return undefined;
+  if (!schedule.cron) {
+    const configured =
+      schedule.timeZone !== "" ||
+      schedule.catchUp !== ProtoCatchUpPolicy.UNSPECIFIED ||
+      schedule.catchUpMax !== 0 ||
+      schedule.overlap !== ProtoOverlapPolicy.UNSPECIFIED;
+    if (configured) problems.push("schedule: cron is required when a schedule is given");
+    return undefined;
+  }
+  const timeZone = schedule.timeZone || UTC;
+  const before = problems.length;
+  const cronProblem = checkCron(schedule.cron, timeZone);
+  if (cronProblem) problems.push(`schedule: ${cronProblem}`);
+  const catchUp = catchUpFromProto(schedule.catchUp);
+  if (!catchUp) problems.push(`schedule.catch_up holds ${schedule.catchUp}, which is no policy`);
+  const overlap = overlapFromProto(schedule.overlap);
+  if (!overlap) problems.push(`schedule.overlap holds ${schedule.overlap}, which is no policy`);
+  if (problems.length > before || !catchUp || !overlap) return undefined;
+  return {
+    cron: schedule.cron,
+    timeZone,
+    catchUp,
+    catchUpMax: schedule.catchUpMax > 0 ? schedule.catchUpMax : DEFAULT_CATCH_UP_MAX,
+    overlap,
+  };
+}
+
+/**
+ * The upstream trigger of a declaration, or undefined when it has none (absent
+ * or mode UNSPECIFIED); what is wrong with it goes to problems.
+ */
+function convertTrigger(
+  trigger: ProtoUpstreamTrigger | undefined,
+  dependencyCount: number,
+  problems: string[],
+): UpstreamTrigger | undefined {
+  if (!trigger || trigger.mode === ProtoTriggerMode.UNSPECIFIED) return undefined;
+  const mode = triggerModeFromProto(trigger.mode);
+  if (!mode) {
+    problems.push(`trigger.mode holds ${trigger.mode}, which is no mode`);
+    return undefined;
+  }
+  const debounceMs = durationMs(trigger.debounce) ?? 0;
+  if (debounceMs < 0) {
+    problems.push("trigger.debounce must not be negative");
+    return undefined;
+  }
+  if (dependencyCount === 0) {
+    problems.push("trigger: an upstream trigger needs at least one dependency to wait for");
+    return undefined;
+  }
+  return { mode, debounceMs };
 }
 
 /** Milliseconds of a protobuf Duration; undefined when absent. */

@@ -1,12 +1,26 @@
 import {
   DeclarationIssueCode,
+  CatchUpPolicy as ProtoCatchUpPolicy,
   ErrorCause as ProtoErrorCause,
+  OverlapPolicy as ProtoOverlapPolicy,
   RunMode as ProtoRunMode,
   RunState as ProtoRunState,
   TaskState as ProtoTaskState,
   TriggerKind as ProtoTriggerKind,
+  TriggerMode as ProtoTriggerMode,
 } from "@cordyna/contract";
-import type { ErrorCause, RunMode, RunState, TaskState, TriggerKind } from "../domain/model.js";
+import {
+  type CatchUpPolicy,
+  DEFAULT_CATCH_UP,
+  DEFAULT_OVERLAP,
+  type ErrorCause,
+  type OverlapPolicy,
+  type RunMode,
+  type RunState,
+  type TaskState,
+  type TriggerKind,
+  type UpstreamTrigger,
+} from "../domain/model.js";
 import type { IssueCode } from "../graph/issues.js";
 
 // Protobuf enums stop here: the domain speaks string unions, the wire speaks numbers.
@@ -55,18 +69,60 @@ const ISSUE_CODES: Record<IssueCode, DeclarationIssueCode> = {
   VERSION: DeclarationIssueCode.VERSION,
 };
 
+const CATCH_UPS: Record<CatchUpPolicy, ProtoCatchUpPolicy> = {
+  skip: ProtoCatchUpPolicy.SKIP,
+  latest: ProtoCatchUpPolicy.LATEST,
+  all: ProtoCatchUpPolicy.ALL,
+};
+
+const OVERLAPS: Record<OverlapPolicy, ProtoOverlapPolicy> = {
+  skip: ProtoOverlapPolicy.SKIP,
+  queue_one: ProtoOverlapPolicy.QUEUE_ONE,
+  allow: ProtoOverlapPolicy.ALLOW,
+  cancel_previous: ProtoOverlapPolicy.CANCEL_PREVIOUS,
+};
+
+const TRIGGER_MODES: Record<UpstreamTrigger["mode"], ProtoTriggerMode> = {
+  all: ProtoTriggerMode.ALL,
+  any: ProtoTriggerMode.ANY,
+};
+
 function invert<K extends string, V extends number>(map: Record<K, V>): Map<V, K> {
   return new Map(Object.entries(map).map(([key, value]) => [value as V, key as K]));
 }
 
 const TASK_STATES_FROM_PROTO = invert(TASK_STATES);
 const ERROR_CAUSES_FROM_PROTO = invert(ERROR_CAUSES);
+const CATCH_UPS_FROM_PROTO = invert(CATCH_UPS);
+const OVERLAPS_FROM_PROTO = invert(OVERLAPS);
+const TRIGGER_MODES_FROM_PROTO = invert(TRIGGER_MODES);
 
 export const taskStateToProto = (state: TaskState): ProtoTaskState => TASK_STATES[state];
 export const errorCauseToProto = (cause: ErrorCause): ProtoErrorCause => ERROR_CAUSES[cause];
 export const runStateToProto = (state: RunState): ProtoRunState => RUN_STATES[state];
 export const triggerToProto = (trigger: TriggerKind): ProtoTriggerKind => TRIGGERS[trigger];
 export const issueCodeToProto = (code: IssueCode): DeclarationIssueCode => ISSUE_CODES[code];
+export const catchUpToProto = (policy: CatchUpPolicy): ProtoCatchUpPolicy => CATCH_UPS[policy];
+export const overlapToProto = (policy: OverlapPolicy): ProtoOverlapPolicy => OVERLAPS[policy];
+export const triggerModeToProto = (mode: UpstreamTrigger["mode"]): ProtoTriggerMode =>
+  TRIGGER_MODES[mode];
+
+/** The domain catch-up policy; UNSPECIFIED is the default, unknown numbers are undefined. */
+export function catchUpFromProto(policy: ProtoCatchUpPolicy): CatchUpPolicy | undefined {
+  if (policy === ProtoCatchUpPolicy.UNSPECIFIED) return DEFAULT_CATCH_UP;
+  return CATCH_UPS_FROM_PROTO.get(policy);
+}
+
+/** The domain overlap policy; UNSPECIFIED is the default, unknown numbers are undefined. */
+export function overlapFromProto(policy: ProtoOverlapPolicy): OverlapPolicy | undefined {
+  if (policy === ProtoOverlapPolicy.UNSPECIFIED) return DEFAULT_OVERLAP;
+  return OVERLAPS_FROM_PROTO.get(policy);
+}
+
+/** The domain trigger mode; undefined for UNSPECIFIED (no trigger) and unknown numbers. */
+export function triggerModeFromProto(mode: ProtoTriggerMode): UpstreamTrigger["mode"] | undefined {
+  return TRIGGER_MODES_FROM_PROTO.get(mode);
+}
 
 /** The domain state for a wire state; undefined for UNSPECIFIED or unknown numbers. */
 export function taskStateFromProto(state: ProtoTaskState): TaskState | undefined {
