@@ -73,9 +73,36 @@ export interface RetryPolicy {
   readonly retryOn: readonly ErrorCause[];
 }
 
+/** What happens to cron ticks missed while cerebro was down. */
+export type CatchUpPolicy = "skip" | "latest" | "all";
+/** What happens when a tick fires while the task's previous scheduled run is still active. */
+export type OverlapPolicy = "skip" | "queue_one" | "allow" | "cancel_previous";
+
+/** Defaults of the optional schedule fields (the protocol's UNSPECIFIED values). */
+export const DEFAULT_CATCH_UP: CatchUpPolicy = "latest";
+export const DEFAULT_OVERLAP: OverlapPolicy = "skip";
+/** The most missed ticks caught up under "all" when the declaration gives no maximum. */
+export const DEFAULT_CATCH_UP_MAX = 100;
+
 export interface Schedule {
+  /** Five fields, or six with leading seconds; parsed by croner. */
   readonly cron: string;
+  /** IANA time zone; "UTC" when the declaration gave none. */
   readonly timeZone: string;
+  /** Default DEFAULT_CATCH_UP. */
+  readonly catchUp?: CatchUpPolicy;
+  /** With catchUp "all": the most missed ticks to run. Default DEFAULT_CATCH_UP_MAX. */
+  readonly catchUpMax?: number;
+  /** Default DEFAULT_OVERLAP. */
+  readonly overlap?: OverlapPolicy;
+}
+
+/** Starts the task whenever its upstream tasks complete. */
+export interface UpstreamTrigger {
+  /** "all": once every upstream completed since the last triggered run; "any": after any one. */
+  readonly mode: "all" | "any";
+  /** Completions within this window start one run, not several. */
+  readonly debounceMs: number;
 }
 
 /** A task as a server declared it, validated. */
@@ -89,6 +116,7 @@ export interface TaskDefinition {
   readonly concurrencyLimit: number;
   readonly tags: readonly string[];
   readonly schedule?: Schedule;
+  readonly trigger?: UpstreamTrigger;
 }
 
 /** A recorded COMPLETED task-run, the evidence freshness conditions are judged on. */
