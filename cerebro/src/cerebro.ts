@@ -12,6 +12,7 @@ import { listenHttp } from "./rpc/http-gateway.js";
 import { listen } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
+import { connectScheduler } from "./scheduling.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 
@@ -99,10 +100,20 @@ async function serve(
   for (const [serverName, tasks] of await store.loadDeclarations())
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
+  const scheduler = connectScheduler({ clock, logger, engine, graph, events, store });
+  await scheduler.start();
   const host = options.host ?? "0.0.0.0";
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const addresses = { grpc: "", http: "" };
-  const api = controlApi({ graph, engine, store, sessions, events, addresses: () => addresses });
+  const api = controlApi({
+    graph,
+    engine,
+    store,
+    sessions,
+    events,
+    addresses: () => addresses,
+    nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
+  });
   const server = await listen(
     {
       taskServer: taskServerService({
@@ -140,6 +151,7 @@ async function serve(
     graph,
     events,
     async stop() {
+      scheduler.stop();
       engine.close();
       await Promise.all([server.stop(), http?.stop()]);
       if (ownsStore) await store.close();

@@ -193,6 +193,8 @@ export interface RunRecord {
   params: Record<string, string>;
   mode: RunMode;
   createdAt: number;
+  /** When the run was meant to happen (a cron tick, a backfilled time); default createdAt. */
+  logicalTime?: number;
   finishedAt?: number;
   idempotencyKey?: string;
   summary?: RunSummary;

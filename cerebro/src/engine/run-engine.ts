@@ -35,6 +35,8 @@ export interface StartRunInput {
   readonly mode?: RunMode;
   readonly idempotencyKey?: string;
   readonly trigger?: TriggerKind;
+  /** When the run is meant to happen; also given to tasks as the param "logical_time". */
+  readonly logicalTime?: number;
 }
 
 /** A task-server's report on one attempt. */
@@ -166,6 +168,10 @@ export class RunEngine {
       mode: input.mode ?? "normal",
       createdAt: now,
     };
+    if (input.logicalTime !== undefined) {
+      run.logicalTime = input.logicalTime;
+      run.params.logical_time ??= new Date(input.logicalTime).toISOString();
+    }
     if (input.idempotencyKey) run.idempotencyKey = input.idempotencyKey;
     const taskRuns = plan.map((planned): TaskRunRecord => {
       const declared = graph.get(planned.taskId);
@@ -316,6 +322,16 @@ export class RunEngine {
   graphChanged(): void {
     for (const active of this.#active.values()) this.#dispatchReady(active);
     void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+  }
+
+  /** Whether the run is still being driven (not finished). */
+  isActive(runId: string): boolean {
+    return this.#active.has(runId);
+  }
+
+  /** Whether an active run has a task-run of the task. */
+  runIncludes(runId: string, taskId: string): boolean {
+    return this.#active.get(runId)?.taskRuns.has(taskId) ?? false;
   }
 
   /** How many task-runs are in flight per task (for the control API). */
@@ -493,7 +509,7 @@ export class RunEngine {
       params: active.run.params,
       deadlines: attempt.deadlines,
       mode: active.run.mode,
-      logicalTime: active.run.createdAt,
+      logicalTime: active.run.logicalTime ?? active.run.createdAt,
     };
   }
 

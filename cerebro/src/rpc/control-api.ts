@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   type CancelRunRequest,
   type CancelRunResponse,
@@ -28,21 +28,30 @@ import {
   StartRunResponseSchema,
   type TaskInfo,
   TaskInfoSchema,
+  TriggerKind,
   type WatchEventsRequest,
   type WatchEventsResponse,
   WatchEventsResponseSchema,
 } from "@cordyna/contract";
 import { CordynaError } from "../domain/errors.js";
-import type { TaskDefinition } from "../domain/model.js";
+import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type TaskDefinition } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
 import type { EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import type { Store } from "../store/store.js";
 import { completionToProto, eventToProto, runToProto } from "./convert.js";
-import { errorCauseToProto, runModeFromProto } from "./enums.js";
+import {
+  catchUpToProto,
+  errorCauseToProto,
+  overlapToProto,
+  runModeFromProto,
+  triggerModeToProto,
+} from "./enums.js";
 import type { SessionRegistry } from "./sessions.js";
 
 export interface ControlApiOptions {
+  /** When a task's cron schedule fires next, if it has one. */
+  readonly nextFireTime?: (taskId: string) => number | undefined;
   /** Where clients reach cerebro (known once it listens), for the follow links of a new run. */
   readonly addresses?: () => { readonly grpc: string; readonly http: string };
   readonly graph: TaskGraph;
@@ -92,6 +101,7 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         instances: sessions.ofServer(serverName).length,
         lastCompletion: completion ? completionToProto(completion) : undefined,
         downstream: [...graph.downstreamOf(definition.id)],
+        nextFireTime: optionalTimestamp(options.nextFireTime?.(definition.id)),
       });
     });
     for (const missing of graph.undeclaredUpstreams()) {
@@ -116,7 +126,8 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         params: request.params,
         mode: runModeFromProto(request.mode),
         ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
-        trigger: "api",
+        ...(request.logicalTime ? { logicalTime: timestampMs(request.logicalTime) } : {}),
+        trigger: startTrigger(request.trigger),
       });
       return create(StartRunResponseSchema, {
         run: runToProto(snapshot),
@@ -191,6 +202,9 @@ export function controlApi(options: ControlApiOptions): ControlApi {
   };
 }
 
+const optionalTimestamp = (ms: number | undefined) =>
+  ms === undefined ? undefined : timestampFromMs(ms);
+
 /** How each kind of client follows a run. */
 function followLinks(runId: string, addresses: { grpc: string; http: string } | undefined) {
   const grpc = addresses?.grpc ?? "localhost:7070";
@@ -203,6 +217,22 @@ function followLinks(runId: string, addresses: { grpc: string; http: string } | 
     grpc: `grpcurl -plaintext -d '${body}' ${grpc} cordyna.v1.ControlService/WatchEvents`,
     http,
   };
+}
+
+/** Outsiders may start a run as an API call or a backfill; cron and upstream runs are cerebro's own. */
+function startTrigger(trigger: TriggerKind): "api" | "backfill" {
+  switch (trigger) {
+    case TriggerKind.UNSPECIFIED:
+    case TriggerKind.API:
+      return "api";
+    case TriggerKind.BACKFILL:
+      return "backfill";
+    default:
+      throw new CordynaError(
+        "INVALID_ARGUMENT",
+        `trigger ${TriggerKind[trigger] ?? trigger} cannot be requested: use API or BACKFILL`,
+      );
+  }
 }
 
 function requireRunId(runId: string): void {
@@ -240,5 +270,16 @@ function declarationToProto(definition: TaskDefinition) {
     },
     concurrencyLimit: definition.concurrencyLimit,
     tags: [...definition.tags],
+    schedule: definition.schedule && {
+      cron: definition.schedule.cron,
+      timeZone: definition.schedule.timeZone,
+      catchUp: catchUpToProto(definition.schedule.catchUp ?? DEFAULT_CATCH_UP),
+      catchUpMax: definition.schedule.catchUpMax ?? 0,
+      overlap: overlapToProto(definition.schedule.overlap ?? DEFAULT_OVERLAP),
+    },
+    trigger: definition.trigger && {
+      mode: triggerModeToProto(definition.trigger.mode),
+      debounce: durationFromMs(definition.trigger.debounceMs),
+    },
   };
 }

@@ -50,6 +50,7 @@ export function runToProto({ run, taskRuns }: RunSnapshot): Run {
     taskRuns: [...taskRuns].sort((a, b) => a.taskId.localeCompare(b.taskId)).map(taskRunToProto),
     summary: run.summary ? summaryToProto(run.summary) : undefined,
     idempotencyKey: run.idempotencyKey ?? "",
+    logicalTime: timestamp(run.logicalTime ?? run.createdAt),
   });
 }
 

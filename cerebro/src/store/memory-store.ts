@@ -15,6 +15,7 @@ export class MemoryStore implements Store {
   readonly #runByKey = new Map<string, string>();
   readonly #lastCompletion = new Map<string, Completion>();
   readonly #declarations = new Map<string, TaskDefinition[]>();
+  readonly #scheduleCursors = new Map<string, number>();
 
   async createRun(snapshot: RunSnapshot): Promise<CreatedRun> {
     const key = snapshot.run.idempotencyKey;
@@ -73,6 +74,14 @@ export class MemoryStore implements Store {
 
   async loadDeclarations(): Promise<Map<string, TaskDefinition[]>> {
     return structuredClone(this.#declarations);
+  }
+
+  async saveScheduleCursor(taskId: string, tickMs: number): Promise<void> {
+    this.#scheduleCursors.set(taskId, tickMs);
+  }
+
+  async loadScheduleCursors(): Promise<Map<string, number>> {
+    return new Map(this.#scheduleCursors);
   }
 
   async close(): Promise<void> {}

@@ -14,6 +14,7 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `idempotency:<key>`        | string     | the run id created with that key        |
  * | `completions`              | hash       | task id → its latest Completion, JSON   |
  * | `declarations`             | hash       | server name → its TaskDefinition[], JSON |
+ * | `schedule-cursors`         | hash       | task id → last handled cron tick (ms)   |
  */
 export class RedisKeys {
   readonly prefix: string;
@@ -52,6 +53,10 @@ export class RedisKeys {
 
   declarations(): string {
     return `${this.prefix}declarations`;
+  }
+
+  scheduleCursors(): string {
+    return `${this.prefix}schedule-cursors`;
   }
 
   /** A SCAN MATCH pattern for every key under the prefix. */

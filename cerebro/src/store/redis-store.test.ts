@@ -132,6 +132,7 @@ describe("RedisStore on a Redis of its own", () => {
           tags: [],
         },
       ]);
+      await store.saveScheduleCursor("a.x", 1_000);
       expect(await scanKeys(redis, "*")).toEqual([
         "tenant-a:completions",
         "tenant-a:declarations",
@@ -140,15 +141,22 @@ describe("RedisStore on a Redis of its own", () => {
         "tenant-a:run:run-2",
         "tenant-a:runs",
         "tenant-a:runs:active",
+        "tenant-a:schedule-cursors",
         "tenant-a:task-runs:run-1",
         "tenant-a:task-runs:run-2",
       ]);
       const types = await Promise.all(
-        ["run:run-1", "task-runs:run-1", "runs", "runs:active", "completions", "declarations"].map(
-          (key) => redis.type(`${prefix}${key}`),
-        ),
+        [
+          "run:run-1",
+          "task-runs:run-1",
+          "runs",
+          "runs:active",
+          "completions",
+          "declarations",
+          "schedule-cursors",
+        ].map((key) => redis.type(`${prefix}${key}`)),
       );
-      expect(types).toEqual(["string", "hash", "zset", "set", "hash", "hash"]);
+      expect(types).toEqual(["string", "hash", "zset", "set", "hash", "hash", "hash"]);
       expect(await redis.smembers(`${prefix}runs:active`)).toEqual(["run-1"]);
     } finally {
       await store.close();

@@ -209,6 +209,15 @@ export class RedisStore implements Store {
     );
   }
 
+  async saveScheduleCursor(taskId: string, tickMs: number): Promise<void> {
+    await this.#redis((client) => client.hset(this.keys.scheduleCursors(), taskId, String(tickMs)));
+  }
+
+  async loadScheduleCursors(): Promise<Map<string, number>> {
+    const all = await this.#redis((client) => client.hgetall(this.keys.scheduleCursors()));
+    return new Map(Object.entries(all).map(([taskId, tick]) => [taskId, Number(tick)]));
+  }
+
   /**
    * Lets pending replies arrive (briefly) when Redis is there, then closes the
    * connection; commands still waiting for Redis fail.

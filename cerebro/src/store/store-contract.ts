@@ -278,6 +278,17 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    it("keeps the last handled cron tick per task", async () => {
+      expect((await store.loadScheduleCursors()).size).toBe(0);
+      await store.saveScheduleCursor("a.fetch", 1_000);
+      await store.saveScheduleCursor("b.load", 2_000);
+      await store.saveScheduleCursor("a.fetch", 3_000);
+      expect(Object.fromEntries(await store.loadScheduleCursors())).toEqual({
+        "a.fetch": 3_000,
+        "b.load": 2_000,
+      });
+    });
+
     it("returns copies: changing what goes in or comes out changes nothing stored", async () => {
       const snapshot = testSnapshot("run-1", 1_000, ["a.fetch"]);
       const created = await store.createRun(snapshot);

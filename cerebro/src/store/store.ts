@@ -43,5 +43,9 @@ export interface Store {
   saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void>;
   /** Every server name's accepted declarations: the graph a restarted cerebro starts from. */
   loadDeclarations(): Promise<Map<string, TaskDefinition[]>>;
+  /** Records the last cron tick handled for a task (fired, skipped or caught up). */
+  saveScheduleCursor(taskId: string, tickMs: number): Promise<void>;
+  /** Every task's last handled cron tick: where catch-up starts after a restart. */
+  loadScheduleCursors(): Promise<Map<string, number>>;
   close(): Promise<void>;
 }

@@ -1,0 +1,74 @@
+import type { Logger } from "pino";
+import type { Clock } from "./clock.js";
+import { TaskState } from "./domain/model.js";
+import type { RunEngine } from "./engine/run-engine.js";
+import type { EventBus } from "./events.js";
+import type { TaskGraph } from "./graph/task-graph.js";
+import { Scheduler } from "./schedule/scheduler.js";
+import type { Store } from "./store/store.js";
+
+/**
+ * Connects the scheduler to the rest of cerebro: scheduled runs go through
+ * the engine, cursors live in the store, and the scheduler hears of
+ * declarations, completions and finished runs through cerebro's events.
+ */
+export function connectScheduler(parts: {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly engine: RunEngine;
+  readonly graph: TaskGraph;
+  readonly events: EventBus;
+  readonly store: Store;
+}): Scheduler {
+  const { clock, logger, engine, graph, events, store } = parts;
+  const scheduler = new Scheduler({
+    clock,
+    logger,
+    async startRun(request) {
+      const { snapshot, existing } = await engine.startRun({
+        targets: [request.taskId],
+        // The upstream that triggered the task has just completed: do not run it again.
+        withoutUpstream: request.trigger === "upstream",
+        trigger: request.trigger,
+        logicalTime: request.logicalTime,
+        idempotencyKey: request.idempotencyKey,
+      });
+      return { runId: snapshot.run.id, existing };
+    },
+    async cancelRun(runId, reason) {
+      await engine.cancelRun(runId, reason);
+    },
+    isRunActive: (runId) => engine.isActive(runId),
+    cursors: {
+      load: () => store.loadScheduleCursors(),
+      save: (taskId, tickMs) => store.saveScheduleCursor(taskId, tickMs),
+    },
+  });
+  const syncTasks = (): void => scheduler.setTasks(graph.all().map((task) => task.definition));
+  events.subscribe((event) => {
+    if (event.kind === "graph-changed") syncTasks();
+    else if (event.kind === "run-finished" && event.runId) scheduler.runFinished(event.runId);
+    else if (
+      event.kind === "task-run-changed" &&
+      event.state === TaskState.COMPLETED &&
+      event.taskId &&
+      event.runId &&
+      !runHoldsTriggeredDownstream(event.runId, event.taskId)
+    ) {
+      scheduler.taskCompleted(event.taskId, event.time);
+    }
+  });
+  syncTasks();
+
+  /** A run that already includes a triggered downstream of the task runs it itself. */
+  function runHoldsTriggeredDownstream(runId: string, taskId: string): boolean {
+    return graph
+      .downstreamOf(taskId)
+      .some(
+        (downstream) =>
+          graph.get(downstream)?.definition.trigger && engine.runIncludes(runId, downstream),
+      );
+  }
+
+  return scheduler;
+}

@@ -1,0 +1,147 @@
+// npm run bundle: each service's entry point as one ESM file that runs with
+// plain `node` (no tsx, no node_modules). One folder per container image,
+// holding its bundles and the few files they read at run time:
+//
+//   dist/cerebro/cerebro.mjs, dist/cerebro/dyna.mjs (+ .proto and .lua files)
+//   dist/task-server-a/task-server-a.mjs
+//   dist/task-server-b/task-server-b.mjs
+//
+//   node scripts/bundle.mjs [--outdir DIR]   (default: dist/)
+
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Image folder → bundle name (without .mjs) → entry point. */
+export const BUNDLES = {
+  cerebro: {
+    cerebro: "cerebro/src/main.ts",
+    // The CLI, for the health check and for `docker compose exec cerebro node dyna.mjs …`.
+    dyna: "cerebro/src/cli/main.ts",
+  },
+  "task-server-a": { "task-server-a": "task-server-ts/servers/task-server-a.ts" },
+  "task-server-b": { "task-server-b": "task-server-ts/servers/task-server-b.ts" },
+};
+
+/**
+ * Packages that read files next to their own code at run time (through
+ * __dirname), with the paths they read. Each path is copied beside the
+ * bundles that include the package, and its __dirname points into the copy.
+ */
+const RUNTIME_FILES = {
+  // The standard health service and server reflection load their .proto files.
+  "grpc-health-check": ["proto"],
+  "@grpc/reflection": ["build/proto/grpc"],
+  // Read for the client version it reports to Redis.
+  ioredis: ["package.json"],
+};
+
+/**
+ * Folders of this repository read at run time by the module that names them
+ * (`new URL("./folder/…", import.meta.url)`): copied beside the bundles
+ * that include that module.
+ */
+const OWN_RUNTIME_FILES = {
+  // The Redis store's Lua scripts.
+  "cerebro/src/store/lua-scripts.ts": { from: "cerebro/src/store/lua", to: "lua" },
+};
+
+// ESM has no require, __dirname or __filename; bundled CommonJS packages use
+// them. Those not in RUNTIME_FILES see the bundle's own file and folder.
+const BANNER = [
+  'import { createRequire as __bundleCreateRequire } from "node:module";',
+  'import { dirname as __bundlePathDirname } from "node:path";',
+  'import { fileURLToPath as __bundleFileURLToPath } from "node:url";',
+  "const require = __bundleCreateRequire(import.meta.url);",
+  "const __filename = __bundleFileURLToPath(import.meta.url);",
+  "const __dirname = __bundlePathDirname(__filename);",
+  "const __bundleDir = __dirname;",
+].join("\n");
+
+/**
+ * Points __dirname and __filename of RUNTIME_FILES packages at their copied
+ * files, and records where each package was found.
+ */
+const runtimeFilesPlugin = (packageDirs) => ({
+  name: "runtime-files",
+  setup(builder) {
+    const names = Object.keys(RUNTIME_FILES);
+    const escaped = names.map((name) => name.replace(/[/.]/g, "\\$&"));
+    const filter = new RegExp(`[\\\\/]node_modules[\\\\/](${escaped.join("|")})[\\\\/].*\\.c?js$`);
+    builder.onLoad({ filter }, (args) => {
+      const parts = args.path.split(sep);
+      const at = parts.lastIndexOf("node_modules");
+      // The folder inside its package, e.g. "grpc-health-check/build/src".
+      const folder = parts.slice(at + 1, -1).join("/");
+      const name = names.find((n) => folder === n || folder.startsWith(`${n}/`));
+      // A file of another package nested under this one: loaded as usual.
+      if (name === undefined) return undefined;
+      packageDirs.set(name, [...parts.slice(0, at + 1), ...name.split("/")].join(sep));
+      const prelude =
+        `var __dirname = require("node:path").join(__bundleDir, ${JSON.stringify(folder)});\n` +
+        `var __filename = require("node:path").join(__dirname, ${JSON.stringify(parts.at(-1))});\n`;
+      const contents = prelude + readFileSync(args.path, "utf8");
+      return { contents, loader: "js", resolveDir: dirname(args.path) };
+    });
+  },
+});
+
+/** Bundles one image folder's entry points into `dir`, with their runtime files. */
+async function bundleFolder(dir, entries) {
+  mkdirSync(dir, { recursive: true });
+  const packageDirs = new Map();
+  const { metafile } = await build({
+    absWorkingDir: ROOT,
+    entryPoints: Object.entries(entries).map(([out, entry]) => ({ in: entry, out })),
+    outdir: dir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    banner: { js: BANNER },
+    plugins: [runtimeFilesPlugin(packageDirs)],
+    // Readable stack traces in production: functions and classes keep their names.
+    keepNames: true,
+    legalComments: "eof",
+    metafile: true,
+    logLevel: "warning",
+  });
+  for (const [name, packageDir] of packageDirs) {
+    for (const path of RUNTIME_FILES[name]) {
+      cpSync(join(packageDir, path), join(dir, name, path), { recursive: true });
+    }
+  }
+  const inputs = new Set(Object.keys(metafile.inputs));
+  for (const [module, { from, to }] of Object.entries(OWN_RUNTIME_FILES)) {
+    if (!inputs.has(module)) continue;
+    if (!existsSync(join(ROOT, from))) throw new Error(`${module} reads ${from}, which is missing`);
+    cpSync(join(ROOT, from), join(dir, to), { recursive: true });
+  }
+}
+
+/**
+ * Bundles every image folder into `outdir` (emptied first); resolves with
+ * each bundle's path by bundle name.
+ */
+export async function bundle(outdir = join(ROOT, "dist")) {
+  rmSync(outdir, { recursive: true, force: true });
+  const paths = {};
+  await Promise.all(
+    Object.entries(BUNDLES).map(([folder, entries]) => {
+      for (const name of Object.keys(entries)) paths[name] = join(outdir, folder, `${name}.mjs`);
+      return bundleFolder(join(outdir, folder), entries);
+    }),
+  );
+  return paths;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { outdir: { type: "string" } } });
+  const paths = await bundle(resolve(values.outdir ?? join(ROOT, "dist")));
+  for (const path of Object.values(paths)) process.stdout.write(`${relative(ROOT, path)}\n`);
+}

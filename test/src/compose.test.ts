@@ -1,0 +1,625 @@
+// docker-compose.yml, checked without Docker: its shape, and the same four
+// services started as local processes from the same bundles the images ship,
+// with the same environment the compose file sets.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { promisify } from "node:util";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { onPath, RedisServerProcess } from "@cordyna/cerebro/testing";
+import { ControlService, type Run, RunState, TaskState } from "@cordyna/contract";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { type ControlClient, freePort, ROOT, waitForServers, waitUntil } from "./processes.js";
+
+const run = promisify(execFile);
+
+// ---------------------------------------------------------------------------
+// Reading docker-compose.yml and the Dockerfiles it builds from.
+
+interface ComposeService {
+  readonly name: string;
+  readonly image?: string;
+  readonly build?: {
+    readonly context: string;
+    readonly dockerfile: string;
+    readonly target: string;
+  };
+  readonly command?: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly healthcheck?: readonly string[];
+  /** Service name → condition. */
+  readonly dependsOn: Readonly<Record<string, string>>;
+  readonly volumes: readonly string[];
+}
+
+function map(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`docker-compose.yml: ${where} must be a map`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function strings(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw new Error(`docker-compose.yml: ${where} must be a list of strings`);
+  }
+  return value;
+}
+
+function readCompose(text: string): {
+  services: Map<string, ComposeService>;
+  volumes: Record<string, unknown>;
+} {
+  const doc = map(parse(text), "the document");
+  const services = new Map<string, ComposeService>();
+  for (const [name, raw] of Object.entries(map(doc.services, "services"))) {
+    const where = `services.${name}`;
+    const service = map(raw, where);
+    const environment: Record<string, string> = {};
+    if (service.environment !== undefined) {
+      for (const [key, value] of Object.entries(map(service.environment, `${where}.environment`))) {
+        // A quoted string: YAML turns unquoted 5000, yes or on into numbers and booleans.
+        if (typeof value !== "string") {
+          throw new Error(
+            `docker-compose.yml: ${where}.environment.${key} must be a quoted string`,
+          );
+        }
+        environment[key] = value;
+      }
+    }
+    const dependsOn: Record<string, string> = {};
+    if (service.depends_on !== undefined) {
+      for (const [other, spec] of Object.entries(map(service.depends_on, `${where}.depends_on`))) {
+        const condition = map(spec, `${where}.depends_on.${other}`).condition;
+        dependsOn[other] = typeof condition === "string" ? condition : "";
+      }
+    }
+    let build: ComposeService["build"];
+    if (service.build !== undefined) {
+      const b = map(service.build, `${where}.build`);
+      build = {
+        context: String(b.context ?? "."),
+        dockerfile: String(b.dockerfile ?? "Dockerfile"),
+        target: String(b.target ?? ""),
+      };
+    }
+    const healthcheck =
+      service.healthcheck === undefined
+        ? undefined
+        : strings(
+            map(service.healthcheck, `${where}.healthcheck`).test,
+            `${where}.healthcheck.test`,
+          );
+    services.set(name, {
+      name,
+      ...(typeof service.image === "string" ? { image: service.image } : {}),
+      ...(build ? { build } : {}),
+      ...(service.command === undefined
+        ? {}
+        : {
+            command:
+              typeof service.command === "string"
+                ? service.command.split(/\s+/)
+                : strings(service.command, `${where}.command`),
+          }),
+      environment,
+      ...(healthcheck ? { healthcheck } : {}),
+      dependsOn,
+      volumes: service.volumes === undefined ? [] : strings(service.volumes, `${where}.volumes`),
+    });
+  }
+  return { services, volumes: doc.volumes === undefined ? {} : map(doc.volumes, "volumes") };
+}
+
+interface Instruction {
+  readonly op: string;
+  readonly args: string;
+}
+
+interface Stage {
+  readonly name: string | undefined;
+  readonly base: string;
+  readonly instructions: readonly Instruction[];
+}
+
+/** The stages of a Dockerfile, continuation lines joined and comments dropped. */
+function readDockerfile(text: string): Stage[] {
+  const stages: { name: string | undefined; base: string; instructions: Instruction[] }[] = [];
+  const logical = text
+    .replace(/\\\r?\n/g, " ")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  for (const line of logical) {
+    const [, op = "", args = ""] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    const upper = op.toUpperCase();
+    if (upper === "FROM") {
+      const [, base = "", name] = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args) ?? [];
+      stages.push({ name, base, instructions: [] });
+    } else {
+      stages.at(-1)?.instructions.push({ op: upper, args });
+    }
+  }
+  return stages;
+}
+
+/** A target stage and the stages it is built FROM, nearest first. */
+function stageChain(stages: readonly Stage[], target: string): Stage[] {
+  const chain: Stage[] = [];
+  let name: string | undefined = target;
+  while (name !== undefined) {
+    const stage = stages.find((s) => s.name === name);
+    if (!stage) break;
+    chain.push(stage);
+    name = stage.base;
+  }
+  return chain;
+}
+
+/** What an image target runs: its bundle folder under dist/ and its CMD. */
+interface ImageEntry {
+  /** The folder under dist/ the image copies to its working directory. */
+  readonly folder: string;
+  readonly cmd: readonly string[];
+  readonly user: string | undefined;
+  readonly exposes: readonly string[];
+}
+
+function imageEntry(stages: readonly Stage[], target: string): ImageEntry {
+  const chain = stageChain(stages, target);
+  // Nearest stage first, and within a stage the last instruction first: the one that counts.
+  const all = chain.flatMap((s) => [...s.instructions].reverse());
+  const effective = (op: string) => all.find((i) => i.op === op)?.args;
+  const build = stages.find((s) => s.name === "build");
+  const workdir = build?.instructions.find((i) => i.op === "WORKDIR")?.args ?? "/";
+  const copy = chain[0]?.instructions.find((i) => i.op === "COPY" && i.args.includes("--from="));
+  const source = copy?.args.split(/\s+/)[1] ?? "";
+  const distPrefix = `${posix.join(workdir, "dist")}/`;
+  if (!source.startsWith(distPrefix)) {
+    throw new Error(`target ${target} copies ${source || "nothing"}, not a bundle folder`);
+  }
+  const cmd = effective("CMD");
+  return {
+    folder: source.slice(distPrefix.length).replace(/\/$/, ""),
+    cmd: cmd ? (JSON.parse(cmd) as string[]) : [],
+    user: effective("USER"),
+    exposes: chain.flatMap((s) =>
+      s.instructions.filter((i) => i.op === "EXPOSE").flatMap((i) => i.args.split(/\s+/)),
+    ),
+  };
+}
+
+const composeText = readFileSync(join(ROOT, "docker-compose.yml"), "utf8");
+const compose = readCompose(composeText);
+const SEED_SERVICES = ["cerebro", "redis", "task-server-a", "task-server-b"];
+const BUILT = ["cerebro", "task-server-a", "task-server-b"];
+
+function service(name: string): ComposeService {
+  const found = compose.services.get(name);
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+function entryOf(name: string): ImageEntry {
+  const build = service(name).build;
+  if (!build) throw new Error(`${name} is not built from a Dockerfile`);
+  const path = join(ROOT, build.context, build.dockerfile);
+  return imageEntry(readDockerfile(readFileSync(path, "utf8")), build.target);
+}
+
+describe("docker-compose.yml", () => {
+  it("has exactly the seed's four services", () => {
+    expect([...compose.services.keys()].sort()).toEqual(SEED_SERVICES);
+  });
+
+  it.each(BUILT)("builds %s from a Dockerfile target that exists, as a non-root user", (name) => {
+    const build = service(name).build;
+    expect(build, `${name} has no build section`).toBeDefined();
+    if (!build) return;
+    const path = join(ROOT, build.context, build.dockerfile);
+    expect(existsSync(path), `${build.dockerfile} is missing`).toBe(true);
+    const stages = readDockerfile(readFileSync(path, "utf8"));
+    expect(
+      stages.map((s) => s.name),
+      `${build.dockerfile} has no stage ${build.target}`,
+    ).toContain(build.target);
+    const entry = imageEntry(stages, build.target);
+    expect(entry.cmd[0]).toBe("node");
+    expect(entry.cmd[1]).toMatch(/\.mjs$/);
+    expect(entry.user, `${build.target} runs as root`).toBeDefined();
+    expect(["root", "0"]).not.toContain(entry.user);
+  });
+
+  it("runs redis from the redis:7 image, persisting with AOF on a named volume", () => {
+    const redis = service("redis");
+    expect(redis.build).toBeUndefined();
+    expect(redis.image).toMatch(/^redis:7(-|$)/);
+    const command = redis.command ?? [];
+    expect(command[command.indexOf("--appendonly") + 1]).toBe("yes");
+    const data = redis.volumes.find((v) => v.endsWith(":/data"));
+    expect(data, "no volume mounted on /data").toBeDefined();
+    expect(Object.keys(compose.volumes)).toContain(data?.split(":")[0]);
+    expect(redis.healthcheck).toBeDefined();
+  });
+
+  it("puts cerebro on the Redis store and starts each service once what it needs is healthy", () => {
+    const cerebro = service("cerebro");
+    expect(cerebro.environment.CORDYNA_STORE).toBe("redis://redis:6379");
+    expect(entryOf("cerebro").exposes).toContain(cerebro.environment.CORDYNA_PORT ?? "7070");
+    expect(cerebro.healthcheck).toBeDefined();
+    expect(cerebro.dependsOn).toEqual({ redis: "service_healthy" });
+    for (const name of ["task-server-a", "task-server-b"]) {
+      expect(service(name).environment.CORDYNA_ADDR).toBe("cerebro:7070");
+      expect(service(name).dependsOn).toEqual({ cerebro: "service_healthy" });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The same four as processes.
+
+/** Where each service of the compose file is reached from this machine. */
+interface LocalAddresses {
+  readonly redisPort: number;
+  readonly cerebroPort: number;
+  readonly cerebroHttpPort: number;
+}
+
+/**
+ * A service's compose environment as it must read on this machine: the
+ * hostnames `redis` and `cerebro` become 127.0.0.1 with their local ports, and
+ * cerebro listens on loopback at its local port.
+ */
+function localEnvironment(name: string, local: LocalAddresses): Record<string, string> {
+  const cerebroPort = service("cerebro").environment.CORDYNA_PORT ?? "7070";
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(service(name).environment)) {
+    env[key] = value
+      .replace(/(^|\/\/)redis:6379(?=$|\/)/, `$1127.0.0.1:${local.redisPort}`)
+      .replace(
+        new RegExp(`(^|//)cerebro:${cerebroPort}(?=$|/)`),
+        `$1127.0.0.1:${local.cerebroPort}`,
+      );
+    if (/(^|\/\/)(redis|cerebro)(:\d|\/|$)/.test(env[key] ?? "")) {
+      throw new Error(`cannot map ${name}'s ${key}="${value}" to this machine`);
+    }
+  }
+  if (name === "cerebro") {
+    env.CORDYNA_PORT = String(local.cerebroPort);
+    if (env.CORDYNA_HTTP_PORT !== undefined) env.CORDYNA_HTTP_PORT = String(local.cerebroHttpPort);
+    env.CORDYNA_HOST = "127.0.0.1";
+  }
+  return env;
+}
+
+/**
+ * The compose variables that a service's entry point never read: each a
+ * message naming the variable, so that the compose file and the code stay in step.
+ */
+function unreadVariables(
+  name: string,
+  entry: string,
+  environment: Readonly<Record<string, string>>,
+  read: ReadonlySet<string>,
+): string[] {
+  return Object.keys(environment)
+    .filter((key) => !read.has(key))
+    .map(
+      (key) =>
+        `docker-compose.yml sets services.${name}.environment.${key}, but ${entry} never reads ${key}: ` +
+        "remove it from the compose file, or make the code read it",
+    );
+}
+
+// Preloaded into each service: notes, once each, every environment variable the process reads.
+const ENV_PROBE = `
+import { appendFileSync } from "node:fs";
+const out = process.env.CORDYNA_ENV_READS_FILE;
+const seen = new Set();
+const note = (key) => {
+  if (typeof key !== "string" || seen.has(key)) return;
+  seen.add(key);
+  appendFileSync(out, key + "\\n");
+};
+process.env = new Proxy(process.env, {
+  get(target, key) { note(key); return Reflect.get(target, key); },
+  has(target, key) { note(key); return Reflect.has(target, key); },
+});
+`;
+/** Set for every service and read by none: proves the probe does not see everything as read. */
+const UNREAD_CONTROL = "CORDYNA_COMPOSE_TEST_NEVER_READ";
+
+interface ServiceProcess {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly readsFile: string;
+  output(): string;
+  /** SIGTERM, then the exit code (SIGKILL after 10 s). */
+  stop(): Promise<number | null>;
+}
+
+// A private Redis of our own: cerebro's Redis store has no key prefix setting,
+// so the tests' shared Redis is not for it. The global setup puts a
+// redis-server on the PATH unless REDIS_URL names a Redis.
+describe.skipIf(!onPath("redis-server"))("the compose services as local processes", () => {
+  let work: string;
+  let bundles: string;
+  let redis: RedisServerProcess | undefined;
+  let local: LocalAddresses;
+  let control: ControlClient;
+  const running = new Map<string, ServiceProcess>();
+  const finished: ServiceProcess[] = [];
+  let started = 0;
+
+  /** Starts a service's image entry point with plain node, as its container would. */
+  function start(name: string): ServiceProcess {
+    const entry = entryOf(name);
+    const readsFile = join(work, `${name}-${++started}.env-reads`);
+    writeFileSync(readsFile, "");
+    const child = spawn(
+      process.execPath,
+      ["--import", join(work, "env-probe.mjs"), ...entry.cmd.slice(1)],
+      {
+        cwd: join(bundles, entry.folder),
+        // Like a container: nothing from this machine's environment but PATH.
+        env: {
+          PATH: process.env.PATH ?? "",
+          ...localEnvironment(name, local),
+          [UNREAD_CONTROL]: "1",
+          CORDYNA_ENV_READS_FILE: readsFile,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const chunks: string[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const proc: ServiceProcess = {
+      name,
+      process: child,
+      readsFile,
+      output: () => chunks.join(""),
+      async stop() {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill("SIGTERM");
+          const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          const code = await exited;
+          clearTimeout(timer);
+          return code;
+        }
+        return exited;
+      },
+    };
+    running.set(name, proc);
+    return proc;
+  }
+
+  async function stop(name: string): Promise<number | null> {
+    const proc = running.get(name);
+    if (!proc) throw new Error(`${name} is not running`);
+    running.delete(name);
+    finished.push(proc);
+    return proc.stop();
+  }
+
+  /** Runs the compose healthcheck of cerebro, mapped to this machine, until it passes. */
+  async function waitForCerebroHealthy(): Promise<void> {
+    const [kind, command, ...args] = service("cerebro").healthcheck ?? [];
+    expect([kind, command]).toEqual(["CMD", "node"]);
+    const cerebroPort = service("cerebro").environment.CORDYNA_PORT ?? "7070";
+    const localArgs = args.map((arg) =>
+      arg.replace(
+        new RegExp(`^(127\\.0\\.0\\.1|localhost):${cerebroPort}$`),
+        `127.0.0.1:${local.cerebroPort}`,
+      ),
+    );
+    const cwd = join(bundles, entryOf("cerebro").folder);
+    await waitUntil("cerebro's compose healthcheck to pass", async () => {
+      const proc = running.get("cerebro");
+      if (proc?.process.exitCode !== null) {
+        throw new Error(`cerebro exited: ${proc?.output()}`);
+      }
+      await run(process.execPath, localArgs, { cwd, env: { PATH: process.env.PATH ?? "" } });
+      return true;
+    });
+  }
+
+  /** Runs the compose healthcheck of redis against the local one (when redis-cli is here). */
+  async function redisHealthcheck(port: number): Promise<void> {
+    const [kind, command, ...args] = service("redis").healthcheck ?? [];
+    expect([kind, command]).toEqual(["CMD", "redis-cli"]);
+    if (!onPath("redis-cli")) return;
+    const { stdout } = await run("redis-cli", ["-p", String(port), ...args]);
+    expect(stdout.trim()).toBe("PONG");
+  }
+
+  async function finishedRun(runId: string): Promise<Run> {
+    let result: Run | undefined;
+    await waitUntil(`run ${runId} to finish`, async () => {
+      result = (await control.getRun({ runId })).run;
+      return result !== undefined && result.state !== RunState.RUNNING;
+    });
+    if (!result) throw new Error("no run");
+    return result;
+  }
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), "cordyna-compose-"));
+    writeFileSync(join(work, "env-probe.mjs"), ENV_PROBE);
+    // The images' build step, into a folder of our own.
+    bundles = join(work, "dist");
+    await run(process.execPath, [join(ROOT, "scripts/bundle.mjs"), "--outdir", bundles], {
+      cwd: ROOT,
+    });
+    // redis: like the compose service, persisting with AOF.
+    redis = await RedisServerProcess.start({ appendOnly: true });
+    local = {
+      redisPort: redis.port,
+      cerebroPort: await freePort(),
+      cerebroHttpPort: await freePort(),
+    };
+    await redisHealthcheck(redis.port);
+    control = createClient(
+      ControlService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${local.cerebroPort}` }),
+    );
+    // In the order the compose file's depends_on conditions impose.
+    start("cerebro");
+    await waitForCerebroHealthy();
+    start("task-server-a");
+    start("task-server-b");
+    await waitForServers(control, ["task-server-a", "task-server-b"]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([...running.keys()].map((name) => stop(name)));
+    await redis?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  let first: Run;
+
+  it("runs the seed graph to its expected end", async () => {
+    const { run: started } = await control.startRun({
+      targets: ["b.sales-report", "b.archive-digest"],
+    });
+    first = await finishedRun(started?.id ?? "");
+    const states = Object.fromEntries(first.taskRuns.map((t) => [t.taskId, TaskState[t.state]]));
+    expect(states).toEqual({
+      "a.fetch-rates": "COMPLETED",
+      "a.import-customers": "COMPLETED",
+      "a.import-orders": "COMPLETED",
+      "b.archive-digest": "BLOCKED",
+      "b.mail-digest": "ERROR",
+      "b.sales-report": "COMPLETED",
+      "b.transform-sales": "COMPLETED",
+    });
+    expect(first.state).toBe(RunState.FAILED);
+    expect(first.summary?.failed.map((f) => [f.taskId, f.owner?.team])).toEqual([
+      ["b.mail-digest", "team-b"],
+    ]);
+  });
+
+  it("keeps the run in Redis across a restart of cerebro, which stops with exit code 0", async () => {
+    expect(first, "the seed run did not finish").toBeDefined();
+    expect(await stop("cerebro")).toBe(0);
+    start("cerebro");
+    await waitForCerebroHealthy();
+    const restored = (await control.getRun({ runId: first.id })).run;
+    expect(restored?.state).toBe(RunState.FAILED);
+    expect(restored?.taskRuns.map((t) => [t.taskId, t.state]).sort()).toEqual(
+      first.taskRuns.map((t) => [t.taskId, t.state]).sort(),
+    );
+    // The task-servers come back to the new cerebro by themselves.
+    await waitForServers(control, ["task-server-a", "task-server-b"]);
+  });
+
+  it("exits 2 from the bundled cerebro on a bad variable, naming it", async () => {
+    const entry = entryOf("cerebro");
+    const result = run(process.execPath, entry.cmd.slice(1), {
+      cwd: join(bundles, entry.folder),
+      env: { PATH: process.env.PATH ?? "", CORDYNA_PORT: "seventy" },
+    });
+    await expect(result).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('CORDYNA_PORT: "seventy" is not a TCP port'),
+    });
+  });
+
+  it("stops the bundled cerebro with exit code 0 on SIGTERM while it still waits for Redis", async () => {
+    const entry = entryOf("cerebro");
+    const child = spawn(process.execPath, entry.cmd.slice(1), {
+      cwd: join(bundles, entry.folder),
+      env: {
+        PATH: process.env.PATH ?? "",
+        CORDYNA_PORT: String(await freePort()),
+        CORDYNA_HOST: "127.0.0.1",
+        CORDYNA_HTTP_PORT: "off",
+        // Nothing listens there.
+        CORDYNA_STORE: `redis://127.0.0.1:${await freePort()}`,
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let output = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      await waitUntil("cerebro to start waiting for Redis", async () =>
+        output.includes("starting cerebro"),
+      );
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(output).not.toContain("cerebro listening");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("stops every service with exit code 0, and each read every variable the compose file sets", async () => {
+    for (const name of ["task-server-a", "task-server-b", "cerebro"]) {
+      expect(await stop(name), `${name} exit code`).toBe(0);
+    }
+    const problems: string[] = [];
+    for (const name of BUILT) {
+      const entry = entryOf(name);
+      const files = finished.filter((p) => p.name === name).map((p) => p.readsFile);
+      const read = new Set(
+        files.flatMap((file) => readFileSync(file, "utf8").split("\n").filter(Boolean)),
+      );
+      // Without this, a process that reads its whole environment would pass any compose file.
+      expect(
+        read.has(UNREAD_CONTROL),
+        `${name} reads every variable: the check proves nothing`,
+      ).toBe(false);
+      problems.push(
+        ...unreadVariables(
+          name,
+          `${entry.folder}/${entry.cmd[1]}`,
+          service(name).environment,
+          read,
+        ),
+      );
+    }
+    // redis-server reads no environment variables.
+    problems.push(
+      ...unreadVariables("redis", "redis-server", service("redis").environment, new Set()),
+    );
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("unreadVariables", () => {
+  it("names each variable the compose file sets and the entry point does not read", () => {
+    expect(
+      unreadVariables(
+        "task-server-a",
+        "task-server-a/task-server-a.mjs",
+        { CORDYNA_ADDR: "cerebro:7070", CORDYNA_ADRESS: "cerebro:7070" },
+        new Set(["CORDYNA_ADDR", "LOG_LEVEL"]),
+      ),
+    ).toEqual([
+      "docker-compose.yml sets services.task-server-a.environment.CORDYNA_ADRESS, but " +
+        "task-server-a/task-server-a.mjs never reads CORDYNA_ADRESS: remove it from the compose file, " +
+        "or make the code read it",
+    ]);
+  });
+});
+
+describe("localEnvironment", () => {
+  it("maps the compose hostnames and cerebro's listening address to this machine", () => {
+    const local = { redisPort: 16379, cerebroPort: 17070, cerebroHttpPort: 17071 };
+    expect(localEnvironment("cerebro", local)).toMatchObject({
+      CORDYNA_STORE: "redis://127.0.0.1:16379",
+      CORDYNA_PORT: "17070",
+      CORDYNA_HTTP_PORT: "17071",
+      CORDYNA_HOST: "127.0.0.1",
+    });
+    expect(localEnvironment("task-server-a", local).CORDYNA_ADDR).toBe("127.0.0.1:17070");
+  });
+});
