@@ -89,22 +89,55 @@ describe("deadlines in real time", () => {
     );
   });
 
-  it("ends a queued task in ERROR(START_TIMEOUT) when the server's only slot stays busy", async () => {
+  it("ends a queued task in ERROR(START_TIMEOUT) after the start deadline", async () => {
+    const { control, cerebro: running } = await start();
+    const queuing = new RawSession(running.address);
+    queuing.hello("queuing-server", [
+      {
+        id: "queue.task",
+        owner: { team: "team-q" },
+        deadlines: { start: { seconds: 0n, nanos: 400_000_000 } },
+      },
+    ]);
+    await queuing.next("welcome");
+    const { run } = await control.startRun({ targets: ["queue.task"] });
+    const invoke = await queuing.next("invoke");
+    queuing.send({
+      case: "taskState",
+      value: { seq: 1n, attemptId: invoke.attemptId, state: TaskState.QUEUED },
+    });
+    const taskRun = await finishedTaskRun(control, run?.id ?? "");
+    expect(taskRun.errorCause).toBe(ErrorCause.START_TIMEOUT);
+    expect(taskRun.errorDescription).toBe("not STARTED within 400ms of QUEUED");
+    expect(taskRun.attempts[0]?.queuedAt).toBeDefined();
+    expect(taskRun.attempts[0]?.startedAt).toBeUndefined();
+    queuing.cancel();
+  });
+
+  it("holds work while the server's only slot is busy, with the reason, and invokes it once the slot frees", async () => {
     const { control, cerebro: running } = await start();
     const server = spawnTs("slow-server", "test/src/fixtures/slow-server.ts", [], {
       CORDYNA_ADDR: running.address,
-      SLOW_START_DEADLINE: "400ms",
       SLOW_CONCURRENCY: "1",
       LOG_LEVEL: "warn",
     });
     children.push(server);
     await waitForServers(control, ["slow-server"]);
     const busy = await control.startRun({ targets: ["slow.task"] });
-    const queued = await control.startRun({ targets: ["slow.task"] });
-    const taskRun = await finishedTaskRun(control, queued.run?.id ?? "");
-    expect(taskRun.errorCause).toBe(ErrorCause.START_TIMEOUT);
-    expect(taskRun.attempts[0]?.queuedAt).toBeDefined();
-    expect(taskRun.attempts[0]?.startedAt).toBeUndefined();
+    const waiting = await control.startRun({ targets: ["slow.task"] });
+    await waitUntil("the first run to start", async () => {
+      const { run } = await control.getRun({ runId: busy.run?.id ?? "" });
+      return run?.taskRuns[0]?.state === TaskState.STARTED;
+    });
+    const held = (await control.getRun({ runId: waiting.run?.id ?? "" })).run?.taskRuns[0];
+    expect(held?.state).toBe(TaskState.PENDING);
+    expect(held?.waitingReason).toBe("the only instance of server slow-server is busy (1/1)");
+
     await control.cancelRun({ runId: busy.run?.id ?? "" });
+    await waitUntil("the held run to start", async () => {
+      const { run } = await control.getRun({ runId: waiting.run?.id ?? "" });
+      return run?.taskRuns[0]?.state === TaskState.STARTED;
+    });
+    await control.cancelRun({ runId: waiting.run?.id ?? "" });
   });
 });

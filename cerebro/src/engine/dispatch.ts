@@ -26,6 +26,8 @@ export interface InstanceLink {
 export interface InstanceDirectory {
   /** The instance of `serverName` that should take the next invocation, if any is ready. */
   pick(serverName: string): InstanceLink | undefined;
+  /** Why pick() found no instance of `serverName`: none connected, all busy, or all draining. */
+  unavailableReason(serverName: string): string;
   /** The connected instance with this id, if any. */
   get(instanceId: string): InstanceLink | undefined;
 }

@@ -464,7 +464,7 @@ export class RunEngine {
     }
     const instance = instances.pick(declared.serverName);
     if (!instance) {
-      this.#setWaiting(taskRun, `no connected instance of server ${declared.serverName}`);
+      this.#setWaiting(taskRun, instances.unavailableReason(declared.serverName));
       return;
     }
     const now = clock.now();

@@ -22,10 +22,28 @@ export class Session implements InstanceLink {
   /** Attempts invoked on this instance and not yet finished, as far as this stream saw. */
   readonly assigned = new Set<string>();
   readonly #send: (message: ConnectResponse) => void;
+  readonly #onSlotFreed: () => void;
 
-  constructor(info: SessionInfo, send: (message: ConnectResponse) => void) {
+  /** `onSlotFreed` is called (later, never from inside a call) when a full instance has room again. */
+  constructor(
+    info: SessionInfo,
+    send: (message: ConnectResponse) => void,
+    onSlotFreed: () => void = () => {},
+  ) {
     this.info = info;
     this.#send = send;
+    this.#onSlotFreed = onSlotFreed;
+  }
+
+  /** Whether the instance runs as many attempts as it said it can. */
+  get full(): boolean {
+    return this.info.maxConcurrency > 0 && this.assigned.size >= this.info.maxConcurrency;
+  }
+
+  /** The attempt is no longer this instance's to run. */
+  release(attemptId: string): void {
+    const wasFull = this.full;
+    if (this.assigned.delete(attemptId) && wasFull && !this.full) queueMicrotask(this.#onSlotFreed);
   }
 
   get instanceId(): string {
@@ -63,7 +81,7 @@ export class Session implements InstanceLink {
   }
 
   cancel(attemptId: string, reason: string): void {
-    this.assigned.delete(attemptId);
+    this.release(attemptId);
     this.#send(
       create(ConnectResponseSchema, { message: { case: "cancel", value: { attemptId, reason } } }),
     );
@@ -77,7 +95,8 @@ export class Session implements InstanceLink {
 /**
  * Every connected instance, by instance id and by server name. Instances of
  * one server name are replicas: each invocation goes to the one with the
- * fewest unfinished attempts, ties taken in turn.
+ * fewest unfinished attempts, ties taken in turn, and never to one that is
+ * draining or already runs as many attempts as it said it can.
  */
 export class SessionRegistry implements InstanceDirectory {
   readonly #byInstance = new Map<string, Session>();
@@ -102,13 +121,26 @@ export class SessionRegistry implements InstanceDirectory {
   }
 
   pick(serverName: string): Session | undefined {
-    const candidates = this.ofServer(serverName).filter((session) => !session.draining);
+    const candidates = this.ofServer(serverName).filter(
+      (session) => !session.draining && !session.full,
+    );
     if (candidates.length === 0) return undefined;
     const turn = this.#turn.get(serverName) ?? 0;
     this.#turn.set(serverName, turn + 1);
     const least = Math.min(...candidates.map((session) => session.assigned.size));
     const lightest = candidates.filter((session) => session.assigned.size === least);
     return lightest[turn % lightest.length];
+  }
+
+  unavailableReason(serverName: string): string {
+    const connected = this.ofServer(serverName);
+    if (connected.length === 0) return `no connected instance of server ${serverName}`;
+    const busy = connected.filter((session) => !session.draining);
+    if (busy.length === 0) return `every instance of server ${serverName} is draining`;
+    const load = busy.map((session) => `${session.assigned.size}/${session.info.maxConcurrency}`);
+    return busy.length === 1
+      ? `the only instance of server ${serverName} is busy (${load.join(", ")})`
+      : `all ${busy.length} instances of server ${serverName} are busy (${load.join(", ")})`;
   }
 
   /** Connected instances of a server name, in instance id order. */

@@ -176,6 +176,7 @@ class TaskServerStream {
         peer: this.#call.getPeer(),
       },
       (message) => this.#write(message),
+      () => engine.instanceAvailable(hello.serverName),
     );
     this.#logger = this.#options.logger.child({
       serverName: hello.serverName,
@@ -196,7 +197,7 @@ class TaskServerStream {
       );
     }
     const unknown = engine.unwantedAttempts(hello.runningAttemptIds);
-    for (const attemptId of unknown) session.assigned.delete(attemptId);
+    for (const attemptId of unknown) session.release(attemptId);
     this.#welcome(session, outcome.warnings, unknown);
     this.#watchLiveness(session);
     await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
@@ -262,9 +263,8 @@ class TaskServerStream {
           code: "INVALID_ARGUMENT",
           message: `state ${update.state} is not a task state`,
         } as const);
-    if (state === TaskState.COMPLETED || state === TaskState.ERROR) {
-      session.assigned.delete(update.attemptId);
-    }
+    if (state === TaskState.COMPLETED || state === TaskState.ERROR)
+      session.release(update.attemptId);
     if (!outcome.accepted) {
       this.#options.events.publish({
         kind: "report-refused",

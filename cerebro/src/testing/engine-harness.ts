@@ -74,6 +74,10 @@ export class RecordingInstances implements InstanceDirectory {
     return this.connected.get(instanceId);
   }
 
+  unavailableReason(serverName: string): string {
+    return `no connected instance of server ${serverName}`;
+  }
+
   /** The task ids invoked so far, in order. */
   invokedTasks(): string[] {
     return this.log.map((entry) => entry.command.taskId);
