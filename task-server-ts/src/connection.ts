@@ -32,6 +32,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_timeout_ms": 5_000,
 };
 
+const DEFAULT_INITIAL_BACKOFF_MS = 100;
+const DEFAULT_MAX_BACKOFF_MS = 5_000;
+
 /** Exponential reconnect backoff with jitter. */
 export interface BackoffOptions {
   /** First delay, in ms. Default 100. */
@@ -79,10 +82,17 @@ export class Connection {
   /** @param options address, logger, backoff and handlers. */
   constructor(options: ConnectionOptions) {
     this.#options = options;
+    // The channel reconnects on its own schedule too (by default from 1 s up
+    // to 2 min); bound it by ours, or a cerebro that restarts is found late.
     this.#client = new TaskServerClientConstructor(
       options.address,
       grpc.credentials.createInsecure(),
-      CHANNEL_OPTIONS,
+      {
+        ...CHANNEL_OPTIONS,
+        "grpc.initial_reconnect_backoff_ms":
+          options.backoff?.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS,
+        "grpc.max_reconnect_backoff_ms": options.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS,
+      },
     );
   }
 
@@ -171,8 +181,8 @@ export class Connection {
   }
 
   #scheduleReconnect(): void {
-    const initial = this.#options.backoff?.initialMs ?? 100;
-    const max = this.#options.backoff?.maxMs ?? 5_000;
+    const initial = this.#options.backoff?.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS;
+    const max = this.#options.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS;
     const ceiling = Math.min(max, initial * 2 ** this.#failures);
     this.#failures++;
     const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
