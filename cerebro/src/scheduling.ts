@@ -39,6 +39,7 @@ export function connectScheduler(parts: {
       await engine.cancelRun(runId, reason);
     },
     isRunActive: (runId) => engine.isActive(runId),
+    activeCronRuns: (taskId) => engine.activeCronRuns(taskId),
     cursors: {
       load: () => store.loadScheduleCursors(),
       save: (taskId, tickMs) => store.saveScheduleCursor(taskId, tickMs),

@@ -329,6 +329,16 @@ export class RunEngine {
     return this.#active.has(runId);
   }
 
+  /** Active runs the scheduler started for a task's cron ticks. */
+  activeCronRuns(taskId: string): string[] {
+    return [...this.#active.values()]
+      .filter(
+        ({ run }) =>
+          run.trigger === "cron" && run.targets.length === 1 && run.targets[0] === taskId,
+      )
+      .map(({ run }) => run.id);
+  }
+
   /** Whether an active run has a task-run of the task. */
   runIncludes(runId: string, taskId: string): boolean {
     return this.#active.get(runId)?.taskRuns.has(taskId) ?? false;

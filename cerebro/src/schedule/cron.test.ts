@@ -46,6 +46,39 @@ describe("CronSchedule", () => {
     expect(cron.latest(from, upTo, 0)).toEqual([]);
   });
 
+  it("lists the ticks of a range with both bounds included, the earliest when capped", () => {
+    const cron = CronSchedule.compile("0 * * * *", "UTC");
+    const from = at("2026-01-01T01:00:00Z");
+    const to = at("2026-01-01T04:00:00Z");
+    expect(isos(cron.between(from, to, 100))).toEqual([
+      "2026-01-01T01:00:00.000Z",
+      "2026-01-01T02:00:00.000Z",
+      "2026-01-01T03:00:00.000Z",
+      "2026-01-01T04:00:00.000Z",
+    ]);
+    expect(isos(cron.between(from + 1, to - 1, 100))).toEqual([
+      "2026-01-01T02:00:00.000Z",
+      "2026-01-01T03:00:00.000Z",
+    ]);
+    expect(isos(cron.between(from, to, 2))).toEqual([
+      "2026-01-01T01:00:00.000Z",
+      "2026-01-01T02:00:00.000Z",
+    ]);
+    expect(isos(cron.between(from, from, 5))).toEqual(["2026-01-01T01:00:00.000Z"]);
+    expect(cron.between(to, from, 5)).toEqual([]);
+    expect(cron.between(from, to, 0)).toEqual([]);
+  });
+
+  it("lists a range's ticks in its time zone, across a daylight saving change", () => {
+    // 09:00 in Berlin is 08:00Z in winter and 07:00Z in summer (from 2026-03-29).
+    const cron = CronSchedule.compile("0 9 * * *", "Europe/Berlin");
+    expect(isos(cron.between(at("2026-03-28T00:00:00Z"), at("2026-03-30T07:00:00Z"), 10))).toEqual([
+      "2026-03-28T08:00:00.000Z",
+      "2026-03-29T07:00:00.000Z",
+      "2026-03-30T07:00:00.000Z",
+    ]);
+  });
+
   it("finds the latest ticks of a long gap without walking all of it", () => {
     const cron = CronSchedule.compile("* * * * * *", "UTC");
     const upTo = at("2026-06-01T00:00:00Z");

@@ -53,6 +53,24 @@ export class CronSchedule {
   }
 
   /**
+   * The ticks t with from <= t <= to, oldest first, at most `max` of them
+   * (the earliest). Asking for one more than allowed tells whether a range
+   * holds too many.
+   */
+  between(from: number, to: number, max: number): number[] {
+    const ticks: number[] = [];
+    if (max <= 0 || to < from) return ticks;
+    for (
+      let tick = this.next(from - 1);
+      tick !== undefined && tick <= to && ticks.length < max;
+      tick = this.next(tick)
+    ) {
+      ticks.push(tick);
+    }
+    return ticks;
+  }
+
+  /**
    * The most recent ticks in (after, upTo], at most `max` of them, oldest
    * first. Looks back from upTo in doubling windows, so a long gap costs
    * about as much as the ticks it returns, not as the ticks it holds.

@@ -69,6 +69,19 @@ class FakePorts implements SchedulerPorts {
     return this.#active.has(runId);
   }
 
+  /** Runs a previous cerebro left active, by task. */
+  readonly restored = new Map<string, string[]>();
+
+  activeCronRuns(taskId: string): string[] {
+    return (this.restored.get(taskId) ?? []).filter((runId) => this.#active.has(runId));
+  }
+
+  /** Marks a run as active, as if a previous cerebro had started it. */
+  restore(taskId: string, runId: string): void {
+    this.restored.set(taskId, [...(this.restored.get(taskId) ?? []), runId]);
+    this.#active.add(runId);
+  }
+
   finish(runId: string): void {
     this.#active.delete(runId);
   }
@@ -377,6 +390,17 @@ describe("Scheduler: overlap with the previous scheduled run", () => {
     expect(ports.cronTicks).toHaveLength(1); // a skipped tick does not come back
     await advance(MINUTE);
     expect(ports.cronTicks).toEqual(["2026-01-01T00:01:00.000Z", "2026-01-01T00:03:00.000Z"]);
+  });
+
+  it("counts a run a previous cerebro started, so a restart does not overlap it", async () => {
+    const { ports, scheduler, advance, finish } = setup(minutely(undefined));
+    ports.restore("a.sync", "run-before-restart");
+    await scheduler.start();
+    await advance(30 * SECOND); // 00:01 skipped: the restored run is still active
+    expect(ports.cronTicks).toEqual([]);
+    await finish("run-before-restart");
+    await advance(MINUTE);
+    expect(ports.cronTicks).toEqual(["2026-01-01T00:02:00.000Z"]);
   });
 
   it("queue_one remembers the newest tick and starts it when the active run finishes", async () => {

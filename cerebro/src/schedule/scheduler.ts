@@ -35,6 +35,8 @@ export interface SchedulerPorts {
   startRun(request: ScheduledRunRequest): Promise<{ runId: string; existing: boolean }>;
   cancelRun(runId: string, reason: string): Promise<void>;
   isRunActive(runId: string): boolean;
+  /** Cron runs of the task that are still active, e.g. restored after a restart. */
+  activeCronRuns(taskId: string): string[];
   readonly cursors: ScheduleCursors;
 }
 
@@ -284,6 +286,11 @@ export class Scheduler {
   /** Begins scheduling a task: catch-up from its cursor, or from now when it has none. */
   #activate(taskId: string, cron: CronState): void {
     const now = this.#ports.clock.now();
+    // Runs a previous cerebro started still count for the overlap policy.
+    for (const runId of this.#ports.activeCronRuns(taskId)) {
+      cron.active.add(runId);
+      this.#runOwners.set(runId, taskId);
+    }
     const cursor = this.#cursors.get(taskId);
     if (cursor === undefined) {
       cron.lastTick = now;
