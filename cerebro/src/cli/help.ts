@@ -51,11 +51,51 @@ With --json, prints the final Run (or, with --no-follow, the started Run).
 Exit codes: 0 the run SUCCEEDED (or was started, with --no-follow); 1 it
 FAILED or was CANCELLED; 2 usage error; 3 cerebro unreachable or refused.`,
 
+  backfill: `Usage: dyna backfill <task> --from <time> --to <time> [flags]
+
+Starts one run of a scheduled task for every tick of its cron schedule from
+--from to --to (both included), computed in the schedule's time zone, as if
+the schedule had fired then. Each run gets the tick as its logical time
+(tasks see it as the "logical_time" parameter) and is followed to its end.
+Prints one line per tick (logical time, run id, final state) and a summary.
+
+Times are RFC 3339 / ISO 8601: a date-time with an offset
+(2026-06-01T00:00:00Z, 2026-06-01T02:00:00+02:00) or a date alone, meaning
+midnight UTC (2026-06-01).
+
+Each tick's run is started with the idempotency key
+"backfill:<task>:<tick in ms since the epoch>", so running the same backfill
+again returns the runs already started (and follows those not yet finished)
+instead of starting new ones. Stopping dyna leaves started runs running. A
+tick whose run failed keeps that run on a re-run.
+
+Flags:
+  --from T            the first logical time (required)
+  --to T              the last logical time (required)
+  --parallel N        at most N runs unfinished at once (default 1)
+  --max-ticks N       refuse ranges with more than N ticks (default 1000)
+  --param k=v         a run parameter for every run; repeat for more
+  --mode test|normal  test mode runs tasks against test resources
+
+${COMMON}
+
+With --json, prints the list of final Runs, in tick order.
+
+Exit codes: 0 every run SUCCEEDED (or there was no tick in the range); 1 a
+run FAILED, was CANCELLED or did not finish; 2 usage error, unknown task or
+a task without a cron schedule; 3 cerebro unreachable or refused.`,
+
   tasks: `Usage: dyna tasks [flags]
 
 Lists every task: id, server, owning team, upstream tasks with their
-condition, connected instances, whether it is resolved (or why not), and its
-last completion.
+condition, cron schedule (expression and time zone) and when it fires next,
+connected instances, whether it is resolved (or why not), and its last
+completion.
+
+For a "fresh within" upstream, says whether the condition holds now, from
+the upstream's last completion: "a.x (fresh 1h: fresh, done 12m ago)" (a run
+would reuse that completion), "(fresh 1h: stale, done 3h ago)" or
+"(fresh 1h: never completed)" (a run would run the upstream first).
 
 ${COMMON}`,
 
@@ -113,6 +153,7 @@ Usage: dyna <command> [args] [flags]
 Commands:
   dev                     start cerebro in this process (in memory or on Redis)
   run <task>...           start a run and follow it to its end
+  backfill <task>         one run per cron tick of a time range
   runs [<run-id>]         list recent runs, or show one run in full
   run-status <run-id>     show one run in full (same as "runs <run-id>")
   cancel <run-id>         cancel a run

@@ -61,6 +61,7 @@ describe("help", () => {
     for (const command of [
       "dev",
       "run",
+      "backfill",
       "runs",
       "run-status",
       "cancel",
@@ -76,6 +77,7 @@ describe("help", () => {
     for (const command of [
       "dev",
       "run",
+      "backfill",
       "runs",
       "run-status",
       "cancel",

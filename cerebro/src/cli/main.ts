@@ -3,6 +3,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
+import { backfillCommand } from "./backfill.js";
 import { graphCommand, serversCommand, tasksCommand } from "./catalog.js";
 import { describeRpcError } from "./client.js";
 import {
@@ -25,6 +26,7 @@ export type Command = (args: readonly string[], ctx: CliContext) => Promise<numb
 export const COMMANDS: Readonly<Record<string, Command>> = {
   dev: devCommand,
   run: runCommand,
+  backfill: backfillCommand,
   runs: runsCommand,
   "run-status": runStatusCommand,
   cancel: cancelCommand,

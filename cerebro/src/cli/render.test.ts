@@ -1,7 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  CompletionSchema,
   DependencyCondition,
+  DependencySchema,
   ErrorCause,
   EventKind,
   EventSchema,
@@ -16,6 +18,7 @@ import {
 import { describe, expect, it } from "vitest";
 import {
   formatClock,
+  formatDependencyStatus,
   formatDuration,
   formatWhen,
   paint,
@@ -289,13 +292,119 @@ describe("renderTasksTable", () => {
     ];
     const lines = renderTasksTable(tasks, undefined, T0).split("\n");
     expect(lines[0]).toMatch(
-      /^TASK\s+SERVER\s+TEAM\s+UPSTREAM\s+INSTANCES\s+STATUS\s+LAST COMPLETED$/,
+      /^TASK\s+SERVER\s+TEAM\s+UPSTREAM\s+SCHEDULE\s+NEXT FIRE\s+INSTANCES\s+STATUS\s+LAST COMPLETED$/,
     );
     expect(lines[1]).toMatch(
-      /^a\.import\s+task-server-a\s+ingest\s+-\s+1\s+resolved\s+\d\d:\d\d:00\.000$/,
+      /^a\.import\s+task-server-a\s+ingest\s+-\s+-\s+-\s+1\s+resolved\s+\d\d:\d\d:00\.000$/,
     );
     expect(lines[2]).toMatch(
-      /^b\.report\s+task-server-b\s+reporting\s+a\.import \(fresh 1h\), x\.missing\s+2\s+unresolved: upstream x\.missing is declared by no server\s+never$/,
+      /^b\.report\s+task-server-b\s+reporting\s+a\.import \(fresh 1h: fresh, done just now\), x\.missing\s+-\s+-\s+2\s+unresolved: upstream x\.missing is declared by no server\s+never$/,
+    );
+  });
+
+  it("shows each schedule with its time zone (UTC when none is named) and next fire time", () => {
+    const tasks = [
+      create(TaskInfoSchema, {
+        taskId: "a.fetch-rates",
+        serverName: "sa",
+        resolved: true,
+        instances: 1,
+        declaration: {
+          id: "a.fetch-rates",
+          schedule: { cron: "*/5 * * * *", timeZone: "Europe/Berlin" },
+        },
+        nextFireTime: at(4 * 60_000),
+      }),
+      create(TaskInfoSchema, {
+        taskId: "a.nightly",
+        serverName: "sa",
+        resolved: true,
+        instances: 1,
+        declaration: { id: "a.nightly", schedule: { cron: "0 3 * * *" } },
+        nextFireTime: at(-1000),
+      }),
+    ];
+    const lines = renderTasksTable(tasks, undefined, T0).split("\n");
+    expect(lines[1]).toMatch(
+      /^a\.fetch-rates\s+sa\s+-\s+-\s+\*\/5 \* \* \* \* \(Europe\/Berlin\)\s+\d\d:\d\d:00\.000 \(in 4m\)\s+1\s+resolved\s+never$/,
+    );
+    expect(lines[2]).toMatch(
+      /^a\.nightly\s+sa\s+-\s+-\s+0 3 \* \* \* \(UTC\)\s+\d\d:\d\d:59\.000 \(due\)\s+1/,
+    );
+  });
+
+  it("says whether each fresh-within upstream is fresh now, from the same response", () => {
+    const hour = durationFromMs(3_600_000);
+    const fresh = (taskId: string) => ({
+      taskId,
+      condition: DependencyCondition.FRESH_WITHIN,
+      freshWithin: hour,
+    });
+    const upstream = (taskId: string, completedAgoMs: number | undefined) =>
+      create(TaskInfoSchema, {
+        taskId,
+        serverName: "sa",
+        resolved: true,
+        declaration: { id: taskId },
+        ...(completedAgoMs === undefined
+          ? {}
+          : { lastCompletion: { taskId, completedAt: at(-completedAgoMs) } }),
+      });
+    const tasks = [
+      upstream("a.recent", 12 * 60_000),
+      upstream("a.old", 3 * 3_600_000),
+      upstream("a.edge", 3_600_000),
+      upstream("a.never", undefined),
+      create(TaskInfoSchema, {
+        taskId: "z.report",
+        serverName: "sb",
+        resolved: false,
+        declaration: {
+          id: "z.report",
+          dependencies: [
+            fresh("a.recent"),
+            fresh("a.old"),
+            fresh("a.edge"),
+            fresh("a.never"),
+            fresh("x.undeclared"),
+            { taskId: "a.recent", condition: DependencyCondition.RUN_FIRST },
+          ],
+        },
+      }),
+    ];
+    const report = renderTasksTable(tasks, undefined, T0)
+      .split("\n")
+      .find((line) => line.startsWith("z.report"));
+    expect(report).toContain(
+      [
+        "a.recent (fresh 1h: fresh, done 12m ago)",
+        "a.old (fresh 1h: stale, done 3h ago)",
+        // Exactly the window old is no longer fresh, as the planner decides.
+        "a.edge (fresh 1h: stale, done 1h ago)",
+        "a.never (fresh 1h: never completed)",
+        "x.undeclared (fresh 1h: never completed)",
+        "a.recent  ",
+      ].join(", "),
+    );
+  });
+
+  it("colours fresh green and stale yellow on a terminal", () => {
+    const dep = create(DependencySchema, {
+      taskId: "a.x",
+      condition: DependencyCondition.FRESH_WITHIN,
+      freshWithin: durationFromMs(60_000),
+    });
+    const completion = (agoMs: number) =>
+      create(CompletionSchema, { taskId: "a.x", completedAt: at(-agoMs) });
+    const color = { color: true };
+    expect(formatDependencyStatus(dep, completion(1000), T0, color)).toBe(
+      "a.x (fresh 1m: \u001b[32mfresh\u001b[39m, done 1s ago)",
+    );
+    expect(formatDependencyStatus(dep, completion(120_000), T0, color)).toBe(
+      "a.x (fresh 1m: \u001b[33mstale\u001b[39m, done 2m ago)",
+    );
+    expect(stripAnsi(formatDependencyStatus(dep, undefined, T0, color))).toBe(
+      "a.x (fresh 1m: never completed)",
     );
   });
 });

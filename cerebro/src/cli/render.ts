@@ -3,6 +3,7 @@
 import { create, type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
 import { type Duration, durationMs, type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
+  type Completion,
   type Dependency,
   DependencyCondition,
   ErrorCause,
@@ -13,6 +14,7 @@ import {
   type Run,
   RunMode,
   RunState,
+  type Schedule,
   type ServerInfo,
   ServerState,
   type TaskInfo,
@@ -570,26 +572,86 @@ export function formatResolution(task: TaskInfo, style: Style = plainStyle): str
   return paint(style, "red", reason === "" ? "unresolved" : `unresolved: ${reason}`);
 }
 
-/** The tasks table: every task with its server, team, upstream and status. */
+/**
+ * One upstream dependency with, for a fresh-within condition, whether it
+ * holds now: "a.x" (run first), "a.x (fresh 1h: fresh, done 12m ago)",
+ * "a.x (fresh 1h: stale, done 3h ago)" or "a.x (fresh 1h: never completed)".
+ * Fresh means the upstream completed less than the window ago, as the
+ * planner decides it.
+ */
+export function formatDependencyStatus(
+  dep: Dependency,
+  lastCompletion: Completion | undefined,
+  nowMs: number,
+  style: Style = plainStyle,
+): string {
+  if (dep.condition !== DependencyCondition.FRESH_WITHIN) return dep.taskId;
+  const window = formatProtoDuration(dep.freshWithin);
+  const completedAt = timeMs(lastCompletion?.completedAt);
+  if (completedAt === undefined) {
+    return `${dep.taskId} (fresh ${window}: ${paint(style, "yellow", "never completed")})`;
+  }
+  const age = nowMs - completedAt;
+  const windowMs = dep.freshWithin === undefined ? 0 : durationMs(dep.freshWithin);
+  const status = age < windowMs ? paint(style, "green", "fresh") : paint(style, "yellow", "stale");
+  const done = age < 1000 ? "just now" : `${formatDuration(age)} ago`;
+  return `${dep.taskId} (fresh ${window}: ${status}, done ${done})`;
+}
+
+/** A cron schedule as "0 3 * * * (Europe/Berlin)", UTC when no zone is named; "-" without one. */
+export function formatSchedule(schedule: Schedule | undefined): string {
+  if (schedule === undefined || schedule.cron === "") return "-";
+  return `${schedule.cron} (${schedule.timeZone || "UTC"})`;
+}
+
+/** When a schedule fires next: "10:05:00.000 (in 4m)"; "-" when absent. */
+export function formatNextFire(next: Timestamp | undefined, nowMs: number): string {
+  const ms = timeMs(next);
+  if (ms === undefined) return "-";
+  const when = formatWhen(next, nowMs);
+  return ms >= nowMs ? `${when} (in ${formatDuration(ms - nowMs)})` : `${when} (due)`;
+}
+
+/**
+ * The tasks table: every task with its server, team, upstream (with whether
+ * each fresh-within condition holds now), schedule, next fire time and status.
+ */
 export function renderTasksTable(
   tasks: readonly TaskInfo[],
   style: Style = plainStyle,
   nowMs = Date.now(),
 ): string {
   if (tasks.length === 0) return "No tasks declared.";
+  const completions = new Map<string, Completion | undefined>(
+    tasks.map((t) => [t.taskId, t.lastCompletion]),
+  );
   const rows = [...tasks]
     .sort((a, b) => a.taskId.localeCompare(b.taskId))
     .map((t) => [
       t.taskId,
       orDash(t.serverName),
       orDash(t.declaration?.owner?.team ?? ""),
-      (t.declaration?.dependencies ?? []).map(formatDependency).join(", ") || "-",
+      (t.declaration?.dependencies ?? [])
+        .map((dep) => formatDependencyStatus(dep, completions.get(dep.taskId), nowMs, style))
+        .join(", ") || "-",
+      formatSchedule(t.declaration?.schedule),
+      formatNextFire(t.nextFireTime, nowMs),
       t.serverName === "" ? "-" : String(t.instances),
       formatResolution(t, style),
       t.lastCompletion === undefined ? "never" : formatWhen(t.lastCompletion.completedAt, nowMs),
     ]);
   return renderTable(
-    ["TASK", "SERVER", "TEAM", "UPSTREAM", "INSTANCES", "STATUS", "LAST COMPLETED"],
+    [
+      "TASK",
+      "SERVER",
+      "TEAM",
+      "UPSTREAM",
+      "SCHEDULE",
+      "NEXT FIRE",
+      "INSTANCES",
+      "STATUS",
+      "LAST COMPLETED",
+    ],
     rows,
     style,
   );

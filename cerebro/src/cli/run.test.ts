@@ -168,6 +168,19 @@ describe("followRun", () => {
     expect(seen.map((e) => e.message)).toEqual(["a.import COMPLETED"]);
   });
 
+  it("stops early when its signal is aborted, returning the run as GetRun sees it", async () => {
+    const { client, calls } = fakeClient({ getRuns: [run(RunState.RUNNING)] });
+    const stop = new AbortController();
+    const following = followRun(client as ControlClient, run(RunState.RUNNING), {
+      pollIntervalMs: 60_000,
+      signal: stop.signal,
+    });
+    stop.abort();
+    const final = await following;
+    expect(final.state).toBe(RunState.RUNNING);
+    expect(calls.watchAborted).toBe(true);
+  });
+
   it("propagates a failing watch", async () => {
     const client: Partial<ControlClient> = {
       getRun: async () => create(GetRunResponseSchema, { run: run(RunState.RUNNING) }),

@@ -37,6 +37,8 @@ export interface FollowOptions {
   pollIntervalMs: number;
   /** Called for each event of the run, in order. */
   onEvent?: (event: Event) => void;
+  /** Stops following early; the run is then returned as GetRun sees it. */
+  signal?: AbortSignal;
 }
 
 async function fetchRun(client: RunWatcher, runId: string): Promise<Run | undefined> {
@@ -130,6 +132,9 @@ export async function followRun(
 ): Promise<Run> {
   const runId = run.id;
   const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) abort.abort();
   let finished: Run | undefined;
   let buffered: Event[] | undefined = [];
   const seen = new Set<string>();
@@ -184,11 +189,13 @@ export async function followRun(
   } finally {
     clearInterval(timer);
     abort.abort();
+    options.signal?.removeEventListener("abort", stop);
   }
   return finished ?? (await fetchRun(client, runId)) ?? run;
 }
 
-function parseMode(value: string | undefined): RunMode {
+/** The --mode flag of a command: test or normal; unset leaves it to cerebro. */
+export function parseMode(value: string | undefined, command = "run"): RunMode {
   switch (value) {
     case undefined:
       return RunMode.UNSPECIFIED;
@@ -197,7 +204,7 @@ function parseMode(value: string | undefined): RunMode {
     case "normal":
       return RunMode.NORMAL;
     default:
-      throw new UsageError(`bad --mode '${value}': expected test or normal`, "run");
+      throw new UsageError(`bad --mode '${value}': expected test or normal`, command);
   }
 }
 
