@@ -21,6 +21,14 @@ export interface Child {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** Resolves with the child's exit code once it has exited. */
+export function exitCode(child: Child): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.process.exitCode !== null) resolve(child.process.exitCode);
+    else child.process.once("exit", (code) => resolve(code));
+  });
+}
+
 /** A free TCP port on the loopback interface. */
 export async function freePort(): Promise<number> {
   const server = createServer();

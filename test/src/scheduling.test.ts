@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Child,
   type ControlClient,
+  exitCode,
   freePort,
   spawnTs,
   startCerebroProcess,
@@ -84,6 +85,42 @@ describe("scheduling in real time", () => {
     const [followerRun] = await runsOf("cron.follower");
     expect(followerRun?.trigger).toBe(TriggerKind.UPSTREAM);
     expect(followerRun?.taskRuns.map((taskRun) => taskRun.taskId)).toEqual(["cron.follower"]);
+  });
+
+  it("dyna backfill runs a past range once per tick, and again returns the same runs", async () => {
+    const from = Math.floor(Date.now() / 1_000) * 1_000 - 60_000;
+    const args = [
+      "backfill",
+      "cron.latest",
+      "--from",
+      new Date(from).toISOString(),
+      "--to",
+      new Date(from + 3_000).toISOString(),
+      "--parallel",
+      "2",
+      "--cerebro",
+      `127.0.0.1:${port}`,
+    ];
+    const first = spawnTs("dyna", "cerebro/src/cli/main.ts", args);
+    expect(await exitCode(first)).toBe(0);
+    const backfilled = (await runsOf("cron.latest")).filter(
+      (run) => run.trigger === TriggerKind.BACKFILL,
+    );
+    expect(backfilled.map(logical).sort()).toEqual([
+      from,
+      from + 1_000,
+      from + 2_000,
+      from + 3_000,
+    ]);
+    expect(
+      backfilled.every((run) => run.params.logical_time === new Date(logical(run)).toISOString()),
+    ).toBe(true);
+
+    const again = spawnTs("dyna", "cerebro/src/cli/main.ts", args);
+    expect(await exitCode(again)).toBe(0);
+    expect(
+      (await runsOf("cron.latest")).filter((run) => run.trigger === TriggerKind.BACKFILL),
+    ).toHaveLength(4);
   });
 
   it("after a SIGKILL on Redis, catches up only the latest missed tick or all of them, per task", async () => {

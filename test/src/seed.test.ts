@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Child,
   type ControlClient,
+  exitCode,
   spawnTs,
   startCerebroProcess,
   waitForServers,
@@ -115,7 +116,7 @@ describe("the seed scenario over real gRPC and real processes", () => {
       "--cerebro",
       address,
     ]);
-    expect(await exitOf(ok)).toBe(0);
+    expect(await exitCode(ok)).toBe(0);
     expect(ok.output()).toContain("a.fetch-rates");
 
     const failing = spawnTs("dyna", "cerebro/src/cli/main.ts", [
@@ -124,7 +125,7 @@ describe("the seed scenario over real gRPC and real processes", () => {
       "--cerebro",
       address,
     ]);
-    expect(await exitOf(failing)).toBe(1);
+    expect(await exitCode(failing)).toBe(1);
     expect(failing.output()).toContain("b.mail-digest");
     expect(failing.output()).toContain("team-b");
   });
@@ -145,10 +146,3 @@ describe("the seed scenario over real gRPC and real processes", () => {
     });
   });
 });
-
-function exitOf(child: Child): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.process.exitCode !== null) resolve(child.process.exitCode);
-    else child.process.once("exit", (code) => resolve(code));
-  });
-}
