@@ -27,6 +27,8 @@ export interface CerebroOptions {
    * (redis://, rediss://, redis-sentinel://). Default: a new in-memory store.
    */
   readonly store?: Store | string;
+  /** Key prefix when `store` is a Redis URL (default "cordyna:"), so several cerebros can share one Redis. */
+  readonly redisPrefix?: string;
   /** Default: the system clock. Tests pass a ManualClock. */
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -64,7 +66,11 @@ export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebr
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const store =
-    typeof options.store === "object" ? options.store : await openStore(options.store, logger);
+    typeof options.store === "object"
+      ? options.store
+      : await openStore(options.store, logger, {
+          ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
+        });
   // A store opened from a spec is ours to close; a Store passed in stays the caller's.
   const ownsStore = typeof options.store !== "object";
   try {

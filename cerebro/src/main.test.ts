@@ -66,6 +66,13 @@ describe("parseCerebroEnv", () => {
     });
   });
 
+  it("takes a Redis key prefix, and refuses one with glob characters", () => {
+    expect(parseCerebroEnv({ CORDYNA_REDIS_PREFIX: "team-a:" }).redisPrefix).toBe("team-a:");
+    expect(() => parseCerebroEnv({ CORDYNA_REDIS_PREFIX: "team*" })).toThrow(
+      'CORDYNA_REDIS_PREFIX: "team*" may not contain * ? [ ] or \\',
+    );
+  });
+
   it("turns the HTTP gateway off with CORDYNA_HTTP_PORT=off, and names a bad value", () => {
     expect(parseCerebroEnv({ CORDYNA_HTTP_PORT: "off" }).httpPort).toBeUndefined();
     expect(() => parseCerebroEnv({ CORDYNA_HTTP_PORT: "web" })).toThrow(

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { type Logger, pino } from "pino";
 import { startCerebro } from "./cerebro.js";
 import { describeStoreSpec, parseStoreSpec, STORE_ENV } from "./store/open-store.js";
+import { redisPrefixProblem } from "./store/redis-keys.js";
 
 /** Every environment variable the cerebro service reads, with what it means. */
 export const CEREBRO_ENV = {
@@ -15,6 +16,7 @@ export const CEREBRO_ENV = {
   CORDYNA_HOST: "address to listen on (default 0.0.0.0)",
   CORDYNA_HTTP_PORT: 'TCP port of the HTTP/JSON gateway (default 7071; "off" turns it off)',
   [STORE_ENV]: '"memory" (default) or a Redis URL',
+  CORDYNA_REDIS_PREFIX: 'prefix of every Redis key (default "cordyna:")',
   CORDYNA_SERVER_LOST_GRACE_MS:
     "how long a disconnected task-server instance keeps its attempts (default 5000)",
   CORDYNA_HEARTBEAT_INTERVAL_MS: "how often task-servers send heartbeats (default 5000)",
@@ -45,6 +47,7 @@ export interface CerebroServiceConfig {
   readonly host: string;
   /** A store spec for openStore: "memory" or a Redis URL. */
   readonly store: string;
+  readonly redisPrefix?: string;
   readonly serverLostGraceMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly logLevel: LogLevel;
@@ -117,6 +120,10 @@ export function parseCerebroEnv(
     });
   }
 
+  const redisPrefix = text("CORDYNA_REDIS_PREFIX");
+  const prefixProblem = redisPrefix === undefined ? undefined : redisPrefixProblem(redisPrefix);
+  if (prefixProblem) problems.push({ variable: "CORDYNA_REDIS_PREFIX", message: prefixProblem });
+
   const serverLostGraceMs = integer(
     "CORDYNA_SERVER_LOST_GRACE_MS",
     0,
@@ -145,6 +152,7 @@ export function parseCerebroEnv(
     ...(httpPort === undefined ? {} : { httpPort }),
     host: host ?? DEFAULT_HOST,
     store,
+    ...(redisPrefix === undefined ? {} : { redisPrefix }),
     logLevel,
     ...(serverLostGraceMs === undefined ? {} : { serverLostGraceMs }),
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
@@ -211,6 +219,7 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
     ...(config.httpPort === undefined ? {} : { httpPort: config.httpPort }),
     host: config.host,
     store: config.store,
+    ...(config.redisPrefix === undefined ? {} : { redisPrefix: config.redisPrefix }),
     logger,
     ...(config.serverLostGraceMs === undefined
       ? {}

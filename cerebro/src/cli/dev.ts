@@ -6,6 +6,7 @@ import {
   STORE_ENV,
   type StoreSpec,
 } from "../store/open-store.js";
+import { redisPrefixProblem } from "../store/redis-keys.js";
 import { expectPositionals, parseCommandArgs, parseIntFlag, UsageError } from "./args.js";
 import { ADDRESS_ENV } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
@@ -28,6 +29,7 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     "http-port": { type: "string" },
     host: { type: "string" },
     store: { type: "string" },
+    "redis-prefix": { type: "string" },
   });
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");
@@ -52,6 +54,10 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     throw new UsageError(`${source}: ${err instanceof Error ? err.message : String(err)}`, "dev");
   }
 
+  const redisPrefix = values["redis-prefix"];
+  const prefixProblem = redisPrefix === undefined ? undefined : redisPrefixProblem(redisPrefix);
+  if (prefixProblem) throw new UsageError(`--redis-prefix: ${prefixProblem}`, "dev");
+
   // Loaded on demand so the other commands never load the whole service.
   const { startCerebro } = await import("../cerebro.js");
   let cerebro: Awaited<ReturnType<typeof startCerebro>>;
@@ -61,6 +67,7 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
       host,
       ...(httpPort === undefined ? {} : { httpPort }),
       ...(storeText ? { store: storeText } : {}),
+      ...(redisPrefix === undefined ? {} : { redisPrefix }),
     });
   } catch (err) {
     ctx.io.err(

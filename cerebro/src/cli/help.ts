@@ -25,6 +25,8 @@ Flags:
                   rediss://[user:password@]host[:port][/db]    (TLS)
                   redis-sentinel://host1[:port1][,host2[:port2]...]/mastername[/db]
                 Redis should persist (appendonly yes); cerebro warns if not.
+  --redis-prefix P  prefix of every Redis key (default "cordyna:"), so that
+                several cerebros can share one Redis
   --json        print {"address": "host:port", "httpAddress": "host:port"}
                 instead of the greeting
   -h, --help    show this help`,

@@ -46,6 +46,12 @@ describe("usage errors exit with 2", () => {
     }
   });
 
+  it("dyna dev refuses a Redis key prefix with glob characters, naming the flag", async () => {
+    const { io, overrides } = fakeCli();
+    expect(await runCli(["dev", "--redis-prefix", "a*"], overrides)).toBe(2);
+    expect(io.stderr[0]).toBe('dyna: --redis-prefix: "a*" may not contain * ? [ ] or \\');
+  });
+
   it("no command prints the help to stderr", async () => {
     const { io, overrides } = fakeCli();
     expect(await runCli([], overrides)).toBe(2);

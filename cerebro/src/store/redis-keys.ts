@@ -16,14 +16,18 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `declarations`             | hash       | server name → its TaskDefinition[], JSON |
  * | `schedule-cursors`         | hash       | task id → last handled cron tick (ms)   |
  */
+/** Why a key prefix is unusable, or undefined when it is fine. */
+export function redisPrefixProblem(prefix: string): string | undefined {
+  // The prefix doubles as a SCAN pattern; glob characters would match other keys.
+  return /[*?[\]\\]/.test(prefix) ? `"${prefix}" may not contain * ? [ ] or \\` : undefined;
+}
+
 export class RedisKeys {
   readonly prefix: string;
 
   constructor(prefix: string = DEFAULT_REDIS_PREFIX) {
-    if (/[*?[\]\\]/.test(prefix)) {
-      // The prefix doubles as a SCAN pattern; glob characters would match other keys.
-      throw new Error(`Redis key prefix "${prefix}" may not contain * ? [ ] or \\`);
-    }
+    const problem = redisPrefixProblem(prefix);
+    if (problem) throw new Error(`Redis key prefix ${problem}`);
     this.prefix = prefix;
   }
 
