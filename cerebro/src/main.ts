@@ -3,10 +3,9 @@
 //
 // Exit codes: 0 stopped on a signal, 1 could not start, 2 bad configuration.
 
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { type Logger, pino } from "pino";
 import { startCerebro } from "./cerebro.js";
+import { startedAs } from "./entry-point.js";
 import { describeStoreSpec, parseStoreSpec, STORE_ENV } from "./store/open-store.js";
 import { redisPrefixProblem } from "./store/redis-keys.js";
 
@@ -252,23 +251,7 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
   return EXIT_STOPPED;
 }
 
-function realpathOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** True when this module is the process's entry point (not imported by a test). */
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  return (
-    entry !== undefined && realpathOrSelf(entry) === realpathOrSelf(fileURLToPath(import.meta.url))
-  );
-}
-
-if (isEntryPoint()) {
+if (startedAs(import.meta.url)) {
   // Exits explicitly: a start-up interrupted by a signal may leave a store connection retrying.
   process.exit(await runService());
 }

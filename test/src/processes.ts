@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { freePort } from "@cordyna/cerebro/testing";
 import { ControlService } from "@cordyna/contract";
+
+export { freePort };
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,17 +28,6 @@ export function exitCode(child: Child): Promise<number | null> {
     if (child.process.exitCode !== null) resolve(child.process.exitCode);
     else child.process.once("exit", (code) => resolve(code));
   });
-}
-
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 /** Starts a TypeScript entry point of this repository as a child process. */

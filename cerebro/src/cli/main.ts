@@ -1,7 +1,6 @@
 // dyna: the Cordyna command line. Dispatches to one command per module.
 
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { startedAs } from "../entry-point.js";
 import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
 import { backfillCommand } from "./backfill.js";
 import { graphCommand, serversCommand, tasksCommand } from "./catalog.js";
@@ -115,25 +114,7 @@ export async function runCli(
   }
 }
 
-function realpathOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** True when this process was started as dyna (this file or the bin shim). */
-function startedAsDyna(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  const real = realpathOrSelf(entry);
-  return (
-    real === realpathOrSelf(fileURLToPath(import.meta.url)) ||
-    real === realpathOrSelf(fileURLToPath(new URL("../../bin/dyna.js", import.meta.url)))
-  );
-}
-
-if (startedAsDyna()) {
+// Run when started as dyna (this file or the bin shim), not when imported by a test.
+if (startedAs(import.meta.url, new URL("../../bin/dyna.js", import.meta.url))) {
   process.exitCode = await runCli(process.argv.slice(2));
 }
