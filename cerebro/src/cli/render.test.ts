@@ -67,8 +67,22 @@ function failedRun() {
         errorCause: ErrorCause.TASK_FAILED,
         errorDescription: "disk full",
         attempts: [
-          { id: "at_2", number: 1 },
-          { id: "at_3", number: 2 },
+          {
+            id: "at_2",
+            number: 1,
+            state: TaskState.ERROR,
+            errorCause: ErrorCause.SERVER_LOST,
+            errorDescription: "server instance a-1 disconnected",
+            instanceId: "a-1",
+          },
+          {
+            id: "at_3",
+            number: 2,
+            state: TaskState.ERROR,
+            errorCause: ErrorCause.TASK_FAILED,
+            errorDescription: "disk full",
+            instanceId: "a-2",
+          },
         ],
         updatedAt: at(1000),
       },
@@ -215,6 +229,18 @@ describe("renderRunDetail", () => {
     );
     expect(out).toMatch(/b\.report\s+task-server-b\s+BLOCKED\s+0\s+\S+\s+blocked by a\.clean/);
     expect(out).toContain("state:    FAILED");
+  });
+
+  it("lists every attempt of a retried task-run with its cause and instance", () => {
+    const out = renderRunDetail(failedRun(), undefined, T0);
+    expect(out).toContain(
+      [
+        "Attempts of retried task-runs:",
+        "  a.clean #1  ERROR(SERVER_LOST) on a-1: server instance a-1 disconnected",
+        "  a.clean #2  ERROR(TASK_FAILED) on a-2: disk full",
+      ].join("\n"),
+    );
+    expect(out).not.toContain("a.import #1");
   });
 });
 

@@ -559,7 +559,19 @@ export function renderRunDetail(run: Run, style: Style = plainStyle, nowMs = Dat
           rows,
           style,
         );
-  return [header, "", tasks, "", renderRunSummary(run, style, nowMs)].join("\n");
+  const retried = run.taskRuns.filter((t) => t.attempts.length > 1);
+  const attempts = retried.flatMap((t) =>
+    t.attempts.map((a) => {
+      const cause = errorCauseName(a.errorCause);
+      const state = `${taskStateName(a.state)}${cause === "" ? "" : `(${cause})`}`;
+      const why = a.errorDescription === "" ? "" : `: ${a.errorDescription}`;
+      return `  ${t.taskId} #${a.number}  ${colored(style, state)} on ${a.instanceId}${why}`;
+    }),
+  );
+  const parts = [header, "", tasks];
+  if (attempts.length > 0) parts.push("", "Attempts of retried task-runs:", ...attempts);
+  parts.push("", renderRunSummary(run, style, nowMs));
+  return parts.join("\n");
 }
 
 // ---------------------------------------------------------------------------
