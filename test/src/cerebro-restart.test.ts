@@ -12,7 +12,7 @@ import {
   type ControlClient,
   freePort,
   spawnTs,
-  startCerebroProcess,
+  startCerebroService,
   waitForServers,
   waitUntil,
 } from "./processes.js";
@@ -24,16 +24,10 @@ let cerebro: Child | undefined;
 let control: ControlClient;
 let server: Child;
 
-const cerebroEnv = () => ({
-  CORDYNA_PORT: String(port),
-  CORDYNA_HOST: "127.0.0.1",
-  CORDYNA_STORE: redis.url,
-  CORDYNA_SERVER_LOST_GRACE_MS: "15000",
-  LOG_LEVEL: "warn",
-});
-
 async function startCerebro(): Promise<void> {
-  const started = await startCerebroProcess(cerebroEnv(), { entry: "cerebro/src/main.ts", port });
+  const started = await startCerebroService(port, redis.url, {
+    CORDYNA_SERVER_LOST_GRACE_MS: "15000",
+  });
   cerebro = started.child;
   control = started.control;
 }

@@ -12,7 +12,14 @@ import { onPath, RedisServerProcess } from "@cordyna/cerebro/testing";
 import { ControlService, type Run, RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type ControlClient, freePort, ROOT, waitForServers, waitUntil } from "./processes.js";
+import {
+  type ControlClient,
+  finishedRun,
+  freePort,
+  ROOT,
+  waitForServers,
+  waitUntil,
+} from "./processes.js";
 
 const run = promisify(execFile);
 
@@ -437,16 +444,6 @@ describe.skipIf(!onPath("redis-server"))("the compose services as local processe
     expect(stdout.trim()).toBe("PONG");
   }
 
-  async function finishedRun(runId: string): Promise<Run> {
-    let result: Run | undefined;
-    await waitUntil(`run ${runId} to finish`, async () => {
-      result = (await control.getRun({ runId })).run;
-      return result !== undefined && result.state !== RunState.RUNNING;
-    });
-    if (!result) throw new Error("no run");
-    return result;
-  }
-
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "cordyna-compose-"));
     writeFileSync(join(work, "env-probe.mjs"), ENV_PROBE);
@@ -487,7 +484,7 @@ describe.skipIf(!onPath("redis-server"))("the compose services as local processe
     const { run: started } = await control.startRun({
       targets: ["b.sales-report", "b.archive-digest"],
     });
-    first = await finishedRun(started?.id ?? "");
+    first = await finishedRun(control, started?.id ?? "");
     const states = Object.fromEntries(first.taskRuns.map((t) => [t.taskId, TaskState[t.state]]));
     expect(states).toEqual({
       "a.fetch-rates": "COMPLETED",

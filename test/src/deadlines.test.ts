@@ -6,10 +6,10 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Cerebro, startCerebro } from "@cordyna/cerebro";
 import { RawSession } from "@cordyna/cerebro/testing";
-import { ControlService, ErrorCause, RunState, TaskState } from "@cordyna/contract";
+import { ControlService, ErrorCause, TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Child, spawnTs, waitForServers, waitUntil } from "./processes.js";
+import { type Child, finishedRun, spawnTs, waitForServers, waitUntil } from "./processes.js";
 
 let cerebro: Cerebro | undefined;
 const children: Child[] = [];
@@ -34,19 +34,10 @@ async function start(ackMs = 10_000) {
   return { cerebro, control };
 }
 
-async function finishedTaskRun(
-  control: ReturnType<typeof createClient<typeof ControlService>>,
-  runId: string,
-) {
-  let taskRun:
-    | NonNullable<Awaited<ReturnType<typeof control.getRun>>["run"]>["taskRuns"][number]
-    | undefined;
-  await waitUntil(`run ${runId} to finish`, async () => {
-    const { run } = await control.getRun({ runId });
-    taskRun = run?.taskRuns[0];
-    return run?.state !== RunState.RUNNING;
-  });
-  if (!taskRun) throw new Error("no task-run");
+/** The only task-run of a run, once the run has finished. */
+async function firstTaskRun(control: Parameters<typeof finishedRun>[0], runId: string) {
+  const taskRun = (await finishedRun(control, runId)).taskRuns[0];
+  if (!taskRun) throw new Error(`run ${runId} has no task-run`);
   return taskRun;
 }
 
@@ -59,7 +50,7 @@ describe("deadlines in real time", () => {
     const { run } = await control.startRun({ targets: ["mute.task"] });
     const invoke = await silent.next("invoke");
     const invokedAt = Date.now();
-    const taskRun = await finishedTaskRun(control, run?.id ?? "");
+    const taskRun = await firstTaskRun(control, run?.id ?? "");
     expect(Date.now() - invokedAt).toBeGreaterThanOrEqual(250);
     expect(taskRun.state).toBe(TaskState.ERROR);
     expect(taskRun.errorCause).toBe(ErrorCause.ACK_TIMEOUT);
@@ -81,7 +72,7 @@ describe("deadlines in real time", () => {
     children.push(server);
     await waitForServers(control, ["slow-server"]);
     const { run } = await control.startRun({ targets: ["slow.task"] });
-    const taskRun = await finishedTaskRun(control, run?.id ?? "");
+    const taskRun = await firstTaskRun(control, run?.id ?? "");
     expect(taskRun.errorCause).toBe(ErrorCause.COMPLETE_TIMEOUT);
     expect(taskRun.errorDescription).toBe("not COMPLETED within 400ms of STARTED");
     await waitUntil("the handler to be aborted", async () =>
@@ -106,7 +97,7 @@ describe("deadlines in real time", () => {
       case: "taskState",
       value: { seq: 1n, attemptId: invoke.attemptId, state: TaskState.QUEUED },
     });
-    const taskRun = await finishedTaskRun(control, run?.id ?? "");
+    const taskRun = await firstTaskRun(control, run?.id ?? "");
     expect(taskRun.errorCause).toBe(ErrorCause.START_TIMEOUT);
     expect(taskRun.errorDescription).toBe("not STARTED within 400ms of QUEUED");
     expect(taskRun.attempts[0]?.queuedAt).toBeDefined();

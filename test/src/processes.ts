@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { freePort } from "@cordyna/cerebro/testing";
-import { ControlService } from "@cordyna/contract";
+import { ControlService, type Run, RunState } from "@cordyna/contract";
 
 export { freePort };
 
@@ -91,6 +91,39 @@ export async function startCerebroProcess(
     return true;
   });
   return { child, address, control };
+}
+
+/**
+ * Starts cerebro as the service runs in production (cerebro/src/main.ts) on
+ * loopback at `port`, on the given store, with its HTTP gateway off.
+ */
+export function startCerebroService(
+  port: number,
+  store: string,
+  env: Record<string, string> = {},
+): Promise<{ child: Child; address: string; control: ControlClient }> {
+  return startCerebroProcess(
+    {
+      CORDYNA_PORT: String(port),
+      CORDYNA_HTTP_PORT: "off",
+      CORDYNA_HOST: "127.0.0.1",
+      CORDYNA_STORE: store,
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    { entry: "cerebro/src/main.ts", port },
+  );
+}
+
+/** Waits until the run has finished and returns it. */
+export async function finishedRun(control: ControlClient, runId: string): Promise<Run> {
+  let run: Run | undefined;
+  await waitUntil(`run ${runId} to finish`, async () => {
+    run = (await control.getRun({ runId })).run;
+    return run !== undefined && run.state !== RunState.RUNNING;
+  });
+  if (!run) throw new Error(`no run ${runId}`);
+  return run;
 }
 
 /** Waits until every named server has a connected instance. */

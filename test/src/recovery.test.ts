@@ -3,10 +3,10 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Cerebro, startCerebro } from "@cordyna/cerebro";
-import { ControlService, ErrorCause, type Run, RunState, TaskState } from "@cordyna/contract";
+import { ControlService, ErrorCause, RunState, TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Child, spawnTs, waitForServers, waitUntil } from "./processes.js";
+import { type Child, finishedRun, spawnTs, waitForServers, waitUntil } from "./processes.js";
 
 const HEARTBEAT_MS = 100;
 const LIVENESS_MS = 300;
@@ -45,19 +45,6 @@ async function setUp() {
     return child;
   };
   return { control, spawnServer };
-}
-
-async function finishedRun(
-  control: ReturnType<typeof createClient<typeof ControlService>>,
-  runId: string,
-) {
-  let run: Run | undefined;
-  await waitUntil(`run ${runId} to finish`, async () => {
-    run = (await control.getRun({ runId })).run;
-    return run?.state !== RunState.RUNNING;
-  });
-  if (!run) throw new Error("no run");
-  return run;
 }
 
 describe("task-servers that die or freeze mid-run", () => {

@@ -11,7 +11,7 @@ import {
   exitCode,
   freePort,
   spawnTs,
-  startCerebroProcess,
+  startCerebroService,
   waitForServers,
   waitUntil,
 } from "./processes.js";
@@ -23,16 +23,7 @@ let control: ControlClient;
 let server: Child;
 
 async function startCerebro(): Promise<void> {
-  const started = await startCerebroProcess(
-    {
-      CORDYNA_PORT: String(port),
-      CORDYNA_HTTP_PORT: "off",
-      CORDYNA_HOST: "127.0.0.1",
-      CORDYNA_STORE: redis.url,
-      LOG_LEVEL: "warn",
-    },
-    { entry: "cerebro/src/main.ts", port },
-  );
+  const started = await startCerebroService(port, redis.url);
   cerebro = started.child;
   control = started.control;
 }

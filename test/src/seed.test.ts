@@ -7,6 +7,7 @@ import {
   type Child,
   type ControlClient,
   exitCode,
+  finishedRun,
   spawnTs,
   startCerebroProcess,
   waitForServers,
@@ -31,16 +32,6 @@ afterAll(async () => {
   await cerebro?.stop();
 });
 
-async function finished(runId: string): Promise<Run> {
-  let run: Run | undefined;
-  await waitUntil(`run ${runId} to finish`, async () => {
-    run = (await control.getRun({ runId })).run;
-    return run?.state !== RunState.RUNNING;
-  });
-  if (!run) throw new Error("no run");
-  return run;
-}
-
 const ms = (t: Parameters<typeof timestampMs>[0] | undefined) => (t ? timestampMs(t) : Number.NaN);
 
 describe("the seed scenario over real gRPC and real processes", () => {
@@ -48,7 +39,7 @@ describe("the seed scenario over real gRPC and real processes", () => {
 
   it("invokes in dependency order on the right servers, and blocks only what depends on the failure", async () => {
     const { run } = await control.startRun({ targets: ["b.sales-report", "b.archive-digest"] });
-    first = await finished(run?.id ?? "");
+    first = await finishedRun(control, run?.id ?? "");
     const byTask = new Map(first.taskRuns.map((t) => [t.taskId, t]));
     const stateOf = (id: string) => TaskState[byTask.get(id)?.state ?? 0];
 
@@ -99,7 +90,7 @@ describe("the seed scenario over real gRPC and real processes", () => {
 
   it("reuses a fresh upstream completion instead of running it again", async () => {
     const { run } = await control.startRun({ targets: ["b.transform-sales"] });
-    const second = await finished(run?.id ?? "");
+    const second = await finishedRun(control, run?.id ?? "");
     const rates = second.taskRuns.find((t) => t.taskId === "a.fetch-rates");
     expect(rates?.state).toBe(TaskState.SKIPPED);
     expect(rates?.reused?.runId).toBe(first.id);
