@@ -1,6 +1,21 @@
 // The standard Cordyna task-server SDK: declare tasks, run them when cerebro
 // invokes them, report their state.
 
+export {
+  buildInvocation,
+  CommandFailedError,
+  type CommandFile,
+  CommandFileError,
+  type CommandFileIssue,
+  type CommandServerOverrides,
+  type CommandSpec,
+  type CommandTaskDeclaration,
+  createCommandServer,
+  loadCommandFile,
+  paramEnvName,
+  parseCommandFile,
+  runCommand,
+} from "./command/index.js";
 export type { DurationInput } from "./durations.js";
 export {
   AttemptAbortedError,
