@@ -31,6 +31,35 @@ Flags:
                 instead of the greeting
   -h, --help    show this help`,
 
+  serve: `Usage: dyna serve <tasks.yaml> [--cerebro host:port] [--check] [--instance-id ID]
+
+Runs a task-server whose tasks are commands, declared in a YAML file: a
+server: block (name, team, contact) and a tasks: list, each task with its
+declaration (dependsOn, deadlines, retry, schedule...) and its command:
+
+  tasks:
+    - id: r.render
+      command: ["python3", "render.py", "--day", "{{day}}"]   # or shell: "..."
+      cwd: ./reports                                           # relative to the file
+
+Each attempt runs the command in its own process group, with the run's
+params as CORDYNA_PARAM_<NAME> variables and {{name}} placeholders. Exit 0
+is COMPLETED; anything else is ERROR described by the end of stderr. Output
+is logged line by line. Cancel and deadlines end the whole process group
+(SIGTERM, then SIGKILL after the task's killGrace). Runs until SIGINT or
+SIGTERM, then drains: running commands may finish. Reference:
+docs/command-tasks.md.
+
+Flags:
+  --check           check the file and exit (0 fine, 2 with the problems)
+  --instance-id ID  this instance's id (default: name-host-pid-random)
+
+${COMMON}
+
+Exit codes: 0 stopped after a drain, or --check found no problem; 2 usage
+error or a bad file (one line per problem: file, line, task, field); 3
+cerebro refused the declarations.`,
+
   run: `Usage: dyna run <task> [<task>...] [flags]
 
 Starts a run of the given target tasks, then follows it live: one line per
@@ -145,6 +174,49 @@ Flags:
   --reason R    why, recorded with the cancellation
 
 ${COMMON}`,
+
+  conformance: `Usage: dyna conformance --server <name> --task <quick task> --slow-task <slow task>
+                        [--timeout-ms N] [--json] -- <command...>
+
+Checks a task-server implementation, in any language, against the rules of
+the task-server protocol. Plays cerebro on a free loopback port and starts
+<command> with CORDYNA_ADDR pointing at it; the command must be the server
+process itself (it gets SIGTERM), declaring both tasks. Prints one line per
+rule, PASS or FAIL with the reason:
+
+  hello                   the first message is a Hello with the server name,
+                          an instance id, protocol 1.x and both tasks, each
+                          with an owner team
+  ack-deadline            an Invoke is answered by QUEUED or STARTED within
+                          the deadline, then COMPLETED; seq 1, 2, 3... per stream
+  legal-order             per attempt only QUEUED → STARTED → COMPLETED|ERROR,
+                          nothing after a final state
+  duplicate-invoke        the same Invoke sent twice runs once
+  cancel                  a Cancel ends the attempt (ERROR, or no longer
+                          listed in the next Heartbeat)
+  heartbeat               Heartbeats come within 3 × the interval of the
+                          Welcome and list running attempts
+  resend-after-reconnect  updates not acknowledged when the stream is cut are
+                          resent on the new stream, numbered from 1
+  clean-drain             on SIGTERM: Drain, the running attempt reported,
+                          the stream closed, exit code 0
+
+Flags:
+  --server NAME   the server name the Hello must carry (required)
+  --task ID       a task that completes quickly (required)
+  --slow-task ID  a task that runs at least 2 s and stops when cancelled
+                  (required)
+  --timeout-ms N  ack deadline and bound for honouring a Cancel (default
+                  10000); completing, reconnecting and draining get 3 × N
+  --json          print the report as one JSON document
+  -h, --help      show this help
+
+Example:
+  dyna conformance --server conformance-server --task conformance.quick \\
+    --slow-task conformance.slow \\
+    -- node --import tsx test/src/fixtures/conformance-server.ts
+
+Exit codes: 0 every rule passed; 1 a rule failed; 2 usage error.`,
 };
 
 /** The top-level help: what dyna is and its commands. */
@@ -154,6 +226,7 @@ Usage: dyna <command> [args] [flags]
 
 Commands:
   dev                     start cerebro in this process (in memory or on Redis)
+  serve <tasks.yaml>      run the commands a YAML file declares as a task-server
   run <task>...           start a run and follow it to its end
   backfill <task>         one run per cron tick of a time range
   runs [<run-id>]         list recent runs, or show one run in full
@@ -162,6 +235,7 @@ Commands:
   tasks                   list every task and whether it can run
   servers                 list task-servers and their instances
   graph                   show the global task graph as a tree
+  conformance -- <cmd>    check a task-server implementation against the protocol
   help [<command>]        show help
 
 ${COMMON}

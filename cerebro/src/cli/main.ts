@@ -5,6 +5,7 @@ import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
 import { backfillCommand } from "./backfill.js";
 import { graphCommand, serversCommand, tasksCommand } from "./catalog.js";
 import { describeRpcError } from "./client.js";
+import { conformanceCommand } from "./conformance.js";
 import {
   type CliContext,
   type CliOverrides,
@@ -17,6 +18,7 @@ import { devCommand } from "./dev.js";
 import { COMMAND_HELP, MAIN_HELP, printHelp } from "./help.js";
 import { runCommand } from "./run.js";
 import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
+import { serveCommand } from "./serve.js";
 
 /** A dyna command: its arguments (without the command name) in, exit code out. */
 export type Command = (args: readonly string[], ctx: CliContext) => Promise<number>;
@@ -32,6 +34,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   tasks: tasksCommand,
   servers: serversCommand,
   graph: graphCommand,
+  serve: serveCommand,
+  conformance: conformanceCommand,
 };
 
 /**

@@ -1,0 +1,145 @@
+// The conformance kit against the TypeScript SDK, against a hand-written
+// implementation of the protocol, and against broken variants of the latter:
+// each break fails exactly the rule it breaks, with a reason that says why.
+import {
+  type ConformanceOptions,
+  type ConformanceReport,
+  formatReport,
+  RULES,
+  type RuleId,
+  runConformance,
+} from "@cordyna/cerebro/conformance";
+import { describe, expect, it } from "vitest";
+import { exitCode, ROOT, spawnTs } from "./processes.js";
+
+const SDK_SERVER = "test/src/fixtures/conformance-server.ts";
+const RAW_SERVER = "test/src/fixtures/conformance-raw-server.ts";
+
+function options(file: string, extra: Partial<ConformanceOptions> = {}): ConformanceOptions {
+  return {
+    serverName: "conformance-server",
+    quickTask: "conformance.quick",
+    slowTask: "conformance.slow",
+    command: [process.execPath, "--import", "tsx", file],
+    cwd: ROOT,
+    env: { LOG_LEVEL: "warn" },
+    ...extra,
+  };
+}
+
+/** The report as dyna prints it, and the server's output: the message of a failed expectation. */
+function explain(report: ConformanceReport): string {
+  return [...formatReport(report), "server output:", report.serverOutput].join("\n");
+}
+
+function failedRules(report: ConformanceReport): RuleId[] {
+  return report.rules.filter((result) => !result.passed).map((result) => result.rule);
+}
+
+describe("conformance kit", () => {
+  it("the TypeScript SDK passes every rule", { timeout: 90_000 }, async () => {
+    const report = await runConformance(options(SDK_SERVER));
+    expect(report.rules.map((result) => result.rule)).toEqual(RULES.map(({ rule }) => rule));
+    expect(failedRules(report), explain(report)).toEqual([]);
+    expect(report.passed).toBe(true);
+  });
+
+  it("a hand-written implementation (no SDK) that follows the protocol passes every rule", {
+    timeout: 90_000,
+  }, async () => {
+    const report = await runConformance(options(RAW_SERVER, { timeoutMs: 2_000 }));
+    expect(failedRules(report), explain(report)).toEqual([]);
+  });
+
+  const breaks: Array<{ fault: string; rule: RuleId; reason: RegExp }> = [
+    {
+      fault: "late-ack",
+      rule: "ack-deadline",
+      reason:
+        /^STARTED came \d+(\.\d)? m?s after the Invoke of conformance\.quick: later than the ack deadline of 2\.0 s$/,
+    },
+    {
+      fault: "completed-first",
+      rule: "legal-order",
+      reason:
+        /^attempt conformance-\w+-ack: COMPLETED before STARTED \(reported COMPLETED → STARTED\)/,
+    },
+    {
+      fault: "duplicate",
+      rule: "duplicate-invoke",
+      reason:
+        /attempt conformance-\w+-duplicate reported 2 × STARTED, 2 × COMPLETED; expected exactly one STARTED and one COMPLETED/,
+    },
+    {
+      fault: "ignore-cancel",
+      rule: "cancel",
+      // Which comes first depends on timing: the bound, or the slow task ending.
+      reason:
+        /^(still running 2\.0 s after the Cancel: no ERROR, and all \d+ Heartbeats since list conformance-\w+-cancel|conformance\.slow reported COMPLETED \d+(\.\d)? m?s after the Cancel: the Cancel was not honoured)$/,
+    },
+    {
+      fault: "no-resend",
+      rule: "resend-after-reconnect",
+      reason:
+        /^after the reconnect, 0 of 2 unacknowledged updates were resent within 2\.0 s of the Welcome; missing: STARTED of conformance-\w+-resend, COMPLETED of conformance-\w+-resend$/,
+    },
+  ];
+
+  it.concurrent.each(breaks)(
+    "an implementation with fault $fault fails exactly the rule $rule",
+    { timeout: 90_000 },
+    async ({ fault, rule, reason }) => {
+      const report = await runConformance(
+        options(RAW_SERVER, {
+          timeoutMs: 2_000,
+          env: { CONFORMANCE_FAULT: fault, CONFORMANCE_ACK_DELAY_MS: "3000" },
+        }),
+      );
+      expect(failedRules(report), explain(report)).toEqual([rule]);
+      expect(report.rules.find((result) => result.rule === rule)?.reason).toMatch(reason);
+      expect(report.passed).toBe(false);
+    },
+  );
+
+  it("a server that never connects fails hello, and every other rule is not checked", async () => {
+    const report = await runConformance(
+      options(RAW_SERVER, { command: [process.execPath, "-e", "process.exit(3)"] }),
+    );
+    expect(report.rules[0]?.reason).toBe("the process exited with code 3 before saying hello");
+    for (const result of report.rules.slice(1)) {
+      expect(result.reason).toBe("not checked: the server never said hello");
+    }
+    expect(failedRules(report)).toHaveLength(RULES.length);
+  });
+
+  it("dyna conformance against the SDK exits 0 with one line per rule", {
+    timeout: 90_000,
+  }, async () => {
+    const child = spawnTs(
+      "dyna",
+      "cerebro/src/cli/main.ts",
+      [
+        "conformance",
+        "--server",
+        "conformance-server",
+        "--task",
+        "conformance.quick",
+        "--slow-task",
+        "conformance.slow",
+        "--",
+        "node",
+        "--import",
+        "tsx",
+        SDK_SERVER,
+      ],
+      { LOG_LEVEL: "warn" },
+    );
+    const code = await exitCode(child);
+    const output = child.output();
+    expect(code, output).toBe(0);
+    const lines = output.split("\n").filter((line) => /^(PASS|FAIL) /.test(line));
+    expect(lines.map((line) => line.split(/\s+/)[1])).toEqual(RULES.map(({ rule }) => rule));
+    expect(lines.every((line) => line.startsWith("PASS "))).toBe(true);
+    expect(output).toContain("conformance-server: all 8 rules passed");
+  });
+});
