@@ -95,4 +95,31 @@ describe("TaskGraph", () => {
     expect(graph.declare("server-b", [task("moving.task")]).errors).toEqual([]);
     expect(graph.get("moving.task")?.serverName).toBe("server-b");
   });
+
+  it("judges a deep layered graph at once, and names only the nearest unresolved upstream and the root cause", () => {
+    // 30 layers of 30 tasks, each depending on every task of the layer above:
+    // 30^30 paths, so anything that walks paths instead of edges never ends.
+    const graph = new TaskGraph();
+    const layers = 30;
+    const width = 30;
+    const id = (layer: number, i: number) => `l${layer}.t${i}`;
+    const tasks = [];
+    for (let layer = 0; layer < layers; layer++) {
+      for (let i = 0; i < width; i++) {
+        const dependsOn =
+          layer === 0
+            ? ["ghost.source"]
+            : Array.from({ length: width }, (_, j) => id(layer - 1, j));
+        tasks.push(task(id(layer, i), { team: "team-l", dependsOn }));
+      }
+    }
+    const outcome = graph.declare("server-l", tasks);
+    expect(outcome.errors).toEqual([]);
+    expect(outcome.warnings).toHaveLength(layers * width);
+    expect(graph.unresolvedReason(id(layers - 1, 7))).toBe(
+      `upstream ${id(layers - 2, 0)} is unresolved: upstream ghost.source is declared by no server`,
+    );
+    graph.declare("server-g", [task("ghost.source")]);
+    expect(graph.unresolvedReason(id(layers - 1, 7))).toBeUndefined();
+  });
 });

@@ -176,31 +176,35 @@ export class TaskGraph {
     for (const list of downstream.values()) list.sort();
     this.#downstream = downstream;
 
+    // Each task is judged once (resolved tasks are remembered too), so a
+    // layered graph costs its edges, not its paths. A reason names the nearest
+    // unresolved upstream and the root cause, never the whole chain between.
     const unresolved = new Map<string, string>();
-    const resolving = new Set<string>();
-    const reasonFor = (id: string): string | undefined => {
-      if (unresolved.has(id)) return unresolved.get(id);
+    const rootCause = new Map<string, string>();
+    const judged = new Set<string>();
+    const judge = (id: string): void => {
+      if (judged.has(id)) return;
+      judged.add(id);
       const task = this.#tasks.get(id);
-      if (!task) return `upstream ${id} is declared by no server`;
-      if (resolving.has(id)) return undefined;
-      resolving.add(id);
-      let reason: string | undefined;
+      if (!task) return;
       for (const dependency of task.definition.dependencies) {
-        const upstreamReason = this.#tasks.has(dependency.taskId)
-          ? reasonFor(dependency.taskId)
-          : `upstream ${dependency.taskId} is declared by no server`;
-        if (upstreamReason) {
-          reason = this.#tasks.has(dependency.taskId)
-            ? `upstream ${dependency.taskId} is unresolved: ${upstreamReason}`
-            : upstreamReason;
-          break;
+        const upstream = dependency.taskId;
+        if (!this.#tasks.has(upstream)) {
+          const missing = `upstream ${upstream} is declared by no server`;
+          unresolved.set(id, missing);
+          rootCause.set(id, missing);
+          return;
+        }
+        judge(upstream);
+        const root = rootCause.get(upstream);
+        if (root) {
+          unresolved.set(id, `upstream ${upstream} is unresolved: ${root}`);
+          rootCause.set(id, root);
+          return;
         }
       }
-      resolving.delete(id);
-      if (reason) unresolved.set(id, reason);
-      return reason;
     };
-    for (const id of this.#tasks.keys()) reasonFor(id);
+    for (const id of this.#tasks.keys()) judge(id);
     this.#unresolved = unresolved;
   }
 }

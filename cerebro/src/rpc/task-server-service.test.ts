@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
 import { MemoryStore } from "../store/memory-store.js";
 import { RawSession } from "../testing/raw-session.js";
+import { MAX_WARNINGS } from "./task-server-service.js";
 
 const owner = { team: "team-a", contact: "a@example.com" };
 
@@ -50,6 +51,22 @@ describe("TaskServerService over real gRPC", () => {
         message: "upstream a.extract is declared by no server",
       }),
     ]);
+  });
+
+  it("caps the warnings of one Welcome and says how many more there are", async () => {
+    const session = open();
+    const tasks = Array.from({ length: MAX_WARNINGS + 5 }, (_, i) => ({
+      id: `b.t${i}`,
+      owner,
+      dependencies: [{ taskId: "ghost.feed" }],
+    }));
+    session.hello("task-server-b", tasks);
+    const welcome = await session.next("welcome");
+    expect(welcome.warnings).toHaveLength(MAX_WARNINGS);
+    expect(welcome.warnings.at(-1)?.message).toBe(
+      "6 more tasks are unresolved; dyna tasks lists every one with its reason",
+    );
+    expect(cerebro.graph.tasksOf("task-server-b")).toHaveLength(MAX_WARNINGS + 5);
   });
 
   it("rejects bad declarations with one error per problem, each naming its task, and ends with INVALID_ARGUMENT", async () => {

@@ -313,7 +313,7 @@ class TaskServerStream {
             sessionId: session.info.sessionId,
             protocolVersion: PROTOCOL_VERSION,
             heartbeatInterval: durationFromMs(this.#options.heartbeatIntervalMs),
-            warnings: warnings.map(issueToProto),
+            warnings: capWarnings(warnings).map(issueToProto),
             unknownAttemptIds,
           },
         },
@@ -403,6 +403,21 @@ class TaskServerStream {
       message: `${session.serverName} (${session.instanceId}) disconnected: ${reason}`,
     });
   }
+}
+
+/** The most warnings one Welcome carries; a huge graph must not outgrow a gRPC message. */
+export const MAX_WARNINGS = 1_000;
+
+function capWarnings(warnings: readonly DeclarationIssue[]): readonly DeclarationIssue[] {
+  if (warnings.length <= MAX_WARNINGS) return warnings;
+  return [
+    ...warnings.slice(0, MAX_WARNINGS - 1),
+    {
+      taskId: "",
+      code: IssueCode.UNRESOLVED,
+      message: `${warnings.length - MAX_WARNINGS + 1} more tasks are unresolved; dyna tasks lists every one with its reason`,
+    },
+  ];
 }
 
 function issueToProto(issue: DeclarationIssue) {
