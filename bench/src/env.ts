@@ -1,0 +1,403 @@
+// One bench environment: a private redis-server (Redis store only), a
+// cerebro process (cerebro/src/main.ts, configured by env) and the two
+// task-server processes of one workload graph. Everything it starts, it stops.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { freePort, RedisServerProcess } from "@cordyna/cerebro/testing";
+import { ControlService, type Event, EventKind, RunState } from "@cordyna/contract";
+import { wallMs } from "./clock.js";
+import type { GraphName } from "./graphs.js";
+import { SERVER_NAMES } from "./graphs.js";
+import { type MemorySample, readMessage, type ServerMessage, type Stamp } from "./protocol.js";
+
+/** The repository root: every process runs from there. */
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const PROBE = fileURLToPath(new URL("./probe.ts", import.meta.url));
+
+export type StoreKind = "memory" | "redis";
+export type ControlClient = Client<typeof ControlService>;
+
+/** Every child process started by the bench, killed if the runner exits early. */
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+/** A child process of the bench, with the tail of its output for error messages. */
+class Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly #tail: string[] = [];
+  readonly exited: Promise<void>;
+
+  constructor(name: string, args: string[], env: Record<string, string>, ipc = false) {
+    this.name = name;
+    this.child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ipc ? ["pipe", "pipe", "pipe", "ipc"] : ["pipe", "pipe", "pipe"],
+    });
+    children.add(this.child);
+    this.exited = once(this.child, "exit").then(() => {
+      children.delete(this.child);
+    });
+    this.child.stderr?.on("data", (chunk: Buffer) => this.#keep(chunk.toString()));
+  }
+
+  #keep(text: string): void {
+    this.#tail.push(text);
+    while (this.#tail.length > 50) this.#tail.shift();
+  }
+
+  /** Lines of stdout; lines that carry no message are kept for error messages. */
+  onLine(listener: (line: string) => void): void {
+    if (!this.child.stdout) return;
+    createInterface({ input: this.child.stdout }).on("line", (line) => {
+      if (!line.startsWith("BENCH ")) this.#keep(`${line}\n`);
+      listener(line);
+    });
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  output(): string {
+    return this.#tail.join("");
+  }
+
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    if (!this.alive) return;
+    this.child.kill(signal);
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.alive) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A bench task-server process: readiness, and its handlers' stamps on request. */
+class ServerProc extends Proc {
+  readonly ready: Promise<Extract<ServerMessage, { kind: "ready" }>>;
+  readonly #dumps = new Map<string, (stamps: Stamp[]) => void>();
+
+  constructor(side: 0 | 1, graph: GraphName, address: string) {
+    super(SERVER_NAMES[side], ["--import", "tsx", "bench/src/task-server.ts"], {
+      CORDYNA_ADDR: address,
+      BENCH_GRAPH: graph,
+      BENCH_SERVER: String(side),
+      LOG_LEVEL: "warn",
+    });
+    let resolveReady: (message: Extract<ServerMessage, { kind: "ready" }>) => void = () => {};
+    this.ready = new Promise((resolve) => {
+      resolveReady = resolve;
+    });
+    this.onLine((line) => {
+      const message = readMessage(line);
+      if (message?.kind === "ready") resolveReady(message);
+      if (message?.kind === "stamps") {
+        this.#dumps.get(message.tag)?.(message.stamps);
+        this.#dumps.delete(message.tag);
+      }
+    });
+  }
+
+  /** Every stamp taken since the previous dump. */
+  dump(): Promise<Stamp[]> {
+    const tag = Math.random().toString(36).slice(2);
+    const stamps = new Promise<Stamp[]>((resolve) => this.#dumps.set(tag, resolve));
+    this.child.stdin?.write(`dump ${tag}\n`);
+    return withTimeout(stamps, 30_000, `stamps of ${this.name}`);
+  }
+}
+
+/** Cerebro's events, fanned out to the workloads; remembers when each run finished. */
+export class EventFeed {
+  readonly #listeners = new Set<(event: Event) => void>();
+  readonly #abort = new AbortController();
+  readonly #finished = new Map<string, { at: number; state: RunState }>();
+  readonly #waiters = new Map<string, () => void>();
+  #received = 0;
+
+  constructor(control: ControlClient) {
+    void this.#loop(control);
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  async #loop(control: ControlClient): Promise<void> {
+    try {
+      for await (const { event } of control.watchEvents({}, { signal: this.#abort.signal })) {
+        if (!event) continue;
+        this.#received++;
+        if (event.kind === EventKind.RUN_FINISHED) {
+          this.#finished.set(event.runId, {
+            at: timeMs(event.time),
+            state: event.runState,
+          });
+          this.#waiters.get(event.runId)?.();
+        }
+        for (const listener of this.#listeners) listener(event);
+      }
+    } catch {
+      // Closed, or cerebro went away: waiters fall back to polling.
+    }
+  }
+
+  on(listener: (event: Event) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Forgets finished runs (between workloads). */
+  clear(): void {
+    this.#finished.clear();
+  }
+
+  /**
+   * When the run finished (cerebro's wall clock, ms) and how. Watches the
+   * events, and polls GetRun once a second in case an event was missed.
+   */
+  async finished(
+    control: ControlClient,
+    runId: string,
+    timeoutMs = 300_000,
+  ): Promise<{ at: number; state: RunState }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const known = this.#finished.get(runId);
+      if (known) return known;
+      const woken = new Promise<void>((resolve) => {
+        this.#waiters.set(runId, resolve);
+        setTimeout(resolve, 1_000);
+      });
+      await woken;
+      this.#waiters.delete(runId);
+      if (this.#finished.has(runId)) continue;
+      const { run } = await control.getRun({ runId }, { timeoutMs: 30_000 });
+      if (run && run.state !== RunState.RUNNING) {
+        return { at: run.finishedAt ? timeMs(run.finishedAt) : Date.now(), state: run.state };
+      }
+      if (Date.now() > deadline) throw new Error(`run ${runId} did not finish in ${timeoutMs} ms`);
+    }
+  }
+
+  close(): void {
+    this.#abort.abort();
+  }
+}
+
+export function timeMs(time: { seconds: bigint; nanos: number } | undefined): number {
+  return time ? Number(time.seconds) * 1_000 + time.nanos / 1e6 : Number.NaN;
+}
+
+export interface EnvOptions {
+  readonly store: StoreKind;
+  readonly graph: GraphName;
+  /** Profile cerebro (node --cpu-prof) into this directory. */
+  readonly cpuProfileDir?: string;
+  /** Start no task-server yet (call startServers()). */
+  readonly withoutServers?: boolean;
+}
+
+/** Environments not stopped yet, for stopAll(). */
+const running = new Set<BenchEnv>();
+
+/** Stops every environment still running (on SIGINT), Redis included. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((env) => env.stop()));
+}
+
+/** A running environment; `stop()` ends every process it started. */
+export class BenchEnv {
+  readonly options: EnvOptions;
+  readonly port: number;
+  readonly redis: RedisServerProcess | undefined;
+  readonly control: ControlClient;
+  cerebro: Proc;
+  /** When the current cerebro process was spawned (runner's wall clock). */
+  cerebroSpawnedAt: number;
+  events: EventFeed;
+  readonly servers: ServerProc[] = [];
+
+  private constructor(options: EnvOptions, port: number, redis: RedisServerProcess | undefined) {
+    this.options = options;
+    this.port = port;
+    this.redis = redis;
+    this.control = createClient(
+      ControlService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }),
+    );
+    this.cerebroSpawnedAt = wallMs();
+    this.cerebro = this.#spawnCerebro();
+    this.events = new EventFeed(this.control);
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** Starts Redis (when asked), cerebro, then the two task-servers, and waits until all are up. */
+  static async start(options: EnvOptions): Promise<BenchEnv> {
+    const redis =
+      options.store === "redis" ? await RedisServerProcess.start({ appendOnly: true }) : undefined;
+    const env = new BenchEnv(options, await freePort(), redis);
+    running.add(env);
+    try {
+      await env.waitUntilAnswering();
+      env.events.close();
+      env.events = new EventFeed(env.control);
+      if (!options.withoutServers) await env.startServers();
+      return env;
+    } catch (error) {
+      await env.stop();
+      throw error;
+    }
+  }
+
+  #spawnCerebro(): Proc {
+    const { cpuProfileDir } = this.options;
+    if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
+    const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
+    this.cerebroSpawnedAt = wallMs();
+    return new Proc(
+      "cerebro",
+      [...profile, "--expose-gc", "--import", "tsx", "--import", PROBE, "cerebro/src/main.ts"],
+      {
+        CORDYNA_STORE: this.redis ? this.redis.url : "memory",
+        CORDYNA_PORT: String(this.port),
+        CORDYNA_HOST: "127.0.0.1",
+        CORDYNA_HTTP_PORT: "off",
+        LOG_LEVEL: "warn",
+      },
+      true,
+    );
+  }
+
+  async waitUntilAnswering(timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.cerebro.alive) throw new Error(`cerebro exited:\n${this.cerebro.output()}`);
+      try {
+        await this.control.listServers({}, { timeoutMs: 1_000 });
+        return wallMs();
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`cerebro does not answer: ${String(error)}`);
+      }
+      await sleep(20);
+    }
+  }
+
+  /** Starts both task-servers and waits until cerebro accepted their declarations. */
+  async startServers(timeoutMs = 120_000): Promise<void> {
+    for (const side of [0, 1] as const) {
+      this.servers.push(new ServerProc(side, this.options.graph, this.address));
+    }
+    await withTimeout(
+      Promise.all(this.servers.map((server) => server.ready)),
+      timeoutMs,
+      "cerebro to accept both task-servers' declarations (Welcome)",
+    ).catch((error: unknown) => {
+      const outputs = this.servers.map((s) => `${s.name}:\n${s.output().slice(-2_000)}`);
+      throw new Error(
+        `${String(error)}\n${outputs.join("\n")}\ncerebro:\n${this.cerebro.output()}`,
+      );
+    });
+    await this.waitForServers();
+  }
+
+  /** Waits until cerebro lists a connected instance of both servers. */
+  async waitForServers(timeoutMs = 60_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { servers } = await this.control.listServers({}, { timeoutMs: 5_000 });
+      const connected = SERVER_NAMES.every((name) =>
+        servers.some((s) => s.name === name && s.instances.length > 0),
+      );
+      if (connected) return wallMs();
+      if (Date.now() > deadline) throw new Error("task-servers did not connect");
+      await sleep(20);
+    }
+  }
+
+  /** The handlers' stamps of both servers since the last dump. */
+  async stamps(): Promise<Stamp[]> {
+    const all = await Promise.all(this.servers.map((server) => server.dump()));
+    return all.flat();
+  }
+
+  /** Cerebro's heap (after a full GC) and RSS. */
+  memory(): Promise<MemorySample> {
+    const child = this.cerebro.child;
+    const sample = new Promise<MemorySample>((resolve) => {
+      child.once("message", (message) => resolve(message as MemorySample));
+    });
+    child.send("memory");
+    return withTimeout(sample, 30_000, "cerebro memory");
+  }
+
+  /** Redis's used_memory, in bytes. */
+  redisMemory(): number | undefined {
+    if (!this.redis) return undefined;
+    const info = execFileSync("redis-cli", ["-p", String(this.redis.port), "info", "memory"], {
+      encoding: "utf8",
+    });
+    const match = /^used_memory:(\d+)/m.exec(info);
+    return match ? Number(match[1]) : undefined;
+  }
+
+  /** SIGKILLs cerebro; returns when it died (wall clock). */
+  async killCerebro(): Promise<number> {
+    this.events.close();
+    this.cerebro.child.kill("SIGKILL");
+    const killedAt = wallMs();
+    await this.cerebro.exited;
+    return killedAt;
+  }
+
+  /** Starts cerebro again on the same port and store. */
+  restartCerebro(): void {
+    this.cerebro = this.#spawnCerebro();
+  }
+
+  /** Opens a new event feed (after a restart). */
+  watchAgain(): void {
+    this.events.close();
+    this.events = new EventFeed(this.control);
+  }
+
+  async stop(): Promise<void> {
+    running.delete(this);
+    this.events.close();
+    await Promise.all(this.servers.map((server) => server.stop(5_000)));
+    await this.cerebro.stop(10_000);
+    await this.redis?.stop();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

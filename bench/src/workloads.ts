@@ -1,0 +1,487 @@
+// The five workloads. Each returns, per repetition, the raw measurements; the
+// runner turns them into figures (median and range over the repetitions).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EventKind, RunState, TaskState } from "@cordyna/contract";
+import { wallMs } from "./clock.js";
+import { BenchEnv, type StoreKind, sleep, timeMs } from "./env.js";
+import {
+  CHAIN_LENGTH,
+  chainTaskId,
+  DAG_SIZE,
+  FAN_WIDTH,
+  type GraphName,
+  graphTargets,
+  LAYER_WIDTH,
+  LAYERS,
+} from "./graphs.js";
+import type { MemorySample, Stamp } from "./protocol.js";
+import { latencies, quantile } from "./stats.js";
+
+export type WorkloadId = "w1" | "w2" | "w3" | "w4" | "w5";
+export const WORKLOAD_IDS: readonly WorkloadId[] = ["w1", "w2", "w3", "w4", "w5"];
+
+/** How a workload is run. */
+export interface RunSettings {
+  readonly store: StoreKind;
+  /** Discarded repetitions before the measured ones. */
+  readonly warmups: number;
+  readonly reps: number;
+  readonly quick: boolean;
+  readonly log: (line: string) => void;
+}
+
+/** One measured repetition: named numbers, plus anything worth keeping. */
+export interface Repetition {
+  readonly values: Record<string, number>;
+  readonly detail?: unknown;
+}
+
+export interface FigureSpec {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly digits: number;
+}
+
+export interface Workload {
+  readonly id: WorkloadId;
+  readonly title: string;
+  readonly graph: GraphName;
+  readonly stores: readonly StoreKind[];
+  readonly figures: readonly FigureSpec[];
+  run(settings: RunSettings, profileDir?: string): Promise<Repetition[]>;
+}
+
+const MB = 1024 * 1024;
+
+/** Runs `measure` warm-ups + reps times on one environment, keeping the measured ones. */
+async function onOneEnv(
+  settings: RunSettings,
+  graph: GraphName,
+  measure: (env: BenchEnv, rep: number) => Promise<Repetition>,
+  profileDir?: string,
+): Promise<Repetition[]> {
+  const env = await BenchEnv.start({
+    store: settings.store,
+    graph,
+    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+  });
+  try {
+    if (profileDir) {
+      // Where the profile's workload part starts: everything before is start-up.
+      const skipMs = wallMs() - env.cerebroSpawnedAt;
+      writeFileSync(join(profileDir, "window.json"), JSON.stringify({ skipMs }));
+    }
+    const kept: Repetition[] = [];
+    for (let i = 0; i < settings.warmups + settings.reps; i++) {
+      const warm = i < settings.warmups;
+      const rep = await measure(env, i);
+      settings.log(`  ${warm ? "warm-up" : `rep ${i - settings.warmups + 1}`}: ${show(rep)}`);
+      if (!warm) kept.push(rep);
+      await sleep(200);
+    }
+    return kept;
+  } finally {
+    await env.stop();
+  }
+}
+
+/** Runs `measure` on a new environment per repetition (warm-ups included). */
+async function onFreshEnvs(
+  settings: RunSettings,
+  measure: (rep: number) => Promise<Repetition>,
+): Promise<Repetition[]> {
+  const kept: Repetition[] = [];
+  for (let i = 0; i < settings.warmups + settings.reps; i++) {
+    const warm = i < settings.warmups;
+    const rep = await measure(i);
+    settings.log(`  ${warm ? "warm-up" : `rep ${i - settings.warmups + 1}`}: ${show(rep)}`);
+    if (!warm) kept.push(rep);
+  }
+  return kept;
+}
+
+function show(rep: Repetition): string {
+  return Object.entries(rep.values)
+    .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
+    .join(" ");
+}
+
+/** Starts a run of the graph's targets and waits for its end; times in wall-clock ms. */
+async function runToEnd(env: BenchEnv, graph: GraphName) {
+  const submittedAt = wallMs();
+  const { run } = await env.control.startRun({ targets: graphTargets(graph) });
+  const acceptedAt = wallMs();
+  const runId = run?.id ?? "";
+  const finished = await env.events.finished(env.control, runId);
+  if (finished.state !== RunState.SUCCEEDED) {
+    throw new Error(`run ${runId} ended ${RunState[finished.state]}, not SUCCEEDED`);
+  }
+  const stamps = (await env.stamps()).filter((stamp) => stamp[0] === runId);
+  return { runId, submittedAt, acceptedAt, finishedAt: finished.at, stamps };
+}
+
+export const w1: Workload = {
+  id: "w1",
+  title: `W1 chain of ${CHAIN_LENGTH} tasks`,
+  graph: "chain",
+  stores: ["memory", "redis"],
+  figures: [
+    { key: "makespanMs", label: "makespan", unit: "ms", digits: 0 },
+    { key: "handoffP50Ms", label: "hand-off p50", unit: "ms", digits: 2 },
+    { key: "handoffP99Ms", label: "hand-off p99", unit: "ms", digits: 2 },
+    { key: "handoffMaxMs", label: "hand-off max", unit: "ms", digits: 2 },
+  ],
+  run: (settings, profileDir) =>
+    onOneEnv(
+      settings,
+      "chain",
+      async (env) => {
+        const result = await runToEnd(env, "chain");
+        const byTask = new Map(result.stamps.map((stamp) => [stamp[1], stamp]));
+        if (byTask.size !== CHAIN_LENGTH) {
+          throw new Error(`chain run: ${byTask.size} of ${CHAIN_LENGTH} handlers stamped`);
+        }
+        const handoffs: number[] = [];
+        for (let i = 1; i < CHAIN_LENGTH; i++) {
+          const upstream = byTask.get(chainTaskId(i - 1));
+          const downstream = byTask.get(chainTaskId(i));
+          if (upstream && downstream) handoffs.push(downstream[3] - upstream[4]);
+        }
+        const handoff = latencies(handoffs);
+        return {
+          values: {
+            makespanMs: result.finishedAt - result.submittedAt,
+            handoffP50Ms: handoff.p50,
+            handoffP99Ms: handoff.p99,
+            handoffMaxMs: handoff.max,
+          },
+        };
+      },
+      profileDir,
+    ),
+};
+
+const FAN_TASKS = FAN_WIDTH + 2;
+
+export const w2: Workload = {
+  id: "w2",
+  title: `W2 fan-out/fan-in 1 → ${FAN_WIDTH.toLocaleString("en")} → 1`,
+  graph: "fan",
+  stores: ["memory", "redis"],
+  figures: [
+    { key: "makespanMs", label: "makespan", unit: "ms", digits: 0 },
+    { key: "taskRunsPerS", label: "task-runs per second", unit: "/s", digits: 0 },
+  ],
+  run: (settings, profileDir) =>
+    onOneEnv(
+      settings,
+      "fan",
+      async (env) => {
+        const result = await runToEnd(env, "fan");
+        const ran = new Set(result.stamps.map((stamp) => stamp[1]));
+        if (ran.size !== FAN_TASKS) throw new Error(`fan run: ${ran.size} of ${FAN_TASKS} ran`);
+        const makespanMs = result.finishedAt - result.submittedAt;
+        return { values: { makespanMs, taskRunsPerS: FAN_TASKS / (makespanMs / 1_000) } };
+      },
+      profileDir,
+    ),
+};
+
+/** What one rate step of W3 measured. */
+interface RateStep {
+  readonly offeredRunsPerS: number;
+  readonly runs: number;
+  readonly taskRunsPerS: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly sustained: boolean;
+  readonly failedRuns: number;
+}
+
+/** p99 of invoke-to-started above this ends the ramp. */
+const W3_P99_LIMIT_MS = 100;
+/** A step keeps up when it completes at least this share of what was offered. */
+const W3_KEEP_UP = 0.9;
+
+async function rateStep(env: BenchEnv, runsPerS: number, stepMs: number): Promise<RateStep> {
+  const invoked = new Map<string, number>();
+  const started = new Map<string, number>();
+  const stop = env.events.on((event) => {
+    if (event.kind !== EventKind.TASK_RUN_CHANGED || !event.attemptId) return;
+    if (event.state === TaskState.INVOKED) invoked.set(event.attemptId, timeMs(event.time));
+    if (event.state === TaskState.STARTED) started.set(event.attemptId, timeMs(event.time));
+  });
+  env.events.clear();
+  const starts: Array<Promise<string>> = [];
+  const firstAt = wallMs();
+  const interval = 1_000 / runsPerS;
+  for (let k = 0; ; ) {
+    const now = wallMs();
+    if (now - firstAt >= stepMs) break;
+    while (firstAt + k * interval <= now) {
+      starts.push(
+        env.control.startRun({ targets: graphTargets("dags") }).then(({ run }) => run?.id ?? ""),
+      );
+      k++;
+    }
+    await sleep(Math.max(0, Math.min(firstAt + k * interval - wallMs(), firstAt + stepMs - now)));
+  }
+  const runIds = await Promise.all(starts);
+  const ends = await Promise.all(runIds.map((runId) => env.events.finished(env.control, runId)));
+  stop();
+  const lastAt = Math.max(...ends.map((end) => end.at));
+  const failedRuns = ends.filter((end) => end.state !== RunState.SUCCEEDED).length;
+  const waits: number[] = [];
+  for (const [attemptId, at] of started) {
+    const from = invoked.get(attemptId);
+    if (from !== undefined) waits.push(at - from);
+  }
+  const taskRuns = (runIds.length - failedRuns) * DAG_SIZE;
+  const offeredRunsPerS = runIds.length / (stepMs / 1_000);
+  const taskRunsPerS = taskRuns / ((lastAt - firstAt) / 1_000);
+  const p99Ms = quantile(waits, 0.99);
+  return {
+    offeredRunsPerS,
+    runs: runIds.length,
+    taskRunsPerS,
+    p50Ms: quantile(waits, 0.5),
+    p99Ms,
+    failedRuns,
+    sustained:
+      failedRuns === 0 &&
+      p99Ms <= W3_P99_LIMIT_MS &&
+      taskRunsPerS >= W3_KEEP_UP * offeredRunsPerS * DAG_SIZE,
+  };
+}
+
+/**
+ * Raises the rate step by step until a rate is not sustained twice in a row;
+ * returns every step. The first ramp (a warm-up) starts low and climbs fast; later ones
+ * start at 40 % of what the previous ramp sustained and climb by 20 %.
+ */
+async function ramp(
+  env: BenchEnv,
+  fromRunsPerS: number,
+  factor: number,
+  stepMs: number,
+  log: (line: string) => void,
+): Promise<RateStep[]> {
+  const steps: RateStep[] = [];
+  for (let rate = fromRunsPerS, i = 0; i < 25; rate *= factor, i++) {
+    const step = await rateStep(env, rate, stepMs);
+    steps.push(step);
+    log(
+      `    ${step.offeredRunsPerS.toFixed(0)} runs/s offered: ${step.taskRunsPerS.toFixed(0)} task-runs/s, invoke→started p50 ${step.p50Ms.toFixed(1)} ms p99 ${step.p99Ms.toFixed(1)} ms${step.sustained ? "" : " (not sustained)"}`,
+    );
+    await sleep(300);
+    if (step.sustained) continue;
+    // One bad step may be a hiccup of a shared machine: the same rate gets a second chance.
+    const again = await rateStep(env, rate, stepMs);
+    steps.push(again);
+    log(
+      `    again: ${again.taskRunsPerS.toFixed(0)} task-runs/s, p99 ${again.p99Ms.toFixed(1)} ms${again.sustained ? "" : " (not sustained)"}`,
+    );
+    await sleep(300);
+    if (!again.sustained) break;
+  }
+  return steps;
+}
+
+export const w3: Workload = {
+  id: "w3",
+  title: `W3 steady throughput (${DAG_SIZE}-task DAGs at a rising rate)`,
+  graph: "dags",
+  stores: ["memory", "redis"],
+  figures: [
+    { key: "taskRunsPerS", label: "highest sustained task-runs per second", unit: "/s", digits: 0 },
+    { key: "p99Ms", label: "invoke→started p99 there", unit: "ms", digits: 1 },
+    { key: "brokeAtTaskRunsPerS", label: "offered rate that broke it", unit: "/s", digits: 0 },
+  ],
+  run: (settings) => {
+    let from = 20;
+    let factor = 1.5;
+    const stepMs = settings.quick ? 1_500 : 3_000;
+    return onOneEnv(settings, "dags", async (env) => {
+      const steps = await ramp(env, from, factor, stepMs, settings.log);
+      const sustained = steps.filter((step) => step.sustained);
+      const best = sustained.reduce<RateStep | undefined>(
+        (a, b) => (a === undefined || b.taskRunsPerS > a.taskRunsPerS ? b : a),
+        undefined,
+      );
+      const broke = steps.at(-1)?.sustained === false ? steps.at(-1) : undefined;
+      if (best) {
+        from = Math.max(5, (best.taskRunsPerS / DAG_SIZE) * 0.4);
+        factor = 1.2;
+      }
+      return {
+        values: {
+          taskRunsPerS: best?.taskRunsPerS ?? 0,
+          p99Ms: best?.p99Ms ?? Number.NaN,
+          brokeAtTaskRunsPerS: broke ? broke.offeredRunsPerS * DAG_SIZE : Number.NaN,
+        },
+        detail: { steps },
+      };
+    });
+  },
+};
+
+const LAYER_TASKS = LAYERS * LAYER_WIDTH;
+/** W4 gives up (and reports it) when the declarations are not accepted within this. */
+const W4_ACCEPT_TIMEOUT_MS = 60_000;
+
+export const w4: Workload = {
+  id: "w4",
+  title: `W4 scale: ${LAYER_TASKS.toLocaleString("en")}-task layered graph (${LAYERS} × ${LAYER_WIDTH})`,
+  graph: "layers",
+  stores: ["memory", "redis"],
+  figures: [
+    { key: "acceptMs", label: "accept (first Hello → last Welcome)", unit: "ms", digits: 0 },
+    { key: "planMs", label: "plan (StartRun round trip)", unit: "ms", digits: 0 },
+    { key: "makespanMs", label: "run to the end", unit: "ms", digits: 0 },
+    { key: "heapBaseMB", label: "cerebro heap, empty", unit: "MB", digits: 1 },
+    { key: "heapDeclaredMB", label: "cerebro heap, graph declared", unit: "MB", digits: 1 },
+    { key: "heapPlannedMB", label: "cerebro heap, run planned", unit: "MB", digits: 1 },
+    { key: "heapFinishedMB", label: "cerebro heap, run finished", unit: "MB", digits: 1 },
+    { key: "rssPlannedMB", label: "cerebro RSS, run planned", unit: "MB", digits: 1 },
+    { key: "maxRssMB", label: "cerebro peak RSS", unit: "MB", digits: 1 },
+    { key: "redisUsedMB", label: "Redis used_memory, run finished", unit: "MB", digits: 1 },
+  ],
+  run: (settings) =>
+    onFreshEnvs(settings, async () => {
+      const env = await BenchEnv.start({
+        store: settings.store,
+        graph: "layers",
+        withoutServers: true,
+      });
+      try {
+        const base = await env.memory();
+        await env.startServers(W4_ACCEPT_TIMEOUT_MS);
+        const ready = await Promise.all(env.servers.map((server) => server.ready));
+        const acceptMs =
+          Math.max(...ready.map((r) => r.welcomedAt)) - Math.min(...ready.map((r) => r.helloAt));
+        const declared = await env.memory();
+        const submittedAt = wallMs();
+        const { run } = await env.control.startRun(
+          { targets: graphTargets("layers") },
+          { timeoutMs: 120_000 },
+        );
+        const planMs = wallMs() - submittedAt;
+        if (run?.taskRuns.length !== LAYER_TASKS) {
+          throw new Error(`planned ${run?.taskRuns.length} task-runs, not ${LAYER_TASKS}`);
+        }
+        const planned = await env.memory();
+        const end = await env.events.finished(env.control, run.id, 600_000);
+        if (end.state !== RunState.SUCCEEDED) throw new Error(`layered run ${RunState[end.state]}`);
+        const finished: MemorySample = await env.memory();
+        const redisUsed = env.redisMemory();
+        return {
+          values: {
+            acceptMs,
+            planMs,
+            makespanMs: end.at - submittedAt,
+            heapBaseMB: base.heapUsedBytes / MB,
+            heapDeclaredMB: declared.heapUsedBytes / MB,
+            heapPlannedMB: planned.heapUsedBytes / MB,
+            heapFinishedMB: finished.heapUsedBytes / MB,
+            rssPlannedMB: planned.rssBytes / MB,
+            maxRssMB: finished.maxRssBytes / MB,
+            ...(redisUsed === undefined ? {} : { redisUsedMB: redisUsed / MB }),
+          },
+          detail: { ready, memory: { base, declared, planned, finished } },
+        };
+      } finally {
+        await env.stop();
+      }
+    }),
+};
+
+export const w5: Workload = {
+  id: "w5",
+  title: "W5 recovery: cerebro SIGKILLed in the middle of W2, Redis store",
+  graph: "fan",
+  stores: ["redis"],
+  figures: [
+    { key: "restartToAnsweringMs", label: "restart → cerebro answers", unit: "ms", digits: 0 },
+    { key: "restartToServersMs", label: "restart → both servers back", unit: "ms", digits: 0 },
+    {
+      key: "resumeMs",
+      label: "restart → first task started (time to resume)",
+      unit: "ms",
+      digits: 0,
+    },
+    { key: "killToFinishMs", label: "kill → run finished", unit: "ms", digits: 0 },
+    { key: "doneBeforeKill", label: "task-runs finished before the kill", unit: "", digits: 0 },
+    { key: "lost", label: "task-runs lost", unit: "", digits: 0 },
+    { key: "twice", label: "task-runs completed twice", unit: "", digits: 0 },
+  ],
+  run: (settings) =>
+    onFreshEnvs(settings, async () => {
+      const env = await BenchEnv.start({ store: settings.store, graph: "fan" });
+      try {
+        return await recover(env);
+      } finally {
+        await env.stop();
+      }
+    }),
+};
+
+/** W5 on a running environment: kill cerebro once half of the fan-out completed, restart it. */
+async function recover(env: BenchEnv): Promise<Repetition> {
+  let completed = 0;
+  let half: () => void = () => {};
+  const halfway = new Promise<void>((resolve) => {
+    half = resolve;
+  });
+  const stop = env.events.on((event) => {
+    if (event.kind === EventKind.TASK_RUN_CHANGED && event.state === TaskState.COMPLETED) {
+      if (++completed >= FAN_WIDTH / 2) half();
+    }
+  });
+  const { run } = await env.control.startRun({ targets: graphTargets("fan") });
+  const runId = run?.id ?? "";
+  await halfway;
+  stop();
+  const killedAt = await env.killCerebro();
+  const doneBeforeKill = completed;
+  env.restartCerebro();
+  const spawnedAt = env.cerebroSpawnedAt;
+  const answeringAt = await env.waitUntilAnswering();
+  env.watchAgain();
+  const serversAt = await env.waitForServers();
+  const end = await env.events.finished(env.control, runId, 300_000);
+  const stamps: Stamp[] = (await env.stamps()).filter((stamp) => stamp[0] === runId);
+  const { run: final } = await env.control.getRun({ runId });
+  const taskRuns = final?.taskRuns ?? [];
+  const handlerRuns = new Map<string, number>();
+  for (const stamp of stamps) handlerRuns.set(stamp[1], (handlerRuns.get(stamp[1]) ?? 0) + 1);
+  let lost = FAN_TASKS - taskRuns.length;
+  let twice = 0;
+  for (const taskRun of taskRuns) {
+    const completions = taskRun.attempts.filter((a) => a.state === TaskState.COMPLETED).length;
+    if (taskRun.state !== TaskState.COMPLETED || completions === 0) lost++;
+    if (completions > 1 || (handlerRuns.get(taskRun.taskId) ?? 0) > 1) twice++;
+  }
+  const firstStart = Math.min(
+    ...stamps.map((stamp) => stamp[3]).filter((startedAt) => startedAt > spawnedAt),
+  );
+  return {
+    values: {
+      restartToAnsweringMs: answeringAt - spawnedAt,
+      restartToServersMs: serversAt - spawnedAt,
+      resumeMs: firstStart - spawnedAt,
+      killToFinishMs: end.at - killedAt,
+      doneBeforeKill,
+      lost,
+      twice,
+    },
+    detail: {
+      runState: RunState[end.state],
+      attempts: taskRuns.reduce((sum, taskRun) => sum + taskRun.attempts.length, 0),
+      handlerRuns: stamps.length,
+    },
+  };
+}
+
+export const WORKLOADS: readonly Workload[] = [w1, w2, w3, w4, w5];
