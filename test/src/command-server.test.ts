@@ -1,6 +1,5 @@
 // `dyna serve tasks.yaml` as a real process: tasks whose work is a command,
 // invoked by a real cerebro over gRPC.
-import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Cerebro, startCerebro } from "@cordyna/cerebro";
 import { ControlService, ErrorCause, type Run, RunState, TaskState } from "@cordyna/contract";
+import { isProcessAlive } from "@cordyna/task-server/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -71,25 +71,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Whether a process runs; a zombie (exited, not reaped) counts as gone. */
-function isAlive(pid: number): boolean {
-  if (process.platform === "linux") {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-      return state !== "Z" && state !== "X";
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function finished(runId: string): Promise<Run> {
   let run: Run | undefined;
   await waitUntil(`run ${runId} to finish`, async () => {
@@ -132,11 +113,14 @@ describe("dyna serve: a task-server for any command", () => {
       grandchild = Number((await readFile(pidFile, "utf8")).trim());
       return grandchild > 0;
     });
-    expect(isAlive(grandchild)).toBe(true);
+    expect(isProcessAlive(grandchild)).toBe(true);
     await control.cancelRun({ runId, reason: "test" });
     const done = await finished(runId);
     expect(done.state).toBe(RunState.CANCELLED);
-    await waitUntil(`the sleep (pid ${grandchild}) to be gone`, async () => !isAlive(grandchild));
+    await waitUntil(
+      `the sleep (pid ${grandchild}) to be gone`,
+      async () => !isProcessAlive(grandchild),
+    );
   });
 
   it("drains and exits 0 on SIGTERM", async () => {

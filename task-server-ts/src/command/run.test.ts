@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AttemptAbortedError, NonRetryableError } from "../errors.js";
+import { isProcessAlive } from "../testing/processes.js";
 import type { TaskContext } from "../types.js";
 import { CommandFailedError, runCommand } from "./run.js";
 import type { CommandExec, CommandSpec } from "./spec.js";
@@ -60,25 +61,6 @@ function spec(exec: CommandExec, overrides: Partial<CommandSpec> = {}): CommandS
 }
 
 const sh = (script: string) => spec({ kind: "shell", script });
-
-/** Whether a process runs; a zombie (exited, not reaped) counts as gone. */
-function isAlive(pid: number): boolean {
-  if (process.platform === "linux") {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-      return state !== "Z" && state !== "X";
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -185,13 +167,13 @@ describe("runCommand", () => {
     const { ctx, controller, lines } = context();
     const run = runCommand(sh(`sleep 30 & echo $! > ${pidFile}; echo started; wait`), ctx);
     const grandchild = await pidIn(pidFile);
-    expect(isAlive(grandchild)).toBe(true);
+    expect(isProcessAlive(grandchild)).toBe(true);
     const abortedAt = Date.now();
     controller.abort(new AttemptAbortedError("cancelled by cerebro"));
     await expect(run).rejects.toThrow("cancelled by cerebro");
     // SIGTERM was enough: no wait for the grace.
     expect(Date.now() - abortedAt).toBeLessThan(4_000);
-    expect(isAlive(grandchild)).toBe(false);
+    expect(isProcessAlive(grandchild)).toBe(false);
     expect(lines.map((l) => l.msg)).toContain(
       "attempt aborted: SIGTERM to the command's process group",
     );
@@ -212,7 +194,7 @@ describe("runCommand", () => {
     controller.abort(new AttemptAbortedError("deadline"));
     await expect(run).rejects.toThrow("deadline");
     expect(Date.now() - abortedAt).toBeGreaterThanOrEqual(290);
-    expect(isAlive(grandchild)).toBe(false);
+    expect(isProcessAlive(grandchild)).toBe(false);
     expect(lines.map((l) => l.msg)).toContain(
       "process group still running after the grace: SIGKILL",
     );
