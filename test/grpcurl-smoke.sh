@@ -11,7 +11,9 @@ address="127.0.0.1:$port"
 logs=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Each was started as a process group leader (setsid): end the whole group,
+  # not only the npx wrapper, so no cerebro or task-server outlives the test.
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$logs"
 }
@@ -22,10 +24,10 @@ fail() {
   exit 1
 }
 
-npx --no-install tsx cerebro/src/cli/main.ts dev --port "$port" --http-port "$http_port" --host 127.0.0.1 >"$logs/cerebro.log" 2>&1 &
+setsid npx --no-install tsx cerebro/src/cli/main.ts dev --port "$port" --http-port "$http_port" --host 127.0.0.1 >"$logs/cerebro.log" 2>&1 &
 pids+=($!)
 CORDYNA_ADDR="$address" LOG_LEVEL=warn DEMO_WORK_SCALE=0.1 \
-  npx --no-install tsx task-server-ts/servers/task-server-a.ts >"$logs/task-server-a.log" 2>&1 &
+  setsid npx --no-install tsx task-server-ts/servers/task-server-a.ts >"$logs/task-server-a.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 100); do
