@@ -151,12 +151,7 @@ export class RunEngine {
   async startRun(input: StartRunInput): Promise<{ snapshot: RunSnapshot; existing: boolean }> {
     const { graph, store, clock } = this.#options;
     const now = clock.now();
-    const freshUpstreams = graph
-      .all()
-      .flatMap(({ definition }) => definition.dependencies)
-      .filter((dependency) => dependency.freshWithinMs !== undefined)
-      .map((dependency) => dependency.taskId);
-    const completions = await store.lastCompletions([...new Set(freshUpstreams)]);
+    const completions = await store.lastCompletions([...graph.freshUpstreams()]);
     const plan = planRun(graph, input, (taskId) => completions.get(taskId), now);
 
     const run: RunRecord = {

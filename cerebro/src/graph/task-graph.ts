@@ -22,6 +22,7 @@ export class TaskGraph {
   readonly #byServer = new Map<string, Map<string, TaskDefinition>>();
   readonly #tasks = new Map<string, DeclaredTask>();
   #downstream = new Map<string, string[]>();
+  #freshUpstreams = new Set<string>();
   #unresolved = new Map<string, string>();
 
   /** Replaces the tasks of `serverName` with `tasks`, unless that breaks the graph. */
@@ -68,6 +69,11 @@ export class TaskGraph {
       }
     }
     return [...missing].sort();
+  }
+
+  /** Upstream task ids some dependency judges by freshness: whose completions planning needs. */
+  freshUpstreams(): ReadonlySet<string> {
+    return this.#freshUpstreams;
   }
 
   /** Task ids that declare `taskId` as upstream. */
@@ -166,8 +172,10 @@ export class TaskGraph {
 
   #reindex(): void {
     const downstream = new Map<string, string[]>();
+    const freshUpstreams = new Set<string>();
     for (const { definition } of this.#tasks.values()) {
       for (const dependency of definition.dependencies) {
+        if (dependency.freshWithinMs !== undefined) freshUpstreams.add(dependency.taskId);
         const list = downstream.get(dependency.taskId) ?? [];
         list.push(definition.id);
         downstream.set(dependency.taskId, list);
@@ -175,6 +183,7 @@ export class TaskGraph {
     }
     for (const list of downstream.values()) list.sort();
     this.#downstream = downstream;
+    this.#freshUpstreams = freshUpstreams;
 
     // Each task is judged once (resolved tasks are remembered too), so a
     // layered graph costs its edges, not its paths. A reason names the nearest

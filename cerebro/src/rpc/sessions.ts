@@ -121,9 +121,13 @@ export class SessionRegistry implements InstanceDirectory {
   }
 
   pick(serverName: string): Session | undefined {
-    const candidates = this.ofServer(serverName).filter(
-      (session) => !session.draining && !session.full,
-    );
+    // On every invoke: a plain scan, no sort (Map order is connection order).
+    const candidates: Session[] = [];
+    for (const session of this.#byInstance.values()) {
+      if (session.serverName === serverName && !session.draining && !session.full) {
+        candidates.push(session);
+      }
+    }
     if (candidates.length === 0) return undefined;
     const turn = this.#turn.get(serverName) ?? 0;
     this.#turn.set(serverName, turn + 1);
