@@ -19,6 +19,7 @@ import { DeclarationRejectedError, TaskOptionsError } from "./errors.js";
 import { Outbox } from "./outbox.js";
 import { TaskRegistry } from "./registry.js";
 import { AttemptRunner } from "./runner.js";
+import { settlesWithin } from "./settles-within.js";
 import type { TaskHandler, TaskOptions, TaskServerOptions } from "./types.js";
 
 /** Sent in the Hello to name this implementation. */
@@ -206,14 +207,14 @@ export class TaskServer {
       "draining: no new work, waiting for running attempts",
     );
     if (this.#welcomed) this.#send({ case: "drain", value: {} });
-    if (!(await withTimeout(this.#runner.whenIdle(), this.#drainTimeoutMs))) {
+    if (!(await settlesWithin(this.#runner.whenIdle(), this.#drainTimeoutMs))) {
       log.warn(
         { running: this.#runner.activeAttemptIds(), drainTimeoutMs: this.#drainTimeoutMs },
         "drain timed out; aborting the remaining attempts",
       );
       this.#runner.failAll("task-server shut down before the attempt finished");
     }
-    if (!(await withTimeout(this.#outbox.whenEmpty(), this.#ackTimeoutMs))) {
+    if (!(await settlesWithin(this.#outbox.whenEmpty(), this.#ackTimeoutMs))) {
       log.warn({ unacknowledged: this.#outbox.size }, "final updates not acknowledged in time");
     }
     if (this.#lifecycle === "stopped") return;
@@ -428,16 +429,3 @@ export class TaskServer {
 
 /** The init shape of a ConnectRequest, as accepted by `create`. */
 type ConnectRequestInit = Exclude<MessageInitShape<typeof ConnectRequestSchema>, ConnectRequest>;
-
-/** Resolves true if `promise` settles within `ms`, false otherwise. */
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { NonRetryableError } from "../errors.js";
+import { settlesWithin } from "../settles-within.js";
 import type { TaskContext, TaskOutputs } from "../types.js";
 import { buildInvocation, type Invocation } from "./invocation.js";
 import { OutputLog, tailOf } from "./output.js";
@@ -120,7 +121,7 @@ export async function runCommand(
   try {
     const end = await ended;
     if ("error" in end) throw startError(end.error, invocation);
-    if (!(await within(closed, STDIO_CLOSE_MS))) {
+    if (!(await settlesWithin(closed, STDIO_CLOSE_MS))) {
       // Something the command left running still holds its stdout or stderr.
       logger.warn(
         { pgid: pid },
@@ -213,19 +214,6 @@ function startError(error: NodeJS.ErrnoException, invocation: Invocation): Error
   return new Error(`could not start ${JSON.stringify(program)}: ${error.message}`, {
     cause: error,
   });
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function messageOf(value: unknown): string {
