@@ -1,0 +1,1054 @@
+package dev.cordyna.v1;
+
+import static io.grpc.MethodDescriptor.generateFullMethodName;
+
+/**
+ * <pre>
+ * ControlService is for outsiders: the CLI, grpcurl, CI jobs, web pages.
+ * </pre>
+ */
+@io.grpc.stub.annotations.GrpcGenerated
+public final class ControlServiceGrpc {
+
+  private ControlServiceGrpc() {}
+
+  public static final java.lang.String SERVICE_NAME = "cordyna.v1.ControlService";
+
+  // Static method descriptors that strictly reflect the proto.
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.StartRunRequest,
+      dev.cordyna.v1.StartRunResponse> getStartRunMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "StartRun",
+      requestType = dev.cordyna.v1.StartRunRequest.class,
+      responseType = dev.cordyna.v1.StartRunResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.StartRunRequest,
+      dev.cordyna.v1.StartRunResponse> getStartRunMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.StartRunRequest, dev.cordyna.v1.StartRunResponse> getStartRunMethod;
+    if ((getStartRunMethod = ControlServiceGrpc.getStartRunMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getStartRunMethod = ControlServiceGrpc.getStartRunMethod) == null) {
+          ControlServiceGrpc.getStartRunMethod = getStartRunMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.StartRunRequest, dev.cordyna.v1.StartRunResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "StartRun"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.StartRunRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.StartRunResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("StartRun"))
+              .build();
+        }
+      }
+    }
+    return getStartRunMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.GetRunRequest,
+      dev.cordyna.v1.GetRunResponse> getGetRunMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetRun",
+      requestType = dev.cordyna.v1.GetRunRequest.class,
+      responseType = dev.cordyna.v1.GetRunResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.GetRunRequest,
+      dev.cordyna.v1.GetRunResponse> getGetRunMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.GetRunRequest, dev.cordyna.v1.GetRunResponse> getGetRunMethod;
+    if ((getGetRunMethod = ControlServiceGrpc.getGetRunMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getGetRunMethod = ControlServiceGrpc.getGetRunMethod) == null) {
+          ControlServiceGrpc.getGetRunMethod = getGetRunMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.GetRunRequest, dev.cordyna.v1.GetRunResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetRun"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetRunRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetRunResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("GetRun"))
+              .build();
+        }
+      }
+    }
+    return getGetRunMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.ListRunsRequest,
+      dev.cordyna.v1.ListRunsResponse> getListRunsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListRuns",
+      requestType = dev.cordyna.v1.ListRunsRequest.class,
+      responseType = dev.cordyna.v1.ListRunsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.ListRunsRequest,
+      dev.cordyna.v1.ListRunsResponse> getListRunsMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.ListRunsRequest, dev.cordyna.v1.ListRunsResponse> getListRunsMethod;
+    if ((getListRunsMethod = ControlServiceGrpc.getListRunsMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getListRunsMethod = ControlServiceGrpc.getListRunsMethod) == null) {
+          ControlServiceGrpc.getListRunsMethod = getListRunsMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.ListRunsRequest, dev.cordyna.v1.ListRunsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListRuns"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListRunsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListRunsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("ListRuns"))
+              .build();
+        }
+      }
+    }
+    return getListRunsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.CancelRunRequest,
+      dev.cordyna.v1.CancelRunResponse> getCancelRunMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CancelRun",
+      requestType = dev.cordyna.v1.CancelRunRequest.class,
+      responseType = dev.cordyna.v1.CancelRunResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.CancelRunRequest,
+      dev.cordyna.v1.CancelRunResponse> getCancelRunMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.CancelRunRequest, dev.cordyna.v1.CancelRunResponse> getCancelRunMethod;
+    if ((getCancelRunMethod = ControlServiceGrpc.getCancelRunMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getCancelRunMethod = ControlServiceGrpc.getCancelRunMethod) == null) {
+          ControlServiceGrpc.getCancelRunMethod = getCancelRunMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.CancelRunRequest, dev.cordyna.v1.CancelRunResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CancelRun"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.CancelRunRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.CancelRunResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("CancelRun"))
+              .build();
+        }
+      }
+    }
+    return getCancelRunMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.ListTasksRequest,
+      dev.cordyna.v1.ListTasksResponse> getListTasksMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListTasks",
+      requestType = dev.cordyna.v1.ListTasksRequest.class,
+      responseType = dev.cordyna.v1.ListTasksResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.ListTasksRequest,
+      dev.cordyna.v1.ListTasksResponse> getListTasksMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.ListTasksRequest, dev.cordyna.v1.ListTasksResponse> getListTasksMethod;
+    if ((getListTasksMethod = ControlServiceGrpc.getListTasksMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getListTasksMethod = ControlServiceGrpc.getListTasksMethod) == null) {
+          ControlServiceGrpc.getListTasksMethod = getListTasksMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.ListTasksRequest, dev.cordyna.v1.ListTasksResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListTasks"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListTasksRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListTasksResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("ListTasks"))
+              .build();
+        }
+      }
+    }
+    return getListTasksMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.ListServersRequest,
+      dev.cordyna.v1.ListServersResponse> getListServersMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListServers",
+      requestType = dev.cordyna.v1.ListServersRequest.class,
+      responseType = dev.cordyna.v1.ListServersResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.ListServersRequest,
+      dev.cordyna.v1.ListServersResponse> getListServersMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.ListServersRequest, dev.cordyna.v1.ListServersResponse> getListServersMethod;
+    if ((getListServersMethod = ControlServiceGrpc.getListServersMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getListServersMethod = ControlServiceGrpc.getListServersMethod) == null) {
+          ControlServiceGrpc.getListServersMethod = getListServersMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.ListServersRequest, dev.cordyna.v1.ListServersResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListServers"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListServersRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListServersResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("ListServers"))
+              .build();
+        }
+      }
+    }
+    return getListServersMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.GetGraphRequest,
+      dev.cordyna.v1.GetGraphResponse> getGetGraphMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetGraph",
+      requestType = dev.cordyna.v1.GetGraphRequest.class,
+      responseType = dev.cordyna.v1.GetGraphResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.GetGraphRequest,
+      dev.cordyna.v1.GetGraphResponse> getGetGraphMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.GetGraphRequest, dev.cordyna.v1.GetGraphResponse> getGetGraphMethod;
+    if ((getGetGraphMethod = ControlServiceGrpc.getGetGraphMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getGetGraphMethod = ControlServiceGrpc.getGetGraphMethod) == null) {
+          ControlServiceGrpc.getGetGraphMethod = getGetGraphMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.GetGraphRequest, dev.cordyna.v1.GetGraphResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetGraph"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetGraphRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetGraphResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("GetGraph"))
+              .build();
+        }
+      }
+    }
+    return getGetGraphMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.WatchEventsRequest,
+      dev.cordyna.v1.WatchEventsResponse> getWatchEventsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchEvents",
+      requestType = dev.cordyna.v1.WatchEventsRequest.class,
+      responseType = dev.cordyna.v1.WatchEventsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.WatchEventsRequest,
+      dev.cordyna.v1.WatchEventsResponse> getWatchEventsMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.WatchEventsRequest, dev.cordyna.v1.WatchEventsResponse> getWatchEventsMethod;
+    if ((getWatchEventsMethod = ControlServiceGrpc.getWatchEventsMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getWatchEventsMethod = ControlServiceGrpc.getWatchEventsMethod) == null) {
+          ControlServiceGrpc.getWatchEventsMethod = getWatchEventsMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.WatchEventsRequest, dev.cordyna.v1.WatchEventsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchEvents"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.WatchEventsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.WatchEventsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("WatchEvents"))
+              .build();
+        }
+      }
+    }
+    return getWatchEventsMethod;
+  }
+
+  /**
+   * Creates a new async stub that supports all call types for the service
+   */
+  public static ControlServiceStub newStub(io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<ControlServiceStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<ControlServiceStub>() {
+        @java.lang.Override
+        public ControlServiceStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new ControlServiceStub(channel, callOptions);
+        }
+      };
+    return ControlServiceStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports all types of calls on the service
+   */
+  public static ControlServiceBlockingV2Stub newBlockingV2Stub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<ControlServiceBlockingV2Stub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<ControlServiceBlockingV2Stub>() {
+        @java.lang.Override
+        public ControlServiceBlockingV2Stub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new ControlServiceBlockingV2Stub(channel, callOptions);
+        }
+      };
+    return ControlServiceBlockingV2Stub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports unary and streaming output calls on the service
+   */
+  public static ControlServiceBlockingStub newBlockingStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<ControlServiceBlockingStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<ControlServiceBlockingStub>() {
+        @java.lang.Override
+        public ControlServiceBlockingStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new ControlServiceBlockingStub(channel, callOptions);
+        }
+      };
+    return ControlServiceBlockingStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new ListenableFuture-style stub that supports unary calls on the service
+   */
+  public static ControlServiceFutureStub newFutureStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<ControlServiceFutureStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<ControlServiceFutureStub>() {
+        @java.lang.Override
+        public ControlServiceFutureStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new ControlServiceFutureStub(channel, callOptions);
+        }
+      };
+    return ControlServiceFutureStub.newStub(factory, channel);
+  }
+
+  /**
+   * <pre>
+   * ControlService is for outsiders: the CLI, grpcurl, CI jobs, web pages.
+   * </pre>
+   */
+  public interface AsyncService {
+
+    /**
+     * <pre>
+     * StartRun plans and starts a run. Fails with INVALID_ARGUMENT when no
+     * target is given, NOT_FOUND naming every unknown target, and
+     * FAILED_PRECONDITION naming every planned task that is unresolved.
+     * A repeated idempotency_key returns the run it started first.
+     * </pre>
+     */
+    default void startRun(dev.cordyna.v1.StartRunRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.StartRunResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getStartRunMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * </pre>
+     */
+    default void getRun(dev.cordyna.v1.GetRunRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetRunResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetRunMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListRuns returns the most recent runs first.
+     * </pre>
+     */
+    default void listRuns(dev.cordyna.v1.ListRunsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListRunsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListRunsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * CancelRun cancels a run's pending and running task-runs; NOT_FOUND when
+     * there is no such run. Cancelling a finished run changes nothing.
+     * </pre>
+     */
+    default void cancelRun(dev.cordyna.v1.CancelRunRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.CancelRunResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCancelRunMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListTasks returns every declared task and every unresolved upstream.
+     * </pre>
+     */
+    default void listTasks(dev.cordyna.v1.ListTasksRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTasksResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListTasksMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListServers returns every known server name with its instances.
+     * </pre>
+     */
+    default void listServers(dev.cordyna.v1.ListServersRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListServersResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListServersMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetGraph returns the global task graph.
+     * </pre>
+     */
+    default void getGraph(dev.cordyna.v1.GetGraphRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetGraphResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetGraphMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * WatchEvents streams events as they happen, optionally for one run.
+     * </pre>
+     */
+    default void watchEvents(dev.cordyna.v1.WatchEventsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.WatchEventsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchEventsMethod(), responseObserver);
+    }
+  }
+
+  /**
+   * Base class for the server implementation of the service ControlService.
+   * <pre>
+   * ControlService is for outsiders: the CLI, grpcurl, CI jobs, web pages.
+   * </pre>
+   */
+  public static abstract class ControlServiceImplBase
+      implements io.grpc.BindableService, AsyncService {
+
+    @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
+      return ControlServiceGrpc.bindService(this);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do asynchronous rpc calls to service ControlService.
+   * <pre>
+   * ControlService is for outsiders: the CLI, grpcurl, CI jobs, web pages.
+   * </pre>
+   */
+  public static final class ControlServiceStub
+      extends io.grpc.stub.AbstractAsyncStub<ControlServiceStub> {
+    private ControlServiceStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected ControlServiceStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new ControlServiceStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * StartRun plans and starts a run. Fails with INVALID_ARGUMENT when no
+     * target is given, NOT_FOUND naming every unknown target, and
+     * FAILED_PRECONDITION naming every planned task that is unresolved.
+     * A repeated idempotency_key returns the run it started first.
+     * </pre>
+     */
+    public void startRun(dev.cordyna.v1.StartRunRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.StartRunResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getStartRunMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * </pre>
+     */
+    public void getRun(dev.cordyna.v1.GetRunRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetRunResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetRunMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListRuns returns the most recent runs first.
+     * </pre>
+     */
+    public void listRuns(dev.cordyna.v1.ListRunsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListRunsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListRunsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * CancelRun cancels a run's pending and running task-runs; NOT_FOUND when
+     * there is no such run. Cancelling a finished run changes nothing.
+     * </pre>
+     */
+    public void cancelRun(dev.cordyna.v1.CancelRunRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.CancelRunResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCancelRunMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListTasks returns every declared task and every unresolved upstream.
+     * </pre>
+     */
+    public void listTasks(dev.cordyna.v1.ListTasksRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTasksResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListTasksMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListServers returns every known server name with its instances.
+     * </pre>
+     */
+    public void listServers(dev.cordyna.v1.ListServersRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListServersResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListServersMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetGraph returns the global task graph.
+     * </pre>
+     */
+    public void getGraph(dev.cordyna.v1.GetGraphRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetGraphResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetGraphMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * WatchEvents streams events as they happen, optionally for one run.
+     * </pre>
+     */
+    public void watchEvents(dev.cordyna.v1.WatchEventsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.WatchEventsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchEventsMethod(), getCallOptions()), request, responseObserver);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do synchronous rpc calls to service ControlService.
+   * <pre>
+   * ControlService is for outsiders: the CLI, grpcurl, CI jobs, web pages.
+   * </pre>
+   */
+  public static final class ControlServiceBlockingV2Stub
+      extends io.grpc.stub.AbstractBlockingStub<ControlServiceBlockingV2Stub> {
+    private ControlServiceBlockingV2Stub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected ControlServiceBlockingV2Stub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new ControlServiceBlockingV2Stub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * StartRun plans and starts a run. Fails with INVALID_ARGUMENT when no
+     * target is given, NOT_FOUND naming every unknown target, and
+     * FAILED_PRECONDITION naming every planned task that is unresolved.
+     * A repeated idempotency_key returns the run it started first.
+     * </pre>
+     */
+    public dev.cordyna.v1.StartRunResponse startRun(dev.cordyna.v1.StartRunRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getStartRunMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetRunResponse getRun(dev.cordyna.v1.GetRunRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetRunMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListRuns returns the most recent runs first.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListRunsResponse listRuns(dev.cordyna.v1.ListRunsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListRunsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * CancelRun cancels a run's pending and running task-runs; NOT_FOUND when
+     * there is no such run. Cancelling a finished run changes nothing.
+     * </pre>
+     */
+    public dev.cordyna.v1.CancelRunResponse cancelRun(dev.cordyna.v1.CancelRunRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getCancelRunMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListTasks returns every declared task and every unresolved upstream.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListTasksResponse listTasks(dev.cordyna.v1.ListTasksRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListTasksMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListServers returns every known server name with its instances.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListServersResponse listServers(dev.cordyna.v1.ListServersRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListServersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetGraph returns the global task graph.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetGraphResponse getGraph(dev.cordyna.v1.GetGraphRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetGraphMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * WatchEvents streams events as they happen, optionally for one run.
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<?, dev.cordyna.v1.WatchEventsResponse>
+        watchEvents(dev.cordyna.v1.WatchEventsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
+          getChannel(), getWatchEventsMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do limited synchronous rpc calls to service ControlService.
+   * <pre>
+   * ControlService is for outsiders: the CLI, grpcurl, CI jobs, web pages.
+   * </pre>
+   */
+  public static final class ControlServiceBlockingStub
+      extends io.grpc.stub.AbstractBlockingStub<ControlServiceBlockingStub> {
+    private ControlServiceBlockingStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected ControlServiceBlockingStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new ControlServiceBlockingStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * StartRun plans and starts a run. Fails with INVALID_ARGUMENT when no
+     * target is given, NOT_FOUND naming every unknown target, and
+     * FAILED_PRECONDITION naming every planned task that is unresolved.
+     * A repeated idempotency_key returns the run it started first.
+     * </pre>
+     */
+    public dev.cordyna.v1.StartRunResponse startRun(dev.cordyna.v1.StartRunRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getStartRunMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetRunResponse getRun(dev.cordyna.v1.GetRunRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetRunMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListRuns returns the most recent runs first.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListRunsResponse listRuns(dev.cordyna.v1.ListRunsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListRunsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * CancelRun cancels a run's pending and running task-runs; NOT_FOUND when
+     * there is no such run. Cancelling a finished run changes nothing.
+     * </pre>
+     */
+    public dev.cordyna.v1.CancelRunResponse cancelRun(dev.cordyna.v1.CancelRunRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCancelRunMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListTasks returns every declared task and every unresolved upstream.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListTasksResponse listTasks(dev.cordyna.v1.ListTasksRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListTasksMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListServers returns every known server name with its instances.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListServersResponse listServers(dev.cordyna.v1.ListServersRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListServersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetGraph returns the global task graph.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetGraphResponse getGraph(dev.cordyna.v1.GetGraphRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetGraphMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * WatchEvents streams events as they happen, optionally for one run.
+     * </pre>
+     */
+    public java.util.Iterator<dev.cordyna.v1.WatchEventsResponse> watchEvents(
+        dev.cordyna.v1.WatchEventsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchEventsMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do ListenableFuture-style rpc calls to service ControlService.
+   * <pre>
+   * ControlService is for outsiders: the CLI, grpcurl, CI jobs, web pages.
+   * </pre>
+   */
+  public static final class ControlServiceFutureStub
+      extends io.grpc.stub.AbstractFutureStub<ControlServiceFutureStub> {
+    private ControlServiceFutureStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected ControlServiceFutureStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new ControlServiceFutureStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * StartRun plans and starts a run. Fails with INVALID_ARGUMENT when no
+     * target is given, NOT_FOUND naming every unknown target, and
+     * FAILED_PRECONDITION naming every planned task that is unresolved.
+     * A repeated idempotency_key returns the run it started first.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.StartRunResponse> startRun(
+        dev.cordyna.v1.StartRunRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getStartRunMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.GetRunResponse> getRun(
+        dev.cordyna.v1.GetRunRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetRunMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListRuns returns the most recent runs first.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ListRunsResponse> listRuns(
+        dev.cordyna.v1.ListRunsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListRunsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * CancelRun cancels a run's pending and running task-runs; NOT_FOUND when
+     * there is no such run. Cancelling a finished run changes nothing.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.CancelRunResponse> cancelRun(
+        dev.cordyna.v1.CancelRunRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCancelRunMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListTasks returns every declared task and every unresolved upstream.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ListTasksResponse> listTasks(
+        dev.cordyna.v1.ListTasksRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListTasksMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListServers returns every known server name with its instances.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ListServersResponse> listServers(
+        dev.cordyna.v1.ListServersRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListServersMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetGraph returns the global task graph.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.GetGraphResponse> getGraph(
+        dev.cordyna.v1.GetGraphRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetGraphMethod(), getCallOptions()), request);
+    }
+  }
+
+  private static final int METHODID_START_RUN = 0;
+  private static final int METHODID_GET_RUN = 1;
+  private static final int METHODID_LIST_RUNS = 2;
+  private static final int METHODID_CANCEL_RUN = 3;
+  private static final int METHODID_LIST_TASKS = 4;
+  private static final int METHODID_LIST_SERVERS = 5;
+  private static final int METHODID_GET_GRAPH = 6;
+  private static final int METHODID_WATCH_EVENTS = 7;
+
+  private static final class MethodHandlers<Req, Resp> implements
+      io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ServerStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ClientStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.BidiStreamingMethod<Req, Resp> {
+    private final AsyncService serviceImpl;
+    private final int methodId;
+
+    MethodHandlers(AsyncService serviceImpl, int methodId) {
+      this.serviceImpl = serviceImpl;
+      this.methodId = methodId;
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public void invoke(Req request, io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        case METHODID_START_RUN:
+          serviceImpl.startRun((dev.cordyna.v1.StartRunRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.StartRunResponse>) responseObserver);
+          break;
+        case METHODID_GET_RUN:
+          serviceImpl.getRun((dev.cordyna.v1.GetRunRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.GetRunResponse>) responseObserver);
+          break;
+        case METHODID_LIST_RUNS:
+          serviceImpl.listRuns((dev.cordyna.v1.ListRunsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListRunsResponse>) responseObserver);
+          break;
+        case METHODID_CANCEL_RUN:
+          serviceImpl.cancelRun((dev.cordyna.v1.CancelRunRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.CancelRunResponse>) responseObserver);
+          break;
+        case METHODID_LIST_TASKS:
+          serviceImpl.listTasks((dev.cordyna.v1.ListTasksRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTasksResponse>) responseObserver);
+          break;
+        case METHODID_LIST_SERVERS:
+          serviceImpl.listServers((dev.cordyna.v1.ListServersRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListServersResponse>) responseObserver);
+          break;
+        case METHODID_GET_GRAPH:
+          serviceImpl.getGraph((dev.cordyna.v1.GetGraphRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.GetGraphResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_EVENTS:
+          serviceImpl.watchEvents((dev.cordyna.v1.WatchEventsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.WatchEventsResponse>) responseObserver);
+          break;
+        default:
+          throw new AssertionError();
+      }
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public io.grpc.stub.StreamObserver<Req> invoke(
+        io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        default:
+          throw new AssertionError();
+      }
+    }
+  }
+
+  public static final io.grpc.ServerServiceDefinition bindService(AsyncService service) {
+    return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
+        .addMethod(
+          getStartRunMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.StartRunRequest,
+              dev.cordyna.v1.StartRunResponse>(
+                service, METHODID_START_RUN)))
+        .addMethod(
+          getGetRunMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.GetRunRequest,
+              dev.cordyna.v1.GetRunResponse>(
+                service, METHODID_GET_RUN)))
+        .addMethod(
+          getListRunsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.ListRunsRequest,
+              dev.cordyna.v1.ListRunsResponse>(
+                service, METHODID_LIST_RUNS)))
+        .addMethod(
+          getCancelRunMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.CancelRunRequest,
+              dev.cordyna.v1.CancelRunResponse>(
+                service, METHODID_CANCEL_RUN)))
+        .addMethod(
+          getListTasksMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.ListTasksRequest,
+              dev.cordyna.v1.ListTasksResponse>(
+                service, METHODID_LIST_TASKS)))
+        .addMethod(
+          getListServersMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.ListServersRequest,
+              dev.cordyna.v1.ListServersResponse>(
+                service, METHODID_LIST_SERVERS)))
+        .addMethod(
+          getGetGraphMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.GetGraphRequest,
+              dev.cordyna.v1.GetGraphResponse>(
+                service, METHODID_GET_GRAPH)))
+        .addMethod(
+          getWatchEventsMethod(),
+          io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+            new MethodHandlers<
+              dev.cordyna.v1.WatchEventsRequest,
+              dev.cordyna.v1.WatchEventsResponse>(
+                service, METHODID_WATCH_EVENTS)))
+        .build();
+  }
+
+  private static abstract class ControlServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoFileDescriptorSupplier, io.grpc.protobuf.ProtoServiceDescriptorSupplier {
+    ControlServiceBaseDescriptorSupplier() {}
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.FileDescriptor getFileDescriptor() {
+      return dev.cordyna.v1.ControlProto.getDescriptor();
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.ServiceDescriptor getServiceDescriptor() {
+      return getFileDescriptor().findServiceByName("ControlService");
+    }
+  }
+
+  private static final class ControlServiceFileDescriptorSupplier
+      extends ControlServiceBaseDescriptorSupplier {
+    ControlServiceFileDescriptorSupplier() {}
+  }
+
+  private static final class ControlServiceMethodDescriptorSupplier
+      extends ControlServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoMethodDescriptorSupplier {
+    private final java.lang.String methodName;
+
+    ControlServiceMethodDescriptorSupplier(java.lang.String methodName) {
+      this.methodName = methodName;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.MethodDescriptor getMethodDescriptor() {
+      return getServiceDescriptor().findMethodByName(methodName);
+    }
+  }
+
+  private static volatile io.grpc.ServiceDescriptor serviceDescriptor;
+
+  public static io.grpc.ServiceDescriptor getServiceDescriptor() {
+    io.grpc.ServiceDescriptor result = serviceDescriptor;
+    if (result == null) {
+      synchronized (ControlServiceGrpc.class) {
+        result = serviceDescriptor;
+        if (result == null) {
+          serviceDescriptor = result = io.grpc.ServiceDescriptor.newBuilder(SERVICE_NAME)
+              .setSchemaDescriptor(new ControlServiceFileDescriptorSupplier())
+              .addMethod(getStartRunMethod())
+              .addMethod(getGetRunMethod())
+              .addMethod(getListRunsMethod())
+              .addMethod(getCancelRunMethod())
+              .addMethod(getListTasksMethod())
+              .addMethod(getListServersMethod())
+              .addMethod(getGetGraphMethod())
+              .addMethod(getWatchEventsMethod())
+              .build();
+        }
+      }
+    }
+    return result;
+  }
+}
