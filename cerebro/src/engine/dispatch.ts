@@ -18,6 +18,12 @@ export interface InvokeCommand {
 export interface InstanceLink {
   readonly instanceId: string;
   readonly serverName: string;
+  /**
+   * Counts the attempt against the instance's capacity from the moment it is
+   * chosen, before its invoke is stored and sent, so that one dispatch pass
+   * never gives an instance more than it can take.
+   */
+  reserve(attemptId: string): void;
   invoke(command: InvokeCommand): void;
   cancel(attemptId: string, reason: string): void;
 }

@@ -482,6 +482,7 @@ export class RunEngine {
       deadlines,
       invokedAt: now,
     };
+    instance.reserve(attempt.id);
     taskRun.attempts.push(attempt);
     delete taskRun.waitingReason;
     delete taskRun.notBefore;

@@ -54,6 +54,10 @@ export class Session implements InstanceLink {
     return this.info.serverName;
   }
 
+  reserve(attemptId: string): void {
+    this.assigned.add(attemptId);
+  }
+
   invoke(command: InvokeCommand): void {
     this.assigned.add(command.attemptId);
     this.#send(

@@ -37,6 +37,7 @@ export class RecordingInstance implements InstanceLink {
     readonly serverName: string,
     readonly instanceId: string,
   ) {}
+  reserve(): void {}
   invoke(command: InvokeCommand): void {
     this.invokes.push(command);
   }

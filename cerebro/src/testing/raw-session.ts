@@ -58,7 +58,12 @@ export class RawSession {
   hello(
     serverName: string,
     tasks: MessageInitShape<typeof TaskDeclarationSchema>[],
-    extra: { instanceId?: string; major?: number; runningAttemptIds?: string[] } = {},
+    extra: {
+      instanceId?: string;
+      major?: number;
+      runningAttemptIds?: string[];
+      maxConcurrency?: number;
+    } = {},
   ): void {
     this.send({
       case: "hello",
@@ -71,6 +76,7 @@ export class RawSession {
         },
         tasks,
         runningAttemptIds: extra.runningAttemptIds ?? [],
+        maxConcurrency: extra.maxConcurrency ?? 0,
       },
     });
   }
