@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { MemoryStore } from "../store/memory-store.js";
 import { engineHarness, task } from "../testing/engine-harness.js";
 import { NO_RETRY } from "./policies.js";
 
@@ -292,6 +293,35 @@ describe("RunEngine: deadlines on a controlled clock", () => {
 });
 
 describe("RunEngine: late, duplicate and foreign reports", () => {
+  it("applies a batch of reports in order with one store write, one outcome each", async () => {
+    const store = new MemoryStore();
+    const h = engineHarness({ store });
+    h.graph.declare("server-a", [task("a.x"), task("a.y")]);
+    h.instances.connect("server-a");
+    const { snapshot } = await h.engine.startRun({ targets: ["a.x", "a.y"] });
+    const attemptOf = (taskId: string) => h.instances.lastInvoke(taskId).command.attemptId;
+    const instanceId = "server-a-1";
+    const writes: number[] = [];
+    const save = store.save.bind(store);
+    store.save = (changes) => {
+      writes.push(changes.taskRuns?.length ?? 0);
+      return save(changes);
+    };
+
+    const outcomes = await h.engine.reportAll([
+      { instanceId, attemptId: attemptOf("a.x"), state: "STARTED" },
+      { instanceId, attemptId: attemptOf("a.x"), state: "COMPLETED" },
+      { instanceId, attemptId: "att_unknown", state: "COMPLETED" },
+      { instanceId, attemptId: attemptOf("a.y"), state: "STARTED" },
+      { instanceId, attemptId: attemptOf("a.y"), state: "COMPLETED" },
+    ]);
+
+    expect(outcomes.map((o) => o.accepted)).toEqual([true, true, false, true, true]);
+    expect(outcomes[2]).toMatchObject({ code: "FAILED_PRECONDITION" });
+    expect(writes).toEqual([2]);
+    expect((await runOf(h, snapshot.run.id)).run.state).toBe("SUCCEEDED");
+  });
+
   it("acknowledges a repeated update without changing anything", async () => {
     const h = engineHarness();
     h.graph.declare("server-a", [task("a.x")]);

@@ -19,6 +19,7 @@ import {
 import type { EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
+import { plainCopy } from "../plain-copy.js";
 import type { Store } from "../store/store.js";
 import { ActiveRun } from "./active-run.js";
 import type { InstanceDirectory, InvokeCommand } from "./dispatch.js";
@@ -239,9 +240,18 @@ export class RunEngine {
 
   /** Applies a task-server's report; duplicates and late reports never change a task-run. */
   async report(report: AttemptReport): Promise<ReportOutcome> {
-    const outcome = this.#applyReport(report);
+    const [outcome] = await this.reportAll([report]);
+    return outcome!;
+  }
+
+  /**
+   * Applies reports in order and stores what they changed in one write, so a
+   * burst of updates costs one store round trip; one outcome per report.
+   */
+  async reportAll(reports: readonly AttemptReport[]): Promise<ReportOutcome[]> {
+    const outcomes = reports.map((report) => this.#applyReport(report));
     await this.#flush();
-    return outcome;
+    return outcomes;
   }
 
   /** A server instance can take work: invoke whatever waits for its server. */
@@ -754,7 +764,7 @@ export class RunEngine {
   }
 
   #snapshot(active: ActiveRun): RunSnapshot {
-    return structuredClone({ run: active.run, taskRuns: [...active.taskRuns.values()] });
+    return plainCopy({ run: active.run, taskRuns: [...active.taskRuns.values()] });
   }
 
   async #flush(): Promise<void> {

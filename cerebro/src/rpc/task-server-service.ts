@@ -69,7 +69,9 @@ class TaskServerStream {
   readonly #call: Stream;
   #logger: Logger;
   #session: Session | undefined;
-  #queue: Promise<void> = Promise.resolve();
+  /** Messages received and not handled yet, in arrival order. */
+  #inbox: ConnectRequest[] = [];
+  #draining = false;
   #closed = false;
   #lastSeen: number;
   #livenessTimer: TimerHandle | undefined;
@@ -84,13 +86,44 @@ class TaskServerStream {
   listen(): void {
     this.#call.on("data", (message: ConnectRequest) => {
       this.#lastSeen = this.#options.clock.now();
-      this.#queue = this.#queue
-        .then(() => (this.#closed ? undefined : this.#handle(message)))
-        .catch((error: unknown) => this.#fail(error));
+      this.#inbox.push(message);
+      if (!this.#draining) void this.#drain();
     });
     this.#call.on("end", () => this.#close("the task-server ended the stream"));
     this.#call.on("error", (error) => this.#close(`stream error: ${error.message}`));
     this.#call.on("cancelled", () => this.#close("the stream was cancelled"));
+  }
+
+  /**
+   * Handles what has arrived, in order. Task states that arrived together
+   * are applied as one batch: stored in one write and acknowledged by one
+   * cumulative Ack, so a burst costs one store round trip, not one each.
+   */
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#inbox.length > 0 && !this.#closed) {
+        const session = this.#session;
+        const updates = session ? this.#takeTaskStates() : [];
+        if (session && updates.length > 0) await this.#taskStates(session, updates);
+        else await this.#handle(this.#inbox.shift()!);
+      }
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Takes the task states at the head of the inbox, up to one batch. */
+  #takeTaskStates(): TaskStateUpdate[] {
+    const updates: TaskStateUpdate[] = [];
+    for (const message of this.#inbox) {
+      if (message.message.case !== "taskState" || updates.length === MAX_BATCH) break;
+      updates.push(message.message.value);
+    }
+    this.#inbox.splice(0, updates.length);
+    return updates;
   }
 
   async #handle(message: ConnectRequest): Promise<void> {
@@ -108,7 +141,7 @@ class TaskServerStream {
       case "redeclare":
         return this.#redeclare(session, value.tasks);
       case "taskState":
-        return this.#taskState(session, value);
+        return this.#taskStates(session, [value]);
       case "heartbeat":
         this.#logger.trace({ running: value.runningAttemptIds.length }, "heartbeat");
         return;
@@ -247,55 +280,62 @@ class TaskServerStream {
     this.#options.engine.graphChanged();
   }
 
-  async #taskState(session: Session, update: TaskStateUpdate): Promise<void> {
-    const state = taskStateFromProto(update.state);
-    const outcome = state
-      ? await this.#options.engine.report({
-          instanceId: session.instanceId,
-          attemptId: update.attemptId,
-          state,
-          errorDescription: update.errorDescription,
-          nonRetryable: update.nonRetryable,
-          outputs: update.outputs,
-        })
-      : ({
-          accepted: false,
-          code: "INVALID_ARGUMENT",
-          message: `state ${update.state} is not a task state`,
-        } as const);
-    if (state === TaskState.COMPLETED || state === TaskState.ERROR)
-      session.release(update.attemptId);
-    if (!outcome.accepted) {
-      this.#options.events.publish({
-        kind: "report-refused",
-        time: this.#options.clock.now(),
-        attemptId: update.attemptId,
-        serverName: session.serverName,
-        instanceId: session.instanceId,
-        message: `update ${update.seq} refused (${outcome.code}): ${outcome.message}`,
-        detail: outcome.message,
-      });
-      this.#logger.warn(
-        { attemptId: update.attemptId, seq: update.seq, code: outcome.code },
-        `update refused: ${outcome.message}`,
-      );
-      this.#write(
-        create(ConnectResponseSchema, {
-          message: {
-            case: "refusal",
-            value: {
-              seq: update.seq,
-              attemptId: update.attemptId,
-              code: outcome.code,
-              message: outcome.message,
-            },
-          },
-        }),
-      );
-    }
+  async #taskStates(session: Session, updates: readonly TaskStateUpdate[]): Promise<void> {
+    const reports = updates.map((update) => {
+      const state = taskStateFromProto(update.state);
+      return state
+        ? {
+            instanceId: session.instanceId,
+            attemptId: update.attemptId,
+            state,
+            errorDescription: update.errorDescription,
+            nonRetryable: update.nonRetryable,
+            outputs: update.outputs,
+          }
+        : undefined;
+    });
+    const applied = await this.#options.engine.reportAll(
+      reports.filter((report) => report !== undefined),
+    );
+    let next = 0;
+    updates.forEach((update, i) => {
+      const report = reports[i];
+      if (report?.state === TaskState.COMPLETED || report?.state === TaskState.ERROR)
+        session.release(update.attemptId);
+      const outcome = report
+        ? applied[next++]!
+        : ({
+            accepted: false,
+            code: "INVALID_ARGUMENT",
+            message: `state ${update.state} is not a task state`,
+          } as const);
+      if (!outcome.accepted) this.#refuse(session, update, outcome.code, outcome.message);
+    });
+    // Seqs rise along the stream, so the last update's covers the batch.
+    const throughSeq = updates.at(-1)?.seq ?? 0n;
+    this.#write(create(ConnectResponseSchema, { message: { case: "ack", value: { throughSeq } } }));
+  }
+
+  #refuse(session: Session, update: TaskStateUpdate, code: string, message: string): void {
+    this.#options.events.publish({
+      kind: "report-refused",
+      time: this.#options.clock.now(),
+      attemptId: update.attemptId,
+      serverName: session.serverName,
+      instanceId: session.instanceId,
+      message: `update ${update.seq} refused (${code}): ${message}`,
+      detail: message,
+    });
+    this.#logger.warn(
+      { attemptId: update.attemptId, seq: update.seq, code },
+      `update refused: ${message}`,
+    );
     this.#write(
       create(ConnectResponseSchema, {
-        message: { case: "ack", value: { throughSeq: update.seq } },
+        message: {
+          case: "refusal",
+          value: { seq: update.seq, attemptId: update.attemptId, code, message },
+        },
       }),
     );
   }
@@ -404,6 +444,9 @@ class TaskServerStream {
     });
   }
 }
+
+/** The most task states applied, stored and acknowledged together. */
+const MAX_BATCH = 1_000;
 
 /** The most warnings one Welcome carries; a huge graph must not outgrow a gRPC message. */
 export const MAX_WARNINGS = 1_000;
