@@ -6,6 +6,7 @@ import {
   type TaskDefinition,
   type TaskRunRecord,
 } from "../domain/model.js";
+import { plainCopy } from "../plain-copy.js";
 import type { CreatedRun, Store, StoreChanges } from "./store.js";
 
 /** The default store: everything in this process, gone when it exits. */
@@ -27,7 +28,7 @@ export class MemoryStore implements Store {
     if (key) this.#runByKey.set(key, snapshot.run.id);
     this.#taskRuns.set(snapshot.run.id, new Map());
     this.#write({ runs: [snapshot.run], taskRuns: snapshot.taskRuns });
-    return { snapshot: structuredClone(snapshot), existing: false };
+    return { snapshot: plainCopy(snapshot), existing: false };
   }
 
   async save(changes: StoreChanges): Promise<void> {
@@ -38,14 +39,14 @@ export class MemoryStore implements Store {
     const run = this.#runs.get(runId);
     if (!run) return undefined;
     const taskRuns = [...(this.#taskRuns.get(runId)?.values() ?? [])];
-    return structuredClone({ run, taskRuns });
+    return plainCopy({ run, taskRuns });
   }
 
   async listRuns(limit: number): Promise<RunRecord[]> {
     const newestFirst = [...this.#runs.values()].sort(
       (a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id),
     );
-    return structuredClone(newestFirst.slice(0, limit));
+    return plainCopy(newestFirst.slice(0, limit));
   }
 
   async activeRuns(): Promise<RunSnapshot[]> {
@@ -87,14 +88,14 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   #write(changes: StoreChanges): void {
-    for (const run of changes.runs ?? []) this.#runs.set(run.id, structuredClone(run));
+    for (const run of changes.runs ?? []) this.#runs.set(run.id, plainCopy(run));
     for (const taskRun of changes.taskRuns ?? []) {
       let ofRun = this.#taskRuns.get(taskRun.runId);
       if (!ofRun) {
         ofRun = new Map();
         this.#taskRuns.set(taskRun.runId, ofRun);
       }
-      ofRun.set(taskRun.taskId, structuredClone(taskRun));
+      ofRun.set(taskRun.taskId, plainCopy(taskRun));
     }
     for (const completion of changes.completions ?? []) {
       const previous = this.#lastCompletion.get(completion.taskId);
