@@ -36,7 +36,7 @@ import {
 import { CordynaError } from "../domain/errors.js";
 import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type TaskDefinition } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
-import type { EventBus } from "../events.js";
+import type { CerebroEvent, EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import type { Store } from "../store/store.js";
 import { completionToProto, eventToProto, runToProto } from "./convert.js";
@@ -194,10 +194,26 @@ export function controlApi(options: ControlApiOptions): ControlApi {
     },
 
     watchEvents(request, listener) {
-      return events.subscribe((event) => {
+      // Watchers hear of events once the current turn's work is done, so that
+      // encoding events for them never delays an invoke or an ack.
+      let pending: CerebroEvent[] = [];
+      let watching = true;
+      const deliver = () => {
+        const batch = pending;
+        pending = [];
+        if (!watching) return;
+        for (const event of batch) {
+          listener(create(WatchEventsResponseSchema, { event: eventToProto(event) }));
+        }
+      };
+      const unsubscribe = events.subscribe((event) => {
         if (request.runId && event.runId !== request.runId) return;
-        listener(create(WatchEventsResponseSchema, { event: eventToProto(event) }));
+        if (pending.push(event) === 1) setImmediate(deliver);
       });
+      return () => {
+        watching = false;
+        unsubscribe();
+      };
     },
   };
 }
