@@ -14,17 +14,6 @@ pub mod control_service_client {
     pub struct ControlServiceClient<T> {
         inner: tonic::client::Grpc<T>,
     }
-    impl ControlServiceClient<tonic::transport::Channel> {
-        /// Attempt to create a new client by connecting to a given endpoint.
-        pub async fn connect<D>(dst: D) -> Result<Self, tonic::transport::Error>
-        where
-            D: TryInto<tonic::transport::Endpoint>,
-            D::Error: Into<StdError>,
-        {
-            let conn = tonic::transport::Endpoint::new(dst)?.connect().await?;
-            Ok(Self::new(conn))
-        }
-    }
     impl<T> ControlServiceClient<T>
     where
         T: tonic::client::GrpcService<tonic::body::Body>,
@@ -295,17 +284,6 @@ pub mod task_server_service_client {
     #[derive(Debug, Clone)]
     pub struct TaskServerServiceClient<T> {
         inner: tonic::client::Grpc<T>,
-    }
-    impl TaskServerServiceClient<tonic::transport::Channel> {
-        /// Attempt to create a new client by connecting to a given endpoint.
-        pub async fn connect<D>(dst: D) -> Result<Self, tonic::transport::Error>
-        where
-            D: TryInto<tonic::transport::Endpoint>,
-            D::Error: Into<StdError>,
-        {
-            let conn = tonic::transport::Endpoint::new(dst)?.connect().await?;
-            Ok(Self::new(conn))
-        }
     }
     impl<T> TaskServerServiceClient<T>
     where
