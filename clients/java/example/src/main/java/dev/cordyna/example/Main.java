@@ -1,0 +1,70 @@
+package dev.cordyna.example;
+
+import dev.cordyna.v1.Dependency;
+import dev.cordyna.v1.DependencyCondition;
+import dev.cordyna.v1.Owner;
+import dev.cordyna.v1.TaskDeclaration;
+import java.util.Map;
+
+/**
+ * The example task-server: two tasks of team-java, in the cross-language
+ * example graph rust.import → python.clean → rust.verify → java.mail →
+ * {java.archive, python.sheet}.
+ */
+public final class Main {
+  private static final int MAX_CONCURRENCY = 4;
+  private static final Owner OWNER =
+      Owner.newBuilder().setTeam("team-java").setContact("java@example.com").build();
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    String address = env("CORDYNA_ADDR", "localhost:7070");
+    String serverName = env("CORDYNA_SERVER_NAME", "java-example");
+    long workMs = Long.parseLong(env("CORDYNA_EXAMPLE_WORK_MS", "100"));
+
+    TaskServer server = new TaskServer(address, serverName, MAX_CONCURRENCY)
+        .task(declare("java.mail", "Mails the verified figures", "rust.verify"),
+            failable("java.mail", invoke -> Map.of("recipients", "3")))
+        .task(declare("java.archive", "Archives the mailed report", "java.mail"),
+            failable("java.archive", invoke -> {
+              // Stands for real work; a Cancel interrupts the sleep.
+              Thread.sleep(workMs);
+              return Map.of("archive", "reports/" + invoke.getRunId() + ".tar.gz");
+            }));
+
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // A JVM ended by SIGTERM exits with 143 once its hooks return; a
+      // finished drain is a clean stop, so say so.
+      if (server.drain()) Runtime.getRuntime().halt(0);
+    }, "cordyna-drain"));
+
+    System.exit(server.run());
+  }
+
+  private static TaskDeclaration declare(String id, String description, String upstream) {
+    return TaskDeclaration.newBuilder()
+        .setId(id)
+        .setDescription(description)
+        .setOwner(OWNER)
+        .addDependencies(Dependency.newBuilder()
+            .setTaskId(upstream)
+            .setCondition(DependencyCondition.DEPENDENCY_CONDITION_RUN_FIRST))
+        .build();
+  }
+
+  /** Fails with "failed on purpose" when the params say fail=&lt;this task&gt;, to try errors. */
+  private static TaskServer.Task failable(String taskId, TaskServer.Task task) {
+    return invoke -> {
+      if (taskId.equals(invoke.getParamsOrDefault("fail", ""))) {
+        throw new IllegalStateException("failed on purpose");
+      }
+      return task.run(invoke);
+    };
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value;
+  }
+}

@@ -1,0 +1,555 @@
+package dev.cordyna.example;
+
+import com.google.protobuf.Timestamp;
+import dev.cordyna.v1.Ack;
+import dev.cordyna.v1.Cancel;
+import dev.cordyna.v1.ConnectRequest;
+import dev.cordyna.v1.ConnectResponse;
+import dev.cordyna.v1.DeclarationIssue;
+import dev.cordyna.v1.Drain;
+import dev.cordyna.v1.Heartbeat;
+import dev.cordyna.v1.Hello;
+import dev.cordyna.v1.Invoke;
+import dev.cordyna.v1.Pong;
+import dev.cordyna.v1.ProtocolVersion;
+import dev.cordyna.v1.Refusal;
+import dev.cordyna.v1.Rejection;
+import dev.cordyna.v1.TaskDeclaration;
+import dev.cordyna.v1.TaskServerServiceGrpc;
+import dev.cordyna.v1.TaskState;
+import dev.cordyna.v1.TaskStateUpdate;
+import dev.cordyna.v1.Welcome;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * One task-server instance: a single TaskServerService.Connect stream to
+ * cerebro, kept open (with reconnects) until {@link #drain()}.
+ *
+ * <p>Every piece of session state (the stream, the outbox, the attempts) is
+ * touched only on one thread, the session loop; gRPC callbacks, timers and
+ * finished work hop onto it. Task code runs on worker threads and is stopped
+ * by interruption when cerebro cancels it.
+ */
+public final class TaskServer {
+  /** The work of one task: returns its outputs, or throws to report ERROR with the message. */
+  @FunctionalInterface
+  public interface Task {
+    Map<String, String> run(Invoke invoke) throws Exception;
+  }
+
+  private static final String AGENT = "cordyna-example-java/0.1.0";
+  private static final ProtocolVersion PROTOCOL =
+      ProtocolVersion.newBuilder().setMajor(1).setMinor(0).build();
+  private static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+  private static final long INITIAL_BACKOFF_MS = 100;
+  private static final long MAX_BACKOFF_MS = 5_000;
+  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
+  /** Finished attempt ids remembered so that a repeated Invoke is not run again. */
+  private static final int REMEMBERED_FINISHED = 10_000;
+
+  private final String address;
+  private final String serverName;
+  private final String instanceId;
+  private final int maxConcurrency;
+  private final Map<String, Task> tasks = new LinkedHashMap<>();
+  private final List<TaskDeclaration> declarations = new ArrayList<>();
+
+  private final ManagedChannel channel;
+  private final TaskServerServiceGrpc.TaskServerServiceStub stub;
+  private final ScheduledExecutorService loop =
+      Executors.newSingleThreadScheduledExecutor(daemonThreads("cordyna-session"));
+  // Unbounded on purpose: slots are counted by the server, and a cancelled task
+  // that is slow to notice its interrupt must not hold up the next one.
+  private final ExecutorService workers = Executors.newCachedThreadPool(daemonThreads("task"));
+
+  // Session state, confined to the loop thread.
+  private final Outbox outbox = new Outbox();
+  private final Map<String, Attempt> running = new LinkedHashMap<>();
+  private final Deque<Attempt> queued = new ArrayDeque<>();
+  private final Set<String> finished = new LinkedHashSet<>();
+  private Stream stream;
+  private boolean welcomed;
+  private boolean draining;
+  private boolean closing;
+  private int failures;
+  private ScheduledFuture<?> heartbeats;
+
+  private final CompletableFuture<Integer> stopped = new CompletableFuture<>();
+  private final CompletableFuture<Void> idle = new CompletableFuture<>();
+  private final CompletableFuture<Void> allAcknowledged = new CompletableFuture<>();
+  private final CompletableFuture<Void> streamClosed = new CompletableFuture<>();
+
+  public TaskServer(String address, String serverName, int maxConcurrency) {
+    this.address = address;
+    this.serverName = serverName;
+    this.instanceId = serverName + "-" + ProcessHandle.current().pid() + "-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    this.maxConcurrency = maxConcurrency;
+    // Cerebro cuts clients that ping more often than every 5 s.
+    this.channel = ManagedChannelBuilder.forTarget(address)
+        .usePlaintext()
+        .keepAliveTime(10, TimeUnit.SECONDS)
+        .keepAliveTimeout(5, TimeUnit.SECONDS)
+        .build();
+    this.stub = TaskServerServiceGrpc.newStub(channel);
+  }
+
+  /** Declares a task and the code that runs it; call before {@link #run()}. */
+  public TaskServer task(TaskDeclaration declaration, Task task) {
+    declarations.add(declaration);
+    tasks.put(declaration.getId(), task);
+    return this;
+  }
+
+  /**
+   * Connects and serves until cerebro rejects the declarations; returns the
+   * exit code. A drain ends the process from its own thread instead.
+   */
+  public int run() {
+    Log.info("starting %s (instance %s): cerebro %s, %d tasks, max concurrency %d",
+        serverName, instanceId, address, tasks.size(), maxConcurrency);
+    loop.execute(this::open);
+    return stopped.join();
+  }
+
+  /**
+   * Shuts down gently: says Drain, takes no new invokes, lets running and
+   * queued attempts finish (bounded), waits for the acks of their final
+   * updates (bounded), then half-closes the stream. Returns false when the
+   * server had already stopped (e.g. rejected), so there was nothing to drain.
+   */
+  public boolean drain() {
+    boolean started = onLoop(() -> {
+      if (stopped.isDone() || draining) return false;
+      draining = true;
+      Log.info("draining: no new invokes; %d running, %d queued", running.size(), queued.size());
+      if (welcomed) send(b -> b.setDrain(Drain.getDefaultInstance()));
+      checkDrained();
+      return true;
+    });
+    if (!started) return false;
+    if (!await(idle, DRAIN_TIMEOUT)) {
+      onLoop(() -> {
+        Log.info("drain timed out after %s; giving up on %s", DRAIN_TIMEOUT, activeAttemptIds());
+        giveUpAll("task-server shut down before the attempt finished");
+        return null;
+      });
+    }
+    if (!await(allAcknowledged, ACK_TIMEOUT)) {
+      Log.info("%d final updates not acknowledged within %s", onLoop(outbox::size), ACK_TIMEOUT);
+    }
+    onLoop(() -> {
+      closing = true;
+      stopHeartbeats();
+      if (stream != null) {
+        stream.requests.onCompleted();
+      } else {
+        streamClosed.complete(null);
+      }
+      return null;
+    });
+    if (!await(streamClosed, CLOSE_TIMEOUT)) Log.info("cerebro did not end the stream in time");
+    channel.shutdownNow();
+    Log.info("drained");
+    return true;
+  }
+
+  // ── the stream ────────────────────────────────────────────────────────────
+
+  /** One Connect call; its callbacks are ignored once a newer stream replaced it. */
+  private final class Stream implements StreamObserver<ConnectResponse> {
+    StreamObserver<ConnectRequest> requests;
+
+    @Override
+    public void onNext(ConnectResponse response) {
+      post(() -> {
+        if (stream == this) handle(response);
+      });
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      post(() -> ended(this, Status.fromThrowable(error)));
+    }
+
+    @Override
+    public void onCompleted() {
+      post(() -> ended(this, Status.OK));
+    }
+  }
+
+  private void open() {
+    if (closing) return;
+    // The channel backs off on its own, up to minutes; ours is the one that counts.
+    channel.resetConnectBackoff();
+    Stream next = new Stream();
+    stream = next;
+    next.requests = stub.connect(next);
+    next.requests.onNext(ConnectRequest.newBuilder().setHello(hello()).build());
+    Log.info("connecting to %s: Hello sent", address);
+  }
+
+  private Hello hello() {
+    // Attempts with unacknowledged updates are listed too, or cerebro would
+    // take them as lost before their resent updates arrive.
+    Set<String> attemptIds = new LinkedHashSet<>(activeAttemptIds());
+    attemptIds.addAll(outbox.attemptIds());
+    return Hello.newBuilder()
+        .setServerName(serverName)
+        .setInstanceId(instanceId)
+        .setProtocolVersion(PROTOCOL)
+        .addAllTasks(declarations)
+        .addAllRunningAttemptIds(attemptIds)
+        .setMaxConcurrency(maxConcurrency)
+        .setAgent(AGENT)
+        .build();
+  }
+
+  private void ended(Stream ended, Status status) {
+    if (stream != ended) return;
+    stream = null;
+    welcomed = false;
+    outbox.close();
+    stopHeartbeats();
+    if (closing) {
+      Log.info("stream closed (%s)", describe(status));
+      streamClosed.complete(null);
+      return;
+    }
+    long ceiling = Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS << Math.min(failures, 16));
+    failures++;
+    long delay = ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+    Log.info("stream lost (%s); %d running, %d unacknowledged; reconnecting in %d ms",
+        describe(status), running.size(), outbox.size(), delay);
+    loop.schedule(this::open, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void handle(ConnectResponse response) {
+    switch (response.getMessageCase()) {
+      case WELCOME -> onWelcome(response.getWelcome());
+      case REJECTION -> onRejection(response.getRejection());
+      case INVOKE -> onInvoke(response.getInvoke());
+      case CANCEL -> onCancel(response.getCancel());
+      case ACK -> onAck(response.getAck());
+      case REFUSAL -> onRefusal(response.getRefusal());
+      case PING -> send(b -> b.setPong(Pong.newBuilder().setNonce(response.getPing().getNonce())));
+      default -> Log.info("ignoring an unknown message from cerebro");
+    }
+  }
+
+  private void onWelcome(Welcome welcome) {
+    welcomed = true;
+    failures = 0;
+    for (DeclarationIssue warning : welcome.getWarningsList()) {
+      Log.info("declaration warning %s on %s: %s",
+          warning.getCode(), warning.getTaskId(), warning.getMessage());
+    }
+    long intervalMs = welcome.hasHeartbeatInterval()
+        ? welcome.getHeartbeatInterval().getSeconds() * 1000
+            + welcome.getHeartbeatInterval().getNanos() / 1_000_000
+        : 0;
+    if (intervalMs <= 0) intervalMs = DEFAULT_HEARTBEAT.toMillis();
+    Log.info("welcomed: session %s, heartbeat every %d ms", welcome.getSessionId(), intervalMs);
+    heartbeats =
+        loop.scheduleAtFixedRate(this::heartbeat, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    for (String attemptId : welcome.getUnknownAttemptIdsList()) {
+      cancel(attemptId, "cerebro no longer wants it", false);
+    }
+    List<TaskStateUpdate> unacknowledged = outbox.open();
+    if (!unacknowledged.isEmpty()) {
+      Log.info("resending %d unacknowledged updates", unacknowledged.size());
+    }
+    unacknowledged.forEach(update -> send(b -> b.setTaskState(update)));
+    if (draining) send(b -> b.setDrain(Drain.getDefaultInstance()));
+  }
+
+  private void onRejection(Rejection rejection) {
+    Log.info("rejected by cerebro: %s", rejection.getMessage());
+    for (DeclarationIssue issue : rejection.getErrorsList()) {
+      Log.info("  %s on %s: %s", issue.getCode(), issue.getTaskId(), issue.getMessage());
+    }
+    closing = true;
+    stopHeartbeats();
+    stopped.complete(1);
+  }
+
+  private void onAck(Ack ack) {
+    outbox.ack(ack.getThroughSeq());
+    checkDrained();
+  }
+
+  private void onRefusal(Refusal refusal) {
+    Log.info("update %d of %s refused: %s %s",
+        refusal.getSeq(), refusal.getAttemptId(), refusal.getCode(), refusal.getMessage());
+    outbox.settle(refusal.getSeq());
+    checkDrained();
+  }
+
+  private void heartbeat() {
+    if (!welcomed) return;
+    send(b -> b.setHeartbeat(Heartbeat.newBuilder().addAllRunningAttemptIds(activeAttemptIds())));
+  }
+
+  private void stopHeartbeats() {
+    if (heartbeats != null) heartbeats.cancel(false);
+    heartbeats = null;
+  }
+
+  private void send(Consumer<ConnectRequest.Builder> message) {
+    if (stream == null) return;
+    ConnectRequest.Builder request = ConnectRequest.newBuilder();
+    message.accept(request);
+    stream.requests.onNext(request.build());
+  }
+
+  // ── attempts ──────────────────────────────────────────────────────────────
+
+  /** One attempt: its work, cancellable by interruption; done() reports back on the loop. */
+  private final class Attempt extends FutureTask<Map<String, String>> {
+    final Invoke invoke;
+    long startedAt;
+    /** Set once cerebro cancelled it (or gave up on it): its own result no longer counts. */
+    String cancelReason;
+    boolean reportCancel;
+
+    Attempt(Invoke invoke, Task task) {
+      super(() -> task.run(invoke));
+      this.invoke = invoke;
+    }
+
+    String id() {
+      return invoke.getAttemptId();
+    }
+
+    @Override
+    protected void done() {
+      post(() -> finished(this));
+    }
+  }
+
+  private void onInvoke(Invoke invoke) {
+    String attemptId = invoke.getAttemptId();
+    if (running.containsKey(attemptId) || finished.contains(attemptId)
+        || queued.stream().anyMatch(a -> a.id().equals(attemptId))) {
+      Log.info("duplicate invoke of %s ignored", attemptId);
+      return;
+    }
+    Task task = tasks.get(invoke.getTaskId());
+    if (task == null) {
+      refuse(invoke, "unknown task " + invoke.getTaskId(), true);
+    } else if (draining) {
+      refuse(invoke, "task-server is draining; invoke another instance", false);
+    } else {
+      Attempt attempt = new Attempt(invoke, task);
+      if (running.size() < maxConcurrency) {
+        start(attempt);
+      } else {
+        queued.add(attempt);
+        Log.info("%s %s queued (%d waiting)", invoke.getTaskId(), attemptId, queued.size());
+        report(attemptId, TaskState.TASK_STATE_QUEUED, b -> {});
+      }
+    }
+  }
+
+  private void refuse(Invoke invoke, String description, boolean nonRetryable) {
+    remember(invoke.getAttemptId());
+    Log.info("%s %s refused: %s", invoke.getTaskId(), invoke.getAttemptId(), description);
+    report(invoke.getAttemptId(), TaskState.TASK_STATE_ERROR,
+        b -> b.setErrorDescription(description).setNonRetryable(nonRetryable));
+  }
+
+  private void start(Attempt attempt) {
+    running.put(attempt.id(), attempt);
+    attempt.startedAt = System.nanoTime();
+    report(attempt.id(), TaskState.TASK_STATE_STARTED, b -> {});
+    Log.info("%s %s started (attempt %d, run %s)", attempt.invoke.getTaskId(), attempt.id(),
+        attempt.invoke.getAttemptNumber(), attempt.invoke.getRunId());
+    workers.execute(attempt);
+  }
+
+  private void finished(Attempt attempt) {
+    if (running.remove(attempt.id()) == null) return;
+    remember(attempt.id());
+    String what = attempt.invoke.getTaskId() + " " + attempt.id();
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - attempt.startedAt);
+    if (attempt.cancelReason != null) {
+      Log.info("%s stopped after %d ms: %s", what, ms, attempt.cancelReason);
+      if (attempt.reportCancel) {
+        report(attempt.id(), TaskState.TASK_STATE_ERROR,
+            b -> b.setErrorDescription("cancelled: " + attempt.cancelReason));
+      }
+    } else {
+      try {
+        Map<String, String> outputs = attempt.get();
+        Log.info("%s completed in %d ms", what, ms);
+        report(attempt.id(), TaskState.TASK_STATE_COMPLETED,
+            b -> b.putAllOutputs(outputs == null ? Map.of() : outputs));
+      } catch (ExecutionException failure) {
+        String description = describe(failure.getCause());
+        Log.info("%s failed after %d ms: %s", what, ms, description);
+        report(attempt.id(), TaskState.TASK_STATE_ERROR, b -> b.setErrorDescription(description));
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    while (running.size() < maxConcurrency && !queued.isEmpty()) start(queued.poll());
+    checkDrained();
+  }
+
+  private void onCancel(Cancel cancel) {
+    String reason = cancel.getReason().isEmpty() ? "cancelled by cerebro" : cancel.getReason();
+    cancel(cancel.getAttemptId(), reason, true);
+  }
+
+  /** Stops an attempt; with {@code report}, reports ERROR for it (cerebro records CANCELLED). */
+  private void cancel(String attemptId, String reason, boolean report) {
+    Attempt attempt = running.get(attemptId);
+    if (attempt != null) {
+      if (attempt.cancelReason != null) return;
+      attempt.cancelReason = reason;
+      attempt.reportCancel = report;
+      Log.info("%s %s cancelled: %s", attempt.invoke.getTaskId(), attemptId, reason);
+      attempt.cancel(true);
+      return;
+    }
+    for (Attempt waiting : queued) {
+      if (waiting.id().equals(attemptId)) {
+        queued.remove(waiting);
+        remember(attemptId);
+        Log.info("%s %s cancelled before it started: %s",
+            waiting.invoke.getTaskId(), attemptId, reason);
+        if (report) {
+          report(attemptId, TaskState.TASK_STATE_ERROR,
+              b -> b.setErrorDescription("cancelled: " + reason));
+        }
+        checkDrained();
+        return;
+      }
+    }
+    Log.info("cancel of %s ignored: not running here", attemptId);
+  }
+
+  /** A drain that ran out of time: reports every remaining attempt as a retryable ERROR. */
+  private void giveUpAll(String description) {
+    for (String attemptId : activeAttemptIds()) {
+      report(attemptId, TaskState.TASK_STATE_ERROR, b -> b.setErrorDescription(description));
+      cancel(attemptId, description, false);
+    }
+  }
+
+  /** Attempts this instance still answers for: running (not cancelled), then queued. */
+  private List<String> activeAttemptIds() {
+    List<String> ids = new ArrayList<>();
+    running.values().stream().filter(a -> a.cancelReason == null).forEach(a -> ids.add(a.id()));
+    queued.forEach(a -> ids.add(a.id()));
+    return ids;
+  }
+
+  private void remember(String attemptId) {
+    finished.add(attemptId);
+    if (finished.size() > REMEMBERED_FINISHED) finished.remove(finished.iterator().next());
+  }
+
+  private void report(
+      String attemptId, TaskState state, Consumer<TaskStateUpdate.Builder> details) {
+    Instant now = Instant.now();
+    TaskStateUpdate.Builder update = TaskStateUpdate.newBuilder()
+        .setAttemptId(attemptId)
+        .setState(state)
+        .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()));
+    details.accept(update);
+    outbox.push(update.build()).ifPresent(stamped -> send(b -> b.setTaskState(stamped)));
+  }
+
+  private void checkDrained() {
+    if (!draining) return;
+    if (running.isEmpty() && queued.isEmpty()) idle.complete(null);
+    if (idle.isDone() && outbox.isEmpty()) allAcknowledged.complete(null);
+  }
+
+  // ── plumbing ──────────────────────────────────────────────────────────────
+
+  private void post(Runnable action) {
+    try {
+      loop.execute(action);
+    } catch (RejectedExecutionException stopping) {
+      // The loop only stops with the process.
+    }
+  }
+
+  private <T> T onLoop(Callable<T> action) {
+    try {
+      return loop.submit(action).get();
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(interrupted);
+    } catch (ExecutionException failure) {
+      throw new IllegalStateException(failure.getCause());
+    }
+  }
+
+  private static boolean await(CompletableFuture<?> future, Duration timeout) {
+    try {
+      future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException late) {
+      return false;
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException failure) {
+      return false;
+    }
+  }
+
+  private static String describe(Status status) {
+    String description = status.getDescription();
+    return description == null
+        ? status.getCode().toString()
+        : status.getCode() + ": " + description;
+  }
+
+  private static String describe(Throwable error) {
+    String message = error.getMessage();
+    return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}
