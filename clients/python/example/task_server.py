@@ -1,0 +1,75 @@
+"""Example Cordyna task-server in Python, declaring python.clean and python.sheet.
+
+Environment:
+  CORDYNA_ADDR             cerebro's host:port (default localhost:7070)
+  CORDYNA_SERVER_NAME      server name (default python-example)
+  CORDYNA_EXAMPLE_WORK_MS  how long python.sheet works (default 100)
+  LOG_LEVEL                debug, info (default), warning or error
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+from cordyna.v1 import task_pb2
+from cordyna.v1 import task_server_pb2 as pb
+
+from server import Task, TaskFailed, TaskServer
+
+TEAM = task_pb2.Owner(team="team-python", contact="python@example.com")
+MAX_CONCURRENCY = 4
+WORK_S = int(os.environ.get("CORDYNA_EXAMPLE_WORK_MS", "100")) / 1000
+
+
+def declare(task_id: str, description: str, *upstream: str) -> task_pb2.TaskDeclaration:
+    return task_pb2.TaskDeclaration(
+        id=task_id,
+        description=description,
+        owner=TEAM,
+        dependencies=[
+            task_pb2.Dependency(task_id=u, condition=task_pb2.DEPENDENCY_CONDITION_RUN_FIRST)
+            for u in upstream
+        ],
+    )
+
+
+def fail_if_asked(invoke: pb.Invoke) -> None:
+    if invoke.params.get("fail") == invoke.task_id:
+        raise TaskFailed("failed on purpose")
+
+
+async def clean(invoke: pb.Invoke) -> dict[str, str]:
+    fail_if_asked(invoke)
+    return {"table": f"clean/{invoke.run_id}"}
+
+
+async def sheet(invoke: pb.Invoke) -> dict[str, str]:
+    fail_if_asked(invoke)
+    # A Cancel from cerebro cancels this asyncio task right here.
+    await asyncio.sleep(WORK_S)
+    return {"sheet": f"sheets/{invoke.run_id}.csv"}
+
+
+TASKS = [
+    Task(declare("python.clean", "Cleans the rows rust.import brought in", "rust.import"), clean),
+    Task(declare("python.sheet", "Builds the sheet once java.mail has run", "java.mail"), sheet),
+]
+
+
+def main() -> int:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("task-server").setLevel(os.environ.get("LOG_LEVEL", "info").upper())
+    server = TaskServer(
+        address=os.environ.get("CORDYNA_ADDR", "localhost:7070"),
+        server_name=os.environ.get("CORDYNA_SERVER_NAME", "python-example"),
+        tasks=TASKS,
+        max_concurrency=MAX_CONCURRENCY,
+    )
+    return asyncio.run(server.serve())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
