@@ -37,7 +37,18 @@ export function spawnTs(
   args: string[],
   env: Record<string, string> = {},
 ): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+  return spawnProgram(name, [process.execPath, "--import", "tsx", file, ...args], env);
+}
+
+/** Starts any program (its path, then its arguments) from the repository root. */
+export function spawnProgram(
+  name: string,
+  command: readonly string[],
+  env: Record<string, string> = {},
+): Child {
+  const [program, ...args] = command;
+  if (!program) throw new Error(`no program to start for ${name}`);
+  const child = spawn(program, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
