@@ -4,6 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@connectrpc/connect";
@@ -13,7 +14,13 @@ import { ControlService, type Event, EventKind, RunState } from "@cordyna/contra
 import { wallMs } from "./clock.js";
 import type { GraphName } from "./graphs.js";
 import { SERVER_NAMES } from "./graphs.js";
-import { type MemorySample, readMessage, type ServerMessage, type Stamp } from "./protocol.js";
+import {
+  type CpuSample,
+  type MemorySample,
+  readMessage,
+  type ServerMessage,
+  type Stamp,
+} from "./protocol.js";
 
 /** The repository root: every process runs from there. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -90,15 +97,23 @@ class Proc {
 /** A bench task-server process: readiness, and its handlers' stamps on request. */
 class ServerProc extends Proc {
   readonly ready: Promise<Extract<ServerMessage, { kind: "ready" }>>;
-  readonly #dumps = new Map<string, (stamps: Stamp[]) => void>();
+  readonly #dumps = new Map<string, (dump: { stamps: Stamp[]; cpuMicros: number }) => void>();
 
-  constructor(side: 0 | 1, graph: GraphName, address: string) {
-    super(SERVER_NAMES[side], ["--import", "tsx", "bench/src/task-server.ts"], {
-      CORDYNA_ADDR: address,
-      BENCH_GRAPH: graph,
-      BENCH_SERVER: String(side),
-      LOG_LEVEL: "warn",
-    });
+  /** When the process was spawned (runner's wall clock). */
+  readonly spawnedAt = wallMs();
+
+  constructor(side: 0 | 1, graph: GraphName, address: string, cpuProfileDir?: string) {
+    const name = SERVER_NAMES[side];
+    super(
+      name,
+      [...cpuProfileArgs(cpuProfileDir, name), "--import", "tsx", "bench/src/task-server.ts"],
+      {
+        CORDYNA_ADDR: address,
+        BENCH_GRAPH: graph,
+        BENCH_SERVER: String(side),
+        LOG_LEVEL: "warn",
+      },
+    );
     let resolveReady: (message: Extract<ServerMessage, { kind: "ready" }>) => void = () => {};
     this.ready = new Promise((resolve) => {
       resolveReady = resolve;
@@ -107,16 +122,19 @@ class ServerProc extends Proc {
       const message = readMessage(line);
       if (message?.kind === "ready") resolveReady(message);
       if (message?.kind === "stamps") {
-        this.#dumps.get(message.tag)?.(message.stamps);
+        this.#dumps.get(message.tag)?.(message);
         this.#dumps.delete(message.tag);
       }
     });
   }
 
   /** Every stamp taken since the previous dump. */
-  dump(): Promise<Stamp[]> {
+  /** The handlers' stamps since the last dump, and the process's CPU time so far. */
+  dump(): Promise<{ stamps: Stamp[]; cpuMicros: number }> {
     const tag = Math.random().toString(36).slice(2);
-    const stamps = new Promise<Stamp[]>((resolve) => this.#dumps.set(tag, resolve));
+    const stamps = new Promise<{ stamps: Stamp[]; cpuMicros: number }>((resolve) =>
+      this.#dumps.set(tag, resolve),
+    );
     this.child.stdin?.write(`dump ${tag}\n`);
     return withTimeout(stamps, 30_000, `stamps of ${this.name}`);
   }
@@ -200,6 +218,13 @@ export class EventFeed {
   }
 }
 
+/** node flags writing a CPU profile of the process into `<dir>/<name>/` at exit. */
+function cpuProfileArgs(dir: string | undefined, name: string): string[] {
+  if (!dir) return [];
+  mkdirSync(join(dir, name), { recursive: true });
+  return ["--cpu-prof", `--cpu-prof-dir=${join(dir, name)}`];
+}
+
 export function timeMs(time: { seconds: bigint; nanos: number } | undefined): number {
   return time ? Number(time.seconds) * 1_000 + time.nanos / 1e6 : Number.NaN;
 }
@@ -207,7 +232,7 @@ export function timeMs(time: { seconds: bigint; nanos: number } | undefined): nu
 export interface EnvOptions {
   readonly store: StoreKind;
   readonly graph: GraphName;
-  /** Profile cerebro (node --cpu-prof) into this directory. */
+  /** Profile cerebro and the task-servers (node --cpu-prof) into this directory, one folder each. */
   readonly cpuProfileDir?: string;
   /** Start no task-server yet (call startServers()). */
   readonly withoutServers?: boolean;
@@ -269,13 +294,18 @@ export class BenchEnv {
   }
 
   #spawnCerebro(): Proc {
-    const { cpuProfileDir } = this.options;
-    if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
-    const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
     this.cerebroSpawnedAt = wallMs();
     return new Proc(
       "cerebro",
-      [...profile, "--expose-gc", "--import", "tsx", "--import", PROBE, "cerebro/src/main.ts"],
+      [
+        ...cpuProfileArgs(this.options.cpuProfileDir, "cerebro"),
+        "--expose-gc",
+        "--import",
+        "tsx",
+        "--import",
+        PROBE,
+        "cerebro/src/main.ts",
+      ],
       {
         CORDYNA_STORE: this.redis ? this.redis.url : "memory",
         CORDYNA_PORT: String(this.port),
@@ -304,7 +334,9 @@ export class BenchEnv {
   /** Starts both task-servers and waits until cerebro accepted their declarations. */
   async startServers(timeoutMs = 120_000): Promise<void> {
     for (const side of [0, 1] as const) {
-      this.servers.push(new ServerProc(side, this.options.graph, this.address));
+      this.servers.push(
+        new ServerProc(side, this.options.graph, this.address, this.options.cpuProfileDir),
+      );
     }
     await withTimeout(
       Promise.all(this.servers.map((server) => server.ready)),
@@ -334,9 +366,27 @@ export class BenchEnv {
   }
 
   /** The handlers' stamps of both servers since the last dump. */
-  async stamps(): Promise<Stamp[]> {
-    const all = await Promise.all(this.servers.map((server) => server.dump()));
-    return all.flat();
+  /**
+   * The handlers' stamps since the last call, and the CPU time (user +
+   * system, µs) used so far by cerebro and by both task-servers together.
+   */
+  async collect(): Promise<{
+    stamps: Stamp[];
+    cerebroCpuMicros: number;
+    serversCpuMicros: number;
+  }> {
+    const child = this.cerebro.child;
+    const sample = new Promise<CpuSample>((resolve) => {
+      child.once("message", (message) => resolve(message as CpuSample));
+    });
+    child.send("cpu");
+    const cerebro = await withTimeout(sample, 30_000, "cerebro CPU time");
+    const dumps = await Promise.all(this.servers.map((server) => server.dump()));
+    return {
+      stamps: dumps.flatMap((dump) => dump.stamps),
+      cerebroCpuMicros: cerebro.cpuMicros,
+      serversCpuMicros: dumps.reduce((sum, dump) => sum + dump.cpuMicros, 0),
+    };
   }
 
   /** Cerebro's heap (after a full GC) and RSS. */

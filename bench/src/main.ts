@@ -5,7 +5,7 @@
 //   --store memory     only this store (memory or redis; default both)
 //   --reps N           measured repetitions (default 5; 2 with --quick)
 //   --warmups N        discarded repetitions before them (default 2; 1 with --quick)
-//   --profile          instead of the figures: CPU-profile cerebro (node --cpu-prof)
+//   --profile          instead of the figures: CPU-profile cerebro and the task-servers
 //                      during W1 and W2 on each store and summarise the profiles
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -132,7 +132,7 @@ async function measureAll(): Promise<void> {
 
 async function profile(): Promise<void> {
   const sections: string[] = [
-    "# cerebro CPU profiles during W1 and W2",
+    "# CPU profiles of cerebro and the task-servers during W1 and W2",
     "",
     machineLine(machine, reps, warmups),
     "",
@@ -145,17 +145,22 @@ async function profile(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       log(`profiling ${workload.title}, ${store} store`);
       await workload.run({ store, warmups, reps, quick, log }, dir);
-      const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
-      if (!file) {
-        log(`  no profile written in ${shown(dir)}`);
-        continue;
-      }
       const { skipMs } = JSON.parse(readFileSync(join(dir, "window.json"), "utf8")) as {
-        skipMs: number;
+        skipMs: Record<string, number>;
       };
-      const summary = summarize(readProfile(join(dir, file)), skipMs);
-      sections.push(describeProfile(`${workload.title}, ${store} store`, summary));
-      log(`  ${shown(join(dir, file))}`);
+      for (const [processName, skip] of Object.entries(skipMs)) {
+        const processDir = join(dir, processName);
+        const file = readdirSync(processDir).find((name) => name.endsWith(".cpuprofile"));
+        if (!file) {
+          log(`  no profile written in ${shown(processDir)}`);
+          continue;
+        }
+        const summary = summarize(readProfile(join(processDir, file)), skip);
+        sections.push(
+          describeProfile(`${workload.title}, ${store} store: ${processName}`, summary),
+        );
+        log(`  ${shown(join(processDir, file))}`);
+      }
     }
   }
   const text = sections.join("\n");

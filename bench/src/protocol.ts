@@ -19,6 +19,8 @@ export type ServerMessage =
       readonly server: string;
       readonly tag: string;
       readonly stamps: Stamp[];
+      /** CPU time (user + system) the process has used so far, in µs. */
+      readonly cpuMicros: number;
     };
 
 const PREFIX = "BENCH ";
@@ -41,4 +43,15 @@ export interface MemorySample {
   readonly maxRssBytes: number;
   /** Whether a full GC ran just before (heapUsed is then the live heap). */
   readonly afterGc: boolean;
+}
+
+/** CPU time (user + system) a process has used so far, as the probe reports it. */
+export interface CpuSample {
+  readonly cpuMicros: number;
+}
+
+/** This process's CPU time (user + system) so far, in µs. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }

@@ -11,7 +11,7 @@ import { TaskServer } from "@cordyna/task-server";
 import { pino } from "pino";
 import { wallMs } from "./clock.js";
 import { graphTasks, isGraphName, SERVER_CONCURRENCY, SERVER_NAMES } from "./graphs.js";
-import { type Stamp, writeMessage } from "./protocol.js";
+import { cpuMicros, type Stamp, writeMessage } from "./protocol.js";
 
 const graph = process.env.BENCH_GRAPH ?? "";
 const side = process.env.BENCH_SERVER === "1" ? 1 : 0;
@@ -54,5 +54,5 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   if (command !== "dump") return;
   const taken = stamps;
   stamps = [];
-  writeMessage({ kind: "stamps", server: name, tag, stamps: taken });
+  writeMessage({ kind: "stamps", server: name, tag, stamps: taken, cpuMicros: cpuMicros() });
 });

@@ -69,8 +69,10 @@ async function onOneEnv(
   });
   try {
     if (profileDir) {
-      // Where the profile's workload part starts: everything before is start-up.
-      const skipMs = wallMs() - env.cerebroSpawnedAt;
+      // Where each process's profile reaches the workload: everything before is start-up.
+      const now = wallMs();
+      const skipMs: Record<string, number> = { cerebro: now - env.cerebroSpawnedAt };
+      for (const server of env.servers) skipMs[server.name] = now - server.spawnedAt;
       writeFileSync(join(profileDir, "window.json"), JSON.stringify({ skipMs }));
     }
     const kept: Repetition[] = [];
@@ -110,6 +112,7 @@ function show(rep: Repetition): string {
 
 /** Starts a run of the graph's targets and waits for its end; times in wall-clock ms. */
 async function runToEnd(env: BenchEnv, graph: GraphName) {
+  const before = await env.collect();
   const submittedAt = wallMs();
   const { run } = await env.control.startRun({ targets: graphTargets(graph) });
   const acceptedAt = wallMs();
@@ -118,8 +121,36 @@ async function runToEnd(env: BenchEnv, graph: GraphName) {
   if (finished.state !== RunState.SUCCEEDED) {
     throw new Error(`run ${runId} ended ${RunState[finished.state]}, not SUCCEEDED`);
   }
-  const stamps = (await env.stamps()).filter((stamp) => stamp[0] === runId);
-  return { runId, submittedAt, acceptedAt, finishedAt: finished.at, stamps };
+  const after = await env.collect();
+  const stamps = after.stamps.filter((stamp) => stamp[0] === runId);
+  return {
+    runId,
+    submittedAt,
+    acceptedAt,
+    finishedAt: finished.at,
+    stamps,
+    cerebroCpuMicros: after.cerebroCpuMicros - before.cerebroCpuMicros,
+    serversCpuMicros: after.serversCpuMicros - before.serversCpuMicros,
+  };
+}
+
+const CPU_FIGURES = [
+  { key: "cerebroCpuUsPerTaskRun", label: "cerebro CPU per task-run", unit: "µs", digits: 0 },
+  { key: "serversCpuUsPerTaskRun", label: "task-servers' CPU per task-run", unit: "µs", digits: 0 },
+] as const;
+
+/**
+ * CPU time per task-run of the run, in µs: unlike wall-clock figures, it
+ * hardly moves when other work shares the machine.
+ */
+function cpuPerTaskRun(
+  result: { cerebroCpuMicros: number; serversCpuMicros: number },
+  taskRuns: number,
+) {
+  return {
+    cerebroCpuUsPerTaskRun: result.cerebroCpuMicros / taskRuns,
+    serversCpuUsPerTaskRun: result.serversCpuMicros / taskRuns,
+  };
 }
 
 export const w1: Workload = {
@@ -132,6 +163,25 @@ export const w1: Workload = {
     { key: "handoffP50Ms", label: "hand-off p50", unit: "ms", digits: 2 },
     { key: "handoffP99Ms", label: "hand-off p99", unit: "ms", digits: 2 },
     { key: "handoffMaxMs", label: "hand-off max", unit: "ms", digits: 2 },
+    ...CPU_FIGURES,
+    {
+      key: "reportLegP50Ms",
+      label: "hand-off leg p50: handler returns → cerebro has COMPLETED",
+      unit: "ms",
+      digits: 2,
+    },
+    {
+      key: "decideLegP50Ms",
+      label: "hand-off leg p50: cerebro has COMPLETED → next INVOKED",
+      unit: "ms",
+      digits: 2,
+    },
+    {
+      key: "invokeLegP50Ms",
+      label: "hand-off leg p50: next INVOKED → its handler starts",
+      unit: "ms",
+      digits: 2,
+    },
   ],
   run: (settings, profileDir) =>
     onOneEnv(
@@ -139,6 +189,10 @@ export const w1: Workload = {
       "chain",
       async (env) => {
         const result = await runToEnd(env, "chain");
+        // Cerebro's own times (whole milliseconds) split each hand-off in three legs.
+        const { run } = await env.control.getRun({ runId: result.runId });
+        const attemptOf = new Map(run?.taskRuns.map((t) => [t.taskId, t.attempts.at(-1)]));
+        const legs = { report: [] as number[], decide: [] as number[], invoke: [] as number[] };
         const byTask = new Map(result.stamps.map((stamp) => [stamp[1], stamp]));
         if (byTask.size !== CHAIN_LENGTH) {
           throw new Error(`chain run: ${byTask.size} of ${CHAIN_LENGTH} handlers stamped`);
@@ -147,7 +201,13 @@ export const w1: Workload = {
         for (let i = 1; i < CHAIN_LENGTH; i++) {
           const upstream = byTask.get(chainTaskId(i - 1));
           const downstream = byTask.get(chainTaskId(i));
-          if (upstream && downstream) handoffs.push(downstream[3] - upstream[4]);
+          if (!upstream || !downstream) continue;
+          handoffs.push(downstream[3] - upstream[4]);
+          const completedAt = timeMs(attemptOf.get(chainTaskId(i - 1))?.finishedAt);
+          const invokedAt = timeMs(attemptOf.get(chainTaskId(i))?.invokedAt);
+          legs.report.push(completedAt - upstream[4]);
+          legs.decide.push(invokedAt - completedAt);
+          legs.invoke.push(downstream[3] - invokedAt);
         }
         const handoff = latencies(handoffs);
         return {
@@ -156,6 +216,10 @@ export const w1: Workload = {
             handoffP50Ms: handoff.p50,
             handoffP99Ms: handoff.p99,
             handoffMaxMs: handoff.max,
+            reportLegP50Ms: quantile(legs.report, 0.5),
+            decideLegP50Ms: quantile(legs.decide, 0.5),
+            invokeLegP50Ms: quantile(legs.invoke, 0.5),
+            ...cpuPerTaskRun(result, CHAIN_LENGTH),
           },
         };
       },
@@ -173,6 +237,7 @@ export const w2: Workload = {
   figures: [
     { key: "makespanMs", label: "makespan", unit: "ms", digits: 0 },
     { key: "taskRunsPerS", label: "task-runs per second", unit: "/s", digits: 0 },
+    ...CPU_FIGURES,
   ],
   run: (settings, profileDir) =>
     onOneEnv(
@@ -183,7 +248,13 @@ export const w2: Workload = {
         const ran = new Set(result.stamps.map((stamp) => stamp[1]));
         if (ran.size !== FAN_TASKS) throw new Error(`fan run: ${ran.size} of ${FAN_TASKS} ran`);
         const makespanMs = result.finishedAt - result.submittedAt;
-        return { values: { makespanMs, taskRunsPerS: FAN_TASKS / (makespanMs / 1_000) } };
+        return {
+          values: {
+            makespanMs,
+            taskRunsPerS: FAN_TASKS / (makespanMs / 1_000),
+            ...cpuPerTaskRun(result, FAN_TASKS),
+          },
+        };
       },
       profileDir,
     ),
@@ -451,7 +522,7 @@ async function recover(env: BenchEnv): Promise<Repetition> {
   env.watchAgain();
   const serversAt = await env.waitForServers();
   const end = await env.events.finished(env.control, runId, 300_000);
-  const stamps: Stamp[] = (await env.stamps()).filter((stamp) => stamp[0] === runId);
+  const stamps: Stamp[] = (await env.collect()).stamps.filter((stamp) => stamp[0] === runId);
   const { run: final } = await env.control.getRun({ runId });
   const taskRuns = final?.taskRuns ?? [];
   const handlerRuns = new Map<string, number>();
