@@ -29,7 +29,13 @@ install_once() {
 
 maven_exe() {
   local artifact=$1 target=$2 downloads="$tools/maven"
-  mvn -q -B -U dependency:copy -Dartifact="$artifact:exe:linux-x86_64" -DoutputDirectory="$downloads" >&2
+  local log
+  # Even -q leaves stray terminal escapes on some Maven builds: show output only on failure.
+  if ! log=$(mvn -q -B -U dependency:copy -Dartifact="$artifact:exe:linux-x86_64" \
+    -DoutputDirectory="$downloads" 2>&1); then
+    printf '%s\n' "$log" >&2
+    return 1
+  fi
   local file="$downloads/$(echo "$artifact" | cut -d: -f2)-$(echo "$artifact" | cut -d: -f3)-linux-x86_64.exe"
   install -m 0755 "$file" "$tools/bin/$target"
 }
