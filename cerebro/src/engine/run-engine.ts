@@ -453,7 +453,12 @@ export class RunEngine {
   #dispatchReady(active: ActiveRun, onlyServer?: string): void {
     if (active.run.state !== RunState.RUNNING) return;
     const now = this.#options.clock.now();
-    for (const taskId of [...active.ready]) {
+    // Once a server has no instance to take work, the rest of its ready
+    // task-runs wait for the same reason: a fan-out of thousands must not ask
+    // the instance directory about each of them on every freed slot.
+    const unavailable = new Map<string, string>();
+    // Deleting from a Set while iterating it is safe, and invoking never adds.
+    for (const taskId of active.ready) {
       const taskRun = active.taskRuns.get(taskId);
       if (!taskRun || taskRun.state !== TaskState.PENDING) {
         active.ready.delete(taskId);
@@ -461,11 +466,14 @@ export class RunEngine {
       }
       if (onlyServer !== undefined && taskRun.serverName !== onlyServer) continue;
       if (taskRun.notBefore !== undefined && taskRun.notBefore > now) continue;
-      this.#invoke(active, taskRun);
+      const reason = unavailable.get(taskRun.serverName);
+      if (reason !== undefined) this.#setWaiting(taskRun, reason);
+      else this.#invoke(active, taskRun, unavailable);
     }
   }
 
-  #invoke(active: ActiveRun, taskRun: TaskRunRecord): void {
+  /** Invokes the task-run, or records why it waits; servers found unavailable go in `unavailable`. */
+  #invoke(active: ActiveRun, taskRun: TaskRunRecord, unavailable: Map<string, string>): void {
     const { graph, instances, clock, defaultDeadlines } = this.#options;
     const declared = graph.get(taskRun.taskId);
     if (!declared) {
@@ -479,7 +487,9 @@ export class RunEngine {
     }
     const instance = instances.pick(declared.serverName);
     if (!instance) {
-      this.#setWaiting(taskRun, instances.unavailableReason(declared.serverName));
+      const reason = instances.unavailableReason(declared.serverName);
+      unavailable.set(declared.serverName, reason);
+      this.#setWaiting(taskRun, reason);
       return;
     }
     const now = clock.now();
