@@ -32,10 +32,19 @@ export type InvokeOutcome = "started" | "queued" | "duplicate" | "unknown-task";
 interface Attempt {
   readonly invoke: Invoke;
   readonly handler: TaskHandler;
-  readonly controller: AbortController;
+  /**
+   * Made when the handler first looks at its signal, or on cancel: an
+   * AbortController per attempt showed up in profiles of short tasks.
+   */
+  controller: AbortController | undefined;
   readonly logger: Logger;
   /** Set once nothing more may be reported for this attempt. */
   silenced: boolean;
+}
+
+function controllerOf(attempt: Attempt): AbortController {
+  attempt.controller ??= new AbortController();
+  return attempt.controller;
 }
 
 /**
@@ -72,7 +81,7 @@ export class AttemptRunner {
     const attempt: Attempt = {
       invoke,
       handler,
-      controller: new AbortController(),
+      controller: undefined,
       logger: this.#options.logger.child({
         runId: invoke.runId,
         taskRunId: invoke.taskRunId,
@@ -124,7 +133,7 @@ export class AttemptRunner {
       if (running.silenced) return false;
       running.silenced = true;
       running.logger.info({ reason }, "attempt cancelled");
-      running.controller.abort(new AttemptAbortedError(reason));
+      controllerOf(running).abort(new AttemptAbortedError(reason));
       return true;
     }
     const index = this.#queue.findIndex((attempt) => attempt.invoke.attemptId === attemptId);
@@ -133,7 +142,7 @@ export class AttemptRunner {
     if (queued) {
       queued.silenced = true;
       queued.logger.info({ reason }, "queued attempt cancelled");
-      queued.controller.abort(new AttemptAbortedError(reason));
+      controllerOf(queued).abort(new AttemptAbortedError(reason));
       this.#remember(attemptId);
     }
     this.#checkIdle();
@@ -203,7 +212,9 @@ export class AttemptRunner {
       params: { ...invoke.params },
       traceContext: { ...invoke.traceContext },
       logicalTime: invoke.logicalTime ? timestampDate(invoke.logicalTime) : undefined,
-      signal: attempt.controller.signal,
+      get signal() {
+        return controllerOf(attempt).signal;
+      },
       logger: attempt.logger,
     };
     new Promise<TaskOutputs | undefined>((resolve) => {
