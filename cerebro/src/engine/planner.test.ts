@@ -104,4 +104,12 @@ describe("planRun", () => {
       "[FAILED_PRECONDITION] the run cannot be planned, unresolved: c.dash (team team-c, server-c): upstream ghost.feed is declared by no server",
     );
   });
+
+  it("plans a task without upstream even when its upstream is declared by no server", () => {
+    const graph = graphOf();
+    graph.declare("server-c", [task("c.dash", { dependsOn: ["ghost.feed"] })]);
+    expect(
+      planRun(graph, { targets: ["c.dash"], withoutUpstream: true }, () => undefined, NOW),
+    ).toEqual([{ taskId: "c.dash", upstream: [] }]);
+  });
 });

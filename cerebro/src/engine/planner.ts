@@ -73,8 +73,11 @@ export function planRun(
     }
   }
 
+  // Without upstream, every upstream counts as satisfied, so one that no
+  // server declares does not stand in the way.
   const unresolved = [...toRun].flatMap((id) => {
-    const reason = graph.unresolvedReason(id);
+    const reason =
+      request.withoutUpstream && graph.get(id) ? undefined : graph.unresolvedReason(id);
     return reason ? [`${graph.describe(id)}: ${reason}`] : [];
   });
   if (unresolved.length > 0) {
