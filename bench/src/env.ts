@@ -11,6 +11,7 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { freePort, RedisServerProcess } from "@cordyna/cerebro/testing";
 import { ControlService, type Event, EventKind, RunState } from "@cordyna/contract";
+import { type CerebroBundle, cerebroBundle } from "./cerebro-bundle.js";
 import { wallMs } from "./clock.js";
 import type { GraphName } from "./graphs.js";
 import { SERVER_NAMES } from "./graphs.js";
@@ -24,7 +25,7 @@ import {
 
 /** The repository root: every process runs from there. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const PROBE = fileURLToPath(new URL("./probe.ts", import.meta.url));
+const PROBE_SOURCE = fileURLToPath(new URL("./probe.ts", import.meta.url));
 
 export type StoreKind = "memory" | "redis";
 export type ControlClient = Client<typeof ControlService>;
@@ -102,7 +103,13 @@ class ServerProc extends Proc {
   /** When the process was spawned (runner's wall clock). */
   readonly spawnedAt = wallMs();
 
-  constructor(side: 0 | 1, graph: GraphName, address: string, cpuProfileDir?: string) {
+  constructor(
+    side: 0 | 1,
+    graph: GraphName,
+    address: string,
+    options: { cpuProfileDir?: string | undefined; taskWorkMs?: number | undefined } = {},
+  ) {
+    const { cpuProfileDir, taskWorkMs = 0 } = options;
     const name = SERVER_NAMES[side];
     super(
       name,
@@ -111,6 +118,7 @@ class ServerProc extends Proc {
         CORDYNA_ADDR: address,
         BENCH_GRAPH: graph,
         BENCH_SERVER: String(side),
+        BENCH_WORK_MS: String(taskWorkMs),
         LOG_LEVEL: "warn",
       },
     );
@@ -236,6 +244,8 @@ export interface EnvOptions {
   readonly cpuProfileDir?: string;
   /** Start no task-server yet (call startServers()). */
   readonly withoutServers?: boolean;
+  /** How long each handler works before it returns (default 0: a no-op). */
+  readonly taskWorkMs?: number;
 }
 
 /** Environments not stopped yet, for stopAll(). */
@@ -258,10 +268,18 @@ export class BenchEnv {
   events: EventFeed;
   readonly servers: ServerProc[] = [];
 
-  private constructor(options: EnvOptions, port: number, redis: RedisServerProcess | undefined) {
+  readonly bundle: CerebroBundle;
+
+  private constructor(
+    options: EnvOptions,
+    port: number,
+    redis: RedisServerProcess | undefined,
+    bundle: CerebroBundle,
+  ) {
     this.options = options;
     this.port = port;
     this.redis = redis;
+    this.bundle = bundle;
     this.control = createClient(
       ControlService,
       createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }),
@@ -279,7 +297,7 @@ export class BenchEnv {
   static async start(options: EnvOptions): Promise<BenchEnv> {
     const redis =
       options.store === "redis" ? await RedisServerProcess.start({ appendOnly: true }) : undefined;
-    const env = new BenchEnv(options, await freePort(), redis);
+    const env = new BenchEnv(options, await freePort(), redis, await cerebroBundle());
     running.add(env);
     try {
       await env.waitUntilAnswering();
@@ -294,18 +312,16 @@ export class BenchEnv {
   }
 
   #spawnCerebro(): Proc {
+    const { cpuProfileDir } = this.options;
+    // A profile should name cerebro's source files, so it runs from them;
+    // figures come from the bundle the containers run.
+    const program = cpuProfileDir
+      ? ["--import", "tsx", "--import", PROBE_SOURCE, "cerebro/src/main.ts"]
+      : ["--import", this.bundle.probe, this.bundle.entry];
     this.cerebroSpawnedAt = wallMs();
     return new Proc(
       "cerebro",
-      [
-        ...cpuProfileArgs(this.options.cpuProfileDir, "cerebro"),
-        "--expose-gc",
-        "--import",
-        "tsx",
-        "--import",
-        PROBE,
-        "cerebro/src/main.ts",
-      ],
+      [...cpuProfileArgs(cpuProfileDir, "cerebro"), "--expose-gc", ...program],
       {
         CORDYNA_STORE: this.redis ? this.redis.url : "memory",
         CORDYNA_PORT: String(this.port),
@@ -335,7 +351,10 @@ export class BenchEnv {
   async startServers(timeoutMs = 120_000): Promise<void> {
     for (const side of [0, 1] as const) {
       this.servers.push(
-        new ServerProc(side, this.options.graph, this.address, this.options.cpuProfileDir),
+        new ServerProc(side, this.options.graph, this.address, {
+          cpuProfileDir: this.options.cpuProfileDir,
+          taskWorkMs: this.options.taskWorkMs,
+        }),
       );
     }
     await withTimeout(

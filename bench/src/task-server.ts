@@ -5,8 +5,10 @@
 // is written while a workload is measured.
 //
 // Environment: CORDYNA_ADDR, BENCH_GRAPH (chain | fan | dags | layers),
-// BENCH_SERVER (0 or 1), LOG_LEVEL (default warn).
+// BENCH_SERVER (0 or 1), BENCH_WORK_MS (how long each handler works; default
+// 0, a no-op), LOG_LEVEL (default warn).
 import { createInterface } from "node:readline";
+import { setTimeout } from "node:timers/promises";
 import { TaskServer } from "@cordyna/task-server";
 import { pino } from "pino";
 import { wallMs } from "./clock.js";
@@ -20,6 +22,7 @@ if (!isGraphName(graph)) {
   process.exit(2);
 }
 
+const workMs = Number(process.env.BENCH_WORK_MS ?? "0");
 const name = SERVER_NAMES[side];
 const server = new TaskServer({
   name,
@@ -33,8 +36,9 @@ let stamps: Stamp[] = [];
 const declaredFrom = wallMs();
 for (const task of graphTasks(graph)) {
   if (task.server !== side) continue;
-  server.task({ id: task.id, dependsOn: task.dependsOn }, (ctx) => {
+  server.task({ id: task.id, dependsOn: task.dependsOn }, async (ctx) => {
     const startedAt = wallMs();
+    if (workMs > 0) await setTimeout(workMs);
     stamps.push([ctx.runId, ctx.taskId, ctx.attemptId, startedAt, wallMs()]);
   });
 }

@@ -489,7 +489,12 @@ export const w5: Workload = {
   ],
   run: (settings) =>
     onFreshEnvs(settings, async () => {
-      const env = await BenchEnv.start({ store: settings.store, graph: "fan" });
+      // Handlers work a little, so that the run is still going when half of it is done.
+      const env = await BenchEnv.start({
+        store: settings.store,
+        graph: "fan",
+        taskWorkMs: W5_TASK_WORK_MS,
+      });
       try {
         return await recover(env);
       } finally {
@@ -497,6 +502,13 @@ export const w5: Workload = {
       }
     }),
 };
+
+/**
+ * How long each W5 handler works: the fan-out's 1,000 take at least 5 rounds
+ * of it on the two servers' 200 slots, so the run is far from done when the
+ * runner, behind on events, sees half of it complete.
+ */
+const W5_TASK_WORK_MS = 400;
 
 /** W5 on a running environment: kill cerebro once half of the fan-out completed, restart it. */
 async function recover(env: BenchEnv): Promise<Repetition> {
@@ -515,7 +527,6 @@ async function recover(env: BenchEnv): Promise<Repetition> {
   await halfway;
   stop();
   const killedAt = await env.killCerebro();
-  const doneBeforeKill = completed;
   env.restartCerebro();
   const spawnedAt = env.cerebroSpawnedAt;
   const answeringAt = await env.waitUntilAnswering();
@@ -523,6 +534,13 @@ async function recover(env: BenchEnv): Promise<Repetition> {
   const serversAt = await env.waitForServers();
   const end = await env.events.finished(env.control, runId, 300_000);
   const stamps: Stamp[] = (await env.collect()).stamps.filter((stamp) => stamp[0] === runId);
+  // The event stream lags behind the servers, so count from their own stamps.
+  const doneBeforeKill = stamps.filter((stamp) => stamp[4] <= killedAt).length;
+  if (!stamps.some((stamp) => stamp[3] > spawnedAt)) {
+    throw new Error(
+      `every task had started before cerebro was killed (${doneBeforeKill} of ${FAN_TASKS} done): nothing was left to resume`,
+    );
+  }
   const { run: final } = await env.control.getRun({ runId });
   const taskRuns = final?.taskRuns ?? [];
   const handlerRuns = new Map<string, number>();
