@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { type EventKind, WatchEventsRequestSchema } from "@cordyna/contract";
+import { EventKind, WatchEventsRequestSchema } from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
 import { EventBus } from "../events.js";
 import { engineHarness } from "../testing/engine-harness.js";
@@ -36,6 +36,23 @@ describe("ControlApi.watchEvents", () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(all).toEqual(["run run_a started", "run run_b started"]);
     expect(ofRun).toEqual(["run run_b started"]);
+  });
+
+  it("tells a watcher only of the kinds it asked for", async () => {
+    const { api, events } = watchedApi();
+    const seen: string[] = [];
+    api.watchEvents(create(WatchEventsRequestSchema, { kinds: [EventKind.RUN_FINISHED] }), (r) =>
+      seen.push(r.event?.message ?? ""),
+    );
+    events.publish(started("run_a"));
+    events.publish({
+      kind: "run-finished",
+      time: 0,
+      message: "run run_a SUCCEEDED",
+      runId: "run_a",
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual(["run run_a SUCCEEDED"]);
   });
 
   it("tells a watcher that stopped nothing more, not even what was published before it stopped", async () => {

@@ -39,7 +39,7 @@ import type { RunEngine } from "../engine/run-engine.js";
 import type { CerebroEvent, EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import type { Store } from "../store/store.js";
-import { completionToProto, eventToProto, runToProto } from "./convert.js";
+import { completionToProto, eventKindToProto, eventToProto, runToProto } from "./convert.js";
 import {
   catchUpToProto,
   errorCauseToProto,
@@ -206,8 +206,10 @@ export function controlApi(options: ControlApiOptions): ControlApi {
           listener(create(WatchEventsResponseSchema, { event: eventToProto(event) }));
         }
       };
+      const kinds = new Set(request.kinds);
       const unsubscribe = events.subscribe((event) => {
         if (request.runId && event.runId !== request.runId) return;
+        if (kinds.size > 0 && !kinds.has(eventKindToProto(event.kind))) return;
         if (pending.push(event) === 1) setImmediate(deliver);
       });
       return () => {

@@ -125,9 +125,14 @@ const EVENT_KINDS: Record<CerebroEventKind, EventKind> = {
   "report-refused": EventKind.REPORT_REFUSED,
 };
 
+/** The wire kind of one of cerebro's events. */
+export function eventKindToProto(kind: CerebroEventKind): EventKind {
+  return EVENT_KINDS[kind];
+}
+
 export function eventToProto(event: CerebroEvent): Event {
   return create(EventSchema, {
-    kind: EVENT_KINDS[event.kind],
+    kind: eventKindToProto(event.kind),
     time: timestampFromMs(event.time),
     runId: event.runId ?? "",
     taskRunId: event.taskRunId ?? "",

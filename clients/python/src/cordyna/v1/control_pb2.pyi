@@ -183,10 +183,12 @@ class GetGraphResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[GraphEdge, _Mapping]]] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("run_id",)
+    __slots__ = ("run_id", "kinds")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
-    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+    kinds: _containers.RepeatedScalarFieldContainer[EventKind]
+    def __init__(self, run_id: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[EventKind, str]]] = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
     __slots__ = ("event",)

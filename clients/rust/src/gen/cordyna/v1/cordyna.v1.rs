@@ -529,6 +529,11 @@ pub struct WatchEventsRequest {
     /// Only events of this run; empty means all.
     #[prost(string, tag="1")]
     pub run_id: ::prost::alloc::string::String,
+    /// Only events of these kinds; empty means every kind. A watcher that needs
+    /// only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+    /// change for it.
+    #[prost(enumeration="EventKind", repeated, tag="2")]
+    pub kinds: ::prost::alloc::vec::Vec<i32>,
 }
 /// WatchEventsResponse carries one event.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

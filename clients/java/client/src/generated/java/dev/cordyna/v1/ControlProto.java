@@ -214,129 +214,130 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "\017GetGraphRequest\"k\n\020GetGraphResponse\022*\n\005" +
       "tasks\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005tasks" +
       "\022+\n\005edges\030\002 \003(\0132\025.cordyna.v1.GraphEdgeR\005" +
-      "edges\"+\n\022WatchEventsRequest\022\025\n\006run_id\030\001 " +
-      "\001(\tR\005runId\">\n\023WatchEventsResponse\022\'\n\005eve" +
-      "nt\030\001 \001(\0132\021.cordyna.v1.EventR\005event\"\353\004\n\003R" +
-      "un\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001(\0162\024.cord" +
-      "yna.v1.RunStateR\005state\0221\n\007trigger\030\003 \001(\0162" +
-      "\027.cordyna.v1.TriggerKindR\007trigger\022\030\n\007tar" +
-      "gets\030\004 \003(\tR\007targets\0223\n\006params\030\005 \003(\0132\033.co" +
-      "rdyna.v1.Run.ParamsEntryR\006params\022\'\n\004mode" +
-      "\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mode\0229\n\ncre" +
-      "ated_at\030\007 \001(\0132\032.google.protobuf.Timestam" +
-      "pR\tcreatedAt\022;\n\013finished_at\030\010 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\nfinishedAt\0220\n\ttas" +
-      "k_runs\030\t \003(\0132\023.cordyna.v1.TaskRunR\010taskR" +
-      "uns\0220\n\007summary\030\n \001(\0132\026.cordyna.v1.RunSum" +
-      "maryR\007summary\022\'\n\017idempotency_key\030\013 \001(\tR\016" +
-      "idempotencyKey\022=\n\014logical_time\030\014 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\013logicalTime\0329\n" +
-      "\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030" +
-      "\002 \001(\tR\005value:\0028\001\"\215\004\n\007TaskRun\022\016\n\002id\030\001 \001(\t" +
-      "R\002id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013server_" +
-      "name\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004 \001(\0132\021." +
-      "cordyna.v1.OwnerR\005owner\022+\n\005state\030\005 \001(\0162\025" +
-      ".cordyna.v1.TaskStateR\005state\0227\n\013error_ca" +
-      "use\030\006 \001(\0162\026.cordyna.v1.ErrorCauseR\nerror" +
-      "Cause\022+\n\021error_description\030\007 \001(\tR\020errorD" +
-      "escription\022\035\n\nblocked_by\030\010 \003(\tR\tblockedB" +
-      "y\022.\n\006reused\030\t \001(\0132\026.cordyna.v1.Completio" +
-      "nR\006reused\022\032\n\010upstream\030\n \003(\tR\010upstream\022/\n" +
-      "\010attempts\030\013 \003(\0132\023.cordyna.v1.AttemptR\010at" +
-      "tempts\0229\n\nupdated_at\030\014 \001(\0132\032.google.prot" +
-      "obuf.TimestampR\tupdatedAt\022%\n\016waiting_rea" +
-      "son\030\r \001(\tR\rwaitingReason\"\321\003\n\007Attempt\022\016\n\002" +
-      "id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006number\022+\n\005" +
-      "state\030\003 \001(\0162\025.cordyna.v1.TaskStateR\005stat" +
-      "e\022\037\n\013instance_id\030\004 \001(\tR\ninstanceId\0227\n\013er" +
-      "ror_cause\030\005 \001(\0162\026.cordyna.v1.ErrorCauseR" +
-      "\nerrorCause\022+\n\021error_description\030\006 \001(\tR\020" +
-      "errorDescription\0229\n\ninvoked_at\030\007 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\tinvokedAt\0227\n\tq" +
-      "ueued_at\030\010 \001(\0132\032.google.protobuf.Timesta" +
-      "mpR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\tstartedAt\022;\n\013finis" +
-      "hed_at\030\n \001(\0132\032.google.protobuf.Timestamp" +
-      "R\nfinishedAt\"\314\001\n\nRunSummary\0222\n\006failed\030\001 " +
-      "\003(\0132\032.cordyna.v1.TaskRunOutcomeR\006failed\022" +
-      "4\n\007blocked\030\002 \003(\0132\032.cordyna.v1.TaskRunOut" +
-      "comeR\007blocked\022\034\n\tcompleted\030\003 \001(\rR\tcomple" +
-      "ted\022\030\n\007skipped\030\004 \001(\rR\007skipped\022\034\n\tcancell" +
-      "ed\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskRunOutcome\022\027" +
-      "\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005owner\030\002 \001(\0132\021" +
-      ".cordyna.v1.OwnerR\005owner\022\037\n\013server_name\030" +
-      "\003 \001(\tR\nserverName\0227\n\013error_cause\030\004 \001(\0162\026" +
-      ".cordyna.v1.ErrorCauseR\nerrorCause\022+\n\021er" +
-      "ror_description\030\005 \001(\tR\020errorDescription\022" +
-      "\035\n\nblocked_by\030\006 \003(\tR\tblockedBy\"\215\003\n\010TaskI" +
-      "nfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013server_n" +
-      "ame\030\002 \001(\tR\nserverName\022=\n\013declaration\030\003 \001" +
-      "(\0132\033.cordyna.v1.TaskDeclarationR\013declara" +
-      "tion\022\032\n\010resolved\030\004 \001(\010R\010resolved\022+\n\021unre" +
-      "solved_reason\030\005 \001(\tR\020unresolvedReason\022\034\n" +
-      "\tinstances\030\006 \001(\rR\tinstances\022?\n\017last_comp" +
-      "letion\030\007 \001(\0132\026.cordyna.v1.CompletionR\016la" +
-      "stCompletion\022\036\n\ndownstream\030\010 \003(\tR\ndownst" +
-      "ream\022@\n\016next_fire_time\030\t \001(\0132\032.google.pr" +
-      "otobuf.TimestampR\014nextFireTime\"\177\n\tGraphE" +
-      "dge\022\032\n\010upstream\030\001 \001(\tR\010upstream\022\036\n\ndowns" +
-      "tream\030\002 \001(\tR\ndownstream\0226\n\ndependency\030\003 " +
-      "\001(\0132\026.cordyna.v1.DependencyR\ndependency\"" +
-      "s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004name\022\031\n\010tas" +
-      "k_ids\030\002 \003(\tR\007taskIds\0226\n\tinstances\030\003 \003(\0132" +
-      "\030.cordyna.v1.InstanceInfoR\tinstances\"\212\002\n" +
-      "\014InstanceInfo\022\037\n\013instance_id\030\001 \001(\tR\ninst" +
-      "anceId\022-\n\005state\030\002 \001(\0162\027.cordyna.v1.Serve" +
-      "rStateR\005state\022=\n\014connected_at\030\003 \001(\0132\032.go" +
-      "ogle.protobuf.TimestampR\013connectedAt\022\030\n\007" +
-      "running\030\004 \001(\rR\007running\022\'\n\017max_concurrenc" +
-      "y\030\005 \001(\rR\016maxConcurrency\022\024\n\005agent\030\006 \001(\tR\005" +
-      "agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\336\003\n\005Event\022)\n\004k" +
-      "ind\030\001 \001(\0162\025.cordyna.v1.EventKindR\004kind\022." +
-      "\n\004time\030\002 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\004time\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013task_ru" +
-      "n_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task_id\030\005 \001(\tR\006" +
-      "taskId\022\035\n\nattempt_id\030\006 \001(\tR\tattemptId\022+\n" +
-      "\005state\030\007 \001(\0162\025.cordyna.v1.TaskStateR\005sta" +
-      "te\0227\n\013error_cause\030\010 \001(\0162\026.cordyna.v1.Err" +
-      "orCauseR\nerrorCause\022\037\n\013server_name\030\t \001(\t" +
-      "R\nserverName\022\037\n\013instance_id\030\n \001(\tR\ninsta" +
-      "nceId\022\030\n\007message\030\013 \001(\tR\007message\0221\n\trun_s" +
-      "tate\030\014 \001(\0162\024.cordyna.v1.RunStateR\010runSta" +
-      "te\022\026\n\006detail\030\r \001(\tR\006detail*\204\001\n\010RunState\022" +
-      "\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN_STATE_" +
-      "RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020\002\022\024\n\020RU" +
-      "N_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CANCELLED\020" +
-      "\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND_UNSPEC" +
-      "IFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021TRIGGER" +
-      "_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPSTREAM\020\003\022" +
-      "\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013ServerStat" +
-      "e\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026\n\022SERVE" +
-      "R_STATE_READY\020\001\022\031\n\025SERVER_STATE_DRAINING" +
-      "\020\002*\203\002\n\tEventKind\022\032\n\026EVENT_KIND_UNSPECIFI" +
-      "ED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022\033\n\027EVEN" +
-      "T_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KIND_TASK" +
-      "_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERVER_CONN" +
-      "ECTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISCONNECTE" +
-      "D\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006\022\035\n\031EVE" +
-      "NT_KIND_REPORT_REFUSED\020\0072\365\004\n\016ControlServ" +
-      "ice\022E\n\010StartRun\022\033.cordyna.v1.StartRunReq" +
-      "uest\032\034.cordyna.v1.StartRunResponse\022D\n\006Ge" +
-      "tRun\022\031.cordyna.v1.GetRunRequest\032\032.cordyn" +
-      "a.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.c" +
-      "ordyna.v1.ListRunsRequest\032\034.cordyna.v1.L" +
-      "istRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cord" +
-      "yna.v1.CancelRunRequest\032\035.cordyna.v1.Can" +
-      "celRunResponse\022M\n\tListTasks\022\034.cordyna.v1" +
-      ".ListTasksRequest\032\035.cordyna.v1.ListTasks" +
-      "Response\"\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v" +
-      "1.ListServersRequest\032\037.cordyna.v1.ListSe" +
-      "rversResponse\"\003\220\002\001\022J\n\010GetGraph\022\033.cordyna" +
-      ".v1.GetGraphRequest\032\034.cordyna.v1.GetGrap" +
-      "hResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordyna." +
-      "v1.WatchEventsRequest\032\037.cordyna.v1.Watch" +
-      "EventsResponse0\001B \n\016dev.cordyna.v1B\014Cont" +
-      "rolProtoP\001b\006proto3"
+      "edges\"X\n\022WatchEventsRequest\022\025\n\006run_id\030\001 " +
+      "\001(\tR\005runId\022+\n\005kinds\030\002 \003(\0162\025.cordyna.v1.E" +
+      "ventKindR\005kinds\">\n\023WatchEventsResponse\022\'" +
+      "\n\005event\030\001 \001(\0132\021.cordyna.v1.EventR\005event\"" +
+      "\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001(\0162\024" +
+      ".cordyna.v1.RunStateR\005state\0221\n\007trigger\030\003" +
+      " \001(\0162\027.cordyna.v1.TriggerKindR\007trigger\022\030" +
+      "\n\007targets\030\004 \003(\tR\007targets\0223\n\006params\030\005 \003(\013" +
+      "2\033.cordyna.v1.Run.ParamsEntryR\006params\022\'\n" +
+      "\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mode\0229" +
+      "\n\ncreated_at\030\007 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\tcreatedAt\022;\n\013finished_at\030\010 \001(\0132\032" +
+      ".google.protobuf.TimestampR\nfinishedAt\0220" +
+      "\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.TaskRunR\010" +
+      "taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyna.v1.R" +
+      "unSummaryR\007summary\022\'\n\017idempotency_key\030\013 " +
+      "\001(\tR\016idempotencyKey\022=\n\014logical_time\030\014 \001(" +
+      "\0132\032.google.protobuf.TimestampR\013logicalTi" +
+      "me\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
+      "alue\030\002 \001(\tR\005value:\0028\001\"\215\004\n\007TaskRun\022\016\n\002id\030" +
+      "\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013se" +
+      "rver_name\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004 \001" +
+      "(\0132\021.cordyna.v1.OwnerR\005owner\022+\n\005state\030\005 " +
+      "\001(\0162\025.cordyna.v1.TaskStateR\005state\0227\n\013err" +
+      "or_cause\030\006 \001(\0162\026.cordyna.v1.ErrorCauseR\n" +
+      "errorCause\022+\n\021error_description\030\007 \001(\tR\020e" +
+      "rrorDescription\022\035\n\nblocked_by\030\010 \003(\tR\tblo" +
+      "ckedBy\022.\n\006reused\030\t \001(\0132\026.cordyna.v1.Comp" +
+      "letionR\006reused\022\032\n\010upstream\030\n \003(\tR\010upstre" +
+      "am\022/\n\010attempts\030\013 \003(\0132\023.cordyna.v1.Attemp" +
+      "tR\010attempts\0229\n\nupdated_at\030\014 \001(\0132\032.google" +
+      ".protobuf.TimestampR\tupdatedAt\022%\n\016waitin" +
+      "g_reason\030\r \001(\tR\rwaitingReason\"\321\003\n\007Attemp" +
+      "t\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006numbe" +
+      "r\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStateR" +
+      "\005state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceId\022" +
+      "7\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.ErrorC" +
+      "auseR\nerrorCause\022+\n\021error_description\030\006 " +
+      "\001(\tR\020errorDescription\0229\n\ninvoked_at\030\007 \001(" +
+      "\0132\032.google.protobuf.TimestampR\tinvokedAt" +
+      "\0227\n\tqueued_at\030\010 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132\032." +
+      "google.protobuf.TimestampR\tstartedAt\022;\n\013" +
+      "finished_at\030\n \001(\0132\032.google.protobuf.Time" +
+      "stampR\nfinishedAt\"\314\001\n\nRunSummary\0222\n\006fail" +
+      "ed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutcomeR\006fa" +
+      "iled\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1.TaskR" +
+      "unOutcomeR\007blocked\022\034\n\tcompleted\030\003 \001(\rR\tc" +
+      "ompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped\022\034\n\tca" +
+      "ncelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskRunOutc" +
+      "ome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005owner\030\002 " +
+      "\001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013server_" +
+      "name\030\003 \001(\tR\nserverName\0227\n\013error_cause\030\004 " +
+      "\001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022" +
+      "+\n\021error_description\030\005 \001(\tR\020errorDescrip" +
+      "tion\022\035\n\nblocked_by\030\006 \003(\tR\tblockedBy\"\215\003\n\010" +
+      "TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013ser" +
+      "ver_name\030\002 \001(\tR\nserverName\022=\n\013declaratio" +
+      "n\030\003 \001(\0132\033.cordyna.v1.TaskDeclarationR\013de" +
+      "claration\022\032\n\010resolved\030\004 \001(\010R\010resolved\022+\n" +
+      "\021unresolved_reason\030\005 \001(\tR\020unresolvedReas" +
+      "on\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?\n\017last" +
+      "_completion\030\007 \001(\0132\026.cordyna.v1.Completio" +
+      "nR\016lastCompletion\022\036\n\ndownstream\030\010 \003(\tR\nd" +
+      "ownstream\022@\n\016next_fire_time\030\t \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\014nextFireTime\"\177\n\tG" +
+      "raphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstream\022\036\n\n" +
+      "downstream\030\002 \001(\tR\ndownstream\0226\n\ndependen" +
+      "cy\030\003 \001(\0132\026.cordyna.v1.DependencyR\ndepend" +
+      "ency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004name\022\031" +
+      "\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinstances\030\003" +
+      " \003(\0132\030.cordyna.v1.InstanceInfoR\tinstance" +
+      "s\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030\001 \001(\tR" +
+      "\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordyna.v1." +
+      "ServerStateR\005state\022=\n\014connected_at\030\003 \001(\013" +
+      "2\032.google.protobuf.TimestampR\013connectedA" +
+      "t\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max_concu" +
+      "rrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005agent\030\006 " +
+      "\001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\336\003\n\005Event" +
+      "\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventKindR\004k" +
+      "ind\022.\n\004time\030\002 \001(\0132\032.google.protobuf.Time" +
+      "stampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013ta" +
+      "sk_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task_id\030\005 " +
+      "\001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\tattempt" +
+      "Id\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.TaskState" +
+      "R\005state\0227\n\013error_cause\030\010 \001(\0162\026.cordyna.v" +
+      "1.ErrorCauseR\nerrorCause\022\037\n\013server_name\030" +
+      "\t \001(\tR\nserverName\022\037\n\013instance_id\030\n \001(\tR\n" +
+      "instanceId\022\030\n\007message\030\013 \001(\tR\007message\0221\n\t" +
+      "run_state\030\014 \001(\0162\024.cordyna.v1.RunStateR\010r" +
+      "unState\022\026\n\006detail\030\r \001(\tR\006detail*\204\001\n\010RunS" +
+      "tate\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN_S" +
+      "TATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020\002\022" +
+      "\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CANCE" +
+      "LLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND_U" +
+      "NSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021TR" +
+      "IGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPSTRE" +
+      "AM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013Serve" +
+      "rState\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026\n\022" +
+      "SERVER_STATE_READY\020\001\022\031\n\025SERVER_STATE_DRA" +
+      "INING\020\002*\203\002\n\tEventKind\022\032\n\026EVENT_KIND_UNSP" +
+      "ECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022\033\n" +
+      "\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KIND" +
+      "_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERVER" +
+      "_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISCON" +
+      "NECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006\022\035" +
+      "\n\031EVENT_KIND_REPORT_REFUSED\020\0072\365\004\n\016Contro" +
+      "lService\022E\n\010StartRun\022\033.cordyna.v1.StartR" +
+      "unRequest\032\034.cordyna.v1.StartRunResponse\022" +
+      "D\n\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032.c" +
+      "ordyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRun" +
+      "s\022\033.cordyna.v1.ListRunsRequest\032\034.cordyna" +
+      ".v1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034" +
+      ".cordyna.v1.CancelRunRequest\032\035.cordyna.v" +
+      "1.CancelRunResponse\022M\n\tListTasks\022\034.cordy" +
+      "na.v1.ListTasksRequest\032\035.cordyna.v1.List" +
+      "TasksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.cord" +
+      "yna.v1.ListServersRequest\032\037.cordyna.v1.L" +
+      "istServersResponse\"\003\220\002\001\022J\n\010GetGraph\022\033.co" +
+      "rdyna.v1.GetGraphRequest\032\034.cordyna.v1.Ge" +
+      "tGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cor" +
+      "dyna.v1.WatchEventsRequest\032\037.cordyna.v1." +
+      "WatchEventsResponse0\001B \n\016dev.cordyna.v1B" +
+      "\014ControlProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -445,7 +446,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_WatchEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsRequest_descriptor,
-        new java.lang.String[] { "RunId", });
+        new java.lang.String[] { "RunId", "Kinds", });
     internal_static_cordyna_v1_WatchEventsResponse_descriptor =
       getDescriptor().getMessageType(16);
     internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable = new

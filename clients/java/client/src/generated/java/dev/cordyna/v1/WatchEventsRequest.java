@@ -33,6 +33,7 @@ private static final long serialVersionUID = 0L;
   }
   private WatchEventsRequest() {
     runId_ = "";
+    kinds_ = emptyIntList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -95,6 +96,95 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int KINDS_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.Internal.IntList kinds_ =
+      emptyIntList();
+  private static final     com.google.protobuf.Internal.IntListAdapter.IntConverter<
+      dev.cordyna.v1.EventKind> kinds_converter_ =
+          new com.google.protobuf.Internal.IntListAdapter.IntConverter<
+              dev.cordyna.v1.EventKind>() {
+            public dev.cordyna.v1.EventKind convert(int from) {
+              dev.cordyna.v1.EventKind result = dev.cordyna.v1.EventKind.forNumber(from);
+              return result == null ? dev.cordyna.v1.EventKind.UNRECOGNIZED : result;
+            }
+          };
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @return A list containing the kinds.
+   */
+  @java.lang.Override
+  public java.util.List<dev.cordyna.v1.EventKind> getKindsList() {
+    return new com.google.protobuf.Internal.IntListAdapter<
+        dev.cordyna.v1.EventKind>(kinds_, kinds_converter_);
+  }
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @return The count of kinds.
+   */
+  @java.lang.Override
+  public int getKindsCount() {
+    return kinds_.size();
+  }
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @param index The index of the element to return.
+   * @return The kinds at the given index.
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.EventKind getKinds(int index) {
+    return kinds_converter_.convert(kinds_.getInt(index));
+  }
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @return A list containing the enum numeric values on the wire for kinds.
+   */
+  @java.lang.Override
+  public java.util.List<java.lang.Integer>
+  getKindsValueList() {
+    return kinds_;
+  }
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @param index The index of the value to return.
+   * @return The enum numeric value on the wire of kinds at the given index.
+   */
+  @java.lang.Override
+  public int getKindsValue(int index) {
+    return kinds_.getInt(index);
+  }
+  private int kindsMemoizedSerializedSize;
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -109,8 +199,16 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
+    getSerializedSize();
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(runId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 1, runId_);
+    }
+    if (getKindsList().size() > 0) {
+      output.writeUInt32NoTag(18);
+      output.writeUInt32NoTag(kindsMemoizedSerializedSize);
+    }
+    for (int i = 0; i < kinds_.size(); i++) {
+      output.writeEnumNoTag(kinds_.getInt(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -123,6 +221,18 @@ private static final long serialVersionUID = 0L;
     size = 0;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(runId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(1, runId_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < kinds_.size(); i++) {
+        dataSize += com.google.protobuf.CodedOutputStream
+          .computeEnumSizeNoTag(kinds_.getInt(i));
+      }
+      size += dataSize;
+      if (!getKindsList().isEmpty()) {  size += 1;
+        size += com.google.protobuf.CodedOutputStream
+          .computeUInt32SizeNoTag(dataSize);
+      }kindsMemoizedSerializedSize = dataSize;
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -141,6 +251,7 @@ private static final long serialVersionUID = 0L;
 
     if (!getRunId()
         .equals(other.getRunId())) return false;
+    if (!kinds_.equals(other.kinds_)) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -154,6 +265,10 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + RUN_ID_FIELD_NUMBER;
     hash = (53 * hash) + getRunId().hashCode();
+    if (getKindsCount() > 0) {
+      hash = (37 * hash) + KINDS_FIELD_NUMBER;
+      hash = (53 * hash) + kinds_.hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -290,6 +405,7 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       runId_ = "";
+      kinds_ = emptyIntList();
       return this;
     }
 
@@ -326,6 +442,10 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.runId_ = runId_;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        kinds_.makeImmutable();
+        result.kinds_ = kinds_;
+      }
     }
 
     @java.lang.Override
@@ -343,6 +463,17 @@ private static final long serialVersionUID = 0L;
       if (!other.getRunId().isEmpty()) {
         runId_ = other.runId_;
         bitField0_ |= 0x00000001;
+        onChanged();
+      }
+      if (!other.kinds_.isEmpty()) {
+        if (kinds_.isEmpty()) {
+          kinds_ = other.kinds_;
+          kinds_.makeImmutable();
+          bitField0_ |= 0x00000002;
+        } else {
+          ensureKindsIsMutable();
+          kinds_.addAll(other.kinds_);
+        }
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -376,6 +507,22 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 16: {
+              int tmpRaw = input.readEnum();
+              ensureKindsIsMutable();
+              kinds_.addInt(tmpRaw);
+              break;
+            } // case 16
+            case 18: {
+              int length = input.readRawVarint32();
+              int limit = input.pushLimit(length);
+              ensureKindsIsMutable();
+              while (input.getBytesUntilLimit() > 0) {
+                kinds_.addInt(input.readEnum());
+              }
+              input.popLimit(limit);
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -481,6 +628,214 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       runId_ = value;
       bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Internal.IntList kinds_ = emptyIntList();
+    private void ensureKindsIsMutable() {
+      if (!kinds_.isModifiable()) {
+        kinds_ = makeMutableCopy(kinds_);
+      }
+      bitField0_ |= 0x00000002;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @return A list containing the kinds.
+     */
+    public java.util.List<dev.cordyna.v1.EventKind> getKindsList() {
+      return new com.google.protobuf.Internal.IntListAdapter<
+          dev.cordyna.v1.EventKind>(kinds_, kinds_converter_);
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @return The count of kinds.
+     */
+    public int getKindsCount() {
+      return kinds_.size();
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param index The index of the element to return.
+     * @return The kinds at the given index.
+     */
+    public dev.cordyna.v1.EventKind getKinds(int index) {
+      return kinds_converter_.convert(kinds_.getInt(index));
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param index The index to set the value at.
+     * @param value The kinds to set.
+     * @return This builder for chaining.
+     */
+    public Builder setKinds(
+        int index, dev.cordyna.v1.EventKind value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureKindsIsMutable();
+      kinds_.setInt(index, value.getNumber());
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param value The kinds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addKinds(dev.cordyna.v1.EventKind value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureKindsIsMutable();
+      kinds_.addInt(value.getNumber());
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param values The kinds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllKinds(
+        java.lang.Iterable<? extends dev.cordyna.v1.EventKind> values) {
+      ensureKindsIsMutable();
+      for (dev.cordyna.v1.EventKind value : values) {
+        kinds_.addInt(value.getNumber());
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearKinds() {
+      kinds_ = emptyIntList();
+      bitField0_ = (bitField0_ & ~0x00000002);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @return A list containing the enum numeric values on the wire for kinds.
+     */
+    public java.util.List<java.lang.Integer>
+    getKindsValueList() {
+      kinds_.makeImmutable();
+      return kinds_;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param index The index of the value to return.
+     * @return The enum numeric value on the wire of kinds at the given index.
+     */
+    public int getKindsValue(int index) {
+      return kinds_.getInt(index);
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param index The index to set the value at.
+     * @param value The enum numeric value on the wire for kinds to set.
+     * @return This builder for chaining.
+     */
+    public Builder setKindsValue(
+        int index, int value) {
+      ensureKindsIsMutable();
+      kinds_.setInt(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param value The enum numeric value on the wire for kinds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addKindsValue(int value) {
+      ensureKindsIsMutable();
+      kinds_.addInt(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events of these kinds; empty means every kind. A watcher that needs
+     * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+     * change for it.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * @param values The enum numeric values on the wire for kinds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllKindsValue(
+        java.lang.Iterable<java.lang.Integer> values) {
+      ensureKindsIsMutable();
+      for (int value : values) {
+        kinds_.addInt(value);
+      }
       onChanged();
       return this;
     }

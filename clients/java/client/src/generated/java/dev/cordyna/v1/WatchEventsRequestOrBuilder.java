@@ -29,4 +29,63 @@ public interface WatchEventsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getRunIdBytes();
+
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @return A list containing the kinds.
+   */
+  java.util.List<dev.cordyna.v1.EventKind> getKindsList();
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @return The count of kinds.
+   */
+  int getKindsCount();
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @param index The index of the element to return.
+   * @return The kinds at the given index.
+   */
+  dev.cordyna.v1.EventKind getKinds(int index);
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @return A list containing the enum numeric values on the wire for kinds.
+   */
+  java.util.List<java.lang.Integer>
+  getKindsValueList();
+  /**
+   * <pre>
+   * Only events of these kinds; empty means every kind. A watcher that needs
+   * only when runs end (RUN_FINISHED) spares cerebro encoding every task-run
+   * change for it.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * @param index The index of the value to return.
+   * @return The enum numeric value on the wire of kinds at the given index.
+   */
+  int getKindsValue(int index);
 }
