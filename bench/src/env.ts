@@ -156,17 +156,19 @@ export class EventFeed {
   readonly #waiters = new Map<string, () => void>();
   #received = 0;
 
-  constructor(control: ControlClient) {
-    void this.#loop(control);
+  /** Follows the events of `kinds` (every kind when empty). */
+  constructor(control: ControlClient, kinds: readonly EventKind[]) {
+    void this.#loop(control, kinds);
   }
 
   get received(): number {
     return this.#received;
   }
 
-  async #loop(control: ControlClient): Promise<void> {
+  async #loop(control: ControlClient, kinds: readonly EventKind[]): Promise<void> {
     try {
-      for await (const { event } of control.watchEvents({}, { signal: this.#abort.signal })) {
+      const request = { kinds: [...kinds] };
+      for await (const { event } of control.watchEvents(request, { signal: this.#abort.signal })) {
         if (!event) continue;
         this.#received++;
         if (event.kind === EventKind.RUN_FINISHED) {
@@ -246,6 +248,8 @@ export interface EnvOptions {
   readonly withoutServers?: boolean;
   /** How long each handler works before it returns (default 0: a no-op). */
   readonly taskWorkMs?: number;
+  /** Follow every task-run change, not only when runs end. */
+  readonly followTaskRuns?: boolean;
 }
 
 /** Environments not stopped yet, for stopAll(). */
@@ -286,7 +290,16 @@ export class BenchEnv {
     );
     this.cerebroSpawnedAt = wallMs();
     this.cerebro = this.#spawnCerebro();
-    this.events = new EventFeed(this.control);
+    this.events = this.#newFeed();
+  }
+
+  /**
+   * The runner follows only when runs end, unless the workload needs every
+   * task-run change: following them all costs cerebro an encoding per change.
+   */
+  #newFeed(): EventFeed {
+    const kinds = this.options.followTaskRuns ? [] : [EventKind.RUN_FINISHED];
+    return new EventFeed(this.control, kinds);
   }
 
   get address(): string {
@@ -302,7 +315,7 @@ export class BenchEnv {
     try {
       await env.waitUntilAnswering();
       env.events.close();
-      env.events = new EventFeed(env.control);
+      env.events = env.#newFeed();
       if (!options.withoutServers) await env.startServers();
       return env;
     } catch (error) {
@@ -445,7 +458,7 @@ export class BenchEnv {
   /** Opens a new event feed (after a restart). */
   watchAgain(): void {
     this.events.close();
-    this.events = new EventFeed(this.control);
+    this.events = this.#newFeed();
   }
 
   async stop(): Promise<void> {
