@@ -102,12 +102,7 @@ class TaskServerStream {
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      while (this.#inbox.length > 0 && !this.#closed) {
-        const session = this.#session;
-        const updates = session ? this.#takeTaskStates() : [];
-        if (session && updates.length > 0) await this.#taskStates(session, updates);
-        else await this.#handle(this.#inbox.shift()!);
-      }
+      while (this.#inbox.length > 0 && !this.#closed) await this.#handle(this.#inbox.shift()!);
     } catch (error) {
       this.#fail(error);
     } finally {
@@ -115,14 +110,14 @@ class TaskServerStream {
     }
   }
 
-  /** Takes the task states at the head of the inbox, up to one batch. */
-  #takeTaskStates(): TaskStateUpdate[] {
-    const updates: TaskStateUpdate[] = [];
+  /** The task state given, and those right behind it in the inbox, up to one batch. */
+  #batchFrom(first: TaskStateUpdate): TaskStateUpdate[] {
+    const updates = [first];
     for (const message of this.#inbox) {
       if (message.message.case !== "taskState" || updates.length === MAX_BATCH) break;
       updates.push(message.message.value);
     }
-    this.#inbox.splice(0, updates.length);
+    this.#inbox.splice(0, updates.length - 1);
     return updates;
   }
 
@@ -141,7 +136,7 @@ class TaskServerStream {
       case "redeclare":
         return this.#redeclare(session, value.tasks);
       case "taskState":
-        return this.#taskStates(session, [value]);
+        return this.#taskStates(session, this.#batchFrom(value));
       case "heartbeat":
         this.#logger.trace({ running: value.runningAttemptIds.length }, "heartbeat");
         return;
