@@ -1,7 +1,7 @@
 // Cerebro as the containers run it: the production bundle (npm run bundle)
 // started with plain node, plus the bench's probe bundled beside it. tsx
 // would add a second to every start, which W5 measures.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,7 @@ let built: Promise<CerebroBundle> | undefined;
 export function cerebroBundle(): Promise<CerebroBundle> {
   built ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "cordyna-bench-"));
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
     const { bundle } = (await import(BUNDLE_SCRIPT)) as {
       bundle: (outdir: string) => Promise<Record<string, string>>;
     };

@@ -95,10 +95,13 @@ class Proc {
   }
 }
 
+/** What a task-server process answers a dump with. */
+type ServerDump = { readonly stamps: Stamp[]; readonly cpuMicros: number };
+
 /** A bench task-server process: readiness, and its handlers' stamps on request. */
 class ServerProc extends Proc {
   readonly ready: Promise<Extract<ServerMessage, { kind: "ready" }>>;
-  readonly #dumps = new Map<string, (dump: { stamps: Stamp[]; cpuMicros: number }) => void>();
+  readonly #dumps = new Map<string, (dump: ServerDump) => void>();
 
   /** When the process was spawned (runner's wall clock). */
   readonly spawnedAt = wallMs();
@@ -138,11 +141,9 @@ class ServerProc extends Proc {
 
   /** Every stamp taken since the previous dump. */
   /** The handlers' stamps since the last dump, and the process's CPU time so far. */
-  dump(): Promise<{ stamps: Stamp[]; cpuMicros: number }> {
+  dump(): Promise<ServerDump> {
     const tag = Math.random().toString(36).slice(2);
-    const stamps = new Promise<{ stamps: Stamp[]; cpuMicros: number }>((resolve) =>
-      this.#dumps.set(tag, resolve),
-    );
+    const stamps = new Promise<ServerDump>((resolve) => this.#dumps.set(tag, resolve));
     this.child.stdin?.write(`dump ${tag}\n`);
     return withTimeout(stamps, 30_000, `stamps of ${this.name}`);
   }
