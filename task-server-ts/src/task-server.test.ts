@@ -8,7 +8,7 @@ import {
   type TaskStateUpdate,
 } from "@cordyna/contract";
 import { pino } from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { durationToMs } from "./durations.js";
 import {
   AGENT,
@@ -456,5 +456,107 @@ describe("TaskServer against a fake cerebro", () => {
     server.stop();
     expect(ctx.signal.aborted).toBe(true);
     await session.ended;
+  });
+});
+
+describe("TaskServer against a cerebro that speaks protocol 1.1", () => {
+  const v1_1 = { protocolVersion: { major: 1, minor: 1 } };
+
+  /** Every update received, with the kind of message that carried it. */
+  function updatesByMessage(session: FakeSession): Array<[string, TaskStateUpdate[]]> {
+    return session.requests.all.flatMap((r: ConnectRequest): Array<[string, TaskStateUpdate[]]> => {
+      if (r.message.case === "taskState") return [["taskState", [r.message.value]]];
+      if (r.message.case === "taskStates") return [["taskStates", r.message.value.updates]];
+      return [];
+    });
+  }
+
+  /** Waits until an update of the attempt in the state has arrived, in whichever message. */
+  async function untilUpdate(session: FakeSession, attemptId: string, state: TaskState) {
+    return vi.waitFor(() => {
+      const found = updatesByMessage(session)
+        .flatMap(([, updates]) => updates)
+        .find((u) => u.attemptId === attemptId && u.state === state);
+      if (!found) throw new Error(`no ${TaskState[state]} of ${attemptId} yet`);
+      return found;
+    });
+  }
+
+  it("sends a quick task's STARTED and COMPLETED together in one TaskStateUpdates message", async () => {
+    const { server } = makeServer();
+    const { session } = await connect(server, v1_1);
+    invokeOn(session, "a.echo", "q-1", { n: "1" });
+    const batch = await session.next("taskStates");
+    expect(batch.updates.map((u) => [u.attemptId, TaskState[u.state], u.seq])).toEqual([
+      ["q-1", "STARTED", 1n],
+      ["q-1", "COMPLETED", 2n],
+    ]);
+    expect(batch.updates[1]?.outputs).toEqual({ n: "1" });
+    expect(taskStates(session)).toEqual([]);
+  });
+
+  it("runs every invoke of an Invokes message and reports them in one message", async () => {
+    const { server } = makeServer();
+    const { session } = await connect(server, v1_1);
+    const invoke = (attemptId: string) => ({
+      runId: "run-1",
+      taskRunId: `tr-${attemptId}`,
+      attemptId,
+      attemptNumber: 1,
+      taskId: "a.echo",
+    });
+    session.send({
+      case: "invokes",
+      value: { invokes: [invoke("m-1"), invoke("m-2"), invoke("m-1")] },
+    });
+    const batch = await session.next("taskStates");
+    expect(batch.updates.map((u) => [u.attemptId, TaskState[u.state]])).toEqual([
+      ["m-1", "STARTED"],
+      ["m-2", "STARTED"],
+      ["m-1", "COMPLETED"],
+      ["m-2", "COMPLETED"],
+    ]);
+    expect(batch.updates.map((u) => u.seq)).toEqual([1n, 2n, 3n, 4n]);
+  });
+
+  it("sends a long task's STARTED at once, without waiting for its end", async () => {
+    const { server, contexts, gate } = makeServer();
+    const { session } = await connect(server, v1_1);
+    invokeOn(session, "a.held", "l-1");
+    await contexts.next();
+    const started = await session.next("taskState");
+    expect([started.attemptId, TaskState[started.state], started.seq]).toEqual([
+      "l-1",
+      "STARTED",
+      1n,
+    ]);
+    gate("l-1").resolve(undefined);
+    const completed = await session.next("taskState");
+    expect([completed.attemptId, TaskState[completed.state], completed.seq]).toEqual([
+      "l-1",
+      "COMPLETED",
+      2n,
+    ]);
+  });
+
+  it("resends unacknowledged updates after a reconnect in one message, renumbered from 1", async () => {
+    const { server, gate } = makeServer();
+    const { session } = await connect(server, v1_1);
+    invokeOn(session, "a.held", "u-1");
+    invokeOn(session, "a.held", "u-2");
+    await untilUpdate(session, "u-2", TaskState.STARTED);
+    gate("u-1").resolve(undefined);
+    await untilUpdate(session, "u-1", TaskState.COMPLETED);
+    session.kill();
+    const second = await cerebro.nextSession();
+    await second.next("hello");
+    second.welcome(v1_1);
+    const resent = await second.next("taskStates");
+    expect(resent.updates.map((u) => [u.attemptId, TaskState[u.state], u.seq])).toEqual([
+      ["u-1", "STARTED", 1n],
+      ["u-2", "STARTED", 2n],
+      ["u-1", "COMPLETED", 3n],
+    ]);
+    expect(updatesByMessage(second)).toHaveLength(1);
   });
 });

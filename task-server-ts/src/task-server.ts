@@ -7,6 +7,7 @@ import {
   type ConnectResponse,
   type Hello,
   HelloSchema,
+  type Invoke,
   PROTOCOL_VERSION,
   type Rejection,
   type TaskStateUpdate,
@@ -21,6 +22,7 @@ import { TaskRegistry } from "./registry.js";
 import { AttemptRunner } from "./runner.js";
 import { settlesWithin } from "./settles-within.js";
 import type { TaskHandler, TaskOptions, TaskServerOptions } from "./types.js";
+import { UpdateSender } from "./update-sender.js";
 
 /** Sent in the Hello to name this implementation. */
 export const AGENT = "cordyna-task-server-ts/0.1.0";
@@ -56,6 +58,9 @@ export class TaskServer {
   readonly #backoff: NonNullable<TaskServerOptions["reconnectBackoff"]>;
   readonly #registry: TaskRegistry;
   readonly #outbox = new Outbox();
+  readonly #updates = new UpdateSender((message) =>
+    this.#connection?.send(create(ConnectRequestSchema, { message })),
+  );
   readonly #runner: AttemptRunner;
   #connection: Connection | undefined;
   #lifecycle: Lifecycle = "new";
@@ -262,15 +267,12 @@ export class TaskServer {
       case "rejection":
         this.#onRejection(message.value);
         return;
-      case "invoke": {
-        const invoke = message.value;
-        if (this.#lifecycle === "draining" || this.#lifecycle === "stopped") {
-          this.#runner.reject(invoke, "task-server is draining; invoke another instance", false);
-        } else {
-          this.#runner.invoke(invoke);
-        }
+      case "invoke":
+        this.#onInvoke(message.value);
         return;
-      }
+      case "invokes":
+        for (const invoke of message.value.invokes) this.#onInvoke(invoke);
+        return;
       case "cancel":
         this.#runner.cancel(
           message.value.attemptId,
@@ -302,6 +304,14 @@ export class TaskServer {
     }
   }
 
+  #onInvoke(invoke: Invoke): void {
+    if (this.#lifecycle === "draining" || this.#lifecycle === "stopped") {
+      this.#runner.reject(invoke, "task-server is draining; invoke another instance", false);
+    } else {
+      this.#runner.invoke(invoke);
+    }
+  }
+
   #onWelcome(welcome: Welcome): void {
     if (this.#lifecycle === "stopped") return;
     this.#welcomed = true;
@@ -320,7 +330,8 @@ export class TaskServer {
     for (const attemptId of welcome.unknownAttemptIds) {
       this.#runner.cancel(attemptId, "cerebro no longer wants this attempt");
     }
-    for (const update of this.#outbox.open()) this.#send({ case: "taskState", value: update });
+    this.#updates.welcomed(welcome.protocolVersion);
+    for (const update of this.#outbox.open()) this.#updates.add(update);
     this.#redeclareIfChanged();
     if (this.#lifecycle === "draining") this.#send({ case: "drain", value: {} });
     if (this.#lifecycle === "starting") this.#lifecycle = "running";
@@ -357,6 +368,7 @@ export class TaskServer {
   #onDisconnected(error: Error | undefined, willReconnect: boolean): void {
     this.#welcomed = false;
     this.#outbox.close();
+    this.#updates.disconnected();
     this.#stopHeartbeats();
     if (willReconnect) {
       this.logger.warn(
@@ -368,7 +380,7 @@ export class TaskServer {
 
   #report(update: TaskStateUpdate): void {
     const stamped = this.#outbox.push(update);
-    if (stamped) this.#send({ case: "taskState", value: stamped });
+    if (stamped) this.#updates.add(stamped);
   }
 
   #redeclareIfChanged(): void {
@@ -379,6 +391,7 @@ export class TaskServer {
   }
 
   #send(message: NonNullable<ConnectRequestInit["message"]>): void {
+    this.#updates.flush();
     this.#connection?.send(create(ConnectRequestSchema, { message }));
   }
 

@@ -128,9 +128,8 @@ export class KitSession {
   updates(): ReceivedUpdate[] {
     const updates: ReceivedUpdate[] = [];
     for (const { request, at, order } of this.received) {
-      if (request.message.case === "taskState") {
-        updates.push({ update: request.message.value, at, order, session: this });
-      }
+      for (const update of taskStatesOf(request))
+        updates.push({ update, at, order, session: this });
     }
     return updates;
   }
@@ -177,8 +176,9 @@ export class KitSession {
           heartbeatInterval: durationFromMs(this.#kit.heartbeatMs),
         },
       });
-    } else if (message.case === "taskState" && this.autoAck && this.welcomedAt !== undefined) {
-      this.send({ case: "ack", value: { throughSeq: message.value.seq } });
+    } else if (this.autoAck && this.welcomedAt !== undefined) {
+      const last = taskStatesOf(request).at(-1);
+      if (last) this.send({ case: "ack", value: { throughSeq: last.seq } });
     }
     this.#kit.conditions.notify();
   }
@@ -188,6 +188,14 @@ export class KitSession {
     this.ended = { how, at: Date.now() };
     this.#kit.conditions.notify();
   }
+}
+
+/** The task states a message carries, one or several (protocol 1.1); none for other messages. */
+function taskStatesOf(request: ConnectRequest): readonly TaskStateUpdate[] {
+  const message = request.message;
+  if (message.case === "taskState") return [message.value];
+  if (message.case === "taskStates") return message.value.updates;
+  return [];
 }
 
 /** The stand-in cerebro's gRPC server. */

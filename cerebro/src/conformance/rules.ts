@@ -785,18 +785,20 @@ class ConformanceRun {
     const attemptId = `conformance-${this.#tag}-${label}`;
     this.#invoked.set(attemptId, taskId);
     const at = Date.now();
-    for (let i = 0; i < times; i++) {
-      session.send({
-        case: "invoke",
-        value: {
-          runId: `conformance-run-${this.#tag}-${label}`,
-          taskRunId: `conformance-taskrun-${this.#tag}-${label}`,
-          attemptId,
-          attemptNumber: 1,
-          taskId,
-          params: { conformance: label },
-        },
-      });
+    const invoke = {
+      runId: `conformance-run-${this.#tag}-${label}`,
+      taskRunId: `conformance-taskrun-${this.#tag}-${label}`,
+      attemptId,
+      attemptNumber: 1,
+      taskId,
+      params: { conformance: label },
+    };
+    // A server that speaks 1.1 gets its invokes the way cerebro sends them
+    // to it: in Invokes messages.
+    if ((session.hello()?.protocolVersion?.minor ?? 0) >= 1) {
+      session.send({ case: "invokes", value: { invokes: Array(times).fill(invoke) } });
+    } else {
+      for (let i = 0; i < times; i++) session.send({ case: "invoke", value: invoke });
     }
     return { attemptId, at };
   }

@@ -1,6 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { type ConnectResponse, ConnectResponseSchema } from "@cordyna/contract";
+import {
+  type ConnectResponse,
+  ConnectResponseSchema,
+  type Invoke,
+  InvokeSchema,
+} from "@cordyna/contract";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
 import { runModeToProto } from "./enums.js";
 
@@ -13,7 +18,21 @@ export interface SessionInfo {
   readonly maxConcurrency: number;
   readonly agent: string;
   readonly peer: string;
+  /** The minor protocol version the instance said it speaks (1.x). */
+  readonly protocolMinor: number;
 }
+
+/** The first minor version whose task-servers take several invokes in one message. */
+const INVOKES_MINOR = 1;
+/** The most invokes one message carries. */
+const MAX_INVOKES_PER_MESSAGE = 500;
+/**
+ * Roughly the most bytes of invokes one message carries, far below gRPC's
+ * 4 MiB default: params are free-form, so a batch is cut by size too.
+ */
+const MAX_INVOKE_BYTES_PER_MESSAGE = 1 << 20;
+/** What an invoke takes on the wire besides its params, generously. */
+const INVOKE_OVERHEAD_BYTES = 256;
 
 /** One task-server stream: sends commands down it and tracks what it was given. */
 export class Session implements InstanceLink {
@@ -23,6 +42,8 @@ export class Session implements InstanceLink {
   readonly assigned = new Set<string>();
   readonly #send: (message: ConnectResponse) => void;
   readonly #onSlotFreed: () => void;
+  /** Invokes of the current turn, sent together once it is over (1.1 instances only). */
+  #unsentInvokes: Invoke[] = [];
 
   /** `onSlotFreed` is called (later, never from inside a call) when a full instance has room again. */
   constructor(
@@ -58,42 +79,95 @@ export class Session implements InstanceLink {
     this.assigned.add(attemptId);
   }
 
+  /**
+   * Sends the invoke. An instance that speaks 1.1 gets the invokes of one
+   * turn (a fan-out's hundreds) together in one message, sent as soon as the
+   * turn's synchronous work is done.
+   */
   invoke(command: InvokeCommand): void {
     this.assigned.add(command.attemptId);
-    this.#send(
-      create(ConnectResponseSchema, {
-        message: {
-          case: "invoke",
-          value: {
-            runId: command.runId,
-            taskRunId: command.taskRunId,
-            attemptId: command.attemptId,
-            attemptNumber: command.attemptNumber,
-            taskId: command.taskId,
-            params: command.params,
-            deadlines: {
-              ack: durationFromMs(command.deadlines.ackMs),
-              start: durationFromMs(command.deadlines.startMs),
-              complete: durationFromMs(command.deadlines.completeMs),
-            },
-            mode: runModeToProto(command.mode),
-            logicalTime: timestampFromMs(command.logicalTime),
-          },
-        },
-      }),
-    );
+    const invoke = invokeToProto(command);
+    if (this.info.protocolMinor < INVOKES_MINOR) {
+      this.#send(create(ConnectResponseSchema, { message: { case: "invoke", value: invoke } }));
+      return;
+    }
+    if (this.#unsentInvokes.push(invoke) === 1) queueMicrotask(() => this.#sendInvokes());
   }
 
   cancel(attemptId: string, reason: string): void {
     this.release(attemptId);
-    this.#send(
+    this.send(
       create(ConnectResponseSchema, { message: { case: "cancel", value: { attemptId, reason } } }),
     );
   }
 
+  /** Sends a message after the invokes still waiting, so that the stream keeps its order. */
   send(message: ConnectResponse): void {
+    this.#sendInvokes();
     this.#send(message);
   }
+
+  #sendInvokes(): void {
+    const invokes = this.#unsentInvokes;
+    this.#unsentInvokes = [];
+    let batch: Invoke[] = [];
+    let bytes = 0;
+    const sendBatch = (): void => {
+      if (batch.length === 0) return;
+      this.#send(
+        create(ConnectResponseSchema, {
+          message:
+            batch.length === 1
+              ? { case: "invoke", value: batch[0]! }
+              : { case: "invokes", value: { invokes: batch } },
+        }),
+      );
+      batch = [];
+      bytes = 0;
+    };
+    for (const invoke of invokes) {
+      const size = invokeSize(invoke);
+      if (
+        batch.length === MAX_INVOKES_PER_MESSAGE ||
+        (batch.length > 0 && bytes + size > MAX_INVOKE_BYTES_PER_MESSAGE)
+      ) {
+        sendBatch();
+      }
+      batch.push(invoke);
+      bytes += size;
+    }
+    sendBatch();
+  }
+}
+
+function invokeToProto(command: InvokeCommand): Invoke {
+  return create(InvokeSchema, {
+    runId: command.runId,
+    taskRunId: command.taskRunId,
+    attemptId: command.attemptId,
+    attemptNumber: command.attemptNumber,
+    taskId: command.taskId,
+    params: command.params,
+    deadlines: {
+      ack: durationFromMs(command.deadlines.ackMs),
+      start: durationFromMs(command.deadlines.startMs),
+      complete: durationFromMs(command.deadlines.completeMs),
+    },
+    mode: runModeToProto(command.mode),
+    logicalTime: timestampFromMs(command.logicalTime),
+  });
+}
+
+/**
+ * An upper estimate of an invoke's encoded size, without encoding it: a
+ * UTF-16 code unit takes at most 3 bytes in UTF-8.
+ */
+function invokeSize(invoke: Invoke): number {
+  let bytes = INVOKE_OVERHEAD_BYTES + 3 * invoke.taskId.length;
+  for (const key in invoke.params) {
+    bytes += 3 * (key.length + (invoke.params[key]?.length ?? 0)) + 8;
+  }
+  return bytes;
 }
 
 /**

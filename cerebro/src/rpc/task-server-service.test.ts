@@ -43,7 +43,7 @@ describe("TaskServerService over real gRPC", () => {
     ]);
     const welcome = await session.next("welcome");
     expect(welcome.sessionId).toMatch(/^ses_/);
-    expect(welcome.protocolVersion).toMatchObject({ major: 1, minor: 0 });
+    expect(welcome.protocolVersion).toMatchObject({ major: 1, minor: 1 });
     expect(welcome.warnings).toEqual([
       expect.objectContaining({
         taskId: "b.report",
@@ -101,7 +101,7 @@ describe("TaskServerService over real gRPC", () => {
     const rejection = await session.next("rejection");
     expect(rejection.errors[0]?.code).toBe(DeclarationIssueCode.VERSION);
     expect(rejection.message).toBe(
-      "protocol version 2.0 is not supported: this cerebro speaks 1.0 (any 1.x)",
+      "protocol version 2.0 is not supported: this cerebro speaks 1.1 (any 1.x)",
     );
     const ended = await session.closed();
     expect(ended !== "ended" && ended.code).toBe(status.FAILED_PRECONDITION);
@@ -203,6 +203,82 @@ describe("TaskServerService over real gRPC", () => {
     expect(new Set(acks).size).toBe(acks.length);
     expect(acks.at(-1)).toBe(3n);
     expect((await cerebro.engine.getRun(snapshot.run.id)).run.state).toBe("SUCCEEDED");
+  });
+
+  describe("protocol 1.1: several updates or invokes in one message", () => {
+    const fanOut = ["a.one", "a.two", "a.three"];
+
+    it("sends a 1.1 instance the invokes of one turn together, in one Invokes message", async () => {
+      const session = open();
+      session.hello(
+        "task-server-a",
+        fanOut.map((id) => ({ id, owner })),
+        { minor: 1 },
+      );
+      await session.next("welcome");
+      const { snapshot } = await cerebro.engine.startRun({ targets: fanOut });
+      const batch = await session.next("invokes");
+      expect(batch.invokes.map((invoke) => invoke.taskId).sort()).toEqual([...fanOut].sort());
+      expect(batch.invokes.every((invoke) => invoke.runId === snapshot.run.id)).toBe(true);
+      expect(session.received.some((m) => m.message.case === "invoke")).toBe(false);
+    });
+
+    it("sends a 1.0 instance one Invoke per message", async () => {
+      const session = open();
+      session.hello(
+        "task-server-a",
+        fanOut.map((id) => ({ id, owner })),
+      );
+      await session.next("welcome");
+      await cerebro.engine.startRun({ targets: fanOut });
+      await vi.waitFor(() =>
+        expect(session.received.filter((m) => m.message.case === "invoke")).toHaveLength(3),
+      );
+      expect(session.received.some((m) => m.message.case === "invokes")).toBe(false);
+    });
+
+    it("applies the updates of one TaskStateUpdates message in order, refuses a bad one, and acknowledges all with one Ack", async () => {
+      const session = open();
+      session.hello("task-server-a", [{ id: "a.x", owner }], { minor: 1 });
+      await session.next("welcome");
+      const { snapshot } = await cerebro.engine.startRun({ targets: ["a.x"] });
+      const { attemptId } = await session.next("invoke");
+      const ackedBefore = session.received.length;
+      session.send({
+        case: "taskStates",
+        value: {
+          updates: [
+            { seq: 1n, attemptId, state: TaskState.STARTED },
+            { seq: 2n, attemptId: "att_unknown", state: TaskState.COMPLETED },
+            { seq: 3n, attemptId, state: TaskState.COMPLETED },
+          ],
+        },
+      });
+      expect(await session.next("refusal")).toMatchObject({ seq: 2n, attemptId: "att_unknown" });
+      expect(await session.next("ack", ackedBefore)).toMatchObject({ throughSeq: 3n });
+      expect(session.received.filter((m) => m.message.case === "ack")).toHaveLength(1);
+      const { run, taskRuns } = await cerebro.engine.getRun(snapshot.run.id);
+      expect(run.state).toBe("SUCCEEDED");
+      expect(taskRuns[0]?.attempts[0]).toMatchObject({ state: "COMPLETED" });
+      expect(taskRuns[0]?.attempts[0]?.startedAt).toBeTypeOf("number");
+    });
+
+    it("takes TaskStateUpdates from a 1.0 instance too, and ignores an empty one", async () => {
+      const session = open();
+      session.hello("task-server-a", [{ id: "a.x", owner }]);
+      await session.next("welcome");
+      const { snapshot } = await cerebro.engine.startRun({ targets: ["a.x"] });
+      const { attemptId } = await session.next("invoke");
+      session.send({ case: "taskStates", value: { updates: [] } });
+      session.send({
+        case: "taskStates",
+        value: { updates: [{ seq: 1n, attemptId, state: TaskState.COMPLETED }] },
+      });
+      expect(await session.next("ack")).toMatchObject({ throughSeq: 1n });
+      expect(session.received.filter((m) => m.message.case === "ack")).toHaveLength(1);
+      expect((await cerebro.engine.getRun(snapshot.run.id)).run.state).toBe("SUCCEEDED");
+      expect(session.describeStatus()).toBe("open");
+    });
   });
 
   it("never gives an instance more attempts than its max_concurrency, even in one dispatch pass", async () => {

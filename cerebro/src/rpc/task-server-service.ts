@@ -110,14 +110,21 @@ class TaskServerStream {
     }
   }
 
-  /** The task state given, and those right behind it in the inbox, up to one batch. */
-  #batchFrom(first: TaskStateUpdate): TaskStateUpdate[] {
-    const updates = [first];
+  /**
+   * The task states of the given message and of those right behind it in
+   * the inbox, whole messages only, up to one batch (a message larger than a
+   * batch is taken alone).
+   */
+  #batchFrom(first: readonly TaskStateUpdate[]): TaskStateUpdate[] {
+    const updates = [...first];
+    let taken = 0;
     for (const message of this.#inbox) {
-      if (message.message.case !== "taskState" || updates.length === MAX_BATCH) break;
-      updates.push(message.message.value);
+      const more = taskStatesOf(message);
+      if (more === undefined || updates.length + more.length > MAX_BATCH) break;
+      updates.push(...more);
+      taken++;
     }
-    this.#inbox.splice(0, updates.length - 1);
+    this.#inbox.splice(0, taken);
     return updates;
   }
 
@@ -136,7 +143,8 @@ class TaskServerStream {
       case "redeclare":
         return this.#redeclare(session, value.tasks);
       case "taskState":
-        return this.#taskStates(session, this.#batchFrom(value));
+      case "taskStates":
+        return this.#taskStates(session, this.#batchFrom(taskStatesOf(message) ?? []));
       case "heartbeat":
         this.#logger.trace({ running: value.runningAttemptIds.length }, "heartbeat");
         return;
@@ -202,6 +210,7 @@ class TaskServerStream {
         maxConcurrency: hello.maxConcurrency,
         agent: hello.agent,
         peer: this.#call.getPeer(),
+        protocolMinor: version.minor,
       },
       (message) => this.#write(message),
       () => engine.instanceAvailable(hello.serverName),
@@ -276,6 +285,7 @@ class TaskServerStream {
   }
 
   async #taskStates(session: Session, updates: readonly TaskStateUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
     const reports = updates.map((update) => {
       const state = taskStateFromProto(update.state);
       return state
@@ -437,6 +447,18 @@ class TaskServerStream {
       instanceId: session.instanceId,
       message: `${session.serverName} (${session.instanceId}) disconnected: ${reason}`,
     });
+  }
+}
+
+/** The task states a message carries; undefined when it is something else. */
+function taskStatesOf(message: ConnectRequest): readonly TaskStateUpdate[] | undefined {
+  switch (message.message.case) {
+    case "taskState":
+      return [message.message.value];
+    case "taskStates":
+      return message.message.value.updates;
+    default:
+      return undefined;
   }
 }
 

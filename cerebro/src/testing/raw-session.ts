@@ -24,7 +24,9 @@ const TaskServerClient = makeGenericClientConstructor(
 
 /**
  * A hand-driven task-server stream over real gRPC, for tests of the
- * protocol itself: send any message, wait for the next matching reply.
+ * protocol itself: send any message, wait for the next matching reply. It
+ * says protocol 1.0 unless told otherwise, so cerebro sends it one Invoke
+ * per message.
  */
 export class RawSession {
   readonly received: ConnectResponse[] = [];
@@ -61,6 +63,7 @@ export class RawSession {
     extra: {
       instanceId?: string;
       major?: number;
+      minor?: number;
       runningAttemptIds?: string[];
       maxConcurrency?: number;
     } = {},
@@ -72,7 +75,7 @@ export class RawSession {
         instanceId: extra.instanceId ?? `${serverName}-raw`,
         protocolVersion: {
           major: extra.major ?? PROTOCOL_VERSION.major,
-          minor: PROTOCOL_VERSION.minor,
+          minor: extra.minor ?? 0,
         },
         tasks,
         runningAttemptIds: extra.runningAttemptIds ?? [],

@@ -392,6 +392,10 @@ impl Server {
     fn on_message(&mut self, message: Down) {
         match message {
             Down::Invoke(invoke) => self.on_invoke(invoke),
+            // Sent only to 1.1 servers; this one says 1.0, but taking it costs nothing.
+            Down::Invokes(batch) => {
+                batch.invokes.into_iter().for_each(|invoke| self.on_invoke(invoke))
+            }
             Down::Cancel(cancel) => {
                 let description = format!("cancelled: {}", cancel.reason);
                 self.stop(&cancel.attempt_id, Stop::Report(description), &cancel.reason);

@@ -30,23 +30,25 @@ DECLARATION_ISSUE_CODE_UNRESOLVED: DeclarationIssueCode
 DECLARATION_ISSUE_CODE_VERSION: DeclarationIssueCode
 
 class ConnectRequest(_message.Message):
-    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong")
+    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong", "task_states")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     REDECLARE_FIELD_NUMBER: _ClassVar[int]
     TASK_STATE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
     PONG_FIELD_NUMBER: _ClassVar[int]
+    TASK_STATES_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     redeclare: Redeclare
     task_state: TaskStateUpdate
     heartbeat: Heartbeat
     drain: Drain
     pong: Pong
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ...) -> None: ...
+    task_states: TaskStateUpdates
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., task_states: _Optional[_Union[TaskStateUpdates, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
-    __slots__ = ("welcome", "rejection", "invoke", "cancel", "ack", "ping", "refusal")
+    __slots__ = ("welcome", "rejection", "invoke", "cancel", "ack", "ping", "refusal", "invokes")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     REJECTION_FIELD_NUMBER: _ClassVar[int]
     INVOKE_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +56,7 @@ class ConnectResponse(_message.Message):
     ACK_FIELD_NUMBER: _ClassVar[int]
     PING_FIELD_NUMBER: _ClassVar[int]
     REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    INVOKES_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     rejection: Rejection
     invoke: Invoke
@@ -61,7 +64,8 @@ class ConnectResponse(_message.Message):
     ack: Ack
     ping: Ping
     refusal: Refusal
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., refusal: _Optional[_Union[Refusal, _Mapping]] = ...) -> None: ...
+    invokes: Invokes
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., refusal: _Optional[_Union[Refusal, _Mapping]] = ..., invokes: _Optional[_Union[Invokes, _Mapping]] = ...) -> None: ...
 
 class ProtocolVersion(_message.Message):
     __slots__ = ("major", "minor")
@@ -119,6 +123,12 @@ class TaskStateUpdate(_message.Message):
     time: _timestamp_pb2.Timestamp
     outputs: _containers.ScalarMap[str, str]
     def __init__(self, seq: _Optional[int] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_description: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outputs: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class TaskStateUpdates(_message.Message):
+    __slots__ = ("updates",)
+    UPDATES_FIELD_NUMBER: _ClassVar[int]
+    updates: _containers.RepeatedCompositeFieldContainer[TaskStateUpdate]
+    def __init__(self, updates: _Optional[_Iterable[_Union[TaskStateUpdate, _Mapping]]] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ("running_attempt_ids",)
@@ -205,6 +215,12 @@ class Invoke(_message.Message):
     trace_context: _containers.ScalarMap[str, str]
     logical_time: _timestamp_pb2.Timestamp
     def __init__(self, run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., attempt_number: _Optional[int] = ..., task_id: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., deadlines: _Optional[_Union[_task_pb2.Deadlines, _Mapping]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Invokes(_message.Message):
+    __slots__ = ("invokes",)
+    INVOKES_FIELD_NUMBER: _ClassVar[int]
+    invokes: _containers.RepeatedCompositeFieldContainer[Invoke]
+    def __init__(self, invokes: _Optional[_Iterable[_Union[Invoke, _Mapping]]] = ...) -> None: ...
 
 class Cancel(_message.Message):
     __slots__ = ("attempt_id", "reason")

@@ -55,6 +55,8 @@ class TaskServerServiceServicer:
         owned by another server) or FAILED_PRECONDITION (incompatible protocol
         version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
         the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
+        From protocol 1.1 on, either side may carry several updates or invokes
+        in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

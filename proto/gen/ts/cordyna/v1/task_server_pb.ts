@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/task_server.proto.
  */
 export const file_cordyna_v1_task_server: GenFile = /*@__PURE__*/
-  fileDesc("Chxjb3JkeW5hL3YxL3Rhc2tfc2VydmVyLnByb3RvEgpjb3JkeW5hLnYxIpACCg5Db25uZWN0UmVxdWVzdBIiCgVoZWxsbxgBIAEoCzIRLmNvcmR5bmEudjEuSGVsbG9IABIqCglyZWRlY2xhcmUYAiABKAsyFS5jb3JkeW5hLnYxLlJlZGVjbGFyZUgAEjEKCnRhc2tfc3RhdGUYAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZUgAEioKCWhlYXJ0YmVhdBgEIAEoCzIVLmNvcmR5bmEudjEuSGVhcnRiZWF0SAASIgoFZHJhaW4YBSABKAsyES5jb3JkeW5hLnYxLkRyYWluSAASIAoEcG9uZxgGIAEoCzIQLmNvcmR5bmEudjEuUG9uZ0gAQgkKB21lc3NhZ2UipgIKD0Nvbm5lY3RSZXNwb25zZRImCgd3ZWxjb21lGAEgASgLMhMuY29yZHluYS52MS5XZWxjb21lSAASKgoJcmVqZWN0aW9uGAIgASgLMhUuY29yZHluYS52MS5SZWplY3Rpb25IABIkCgZpbnZva2UYAyABKAsyEi5jb3JkeW5hLnYxLkludm9rZUgAEiQKBmNhbmNlbBgEIAEoCzISLmNvcmR5bmEudjEuQ2FuY2VsSAASHgoDYWNrGAUgASgLMg8uY29yZHluYS52MS5BY2tIABIgCgRwaW5nGAYgASgLMhAuY29yZHluYS52MS5QaW5nSAASJgoHcmVmdXNhbBgHIAEoCzITLmNvcmR5bmEudjEuUmVmdXNhbEgAQgkKB21lc3NhZ2UiLwoPUHJvdG9jb2xWZXJzaW9uEg0KBW1ham9yGAEgASgNEg0KBW1pbm9yGAIgASgNItkBCgVIZWxsbxITCgtzZXJ2ZXJfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRI1ChBwcm90b2NvbF92ZXJzaW9uGAMgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SKgoFdGFza3MYBCADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAUgAygJEhcKD21heF9jb25jdXJyZW5jeRgGIAEoDRINCgVhZ2VudBgHIAEoCSI3CglSZWRlY2xhcmUSKgoFdGFza3MYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbiKfAgoPVGFza1N0YXRlVXBkYXRlEgsKA3NlcRgBIAEoBBISCgphdHRlbXB0X2lkGAIgASgJEiQKBXN0YXRlGAMgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSGQoRZXJyb3JfZGVzY3JpcHRpb24YBCABKAkSFQoNbm9uX3JldHJ5YWJsZRgFIAEoCBIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgdvdXRwdXRzGAcgAygLMiguY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGUuT3V0cHV0c0VudHJ5Gi4KDE91dHB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIigKCUhlYXJ0YmVhdBIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAEgAygJIgcKBURyYWluIhUKBFBvbmcSDQoFbm9uY2UYASABKAQi2AEKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRI1ChBwcm90b2NvbF92ZXJzaW9uGAIgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SNQoSaGVhcnRiZWF0X2ludGVydmFsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KCHdhcm5pbmdzGAQgAygLMhwuY29yZHluYS52MS5EZWNsYXJhdGlvbklzc3VlEhsKE3Vua25vd25fYXR0ZW1wdF9pZHMYBSADKAkiSgoJUmVqZWN0aW9uEiwKBmVycm9ycxgBIAMoCzIcLmNvcmR5bmEudjEuRGVjbGFyYXRpb25Jc3N1ZRIPCgdtZXNzYWdlGAIgASgJImQKEERlY2xhcmF0aW9uSXNzdWUSDwoHdGFza19pZBgBIAEoCRIuCgRjb2RlGAIgASgOMiAuY29yZHluYS52MS5EZWNsYXJhdGlvbklzc3VlQ29kZRIPCgdtZXNzYWdlGAMgASgJIroDCgZJbnZva2USDgoGcnVuX2lkGAEgASgJEhMKC3Rhc2tfcnVuX2lkGAIgASgJEhIKCmF0dGVtcHRfaWQYAyABKAkSFgoOYXR0ZW1wdF9udW1iZXIYBCABKA0SDwoHdGFza19pZBgFIAEoCRIuCgZwYXJhbXMYBiADKAsyHi5jb3JkeW5hLnYxLkludm9rZS5QYXJhbXNFbnRyeRIoCglkZWFkbGluZXMYByABKAsyFS5jb3JkeW5hLnYxLkRlYWRsaW5lcxIhCgRtb2RlGAggASgOMhMuY29yZHluYS52MS5SdW5Nb2RlEjsKDXRyYWNlX2NvbnRleHQYCSADKAsyJC5jb3JkeW5hLnYxLkludm9rZS5UcmFjZUNvbnRleHRFbnRyeRIwCgxsb2dpY2FsX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMwoRVHJhY2VDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIsCgZDYW5jZWwSEgoKYXR0ZW1wdF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiGgoDQWNrEhMKC3Rocm91Z2hfc2VxGAEgASgEIhUKBFBpbmcSDQoFbm9uY2UYASABKAQiSQoHUmVmdXNhbBILCgNzZXEYASABKAQSEgoKYXR0ZW1wdF9pZBgCIAEoCRIMCgRjb2RlGAMgASgJEg8KB21lc3NhZ2UYBCABKAkqoQIKFERlY2xhcmF0aW9uSXNzdWVDb2RlEiYKIkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfVU5TUEVDSUZJRUQQABIiCh5ERUNMQVJBVElPTl9JU1NVRV9DT0RFX0lOVkFMSUQQARIkCiBERUNMQVJBVElPTl9JU1NVRV9DT0RFX0RVUExJQ0FURRACEioKJkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfT1dORURfRUxTRVdIRVJFEAMSIAocREVDTEFSQVRJT05fSVNTVUVfQ09ERV9DWUNMRRAEEiUKIURFQ0xBUkFUSU9OX0lTU1VFX0NPREVfVU5SRVNPTFZFRBAFEiIKHkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfVkVSU0lPThAGMlsKEVRhc2tTZXJ2ZXJTZXJ2aWNlEkYKB0Nvbm5lY3QSGi5jb3JkeW5hLnYxLkNvbm5lY3RSZXF1ZXN0GhsuY29yZHluYS52MS5Db25uZWN0UmVzcG9uc2UoATABQiMKDmRldi5jb3JkeW5hLnYxQg9UYXNrU2VydmVyUHJvdG9QAWIGcHJvdG8z", [file_cordyna_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chxjb3JkeW5hL3YxL3Rhc2tfc2VydmVyLnByb3RvEgpjb3JkeW5hLnYxIsUCCg5Db25uZWN0UmVxdWVzdBIiCgVoZWxsbxgBIAEoCzIRLmNvcmR5bmEudjEuSGVsbG9IABIqCglyZWRlY2xhcmUYAiABKAsyFS5jb3JkeW5hLnYxLlJlZGVjbGFyZUgAEjEKCnRhc2tfc3RhdGUYAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZUgAEioKCWhlYXJ0YmVhdBgEIAEoCzIVLmNvcmR5bmEudjEuSGVhcnRiZWF0SAASIgoFZHJhaW4YBSABKAsyES5jb3JkeW5hLnYxLkRyYWluSAASIAoEcG9uZxgGIAEoCzIQLmNvcmR5bmEudjEuUG9uZ0gAEjMKC3Rhc2tfc3RhdGVzGAcgASgLMhwuY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGVzSABCCQoHbWVzc2FnZSLOAgoPQ29ubmVjdFJlc3BvbnNlEiYKB3dlbGNvbWUYASABKAsyEy5jb3JkeW5hLnYxLldlbGNvbWVIABIqCglyZWplY3Rpb24YAiABKAsyFS5jb3JkeW5hLnYxLlJlamVjdGlvbkgAEiQKBmludm9rZRgDIAEoCzISLmNvcmR5bmEudjEuSW52b2tlSAASJAoGY2FuY2VsGAQgASgLMhIuY29yZHluYS52MS5DYW5jZWxIABIeCgNhY2sYBSABKAsyDy5jb3JkeW5hLnYxLkFja0gAEiAKBHBpbmcYBiABKAsyEC5jb3JkeW5hLnYxLlBpbmdIABImCgdyZWZ1c2FsGAcgASgLMhMuY29yZHluYS52MS5SZWZ1c2FsSAASJgoHaW52b2tlcxgIIAEoCzITLmNvcmR5bmEudjEuSW52b2tlc0gAQgkKB21lc3NhZ2UiLwoPUHJvdG9jb2xWZXJzaW9uEg0KBW1ham9yGAEgASgNEg0KBW1pbm9yGAIgASgNItkBCgVIZWxsbxITCgtzZXJ2ZXJfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRI1ChBwcm90b2NvbF92ZXJzaW9uGAMgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SKgoFdGFza3MYBCADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAUgAygJEhcKD21heF9jb25jdXJyZW5jeRgGIAEoDRINCgVhZ2VudBgHIAEoCSI3CglSZWRlY2xhcmUSKgoFdGFza3MYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbiKfAgoPVGFza1N0YXRlVXBkYXRlEgsKA3NlcRgBIAEoBBISCgphdHRlbXB0X2lkGAIgASgJEiQKBXN0YXRlGAMgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSGQoRZXJyb3JfZGVzY3JpcHRpb24YBCABKAkSFQoNbm9uX3JldHJ5YWJsZRgFIAEoCBIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgdvdXRwdXRzGAcgAygLMiguY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGUuT3V0cHV0c0VudHJ5Gi4KDE91dHB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkAKEFRhc2tTdGF0ZVVwZGF0ZXMSLAoHdXBkYXRlcxgBIAMoCzIbLmNvcmR5bmEudjEuVGFza1N0YXRlVXBkYXRlIigKCUhlYXJ0YmVhdBIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAEgAygJIgcKBURyYWluIhUKBFBvbmcSDQoFbm9uY2UYASABKAQi2AEKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRI1ChBwcm90b2NvbF92ZXJzaW9uGAIgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SNQoSaGVhcnRiZWF0X2ludGVydmFsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KCHdhcm5pbmdzGAQgAygLMhwuY29yZHluYS52MS5EZWNsYXJhdGlvbklzc3VlEhsKE3Vua25vd25fYXR0ZW1wdF9pZHMYBSADKAkiSgoJUmVqZWN0aW9uEiwKBmVycm9ycxgBIAMoCzIcLmNvcmR5bmEudjEuRGVjbGFyYXRpb25Jc3N1ZRIPCgdtZXNzYWdlGAIgASgJImQKEERlY2xhcmF0aW9uSXNzdWUSDwoHdGFza19pZBgBIAEoCRIuCgRjb2RlGAIgASgOMiAuY29yZHluYS52MS5EZWNsYXJhdGlvbklzc3VlQ29kZRIPCgdtZXNzYWdlGAMgASgJIroDCgZJbnZva2USDgoGcnVuX2lkGAEgASgJEhMKC3Rhc2tfcnVuX2lkGAIgASgJEhIKCmF0dGVtcHRfaWQYAyABKAkSFgoOYXR0ZW1wdF9udW1iZXIYBCABKA0SDwoHdGFza19pZBgFIAEoCRIuCgZwYXJhbXMYBiADKAsyHi5jb3JkeW5hLnYxLkludm9rZS5QYXJhbXNFbnRyeRIoCglkZWFkbGluZXMYByABKAsyFS5jb3JkeW5hLnYxLkRlYWRsaW5lcxIhCgRtb2RlGAggASgOMhMuY29yZHluYS52MS5SdW5Nb2RlEjsKDXRyYWNlX2NvbnRleHQYCSADKAsyJC5jb3JkeW5hLnYxLkludm9rZS5UcmFjZUNvbnRleHRFbnRyeRIwCgxsb2dpY2FsX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMwoRVHJhY2VDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIuCgdJbnZva2VzEiMKB2ludm9rZXMYASADKAsyEi5jb3JkeW5hLnYxLkludm9rZSIsCgZDYW5jZWwSEgoKYXR0ZW1wdF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiGgoDQWNrEhMKC3Rocm91Z2hfc2VxGAEgASgEIhUKBFBpbmcSDQoFbm9uY2UYASABKAQiSQoHUmVmdXNhbBILCgNzZXEYASABKAQSEgoKYXR0ZW1wdF9pZBgCIAEoCRIMCgRjb2RlGAMgASgJEg8KB21lc3NhZ2UYBCABKAkqoQIKFERlY2xhcmF0aW9uSXNzdWVDb2RlEiYKIkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfVU5TUEVDSUZJRUQQABIiCh5ERUNMQVJBVElPTl9JU1NVRV9DT0RFX0lOVkFMSUQQARIkCiBERUNMQVJBVElPTl9JU1NVRV9DT0RFX0RVUExJQ0FURRACEioKJkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfT1dORURfRUxTRVdIRVJFEAMSIAocREVDTEFSQVRJT05fSVNTVUVfQ09ERV9DWUNMRRAEEiUKIURFQ0xBUkFUSU9OX0lTU1VFX0NPREVfVU5SRVNPTFZFRBAFEiIKHkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfVkVSU0lPThAGMlsKEVRhc2tTZXJ2ZXJTZXJ2aWNlEkYKB0Nvbm5lY3QSGi5jb3JkeW5hLnYxLkNvbm5lY3RSZXF1ZXN0GhsuY29yZHluYS52MS5Db25uZWN0UmVzcG9uc2UoATABQiMKDmRldi5jb3JkeW5hLnYxQg9UYXNrU2VydmVyUHJvdG9QAWIGcHJvdG8z", [file_cordyna_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ConnectRequest is one message up the stream, from task-server to cerebro.
@@ -61,6 +61,15 @@ export type ConnectRequest = Message<"cordyna.v1.ConnectRequest"> & {
      */
     value: Pong;
     case: "pong";
+  } | {
+    /**
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     *
+     * @generated from field: cordyna.v1.TaskStateUpdates task_states = 7;
+     */
+    value: TaskStateUpdates;
+    case: "taskStates";
   } | { case: undefined; value?: undefined };
 };
 
@@ -122,6 +131,15 @@ export type ConnectResponse = Message<"cordyna.v1.ConnectResponse"> & {
      */
     value: Refusal;
     case: "refusal";
+  } | {
+    /**
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     *
+     * @generated from field: cordyna.v1.Invokes invokes = 8;
+     */
+    value: Invokes;
+    case: "invokes";
   } | { case: undefined; value?: undefined };
 };
 
@@ -134,7 +152,8 @@ export const ConnectResponseSchema: GenMessage<ConnectResponse> = /*@__PURE__*/
 
 /**
  * ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
- * a newer minor is accepted.
+ * a newer minor is accepted. Each side uses what a minor adds only when the
+ * other side's version has it: 1.1 adds TaskStateUpdates and Invokes.
  *
  * @generated from message cordyna.v1.ProtocolVersion
  */
@@ -296,6 +315,28 @@ export const TaskStateUpdateSchema: GenMessage<TaskStateUpdate> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_task_server, 5);
 
 /**
+ * TaskStateUpdates carries several TaskStateUpdates in one message, in seq
+ * order, as if each had come in a message of its own (protocol 1.1). One
+ * message instead of one per update saves both sides most of the cost of a
+ * short task.
+ *
+ * @generated from message cordyna.v1.TaskStateUpdates
+ */
+export type TaskStateUpdates = Message<"cordyna.v1.TaskStateUpdates"> & {
+  /**
+   * @generated from field: repeated cordyna.v1.TaskStateUpdate updates = 1;
+   */
+  updates: TaskStateUpdate[];
+};
+
+/**
+ * Describes the message cordyna.v1.TaskStateUpdates.
+ * Use `create(TaskStateUpdatesSchema)` to create a new message.
+ */
+export const TaskStateUpdatesSchema: GenMessage<TaskStateUpdates> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_task_server, 6);
+
+/**
  * Heartbeat lists the attempts the instance is running.
  *
  * @generated from message cordyna.v1.Heartbeat
@@ -312,7 +353,7 @@ export type Heartbeat = Message<"cordyna.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 6);
+  messageDesc(file_cordyna_v1_task_server, 7);
 
 /**
  * Drain says the instance takes no new invocations and ends once its running
@@ -328,7 +369,7 @@ export type Drain = Message<"cordyna.v1.Drain"> & {
  * Use `create(DrainSchema)` to create a new message.
  */
 export const DrainSchema: GenMessage<Drain> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 7);
+  messageDesc(file_cordyna_v1_task_server, 8);
 
 /**
  * Pong answers a Ping.
@@ -347,7 +388,7 @@ export type Pong = Message<"cordyna.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 8);
+  messageDesc(file_cordyna_v1_task_server, 9);
 
 /**
  * Welcome accepts a Hello, and later an accepted Redeclare (with the same
@@ -394,7 +435,7 @@ export type Welcome = Message<"cordyna.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 9);
+  messageDesc(file_cordyna_v1_task_server, 10);
 
 /**
  * Rejection refuses a Hello or a Redeclare. After a refused Redeclare the
@@ -419,7 +460,7 @@ export type Rejection = Message<"cordyna.v1.Rejection"> & {
  * Use `create(RejectionSchema)` to create a new message.
  */
 export const RejectionSchema: GenMessage<Rejection> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 10);
+  messageDesc(file_cordyna_v1_task_server, 11);
 
 /**
  * DeclarationIssue is one problem with one declared task.
@@ -452,7 +493,7 @@ export type DeclarationIssue = Message<"cordyna.v1.DeclarationIssue"> & {
  * Use `create(DeclarationIssueSchema)` to create a new message.
  */
 export const DeclarationIssueSchema: GenMessage<DeclarationIssue> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 11);
+  messageDesc(file_cordyna_v1_task_server, 12);
 
 /**
  * Invoke tells the server to run one attempt of a task.
@@ -524,7 +565,27 @@ export type Invoke = Message<"cordyna.v1.Invoke"> & {
  * Use `create(InvokeSchema)` to create a new message.
  */
 export const InvokeSchema: GenMessage<Invoke> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 12);
+  messageDesc(file_cordyna_v1_task_server, 13);
+
+/**
+ * Invokes carries several Invokes in one message, to be taken in order, as
+ * if each had come in a message of its own (protocol 1.1).
+ *
+ * @generated from message cordyna.v1.Invokes
+ */
+export type Invokes = Message<"cordyna.v1.Invokes"> & {
+  /**
+   * @generated from field: repeated cordyna.v1.Invoke invokes = 1;
+   */
+  invokes: Invoke[];
+};
+
+/**
+ * Describes the message cordyna.v1.Invokes.
+ * Use `create(InvokesSchema)` to create a new message.
+ */
+export const InvokesSchema: GenMessage<Invokes> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_task_server, 14);
 
 /**
  * Cancel asks the server to abort an attempt; the server reports ERROR or
@@ -549,7 +610,7 @@ export type Cancel = Message<"cordyna.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 13);
+  messageDesc(file_cordyna_v1_task_server, 15);
 
 /**
  * Ack confirms that every TaskStateUpdate up to and including through_seq on
@@ -569,7 +630,7 @@ export type Ack = Message<"cordyna.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 14);
+  messageDesc(file_cordyna_v1_task_server, 16);
 
 /**
  * Ping asks for a Pong.
@@ -588,7 +649,7 @@ export type Ping = Message<"cordyna.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 15);
+  messageDesc(file_cordyna_v1_task_server, 17);
 
 /**
  * Refusal says one TaskStateUpdate was not accepted. The update is still
@@ -625,7 +686,7 @@ export type Refusal = Message<"cordyna.v1.Refusal"> & {
  * Use `create(RefusalSchema)` to create a new message.
  */
 export const RefusalSchema: GenMessage<Refusal> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 16);
+  messageDesc(file_cordyna_v1_task_server, 18);
 
 /**
  * DeclarationIssueCode classifies a DeclarationIssue.
@@ -702,6 +763,8 @@ export const TaskServerService: GenService<{
    * owned by another server) or FAILED_PRECONDITION (incompatible protocol
    * version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
    * the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
+   * From protocol 1.1 on, either side may carry several updates or invokes
+   * in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
    *
    * @generated from rpc cordyna.v1.TaskServerService.Connect
    */

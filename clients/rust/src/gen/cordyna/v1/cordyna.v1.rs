@@ -912,7 +912,7 @@ impl EventKind {
 /// ConnectRequest is one message up the stream, from task-server to cerebro.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ConnectRequest {
-    #[prost(oneof="connect_request::Message", tags="1, 2, 3, 4, 5, 6")]
+    #[prost(oneof="connect_request::Message", tags="1, 2, 3, 4, 5, 6, 7")]
     pub message: ::core::option::Option<connect_request::Message>,
 }
 /// Nested message and enum types in `ConnectRequest`.
@@ -931,12 +931,16 @@ pub mod connect_request {
         Drain(super::Drain),
         #[prost(message, tag="6")]
         Pong(super::Pong),
+        /// Protocol 1.1: several updates in one message; only to a cerebro whose
+        /// Welcome says 1.1 or later.
+        #[prost(message, tag="7")]
+        TaskStates(super::TaskStateUpdates),
     }
 }
 /// ConnectResponse is one message down the stream, from cerebro to task-server.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ConnectResponse {
-    #[prost(oneof="connect_response::Message", tags="1, 2, 3, 4, 5, 6, 7")]
+    #[prost(oneof="connect_response::Message", tags="1, 2, 3, 4, 5, 6, 7, 8")]
     pub message: ::core::option::Option<connect_response::Message>,
 }
 /// Nested message and enum types in `ConnectResponse`.
@@ -957,10 +961,15 @@ pub mod connect_response {
         Ping(super::Ping),
         #[prost(message, tag="7")]
         Refusal(super::Refusal),
+        /// Protocol 1.1: several invokes in one message; cerebro sends it only to
+        /// a task-server whose Hello says 1.1 or later.
+        #[prost(message, tag="8")]
+        Invokes(super::Invokes),
     }
 }
 /// ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
-/// a newer minor is accepted.
+/// a newer minor is accepted. Each side uses what a minor adds only when the
+/// other side's version has it: 1.1 adds TaskStateUpdates and Invokes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ProtocolVersion {
     #[prost(uint32, tag="1")]
@@ -1021,6 +1030,15 @@ pub struct TaskStateUpdate {
     /// Small results for the run's record and for downstream params.
     #[prost(map="string, string", tag="7")]
     pub outputs: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+}
+/// TaskStateUpdates carries several TaskStateUpdates in one message, in seq
+/// order, as if each had come in a message of its own (protocol 1.1). One
+/// message instead of one per update saves both sides most of the cost of a
+/// short task.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct TaskStateUpdates {
+    #[prost(message, repeated, tag="1")]
+    pub updates: ::prost::alloc::vec::Vec<TaskStateUpdate>,
 }
 /// Heartbeat lists the attempts the instance is running.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1106,6 +1124,13 @@ pub struct Invoke {
     /// The logical time of the run (e.g. the cron tick), for idempotent work.
     #[prost(message, optional, tag="10")]
     pub logical_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+/// Invokes carries several Invokes in one message, to be taken in order, as
+/// if each had come in a message of its own (protocol 1.1).
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Invokes {
+    #[prost(message, repeated, tag="1")]
+    pub invokes: ::prost::alloc::vec::Vec<Invoke>,
 }
 /// Cancel asks the server to abort an attempt; the server reports ERROR or
 /// nothing, and cerebro records CANCELLED.

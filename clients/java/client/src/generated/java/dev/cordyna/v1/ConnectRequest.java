@@ -59,6 +59,7 @@ private static final long serialVersionUID = 0L;
     HEARTBEAT(4),
     DRAIN(5),
     PONG(6),
+    TASK_STATES(7),
     MESSAGE_NOT_SET(0);
     private final int value;
     private MessageCase(int value) {
@@ -82,6 +83,7 @@ private static final long serialVersionUID = 0L;
         case 4: return HEARTBEAT;
         case 5: return DRAIN;
         case 6: return PONG;
+        case 7: return TASK_STATES;
         case 0: return MESSAGE_NOT_SET;
         default: return null;
       }
@@ -283,6 +285,52 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.Pong.getDefaultInstance();
   }
 
+  public static final int TASK_STATES_FIELD_NUMBER = 7;
+  /**
+   * <pre>
+   * Protocol 1.1: several updates in one message; only to a cerebro whose
+   * Welcome says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+   * @return Whether the taskStates field is set.
+   */
+  @java.lang.Override
+  public boolean hasTaskStates() {
+    return messageCase_ == 7;
+  }
+  /**
+   * <pre>
+   * Protocol 1.1: several updates in one message; only to a cerebro whose
+   * Welcome says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+   * @return The taskStates.
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.TaskStateUpdates getTaskStates() {
+    if (messageCase_ == 7) {
+       return (dev.cordyna.v1.TaskStateUpdates) message_;
+    }
+    return dev.cordyna.v1.TaskStateUpdates.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Protocol 1.1: several updates in one message; only to a cerebro whose
+   * Welcome says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.TaskStateUpdatesOrBuilder getTaskStatesOrBuilder() {
+    if (messageCase_ == 7) {
+       return (dev.cordyna.v1.TaskStateUpdates) message_;
+    }
+    return dev.cordyna.v1.TaskStateUpdates.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -314,6 +362,9 @@ private static final long serialVersionUID = 0L;
     }
     if (messageCase_ == 6) {
       output.writeMessage(6, (dev.cordyna.v1.Pong) message_);
+    }
+    if (messageCase_ == 7) {
+      output.writeMessage(7, (dev.cordyna.v1.TaskStateUpdates) message_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -347,6 +398,10 @@ private static final long serialVersionUID = 0L;
     if (messageCase_ == 6) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, (dev.cordyna.v1.Pong) message_);
+    }
+    if (messageCase_ == 7) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, (dev.cordyna.v1.TaskStateUpdates) message_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -389,6 +444,10 @@ private static final long serialVersionUID = 0L;
         if (!getPong()
             .equals(other.getPong())) return false;
         break;
+      case 7:
+        if (!getTaskStates()
+            .equals(other.getTaskStates())) return false;
+        break;
       case 0:
       default:
     }
@@ -427,6 +486,10 @@ private static final long serialVersionUID = 0L;
       case 6:
         hash = (37 * hash) + PONG_FIELD_NUMBER;
         hash = (53 * hash) + getPong().hashCode();
+        break;
+      case 7:
+        hash = (37 * hash) + TASK_STATES_FIELD_NUMBER;
+        hash = (53 * hash) + getTaskStates().hashCode();
         break;
       case 0:
       default:
@@ -584,6 +647,9 @@ private static final long serialVersionUID = 0L;
       if (pongBuilder_ != null) {
         pongBuilder_.clear();
       }
+      if (taskStatesBuilder_ != null) {
+        taskStatesBuilder_.clear();
+      }
       messageCase_ = 0;
       message_ = null;
       return this;
@@ -649,6 +715,10 @@ private static final long serialVersionUID = 0L;
           pongBuilder_ != null) {
         result.message_ = pongBuilder_.build();
       }
+      if (messageCase_ == 7 &&
+          taskStatesBuilder_ != null) {
+        result.message_ = taskStatesBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -686,6 +756,10 @@ private static final long serialVersionUID = 0L;
         }
         case PONG: {
           mergePong(other.getPong());
+          break;
+        }
+        case TASK_STATES: {
+          mergeTaskStates(other.getTaskStates());
           break;
         }
         case MESSAGE_NOT_SET: {
@@ -760,6 +834,13 @@ private static final long serialVersionUID = 0L;
               messageCase_ = 6;
               break;
             } // case 50
+            case 58: {
+              input.readMessage(
+                  internalGetTaskStatesFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              messageCase_ = 7;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1642,6 +1723,193 @@ private static final long serialVersionUID = 0L;
       messageCase_ = 6;
       onChanged();
       return pongBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.TaskStateUpdates, dev.cordyna.v1.TaskStateUpdates.Builder, dev.cordyna.v1.TaskStateUpdatesOrBuilder> taskStatesBuilder_;
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     * @return Whether the taskStates field is set.
+     */
+    @java.lang.Override
+    public boolean hasTaskStates() {
+      return messageCase_ == 7;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     * @return The taskStates.
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.TaskStateUpdates getTaskStates() {
+      if (taskStatesBuilder_ == null) {
+        if (messageCase_ == 7) {
+          return (dev.cordyna.v1.TaskStateUpdates) message_;
+        }
+        return dev.cordyna.v1.TaskStateUpdates.getDefaultInstance();
+      } else {
+        if (messageCase_ == 7) {
+          return taskStatesBuilder_.getMessage();
+        }
+        return dev.cordyna.v1.TaskStateUpdates.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     */
+    public Builder setTaskStates(dev.cordyna.v1.TaskStateUpdates value) {
+      if (taskStatesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        message_ = value;
+        onChanged();
+      } else {
+        taskStatesBuilder_.setMessage(value);
+      }
+      messageCase_ = 7;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     */
+    public Builder setTaskStates(
+        dev.cordyna.v1.TaskStateUpdates.Builder builderForValue) {
+      if (taskStatesBuilder_ == null) {
+        message_ = builderForValue.build();
+        onChanged();
+      } else {
+        taskStatesBuilder_.setMessage(builderForValue.build());
+      }
+      messageCase_ = 7;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     */
+    public Builder mergeTaskStates(dev.cordyna.v1.TaskStateUpdates value) {
+      if (taskStatesBuilder_ == null) {
+        if (messageCase_ == 7 &&
+            message_ != dev.cordyna.v1.TaskStateUpdates.getDefaultInstance()) {
+          message_ = dev.cordyna.v1.TaskStateUpdates.newBuilder((dev.cordyna.v1.TaskStateUpdates) message_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          message_ = value;
+        }
+        onChanged();
+      } else {
+        if (messageCase_ == 7) {
+          taskStatesBuilder_.mergeFrom(value);
+        } else {
+          taskStatesBuilder_.setMessage(value);
+        }
+      }
+      messageCase_ = 7;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     */
+    public Builder clearTaskStates() {
+      if (taskStatesBuilder_ == null) {
+        if (messageCase_ == 7) {
+          messageCase_ = 0;
+          message_ = null;
+          onChanged();
+        }
+      } else {
+        if (messageCase_ == 7) {
+          messageCase_ = 0;
+          message_ = null;
+        }
+        taskStatesBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     */
+    public dev.cordyna.v1.TaskStateUpdates.Builder getTaskStatesBuilder() {
+      return internalGetTaskStatesFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.TaskStateUpdatesOrBuilder getTaskStatesOrBuilder() {
+      if ((messageCase_ == 7) && (taskStatesBuilder_ != null)) {
+        return taskStatesBuilder_.getMessageOrBuilder();
+      } else {
+        if (messageCase_ == 7) {
+          return (dev.cordyna.v1.TaskStateUpdates) message_;
+        }
+        return dev.cordyna.v1.TaskStateUpdates.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several updates in one message; only to a cerebro whose
+     * Welcome says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.TaskStateUpdates, dev.cordyna.v1.TaskStateUpdates.Builder, dev.cordyna.v1.TaskStateUpdatesOrBuilder> 
+        internalGetTaskStatesFieldBuilder() {
+      if (taskStatesBuilder_ == null) {
+        if (!(messageCase_ == 7)) {
+          message_ = dev.cordyna.v1.TaskStateUpdates.getDefaultInstance();
+        }
+        taskStatesBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.cordyna.v1.TaskStateUpdates, dev.cordyna.v1.TaskStateUpdates.Builder, dev.cordyna.v1.TaskStateUpdatesOrBuilder>(
+                (dev.cordyna.v1.TaskStateUpdates) message_,
+                getParentForChildren(),
+                isClean());
+        message_ = null;
+      }
+      messageCase_ = 7;
+      onChanged();
+      return taskStatesBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.ConnectRequest)

@@ -100,5 +100,35 @@ public interface ConnectRequestOrBuilder extends
    */
   dev.cordyna.v1.PongOrBuilder getPongOrBuilder();
 
+  /**
+   * <pre>
+   * Protocol 1.1: several updates in one message; only to a cerebro whose
+   * Welcome says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+   * @return Whether the taskStates field is set.
+   */
+  boolean hasTaskStates();
+  /**
+   * <pre>
+   * Protocol 1.1: several updates in one message; only to a cerebro whose
+   * Welcome says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+   * @return The taskStates.
+   */
+  dev.cordyna.v1.TaskStateUpdates getTaskStates();
+  /**
+   * <pre>
+   * Protocol 1.1: several updates in one message; only to a cerebro whose
+   * Welcome says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskStateUpdates task_states = 7 [json_name = "taskStates"];</code>
+   */
+  dev.cordyna.v1.TaskStateUpdatesOrBuilder getTaskStatesOrBuilder();
+
   dev.cordyna.v1.ConnectRequest.MessageCase getMessageCase();
 }

@@ -60,6 +60,7 @@ private static final long serialVersionUID = 0L;
     ACK(5),
     PING(6),
     REFUSAL(7),
+    INVOKES(8),
     MESSAGE_NOT_SET(0);
     private final int value;
     private MessageCase(int value) {
@@ -84,6 +85,7 @@ private static final long serialVersionUID = 0L;
         case 5: return ACK;
         case 6: return PING;
         case 7: return REFUSAL;
+        case 8: return INVOKES;
         case 0: return MESSAGE_NOT_SET;
         default: return null;
       }
@@ -316,6 +318,52 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.Refusal.getDefaultInstance();
   }
 
+  public static final int INVOKES_FIELD_NUMBER = 8;
+  /**
+   * <pre>
+   * Protocol 1.1: several invokes in one message; cerebro sends it only to
+   * a task-server whose Hello says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+   * @return Whether the invokes field is set.
+   */
+  @java.lang.Override
+  public boolean hasInvokes() {
+    return messageCase_ == 8;
+  }
+  /**
+   * <pre>
+   * Protocol 1.1: several invokes in one message; cerebro sends it only to
+   * a task-server whose Hello says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+   * @return The invokes.
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.Invokes getInvokes() {
+    if (messageCase_ == 8) {
+       return (dev.cordyna.v1.Invokes) message_;
+    }
+    return dev.cordyna.v1.Invokes.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Protocol 1.1: several invokes in one message; cerebro sends it only to
+   * a task-server whose Hello says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.InvokesOrBuilder getInvokesOrBuilder() {
+    if (messageCase_ == 8) {
+       return (dev.cordyna.v1.Invokes) message_;
+    }
+    return dev.cordyna.v1.Invokes.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -350,6 +398,9 @@ private static final long serialVersionUID = 0L;
     }
     if (messageCase_ == 7) {
       output.writeMessage(7, (dev.cordyna.v1.Refusal) message_);
+    }
+    if (messageCase_ == 8) {
+      output.writeMessage(8, (dev.cordyna.v1.Invokes) message_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -387,6 +438,10 @@ private static final long serialVersionUID = 0L;
     if (messageCase_ == 7) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(7, (dev.cordyna.v1.Refusal) message_);
+    }
+    if (messageCase_ == 8) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, (dev.cordyna.v1.Invokes) message_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -433,6 +488,10 @@ private static final long serialVersionUID = 0L;
         if (!getRefusal()
             .equals(other.getRefusal())) return false;
         break;
+      case 8:
+        if (!getInvokes()
+            .equals(other.getInvokes())) return false;
+        break;
       case 0:
       default:
     }
@@ -475,6 +534,10 @@ private static final long serialVersionUID = 0L;
       case 7:
         hash = (37 * hash) + REFUSAL_FIELD_NUMBER;
         hash = (53 * hash) + getRefusal().hashCode();
+        break;
+      case 8:
+        hash = (37 * hash) + INVOKES_FIELD_NUMBER;
+        hash = (53 * hash) + getInvokes().hashCode();
         break;
       case 0:
       default:
@@ -635,6 +698,9 @@ private static final long serialVersionUID = 0L;
       if (refusalBuilder_ != null) {
         refusalBuilder_.clear();
       }
+      if (invokesBuilder_ != null) {
+        invokesBuilder_.clear();
+      }
       messageCase_ = 0;
       message_ = null;
       return this;
@@ -704,6 +770,10 @@ private static final long serialVersionUID = 0L;
           refusalBuilder_ != null) {
         result.message_ = refusalBuilder_.build();
       }
+      if (messageCase_ == 8 &&
+          invokesBuilder_ != null) {
+        result.message_ = invokesBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -745,6 +815,10 @@ private static final long serialVersionUID = 0L;
         }
         case REFUSAL: {
           mergeRefusal(other.getRefusal());
+          break;
+        }
+        case INVOKES: {
+          mergeInvokes(other.getInvokes());
           break;
         }
         case MESSAGE_NOT_SET: {
@@ -826,6 +900,13 @@ private static final long serialVersionUID = 0L;
               messageCase_ = 7;
               break;
             } // case 58
+            case 66: {
+              input.readMessage(
+                  internalGetInvokesFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              messageCase_ = 8;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1850,6 +1931,193 @@ private static final long serialVersionUID = 0L;
       messageCase_ = 7;
       onChanged();
       return refusalBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.Invokes, dev.cordyna.v1.Invokes.Builder, dev.cordyna.v1.InvokesOrBuilder> invokesBuilder_;
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     * @return Whether the invokes field is set.
+     */
+    @java.lang.Override
+    public boolean hasInvokes() {
+      return messageCase_ == 8;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     * @return The invokes.
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.Invokes getInvokes() {
+      if (invokesBuilder_ == null) {
+        if (messageCase_ == 8) {
+          return (dev.cordyna.v1.Invokes) message_;
+        }
+        return dev.cordyna.v1.Invokes.getDefaultInstance();
+      } else {
+        if (messageCase_ == 8) {
+          return invokesBuilder_.getMessage();
+        }
+        return dev.cordyna.v1.Invokes.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     */
+    public Builder setInvokes(dev.cordyna.v1.Invokes value) {
+      if (invokesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        message_ = value;
+        onChanged();
+      } else {
+        invokesBuilder_.setMessage(value);
+      }
+      messageCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     */
+    public Builder setInvokes(
+        dev.cordyna.v1.Invokes.Builder builderForValue) {
+      if (invokesBuilder_ == null) {
+        message_ = builderForValue.build();
+        onChanged();
+      } else {
+        invokesBuilder_.setMessage(builderForValue.build());
+      }
+      messageCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     */
+    public Builder mergeInvokes(dev.cordyna.v1.Invokes value) {
+      if (invokesBuilder_ == null) {
+        if (messageCase_ == 8 &&
+            message_ != dev.cordyna.v1.Invokes.getDefaultInstance()) {
+          message_ = dev.cordyna.v1.Invokes.newBuilder((dev.cordyna.v1.Invokes) message_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          message_ = value;
+        }
+        onChanged();
+      } else {
+        if (messageCase_ == 8) {
+          invokesBuilder_.mergeFrom(value);
+        } else {
+          invokesBuilder_.setMessage(value);
+        }
+      }
+      messageCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     */
+    public Builder clearInvokes() {
+      if (invokesBuilder_ == null) {
+        if (messageCase_ == 8) {
+          messageCase_ = 0;
+          message_ = null;
+          onChanged();
+        }
+      } else {
+        if (messageCase_ == 8) {
+          messageCase_ = 0;
+          message_ = null;
+        }
+        invokesBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     */
+    public dev.cordyna.v1.Invokes.Builder getInvokesBuilder() {
+      return internalGetInvokesFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.InvokesOrBuilder getInvokesOrBuilder() {
+      if ((messageCase_ == 8) && (invokesBuilder_ != null)) {
+        return invokesBuilder_.getMessageOrBuilder();
+      } else {
+        if (messageCase_ == 8) {
+          return (dev.cordyna.v1.Invokes) message_;
+        }
+        return dev.cordyna.v1.Invokes.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.1: several invokes in one message; cerebro sends it only to
+     * a task-server whose Hello says 1.1 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.Invokes, dev.cordyna.v1.Invokes.Builder, dev.cordyna.v1.InvokesOrBuilder> 
+        internalGetInvokesFieldBuilder() {
+      if (invokesBuilder_ == null) {
+        if (!(messageCase_ == 8)) {
+          message_ = dev.cordyna.v1.Invokes.getDefaultInstance();
+        }
+        invokesBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.cordyna.v1.Invokes, dev.cordyna.v1.Invokes.Builder, dev.cordyna.v1.InvokesOrBuilder>(
+                (dev.cordyna.v1.Invokes) message_,
+                getParentForChildren(),
+                isClean());
+        message_ = null;
+      }
+      messageCase_ = 8;
+      onChanged();
+      return invokesBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.ConnectResponse)

@@ -115,5 +115,35 @@ public interface ConnectResponseOrBuilder extends
    */
   dev.cordyna.v1.RefusalOrBuilder getRefusalOrBuilder();
 
+  /**
+   * <pre>
+   * Protocol 1.1: several invokes in one message; cerebro sends it only to
+   * a task-server whose Hello says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+   * @return Whether the invokes field is set.
+   */
+  boolean hasInvokes();
+  /**
+   * <pre>
+   * Protocol 1.1: several invokes in one message; cerebro sends it only to
+   * a task-server whose Hello says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+   * @return The invokes.
+   */
+  dev.cordyna.v1.Invokes getInvokes();
+  /**
+   * <pre>
+   * Protocol 1.1: several invokes in one message; cerebro sends it only to
+   * a task-server whose Hello says 1.1 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.Invokes invokes = 8 [json_name = "invokes"];</code>
+   */
+  dev.cordyna.v1.InvokesOrBuilder getInvokesOrBuilder();
+
   dev.cordyna.v1.ConnectResponse.MessageCase getMessageCase();
 }

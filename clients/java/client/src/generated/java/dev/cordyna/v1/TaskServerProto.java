@@ -62,6 +62,11 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_TaskStateUpdates_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_TaskStateUpdates_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_Heartbeat_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -107,6 +112,11 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_Invoke_TraceContextEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_Invokes_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_Invokes_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_Cancel_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -138,7 +148,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "\n\034cordyna/v1/task_server.proto\022\ncordyna." +
       "v1\032\025cordyna/v1/task.proto\032\036google/protob" +
       "uf/duration.proto\032\037google/protobuf/times" +
-      "tamp.proto\"\305\002\n\016ConnectRequest\022)\n\005hello\030\001" +
+      "tamp.proto\"\206\003\n\016ConnectRequest\022)\n\005hello\030\001" +
       " \001(\0132\021.cordyna.v1.HelloH\000R\005hello\0225\n\trede" +
       "clare\030\002 \001(\0132\025.cordyna.v1.RedeclareH\000R\tre" +
       "declare\022<\n\ntask_state\030\003 \001(\0132\033.cordyna.v1" +
@@ -146,82 +156,89 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "at\030\004 \001(\0132\025.cordyna.v1.HeartbeatH\000R\theart" +
       "beat\022)\n\005drain\030\005 \001(\0132\021.cordyna.v1.DrainH\000" +
       "R\005drain\022&\n\004pong\030\006 \001(\0132\020.cordyna.v1.PongH" +
-      "\000R\004pongB\t\n\007message\"\336\002\n\017ConnectResponse\022/" +
-      "\n\007welcome\030\001 \001(\0132\023.cordyna.v1.WelcomeH\000R\007" +
-      "welcome\0225\n\trejection\030\002 \001(\0132\025.cordyna.v1." +
-      "RejectionH\000R\trejection\022,\n\006invoke\030\003 \001(\0132\022" +
-      ".cordyna.v1.InvokeH\000R\006invoke\022,\n\006cancel\030\004" +
-      " \001(\0132\022.cordyna.v1.CancelH\000R\006cancel\022#\n\003ac" +
-      "k\030\005 \001(\0132\017.cordyna.v1.AckH\000R\003ack\022&\n\004ping\030" +
-      "\006 \001(\0132\020.cordyna.v1.PingH\000R\004ping\022/\n\007refus" +
-      "al\030\007 \001(\0132\023.cordyna.v1.RefusalH\000R\007refusal" +
-      "B\t\n\007message\"=\n\017ProtocolVersion\022\024\n\005major\030" +
-      "\001 \001(\rR\005major\022\024\n\005minor\030\002 \001(\rR\005minor\"\263\002\n\005H" +
-      "ello\022\037\n\013server_name\030\001 \001(\tR\nserverName\022\037\n" +
-      "\013instance_id\030\002 \001(\tR\ninstanceId\022F\n\020protoc" +
-      "ol_version\030\003 \001(\0132\033.cordyna.v1.ProtocolVe" +
-      "rsionR\017protocolVersion\0221\n\005tasks\030\004 \003(\0132\033." +
-      "cordyna.v1.TaskDeclarationR\005tasks\022.\n\023run" +
-      "ning_attempt_ids\030\005 \003(\tR\021runningAttemptId" +
-      "s\022\'\n\017max_concurrency\030\006 \001(\rR\016maxConcurren" +
-      "cy\022\024\n\005agent\030\007 \001(\tR\005agent\">\n\tRedeclare\0221\n" +
-      "\005tasks\030\001 \003(\0132\033.cordyna.v1.TaskDeclaratio" +
-      "nR\005tasks\"\361\002\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(" +
-      "\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022+\n" +
-      "\005state\030\003 \001(\0162\025.cordyna.v1.TaskStateR\005sta" +
-      "te\022+\n\021error_description\030\004 \001(\tR\020errorDesc" +
-      "ription\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetry" +
-      "able\022.\n\004time\030\006 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\004time\022B\n\007outputs\030\007 \003(\0132(.cordyna." +
-      "v1.TaskStateUpdate.OutputsEntryR\007outputs" +
-      "\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001\";\n\tHeartbeat\022.\n\023run" +
-      "ning_attempt_ids\030\001 \003(\tR\021runningAttemptId" +
-      "s\"\007\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce" +
-      "\"\244\002\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tsessio" +
-      "nId\022F\n\020protocol_version\030\002 \001(\0132\033.cordyna." +
-      "v1.ProtocolVersionR\017protocolVersion\022H\n\022h" +
-      "eartbeat_interval\030\003 \001(\0132\031.google.protobu" +
-      "f.DurationR\021heartbeatInterval\0228\n\010warning" +
-      "s\030\004 \003(\0132\034.cordyna.v1.DeclarationIssueR\010w" +
-      "arnings\022.\n\023unknown_attempt_ids\030\005 \003(\tR\021un" +
-      "knownAttemptIds\"[\n\tRejection\0224\n\006errors\030\001" +
-      " \003(\0132\034.cordyna.v1.DeclarationIssueR\006erro" +
-      "rs\022\030\n\007message\030\002 \001(\tR\007message\"{\n\020Declarat" +
-      "ionIssue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004cod" +
-      "e\030\002 \001(\0162 .cordyna.v1.DeclarationIssueCod" +
-      "eR\004code\022\030\n\007message\030\003 \001(\tR\007message\"\272\004\n\006In" +
-      "voke\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_" +
-      "id\030\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR" +
-      "\tattemptId\022%\n\016attempt_number\030\004 \001(\rR\ratte" +
-      "mptNumber\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006pa" +
-      "rams\030\006 \003(\0132\036.cordyna.v1.Invoke.ParamsEnt" +
-      "ryR\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna." +
-      "v1.DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023." +
-      "cordyna.v1.RunModeR\004mode\022I\n\rtrace_contex" +
-      "t\030\t \003(\0132$.cordyna.v1.Invoke.TraceContext" +
-      "EntryR\014traceContext\022=\n\014logical_time\030\n \001(" +
-      "\0132\032.google.protobuf.TimestampR\013logicalTi" +
-      "me\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
-      "alue\030\002 \001(\tR\005value:\0028\001\032?\n\021TraceContextEnt" +
-      "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val" +
-      "ue:\0028\001\"?\n\006Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tat" +
-      "temptId\022\026\n\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037" +
-      "\n\013through_seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022" +
-      "\024\n\005nonce\030\001 \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030" +
-      "\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\tattemptI" +
-      "d\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007" +
-      "message*\241\002\n\024DeclarationIssueCode\022&\n\"DECL" +
-      "ARATION_ISSUE_CODE_UNSPECIFIED\020\000\022\"\n\036DECL" +
-      "ARATION_ISSUE_CODE_INVALID\020\001\022$\n DECLARAT" +
-      "ION_ISSUE_CODE_DUPLICATE\020\002\022*\n&DECLARATIO" +
-      "N_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022 \n\034DECLAR" +
-      "ATION_ISSUE_CODE_CYCLE\020\004\022%\n!DECLARATION_" +
-      "ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECLARATION_I" +
-      "SSUE_CODE_VERSION\020\0062[\n\021TaskServerService" +
-      "\022F\n\007Connect\022\032.cordyna.v1.ConnectRequest\032" +
-      "\033.cordyna.v1.ConnectResponse(\0010\001B#\n\016dev." +
-      "cordyna.v1B\017TaskServerProtoP\001b\006proto3"
+      "\000R\004pong\022?\n\013task_states\030\007 \001(\0132\034.cordyna.v" +
+      "1.TaskStateUpdatesH\000R\ntaskStatesB\t\n\007mess" +
+      "age\"\217\003\n\017ConnectResponse\022/\n\007welcome\030\001 \001(\013" +
+      "2\023.cordyna.v1.WelcomeH\000R\007welcome\0225\n\treje" +
+      "ction\030\002 \001(\0132\025.cordyna.v1.RejectionH\000R\tre" +
+      "jection\022,\n\006invoke\030\003 \001(\0132\022.cordyna.v1.Inv" +
+      "okeH\000R\006invoke\022,\n\006cancel\030\004 \001(\0132\022.cordyna." +
+      "v1.CancelH\000R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordy" +
+      "na.v1.AckH\000R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna" +
+      ".v1.PingH\000R\004ping\022/\n\007refusal\030\007 \001(\0132\023.cord" +
+      "yna.v1.RefusalH\000R\007refusal\022/\n\007invokes\030\010 \001" +
+      "(\0132\023.cordyna.v1.InvokesH\000R\007invokesB\t\n\007me" +
+      "ssage\"=\n\017ProtocolVersion\022\024\n\005major\030\001 \001(\rR" +
+      "\005major\022\024\n\005minor\030\002 \001(\rR\005minor\"\263\002\n\005Hello\022\037" +
+      "\n\013server_name\030\001 \001(\tR\nserverName\022\037\n\013insta" +
+      "nce_id\030\002 \001(\tR\ninstanceId\022F\n\020protocol_ver" +
+      "sion\030\003 \001(\0132\033.cordyna.v1.ProtocolVersionR" +
+      "\017protocolVersion\0221\n\005tasks\030\004 \003(\0132\033.cordyn" +
+      "a.v1.TaskDeclarationR\005tasks\022.\n\023running_a" +
+      "ttempt_ids\030\005 \003(\tR\021runningAttemptIds\022\'\n\017m" +
+      "ax_concurrency\030\006 \001(\rR\016maxConcurrency\022\024\n\005" +
+      "agent\030\007 \001(\tR\005agent\">\n\tRedeclare\0221\n\005tasks" +
+      "\030\001 \003(\0132\033.cordyna.v1.TaskDeclarationR\005tas" +
+      "ks\"\361\002\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq" +
+      "\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022+\n\005state" +
+      "\030\003 \001(\0162\025.cordyna.v1.TaskStateR\005state\022+\n\021" +
+      "error_description\030\004 \001(\tR\020errorDescriptio" +
+      "n\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetryable\022." +
+      "\n\004time\030\006 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\004time\022B\n\007outputs\030\007 \003(\0132(.cordyna.v1.Tas" +
+      "kStateUpdate.OutputsEntryR\007outputs\032:\n\014Ou" +
+      "tputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
+      "\001(\tR\005value:\0028\001\"I\n\020TaskStateUpdates\0225\n\007up" +
+      "dates\030\001 \003(\0132\033.cordyna.v1.TaskStateUpdate" +
+      "R\007updates\";\n\tHeartbeat\022.\n\023running_attemp" +
+      "t_ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Drain\"" +
+      "\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Welcom" +
+      "e\022\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020prot" +
+      "ocol_version\030\002 \001(\0132\033.cordyna.v1.Protocol" +
+      "VersionR\017protocolVersion\022H\n\022heartbeat_in" +
+      "terval\030\003 \001(\0132\031.google.protobuf.DurationR" +
+      "\021heartbeatInterval\0228\n\010warnings\030\004 \003(\0132\034.c" +
+      "ordyna.v1.DeclarationIssueR\010warnings\022.\n\023" +
+      "unknown_attempt_ids\030\005 \003(\tR\021unknownAttemp" +
+      "tIds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.cord" +
+      "yna.v1.DeclarationIssueR\006errors\022\030\n\007messa" +
+      "ge\030\002 \001(\tR\007message\"{\n\020DeclarationIssue\022\027\n" +
+      "\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162 .c" +
+      "ordyna.v1.DeclarationIssueCodeR\004code\022\030\n\007" +
+      "message\030\003 \001(\tR\007message\"\272\004\n\006Invoke\022\025\n\006run" +
+      "_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\tR\tt" +
+      "askRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattemptId\022" +
+      "%\n\016attempt_number\030\004 \001(\rR\rattemptNumber\022\027" +
+      "\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003(\0132" +
+      "\036.cordyna.v1.Invoke.ParamsEntryR\006params\022" +
+      "3\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1.Deadline" +
+      "sR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna.v1." +
+      "RunModeR\004mode\022I\n\rtrace_context\030\t \003(\0132$.c" +
+      "ordyna.v1.Invoke.TraceContextEntryR\014trac" +
+      "eContext\022=\n\014logical_time\030\n \001(\0132\032.google." +
+      "protobuf.TimestampR\013logicalTime\0329\n\013Param" +
+      "sEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR" +
+      "\005value:\0028\001\032?\n\021TraceContextEntry\022\020\n\003key\030\001" +
+      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7\n\007I" +
+      "nvokes\022,\n\007invokes\030\001 \003(\0132\022.cordyna.v1.Inv" +
+      "okeR\007invokes\"?\n\006Cancel\022\035\n\nattempt_id\030\001 \001" +
+      "(\tR\tattemptId\022\026\n\006reason\030\002 \001(\tR\006reason\"&\n" +
+      "\003Ack\022\037\n\013through_seq\030\001 \001(\004R\nthroughSeq\"\034\n" +
+      "\004Ping\022\024\n\005nonce\030\001 \001(\004R\005nonce\"h\n\007Refusal\022\020" +
+      "\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\tat" +
+      "temptId\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007message\030\004" +
+      " \001(\tR\007message*\241\002\n\024DeclarationIssueCode\022&" +
+      "\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\020\000\022\"" +
+      "\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022$\n DE" +
+      "CLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n&DECL" +
+      "ARATION_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022 \n\034" +
+      "DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!DECLAR" +
+      "ATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECLARA" +
+      "TION_ISSUE_CODE_VERSION\020\0062[\n\021TaskServerS" +
+      "ervice\022F\n\007Connect\022\032.cordyna.v1.ConnectRe" +
+      "quest\032\033.cordyna.v1.ConnectResponse(\0010\001B#" +
+      "\n\016dev.cordyna.v1B\017TaskServerProtoP\001b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -235,13 +252,13 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_ConnectRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ConnectRequest_descriptor,
-        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "Message", });
+        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "Message", });
     internal_static_cordyna_v1_ConnectResponse_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_cordyna_v1_ConnectResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ConnectResponse_descriptor,
-        new java.lang.String[] { "Welcome", "Rejection", "Invoke", "Cancel", "Ack", "Ping", "Refusal", "Message", });
+        new java.lang.String[] { "Welcome", "Rejection", "Invoke", "Cancel", "Ack", "Ping", "Refusal", "Invokes", "Message", });
     internal_static_cordyna_v1_ProtocolVersion_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_cordyna_v1_ProtocolVersion_fieldAccessorTable = new
@@ -272,44 +289,50 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_cordyna_v1_Heartbeat_descriptor =
+    internal_static_cordyna_v1_TaskStateUpdates_descriptor =
       getDescriptor().getMessageType(6);
+    internal_static_cordyna_v1_TaskStateUpdates_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_TaskStateUpdates_descriptor,
+        new java.lang.String[] { "Updates", });
+    internal_static_cordyna_v1_Heartbeat_descriptor =
+      getDescriptor().getMessageType(7);
     internal_static_cordyna_v1_Heartbeat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Heartbeat_descriptor,
         new java.lang.String[] { "RunningAttemptIds", });
     internal_static_cordyna_v1_Drain_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_cordyna_v1_Drain_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Drain_descriptor,
         new java.lang.String[] { });
     internal_static_cordyna_v1_Pong_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_cordyna_v1_Pong_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Pong_descriptor,
         new java.lang.String[] { "Nonce", });
     internal_static_cordyna_v1_Welcome_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_cordyna_v1_Welcome_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Welcome_descriptor,
         new java.lang.String[] { "SessionId", "ProtocolVersion", "HeartbeatInterval", "Warnings", "UnknownAttemptIds", });
     internal_static_cordyna_v1_Rejection_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_cordyna_v1_Rejection_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Rejection_descriptor,
         new java.lang.String[] { "Errors", "Message", });
     internal_static_cordyna_v1_DeclarationIssue_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_cordyna_v1_DeclarationIssue_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_DeclarationIssue_descriptor,
         new java.lang.String[] { "TaskId", "Code", "Message", });
     internal_static_cordyna_v1_Invoke_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_cordyna_v1_Invoke_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Invoke_descriptor,
@@ -326,26 +349,32 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Invoke_TraceContextEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
+    internal_static_cordyna_v1_Invokes_descriptor =
+      getDescriptor().getMessageType(14);
+    internal_static_cordyna_v1_Invokes_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_Invokes_descriptor,
+        new java.lang.String[] { "Invokes", });
     internal_static_cordyna_v1_Cancel_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(15);
     internal_static_cordyna_v1_Cancel_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Cancel_descriptor,
         new java.lang.String[] { "AttemptId", "Reason", });
     internal_static_cordyna_v1_Ack_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(16);
     internal_static_cordyna_v1_Ack_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Ack_descriptor,
         new java.lang.String[] { "ThroughSeq", });
     internal_static_cordyna_v1_Ping_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(17);
     internal_static_cordyna_v1_Ping_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Ping_descriptor,
         new java.lang.String[] { "Nonce", });
     internal_static_cordyna_v1_Refusal_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_Refusal_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Refusal_descriptor,

@@ -121,6 +121,8 @@ public final class TaskServerServiceGrpc {
      * owned by another server) or FAILED_PRECONDITION (incompatible protocol
      * version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
      * the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
+     * From protocol 1.1 on, either side may carry several updates or invokes
+     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
      * </pre>
      */
     default io.grpc.stub.StreamObserver<dev.cordyna.v1.ConnectRequest> connect(
@@ -171,6 +173,8 @@ public final class TaskServerServiceGrpc {
      * owned by another server) or FAILED_PRECONDITION (incompatible protocol
      * version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
      * the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
+     * From protocol 1.1 on, either side may carry several updates or invokes
+     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
      * </pre>
      */
     public io.grpc.stub.StreamObserver<dev.cordyna.v1.ConnectRequest> connect(
@@ -208,6 +212,8 @@ public final class TaskServerServiceGrpc {
      * owned by another server) or FAILED_PRECONDITION (incompatible protocol
      * version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
      * the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
+     * From protocol 1.1 on, either side may carry several updates or invokes
+     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
