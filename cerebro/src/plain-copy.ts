@@ -13,7 +13,11 @@ export function plainCopy<T>(value: T): T {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
     throw new TypeError(`plainCopy copies plain data only, not a ${name}`);
   }
+  // for…in rather than Object.entries: no array of pairs per object, which
+  // made copying a task-run three times slower. A plain object inherits no
+  // enumerable keys, so for…in sees its own only.
   const copy: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) copy[key] = plainCopy(field);
+  const fields = value as Record<string, unknown>;
+  for (const key in fields) copy[key] = plainCopy(fields[key]);
   return copy as T;
 }
