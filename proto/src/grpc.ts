@@ -1,5 +1,6 @@
 import {
   type DescFile,
+  type DescMessage,
   type DescService,
   fromBinary,
   type Message,
@@ -7,6 +8,53 @@ import {
 } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import {
+  ConnectRequestSchema,
+  ConnectResponseSchema,
+} from "../gen/ts/cordyna/v1/task_server_pb.js";
+import {
+  decodeConnectRequest,
+  decodeConnectResponse,
+  encodeConnectRequest,
+  encodeConnectResponse,
+} from "./stream-codec.js";
+
+interface Codec {
+  readonly serialize: (message: Message) => Buffer;
+  readonly deserialize: (bytes: Buffer) => Message;
+}
+
+/** The session stream's messages go through the hand-written codec; all others through protobuf-es. */
+const HAND_CODECS = new Map<string, Codec>([
+  [
+    ConnectRequestSchema.typeName,
+    {
+      serialize: (message) => bufferOf(encodeConnectRequest(message as never)),
+      deserialize: decodeConnectRequest,
+    },
+  ],
+  [
+    ConnectResponseSchema.typeName,
+    {
+      serialize: (message) => bufferOf(encodeConnectResponse(message as never)),
+      deserialize: decodeConnectResponse,
+    },
+  ],
+]);
+
+function codecOf(schema: DescMessage): Codec {
+  return (
+    HAND_CODECS.get(schema.typeName) ?? {
+      serialize: (message) => bufferOf(toBinary(schema, message)),
+      deserialize: (bytes) => fromBinary(schema, bytes),
+    }
+  );
+}
+
+/** The bytes as a Buffer, without copying them. */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /**
  * Builds a @grpc/grpc-js service definition from a protobuf-es service
@@ -19,15 +67,17 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
       method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
     const streamsResponses =
       method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
+    const request = codecOf(method.input);
+    const response = codecOf(method.output);
     definition[method.localName] = {
       path: `/${service.typeName}/${method.name}`,
       originalName: method.name,
       requestStream: streamsRequests,
       responseStream: streamsResponses,
-      requestSerialize: (message: Message) => Buffer.from(toBinary(method.input, message)),
-      requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
-      responseSerialize: (message: Message) => Buffer.from(toBinary(method.output, message)),
-      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+      requestSerialize: request.serialize,
+      requestDeserialize: request.deserialize,
+      responseSerialize: response.serialize,
+      responseDeserialize: response.deserialize,
     } as MethodDefinition<unknown, unknown>;
   }
   return definition;
