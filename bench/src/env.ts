@@ -22,6 +22,7 @@ import {
   type ServerMessage,
   type Stamp,
 } from "./protocol.js";
+import { RunStarter } from "./run-starter.js";
 
 /** The repository root: every process runs from there. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -267,6 +268,8 @@ export class BenchEnv {
   readonly port: number;
   readonly redis: RedisServerProcess | undefined;
   readonly control: ControlClient;
+  /** StartRun, over the lighter client (see run-starter.ts). */
+  readonly runs: RunStarter;
   cerebro: Proc;
   /** When the current cerebro process was spawned (runner's wall clock). */
   cerebroSpawnedAt: number;
@@ -289,6 +292,7 @@ export class BenchEnv {
       ControlService,
       createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }),
     );
+    this.runs = new RunStarter(`127.0.0.1:${port}`);
     this.cerebroSpawnedAt = wallMs();
     this.cerebro = this.#spawnCerebro();
     this.events = this.#newFeed();
@@ -465,6 +469,7 @@ export class BenchEnv {
   async stop(): Promise<void> {
     running.delete(this);
     this.events.close();
+    this.runs.close();
     await Promise.all(this.servers.map((server) => server.stop(5_000)));
     await this.cerebro.stop(10_000);
     await this.redis?.stop();

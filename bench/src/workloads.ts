@@ -114,7 +114,7 @@ function show(rep: Repetition): string {
 async function runToEnd(env: BenchEnv, graph: GraphName) {
   const before = await env.collect();
   const submittedAt = wallMs();
-  const { run } = await env.control.startRun({ targets: graphTargets(graph) });
+  const { run } = await env.runs.start(graphTargets(graph));
   const acceptedAt = wallMs();
   const runId = run?.id ?? "";
   const finished = await env.events.finished(env.control, runId);
@@ -285,9 +285,7 @@ async function rateStep(env: BenchEnv, runsPerS: number, stepMs: number): Promis
     const now = wallMs();
     if (now - firstAt >= stepMs) break;
     while (firstAt + k * interval <= now) {
-      starts.push(
-        env.control.startRun({ targets: graphTargets("dags") }).then(({ run }) => run?.id ?? ""),
-      );
+      starts.push(env.runs.start(graphTargets("dags")).then(({ run }) => run?.id ?? ""));
       k++;
     }
     await sleep(Math.max(0, Math.min(firstAt + k * interval - wallMs(), firstAt + stepMs - now)));
@@ -444,10 +442,7 @@ export const w4: Workload = {
           Math.max(...ready.map((r) => r.welcomedAt)) - Math.min(...ready.map((r) => r.helloAt));
         const declared = await env.memory();
         const submittedAt = wallMs();
-        const { run } = await env.control.startRun(
-          { targets: graphTargets("layers") },
-          { timeoutMs: 120_000 },
-        );
+        const { run } = await env.runs.start(graphTargets("layers"), 120_000);
         const planMs = wallMs() - submittedAt;
         if (run?.taskRuns.length !== LAYER_TASKS) {
           throw new Error(`planned ${run?.taskRuns.length} task-runs, not ${LAYER_TASKS}`);
@@ -534,7 +529,7 @@ async function recover(env: BenchEnv): Promise<Repetition> {
       if (++completed >= FAN_WIDTH / 2) half();
     }
   });
-  const { run } = await env.control.startRun({ targets: graphTargets("fan") });
+  const { run } = await env.runs.start(graphTargets("fan"));
   const runId = run?.id ?? "";
   await halfway;
   stop();
