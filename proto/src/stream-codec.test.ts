@@ -126,6 +126,31 @@ describe("the session stream's hand-written codec", () => {
     );
   });
 
+  it("writes long strings and nested messages of any size as protobuf-es does", () => {
+    const long = fc.string({ unit: "binary", minLength: 100, maxLength: 400 });
+    const longInvoke = fc
+      .record({ runId: long, taskId: long, params: fc.dictionary(long, long, { maxKeys: 2 }) })
+      .map((value) => create(InvokeSchema, value));
+    fc.assert(
+      fc.property(fc.array(longInvoke, { maxLength: 3 }), (invokes) => {
+        const message = create(ConnectResponseSchema, {
+          message: { case: "invokes", value: { invokes } },
+        });
+        expect(handEncodeConnectResponse(message)).toEqual(
+          toBinary(ConnectResponseSchema, message),
+        );
+      }),
+      { numRuns: 100 },
+    );
+    const huge = create(ConnectResponseSchema, {
+      message: {
+        case: "invoke",
+        value: { taskId: "a.x", params: { blob: "é".repeat(1_500_000) } },
+      },
+    });
+    expect(handEncodeConnectResponse(huge)).toEqual(toBinary(ConnectResponseSchema, huge));
+  });
+
   it("hands every other message to protobuf-es, both ways", () => {
     const hello = create(ConnectRequestSchema, {
       message: { case: "hello", value: { serverName: "a", tasks: [{ id: "a.x" }] } },

@@ -8,7 +8,7 @@
 // anything unusual (unknown fields, a message field repeated, bad input),
 // goes to protobuf-es itself.
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Deadlines } from "../gen/ts/cordyna/v1/task_pb.js";
 import {
@@ -20,6 +20,7 @@ import {
   type Invoke,
   type TaskStateUpdate,
 } from "../gen/ts/cordyna/v1/task_server_pb.js";
+import { WireWriter } from "./wire-writer.js";
 
 /** Thrown inside this module when protobuf-es must take over. */
 const HAND_OVER = Symbol("hand over to protobuf-es");
@@ -66,7 +67,7 @@ export const decodeConnectResponse = handFirst(handDecodeConnectResponse, (bytes
 export function handEncodeConnectRequest(request: ConnectRequest): Uint8Array {
   if (request.$unknown) throw HAND_OVER;
   const { message } = request;
-  const writer = new BinaryWriter();
+  const writer = new WireWriter();
   switch (message.case) {
     case "taskState":
       writeTaskStateUpdate(writer.tag(3, WireType.LengthDelimited).fork(), message.value).join();
@@ -102,7 +103,7 @@ export function handDecodeConnectRequest(bytes: Uint8Array): ConnectRequest {
 export function handEncodeConnectResponse(response: ConnectResponse): Uint8Array {
   if (response.$unknown) throw HAND_OVER;
   const { message } = response;
-  const writer = new BinaryWriter();
+  const writer = new WireWriter();
   switch (message.case) {
     case "invoke":
       writeInvoke(writer.tag(3, WireType.LengthDelimited).fork(), message.value).join();
@@ -145,7 +146,7 @@ function plain<T extends { $unknown?: unknown }>(message: T): T {
   return message;
 }
 
-function writeTaskStateUpdate(writer: BinaryWriter, update: TaskStateUpdate): BinaryWriter {
+function writeTaskStateUpdate(writer: WireWriter, update: TaskStateUpdate): WireWriter {
   plain(update);
   writeUint64(writer, 1, update.seq);
   writeString(writer, 2, update.attemptId);
@@ -157,7 +158,7 @@ function writeTaskStateUpdate(writer: BinaryWriter, update: TaskStateUpdate): Bi
   return writer;
 }
 
-function writeInvoke(writer: BinaryWriter, invoke: Invoke): BinaryWriter {
+function writeInvoke(writer: WireWriter, invoke: Invoke): WireWriter {
   plain(invoke);
   writeString(writer, 1, invoke.runId);
   writeString(writer, 2, invoke.taskRunId);
@@ -179,21 +180,21 @@ function writeInvoke(writer: BinaryWriter, invoke: Invoke): BinaryWriter {
   return writer;
 }
 
-function writeString(writer: BinaryWriter, fieldNo: number, value: string): void {
+function writeString(writer: WireWriter, fieldNo: number, value: string): void {
   if (value !== "") writer.tag(fieldNo, WireType.LengthDelimited).string(value);
 }
 
-function writeUint64(writer: BinaryWriter, fieldNo: number, value: bigint): void {
+function writeUint64(writer: WireWriter, fieldNo: number, value: bigint): void {
   if (value !== 0n) writer.tag(fieldNo, WireType.Varint).uint64(value);
 }
 
-function writeInt32(writer: BinaryWriter, fieldNo: number, value: number): void {
+function writeInt32(writer: WireWriter, fieldNo: number, value: number): void {
   if (value !== 0) writer.tag(fieldNo, WireType.Varint).int32(value);
 }
 
 /** A Timestamp or a Duration: both are int64 seconds (1) and int32 nanos (2). */
 function writeSecondsAndNanos(
-  writer: BinaryWriter,
+  writer: WireWriter,
   fieldNo: number,
   value: Timestamp | Duration | undefined,
 ): void {
@@ -205,7 +206,7 @@ function writeSecondsAndNanos(
 }
 
 function writeStringMap(
-  writer: BinaryWriter,
+  writer: WireWriter,
   fieldNo: number,
   map: { readonly [key: string]: string },
 ): void {
