@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { EventKind, RunState, TaskState } from "@cordyna/contract";
 import { wallMs } from "./clock.js";
 import { BenchEnv, type StoreKind, sleep, timeMs } from "./env.js";
+import { floor } from "./floor.js";
 import {
   CHAIN_LENGTH,
   chainTaskId,
@@ -18,8 +19,8 @@ import {
 import type { MemorySample, Stamp } from "./protocol.js";
 import { latencies, quantile } from "./stats.js";
 
-export type WorkloadId = "w1" | "w2" | "w3" | "w4" | "w5";
-export const WORKLOAD_IDS: readonly WorkloadId[] = ["w1", "w2", "w3", "w4", "w5"];
+export type WorkloadId = "floor" | "w1" | "w2" | "w3" | "w4" | "w5";
+export const WORKLOAD_IDS: readonly WorkloadId[] = ["floor", "w1", "w2", "w3", "w4", "w5"];
 
 /** How a workload is run. */
 export interface RunSettings {
@@ -47,7 +48,6 @@ export interface FigureSpec {
 export interface Workload {
   readonly id: WorkloadId;
   readonly title: string;
-  readonly graph: GraphName;
   readonly stores: readonly StoreKind[];
   readonly figures: readonly FigureSpec[];
   run(settings: RunSettings, profileDir?: string): Promise<Repetition[]>;
@@ -156,7 +156,6 @@ function cpuPerTaskRun(
 export const w1: Workload = {
   id: "w1",
   title: `W1 chain of ${CHAIN_LENGTH} tasks`,
-  graph: "chain",
   stores: ["memory", "redis"],
   figures: [
     { key: "makespanMs", label: "makespan", unit: "ms", digits: 0 },
@@ -232,7 +231,6 @@ const FAN_TASKS = FAN_WIDTH + 2;
 export const w2: Workload = {
   id: "w2",
   title: `W2 fan-out/fan-in 1 → ${FAN_WIDTH.toLocaleString("en")} → 1`,
-  graph: "fan",
   stores: ["memory", "redis"],
   figures: [
     { key: "makespanMs", label: "makespan", unit: "ms", digits: 0 },
@@ -371,7 +369,6 @@ async function ramp(
 export const w3: Workload = {
   id: "w3",
   title: `W3 steady throughput (${DAG_SIZE}-task DAGs at a rising rate)`,
-  graph: "dags",
   stores: ["memory", "redis"],
   figures: [
     { key: "taskRunsPerS", label: "highest sustained task-runs per second", unit: "/s", digits: 0 },
@@ -413,7 +410,6 @@ const W4_ACCEPT_TIMEOUT_MS = 60_000;
 export const w4: Workload = {
   id: "w4",
   title: `W4 scale: ${LAYER_TASKS.toLocaleString("en")}-task layered graph (${LAYERS} × ${LAYER_WIDTH})`,
-  graph: "layers",
   stores: ["memory", "redis"],
   figures: [
     { key: "acceptMs", label: "accept (first Hello → last Welcome)", unit: "ms", digits: 0 },
@@ -476,7 +472,6 @@ export const w4: Workload = {
 export const w5: Workload = {
   id: "w5",
   title: "W5 recovery: cerebro SIGKILLed in the middle of W2, Redis store",
-  graph: "fan",
   stores: ["redis"],
   figures: [
     { key: "restartToAnsweringMs", label: "restart → cerebro answers", unit: "ms", digits: 0 },
@@ -580,4 +575,4 @@ async function recover(env: BenchEnv): Promise<Repetition> {
   };
 }
 
-export const WORKLOADS: readonly Workload[] = [w1, w2, w3, w4, w5];
+export const WORKLOADS: readonly Workload[] = [floor, w1, w2, w3, w4, w5];
