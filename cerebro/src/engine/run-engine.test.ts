@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryStore } from "../store/memory-store.js";
 import { engineHarness, task } from "../testing/engine-harness.js";
 import { NO_RETRY } from "./policies.js";
@@ -320,6 +320,21 @@ describe("RunEngine: late, duplicate and foreign reports", () => {
     expect(outcomes[2]).toMatchObject({ code: "FAILED_PRECONDITION" });
     expect(writes).toEqual([2]);
     expect((await runOf(h, snapshot.run.id)).run.state).toBe("SUCCEEDED");
+  });
+
+  it("arms no deadline timer for an attempt whose STARTED and COMPLETED come in one batch", async () => {
+    const h = engineHarness();
+    h.graph.declare("server-a", [task("a.x")]);
+    h.instances.connect("server-a");
+    await h.engine.startRun({ targets: ["a.x"] });
+    const attemptId = h.instances.lastInvoke("a.x").command.attemptId;
+    const armed = vi.spyOn(h.clock, "at");
+    await h.engine.reportAll([
+      { instanceId: "server-a-1", attemptId, state: "STARTED" },
+      { instanceId: "server-a-1", attemptId, state: "COMPLETED" },
+    ]);
+    expect(armed).not.toHaveBeenCalled();
+    expect(h.clock.pendingTimers).toBe(0);
   });
 
   it("acknowledges a repeated update without changing anything", async () => {

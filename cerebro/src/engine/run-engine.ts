@@ -114,6 +114,12 @@ export class RunEngine {
   #completions: Completion[] = [];
   /** Invocations wait until the attempt they start is stored. */
   #unsentInvokes: Array<() => void> = [];
+  /**
+   * Attempts whose deadline changed since the last flush; their timers are
+   * armed at the flush, so that a deadline set and ended in one batch (a
+   * short task's STARTED and COMPLETED together) never costs a timer.
+   */
+  #deadlinesToArm = new Set<AttemptRecord>();
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
@@ -603,6 +609,7 @@ export class RunEngine {
     attempt.finishedAt = this.#options.clock.now();
     delete attempt.deadlineAt;
     delete attempt.deadlineCause;
+    this.#deadlinesToArm.delete(attempt);
     this.#timers.get(attempt.id)?.cancel();
     this.#timers.delete(attempt.id);
     this.#countInFlight(taskRun.taskId, -1);
@@ -693,7 +700,7 @@ export class RunEngine {
   #setDeadline(attempt: AttemptRecord, at: number, cause: ErrorCause): void {
     attempt.deadlineAt = at;
     attempt.deadlineCause = cause;
-    this.#armDeadline(attempt);
+    this.#deadlinesToArm.add(attempt);
   }
 
   #armDeadline(attempt: AttemptRecord): void {
@@ -778,6 +785,8 @@ export class RunEngine {
   }
 
   async #flush(): Promise<void> {
+    for (const attempt of this.#deadlinesToArm) this.#armDeadline(attempt);
+    this.#deadlinesToArm.clear();
     if (
       this.#dirtyRuns.size === 0 &&
       this.#dirtyTaskRuns.size === 0 &&
