@@ -1,10 +1,12 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   type Invoke,
   InvokeSchema,
   RunMode,
   TaskState,
   type TaskStateUpdate,
+  TaskStateUpdateSchema,
 } from "@cordyna/contract";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -88,6 +90,68 @@ describe("AttemptRunner", () => {
     const completed = await next("a1", TaskState.COMPLETED);
     expect(completed.outputs).toEqual({ rows: "42" });
     await runner.whenIdle();
+  });
+
+  it("reports updates that are exactly the messages protobuf-es would make, time included", async () => {
+    const { runner, gate, next } = setup(2);
+    const before = Date.now();
+    runner.invoke(invoke("m1"));
+    const started = await next("m1", TaskState.STARTED);
+    gate("m1").resolve({ rows: "1" });
+    const completed = await next("m1", TaskState.COMPLETED);
+    const failed = setup(1);
+    failed.runner.invoke(invoke("m2", "t.final"));
+    const error = await failed.next("m2", TaskState.ERROR);
+    for (const [update, extra] of [
+      [started, {}],
+      [completed, { outputs: { rows: "1" } }],
+      [error, { errorDescription: "bad params", nonRetryable: true }],
+    ] as const) {
+      expect(update).toStrictEqual(
+        create(TaskStateUpdateSchema, {
+          attemptId: update.attemptId,
+          state: update.state,
+          time: update.time,
+          ...extra,
+        }),
+      );
+      const ms = timestampMs(update.time!);
+      expect(ms).toBeGreaterThanOrEqual(before);
+      expect(ms).toBeLessThanOrEqual(Date.now());
+      expect(Number.isInteger(update.time!.nanos)).toBe(true);
+    }
+    await runner.whenIdle();
+  });
+
+  it("logs each attempt with its ids, and gives the handler the same logger", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const infoLogger = pino(
+      { level: "info" },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const runner = new AttemptRunner({
+      concurrency: 1,
+      lookup: () => (ctx) => {
+        ctx.logger.info("from the handler");
+      },
+      report: () => {},
+      logger: infoLogger,
+    });
+    runner.invoke(invoke("l1", "t.log"));
+    await runner.whenIdle();
+    expect(lines.map((line) => line.msg)).toEqual([
+      "attempt started",
+      "from the handler",
+      "attempt completed",
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        runId: "run-1",
+        taskRunId: "tr-l1",
+        attemptId: "l1",
+        taskId: "t.log",
+      });
+    }
   });
 
   it("reports ERROR with the error's message; non_retryable only for NonRetryableError", async () => {
