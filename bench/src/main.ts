@@ -6,7 +6,8 @@
 //   --reps N           measured repetitions (default 5; 2 with --quick)
 //   --warmups N        discarded repetitions before them (default 2; 1 with --quick)
 //   --profile          instead of the figures: CPU-profile cerebro and the task-servers
-//                      during W1 and W2 on each store and summarise the profiles
+//                      during W1 and W2 (or the --only ones among w1, w2, w3) on each
+//                      store and summarise the profiles
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,7 +22,15 @@ import {
   type WorkloadResult,
   writeWorkloadJson,
 } from "./report.js";
-import { type RunSettings, WORKLOAD_IDS, WORKLOADS, type Workload, w1, w2 } from "./workloads.js";
+import {
+  type RunSettings,
+  WORKLOAD_IDS,
+  WORKLOADS,
+  type Workload,
+  w1,
+  w2,
+  w3,
+} from "./workloads.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -131,8 +140,13 @@ async function measureAll(): Promise<void> {
 }
 
 async function profile(): Promise<void> {
+  const profiled = only ? [w1, w2, w3].filter((w) => only.includes(w.id)) : [w1, w2];
+  if (profiled.length === 0) {
+    process.stderr.write("--profile covers w1, w2 and w3 only\n");
+    process.exit(2);
+  }
   const sections: string[] = [
-    "# CPU profiles of cerebro and the task-servers during W1 and W2",
+    `# CPU profiles of cerebro and the task-servers during ${profiled.map((w) => w.id.toUpperCase()).join(" and ")}`,
     "",
     machineLine(machine, reps, warmups),
     "",
@@ -140,7 +154,7 @@ async function profile(): Promise<void> {
     "",
   ];
   for (const store of stores) {
-    for (const workload of [w1, w2]) {
+    for (const workload of profiled) {
       const dir = join(runDir, store, workload.id);
       mkdirSync(dir, { recursive: true });
       log(`profiling ${workload.title}, ${store} store`);

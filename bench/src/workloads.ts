@@ -114,9 +114,8 @@ function show(rep: Repetition): string {
 async function runToEnd(env: BenchEnv, graph: GraphName) {
   const before = await env.collect();
   const submittedAt = wallMs();
-  const { run } = await env.runs.start(graphTargets(graph));
+  const runId = await env.runs.start(graphTargets(graph));
   const acceptedAt = wallMs();
-  const runId = run?.id ?? "";
   const finished = await env.events.finished(env.control, runId);
   if (finished.state !== RunState.SUCCEEDED) {
     throw new Error(`run ${runId} ended ${RunState[finished.state]}, not SUCCEEDED`);
@@ -283,7 +282,7 @@ async function rateStep(env: BenchEnv, runsPerS: number, stepMs: number): Promis
     const now = wallMs();
     if (now - firstAt >= stepMs) break;
     while (firstAt + k * interval <= now) {
-      starts.push(env.runs.start(graphTargets("dags")).then(({ run }) => run?.id ?? ""));
+      starts.push(env.runs.start(graphTargets("dags")));
       k++;
     }
     await sleep(Math.max(0, Math.min(firstAt + k * interval - wallMs(), firstAt + stepMs - now)));
@@ -375,31 +374,36 @@ export const w3: Workload = {
     { key: "p99Ms", label: "invoke→started p99 there", unit: "ms", digits: 1 },
     { key: "brokeAtTaskRunsPerS", label: "offered rate that broke it", unit: "/s", digits: 0 },
   ],
-  run: (settings) => {
+  run: (settings, profileDir) => {
     let from = 20;
     let factor = 1.5;
     const stepMs = settings.quick ? 1_500 : 3_000;
-    return onOneEnv(settings, "dags", async (env) => {
-      const steps = await ramp(env, from, factor, stepMs, settings.log);
-      const sustained = steps.filter((step) => step.sustained);
-      const best = sustained.reduce<RateStep | undefined>(
-        (a, b) => (a === undefined || b.taskRunsPerS > a.taskRunsPerS ? b : a),
-        undefined,
-      );
-      const broke = steps.at(-1)?.sustained === false ? steps.at(-1) : undefined;
-      if (best) {
-        from = Math.max(5, (best.taskRunsPerS / DAG_SIZE) * 0.4);
-        factor = 1.2;
-      }
-      return {
-        values: {
-          taskRunsPerS: best?.taskRunsPerS ?? 0,
-          p99Ms: best?.p99Ms ?? Number.NaN,
-          brokeAtTaskRunsPerS: broke ? broke.offeredRunsPerS * DAG_SIZE : Number.NaN,
-        },
-        detail: { steps },
-      };
-    });
+    return onOneEnv(
+      settings,
+      "dags",
+      async (env) => {
+        const steps = await ramp(env, from, factor, stepMs, settings.log);
+        const sustained = steps.filter((step) => step.sustained);
+        const best = sustained.reduce<RateStep | undefined>(
+          (a, b) => (a === undefined || b.taskRunsPerS > a.taskRunsPerS ? b : a),
+          undefined,
+        );
+        const broke = steps.at(-1)?.sustained === false ? steps.at(-1) : undefined;
+        if (best) {
+          from = Math.max(5, (best.taskRunsPerS / DAG_SIZE) * 0.4);
+          factor = 1.2;
+        }
+        return {
+          values: {
+            taskRunsPerS: best?.taskRunsPerS ?? 0,
+            p99Ms: best?.p99Ms ?? Number.NaN,
+            brokeAtTaskRunsPerS: broke ? broke.offeredRunsPerS * DAG_SIZE : Number.NaN,
+          },
+          detail: { steps },
+        };
+      },
+      profileDir,
+    );
   },
 };
 
@@ -438,7 +442,10 @@ export const w4: Workload = {
           Math.max(...ready.map((r) => r.welcomedAt)) - Math.min(...ready.map((r) => r.helloAt));
         const declared = await env.memory();
         const submittedAt = wallMs();
-        const { run } = await env.runs.start(graphTargets("layers"), 120_000);
+        const { run } = await env.control.startRun(
+          { targets: graphTargets("layers") },
+          { timeoutMs: 120_000 },
+        );
         const planMs = wallMs() - submittedAt;
         if (run?.taskRuns.length !== LAYER_TASKS) {
           throw new Error(`planned ${run?.taskRuns.length} task-runs, not ${LAYER_TASKS}`);
@@ -524,8 +531,7 @@ async function recover(env: BenchEnv): Promise<Repetition> {
       if (++completed >= FAN_WIDTH / 2) half();
     }
   });
-  const { run } = await env.runs.start(graphTargets("fan"));
-  const runId = run?.id ?? "";
+  const runId = await env.runs.start(graphTargets("fan"));
   await halfway;
   stop();
   const killedAt = await env.killCerebro();
