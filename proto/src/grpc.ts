@@ -8,10 +8,12 @@ import {
 } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { GetRunResponseSchema, StartRunResponseSchema } from "../gen/ts/cordyna/v1/control_pb.js";
 import {
   ConnectRequestSchema,
   ConnectResponseSchema,
 } from "../gen/ts/cordyna/v1/task_server_pb.js";
+import { encodeGetRunResponse, encodeStartRunResponse } from "./run-codec.js";
 import {
   decodeConnectRequest,
   decodeConnectResponse,
@@ -24,31 +26,30 @@ interface Codec {
   readonly deserialize: (bytes: Buffer) => Message;
 }
 
-/** The session stream's messages go through the hand-written codec; all others through protobuf-es. */
-const HAND_CODECS = new Map<string, Codec>([
-  [
-    ConnectRequestSchema.typeName,
-    {
-      serialize: (message) => bufferOf(encodeConnectRequest(message as never)),
-      deserialize: decodeConnectRequest,
-    },
-  ],
-  [
-    ConnectResponseSchema.typeName,
-    {
-      serialize: (message) => bufferOf(encodeConnectResponse(message as never)),
-      deserialize: decodeConnectResponse,
-    },
-  ],
+type Encode = (message: never) => Uint8Array;
+
+/** Messages written by hand (see stream-codec.ts and run-codec.ts); all others by protobuf-es. */
+const HAND_ENCODERS = new Map<string, Encode>([
+  [ConnectRequestSchema.typeName, encodeConnectRequest],
+  [ConnectResponseSchema.typeName, encodeConnectResponse],
+  [StartRunResponseSchema.typeName, encodeStartRunResponse],
+  [GetRunResponseSchema.typeName, encodeGetRunResponse],
+]);
+
+/** Messages read by hand; all others by protobuf-es. */
+const HAND_DECODERS = new Map<string, (bytes: Uint8Array) => Message>([
+  [ConnectRequestSchema.typeName, decodeConnectRequest],
+  [ConnectResponseSchema.typeName, decodeConnectResponse],
 ]);
 
 function codecOf(schema: DescMessage): Codec {
-  return (
-    HAND_CODECS.get(schema.typeName) ?? {
-      serialize: (message) => bufferOf(toBinary(schema, message)),
-      deserialize: (bytes) => fromBinary(schema, bytes),
-    }
-  );
+  const encode =
+    (HAND_ENCODERS.get(schema.typeName) as ((message: Message) => Uint8Array) | undefined) ??
+    ((message: Message) => toBinary(schema, message));
+  return {
+    serialize: (message) => bufferOf(encode(message)),
+    deserialize: HAND_DECODERS.get(schema.typeName) ?? ((bytes) => fromBinary(schema, bytes)),
+  };
 }
 
 /** The bytes as a Buffer, without copying them. */

@@ -9,7 +9,6 @@
 // goes to protobuf-es itself.
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Deadlines } from "../gen/ts/cordyna/v1/task_pb.js";
 import {
   type Ack,
@@ -20,10 +19,19 @@ import {
   type Invoke,
   type TaskStateUpdate,
 } from "../gen/ts/cordyna/v1/task_server_pb.js";
+import {
+  HAND_OVER,
+  handFirst,
+  plain,
+  writeBool,
+  writeInt32,
+  writeSecondsAndNanos,
+  writeString,
+  writeStringMap,
+  writeUint32,
+  writeUint64,
+} from "./hand-codec.js";
 import { WireWriter } from "./wire-writer.js";
-
-/** Thrown inside this module when protobuf-es must take over. */
-const HAND_OVER = Symbol("hand over to protobuf-es");
 
 /** The field numbers handled here, per message, so that a test notices a field added to the proto. */
 export const HANDLED_FIELDS = {
@@ -36,17 +44,6 @@ export const HANDLED_FIELDS = {
   "google.protobuf.Timestamp": [1, 2],
   "google.protobuf.Duration": [1, 2],
 } as const;
-
-/** Tries the hand-written function and lets protobuf-es redo whatever it hands over. */
-function handFirst<I, O>(hand: (input: I) => O, protobufEs: (input: I) => O): (input: I) => O {
-  return (input) => {
-    try {
-      return hand(input);
-    } catch {
-      return protobufEs(input);
-    }
-  };
-}
 
 export const encodeConnectRequest = handFirst(handEncodeConnectRequest, (request) =>
   toBinary(ConnectRequestSchema, request),
@@ -141,18 +138,13 @@ export function handDecodeConnectResponse(bytes: Uint8Array): ConnectResponse {
 
 // --- writing: fields in number order, zero values left out, as toBinary does
 
-function plain<T extends { $unknown?: unknown }>(message: T): T {
-  if (message.$unknown) throw HAND_OVER;
-  return message;
-}
-
 function writeTaskStateUpdate(writer: WireWriter, update: TaskStateUpdate): WireWriter {
   plain(update);
   writeUint64(writer, 1, update.seq);
   writeString(writer, 2, update.attemptId);
   writeInt32(writer, 3, update.state);
   writeString(writer, 4, update.errorDescription);
-  if (update.nonRetryable) writer.tag(5, WireType.Varint).bool(true);
+  writeBool(writer, 5, update.nonRetryable);
   writeSecondsAndNanos(writer, 6, update.time);
   writeStringMap(writer, 7, update.outputs);
   return writer;
@@ -163,7 +155,7 @@ function writeInvoke(writer: WireWriter, invoke: Invoke): WireWriter {
   writeString(writer, 1, invoke.runId);
   writeString(writer, 2, invoke.taskRunId);
   writeString(writer, 3, invoke.attemptId);
-  if (invoke.attemptNumber !== 0) writer.tag(4, WireType.Varint).uint32(invoke.attemptNumber);
+  writeUint32(writer, 4, invoke.attemptNumber);
   writeString(writer, 5, invoke.taskId);
   writeStringMap(writer, 6, invoke.params);
   const deadlines = invoke.deadlines;
@@ -178,44 +170,6 @@ function writeInvoke(writer: WireWriter, invoke: Invoke): WireWriter {
   writeStringMap(writer, 9, invoke.traceContext);
   writeSecondsAndNanos(writer, 10, invoke.logicalTime);
   return writer;
-}
-
-function writeString(writer: WireWriter, fieldNo: number, value: string): void {
-  if (value !== "") writer.tag(fieldNo, WireType.LengthDelimited).string(value);
-}
-
-function writeUint64(writer: WireWriter, fieldNo: number, value: bigint): void {
-  if (value !== 0n) writer.tag(fieldNo, WireType.Varint).uint64(value);
-}
-
-function writeInt32(writer: WireWriter, fieldNo: number, value: number): void {
-  if (value !== 0) writer.tag(fieldNo, WireType.Varint).int32(value);
-}
-
-/** A Timestamp or a Duration: both are int64 seconds (1) and int32 nanos (2). */
-function writeSecondsAndNanos(
-  writer: WireWriter,
-  fieldNo: number,
-  value: Timestamp | Duration | undefined,
-): void {
-  if (value === undefined) return;
-  writer.tag(fieldNo, WireType.LengthDelimited).fork();
-  if (plain(value).seconds !== 0n) writer.tag(1, WireType.Varint).int64(value.seconds);
-  writeInt32(writer, 2, value.nanos);
-  writer.join();
-}
-
-function writeStringMap(
-  writer: WireWriter,
-  fieldNo: number,
-  map: { readonly [key: string]: string },
-): void {
-  for (const key in map) {
-    writer.tag(fieldNo, WireType.LengthDelimited).fork();
-    writer.tag(1, WireType.LengthDelimited).string(key);
-    writer.tag(2, WireType.LengthDelimited).string(map[key] ?? "");
-    writer.join();
-  }
 }
 
 // --- reading: known fields with their expected wire types only. Node.js has

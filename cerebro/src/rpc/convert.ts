@@ -36,6 +36,10 @@ import {
 const timestamp = (ms: number | undefined): Timestamp | undefined =>
   ms === undefined ? undefined : timestampFromMs(ms);
 
+// The order of String.prototype.localeCompare, without building a collator
+// on each of a large run's hundred thousand comparisons.
+const byTaskId = new Intl.Collator();
+
 /** A run with its task-runs, as the control API shows it. */
 export function runToProto({ run, taskRuns }: RunSnapshot): Run {
   return create(RunSchema, {
@@ -47,7 +51,9 @@ export function runToProto({ run, taskRuns }: RunSnapshot): Run {
     mode: runModeToProto(run.mode),
     createdAt: timestamp(run.createdAt),
     finishedAt: timestamp(run.finishedAt),
-    taskRuns: [...taskRuns].sort((a, b) => a.taskId.localeCompare(b.taskId)).map(taskRunToProto),
+    taskRuns: [...taskRuns]
+      .sort((a, b) => byTaskId.compare(a.taskId, b.taskId))
+      .map(taskRunToProto),
     summary: run.summary ? summaryToProto(run.summary) : undefined,
     idempotencyKey: run.idempotencyKey ?? "",
     logicalTime: timestamp(run.logicalTime ?? run.createdAt),
