@@ -120,6 +120,12 @@ export class RunEngine {
    * short task's STARTED and COMPLETED together) never costs a timer.
    */
   #deadlinesToArm = new Set<AttemptRecord>();
+  /**
+   * Runs with ready task-runs that wait for an instance of a server (none
+   * connected, all busy or draining), by server name, oldest first: a freed
+   * slot goes to them instead of to every active run.
+   */
+  readonly #waitingForServer = new Map<string, Set<ActiveRun>>();
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
@@ -262,7 +268,11 @@ export class RunEngine {
 
   /** A server instance can take work: invoke whatever waits for its server. */
   instanceAvailable(serverName: string): void {
-    for (const active of this.#active.values()) this.#dispatchReady(active, serverName);
+    const waiting = this.#waitingForServer.get(serverName);
+    if (!waiting) return;
+    // Those still waiting afterwards are added again, in the same order.
+    this.#waitingForServer.delete(serverName);
+    for (const active of waiting) this.#dispatchReady(active, serverName);
     void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
   }
 
@@ -476,6 +486,14 @@ export class RunEngine {
       if (reason !== undefined) this.#setWaiting(taskRun, reason);
       else this.#invoke(active, taskRun, unavailable);
     }
+    for (const serverName of unavailable.keys()) {
+      let runs = this.#waitingForServer.get(serverName);
+      if (!runs) {
+        runs = new Set();
+        this.#waitingForServer.set(serverName, runs);
+      }
+      runs.add(active);
+    }
   }
 
   /** Invokes the task-run, or records why it waits; servers found unavailable go in `unavailable`. */
@@ -670,6 +688,7 @@ export class RunEngine {
     run.finishedAt = this.#options.clock.now();
     this.#dirtyRuns.add(run);
     this.#active.delete(run.id);
+    for (const runs of this.#waitingForServer.values()) runs.delete(active);
     for (const taskRun of active.taskRuns.values()) {
       for (const attempt of taskRun.attempts) {
         this.#attempts.delete(attempt.id);

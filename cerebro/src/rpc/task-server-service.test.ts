@@ -281,6 +281,34 @@ describe("TaskServerService over real gRPC", () => {
     });
   });
 
+  it("gives a freed slot to the oldest run waiting for that server, one after another", async () => {
+    const session = open();
+    session.hello("task-server-a", [{ id: "a.x", owner }], { maxConcurrency: 1 });
+    await session.next("welcome");
+    const runs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push((await cerebro.engine.startRun({ targets: ["a.x"] })).snapshot.run.id);
+    }
+    const invokes = () =>
+      session.received.flatMap((m) => (m.message.case === "invoke" ? [m.message.value] : []));
+    for (let i = 0; i < 3; i++) {
+      await vi.waitFor(() => expect(invokes()).toHaveLength(i + 1));
+      const current = invokes()[i]!;
+      expect(current.runId).toBe(runs[i]);
+      if (i < 2) {
+        const { taskRuns } = await cerebro.engine.getRun(runs[2]!);
+        expect(taskRuns[0]?.waitingReason).toContain("busy");
+      }
+      session.send({
+        case: "taskState",
+        value: { seq: BigInt(i + 1), attemptId: current.attemptId, state: TaskState.COMPLETED },
+      });
+    }
+    await vi.waitFor(async () =>
+      expect((await cerebro.engine.getRun(runs[2]!)).run.state).toBe("SUCCEEDED"),
+    );
+  });
+
   it("never gives an instance more attempts than its max_concurrency, even in one dispatch pass", async () => {
     const session = open();
     const tasks = ["a.one", "a.two", "a.three", "a.four"];
