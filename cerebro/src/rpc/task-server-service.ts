@@ -86,8 +86,14 @@ class TaskServerStream {
   listen(): void {
     this.#call.on("data", (message: ConnectRequest) => {
       this.#lastSeen = this.#options.clock.now();
+      // Handled once the messages of this read from the socket are all in:
+      // an in-memory store answers at once, and draining on the first
+      // message would apply, store and acknowledge each of them alone.
       this.#inbox.push(message);
-      if (!this.#draining) void this.#drain();
+      if (!this.#draining) {
+        this.#draining = true;
+        setImmediate(() => void this.#drain());
+      }
     });
     this.#call.on("end", () => this.#close("the task-server ended the stream"));
     this.#call.on("error", (error) => this.#close(`stream error: ${error.message}`));
@@ -100,7 +106,6 @@ class TaskServerStream {
    * cumulative Ack, so a burst costs one store round trip, not one each.
    */
   async #drain(): Promise<void> {
-    this.#draining = true;
     try {
       while (this.#inbox.length > 0 && !this.#closed) await this.#handle(this.#inbox.shift()!);
     } catch (error) {
