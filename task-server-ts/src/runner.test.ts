@@ -9,7 +9,7 @@ import {
   TaskStateUpdateSchema,
 } from "@cordyna/contract";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AttemptAbortedError, NonRetryableError } from "./errors.js";
 import { AttemptRunner } from "./runner.js";
 import { type Deferred, deferred, Inbox } from "./testing/inbox.js";
@@ -152,6 +152,20 @@ describe("AttemptRunner", () => {
         taskId: "t.log",
       });
     }
+  });
+
+  it("makes no per-attempt logger for an attempt that logs nothing at the level in force", async () => {
+    const quiet = pino({ level: "warn" });
+    const child = vi.spyOn(quiet, "child");
+    const runner = new AttemptRunner({
+      concurrency: 1,
+      lookup: () => async () => ({ rows: "1" }),
+      report: () => {},
+      logger: quiet,
+    });
+    runner.invoke(invoke("q1", "t.quiet"));
+    await runner.whenIdle();
+    expect(child).not.toHaveBeenCalled();
   });
 
   it("reports ERROR with the error's message; non_retryable only for NonRetryableError", async () => {

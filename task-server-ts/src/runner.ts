@@ -222,7 +222,8 @@ export class AttemptRunner {
     new Promise<TaskOutputs | undefined>((resolve) => {
       resolve(attempt.handler(ctx) as TaskOutputs | undefined);
     }).then(
-      (result) => this.#finish(attempt, startedAt, { outputs: toOutputs(result, attempt.logger) }),
+      (result) =>
+        this.#finish(attempt, startedAt, { outputs: toOutputs(result, () => attempt.logger) }),
       (error: unknown) => this.#finish(attempt, startedAt, { error }),
     );
   }
@@ -333,10 +334,10 @@ function describeError(error: unknown): string {
 }
 
 /** Keeps string-valued outputs, coercing other values to strings. */
-function toOutputs(result: unknown, logger: Logger): TaskOutputs {
+function toOutputs(result: unknown, logger: () => Logger): TaskOutputs {
   if (result === undefined || result === null) return {};
   if (typeof result !== "object" || Array.isArray(result)) {
-    logger.warn({ result: typeof result }, "handler result is not a record; outputs ignored");
+    logger().warn({ result: typeof result }, "handler result is not a record; outputs ignored");
     return {};
   }
   const outputs: TaskOutputs = {};
