@@ -4,4 +4,5 @@ export * from "../gen/ts/cordyna/v1/control_pb.js";
 export * from "../gen/ts/cordyna/v1/task_pb.js";
 export * from "../gen/ts/cordyna/v1/task_server_pb.js";
 export { grpcServiceDefinition, reflectionPackageDefinition } from "./grpc.js";
-export { PROTOCOL_VERSION } from "./version.js";
+export { taskStatesOf } from "./task-states.js";
+export { BATCHES_MINOR, PROTOCOL_VERSION } from "./version.js";

@@ -3,3 +3,9 @@
  * changes; a new major means a new proto package (cordyna.v2).
  */
 export const PROTOCOL_VERSION = { major: 1, minor: 1 } as const;
+
+/**
+ * The first minor version whose peers take several task states
+ * (TaskStateUpdates) or invokes (Invokes) in one message.
+ */
+export const BATCHES_MINOR = 1;

@@ -1,7 +1,5 @@
-import type { ProtocolVersion, TaskStateUpdate } from "@cordyna/contract";
+import { BATCHES_MINOR, type ProtocolVersion, type TaskStateUpdate } from "@cordyna/contract";
 
-/** The first minor version whose cerebro takes several updates in one message. */
-const TASK_STATES_MINOR = 1;
 /** The most updates one message carries. */
 const MAX_UPDATES_PER_MESSAGE = 500;
 
@@ -31,8 +29,7 @@ export class UpdateSender {
   /** A stream was welcomed by a cerebro of this version. */
   welcomed(version: ProtocolVersion | undefined): void {
     this.#waiting = [];
-    this.#batching =
-      version !== undefined && version.major === 1 && version.minor >= TASK_STATES_MINOR;
+    this.#batching = version !== undefined && version.major === 1 && version.minor >= BATCHES_MINOR;
   }
 
   /**

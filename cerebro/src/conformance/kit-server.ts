@@ -12,6 +12,7 @@ import {
   PROTOCOL_VERSION,
   TaskServerService,
   type TaskStateUpdate,
+  taskStatesOf,
 } from "@cordyna/contract";
 import * as grpc from "@grpc/grpc-js";
 
@@ -128,8 +129,9 @@ export class KitSession {
   updates(): ReceivedUpdate[] {
     const updates: ReceivedUpdate[] = [];
     for (const { request, at, order } of this.received) {
-      for (const update of taskStatesOf(request))
+      for (const update of taskStatesOf(request) ?? []) {
         updates.push({ update, at, order, session: this });
+      }
     }
     return updates;
   }
@@ -177,7 +179,7 @@ export class KitSession {
         },
       });
     } else if (this.autoAck && this.welcomedAt !== undefined) {
-      const last = taskStatesOf(request).at(-1);
+      const last = taskStatesOf(request)?.at(-1);
       if (last) this.send({ case: "ack", value: { throughSeq: last.seq } });
     }
     this.#kit.conditions.notify();
@@ -188,14 +190,6 @@ export class KitSession {
     this.ended = { how, at: Date.now() };
     this.#kit.conditions.notify();
   }
-}
-
-/** The task states a message carries, one or several (protocol 1.1); none for other messages. */
-function taskStatesOf(request: ConnectRequest): readonly TaskStateUpdate[] {
-  const message = request.message;
-  if (message.case === "taskState") return [message.value];
-  if (message.case === "taskStates") return message.value.updates;
-  return [];
 }
 
 /** The stand-in cerebro's gRPC server. */

@@ -2,7 +2,7 @@
 // started as a child process, and checks it against the protocol's rules.
 
 import { randomBytes } from "node:crypto";
-import { PROTOCOL_VERSION, TaskState } from "@cordyna/contract";
+import { BATCHES_MINOR, PROTOCOL_VERSION, TaskState } from "@cordyna/contract";
 import { formatMs, stateName } from "./format.js";
 import { Conditions, KitServer, type KitSession, type ReceivedUpdate } from "./kit-server.js";
 import { ServerProcess } from "./server-process.js";
@@ -795,7 +795,7 @@ class ConformanceRun {
     };
     // A server that speaks 1.1 gets its invokes the way cerebro sends them
     // to it: in Invokes messages.
-    if ((session.hello()?.protocolVersion?.minor ?? 0) >= 1) {
+    if ((session.hello()?.protocolVersion?.minor ?? 0) >= BATCHES_MINOR) {
       session.send({ case: "invokes", value: { invokes: Array(times).fill(invoke) } });
     } else {
       for (let i = 0; i < times; i++) session.send({ case: "invoke", value: invoke });

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  BATCHES_MINOR,
   type ConnectResponse,
   ConnectResponseSchema,
   type Invoke,
@@ -22,8 +23,6 @@ export interface SessionInfo {
   readonly protocolMinor: number;
 }
 
-/** The first minor version whose task-servers take several invokes in one message. */
-const INVOKES_MINOR = 1;
 /** The most invokes one message carries. */
 const MAX_INVOKES_PER_MESSAGE = 500;
 /**
@@ -87,7 +86,7 @@ export class Session implements InstanceLink {
   invoke(command: InvokeCommand): void {
     this.assigned.add(command.attemptId);
     const invoke = invokeToProto(command);
-    if (this.info.protocolMinor < INVOKES_MINOR) {
+    if (this.info.protocolMinor < BATCHES_MINOR) {
       this.#send(create(ConnectResponseSchema, { message: { case: "invoke", value: invoke } }));
       return;
     }

@@ -7,6 +7,7 @@ import {
   type Hello,
   PROTOCOL_VERSION,
   type TaskStateUpdate,
+  taskStatesOf,
 } from "@cordyna/contract";
 import {
   status as GrpcStatus,
@@ -452,18 +453,6 @@ class TaskServerStream {
       instanceId: session.instanceId,
       message: `${session.serverName} (${session.instanceId}) disconnected: ${reason}`,
     });
-  }
-}
-
-/** The task states a message carries; undefined when it is something else. */
-function taskStatesOf(message: ConnectRequest): readonly TaskStateUpdate[] | undefined {
-  switch (message.message.case) {
-    case "taskState":
-      return [message.message.value];
-    case "taskStates":
-      return message.message.value.updates;
-    default:
-      return undefined;
   }
 }
 
