@@ -6,8 +6,9 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { ROOT, withTimeout } from "./env.js";
 import type { HopResult } from "./hop.js";
+import { onFreshEnvs } from "./repetitions.js";
 import { quantile } from "./stats.js";
-import type { Repetition, RunSettings, Workload } from "./workloads.js";
+import type { Repetition, Workload } from "./workloads.js";
 
 /** Starts `bench/src/hop.ts <args>` and resolves with its first line of output. */
 function hopProcess(args: string[]) {
@@ -56,12 +57,5 @@ export const floor: Workload = {
       digits: 0,
     },
   ],
-  async run(settings: RunSettings): Promise<Repetition[]> {
-    const kept: Repetition[] = [];
-    for (let i = 0; i < settings.warmups + settings.reps; i++) {
-      const rep = await measureOnce();
-      if (i >= settings.warmups) kept.push(rep);
-    }
-    return kept;
-  },
+  run: (settings) => onFreshEnvs(settings, measureOnce),
 };

@@ -17,6 +17,7 @@ import {
   LAYERS,
 } from "./graphs.js";
 import type { MemorySample, Stamp } from "./protocol.js";
+import { onFreshEnvs, show } from "./repetitions.js";
 import { latencies, quantile } from "./stats.js";
 
 export type WorkloadId = "floor" | "w1" | "w2" | "w3" | "w4" | "w5";
@@ -87,27 +88,6 @@ async function onOneEnv(
   } finally {
     await env.stop();
   }
-}
-
-/** Runs `measure` on a new environment per repetition (warm-ups included). */
-async function onFreshEnvs(
-  settings: RunSettings,
-  measure: (rep: number) => Promise<Repetition>,
-): Promise<Repetition[]> {
-  const kept: Repetition[] = [];
-  for (let i = 0; i < settings.warmups + settings.reps; i++) {
-    const warm = i < settings.warmups;
-    const rep = await measure(i);
-    settings.log(`  ${warm ? "warm-up" : `rep ${i - settings.warmups + 1}`}: ${show(rep)}`);
-    if (!warm) kept.push(rep);
-  }
-  return kept;
-}
-
-function show(rep: Repetition): string {
-  return Object.entries(rep.values)
-    .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
-    .join(" ");
 }
 
 /** Starts a run of the graph's targets and waits for its end; times in wall-clock ms. */
