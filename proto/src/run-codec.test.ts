@@ -19,24 +19,12 @@ import {
   handEncodeGetRunResponse,
   handEncodeStartRunResponse,
 } from "./run-codec.js";
+import { compact, secondsAndNanos, text } from "./testing/arbitraries.js";
 
-const text = fc.oneof(fc.constant(""), fc.string({ unit: "binary", maxLength: 10 }));
 const texts = fc.array(text, { maxLength: 3 });
 const enumValue = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 9 }));
 const count = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 32 - 1 }));
-const time = fc.option(
-  fc.record({
-    seconds: fc.oneof(fc.constant(0n), fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n })),
-    nanos: fc.integer({ min: 0, max: 999_999_999 }),
-  }),
-  { nil: undefined },
-);
 const owner = fc.option(fc.record({ team: text, contact: text }), { nil: undefined });
-
-/** The object without its undefined fields: unset message fields, as `create` wants them. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
-}
 
 const attempt = fc
   .record({
@@ -46,10 +34,10 @@ const attempt = fc
     instanceId: text,
     errorCause: enumValue,
     errorDescription: text,
-    invokedAt: time,
-    queuedAt: time,
-    startedAt: time,
-    finishedAt: time,
+    invokedAt: secondsAndNanos,
+    queuedAt: secondsAndNanos,
+    startedAt: secondsAndNanos,
+    finishedAt: secondsAndNanos,
   })
   .map(compact);
 
@@ -64,12 +52,14 @@ const taskRun = fc
     errorDescription: text,
     blockedBy: texts,
     reused: fc.option(
-      fc.record({ taskId: text, runId: text, taskRunId: text, completedAt: time }).map(compact),
+      fc
+        .record({ taskId: text, runId: text, taskRunId: text, completedAt: secondsAndNanos })
+        .map(compact),
       { nil: undefined },
     ),
     upstream: texts,
     attempts: fc.array(attempt, { maxLength: 2 }),
-    updatedAt: time,
+    updatedAt: secondsAndNanos,
     waitingReason: text,
   })
   .map(compact);
@@ -93,8 +83,8 @@ const run = fc
     targets: texts,
     params: fc.dictionary(text, text, { maxKeys: 2 }),
     mode: enumValue,
-    createdAt: time,
-    finishedAt: time,
+    createdAt: secondsAndNanos,
+    finishedAt: secondsAndNanos,
     taskRuns: fc.array(taskRun, { maxLength: 3 }),
     summary: fc.option(
       fc.record({
@@ -107,7 +97,7 @@ const run = fc
       { nil: undefined },
     ),
     idempotencyKey: text,
-    logicalTime: time,
+    logicalTime: secondsAndNanos,
   })
   .map((value) => create(RunSchema, compact(value)));
 

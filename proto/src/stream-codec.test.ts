@@ -26,20 +26,10 @@ import {
   handEncodeConnectRequest,
   handEncodeConnectResponse,
 } from "./stream-codec.js";
+import { compact, int32, secondsAndNanos, text } from "./testing/arbitraries.js";
 
-// Strings with any UTF-16 content (lone surrogates included), often empty,
-// so that zero values are left out as protobuf-es leaves them out.
-const text = fc.oneof(fc.constant(""), fc.string({ unit: "binary", maxLength: 12 }));
 const smallMap = fc.dictionary(text, text, { maxKeys: 3 });
 const uint64 = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }));
-const int64 = fc.oneof(fc.constant(0n), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }));
-const int32 = fc.oneof(fc.constant(0), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }));
-const secondsAndNanos = fc.option(fc.record({ seconds: int64, nanos: int32 }), { nil: undefined });
-
-/** The object without its undefined fields: unset message fields, as `create` wants them. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
-}
 
 const taskStateUpdate = fc
   .record({
