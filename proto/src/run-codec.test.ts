@@ -20,6 +20,7 @@ import {
   handEncodeStartRunResponse,
 } from "./run-codec.js";
 import { compact, secondsAndNanos, text } from "./testing/arbitraries.js";
+import { expectEveryFieldHandled } from "./testing/handled-fields.js";
 
 const texts = fc.array(text, { maxLength: 3 });
 const enumValue = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 9 }));
@@ -145,12 +146,6 @@ describe("the hand-written encoder of runs", () => {
       CompletionSchema,
       OwnerSchema,
     ];
-    for (const schema of schemas) {
-      const handled = HANDLED_RUN_FIELDS[schema.typeName as keyof typeof HANDLED_RUN_FIELDS];
-      expect(
-        schema.fields.map((f) => f.number),
-        schema.typeName,
-      ).toEqual(handled);
-    }
+    expectEveryFieldHandled(schemas, HANDLED_RUN_FIELDS);
   });
 });

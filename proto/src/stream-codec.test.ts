@@ -27,6 +27,7 @@ import {
   handEncodeConnectResponse,
 } from "./stream-codec.js";
 import { compact, int32, secondsAndNanos, text } from "./testing/arbitraries.js";
+import { expectEveryFieldHandled } from "./testing/handled-fields.js";
 
 const smallMap = fc.dictionary(text, text, { maxKeys: 3 });
 const uint64 = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }));
@@ -216,13 +217,7 @@ describe("the session stream's hand-written codec", () => {
       TimestampSchema,
       DurationSchema,
     ];
-    for (const schema of schemas) {
-      const handled = HANDLED_FIELDS[schema.typeName as keyof typeof HANDLED_FIELDS];
-      expect(
-        schema.fields.map((f) => f.number),
-        schema.typeName,
-      ).toEqual(handled);
-    }
+    expectEveryFieldHandled(schemas, HANDLED_FIELDS);
   });
 });
 
