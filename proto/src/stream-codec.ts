@@ -211,6 +211,7 @@ const ACK_WIRE = [-1, VARINT];
 const SECONDS_NANOS_WIRE = [-1, VARINT, VARINT];
 const DEADLINES_WIRE = [-1, BYTES, BYTES, BYTES];
 const MAP_ENTRY_WIRE = [-1, BYTES, BYTES];
+const DEADLINE_KEYS = [undefined, "ack", "start", "complete"] as const;
 
 function readTaskStateUpdate(reader: BinaryReader, end: number): TaskStateUpdate {
   const update: TaskStateUpdate = {
@@ -315,9 +316,8 @@ function readAck(reader: BinaryReader, end: number): Ack {
 function readDeadlines(reader: BinaryReader): Deadlines {
   const end = reader.uint32() + reader.pos;
   const deadlines: Deadlines = { $typeName: "cordyna.v1.Deadlines" };
-  const keys = [undefined, "ack", "start", "complete"] as const;
   while (reader.pos < end) {
-    const key = keys[field(reader, DEADLINES_WIRE)]!;
+    const key = DEADLINE_KEYS[field(reader, DEADLINES_WIRE)]!;
     if (deadlines[key] !== undefined) throw HAND_OVER;
     deadlines[key] = readSecondsAndNanos(reader, "google.protobuf.Duration");
   }
