@@ -21,9 +21,10 @@ import {
   encodeConnectResponse,
 } from "./stream-codec.js";
 
-interface Codec {
-  readonly serialize: (message: Message) => Buffer;
-  readonly deserialize: (bytes: Buffer) => Message;
+/** How the messages of one type are written and read. */
+export interface MessageCodec {
+  readonly encode: (message: Message) => Uint8Array;
+  readonly decode: (bytes: Uint8Array) => Message;
 }
 
 type Encode = (message: never) => Uint8Array;
@@ -42,13 +43,13 @@ const HAND_DECODERS = new Map<string, (bytes: Uint8Array) => Message>([
   [ConnectResponseSchema.typeName, decodeConnectResponse],
 ]);
 
-function codecOf(schema: DescMessage): Codec {
-  const encode =
-    (HAND_ENCODERS.get(schema.typeName) as ((message: Message) => Uint8Array) | undefined) ??
-    ((message: Message) => toBinary(schema, message));
+/** The codec of a message type: by hand where there is one, by protobuf-es otherwise. */
+export function messageCodec(schema: DescMessage): MessageCodec {
   return {
-    serialize: (message) => bufferOf(encode(message)),
-    deserialize: HAND_DECODERS.get(schema.typeName) ?? ((bytes) => fromBinary(schema, bytes)),
+    encode:
+      (HAND_ENCODERS.get(schema.typeName) as ((message: Message) => Uint8Array) | undefined) ??
+      ((message: Message) => toBinary(schema, message)),
+    decode: HAND_DECODERS.get(schema.typeName) ?? ((bytes) => fromBinary(schema, bytes)),
   };
 }
 
@@ -68,17 +69,17 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
       method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
     const streamsResponses =
       method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
-    const request = codecOf(method.input);
-    const response = codecOf(method.output);
+    const request = messageCodec(method.input);
+    const response = messageCodec(method.output);
     definition[method.localName] = {
       path: `/${service.typeName}/${method.name}`,
       originalName: method.name,
       requestStream: streamsRequests,
       responseStream: streamsResponses,
-      requestSerialize: request.serialize,
-      requestDeserialize: request.deserialize,
-      responseSerialize: response.serialize,
-      responseDeserialize: response.deserialize,
+      requestSerialize: (message: Message) => bufferOf(request.encode(message)),
+      requestDeserialize: request.decode,
+      responseSerialize: (message: Message) => bufferOf(response.encode(message)),
+      responseDeserialize: response.decode,
     } as MethodDefinition<unknown, unknown>;
   }
   return definition;
