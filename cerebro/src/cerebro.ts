@@ -137,6 +137,7 @@ async function serve(
     },
     host,
     options.port ?? 7070,
+    logger,
   );
   addresses.grpc = `${shownHost}:${server.port}`;
   const http =

@@ -36,7 +36,7 @@ export function baseUrlFor(address: string): string {
   return /^https?:\/\//.test(address) ? address : `http://${address}`;
 }
 
-/** A ControlService client over the gRPC protocol (cerebro is a grpc-js server). */
+/** A ControlService client over the gRPC protocol, which is what cerebro serves. */
 export function createControlClient(address: string): ControlClient {
   return createClient(ControlService, createGrpcTransport({ baseUrl: baseUrlFor(address) }));
 }

@@ -1,37 +1,31 @@
 import type { WatchEventsRequest, WatchEventsResponse } from "@cordyna/contract";
-import {
-  status as GrpcStatus,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-  type sendUnaryData,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
+import { GrpcCode, GrpcStatusError } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
 import type { ControlApi } from "./control-api.js";
+import type { ServerStreamCall, ServiceHandlers } from "./grpc-server.js";
 
-const GRPC_CODES: Record<ErrorCode, GrpcStatus> = {
-  INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
-  NOT_FOUND: GrpcStatus.NOT_FOUND,
-  ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
-  FAILED_PRECONDITION: GrpcStatus.FAILED_PRECONDITION,
-  UNAVAILABLE: GrpcStatus.UNAVAILABLE,
-  INTERNAL: GrpcStatus.INTERNAL,
+const GRPC_CODES: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: GrpcCode.INVALID_ARGUMENT,
+  NOT_FOUND: GrpcCode.NOT_FOUND,
+  ALREADY_EXISTS: GrpcCode.ALREADY_EXISTS,
+  FAILED_PRECONDITION: GrpcCode.FAILED_PRECONDITION,
+  UNAVAILABLE: GrpcCode.UNAVAILABLE,
+  INTERNAL: GrpcCode.INTERNAL,
 };
 
-/** The ControlService over gRPC (grpc-js): what the CLI, grpcurl and CI jobs call. */
-export function controlService(api: ControlApi, logger: Logger): UntypedServiceImplementation {
+/** The ControlService over gRPC: what the CLI, grpcurl and CI jobs call. */
+export function controlService(api: ControlApi, logger: Logger): ServiceHandlers {
   /** Domain errors become gRPC statuses with their message. */
   function unary<Request, Response>(handler: (request: Request) => Promise<Response>) {
-    return (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => {
-      handler(call.request).then(
-        (response) => callback(null, response),
-        (reason: unknown) => {
-          const error = CordynaError.from(reason);
-          if (error.code === "INTERNAL") logger.error({ err: reason }, "control call failed");
-          callback({ code: GRPC_CODES[error.code], details: error.rawMessage });
-        },
-      );
+    return async (request: Request): Promise<Response> => {
+      try {
+        return await handler(request);
+      } catch (reason) {
+        const error = CordynaError.from(reason);
+        if (error.code === "INTERNAL") logger.error({ err: reason }, "control call failed");
+        throw new GrpcStatusError(GRPC_CODES[error.code], error.rawMessage);
+      }
     };
   }
 
@@ -43,11 +37,11 @@ export function controlService(api: ControlApi, logger: Logger): UntypedServiceI
     listTasks: unary(api.listTasks),
     listServers: unary(api.listServers),
     getGraph: unary(api.getGraph),
-    watchEvents(call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>) {
-      const stop = api.watchEvents(call.request, (response) => call.write(response));
-      call.on("cancelled", stop);
-      call.on("close", stop);
-      call.on("error", stop);
+    watchEvents(request: WatchEventsRequest, call: ServerStreamCall) {
+      const stop = api.watchEvents(request, (response: WatchEventsResponse) =>
+        call.write(response),
+      );
+      call.onCancel(stop);
     },
   };
 }

@@ -1,20 +1,13 @@
-import { ControlService, grpcServiceDefinition, TaskServerService } from "@cordyna/contract";
-import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { ControlService, TaskServerService } from "@cordyna/contract";
 import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "pino";
+import { GrpcJsFallback } from "./grpc-js-fallback.js";
+import { GrpcServer, type ServiceHandlers } from "./grpc-server.js";
 import { createReflectionService } from "./reflection.js";
 
-/** Keepalive that task-servers may use without being told "too many pings". */
-const SERVER_CHANNEL_OPTIONS = {
-  "grpc.keepalive_time_ms": 20_000,
-  "grpc.keepalive_timeout_ms": 10_000,
-  "grpc.keepalive_permit_without_calls": 1,
-  "grpc.http2.min_ping_interval_without_data_ms": 5_000,
-  "grpc.http2.max_pings_without_data": 0,
-};
-
 export interface GrpcServerHandlers {
-  readonly taskServer: UntypedServiceImplementation;
-  readonly control: UntypedServiceImplementation;
+  readonly taskServer: ServiceHandlers;
+  readonly control: ServiceHandlers;
 }
 
 /** A listening gRPC server and how to stop it. */
@@ -23,6 +16,9 @@ export interface ListeningServer {
   /** Stops accepting, ends open streams, and resolves once closed. */
   stop(): Promise<void>;
 }
+
+/** How long open streams get to end once the server stops, before they are cut. */
+const STOP_GRACE_MS = 1_000;
 
 /**
  * Serves the TaskServerService and the ControlService, plus the standard
@@ -33,33 +29,33 @@ export async function listen(
   handlers: GrpcServerHandlers,
   host: string,
   port: number,
+  logger: Logger,
 ): Promise<ListeningServer> {
-  const server = new Server(SERVER_CHANNEL_OPTIONS);
-  server.addService(grpcServiceDefinition(TaskServerService), handlers.taskServer);
-  server.addService(grpcServiceDefinition(ControlService), handlers.control);
-
   const health = new HealthImplementation({
     "": "SERVING",
     [TaskServerService.typeName]: "SERVING",
     [ControlService.typeName]: "SERVING",
   });
-  health.addToServer(server);
-
-  createReflectionService().addToServer(server);
-
-  const boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
+  const fallback = new GrpcJsFallback((server) => {
+    health.addToServer(server);
+    createReflectionService().addToServer(server);
   });
+  const server = new GrpcServer({ logger, fallback: fallback.relay });
+  server.addService(TaskServerService, handlers.taskServer);
+  server.addService(ControlService, handlers.control);
+  let boundPort: number;
+  try {
+    boundPort = await server.listen(host, port);
+  } catch (error) {
+    fallback.close();
+    throw error;
+  }
   return {
     port: boundPort,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        health.setStatus("", "NOT_SERVING");
-        server.tryShutdown(() => resolve());
-        // Long-lived streams never end by themselves: give them a moment, then cut them.
-        setTimeout(() => server.forceShutdown(), 1_000).unref();
-      }),
+    stop: async () => {
+      health.setStatus("", "NOT_SERVING");
+      await server.stop(STOP_GRACE_MS);
+      fallback.close();
+    },
   };
 }

@@ -4,16 +4,13 @@ import {
   type ConnectRequest,
   type ConnectResponse,
   ConnectResponseSchema,
+  GrpcCode,
+  GrpcStatusError,
   type Hello,
   PROTOCOL_VERSION,
   type TaskStateUpdate,
   taskStatesOf,
 } from "@cordyna/contract";
-import {
-  status as GrpcStatus,
-  type ServerDuplexStream,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../clock.js";
 import { TaskState } from "../domain/model.js";
@@ -25,6 +22,7 @@ import { newId } from "../ids.js";
 import type { Store } from "../store/store.js";
 import { checkServerName, convertDeclarations } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
+import type { BidiCall, ServiceHandlers } from "./grpc-server.js";
 import { Session, type SessionRegistry } from "./sessions.js";
 
 export interface TaskServerServiceOptions {
@@ -40,11 +38,9 @@ export interface TaskServerServiceOptions {
   readonly livenessTimeoutMs: number;
 }
 
-type Stream = ServerDuplexStream<ConnectRequest, ConnectResponse>;
-
 class StreamRejected extends Error {
   constructor(
-    readonly grpcCode: GrpcStatus,
+    readonly grpcCode: number,
     message: string,
     readonly issues: DeclarationIssue[],
   ) {
@@ -57,9 +53,9 @@ class StreamRejected extends Error {
  * Messages of one stream are handled strictly in order, so acknowledgements
  * are cumulative and an update is acknowledged only once it is stored.
  */
-export function taskServerService(options: TaskServerServiceOptions): UntypedServiceImplementation {
+export function taskServerService(options: TaskServerServiceOptions): ServiceHandlers {
   return {
-    connect(call: Stream) {
+    connect(call: BidiCall) {
       new TaskServerStream(options, call).listen();
     },
   };
@@ -67,7 +63,7 @@ export function taskServerService(options: TaskServerServiceOptions): UntypedSer
 
 class TaskServerStream {
   readonly #options: TaskServerServiceOptions;
-  readonly #call: Stream;
+  readonly #call: BidiCall;
   #logger: Logger;
   #session: Session | undefined;
   /** Messages received and not handled yet, in arrival order. */
@@ -77,15 +73,16 @@ class TaskServerStream {
   #lastSeen: number;
   #livenessTimer: TimerHandle | undefined;
 
-  constructor(options: TaskServerServiceOptions, call: Stream) {
+  constructor(options: TaskServerServiceOptions, call: BidiCall) {
     this.#options = options;
     this.#call = call;
-    this.#logger = options.logger.child({ peer: call.getPeer() });
+    this.#logger = options.logger.child({ peer: call.peer });
     this.#lastSeen = options.clock.now();
   }
 
   listen(): void {
-    this.#call.on("data", (message: ConnectRequest) => {
+    this.#call.onMessage((received) => {
+      const message = received as ConnectRequest;
       this.#lastSeen = this.#options.clock.now();
       // Handled once the messages of this read from the socket are all in:
       // an in-memory store answers at once, and draining on the first
@@ -96,9 +93,8 @@ class TaskServerStream {
         setImmediate(() => void this.#drain());
       }
     });
-    this.#call.on("end", () => this.#close("the task-server ended the stream"));
-    this.#call.on("error", (error) => this.#close(`stream error: ${error.message}`));
-    this.#call.on("cancelled", () => this.#close("the stream was cancelled"));
+    this.#call.onHalfClose(() => this.#close("the task-server ended the stream"));
+    this.#call.onCancel(() => this.#close("the stream was cancelled or its connection lost"));
   }
 
   /**
@@ -140,7 +136,7 @@ class TaskServerStream {
     const session = this.#session;
     if (!session) {
       throw new StreamRejected(
-        GrpcStatus.FAILED_PRECONDITION,
+        GrpcCode.FAILED_PRECONDITION,
         `the first message on the stream must be a hello, not ${kind ?? "an empty message"}`,
         [],
       );
@@ -161,24 +157,20 @@ class TaskServerStream {
       case "pong":
         return;
       default:
-        throw new StreamRejected(GrpcStatus.INVALID_ARGUMENT, "empty message on the stream", []);
+        throw new StreamRejected(GrpcCode.INVALID_ARGUMENT, "empty message on the stream", []);
     }
   }
 
   async #hello(hello: Hello): Promise<void> {
     if (this.#session) {
-      throw new StreamRejected(
-        GrpcStatus.FAILED_PRECONDITION,
-        "hello sent twice on one stream",
-        [],
-      );
+      throw new StreamRejected(GrpcCode.FAILED_PRECONDITION, "hello sent twice on one stream", []);
     }
     const { graph, engine, sessions, clock, events } = this.#options;
     const version = hello.protocolVersion;
     if (!version || version.major !== PROTOCOL_VERSION.major) {
       const theirs = version ? `${version.major}.${version.minor}` : "none";
       const message = `protocol version ${theirs} is not supported: this cerebro speaks ${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor} (any ${PROTOCOL_VERSION.major}.x)`;
-      throw new StreamRejected(GrpcStatus.FAILED_PRECONDITION, message, [
+      throw new StreamRejected(GrpcCode.FAILED_PRECONDITION, message, [
         { taskId: "", code: IssueCode.VERSION, message },
       ]);
     }
@@ -196,13 +188,13 @@ class TaskServerStream {
     const { definitions, issues } = convertDeclarations(hello.tasks);
     const invalid = [...identityIssues, ...issues];
     if (invalid.length > 0) {
-      throw new StreamRejected(GrpcStatus.INVALID_ARGUMENT, summarizeIssues(invalid), invalid);
+      throw new StreamRejected(GrpcCode.INVALID_ARGUMENT, summarizeIssues(invalid), invalid);
     }
     const outcome = graph.declare(hello.serverName, definitions);
     if (outcome.errors.length > 0) {
       const code = outcome.errors.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
-        ? GrpcStatus.ALREADY_EXISTS
-        : GrpcStatus.INVALID_ARGUMENT;
+        ? GrpcCode.ALREADY_EXISTS
+        : GrpcCode.INVALID_ARGUMENT;
       throw new StreamRejected(code, summarizeIssues(outcome.errors), outcome.errors);
     }
 
@@ -215,7 +207,7 @@ class TaskServerStream {
         connectedAt: clock.now(),
         maxConcurrency: hello.maxConcurrency,
         agent: hello.agent,
-        peer: this.#call.getPeer(),
+        peer: this.#call.peer,
         protocolMinor: version.minor,
       },
       (message) => this.#write(message),
@@ -385,7 +377,7 @@ class TaskServerStream {
       if (silentFor > livenessTimeoutMs) {
         this.#fail(
           new StreamRejected(
-            GrpcStatus.UNAVAILABLE,
+            GrpcCode.UNAVAILABLE,
             `no message from instance ${session.instanceId} for ${silentFor} ms (heartbeats are due every ${heartbeatIntervalMs} ms): taken as dead`,
             [],
           ),
@@ -424,13 +416,15 @@ class TaskServerStream {
           }),
         );
       }
-      this.#call.emit("error", { code: error.grpcCode, details: error.message });
+      this.#call.end(new GrpcStatusError(error.grpcCode, error.message));
     } else {
       this.#logger.error({ err: error }, "task-server stream failed");
-      this.#call.emit("error", {
-        code: GrpcStatus.INTERNAL,
-        details: error instanceof Error ? error.message : String(error),
-      });
+      this.#call.end(
+        new GrpcStatusError(
+          GrpcCode.INTERNAL,
+          error instanceof Error ? error.message : String(error),
+        ),
+      );
     }
     this.#close("cerebro ended the stream");
   }
@@ -439,7 +433,7 @@ class TaskServerStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#livenessTimer?.cancel();
-    if (!this.#call.writableEnded) this.#call.end();
+    this.#call.end();
     const session = this.#session;
     if (!session) return;
     const { sessions, engine, events, clock } = this.#options;
