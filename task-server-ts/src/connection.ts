@@ -3,34 +3,22 @@ import {
   type ConnectRequest,
   ConnectRequestSchema,
   type ConnectResponse,
-  grpcServiceDefinition,
+  ConnectResponseSchema,
   type Hello,
+  messageCodec,
   TaskServerService,
 } from "@cordyna/contract";
-import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import { type BidiStream, Http2Channel } from "./http2-channel.js";
 
-type ConnectStream = grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>;
-
-/** A gRPC client of TaskServerService whose `connect` opens the session stream. */
-interface TaskServerClient extends grpc.Client {
-  connect(): ConnectStream;
-}
-
-const TaskServerClientConstructor = grpc.makeGenericClientConstructor(
-  grpcServiceDefinition(TaskServerService),
-  "TaskServerService",
-) as unknown as new (
-  address: string,
-  credentials: grpc.ChannelCredentials,
-  options?: grpc.ChannelOptions,
-) => TaskServerClient;
-
-/** Channel options: modest keepalive so a dead peer is noticed within seconds. */
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  "grpc.keepalive_time_ms": 10_000,
-  "grpc.keepalive_timeout_ms": 5_000,
+const CONNECT_PATH = `/${TaskServerService.typeName}/${TaskServerService.method.connect.name}`;
+const CONNECT_CODECS = {
+  request: messageCodec(ConnectRequestSchema),
+  response: messageCodec(ConnectResponseSchema),
 };
+
+/** Modest keepalive so a dead peer is noticed within seconds. */
+const KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };
 
 const DEFAULT_INITIAL_BACKOFF_MS = 100;
 const DEFAULT_MAX_BACKOFF_MS = 5_000;
@@ -72,28 +60,19 @@ export interface ConnectionOptions {
  */
 export class Connection {
   readonly #options: ConnectionOptions;
-  readonly #client: TaskServerClient;
-  #stream: ConnectStream | undefined;
+  readonly #channel: Http2Channel;
+  #stream: BidiStream | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #closed = false;
   #started = false;
+  /** Waits for the current stream to close (a graceful close). */
+  #onStreamClosed: (() => void) | undefined;
 
   /** @param options address, logger, backoff and handlers. */
   constructor(options: ConnectionOptions) {
     this.#options = options;
-    // The channel reconnects on its own schedule too (by default from 1 s up
-    // to 2 min); bound it by ours, or a cerebro that restarts is found late.
-    this.#client = new TaskServerClientConstructor(
-      options.address,
-      grpc.credentials.createInsecure(),
-      {
-        ...CHANNEL_OPTIONS,
-        "grpc.initial_reconnect_backoff_ms":
-          options.backoff?.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS,
-        "grpc.max_reconnect_backoff_ms": options.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS,
-      },
-    );
+    this.#channel = new Http2Channel(options.address, KEEPALIVE);
   }
 
   /** Opens the first stream. */
@@ -136,9 +115,7 @@ export class Connection {
           clearTimeout(timer);
           resolve();
         };
-        stream.once("status", done);
-        stream.once("error", done);
-        stream.once("close", done);
+        this.#onStreamClosed = done;
         stream.end();
       });
     }
@@ -152,26 +129,29 @@ export class Connection {
     const stream = this.#stream;
     this.#stream = undefined;
     if (stream) stream.cancel();
-    this.#client.close();
+    this.#channel.close();
   }
 
   #open(): void {
     if (this.#closed) return;
     const { logger, handlers, address } = this.#options;
-    const stream = this.#client.connect();
-    this.#stream = stream;
-    stream.on("data", (message: ConnectResponse) => {
-      if (this.#stream === stream) handlers.message(message);
+    const stream = this.#channel.openStream(CONNECT_PATH, CONNECT_CODECS, {
+      message: (message) => {
+        if (this.#stream === stream) handlers.message(message as ConnectResponse);
+      },
+      closed: (error) => this.#ended(stream, error),
     });
-    stream.on("error", (error: Error) => this.#ended(stream, error));
-    stream.on("end", () => this.#ended(stream, undefined));
+    this.#stream = stream;
     logger.debug({ address }, "opening stream to cerebro");
     stream.write(
       create(ConnectRequestSchema, { message: { case: "hello", value: handlers.hello() } }),
     );
   }
 
-  #ended(stream: ConnectStream, error: Error | undefined): void {
+  #ended(stream: BidiStream, error: Error | undefined): void {
+    const onClosed = this.#onStreamClosed;
+    this.#onStreamClosed = undefined;
+    onClosed?.();
     if (this.#stream !== stream) return;
     this.#stream = undefined;
     stream.cancel();
