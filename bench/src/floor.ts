@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { ROOT, withTimeout } from "./env.js";
-import type { HopResult } from "./hop.js";
+import type { HopResult, Transport } from "./hop.js";
 import { onFreshEnvs } from "./repetitions.js";
 import { quantile } from "./stats.js";
 import type { Repetition, Workload } from "./workloads.js";
@@ -23,23 +23,32 @@ function hopProcess(args: string[]) {
   return { child, firstLine: withTimeout(firstLine, 60_000, `hop.ts ${args[0]}`) };
 }
 
-async function measureOnce(): Promise<Repetition> {
-  const echo = hopProcess(["echo"]);
+async function hops(transport: Transport): Promise<HopResult> {
+  const echo = hopProcess(["echo", transport]);
   try {
     const port = await echo.firstLine;
-    const result = JSON.parse(await hopProcess(["send", port]).firstLine) as HopResult;
-    const messages = 2 * result.there.length;
-    return {
-      values: {
-        thereP50Ms: quantile(result.there, 0.5),
-        thereP99Ms: quantile(result.there, 0.99),
-        backP50Ms: quantile(result.back, 0.5),
-        cpuUsPerMessage: (result.senderCpuMicros + result.echoCpuMicros) / messages,
-      },
-    };
+    return JSON.parse(await hopProcess(["send", transport, port]).firstLine) as HopResult;
   } finally {
     echo.child.kill();
   }
+}
+
+const cpuPerMessage = (result: HopResult) =>
+  (result.senderCpuMicros + result.echoCpuMicros) / (2 * result.there.length);
+
+async function measureOnce(): Promise<Repetition> {
+  const ours = await hops("http2");
+  const grpcJs = await hops("grpc-js");
+  return {
+    values: {
+      thereP50Ms: quantile(ours.there, 0.5),
+      thereP99Ms: quantile(ours.there, 0.99),
+      backP50Ms: quantile(ours.back, 0.5),
+      cpuUsPerMessage: cpuPerMessage(ours),
+      grpcJsThereP50Ms: quantile(grpcJs.there, 0.5),
+      grpcJsCpuUsPerMessage: cpuPerMessage(grpcJs),
+    },
+  };
 }
 
 export const floor: Workload = {
@@ -53,6 +62,18 @@ export const floor: Workload = {
     {
       key: "cpuUsPerMessage",
       label: "CPU per message (sending and receiving)",
+      unit: "µs",
+      digits: 0,
+    },
+    {
+      key: "grpcJsThereP50Ms",
+      label: "with @grpc/grpc-js at both ends: one-way, to a process idle for 2 ms, p50",
+      unit: "ms",
+      digits: 2,
+    },
+    {
+      key: "grpcJsCpuUsPerMessage",
+      label: "with @grpc/grpc-js at both ends: CPU per message",
       unit: "µs",
       digits: 0,
     },
