@@ -28,6 +28,7 @@ import {
   taskStateToProto,
   triggerToProto,
 } from "./enums.js";
+import { timestampOf } from "./wkt-literals.js";
 
 // Runs, task-runs and attempts are built as literals, field for field what
 // create() makes (convert.test.ts checks it): create() walks the schema by
@@ -35,17 +36,7 @@ import {
 // cerebro's time in W3.
 
 const timestamp = (ms: number | undefined): Timestamp | undefined =>
-  ms === undefined ? undefined : timestampLiteral(ms);
-
-/** timestampFromMs without create(). */
-function timestampLiteral(ms: number): Timestamp {
-  const seconds = Math.floor(ms / 1000);
-  return {
-    $typeName: "google.protobuf.Timestamp",
-    seconds: BigInt(seconds),
-    nanos: (ms - seconds * 1000) * 1_000_000,
-  };
-}
+  ms === undefined ? undefined : timestampOf(ms);
 
 // The order of String.prototype.localeCompare, without building a collator
 // on each of a large run's hundred thousand comparisons.
@@ -136,7 +127,7 @@ export function completionToProto(completion: Completion): ProtoCompletion {
     taskId: completion.taskId,
     runId: completion.runId,
     taskRunId: completion.taskRunId,
-    completedAt: timestampLiteral(completion.completedAt),
+    completedAt: timestampOf(completion.completedAt),
   };
 }
 

@@ -1,4 +1,4 @@
-import { toBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type ConnectResponse, ConnectResponseSchema } from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
 import type { InvokeCommand } from "../engine/dispatch.js";
@@ -45,6 +45,25 @@ function attemptsPerMessage(sent: readonly ConnectResponse[]): string[][] {
 const turnOver = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("Session invokes", () => {
+  it("sends invokes that are the messages protobuf-es reads back from their bytes", () => {
+    const { session, sent } = sessionSpeaking(0);
+    session.invoke({
+      ...command(1, { day: "2026-11-27" }),
+      mode: "test",
+      logicalTime: 1_700_000_000_123,
+    });
+    const message = sent[0]!;
+    expect(message.message.case).toBe("invoke");
+    expect(message).toEqual(
+      fromBinary(ConnectResponseSchema, toBinary(ConnectResponseSchema, message)),
+    );
+    expect(message.message.value).toMatchObject({
+      params: { day: "2026-11-27" },
+      deadlines: { ack: { seconds: 10n }, start: { seconds: 600n }, complete: { seconds: 1_800n } },
+      logicalTime: { seconds: 1_700_000_000n, nanos: 123_000_000 },
+    });
+  });
+
   it("sends a 1.0 instance each invoke at once, in its own message", () => {
     const { session, sent } = sessionSpeaking(0);
     session.invoke(command(1));

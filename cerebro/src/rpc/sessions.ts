@@ -1,14 +1,13 @@
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   BATCHES_MINOR,
   type ConnectResponse,
   ConnectResponseSchema,
   type Invoke,
-  InvokeSchema,
 } from "@cordyna/contract";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
 import { runModeToProto } from "./enums.js";
+import { durationOf, timestampOf } from "./wkt-literals.js";
 
 /** What cerebro knows about one connected task-server process. */
 export interface SessionInfo {
@@ -139,22 +138,26 @@ export class Session implements InstanceLink {
   }
 }
 
+/** The invoke message, built as a literal: create() would walk six schemas for it. */
 function invokeToProto(command: InvokeCommand): Invoke {
-  return create(InvokeSchema, {
+  return {
+    $typeName: "cordyna.v1.Invoke",
     runId: command.runId,
     taskRunId: command.taskRunId,
     attemptId: command.attemptId,
     attemptNumber: command.attemptNumber,
     taskId: command.taskId,
-    params: command.params,
+    params: { ...command.params },
     deadlines: {
-      ack: durationFromMs(command.deadlines.ackMs),
-      start: durationFromMs(command.deadlines.startMs),
-      complete: durationFromMs(command.deadlines.completeMs),
+      $typeName: "cordyna.v1.Deadlines",
+      ack: durationOf(command.deadlines.ackMs),
+      start: durationOf(command.deadlines.startMs),
+      complete: durationOf(command.deadlines.completeMs),
     },
     mode: runModeToProto(command.mode),
-    logicalTime: timestampFromMs(command.logicalTime),
-  });
+    traceContext: {},
+    logicalTime: timestampOf(command.logicalTime),
+  };
 }
 
 /**
