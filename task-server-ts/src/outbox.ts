@@ -13,7 +13,7 @@ interface Entry {
  * unacknowledged so it can be resent right after the Welcome.
  */
 export class Outbox {
-  #entries: Entry[] = [];
+  readonly #entries: Entry[] = [];
   #nextSeq = 1n;
   #open = false;
   #emptyWaiters: Array<() => void> = [];
@@ -47,12 +47,16 @@ export class Outbox {
 
   /** Ack{through_seq}: drops every update sent with a seq up to and including it. */
   ack(throughSeq: bigint): number {
-    const before = this.#entries.length;
-    this.#entries = this.#entries.filter(
-      (entry) => entry.seq === undefined || entry.seq > throughSeq,
-    );
+    // While a stream is open every entry is stamped, in order: the acknowledged
+    // ones are a prefix, and a burst's ack need not look at the rest.
+    let acknowledged = 0;
+    for (const entry of this.#entries) {
+      if (entry.seq === undefined || entry.seq > throughSeq) break;
+      acknowledged++;
+    }
+    this.#entries.splice(0, acknowledged);
     this.#notifyIfEmpty();
-    return before - this.#entries.length;
+    return acknowledged;
   }
 
   /**
@@ -67,7 +71,6 @@ export class Outbox {
     return entry?.update;
   }
 
-  /** Unacknowledged updates. */
   /** Attempts with an update cerebro has not acknowledged yet. */
   attemptIds(): string[] {
     return [...new Set(this.#entries.map((entry) => entry.update.attemptId))];
