@@ -1,5 +1,5 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import {
   ControlService,
@@ -11,6 +11,7 @@ import {
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
+import { failureOf } from "../testing/call-failure.js";
 import { RawSession } from "../testing/raw-session.js";
 
 let cerebro: Cerebro;
@@ -47,16 +48,6 @@ afterEach(async () => {
   await cerebro.stop();
 });
 
-async function codeOf(call: Promise<unknown>): Promise<[Code, string]> {
-  try {
-    await call;
-  } catch (error) {
-    const connectError = ConnectError.from(error);
-    return [connectError.code, connectError.rawMessage];
-  }
-  throw new Error("the call succeeded");
-}
-
 describe("ControlService over real gRPC", () => {
   it("lists tasks with their server, instances and unresolved reasons, including undeclared upstreams", async () => {
     const { tasks } = await control.listTasks({});
@@ -90,24 +81,24 @@ describe("ControlService over real gRPC", () => {
   });
 
   it("maps planning errors to gRPC codes with the reason", async () => {
-    expect(await codeOf(control.startRun({ targets: [] }))).toEqual([
+    expect(await failureOf(control.startRun({ targets: [] }))).toEqual([
       Code.InvalidArgument,
       "a run needs at least one target task",
     ]);
-    expect(await codeOf(control.startRun({ targets: ["nope"] }))).toEqual([
+    expect(await failureOf(control.startRun({ targets: ["nope"] }))).toEqual([
       Code.NotFound,
       "no server declares task nope",
     ]);
-    const [code, message] = await codeOf(control.startRun({ targets: ["a.load"] }));
+    const [code, message] = await failureOf(control.startRun({ targets: ["a.load"] }));
     expect(code).toBe(Code.FailedPrecondition);
     expect(message).toContain(
       "a.load (team team-a, task-server-a): upstream ghost.feed is declared by no server",
     );
-    expect(await codeOf(control.getRun({ runId: "" }))).toEqual([
+    expect(await failureOf(control.getRun({ runId: "" }))).toEqual([
       Code.InvalidArgument,
       "run_id is required",
     ]);
-    expect(await codeOf(control.getRun({ runId: "run_x" }))).toEqual([
+    expect(await failureOf(control.getRun({ runId: "run_x" }))).toEqual([
       Code.NotFound,
       "no run with id run_x",
     ]);
@@ -165,7 +156,7 @@ describe("ControlService over real gRPC", () => {
       attemptId: invoke.attemptId,
       reason: "wrong input",
     });
-    expect(await codeOf(control.cancelRun({ runId: "run_missing" }))).toEqual([
+    expect(await failureOf(control.cancelRun({ runId: "run_missing" }))).toEqual([
       Code.NotFound,
       "no run with id run_missing",
     ]);

@@ -1,7 +1,7 @@
 import { connect as connectHttp2, type IncomingHttpHeaders } from "node:http2";
 import { connect as connectTcp } from "node:net";
 import { create, type Message, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { compressionGzip, createGrpcTransport } from "@connectrpc/connect-node";
 import {
   CancelRunResponseSchema,
@@ -25,6 +25,7 @@ import {
 } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { failureOf } from "../testing/call-failure.js";
 import {
   type BidiCall,
   type CallContext,
@@ -118,16 +119,6 @@ function control(options: Partial<Parameters<typeof createGrpcTransport>[0]> = {
   );
 }
 
-async function failure(call: Promise<unknown>): Promise<[Code, string]> {
-  try {
-    await call;
-  } catch (error) {
-    const connectError = ConnectError.from(error);
-    return [connectError.code, connectError.rawMessage];
-  }
-  throw new Error("the call succeeded");
-}
-
 interface RawAnswer {
   readonly headers: IncomingHttpHeaders;
   readonly trailers: IncomingHttpHeaders;
@@ -171,14 +162,14 @@ describe("GrpcServer: unary calls", () => {
   });
 
   it("ends with the handler's status and its message, whatever its characters", async () => {
-    expect(await failure(control().startRun({ targets: ["status"] }))).toEqual([
+    expect(await failureOf(control().startRun({ targets: ["status"] }))).toEqual([
       Code.NotFound,
       "no task é.b at 100%",
     ]);
   });
 
   it("ends with INTERNAL and the error's message when a handler throws something else", async () => {
-    expect(await failure(control().startRun({ targets: ["crash"] }))).toEqual([
+    expect(await failureOf(control().startRun({ targets: ["crash"] }))).toEqual([
       Code.Internal,
       "boom",
     ]);
