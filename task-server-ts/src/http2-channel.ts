@@ -23,6 +23,12 @@ export interface KeepaliveOptions {
   readonly timeoutMs: number;
 }
 
+/** How a stream's messages are written (requests) and read (responses). */
+export interface StreamCodecs {
+  readonly request: MessageCodec;
+  readonly response: MessageCodec;
+}
+
 /** What a {@link BidiStream} tells its owner. */
 export interface BidiStreamHandlers {
   readonly message: (message: Message) => void;
@@ -51,11 +57,7 @@ export class Http2Channel {
   }
 
   /** Opens a bidirectional stream on `path` (on a new connection if there is none). */
-  openStream(
-    path: string,
-    codecs: { readonly request: MessageCodec; readonly response: MessageCodec },
-    handlers: BidiStreamHandlers,
-  ): BidiStream {
+  openStream(path: string, codecs: StreamCodecs, handlers: BidiStreamHandlers): BidiStream {
     const session = this.#connected();
     const request = session.request({
       ":method": "POST",
@@ -116,15 +118,11 @@ const HTTP_STATUS_CODES: Record<number, number> = {
 /** One bidirectional gRPC call. */
 export class BidiStream {
   readonly #request: ClientHttp2Stream;
-  readonly #codecs: { readonly request: MessageCodec; readonly response: MessageCodec };
+  readonly #codecs: StreamCodecs;
   readonly #handlers: BidiStreamHandlers;
   #status: GrpcStatusError | "ok" | undefined;
 
-  constructor(
-    request: ClientHttp2Stream,
-    codecs: { readonly request: MessageCodec; readonly response: MessageCodec },
-    handlers: BidiStreamHandlers,
-  ) {
+  constructor(request: ClientHttp2Stream, codecs: StreamCodecs, handlers: BidiStreamHandlers) {
     this.#request = request;
     this.#codecs = codecs;
     this.#handlers = handlers;
