@@ -27,7 +27,8 @@ afterAll(async () => {
 
 describe("Redis outage mid-run", () => {
   it("keeps streams open, withholds acknowledgement, and stores everything once Redis is back", async () => {
-    redis = await RedisServerProcess.start({ appendOnly: true });
+    // "always": the test kills Redis and then counts on every write it acknowledged.
+    redis = await RedisServerProcess.start({ appendOnly: true, appendFsync: "always" });
     gateDir = mkdtempSync(join(tmpdir(), "cordyna-gates-"));
     cerebro = await startCerebro({ port: 0, host: "127.0.0.1", logger: silent, store: redis.url });
     const control = createClient(

@@ -15,8 +15,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** Killed Redis servers keep what they acknowledged only with fsync "always"; these tests count on it. */
 async function startRedis(appendOnly: boolean): Promise<RedisServerProcess> {
-  const server = await RedisServerProcess.start({ appendOnly });
+  const server = await RedisServerProcess.start({ appendOnly, appendFsync: "always" });
   cleanups.push(() => server.stop());
   return server;
 }

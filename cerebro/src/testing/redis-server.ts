@@ -29,8 +29,15 @@ export function onPath(command: string): boolean {
 export interface RedisServerOptions {
   /** Default: a free port. */
   readonly port?: number;
-  /** Persist with AOF (appendfsync everysec). Default true. */
+  /** Persist with AOF. Default true. */
   readonly appendOnly?: boolean;
+  /**
+   * When AOF is written to disk. Default "everysec", which can lose the
+   * writes of its last second or two when Redis itself is killed while its
+   * disk is slow, acknowledged or not: a test that kills Redis and then
+   * counts on what it acknowledged needs "always".
+   */
+  readonly appendFsync?: "everysec" | "always";
   /** Data directory; default a new temporary one, removed on stop(). */
   readonly dir?: string;
 }
@@ -44,24 +51,21 @@ export class RedisServerProcess {
   readonly dir: string;
   readonly #ownsDir: boolean;
   readonly #appendOnly: boolean;
+  readonly #appendFsync: "everysec" | "always";
   #child: ChildProcess | undefined;
 
-  private constructor(port: number, dir: string, ownsDir: boolean, appendOnly: boolean) {
+  private constructor(port: number, dir: string, options: RedisServerOptions) {
     this.port = port;
     this.dir = dir;
-    this.#ownsDir = ownsDir;
-    this.#appendOnly = appendOnly;
+    this.#ownsDir = options.dir === undefined;
+    this.#appendOnly = options.appendOnly ?? true;
+    this.#appendFsync = options.appendFsync ?? "everysec";
   }
 
   /** Starts redis-server and resolves once it accepts connections. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServerProcess> {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), "cordyna-redis-"));
-    const server = new RedisServerProcess(
-      options.port ?? (await freePort()),
-      dir,
-      options.dir === undefined,
-      options.appendOnly ?? true,
-    );
+    const server = new RedisServerProcess(options.port ?? (await freePort()), dir, options);
     await server.resume();
     return server;
   }
@@ -84,7 +88,7 @@ export class RedisServerProcess {
       "--appendonly",
       this.#appendOnly ? "yes" : "no",
       "--appendfsync",
-      "everysec",
+      this.#appendFsync,
     ];
     const child = spawn("redis-server", args, { stdio: "ignore" });
     this.#child = child;
