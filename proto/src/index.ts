@@ -21,5 +21,7 @@ export {
   MessageReader,
   parseGrpcTimeout,
 } from "./grpc-wire.js";
+export { type KeepaliveOptions, keepAlive } from "./keepalive.js";
 export { taskStatesOf } from "./task-states.js";
 export { BATCHES_MINOR, PROTOCOL_VERSION } from "./version.js";
+export { durationOf, timestampOf } from "./wkt-literals.js";

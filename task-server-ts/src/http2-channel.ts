@@ -13,15 +13,11 @@ import {
   GRPC_CONTENT_TYPE,
   GrpcCode,
   GrpcStatusError,
+  type KeepaliveOptions,
+  keepAlive,
   type MessageCodec,
   MessageReader,
 } from "@cordyna/contract";
-
-/** Keepalive of a channel: ping this often, and drop a connection whose ping is not answered in time. */
-export interface KeepaliveOptions {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-}
 
 /** How a stream's messages are written (requests) and read (responses). */
 export interface StreamCodecs {
@@ -81,22 +77,16 @@ export class Http2Channel {
     if (current && !current.closed && !current.destroyed) return current;
     const session = connect(this.#authority);
     this.#session = session;
-    const { intervalMs, timeoutMs } = this.#keepalive;
-    const pinger = setInterval(() => {
-      if (session.destroyed || session.closed) return;
-      const unanswered = setTimeout(
-        () => session.destroy(new Error(`keepalive ping unanswered for ${timeoutMs} ms`)),
-        timeoutMs,
-      ).unref();
-      if (!session.ping(() => clearTimeout(unanswered))) clearTimeout(unanswered);
-    }, intervalMs).unref();
+    const { timeoutMs } = this.#keepalive;
+    keepAlive(session, this.#keepalive, () =>
+      session.destroy(new Error(`keepalive ping unanswered for ${timeoutMs} ms`)),
+    );
     // Its streams report the error; the session's own event only must not go unheard.
     session.on("error", () => {});
     session.on("goaway", () => {
       if (this.#session === session) this.#session = undefined;
     });
     session.on("close", () => {
-      clearInterval(pinger);
       if (this.#session === session) this.#session = undefined;
     });
     return session;

@@ -1,5 +1,11 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { type Invoke, RunMode, TaskState, type TaskStateUpdate } from "@cordyna/contract";
+import {
+  type Invoke,
+  RunMode,
+  TaskState,
+  type TaskStateUpdate,
+  timestampOf,
+} from "@cordyna/contract";
 import type { Logger } from "pino";
 import { AttemptAbortedError, NonRetryableError } from "./errors.js";
 import type { TaskContext, TaskHandler, TaskOutputs } from "./types.js";
@@ -292,7 +298,6 @@ export class AttemptRunner {
   ): void {
     // What create(TaskStateUpdateSchema, …) makes, without its reflection:
     // two updates per attempt made it the SDK's largest cost for short tasks.
-    const now = Date.now();
     this.#options.report({
       $typeName: "cordyna.v1.TaskStateUpdate",
       seq: 0n,
@@ -300,11 +305,7 @@ export class AttemptRunner {
       state,
       errorDescription: extra.errorDescription ?? "",
       nonRetryable: extra.nonRetryable ?? false,
-      time: {
-        $typeName: "google.protobuf.Timestamp",
-        seconds: BigInt(Math.floor(now / 1_000)),
-        nanos: (now % 1_000) * 1_000_000,
-      },
+      time: timestampOf(Date.now()),
       outputs: extra.outputs ?? {},
     });
   }

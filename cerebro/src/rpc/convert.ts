@@ -11,6 +11,7 @@ import {
   RunSummarySchema,
   type TaskRun,
   TaskRunOutcomeSchema,
+  timestampOf,
 } from "@cordyna/contract";
 import type {
   AttemptRecord,
@@ -28,7 +29,6 @@ import {
   taskStateToProto,
   triggerToProto,
 } from "./enums.js";
-import { timestampOf } from "./wkt-literals.js";
 
 // Runs, task-runs and attempts are built as literals, field for field what
 // create() makes (convert.test.ts checks it): create() walks the schema by

@@ -13,6 +13,7 @@ import {
   GRPC_CONTENT_TYPE,
   GrpcCode,
   GrpcStatusError,
+  keepAlive,
   type MessageCodec,
   MessageReader,
   messageCodec,
@@ -158,25 +159,17 @@ export class GrpcServer {
     this.#sessions.add(session);
     const interval = this.#options.keepaliveIntervalMs ?? 20_000;
     const timeout = this.#options.keepaliveTimeoutMs ?? 10_000;
-    const pinger = setInterval(() => {
-      if (session.destroyed || session.closed) return;
-      const unanswered = setTimeout(() => {
-        this.#options.logger.warn(
-          { peer: session.socket?.remoteAddress },
-          `closing a connection that did not answer a ping within ${timeout} ms`,
-        );
-        session.destroy();
-      }, timeout).unref();
-      const sent = session.ping(() => clearTimeout(unanswered));
-      if (!sent) clearTimeout(unanswered);
-    }, interval).unref();
+    keepAlive(session, { intervalMs: interval, timeoutMs: timeout }, () => {
+      this.#options.logger.warn(
+        { peer: session.socket?.remoteAddress },
+        `closing a connection that did not answer a ping within ${timeout} ms`,
+      );
+      session.destroy();
+    });
     session.on("error", (error) =>
       this.#options.logger.debug({ err: error }, "HTTP/2 session error"),
     );
-    session.on("close", () => {
-      clearInterval(pinger);
-      this.#sessions.delete(session);
-    });
+    session.on("close", () => this.#sessions.delete(session));
   }
 
   #dispatch(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {

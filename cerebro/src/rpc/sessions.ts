@@ -3,11 +3,12 @@ import {
   BATCHES_MINOR,
   type ConnectResponse,
   ConnectResponseSchema,
+  durationOf,
   type Invoke,
+  timestampOf,
 } from "@cordyna/contract";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
 import { runModeToProto } from "./enums.js";
-import { durationOf, timestampOf } from "./wkt-literals.js";
 
 /** What cerebro knows about one connected task-server process. */
 export interface SessionInfo {

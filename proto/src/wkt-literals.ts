@@ -1,8 +1,9 @@
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 
 // protobuf-es's timestampFromMs and durationFromMs make their messages with
-// create(), which walks the schema by reflection; on cerebro's hot path (an
-// invoke carries four of them) these literals make the same messages.
+// create(), which walks the schema by reflection; on the hot paths (an
+// invoke carries four of them, a task state one) these literals make the
+// same messages.
 
 /** timestampFromMs, without create(). */
 export function timestampOf(ms: number): Timestamp {

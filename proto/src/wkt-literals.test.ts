@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { durationOf, timestampOf } from "./wkt-literals.js";
 
-// Milliseconds as cerebro has them: whole, and far from int64's limits.
+// Milliseconds as cerebro and the SDK have them: whole, and far from int64's limits.
 const ms = fc.integer({ min: -8_000_000_000_000, max: 8_000_000_000_000 });
 
 describe("timestamp and duration literals", () => {
