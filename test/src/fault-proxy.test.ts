@@ -132,6 +132,24 @@ describe("FaultProxy", () => {
     await third.until("third echo", () => third.received === "c");
   });
 
+  it("drops the first reply that matches a pattern and cuts its connection, once", async () => {
+    const client = connect();
+    await client.connected();
+    client.socket.write("ping");
+    await client.until("the first echo", () => client.received === "ping");
+    proxy.cutOnReply("reply-2");
+    client.socket.write("reply-2");
+    await client.until("the connection cut", () => client.closed);
+    // The target received and answered it: only the reply is lost.
+    expect(client.received).toBe("ping");
+    await client.until("target side closed", () => echo.sockets.every((s) => s.destroyed));
+
+    const again = connect();
+    await again.connected();
+    again.socket.write("reply-2");
+    await again.until("the same reply, now forwarded", () => again.received === "reply-2");
+  });
+
   it("refuses new connections while down, and forwards again once up", async () => {
     const before = connect();
     await before.connected();

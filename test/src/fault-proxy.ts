@@ -33,6 +33,8 @@ export class FaultProxy {
   readonly #delayed = { toTarget: 0, toClient: 0 };
   #accepted = 0;
   #port = 0;
+  /** A reply pattern whose first occurrence is dropped and cuts its connection. */
+  #cutOnReply: Buffer | undefined;
 
   private constructor(target: FaultProxyTarget) {
     this.#target = target;
@@ -106,6 +108,15 @@ export class FaultProxy {
     this.#held.clear();
   }
 
+  /**
+   * The next chunk from the target that contains `pattern` is dropped and its
+   * connection cut, as when the network breaks after the target did the work
+   * but before the client heard of it. Once only.
+   */
+  cutOnReply(pattern: string): void {
+    this.#cutOnReply = Buffer.from(pattern);
+  }
+
   /** Delays every chunk forwarded in either direction by `ms` (0 for none). Order is kept. */
   setDelay(ms: number): void {
     this.#delayMs = Math.max(0, ms);
@@ -137,7 +148,7 @@ export class FaultProxy {
     upstream.setNoDelay(true);
     client.setNoDelay(true);
     this.#pipe(client, upstream, "toTarget");
-    this.#pipe(upstream, client, "toClient");
+    this.#pipe(upstream, client, "toClient", () => this.#destroy(pair));
     const end = () => this.#destroy(pair);
     client.on("error", end);
     upstream.on("error", end);
@@ -150,9 +161,15 @@ export class FaultProxy {
    * Forwards `from` to `to`. With a delay, every chunk waits that long; the
    * chain of timers keeps the order even when the delay changes meanwhile.
    */
-  #pipe(from: Socket, to: Socket, direction: "toTarget" | "toClient"): void {
+  #pipe(from: Socket, to: Socket, direction: "toTarget" | "toClient", cut?: () => void): void {
     let last = 0;
     from.on("data", (chunk: Buffer) => {
+      const pattern = direction === "toClient" ? this.#cutOnReply : undefined;
+      if (cut && pattern && chunk.includes(pattern)) {
+        this.#cutOnReply = undefined;
+        cut();
+        return;
+      }
       const delay = this.#delayMs;
       if (delay === 0 && last <= Date.now()) {
         if (!to.destroyed) to.write(chunk);

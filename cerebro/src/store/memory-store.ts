@@ -21,6 +21,7 @@ export class MemoryStore implements Store {
   async createRun(snapshot: RunSnapshot): Promise<CreatedRun> {
     const key = snapshot.run.idempotencyKey;
     const existingId = key ? this.#runByKey.get(key) : undefined;
+    if (existingId === snapshot.run.id) return { snapshot: plainCopy(snapshot), existing: false };
     if (existingId) {
       const existing = await this.getRun(existingId);
       if (existing) return { snapshot: existing, existing: true };

@@ -139,6 +139,16 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.listRuns(10)).map((r) => r.id)).toEqual(["run-1"]);
     });
 
+    it("creating the same run again (a retried write) is the same creation, not an earlier run", async () => {
+      const snapshot = testSnapshot("run-1", 1_000, ["a.fetch"], { idempotencyKey: "nightly" });
+      expect((await store.createRun(snapshot)).existing).toBe(false);
+      const repeated = await store.createRun(snapshot);
+      expect(repeated.existing).toBe(false);
+      expect(repeated.snapshot.run.id).toBe("run-1");
+      expect(await store.listRuns(10)).toHaveLength(1);
+      expect(await store.activeRuns()).toHaveLength(1);
+    });
+
     it("two concurrent createRun with one idempotency key create one run", async () => {
       const results = await Promise.all(
         ["run-1", "run-2", "run-3"].map((id, i) =>

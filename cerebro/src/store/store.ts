@@ -16,7 +16,7 @@ export interface StoreChanges {
 /** What createRun did. */
 export interface CreatedRun {
   readonly snapshot: RunSnapshot;
-  /** True when the idempotency key matched an earlier run, which is returned instead. */
+  /** True when the idempotency key is held by another, earlier run, which is returned instead. */
   readonly existing: boolean;
 }
 
@@ -28,7 +28,11 @@ export interface CreatedRun {
  * mutate what they pass in or get back through the store.
  */
 export interface Store {
-  /** Stores a new run, unless its idempotency key is taken: then returns that run. */
+  /**
+   * Stores a new run, unless another run holds its idempotency key: then
+   * returns that run. The same run created again (a retried write whose
+   * reply was lost) is this creation, not an earlier one: existing is false.
+   */
   createRun(snapshot: RunSnapshot): Promise<CreatedRun>;
   /** Writes the given records atomically. */
   save(changes: StoreChanges): Promise<void>;

@@ -1,13 +1,18 @@
 -- Creates a run unless its idempotency key is taken, in one step, so that two
--- concurrent creations with one key make one run.
+-- concurrent creations with one key make one run. The key held by this very
+-- run id means this call already ran: ioredis sends a script again when the
+-- connection broke before its reply, so that is this creation, not an earlier run.
 -- KEYS: idempotency key, runs by createdAt, active runs, the run, its task-runs.
 -- ARGV: run id, createdAt, "1" when RUNNING, run JSON, then (task id, task-run JSON) pairs.
--- Returns {1, id of the run holding the key} or {0, the new run id}.
+-- Returns {1, id of another run holding the key} or {0, this run's id}.
+local runId = ARGV[1]
 local holder = redis.call("GET", KEYS[1])
+if holder == runId then
+  return {0, runId}
+end
 if holder then
   return {1, holder}
 end
-local runId = ARGV[1]
 redis.call("SET", KEYS[1], runId)
 redis.call("SET", KEYS[4], ARGV[4])
 redis.call("ZADD", KEYS[2], ARGV[2], runId)
