@@ -1,3 +1,4 @@
+import { RECONNECT_BACKOFF } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "./clock.js";
 import type { Deadlines } from "./domain/model.js";
@@ -36,6 +37,13 @@ export interface CerebroOptions {
   readonly deadlines?: Partial<Deadlines>;
   /** How long a disconnected instance keeps its attempts. Default 5 s. */
   readonly serverLostGraceMs?: number;
+  /**
+   * After a restart on a store that held running attempts: how long their
+   * task-servers have to reconnect before those attempts end in SERVER_LOST,
+   * and before which no deadline fires. Default: the grace period plus the
+   * longest reconnect delay of the protocol (2 s).
+   */
+  readonly recoveryWindowMs?: number;
   /** How often task-servers send heartbeats. Default 5 s. */
   readonly heartbeatIntervalMs?: number;
   /**
@@ -89,6 +97,7 @@ async function serve(
   ownsStore: boolean,
 ): Promise<Cerebro> {
   await checkStorePersistence(store);
+  const serverLostGraceMs = options.serverLostGraceMs ?? 5_000;
   const graph = new TaskGraph();
   const events = new EventBus();
   const sessions = new SessionRegistry();
@@ -100,7 +109,8 @@ async function serve(
     events,
     logger,
     defaultDeadlines: { ...DEFAULT_DEADLINES, ...options.deadlines },
-    serverLostGraceMs: options.serverLostGraceMs ?? 5_000,
+    serverLostGraceMs,
+    recoveryWindowMs: options.recoveryWindowMs ?? serverLostGraceMs + RECONNECT_BACKOFF.maxMs,
   });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   for (const [serverName, tasks] of await store.loadDeclarations())

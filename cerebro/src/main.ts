@@ -19,6 +19,8 @@ export const CEREBRO_ENV = {
   CORDYNA_SERVER_LOST_GRACE_MS:
     "how long a disconnected task-server instance keeps its attempts (default 5000)",
   CORDYNA_HEARTBEAT_INTERVAL_MS: "how often task-servers send heartbeats (default 5000)",
+  CORDYNA_RECOVERY_WINDOW_MS:
+    "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -49,6 +51,7 @@ export interface CerebroServiceConfig {
   readonly redisPrefix?: string;
   readonly serverLostGraceMs?: number;
   readonly heartbeatIntervalMs?: number;
+  readonly recoveryWindowMs?: number;
   readonly logLevel: LogLevel;
 }
 
@@ -135,6 +138,12 @@ export function parseCerebroEnv(
     MAX_TIMER_MS,
     "a duration in milliseconds",
   );
+  const recoveryWindowMs = integer(
+    "CORDYNA_RECOVERY_WINDOW_MS",
+    0,
+    MAX_TIMER_MS,
+    "a duration in milliseconds",
+  );
 
   const level = text("LOG_LEVEL")?.toLowerCase() ?? DEFAULT_LOG_LEVEL;
   const logLevel = LOG_LEVELS.find((known) => known === level);
@@ -155,6 +164,7 @@ export function parseCerebroEnv(
     logLevel,
     ...(serverLostGraceMs === undefined ? {} : { serverLostGraceMs }),
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+    ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
   };
 }
 
@@ -226,6 +236,7 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
     ...(config.heartbeatIntervalMs === undefined
       ? {}
       : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+    ...(config.recoveryWindowMs === undefined ? {} : { recoveryWindowMs: config.recoveryWindowMs }),
   });
   const first = await Promise.race([
     starting.then(

@@ -22,6 +22,7 @@ export {
   parseGrpcTimeout,
 } from "./grpc-wire.js";
 export { type KeepaliveOptions, keepAlive } from "./keepalive.js";
+export { RECONNECT_BACKOFF } from "./reconnect.js";
 export { taskStatesOf } from "./task-states.js";
 export { BATCHES_MINOR, PROTOCOL_VERSION } from "./version.js";
 export { durationOf, timestampOf } from "./wkt-literals.js";

@@ -6,6 +6,7 @@ import {
   ConnectResponseSchema,
   type Hello,
   messageCodec,
+  RECONNECT_BACKOFF,
   TaskServerService,
 } from "@cordyna/contract";
 import type { Logger } from "pino";
@@ -20,15 +21,32 @@ const CONNECT_CODECS = {
 /** Modest keepalive so a dead peer is noticed within seconds. */
 const KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };
 
-const DEFAULT_INITIAL_BACKOFF_MS = 100;
-const DEFAULT_MAX_BACKOFF_MS = 5_000;
-
-/** Exponential reconnect backoff with jitter. */
+/**
+ * Exponential reconnect backoff with jitter. The defaults are the protocol's
+ * (RECONNECT_BACKOFF): a larger cap risks coming back after cerebro gave up
+ * on this instance's attempts.
+ */
 export interface BackoffOptions {
   /** First delay, in ms. Default 100. */
   readonly initialMs?: number;
-  /** Largest delay, in ms. Default 5 000. */
+  /** Largest delay, in ms. Default 2 000. */
   readonly maxMs?: number;
+}
+
+/**
+ * How long to wait before the next try after `failures` failed ones: the
+ * ceiling doubles from the first delay up to the cap, and the delay is drawn
+ * from its upper half, so that replicas do not reconnect in step.
+ */
+export function reconnectDelayMs(
+  failures: number,
+  backoff: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
+  const initial = backoff.initialMs ?? RECONNECT_BACKOFF.initialMs;
+  const max = backoff.maxMs ?? RECONNECT_BACKOFF.maxMs;
+  const ceiling = Math.min(max, initial * 2 ** Math.min(failures, 32));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /** What the connection tells its owner. */
@@ -161,11 +179,8 @@ export class Connection {
   }
 
   #scheduleReconnect(): void {
-    const initial = this.#options.backoff?.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS;
-    const max = this.#options.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS;
-    const ceiling = Math.min(max, initial * 2 ** this.#failures);
+    const delay = reconnectDelayMs(this.#failures, this.#options.backoff);
     this.#failures++;
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.#options.logger.info(
       { delayMs: delay, attempt: this.#failures },
       "reconnecting to cerebro",

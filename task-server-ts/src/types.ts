@@ -31,7 +31,10 @@ export interface TaskServerOptions {
   readonly drainTimeoutMs?: number;
   /** How long drain() waits for cerebro to acknowledge the final updates. Default 5 000. */
   readonly ackTimeoutMs?: number;
-  /** Reconnect backoff: first delay and cap, in ms. Default 100 and 5 000. */
+  /**
+   * Reconnect backoff: first delay and cap, in ms. Default 100 and 2 000,
+   * the protocol's; a cap above cerebro's grace period loses attempts.
+   */
   readonly reconnectBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 

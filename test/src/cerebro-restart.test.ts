@@ -1,6 +1,9 @@
-// cerebro killed with SIGKILL mid-run on the Redis store and started again:
-// runs, attempts and deadlines come back from Redis, task-servers reconnect
-// and report what they still run, and every task-run completes exactly once.
+// cerebro killed with SIGKILL mid-run on the Redis store and started again,
+// with the default grace period and the SDK's default reconnect backoff:
+// runs, attempts and deadlines come back from Redis, two healthy task-server
+// instances reconnect within the recovery window and report what they still
+// run or finished meanwhile, every task-run completes exactly once, and no
+// attempt runs twice.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +16,6 @@ import {
   freePort,
   spawnTs,
   startCerebroService,
-  waitForServers,
   waitUntil,
 } from "./processes.js";
 
@@ -22,32 +24,38 @@ let gateDir: string;
 let port: number;
 let cerebro: Child | undefined;
 let control: ControlClient;
-let server: Child;
+let servers: Child[] = [];
 
 async function startCerebro(): Promise<void> {
-  const started = await startCerebroService(port, redis.url, {
-    CORDYNA_SERVER_LOST_GRACE_MS: "15000",
-  });
+  const started = await startCerebroService(port, redis.url);
   cerebro = started.child;
   control = started.control;
 }
+
+const output = () => servers.map((server) => server.output()).join("");
 
 beforeAll(async () => {
   redis = await RedisServerProcess.start({ appendOnly: true });
   gateDir = mkdtempSync(join(tmpdir(), "cordyna-gates-"));
   port = await freePort();
   await startCerebro();
-  server = spawnTs("gated-server", "test/src/fixtures/gated-server.ts", [], {
-    CORDYNA_ADDR: `127.0.0.1:${port}`,
-    GATE_DIR: gateDir,
-    GATE_COMPLETE_DEADLINE: "1500ms",
-    LOG_LEVEL: "warn",
+  servers = [1, 2].map((n) =>
+    spawnTs(`gated-server-${n}`, "test/src/fixtures/gated-server.ts", [], {
+      CORDYNA_ADDR: `127.0.0.1:${port}`,
+      GATE_DIR: gateDir,
+      GATE_COMPLETE_DEADLINE: "1500ms",
+      GATE_DEFAULT_RECONNECT: "1",
+      LOG_LEVEL: "warn",
+    }),
+  );
+  await waitUntil("both gated-server instances", async () => {
+    const { servers: listed } = await control.listServers({});
+    return listed.find((s) => s.name === "gated-server")?.instances.length === 2;
   });
-  await waitForServers(control, ["gated-server"]);
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop(3_000);
+  await Promise.all(servers.map((server) => server.stop(3_000)));
   await cerebro?.stop();
   await redis?.stop();
   rmSync(gateDir, { recursive: true, force: true });
@@ -62,21 +70,28 @@ async function attemptOf(runId: string): Promise<string> {
     const { run } = await control.getRun({ runId });
     const taskRun = run?.taskRuns[0];
     attemptId = taskRun?.attempts[0]?.id ?? "";
-    return taskRun?.state === TaskState.STARTED && server.output().includes(`started ${attemptId}`);
+    return taskRun?.state === TaskState.STARTED && output().includes(`started ${attemptId}`);
   });
   return attemptId;
 }
 
 describe("cerebro restarted after SIGKILL on the Redis store", () => {
-  it("restores runs and deadlines; every task-run completes exactly once", async () => {
+  it("restores runs and deadlines; every task-run completes once and no attempt runs twice", async () => {
     const runIds: string[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const { run } = await control.startRun({ targets: ["gated.task"] });
       runIds.push(run?.id ?? "");
     }
     const { run: deadlineRun } = await control.startRun({ targets: ["gated.deadline"] });
     const attempts = await Promise.all(runIds.map(attemptOf));
     await attemptOf(deadlineRun?.id ?? "");
+    const instances = new Set<string>();
+    for (const runId of runIds) {
+      const { run } = await control.getRun({ runId });
+      instances.add(run?.taskRuns[0]?.attempts[0]?.instanceId ?? "");
+    }
+    // Invokes go to the instance with the fewest unfinished attempts: both hold some.
+    expect(instances.size).toBe(2);
 
     // The first finishes and is acknowledged before the crash.
     open(attempts[0] ?? "");
@@ -87,19 +102,25 @@ describe("cerebro restarted after SIGKILL on the Redis store", () => {
 
     cerebro?.process.kill("SIGKILL");
     await cerebro?.stop();
-    // The second finishes while cerebro is down: its update waits in the SDK's outbox.
-    open(attempts[1] ?? "");
-    await waitUntil("attempt 2 to finish while cerebro is down", async () =>
-      server.output().includes(`finished ${attempts[1]}`),
-    );
-    // Let gated.deadline's 1.5 s complete deadline pass while cerebro is down.
-    const deadlinePassedBy = Date.now() + 1_600;
-    await waitUntil("the deadline to pass", async () => Date.now() > deadlinePassedBy, 5_000);
+    // Two finish while cerebro is down: their updates wait in the SDK's outbox.
+    for (const attemptId of attempts.slice(1, 3)) {
+      open(attemptId);
+      await waitUntil(`attempt ${attemptId} to finish while cerebro is down`, async () =>
+        output().includes(`finished ${attemptId}`),
+      );
+    }
+    // Down long enough for gated.deadline's 1.5 s complete deadline to pass,
+    // and for the SDK's reconnect backoff to grow to its cap.
+    const downUntil = Date.now() + 4_000;
+    await waitUntil("the outage to last", async () => Date.now() > downUntil, 6_000);
 
     await startCerebro();
-    await waitForServers(control, ["gated-server"]);
-    // The third finishes after the restart.
-    open(attempts[2] ?? "");
+    await waitUntil("both instances back", async () => {
+      const { servers: listed } = await control.listServers({});
+      return listed.find((s) => s.name === "gated-server")?.instances.length === 2;
+    });
+    // The rest finish after the restart.
+    for (const attemptId of attempts.slice(3)) open(attemptId);
 
     for (const runId of runIds) {
       await waitUntil(`run ${runId} to finish`, async () => {
@@ -110,12 +131,14 @@ describe("cerebro restarted after SIGKILL on the Redis store", () => {
       expect(run?.state).toBe(RunState.SUCCEEDED);
       expect(run?.taskRuns[0]?.attempts.map((a) => TaskState[a.state])).toEqual(["COMPLETED"]);
     }
-    const output = server.output();
+    const printed = output();
     for (const attemptId of attempts) {
-      expect(count(output, `started ${attemptId}`)).toBe(1);
-      expect(count(output, `finished ${attemptId}`)).toBe(1);
+      expect(count(printed, `started ${attemptId}`)).toBe(1);
+      expect(count(printed, `finished ${attemptId}`)).toBe(1);
+      expect(printed).not.toContain(`aborted ${attemptId}`);
     }
 
+    // The deadline passed during the outage; it fires once the recovery window is over.
     await waitUntil("the passed deadline to fire after the restart", async () => {
       const { run } = await control.getRun({ runId: deadlineRun?.id ?? "" });
       return run?.state === RunState.FAILED;

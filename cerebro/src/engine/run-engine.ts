@@ -65,6 +65,13 @@ export interface RunEngineOptions {
   readonly defaultDeadlines: Deadlines;
   /** How long a disconnected instance keeps its attempts before they end in SERVER_LOST. */
   readonly serverLostGraceMs: number;
+  /**
+   * After restore(): how long restored attempts wait for their instances to
+   * reconnect before they end in SERVER_LOST, and before which no deadline
+   * fires, so that updates kept by task-servers while cerebro was down arrive
+   * first.
+   */
+  readonly recoveryWindowMs: number;
 }
 
 interface AttemptLocation {
@@ -105,7 +112,11 @@ export class RunEngine {
   readonly #active = new Map<string, ActiveRun>();
   readonly #attempts = new Map<string, AttemptLocation>();
   readonly #timers = new Map<string, TimerHandle>();
-  readonly #lostTimers = new Map<string, TimerHandle>();
+  /** Instances that are away, with when their attempts are lost unless they come back. */
+  readonly #lostTimers = new Map<
+    string,
+    { readonly at: number; readonly why: string; readonly timer: TimerHandle }
+  >();
   readonly #inFlightPerTask = new Map<string, number>();
   /** Final states of attempts of recently finished runs, so a repeated report is still a no-op. */
   readonly #finishedAttempts = new Map<string, TaskState>();
@@ -126,14 +137,23 @@ export class RunEngine {
    * slot goes to them instead of to every active run.
    */
   readonly #waitingForServer = new Map<string, Set<ActiveRun>>();
+  /** Until when deadlines are held after a restore (0: never restored). */
+  #recoveryEndsAt = 0;
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
   }
 
-  /** Resumes the runs a previous cerebro left RUNNING, deadlines included. */
+  /**
+   * Resumes the runs a previous cerebro left RUNNING. Their instances get the
+   * recovery window to reconnect; deadlines, including those that passed
+   * while cerebro was down, fire no earlier than the window's end.
+   */
   async restore(): Promise<number> {
-    const snapshots = await this.#options.store.activeRuns();
+    const { store, instances, clock, recoveryWindowMs } = this.#options;
+    const snapshots = await store.activeRuns();
+    this.#recoveryEndsAt = clock.now() + recoveryWindowMs;
+    const absent = new Set<string>();
     for (const snapshot of snapshots) {
       const active = new ActiveRun(snapshot);
       this.#active.set(snapshot.run.id, active);
@@ -144,10 +164,8 @@ export class RunEngine {
         const attempt = taskRun.attempts.at(-1);
         if (!attempt || !isInFlight(taskRun.state)) continue;
         this.#countInFlight(taskRun.taskId, 1);
-        this.#armDeadline(attempt);
-        if (!this.#options.instances.get(attempt.instanceId)) {
-          this.instanceDisconnected(attempt.instanceId);
-        }
+        if (!instances.get(attempt.instanceId)) absent.add(attempt.instanceId);
+        this.#deadlinesToArm.add(attempt);
       }
       for (const taskRun of active.taskRuns.values()) {
         if (taskRun.state === TaskState.PENDING && taskRun.notBefore !== undefined) {
@@ -155,6 +173,13 @@ export class RunEngine {
         }
       }
       this.#advance(active);
+    }
+    for (const instanceId of absent) {
+      this.#loseInstanceAt(
+        instanceId,
+        this.#recoveryEndsAt,
+        `did not reconnect within the recovery window of ${recoveryWindowMs} ms after cerebro restarted`,
+      );
     }
     await this.#flush();
     return snapshots.length;
@@ -297,7 +322,7 @@ export class RunEngine {
    * known to the instance and is now lost.
    */
   async instanceResumed(instanceId: string, runningAttemptIds: readonly string[]): Promise<void> {
-    this.#lostTimers.get(instanceId)?.cancel();
+    this.#lostTimers.get(instanceId)?.timer.cancel();
     this.#lostTimers.delete(instanceId);
     const stillRunning = new Set(runningAttemptIds);
     const instance = this.#options.instances.get(instanceId);
@@ -310,6 +335,11 @@ export class RunEngine {
       if (attempt.state === TaskState.INVOKED && instance) {
         const command = this.#invokeCommand(location.active, taskRun, attempt);
         this.#unsentInvokes.push(() => instance.invoke(command));
+        // The instance could not acknowledge an invoke it never had: its
+        // acknowledgement deadline counts from this invoke.
+        const now = this.#options.clock.now();
+        this.#setDeadline(attempt, now + attempt.deadlines.ackMs, ErrorCause.ACK_TIMEOUT);
+        this.#dirtyTaskRuns.add(taskRun);
         continue;
       }
       this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
@@ -321,22 +351,36 @@ export class RunEngine {
 
   /** An instance's stream ended: its attempts are lost unless it is back within the grace period. */
   instanceDisconnected(instanceId: string): void {
-    this.#lostTimers.get(instanceId)?.cancel();
-    const at = this.#options.clock.now() + this.#options.serverLostGraceMs;
+    const { clock, serverLostGraceMs } = this.#options;
+    this.#loseInstanceAt(
+      instanceId,
+      clock.now() + serverLostGraceMs,
+      `disconnected and did not come back within ${serverLostGraceMs} ms`,
+    );
+  }
+
+  /** At `at`, unless the instance resumed first, its in-flight attempts end in SERVER_LOST. */
+  #loseInstanceAt(instanceId: string, at: number, why: string): void {
+    this.#lostTimers.get(instanceId)?.timer.cancel();
     const timer = this.#options.clock.at(at, () => {
-      this.#lostTimers.delete(instanceId);
-      for (const [attemptId, location] of [...this.#attempts]) {
-        const taskRun = location.active.taskRuns.get(location.taskId);
-        const attempt = taskRun?.attempts.at(-1);
-        if (!taskRun || !attempt || attempt.id !== attemptId) continue;
-        if (attempt.instanceId !== instanceId || !isInFlight(attempt.state)) continue;
-        this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
-          description: `server instance ${instanceId} disconnected and did not come back within ${this.#options.serverLostGraceMs} ms`,
-        });
-      }
+      this.#loseInstance(instanceId, why);
       void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
     });
-    this.#lostTimers.set(instanceId, timer);
+    this.#lostTimers.set(instanceId, { at, why, timer });
+  }
+
+  #loseInstance(instanceId: string, why: string): void {
+    this.#lostTimers.get(instanceId)?.timer.cancel();
+    this.#lostTimers.delete(instanceId);
+    for (const [attemptId, location] of [...this.#attempts]) {
+      const taskRun = location.active.taskRuns.get(location.taskId);
+      const attempt = taskRun?.attempts.at(-1);
+      if (!taskRun || !attempt || attempt.id !== attemptId) continue;
+      if (attempt.instanceId !== instanceId || !isInFlight(attempt.state)) continue;
+      this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
+        description: `server instance ${instanceId} ${why}`,
+      });
+    }
   }
 
   /** Declarations changed: nothing to re-plan, but a new server may take waiting work. */
@@ -373,7 +417,7 @@ export class RunEngine {
   /** Stops every timer; the engine is not used afterwards. */
   close(): void {
     for (const timer of this.#timers.values()) timer.cancel();
-    for (const timer of this.#lostTimers.values()) timer.cancel();
+    for (const { timer } of this.#lostTimers.values()) timer.cancel();
     this.#timers.clear();
     this.#lostTimers.clear();
   }
@@ -728,11 +772,19 @@ export class RunEngine {
     this.#timers.get(attempt.id)?.cancel();
     this.#timers.set(
       attempt.id,
-      this.#options.clock.at(deadlineAt, () => {
+      this.#options.clock.at(Math.max(deadlineAt, this.#recoveryEndsAt), () => {
         this.#timers.delete(attempt.id);
         const location = this.#attempts.get(attempt.id);
         const taskRun = location?.active.taskRuns.get(location.taskId);
         if (!location || !taskRun || attempt.deadlineCause !== deadlineCause) return;
+        // An instance lost by now loses its attempts to SERVER_LOST, the true
+        // cause, whichever of the two timers due at once runs first.
+        const loss = this.#lostTimers.get(attempt.instanceId);
+        if (loss && loss.at <= this.#options.clock.now()) {
+          this.#loseInstance(attempt.instanceId, loss.why);
+          void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+          return;
+        }
         this.#options.instances.get(attempt.instanceId)?.cancel(attempt.id, deadlineCause);
         this.#failAttempt(location.active, taskRun, attempt, deadlineCause, {
           description: describeTimeout(deadlineCause, attempt.deadlines),

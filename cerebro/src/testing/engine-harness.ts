@@ -95,9 +95,15 @@ export class RecordingInstances implements InstanceDirectory {
 
 /** A run engine on a manual clock, an in-memory store and recording instances. */
 export function engineHarness(
-  options: { serverLostGraceMs?: number; store?: MemoryStore; logger?: Logger } = {},
+  options: {
+    serverLostGraceMs?: number;
+    recoveryWindowMs?: number;
+    store?: MemoryStore;
+    logger?: Logger;
+    clock?: ManualClock;
+  } = {},
 ) {
-  const clock = new ManualClock();
+  const clock = options.clock ?? new ManualClock();
   const graph = new TaskGraph();
   const store = options.store ?? new MemoryStore();
   const events = new EventBus();
@@ -113,6 +119,7 @@ export function engineHarness(
     logger: options.logger ?? pino({ level: "silent" }),
     defaultDeadlines: DEFAULT_DEADLINES,
     serverLostGraceMs: options.serverLostGraceMs ?? 5_000,
+    recoveryWindowMs: options.recoveryWindowMs ?? 7_000,
   });
 
   /** Reports a state for the latest attempt of a task, as its instance would. */
