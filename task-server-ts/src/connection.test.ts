@@ -5,7 +5,7 @@ import { reconnectDelayMs } from "./connection.js";
 describe("reconnectDelayMs", () => {
   it("tries again within 250 ms after the first failure", () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, maxExcluded: true }), (random) => {
+      fc.property(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (random) => {
         expect(reconnectDelayMs(0, {}, () => random)).toBeLessThanOrEqual(250);
       }),
     );
@@ -15,7 +15,7 @@ describe("reconnectDelayMs", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 10_000 }),
-        fc.double({ min: 0, max: 1, maxExcluded: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (failures, random) => {
           const delay = reconnectDelayMs(failures, {}, () => random);
           expect(delay).toBeGreaterThanOrEqual(50);

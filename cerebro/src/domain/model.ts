@@ -136,6 +136,7 @@ export interface AttemptRecord {
   deadlines: Deadlines;
   errorCause?: ErrorCause;
   errorDescription?: string;
+  /** When the invoke was last sent: sent again after a reconnect, it counts from then. */
   invokedAt: number;
   queuedAt?: number;
   startedAt?: number;

@@ -337,8 +337,12 @@ export class RunEngine {
         this.#unsentInvokes.push(() => instance.invoke(command));
         // The instance could not acknowledge an invoke it never had: its
         // acknowledgement deadline counts from this invoke.
-        const now = this.#options.clock.now();
-        this.#setDeadline(attempt, now + attempt.deadlines.ackMs, ErrorCause.ACK_TIMEOUT);
+        attempt.invokedAt = this.#options.clock.now();
+        this.#setDeadline(
+          attempt,
+          attempt.invokedAt + attempt.deadlines.ackMs,
+          ErrorCause.ACK_TIMEOUT,
+        );
         this.#dirtyTaskRuns.add(taskRun);
         continue;
       }

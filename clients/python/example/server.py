@@ -31,7 +31,7 @@ AGENT = "cordyna-example-python/0.1.0"
 PROTOCOL_VERSION = pb.ProtocolVersion(major=1, minor=0)
 
 INITIAL_BACKOFF_S = 0.1
-MAX_BACKOFF_S = 5.0
+MAX_BACKOFF_S = 2.0
 DEFAULT_HEARTBEAT_S = 5.0
 DRAIN_TIMEOUT_S = 20.0
 ACK_TIMEOUT_S = 5.0

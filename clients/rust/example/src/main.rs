@@ -37,7 +37,7 @@ const MAX_CONCURRENCY: usize = 4;
 /// Used until a Welcome names the interval.
 const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// A Connect call must have its answer by then, or the attempt counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a drain waits for running attempts and the acks of their updates.

@@ -70,7 +70,7 @@ public final class TaskServer {
       ProtocolVersion.newBuilder().setMajor(1).setMinor(0).build();
   private static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   private static final long INITIAL_BACKOFF_MS = 100;
-  private static final long MAX_BACKOFF_MS = 5_000;
+  private static final long MAX_BACKOFF_MS = 2_000;
   private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
