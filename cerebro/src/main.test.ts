@@ -13,7 +13,7 @@ import {
   parseCerebroEnv,
   runService,
 } from "./main.js";
-import { freePort } from "./testing/redis-server.js";
+import { freePort } from "./testing/ports.js";
 
 /** The problems parseCerebroEnv finds in `env`, as "VARIABLE: message" lines. */
 function problems(env: Record<string, string>): string[] {
