@@ -1,7 +1,7 @@
 // Helpers for tests of cerebro and of task-servers against it.
 
 export { engineHarness, RecordingInstance, RecordingInstances, task } from "./engine-harness.js";
-export { freePort, type OccupiedPort, occupyPort } from "./ports.js";
+export { freePort, freePortPair, type OccupiedPort, occupyPort } from "./ports.js";
 export { RawSession } from "./raw-session.js";
 export { onPath, type RedisServerOptions, RedisServerProcess } from "./redis-server.js";
 export { chooseRedisSource, type RedisEnvironment, type RedisSource } from "./redis-source.js";

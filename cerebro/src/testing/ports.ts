@@ -42,3 +42,20 @@ export async function freePort(): Promise<number> {
   await release();
   return port;
 }
+
+/**
+ * A free loopback port whose next port is free too, for what listens on
+ * a port and the one after it.
+ */
+export async function freePortPair(): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const first = await occupyPort();
+    const second = await occupyPort(first.port + 1).catch(() => undefined);
+    await first.release();
+    if (second) {
+      await second.release();
+      return first.port;
+    }
+  }
+  throw new Error("found no two free ports in a row");
+}
