@@ -10,7 +10,7 @@ import { createLogger } from "./logger.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
 import { listenHttp } from "./rpc/http-gateway.js";
-import { listen } from "./rpc/server.js";
+import { type ListeningServer, listen } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
 import { connectScheduler } from "./scheduling.js";
@@ -117,7 +117,12 @@ async function serve(
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
   const scheduler = connectScheduler({ clock, logger, engine, graph, events, store });
-  await scheduler.start();
+  const listening: ListeningServer[] = [];
+  const stopServing = async (): Promise<void> => {
+    scheduler.stop();
+    engine.close();
+    await Promise.all(listening.map((server) => server.stop()));
+  };
   const host = options.host ?? "0.0.0.0";
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const addresses = { grpc: "", http: "" };
@@ -130,48 +135,57 @@ async function serve(
     addresses: () => addresses,
     nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
   });
-  const server = await listen(
-    {
-      taskServer: taskServerService({
-        graph,
-        engine,
-        sessions,
-        events,
-        clock,
-        logger,
-        store,
-        heartbeatIntervalMs,
-        livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
-      }),
-      control: controlService(api, logger),
-    },
-    host,
-    options.port ?? 7070,
-    logger,
-  );
-  addresses.grpc = `${shownHost}:${server.port}`;
-  const http =
-    options.httpPort === undefined
-      ? undefined
-      : await listenHttp(api, host, options.httpPort, logger);
-  if (http) addresses.http = `${shownHost}:${http.port}`;
-  const address = addresses.grpc;
-  logger.info(
-    { address, http: addresses.http || undefined, restoredRuns: restored },
-    "cerebro listening",
-  );
-  return {
-    address,
-    port: server.port,
-    ...(http ? { httpAddress: addresses.http } : {}),
-    engine,
-    graph,
-    events,
-    async stop() {
-      scheduler.stop();
-      engine.close();
-      await Promise.all([server.stop(), http?.stop()]);
-      if (ownsStore) await store.close();
-    },
-  };
+  try {
+    await scheduler.start();
+    const server = await listen(
+      {
+        taskServer: taskServerService({
+          graph,
+          engine,
+          sessions,
+          events,
+          clock,
+          logger,
+          store,
+          heartbeatIntervalMs,
+          livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
+        }),
+        control: controlService(api, logger),
+      },
+      host,
+      options.port ?? 7070,
+      logger,
+    );
+    listening.push(server);
+    addresses.grpc = `${shownHost}:${server.port}`;
+    const http =
+      options.httpPort === undefined
+        ? undefined
+        : await listenHttp(api, host, options.httpPort, logger);
+    if (http) {
+      listening.push(http);
+      addresses.http = `${shownHost}:${http.port}`;
+    }
+    const address = addresses.grpc;
+    logger.info(
+      { address, http: addresses.http || undefined, restoredRuns: restored },
+      "cerebro listening",
+    );
+    return {
+      address,
+      port: server.port,
+      ...(http ? { httpAddress: addresses.http } : {}),
+      engine,
+      graph,
+      events,
+      async stop() {
+        await stopServing();
+        if (ownsStore) await store.close();
+      },
+    };
+  } catch (err) {
+    // What did start (the scheduler's timers, a listener) would keep the process alive.
+    await stopServing();
+    throw err;
+  }
 }

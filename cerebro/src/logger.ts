@@ -2,8 +2,8 @@ import { type Logger, pino } from "pino";
 
 /**
  * Cerebro's structured logger: JSON lines on stderr (stdout stays free for
- * the CLI), level from LOG_LEVEL (default "info").
+ * the CLI), at the given level, else LOG_LEVEL's, else "info".
  */
-export function createLogger(name = "cerebro"): Logger {
-  return pino({ name, level: process.env.LOG_LEVEL ?? "info" }, pino.destination(2));
+export function createLogger(name = "cerebro", level = process.env.LOG_LEVEL ?? "info"): Logger {
+  return pino({ name, level }, pino.destination(2));
 }

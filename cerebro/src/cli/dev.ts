@@ -1,27 +1,34 @@
 // dyna dev: cerebro in this process, on the in-memory store or on Redis.
 
 import {
-  describeStoreSpec,
-  parseStoreSpec,
-  STORE_ENV,
-  type StoreSpec,
-} from "../store/open-store.js";
-import { redisPrefixProblem } from "../store/redis-keys.js";
-import { expectPositionals, parseCommandArgs, parseIntFlag, UsageError } from "./args.js";
+  type CerebroConfig,
+  CerebroConfigError,
+  type CerebroEnvName,
+  type CerebroFlags,
+  parseCerebroConfig,
+} from "../config.js";
+import { describeStoreSpec, parseStoreSpec, STORE_ENV } from "../store/open-store.js";
+import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
 import { ADDRESS_ENV } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 
-/** The port `dyna dev` listens on unless told otherwise. */
-export const DEV_DEFAULT_PORT = 7070;
-/** The port of the HTTP/JSON gateway unless told otherwise ("off" turns it off). */
-export const DEV_DEFAULT_HTTP_PORT = 7071;
-/** The host `dyna dev` listens on unless told otherwise. */
-export const DEV_DEFAULT_HOST = "localhost";
+/** The host `dyna dev` listens on unless told otherwise: not the network, as it is for trying out. */
+const DEV_DEFAULT_HOST = "localhost";
+
+/** Each flag of `dyna dev` that stands in for one of cerebro's variables. */
+const FLAG_VARIABLES = {
+  port: "CORDYNA_PORT",
+  "http-port": "CORDYNA_HTTP_PORT",
+  host: "CORDYNA_HOST",
+  store: STORE_ENV,
+  "redis-prefix": "CORDYNA_REDIS_PREFIX",
+} as const satisfies Record<string, CerebroEnvName>;
 
 /**
  * `dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis url>]`: runs cerebro
- * until SIGINT or SIGTERM. Without --store, $CORDYNA_STORE names the store.
+ * until SIGINT or SIGTERM, configured like the service by the CORDYNA_* variables, each flag
+ * winning over its variable.
  */
 export async function devCommand(args: readonly string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs("dev", args, {
@@ -33,42 +40,28 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   });
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");
-  const port =
-    values.port === undefined
-      ? DEV_DEFAULT_PORT
-      : parseIntFlag("dev", "port", values.port, 0, 65_535);
-  const httpPortText = values["http-port"];
-  const httpPort =
-    httpPortText === "off"
-      ? undefined
-      : httpPortText === undefined
-        ? DEV_DEFAULT_HTTP_PORT
-        : parseIntFlag("dev", "http-port", httpPortText, 0, 65_535);
-  const host = values.host || DEV_DEFAULT_HOST;
-  const storeText = values.store ?? ctx.io.env[STORE_ENV];
-  let store: StoreSpec;
+  const flags: CerebroFlags = {};
+  for (const [flag, variable] of Object.entries(FLAG_VARIABLES)) {
+    const value = values[flag as keyof typeof FLAG_VARIABLES];
+    if (value !== undefined) flags[variable] = { flag: `--${flag}`, value };
+  }
+  let config: CerebroConfig;
   try {
-    store = parseStoreSpec(storeText);
+    config = parseCerebroConfig(ctx.io.env, { flags, defaultHost: DEV_DEFAULT_HOST });
   } catch (err) {
-    const source = values.store === undefined ? `$${STORE_ENV}` : "--store";
-    throw new UsageError(`${source}: ${err instanceof Error ? err.message : String(err)}`, "dev");
+    if (!(err instanceof CerebroConfigError)) throw err;
+    throw new UsageError(err.message.replaceAll("\n", "; "), "dev");
   }
 
-  const redisPrefix = values["redis-prefix"];
-  const prefixProblem = redisPrefix === undefined ? undefined : redisPrefixProblem(redisPrefix);
-  if (prefixProblem) throw new UsageError(`--redis-prefix: ${prefixProblem}`, "dev");
-
   // Loaded on demand so the other commands never load the whole service.
-  const { startCerebro } = await import("../cerebro.js");
+  const [{ startCerebro }, { createLogger }] = await Promise.all([
+    import("../cerebro.js"),
+    import("../logger.js"),
+  ]);
+  const { logLevel, ...options } = config;
   let cerebro: Awaited<ReturnType<typeof startCerebro>>;
   try {
-    cerebro = await startCerebro({
-      port,
-      host,
-      ...(httpPort === undefined ? {} : { httpPort }),
-      ...(storeText ? { store: storeText } : {}),
-      ...(redisPrefix === undefined ? {} : { redisPrefix }),
-    });
+    cerebro = await startCerebro({ ...options, logger: createLogger("cerebro", logLevel) });
   } catch (err) {
     ctx.io.err(
       `dyna dev: could not start cerebro: ${err instanceof Error ? err.message : String(err)}`,
@@ -80,7 +73,7 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   ctx.io.out(
     values.json
       ? JSON.stringify({ address, ...(httpAddress ? { httpAddress } : {}) })
-      : `cerebro listening on ${address} (${describeStoreSpec(store)})${http}; point the CLI at it with ` +
+      : `cerebro listening on ${address} (${describeStoreSpec(parseStoreSpec(config.store))})${http}; point the CLI at it with ` +
           `--cerebro ${address} or ${ADDRESS_ENV}=${address}. Ctrl-C stops it.`,
   );
   const signal = await ctx.waitForShutdown();

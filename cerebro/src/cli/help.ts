@@ -15,11 +15,12 @@ runs, deadlines and declarations survive a restart of cerebro. Stops cleanly
 on Ctrl-C (SIGINT) or SIGTERM.
 
 Flags:
-  --port N      port to listen on (default 7070; 0 picks a free one)
-  --http-port N port of the HTTP/JSON gateway for curl (default 7071; 0 picks
-                a free one; off turns it off)
+  --port N      port of the gRPC API (default 7070; 0 picks a free one)
+  --http-port N port of the HTTP/JSON gateway for curl (default: the one
+                after --port, so 7071; with --port 0 a free one; off turns
+                it off)
   --host H      host to listen on (default localhost)
-  --store S     where state lives (else $CORDYNA_STORE, else memory):
+  --store S     where state lives (default memory):
                   memory
                   redis://[user:password@]host[:port][/db]
                   rediss://[user:password@]host[:port][/db]    (TLS)
@@ -29,7 +30,25 @@ Flags:
                 several cerebros can share one Redis
   --json        print {"address": "host:port", "httpAddress": "host:port"}
                 instead of the greeting
-  -h, --help    show this help`,
+  -h, --help    show this help
+
+Environment: the cerebro service's variables (docs/deploy.md), each flag
+winning over its variable:
+  CORDYNA_PORT                   as --port
+  CORDYNA_HTTP_PORT              as --http-port
+  CORDYNA_HOST                   as --host
+  CORDYNA_STORE                  as --store
+  CORDYNA_REDIS_PREFIX           as --redis-prefix
+  CORDYNA_SERVER_LOST_GRACE_MS   how long a disconnected task-server instance
+                                 keeps its attempts (default 5000)
+  CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats
+                                 (default 5000)
+  LOG_LEVEL                      level of cerebro's log on stderr: fatal,
+                                 error, warn, info (default), debug, trace or
+                                 silent
+
+Exit codes: 0 stopped on a signal; 1 could not start (e.g. a port is
+taken: the message names it); 2 usage error or a bad variable.`,
 
   serve: `Usage: dyna serve <tasks.yaml> [--cerebro host:port] [--check] [--instance-id ID]
 

@@ -2,6 +2,7 @@ import { TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
+import { freePort, occupyPort } from "../testing/ports.js";
 import { RawSession } from "../testing/raw-session.js";
 
 let cerebro: Cerebro;
@@ -93,5 +94,25 @@ describe("the control API over plain HTTP with JSON", () => {
       body: '{"targets": 42}',
     });
     expect(malformed.status).toBe(400);
+  });
+});
+
+describe("a taken HTTP port", () => {
+  it("fails the start naming the port, and stops the gRPC listener already started", async () => {
+    const grpcPort = await freePort();
+    const taken = await occupyPort();
+    try {
+      await expect(
+        startCerebro({
+          port: grpcPort,
+          httpPort: taken.port,
+          host: "127.0.0.1",
+          logger: pino({ level: "silent" }),
+        }),
+      ).rejects.toThrow(`port ${taken.port} (HTTP/JSON gateway) is already in use`);
+    } finally {
+      await taken.release();
+    }
+    await (await occupyPort(grpcPort)).release();
   });
 });

@@ -5,7 +5,7 @@ import { ControlService, type WatchEventsResponse } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
 import type { ControlApi } from "./control-api.js";
-import type { ListeningServer } from "./server.js";
+import { type ListeningServer, listenFailure } from "./server.js";
 
 const CONNECT_CODES: Record<ErrorCode, Code> = {
   INVALID_ARGUMENT: Code.InvalidArgument,
@@ -74,7 +74,7 @@ export async function listenHttp(
     connectNodeAdapter({ routes: (router) => router.service(ControlService, implementation) }),
   );
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => reject(listenFailure(error, "HTTP/JSON gateway", host, port)));
     server.listen(port, host, () => resolve());
   });
   const address = server.address();

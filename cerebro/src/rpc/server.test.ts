@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { occupyPort } from "../testing/ports.js";
 import { type ListeningServer, listen } from "./server.js";
 
 // The services cerebro takes from grpc-js (health, reflection) reach it
@@ -102,5 +103,37 @@ describe("health and unknown methods, relayed to grpc-js", () => {
     client.close();
     expect(error?.code).toBe(grpc.status.UNIMPLEMENTED);
     expect(error?.details).toContain("/no.such.Service/Nothing");
+  });
+});
+
+describe("a port it cannot listen on", () => {
+  it("names the port and the listener when the port is taken", async () => {
+    const taken = await occupyPort();
+    try {
+      await expect(
+        listen(
+          { taskServer: noHandlers, control: noHandlers },
+          "127.0.0.1",
+          taken.port,
+          pino({ level: "silent" }),
+        ),
+      ).rejects.toThrow(`port ${taken.port} (gRPC) is already in use`);
+    } finally {
+      await taken.release();
+    }
+  });
+
+  it("names the port, the host and the listener for any other failure", async () => {
+    // 192.0.2.1 is reserved for documentation: no machine has it.
+    await expect(
+      listen(
+        { taskServer: noHandlers, control: noHandlers },
+        "192.0.2.1",
+        7070,
+        pino({ level: "silent" }),
+      ),
+    ).rejects.toThrow(
+      /^could not listen on port 7070 of 192\.0\.2\.1 \(gRPC\): listen EADDRNOTAVAIL/,
+    );
   });
 });

@@ -21,6 +21,20 @@ export interface ListeningServer {
 const STOP_GRACE_MS = 1_000;
 
 /**
+ * The error to report when a listener of cerebro could not bind its port:
+ * node's own message says neither which listener it was nor, for a taken
+ * port, what to do, and operators look for the port number.
+ */
+export function listenFailure(error: unknown, listener: string, host: string, port: number): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message =
+    code === "EADDRINUSE"
+      ? `port ${port} (${listener}) is already in use`
+      : `could not listen on port ${port} of ${host} (${listener}): ${error instanceof Error ? error.message : String(error)}`;
+  return new Error(message, { cause: error });
+}
+
+/**
  * Serves the TaskServerService and the ControlService, plus the standard
  * health service and server reflection so that `grpcurl -plaintext host:port
  * list` works without proto files.
@@ -48,7 +62,7 @@ export async function listen(
     boundPort = await server.listen(host, port);
   } catch (error) {
     fallback.close();
-    throw error;
+    throw listenFailure(error, "gRPC", host, port);
   }
   return {
     port: boundPort,

@@ -2,6 +2,7 @@
 
 export { engineHarness, RecordingInstance, RecordingInstances, task } from "./engine-harness.js";
 export { type HeldWrite, HoldingStore } from "./holding-store.js";
+export { freePort, freePortPair, type OccupiedPort, occupyPort } from "./ports.js";
 export { RawSession } from "./raw-session.js";
-export { freePort, onPath, type RedisServerOptions, RedisServerProcess } from "./redis-server.js";
+export { onPath, type RedisServerOptions, RedisServerProcess } from "./redis-server.js";
 export { chooseRedisSource, type RedisEnvironment, type RedisSource } from "./redis-source.js";

@@ -1,0 +1,173 @@
+import { describe, expect, it } from "vitest";
+import { CEREBRO_ENV, CerebroConfigError, parseCerebroConfig } from "./config.js";
+
+/** The problems parseCerebroConfig finds in `env`, as "VARIABLE: message" lines. */
+function problems(env: Record<string, string>): string[] {
+  try {
+    parseCerebroConfig(env);
+  } catch (err) {
+    if (err instanceof CerebroConfigError) return err.message.split("\n");
+    throw err;
+  }
+  return [];
+}
+
+describe("parseCerebroConfig", () => {
+  it("defaults everything when nothing is set", () => {
+    expect(parseCerebroConfig({})).toEqual({
+      port: 7070,
+      httpPort: 7071,
+      host: "0.0.0.0",
+      store: "memory",
+      logLevel: "info",
+    });
+  });
+
+  it("takes an empty variable as unset", () => {
+    expect(parseCerebroConfig({ CORDYNA_PORT: "", CORDYNA_STORE: " ", LOG_LEVEL: "" })).toEqual(
+      parseCerebroConfig({}),
+    );
+  });
+
+  it("reads every variable", () => {
+    expect(
+      parseCerebroConfig({
+        CORDYNA_PORT: "7171",
+        CORDYNA_HTTP_PORT: "7172",
+        CORDYNA_HOST: "127.0.0.1",
+        CORDYNA_STORE: "redis://redis:6379",
+        CORDYNA_SERVER_LOST_GRACE_MS: "0",
+        CORDYNA_HEARTBEAT_INTERVAL_MS: "2500",
+        LOG_LEVEL: "WARN",
+        UNRELATED: "ignored",
+      }),
+    ).toEqual({
+      port: 7171,
+      httpPort: 7172,
+      host: "127.0.0.1",
+      store: "redis://redis:6379",
+      serverLostGraceMs: 0,
+      heartbeatIntervalMs: 2500,
+      logLevel: "warn",
+    });
+  });
+
+  it("takes a Redis key prefix, and refuses one with glob characters", () => {
+    expect(parseCerebroConfig({ CORDYNA_REDIS_PREFIX: "team-a:" }).redisPrefix).toBe("team-a:");
+    expect(() => parseCerebroConfig({ CORDYNA_REDIS_PREFIX: "team*" })).toThrow(
+      'CORDYNA_REDIS_PREFIX: "team*" may not contain * ? [ ] or \\',
+    );
+  });
+
+  it("turns the HTTP gateway off with CORDYNA_HTTP_PORT=off, and names a bad value", () => {
+    expect(parseCerebroConfig({ CORDYNA_HTTP_PORT: "off" }).httpPort).toBeUndefined();
+    expect(() => parseCerebroConfig({ CORDYNA_HTTP_PORT: "web" })).toThrow(
+      'CORDYNA_HTTP_PORT: "web" is not a TCP port or "off": expected an integer from 0 to 65535',
+    );
+  });
+
+  it("puts the HTTP/JSON gateway on the port after CORDYNA_PORT unless it has its own", () => {
+    expect(parseCerebroConfig({ CORDYNA_PORT: "7171" })).toMatchObject({
+      port: 7171,
+      httpPort: 7172,
+    });
+    expect(parseCerebroConfig({ CORDYNA_PORT: "7171", CORDYNA_HTTP_PORT: "9000" }).httpPort).toBe(
+      9000,
+    );
+    expect(
+      parseCerebroConfig({ CORDYNA_PORT: "7171", CORDYNA_HTTP_PORT: "off" }).httpPort,
+    ).toBeUndefined();
+  });
+
+  it("picks free ports for both with CORDYNA_PORT=0", () => {
+    expect(parseCerebroConfig({ CORDYNA_PORT: "0" })).toMatchObject({ port: 0, httpPort: 0 });
+  });
+
+  it("refuses CORDYNA_PORT=65535 without a port for the gateway", () => {
+    expect(problems({ CORDYNA_PORT: "65535" })).toEqual([
+      'CORDYNA_PORT: "65535" leaves no next port for the HTTP/JSON gateway: give it a port of its own, or "off"',
+    ]);
+    expect(parseCerebroConfig({ CORDYNA_PORT: "65535", CORDYNA_HTTP_PORT: "off" }).port).toBe(
+      65_535,
+    );
+  });
+
+  it("takes a flag over its variable, and names the flag when its value is bad", () => {
+    const env = { CORDYNA_PORT: "7171", CORDYNA_HOST: "10.0.0.1" };
+    expect(
+      parseCerebroConfig(env, { flags: { CORDYNA_PORT: { flag: "--port", value: "8000" } } }),
+    ).toMatchObject({ port: 8000, httpPort: 8001, host: "10.0.0.1" });
+    expect(() =>
+      parseCerebroConfig(env, { flags: { CORDYNA_PORT: { flag: "--port", value: "x" } } }),
+    ).toThrow('--port: "x" is not a TCP port: expected an integer from 0 to 65535');
+  });
+
+  it("listens on the caller's default host when none is set", () => {
+    expect(parseCerebroConfig({}, { defaultHost: "localhost" }).host).toBe("localhost");
+    expect(
+      parseCerebroConfig({ CORDYNA_HOST: "127.0.0.1" }, { defaultHost: "localhost" }).host,
+    ).toBe("127.0.0.1");
+  });
+
+  it("documents exactly the variables it reads", () => {
+    const read = new Set<string>();
+    parseCerebroConfig(
+      new Proxy({} as Record<string, string | undefined>, {
+        get(_target, key) {
+          if (typeof key === "string") read.add(key);
+          return undefined;
+        },
+      }),
+    );
+    expect([...read].sort()).toEqual(Object.keys(CEREBRO_ENV).sort());
+  });
+
+  it.each([
+    [
+      "CORDYNA_PORT",
+      "abc",
+      'CORDYNA_PORT: "abc" is not a TCP port: expected an integer from 0 to 65535',
+    ],
+    ["CORDYNA_PORT", "70000", 'CORDYNA_PORT: "70000" is not a TCP port'],
+    ["CORDYNA_PORT", "7070.5", 'CORDYNA_PORT: "7070.5" is not a TCP port'],
+    ["CORDYNA_PORT", "-1", 'CORDYNA_PORT: "-1" is not a TCP port'],
+    ["CORDYNA_HOST", "two words", 'CORDYNA_HOST: "two words" is not a host name or address'],
+    ["CORDYNA_STORE", "postgres://db", 'CORDYNA_STORE: unknown store "postgres://db"'],
+    ["CORDYNA_STORE", "redis://", "CORDYNA_STORE: invalid Redis URL"],
+    [
+      "CORDYNA_SERVER_LOST_GRACE_MS",
+      "5s",
+      'CORDYNA_SERVER_LOST_GRACE_MS: "5s" is not a duration in milliseconds: expected an integer from 0 to 2147483647',
+    ],
+    [
+      "CORDYNA_SERVER_LOST_GRACE_MS",
+      "2147483648",
+      'CORDYNA_SERVER_LOST_GRACE_MS: "2147483648" is not a duration in milliseconds',
+    ],
+    [
+      "CORDYNA_HEARTBEAT_INTERVAL_MS",
+      "0",
+      'CORDYNA_HEARTBEAT_INTERVAL_MS: "0" is not a duration in milliseconds: expected an integer from 1 to 2147483647',
+    ],
+    [
+      "LOG_LEVEL",
+      "verbose",
+      'LOG_LEVEL: "verbose" is not a log level: use one of fatal, error, warn, info, debug, trace, silent',
+    ],
+  ])("rejects %s=%s with a message naming it", (variable, value, message) => {
+    const found = problems({ [variable]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(message);
+  });
+
+  it("masks a Redis password in its message", () => {
+    const [message] = problems({ CORDYNA_STORE: "redis://user:secret@redis:6379/x?y" });
+    expect(message).toMatch(/^CORDYNA_STORE: /);
+    expect(message).not.toContain("secret");
+  });
+
+  it("names every bad variable at once", () => {
+    const found = problems({ CORDYNA_PORT: "x", LOG_LEVEL: "loud", CORDYNA_STORE: "memory" });
+    expect(found.map((line) => line.split(":")[0])).toEqual(["CORDYNA_PORT", "LOG_LEVEL"]);
+  });
+});

@@ -1,0 +1,191 @@
+// cerebro's settings. The service reads them from the environment; `dyna dev`
+// reads the same variables, with its flags in place of some of them.
+
+import { parseStoreSpec, STORE_ENV } from "./store/open-store.js";
+import { redisPrefixProblem } from "./store/redis-keys.js";
+
+/** Every environment variable cerebro reads, with what it means. */
+export const CEREBRO_ENV = {
+  CORDYNA_PORT: "TCP port of the gRPC API (default 7070; 0 picks a free one)",
+  CORDYNA_HOST: "address to listen on (default 0.0.0.0)",
+  CORDYNA_HTTP_PORT:
+    'TCP port of the HTTP/JSON gateway (default CORDYNA_PORT + 1, a free one when CORDYNA_PORT is 0; "off" turns it off)',
+  [STORE_ENV]: '"memory" (default) or a Redis URL',
+  CORDYNA_REDIS_PREFIX: 'prefix of every Redis key (default "cordyna:")',
+  CORDYNA_SERVER_LOST_GRACE_MS:
+    "how long a disconnected task-server instance keeps its attempts (default 5000)",
+  CORDYNA_HEARTBEAT_INTERVAL_MS: "how often task-servers send heartbeats (default 5000)",
+  CORDYNA_RECOVERY_WINDOW_MS:
+    "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
+  LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
+} as const;
+
+export type CerebroEnvName = keyof typeof CEREBRO_ENV;
+
+const DEFAULT_PORT = 7070;
+const DEFAULT_HOST = "0.0.0.0";
+const DEFAULT_LOG_LEVEL = "info";
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Longest delay a Node.js timer honours; longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** cerebro's configuration: options for startCerebro, and the log level. */
+export interface CerebroConfig {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Port of the HTTP/JSON gateway (0 picks a free one); undefined when turned off. */
+  readonly httpPort?: number;
+  readonly host: string;
+  /** A store spec for openStore: "memory" or a Redis URL. */
+  readonly store: string;
+  readonly redisPrefix?: string;
+  readonly serverLostGraceMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly recoveryWindowMs?: number;
+  readonly logLevel: LogLevel;
+}
+
+/** A command-line flag given in place of a variable, e.g. `--port` for CORDYNA_PORT. */
+export interface FlagValue {
+  readonly flag: string;
+  readonly value: string;
+}
+
+export type CerebroFlags = Partial<Record<CerebroEnvName, FlagValue>>;
+
+/** One setting with a bad value, and the flag or variable it came from. */
+export interface ConfigProblem {
+  readonly source: string;
+  readonly message: string;
+}
+
+/** Settings with bad values; the message has one "source: problem" line for each. */
+export class CerebroConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super(problems.map((p) => `${p.source}: ${p.message}`).join("\n"));
+    this.name = "CerebroConfigError";
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads cerebro's configuration (pure: nothing but `env` and `flags` is
+ * read). A flag wins over its variable; an unset or empty setting takes its
+ * default. Throws a CerebroConfigError naming the flag or variable of each
+ * bad value.
+ */
+export function parseCerebroConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { readonly flags?: CerebroFlags; readonly defaultHost?: string } = {},
+): CerebroConfig {
+  const problems: ConfigProblem[] = [];
+  const given = (name: CerebroEnvName): { source: string; value: string } | undefined => {
+    const flag = options.flags?.[name];
+    const value = (flag ? flag.value : env[name])?.trim();
+    return value === undefined || value === "" ? undefined : { source: flag?.flag ?? name, value };
+  };
+  const integer = (name: CerebroEnvName, min: number, max: number, what: string) => {
+    const setting = given(name);
+    if (setting === undefined) return undefined;
+    const parsed = /^\d+$/.test(setting.value) ? Number(setting.value) : Number.NaN;
+    if (Number.isSafeInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+    problems.push({
+      source: setting.source,
+      message: `"${setting.value}" is not ${what}: expected an integer from ${min} to ${max}`,
+    });
+    return undefined;
+  };
+
+  const port = integer("CORDYNA_PORT", 0, 65_535, "a TCP port") ?? DEFAULT_PORT;
+  // Without a port of its own, the gateway takes the next one, so that moving
+  // cerebro to another port moves both; with a free gRPC port, a free one.
+  const httpSetting = given("CORDYNA_HTTP_PORT");
+  let httpPort: number | undefined;
+  if (httpSetting) {
+    if (httpSetting.value !== "off") {
+      httpPort = integer("CORDYNA_HTTP_PORT", 0, 65_535, 'a TCP port or "off"');
+    }
+  } else if (port === 0) {
+    httpPort = 0;
+  } else if (port < 65_535) {
+    httpPort = port + 1;
+  } else {
+    problems.push({
+      source: given("CORDYNA_PORT")?.source ?? "CORDYNA_PORT",
+      message: `"${port}" leaves no next port for the HTTP/JSON gateway: give it a port of its own, or "off"`,
+    });
+  }
+
+  const host = given("CORDYNA_HOST");
+  if (host && /\s/.test(host.value)) {
+    problems.push({
+      source: host.source,
+      message: `"${host.value}" is not a host name or address`,
+    });
+  }
+
+  const store = given(STORE_ENV);
+  try {
+    parseStoreSpec(store?.value ?? "memory");
+  } catch (err) {
+    // The store's own message names the spec with any password masked.
+    problems.push({
+      source: store?.source ?? STORE_ENV,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+
+  const redisPrefix = given("CORDYNA_REDIS_PREFIX");
+  const prefixProblem =
+    redisPrefix === undefined ? undefined : redisPrefixProblem(redisPrefix.value);
+  if (redisPrefix && prefixProblem) {
+    problems.push({ source: redisPrefix.source, message: prefixProblem });
+  }
+
+  const serverLostGraceMs = integer(
+    "CORDYNA_SERVER_LOST_GRACE_MS",
+    0,
+    MAX_TIMER_MS,
+    "a duration in milliseconds",
+  );
+  const heartbeatIntervalMs = integer(
+    "CORDYNA_HEARTBEAT_INTERVAL_MS",
+    1,
+    MAX_TIMER_MS,
+    "a duration in milliseconds",
+  );
+  const recoveryWindowMs = integer(
+    "CORDYNA_RECOVERY_WINDOW_MS",
+    0,
+    MAX_TIMER_MS,
+    "a duration in milliseconds",
+  );
+
+  const level = given("LOG_LEVEL");
+  const logLevel = LOG_LEVELS.find(
+    (known) => known === (level?.value.toLowerCase() ?? DEFAULT_LOG_LEVEL),
+  );
+  if (level && logLevel === undefined) {
+    problems.push({
+      source: level.source,
+      message: `"${level.value}" is not a log level: use one of ${LOG_LEVELS.join(", ")}`,
+    });
+  }
+
+  if (problems.length > 0 || logLevel === undefined) throw new CerebroConfigError(problems);
+  return {
+    port,
+    ...(httpPort === undefined ? {} : { httpPort }),
+    host: host?.value ?? options.defaultHost ?? DEFAULT_HOST,
+    store: store?.value ?? "memory",
+    ...(redisPrefix === undefined ? {} : { redisPrefix: redisPrefix.value }),
+    logLevel,
+    ...(serverLostGraceMs === undefined ? {} : { serverLostGraceMs }),
+    ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+    ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
+  };
+}
