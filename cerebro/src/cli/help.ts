@@ -43,6 +43,10 @@ winning over its variable:
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats
                                  (default 5000)
+  CORDYNA_RECOVERY_WINDOW_MS     after a restart on Redis, how long restored
+                                 attempts wait for their task-servers before
+                                 SERVER_LOST or a deadline (default: the
+                                 grace period + 2000)
   LOG_LEVEL                      level of cerebro's log on stderr: fatal,
                                  error, warn, info (default), debug, trace or
                                  silent
