@@ -9,6 +9,7 @@
 //   node scripts/bundle.mjs [--outdir DIR]   (default: dist/)
 
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -33,9 +34,8 @@ export const BUNDLES = {
  * bundles that include the package, and its __dirname points into the copy.
  */
 const RUNTIME_FILES = {
-  // The standard health service and server reflection load their .proto files.
+  // The standard health service's .proto file, found through its protoPath.
   "grpc-health-check": ["proto"],
-  "@grpc/reflection": ["build/proto/grpc"],
   // Read for the client version it reports to Redis.
   ioredis: ["package.json"],
 };
@@ -48,6 +48,18 @@ const RUNTIME_FILES = {
 const OWN_RUNTIME_FILES = {
   // The Redis store's Lua scripts.
   "cerebro/src/store/lua-scripts.ts": { from: "cerebro/src/store/lua", to: "lua" },
+};
+
+/**
+ * Files of packages that a module of this repository finds by resolving the
+ * package (`require.resolve("pkg/package.json")`): copied into a
+ * node_modules folder beside the bundles that include that module.
+ */
+const RESOLVED_PACKAGE_FILES = {
+  // Server reflection's own .proto files.
+  "cerebro/src/rpc/standard-services.ts": {
+    "@grpc/reflection": ["package.json", "build/proto/grpc"],
+  },
 };
 
 // ESM has no require, __dirname or __filename; bundled CommonJS packages use
@@ -121,6 +133,15 @@ async function bundleFolder(dir, entries) {
     if (!inputs.has(module)) continue;
     if (!existsSync(join(ROOT, from))) throw new Error(`${module} reads ${from}, which is missing`);
     cpSync(join(ROOT, from), join(dir, to), { recursive: true });
+  }
+  for (const [module, packages] of Object.entries(RESOLVED_PACKAGE_FILES)) {
+    if (!inputs.has(module)) continue;
+    for (const [name, paths] of Object.entries(packages)) {
+      const packageDir = dirname(createRequire(join(ROOT, module)).resolve(`${name}/package.json`));
+      for (const path of paths) {
+        cpSync(join(packageDir, path), join(dir, "node_modules", name, path), { recursive: true });
+      }
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Interceptor } from "@connectrpc/connect";
 import { RECONNECT_BACKOFF } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "./clock.js";
@@ -9,8 +10,13 @@ import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
-import { listenHttp } from "./rpc/http-gateway.js";
-import { type ListeningServer, listen } from "./rpc/server.js";
+import { cerebroRoutes } from "./rpc/routes.js";
+import {
+  type ListeningServer,
+  type ServerLimits,
+  type ServerTls,
+  serve as serveRpc,
+} from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
 import { connectScheduler } from "./scheduling.js";
@@ -53,6 +59,12 @@ export interface CerebroOptions {
   readonly httpPort?: number;
   /** A task-server silent for this long is taken as dead. Default 3 heartbeat intervals. */
   readonly livenessTimeoutMs?: number;
+  /** Serve TLS (and verify client certificates against `clientCa`) on both ports. */
+  readonly tls?: ServerTls;
+  /** Sizes, counts and waits every connection and call is held to (see ServerLimits). */
+  readonly limits?: Partial<ServerLimits>;
+  /** Run before every handler with the call's headers and peer (authentication goes here). */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /** A running cerebro. */
@@ -117,11 +129,11 @@ async function serve(
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
   const scheduler = connectScheduler({ clock, logger, engine, graph, events, store });
-  const listening: ListeningServer[] = [];
+  let server: ListeningServer | undefined;
   const stopServing = async (): Promise<void> => {
     scheduler.stop();
     engine.close();
-    await Promise.all(listening.map((server) => server.stop()));
+    await server?.stop();
   };
   const host = options.host ?? "0.0.0.0";
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
@@ -135,57 +147,55 @@ async function serve(
     addresses: () => addresses,
     nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
   });
+  const { routes, health } = cerebroRoutes({
+    taskServer: taskServerService({
+      graph,
+      engine,
+      sessions,
+      events,
+      clock,
+      logger,
+      store,
+      heartbeatIntervalMs,
+      livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
+    }),
+    control: controlService(api, logger),
+  });
   try {
     await scheduler.start();
-    const server = await listen(
-      {
-        taskServer: taskServerService({
-          graph,
-          engine,
-          sessions,
-          events,
-          clock,
-          logger,
-          store,
-          heartbeatIntervalMs,
-          livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
-        }),
-        control: controlService(api, logger),
-      },
+    server = await serveRpc({
+      routes,
       host,
-      options.port ?? 7070,
+      port: options.port ?? 7070,
+      ...(options.httpPort === undefined ? {} : { httpPort: options.httpPort }),
       logger,
-    );
-    listening.push(server);
-    addresses.grpc = `${shownHost}:${server.port}`;
-    const http =
-      options.httpPort === undefined
-        ? undefined
-        : await listenHttp(api, host, options.httpPort, logger);
-    if (http) {
-      listening.push(http);
-      addresses.http = `${shownHost}:${http.port}`;
-    }
-    const address = addresses.grpc;
-    logger.info(
-      { address, http: addresses.http || undefined, restoredRuns: restored },
-      "cerebro listening",
-    );
-    return {
-      address,
-      port: server.port,
-      ...(http ? { httpAddress: addresses.http } : {}),
-      engine,
-      graph,
-      events,
-      async stop() {
-        await stopServing();
-        if (ownsStore) await store.close();
-      },
-    };
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+    });
   } catch (err) {
     // What did start (the scheduler's timers, a listener) would keep the process alive.
     await stopServing();
     throw err;
   }
+  addresses.grpc = `${shownHost}:${server.port}`;
+  if (server.httpPort !== undefined) addresses.http = `${shownHost}:${server.httpPort}`;
+  const address = addresses.grpc;
+  logger.info(
+    { address, http: addresses.http || undefined, restoredRuns: restored },
+    "cerebro listening",
+  );
+  return {
+    address,
+    port: server.port,
+    ...(server.httpPort === undefined ? {} : { httpAddress: addresses.http }),
+    engine,
+    graph,
+    events,
+    async stop() {
+      health.stopServing();
+      await stopServing();
+      if (ownsStore) await store.close();
+    },
+  };
 }

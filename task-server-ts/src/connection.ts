@@ -3,20 +3,11 @@ import {
   type ConnectRequest,
   ConnectRequestSchema,
   type ConnectResponse,
-  ConnectResponseSchema,
   type Hello,
-  messageCodec,
   RECONNECT_BACKOFF,
-  TaskServerService,
 } from "@cordyna/contract";
 import type { Logger } from "pino";
-import { type BidiStream, Http2Channel } from "./http2-channel.js";
-
-const CONNECT_PATH = `/${TaskServerService.typeName}/${TaskServerService.method.connect.name}`;
-const CONNECT_CODECS = {
-  request: messageCodec(ConnectRequestSchema),
-  response: messageCodec(ConnectResponseSchema),
-};
+import { CerebroChannel, type ClientTls, type SessionStream } from "./channel.js";
 
 /** Modest keepalive so a dead peer is noticed within seconds. */
 const KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };
@@ -67,6 +58,8 @@ export interface ConnectionOptions {
   readonly logger: Logger;
   /** Reconnect backoff. */
   readonly backoff?: BackoffOptions;
+  /** TLS towards cerebro; omitted: plaintext. */
+  readonly tls?: ClientTls;
   /** Callbacks for the stream's life. */
   readonly handlers: ConnectionHandlers;
 }
@@ -78,8 +71,8 @@ export interface ConnectionOptions {
  */
 export class Connection {
   readonly #options: ConnectionOptions;
-  readonly #channel: Http2Channel;
-  #stream: BidiStream | undefined;
+  readonly #channel: CerebroChannel;
+  #stream: SessionStream | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #closed = false;
@@ -90,7 +83,7 @@ export class Connection {
   /** @param options address, logger, backoff and handlers. */
   constructor(options: ConnectionOptions) {
     this.#options = options;
-    this.#channel = new Http2Channel(options.address, KEEPALIVE);
+    this.#channel = new CerebroChannel(options.address, KEEPALIVE, options.tls);
   }
 
   /** Opens the first stream. */
@@ -153,9 +146,9 @@ export class Connection {
   #open(): void {
     if (this.#closed) return;
     const { logger, handlers, address } = this.#options;
-    const stream = this.#channel.openStream(CONNECT_PATH, CONNECT_CODECS, {
-      message: (message) => {
-        if (this.#stream === stream) handlers.message(message as ConnectResponse);
+    const stream: SessionStream = this.#channel.openSessionStream({
+      message: (message: ConnectResponse) => {
+        if (this.#stream === stream) handlers.message(message);
       },
       closed: (error) => this.#ended(stream, error),
     });
@@ -166,7 +159,7 @@ export class Connection {
     );
   }
 
-  #ended(stream: BidiStream, error: Error | undefined): void {
+  #ended(stream: SessionStream, error: Error | undefined): void {
     const onClosed = this.#onStreamClosed;
     this.#onStreamClosed = undefined;
     onClosed?.();

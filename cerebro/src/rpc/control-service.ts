@@ -1,34 +1,48 @@
-import type { WatchEventsRequest, WatchEventsResponse } from "@cordyna/contract";
-import { GrpcCode, GrpcStatusError } from "@cordyna/contract";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { ControlService, WatchEventsResponse } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
 import type { ControlApi } from "./control-api.js";
-import type { ServerStreamCall, ServiceHandlers } from "./grpc-server.js";
+import { Outbound } from "./outbound.js";
 
-const GRPC_CODES: Record<ErrorCode, number> = {
-  INVALID_ARGUMENT: GrpcCode.INVALID_ARGUMENT,
-  NOT_FOUND: GrpcCode.NOT_FOUND,
-  ALREADY_EXISTS: GrpcCode.ALREADY_EXISTS,
-  FAILED_PRECONDITION: GrpcCode.FAILED_PRECONDITION,
-  UNAVAILABLE: GrpcCode.UNAVAILABLE,
-  INTERNAL: GrpcCode.INTERNAL,
+const CODES: Record<ErrorCode, Code> = {
+  INVALID_ARGUMENT: Code.InvalidArgument,
+  NOT_FOUND: Code.NotFound,
+  ALREADY_EXISTS: Code.AlreadyExists,
+  FAILED_PRECONDITION: Code.FailedPrecondition,
+  UNAVAILABLE: Code.Unavailable,
+  INTERNAL: Code.Internal,
 };
 
-/** The ControlService over gRPC: what the CLI, grpcurl and CI jobs call. */
-export function controlService(api: ControlApi, logger: Logger): ServiceHandlers {
-  /** Domain errors become gRPC statuses with their message. */
-  function unary<Request, Response>(handler: (request: Request) => Promise<Response>) {
-    return async (request: Request): Promise<Response> => {
+/** How many bytes of events one watcher may leave unread before it is cut off. */
+export const DEFAULT_WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** A cerebro error as the status a caller gets, whatever protocol it speaks. */
+export function toConnectError(reason: unknown, logger: Logger, what: string): ConnectError {
+  if (reason instanceof ConnectError) return reason;
+  const error = CordynaError.from(reason);
+  if (error.code === "INTERNAL") logger.error({ err: reason }, `${what} failed`);
+  return new ConnectError(error.rawMessage, CODES[error.code]);
+}
+
+/**
+ * The ControlService's handlers: what the CLI, grpcurl, curl and CI jobs
+ * call, over gRPC, gRPC-Web and Connect (JSON over HTTP/1.1 or HTTP/2) alike.
+ */
+export function controlService(
+  api: ControlApi,
+  logger: Logger,
+  watchBufferBytes = DEFAULT_WATCH_BUFFER_BYTES,
+): ServiceImpl<typeof ControlService> {
+  const unary =
+    <Request, Response>(method: (request: Request) => Promise<Response>) =>
+    async (request: Request): Promise<Response> => {
       try {
-        return await handler(request);
+        return await method(request);
       } catch (reason) {
-        const error = CordynaError.from(reason);
-        if (error.code === "INTERNAL") logger.error({ err: reason }, "control call failed");
-        throw new GrpcStatusError(GRPC_CODES[error.code], error.rawMessage);
+        throw toConnectError(reason, logger, "control call");
       }
     };
-  }
-
   return {
     startRun: unary(api.startRun),
     getRun: unary(api.getRun),
@@ -37,11 +51,27 @@ export function controlService(api: ControlApi, logger: Logger): ServiceHandlers
     listTasks: unary(api.listTasks),
     listServers: unary(api.listServers),
     getGraph: unary(api.getGraph),
-    watchEvents(request: WatchEventsRequest, call: ServerStreamCall) {
-      const stop = api.watchEvents(request, (response: WatchEventsResponse) =>
-        call.write(response),
+    async *watchEvents(request, context) {
+      const outbound = new Outbound<WatchEventsResponse>(
+        { maxBufferedBytes: watchBufferBytes, sizeOf: eventSize, what: "the event stream" },
+        (error) => logger.warn({ runId: request.runId || undefined }, error.rawMessage),
       );
-      call.onCancel(stop);
+      const stop = api.watchEvents(request, (response) => outbound.push(response));
+      const onAbort = (): void => outbound.end();
+      context.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        yield* outbound.messages();
+      } finally {
+        context.signal.removeEventListener("abort", onAbort);
+        stop();
+      }
     },
   };
+}
+
+/** An event's size on the wire, about: its texts and some fixed fields. */
+function eventSize(response: WatchEventsResponse): number {
+  const event = response.event;
+  if (!event) return 16;
+  return 96 + event.message.length + event.detail.length + event.runId.length + event.taskId.length;
 }

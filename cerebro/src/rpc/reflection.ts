@@ -1,46 +1,98 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type DescriptorProto, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { ControlService, reflectionPackageDefinition, TaskServerService } from "@cordyna/contract";
-import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
-import { protoPath as healthProtoPath } from "grpc-health-check";
+import type { DescFile, DescService, Message } from "@bufbuild/protobuf";
+import type { ConnectRouter } from "@connectrpc/connect";
+import {
+  fileDescriptorBytes,
+  messageOf,
+  ReflectionServices,
+  withDependencies,
+} from "./standard-services.js";
 
-/**
- * Server reflection for our services and the standard health service, so
- * that grpcurl needs no proto files.
- */
-export function createReflectionService(): ReflectionService {
-  const definition: Record<string, { fileDescriptorProtos: Buffer[] }> = {
-    ...reflectionPackageDefinition([TaskServerService, ControlService]),
-  };
-  for (const [name, entry] of Object.entries(loadSync(healthProtoPath))) {
-    const protos = (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos;
-    if (protos) definition[name] = { fileDescriptorProtos: protos.map(repairMapEntries) };
-  }
-  // The reflection service reads only fileDescriptorProtos from each entry, which is all ours carry.
-  return new ReflectionService(definition as unknown as PackageDefinition);
+/** gRPC status codes reflection reports in its error responses. */
+const NOT_FOUND = 5;
+const UNIMPLEMENTED = 12;
+
+interface ReflectionRequest {
+  readonly host: string;
+  readonly messageRequest: { readonly case: string | undefined; readonly value?: unknown };
 }
 
 /**
- * proto-loader names a map's entry message after the field ("Statuses")
- * where protobuf requires "StatusesEntry"; grpcurl refuses such a
- * descriptor, so the entries are renamed and the references follow.
+ * Server reflection (grpc.reflection v1 and v1alpha) for the given services
+ * and everything their files import, so that `grpcurl host:port list` and
+ * `describe` work without proto files.
  */
-function repairMapEntries(bytes: Buffer): Buffer {
-  const file = fromBinary(FileDescriptorProtoSchema, bytes);
-  const visit = (message: DescriptorProto, scope: string): void => {
-    const fullName = `${scope}.${message.name}`;
-    for (const nested of message.nestedType) {
-      if (nested.options?.mapEntry && !nested.name.endsWith("Entry")) {
-        const oldNames = new Set([nested.name, `${fullName}.${nested.name}`]);
-        nested.name = `${nested.name}Entry`;
-        for (const field of message.field) {
-          if (oldNames.has(field.typeName)) field.typeName = `${fullName}.${nested.name}`;
-        }
-      }
-      visit(nested, fullName);
+export function registerReflection(router: ConnectRouter, services: readonly DescService[]): void {
+  const names = services.map((service) => service.typeName);
+  const files = new Map<string, DescFile>();
+  const bySymbol = new Map<string, DescFile>();
+  for (const service of services) {
+    for (const file of withDependencies(service.file)) {
+      files.set(file.name, file);
+      indexSymbols(file, bySymbol);
     }
+  }
+
+  for (const reflection of ReflectionServices) {
+    const answer = (request: ReflectionRequest): Message => {
+      const { case: kind, value } = request.messageRequest;
+      const reply = (init: Record<string, unknown>) =>
+        messageOf(reflection, "ServerReflectionInfo", "output", {
+          validHost: request.host,
+          originalRequest: request,
+          messageResponse: init,
+        });
+      const filesOf = (file: DescFile | undefined, what: string) =>
+        file
+          ? reply({
+              case: "fileDescriptorResponse",
+              value: { fileDescriptorProto: withDependencies(file).map(fileDescriptorBytes) },
+            })
+          : reply({
+              case: "errorResponse",
+              value: { errorCode: NOT_FOUND, errorMessage: `${what} not found` },
+            });
+      switch (kind) {
+        case "listServices":
+          return reply({
+            case: "listServicesResponse",
+            value: { service: names.map((name) => ({ name })) },
+          });
+        case "fileByFilename":
+          return filesOf(files.get(String(value)), `file ${String(value)}`);
+        case "fileContainingSymbol":
+          return filesOf(bySymbol.get(String(value)), `symbol ${String(value)}`);
+        default:
+          return reply({
+            case: "errorResponse",
+            value: {
+              errorCode: UNIMPLEMENTED,
+              errorMessage: `${kind ?? "an empty request"} is not supported`,
+            },
+          });
+      }
+    };
+    router.service(reflection, {
+      serverReflectionInfo: async function* (requests: AsyncIterable<Message>) {
+        for await (const request of requests) yield answer(request as unknown as ReflectionRequest);
+      },
+    } as never);
+  }
+}
+
+/** Every fully qualified name a file defines: messages, enums, services, methods, extensions. */
+function indexSymbols(file: DescFile, bySymbol: Map<string, DescFile>): void {
+  const add = (name: string) => bySymbol.set(name, file);
+  const visitMessage = (message: DescFile["messages"][number]): void => {
+    add(message.typeName);
+    for (const nested of message.nestedMessages) visitMessage(nested);
+    for (const nested of message.nestedEnums) add(nested.typeName);
+    for (const extension of message.nestedExtensions) add(extension.typeName);
   };
-  for (const message of file.messageType) visit(message, `.${file.package}`);
-  return Buffer.from(toBinary(FileDescriptorProtoSchema, create(FileDescriptorProtoSchema, file)));
+  for (const message of file.messages) visitMessage(message);
+  for (const enumeration of file.enums) add(enumeration.typeName);
+  for (const extension of file.extensions) add(extension.typeName);
+  for (const service of file.services) {
+    add(service.typeName);
+    for (const method of service.methods) add(`${service.typeName}.${method.name}`);
+  }
 }

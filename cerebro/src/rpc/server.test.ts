@@ -1,13 +1,16 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { createClient, type ServiceImpl } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { ControlService, TaskServerService } from "@cordyna/contract";
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { occupyPort } from "../testing/ports.js";
-import { type ListeningServer, listen } from "./server.js";
-
-// The services cerebro takes from grpc-js (health, reflection) reach it
-// through our HTTP/2 server, relayed in process: these tests call them as
-// probes and grpcurl do, with a grpc-js client.
+import { freePort, occupyPort } from "../testing/ports.js";
+import { cerebroRoutes } from "./routes.js";
+import { type ListeningServer, serve } from "./server.js";
+import { ReflectionServices } from "./standard-services.js";
 
 interface HealthClient extends grpc.Client {
   check(
@@ -25,17 +28,26 @@ const HealthClientConstructor = grpc.makeGenericClientConstructor(
   credentials: grpc.ChannelCredentials,
 ) => HealthClient;
 
-const noHandlers = new Proxy({}, { get: () => () => {} });
 let server: ListeningServer;
 let health: HealthClient;
+let routes: ReturnType<typeof cerebroRoutes>;
+
+/** Cerebro's routes with handlers that are never called here. */
+function idleRoutes() {
+  return cerebroRoutes({
+    taskServer: {} as ServiceImpl<typeof TaskServerService>,
+    control: {} as ServiceImpl<typeof ControlService>,
+  });
+}
 
 beforeEach(async () => {
-  server = await listen(
-    { taskServer: noHandlers, control: noHandlers },
-    "127.0.0.1",
-    0,
-    pino({ level: "silent" }),
-  );
+  routes = idleRoutes();
+  server = await serve({
+    routes: routes.routes,
+    host: "127.0.0.1",
+    port: 0,
+    logger: pino({ level: "silent" }),
+  });
   health = new HealthClientConstructor(
     `127.0.0.1:${server.port}`,
     grpc.credentials.createInsecure(),
@@ -55,21 +67,35 @@ function check(service: string): Promise<string> {
   );
 }
 
-describe("health and unknown methods, relayed to grpc-js", () => {
+describe("the standard health service, as probes call it (grpc-js)", () => {
   it("answers a health check for the server and for each of our services", async () => {
     expect(await check("")).toBe("SERVING");
     expect(await check("cordyna.v1.ControlService")).toBe("SERVING");
     expect(await check("cordyna.v1.TaskServerService")).toBe("SERVING");
   });
 
-  it("relays a status other than OK", async () => {
+  it("answers NOT_FOUND for a service it does not know", async () => {
     await expect(check("no.such.Service")).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
-  it("relays a server stream message by message, and the client's cancel", async () => {
+  it("streams a watched status as it changes, and ends on the client's cancel", async () => {
     const watch = health.watch({ service: "" });
-    const first = await new Promise<{ status: string }>((resolve) => watch.once("data", resolve));
-    expect(first.status).toBe("SERVING");
+    const statuses: string[] = [];
+    const seen = (count: number) =>
+      new Promise<void>((resolve) => {
+        const listener = (message: { status: string }) => {
+          statuses.push(message.status);
+          if (statuses.length >= count) {
+            watch.off("data", listener);
+            resolve();
+          }
+        };
+        watch.on("data", listener);
+      });
+    await seen(1);
+    routes.health.stopServing();
+    await seen(2);
+    expect(statuses).toEqual(["SERVING", "NOT_SERVING"]);
     const ended = new Promise<grpc.StatusObject>((resolve) => watch.once("status", resolve));
     watch.on("error", () => {});
     watch.cancel();
@@ -102,7 +128,59 @@ describe("health and unknown methods, relayed to grpc-js", () => {
     );
     client.close();
     expect(error?.code).toBe(grpc.status.UNIMPLEMENTED);
-    expect(error?.details).toContain("/no.such.Service/Nothing");
+  });
+});
+
+describe("server reflection", () => {
+  it("lists every service and returns the file that defines a symbol, with its imports", async () => {
+    const [reflection] = ReflectionServices;
+    const client = createClient(
+      reflection!,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.port}` }),
+    ) as unknown as {
+      serverReflectionInfo(
+        requests: AsyncIterable<Record<string, unknown>>,
+      ): AsyncIterable<{ messageResponse: { case: string; value: Record<string, unknown> } }>;
+    };
+    async function* ask() {
+      yield { host: "", messageRequest: { case: "listServices", value: "" } };
+      yield {
+        host: "",
+        messageRequest: {
+          case: "fileContainingSymbol",
+          value: "cordyna.v1.ControlService.StartRun",
+        },
+      };
+      yield { host: "", messageRequest: { case: "fileContainingSymbol", value: "no.Such" } };
+    }
+    const answers = [];
+    for await (const answer of client.serverReflectionInfo(ask())) answers.push(answer);
+
+    expect(answers).toHaveLength(3);
+    const [listed, found, missing] = answers as [
+      (typeof answers)[0],
+      (typeof answers)[0],
+      (typeof answers)[0],
+    ];
+    const services = (listed.messageResponse.value.service as { name: string }[]).map(
+      (service) => service.name,
+    );
+    expect(services).toEqual([
+      "cordyna.v1.TaskServerService",
+      "cordyna.v1.ControlService",
+      "grpc.health.v1.Health",
+      "grpc.reflection.v1.ServerReflection",
+      "grpc.reflection.v1alpha.ServerReflection",
+    ]);
+    const files = (found.messageResponse.value.fileDescriptorProto as Uint8Array[]).map(
+      (bytes) => fromBinary(FileDescriptorProtoSchema, bytes).name,
+    );
+    expect(files).toContain("cordyna/v1/control.proto");
+    expect(files).toContain("google/protobuf/timestamp.proto");
+    expect(missing.messageResponse).toMatchObject({
+      case: "errorResponse",
+      value: { errorCode: 5, errorMessage: "symbol no.Such not found" },
+    });
   });
 });
 
@@ -111,13 +189,32 @@ describe("a port it cannot listen on", () => {
     const taken = await occupyPort();
     try {
       await expect(
-        listen(
-          { taskServer: noHandlers, control: noHandlers },
-          "127.0.0.1",
-          taken.port,
-          pino({ level: "silent" }),
-        ),
+        serve({
+          routes: idleRoutes().routes,
+          host: "127.0.0.1",
+          port: taken.port,
+          logger: pino({ level: "silent" }),
+        }),
       ).rejects.toThrow(`port ${taken.port} (gRPC) is already in use`);
+    } finally {
+      await taken.release();
+    }
+  });
+
+  it("names the HTTP/JSON gateway when its port is taken, and frees the gRPC port", async () => {
+    const taken = await occupyPort();
+    const grpcPort = await freePort();
+    try {
+      await expect(
+        serve({
+          routes: idleRoutes().routes,
+          host: "127.0.0.1",
+          port: grpcPort,
+          httpPort: taken.port,
+          logger: pino({ level: "silent" }),
+        }),
+      ).rejects.toThrow(`port ${taken.port} (HTTP/JSON gateway) is already in use`);
+      await (await occupyPort(grpcPort)).release();
     } finally {
       await taken.release();
     }
@@ -126,12 +223,12 @@ describe("a port it cannot listen on", () => {
   it("names the port, the host and the listener for any other failure", async () => {
     // 192.0.2.1 is reserved for documentation: no machine has it.
     await expect(
-      listen(
-        { taskServer: noHandlers, control: noHandlers },
-        "192.0.2.1",
-        7070,
-        pino({ level: "silent" }),
-      ),
+      serve({
+        routes: idleRoutes().routes,
+        host: "192.0.2.1",
+        port: 7070,
+        logger: pino({ level: "silent" }),
+      }),
     ).rejects.toThrow(
       /^could not listen on port 7070 of 192\.0\.2\.1 \(gRPC\): listen EADDRNOTAVAIL/,
     );

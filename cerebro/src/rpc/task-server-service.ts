@@ -1,13 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   type ConnectRequest,
   type ConnectResponse,
   ConnectResponseSchema,
-  GrpcCode,
-  GrpcStatusError,
   type Hello,
   PROTOCOL_VERSION,
+  type TaskServerService,
   type TaskStateUpdate,
   taskStatesOf,
 } from "@cordyna/contract";
@@ -22,7 +22,8 @@ import { newId } from "../ids.js";
 import type { Store } from "../store/store.js";
 import { checkServerName, convertDeclarations } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
-import type { BidiCall, ServiceHandlers } from "./grpc-server.js";
+import { Outbound } from "./outbound.js";
+import { peerOf } from "./peer.js";
 import { Session, type SessionRegistry } from "./sessions.js";
 
 export interface TaskServerServiceOptions {
@@ -36,11 +37,23 @@ export interface TaskServerServiceOptions {
   readonly heartbeatIntervalMs: number;
   /** A session that sends nothing for this long is taken as dead and closed. */
   readonly livenessTimeoutMs: number;
+  /** How many bytes of commands a task-server may leave unread before its stream is closed. */
+  readonly streamBufferBytes?: number;
 }
+
+/** Unread commands one task-server stream may hold by default. */
+export const DEFAULT_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Messages received and not yet handled, past which cerebro stops reading
+ * the stream: HTTP/2 flow control then makes the task-server wait, so a
+ * flood cannot grow cerebro's memory.
+ */
+const MAX_INBOX = 1_000;
 
 class StreamRejected extends Error {
   constructor(
-    readonly grpcCode: number,
+    readonly code: Code,
     message: string,
     readonly issues: DeclarationIssue[],
   ) {
@@ -53,48 +66,87 @@ class StreamRejected extends Error {
  * Messages of one stream are handled strictly in order, so acknowledgements
  * are cumulative and an update is acknowledged only once it is stored.
  */
-export function taskServerService(options: TaskServerServiceOptions): ServiceHandlers {
+export function taskServerService(
+  options: TaskServerServiceOptions,
+): ServiceImpl<typeof TaskServerService> {
   return {
-    connect(call: BidiCall) {
-      new TaskServerStream(options, call).listen();
+    async *connect(requests: AsyncIterable<ConnectRequest>, context: HandlerContext) {
+      const stream = new TaskServerStream(options, peerOf(context).address);
+      const onAbort = (): void => stream.close("the stream was cancelled or its connection lost");
+      context.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        void stream.read(requests);
+        yield* stream.outbound.messages();
+      } finally {
+        context.signal.removeEventListener("abort", onAbort);
+        stream.close("the stream ended");
+      }
     },
   };
 }
 
 class TaskServerStream {
   readonly #options: TaskServerServiceOptions;
-  readonly #call: BidiCall;
+  readonly #peer: string;
+  /** What cerebro sends on this stream, bounded for a task-server that does not read. */
+  readonly outbound: Outbound<ConnectResponse>;
   #logger: Logger;
   #session: Session | undefined;
   /** Messages received and not handled yet, in arrival order. */
   #inbox: ConnectRequest[] = [];
   #draining = false;
+  /** Resolves the reader waiting for the inbox to empty, if it waits. */
+  #inboxDrained: (() => void) | undefined;
   #closed = false;
   #lastSeen: number;
   #livenessTimer: TimerHandle | undefined;
 
-  constructor(options: TaskServerServiceOptions, call: BidiCall) {
+  constructor(options: TaskServerServiceOptions, peer: string) {
     this.#options = options;
-    this.#call = call;
-    this.#logger = options.logger.child({ peer: call.peer });
+    this.#peer = peer;
+    this.#logger = options.logger.child({ peer });
     this.#lastSeen = options.clock.now();
+    this.outbound = new Outbound<ConnectResponse>(
+      {
+        maxBufferedBytes: options.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES,
+        sizeOf: commandSize,
+        what: "the task-server stream",
+      },
+      (error) => {
+        this.#logger.warn(error.rawMessage);
+        this.close("it did not read what cerebro sent");
+      },
+    );
   }
 
-  listen(): void {
-    this.#call.onMessage((received) => {
-      const message = received as ConnectRequest;
-      this.#lastSeen = this.#options.clock.now();
-      // Handled once the messages of this read from the socket are all in:
-      // an in-memory store answers at once, and draining on the first
-      // message would apply, store and acknowledge each of them alone.
-      this.#inbox.push(message);
-      if (!this.#draining) {
-        this.#draining = true;
-        setImmediate(() => void this.#drain());
+  /** Takes the task-server's messages in order, no faster than they are handled. */
+  async read(requests: AsyncIterable<ConnectRequest>): Promise<void> {
+    try {
+      for await (const message of requests) {
+        if (this.#closed) return;
+        this.#receive(message);
+        if (this.#inbox.length >= MAX_INBOX) {
+          await new Promise<void>((resolve) => {
+            this.#inboxDrained = resolve;
+          });
+        }
       }
-    });
-    this.#call.onHalfClose(() => this.#close("the task-server ended the stream"));
-    this.#call.onCancel(() => this.#close("the stream was cancelled or its connection lost"));
+      this.close("the task-server ended the stream");
+    } catch {
+      this.close("the stream was cancelled or its connection lost");
+    }
+  }
+
+  #receive(message: ConnectRequest): void {
+    this.#lastSeen = this.#options.clock.now();
+    // Handled once the messages of this read from the socket are all in:
+    // an in-memory store answers at once, and draining on the first
+    // message would apply, store and acknowledge each of them alone.
+    this.#inbox.push(message);
+    if (!this.#draining) {
+      this.#draining = true;
+      setImmediate(() => void this.#drain());
+    }
   }
 
   /**
@@ -109,6 +161,9 @@ class TaskServerStream {
       this.#fail(error);
     } finally {
       this.#draining = false;
+      const resume = this.#inboxDrained;
+      this.#inboxDrained = undefined;
+      resume?.();
     }
   }
 
@@ -136,7 +191,7 @@ class TaskServerStream {
     const session = this.#session;
     if (!session) {
       throw new StreamRejected(
-        GrpcCode.FAILED_PRECONDITION,
+        Code.FailedPrecondition,
         `the first message on the stream must be a hello, not ${kind ?? "an empty message"}`,
         [],
       );
@@ -157,20 +212,20 @@ class TaskServerStream {
       case "pong":
         return;
       default:
-        throw new StreamRejected(GrpcCode.INVALID_ARGUMENT, "empty message on the stream", []);
+        throw new StreamRejected(Code.InvalidArgument, "empty message on the stream", []);
     }
   }
 
   async #hello(hello: Hello): Promise<void> {
     if (this.#session) {
-      throw new StreamRejected(GrpcCode.FAILED_PRECONDITION, "hello sent twice on one stream", []);
+      throw new StreamRejected(Code.FailedPrecondition, "hello sent twice on one stream", []);
     }
     const { graph, engine, sessions, clock, events } = this.#options;
     const version = hello.protocolVersion;
     if (!version || version.major !== PROTOCOL_VERSION.major) {
       const theirs = version ? `${version.major}.${version.minor}` : "none";
       const message = `protocol version ${theirs} is not supported: this cerebro speaks ${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor} (any ${PROTOCOL_VERSION.major}.x)`;
-      throw new StreamRejected(GrpcCode.FAILED_PRECONDITION, message, [
+      throw new StreamRejected(Code.FailedPrecondition, message, [
         { taskId: "", code: IssueCode.VERSION, message },
       ]);
     }
@@ -188,13 +243,13 @@ class TaskServerStream {
     const { definitions, issues } = convertDeclarations(hello.tasks);
     const invalid = [...identityIssues, ...issues];
     if (invalid.length > 0) {
-      throw new StreamRejected(GrpcCode.INVALID_ARGUMENT, summarizeIssues(invalid), invalid);
+      throw new StreamRejected(Code.InvalidArgument, summarizeIssues(invalid), invalid);
     }
     const outcome = graph.declare(hello.serverName, definitions);
     if (outcome.errors.length > 0) {
       const code = outcome.errors.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
-        ? GrpcCode.ALREADY_EXISTS
-        : GrpcCode.INVALID_ARGUMENT;
+        ? Code.AlreadyExists
+        : Code.InvalidArgument;
       throw new StreamRejected(code, summarizeIssues(outcome.errors), outcome.errors);
     }
 
@@ -207,7 +262,7 @@ class TaskServerStream {
         connectedAt: clock.now(),
         maxConcurrency: hello.maxConcurrency,
         agent: hello.agent,
-        peer: this.#call.peer,
+        peer: this.#peer,
         protocolMinor: version.minor,
       },
       (message) => this.#write(message),
@@ -377,7 +432,7 @@ class TaskServerStream {
       if (silentFor > livenessTimeoutMs) {
         this.#fail(
           new StreamRejected(
-            GrpcCode.UNAVAILABLE,
+            Code.Unavailable,
             `no message from instance ${session.instanceId} for ${silentFor} ms (heartbeats are due every ${heartbeatIntervalMs} ms): taken as dead`,
             [],
           ),
@@ -399,7 +454,7 @@ class TaskServerStream {
   }
 
   #write(message: ConnectResponse): void {
-    if (!this.#closed) this.#call.write(message);
+    this.outbound.push(message);
   }
 
   #fail(error: unknown): void {
@@ -416,24 +471,22 @@ class TaskServerStream {
           }),
         );
       }
-      this.#call.end(new GrpcStatusError(error.grpcCode, error.message));
+      this.outbound.end(new ConnectError(error.message, error.code));
     } else {
       this.#logger.error({ err: error }, "task-server stream failed");
-      this.#call.end(
-        new GrpcStatusError(
-          GrpcCode.INTERNAL,
-          error instanceof Error ? error.message : String(error),
-        ),
+      this.outbound.end(
+        new ConnectError(error instanceof Error ? error.message : String(error), Code.Internal),
       );
     }
-    this.#close("cerebro ended the stream");
+    this.close("cerebro ended the stream");
   }
 
-  #close(reason: string): void {
+  close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#livenessTimer?.cancel();
-    this.#call.end();
+    this.#inboxDrained?.();
+    this.outbound.end();
     const session = this.#session;
     if (!session) return;
     const { sessions, engine, events, clock } = this.#options;
@@ -448,6 +501,22 @@ class TaskServerStream {
       message: `${session.serverName} (${session.instanceId}) disconnected: ${reason}`,
     });
   }
+}
+
+/** A command's size on the wire, about: an invoke carries the run's params. */
+function commandSize(response: ConnectResponse): number {
+  const { message } = response;
+  if (message.case === "invoke") return invokeSize(message.value);
+  if (message.case === "invokes") {
+    return message.value.invokes.reduce((total, invoke) => total + invokeSize(invoke), 0);
+  }
+  return 128;
+}
+
+function invokeSize(invoke: { params: Record<string, string> }): number {
+  let size = 256;
+  for (const [key, value] of Object.entries(invoke.params)) size += key.length + value.length + 8;
+  return size;
 }
 
 /** The most task states applied, stored and acknowledged together. */

@@ -118,7 +118,10 @@ export class RawSession {
 
   describeStatus(): string {
     if (!this.#status) return "open";
-    return this.#status === "ended" ? "ended" : `${this.#status.code} ${this.#status.details}`;
+    if (this.#status === "ended") return "ended";
+    // grpc-js reads grpc-message with decodeURI, which leaves "," and ":" as
+    // %2C and %3A; the spec's percent-decoding (grpcurl, grpc-java, ...) does not.
+    return `${this.#status.code} ${decodeURIComponent(this.#status.details)}`;
   }
 
   end(): void {

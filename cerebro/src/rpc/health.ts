@@ -1,0 +1,82 @@
+import type { Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { Outbound } from "./outbound.js";
+import { HealthService, messageOf } from "./standard-services.js";
+
+/** grpc.health.v1's serving statuses. */
+const SERVING = 1;
+const NOT_SERVING = 2;
+const SERVICE_UNKNOWN = 3;
+
+/** Status changes one Watch may leave unread before it is closed. */
+const WATCH_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The standard health service: "" (the server as a whole) and each of
+ * cerebro's services are SERVING until cerebro stops.
+ */
+export class Health {
+  readonly #statuses = new Map<string, number>();
+  readonly #watchers = new Set<() => void>();
+
+  constructor(serviceNames: readonly string[]) {
+    for (const name of ["", ...serviceNames]) this.#statuses.set(name, SERVING);
+  }
+
+  /** Every service turns NOT_SERVING, and watchers hear of it. */
+  stopServing(): void {
+    for (const name of this.#statuses.keys()) this.#statuses.set(name, NOT_SERVING);
+    for (const notify of this.#watchers) notify();
+  }
+
+  register(router: ConnectRouter): void {
+    router.service(HealthService, {
+      check: async (request: Message) => {
+        const status = this.#statuses.get(serviceOf(request));
+        if (status === undefined) {
+          throw new ConnectError(`unknown service "${serviceOf(request)}"`, Code.NotFound);
+        }
+        return statusMessage(status);
+      },
+      watch: (request: Message, context: HandlerContext) =>
+        this.#watch(serviceOf(request), context),
+      list: async () => {
+        const statuses: Record<string, Message> = {};
+        for (const [name, status] of this.#statuses) statuses[name] = statusMessage(status);
+        return messageOf(HealthService, "List", "output", { statuses });
+      },
+    } as never);
+  }
+
+  /** The service's status now, then each change, until the caller goes. */
+  async *#watch(service: string, context: HandlerContext): AsyncGenerator<Message> {
+    const outbound = new Outbound<Message>(
+      { maxBufferedBytes: WATCH_BUFFER_BYTES, sizeOf: () => 16, what: "the health watch" },
+      () => {},
+    );
+    let last: number | undefined;
+    const notify = (): void => {
+      const status = this.#statuses.get(service) ?? SERVICE_UNKNOWN;
+      if (status !== last) outbound.push(statusMessage(status));
+      last = status;
+    };
+    const onAbort = (): void => outbound.end();
+    this.#watchers.add(notify);
+    context.signal.addEventListener("abort", onAbort, { once: true });
+    notify();
+    try {
+      yield* outbound.messages();
+    } finally {
+      this.#watchers.delete(notify);
+      context.signal.removeEventListener("abort", onAbort);
+    }
+  }
+}
+
+function serviceOf(request: Message): string {
+  return (request as unknown as { service: string }).service;
+}
+
+function statusMessage(status: number): Message {
+  return messageOf(HealthService, "Check", "output", { status });
+}

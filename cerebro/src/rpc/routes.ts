@@ -1,0 +1,33 @@
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { ControlService, TaskServerService } from "@cordyna/contract";
+import { Health } from "./health.js";
+import { registerReflection } from "./reflection.js";
+import { HealthService, ReflectionServices } from "./standard-services.js";
+
+/** Cerebro's services, and the standard ones beside them. */
+export interface CerebroRoutes {
+  readonly routes: (router: ConnectRouter) => void;
+  /** Reported SERVING until cerebro stops. */
+  readonly health: Health;
+}
+
+export function cerebroRoutes(handlers: {
+  readonly taskServer: ServiceImpl<typeof TaskServerService>;
+  readonly control: ServiceImpl<typeof ControlService>;
+}): CerebroRoutes {
+  const health = new Health([TaskServerService.typeName, ControlService.typeName]);
+  return {
+    health,
+    routes(router) {
+      router.service(TaskServerService, handlers.taskServer);
+      router.service(ControlService, handlers.control);
+      health.register(router);
+      registerReflection(router, [
+        TaskServerService,
+        ControlService,
+        HealthService,
+        ...ReflectionServices,
+      ]);
+    },
+  };
+}
