@@ -68,7 +68,6 @@ const MEASURES: ReadonlyArray<FigureSpec & { of(result: HopResult): number }> = 
 
 /** How each transport is named in the figures' keys and labels. */
 const NAMES: Record<Transport, { readonly key: string; readonly label: string }> = {
-  ours: { key: "ours", label: "ours (gRPC framing on node:http2)" },
   "grpc-js": { key: "grpcJs", label: "grpc-js (@grpc/grpc-js at both ends)" },
   "connect-node": {
     key: "connectNode",

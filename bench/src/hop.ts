@@ -7,12 +7,11 @@
 // machine). `send` prints one JSON line: the one-way times both ways and both
 // ends' CPU.
 //
-// Transports, the same at both ends: "ours" is what cerebro and the SDK speak
-// (gRPC framing on node:http2, the contract's grpc-wire.ts); "grpc-js" is
-// @grpc/grpc-js, which they used before; "connect-node" is
-// @connectrpc/connect-node (connectNodeAdapter on a node:http2 server, its
-// gRPC transport as the client), which the CLI uses.
-import { connect, createServer, type Http2Server, type ServerHttp2Stream } from "node:http2";
+// Transports, the same at both ends: "connect-node" is what cerebro and the
+// SDK speak (@connectrpc/connect-node: connectNodeAdapter on a node:http2
+// server, its gRPC transport as the client); "grpc-js" is @grpc/grpc-js, the
+// other library they could use, for comparison.
+import { createServer, type Http2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, createFileRegistry } from "@bufbuild/protobuf";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
@@ -24,14 +23,13 @@ import {
 import { createClient } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
-import { frameMessage, MessageReader } from "@cordyna/contract";
 import * as grpc from "@grpc/grpc-js";
 import { wallMs } from "./clock.js";
 import { cpuMicros } from "./protocol.js";
 
 export const HOP_MESSAGES = 400;
 export const HOP_GAP_MS = 2;
-export type Transport = "ours" | "grpc-js" | "connect-node";
+export type Transport = "grpc-js" | "connect-node";
 /** Bytes of every gRPC message, both ways, whatever the transport. */
 const MESSAGE_BYTES = 64;
 const PATH = "/bench.Hop/Hop";
@@ -120,37 +118,6 @@ const hopService = createFileRegistry(
 }>;
 
 const ENDS: Record<Transport, Ends> = {
-  ours: {
-    envelope: 0,
-    serve() {
-      const server = createServer();
-      server.on("stream", (stream: ServerHttp2Stream) => {
-        const reader = new MessageReader(undefined);
-        stream.respond({ ":status": 200, "content-type": "application/grpc" });
-        stream.on("data", (chunk: Buffer) => {
-          for (const message of reader.push(chunk)) stream.write(frameMessage(answerTo(message)));
-        });
-      });
-      return listening(server);
-    },
-    dial(port, onMessage) {
-      const session = connect(`http://127.0.0.1:${port}`);
-      const stream = session.request({
-        ":method": "POST",
-        ":path": PATH,
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
-      const reader = new MessageReader(undefined);
-      stream.on("data", (chunk: Buffer) => {
-        for (const answer of reader.push(chunk)) onMessage(Buffer.from(answer));
-      });
-      return {
-        write: (stamps) => stream.write(frameMessage(stamps)),
-        close: () => session.destroy(),
-      };
-    },
-  },
   "grpc-js": {
     envelope: 0,
     serve() {

@@ -3,24 +3,7 @@
 export * from "../gen/ts/cordyna/v1/control_pb.js";
 export * from "../gen/ts/cordyna/v1/task_pb.js";
 export * from "../gen/ts/cordyna/v1/task_server_pb.js";
-export {
-  grpcServiceDefinition,
-  type MessageCodec,
-  messageCodec,
-  reflectionPackageDefinition,
-} from "./grpc.js";
-export {
-  ACCEPTED_ENCODINGS,
-  DEFAULT_MAX_RECEIVE_BYTES,
-  decodeStatusMessage,
-  encodeStatusMessage,
-  frameMessage,
-  GRPC_CONTENT_TYPE,
-  GrpcCode,
-  GrpcStatusError,
-  MessageReader,
-  parseGrpcTimeout,
-} from "./grpc-wire.js";
+export { grpcServiceDefinition } from "./grpc.js";
 export { type KeepaliveOptions, keepAlive } from "./keepalive.js";
 export { RECONNECT_BACKOFF } from "./reconnect.js";
 export { taskStatesOf } from "./task-states.js";
