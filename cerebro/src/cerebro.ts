@@ -8,6 +8,7 @@ import { RunEngine } from "./engine/run-engine.js";
 import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
+import { requireTaskServerCertificate } from "./rpc/client-certificates.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
 import { cerebroRoutes } from "./rpc/routes.js";
@@ -171,7 +172,10 @@ async function serve(
       logger,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
-      ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+      interceptors: [
+        ...(options.tls?.clientCa ? [requireTaskServerCertificate] : []),
+        ...(options.interceptors ?? []),
+      ],
     });
   } catch (err) {
     // What did start (the scheduler's timers, a listener) would keep the process alive.

@@ -1,6 +1,8 @@
 // cerebro's settings. The service reads them from the environment; `dyna dev`
 // reads the same variables, with its flags in place of some of them.
 
+import { readFileSync } from "node:fs";
+import type { ServerTls } from "./rpc/server.js";
 import { parseStoreSpec, STORE_ENV } from "./store/open-store.js";
 import { redisPrefixProblem } from "./store/redis-keys.js";
 
@@ -17,6 +19,11 @@ export const CEREBRO_ENV = {
   CORDYNA_HEARTBEAT_INTERVAL_MS: "how often task-servers send heartbeats (default 5000)",
   CORDYNA_RECOVERY_WINDOW_MS:
     "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
+  CORDYNA_TLS_CERT:
+    "PEM file of cerebro's certificate: serve TLS on both ports (with CORDYNA_TLS_KEY)",
+  CORDYNA_TLS_KEY: "PEM file of that certificate's private key",
+  CORDYNA_TLS_CLIENT_CA:
+    "PEM file of the CA whose client certificates cerebro verifies (mTLS); task-servers must present one",
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -44,6 +51,8 @@ export interface CerebroConfig {
   readonly serverLostGraceMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly recoveryWindowMs?: number;
+  /** Cerebro's certificate and key, and the client CA, read from their files. */
+  readonly tls?: ServerTls;
   readonly logLevel: LogLevel;
 }
 
@@ -73,8 +82,7 @@ export class CerebroConfigError extends Error {
 }
 
 /**
- * Reads cerebro's configuration (pure: nothing but `env` and `flags` is
- * read). A flag wins over its variable; an unset or empty setting takes its
+ * Reads cerebro's configuration: `env`, `flags`, and the TLS files they name. A flag wins over its variable; an unset or empty setting takes its
  * default. Throws a CerebroConfigError naming the flag or variable of each
  * bad value.
  */
@@ -165,6 +173,44 @@ export function parseCerebroConfig(
     "a duration in milliseconds",
   );
 
+  const file = (name: CerebroEnvName): Buffer | undefined => {
+    const setting = given(name);
+    if (setting === undefined) return undefined;
+    try {
+      return readFileSync(setting.value);
+    } catch (error) {
+      problems.push({
+        source: setting.source,
+        message: `cannot read ${setting.value}: ${(error as Error).message}`,
+      });
+      return undefined;
+    }
+  };
+  const certSetting = given("CORDYNA_TLS_CERT");
+  const keySetting = given("CORDYNA_TLS_KEY");
+  const clientCaSetting = given("CORDYNA_TLS_CLIENT_CA");
+  if (certSetting && !keySetting) {
+    problems.push({
+      source: certSetting.source,
+      message: "needs its key: set CORDYNA_TLS_KEY too",
+    });
+  } else if (keySetting && !certSetting) {
+    problems.push({
+      source: keySetting.source,
+      message: "needs its certificate: set CORDYNA_TLS_CERT too",
+    });
+  } else if (clientCaSetting && !certSetting) {
+    problems.push({
+      source: clientCaSetting.source,
+      message: "client certificates need TLS: set CORDYNA_TLS_CERT and CORDYNA_TLS_KEY too",
+    });
+  }
+  const cert = file("CORDYNA_TLS_CERT");
+  const key = file("CORDYNA_TLS_KEY");
+  const clientCa = file("CORDYNA_TLS_CLIENT_CA");
+  const tls: ServerTls | undefined =
+    cert && key ? { cert, key, ...(clientCa ? { clientCa } : {}) } : undefined;
+
   const level = given("LOG_LEVEL");
   const logLevel = LOG_LEVELS.find(
     (known) => known === (level?.value.toLowerCase() ?? DEFAULT_LOG_LEVEL),
@@ -187,5 +233,6 @@ export function parseCerebroConfig(
     ...(serverLostGraceMs === undefined ? {} : { serverLostGraceMs }),
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
+    ...(tls ? { tls } : {}),
   };
 }

@@ -2,20 +2,12 @@ import type { SecureClientSessionOptions } from "node:http2";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
+  type ClientTls,
   type ConnectRequest,
   type ConnectResponse,
   type KeepaliveOptions,
   TaskServerService,
 } from "@cordyna/contract";
-
-/** TLS towards cerebro: the CA that signed cerebro's certificate, and this server's own (mTLS). */
-export interface ClientTls {
-  /** PEM of the CA to trust; omitted: the system's CAs. */
-  readonly ca?: Buffer;
-  /** PEM certificate and key, when cerebro asks for client certificates. */
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-}
 
 /** What a {@link SessionStream} tells its owner. */
 export interface SessionStreamHandlers {

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import {
+  type ClientTls,
   type ConnectRequest,
   ConnectRequestSchema,
   type ConnectResponse,
@@ -7,7 +8,7 @@ import {
   RECONNECT_BACKOFF,
 } from "@cordyna/contract";
 import type { Logger } from "pino";
-import { CerebroChannel, type ClientTls, type SessionStream } from "./channel.js";
+import { CerebroChannel, type SessionStream } from "./channel.js";
 
 /** Modest keepalive so a dead peer is noticed within seconds. */
 const KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };

@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  type ClientTls,
   type ConnectRequest,
   ConnectRequestSchema,
   type ConnectResponse,
+  clientTlsFromEnv,
   type Hello,
   HelloSchema,
   type Invoke,
@@ -34,6 +37,9 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const DEFAULT_ACK_TIMEOUT_MS = 5_000;
 const STREAM_CLOSE_TIMEOUT_MS = 1_000;
 
+/** Statuses that refuse the caller itself rather than report a passing fault. */
+const REFUSALS: ReadonlySet<Code> = new Set([Code.Unauthenticated, Code.PermissionDenied]);
+
 type Lifecycle = "new" | "starting" | "running" | "draining" | "stopped";
 
 /**
@@ -51,6 +57,7 @@ export class TaskServer {
   readonly logger: Logger;
 
   readonly #address: string;
+  readonly #tls: ClientTls | undefined;
   readonly #concurrency: number;
   readonly #handleSignals: boolean;
   readonly #drainTimeoutMs: number;
@@ -112,6 +119,8 @@ export class TaskServer {
       instanceId: this.instanceId,
     });
     this.#address = options.cerebro ?? process.env.CORDYNA_ADDR ?? DEFAULT_ADDRESS;
+    this.#tls =
+      options.tls === undefined ? clientTlsFromEnv(process.env) : options.tls || undefined;
     this.#concurrency = concurrency;
     this.#handleSignals = options.handleSignals ?? true;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -160,11 +169,17 @@ export class TaskServer {
     });
     if (this.#handleSignals) this.#installSignalHandlers();
     this.logger.info(
-      { cerebro: this.#address, tasks: this.#registry.size, concurrency: this.#concurrency },
+      {
+        cerebro: this.#address,
+        tls: this.#tls !== undefined,
+        tasks: this.#registry.size,
+        concurrency: this.#concurrency,
+      },
       "connecting to cerebro",
     );
     this.#connection = new Connection({
       address: this.#address,
+      ...(this.#tls ? { tls: this.#tls } : {}),
       logger: this.logger,
       backoff: this.#backoff,
       handlers: {
@@ -370,6 +385,21 @@ export class TaskServer {
     this.#outbox.close();
     this.#updates.disconnected();
     this.#stopHeartbeats();
+    // Refused for who it is (no or a bad certificate, later a token): trying
+    // again changes nothing, so a server that was never welcomed gives up.
+    if (
+      this.#lifecycle === "starting" &&
+      error instanceof ConnectError &&
+      REFUSALS.has(error.code)
+    ) {
+      const refusal = new Error(`cerebro refused this task-server: ${error.rawMessage}`, {
+        cause: error,
+      });
+      this.logger.error(refusal.message);
+      this.#connection?.close();
+      this.#shutdown(refusal);
+      return;
+    }
     if (willReconnect) {
       this.logger.warn(
         { err: error, running: this.#runner.runningCount, unacknowledged: this.#outbox.size },

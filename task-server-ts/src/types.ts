@@ -1,3 +1,4 @@
+import type { ClientTls } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { DurationInput } from "./durations.js";
 
@@ -19,6 +20,12 @@ export interface TaskServerOptions {
   readonly contact: string;
   /** Cerebro's address, "host:port". Default: `CORDYNA_ADDR` or "localhost:7070". */
   readonly cerebro?: string;
+  /**
+   * TLS towards cerebro, or false for plaintext. Default: from `CORDYNA_TLS_CA`,
+   * `CORDYNA_TLS_CLIENT_CERT`, `CORDYNA_TLS_CLIENT_KEY` and `CORDYNA_TLS`
+   * (plaintext when none is set).
+   */
+  readonly tls?: ClientTls | false;
   /** Attempts this instance runs at once; 0 means unlimited. Default 4. */
   readonly concurrency?: number;
   /** Unique per process. Default: `${name}-${hostname}-${pid}-${random}`. */

@@ -2,7 +2,7 @@
 
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { ControlService } from "@cordyna/contract";
+import { type ClientTls, ControlService } from "@cordyna/contract";
 
 /** Where the CLI looks for cerebro when told nothing else. */
 export const DEFAULT_ADDRESS = "localhost:7070";
@@ -31,14 +31,23 @@ export function resolveAddress(
   return DEFAULT_ADDRESS;
 }
 
-/** The base URL for an address: "host:port" → "http://host:port"; URLs pass through. */
-export function baseUrlFor(address: string): string {
-  return /^https?:\/\//.test(address) ? address : `http://${address}`;
+/**
+ * The base URL for an address: "host:port" → "http://host:port", or
+ * "https://…" with TLS; URLs pass through.
+ */
+export function baseUrlFor(address: string, tls = false): string {
+  return /^https?:\/\//.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
 }
 
-/** A ControlService client over the gRPC protocol, which is what cerebro serves. */
-export function createControlClient(address: string): ControlClient {
-  return createClient(ControlService, createGrpcTransport({ baseUrl: baseUrlFor(address) }));
+/** A ControlService client over the gRPC protocol, with TLS when `tls` is given. */
+export function createControlClient(address: string, tls?: ClientTls): ControlClient {
+  return createClient(
+    ControlService,
+    createGrpcTransport({
+      baseUrl: baseUrlFor(address, tls !== undefined),
+      ...(tls ? { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),
+    }),
+  );
 }
 
 /** A gRPC status code as gRPC spells it: Code.FailedPrecondition → "FAILED_PRECONDITION". */
@@ -53,6 +62,8 @@ export function grpcCodeName(code: Code): string {
  */
 export function describeRpcError(err: unknown, address: string): string | undefined {
   if (!(err instanceof ConnectError)) return undefined;
+  const transport = describeTransportFailure(err, address);
+  if (transport) return transport;
   const status = `${grpcCodeName(err.code)}: ${err.rawMessage}`;
   if (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded) {
     return (
@@ -61,4 +72,48 @@ export function describeRpcError(err: unknown, address: string): string | undefi
     );
   }
   return `cerebro at ${address} refused the request: ${status}`;
+}
+
+/** Node's codes for a server certificate that failed verification. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * Failures of the connection rather than of the call, which the RPC
+ * library reports as INTERNAL or CANCELED: a TLS mismatch either way, an
+ * untrusted certificate, or an address that is not cerebro's gRPC port.
+ */
+function describeTransportFailure(err: ConnectError, address: string): string | undefined {
+  const cause = (err.cause ?? {}) as { code?: string; message?: string };
+  if (cause.code && UNTRUSTED_CERTIFICATE.has(cause.code)) {
+    return (
+      `cannot trust cerebro at ${address}: its TLS certificate failed verification (${cause.message}). ` +
+      "Set CORDYNA_TLS_CA to the file of the CA that signed it."
+    );
+  }
+  if (cause.code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+    return (
+      `cerebro at ${address} does not speak TLS on this port, but this client does: ` +
+      "unset CORDYNA_TLS_CA and CORDYNA_TLS, or point at a port that serves TLS."
+    );
+  }
+  if (cause.code === "ERR_HTTP2_ERROR") {
+    return (
+      `${address} does not answer as cerebro's gRPC port (${cause.message}): it may be ` +
+      "cerebro's HTTP/JSON port or another program. Point --cerebro or CORDYNA_ADDR at the gRPC port."
+    );
+  }
+  if (err.code === Code.Canceled) {
+    return (
+      `the connection to ${address} closed before cerebro answered (${err.rawMessage}). ` +
+      "If cerebro serves TLS there, set CORDYNA_TLS_CA (or CORDYNA_TLS=on)."
+    );
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 // What a dyna command works with: output, environment, clock and the client factory.
 
+import { clientTlsFromEnv } from "@cordyna/contract";
 import { type ControlClient, createControlClient } from "./client.js";
 import { type Style, shouldColor } from "./render.js";
 
@@ -73,7 +74,8 @@ export function createContext(overrides: CliOverrides = {}): CliContext {
   return {
     io,
     style: { color: shouldColor(io.isTTY, io.env) },
-    connect: overrides.connect ?? createControlClient,
+    connect:
+      overrides.connect ?? ((address) => createControlClient(address, clientTlsFromEnv(io.env))),
     now: overrides.now ?? Date.now,
     pollIntervalMs: overrides.pollIntervalMs ?? 5000,
     waitForShutdown: overrides.waitForShutdown ?? waitForSignal,

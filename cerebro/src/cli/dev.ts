@@ -23,6 +23,9 @@ const FLAG_VARIABLES = {
   host: "CORDYNA_HOST",
   store: STORE_ENV,
   "redis-prefix": "CORDYNA_REDIS_PREFIX",
+  "tls-cert": "CORDYNA_TLS_CERT",
+  "tls-key": "CORDYNA_TLS_KEY",
+  "tls-client-ca": "CORDYNA_TLS_CLIENT_CA",
 } as const satisfies Record<string, CerebroEnvName>;
 
 /**
@@ -37,6 +40,9 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     host: { type: "string" },
     store: { type: "string" },
     "redis-prefix": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-client-ca": { type: "string" },
   });
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");
@@ -69,7 +75,8 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     return EXIT_FAILED;
   }
   const { address, httpAddress } = cerebro;
-  const http = httpAddress ? `; HTTP/JSON on http://${httpAddress}` : "";
+  const scheme = config.tls ? "https" : "http";
+  const http = httpAddress ? `; HTTP/JSON on ${scheme}://${httpAddress}` : "";
   ctx.io.out(
     values.json
       ? JSON.stringify({ address, ...(httpAddress ? { httpAddress } : {}) })

@@ -8,6 +8,7 @@ const COMMON = `Common flags:
 /** Help of each command, by command name. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
   dev: `Usage: dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis-url>]
+                [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 
 Starts cerebro in this process. On the in-memory store (the default) every
 run is gone when it stops: for trying Cordyna out and for tests. On Redis,
@@ -28,6 +29,12 @@ Flags:
                 Redis should persist (appendonly yes); cerebro warns if not.
   --redis-prefix P  prefix of every Redis key (default "cordyna:"), so that
                 several cerebros can share one Redis
+  --tls-cert FILE, --tls-key FILE
+                serve TLS on both ports with this PEM certificate and key
+                (HTTP/1.1 JSON is then also served on the gRPC port)
+  --tls-client-ca FILE
+                verify client certificates against this PEM CA (mTLS):
+                task-servers must present one; the CLI may
   --json        print {"address": "host:port", "httpAddress": "host:port"}
                 instead of the greeting
   -h, --help    show this help
@@ -39,6 +46,9 @@ winning over its variable:
   CORDYNA_HOST                   as --host
   CORDYNA_STORE                  as --store
   CORDYNA_REDIS_PREFIX           as --redis-prefix
+  CORDYNA_TLS_CERT               as --tls-cert
+  CORDYNA_TLS_KEY                as --tls-key
+  CORDYNA_TLS_CLIENT_CA          as --tls-client-ca
   CORDYNA_SERVER_LOST_GRACE_MS   how long a disconnected task-server instance
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats

@@ -1,5 +1,6 @@
 // Helpers for tests of cerebro and of task-servers against it.
 
+export { createTestPki, type PkiFile, type TestPki } from "./certificates.js";
 export { engineHarness, RecordingInstance, RecordingInstances, task } from "./engine-harness.js";
 export { type HeldWrite, HoldingStore } from "./holding-store.js";
 export { freePort, freePortPair, type OccupiedPort, occupyPort } from "./ports.js";
