@@ -13,6 +13,7 @@ import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
 import { cerebroRoutes } from "./rpc/routes.js";
 import {
+  DEFAULT_LIMITS,
   type ListeningServer,
   type ServerLimits,
   type ServerTls,
@@ -60,6 +61,8 @@ export interface CerebroOptions {
   readonly httpPort?: number;
   /** A task-server silent for this long is taken as dead. Default 3 heartbeat intervals. */
   readonly livenessTimeoutMs?: number;
+  /** The most bytes of a run's params, and of a task-run's outputs. Default 256 KiB. */
+  readonly maxRunDataBytes?: number;
   /** Serve TLS (and verify client certificates against `clientCa`) on both ports. */
   readonly tls?: ServerTls;
   /** Sizes, counts and waits every connection and call is held to (see ServerLimits). */
@@ -124,6 +127,7 @@ async function serve(
     defaultDeadlines: { ...DEFAULT_DEADLINES, ...options.deadlines },
     serverLostGraceMs,
     recoveryWindowMs: options.recoveryWindowMs ?? serverLostGraceMs + RECONNECT_BACKOFF.maxMs,
+    ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
   });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   for (const [serverName, tasks] of await store.loadDeclarations())
@@ -148,6 +152,8 @@ async function serve(
     addresses: () => addresses,
     nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
   });
+  const streamBufferBytes =
+    options.limits?.maxStreamBufferBytes ?? DEFAULT_LIMITS.maxStreamBufferBytes;
   const { routes, health } = cerebroRoutes({
     taskServer: taskServerService({
       graph,
@@ -159,8 +165,9 @@ async function serve(
       store,
       heartbeatIntervalMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
+      streamBufferBytes,
     }),
-    control: controlService(api, logger),
+    control: controlService(api, logger, streamBufferBytes),
   });
   try {
     await scheduler.start();

@@ -19,6 +19,8 @@ export const CEREBRO_ENV = {
   CORDYNA_HEARTBEAT_INTERVAL_MS: "how often task-servers send heartbeats (default 5000)",
   CORDYNA_RECOVERY_WINDOW_MS:
     "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
+  CORDYNA_MAX_RUN_DATA_BYTES:
+    "the most bytes of a run's params, and of a task-run's outputs (default 262144)",
   CORDYNA_TLS_CERT:
     "PEM file of cerebro's certificate: serve TLS on both ports (with CORDYNA_TLS_KEY)",
   CORDYNA_TLS_KEY: "PEM file of that certificate's private key",
@@ -51,6 +53,7 @@ export interface CerebroConfig {
   readonly serverLostGraceMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly recoveryWindowMs?: number;
+  readonly maxRunDataBytes?: number;
   /** Cerebro's certificate and key, and the client CA, read from their files. */
   readonly tls?: ServerTls;
   readonly logLevel: LogLevel;
@@ -186,6 +189,12 @@ export function parseCerebroConfig(
       return undefined;
     }
   };
+  const maxRunDataBytes = integer(
+    "CORDYNA_MAX_RUN_DATA_BYTES",
+    1,
+    4 * 1024 * 1024,
+    "a number of bytes up to 4 MiB (what one message can carry)",
+  );
   const certSetting = given("CORDYNA_TLS_CERT");
   const keySetting = given("CORDYNA_TLS_KEY");
   const clientCaSetting = given("CORDYNA_TLS_CLIENT_CA");
@@ -233,6 +242,7 @@ export function parseCerebroConfig(
     ...(serverLostGraceMs === undefined ? {} : { serverLostGraceMs }),
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
+    ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
     ...(tls ? { tls } : {}),
   };
 }

@@ -33,6 +33,11 @@ export type EventListener = (event: CerebroEvent) => void;
 export class EventBus {
   readonly #listeners = new Set<EventListener>();
 
+  /** How many listeners there are: one per open event watch, and cerebro's own. */
+  get subscriberCount(): number {
+    return this.#listeners.size;
+  }
+
   /** Subscribes; returns the function that unsubscribes. */
   subscribe(listener: EventListener): () => void {
     this.#listeners.add(listener);

@@ -57,6 +57,8 @@ winning over its variable:
                                  attempts wait for their task-servers before
                                  SERVER_LOST or a deadline (default: the
                                  grace period + 2000)
+  CORDYNA_MAX_RUN_DATA_BYTES     the most bytes of a run's params, and of a
+                                 task-run's outputs (default 262144)
   LOG_LEVEL                      level of cerebro's log on stderr: fatal,
                                  error, warn, info (default), debug, trace or
                                  silent

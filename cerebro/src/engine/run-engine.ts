@@ -25,6 +25,7 @@ import { ActiveRun } from "./active-run.js";
 import type { InstanceDirectory, InvokeCommand } from "./dispatch.js";
 import { planRun } from "./planner.js";
 import { resolveDeadlines, retryBackoffMs, shouldRetry } from "./policies.js";
+import { assertRunParams, checkRunData, DEFAULT_MAX_RUN_DATA_BYTES } from "./run-data.js";
 import { summarize } from "./summary.js";
 
 /** What a caller asks to run. */
@@ -72,6 +73,8 @@ export interface RunEngineOptions {
    * first.
    */
   readonly recoveryWindowMs: number;
+  /** The most bytes of a run's params, and of a task-run's outputs. */
+  readonly maxRunDataBytes?: number;
 }
 
 interface AttemptLocation {
@@ -144,6 +147,10 @@ export class RunEngine {
     this.#options = options;
   }
 
+  get #maxRunDataBytes(): number {
+    return this.#options.maxRunDataBytes ?? DEFAULT_MAX_RUN_DATA_BYTES;
+  }
+
   /**
    * Resumes the runs a previous cerebro left RUNNING. Their instances get the
    * recovery window to reconnect; deadlines, including those that passed
@@ -188,6 +195,7 @@ export class RunEngine {
   /** Plans and starts a run; a known idempotency key returns the earlier run. */
   async startRun(input: StartRunInput): Promise<{ snapshot: RunSnapshot; existing: boolean }> {
     const { graph, store, clock } = this.#options;
+    assertRunParams(input.params ?? {}, this.#maxRunDataBytes);
     const now = clock.now();
     const completions = await store.lastCompletions([...graph.freshUpstreams()]);
     const plan = planRun(graph, input, (taskId) => completions.get(taskId), now);
@@ -479,6 +487,16 @@ export class RunEngine {
         this.#setDeadline(attempt, now + attempt.deadlines.completeMs, ErrorCause.COMPLETE_TIMEOUT);
         break;
       case TaskState.COMPLETED: {
+        const tooLarge = checkRunData("outputs", report.outputs ?? {}, this.#maxRunDataBytes);
+        if (tooLarge) {
+          // Kept, they would grow every store write and every GetRun: the
+          // task's own fault, and running it again would not shrink them.
+          this.#failAttempt(active, taskRun, attempt, ErrorCause.TASK_FAILED, {
+            description: `the task completed, but its ${tooLarge}`,
+            nonRetryable: true,
+          });
+          break;
+        }
         this.#endAttempt(taskRun, attempt, TaskState.COMPLETED);
         if (report.outputs && Object.keys(report.outputs).length > 0) {
           taskRun.outputs = { ...report.outputs };

@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { TaskServerService } from "@cordyna/contract";
-import { peerOf } from "./peer.js";
+import { peerOf } from "./call-context.js";
 
 /**
  * With a client CA (mTLS), a task-server must present a certificate that CA

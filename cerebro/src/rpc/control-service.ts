@@ -2,6 +2,7 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { ControlService, WatchEventsResponse } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
+import { resetCall } from "./call-context.js";
 import type { ControlApi } from "./control-api.js";
 import { Outbound } from "./outbound.js";
 
@@ -13,9 +14,6 @@ const CODES: Record<ErrorCode, Code> = {
   UNAVAILABLE: Code.Unavailable,
   INTERNAL: Code.Internal,
 };
-
-/** How many bytes of events one watcher may leave unread before it is cut off. */
-export const DEFAULT_WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** A cerebro error as the status a caller gets, whatever protocol it speaks. */
 export function toConnectError(reason: unknown, logger: Logger, what: string): ConnectError {
@@ -32,7 +30,7 @@ export function toConnectError(reason: unknown, logger: Logger, what: string): C
 export function controlService(
   api: ControlApi,
   logger: Logger,
-  watchBufferBytes = DEFAULT_WATCH_BUFFER_BYTES,
+  watchBufferBytes: number,
 ): ServiceImpl<typeof ControlService> {
   const unary =
     <Request, Response>(method: (request: Request) => Promise<Response>) =>
@@ -54,7 +52,11 @@ export function controlService(
     async *watchEvents(request, context) {
       const outbound = new Outbound<WatchEventsResponse>(
         { maxBufferedBytes: watchBufferBytes, sizeOf: eventSize, what: "the event stream" },
-        (error) => logger.warn({ runId: request.runId || undefined }, error.rawMessage),
+        (error) => {
+          logger.warn({ runId: request.runId || undefined }, error.rawMessage);
+          stop();
+          resetCall(context);
+        },
       );
       const stop = api.watchEvents(request, (response) => outbound.push(response));
       const onAbort = (): void => outbound.end();

@@ -1,5 +1,6 @@
 import type { Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { resetCall } from "./call-context.js";
 import { Outbound } from "./outbound.js";
 import { HealthService, messageOf } from "./standard-services.js";
 
@@ -52,7 +53,7 @@ export class Health {
   async *#watch(service: string, context: HandlerContext): AsyncGenerator<Message> {
     const outbound = new Outbound<Message>(
       { maxBufferedBytes: WATCH_BUFFER_BYTES, sizeOf: () => 16, what: "the health watch" },
-      () => {},
+      () => resetCall(context),
     );
     let last: number | undefined;
     const notify = (): void => {

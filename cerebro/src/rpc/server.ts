@@ -1,9 +1,17 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
 import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import {
+  constants,
   createServer as createHttp2Server,
   createSecureServer,
   type Http2SecureServer,
   type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
   type Http2Session,
 } from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -11,7 +19,7 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type KeepaliveOptions, keepAlive } from "@cordyna/contract";
 import type { Logger } from "pino";
-import { peerValues } from "./peer.js";
+import { callValues } from "./call-context.js";
 
 /** What every connection and call may use at most; each has a default. */
 export interface ServerLimits {
@@ -29,6 +37,12 @@ export interface ServerLimits {
   readonly idleTimeoutMs: number;
   /** Every HTTP/2 connection is pinged; one that does not answer is closed. */
   readonly keepalive: KeepaliveOptions;
+  /**
+   * The most bytes cerebro queues on one stream for a peer that does not
+   * read (an event watch, a task-server's commands) before closing it with
+   * RESOURCE_EXHAUSTED. Default 8 MiB.
+   */
+  readonly maxStreamBufferBytes: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -39,6 +53,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnectionAgeGraceMs: 30_000,
   idleTimeoutMs: 5 * 60 * 1000,
   keepalive: { intervalMs: 20_000, timeoutMs: 10_000 },
+  maxStreamBufferBytes: 8 * 1024 * 1024,
 };
 
 /** Cerebro's certificate, and the CA whose client certificates it accepts (mTLS). */
@@ -95,11 +110,20 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
     maxTimeoutMs: LONGEST_DEADLINE_MS,
     shutdownSignal: abort.signal,
     interceptors: [...(options.interceptors ?? [])],
-    contextValues: peerValues,
+    contextValues: callValues,
   });
-  const handle = (request: IncomingMessage, response: Parameters<typeof handler>[1]): void => {
+  const handle = (
+    request: IncomingMessage | Http2ServerRequest,
+    response: ServerResponse | Http2ServerResponse,
+  ): void => {
+    // Node advertises SETTINGS_MAX_HEADER_LIST_SIZE but does not enforce it.
+    if (headerBytes(request.rawHeaders) > limits.maxHeaderBytes) {
+      response.writeHead(431).end(`request headers over ${limits.maxHeaderBytes} bytes`);
+      return;
+    }
     clampDeadline(request.headers);
-    handler(request, response);
+    if ("stream" in response) endStreamWithResponse(response);
+    handler(request as never, response as never);
   };
 
   const sessions = new Set<Http2Session>();
@@ -112,9 +136,9 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
           allowHTTP1: true,
           ...clientCertificates(options.tls),
         },
-        handle as never,
+        handle,
       )
-    : createHttp2Server(http2Settings(limits), handle as never);
+    : createHttp2Server(http2Settings(limits), handle);
   watchSessions(grpc, sessions, limits, logger);
   const servers: (Http2Server | Http2SecureServer | Server)[] = [grpc];
   let http: Http2SecureServer | Server | undefined;
@@ -167,6 +191,24 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
     await stopAll();
     throw error;
   }
+}
+
+function headerBytes(rawHeaders: readonly string[]): number {
+  let bytes = 0;
+  for (const part of rawHeaders) bytes += part.length;
+  return bytes;
+}
+
+/**
+ * Once the response (and its trailers) is sent, a client still sending, such
+ * as one whose message was refused as too large, has its stream reset: the
+ * call is over, and the stream must not stay open for its unread bytes.
+ */
+function endStreamWithResponse(response: Http2ServerResponse): void {
+  response.once("finish", () => {
+    const { stream } = response;
+    if (!stream.destroyed && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+  });
 }
 
 function http2Settings(limits: ServerLimits) {

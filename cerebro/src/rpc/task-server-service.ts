@@ -20,10 +20,10 @@ import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
 import type { Store } from "../store/store.js";
+import { peerOf, resetCall } from "./call-context.js";
 import { checkServerName, convertDeclarations } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
-import { peerOf } from "./peer.js";
 import { Session, type SessionRegistry } from "./sessions.js";
 
 export interface TaskServerServiceOptions {
@@ -38,11 +38,8 @@ export interface TaskServerServiceOptions {
   /** A session that sends nothing for this long is taken as dead and closed. */
   readonly livenessTimeoutMs: number;
   /** How many bytes of commands a task-server may leave unread before its stream is closed. */
-  readonly streamBufferBytes?: number;
+  readonly streamBufferBytes: number;
 }
-
-/** Unread commands one task-server stream may hold by default. */
-export const DEFAULT_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /**
  * Messages received and not yet handled, past which cerebro stops reading
@@ -71,7 +68,9 @@ export function taskServerService(
 ): ServiceImpl<typeof TaskServerService> {
   return {
     async *connect(requests: AsyncIterable<ConnectRequest>, context: HandlerContext) {
-      const stream = new TaskServerStream(options, peerOf(context).address);
+      const stream = new TaskServerStream(options, peerOf(context).address, () =>
+        resetCall(context),
+      );
       const onAbort = (): void => stream.close("the stream was cancelled or its connection lost");
       context.signal.addEventListener("abort", onAbort, { once: true });
       try {
@@ -101,20 +100,22 @@ class TaskServerStream {
   #lastSeen: number;
   #livenessTimer: TimerHandle | undefined;
 
-  constructor(options: TaskServerServiceOptions, peer: string) {
+  /** @param reset ends the call at once, for a task-server that does not read. */
+  constructor(options: TaskServerServiceOptions, peer: string, reset: () => void) {
     this.#options = options;
     this.#peer = peer;
     this.#logger = options.logger.child({ peer });
     this.#lastSeen = options.clock.now();
     this.outbound = new Outbound<ConnectResponse>(
       {
-        maxBufferedBytes: options.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES,
+        maxBufferedBytes: options.streamBufferBytes,
         sizeOf: commandSize,
         what: "the task-server stream",
       },
       (error) => {
         this.#logger.warn(error.rawMessage);
         this.close("it did not read what cerebro sent");
+        reset();
       },
     );
   }

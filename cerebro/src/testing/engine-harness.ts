@@ -98,6 +98,7 @@ export function engineHarness(
   options: {
     serverLostGraceMs?: number;
     recoveryWindowMs?: number;
+    maxRunDataBytes?: number;
     store?: MemoryStore;
     logger?: Logger;
     clock?: ManualClock;
@@ -120,6 +121,7 @@ export function engineHarness(
     defaultDeadlines: DEFAULT_DEADLINES,
     serverLostGraceMs: options.serverLostGraceMs ?? 5_000,
     recoveryWindowMs: options.recoveryWindowMs ?? 7_000,
+    ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
   });
 
   /** Reports a state for the latest attempt of a task, as its instance would. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
+import { constants, type Http2ServerRequest } from "node:http2";
 import type { TLSSocket } from "node:tls";
 import {
   type ContextValues,
@@ -28,17 +28,39 @@ export interface PeerCertificate {
 }
 
 const PEER = createContextKey<Peer>({ address: "unknown" });
+const RESET = createContextKey<() => void>(() => {});
 
 /** The peer of a call, for handlers and interceptors. */
 export function peerOf(context: Pick<HandlerContext, "values">): Peer {
   return context.values.get(PEER);
 }
 
-/** The context values of a call: the peer, read from the connection the request came on. */
-export function peerValues(request: IncomingMessage | Http2ServerRequest): ContextValues {
+/**
+ * Ends a call at once, even while its peer reads nothing: its HTTP/2 stream
+ * is reset with ENHANCE_YOUR_CALM, which gRPC clients report as
+ * RESOURCE_EXHAUSTED (a status in trailers would wait behind the unread
+ * data); an HTTP/1.1 call loses its connection.
+ */
+export function resetCall(context: Pick<HandlerContext, "values">): void {
+  context.values.get(RESET)();
+}
+
+/** What handlers learn of a call's request: its peer, and how to reset it. */
+export function callValues(request: IncomingMessage | Http2ServerRequest): ContextValues {
   const socket = request.socket;
   const address = `${socket.remoteAddress ?? "unknown"}:${socket.remotePort ?? 0}`;
-  return createContextValues().set(PEER, { address, ...certificateOf(socket as TLSSocket) });
+  const reset =
+    "stream" in request
+      ? () => {
+          request.stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+          // Destroyed too, so that the write still waiting on it fails as a
+          // hang-up, which the RPC library does not report as its own failure.
+          request.stream.destroy();
+        }
+      : () => socket.destroy();
+  return createContextValues()
+    .set(PEER, { address, ...certificateOf(socket as TLSSocket) })
+    .set(RESET, reset);
 }
 
 function certificateOf(socket: TLSSocket): { certificate?: PeerCertificate } {
