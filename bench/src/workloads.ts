@@ -313,9 +313,12 @@ async function invokeToStarted(env: BenchEnv, runIds: readonly string[]): Promis
 }
 
 /**
- * Raises the rate step by step until a rate is not sustained twice in a row;
- * returns every step. The first ramp (a warm-up) starts low and climbs fast; later ones
- * start at 40 % of what the previous ramp sustained and climb by 20 %.
+ * Raises the rate step by step until a step is not sustained, and returns
+ * every step. Each rate gets one try: a step that fails is not tried again,
+ * so the last sustained step is the highest that held on its first try,
+ * whatever the failure's cause. The first ramp (a warm-up) starts low and
+ * climbs fast; later ones start at 40 % of what the previous ramp sustained
+ * and climb by 20 %.
  */
 async function ramp(
   env: BenchEnv,
@@ -332,15 +335,7 @@ async function ramp(
       `    ${step.offeredRunsPerS.toFixed(0)} runs/s offered: ${step.taskRunsPerS.toFixed(0)} task-runs/s, invoke→started p50 ${step.p50Ms.toFixed(1)} ms p99 ${step.p99Ms.toFixed(1)} ms${step.sustained ? "" : " (not sustained)"}`,
     );
     await sleep(300);
-    if (step.sustained) continue;
-    // One bad step may be a hiccup of a shared machine: the same rate gets a second chance.
-    const again = await rateStep(env, rate, stepMs);
-    steps.push(again);
-    log(
-      `    again: ${again.taskRunsPerS.toFixed(0)} task-runs/s, p99 ${again.p99Ms.toFixed(1)} ms${again.sustained ? "" : " (not sustained)"}`,
-    );
-    await sleep(300);
-    if (!again.sustained) break;
+    if (!step.sustained) break;
   }
   return steps;
 }
@@ -350,9 +345,19 @@ export const w3: Workload = {
   title: `W3 steady throughput (${DAG_SIZE}-task DAGs at a rising rate)`,
   stores: ["memory", "redis"],
   figures: [
-    { key: "taskRunsPerS", label: "highest sustained task-runs per second", unit: "/s", digits: 0 },
-    { key: "p99Ms", label: "invoke→started p99 there", unit: "ms", digits: 1 },
-    { key: "brokeAtTaskRunsPerS", label: "offered rate that broke it", unit: "/s", digits: 0 },
+    {
+      key: "firstTryTaskRunsPerS",
+      label: "task-runs per second of the highest step sustained on its first try",
+      unit: "/s",
+      digits: 0,
+    },
+    { key: "firstTryP99Ms", label: "invoke→started p99 there", unit: "ms", digits: 1 },
+    {
+      key: "firstTryBrokeAtTaskRunsPerS",
+      label: "offered rate of the next step, the first not sustained",
+      unit: "/s",
+      digits: 0,
+    },
   ],
   run: (settings, profileDir) => {
     let from = 20;
@@ -363,21 +368,17 @@ export const w3: Workload = {
       "dags",
       async (env) => {
         const steps = await ramp(env, from, factor, stepMs, settings.log);
-        const sustained = steps.filter((step) => step.sustained);
-        const best = sustained.reduce<RateStep | undefined>(
-          (a, b) => (a === undefined || b.taskRunsPerS > a.taskRunsPerS ? b : a),
-          undefined,
-        );
+        const held = steps.filter((step) => step.sustained).at(-1);
         const broke = steps.at(-1)?.sustained === false ? steps.at(-1) : undefined;
-        if (best) {
-          from = Math.max(5, (best.taskRunsPerS / DAG_SIZE) * 0.4);
+        if (held) {
+          from = Math.max(5, (held.taskRunsPerS / DAG_SIZE) * 0.4);
           factor = 1.2;
         }
         return {
           values: {
-            taskRunsPerS: best?.taskRunsPerS ?? 0,
-            p99Ms: best?.p99Ms ?? Number.NaN,
-            brokeAtTaskRunsPerS: broke ? broke.offeredRunsPerS * DAG_SIZE : Number.NaN,
+            firstTryTaskRunsPerS: held?.taskRunsPerS ?? 0,
+            firstTryP99Ms: held?.p99Ms ?? Number.NaN,
+            firstTryBrokeAtTaskRunsPerS: broke ? broke.offeredRunsPerS * DAG_SIZE : Number.NaN,
           },
           detail: { steps },
         };
