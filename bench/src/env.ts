@@ -7,10 +7,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { type Client, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { type ControlClient, createControlClient } from "@cordyna/cerebro/cli";
 import { freePort, RedisServerProcess } from "@cordyna/cerebro/testing";
-import { ControlService, type Event, EventKind, RunState } from "@cordyna/contract";
+import { type Event, EventKind, type Run, RunState } from "@cordyna/contract";
 import { type CerebroBundle, cerebroBundle } from "./cerebro-bundle.js";
 import { wallMs } from "./clock.js";
 import type { GraphName } from "./graphs.js";
@@ -22,14 +21,12 @@ import {
   type ServerMessage,
   type Stamp,
 } from "./protocol.js";
-import { RunStarter } from "./run-starter.js";
 
 /** The repository root: every process runs from there. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PROBE_SOURCE = fileURLToPath(new URL("./probe.ts", import.meta.url));
 
 export type StoreKind = "memory" | "redis";
-export type ControlClient = Client<typeof ControlService>;
 
 /** Every child process started by the bench, killed if the runner exits early. */
 const children = new Set<ChildProcess>();
@@ -267,9 +264,8 @@ export class BenchEnv {
   readonly options: EnvOptions;
   readonly port: number;
   readonly redis: RedisServerProcess | undefined;
+  /** The client `dyna` uses, so that the load generator costs what a user's client costs. */
   readonly control: ControlClient;
-  /** StartRun, over the lighter client (see run-starter.ts). */
-  readonly runs: RunStarter;
   cerebro: Proc;
   /** When the current cerebro process was spawned (runner's wall clock). */
   cerebroSpawnedAt: number;
@@ -288,11 +284,7 @@ export class BenchEnv {
     this.port = port;
     this.redis = redis;
     this.bundle = bundle;
-    this.control = createClient(
-      ControlService,
-      createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }),
-    );
-    this.runs = new RunStarter(`127.0.0.1:${port}`);
+    this.control = createControlClient(this.address);
     this.cerebroSpawnedAt = wallMs();
     this.cerebro = this.#spawnCerebro();
     this.events = this.#newFeed();
@@ -446,6 +438,13 @@ export class BenchEnv {
     return match ? Number(match[1]) : undefined;
   }
 
+  /** StartRun for the targets, as `dyna run` sends it; the planned run. */
+  async startRun(targets: readonly string[], timeoutMs = 30_000): Promise<Run> {
+    const { run } = await this.control.startRun({ targets: [...targets] }, { timeoutMs });
+    if (!run) throw new Error(`StartRun of ${targets.join(", ")} returned no run`);
+    return run;
+  }
+
   /** SIGKILLs cerebro; returns when it died (wall clock). */
   async killCerebro(): Promise<number> {
     this.events.close();
@@ -469,7 +468,6 @@ export class BenchEnv {
   async stop(): Promise<void> {
     running.delete(this);
     this.events.close();
-    this.runs.close();
     await Promise.all(this.servers.map((server) => server.stop(5_000)));
     await this.cerebro.stop(10_000);
     await this.redis?.stop();

@@ -94,7 +94,7 @@ async function onOneEnv(
 async function runToEnd(env: BenchEnv, graph: GraphName) {
   const before = await env.collect();
   const submittedAt = wallMs();
-  const runId = await env.runs.start(graphTargets(graph));
+  const { id: runId } = await env.startRun(graphTargets(graph));
   const acceptedAt = wallMs();
   const finished = await env.events.finished(env.control, runId);
   if (finished.state !== RunState.SUCCEEDED) {
@@ -262,7 +262,7 @@ async function rateStep(env: BenchEnv, runsPerS: number, stepMs: number): Promis
     const now = wallMs();
     if (now - firstAt >= stepMs) break;
     while (firstAt + k * interval <= now) {
-      starts.push(env.runs.start(graphTargets("dags")));
+      starts.push(env.startRun(graphTargets("dags")).then((run) => run.id));
       k++;
     }
     await sleep(Math.max(0, Math.min(firstAt + k * interval - wallMs(), firstAt + stepMs - now)));
@@ -423,13 +423,10 @@ export const w4: Workload = {
           Math.max(...ready.map((r) => r.welcomedAt)) - Math.min(...ready.map((r) => r.helloAt));
         const declared = await env.memory();
         const submittedAt = wallMs();
-        const { run } = await env.control.startRun(
-          { targets: graphTargets("layers") },
-          { timeoutMs: 120_000 },
-        );
+        const run = await env.startRun(graphTargets("layers"), 120_000);
         const planMs = wallMs() - submittedAt;
-        if (run?.taskRuns.length !== LAYER_TASKS) {
-          throw new Error(`planned ${run?.taskRuns.length} task-runs, not ${LAYER_TASKS}`);
+        if (run.taskRuns.length !== LAYER_TASKS) {
+          throw new Error(`planned ${run.taskRuns.length} task-runs, not ${LAYER_TASKS}`);
         }
         const planned = await env.memory();
         const end = await env.events.finished(env.control, run.id, 600_000);
@@ -512,7 +509,7 @@ async function recover(env: BenchEnv): Promise<Repetition> {
       if (++completed >= FAN_WIDTH / 2) half();
     }
   });
-  const runId = await env.runs.start(graphTargets("fan"));
+  const { id: runId } = await env.startRun(graphTargets("fan"));
   await halfway;
   stop();
   const killedAt = await env.killCerebro();
