@@ -7,10 +7,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { type Client, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { type ControlClient, createControlClient, followRun } from "@cordyna/cerebro/cli";
 import { freePort, RedisServerProcess } from "@cordyna/cerebro/testing";
-import { ControlService, type Event, EventKind, RunState } from "@cordyna/contract";
+import { type Event, EventKind, type Run, RunState } from "@cordyna/contract";
 import { type CerebroBundle, cerebroBundle } from "./cerebro-bundle.js";
 import { wallMs } from "./clock.js";
 import type { GraphName } from "./graphs.js";
@@ -22,14 +21,12 @@ import {
   type ServerMessage,
   type Stamp,
 } from "./protocol.js";
-import { RunStarter } from "./run-starter.js";
 
 /** The repository root: every process runs from there. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PROBE_SOURCE = fileURLToPath(new URL("./probe.ts", import.meta.url));
 
 export type StoreKind = "memory" | "redis";
-export type ControlClient = Client<typeof ControlService>;
 
 /** Every child process started by the bench, killed if the runner exits early. */
 const children = new Set<ChildProcess>();
@@ -150,7 +147,7 @@ class ServerProc extends Proc {
   }
 }
 
-/** Cerebro's events, fanned out to the workloads; remembers when each run finished. */
+/** Cerebro's events, fanned out to the workloads; remembers when the runner learned each run finished. */
 export class EventFeed {
   readonly #listeners = new Set<(event: Event) => void>();
   readonly #abort = new AbortController();
@@ -174,10 +171,9 @@ export class EventFeed {
         if (!event) continue;
         this.#received++;
         if (event.kind === EventKind.RUN_FINISHED) {
-          this.#finished.set(event.runId, {
-            at: timeMs(event.time),
-            state: event.runState,
-          });
+          // The client's view: a run is over for its client when the client
+          // hears of it, not at cerebro's own finish time.
+          this.#finished.set(event.runId, { at: wallMs(), state: event.runState });
           this.#waiters.get(event.runId)?.();
         }
         for (const listener of this.#listeners) listener(event);
@@ -198,8 +194,9 @@ export class EventFeed {
   }
 
   /**
-   * When the run finished (cerebro's wall clock, ms) and how. Watches the
-   * events, and polls GetRun once a second in case an event was missed.
+   * When the runner learned the run finished (wall clock, ms) and how.
+   * Watches the events, and polls GetRun once a second in case an event was
+   * missed.
    */
   async finished(
     control: ControlClient,
@@ -218,9 +215,7 @@ export class EventFeed {
       this.#waiters.delete(runId);
       if (this.#finished.has(runId)) continue;
       const { run } = await control.getRun({ runId }, { timeoutMs: 30_000 });
-      if (run && run.state !== RunState.RUNNING) {
-        return { at: run.finishedAt ? timeMs(run.finishedAt) : Date.now(), state: run.state };
-      }
+      if (run && run.state !== RunState.RUNNING) return { at: wallMs(), state: run.state };
       if (Date.now() > deadline) throw new Error(`run ${runId} did not finish in ${timeoutMs} ms`);
     }
   }
@@ -250,9 +245,22 @@ export interface EnvOptions {
   readonly withoutServers?: boolean;
   /** How long each handler works before it returns (default 0: a no-op). */
   readonly taskWorkMs?: number;
-  /** Follow every task-run change, not only when runs end. */
-  readonly followTaskRuns?: boolean;
+  /**
+   * The kinds of event the runner follows for every run on a stream of its
+   * own (`events`), as WatchEventsRequest.kinds: empty means every kind.
+   * Absent, it opens none: single runs are followed as `dyna run` does
+   * (`followToEnd`), and a second watcher would cost cerebro an encoding per
+   * event that a user of the CLI does not cause.
+   */
+  readonly watch?: readonly EventKind[];
 }
+
+/**
+ * How often a follower re-checks its run with GetRun, in case the event
+ * stream missed its end: `dyna run`'s default, so that a long run (W4)
+ * costs cerebro no more whole-run reads than it does for a user.
+ */
+const FOLLOW_POLL_INTERVAL_MS = 5_000;
 
 /** Environments not stopped yet, for stopAll(). */
 const running = new Set<BenchEnv>();
@@ -267,13 +275,12 @@ export class BenchEnv {
   readonly options: EnvOptions;
   readonly port: number;
   readonly redis: RedisServerProcess | undefined;
+  /** The client `dyna` uses, so that the load generator costs what a user's client costs. */
   readonly control: ControlClient;
-  /** StartRun, over the lighter client (see run-starter.ts). */
-  readonly runs: RunStarter;
   cerebro: Proc;
   /** When the current cerebro process was spawned (runner's wall clock). */
   cerebroSpawnedAt: number;
-  events: EventFeed;
+  #events: EventFeed | undefined;
   readonly servers: ServerProc[] = [];
 
   readonly bundle: CerebroBundle;
@@ -288,23 +295,15 @@ export class BenchEnv {
     this.port = port;
     this.redis = redis;
     this.bundle = bundle;
-    this.control = createClient(
-      ControlService,
-      createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }),
-    );
-    this.runs = new RunStarter(`127.0.0.1:${port}`);
+    this.control = createControlClient(this.address);
     this.cerebroSpawnedAt = wallMs();
     this.cerebro = this.#spawnCerebro();
-    this.events = this.#newFeed();
   }
 
-  /**
-   * The runner follows only when runs end, unless the workload needs every
-   * task-run change: following them all costs cerebro an encoding per change.
-   */
-  #newFeed(): EventFeed {
-    const kinds = this.options.followTaskRuns ? [] : [EventKind.RUN_FINISHED];
-    return new EventFeed(this.control, kinds);
+  /** The stream of the events the options asked to watch. */
+  get events(): EventFeed {
+    if (!this.#events) throw new Error("this environment watches no events (EnvOptions.watch)");
+    return this.#events;
   }
 
   get address(): string {
@@ -319,8 +318,7 @@ export class BenchEnv {
     running.add(env);
     try {
       await env.waitUntilAnswering();
-      env.events.close();
-      env.events = env.#newFeed();
+      if (options.watch) env.#events = new EventFeed(env.control, options.watch);
       if (!options.withoutServers) await env.startServers();
       return env;
     } catch (error) {
@@ -446,9 +444,41 @@ export class BenchEnv {
     return match ? Number(match[1]) : undefined;
   }
 
+  /** StartRun for the targets, as `dyna run` sends it; the planned run. */
+  async startRun(targets: readonly string[], timeoutMs = 30_000): Promise<Run> {
+    const { run } = await this.control.startRun({ targets: [...targets] }, { timeoutMs });
+    if (!run) throw new Error(`StartRun of ${targets.join(", ")} returned no run`);
+    return run;
+  }
+
+  /**
+   * Follows the run to its end as `dyna run` does (WatchEvents for the run's
+   * events, one GetRun to catch up on what the watch missed, GetRun again
+   * now and then), and returns it as the follower last read it, with when
+   * the runner learned that it finished: its RUN_FINISHED event arriving, or
+   * the GetRun that showed it over. Throws when it did not finish in time.
+   */
+  async followToEnd(run: Run, timeoutMs = 300_000): Promise<{ run: Run; learnedAt: number }> {
+    let learnedAt: number | undefined;
+    const final = await followRun(this.control, run, {
+      pollIntervalMs: FOLLOW_POLL_INTERVAL_MS,
+      onEvent: (event) => {
+        if (event.kind === EventKind.RUN_FINISHED) learnedAt ??= wallMs();
+      },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (final.state === RunState.RUNNING || final.state === RunState.UNSPECIFIED) {
+      throw new Error(
+        `run ${run.id} is still running: not finished in ${timeoutMs} ms, or cerebro ended the event stream`,
+      );
+    }
+    // Without the event, the GetRun that found the run over returned just now.
+    return { run: final, learnedAt: learnedAt ?? wallMs() };
+  }
+
   /** SIGKILLs cerebro; returns when it died (wall clock). */
   async killCerebro(): Promise<number> {
-    this.events.close();
+    this.#events?.close();
     this.cerebro.child.kill("SIGKILL");
     const killedAt = wallMs();
     await this.cerebro.exited;
@@ -460,16 +490,9 @@ export class BenchEnv {
     this.cerebro = this.#spawnCerebro();
   }
 
-  /** Opens a new event feed (after a restart). */
-  watchAgain(): void {
-    this.events.close();
-    this.events = this.#newFeed();
-  }
-
   async stop(): Promise<void> {
     running.delete(this);
-    this.events.close();
-    this.runs.close();
+    this.#events?.close();
     await Promise.all(this.servers.map((server) => server.stop(5_000)));
     await this.cerebro.stop(10_000);
     await this.redis?.stop();

@@ -20,6 +20,11 @@ import { runCommand } from "./run.js";
 import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
 import { serveCommand } from "./serve.js";
 
+// The client and the run follower of `dyna run`, for programs that start and
+// follow runs as a user of the CLI does (the bench's load generator).
+export { type ControlClient, createControlClient } from "./client.js";
+export { followRun } from "./run.js";
+
 /** A dyna command: its arguments (without the command name) in, exit code out. */
 export type Command = (args: readonly string[], ctx: CliContext) => Promise<number>;
 
