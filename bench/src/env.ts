@@ -452,9 +452,11 @@ export class BenchEnv {
   }
 
   /**
-   * Follows the run to its end as `dyna run` does (WatchEvents for the run's
-   * events, one GetRun to catch up on what the watch missed, GetRun again
-   * now and then), and returns it as the follower last read it, with when
+   * Follows the run to its end with the CLI's follower, as `dyna run` does
+   * (WatchEvents for the run, one GetRun to catch up on what the watch
+   * missed, GetRun again now and then), asking only for RUN_FINISHED as a
+   * script waiting for a run would: the bench measures cerebro, not the
+   * cost of a terminal's timeline. Returns the run as the follower last read it, with when
    * the runner learned that it finished: its RUN_FINISHED event arriving, or
    * the GetRun that showed it over. Throws when it did not finish in time.
    */
@@ -462,6 +464,7 @@ export class BenchEnv {
     let learnedAt: number | undefined;
     const final = await followRun(this.control, run, {
       pollIntervalMs: FOLLOW_POLL_INTERVAL_MS,
+      kinds: [EventKind.RUN_FINISHED],
       onEvent: (event) => {
         if (event.kind === EventKind.RUN_FINISHED) learnedAt ??= wallMs();
       },

@@ -109,7 +109,12 @@ interface FakeOptions {
 }
 
 function fakeClient(o: FakeOptions) {
-  const calls = { getRun: 0, watchAborted: false, started: [] as unknown[] };
+  const calls = {
+    getRun: 0,
+    watchAborted: false,
+    started: [] as unknown[],
+    watched: [] as unknown[],
+  };
   const client: Partial<ControlClient> = {
     startRun: async (req) => {
       calls.started.push(req);
@@ -120,7 +125,8 @@ function fakeClient(o: FakeOptions) {
       calls.getRun++;
       return create(GetRunResponseSchema, answer === undefined ? {} : { run: answer });
     },
-    watchEvents: async function* (_req, options): AsyncGenerator<WatchEventsResponse> {
+    watchEvents: async function* (req, options): AsyncGenerator<WatchEventsResponse> {
+      calls.watched.push(req);
       for (const e of o.events ?? []) yield create(WatchEventsResponseSchema, { event: e });
       await aborted(options?.signal);
       calls.watchAborted = true;
@@ -141,6 +147,21 @@ describe("followRun", () => {
     expect(final.state).toBe(RunState.FAILED);
     expect(seen.map((e) => e.message)).toEqual(events.map((e) => e.message));
     expect(calls.getRun).toBe(2);
+  });
+
+  it("asks cerebro only for the kinds of events it is told to", async () => {
+    const finishedOnly = events.filter((e) => e.kind === EventKind.RUN_FINISHED);
+    const { client, calls } = fakeClient({
+      getRuns: [run(RunState.RUNNING), failed],
+      events: finishedOnly,
+    });
+    await followRun(client as ControlClient, run(RunState.RUNNING), {
+      pollIntervalMs: 60_000,
+      kinds: [EventKind.RUN_FINISHED],
+    });
+    expect(calls.watched).toEqual([
+      { runId: run(RunState.RUNNING).id, kinds: [EventKind.RUN_FINISHED] },
+    ]);
   });
 
   it("finishes at once when the run was already done before the watch opened", async () => {

@@ -39,6 +39,11 @@ export interface FollowOptions {
   onEvent?: (event: Event) => void;
   /** Stops following early; the run is then returned as GetRun sees it. */
   signal?: AbortSignal;
+  /**
+   * Only events of these kinds (default: all). A follower that only needs the
+   * run's end asks for RUN_FINISHED and spares cerebro the rest.
+   */
+  kinds?: readonly EventKind[];
 }
 
 async function fetchRun(client: RunWatcher, runId: string): Promise<Run | undefined> {
@@ -149,7 +154,8 @@ export async function followRun(
 
   const watch = (async (): Promise<void> => {
     try {
-      for await (const res of client.watchEvents({ runId }, { signal: abort.signal })) {
+      const request = { runId, kinds: [...(options.kinds ?? [])] };
+      for await (const res of client.watchEvents(request, { signal: abort.signal })) {
         const event = res.event;
         if (event === undefined || event.runId !== runId) continue;
         if (abort.signal.aborted) return;
