@@ -127,35 +127,32 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
   };
 
   const sessions = new Set<Http2Session>();
+  // With TLS, each port serves HTTP/2 and, through ALPN, HTTP/1.1.
+  const tlsServer = (tls: ServerTls): Http2SecureServer =>
+    createSecureServer(
+      {
+        ...http2Settings(limits),
+        cert: tls.cert,
+        key: tls.key,
+        allowHTTP1: true,
+        ...clientCertificates(tls),
+      },
+      handle,
+    );
   const grpc = options.tls
-    ? createSecureServer(
-        {
-          ...http2Settings(limits),
-          cert: options.tls.cert,
-          key: options.tls.key,
-          allowHTTP1: true,
-          ...clientCertificates(options.tls),
-        },
-        handle,
-      )
+    ? tlsServer(options.tls)
     : createHttp2Server(http2Settings(limits), handle);
   watchSessions(grpc, sessions, limits, logger);
   const servers: (Http2Server | Http2SecureServer | Server)[] = [grpc];
   let http: Http2SecureServer | Server | undefined;
   if (options.httpPort !== undefined) {
-    http = options.tls
-      ? createSecureServer(
-          {
-            ...http2Settings(limits),
-            cert: options.tls.cert,
-            key: options.tls.key,
-            allowHTTP1: true,
-            ...clientCertificates(options.tls),
-          },
-          handle as never,
-        )
-      : createHttpServer({ maxHeaderSize: limits.maxHeaderBytes }, handle as never);
-    if (options.tls) watchSessions(http as Http2SecureServer, sessions, limits, logger);
+    if (options.tls) {
+      const secure = tlsServer(options.tls);
+      watchSessions(secure, sessions, limits, logger);
+      http = secure;
+    } else {
+      http = createHttpServer({ maxHeaderSize: limits.maxHeaderBytes }, handle);
+    }
     servers.push(http);
   }
 
