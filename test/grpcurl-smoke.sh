@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # grpcurl against a live cerebro: the services are listed through server
 # reflection, health answers, and a run started with grpcurl completes.
+# Then curl on the HTTP/JSON port, and a second cerebro serving TLS with a
+# certificate from a throwaway CA, which grpcurl and curl reach by trusting
+# that CA (-cacert, --cacert) on both ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,13 +12,14 @@ port=$(free_port)
 http_port=$(free_port)
 address="127.0.0.1:$port"
 logs=$(mktemp -d)
+pki=$(mktemp -d)
 pids=()
 cleanup() {
   # Each was started as a process group leader (setsid): end the whole group,
   # not only the npx wrapper, so no cerebro or task-server outlives the test.
   for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$logs"
+  rm -rf "$logs" "$pki"
 }
 trap cleanup EXIT
 fail() {
@@ -69,3 +73,44 @@ curled=$(curl -sS -X POST -H 'content-type: application/json' \
 grep -q '"follow"' <<<"$curled" || fail "curl StartRun returned no follow links: $curled"
 echo "curl started a run: $(node -e 'console.log(JSON.parse(process.argv[1]).run.id)' "$curled")"
 echo "curl smoke test passed"
+
+# TLS: a CA, and cerebro's certificate signed by it for the names clients dial.
+openssl_quietly() { openssl "$@" >/dev/null 2>>"$logs/openssl.log" || fail "openssl $1 could not make the certificates"; }
+openssl_quietly req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj "/CN=Cordyna smoke-test CA" -keyout "$pki/ca.key" -out "$pki/ca.pem"
+openssl_quietly req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -subj "/CN=cerebro" -keyout "$pki/cerebro.key" -out "$pki/cerebro.csr"
+echo "subjectAltName=DNS:localhost,IP:127.0.0.1" >"$pki/cerebro.ext"
+openssl_quietly x509 -req -in "$pki/cerebro.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+  -days 1 -extfile "$pki/cerebro.ext" -out "$pki/cerebro.pem"
+
+tls_port=$(free_port)
+tls_http_port=$(free_port)
+tls_address="127.0.0.1:$tls_port"
+setsid npx --no-install tsx cerebro/src/cli/main.ts dev --port "$tls_port" --http-port "$tls_http_port" \
+  --host 127.0.0.1 --tls-cert "$pki/cerebro.pem" --tls-key "$pki/cerebro.key" >"$logs/cerebro-tls.log" 2>&1 &
+pids+=($!)
+
+health=""
+for _ in $(seq 1 100); do
+  health=$(grpcurl -cacert "$pki/ca.pem" "$tls_address" grpc.health.v1.Health/Check 2>/dev/null) && break
+  sleep 0.2
+done
+grep -q SERVING <<<"$health" || fail "health check over TLS (grpcurl -cacert)"
+tls_services=$(grpcurl -cacert "$pki/ca.pem" "$tls_address" list) || fail "grpcurl -cacert list"
+for service in cordyna.v1.ControlService cordyna.v1.TaskServerService grpc.health.v1.Health; do
+  grep -qx "$service" <<<"$tls_services" || fail "$service is not listed over TLS"
+done
+# Without the CA, cerebro's certificate is not trusted: -cacert is what makes the calls above work.
+! grpcurl "$tls_address" list >/dev/null 2>&1 || fail "grpcurl trusted cerebro's certificate without -cacert"
+echo "grpcurl -cacert: services listed and health SERVING over TLS"
+
+# JSON over HTTP/1.1: on the gRPC port ALPN chooses it, on the HTTP port it is all there is.
+for json_port in "$tls_port" "$tls_http_port"; do
+  answer=$(curl -sS --http1.1 --cacert "$pki/ca.pem" -X POST -H 'content-type: application/json' -d '{}' \
+    -w ' HTTP/%{http_version}' "https://127.0.0.1:$json_port/cordyna.v1.ControlService/ListTasks") ||
+    fail "curl --cacert on port $json_port"
+  [ "$answer" = "{} HTTP/1.1" ] || fail "curl --cacert on port $json_port answered: $answer"
+done
+echo "curl --cacert: JSON over HTTP/1.1 on the gRPC port and the HTTP port"
+echo "TLS smoke test passed"

@@ -1,6 +1,7 @@
-// The conformance kit against the TypeScript SDK, against a hand-written
-// implementation of the protocol, and against broken variants of the latter:
-// each break fails exactly the rule it breaks, with a reason that says why.
+// The conformance kit against the TypeScript SDK (also over mutual TLS),
+// against a hand-written implementation of the protocol, and against broken
+// variants of the latter: each break fails exactly the rule it breaks, with
+// a reason that says why.
 import {
   type ConformanceOptions,
   type ConformanceReport,
@@ -9,6 +10,7 @@ import {
   type RuleId,
   runConformance,
 } from "@cordyna/cerebro/conformance";
+import { createTestPki } from "@cordyna/cerebro/testing";
 import { describe, expect, it } from "vitest";
 import { exitCode, ROOT, spawnTs } from "./processes.js";
 
@@ -34,6 +36,31 @@ function explain(report: ConformanceReport): string {
 
 function failedRules(report: ConformanceReport): RuleId[] {
   return report.rules.filter((result) => !result.passed).map((result) => result.rule);
+}
+
+/** `dyna conformance` against the SDK, with `flags` added; resolves with its exit code and output. */
+async function dynaConformance(flags: readonly string[] = []) {
+  const child = spawnTs(
+    "dyna",
+    "cerebro/src/cli/main.ts",
+    [
+      "conformance",
+      "--server",
+      "conformance-server",
+      "--task",
+      "conformance.quick",
+      "--slow-task",
+      "conformance.slow",
+      ...flags,
+      "--",
+      "node",
+      "--import",
+      "tsx",
+      SDK_SERVER,
+    ],
+    { LOG_LEVEL: "warn" },
+  );
+  return { code: await exitCode(child), output: child.output() };
 }
 
 describe("conformance kit", () => {
@@ -115,31 +142,33 @@ describe("conformance kit", () => {
   it("dyna conformance against the SDK exits 0 with one line per rule", {
     timeout: 90_000,
   }, async () => {
-    const child = spawnTs(
-      "dyna",
-      "cerebro/src/cli/main.ts",
-      [
-        "conformance",
-        "--server",
-        "conformance-server",
-        "--task",
-        "conformance.quick",
-        "--slow-task",
-        "conformance.slow",
-        "--",
-        "node",
-        "--import",
-        "tsx",
-        SDK_SERVER,
-      ],
-      { LOG_LEVEL: "warn" },
-    );
-    const code = await exitCode(child);
-    const output = child.output();
+    const { code, output } = await dynaConformance();
     expect(code, output).toBe(0);
     const lines = output.split("\n").filter((line) => /^(PASS|FAIL) /.test(line));
     expect(lines.map((line) => line.split(/\s+/)[1])).toEqual(RULES.map(({ rule }) => rule));
     expect(lines.every((line) => line.startsWith("PASS "))).toBe(true);
     expect(output).toContain("conformance-server: all 8 rules passed");
+  });
+
+  it("dyna conformance with TLS flags: the SDK passes every rule over mutual TLS", {
+    timeout: 90_000,
+  }, async () => {
+    const pki = createTestPki();
+    try {
+      const files = [
+        ["--tls-cert", "server.pem"],
+        ["--tls-key", "server.key"],
+        ["--tls-ca", "ca.pem"],
+        ["--tls-client-cert", "client.pem"],
+        ["--tls-client-key", "client.key"],
+      ] as const;
+      const { code, output } = await dynaConformance(
+        files.flatMap(([flag, file]) => [flag, pki.path(file)]),
+      );
+      expect(code, output).toBe(0);
+      expect(output).toContain("conformance-server: all 8 rules passed over mutual TLS");
+    } finally {
+      pki.remove();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./main.js";
 import { fakeCli } from "./test-support.js";
@@ -21,6 +22,31 @@ describe("dyna conformance usage", () => {
       const { io, overrides } = fakeCli();
       expect(await runCli(argv, overrides), argv.join(" ")).toBe(2);
       expect(io.stderr[0], argv.join(" ")).toContain(message);
+    }
+  });
+
+  it("takes TLS files in pairs, readable, and a client certificate only with the CA that checks it", async () => {
+    const file = fileURLToPath(import.meta.url);
+    const server = ["--tls-cert", file, "--tls-key", file];
+    for (const [flags, message] of [
+      [["--tls-cert", file], "--tls-cert and --tls-key go together: give both"],
+      [["--tls-ca", file], "--tls-ca needs --tls-cert and --tls-key"],
+      [
+        ["--tls-cert", "no-such.pem", "--tls-key", file],
+        "bad --tls-cert 'no-such.pem': cannot read it (ENOENT)",
+      ],
+      [
+        [...server, "--tls-client-cert", file],
+        "--tls-client-cert and --tls-client-key go together",
+      ],
+      [
+        [...server, "--tls-client-cert", file, "--tls-client-key", file],
+        "--tls-client-cert needs --tls-ca: the kit checks the client certificate against that CA",
+      ],
+    ] as const) {
+      const { io, overrides } = fakeCli();
+      expect(await runCli(["conformance", ...TASKS, ...flags, "--", "x"], overrides)).toBe(2);
+      expect(io.stderr[0], flags.join(" ")).toContain(message);
     }
   });
 

@@ -211,7 +211,10 @@ Flags:
 ${COMMON}`,
 
   conformance: `Usage: dyna conformance --server <name> --task <quick task> --slow-task <slow task>
-                        [--timeout-ms N] [--json] -- <command...>
+                        [--timeout-ms N] [--json]
+                        [--tls-cert FILE --tls-key FILE [--tls-ca FILE]
+                         [--tls-client-cert FILE --tls-client-key FILE]]
+                        -- <command...>
 
 Checks a task-server implementation, in any language, against the rules of
 the task-server protocol. Plays cerebro on a free loopback port and starts
@@ -246,10 +249,30 @@ Flags:
   --json          print the report as one JSON document
   -h, --help      show this help
 
-Example:
+TLS (all PEM files; without --tls-cert the kit serves plaintext):
+  --tls-cert FILE, --tls-key FILE
+                  the kit serves TLS with this certificate, which must name
+                  127.0.0.1 (the address in CORDYNA_ADDR); the command gets
+                  CORDYNA_TLS=on
+  --tls-ca FILE   the CA that signed it, given to the command as
+                  CORDYNA_TLS_CA (without it: the system's CAs)
+  --tls-client-cert FILE, --tls-client-key FILE
+                  given to the command as CORDYNA_TLS_CLIENT_CERT and
+                  CORDYNA_TLS_CLIENT_KEY; the kit then requires a client
+                  certificate signed by --tls-ca, as cerebro does with
+                  --tls-client-ca (mTLS)
+The command gets the CORDYNA_TLS* variables from these flags only: any in
+dyna's own environment are not passed on, so they match what the kit serves.
+
+Examples:
   dyna conformance --server conformance-server --task conformance.quick \\
     --slow-task conformance.slow \\
     -- node --import tsx test/src/fixtures/conformance-server.ts
+
+  dyna conformance --server my-server --task my.quick --slow-task my.slow \\
+    --tls-cert kit.pem --tls-key kit.key --tls-ca ca.pem \\
+    --tls-client-cert client.pem --tls-client-key client.key \\
+    -- ./my-server
 
 Exit codes: 0 every rule passed; 1 a rule failed; 2 usage error.`,
 };

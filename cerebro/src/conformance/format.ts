@@ -24,10 +24,12 @@ export function formatResult(result: RuleResult, width = 24): string {
 export function formatReport(report: ConformanceReport): string[] {
   const width = Math.max(...report.rules.map((result) => result.rule.length));
   const failed = report.rules.filter((result) => !result.passed).length;
+  // Plaintext is the default and goes unsaid; TLS is what the caller asked to check.
+  const over = report.transport === "plaintext" ? "" : ` over ${report.transport}`;
   return [
     ...report.rules.map((result) => formatResult(result, width)),
     failed === 0
-      ? `${report.serverName}: all ${report.rules.length} rules passed in ${formatMs(report.durationMs)}`
-      : `${report.serverName}: ${failed} of ${report.rules.length} rules failed`,
+      ? `${report.serverName}: all ${report.rules.length} rules passed${over} in ${formatMs(report.durationMs)}`
+      : `${report.serverName}: ${failed} of ${report.rules.length} rules failed${over}`,
   ];
 }

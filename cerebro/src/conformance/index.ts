@@ -11,3 +11,4 @@ export {
   type RuleResult,
   runConformance,
 } from "./rules.js";
+export type { CertificateFiles, ConformanceTls, KitTransport } from "./tls.js";

@@ -209,8 +209,12 @@ export class KitServer {
     this.heartbeatMs = heartbeatMs;
   }
 
-  /** Listens on a free loopback port. */
-  static async start(conditions: Conditions, heartbeatMs: number): Promise<KitServer> {
+  /** Listens on a free loopback port, plaintext or TLS as `credentials` say. */
+  static async start(
+    conditions: Conditions,
+    heartbeatMs: number,
+    credentials: grpc.ServerCredentials,
+  ): Promise<KitServer> {
     const kit = new KitServer(conditions, heartbeatMs);
     kit.#server.addService(grpcServiceDefinition(TaskServerService), {
       connect(call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>) {
@@ -219,10 +223,8 @@ export class KitServer {
       },
     });
     const port = await new Promise<number>((resolve, reject) => {
-      kit.#server.bindAsync(
-        "127.0.0.1:0",
-        grpc.ServerCredentials.createInsecure(),
-        (error, bound) => (error ? reject(error) : resolve(bound)),
+      kit.#server.bindAsync("127.0.0.1:0", credentials, (error, bound) =>
+        error ? reject(error) : resolve(bound),
       );
     });
     kit.address = `127.0.0.1:${port}`;

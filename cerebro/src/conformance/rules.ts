@@ -6,6 +6,14 @@ import { BATCHES_MINOR, PROTOCOL_VERSION, TaskState } from "@cordyna/contract";
 import { formatMs, stateName } from "./format.js";
 import { Conditions, KitServer, type KitSession, type ReceivedUpdate } from "./kit-server.js";
 import { ServerProcess } from "./server-process.js";
+import {
+  type ConformanceTls,
+  dialingHint,
+  type KitTransport,
+  kitCredentials,
+  transportOf,
+  withKitTls,
+} from "./tls.js";
 
 /** The rules, in the order they are reported. */
 export const RULES = [
@@ -37,6 +45,8 @@ export interface RuleResult {
 /** The verdict on one implementation. */
 export interface ConformanceReport {
   readonly serverName: string;
+  /** How the kit and the implementation talked. */
+  readonly transport: KitTransport;
   /** True when every rule passed. */
   readonly passed: boolean;
   /** One result per rule, in the order of {@link RULES}. */
@@ -56,8 +66,14 @@ export interface ConformanceOptions {
   readonly slowTask: string;
   /** The command starting the implementation: program, then its arguments. */
   readonly command: readonly string[];
-  /** Added to the kit's own environment; CORDYNA_ADDR is always set to the kit's address. */
+  /**
+   * Added to the kit's own environment. CORDYNA_ADDR and the client TLS
+   * variables (CORDYNA_TLS, CORDYNA_TLS_CA, …) are the kit's: set from its
+   * address and `tls`.
+   */
   readonly env?: Readonly<Record<string, string>>;
+  /** Serve TLS, and tell the implementation how to trust it; default plaintext. */
+  readonly tls?: ConformanceTls;
   /** Working directory of the command (default: the kit's). */
   readonly cwd?: string;
   /**
@@ -97,7 +113,11 @@ const RANK: Partial<Record<TaskState, number>> = {
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
   if (options.command.length === 0) throw new Error("no command to start the task-server");
   const conditions = new Conditions();
-  const kit = await KitServer.start(conditions, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  const kit = await KitServer.start(
+    conditions,
+    options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    kitCredentials(options.tls),
+  );
   return new ConformanceRun(options, conditions, kit).run();
 }
 
@@ -141,7 +161,10 @@ class ConformanceRun {
       this.#process = new ServerProcess(
         this.#options.command,
         {
-          env: { ...this.#options.env, CORDYNA_ADDR: this.#kit.address },
+          env: withKitTls(
+            { ...process.env, ...this.#options.env, CORDYNA_ADDR: this.#kit.address },
+            this.#options.tls,
+          ),
           cwd: this.#options.cwd,
         },
         this.#conditions,
@@ -174,6 +197,7 @@ class ConformanceRun {
     });
     return {
       serverName: this.#options.serverName,
+      transport: transportOf(this.#options.tls),
       passed: rules.every((result) => result.passed),
       rules,
       durationMs: Date.now() - startedAt,
@@ -195,7 +219,7 @@ class ConformanceRun {
         "hello",
         this.#proc.gone
           ? `the process ${this.#proc.describeExit()} before saying hello`
-          : `no Connect stream with a message within ${formatMs(startMs)}: does the server connect to $CORDYNA_ADDR (${this.#kit.address})?`,
+          : `no Connect stream with a message within ${formatMs(startMs)}: does the server connect to $CORDYNA_ADDR (${this.#kit.address})${dialingHint(this.#options.tls)}?`,
       );
       return undefined;
     }

@@ -27,7 +27,8 @@ export class ServerProcess {
 
   constructor(
     command: readonly string[],
-    options: { env: Record<string, string>; cwd: string | undefined },
+    /** `env` is its whole environment: nothing else is inherited. */
+    options: { env: Readonly<Record<string, string | undefined>>; cwd: string | undefined },
     conditions: Conditions,
   ) {
     const [file, ...args] = command;
@@ -35,7 +36,7 @@ export class ServerProcess {
     this.#conditions = conditions;
     this.#child = spawn(file, args, {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      env: { ...process.env, ...options.env },
+      env: options.env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (chunk: Buffer): void => {
