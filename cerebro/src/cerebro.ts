@@ -180,7 +180,7 @@ async function serve(
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       interceptors: [
-        ...(options.tls?.clientCa ? [requireTaskServerCertificate] : []),
+        ...(options.tls?.clientCa ? [requireTaskServerCertificate(logger)] : []),
         ...(options.interceptors ?? []),
       ],
     });

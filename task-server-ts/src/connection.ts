@@ -167,9 +167,9 @@ export class Connection {
     if (this.#stream !== stream) return;
     this.#stream = undefined;
     stream.cancel();
-    const willReconnect = !this.#closed;
-    this.#options.handlers.disconnected(error, willReconnect);
-    if (willReconnect) this.#scheduleReconnect();
+    this.#options.handlers.disconnected(error, !this.#closed);
+    // The owner may have closed the connection on hearing why it ended.
+    if (!this.#closed) this.#scheduleReconnect();
   }
 
   #scheduleReconnect(): void {

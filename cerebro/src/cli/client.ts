@@ -80,8 +80,6 @@ const UNTRUSTED_CERTIFICATE = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
 /**
@@ -91,6 +89,15 @@ const UNTRUSTED_CERTIFICATE = new Set([
  */
 function describeTransportFailure(err: ConnectError, address: string): string | undefined {
   const cause = (err.cause ?? {}) as { code?: string; message?: string };
+  if (cause.code === "CERT_HAS_EXPIRED") {
+    return `cannot trust cerebro at ${address}: its TLS certificate has expired. Renew cerebro's certificate.`;
+  }
+  if (cause.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return (
+      `cannot trust cerebro at ${address}: its TLS certificate does not name this host (${cause.message}). ` +
+      "Connect by a name the certificate carries, or add this one to it."
+    );
+  }
   if (cause.code && UNTRUSTED_CERTIFICATE.has(cause.code)) {
     return (
       `cannot trust cerebro at ${address}: its TLS certificate failed verification (${cause.message}). ` +

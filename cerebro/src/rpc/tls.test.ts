@@ -7,6 +7,7 @@ import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
 import { createControlClient, describeRpcError } from "../cli/client.js";
+import { LogCapture } from "../store/redis-test-support.js";
 import { createTestPki, type TestPki } from "../testing/certificates.js";
 
 const silent = pino({ level: "silent" });
@@ -23,12 +24,12 @@ afterEach(async () => {
   for (const stop of running.splice(0).reverse()) await stop();
 });
 
-async function tlsCerebro(clientCa = false): Promise<Cerebro> {
+async function tlsCerebro(clientCa = false, logger = silent): Promise<Cerebro> {
   const cerebro = await startCerebro({
     port: 0,
     httpPort: 0,
     host: "127.0.0.1",
-    logger: silent,
+    logger,
     tls: {
       cert: pki.read("server.pem"),
       key: pki.read("server.key"),
@@ -147,14 +148,18 @@ describe("cerebro verifying client certificates (mTLS)", () => {
     await expect(server.start()).rejects.toThrow(/presented no client certificate/);
   });
 
-  it("refuses a task-server whose certificate has expired, naming why", async () => {
-    const cerebro = await tlsCerebro(true);
+  it("refuses a task-server whose certificate has expired, naming why, and logs it", async () => {
+    const logs = new LogCapture("warn");
+    const cerebro = await tlsCerebro(true, logs.logger);
     const server = await taskServer(cerebro, {
       ca: pki.read("ca.pem"),
       cert: pki.read("expired.pem"),
       key: pki.read("expired.key"),
     });
-    await expect(server.start()).rejects.toThrow(/certificate has expired|CERT_HAS_EXPIRED/);
+    await expect(server.start()).rejects.toThrow(
+      "cerebro refused this task-server: client certificate of task-server-old refused: CERT_HAS_EXPIRED",
+    );
+    expect(logs.matching("client certificate of task-server-old refused")).toHaveLength(1);
   });
 
   it("still serves the control API to callers without a certificate", async () => {
