@@ -20,6 +20,8 @@ import { runCommand } from "./run.js";
 import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
 import { serveCommand } from "./serve.js";
 
+export { createControlClient } from "./client.js";
+
 /** A dyna command: its arguments (without the command name) in, exit code out. */
 export type Command = (args: readonly string[], ctx: CliContext) => Promise<number>;
 
