@@ -5,12 +5,18 @@
 //
 //   rust.import → python.clean → rust.verify → java.mail → java.archive ──→ ts.publish
 //                                                      └──→ python.sheet ──┘
+//
+// Then the same graph over mTLS: cerebro requires client certificates, and
+// every server reads CORDYNA_TLS_CA and CORDYNA_TLS_CLIENT_CERT/_KEY.
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import { createTestPki, type TestPki } from "@cordyna/cerebro/testing";
 import { type Run, RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Child,
   type ControlClient,
+  exitCode,
   finishedRun,
   spawnProgram,
   spawnTs,
@@ -53,26 +59,35 @@ function dependantsOf(failed: TaskId): Set<TaskId> {
 }
 
 const EXAMPLE_ENV = { CORDYNA_EXAMPLE_WORK_MS: "100", LOG_LEVEL: "warn" };
+const EXAMPLES = ["rust", "java", "python"] as const;
 
 let cerebro: Child;
 let control: ControlClient;
 const servers: Child[] = [];
 
+/** Starts the three examples and the TypeScript server; resolves once all are connected. */
+async function startServers(
+  via: ControlClient,
+  env: Record<string, string>,
+  started: Child[],
+): Promise<void> {
+  for (const lang of EXAMPLES) {
+    started.push(spawnProgram(`${lang}-example`, ["bash", `clients/${lang}/run-example.sh`], env));
+  }
+  started.push(spawnTs("ts-example", "test/interop/ts-server.ts", [], env));
+  try {
+    await waitForServers(via, ["rust-example", "java-example", "python-example", "ts-example"]);
+  } catch (error) {
+    throw new Error(
+      `${String(error)}\n${started.map((s) => `--- ${s.name}\n${s.output()}`).join("\n")}`,
+    );
+  }
+}
+
 beforeAll(async () => {
   let address: string;
   ({ child: cerebro, control, address } = await startCerebroProcess({ LOG_LEVEL: "warn" }));
-  const env = { ...EXAMPLE_ENV, CORDYNA_ADDR: address };
-  for (const lang of ["rust", "java", "python"]) {
-    servers.push(spawnProgram(`${lang}-example`, ["bash", `clients/${lang}/run-example.sh`], env));
-  }
-  servers.push(spawnTs("ts-example", "test/interop/ts-server.ts", [], env));
-  try {
-    await waitForServers(control, ["rust-example", "java-example", "python-example", "ts-example"]);
-  } catch (error) {
-    throw new Error(
-      `${String(error)}\n${servers.map((s) => `--- ${s.name}\n${s.output()}`).join("\n")}`,
-    );
-  }
+  await startServers(control, { ...EXAMPLE_ENV, CORDYNA_ADDR: address }, servers);
 });
 
 afterAll(async () => {
@@ -80,9 +95,9 @@ afterAll(async () => {
   await cerebro?.stop();
 });
 
-async function runToEnd(params: Record<string, string> = {}): Promise<Run> {
-  const { run } = await control.startRun({ targets: ["ts.publish"], params });
-  return finishedRun(control, run?.id ?? "");
+async function runToEnd(params: Record<string, string> = {}, via = control): Promise<Run> {
+  const { run } = await via.startRun({ targets: ["ts.publish"], params });
+  return finishedRun(via, run?.id ?? "");
 }
 
 /** Milliseconds since the epoch; NaN (which fails every comparison) when absent. */
@@ -166,5 +181,79 @@ describe("task-servers in Rust, Java, Python and TypeScript in one graph", () =>
   it("every server drains on SIGTERM and exits 0", async () => {
     const codes = await Promise.all(servers.map(async (s) => [s.name, await s.stop()] as const));
     expect(Object.fromEntries(codes)).toEqual(Object.fromEntries(servers.map((s) => [s.name, 0])));
+  });
+});
+
+describe("over mTLS: cerebro with a client CA, every server with a certificate it signed", () => {
+  let pki: TestPki;
+  let tlsCerebro: Child | undefined;
+  let tlsControl: ControlClient;
+  let address: string;
+  const tlsServers: Child[] = [];
+
+  beforeAll(async () => {
+    pki = createTestPki();
+    ({
+      child: tlsCerebro,
+      control: tlsControl,
+      address,
+    } = await startCerebroProcess(
+      {
+        LOG_LEVEL: "warn",
+        CORDYNA_TLS_CERT: pki.path("server.pem"),
+        CORDYNA_TLS_KEY: pki.path("server.key"),
+        CORDYNA_TLS_CLIENT_CA: pki.path("ca.pem"),
+      },
+      { tls: { ca: pki.read("ca.pem") } },
+    ));
+    await startServers(
+      tlsControl,
+      {
+        ...EXAMPLE_ENV,
+        CORDYNA_ADDR: address,
+        CORDYNA_TLS_CA: pki.path("ca.pem"),
+        CORDYNA_TLS_CLIENT_CERT: pki.path("client.pem"),
+        CORDYNA_TLS_CLIENT_KEY: pki.path("client.key"),
+      },
+      tlsServers,
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(tlsServers.map((server) => server.stop()));
+    await tlsCerebro?.stop();
+    pki?.remove();
+  });
+
+  it("completes a run with tasks of every language", async () => {
+    const run = await runToEnd({}, tlsControl);
+    expect(statesOf(run)).toEqual(Object.fromEntries(TASK_IDS.map((id) => [id, "COMPLETED"])));
+    expect(run.state).toBe(RunState.SUCCEEDED);
+  });
+
+  it("an example without a client certificate is refused by name and exits 1", async () => {
+    const env = { ...EXAMPLE_ENV, CORDYNA_ADDR: address, CORDYNA_TLS_CA: pki.path("ca.pem") };
+    const refused = EXAMPLES.map((lang) =>
+      spawnProgram(`${lang}-without-certificate`, ["bash", `clients/${lang}/run-example.sh`], {
+        ...env,
+        CORDYNA_SERVER_NAME: `${lang}-without-certificate`,
+      }),
+    );
+    try {
+      // Bounded, so that one retrying forever fails with its output rather than a timeout.
+      const codes = await Promise.all(
+        refused.map((child) =>
+          Promise.race([exitCode(child), sleep(20_000, "still running", { ref: false })]),
+        ),
+      );
+      for (const [i, child] of refused.entries()) {
+        expect(codes[i], child.output()).toBe(1);
+        expect(child.output()).toMatch(
+          /cerebro refused this task-server: .*presented no client certificate/,
+        );
+      }
+    } finally {
+      await Promise.all(refused.map((child) => child.stop()));
+    }
   });
 });

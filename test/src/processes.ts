@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { createClient } from "@connectrpc/connect";
+import { createControlClient } from "@cordyna/cerebro/cli";
 import { freePort } from "@cordyna/cerebro/testing";
-import { ControlService, type Run, RunState } from "@cordyna/contract";
+import { type ClientTls, type ControlService, type Run, RunState } from "@cordyna/contract";
 
 export { freePort };
 
@@ -80,11 +80,12 @@ export function spawnProgram(
 /**
  * Starts cerebro as a child process and waits until it answers: `dyna dev` on
  * a free port by default, or another entry point (e.g. the service's
- * cerebro/src/main.ts, configured by `env`) on a given port.
+ * cerebro/src/main.ts, configured by `env`) on a given port. With `tls`, the
+ * control client speaks TLS, for a cerebro given CORDYNA_TLS_CERT and _KEY.
  */
 export async function startCerebroProcess(
   env: Record<string, string> = {},
-  options: { entry?: string; port?: number } = {},
+  options: { entry?: string; port?: number; tls?: ClientTls } = {},
 ): Promise<{ child: Child; address: string; control: ControlClient }> {
   const port = options.port ?? (await freePort());
   const args = options.entry
@@ -92,10 +93,7 @@ export async function startCerebroProcess(
     : ["dev", "--port", String(port), "--http-port", "0", "--host", "127.0.0.1"];
   const child = spawnTs("cerebro", options.entry ?? "cerebro/src/cli/main.ts", args, env);
   const address = `127.0.0.1:${port}`;
-  const control = createClient(
-    ControlService,
-    createGrpcTransport({ baseUrl: `http://${address}` }),
-  );
+  const control = createControlClient(address, options.tls);
   await waitUntil(`cerebro answering on ${address}`, async () => {
     if (child.process.exitCode !== null) throw new Error(`cerebro exited:\n${child.output()}`);
     await control.listServers({}, { timeoutMs: 1_000 });

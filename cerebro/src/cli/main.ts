@@ -21,7 +21,7 @@ import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
 import { serveCommand } from "./serve.js";
 
 // The client and the run follower of `dyna run`, for programs that start and
-// follow runs as a user of the CLI does (the bench's load generator).
+// follow runs as a user of the CLI does (the bench's load generator, tests).
 export { type ControlClient, createControlClient } from "./client.js";
 export { followRun } from "./run.js";
 

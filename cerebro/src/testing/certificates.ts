@@ -50,7 +50,11 @@ function makeCa(dir: string, name: string, subject: string): void {
   );
 }
 
-/** A certificate signed by ca.pem; negative `days` makes one that has already expired. */
+/**
+ * A certificate signed by ca.pem; negative `days` makes one that has already
+ * expired. Always X.509 v3 (it has extensions): rustls, which the Rust
+ * example's tonic uses, refuses v1 certificates, even as its own.
+ */
 function makeSigned(dir: string, name: string, subject: string, days: number, san?: string): void {
   openssl(
     ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"].concat([
@@ -63,8 +67,8 @@ function makeSigned(dir: string, name: string, subject: string, days: number, sa
     ]),
     dir,
   );
-  const extensions = san ? ["-extfile", `${name}.ext`] : [];
-  if (san) writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+  const extensions = ["basicConstraints=CA:FALSE", ...(san ? [`subjectAltName=${san}`] : [])];
+  writeFileSync(join(dir, `${name}.ext`), `${extensions.join("\n")}\n`);
   openssl(
     ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key"].concat([
       "-CAcreateserial",
@@ -72,7 +76,8 @@ function makeSigned(dir: string, name: string, subject: string, days: number, sa
       String(days),
       "-out",
       `${name}.pem`,
-      ...extensions,
+      "-extfile",
+      `${name}.ext`,
     ]),
     dir,
   );

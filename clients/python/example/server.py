@@ -49,7 +49,48 @@ CHANNEL_OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", int(MAX_BACKOFF_S * 1000)),
 ]
 
+# Statuses that refuse this server for who it is (no or a bad client
+# certificate): before the first Welcome, retrying changes nothing.
+REFUSALS = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
+
 TaskHandler = Callable[[pb.Invoke], Awaitable[Mapping[str, str]]]
+
+
+def credentials_from_env(env: Mapping[str, str]) -> grpc.ChannelCredentials | None:
+    """TLS towards cerebro from the variables every Cordyna client reads, or None for plaintext.
+
+    CORDYNA_TLS_CA trusts that CA (and only it); CORDYNA_TLS_CLIENT_CERT and
+    CORDYNA_TLS_CLIENT_KEY present a client certificate (mTLS); CORDYNA_TLS=on
+    alone trusts gRPC's default roots. Raises ValueError naming the variable
+    (and the file) that is wrong.
+    """
+
+    def value(name: str) -> str | None:
+        return env.get(name, "").strip() or None
+
+    def read(name: str) -> bytes | None:
+        path = value(name)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as file:
+                return file.read()
+        except OSError as error:
+            raise ValueError(f"{name}: cannot read {path}: {error.strerror or error}") from error
+
+    on = value("CORDYNA_TLS")
+    if on is not None and on not in ("on", "off", "true", "false", "1", "0"):
+        raise ValueError(f'CORDYNA_TLS: "{on}" is neither on nor off')
+    ca = read("CORDYNA_TLS_CA")
+    cert = read("CORDYNA_TLS_CLIENT_CERT")
+    key = read("CORDYNA_TLS_CLIENT_KEY")
+    if (cert is None) != (key is None):
+        raise ValueError("CORDYNA_TLS_CLIENT_CERT and CORDYNA_TLS_CLIENT_KEY go together: set both")
+    if ca is None and cert is None and on not in ("on", "true", "1"):
+        return None
+    return grpc.ssl_channel_credentials(
+        root_certificates=ca, private_key=key, certificate_chain=cert
+    )
 
 
 class TaskFailed(Exception):
@@ -64,9 +105,17 @@ class Task:
 
 class TaskServer:
     def __init__(
-        self, *, address: str, server_name: str, tasks: Iterable[Task], max_concurrency: int
+        self,
+        *,
+        address: str,
+        server_name: str,
+        tasks: Iterable[Task],
+        max_concurrency: int,
+        credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
+        """`credentials`: TLS (see credentials_from_env), or None for plaintext."""
         self._address = address
+        self._credentials = credentials
         self._server_name = server_name
         self._tasks = {task.declaration.id: task for task in tasks}
         self._max_concurrency = max_concurrency
@@ -81,6 +130,7 @@ class TaskServer:
         # The current stream's outgoing messages; None between streams.
         self._queue: asyncio.Queue[pb.ConnectRequest | None] | None = None
         self._welcomed = False
+        self._ever_welcomed = False
         self._heartbeat: asyncio.Task[None] | None = None
         self._draining = False
         self._closing = asyncio.Event()
@@ -94,12 +144,18 @@ class TaskServer:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         log.info(
-            "starting instance=%s cerebro=%s tasks=%s",
+            "starting instance=%s cerebro=%s tls=%s tasks=%s",
             self.instance_id,
             self._address,
+            "off" if self._credentials is None else "on",
             ",".join(self._tasks),
         )
-        async with grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS) as channel:
+        channel = (
+            grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS)
+            if self._credentials is None
+            else grpc.aio.secure_channel(self._address, self._credentials, options=CHANNEL_OPTIONS)
+        )
+        async with channel:
             stub = task_server_pb2_grpc.TaskServerServiceStub(channel)
             self._connection = asyncio.create_task(self._connect_forever(stub))
             await asyncio.wait([self._connection])
@@ -174,6 +230,10 @@ class TaskServer:
                         self._send(pb.ConnectRequest(pong=pb.Pong(nonce=response.ping.nonce)))
         except grpc.aio.AioRpcError as error:
             ending = f"stream lost: {error.code().name} {error.details()}"
+            if error.code() in REFUSALS and not self._ever_welcomed:
+                log.error("cerebro refused this task-server: %s", error.details())
+                self._exit_code = 1
+                self._closing.set()
         finally:
             call.cancel()
             self._queue = None
@@ -201,6 +261,7 @@ class TaskServer:
 
     def _on_welcome(self, welcome: pb.Welcome) -> None:
         self._welcomed = True
+        self._ever_welcomed = True
         for warning in welcome.warnings:
             log.warning(
                 "declaration warning task=%s code=%s: %s",

@@ -5,6 +5,10 @@ Environment:
   CORDYNA_SERVER_NAME      server name (default python-example)
   CORDYNA_EXAMPLE_WORK_MS  how long python.sheet works (default 100)
   LOG_LEVEL                debug, info (default), warning or error
+  CORDYNA_TLS_CA           PEM file of the CA that signed cerebro's certificate; turns TLS on
+  CORDYNA_TLS_CLIENT_CERT  PEM files of this server's certificate and key,
+  CORDYNA_TLS_CLIENT_KEY     when cerebro asks for one (mTLS)
+  CORDYNA_TLS              "on" for TLS with gRPC's default roots
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import sys
 from cordyna.v1 import task_pb2
 from cordyna.v1 import task_server_pb2 as pb
 
-from server import Task, TaskFailed, TaskServer
+from server import Task, TaskFailed, TaskServer, credentials_from_env
 
 TEAM = task_pb2.Owner(team="team-python", contact="python@example.com")
 MAX_CONCURRENCY = 4
@@ -62,11 +66,17 @@ TASKS = [
 def main() -> int:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("task-server").setLevel(os.environ.get("LOG_LEVEL", "info").upper())
+    try:
+        credentials = credentials_from_env(os.environ)
+    except ValueError as problem:
+        logging.getLogger("task-server").error("%s", problem)
+        return 1
     server = TaskServer(
         address=os.environ.get("CORDYNA_ADDR", "localhost:7070"),
         server_name=os.environ.get("CORDYNA_SERVER_NAME", "python-example"),
         tasks=TASKS,
         max_concurrency=MAX_CONCURRENCY,
+        credentials=credentials,
     )
     return asyncio.run(server.serve())
 

@@ -7,6 +7,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::error::Error;
 use std::hash::BuildHasher;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -27,8 +28,8 @@ use tokio::time::{
 };
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_util::sync::CancellationToken;
-use tonic::Streaming;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::{Code, Status, Streaming};
 
 const IMPORT: &str = "rust.import";
 const VERIFY: &str = "rust.verify";
@@ -66,6 +67,8 @@ async fn main() -> ExitCode {
 
 struct Config {
     addr: String,
+    /// None: plaintext.
+    tls: Option<ClientTlsConfig>,
     server_name: String,
     instance_id: String,
     work: Duration,
@@ -85,11 +88,54 @@ impl Config {
             format!("{server_name}-{}-{:06x}", std::process::id(), random() & 0xff_ffff);
         Ok(Self {
             addr: var("CORDYNA_ADDR", "localhost:7070"),
+            tls: tls_from_env()?,
             server_name,
             instance_id,
             work: Duration::from_millis(work_ms),
         })
     }
+}
+
+/// TLS towards cerebro from the variables every Cordyna client reads, or
+/// None for plaintext: CORDYNA_TLS_CA trusts that CA (and only it),
+/// CORDYNA_TLS_CLIENT_CERT and _KEY present a client certificate, and
+/// CORDYNA_TLS=on alone trusts the system's CAs.
+fn tls_from_env() -> Result<Option<ClientTlsConfig>, String> {
+    let value = |name: &str| {
+        std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    };
+    let read = |name: &str| {
+        let read = |path: String| {
+            std::fs::read(&path).map_err(|error| format!("{name}: cannot read {path}: {error}"))
+        };
+        value(name).map(read).transpose()
+    };
+    let on = match value("CORDYNA_TLS").as_deref() {
+        None | Some("off" | "false" | "0") => false,
+        Some("on" | "true" | "1") => true,
+        Some(other) => return Err(format!("CORDYNA_TLS: {other:?} is neither on nor off")),
+    };
+    let ca = read("CORDYNA_TLS_CA")?;
+    let identity = match (read("CORDYNA_TLS_CLIENT_CERT")?, read("CORDYNA_TLS_CLIENT_KEY")?) {
+        (Some(cert), Some(key)) => Some(Identity::from_pem(cert, key)),
+        (None, None) => None,
+        _ => {
+            return Err(
+                "CORDYNA_TLS_CLIENT_CERT and CORDYNA_TLS_CLIENT_KEY go together: set both".into()
+            );
+        }
+    };
+    if ca.is_none() && identity.is_none() && !on {
+        return Ok(None);
+    }
+    let tls = match ca {
+        Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)),
+        None => ClientTlsConfig::new().with_native_roots(),
+    };
+    Ok(Some(match identity {
+        Some(identity) => tls.identity(identity),
+        None => tls,
+    }))
 }
 
 fn declarations() -> Vec<TaskDeclaration> {
@@ -234,8 +280,15 @@ impl Server {
     fn new(config: Config) -> Result<Self, String> {
         // One lazy channel for the whole process: it reconnects underneath
         // each new Connect call. Keepalive pings every 10 s, as cerebro allows.
-        let channel = Endpoint::from_shared(format!("http://{}", config.addr))
-            .map_err(|error| format!("CORDYNA_ADDR {:?} is not host:port: {error}", config.addr))?
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{}", config.addr))
+            .map_err(|error| format!("CORDYNA_ADDR {:?} is not host:port: {error}", config.addr))?;
+        if let Some(tls) = config.tls.clone() {
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|error| with_causes(format!("TLS settings: {error}"), error.source()))?;
+        }
+        let channel = endpoint
             .connect_timeout(Duration::from_secs(5))
             .http2_keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(5))
@@ -260,19 +313,27 @@ impl Server {
         let mut heartbeat: Option<Interval> = None;
         let mut failures = 0;
         let mut retry_at = Instant::now();
+        // Until the first Welcome, a refusal of who we are ends the process.
+        let mut ever_welcomed = false;
         log!(
-            "starting {} (instance {}), cerebro at {}",
+            "starting {} (instance {}), cerebro at {}{}",
             self.config.server_name,
             self.config.instance_id,
-            self.config.addr
+            self.config.addr,
+            if self.config.tls.is_some() { " over TLS" } else { "" }
         );
         loop {
             let closing = self.draining.as_ref().is_some_and(|d| d.closing);
             if inbound.is_none() && !closing && Instant::now() >= retry_at {
                 match self.connect().await {
                     Ok(stream) => inbound = Some(stream),
-                    Err(problem) => {
+                    Err(status) if !ever_welcomed && refused(&status) => {
+                        log!("cerebro refused this task-server: {}", status.message());
+                        return ExitCode::FAILURE;
+                    }
+                    Err(status) => {
                         let delay = backoff(&mut failures);
+                        let problem = describe(&status);
                         log!("cannot connect to cerebro: {problem}; retrying in {delay:?}");
                         retry_at = Instant::now() + delay;
                     }
@@ -283,6 +344,7 @@ impl Server {
                 message = next_message(&mut inbound) => match message {
                     Ok(Some(ConnectResponse { message: Some(Down::Welcome(welcome)) })) => {
                         failures = 0;
+                        ever_welcomed = true;
                         heartbeat = Some(ticker(&welcome));
                         self.on_welcome(welcome);
                     }
@@ -296,9 +358,13 @@ impl Server {
                         log!("stream closed; drained");
                         return ExitCode::SUCCESS;
                     }
+                    Err(status) if !ever_welcomed && refused(&status) => {
+                        log!("cerebro refused this task-server: {}", status.message());
+                        return ExitCode::FAILURE;
+                    }
                     end => {
                         match end {
-                            Err(status) => log!("stream lost: {:?} {}", status.code(), status.message()),
+                            Err(status) => log!("stream lost: {}", describe(&status)),
                             _ => log!("stream ended by cerebro"),
                         }
                         inbound = None;
@@ -331,7 +397,7 @@ impl Server {
     }
 
     /// Opens a new stream; its first message is the Hello.
-    async fn connect(&mut self) -> Result<Streaming<ConnectResponse>, String> {
+    async fn connect(&mut self) -> Result<Streaming<ConnectResponse>, Status> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut running_attempt_ids = self.active_attempt_ids();
         // An attempt whose last update is unacknowledged is not lost either:
@@ -353,10 +419,9 @@ impl Server {
         log!("connecting, hello with {} running attempts", hello.running_attempt_ids.len());
         let _ = tx.send(ConnectRequest { message: Some(Up::Hello(hello)) });
         let call = self.client.connect(UnboundedReceiverStream::new(rx));
-        let response = timeout(CONNECT_TIMEOUT, call)
-            .await
-            .map_err(|_| format!("no answer within {CONNECT_TIMEOUT:?}"))?
-            .map_err(|status| format!("{:?} {}", status.code(), status.message()))?;
+        let response = timeout(CONNECT_TIMEOUT, call).await.map_err(|_| {
+            Status::deadline_exceeded(format!("no answer within {CONNECT_TIMEOUT:?}"))
+        })??;
         self.link = Some(Link { tx, welcomed: false });
         Ok(response.into_inner())
     }
@@ -615,6 +680,28 @@ fn log_rejection(rejection: &Rejection) {
     for issue in &rejection.errors {
         log!("  {} {}: {}", issue.task_id, issue_code(issue.code), issue.message);
     }
+}
+
+/// Refused for who it is (no or a bad client certificate): trying again changes nothing.
+fn refused(status: &Status) -> bool {
+    matches!(status.code(), Code::Unauthenticated | Code::PermissionDenied)
+}
+
+/// The status, with the causes of a transport error (e.g. an untrusted certificate).
+fn describe(status: &Status) -> String {
+    with_causes(format!("{:?} {}", status.code(), status.message()), status.source())
+}
+
+/// `text`, then each cause that it does not already say.
+fn with_causes(mut text: String, mut source: Option<&(dyn Error + 'static)>) -> String {
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn issue_code(code: i32) -> &'static str {

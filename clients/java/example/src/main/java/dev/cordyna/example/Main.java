@@ -23,7 +23,16 @@ public final class Main {
     String serverName = env("CORDYNA_SERVER_NAME", "java-example");
     long workMs = Long.parseLong(env("CORDYNA_EXAMPLE_WORK_MS", "100"));
 
-    TaskServer server = new TaskServer(address, serverName, MAX_CONCURRENCY)
+    TaskServer server;
+    try {
+      server = new TaskServer(address, CerebroTls.fromEnv(), serverName, MAX_CONCURRENCY);
+    } catch (RuntimeException badSetting) {
+      // A TLS variable that is wrong, or a file that holds no usable certificate or key.
+      Log.info("%s", badSetting.getMessage());
+      System.exit(1);
+      return;
+    }
+    server
         .task(declare("java.mail", "Mails the verified figures", "rust.verify"),
             failable("java.mail", invoke -> Map.of("recipients", "3")))
         .task(declare("java.archive", "Archives the mailed report", "java.mail"),

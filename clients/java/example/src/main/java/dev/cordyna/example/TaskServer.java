@@ -19,8 +19,10 @@ import dev.cordyna.v1.TaskServerServiceGrpc;
 import dev.cordyna.v1.TaskState;
 import dev.cordyna.v1.TaskStateUpdate;
 import dev.cordyna.v1.Welcome;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -78,6 +80,7 @@ public final class TaskServer {
   private static final int REMEMBERED_FINISHED = 10_000;
 
   private final String address;
+  private final boolean plaintext;
   private final String serverName;
   private final String instanceId;
   private final int maxConcurrency;
@@ -99,6 +102,8 @@ public final class TaskServer {
   private final Set<String> finished = new LinkedHashSet<>();
   private Stream stream;
   private boolean welcomed;
+  /** Until the first Welcome, a refusal of who this server is ends it: retrying changes nothing. */
+  private boolean everWelcomed;
   private boolean draining;
   private boolean closing;
   private int failures;
@@ -109,15 +114,17 @@ public final class TaskServer {
   private final CompletableFuture<Void> allAcknowledged = new CompletableFuture<>();
   private final CompletableFuture<Void> streamClosed = new CompletableFuture<>();
 
-  public TaskServer(String address, String serverName, int maxConcurrency) {
+  /** {@code credentials}: TLS ({@code TlsChannelCredentials}) or plaintext (insecure). */
+  public TaskServer(
+      String address, ChannelCredentials credentials, String serverName, int maxConcurrency) {
     this.address = address;
+    this.plaintext = credentials instanceof InsecureChannelCredentials;
     this.serverName = serverName;
     this.instanceId = serverName + "-" + ProcessHandle.current().pid() + "-"
         + Long.toHexString(ThreadLocalRandom.current().nextLong());
     this.maxConcurrency = maxConcurrency;
     // Cerebro cuts clients that ping more often than every 5 s.
-    this.channel = ManagedChannelBuilder.forTarget(address)
-        .usePlaintext()
+    this.channel = Grpc.newChannelBuilder(address, credentials)
         .keepAliveTime(10, TimeUnit.SECONDS)
         .keepAliveTimeout(5, TimeUnit.SECONDS)
         .build();
@@ -136,8 +143,9 @@ public final class TaskServer {
    * exit code. A drain ends the process from its own thread instead.
    */
   public int run() {
-    Log.info("starting %s (instance %s): cerebro %s, %d tasks, max concurrency %d",
-        serverName, instanceId, address, tasks.size(), maxConcurrency);
+    Log.info("starting %s (instance %s): cerebro %s%s, %d tasks, max concurrency %d",
+        serverName, instanceId, address, plaintext ? "" : " over TLS", tasks.size(),
+        maxConcurrency);
     loop.execute(this::open);
     return stopped.join();
   }
@@ -246,6 +254,13 @@ public final class TaskServer {
       streamClosed.complete(null);
       return;
     }
+    if (!everWelcomed && (status.getCode() == Status.Code.UNAUTHENTICATED
+        || status.getCode() == Status.Code.PERMISSION_DENIED)) {
+      Log.info("cerebro refused this task-server: %s", status.getDescription());
+      closing = true;
+      stopped.complete(1);
+      return;
+    }
     long ceiling = Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS << Math.min(failures, 16));
     failures++;
     long delay = ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
@@ -269,6 +284,7 @@ public final class TaskServer {
 
   private void onWelcome(Welcome welcome) {
     welcomed = true;
+    everWelcomed = true;
     failures = 0;
     for (DeclarationIssue warning : welcome.getWarningsList()) {
       Log.info("declaration warning %s on %s: %s",
@@ -532,11 +548,16 @@ public final class TaskServer {
     }
   }
 
+  /** The code, the description's first line, and the root cause (e.g. an untrusted certificate). */
   private static String describe(Status status) {
     String description = status.getDescription();
-    return description == null
+    String text = description == null
         ? status.getCode().toString()
-        : status.getCode() + ": " + description;
+        : status.getCode() + ": " + description.lines().findFirst().orElse("");
+    Throwable cause = status.getCause();
+    if (cause == null) return text;
+    while (cause.getCause() != null) cause = cause.getCause();
+    return text + " (" + describe(cause) + ")";
   }
 
   private static String describe(Throwable error) {
