@@ -1,4 +1,6 @@
-import { TaskState } from "@cordyna/contract";
+import { Code, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { ControlService, TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
@@ -94,6 +96,30 @@ describe("the control API over plain HTTP with JSON", () => {
       body: '{"targets": 42}',
     });
     expect(malformed.status).toBe(400);
+  });
+});
+
+describe("one set of handlers for every protocol", () => {
+  it("answers gRPC-Web on the HTTP port and Connect with binary messages on the gRPC port", async () => {
+    const viaGrpcWeb = createClient(
+      ControlService,
+      createGrpcWebTransport({ baseUrl: `http://${cerebro.httpAddress}`, httpVersion: "1.1" }),
+    );
+    const viaConnect = createClient(
+      ControlService,
+      createConnectTransport({
+        baseUrl: `http://${cerebro.address}`,
+        httpVersion: "2",
+        useBinaryFormat: true,
+      }),
+    );
+    for (const client of [viaGrpcWeb, viaConnect]) {
+      const { tasks } = await client.listTasks({});
+      expect(tasks.map((task) => task.taskId)).toEqual(["a.x"]);
+      await expect(client.getRun({ runId: "run_missing" })).rejects.toMatchObject({
+        code: Code.NotFound,
+      });
+    }
   });
 });
 
