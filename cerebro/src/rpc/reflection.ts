@@ -1,11 +1,7 @@
-import type { DescFile, DescService, Message } from "@bufbuild/protobuf";
+import { type DescFile, type DescService, type Message, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import {
-  fileDescriptorBytes,
-  messageOf,
-  ReflectionServices,
-  withDependencies,
-} from "./standard-services.js";
+import { messageOf, ReflectionServices } from "./standard-services.js";
 
 /** gRPC status codes reflection reports in its error responses. */
 const NOT_FOUND = 5;
@@ -95,4 +91,23 @@ function indexSymbols(file: DescFile, bySymbol: Map<string, DescFile>): void {
     add(service.typeName);
     for (const method of service.methods) add(`${service.typeName}.${method.name}`);
   }
+}
+
+/** The file and every file it imports, each once, dependencies first. */
+export function withDependencies(file: DescFile): DescFile[] {
+  const files: DescFile[] = [];
+  const seen = new Set<string>();
+  const visit = (current: DescFile): void => {
+    if (seen.has(current.name)) return;
+    seen.add(current.name);
+    for (const dependency of current.dependencies) visit(dependency);
+    files.push(current);
+  };
+  visit(file);
+  return files;
+}
+
+/** A file's descriptor as reflection sends it. */
+export function fileDescriptorBytes(file: DescFile): Uint8Array {
+  return toBinary(FileDescriptorProtoSchema, file.proto);
 }

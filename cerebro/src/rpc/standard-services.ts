@@ -3,15 +3,14 @@ import { dirname, join } from "node:path";
 import {
   create,
   createFileRegistry,
-  type DescFile,
   type DescService,
   type FileRegistry,
   fromBinary,
   type Message,
-  toBinary,
 } from "@bufbuild/protobuf";
 import {
   type DescriptorProto,
+  type FileDescriptorProto,
   FileDescriptorProtoSchema,
   FileDescriptorSetSchema,
 } from "@bufbuild/protobuf/wkt";
@@ -27,18 +26,14 @@ const require = createRequire(import.meta.url);
 
 /** Descriptors of the files at these paths, as protobuf-es reads them. */
 function loadRegistry(protoPath: string): FileRegistry {
-  const files = new Map<string, Buffer>();
+  const files = new Map<string, FileDescriptorProto>();
   for (const entry of Object.values(loadSync(protoPath))) {
     for (const bytes of (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos ?? []) {
-      const file = fromBinary(FileDescriptorProtoSchema, bytes);
-      files.set(file.name, bytes);
+      const file = repairDescriptor(fromBinary(FileDescriptorProtoSchema, bytes));
+      files.set(file.name, file);
     }
   }
-  return createFileRegistry(
-    create(FileDescriptorSetSchema, {
-      file: [...files.values()].map((bytes) => repairDescriptor(bytes)),
-    }),
-  );
+  return createFileRegistry(create(FileDescriptorSetSchema, { file: [...files.values()] }));
 }
 
 /**
@@ -48,8 +43,7 @@ function loadRegistry(protoPath: string): FileRegistry {
  * map's entry message is named after the field ("Statuses", not
  * "StatusesEntry"). Both are put right here.
  */
-function repairDescriptor(bytes: Buffer) {
-  const file = fromBinary(FileDescriptorProtoSchema, bytes);
+function repairDescriptor(file: FileDescriptorProto): FileDescriptorProto {
   const known = new Set<string>();
   const collect = (message: DescriptorProto, scope: string): void => {
     const fullName = `${scope}.${message.name}`;
@@ -129,23 +123,4 @@ export function messageOf(
   const method = service.methods.find((m) => m.name === methodName);
   if (!method) throw new Error(`${service.typeName} has no method ${methodName}`);
   return create(method[side], init as never) as Message;
-}
-
-/** The file and every file it imports, each once, dependencies first. */
-export function withDependencies(file: DescFile): DescFile[] {
-  const files: DescFile[] = [];
-  const seen = new Set<string>();
-  const visit = (current: DescFile): void => {
-    if (seen.has(current.name)) return;
-    seen.add(current.name);
-    for (const dependency of current.dependencies) visit(dependency);
-    files.push(current);
-  };
-  visit(file);
-  return files;
-}
-
-/** A file's descriptor as reflection sends it. */
-export function fileDescriptorBytes(file: DescFile): Uint8Array {
-  return toBinary(FileDescriptorProtoSchema, file.proto);
 }
