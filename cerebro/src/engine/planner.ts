@@ -46,21 +46,22 @@ export function planRun(
 
   const toRun = new Set<string>();
   const reused = new Map<string, Completion>();
-  const addWithUpstream = (taskId: string): void => {
-    if (toRun.has(taskId)) return;
+  // Iterative: a chain as deep as a declaration may be would overflow the stack.
+  const pending = [...request.targets];
+  for (let taskId = pending.pop(); taskId !== undefined; taskId = pending.pop()) {
+    if (toRun.has(taskId)) continue;
     toRun.add(taskId);
     reused.delete(taskId);
-    if (request.withoutUpstream) return;
+    if (request.withoutUpstream) continue;
     for (const dependency of graph.get(taskId)?.definition.dependencies ?? []) {
       const completion =
         dependency.freshWithinMs === undefined ? undefined : lastCompletion(dependency.taskId);
       const fresh =
         completion !== undefined && now - completion.completedAt < (dependency.freshWithinMs ?? 0);
       if (fresh && !toRun.has(dependency.taskId)) reused.set(dependency.taskId, completion);
-      else if (!fresh) addWithUpstream(dependency.taskId);
+      else if (!fresh) pending.push(dependency.taskId);
     }
-  };
-  for (const target of request.targets) addWithUpstream(target);
+  }
   if (request.withDownstream) {
     const queue = [...request.targets];
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {

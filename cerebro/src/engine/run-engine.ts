@@ -140,6 +140,9 @@ export class RunEngine {
    * slot goes to them instead of to every active run.
    */
   readonly #waitingForServer = new Map<string, Set<ActiveRun>>();
+  /** Task-runs a failure blocks, waiting to be blocked (see #blockQueued). */
+  readonly #toBlock: { active: ActiveRun; taskRun: TaskRunRecord }[] = [];
+  #blocking = false;
   /** Until when deadlines are held after a restore (0: never restored). */
   #recoveryEndsAt = 0;
 
@@ -722,10 +725,9 @@ export class RunEngine {
     if (state === TaskState.ERROR || state === TaskState.BLOCKED) {
       for (const downstream of active.downstreamOf(taskRun.taskId)) {
         const waiting = active.taskRuns.get(downstream);
-        if (waiting?.state === TaskState.PENDING) {
-          this.#block(active, waiting, active.failedUpstreamOf(waiting));
-        }
+        if (waiting?.state === TaskState.PENDING) this.#toBlock.push({ active, taskRun: waiting });
       }
+      this.#blockQueued();
     }
     if (nowReady.length > 0) this.#dispatchReady(active);
     // A freed slot may let a waiting task-run of the same task go ahead.
@@ -738,6 +740,23 @@ export class RunEngine {
   #block(active: ActiveRun, taskRun: TaskRunRecord, failedUpstream: string[]): void {
     taskRun.blockedBy = failedUpstream;
     this.#finishTaskRun(active, taskRun, TaskState.BLOCKED, {});
+  }
+
+  /**
+   * Blocks the task-runs queued by a failure, and theirs in turn, in a loop:
+   * blocking them by recursion would overflow the stack on a long chain.
+   */
+  #blockQueued(): void {
+    if (this.#blocking) return;
+    this.#blocking = true;
+    try {
+      for (let next = this.#toBlock.pop(); next !== undefined; next = this.#toBlock.pop()) {
+        if (next.taskRun.state !== TaskState.PENDING) continue;
+        this.#block(next.active, next.taskRun, next.active.failedUpstreamOf(next.taskRun));
+      }
+    } finally {
+      this.#blocking = false;
+    }
   }
 
   #finishRunIfDone(active: ActiveRun): void {

@@ -1,6 +1,13 @@
 import type { TaskDefinition } from "../domain/model.js";
 import { type DeclarationIssue, IssueCode } from "./issues.js";
 
+/**
+ * The most tasks one chain of dependencies may hold by default: planning
+ * and every graph walk are iterative, but a chain longer than this is
+ * almost certainly a mistake, and is refused at declaration.
+ */
+export const DEFAULT_MAX_CHAIN_LENGTH = 10_000;
+
 /** A declared task with the server that owns it. */
 export interface DeclaredTask {
   readonly definition: TaskDefinition;
@@ -24,11 +31,21 @@ export class TaskGraph {
   #downstream = new Map<string, string[]>();
   #freshUpstreams = new Set<string>();
   #unresolved = new Map<string, string>();
+  readonly #maxChainLength: number;
+
+  /** @param options.maxChainLength the most tasks one chain of dependencies may hold (default 10,000). */
+  constructor(options: { readonly maxChainLength?: number } = {}) {
+    this.#maxChainLength = options.maxChainLength ?? DEFAULT_MAX_CHAIN_LENGTH;
+  }
 
   /** Replaces the tasks of `serverName` with `tasks`, unless that breaks the graph. */
   declare(serverName: string, tasks: readonly TaskDefinition[]): DeclarationOutcome {
     const errors = [...this.#duplicates(tasks), ...this.#ownedElsewhere(serverName, tasks)];
-    if (errors.length === 0) errors.push(...this.#cycles(serverName, tasks));
+    if (errors.length === 0) {
+      const proposed = this.#proposed(serverName, tasks);
+      errors.push(...this.#cycles(proposed, tasks));
+      if (errors.length === 0) errors.push(...this.#tooDeep(proposed, tasks));
+    }
     if (errors.length > 0) return { errors, warnings: [] };
 
     for (const previous of this.#byServer.get(serverName)?.keys() ?? []) {
@@ -131,20 +148,96 @@ export class TaskGraph {
     });
   }
 
-  /** Cycles the declaration would close; each is reported once, on its first new task. */
-  #cycles(serverName: string, tasks: readonly TaskDefinition[]): DeclarationIssue[] {
+  /** The graph as it would be with this declaration: task id → definition. */
+  #proposed(serverName: string, tasks: readonly TaskDefinition[]): Map<string, TaskDefinition> {
     const proposed = new Map<string, TaskDefinition>();
     for (const { definition, serverName: owner } of this.#tasks.values()) {
       if (owner !== serverName) proposed.set(definition.id, definition);
     }
     for (const task of tasks) proposed.set(task.id, task);
+    return proposed;
+  }
+
+  /**
+   * The longest chain of dependencies through a declared task, when it is
+   * longer than the limit: refused, naming the chain's ends. Assumes no cycle.
+   */
+  #tooDeep(
+    proposed: ReadonlyMap<string, TaskDefinition>,
+    tasks: readonly TaskDefinition[],
+  ): DeclarationIssue[] {
+    // depth: the most tasks on a chain from this one down to a task with no
+    // declared upstream; next: the upstream that chain goes through.
+    const depth = new Map<string, number>();
+    const next = new Map<string, string>();
+    for (const task of tasks) {
+      const stack = [task.id];
+      while (stack.length > 0) {
+        const id = stack[stack.length - 1] as string;
+        if (depth.has(id)) {
+          stack.pop();
+          continue;
+        }
+        const upstream = (proposed.get(id)?.dependencies ?? [])
+          .map((dependency) => dependency.taskId)
+          .filter((upstreamId) => proposed.has(upstreamId));
+        const missing = upstream.filter((upstreamId) => !depth.has(upstreamId));
+        if (missing.length > 0) {
+          stack.push(...missing);
+          continue;
+        }
+        stack.pop();
+        let deepest: string | undefined;
+        for (const upstreamId of upstream) {
+          if (deepest === undefined || (depth.get(upstreamId) ?? 0) > (depth.get(deepest) ?? 0)) {
+            deepest = upstreamId;
+          }
+        }
+        depth.set(id, 1 + (deepest === undefined ? 0 : (depth.get(deepest) ?? 0)));
+        if (deepest !== undefined) next.set(id, deepest);
+      }
+    }
+    const deepestTask = tasks.reduce<TaskDefinition | undefined>(
+      (found, task) =>
+        found === undefined || (depth.get(task.id) ?? 0) > (depth.get(found.id) ?? 0)
+          ? task
+          : found,
+      undefined,
+    );
+    const longest = deepestTask ? (depth.get(deepestTask.id) ?? 0) : 0;
+    if (!deepestTask || longest <= this.#maxChainLength) return [];
+    const chain: string[] = [];
+    for (let id: string | undefined = deepestTask.id; id !== undefined; id = next.get(id)) {
+      chain.push(id);
+    }
+    const named =
+      chain.length <= 6
+        ? chain.join(" → ")
+        : `${chain.slice(0, 3).join(" → ")} → … → ${chain.slice(-3).join(" → ")}`;
+    return [
+      {
+        taskId: deepestTask.id,
+        code: IssueCode.INVALID,
+        message: `declaring ${deepestTask.id} would make a chain of ${longest} dependent tasks, more than the limit of ${this.#maxChainLength}: ${named}`,
+      },
+    ];
+  }
+
+  /** Cycles the declaration would close; each is reported once, on its first new task. */
+  #cycles(
+    proposed: ReadonlyMap<string, TaskDefinition>,
+    tasks: readonly TaskDefinition[],
+  ): DeclarationIssue[] {
     const team = (id: string): string => proposed.get(id)?.owner.team ?? "?";
 
     const issues: DeclarationIssue[] = [];
     const done = new Set<string>();
     const path: string[] = [];
     const onPath = new Set<string>();
-    const visit = (id: string): void => {
+    // Depth-first with an explicit stack: a chain as long as a declaration
+    // may hold would overflow the call stack.
+    const stack: { id: string; next: number }[] = [];
+    const enter = (id: string): void => {
       if (done.has(id)) return;
       if (onPath.has(id)) {
         const cycle = [...path.slice(path.indexOf(id)), id];
@@ -157,16 +250,27 @@ export class TaskGraph {
         });
         return;
       }
-      const definition = proposed.get(id);
-      if (!definition) return;
+      if (!proposed.has(id)) return;
       path.push(id);
       onPath.add(id);
-      for (const dependency of definition.dependencies) visit(dependency.taskId);
-      path.pop();
-      onPath.delete(id);
-      done.add(id);
+      stack.push({ id, next: 0 });
     };
-    for (const task of tasks) visit(task.id);
+    for (const task of tasks) {
+      enter(task.id);
+      while (stack.length > 0) {
+        const frame = stack[stack.length - 1] as { id: string; next: number };
+        const dependencies = proposed.get(frame.id)?.dependencies ?? [];
+        const dependency = dependencies[frame.next++];
+        if (dependency) {
+          enter(dependency.taskId);
+          continue;
+        }
+        stack.pop();
+        path.pop();
+        onPath.delete(frame.id);
+        done.add(frame.id);
+      }
+    }
     return issues;
   }
 
@@ -191,29 +295,42 @@ export class TaskGraph {
     const unresolved = new Map<string, string>();
     const rootCause = new Map<string, string>();
     const judged = new Set<string>();
-    const judge = (id: string): void => {
-      if (judged.has(id)) return;
-      judged.add(id);
-      const task = this.#tasks.get(id);
-      if (!task) return;
-      for (const dependency of task.definition.dependencies) {
-        const upstream = dependency.taskId;
-        if (!this.#tasks.has(upstream)) {
-          const missing = `upstream ${upstream} is declared by no server`;
-          unresolved.set(id, missing);
-          rootCause.set(id, missing);
-          return;
+    // A task is judged after its upstream, with an explicit stack rather than
+    // recursion, so that a chain of any declared depth fits.
+    const judgeFrom = (start: string): void => {
+      if (judged.has(start)) return;
+      judged.add(start);
+      const stack = [{ id: start, next: 0 }];
+      while (stack.length > 0) {
+        const frame = stack[stack.length - 1] as { id: string; next: number };
+        const dependencies = this.#tasks.get(frame.id)?.definition.dependencies ?? [];
+        const dependency = dependencies[frame.next++];
+        if (dependency) {
+          const upstream = dependency.taskId;
+          if (this.#tasks.has(upstream) && !judged.has(upstream)) {
+            judged.add(upstream);
+            stack.push({ id: upstream, next: 0 });
+          }
+          continue;
         }
-        judge(upstream);
-        const root = rootCause.get(upstream);
-        if (root) {
-          unresolved.set(id, `upstream ${upstream} is unresolved: ${root}`);
-          rootCause.set(id, root);
-          return;
+        stack.pop();
+        for (const { taskId: upstream } of dependencies) {
+          if (!this.#tasks.has(upstream)) {
+            const missing = `upstream ${upstream} is declared by no server`;
+            unresolved.set(frame.id, missing);
+            rootCause.set(frame.id, missing);
+            break;
+          }
+          const root = rootCause.get(upstream);
+          if (root) {
+            unresolved.set(frame.id, `upstream ${upstream} is unresolved: ${root}`);
+            rootCause.set(frame.id, root);
+            break;
+          }
         }
       }
     };
-    for (const id of this.#tasks.keys()) judge(id);
+    for (const id of this.#tasks.keys()) judgeFrom(id);
     this.#unresolved = unresolved;
   }
 }
