@@ -59,12 +59,9 @@ export function controlService(
         },
       );
       const stop = api.watchEvents(request, (response) => outbound.push(response));
-      const onAbort = (): void => outbound.end();
-      context.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        yield* outbound.messages();
+        yield* outbound.messages(context.signal);
       } finally {
-        context.signal.removeEventListener("abort", onAbort);
         stop();
       }
     },

@@ -61,15 +61,12 @@ export class Health {
       if (status !== last) outbound.push(statusMessage(status));
       last = status;
     };
-    const onAbort = (): void => outbound.end();
     this.#watchers.add(notify);
-    context.signal.addEventListener("abort", onAbort, { once: true });
     notify();
     try {
-      yield* outbound.messages();
+      yield* outbound.messages(context.signal);
     } finally {
       this.#watchers.delete(notify);
-      context.signal.removeEventListener("abort", onAbort);
     }
   }
 }

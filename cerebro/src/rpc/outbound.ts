@@ -72,8 +72,21 @@ export class Outbound<T> {
     this.#wake?.();
   }
 
-  /** The messages in order, until the stream ends; throws the error it ended with. */
-  async *messages(): AsyncGenerator<T> {
+  /**
+   * The messages in order, until the stream ends or `caller` aborts (the
+   * peer went); throws the error the stream ended with.
+   */
+  async *messages(caller?: AbortSignal): AsyncGenerator<T> {
+    const onAbort = (): void => this.end();
+    caller?.addEventListener("abort", onAbort, { once: true });
+    try {
+      yield* this.#drain();
+    } finally {
+      caller?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async *#drain(): AsyncGenerator<T> {
     for (;;) {
       if (this.#head < this.#queue.length) {
         const message = this.#queue[this.#head++] as T;
