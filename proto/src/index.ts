@@ -1,5 +1,6 @@
 // The Cordyna protocol, cordyna.v1: every participant's single source of truth.
 
+export * from "../gen/ts/cordyna/v1/access_pb.js";
 export * from "../gen/ts/cordyna/v1/control_pb.js";
 export * from "../gen/ts/cordyna/v1/task_pb.js";
 export * from "../gen/ts/cordyna/v1/task_server_pb.js";

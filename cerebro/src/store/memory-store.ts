@@ -7,10 +7,12 @@ import {
   type TaskRunRecord,
 } from "../domain/model.js";
 import { plainCopy } from "../plain-copy.js";
+import { MemoryAccessStore } from "./memory-access-store.js";
 import type { CreatedRun, Store, StoreChanges } from "./store.js";
 
 /** The default store: everything in this process, gone when it exits. */
 export class MemoryStore implements Store {
+  readonly access = new MemoryAccessStore();
   readonly #runs = new Map<string, RunRecord>();
   readonly #taskRuns = new Map<string, Map<string, TaskRunRecord>>();
   readonly #runByKey = new Map<string, string>();

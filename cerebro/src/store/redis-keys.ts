@@ -15,6 +15,8 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `completions`              | hash       | task id → its latest Completion, JSON   |
  * | `declarations`             | hash       | server name → its TaskDefinition[], JSON |
  * | `schedule-cursors`         | hash       | task id → last handled cron tick (ms)   |
+ * | `credentials`              | hash       | credential id → Credential, JSON (hashes only, no secrets) |
+ * | `audit`                    | sorted set | audit entries (tag + JSON) scored by time |
  */
 /** Why a key prefix is unusable, or undefined when it is fine. */
 export function redisPrefixProblem(prefix: string): string | undefined {
@@ -61,6 +63,14 @@ export class RedisKeys {
 
   scheduleCursors(): string {
     return `${this.prefix}schedule-cursors`;
+  }
+
+  credentials(): string {
+    return `${this.prefix}credentials`;
+  }
+
+  audit(): string {
+    return `${this.prefix}audit`;
   }
 
   /** A SCAN MATCH pattern for every key under the prefix. */

@@ -2,6 +2,9 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { RunState, TaskState } from "../domain/model.js";
 import { RedisServerProcess } from "../testing/redis-server.js";
+import { describeAccessStoreContract, expectAuditCapacity } from "./access-store-contract.js";
+import { RedisAccessStore } from "./redis-access-store.js";
+import { RedisKeys } from "./redis-keys.js";
 import { RedisStore } from "./redis-store.js";
 import { deleteKeysUnder, randomPrefix, scanKeys, silentLogger } from "./redis-test-support.js";
 import { describeStoreContract, testRun, testSnapshot, testTaskRun } from "./store-contract.js";
@@ -30,6 +33,16 @@ afterAll(async () => {
 });
 
 describeStoreContract("RedisStore", async () => openStore());
+describeAccessStoreContract("RedisStore", async () => openStore());
+
+it("the audit trail on Redis keeps its newest entries", async () => {
+  const prefix = randomPrefix();
+  prefixes.add(prefix);
+  await expectAuditCapacity(
+    new RedisAccessStore(new RedisKeys(prefix), (command) => command(admin), 50),
+    50,
+  );
+});
 
 describe("RedisStore", () => {
   it("keeps everything for a new store on the same Redis (a cerebro restart)", async () => {

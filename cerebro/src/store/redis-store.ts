@@ -9,6 +9,7 @@ import {
   type TaskRunRecord,
 } from "../domain/model.js";
 import { defineScripts, type RunScript } from "./lua-scripts.js";
+import { RedisAccessStore } from "./redis-access-store.js";
 import { RedisKeys } from "./redis-keys.js";
 import { checkRedisPersistence, type RedisPersistence } from "./redis-persistence.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./redis-url.js";
@@ -35,6 +36,7 @@ export class RedisStore implements Store {
   readonly keys: RedisKeys;
   /** The Redis URL with its password masked. */
   readonly address: string;
+  readonly access: RedisAccessStore;
   readonly #client: Redis;
   readonly #script: RunScript;
   readonly #logger: Logger;
@@ -49,6 +51,7 @@ export class RedisStore implements Store {
     this.address = address;
     this.#logger = logger;
     this.#script = defineScripts(client);
+    this.access = new RedisAccessStore(keys, (command) => this.#redis(command));
     this.#closed = new Promise<never>((_, reject) => {
       this.#rejectClosed = reject;
     });

@@ -5,6 +5,7 @@ import type {
   TaskDefinition,
   TaskRunRecord,
 } from "../domain/model.js";
+import type { AccessStore } from "./access-store.js";
 
 /** Records to write together: either all of them are stored, or none. */
 export interface StoreChanges {
@@ -28,6 +29,8 @@ export interface CreatedRun {
  * mutate what they pass in or get back through the store.
  */
 export interface Store {
+  /** Credentials and the audit trail. */
+  readonly access: AccessStore;
   /**
    * Stores a new run, unless another run holds its idempotency key: then
    * returns that run. The same run created again (a retried write whose

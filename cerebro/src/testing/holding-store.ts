@@ -24,6 +24,10 @@ export class HoldingStore implements Store {
 
   constructor(readonly wrapped: Store) {}
 
+  get access(): Store["access"] {
+    return this.wrapped.access;
+  }
+
   /** From now on, run writes wait to be released. */
   hold(): void {
     this.#holding = true;
