@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { RECONNECT_BACKOFF } from "@cordyna/contract";
 import type { Logger } from "pino";
+import { AccessControl, type AuthMode } from "./access/access-control.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Deadlines } from "./domain/model.js";
 import { DEFAULT_DEADLINES } from "./engine/policies.js";
@@ -8,6 +9,9 @@ import { RunEngine } from "./engine/run-engine.js";
 import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
+import { isLoopback } from "./loopback.js";
+import { accessService } from "./rpc/access-service.js";
+import { authenticateCalls } from "./rpc/authentication.js";
 import { requireTaskServerCertificate } from "./rpc/client-certificates.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
@@ -29,8 +33,13 @@ import type { Store } from "./store/store.js";
 export interface CerebroOptions {
   /** Port to listen on; 0 picks a free one. Default 7070. */
   readonly port?: number;
-  /** Default "0.0.0.0". */
+  /** Default "127.0.0.1": only this machine; "0.0.0.0" for every interface. */
   readonly host?: string;
+  /**
+   * Whether calls need credentials. Default: no, which cerebro accepts only
+   * on a loopback address, unless `insecure` says to accept it anywhere.
+   */
+  readonly auth?: AuthMode;
   /**
    * A Store, or a store spec for openStore: "memory" or a Redis URL
    * (redis://, rediss://, redis-sentinel://). Default: a new in-memory store.
@@ -112,11 +121,32 @@ async function serve(
   clock: Clock,
   ownsStore: boolean,
 ): Promise<Cerebro> {
+  const host = options.host ?? "127.0.0.1";
+  const authMode = options.auth ?? { required: false };
+  if (!authMode.required && !authMode.insecure && !isLoopback(host)) {
+    throw new Error(
+      `cerebro will not listen on ${host} without authentication: anyone who reaches it would act as every team. ` +
+        "Turn authentication on (CORDYNA_AUTH=on with CORDYNA_ADMIN_TOKEN), listen on a loopback address, or pass --insecure-no-auth",
+    );
+  }
   await checkStorePersistence(store);
+  const access = await AccessControl.open({ mode: authMode, store: store.access, clock, logger });
+  if (!authMode.required && authMode.insecure) {
+    logger.warn(
+      { host },
+      `INSECURE: authentication is off (--insecure-no-auth) and cerebro listens on ${host}: anyone who reaches it acts as an admin of every team`,
+    );
+  } else if (!authMode.required) {
+    logger.info({ host }, "authentication is off: every caller on this machine is an admin");
+  } else if (!access.hasAdmin) {
+    logger.warn(
+      "authentication is on but no admin can sign in: set CORDYNA_ADMIN_TOKEN to create the first credentials",
+    );
+  }
   const serverLostGraceMs = options.serverLostGraceMs ?? 5_000;
   const graph = new TaskGraph();
   const events = new EventBus();
-  const sessions = new SessionRegistry();
+  const sessions = new SessionRegistry({ clock, holdMs: serverLostGraceMs });
   const engine = new RunEngine({
     graph,
     store,
@@ -140,7 +170,6 @@ async function serve(
     engine.close();
     await server?.stop();
   };
-  const host = options.host ?? "0.0.0.0";
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const addresses = { grpc: "", http: "" };
   const api = controlApi({
@@ -149,6 +178,7 @@ async function serve(
     store,
     sessions,
     events,
+    access,
     addresses: () => addresses,
     nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
   });
@@ -163,11 +193,13 @@ async function serve(
       clock,
       logger,
       store,
+      access,
       heartbeatIntervalMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
       streamBufferBytes,
     }),
-    control: controlService(api, logger, streamBufferBytes),
+    control: controlService(api, access, logger, streamBufferBytes),
+    access: accessService(access, logger),
   });
   try {
     await scheduler.start();
@@ -181,6 +213,7 @@ async function serve(
       ...(options.limits ? { limits: options.limits } : {}),
       interceptors: [
         ...(options.tls?.clientCa ? [requireTaskServerCertificate(logger)] : []),
+        authenticateCalls(access),
         ...(options.interceptors ?? []),
       ],
     });

@@ -2,6 +2,8 @@
 // reads the same variables, with its flags in place of some of them.
 
 import { readFileSync } from "node:fs";
+import type { AuthMode } from "./access/access-control.js";
+import { isLoopback } from "./loopback.js";
 import type { ServerTls } from "./rpc/server.js";
 import { parseStoreSpec, STORE_ENV } from "./store/open-store.js";
 import { redisPrefixProblem } from "./store/redis-keys.js";
@@ -26,6 +28,12 @@ export const CEREBRO_ENV = {
   CORDYNA_TLS_KEY: "PEM file of that certificate's private key",
   CORDYNA_TLS_CLIENT_CA:
     "PEM file of the CA whose client certificates cerebro verifies (mTLS); task-servers must present one",
+  CORDYNA_AUTH:
+    '"on" (default: every call needs a credential) or "off" (every caller is an admin; loopback addresses only); dyna dev on a loopback address defaults to "off" unless CORDYNA_ADMIN_TOKEN is set',
+  CORDYNA_ADMIN_TOKEN:
+    "bearer token of the bootstrap admin, who creates the first credentials (at least 32 characters, e.g. openssl rand -hex 32)",
+  CORDYNA_INSECURE_NO_AUTH:
+    '"true": run without authentication even on an address the network reaches (warned at every start)',
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -56,6 +64,8 @@ export interface CerebroConfig {
   readonly maxRunDataBytes?: number;
   /** Cerebro's certificate and key, and the client CA, read from their files. */
   readonly tls?: ServerTls;
+  /** Whether calls need credentials. */
+  readonly auth: AuthMode;
   readonly logLevel: LogLevel;
 }
 
@@ -91,7 +101,12 @@ export class CerebroConfigError extends Error {
  */
 export function parseCerebroConfig(
   env: Readonly<Record<string, string | undefined>>,
-  options: { readonly flags?: CerebroFlags; readonly defaultHost?: string } = {},
+  options: {
+    readonly flags?: CerebroFlags;
+    readonly defaultHost?: string;
+    /** Turn authentication off by default on a loopback address (dyna dev). */
+    readonly authOffOnLoopback?: boolean;
+  } = {},
 ): CerebroConfig {
   const problems: ConfigProblem[] = [];
   const given = (name: CerebroEnvName): { source: string; value: string } | undefined => {
@@ -220,6 +235,9 @@ export function parseCerebroConfig(
   const tls: ServerTls | undefined =
     cert && key ? { cert, key, ...(clientCa ? { clientCa } : {}) } : undefined;
 
+  const listenOn = host?.value ?? options.defaultHost ?? DEFAULT_HOST;
+  const auth = authMode(given, problems, listenOn, options.authOffOnLoopback ?? false);
+
   const level = given("LOG_LEVEL");
   const logLevel = LOG_LEVELS.find(
     (known) => known === (level?.value.toLowerCase() ?? DEFAULT_LOG_LEVEL),
@@ -235,7 +253,8 @@ export function parseCerebroConfig(
   return {
     port,
     ...(httpPort === undefined ? {} : { httpPort }),
-    host: host?.value ?? options.defaultHost ?? DEFAULT_HOST,
+    host: listenOn,
+    auth,
     store: store?.value ?? "memory",
     ...(redisPrefix === undefined ? {} : { redisPrefix: redisPrefix.value }),
     logLevel,
@@ -245,4 +264,56 @@ export function parseCerebroConfig(
     ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
     ...(tls ? { tls } : {}),
   };
+}
+
+/** The shortest CORDYNA_ADMIN_TOKEN taken: anything shorter is guessable. */
+const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+function authMode(
+  given: (name: CerebroEnvName) => { source: string; value: string } | undefined,
+  problems: ConfigProblem[],
+  host: string,
+  offOnLoopback: boolean,
+): AuthMode {
+  const setting = given("CORDYNA_AUTH");
+  const insecureSetting = given("CORDYNA_INSECURE_NO_AUTH");
+  const adminToken = given("CORDYNA_ADMIN_TOKEN");
+  if (setting && setting.value !== "on" && setting.value !== "off") {
+    problems.push({ source: setting.source, message: `"${setting.value}" is not "on" or "off"` });
+  }
+  if (insecureSetting && insecureSetting.value !== "true" && insecureSetting.value !== "false") {
+    problems.push({
+      source: insecureSetting.source,
+      message: `"${insecureSetting.value}" is not "true" or "false"`,
+    });
+  }
+  if (adminToken && adminToken.value.length < MIN_ADMIN_TOKEN_LENGTH) {
+    problems.push({
+      source: adminToken.source,
+      message: `is ${adminToken.value.length} characters: use at least ${MIN_ADMIN_TOKEN_LENGTH} random ones (e.g. openssl rand -hex 32)`,
+    });
+  }
+  const insecure = insecureSetting?.value === "true";
+  const off =
+    insecure ||
+    setting?.value === "off" ||
+    (setting === undefined && adminToken === undefined && offOnLoopback && isLoopback(host));
+  if (!off) return { required: true, ...(adminToken ? { adminToken: adminToken.value } : {}) };
+  if (setting?.value === "on") {
+    problems.push({
+      source: insecureSetting!.source,
+      message: `contradicts ${setting.source}=on`,
+    });
+  } else if (adminToken) {
+    problems.push({
+      source: adminToken.source,
+      message: "has no effect while authentication is off: drop it, or turn authentication on",
+    });
+  } else if (!insecure && !isLoopback(host)) {
+    problems.push({
+      source: setting?.source ?? "CORDYNA_AUTH",
+      message: `authentication off on ${host}, which the network reaches, would let anyone there act as every team: listen on a loopback address, or set CORDYNA_INSECURE_NO_AUTH=true (--insecure-no-auth) to do it anyway`,
+    });
+  }
+  return { required: false, ...(insecure ? { insecure } : {}) };
 }

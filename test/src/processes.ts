@@ -117,6 +117,8 @@ export function startCerebroService(
       CORDYNA_HTTP_PORT: "off",
       CORDYNA_HOST: "127.0.0.1",
       CORDYNA_STORE: store,
+      // Authentication has tests of its own; these are about other things.
+      CORDYNA_AUTH: "off",
       LOG_LEVEL: "warn",
       ...env,
     },

@@ -47,13 +47,22 @@ const ROLES_BY_KIND: Record<Action["kind"], readonly Role[]> = {
   "who-am-i": ["server", "viewer", "operator", "admin"],
 };
 
+/**
+ * Whether the principal's role may ask for actions of this kind at all: the
+ * gate in front of every call, before the handler knows whose tasks it
+ * concerns.
+ */
+export function decideRole(principal: Principal, kind: Action["kind"]): Decision {
+  const roles = ROLES_BY_KIND[kind];
+  return roles.includes(principal.role)
+    ? ALLOWED
+    : refused(`the ${roles.join(" or ")} role (it is ${principal.role})`);
+}
+
 /** Whether the principal may take the action, and if not, what it lacks. */
 export function decide(principal: Principal, action: Action): Decision {
-  const roles = ROLES_BY_KIND[action.kind];
-  if (!roles.includes(principal.role)) {
-    return refused(`the ${roles.join(" or ")} role (it is ${principal.role})`);
-  }
-  if (principal.role === "admin") return ALLOWED;
+  const byRole = decideRole(principal, action.kind);
+  if (!byRole.allowed || principal.role === "admin") return byRole;
   switch (action.kind) {
     case "serve":
       return principal.serverNames.includes(action.serverName)
@@ -82,24 +91,18 @@ function ownTeamOnly(principal: Principal, teams: readonly string[], what: strin
     : refused(`the right to ${what} ${others.join(", ")} (it acts for team ${principal.team})`);
 }
 
-/** Names what a refused principal asked for, e.g. "start a run". */
+/** Names what a refused principal asked for, e.g. "start this run". */
 export function describeAction(action: Action): string {
-  switch (action.kind) {
-    case "read":
-      return "read";
-    case "serve":
-      return `serve ${action.serverName}`;
-    case "declare":
-      return "declare these tasks";
-    case "start-run":
-      return "start this run";
-    case "cancel-run":
-      return "cancel this run";
-    case "read-audit":
-      return "read this audit trail";
-    case "administer":
-      return "administer cerebro";
-    case "who-am-i":
-      return "ask who it is";
-  }
+  return action.kind === "serve" ? `serve ${action.serverName}` : ACTION_NAMES[action.kind];
 }
+
+const ACTION_NAMES: Record<Action["kind"], string> = {
+  read: "read runs, tasks and servers",
+  serve: "serve",
+  declare: "declare these tasks",
+  "start-run": "start this run",
+  "cancel-run": "cancel this run",
+  "read-audit": "read this audit trail",
+  administer: "administer cerebro",
+  "who-am-i": "ask who it is",
+};

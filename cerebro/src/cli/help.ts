@@ -9,6 +9,7 @@ const COMMON = `Common flags:
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
   dev: `Usage: dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis-url>]
                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+                [--auth on|off] [--insecure-no-auth]
 
 Starts cerebro in this process. On the in-memory store (the default) every
 run is gone when it stops: for trying Cordyna out and for tests. On Redis,
@@ -35,8 +36,17 @@ Flags:
   --tls-client-ca FILE
                 verify client certificates against this PEM CA (mTLS):
                 task-servers must present one; the CLI may
-  --json        print {"address": "host:port", "httpAddress": "host:port"}
-                instead of the greeting
+  --auth on|off whether every call needs a credential (a bearer token, or a
+                client certificate a credential names). Default: off on a
+                loopback address (every caller on this machine is an
+                admin; the greeting says so) unless CORDYNA_ADMIN_TOKEN is
+                set, on anywhere else
+  --insecure-no-auth
+                run without authentication on an address the network
+                reaches (anyone there is an admin of every team); warned at
+                every start
+  --json        print {"address": "host:port", "httpAddress": "host:port",
+                "authentication": true|false} instead of the greeting
   -h, --help    show this help
 
 Environment: the cerebro service's variables (docs/deploy.md), each flag
@@ -49,6 +59,11 @@ winning over its variable:
   CORDYNA_TLS_CERT               as --tls-cert
   CORDYNA_TLS_KEY                as --tls-key
   CORDYNA_TLS_CLIENT_CA          as --tls-client-ca
+  CORDYNA_AUTH                   as --auth
+  CORDYNA_INSECURE_NO_AUTH       "true": as --insecure-no-auth
+  CORDYNA_ADMIN_TOKEN            bearer token of the bootstrap admin, who
+                                 creates the first credentials (at least 32
+                                 characters; turns authentication on)
   CORDYNA_SERVER_LOST_GRACE_MS   how long a disconnected task-server instance
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats

@@ -314,13 +314,19 @@ export class RunEngine {
 
   /**
    * Of the attempts an instance says it runs, those cerebro no longer wants
-   * (unknown, finished, or superseded): the instance should abort them.
+   * (unknown, finished, superseded, or invoked on another instance): the
+   * instance should abort them.
    */
-  unwantedAttempts(runningAttemptIds: readonly string[]): string[] {
+  unwantedAttempts(instanceId: string, runningAttemptIds: readonly string[]): string[] {
     return runningAttemptIds.filter((id) => {
       const location = this.#attempts.get(id);
       const attempt = location?.active.taskRuns.get(location.taskId)?.attempts.at(-1);
-      return !attempt || attempt.id !== id || !isInFlight(attempt.state);
+      return (
+        !attempt ||
+        attempt.id !== id ||
+        attempt.instanceId !== instanceId ||
+        !isInFlight(attempt.state)
+      );
     });
   }
 

@@ -33,6 +33,8 @@ import {
   type WatchEventsResponse,
   WatchEventsResponseSchema,
 } from "@cordyna/contract";
+import type { AccessControl } from "../access/access-control.js";
+import type { Principal } from "../access/principal.js";
 import { CordynaError } from "../domain/errors.js";
 import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type TaskDefinition } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
@@ -59,14 +61,22 @@ export interface ControlApiOptions {
   readonly store: Store;
   readonly sessions: SessionRegistry;
   readonly events: EventBus;
+  /** Who may start and cancel which runs; the audit trail. */
+  readonly access: AccessControl;
+}
+
+/** Who makes a call, as authentication found: the principal and its network address. */
+export interface Caller {
+  readonly principal: Principal;
+  readonly peer: string;
 }
 
 /** The ControlService's behaviour, apart from any transport (gRPC, HTTP with JSON). */
 export interface ControlApi {
-  startRun(request: StartRunRequest): Promise<StartRunResponse>;
+  startRun(request: StartRunRequest, caller: Caller): Promise<StartRunResponse>;
   getRun(request: GetRunRequest): Promise<GetRunResponse>;
   listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
-  cancelRun(request: CancelRunRequest): Promise<CancelRunResponse>;
+  cancelRun(request: CancelRunRequest, caller: Caller): Promise<CancelRunResponse>;
   listTasks(request: ListTasksRequest): Promise<ListTasksResponse>;
   listServers(request: ListServersRequest): Promise<ListServersResponse>;
   getGraph(request: GetGraphRequest): Promise<GetGraphResponse>;
@@ -82,7 +92,7 @@ export interface ControlApi {
  * for a bad request; the transports turn it into their status codes.
  */
 export function controlApi(options: ControlApiOptions): ControlApi {
-  const { graph, engine, store, sessions, events } = options;
+  const { graph, engine, store, sessions, events, access } = options;
 
   async function taskInfos(): Promise<TaskInfo[]> {
     const declared = graph.all();
@@ -118,7 +128,18 @@ export function controlApi(options: ControlApiOptions): ControlApi {
   }
 
   return {
-    async startRun(request) {
+    async startRun(request, caller) {
+      const call = {
+        action: "ControlService/StartRun",
+        target: request.targets.join(", "),
+        peer: caller.peer,
+      };
+      // Unknown targets own no team: the engine refuses them by name below.
+      const targetTeams = request.targets.flatMap((taskId) => {
+        const task = graph.get(taskId);
+        return task ? [task.definition.owner.team] : [];
+      });
+      await access.require(caller.principal, { kind: "start-run", targetTeams }, call);
       const { snapshot, existing } = await engine.startRun({
         targets: request.targets,
         withoutUpstream: request.withoutUpstream,
@@ -128,6 +149,10 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
         ...(request.logicalTime ? { logicalTime: timestampMs(request.logicalTime) } : {}),
         trigger: startTrigger(request.trigger),
+      });
+      await access.audit(caller.principal, {
+        ...call,
+        target: `${snapshot.run.id} (${call.target})${existing ? ", an existing run" : ""}`,
       });
       return create(StartRunResponseSchema, {
         run: runToProto(snapshot),
@@ -147,9 +172,16 @@ export function controlApi(options: ControlApiOptions): ControlApi {
       return create(ListRunsResponseSchema, { runs: snapshots.map(runToProto) });
     },
 
-    async cancelRun(request) {
+    async cancelRun(request, caller) {
       requireRunId(request.runId);
+      const call = { action: "ControlService/CancelRun", target: request.runId, peer: caller.peer };
+      const { run, taskRuns } = await engine.getRun(request.runId);
+      const targetTeams = taskRuns
+        .filter((taskRun) => run.targets.includes(taskRun.taskId))
+        .map((taskRun) => taskRun.owner.team);
+      await access.require(caller.principal, { kind: "cancel-run", targetTeams }, call);
       const snapshot = await engine.cancelRun(request.runId, request.reason);
+      await access.audit(caller.principal, call);
       return create(CancelRunResponseSchema, { run: runToProto(snapshot) });
     },
 
