@@ -2,11 +2,56 @@
 
 const COMMON = `Common flags:
   --cerebro host:port   cerebro's address (else $CORDYNA_ADDR, else localhost:7070)
+  (credentials: a bearer token in $CORDYNA_TOKEN; TLS in $CORDYNA_TLS_*)
   --json                print the response as one JSON document
   -h, --help            show this help`;
 
 /** Help of each command, by command name. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  auth: `Usage: dyna auth token create --team T --role server|viewer|operator|admin
+                         [--server NAME]... [--expires 90d] [--description TEXT]
+                         [--certificate-cn CN]
+       dyna auth token list
+       dyna auth token revoke <id>
+       dyna auth whoami
+
+Credentials decide who may do what (admins manage them):
+  server    connects task-servers for its --server names and declares its
+            team's tasks
+  viewer    reads runs, tasks, servers, the graph and events
+  operator  a viewer that starts, cancels and backfills runs of its team's
+            tasks (with --downstream, downstream tasks of other teams too)
+  admin     everything, including credentials and every team's audit trail
+
+"create" prints the token once, on stdout: cerebro keeps only its hash. Pass
+it as CORDYNA_TOKEN (the SDKs, dyna and the examples read it), or as
+"authorization: Bearer <token>" (grpcurl -H, curl -H). With --certificate-cn
+no token is made: client certificates with that common name, verified
+against cerebro's client CA, act as this principal. "revoke" takes effect at
+once, also on the streams the credential opened.
+
+Flags:
+  --team T             the team it acts for (an admin may have none)
+  --role R             server, viewer, operator or admin
+  --server NAME        a server name it may serve (repeat; server role only)
+  --expires D          valid for D (90d, 12h, 30m); default: until revoked
+  --description TEXT   what it is for, shown by list and in the audit trail
+  --certificate-cn CN  accept client certificates with this common name instead
+${COMMON}`,
+
+  audit: `Usage: dyna audit [--team T] [--since 24h|<ISO time>] [--limit N]
+
+Shows the audit trail, newest first: every mutating call (runs started and
+cancelled, task-servers connected, declarations, credentials) and every
+refusal, with the principal, its address and, for a refusal, why. Admins see
+every team's entries (or --team's); others see their own team's.
+
+Flags:
+  --team T      only this team's entries (admins)
+  --since S     only entries since a duration ago (24h, 7d) or a time
+  --limit N     at most N entries (default 100, at most 1000)
+${COMMON}`,
+
   dev: `Usage: dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis-url>]
                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
                 [--auth on|off] [--insecure-no-auth]
@@ -309,6 +354,9 @@ Commands:
   servers                 list task-servers and their instances
   graph                   show the global task graph as a tree
   conformance -- <cmd>    check a task-server implementation against the protocol
+  auth token create|list|revoke, auth whoami
+                          manage credentials (admins); show who cerebro takes you for
+  audit                   show the audit trail: mutating calls and refusals
   help [<command>]        show help
 
 ${COMMON}
