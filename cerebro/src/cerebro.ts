@@ -8,6 +8,13 @@ import { RunEngine } from "./engine/run-engine.js";
 import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
+import {
+  DEFAULT_RUN_RETENTION,
+  DEFAULT_SERVER_RETENTION_MS,
+  missingRunMessage,
+  RetentionSweeper,
+  type RunRetention,
+} from "./retention.js";
 import { requireTaskServerCertificate } from "./rpc/client-certificates.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
@@ -69,6 +76,12 @@ export interface CerebroOptions {
   readonly limits?: Partial<ServerLimits>;
   /** Run before every handler with the call's headers and peer (authentication goes here). */
   readonly interceptors?: readonly Interceptor[];
+  /** A run that finished longer ago is removed from the store. Default 30 days. */
+  readonly runRetentionMs?: number;
+  /** Only this many finished runs are kept, the most recently finished. Default 100,000. */
+  readonly maxFinishedRuns?: number;
+  /** A server name with no instance connected for this long leaves ListServers. Default 24 h. */
+  readonly serverRetentionMs?: number;
 }
 
 /** A running cerebro. */
@@ -89,16 +102,18 @@ export interface Cerebro {
 export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebro> {
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
+  const retention = runRetention(options);
   const store =
     typeof options.store === "object"
       ? options.store
       : await openStore(options.store, logger, {
           ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
+          finishedRunTtlMs: retention.maxAgeMs,
         });
   // A store opened from a spec is ours to close; a Store passed in stays the caller's.
   const ownsStore = typeof options.store !== "object";
   try {
-    return await serve(options, store, logger, clock, ownsStore);
+    return await serve(options, store, logger, clock, retention, ownsStore);
   } catch (err) {
     if (ownsStore) await store.close();
     throw err;
@@ -110,13 +125,14 @@ async function serve(
   store: Store,
   logger: Logger,
   clock: Clock,
+  retention: RunRetention,
   ownsStore: boolean,
 ): Promise<Cerebro> {
   await checkStorePersistence(store);
   const serverLostGraceMs = options.serverLostGraceMs ?? 5_000;
   const graph = new TaskGraph();
   const events = new EventBus();
-  const sessions = new SessionRegistry();
+  const sessions = new SessionRegistry(clock);
   const engine = new RunEngine({
     graph,
     store,
@@ -128,14 +144,17 @@ async function serve(
     serverLostGraceMs,
     recoveryWindowMs: options.recoveryWindowMs ?? serverLostGraceMs + RECONNECT_BACKOFF.maxMs,
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
+    describeMissingRun: (runId) => missingRunMessage(runId, retention),
   });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   for (const [serverName, tasks] of await store.loadDeclarations())
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
   const scheduler = connectScheduler({ clock, logger, engine, graph, events, store });
+  const sweeper = new RetentionSweeper({ store, clock, logger, retention });
   let server: ListeningServer | undefined;
   const stopServing = async (): Promise<void> => {
+    sweeper.stop();
     scheduler.stop();
     engine.close();
     await server?.stop();
@@ -149,6 +168,8 @@ async function serve(
     store,
     sessions,
     events,
+    clock,
+    serverRetentionMs: options.serverRetentionMs ?? DEFAULT_SERVER_RETENTION_MS,
     addresses: () => addresses,
     nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
   });
@@ -171,6 +192,7 @@ async function serve(
   });
   try {
     await scheduler.start();
+    sweeper.start();
     server = await serveRpc({
       routes,
       host,
@@ -208,5 +230,12 @@ async function serve(
       await stopServing();
       if (ownsStore) await store.close();
     },
+  };
+}
+
+function runRetention(options: CerebroOptions): RunRetention {
+  return {
+    maxAgeMs: options.runRetentionMs ?? DEFAULT_RUN_RETENTION.maxAgeMs,
+    maxFinishedRuns: options.maxFinishedRuns ?? DEFAULT_RUN_RETENTION.maxFinishedRuns,
   };
 }

@@ -26,6 +26,9 @@ const FLAG_VARIABLES = {
   "tls-cert": "CORDYNA_TLS_CERT",
   "tls-key": "CORDYNA_TLS_KEY",
   "tls-client-ca": "CORDYNA_TLS_CLIENT_CA",
+  "run-retention": "CORDYNA_RUN_RETENTION",
+  "max-finished-runs": "CORDYNA_MAX_FINISHED_RUNS",
+  "server-retention": "CORDYNA_SERVER_RETENTION",
 } as const satisfies Record<string, CerebroEnvName>;
 
 /**
@@ -43,6 +46,9 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     "tls-client-ca": { type: "string" },
+    "run-retention": { type: "string" },
+    "max-finished-runs": { type: "string" },
+    "server-retention": { type: "string" },
   });
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");

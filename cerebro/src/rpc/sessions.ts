@@ -7,6 +7,7 @@ import {
   type Invoke,
   timestampOf,
 } from "@cordyna/contract";
+import { type Clock, systemClock } from "../clock.js";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
 import { runModeToProto } from "./enums.js";
 
@@ -182,11 +183,21 @@ function invokeSize(invoke: Invoke): number {
 export class SessionRegistry implements InstanceDirectory {
   readonly #byInstance = new Map<string, Session>();
   readonly #turn = new Map<string, number>();
+  readonly #clock: Clock;
+  readonly #startedAt: number;
+  /** When the last instance of a server name went, for names with none connected now. */
+  readonly #lastGone = new Map<string, number>();
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+    this.#startedAt = clock.now();
+  }
 
   /** Adds a session; returns the session of the same instance it replaces, if any. */
   add(session: Session): Session | undefined {
     const previous = this.#byInstance.get(session.instanceId);
     this.#byInstance.set(session.instanceId, session);
+    this.#lastGone.delete(session.serverName);
     return previous;
   }
 
@@ -194,7 +205,26 @@ export class SessionRegistry implements InstanceDirectory {
   remove(session: Session): boolean {
     if (this.#byInstance.get(session.instanceId) !== session) return false;
     this.#byInstance.delete(session.instanceId);
+    if (this.ofServer(session.serverName).length === 0) {
+      this.#lastGone.set(session.serverName, this.#clock.now());
+    }
     return true;
+  }
+
+  /**
+   * When an instance of the server name was last connected: now while one
+   * is, else when the last one went. A name no instance connected to since
+   * this registry began (one known from the store after a restart) counts
+   * from then.
+   */
+  lastConnectedAt(serverName: string): number {
+    if (this.ofServer(serverName).length > 0) return this.#clock.now();
+    return this.#lastGone.get(serverName) ?? this.#startedAt;
+  }
+
+  /** Drops what the registry remembers of a server name with no instance. */
+  forget(serverName: string): void {
+    this.#lastGone.delete(serverName);
   }
 
   get(instanceId: string): Session | undefined {
