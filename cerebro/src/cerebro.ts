@@ -10,6 +10,13 @@ import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
 import { isLoopback } from "./loopback.js";
+import {
+  DEFAULT_RUN_RETENTION,
+  DEFAULT_SERVER_RETENTION_MS,
+  missingRunMessage,
+  RetentionSweeper,
+  type RunRetention,
+} from "./retention.js";
 import { accessService } from "./rpc/access-service.js";
 import { authenticateCalls } from "./rpc/authentication.js";
 import { requireTaskServerCertificate } from "./rpc/client-certificates.js";
@@ -78,6 +85,12 @@ export interface CerebroOptions {
   readonly limits?: Partial<ServerLimits>;
   /** Run before every handler with the call's headers and peer (authentication goes here). */
   readonly interceptors?: readonly Interceptor[];
+  /** A run that finished longer ago is removed from the store. Default 30 days. */
+  readonly runRetentionMs?: number;
+  /** Only this many finished runs are kept, the most recently finished. Default 100,000. */
+  readonly maxFinishedRuns?: number;
+  /** A server name with no instance connected for this long leaves ListServers. Default 24 h. */
+  readonly serverRetentionMs?: number;
 }
 
 /** A running cerebro. */
@@ -98,16 +111,18 @@ export interface Cerebro {
 export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebro> {
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
+  const retention = runRetention(options);
   const store =
     typeof options.store === "object"
       ? options.store
       : await openStore(options.store, logger, {
           ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
+          finishedRunTtlMs: retention.maxAgeMs,
         });
   // A store opened from a spec is ours to close; a Store passed in stays the caller's.
   const ownsStore = typeof options.store !== "object";
   try {
-    return await serve(options, store, logger, clock, ownsStore);
+    return await serve(options, store, logger, clock, retention, ownsStore);
   } catch (err) {
     if (ownsStore) await store.close();
     throw err;
@@ -119,6 +134,7 @@ async function serve(
   store: Store,
   logger: Logger,
   clock: Clock,
+  retention: RunRetention,
   ownsStore: boolean,
 ): Promise<Cerebro> {
   const host = options.host ?? "127.0.0.1";
@@ -158,14 +174,17 @@ async function serve(
     serverLostGraceMs,
     recoveryWindowMs: options.recoveryWindowMs ?? serverLostGraceMs + RECONNECT_BACKOFF.maxMs,
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
+    describeMissingRun: (runId) => missingRunMessage(runId, retention),
   });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   for (const [serverName, tasks] of await store.loadDeclarations())
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
   const scheduler = connectScheduler({ clock, logger, engine, graph, events, store });
+  const sweeper = new RetentionSweeper({ store, clock, logger, retention });
   let server: ListeningServer | undefined;
   const stopServing = async (): Promise<void> => {
+    sweeper.stop();
     scheduler.stop();
     engine.close();
     await server?.stop();
@@ -179,6 +198,8 @@ async function serve(
     sessions,
     events,
     access,
+    clock,
+    serverRetentionMs: options.serverRetentionMs ?? DEFAULT_SERVER_RETENTION_MS,
     addresses: () => addresses,
     nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
   });
@@ -203,6 +224,7 @@ async function serve(
   });
   try {
     await scheduler.start();
+    sweeper.start();
     server = await serveRpc({
       routes,
       host,
@@ -241,5 +263,12 @@ async function serve(
       await stopServing();
       if (ownsStore) await store.close();
     },
+  };
+}
+
+function runRetention(options: CerebroOptions): RunRetention {
+  return {
+    maxAgeMs: options.runRetentionMs ?? DEFAULT_RUN_RETENTION.maxAgeMs,
+    maxFinishedRuns: options.maxFinishedRuns ?? DEFAULT_RUN_RETENTION.maxFinishedRuns,
   };
 }

@@ -99,6 +99,29 @@ describe("parseCerebroConfig", () => {
     ]);
   });
 
+  it("reads the retention settings as durations and a count", () => {
+    expect(
+      parseCerebroConfig({
+        CORDYNA_RUN_RETENTION: "7d",
+        CORDYNA_MAX_FINISHED_RUNS: "5000",
+        CORDYNA_SERVER_RETENTION: "90m",
+      }),
+    ).toMatchObject({
+      runRetentionMs: 7 * 86_400_000,
+      maxFinishedRuns: 5_000,
+      serverRetentionMs: 90 * 60_000,
+    });
+    expect(() =>
+      parseCerebroConfig({ CORDYNA_RUN_RETENTION: "30 days", CORDYNA_SERVER_RETENTION: "10s" }),
+    ).toThrow(
+      'CORDYNA_RUN_RETENTION: "30 days" is not a duration from 1m to 100 years: write e.g. "30d", "12h" or "90m"\n' +
+        'CORDYNA_SERVER_RETENTION: "10s" is not a duration from 1m to 100 years',
+    );
+    expect(() => parseCerebroConfig({ CORDYNA_MAX_FINISHED_RUNS: "0" })).toThrow(
+      'CORDYNA_MAX_FINISHED_RUNS: "0" is not a number of runs: expected an integer from 1 to 1000000000',
+    );
+  });
+
   it("takes a Redis key prefix, and refuses one with glob characters", () => {
     expect(parseCerebroConfig({ CORDYNA_REDIS_PREFIX: "team-a:" }).redisPrefix).toBe("team-a:");
     expect(() => parseCerebroConfig({ CORDYNA_REDIS_PREFIX: "team*" })).toThrow(

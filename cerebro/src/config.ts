@@ -2,6 +2,7 @@
 // reads the same variables, with its flags in place of some of them.
 
 import { readFileSync } from "node:fs";
+import { parseDuration } from "@cordyna/task-server/durations";
 import type { AuthMode } from "./access/access-control.js";
 import { isLoopback } from "./loopback.js";
 import type { ServerTls } from "./rpc/server.js";
@@ -23,6 +24,12 @@ export const CEREBRO_ENV = {
     "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
   CORDYNA_MAX_RUN_DATA_BYTES:
     "the most bytes of a run's params, and of a task-run's outputs (default 262144)",
+  CORDYNA_RUN_RETENTION:
+    'how long a finished run is kept, e.g. "30d" (default), "12h"; completions for freshness stay',
+  CORDYNA_MAX_FINISHED_RUNS:
+    "how many finished runs are kept at most, the most recently finished (default 100000)",
+  CORDYNA_SERVER_RETENTION:
+    'how long a server name with no connected instance stays in "dyna servers", e.g. "24h" (default); its declarations stay',
   CORDYNA_TLS_CERT:
     "PEM file of cerebro's certificate: serve TLS on both ports (with CORDYNA_TLS_KEY)",
   CORDYNA_TLS_KEY: "PEM file of that certificate's private key",
@@ -45,6 +52,9 @@ const DEFAULT_LOG_LEVEL = "info";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The longest retention: past it, times in ms since the epoch stop making sense. */
+const MAX_RETENTION_MS = 100 * 365 * 86_400_000;
+
 /** Longest delay a Node.js timer honours; longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -62,6 +72,9 @@ export interface CerebroConfig {
   readonly heartbeatIntervalMs?: number;
   readonly recoveryWindowMs?: number;
   readonly maxRunDataBytes?: number;
+  readonly runRetentionMs?: number;
+  readonly maxFinishedRuns?: number;
+  readonly serverRetentionMs?: number;
   /** Cerebro's certificate and key, and the client CA, read from their files. */
   readonly tls?: ServerTls;
   /** Whether calls need credentials. */
@@ -122,6 +135,18 @@ export function parseCerebroConfig(
     problems.push({
       source: setting.source,
       message: `"${setting.value}" is not ${what}: expected an integer from ${min} to ${max}`,
+    });
+    return undefined;
+  };
+
+  const duration = (name: CerebroEnvName) => {
+    const setting = given(name);
+    if (setting === undefined) return undefined;
+    const ms = parseDurationOrNaN(setting.value);
+    if (ms >= 60_000 && ms <= MAX_RETENTION_MS) return Math.round(ms);
+    problems.push({
+      source: setting.source,
+      message: `"${setting.value}" is not a duration from 1m to 100 years: write e.g. "30d", "12h" or "90m"`,
     });
     return undefined;
   };
@@ -210,6 +235,14 @@ export function parseCerebroConfig(
     4 * 1024 * 1024,
     "a number of bytes up to 4 MiB (what one message can carry)",
   );
+  const runRetentionMs = duration("CORDYNA_RUN_RETENTION");
+  const maxFinishedRuns = integer(
+    "CORDYNA_MAX_FINISHED_RUNS",
+    1,
+    1_000_000_000,
+    "a number of runs",
+  );
+  const serverRetentionMs = duration("CORDYNA_SERVER_RETENTION");
   const certSetting = given("CORDYNA_TLS_CERT");
   const keySetting = given("CORDYNA_TLS_KEY");
   const clientCaSetting = given("CORDYNA_TLS_CLIENT_CA");
@@ -262,6 +295,9 @@ export function parseCerebroConfig(
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
     ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
+    ...(runRetentionMs === undefined ? {} : { runRetentionMs }),
+    ...(maxFinishedRuns === undefined ? {} : { maxFinishedRuns }),
+    ...(serverRetentionMs === undefined ? {} : { serverRetentionMs }),
     ...(tls ? { tls } : {}),
   };
 }
@@ -316,4 +352,12 @@ function authMode(
     });
   }
   return { required: false, ...(insecure ? { insecure } : {}) };
+}
+
+function parseDurationOrNaN(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    return Number.NaN;
+  }
 }

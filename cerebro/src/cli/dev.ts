@@ -27,6 +27,9 @@ const FLAG_VARIABLES = {
   "tls-key": "CORDYNA_TLS_KEY",
   "tls-client-ca": "CORDYNA_TLS_CLIENT_CA",
   auth: "CORDYNA_AUTH",
+  "run-retention": "CORDYNA_RUN_RETENTION",
+  "max-finished-runs": "CORDYNA_MAX_FINISHED_RUNS",
+  "server-retention": "CORDYNA_SERVER_RETENTION",
 } as const satisfies Record<string, CerebroEnvName>;
 
 /**
@@ -46,6 +49,9 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     "tls-client-ca": { type: "string" },
     auth: { type: "string" },
     "insecure-no-auth": { type: "boolean" },
+    "run-retention": { type: "string" },
+    "max-finished-runs": { type: "string" },
+    "server-retention": { type: "string" },
   });
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");

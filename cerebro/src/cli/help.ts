@@ -55,6 +55,7 @@ ${COMMON}`,
   dev: `Usage: dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis-url>]
                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
                 [--auth on|off] [--insecure-no-auth]
+                [--run-retention D] [--max-finished-runs N] [--server-retention D]
 
 Starts cerebro in this process. On the in-memory store (the default) every
 run is gone when it stops: for trying Cordyna out and for tests. On Redis,
@@ -92,6 +93,18 @@ Flags:
                 every start
   --json        print {"address": "host:port", "httpAddress": "host:port",
                 "authentication": true|false} instead of the greeting
+  --run-retention D
+                how long a finished run is kept (default 30d; e.g. 12h,
+                90m); the last completion of each task stays for freshness
+  --max-finished-runs N
+                how many finished runs are kept at most, the most recently
+                finished (default 100000)
+  --server-retention D
+                how long a server name with no connected instance stays in
+                "dyna servers" (default 24h); its declarations stay until
+                "dyna servers forget"
+  --json        print {"address": "host:port", "httpAddress": "host:port"}
+                instead of the greeting
   -h, --help    show this help
 
 Environment: the cerebro service's variables (docs/deploy.md), each flag
@@ -109,6 +122,9 @@ winning over its variable:
   CORDYNA_ADMIN_TOKEN            bearer token of the bootstrap admin, who
                                  creates the first credentials (at least 32
                                  characters; turns authentication on)
+  CORDYNA_RUN_RETENTION          as --run-retention
+  CORDYNA_MAX_FINISHED_RUNS      as --max-finished-runs
+  CORDYNA_SERVER_RETENTION       as --server-retention
   CORDYNA_SERVER_LOST_GRACE_MS   how long a disconnected task-server instance
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats
@@ -226,22 +242,36 @@ would reuse that completion), "(fresh 1h: stale, done 3h ago)" or
 ${COMMON}`,
 
   servers: `Usage: dyna servers [flags]
+       dyna servers forget <server-name> [flags]
 
 Lists every task-server name with its connected instances: state, connected
-since, running/max concurrency, agent, and the tasks it declares.
+since, running/max concurrency, agent, and the tasks it declares. A name
+with no instance connected for longer than cerebro's server retention
+(CORDYNA_SERVER_RETENTION, default 24h) is no longer listed, but its tasks
+stay declared.
+
+"forget" removes a server name's declarations from the graph and from the
+store, e.g. for a server gone for good. Cerebro refuses while an instance of
+it is connected. Other servers' tasks that depend on its tasks become
+unresolved.
 
 ${COMMON}`,
 
-  runs: `Usage: dyna runs [--limit N] [flags]
+  runs: `Usage: dyna runs [--limit N] [--page TOKEN] [flags]
        dyna runs <run-id> [flags]
 
 Without a run id: the most recent runs, newest first, with state, targets,
-creation time, duration and counts (completed/failed/blocked/skipped).
+creation time, duration and counts (completed/failed/blocked/skipped), a
+page at a time; when more runs follow, the last line says how to see them.
 With a run id: that run with each task-run (task, state, attempts, cause)
 and its summary. "dyna run-status <run-id>" does the same.
 
+Cerebro keeps finished runs for its run retention only (by default 30 days
+and the newest 100,000): older ones are no longer listed or found.
+
 Flags:
-  --limit N     at most N runs (default 50)
+  --limit N     at most N runs per page (default 50, at most 1000)
+  --page TOKEN  the page that follows the one whose last line gave TOKEN
 
 ${COMMON}`,
 
@@ -352,6 +382,7 @@ Commands:
   cancel <run-id>         cancel a run
   tasks                   list every task and whether it can run
   servers                 list task-servers and their instances
+  servers forget <name>   remove a gone server's declarations
   graph                   show the global task graph as a tree
   conformance -- <cmd>    check a task-server implementation against the protocol
   auth token create|list|revoke, auth whoami

@@ -57,6 +57,7 @@ export function controlService(
     cancelRun: unary(api.cancelRun),
     listTasks: unary(api.listTasks),
     listServers: unary(api.listServers),
+    forgetServer: unary(api.forgetServer),
     getGraph: unary(api.getGraph),
     async *watchEvents(request, context) {
       const outbound = new Outbound<WatchEventsResponse>(

@@ -189,6 +189,9 @@ export class SessionRegistry implements InstanceDirectory {
   readonly #bindings = new Map<string, InstanceBinding>();
   readonly #clock: Clock;
   readonly #holdMs: number;
+  readonly #startedAt: number;
+  /** When the last instance of a server name went, for names with none connected now. */
+  readonly #lastGone = new Map<string, number>();
 
   /**
    * @param holdMs how long an instance id stays bound to its identity after
@@ -197,6 +200,7 @@ export class SessionRegistry implements InstanceDirectory {
   constructor(options: { readonly clock?: Clock; readonly holdMs?: number } = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#holdMs = options.holdMs ?? 0;
+    this.#startedAt = this.#clock.now();
   }
 
   /**
@@ -214,6 +218,7 @@ export class SessionRegistry implements InstanceDirectory {
     this.#bindings.set(session.instanceId, { identity });
     const previous = this.#byInstance.get(session.instanceId);
     this.#byInstance.set(session.instanceId, session);
+    this.#lastGone.delete(session.serverName);
     return previous;
   }
 
@@ -229,7 +234,26 @@ export class SessionRegistry implements InstanceDirectory {
         }
       });
     }
+    if (this.ofServer(session.serverName).length === 0) {
+      this.#lastGone.set(session.serverName, this.#clock.now());
+    }
     return true;
+  }
+
+  /**
+   * When an instance of the server name was last connected: now while one
+   * is, else when the last one went. A name no instance connected to since
+   * this registry began (one known from the store after a restart) counts
+   * from then.
+   */
+  lastConnectedAt(serverName: string): number {
+    if (this.ofServer(serverName).length > 0) return this.#clock.now();
+    return this.#lastGone.get(serverName) ?? this.#startedAt;
+  }
+
+  /** Drops what the registry remembers of a server name with no instance. */
+  forget(serverName: string): void {
+    this.#lastGone.delete(serverName);
   }
 
   get(instanceId: string): Session | undefined {

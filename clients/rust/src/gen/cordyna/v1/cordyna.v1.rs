@@ -647,18 +647,25 @@ pub struct GetRunResponse {
     #[prost(message, optional, tag="1")]
     pub run: ::core::option::Option<Run>,
 }
-/// ListRunsRequest filters runs.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+/// ListRunsRequest asks for one page of runs.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ListRunsRequest {
-    /// At most this many runs; 0 means 50.
+    /// At most this many runs; 0 means 50. At most 1,000.
     #[prost(uint32, tag="1")]
     pub limit: u32,
+    /// The next_page_token of the previous page; empty for the first page.
+    #[prost(string, tag="2")]
+    pub page_token: ::prost::alloc::string::String,
 }
-/// ListRunsResponse carries the runs, newest first.
+/// ListRunsResponse carries one page of runs, newest first.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListRunsResponse {
     #[prost(message, repeated, tag="1")]
     pub runs: ::prost::alloc::vec::Vec<Run>,
+    /// Pass as page_token for the next page; empty on the last page. Runs
+    /// started after the first page never appear on a later one.
+    #[prost(string, tag="2")]
+    pub next_page_token: ::prost::alloc::string::String,
 }
 /// CancelRunRequest names a run to cancel.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -693,6 +700,19 @@ pub struct ListServersRequest {
 pub struct ListServersResponse {
     #[prost(message, repeated, tag="1")]
     pub servers: ::prost::alloc::vec::Vec<ServerInfo>,
+}
+/// ForgetServerRequest names a server to forget.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ForgetServerRequest {
+    #[prost(string, tag="1")]
+    pub server_name: ::prost::alloc::string::String,
+}
+/// ForgetServerResponse says what was forgotten.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ForgetServerResponse {
+    /// The tasks the server declared, now removed from the graph.
+    #[prost(string, repeated, tag="1")]
+    pub task_ids: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
 /// GetGraphRequest asks for the graph.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]

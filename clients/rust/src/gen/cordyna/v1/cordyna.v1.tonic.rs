@@ -419,6 +419,30 @@ pub mod control_service_client {
                 .insert(GrpcMethod::new("cordyna.v1.ControlService", "ListServers"));
             self.inner.unary(req, path, codec).await
         }
+        pub async fn forget_server(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ForgetServerRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ForgetServerResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/cordyna.v1.ControlService/ForgetServer",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("cordyna.v1.ControlService", "ForgetServer"));
+            self.inner.unary(req, path, codec).await
+        }
         pub async fn get_graph(
             &mut self,
             request: impl tonic::IntoRequest<super::GetGraphRequest>,
