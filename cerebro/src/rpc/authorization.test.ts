@@ -214,7 +214,7 @@ describe("a cerebro with authentication, attacked from the same network", () => 
     expect(anonymous.rawMessage).toBe(
       "no credential: send `authorization: Bearer <token>` (CORDYNA_TOKEN) or a client certificate that a credential names",
     );
-    const forged = await refusal(control("cdy_0123456789abcdef_" + "x".repeat(43)).listRuns({}));
+    const forged = await refusal(control(`cdy_0123456789abcdef_${"x".repeat(43)}`).listRuns({}));
     expect(forged.code).toBe(Code.Unauthenticated);
     expect(forged.rawMessage).toBe(
       "token 0123456789abcdef is unknown or its secret does not match",
