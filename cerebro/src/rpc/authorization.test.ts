@@ -346,12 +346,13 @@ describe("a cerebro with authentication, attacked from the same network", () => 
     // Newest first.
     expect(lines[0]).toBe("UNAUTHENTICATED ControlService/ListRuns unauthenticated");
 
-    const ownTeam = (
-      await createAccessClient(cerebro.address, { token: operatorB.token }).listAudit({
-        team: "team-a",
-      })
-    ).entries;
-    expect(ownTeam.map((e) => e.team)).toEqual(["team-b"]);
+    const teamBAudit = createAccessClient(cerebro.address, { token: operatorB.token });
+    expect((await teamBAudit.listAudit({})).entries.map((e) => e.team)).toEqual(["team-b"]);
+    const foreign = await refusal(teamBAudit.listAudit({ team: "team-a" }));
+    expect(foreign.code).toBe(Code.PermissionDenied);
+    expect(foreign.rawMessage).toContain(
+      "it lacks the admin role to read the audit trail of team-a",
+    );
   });
 });
 
