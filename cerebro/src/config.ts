@@ -21,6 +21,9 @@ export const CEREBRO_ENV = {
     "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
   CORDYNA_MAX_RUN_DATA_BYTES:
     "the most bytes of a run's params, and of a task-run's outputs (default 262144)",
+  CORDYNA_MAX_CHAIN_LENGTH:
+    "the most tasks one chain of dependencies may hold, across servers (default 10000)",
+  CORDYNA_MAX_TASKS_PER_DECLARATION: "the most tasks one task-server may declare (default 10000)",
   CORDYNA_TLS_CERT:
     "PEM file of cerebro's certificate: serve TLS on both ports (with CORDYNA_TLS_KEY)",
   CORDYNA_TLS_KEY: "PEM file of that certificate's private key",
@@ -36,6 +39,13 @@ const DEFAULT_HOST = "0.0.0.0";
 const DEFAULT_LOG_LEVEL = "info";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The most a task-count setting may be raised to: a million tasks is far past
+ * what one cerebro's memory and one 4 MiB message hold, so a larger value is
+ * a typo.
+ */
+const MAX_GRAPH_COUNT = 1_000_000;
 
 /** Longest delay a Node.js timer honours; longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -54,6 +64,8 @@ export interface CerebroConfig {
   readonly heartbeatIntervalMs?: number;
   readonly recoveryWindowMs?: number;
   readonly maxRunDataBytes?: number;
+  readonly maxChainLength?: number;
+  readonly maxTasksPerDeclaration?: number;
   /** Cerebro's certificate and key, and the client CA, read from their files. */
   readonly tls?: ServerTls;
   readonly logLevel: LogLevel;
@@ -195,6 +207,18 @@ export function parseCerebroConfig(
     4 * 1024 * 1024,
     "a number of bytes up to 4 MiB (what one message can carry)",
   );
+  const maxChainLength = integer(
+    "CORDYNA_MAX_CHAIN_LENGTH",
+    1,
+    MAX_GRAPH_COUNT,
+    "a number of tasks",
+  );
+  const maxTasksPerDeclaration = integer(
+    "CORDYNA_MAX_TASKS_PER_DECLARATION",
+    1,
+    MAX_GRAPH_COUNT,
+    "a number of tasks",
+  );
   const certSetting = given("CORDYNA_TLS_CERT");
   const keySetting = given("CORDYNA_TLS_KEY");
   const clientCaSetting = given("CORDYNA_TLS_CLIENT_CA");
@@ -243,6 +267,8 @@ export function parseCerebroConfig(
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
     ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
+    ...(maxChainLength === undefined ? {} : { maxChainLength }),
+    ...(maxTasksPerDeclaration === undefined ? {} : { maxTasksPerDeclaration }),
     ...(tls ? { tls } : {}),
   };
 }

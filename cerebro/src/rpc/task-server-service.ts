@@ -19,21 +19,22 @@ import type { EventBus } from "../events.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
-import type { Store } from "../store/store.js";
 import { peerOf, resetCall } from "./call-context.js";
-import { checkServerName, convertDeclarations } from "./declarations.js";
+import type { DeclarationQueue } from "./declaration-queue.js";
+import { checkServerName } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
 import { Session, type SessionRegistry } from "./sessions.js";
 
 export interface TaskServerServiceOptions {
   readonly graph: TaskGraph;
+  /** Where hellos and redeclarations are checked, applied and stored, one at a time. */
+  readonly declarations: DeclarationQueue;
   readonly engine: RunEngine;
   readonly sessions: SessionRegistry;
   readonly events: EventBus;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly store: Store;
   readonly heartbeatIntervalMs: number;
   /** A session that sends nothing for this long is taken as dead and closed. */
   readonly livenessTimeoutMs: number;
@@ -221,7 +222,7 @@ class TaskServerStream {
     if (this.#session) {
       throw new StreamRejected(Code.FailedPrecondition, "hello sent twice on one stream", []);
     }
-    const { graph, engine, sessions, clock, events } = this.#options;
+    const { engine, sessions, clock, events } = this.#options;
     const version = hello.protocolVersion;
     if (!version || version.major !== PROTOCOL_VERSION.major) {
       const theirs = version ? `${version.major}.${version.minor}` : "none";
@@ -241,20 +242,26 @@ class TaskServerStream {
         message: "instance_id is required",
       });
     }
-    const { definitions, issues } = convertDeclarations(hello.tasks);
-    const invalid = [...identityIssues, ...issues];
-    if (invalid.length > 0) {
-      throw new StreamRejected(Code.InvalidArgument, summarizeIssues(invalid), invalid);
-    }
-    const outcome = graph.declare(hello.serverName, definitions);
-    if (outcome.errors.length > 0) {
-      const code = outcome.errors.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
+    const declared = await this.#options.declarations.declare(
+      hello.serverName,
+      hello.tasks,
+      identityIssues,
+    );
+    if (declared.kind !== "accepted") {
+      const { issues } = declared;
+      const code = issues.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
         ? Code.AlreadyExists
         : Code.InvalidArgument;
-      throw new StreamRejected(code, summarizeIssues(outcome.errors), outcome.errors);
+      throw new StreamRejected(code, summarizeIssues(issues), issues);
     }
-
-    await this.#options.store.saveDeclarations(hello.serverName, definitions);
+    const { definitions, warnings } = declared;
+    // The stream may have gone while the declaration was applied: it stays
+    // declared, as after any disconnect, but there is no session to start.
+    if (this.#closed) {
+      this.#publishGraphChanged(hello.serverName);
+      engine.graphChanged();
+      return;
+    }
     const session = new Session(
       {
         serverName: hello.serverName,
@@ -289,7 +296,7 @@ class TaskServerStream {
     }
     const unknown = engine.unwantedAttempts(hello.runningAttemptIds);
     for (const attemptId of unknown) session.release(attemptId);
-    this.#welcome(session, outcome.warnings, unknown);
+    this.#welcome(session, warnings, unknown);
     this.#watchLiveness(session);
     await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
     this.#logger.info(
@@ -308,31 +315,25 @@ class TaskServerStream {
   }
 
   async #redeclare(session: Session, tasks: Hello["tasks"]): Promise<void> {
-    const { definitions, issues } = convertDeclarations(tasks);
-    const outcome =
-      issues.length > 0
-        ? { errors: issues, warnings: [] }
-        : this.#options.graph.declare(session.serverName, definitions);
-    if (outcome.errors.length > 0) {
-      this.#logger.warn(
-        { errors: outcome.errors },
-        "redeclaration refused; the previous one stays",
-      );
+    const declared = await this.#options.declarations.declare(session.serverName, tasks);
+    if (declared.kind !== "accepted") {
+      const errors = declared.issues;
+      this.#logger.warn({ errors }, "redeclaration refused; the previous one stays");
       this.#write(
         create(ConnectResponseSchema, {
           message: {
             case: "rejection",
             value: {
-              errors: outcome.errors.map(issueToProto),
-              message: `redeclaration refused, the previous declaration stays: ${summarizeIssues(outcome.errors)}`,
+              errors: errors.map(issueToProto),
+              message: `redeclaration refused, the previous declaration stays: ${summarizeIssues(errors)}`,
             },
           },
         }),
       );
       return;
     }
-    await this.#options.store.saveDeclarations(session.serverName, definitions);
-    this.#welcome(session, outcome.warnings, []);
+    const { definitions, warnings } = declared;
+    this.#welcome(session, warnings, []);
     this.#logger.info({ tasks: definitions.map((task) => task.id) }, "task-server redeclared");
     this.#publishGraphChanged(session.serverName);
     this.#options.engine.graphChanged();

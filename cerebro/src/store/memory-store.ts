@@ -7,6 +7,7 @@ import {
   type TaskRunRecord,
 } from "../domain/model.js";
 import { plainCopy } from "../plain-copy.js";
+import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import type { CreatedRun, Store, StoreChanges } from "./store.js";
 
 /** The default store: everything in this process, gone when it exits. */
@@ -71,7 +72,12 @@ export class MemoryStore implements Store {
 
   async saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void> {
     if (tasks.length === 0) this.#declarations.delete(serverName);
-    else this.#declarations.set(serverName, structuredClone([...tasks]));
+    // Copied in slices: a declaration may hold tens of thousands of tasks.
+    else
+      this.#declarations.set(
+        serverName,
+        await runSliced(mapSliced(tasks, plainCopy), timeSlices()),
+      );
   }
 
   async loadDeclarations(): Promise<Map<string, TaskDefinition[]>> {
