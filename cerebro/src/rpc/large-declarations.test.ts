@@ -154,8 +154,12 @@ describe("a large declaration", () => {
   });
 
   it("of 50,000 tasks is accepted whole, with the limit raised", async () => {
-    const { address, graph } = await start({ maxTasksPerDeclaration: 50_000 });
+    const { address, graph, events } = await start({ maxTasksPerDeclaration: 50_000 });
     const { tasks, id } = layered(50, 1_000);
+    const changes: string[] = [];
+    events.subscribe((event) => {
+      if (event.kind === "graph-changed") changes.push(event.message);
+    });
     const session = open(address);
     session.hello("server-w", tasks);
     const welcome = await session.next("welcome", 0, 60_000);
@@ -170,5 +174,7 @@ describe("a large declaration", () => {
     expect(graph.all().every(({ definition }) => !graph.unresolvedReason(definition.id))).toBe(
       true,
     );
+    const firstTen = Array.from({ length: 10 }, (_, i) => id(0, i)).join(", ");
+    expect(changes).toEqual([`server-w declared 50000 tasks: ${firstTen} and 49990 more`]);
   }, 120_000);
 });

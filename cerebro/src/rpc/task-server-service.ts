@@ -300,7 +300,7 @@ class TaskServerStream {
     this.#watchLiveness(session);
     await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
     this.#logger.info(
-      { tasks: definitions.map((task) => task.id), running: hello.runningAttemptIds.length },
+      { tasks: definitions.length, running: hello.runningAttemptIds.length },
       "task-server connected",
     );
     events.publish({
@@ -334,7 +334,7 @@ class TaskServerStream {
     }
     const { definitions, warnings } = declared;
     this.#welcome(session, warnings, []);
-    this.#logger.info({ tasks: definitions.map((task) => task.id) }, "task-server redeclared");
+    this.#logger.info({ tasks: definitions.length }, "task-server redeclared");
     this.#publishGraphChanged(session.serverName);
     this.#options.engine.graphChanged();
   }
@@ -451,7 +451,7 @@ class TaskServerStream {
       kind: "graph-changed",
       time: this.#options.clock.now(),
       serverName,
-      message: `${serverName} declared ${this.#options.graph.tasksOf(serverName).join(", ") || "no tasks"}`,
+      message: `${serverName} declared ${nameTasks(this.#options.graph.tasksOf(serverName))}`,
     });
   }
 
@@ -503,6 +503,16 @@ class TaskServerStream {
       message: `${session.serverName} (${session.instanceId}) disconnected: ${reason}`,
     });
   }
+}
+
+/** The most task ids an event names: a declaration of 50,000 would make it megabytes long. */
+const MAX_NAMED_TASKS = 10;
+
+function nameTasks(taskIds: readonly string[]): string {
+  if (taskIds.length === 0) return "no tasks";
+  if (taskIds.length <= MAX_NAMED_TASKS) return taskIds.join(", ");
+  const named = taskIds.slice(0, MAX_NAMED_TASKS).join(", ");
+  return `${taskIds.length} tasks: ${named} and ${taskIds.length - MAX_NAMED_TASKS} more`;
 }
 
 /** A command's size on the wire, about: an invoke carries the run's params. */
