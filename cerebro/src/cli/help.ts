@@ -201,7 +201,8 @@ ${COMMON}`,
 
 The global task graph as a tree: tasks with no upstream at the left margin,
 their downstream tasks below them. Each task shows its server and team;
-unresolved tasks are marked with the reason.
+unresolved tasks are marked with the reason. Indentation stops at 32
+levels: deeper tasks are drawn there, marked with their depth.
 
 ${COMMON}`,
 
