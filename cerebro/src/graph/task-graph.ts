@@ -94,16 +94,16 @@ export class TaskGraph {
       ...(yield* this.#ownedElsewhere(serverName, tasks)),
     ];
     if (errors.length > 0) return { errors, warnings: [], basedOn };
-    const declaredTasks = yield* this.#proposed(serverName, tasks);
-    errors.push(...(yield* this.#cycles(declaredTasks, tasks)));
-    if (errors.length === 0) errors.push(...(yield* this.#tooDeep(declaredTasks, tasks)));
+    const proposed = yield* this.#proposed(serverName, tasks);
+    errors.push(...(yield* this.#cycles(proposed, tasks)));
+    if (errors.length === 0) errors.push(...(yield* this.#tooDeep(proposed, tasks)));
     if (errors.length > 0) return { errors, warnings: [], basedOn };
 
     const byServer = new Map(basedOn.byServer);
     const declared = new Map(tasks.map((definition) => [definition.id, definition]));
     if (declared.size > 0) byServer.set(serverName, declared);
     else byServer.delete(serverName);
-    const next = yield* indexed(byServer, declaredTasks);
+    const next = yield* indexed(byServer, proposed);
     const warnings = tasks.flatMap((task) => {
       const reason = next.unresolved.get(task.id);
       return reason ? [{ taskId: task.id, code: IssueCode.UNRESOLVED, message: reason }] : [];
