@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { RECONNECT_BACKOFF } from "@cordyna/contract";
 import type { Logger } from "pino";
+import { AccessControl, type AuthMode } from "./access/access-control.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Deadlines } from "./domain/model.js";
 import { DEFAULT_DEADLINES } from "./engine/policies.js";
@@ -8,6 +9,16 @@ import { RunEngine } from "./engine/run-engine.js";
 import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
+import { isLoopback } from "./loopback.js";
+import {
+  DEFAULT_RUN_RETENTION,
+  DEFAULT_SERVER_RETENTION_MS,
+  missingRunMessage,
+  RetentionSweeper,
+  type RunRetention,
+} from "./retention.js";
+import { accessService } from "./rpc/access-service.js";
+import { authenticateCalls } from "./rpc/authentication.js";
 import { requireTaskServerCertificate } from "./rpc/client-certificates.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
@@ -31,8 +42,13 @@ import type { Store } from "./store/store.js";
 export interface CerebroOptions {
   /** Port to listen on; 0 picks a free one. Default 7070. */
   readonly port?: number;
-  /** Default "0.0.0.0". */
+  /** Default "127.0.0.1": only this machine; "0.0.0.0" for every interface. */
   readonly host?: string;
+  /**
+   * Whether calls need credentials. Default: no, which cerebro accepts only
+   * on a loopback address, unless `insecure` says to accept it anywhere.
+   */
+  readonly auth?: AuthMode;
   /**
    * A Store, or a store spec for openStore: "memory" or a Redis URL
    * (redis://, rediss://, redis-sentinel://). Default: a new in-memory store.
@@ -80,6 +96,12 @@ export interface CerebroOptions {
   readonly limits?: Partial<ServerLimits>;
   /** Run before every handler with the call's headers and peer (authentication goes here). */
   readonly interceptors?: readonly Interceptor[];
+  /** A run that finished longer ago is removed from the store. Default 30 days. */
+  readonly runRetentionMs?: number;
+  /** Only this many finished runs are kept, the most recently finished. Default 100,000. */
+  readonly maxFinishedRuns?: number;
+  /** A server name with no instance connected for this long leaves ListServers. Default 24 h. */
+  readonly serverRetentionMs?: number;
 }
 
 /** A running cerebro. */
@@ -100,16 +122,18 @@ export interface Cerebro {
 export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebro> {
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
+  const retention = runRetention(options);
   const store =
     typeof options.store === "object"
       ? options.store
       : await openStore(options.store, logger, {
           ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
+          finishedRunTtlMs: retention.maxAgeMs,
         });
   // A store opened from a spec is ours to close; a Store passed in stays the caller's.
   const ownsStore = typeof options.store !== "object";
   try {
-    return await serve(options, store, logger, clock, ownsStore);
+    return await serve(options, store, logger, clock, retention, ownsStore);
   } catch (err) {
     if (ownsStore) await store.close();
     throw err;
@@ -121,15 +145,37 @@ async function serve(
   store: Store,
   logger: Logger,
   clock: Clock,
+  retention: RunRetention,
   ownsStore: boolean,
 ): Promise<Cerebro> {
+  const host = options.host ?? "127.0.0.1";
+  const authMode = options.auth ?? { required: false };
+  if (!authMode.required && !authMode.insecure && !isLoopback(host)) {
+    throw new Error(
+      `cerebro will not listen on ${host} without authentication: anyone who reaches it would act as every team. ` +
+        "Turn authentication on (CORDYNA_AUTH=on with CORDYNA_ADMIN_TOKEN), listen on a loopback address, or pass --insecure-no-auth",
+    );
+  }
   await checkStorePersistence(store);
+  const access = await AccessControl.open({ mode: authMode, store: store.access, clock, logger });
+  if (!authMode.required && authMode.insecure) {
+    logger.warn(
+      { host },
+      `INSECURE: authentication is off (--insecure-no-auth) and cerebro listens on ${host}: anyone who reaches it acts as an admin of every team`,
+    );
+  } else if (!authMode.required) {
+    logger.info({ host }, "authentication is off: every caller on this machine is an admin");
+  } else if (!access.hasAdmin) {
+    logger.warn(
+      "authentication is on but no admin can sign in: set CORDYNA_ADMIN_TOKEN to create the first credentials",
+    );
+  }
   const serverLostGraceMs = options.serverLostGraceMs ?? 5_000;
   const graph = new TaskGraph(
     options.maxChainLength === undefined ? {} : { maxChainLength: options.maxChainLength },
   );
   const events = new EventBus();
-  const sessions = new SessionRegistry();
+  const sessions = new SessionRegistry({ clock, holdMs: serverLostGraceMs });
   const engine = new RunEngine({
     graph,
     store,
@@ -141,19 +187,21 @@ async function serve(
     serverLostGraceMs,
     recoveryWindowMs: options.recoveryWindowMs ?? serverLostGraceMs + RECONNECT_BACKOFF.maxMs,
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
+    describeMissingRun: (runId) => missingRunMessage(runId, retention),
   });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   for (const [serverName, tasks] of await store.loadDeclarations())
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
   const scheduler = connectScheduler({ clock, logger, engine, graph, events, store });
+  const sweeper = new RetentionSweeper({ store, clock, logger, retention });
   let server: ListeningServer | undefined;
   const stopServing = async (): Promise<void> => {
+    sweeper.stop();
     scheduler.stop();
     engine.close();
     await server?.stop();
   };
-  const host = options.host ?? "0.0.0.0";
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const addresses = { grpc: "", http: "" };
   const api = controlApi({
@@ -162,6 +210,9 @@ async function serve(
     store,
     sessions,
     events,
+    access,
+    clock,
+    serverRetentionMs: options.serverRetentionMs ?? DEFAULT_SERVER_RETENTION_MS,
     addresses: () => addresses,
     nextFireTime: (taskId) => scheduler.nextFireTime(taskId),
   });
@@ -183,14 +234,17 @@ async function serve(
       events,
       clock,
       logger,
+      access,
       heartbeatIntervalMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
       streamBufferBytes,
     }),
-    control: controlService(api, logger, streamBufferBytes),
+    control: controlService(api, access, logger, streamBufferBytes),
+    access: accessService(access, logger),
   });
   try {
     await scheduler.start();
+    sweeper.start();
     server = await serveRpc({
       routes,
       host,
@@ -201,6 +255,7 @@ async function serve(
       ...(options.limits ? { limits: options.limits } : {}),
       interceptors: [
         ...(options.tls?.clientCa ? [requireTaskServerCertificate(logger)] : []),
+        authenticateCalls(access),
         ...(options.interceptors ?? []),
       ],
     });
@@ -228,5 +283,12 @@ async function serve(
       await stopServing();
       if (ownsStore) await store.close();
     },
+  };
+}
+
+function runRetention(options: CerebroOptions): RunRetention {
+  return {
+    maxAgeMs: options.runRetentionMs ?? DEFAULT_RUN_RETENTION.maxAgeMs,
+    maxFinishedRuns: options.maxFinishedRuns ?? DEFAULT_RUN_RETENTION.maxFinishedRuns,
   };
 }

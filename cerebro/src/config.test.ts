@@ -19,6 +19,7 @@ describe("parseCerebroConfig", () => {
       httpPort: 7071,
       host: "0.0.0.0",
       store: "memory",
+      auth: { required: true },
       logLevel: "info",
     });
   });
@@ -40,10 +41,12 @@ describe("parseCerebroConfig", () => {
         CORDYNA_HEARTBEAT_INTERVAL_MS: "2500",
         CORDYNA_MAX_CHAIN_LENGTH: "20000",
         CORDYNA_MAX_TASKS_PER_DECLARATION: "50000",
+        CORDYNA_ADMIN_TOKEN: "s".repeat(32),
         LOG_LEVEL: "WARN",
         UNRELATED: "ignored",
       }),
     ).toEqual({
+      auth: { required: true, adminToken: "s".repeat(32) },
       port: 7171,
       httpPort: 7172,
       host: "127.0.0.1",
@@ -54,6 +57,73 @@ describe("parseCerebroConfig", () => {
       maxTasksPerDeclaration: 50_000,
       logLevel: "warn",
     });
+  });
+
+  it("needs credentials unless told otherwise, and off only on loopback or when told it is insecure", () => {
+    const loopback = { CORDYNA_HOST: "127.0.0.1" };
+    expect(parseCerebroConfig(loopback).auth).toEqual({ required: true });
+    expect(parseCerebroConfig({ ...loopback, CORDYNA_AUTH: "off" }).auth).toEqual({
+      required: false,
+    });
+    // dyna dev on loopback is off by default, unless an admin token says otherwise.
+    expect(parseCerebroConfig(loopback, { authOffOnLoopback: true }).auth).toEqual({
+      required: false,
+    });
+    expect(
+      parseCerebroConfig(
+        { ...loopback, CORDYNA_ADMIN_TOKEN: "a".repeat(40) },
+        { authOffOnLoopback: true },
+      ).auth,
+    ).toEqual({ required: true, adminToken: "a".repeat(40) });
+    expect(parseCerebroConfig({}, { authOffOnLoopback: true }).auth).toEqual({ required: true });
+    expect(problems({ CORDYNA_AUTH: "off" })).toEqual([
+      "CORDYNA_AUTH: authentication off on 0.0.0.0, which the network reaches, would let anyone there act as every team: listen on a loopback address, or set CORDYNA_INSECURE_NO_AUTH=true (--insecure-no-auth) to do it anyway",
+    ]);
+    expect(parseCerebroConfig({ CORDYNA_INSECURE_NO_AUTH: "true" }).auth).toEqual({
+      required: false,
+      insecure: true,
+    });
+  });
+
+  it("names bad authentication settings", () => {
+    expect(problems({ CORDYNA_AUTH: "maybe", CORDYNA_INSECURE_NO_AUTH: "yes" })).toEqual([
+      'CORDYNA_AUTH: "maybe" is not "on" or "off"',
+      'CORDYNA_INSECURE_NO_AUTH: "yes" is not "true" or "false"',
+    ]);
+    expect(problems({ CORDYNA_ADMIN_TOKEN: "hunter2" })).toEqual([
+      "CORDYNA_ADMIN_TOKEN: is 7 characters: use at least 32 random ones (e.g. openssl rand -hex 32)",
+    ]);
+    expect(problems({ CORDYNA_AUTH: "on", CORDYNA_INSECURE_NO_AUTH: "true" })).toEqual([
+      "CORDYNA_INSECURE_NO_AUTH: contradicts CORDYNA_AUTH=on",
+    ]);
+    expect(
+      problems({ CORDYNA_HOST: "::1", CORDYNA_AUTH: "off", CORDYNA_ADMIN_TOKEN: "t".repeat(32) }),
+    ).toEqual([
+      "CORDYNA_ADMIN_TOKEN: has no effect while authentication is off: drop it, or turn authentication on",
+    ]);
+  });
+
+  it("reads the retention settings as durations and a count", () => {
+    expect(
+      parseCerebroConfig({
+        CORDYNA_RUN_RETENTION: "7d",
+        CORDYNA_MAX_FINISHED_RUNS: "5000",
+        CORDYNA_SERVER_RETENTION: "90m",
+      }),
+    ).toMatchObject({
+      runRetentionMs: 7 * 86_400_000,
+      maxFinishedRuns: 5_000,
+      serverRetentionMs: 90 * 60_000,
+    });
+    expect(() =>
+      parseCerebroConfig({ CORDYNA_RUN_RETENTION: "30 days", CORDYNA_SERVER_RETENTION: "10s" }),
+    ).toThrow(
+      'CORDYNA_RUN_RETENTION: "30 days" is not a duration from 1m to 100 years: write e.g. "30d", "12h" or "90m"\n' +
+        'CORDYNA_SERVER_RETENTION: "10s" is not a duration from 1m to 100 years',
+    );
+    expect(() => parseCerebroConfig({ CORDYNA_MAX_FINISHED_RUNS: "0" })).toThrow(
+      'CORDYNA_MAX_FINISHED_RUNS: "0" is not a number of runs: expected an integer from 1 to 1000000000',
+    );
   });
 
   it("takes a Redis key prefix, and refuses one with glob characters", () => {

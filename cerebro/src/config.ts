@@ -2,6 +2,9 @@
 // reads the same variables, with its flags in place of some of them.
 
 import { readFileSync } from "node:fs";
+import { parseDuration } from "@cordyna/task-server/durations";
+import type { AuthMode } from "./access/access-control.js";
+import { isLoopback } from "./loopback.js";
 import type { ServerTls } from "./rpc/server.js";
 import { parseStoreSpec, STORE_ENV } from "./store/open-store.js";
 import { redisPrefixProblem } from "./store/redis-keys.js";
@@ -24,11 +27,23 @@ export const CEREBRO_ENV = {
   CORDYNA_MAX_CHAIN_LENGTH:
     "the most tasks one chain of dependencies may hold, across servers (default 10000)",
   CORDYNA_MAX_TASKS_PER_DECLARATION: "the most tasks one task-server may declare (default 10000)",
+  CORDYNA_RUN_RETENTION:
+    'how long a finished run is kept, e.g. "30d" (default), "12h"; completions for freshness stay',
+  CORDYNA_MAX_FINISHED_RUNS:
+    "how many finished runs are kept at most, the most recently finished (default 100000)",
+  CORDYNA_SERVER_RETENTION:
+    'how long a server name with no connected instance stays in "dyna servers", e.g. "24h" (default); its declarations stay',
   CORDYNA_TLS_CERT:
     "PEM file of cerebro's certificate: serve TLS on both ports (with CORDYNA_TLS_KEY)",
   CORDYNA_TLS_KEY: "PEM file of that certificate's private key",
   CORDYNA_TLS_CLIENT_CA:
     "PEM file of the CA whose client certificates cerebro verifies (mTLS); task-servers must present one",
+  CORDYNA_AUTH:
+    '"on" (default: every call needs a credential) or "off" (every caller is an admin; loopback addresses only); dyna dev on a loopback address defaults to "off" unless CORDYNA_ADMIN_TOKEN is set',
+  CORDYNA_ADMIN_TOKEN:
+    "bearer token of the bootstrap admin, who creates the first credentials (at least 32 characters, e.g. openssl rand -hex 32)",
+  CORDYNA_INSECURE_NO_AUTH:
+    '"true": run without authentication even on an address the network reaches (warned at every start)',
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -46,6 +61,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * a typo.
  */
 const MAX_GRAPH_COUNT = 1_000_000;
+/** The longest retention: past it, times in ms since the epoch stop making sense. */
+const MAX_RETENTION_MS = 100 * 365 * 86_400_000;
 
 /** Longest delay a Node.js timer honours; longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -66,8 +83,13 @@ export interface CerebroConfig {
   readonly maxRunDataBytes?: number;
   readonly maxChainLength?: number;
   readonly maxTasksPerDeclaration?: number;
+  readonly runRetentionMs?: number;
+  readonly maxFinishedRuns?: number;
+  readonly serverRetentionMs?: number;
   /** Cerebro's certificate and key, and the client CA, read from their files. */
   readonly tls?: ServerTls;
+  /** Whether calls need credentials. */
+  readonly auth: AuthMode;
   readonly logLevel: LogLevel;
 }
 
@@ -103,7 +125,12 @@ export class CerebroConfigError extends Error {
  */
 export function parseCerebroConfig(
   env: Readonly<Record<string, string | undefined>>,
-  options: { readonly flags?: CerebroFlags; readonly defaultHost?: string } = {},
+  options: {
+    readonly flags?: CerebroFlags;
+    readonly defaultHost?: string;
+    /** Turn authentication off by default on a loopback address (dyna dev). */
+    readonly authOffOnLoopback?: boolean;
+  } = {},
 ): CerebroConfig {
   const problems: ConfigProblem[] = [];
   const given = (name: CerebroEnvName): { source: string; value: string } | undefined => {
@@ -119,6 +146,18 @@ export function parseCerebroConfig(
     problems.push({
       source: setting.source,
       message: `"${setting.value}" is not ${what}: expected an integer from ${min} to ${max}`,
+    });
+    return undefined;
+  };
+
+  const duration = (name: CerebroEnvName) => {
+    const setting = given(name);
+    if (setting === undefined) return undefined;
+    const ms = parseDurationOrNaN(setting.value);
+    if (ms >= 60_000 && ms <= MAX_RETENTION_MS) return Math.round(ms);
+    problems.push({
+      source: setting.source,
+      message: `"${setting.value}" is not a duration from 1m to 100 years: write e.g. "30d", "12h" or "90m"`,
     });
     return undefined;
   };
@@ -219,6 +258,14 @@ export function parseCerebroConfig(
     MAX_GRAPH_COUNT,
     "a number of tasks",
   );
+  const runRetentionMs = duration("CORDYNA_RUN_RETENTION");
+  const maxFinishedRuns = integer(
+    "CORDYNA_MAX_FINISHED_RUNS",
+    1,
+    1_000_000_000,
+    "a number of runs",
+  );
+  const serverRetentionMs = duration("CORDYNA_SERVER_RETENTION");
   const certSetting = given("CORDYNA_TLS_CERT");
   const keySetting = given("CORDYNA_TLS_KEY");
   const clientCaSetting = given("CORDYNA_TLS_CLIENT_CA");
@@ -244,6 +291,9 @@ export function parseCerebroConfig(
   const tls: ServerTls | undefined =
     cert && key ? { cert, key, ...(clientCa ? { clientCa } : {}) } : undefined;
 
+  const listenOn = host?.value ?? options.defaultHost ?? DEFAULT_HOST;
+  const auth = authMode(given, problems, listenOn, options.authOffOnLoopback ?? false);
+
   const level = given("LOG_LEVEL");
   const logLevel = LOG_LEVELS.find(
     (known) => known === (level?.value.toLowerCase() ?? DEFAULT_LOG_LEVEL),
@@ -259,7 +309,8 @@ export function parseCerebroConfig(
   return {
     port,
     ...(httpPort === undefined ? {} : { httpPort }),
-    host: host?.value ?? options.defaultHost ?? DEFAULT_HOST,
+    host: listenOn,
+    auth,
     store: store?.value ?? "memory",
     ...(redisPrefix === undefined ? {} : { redisPrefix: redisPrefix.value }),
     logLevel,
@@ -269,6 +320,69 @@ export function parseCerebroConfig(
     ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
     ...(maxChainLength === undefined ? {} : { maxChainLength }),
     ...(maxTasksPerDeclaration === undefined ? {} : { maxTasksPerDeclaration }),
+    ...(runRetentionMs === undefined ? {} : { runRetentionMs }),
+    ...(maxFinishedRuns === undefined ? {} : { maxFinishedRuns }),
+    ...(serverRetentionMs === undefined ? {} : { serverRetentionMs }),
     ...(tls ? { tls } : {}),
   };
+}
+
+/** The shortest CORDYNA_ADMIN_TOKEN taken: anything shorter is guessable. */
+const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+function authMode(
+  given: (name: CerebroEnvName) => { source: string; value: string } | undefined,
+  problems: ConfigProblem[],
+  host: string,
+  offOnLoopback: boolean,
+): AuthMode {
+  const setting = given("CORDYNA_AUTH");
+  const insecureSetting = given("CORDYNA_INSECURE_NO_AUTH");
+  const adminToken = given("CORDYNA_ADMIN_TOKEN");
+  if (setting && setting.value !== "on" && setting.value !== "off") {
+    problems.push({ source: setting.source, message: `"${setting.value}" is not "on" or "off"` });
+  }
+  if (insecureSetting && insecureSetting.value !== "true" && insecureSetting.value !== "false") {
+    problems.push({
+      source: insecureSetting.source,
+      message: `"${insecureSetting.value}" is not "true" or "false"`,
+    });
+  }
+  if (adminToken && adminToken.value.length < MIN_ADMIN_TOKEN_LENGTH) {
+    problems.push({
+      source: adminToken.source,
+      message: `is ${adminToken.value.length} characters: use at least ${MIN_ADMIN_TOKEN_LENGTH} random ones (e.g. openssl rand -hex 32)`,
+    });
+  }
+  const insecure = insecureSetting?.value === "true";
+  const off =
+    insecure ||
+    setting?.value === "off" ||
+    (setting === undefined && adminToken === undefined && offOnLoopback && isLoopback(host));
+  if (!off) return { required: true, ...(adminToken ? { adminToken: adminToken.value } : {}) };
+  if (setting?.value === "on") {
+    problems.push({
+      source: insecureSetting!.source,
+      message: `contradicts ${setting.source}=on`,
+    });
+  } else if (adminToken) {
+    problems.push({
+      source: adminToken.source,
+      message: "has no effect while authentication is off: drop it, or turn authentication on",
+    });
+  } else if (!insecure && !isLoopback(host)) {
+    problems.push({
+      source: setting?.source ?? "CORDYNA_AUTH",
+      message: `authentication off on ${host}, which the network reaches, would let anyone there act as every team: listen on a loopback address, or set CORDYNA_INSECURE_NO_AUTH=true (--insecure-no-auth) to do it anyway`,
+    });
+  }
+  return { required: false, ...(insecure ? { insecure } : {}) };
+}
+
+function parseDurationOrNaN(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -23,7 +23,12 @@ describe("runService", () => {
     const port = await freePortPair();
     let signal: (s: NodeJS.Signals) => void = () => {};
     const exited = runService({
-      env: { CORDYNA_PORT: String(port), CORDYNA_HOST: "127.0.0.1", LOG_LEVEL: "silent" },
+      env: {
+        CORDYNA_PORT: String(port),
+        CORDYNA_HOST: "127.0.0.1",
+        CORDYNA_AUTH: "off",
+        LOG_LEVEL: "silent",
+      },
       writeError: () => {},
       waitForSignal: () => new Promise((resolve) => (signal = resolve)),
     });

@@ -2,6 +2,7 @@ import type { SecureClientSessionOptions } from "node:http2";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
+  bearerToken,
   type ClientTls,
   type ConnectRequest,
   type ConnectResponse,
@@ -25,7 +26,7 @@ export class CerebroChannel {
   readonly #client;
 
   /** @param address "host:port" */
-  constructor(address: string, keepalive: KeepaliveOptions, tls?: ClientTls) {
+  constructor(address: string, keepalive: KeepaliveOptions, tls?: ClientTls, token?: string) {
     let url: URL;
     try {
       url = new URL(`${tls ? "https" : "http"}://${address}`);
@@ -53,6 +54,7 @@ export class CerebroChannel {
     const transport = createGrpcTransport({
       baseUrl: url.origin,
       sessionManager: this.#sessions,
+      ...(token ? { interceptors: [bearerToken(token)] } : {}),
     });
     this.#client = createClient(TaskServerService, transport);
   }

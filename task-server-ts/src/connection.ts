@@ -61,6 +61,8 @@ export interface ConnectionOptions {
   readonly backoff?: BackoffOptions;
   /** TLS towards cerebro; omitted: plaintext. */
   readonly tls?: ClientTls;
+  /** Bearer token sent with the stream; omitted: none. */
+  readonly token?: string;
   /** Callbacks for the stream's life. */
   readonly handlers: ConnectionHandlers;
 }
@@ -84,7 +86,7 @@ export class Connection {
   /** @param options address, logger, backoff and handlers. */
   constructor(options: ConnectionOptions) {
     this.#options = options;
-    this.#channel = new CerebroChannel(options.address, KEEPALIVE, options.tls);
+    this.#channel = new CerebroChannel(options.address, KEEPALIVE, options.tls, options.token);
   }
 
   /** Opens the first stream. */

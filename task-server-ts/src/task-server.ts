@@ -14,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   type Rejection,
   type TaskStateUpdate,
+  tokenFromEnv,
   type Welcome,
 } from "@cordyna/contract";
 import { type Logger, pino } from "pino";
@@ -58,6 +59,7 @@ export class TaskServer {
 
   readonly #address: string;
   readonly #tls: ClientTls | undefined;
+  readonly #token: string | undefined;
   readonly #concurrency: number;
   readonly #handleSignals: boolean;
   readonly #drainTimeoutMs: number;
@@ -121,6 +123,8 @@ export class TaskServer {
     this.#address = options.cerebro ?? process.env.CORDYNA_ADDR ?? DEFAULT_ADDRESS;
     this.#tls =
       options.tls === undefined ? clientTlsFromEnv(process.env) : options.tls || undefined;
+    this.#token =
+      options.token === undefined ? tokenFromEnv(process.env) : options.token || undefined;
     this.#concurrency = concurrency;
     this.#handleSignals = options.handleSignals ?? true;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -172,6 +176,7 @@ export class TaskServer {
       {
         cerebro: this.#address,
         tls: this.#tls !== undefined,
+        token: this.#token !== undefined,
         tasks: this.#registry.size,
         concurrency: this.#concurrency,
       },
@@ -180,6 +185,7 @@ export class TaskServer {
     this.#connection = new Connection({
       address: this.#address,
       ...(this.#tls ? { tls: this.#tls } : {}),
+      ...(this.#token ? { token: this.#token } : {}),
       logger: this.logger,
       backoff: this.#backoff,
       handlers: {

@@ -26,6 +26,11 @@ export interface TaskServerOptions {
    * (plaintext when none is set).
    */
   readonly tls?: ClientTls | false;
+  /**
+   * Bearer token of this server's credential (`dyna auth token create --role
+   * server`), or false for none. Default: `CORDYNA_TOKEN`.
+   */
+  readonly token?: string | false;
   /** Attempts this instance runs at once; 0 means unlimited. Default 4. */
   readonly concurrency?: number;
   /** Unique per process. Default: `${name}-${hostname}-${pid}-${random}`. */

@@ -85,7 +85,7 @@ export function spawnProgram(
  */
 export async function startCerebroProcess(
   env: Record<string, string> = {},
-  options: { entry?: string; port?: number; tls?: ClientTls } = {},
+  options: { entry?: string; port?: number; tls?: ClientTls; token?: string } = {},
 ): Promise<{ child: Child; address: string; control: ControlClient }> {
   const port = options.port ?? (await freePort());
   const args = options.entry
@@ -93,7 +93,10 @@ export async function startCerebroProcess(
     : ["dev", "--port", String(port), "--http-port", "0", "--host", "127.0.0.1"];
   const child = spawnTs("cerebro", options.entry ?? "cerebro/src/cli/main.ts", args, env);
   const address = `127.0.0.1:${port}`;
-  const control = createControlClient(address, options.tls);
+  const control = createControlClient(address, {
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.token ? { token: options.token } : {}),
+  });
   await waitUntil(`cerebro answering on ${address}`, async () => {
     if (child.process.exitCode !== null) throw new Error(`cerebro exited:\n${child.output()}`);
     await control.listServers({}, { timeoutMs: 1_000 });
@@ -117,6 +120,8 @@ export function startCerebroService(
       CORDYNA_HTTP_PORT: "off",
       CORDYNA_HOST: "127.0.0.1",
       CORDYNA_STORE: store,
+      // Authentication has tests of its own; these are about other things.
+      CORDYNA_AUTH: "off",
       LOG_LEVEL: "warn",
       ...env,
     },

@@ -1,6 +1,7 @@
 // dyna tasks, dyna servers, dyna graph: what cerebro knows about tasks and servers.
 
 import {
+  ForgetServerResponseSchema,
   GetGraphResponseSchema,
   ListServersResponseSchema,
   ListTasksResponseSchema,
@@ -26,10 +27,22 @@ export async function tasksCommand(args: readonly string[], ctx: CliContext): Pr
   return EXIT_OK;
 }
 
-/** `dyna servers`: every server name with its connected instances. */
+/** `dyna servers`: every server name with its connected instances; `dyna servers forget NAME`. */
 export async function serversCommand(args: readonly string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs("servers", args, {});
   if (values.help) return printHelp(ctx.io, "servers");
+  if (positionals[0] === "forget") {
+    expectPositionals("servers", positionals, 2, 2, "server name");
+    const serverName = positionals[1] ?? "";
+    const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
+    const res = await client.forgetServer({ serverName }, { timeoutMs: UNARY_TIMEOUT_MS });
+    ctx.io.out(
+      values.json
+        ? renderJson(ForgetServerResponseSchema, res)
+        : `Forgot server ${serverName}: ${res.taskIds.join(", ")} no longer declared.`,
+    );
+    return EXIT_OK;
+  }
   expectPositionals("servers", positionals, 0, 0, "");
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
   const res = await client.listServers({}, { timeoutMs: UNARY_TIMEOUT_MS });

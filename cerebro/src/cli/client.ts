@@ -1,8 +1,14 @@
 // Where cerebro is, and a ControlService client to talk to it.
 
-import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { type ClientTls, ControlService } from "@cordyna/contract";
+import {
+  AccessService,
+  bearerToken,
+  type ClientTls,
+  ControlService,
+  TOKEN_ENV,
+} from "@cordyna/contract";
 
 /** Where the CLI looks for cerebro when told nothing else. */
 export const DEFAULT_ADDRESS = "localhost:7070";
@@ -15,6 +21,16 @@ export const UNARY_TIMEOUT_MS = 15_000;
 
 /** A connect-es client of cerebro's ControlService. */
 export type ControlClient = Client<typeof ControlService>;
+
+/** A connect-es client of cerebro's AccessService (credentials, audit trail). */
+export type AccessClient = Client<typeof AccessService>;
+
+/** How a client proves who it is: TLS (with a client certificate for mTLS) and a bearer token. */
+export interface ClientCredentials {
+  readonly tls?: ClientTls;
+  /** Sent as `authorization: Bearer <token>` (CORDYNA_TOKEN). */
+  readonly token?: string;
+}
 
 /**
  * Cerebro's address: the --cerebro flag, else CORDYNA_ADDR, else
@@ -39,15 +55,28 @@ export function baseUrlFor(address: string, tls = false): string {
   return /^https?:\/\//.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
 }
 
-/** A ControlService client over the gRPC protocol, with TLS when `tls` is given. */
-export function createControlClient(address: string, tls?: ClientTls): ControlClient {
-  return createClient(
-    ControlService,
-    createGrpcTransport({
-      baseUrl: baseUrlFor(address, tls !== undefined),
-      ...(tls ? { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),
-    }),
-  );
+/** A ControlService client over the gRPC protocol. */
+export function createControlClient(
+  address: string,
+  credentials: ClientCredentials = {},
+): ControlClient {
+  return createClient(ControlService, transportTo(address, credentials));
+}
+
+/** An AccessService client over the gRPC protocol. */
+export function createAccessClient(
+  address: string,
+  credentials: ClientCredentials = {},
+): AccessClient {
+  return createClient(AccessService, transportTo(address, credentials));
+}
+
+function transportTo(address: string, { tls, token }: ClientCredentials): Transport {
+  return createGrpcTransport({
+    baseUrl: baseUrlFor(address, tls !== undefined),
+    ...(tls ? { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),
+    ...(token ? { interceptors: [bearerToken(token)] } : {}),
+  });
 }
 
 /** A gRPC status code as gRPC spells it: Code.FailedPrecondition → "FAILED_PRECONDITION". */
@@ -65,6 +94,9 @@ export function describeRpcError(err: unknown, address: string): string | undefi
   const transport = describeTransportFailure(err, address);
   if (transport) return transport;
   const status = `${grpcCodeName(err.code)}: ${err.rawMessage}`;
+  if (err.code === Code.Unauthenticated) {
+    return `cerebro at ${address} does not know who you are (${status}). Pass a token with ${TOKEN_ENV}.`;
+  }
   if (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded) {
     return (
       `cannot reach cerebro at ${address} (${status}). ` +

@@ -1,7 +1,13 @@
 // What a dyna command works with: output, environment, clock and the client factory.
 
-import { clientTlsFromEnv } from "@cordyna/contract";
-import { type ControlClient, createControlClient } from "./client.js";
+import { clientTlsFromEnv, tokenFromEnv } from "@cordyna/contract";
+import {
+  type AccessClient,
+  type ClientCredentials,
+  type ControlClient,
+  createAccessClient,
+  createControlClient,
+} from "./client.js";
 import { type Style, shouldColor } from "./render.js";
 
 /** Exit code: the command did what was asked (for `run`: the run SUCCEEDED). */
@@ -28,6 +34,8 @@ export interface CliContext {
   readonly style: Style;
   /** A ControlService client for an address. */
   connect(address: string): ControlClient;
+  /** An AccessService client for an address. */
+  connectAccess(address: string): AccessClient;
   /** Milliseconds since the epoch. */
   now(): number;
   /** How often `run` re-checks the run while following it, in case an event was missed. */
@@ -75,9 +83,19 @@ export function createContext(overrides: CliOverrides = {}): CliContext {
     io,
     style: { color: shouldColor(io.isTTY, io.env) },
     connect:
-      overrides.connect ?? ((address) => createControlClient(address, clientTlsFromEnv(io.env))),
+      overrides.connect ?? ((address) => createControlClient(address, credentialsFromEnv(io.env))),
+    connectAccess:
+      overrides.connectAccess ??
+      ((address) => createAccessClient(address, credentialsFromEnv(io.env))),
     now: overrides.now ?? Date.now,
     pollIntervalMs: overrides.pollIntervalMs ?? 5000,
     waitForShutdown: overrides.waitForShutdown ?? waitForSignal,
   };
+}
+
+/** TLS and the bearer token from CORDYNA_TLS_* and CORDYNA_TOKEN. */
+function credentialsFromEnv(env: Readonly<Record<string, string | undefined>>): ClientCredentials {
+  const tls = clientTlsFromEnv(env);
+  const token = tokenFromEnv(env);
+  return { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };
 }

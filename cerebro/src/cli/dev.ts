@@ -26,6 +26,10 @@ const FLAG_VARIABLES = {
   "tls-cert": "CORDYNA_TLS_CERT",
   "tls-key": "CORDYNA_TLS_KEY",
   "tls-client-ca": "CORDYNA_TLS_CLIENT_CA",
+  auth: "CORDYNA_AUTH",
+  "run-retention": "CORDYNA_RUN_RETENTION",
+  "max-finished-runs": "CORDYNA_MAX_FINISHED_RUNS",
+  "server-retention": "CORDYNA_SERVER_RETENTION",
 } as const satisfies Record<string, CerebroEnvName>;
 
 /**
@@ -43,6 +47,11 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     "tls-client-ca": { type: "string" },
+    auth: { type: "string" },
+    "insecure-no-auth": { type: "boolean" },
+    "run-retention": { type: "string" },
+    "max-finished-runs": { type: "string" },
+    "server-retention": { type: "string" },
   });
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");
@@ -51,9 +60,16 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     const value = values[flag as keyof typeof FLAG_VARIABLES];
     if (value !== undefined) flags[variable] = { flag: `--${flag}`, value };
   }
+  if (values["insecure-no-auth"]) {
+    flags.CORDYNA_INSECURE_NO_AUTH = { flag: "--insecure-no-auth", value: "true" };
+  }
   let config: CerebroConfig;
   try {
-    config = parseCerebroConfig(ctx.io.env, { flags, defaultHost: DEV_DEFAULT_HOST });
+    config = parseCerebroConfig(ctx.io.env, {
+      flags,
+      defaultHost: DEV_DEFAULT_HOST,
+      authOffOnLoopback: true,
+    });
   } catch (err) {
     if (!(err instanceof CerebroConfigError)) throw err;
     throw new UsageError(err.message.replaceAll("\n", "; "), "dev");
@@ -79,13 +95,29 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   const http = httpAddress ? `; HTTP/JSON on ${scheme}://${httpAddress}` : "";
   ctx.io.out(
     values.json
-      ? JSON.stringify({ address, ...(httpAddress ? { httpAddress } : {}) })
+      ? JSON.stringify({
+          address,
+          ...(httpAddress ? { httpAddress } : {}),
+          authentication: config.auth.required,
+        })
       : `cerebro listening on ${address} (${describeStoreSpec(parseStoreSpec(config.store))})${http}; point the CLI at it with ` +
-          `--cerebro ${address} or ${ADDRESS_ENV}=${address}. Ctrl-C stops it.`,
+          `--cerebro ${address} or ${ADDRESS_ENV}=${address}. ${authGreeting(config)} Ctrl-C stops it.`,
   );
   const signal = await ctx.waitForShutdown();
   if (!values.json) ctx.io.err(`${signal}: stopping cerebro…`);
   await cerebro.stop();
   if (!values.json) ctx.io.err("cerebro stopped.");
   return EXIT_OK;
+}
+
+/** What the greeting says of authentication, so that nobody mistakes an open cerebro for a guarded one. */
+function authGreeting(config: CerebroConfig): string {
+  if (config.auth.required) {
+    return config.auth.adminToken
+      ? "Authentication is on: pass a token with CORDYNA_TOKEN (the admin's is CORDYNA_ADMIN_TOKEN)."
+      : "Authentication is on: pass a token with CORDYNA_TOKEN.";
+  }
+  return config.auth.insecure
+    ? `INSECURE: authentication is off on ${config.host} (--insecure-no-auth): anyone who reaches it is an admin of every team.`
+    : "Authentication is off (loopback only): every caller on this machine is an admin; --auth on turns it on.";
 }

@@ -2,13 +2,60 @@
 
 const COMMON = `Common flags:
   --cerebro host:port   cerebro's address (else $CORDYNA_ADDR, else localhost:7070)
+  (credentials: a bearer token in $CORDYNA_TOKEN; TLS in $CORDYNA_TLS_*)
   --json                print the response as one JSON document
   -h, --help            show this help`;
 
 /** Help of each command, by command name. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  auth: `Usage: dyna auth token create --team T --role server|viewer|operator|admin
+                         [--server NAME]... [--expires 90d] [--description TEXT]
+                         [--certificate-cn CN]
+       dyna auth token list
+       dyna auth token revoke <id>
+       dyna auth whoami
+
+Credentials decide who may do what (admins manage them):
+  server    connects task-servers for its --server names and declares its
+            team's tasks
+  viewer    reads runs, tasks, servers, the graph and events
+  operator  a viewer that starts, cancels and backfills runs of its team's
+            tasks (with --downstream, downstream tasks of other teams too)
+  admin     everything, including credentials and every team's audit trail
+
+"create" prints the token once, on stdout: cerebro keeps only its hash. Pass
+it as CORDYNA_TOKEN (the SDKs, dyna and the examples read it), or as
+"authorization: Bearer <token>" (grpcurl -H, curl -H). With --certificate-cn
+no token is made: client certificates with that common name, verified
+against cerebro's client CA, act as this principal. "revoke" takes effect at
+once, also on the streams the credential opened.
+
+Flags:
+  --team T             the team it acts for (an admin may have none)
+  --role R             server, viewer, operator or admin
+  --server NAME        a server name it may serve (repeat; server role only)
+  --expires D          valid for D (90d, 12h, 30m); default: until revoked
+  --description TEXT   what it is for, shown by list and in the audit trail
+  --certificate-cn CN  accept client certificates with this common name instead
+${COMMON}`,
+
+  audit: `Usage: dyna audit [--team T] [--since 24h|<ISO time>] [--limit N]
+
+Shows the audit trail, newest first: every mutating call (runs started and
+cancelled, task-servers connected, declarations, credentials) and every
+refusal, with the principal, its address and, for a refusal, why. Admins see
+every team's entries (or --team's); others see their own team's.
+
+Flags:
+  --team T      only this team's entries (admins)
+  --since S     only entries since a duration ago (24h, 7d) or a time
+  --limit N     at most N entries (default 100, at most 1000)
+${COMMON}`,
+
   dev: `Usage: dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis-url>]
                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+                [--auth on|off] [--insecure-no-auth]
+                [--run-retention D] [--max-finished-runs N] [--server-retention D]
 
 Starts cerebro in this process. On the in-memory store (the default) every
 run is gone when it stops: for trying Cordyna out and for tests. On Redis,
@@ -35,6 +82,27 @@ Flags:
   --tls-client-ca FILE
                 verify client certificates against this PEM CA (mTLS):
                 task-servers must present one; the CLI may
+  --auth on|off whether every call needs a credential (a bearer token, or a
+                client certificate a credential names). Default: off on a
+                loopback address (every caller on this machine is an
+                admin; the greeting says so) unless CORDYNA_ADMIN_TOKEN is
+                set, on anywhere else
+  --insecure-no-auth
+                run without authentication on an address the network
+                reaches (anyone there is an admin of every team); warned at
+                every start
+  --json        print {"address": "host:port", "httpAddress": "host:port",
+                "authentication": true|false} instead of the greeting
+  --run-retention D
+                how long a finished run is kept (default 30d; e.g. 12h,
+                90m); the last completion of each task stays for freshness
+  --max-finished-runs N
+                how many finished runs are kept at most, the most recently
+                finished (default 100000)
+  --server-retention D
+                how long a server name with no connected instance stays in
+                "dyna servers" (default 24h); its declarations stay until
+                "dyna servers forget"
   --json        print {"address": "host:port", "httpAddress": "host:port"}
                 instead of the greeting
   -h, --help    show this help
@@ -49,6 +117,14 @@ winning over its variable:
   CORDYNA_TLS_CERT               as --tls-cert
   CORDYNA_TLS_KEY                as --tls-key
   CORDYNA_TLS_CLIENT_CA          as --tls-client-ca
+  CORDYNA_AUTH                   as --auth
+  CORDYNA_INSECURE_NO_AUTH       "true": as --insecure-no-auth
+  CORDYNA_ADMIN_TOKEN            bearer token of the bootstrap admin, who
+                                 creates the first credentials (at least 32
+                                 characters; turns authentication on)
+  CORDYNA_RUN_RETENTION          as --run-retention
+  CORDYNA_MAX_FINISHED_RUNS      as --max-finished-runs
+  CORDYNA_SERVER_RETENTION       as --server-retention
   CORDYNA_SERVER_LOST_GRACE_MS   how long a disconnected task-server instance
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats
@@ -171,22 +247,36 @@ would reuse that completion), "(fresh 1h: stale, done 3h ago)" or
 ${COMMON}`,
 
   servers: `Usage: dyna servers [flags]
+       dyna servers forget <server-name> [flags]
 
 Lists every task-server name with its connected instances: state, connected
-since, running/max concurrency, agent, and the tasks it declares.
+since, running/max concurrency, agent, and the tasks it declares. A name
+with no instance connected for longer than cerebro's server retention
+(CORDYNA_SERVER_RETENTION, default 24h) is no longer listed, but its tasks
+stay declared.
+
+"forget" removes a server name's declarations from the graph and from the
+store, e.g. for a server gone for good. Cerebro refuses while an instance of
+it is connected. Other servers' tasks that depend on its tasks become
+unresolved.
 
 ${COMMON}`,
 
-  runs: `Usage: dyna runs [--limit N] [flags]
+  runs: `Usage: dyna runs [--limit N] [--page TOKEN] [flags]
        dyna runs <run-id> [flags]
 
 Without a run id: the most recent runs, newest first, with state, targets,
-creation time, duration and counts (completed/failed/blocked/skipped).
+creation time, duration and counts (completed/failed/blocked/skipped), a
+page at a time; when more runs follow, the last line says how to see them.
 With a run id: that run with each task-run (task, state, attempts, cause)
 and its summary. "dyna run-status <run-id>" does the same.
 
+Cerebro keeps finished runs for its run retention only (by default 30 days
+and the newest 100,000): older ones are no longer listed or found.
+
 Flags:
-  --limit N     at most N runs (default 50)
+  --limit N     at most N runs per page (default 50, at most 1000)
+  --page TOKEN  the page that follows the one whose last line gave TOKEN
 
 ${COMMON}`,
 
@@ -298,8 +388,12 @@ Commands:
   cancel <run-id>         cancel a run
   tasks                   list every task and whether it can run
   servers                 list task-servers and their instances
+  servers forget <name>   remove a gone server's declarations
   graph                   show the global task graph as a tree
   conformance -- <cmd>    check a task-server implementation against the protocol
+  auth token create|list|revoke, auth whoami
+                          manage credentials (admins); show who cerebro takes you for
+  audit                   show the audit trail: mutating calls and refusals
   help [<command>]        show help
 
 ${COMMON}

@@ -2,6 +2,7 @@
 
 import { startedAs } from "../entry-point.js";
 import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
+import { auditCommand, authCommand } from "./auth.js";
 import { backfillCommand } from "./backfill.js";
 import { graphCommand, serversCommand, tasksCommand } from "./catalog.js";
 import { describeRpcError } from "./client.js";
@@ -41,6 +42,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   graph: graphCommand,
   serve: serveCommand,
   conformance: conformanceCommand,
+  auth: authCommand,
+  audit: auditCommand,
 };
 
 /**
@@ -102,6 +105,10 @@ export async function runCli(
     connect: (a) => {
       address = a;
       return base.connect(a);
+    },
+    connectAccess: (a) => {
+      address = a;
+      return base.connectAccess(a);
     },
   };
   try {

@@ -6,6 +6,7 @@ import {
   ListRunsResponseSchema,
   RunState,
 } from "@cordyna/contract";
+import { MAX_RUNS_PAGE } from "../rpc/run-pages.js";
 import { expectPositionals, parseCommandArgs, parseIntFlag, UsageError } from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
@@ -38,27 +39,38 @@ async function showRun(
   return EXIT_OK;
 }
 
-/** `dyna runs [--limit N]` lists recent runs; `dyna runs <run-id>` shows one. */
+/** `dyna runs [--limit N] [--page TOKEN]` lists recent runs a page at a time; `dyna runs <run-id>` shows one. */
 export async function runsCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("runs", args, { limit: { type: "string" } });
+  const { values, positionals } = parseCommandArgs("runs", args, {
+    limit: { type: "string" },
+    page: { type: "string" },
+  });
   if (values.help) return printHelp(ctx.io, "runs");
   expectPositionals("runs", positionals, 0, 1, "");
   const address = resolveAddress(values.cerebro, ctx.io.env);
   const runId = positionals[0];
   if (runId !== undefined) {
-    if (values.limit !== undefined) {
-      throw new UsageError("--limit lists runs; it does not go with a run id", "runs");
+    for (const flag of ["limit", "page"] as const) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(`--${flag} lists runs; it does not go with a run id`, "runs");
+      }
     }
     return showRun(runId, address, values.json === true, ctx);
   }
   const limit =
-    values.limit === undefined ? 0 : parseIntFlag("runs", "limit", values.limit, 1, 100_000);
-  const res = await ctx.connect(address).listRuns({ limit }, { timeoutMs: UNARY_TIMEOUT_MS });
-  ctx.io.out(
-    values.json
-      ? renderJson(ListRunsResponseSchema, res)
-      : renderRunsTable(res.runs, ctx.style, ctx.now()),
-  );
+    values.limit === undefined ? 0 : parseIntFlag("runs", "limit", values.limit, 1, MAX_RUNS_PAGE);
+  const res = await ctx
+    .connect(address)
+    .listRuns({ limit, pageToken: values.page ?? "" }, { timeoutMs: UNARY_TIMEOUT_MS });
+  if (values.json) {
+    ctx.io.out(renderJson(ListRunsResponseSchema, res));
+    return EXIT_OK;
+  }
+  ctx.io.out(renderRunsTable(res.runs, ctx.style, ctx.now()));
+  if (res.nextPageToken) {
+    const again = values.limit === undefined ? "" : ` --limit ${limit}`;
+    ctx.io.out(`More runs: dyna runs${again} --page ${res.nextPageToken}`);
+  }
   return EXIT_OK;
 }
 

@@ -432,7 +432,7 @@ class World {
     const before = await this.snapshot();
     const invokes = h.instances.log.length;
     this.#connect(instanceId);
-    const unwanted = h.engine.unwantedAttempts(running);
+    const unwanted = h.engine.unwantedAttempts(instanceId, running);
     await h.engine.instanceResumed(instanceId, running);
     h.engine.graphChanged();
     await this.settle();

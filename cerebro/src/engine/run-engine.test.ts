@@ -414,7 +414,8 @@ describe("RunEngine: lost servers and cancel", () => {
     const attemptId = h.instances.lastInvoke("a.x").command.attemptId;
     h.engine.instanceDisconnected("server-a-1");
     h.clock.advance(4 * SECOND);
-    expect(h.engine.unwantedAttempts([attemptId])).toEqual([]);
+    expect(h.engine.unwantedAttempts("server-a-1", [attemptId])).toEqual([]);
+    expect(h.engine.unwantedAttempts("server-a-2", [attemptId])).toEqual([attemptId]);
     await h.engine.instanceResumed("server-a-1", [attemptId]);
     h.clock.advance(10 * SECOND);
     await h.settle();
@@ -428,7 +429,7 @@ describe("RunEngine: lost servers and cancel", () => {
     h.instances.connect("server-a");
     const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
     await h.report("a.x", "STARTED");
-    expect(h.engine.unwantedAttempts(["att_forgotten"])).toEqual(["att_forgotten"]);
+    expect(h.engine.unwantedAttempts("server-a-1", ["att_forgotten"])).toEqual(["att_forgotten"]);
     await h.engine.instanceResumed("server-a-1", ["att_forgotten"]);
     expect((await runOf(h, snapshot.run.id)).taskRuns[0]).toMatchObject({
       state: "ERROR",

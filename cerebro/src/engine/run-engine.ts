@@ -75,6 +75,8 @@ export interface RunEngineOptions {
   readonly recoveryWindowMs: number;
   /** The most bytes of a run's params, and of a task-run's outputs. */
   readonly maxRunDataBytes?: number;
+  /** What NOT_FOUND says of a run id the store does not have, e.g. that retention may have removed it. */
+  readonly describeMissingRun?: (runId: string) => string;
 }
 
 interface AttemptLocation {
@@ -148,6 +150,11 @@ export class RunEngine {
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
+  }
+
+  #missingRun(runId: string): CordynaError {
+    const describe = this.#options.describeMissingRun ?? ((id: string) => `no run with id ${id}`);
+    return new CordynaError(ErrorCode.NOT_FOUND, describe(runId));
   }
 
   get #maxRunDataBytes(): number {
@@ -258,7 +265,7 @@ export class RunEngine {
     const active = this.#active.get(runId);
     if (!active) {
       const stored = await this.#options.store.getRun(runId);
-      if (!stored) throw new CordynaError(ErrorCode.NOT_FOUND, `no run with id ${runId}`);
+      if (!stored) throw this.#missingRun(runId);
       return stored;
     }
     const why = reason || "cancelled by request";
@@ -282,7 +289,7 @@ export class RunEngine {
     const active = this.#active.get(runId);
     if (active) return this.#snapshot(active);
     const stored = await this.#options.store.getRun(runId);
-    if (!stored) throw new CordynaError(ErrorCode.NOT_FOUND, `no run with id ${runId}`);
+    if (!stored) throw this.#missingRun(runId);
     return stored;
   }
 
@@ -314,13 +321,19 @@ export class RunEngine {
 
   /**
    * Of the attempts an instance says it runs, those cerebro no longer wants
-   * (unknown, finished, or superseded): the instance should abort them.
+   * (unknown, finished, superseded, or invoked on another instance): the
+   * instance should abort them.
    */
-  unwantedAttempts(runningAttemptIds: readonly string[]): string[] {
+  unwantedAttempts(instanceId: string, runningAttemptIds: readonly string[]): string[] {
     return runningAttemptIds.filter((id) => {
       const location = this.#attempts.get(id);
       const attempt = location?.active.taskRuns.get(location.taskId)?.attempts.at(-1);
-      return !attempt || attempt.id !== id || !isInFlight(attempt.state);
+      return (
+        !attempt ||
+        attempt.id !== id ||
+        attempt.instanceId !== instanceId ||
+        !isInFlight(attempt.state)
+      );
     });
   }
 
@@ -947,6 +960,7 @@ function describeTimeout(cause: ErrorCause, deadlines: Deadlines): string {
 
 /** "10s", "10m", "1500ms": durations as people write them. */
 export function formatMs(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1_000 === 0) return `${ms / 1_000}s`;

@@ -1,15 +1,23 @@
 import { create } from "@bufbuild/protobuf";
 import { EventKind, WatchEventsRequestSchema } from "@cordyna/contract";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { AccessControl } from "../access/access-control.js";
 import { EventBus } from "../events.js";
 import { engineHarness } from "../testing/engine-harness.js";
 import { controlApi } from "./control-api.js";
 import { SessionRegistry } from "./sessions.js";
 
-function watchedApi() {
-  const { graph, engine, store } = engineHarness();
+async function watchedApi() {
+  const { graph, engine, store, clock } = engineHarness();
   const events = new EventBus();
-  const api = controlApi({ graph, engine, store, sessions: new SessionRegistry(), events });
+  const access = await AccessControl.open({
+    mode: { required: false },
+    store: store.access,
+    clock,
+    logger: pino({ level: "silent" }),
+  });
+  const api = controlApi({ graph, engine, store, sessions: new SessionRegistry(), events, access });
   return { api, events };
 }
 
@@ -20,7 +28,7 @@ const started = (runId: string) =>
 
 describe("ControlApi.watchEvents", () => {
   it("tells a watcher after the turn that published, in order, only of its run when asked", async () => {
-    const { api, events } = watchedApi();
+    const { api, events } = await watchedApi();
     const all: string[] = [];
     const ofRun: string[] = [];
     api.watchEvents(watchAll, (r) => all.push(r.event?.message ?? ""));
@@ -39,7 +47,7 @@ describe("ControlApi.watchEvents", () => {
   });
 
   it("tells a watcher only of the kinds it asked for", async () => {
-    const { api, events } = watchedApi();
+    const { api, events } = await watchedApi();
     const seen: string[] = [];
     api.watchEvents(create(WatchEventsRequestSchema, { kinds: [EventKind.RUN_FINISHED] }), (r) =>
       seen.push(r.event?.message ?? ""),
@@ -56,7 +64,7 @@ describe("ControlApi.watchEvents", () => {
   });
 
   it("tells a watcher that stopped nothing more, not even what was published before it stopped", async () => {
-    const { api, events } = watchedApi();
+    const { api, events } = await watchedApi();
     const seen: EventKind[] = [];
     const stop = api.watchEvents(watchAll, (r) => seen.push(r.event?.kind ?? 0));
     events.publish(started("run_a"));

@@ -5,6 +5,9 @@ import {
   type CancelRunResponse,
   CancelRunResponseSchema,
   DependencyCondition,
+  type ForgetServerRequest,
+  type ForgetServerResponse,
+  ForgetServerResponseSchema,
   type GetGraphRequest,
   type GetGraphResponse,
   GetGraphResponseSchema,
@@ -33,7 +36,10 @@ import {
   type WatchEventsResponse,
   WatchEventsResponseSchema,
 } from "@cordyna/contract";
-import { CordynaError } from "../domain/errors.js";
+import type { AccessControl } from "../access/access-control.js";
+import type { Principal } from "../access/principal.js";
+import { type Clock, systemClock } from "../clock.js";
+import { CordynaError, ErrorCode } from "../domain/errors.js";
 import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type TaskDefinition } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
 import type { CerebroEvent, EventBus } from "../events.js";
@@ -47,6 +53,7 @@ import {
   runModeFromProto,
   triggerModeToProto,
 } from "./enums.js";
+import { DEFAULT_RUNS_PAGE, MAX_RUNS_PAGE, parseRunPageToken, runPageToken } from "./run-pages.js";
 import type { SessionRegistry } from "./sessions.js";
 
 export interface ControlApiOptions {
@@ -59,16 +66,29 @@ export interface ControlApiOptions {
   readonly store: Store;
   readonly sessions: SessionRegistry;
   readonly events: EventBus;
+  /** Who may start and cancel which runs; the audit trail. */
+  readonly access: AccessControl;
+  /** A server name with no instance connected for longer leaves ListServers. Default: never. */
+  readonly serverRetentionMs?: number;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Who makes a call, as authentication found: the principal and its network address. */
+export interface Caller {
+  readonly principal: Principal;
+  readonly peer: string;
 }
 
 /** The ControlService's behaviour, apart from any transport (gRPC, HTTP with JSON). */
 export interface ControlApi {
-  startRun(request: StartRunRequest): Promise<StartRunResponse>;
+  startRun(request: StartRunRequest, caller: Caller): Promise<StartRunResponse>;
   getRun(request: GetRunRequest): Promise<GetRunResponse>;
   listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
-  cancelRun(request: CancelRunRequest): Promise<CancelRunResponse>;
+  cancelRun(request: CancelRunRequest, caller: Caller): Promise<CancelRunResponse>;
   listTasks(request: ListTasksRequest): Promise<ListTasksResponse>;
   listServers(request: ListServersRequest): Promise<ListServersResponse>;
+  forgetServer(request: ForgetServerRequest, caller: Caller): Promise<ForgetServerResponse>;
   getGraph(request: GetGraphRequest): Promise<GetGraphResponse>;
   /** Calls `listener` for each event matching the request; returns the function that stops it. */
   watchEvents(
@@ -82,7 +102,9 @@ export interface ControlApi {
  * for a bad request; the transports turn it into their status codes.
  */
 export function controlApi(options: ControlApiOptions): ControlApi {
-  const { graph, engine, store, sessions, events } = options;
+  const { graph, engine, store, sessions, events, access } = options;
+  const clock = options.clock ?? systemClock;
+  const serverRetentionMs = options.serverRetentionMs ?? Number.POSITIVE_INFINITY;
 
   async function taskInfos(): Promise<TaskInfo[]> {
     const declared = graph.all();
@@ -118,7 +140,18 @@ export function controlApi(options: ControlApiOptions): ControlApi {
   }
 
   return {
-    async startRun(request) {
+    async startRun(request, caller) {
+      const call = {
+        action: "ControlService/StartRun",
+        target: request.targets.join(", "),
+        peer: caller.peer,
+      };
+      // Unknown targets own no team: the engine refuses them by name below.
+      const targetTeams = request.targets.flatMap((taskId) => {
+        const task = graph.get(taskId);
+        return task ? [task.definition.owner.team] : [];
+      });
+      await access.require(caller.principal, { kind: "start-run", targetTeams }, call);
       const { snapshot, existing } = await engine.startRun({
         targets: request.targets,
         withoutUpstream: request.withoutUpstream,
@@ -128,6 +161,10 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
         ...(request.logicalTime ? { logicalTime: timestampMs(request.logicalTime) } : {}),
         trigger: startTrigger(request.trigger),
+      });
+      await access.audit(caller.principal, {
+        ...call,
+        target: `${snapshot.run.id} (${call.target})${existing ? ", an existing run" : ""}`,
       });
       return create(StartRunResponseSchema, {
         run: runToProto(snapshot),
@@ -142,14 +179,34 @@ export function controlApi(options: ControlApiOptions): ControlApi {
     },
 
     async listRuns(request) {
-      const runs = await store.listRuns(request.limit || 50);
-      const snapshots = await Promise.all(runs.map((run) => engine.getRun(run.id)));
-      return create(ListRunsResponseSchema, { runs: snapshots.map(runToProto) });
+      const limit = request.limit || DEFAULT_RUNS_PAGE;
+      if (limit > MAX_RUNS_PAGE) {
+        throw new CordynaError(
+          ErrorCode.INVALID_ARGUMENT,
+          `limit ${limit} is more than one page holds (${MAX_RUNS_PAGE}): ask for the next page with next_page_token`,
+        );
+      }
+      // One run more than asked tells whether another page follows.
+      const runs = await store.listRuns(limit + 1, parseRunPageToken(request.pageToken));
+      const page = runs.slice(0, limit);
+      const last = page.at(-1);
+      const snapshots = await Promise.all(page.map((run) => engine.getRun(run.id)));
+      return create(ListRunsResponseSchema, {
+        runs: snapshots.map(runToProto),
+        nextPageToken: runs.length > limit && last ? runPageToken(last) : "",
+      });
     },
 
-    async cancelRun(request) {
+    async cancelRun(request, caller) {
       requireRunId(request.runId);
+      const call = { action: "ControlService/CancelRun", target: request.runId, peer: caller.peer };
+      const { run, taskRuns } = await engine.getRun(request.runId);
+      const targetTeams = taskRuns
+        .filter((taskRun) => run.targets.includes(taskRun.taskId))
+        .map((taskRun) => taskRun.owner.team);
+      await access.require(caller.principal, { kind: "cancel-run", targetTeams }, call);
       const snapshot = await engine.cancelRun(request.runId, request.reason);
+      await access.audit(caller.principal, call);
       return create(CancelRunResponseSchema, { run: runToProto(snapshot) });
     },
 
@@ -158,8 +215,12 @@ export function controlApi(options: ControlApiOptions): ControlApi {
     },
 
     async listServers() {
+      const listedSince = clock.now() - serverRetentionMs;
       const names = new Set([
-        ...graph.all().map((task) => task.serverName),
+        ...graph
+          .all()
+          .map((task) => task.serverName)
+          .filter((name) => sessions.lastConnectedAt(name) >= listedSince),
         ...sessions.all().map((session) => session.serverName),
       ]);
       const servers = [...names].sort().map((name) =>
@@ -178,6 +239,38 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         }),
       );
       return create(ListServersResponseSchema, { servers });
+    },
+
+    async forgetServer(request, caller) {
+      const name = request.serverName;
+      if (!name) throw new CordynaError(ErrorCode.INVALID_ARGUMENT, "server_name is required");
+      const connected = sessions.ofServer(name);
+      if (connected.length > 0) {
+        throw new CordynaError(
+          ErrorCode.FAILED_PRECONDITION,
+          `server ${name} has ${connected.length} connected instance(s) (${connected.map((s) => s.instanceId).join(", ")}): stop them first, or their next hello declares its tasks again`,
+        );
+      }
+      const taskIds = graph.tasksOf(name);
+      if (taskIds.length === 0) {
+        throw new CordynaError(ErrorCode.NOT_FOUND, `server ${name} declares no tasks`);
+      }
+      graph.declare(name, []);
+      await store.saveDeclarations(name, []);
+      sessions.forget(name);
+      events.publish({
+        kind: "graph-changed",
+        time: clock.now(),
+        serverName: name,
+        message: `${name} forgotten: ${taskIds.join(", ")} no longer declared`,
+      });
+      engine.graphChanged();
+      await access.audit(caller.principal, {
+        action: "ControlService/ForgetServer",
+        target: name,
+        peer: caller.peer,
+      });
+      return create(ForgetServerResponseSchema, { taskIds });
     },
 
     async getGraph() {

@@ -100,7 +100,7 @@ describe("ControlService over real gRPC", () => {
     ]);
     expect(await failureOf(control.getRun({ runId: "run_x" }))).toEqual([
       Code.NotFound,
-      "no run with id run_x",
+      "no run with id run_x: it never existed, or it finished and was removed under the run retention (finished runs are kept 30d, the newest 100,000 of them)",
     ]);
   });
 
@@ -158,7 +158,9 @@ describe("ControlService over real gRPC", () => {
     });
     expect(await failureOf(control.cancelRun({ runId: "run_missing" }))).toEqual([
       Code.NotFound,
-      "no run with id run_missing",
+      expect.stringMatching(
+        /^no run with id run_missing: it never existed, or it finished and was removed/,
+      ),
     ]);
   });
 });

@@ -1,9 +1,11 @@
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { ControlService, WatchEventsResponse } from "@cordyna/contract";
 import type { Logger } from "pino";
+import type { AccessControl } from "../access/access-control.js";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
-import { resetCall } from "./call-context.js";
-import type { ControlApi } from "./control-api.js";
+import { principalOf } from "./authentication.js";
+import { peerOf, resetCall } from "./call-context.js";
+import type { Caller, ControlApi } from "./control-api.js";
 import { Outbound } from "./outbound.js";
 
 const CODES: Record<ErrorCode, Code> = {
@@ -11,6 +13,9 @@ const CODES: Record<ErrorCode, Code> = {
   NOT_FOUND: Code.NotFound,
   ALREADY_EXISTS: Code.AlreadyExists,
   FAILED_PRECONDITION: Code.FailedPrecondition,
+  UNAUTHENTICATED: Code.Unauthenticated,
+  PERMISSION_DENIED: Code.PermissionDenied,
+  RESOURCE_EXHAUSTED: Code.ResourceExhausted,
   UNAVAILABLE: Code.Unavailable,
   INTERNAL: Code.Internal,
 };
@@ -29,14 +34,18 @@ export function toConnectError(reason: unknown, logger: Logger, what: string): C
  */
 export function controlService(
   api: ControlApi,
+  access: AccessControl,
   logger: Logger,
   watchBufferBytes: number,
 ): ServiceImpl<typeof ControlService> {
   const unary =
-    <Request, Response>(method: (request: Request) => Promise<Response>) =>
-    async (request: Request): Promise<Response> => {
+    <Request, Response>(method: (request: Request, caller: Caller) => Promise<Response>) =>
+    async (request: Request, context: HandlerContext): Promise<Response> => {
       try {
-        return await method(request);
+        return await method(request, {
+          principal: principalOf(context),
+          peer: peerOf(context).address,
+        });
       } catch (reason) {
         throw toConnectError(reason, logger, "control call");
       }
@@ -48,6 +57,7 @@ export function controlService(
     cancelRun: unary(api.cancelRun),
     listTasks: unary(api.listTasks),
     listServers: unary(api.listServers),
+    forgetServer: unary(api.forgetServer),
     getGraph: unary(api.getGraph),
     async *watchEvents(request, context) {
       const outbound = new Outbound<WatchEventsResponse>(
@@ -59,9 +69,14 @@ export function controlService(
         },
       );
       const stop = api.watchEvents(request, (response) => outbound.push(response));
+      // A revoked or expired credential ends the watch it opened at once.
+      const stopWatchingCredential = access.onRevoked(principalOf(context), (reason) =>
+        outbound.end(new ConnectError(reason, Code.Unauthenticated)),
+      );
       try {
         yield* outbound.messages(context.signal);
       } finally {
+        stopWatchingCredential();
         stop();
       }
     },

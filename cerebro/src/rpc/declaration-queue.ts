@@ -21,6 +21,14 @@ export interface DeclarationQueueOptions {
   readonly slices?: () => Pause;
 }
 
+/** What the caller checked or checks beside the declaration itself. */
+export interface DeclarationChecks {
+  /** Problems found before (a bad server name): reported with the tasks' own. */
+  readonly issues?: readonly DeclarationIssue[];
+  /** Throws unless the caller may declare these well-formed tasks. */
+  readonly authorize?: (definitions: readonly TaskDefinition[]) => Promise<void>;
+}
+
 /** What became of a declaration. */
 export type DeclarationResult =
   /** Malformed, too large, or it would break the graph: nothing was applied. */
@@ -51,15 +59,14 @@ export class DeclarationQueue {
 
   /**
    * Declares `tasks` as the whole of `serverName`'s tasks, once the
-   * declarations before it are done. `issues` found before (a bad server
-   * name) make it invalid too, reported together with the tasks' own.
+   * declarations before it are done.
    */
   declare(
     serverName: string,
     tasks: readonly TaskDeclaration[],
-    issues: readonly DeclarationIssue[] = [],
+    checks: DeclarationChecks = {},
   ): Promise<DeclarationResult> {
-    const turn = this.#last.then(() => this.#declare(serverName, tasks, issues));
+    const turn = this.#last.then(() => this.#declare(serverName, tasks, checks));
     this.#last = turn.catch(() => undefined);
     return turn;
   }
@@ -67,7 +74,7 @@ export class DeclarationQueue {
   async #declare(
     serverName: string,
     tasks: readonly TaskDeclaration[],
-    earlierIssues: readonly DeclarationIssue[],
+    { issues: earlierIssues = [], authorize }: DeclarationChecks,
   ): Promise<DeclarationResult> {
     if (tasks.length > this.#maxTasks) {
       const message = `the declaration holds ${tasks.length} tasks, more than the limit of ${this.#maxTasks} (CORDYNA_MAX_TASKS_PER_DECLARATION): split the tasks among several server names`;
@@ -81,6 +88,7 @@ export class DeclarationQueue {
     if (earlierIssues.length > 0 || issues.length > 0) {
       return { kind: "refused", issues: [...earlierIssues, ...issues] };
     }
+    await authorize?.(definitions);
     const { graph, store } = this.#options;
     const outcome = await graph.declareInSlices(serverName, definitions, pause);
     if (outcome.errors.length > 0) return { kind: "refused", issues: outcome.errors };

@@ -1,5 +1,5 @@
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
-import { ControlService, TaskServerService } from "@cordyna/contract";
+import { AccessService, ControlService, TaskServerService } from "@cordyna/contract";
 import { Health } from "./health.js";
 import { registerReflection } from "./reflection.js";
 import { HealthService, ReflectionServices } from "./standard-services.js";
@@ -14,17 +14,24 @@ export interface CerebroRoutes {
 export function cerebroRoutes(handlers: {
   readonly taskServer: ServiceImpl<typeof TaskServerService>;
   readonly control: ServiceImpl<typeof ControlService>;
+  readonly access: ServiceImpl<typeof AccessService>;
 }): CerebroRoutes {
-  const health = new Health([TaskServerService.typeName, ControlService.typeName]);
+  const health = new Health([
+    TaskServerService.typeName,
+    ControlService.typeName,
+    AccessService.typeName,
+  ]);
   return {
     health,
     routes(router) {
       router.service(TaskServerService, handlers.taskServer);
       router.service(ControlService, handlers.control);
+      router.service(AccessService, handlers.access);
       health.register(router);
       registerReflection(router, [
         TaskServerService,
         ControlService,
+        AccessService,
         HealthService,
         ...ReflectionServices,
       ]);

@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { createClient, type ServiceImpl } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import type { ControlService, TaskServerService } from "@cordyna/contract";
+import type { AccessService, ControlService, TaskServerService } from "@cordyna/contract";
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { pino } from "pino";
@@ -37,6 +37,7 @@ function idleRoutes() {
   return cerebroRoutes({
     taskServer: {} as ServiceImpl<typeof TaskServerService>,
     control: {} as ServiceImpl<typeof ControlService>,
+    access: {} as ServiceImpl<typeof AccessService>,
   });
 }
 
@@ -168,6 +169,7 @@ describe("server reflection", () => {
     expect(services).toEqual([
       "cordyna.v1.TaskServerService",
       "cordyna.v1.ControlService",
+      "cordyna.v1.AccessService",
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
       "grpc.reflection.v1alpha.ServerReflection",

@@ -13,6 +13,7 @@ function sessionSpeaking(minor: number): { session: Session; sent: ConnectRespon
     maxConcurrency: 0,
     agent: "test",
     peer: "test",
+    principal: "anonymous",
     protocolMinor: minor,
   };
   const sent: ConnectResponse[] = [];

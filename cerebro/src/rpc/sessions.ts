@@ -7,6 +7,7 @@ import {
   type Invoke,
   timestampOf,
 } from "@cordyna/contract";
+import { type Clock, systemClock, type TimerHandle } from "../clock.js";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
 import { runModeToProto } from "./enums.js";
 
@@ -19,6 +20,8 @@ export interface SessionInfo {
   readonly maxConcurrency: number;
   readonly agent: string;
   readonly peer: string;
+  /** The principal whose credential opened the stream. */
+  readonly principal: string;
   /** The minor protocol version the instance said it speaks (1.x). */
   readonly protocolMinor: number;
 }
@@ -182,11 +185,40 @@ function invokeSize(invoke: Invoke): number {
 export class SessionRegistry implements InstanceDirectory {
   readonly #byInstance = new Map<string, Session>();
   readonly #turn = new Map<string, number>();
+  /** Who holds each instance id: its sessions' identity, while connected and for a while after. */
+  readonly #bindings = new Map<string, InstanceBinding>();
+  readonly #clock: Clock;
+  readonly #holdMs: number;
+  readonly #startedAt: number;
+  /** When the last instance of a server name went, for names with none connected now. */
+  readonly #lastGone = new Map<string, number>();
 
-  /** Adds a session; returns the session of the same instance it replaces, if any. */
+  /**
+   * @param holdMs how long an instance id stays bound to its identity after
+   * its session ends: the grace period in which its attempts wait for it.
+   */
+  constructor(options: { readonly clock?: Clock; readonly holdMs?: number } = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#holdMs = options.holdMs ?? 0;
+    this.#startedAt = this.#clock.now();
+  }
+
+  /**
+   * Adds a session; returns the session of the same instance it replaces, if
+   * any. An instance id belongs to the identity (principal and server name)
+   * that first used it, for as long as its sessions last plus the hold time:
+   * a session of it under another identity is refused (InstanceIdTaken), not
+   * taken for a reconnection, so no one takes over another's attempts.
+   */
   add(session: Session): Session | undefined {
+    const identity = identityOf(session);
+    const binding = this.#bindings.get(session.instanceId);
+    if (binding && binding.identity !== identity) throw new InstanceIdTaken(session.instanceId);
+    binding?.release?.cancel();
+    this.#bindings.set(session.instanceId, { identity });
     const previous = this.#byInstance.get(session.instanceId);
     this.#byInstance.set(session.instanceId, session);
+    this.#lastGone.delete(session.serverName);
     return previous;
   }
 
@@ -194,7 +226,34 @@ export class SessionRegistry implements InstanceDirectory {
   remove(session: Session): boolean {
     if (this.#byInstance.get(session.instanceId) !== session) return false;
     this.#byInstance.delete(session.instanceId);
+    const binding = this.#bindings.get(session.instanceId);
+    if (binding) {
+      binding.release = this.#clock.at(this.#clock.now() + this.#holdMs, () => {
+        if (this.#bindings.get(session.instanceId) === binding) {
+          this.#bindings.delete(session.instanceId);
+        }
+      });
+    }
+    if (this.ofServer(session.serverName).length === 0) {
+      this.#lastGone.set(session.serverName, this.#clock.now());
+    }
     return true;
+  }
+
+  /**
+   * When an instance of the server name was last connected: now while one
+   * is, else when the last one went. A name no instance connected to since
+   * this registry began (one known from the store after a restart) counts
+   * from then.
+   */
+  lastConnectedAt(serverName: string): number {
+    if (this.ofServer(serverName).length > 0) return this.#clock.now();
+    return this.#lastGone.get(serverName) ?? this.#startedAt;
+  }
+
+  /** Drops what the registry remembers of a server name with no instance. */
+  forget(serverName: string): void {
+    this.#lastGone.delete(serverName);
   }
 
   get(instanceId: string): Session | undefined {
@@ -235,5 +294,25 @@ export class SessionRegistry implements InstanceDirectory {
 
   all(): Session[] {
     return [...this.#byInstance.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  }
+}
+
+interface InstanceBinding {
+  readonly identity: string;
+  /** Set while no session holds the id: ends the binding once the hold time is over. */
+  release?: TimerHandle;
+}
+
+function identityOf(session: Session): string {
+  return JSON.stringify([session.info.principal, session.serverName]);
+}
+
+/** A session asked for an instance id that another identity holds. */
+export class InstanceIdTaken extends Error {
+  constructor(readonly instanceId: string) {
+    super(
+      `instance id ${instanceId} belongs to another task-server (another credential or server name) ` +
+        "while it is connected and for the grace period after: give every instance an id of its own",
+    );
   }
 }

@@ -12,19 +12,24 @@ import {
   taskStatesOf,
 } from "@cordyna/contract";
 import type { Logger } from "pino";
+import type { AccessControl, CallRecord } from "../access/access-control.js";
+import type { Action } from "../access/policy.js";
+import type { Principal } from "../access/principal.js";
 import type { Clock, TimerHandle } from "../clock.js";
+import { CordynaError } from "../domain/errors.js";
 import { TaskState } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
 import type { EventBus } from "../events.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
+import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
 import type { DeclarationQueue } from "./declaration-queue.js";
 import { checkServerName } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
-import { Session, type SessionRegistry } from "./sessions.js";
+import { InstanceIdTaken, Session, type SessionRegistry } from "./sessions.js";
 
 export interface TaskServerServiceOptions {
   readonly graph: TaskGraph;
@@ -35,6 +40,8 @@ export interface TaskServerServiceOptions {
   readonly events: EventBus;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Who may serve which server names and declare whose tasks; the audit trail. */
+  readonly access: AccessControl;
   readonly heartbeatIntervalMs: number;
   /** A session that sends nothing for this long is taken as dead and closed. */
   readonly livenessTimeoutMs: number;
@@ -69,15 +76,21 @@ export function taskServerService(
 ): ServiceImpl<typeof TaskServerService> {
   return {
     async *connect(requests: AsyncIterable<ConnectRequest>, context: HandlerContext) {
-      const stream = new TaskServerStream(options, peerOf(context).address, () =>
+      const principal = principalOf(context);
+      const stream = new TaskServerStream(options, principal, peerOf(context).address, () =>
         resetCall(context),
       );
       const onAbort = (): void => stream.close("the stream was cancelled or its connection lost");
       context.signal.addEventListener("abort", onAbort, { once: true });
+      // A revoked or expired credential ends the stream it opened at once.
+      const stopWatching = options.access.onRevoked(principal, (reason) =>
+        stream.fail(new StreamRejected(Code.Unauthenticated, reason, [])),
+      );
       try {
         void stream.read(requests);
         yield* stream.outbound.messages();
       } finally {
+        stopWatching();
         context.signal.removeEventListener("abort", onAbort);
         stream.close("the stream ended");
       }
@@ -87,6 +100,7 @@ export function taskServerService(
 
 class TaskServerStream {
   readonly #options: TaskServerServiceOptions;
+  readonly #principal: Principal;
   readonly #peer: string;
   /** What cerebro sends on this stream, bounded for a task-server that does not read. */
   readonly outbound: Outbound<ConnectResponse>;
@@ -102,8 +116,14 @@ class TaskServerStream {
   #livenessTimer: TimerHandle | undefined;
 
   /** @param reset ends the call at once, for a task-server that does not read. */
-  constructor(options: TaskServerServiceOptions, peer: string, reset: () => void) {
+  constructor(
+    options: TaskServerServiceOptions,
+    principal: Principal,
+    peer: string,
+    reset: () => void,
+  ) {
     this.#options = options;
+    this.#principal = principal;
     this.#peer = peer;
     this.#logger = options.logger.child({ peer });
     this.#lastSeen = options.clock.now();
@@ -160,7 +180,7 @@ class TaskServerStream {
     try {
       while (this.#inbox.length > 0 && !this.#closed) await this.#handle(this.#inbox.shift()!);
     } catch (error) {
-      this.#fail(error);
+      this.fail(error);
     } finally {
       this.#draining = false;
       const resume = this.#inboxDrained;
@@ -210,6 +230,7 @@ class TaskServerStream {
       case "drain":
         session.draining = true;
         this.#logger.info("draining: no new invocations for this instance");
+        await this.#options.access.audit(this.#principal, this.#call("Drain", session));
         return;
       case "pong":
         return;
@@ -242,11 +263,17 @@ class TaskServerStream {
         message: "instance_id is required",
       });
     }
-    const declared = await this.#options.declarations.declare(
-      hello.serverName,
-      hello.tasks,
-      identityIssues,
-    );
+    const call: CallRecord = {
+      action: "TaskServerService/Hello",
+      target: `${hello.serverName} (instance ${hello.instanceId})`,
+      peer: this.#peer,
+    };
+    if (!nameProblem) await this.#require({ kind: "serve", serverName: hello.serverName }, call);
+    const declared = await this.#options.declarations.declare(hello.serverName, hello.tasks, {
+      issues: identityIssues,
+      authorize: (definitions) =>
+        this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
+    });
     if (declared.kind !== "accepted") {
       const { issues } = declared;
       const code = issues.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
@@ -271,6 +298,7 @@ class TaskServerStream {
         maxConcurrency: hello.maxConcurrency,
         agent: hello.agent,
         peer: this.#peer,
+        principal: this.#principal.name,
         protocolMinor: version.minor,
       },
       (message) => this.#write(message),
@@ -280,9 +308,23 @@ class TaskServerStream {
       serverName: hello.serverName,
       instanceId: hello.instanceId,
     });
-    for (const attemptId of hello.runningAttemptIds) session.assigned.add(attemptId);
+    let replaced: Session | undefined;
+    try {
+      replaced = sessions.add(session);
+    } catch (error) {
+      if (!(error instanceof InstanceIdTaken)) throw error;
+      await this.#options.access.audit(this.#principal, call, {
+        code: "PERMISSION_DENIED",
+        message: error.message,
+      });
+      throw new StreamRejected(Code.PermissionDenied, error.message, []);
+    }
     this.#session = session;
-    const replaced = sessions.add(session);
+    const unknown = engine.unwantedAttempts(hello.instanceId, hello.runningAttemptIds);
+    const unwanted = new Set(unknown);
+    for (const attemptId of hello.runningAttemptIds) {
+      if (!unwanted.has(attemptId)) session.assigned.add(attemptId);
+    }
     if (replaced) {
       this.#logger.warn("a new session of this instance replaces its previous one");
       replaced.send(
@@ -294,11 +336,10 @@ class TaskServerStream {
         }),
       );
     }
-    const unknown = engine.unwantedAttempts(hello.runningAttemptIds);
-    for (const attemptId of unknown) session.release(attemptId);
     this.#welcome(session, warnings, unknown);
     this.#watchLiveness(session);
     await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
+    await this.#options.access.audit(this.#principal, call);
     this.#logger.info(
       { tasks: definitions.length, running: hello.runningAttemptIds.length },
       "task-server connected",
@@ -315,7 +356,11 @@ class TaskServerStream {
   }
 
   async #redeclare(session: Session, tasks: Hello["tasks"]): Promise<void> {
-    const declared = await this.#options.declarations.declare(session.serverName, tasks);
+    const call = this.#call("Redeclare", session);
+    const declared = await this.#options.declarations.declare(session.serverName, tasks, {
+      authorize: (definitions) =>
+        this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
+    });
     if (declared.kind !== "accepted") {
       const errors = declared.issues;
       this.#logger.warn({ errors }, "redeclaration refused; the previous one stays");
@@ -332,9 +377,9 @@ class TaskServerStream {
       );
       return;
     }
-    const { definitions, warnings } = declared;
-    this.#welcome(session, warnings, []);
-    this.#logger.info({ tasks: definitions.length }, "task-server redeclared");
+    await this.#options.access.audit(this.#principal, call);
+    this.#welcome(session, declared.warnings, []);
+    this.#logger.info({ tasks: declared.definitions.length }, "task-server redeclared");
     this.#publishGraphChanged(session.serverName);
     this.#options.engine.graphChanged();
   }
@@ -432,7 +477,7 @@ class TaskServerStream {
       if (this.#closed) return;
       const silentFor = clock.now() - this.#lastSeen;
       if (silentFor > livenessTimeoutMs) {
-        this.#fail(
+        this.fail(
           new StreamRejected(
             Code.Unavailable,
             `no message from instance ${session.instanceId} for ${silentFor} ms (heartbeats are due every ${heartbeatIntervalMs} ms): taken as dead`,
@@ -444,6 +489,26 @@ class TaskServerStream {
       this.#livenessTimer = clock.at(clock.now() + heartbeatIntervalMs, check);
     };
     this.#livenessTimer = clock.at(clock.now() + heartbeatIntervalMs, check);
+  }
+
+  /** Refuses the stream with PERMISSION_DENIED (audited) unless its principal may take the action. */
+  async #require(action: Action, call: CallRecord): Promise<void> {
+    try {
+      await this.#options.access.require(this.#principal, action, call);
+    } catch (error) {
+      if (error instanceof CordynaError && error.code === "PERMISSION_DENIED") {
+        throw new StreamRejected(Code.PermissionDenied, error.rawMessage, []);
+      }
+      throw error;
+    }
+  }
+
+  #call(message: string, session: Session): CallRecord {
+    return {
+      action: `TaskServerService/${message}`,
+      target: `${session.serverName} (instance ${session.instanceId})`,
+      peer: this.#peer,
+    };
   }
 
   #publishGraphChanged(serverName: string): void {
@@ -459,7 +524,8 @@ class TaskServerStream {
     this.outbound.push(message);
   }
 
-  #fail(error: unknown): void {
+  /** Ends the stream with the error's status, and a Rejection when it names issues. */
+  fail(error: unknown): void {
     if (this.#closed) return;
     if (error instanceof StreamRejected) {
       this.#logger.warn({ issues: error.issues }, `task-server rejected: ${error.message}`);
@@ -503,6 +569,10 @@ class TaskServerStream {
       message: `${session.serverName} (${session.instanceId}) disconnected: ${reason}`,
     });
   }
+}
+
+function teamsOf(definitions: readonly { owner: { team: string } }[]): string[] {
+  return definitions.map((definition) => definition.owner.team);
 }
 
 /** The most task ids an event names: a declaration of 50,000 would make it megabytes long. */

@@ -71,7 +71,7 @@ describe("cerebro serving TLS", () => {
     const cerebro = await tlsCerebro();
     const ca = { ca: pki.read("ca.pem") };
     await (await taskServer(cerebro, ca)).start();
-    const control = createControlClient(cerebro.address, ca);
+    const control = createControlClient(cerebro.address, { tls: ca });
     const { run } = await control.startRun({ targets: ["a.quick"] });
     await expect
       .poll(async () => (await control.getRun({ runId: run?.id ?? "" })).run?.state)
@@ -106,7 +106,7 @@ describe("cerebro serving TLS", () => {
 
   it("is refused by a client that trusts another CA, and the CLI says which setting to fix", async () => {
     const cerebro = await tlsCerebro();
-    const control = createControlClient(cerebro.address, { ca: pki.read("other-ca.pem") });
+    const control = createControlClient(cerebro.address, { tls: { ca: pki.read("other-ca.pem") } });
     expect(await cliMessageOf(control.listTasks({}), cerebro.address)).toBe(
       `cannot trust cerebro at ${cerebro.address}: its TLS certificate failed verification (unable to verify the first certificate). Set CORDYNA_TLS_CA to the file of the CA that signed it.`,
     );
@@ -123,7 +123,7 @@ describe("cerebro serving TLS", () => {
   it("tells a TLS client that a plaintext cerebro does not speak TLS", async () => {
     const plain = await startCerebro({ port: 0, host: "127.0.0.1", logger: silent });
     running.push(() => plain.stop());
-    const control = createControlClient(plain.address, { ca: pki.read("ca.pem") });
+    const control = createControlClient(plain.address, { tls: { ca: pki.read("ca.pem") } });
     expect(await cliMessageOf(control.listTasks({}), plain.address)).toBe(
       `cerebro at ${plain.address} does not speak TLS on this port, but this client does: unset CORDYNA_TLS_CA and CORDYNA_TLS, or point at a port that serves TLS.`,
     );
@@ -164,7 +164,7 @@ describe("cerebro verifying client certificates (mTLS)", () => {
 
   it("still serves the control API to callers without a certificate", async () => {
     const cerebro = await tlsCerebro(true);
-    const control = createControlClient(cerebro.address, { ca: pki.read("ca.pem") });
+    const control = createControlClient(cerebro.address, { tls: { ca: pki.read("ca.pem") } });
     expect((await control.listTasks({})).tasks).toEqual([]);
   });
 });

@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 
 /** The scripts in ./lua, by the name the store calls them with. */
 const SCRIPT_FILES = {
-  createRun: "create-run-5.lua",
+  createRun: "create-run-6.lua",
   save: "save-n.lua",
   getRun: "get-run-2.lua",
+  listRuns: "list-runs-1.lua",
+  removeRuns: "remove-runs-n.lua",
 } as const;
 
 /** A script the store can run. */

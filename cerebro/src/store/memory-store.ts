@@ -8,16 +8,23 @@ import {
 } from "../domain/model.js";
 import { plainCopy } from "../plain-copy.js";
 import { mapSliced, runSliced, timeSlices } from "../slices.js";
-import type { CreatedRun, Store, StoreChanges } from "./store.js";
+import { MemoryAccessStore } from "./memory-access-store.js";
+import type { CreatedRun, FinishedRunRemoval, RunPosition, Store, StoreChanges } from "./store.js";
 
 /** The default store: everything in this process, gone when it exits. */
 export class MemoryStore implements Store {
+  readonly access = new MemoryAccessStore();
   readonly #runs = new Map<string, RunRecord>();
   readonly #taskRuns = new Map<string, Map<string, TaskRunRecord>>();
   readonly #runByKey = new Map<string, string>();
   readonly #lastCompletion = new Map<string, Completion>();
   readonly #declarations = new Map<string, TaskDefinition[]>();
   readonly #scheduleCursors = new Map<string, number>();
+  /**
+   * Finished run ids with when they finished, in the order they were stored
+   * finished (the order they finished): the oldest are removed first.
+   */
+  readonly #finished = new Map<string, number>();
 
   async createRun(snapshot: RunSnapshot): Promise<CreatedRun> {
     const key = snapshot.run.idempotencyKey;
@@ -28,7 +35,6 @@ export class MemoryStore implements Store {
       if (existing) return { snapshot: existing, existing: true };
     }
     if (key) this.#runByKey.set(key, snapshot.run.id);
-    this.#taskRuns.set(snapshot.run.id, new Map());
     this.#write({ runs: [snapshot.run], taskRuns: snapshot.taskRuns });
     return { snapshot: plainCopy(snapshot), existing: false };
   }
@@ -44,11 +50,23 @@ export class MemoryStore implements Store {
     return plainCopy({ run, taskRuns });
   }
 
-  async listRuns(limit: number): Promise<RunRecord[]> {
-    const newestFirst = [...this.#runs.values()].sort(
-      (a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id),
-    );
-    return plainCopy(newestFirst.slice(0, limit));
+  async listRuns(limit: number, after?: RunPosition): Promise<RunRecord[]> {
+    const newestFirst = [...this.#runs.values()]
+      .filter((run) => !after || compareNewestFirst(run, after) > 0)
+      .sort(compareNewestFirst);
+    return plainCopy(newestFirst.slice(0, Math.max(0, limit)));
+  }
+
+  async removeFinishedRuns(rule: FinishedRunRemoval): Promise<number> {
+    let removed = 0;
+    for (const [runId, finishedAt] of this.#finished) {
+      if (removed >= rule.limit) break;
+      const beyondCount = this.#finished.size > rule.keepNewest;
+      if (!beyondCount && finishedAt >= rule.finishedBefore) break;
+      this.#remove(runId);
+      removed++;
+    }
+    return removed;
   }
 
   async activeRuns(): Promise<RunSnapshot[]> {
@@ -95,14 +113,17 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   #write(changes: StoreChanges): void {
-    for (const run of changes.runs ?? []) this.#runs.set(run.id, plainCopy(run));
-    for (const taskRun of changes.taskRuns ?? []) {
-      let ofRun = this.#taskRuns.get(taskRun.runId);
-      if (!ofRun) {
-        ofRun = new Map();
-        this.#taskRuns.set(taskRun.runId, ofRun);
+    for (const run of changes.runs ?? []) {
+      this.#runs.set(run.id, plainCopy(run));
+      if (!this.#taskRuns.has(run.id)) this.#taskRuns.set(run.id, new Map());
+      if (run.state === RunState.RUNNING) this.#finished.delete(run.id);
+      else if (!this.#finished.has(run.id)) {
+        this.#finished.set(run.id, run.finishedAt ?? run.createdAt);
       }
-      ofRun.set(taskRun.taskId, plainCopy(taskRun));
+    }
+    for (const taskRun of changes.taskRuns ?? []) {
+      // Absent when retention removed the run: a late write must not bring part of it back.
+      this.#taskRuns.get(taskRun.runId)?.set(taskRun.taskId, plainCopy(taskRun));
     }
     for (const completion of changes.completions ?? []) {
       const previous = this.#lastCompletion.get(completion.taskId);
@@ -111,4 +132,17 @@ export class MemoryStore implements Store {
       }
     }
   }
+
+  #remove(runId: string): void {
+    const key = this.#runs.get(runId)?.idempotencyKey;
+    if (key && this.#runByKey.get(key) === runId) this.#runByKey.delete(key);
+    this.#runs.delete(runId);
+    this.#taskRuns.delete(runId);
+    this.#finished.delete(runId);
+  }
+}
+
+/** Newest first: by createdAt, then by id, both descending (ids compared as bytes, as Redis does). */
+function compareNewestFirst(a: RunPosition, b: RunPosition): number {
+  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }

@@ -38,6 +38,8 @@ export function describeStoreSpec(spec: StoreSpec): string {
 export interface OpenStoreOptions {
   /** Key prefix of a Redis store. Default "cordyna:". */
   readonly redisPrefix?: string;
+  /** TTL of a finished run's keys on Redis (the run retention). Default: none. */
+  readonly finishedRunTtlMs?: number;
 }
 
 /**
@@ -55,6 +57,9 @@ export async function openStore(
   return RedisStore.connect(parsed.url, {
     logger,
     ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }),
+    ...(options.finishedRunTtlMs === undefined
+      ? {}
+      : { finishedRunTtlMs: options.finishedRunTtlMs }),
   });
 }
 

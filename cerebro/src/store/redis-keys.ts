@@ -11,10 +11,17 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `task-runs:<run id>`       | hash       | task id → TaskRunRecord, JSON           |
  * | `runs`                     | sorted set | run ids scored by createdAt             |
  * | `runs:active`              | set        | ids of the runs still RUNNING           |
+ * | `runs:finished`            | sorted set | finished run ids scored by finishedAt   |
  * | `idempotency:<key>`        | string     | the run id created with that key        |
  * | `completions`              | hash       | task id → its latest Completion, JSON   |
  * | `declarations`             | hash       | server name → its TaskDefinition[], JSON |
  * | `schedule-cursors`         | hash       | task id → last handled cron tick (ms)   |
+ * | `credentials`              | hash       | credential id → Credential, JSON (hashes only, no secrets) |
+ * | `audit`                    | sorted set | audit entries (tag + JSON) scored by time |
+ *
+ * A finished run's `run:`, `task-runs:` and `idempotency:` keys carry the
+ * run retention as their TTL; the retention sweeper removes runs beyond the
+ * count, and the index entries of expired ones, from `runs:finished`.
  */
 /** Why a key prefix is unusable, or undefined when it is fine. */
 export function redisPrefixProblem(prefix: string): string | undefined {
@@ -47,6 +54,10 @@ export class RedisKeys {
     return `${this.prefix}runs:active`;
   }
 
+  finishedRuns(): string {
+    return `${this.prefix}runs:finished`;
+  }
+
   idempotency(key: string): string {
     return `${this.prefix}idempotency:${key}`;
   }
@@ -61,6 +72,14 @@ export class RedisKeys {
 
   scheduleCursors(): string {
     return `${this.prefix}schedule-cursors`;
+  }
+
+  credentials(): string {
+    return `${this.prefix}credentials`;
+  }
+
+  audit(): string {
+    return `${this.prefix}audit`;
   }
 
   /** A SCAN MATCH pattern for every key under the prefix. */

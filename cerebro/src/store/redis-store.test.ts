@@ -2,6 +2,9 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { RunState, TaskState } from "../domain/model.js";
 import { RedisServerProcess } from "../testing/redis-server.js";
+import { describeAccessStoreContract, expectAuditCapacity } from "./access-store-contract.js";
+import { RedisAccessStore } from "./redis-access-store.js";
+import { RedisKeys } from "./redis-keys.js";
 import { RedisStore } from "./redis-store.js";
 import { deleteKeysUnder, randomPrefix, scanKeys, silentLogger } from "./redis-test-support.js";
 import { describeStoreContract, testRun, testSnapshot, testTaskRun } from "./store-contract.js";
@@ -30,6 +33,16 @@ afterAll(async () => {
 });
 
 describeStoreContract("RedisStore", async () => openStore());
+describeAccessStoreContract("RedisStore", async () => openStore());
+
+it("the audit trail on Redis keeps its newest entries", async () => {
+  const prefix = randomPrefix();
+  prefixes.add(prefix);
+  await expectAuditCapacity(
+    new RedisAccessStore(new RedisKeys(prefix), (command) => command(admin), 50),
+    50,
+  );
+});
 
 describe("RedisStore", () => {
   it("keeps everything for a new store on the same Redis (a cerebro restart)", async () => {
@@ -67,6 +80,66 @@ describe("RedisStore", () => {
       expect(again).toMatchObject({ existing: true, snapshot: { run: { id: "run-2" } } });
     } finally {
       await second.close();
+    }
+  });
+
+  it("gives a finished run's keys the retention as TTL, and a running run's none", async () => {
+    const prefix = randomPrefix();
+    prefixes.add(prefix);
+    const retentionMs = 30 * 86_400_000;
+    const store = RedisStore.connect(redisUrl, {
+      prefix,
+      logger: silentLogger,
+      finishedRunTtlMs: retentionMs,
+    });
+    const ttl = (key: string) => admin.pttl(`${prefix}${key}`);
+    try {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"], { idempotencyKey: "k" }));
+      await store.createRun(testSnapshot("run-2", 1_000, ["a.fetch"]));
+      expect(await ttl("run:run-1")).toBe(-1);
+      expect(await ttl("task-runs:run-1")).toBe(-1);
+      expect(await ttl("idempotency:k")).toBe(-1);
+
+      await store.save({
+        runs: [
+          testRun("run-1", 1_000, {
+            idempotencyKey: "k",
+            state: RunState.SUCCEEDED,
+            finishedAt: 2_000,
+          }),
+        ],
+      });
+      // A task-run stored after its run finished keeps the run's TTL.
+      await store.save({ taskRuns: [testTaskRun("run-1", "a.late")] });
+      for (const key of ["run:run-1", "task-runs:run-1", "idempotency:k"]) {
+        const left = await ttl(key);
+        expect(left, key).toBeGreaterThan(retentionMs - 60_000);
+        expect(left, key).toBeLessThanOrEqual(retentionMs);
+      }
+      expect(await ttl("run:run-2")).toBe(-1);
+      for (const key of ["runs", "runs:active", "runs:finished"]) expect(await ttl(key)).toBe(-1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("lists past runs whose keys expired, and drops their index entries", async () => {
+    const prefix = randomPrefix();
+    const store = openStore(prefix);
+    try {
+      for (const id of ["run-1", "run-2", "run-3"]) {
+        await store.createRun({
+          run: testRun(id, 1_000, { state: RunState.SUCCEEDED, finishedAt: 2_000 }),
+          taskRuns: [],
+        });
+      }
+      // What a TTL does: the record goes, the index entries stay.
+      await admin.del(`${prefix}run:run-2`);
+      expect((await store.listRuns(2)).map((r) => r.id)).toEqual(["run-3", "run-1"]);
+      expect(await admin.zrange(`${prefix}runs`, 0, -1)).toEqual(["run-1", "run-3"]);
+      expect(await admin.zrange(`${prefix}runs:finished`, 0, -1)).toEqual(["run-1", "run-3"]);
+    } finally {
+      await store.close();
     }
   });
 
@@ -141,6 +214,7 @@ describe("RedisStore on a Redis of its own", () => {
         "tenant-a:run:run-2",
         "tenant-a:runs",
         "tenant-a:runs:active",
+        "tenant-a:runs:finished",
         "tenant-a:schedule-cursors",
         "tenant-a:task-runs:run-1",
         "tenant-a:task-runs:run-2",

@@ -10,16 +10,22 @@ import {
 } from "../domain/model.js";
 import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { defineScripts, type RunScript } from "./lua-scripts.js";
+import { RedisAccessStore } from "./redis-access-store.js";
 import { RedisKeys } from "./redis-keys.js";
 import { checkRedisPersistence, type RedisPersistence } from "./redis-persistence.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./redis-url.js";
-import type { CreatedRun, Store, StoreChanges } from "./store.js";
+import type { CreatedRun, FinishedRunRemoval, RunPosition, Store, StoreChanges } from "./store.js";
 
 /** How to connect a RedisStore. */
 export interface RedisStoreOptions {
   /** Prefix of every key. Default "cordyna:". */
   readonly prefix?: string;
   readonly logger: Logger;
+  /**
+   * TTL of a finished run's keys, set when it finishes, so that Redis drops
+   * old runs even while no cerebro sweeps. Default: none.
+   */
+  readonly finishedRunTtlMs?: number;
 }
 
 /** How long close() lets pending replies arrive before it drops the connection. */
@@ -36,20 +42,30 @@ export class RedisStore implements Store {
   readonly keys: RedisKeys;
   /** The Redis URL with its password masked. */
   readonly address: string;
+  readonly access: RedisAccessStore;
   readonly #client: Redis;
   readonly #script: RunScript;
   readonly #logger: Logger;
+  readonly #finishedRunTtlMs: number;
   #closing = false;
   /** Rejects once close() is called, failing every command still waiting for Redis. */
   readonly #closed: Promise<never>;
   #rejectClosed: (reason: Error) => void = () => {};
 
-  private constructor(client: Redis, keys: RedisKeys, address: string, logger: Logger) {
+  private constructor(
+    client: Redis,
+    keys: RedisKeys,
+    address: string,
+    logger: Logger,
+    finishedRunTtlMs: number,
+  ) {
     this.#client = client;
     this.keys = keys;
     this.address = address;
     this.#logger = logger;
+    this.#finishedRunTtlMs = finishedRunTtlMs;
     this.#script = defineScripts(client);
+    this.access = new RedisAccessStore(keys, (command) => this.#redis(command));
     this.#closed = new Promise<never>((_, reject) => {
       this.#rejectClosed = reject;
     });
@@ -73,7 +89,13 @@ export class RedisStore implements Store {
       reconnectOnError: (err) => (err.message.startsWith("READONLY") ? 2 : false),
       connectionName: "cordyna-cerebro",
     });
-    return new RedisStore(client, keys, address, options.logger);
+    return new RedisStore(
+      client,
+      keys,
+      address,
+      options.logger,
+      Math.max(0, Math.round(options.finishedRunTtlMs ?? 0)),
+    );
   }
 
   /**
@@ -103,11 +125,13 @@ export class RedisStore implements Store {
         this.keys.activeRuns(),
         this.keys.run(run.id),
         this.keys.taskRuns(run.id),
+        this.keys.finishedRuns(),
       ],
       [
         run.id,
         run.createdAt,
-        isRunning(run),
+        finishedScore(run),
+        this.#finishedRunTtlMs,
         JSON.stringify(run),
         ...taskRuns.flatMap((taskRun) => [taskRun.taskId, JSON.stringify(taskRun)]),
       ],
@@ -128,14 +152,25 @@ export class RedisStore implements Store {
       this.keys.runsByCreation(),
       this.keys.activeRuns(),
       this.keys.completions(),
-      ...runs.map((run) => this.keys.run(run.id)),
-      ...taskRuns.map((taskRun) => this.keys.taskRuns(taskRun.runId)),
+      this.keys.finishedRuns(),
+      ...runs.flatMap((run) => this.#runKeys(run.id, run.idempotencyKey)),
+      ...taskRuns.flatMap((taskRun) => [
+        this.keys.taskRuns(taskRun.runId),
+        this.keys.run(taskRun.runId),
+      ]),
     ];
     const args = [
       runs.length,
       taskRuns.length,
       completions.length,
-      ...runs.flatMap((run) => [run.id, run.createdAt, isRunning(run), JSON.stringify(run)]),
+      this.#finishedRunTtlMs,
+      ...runs.flatMap((run) => [
+        run.id,
+        run.createdAt,
+        finishedScore(run),
+        run.idempotencyKey ? "1" : "0",
+        JSON.stringify(run),
+      ]),
       ...taskRuns.flatMap((taskRun) => [taskRun.taskId, JSON.stringify(taskRun)]),
       ...completions.flatMap((c) => [c.taskId, c.completedAt, JSON.stringify(c)]),
     ];
@@ -159,16 +194,56 @@ export class RedisStore implements Store {
     return { run: JSON.parse(runJson) as RunRecord, taskRuns };
   }
 
-  async listRuns(limit: number): Promise<RunRecord[]> {
+  async listRuns(limit: number, after?: RunPosition): Promise<RunRecord[]> {
     const count = Math.floor(limit);
-    if (!(count > 0)) return [];
-    // Runs are never deleted, so every listed id still has its record.
-    const ids = await this.#redis((client) =>
-      client.zrevrange(this.keys.runsByCreation(), 0, count - 1),
+    const found: RunRecord[] = [];
+    let position = after;
+    while (found.length < count) {
+      const wanted = count - found.length;
+      const page = (await this.#run(
+        "listRuns",
+        [this.keys.runsByCreation()],
+        position ? [wanted, position.createdAt, position.id] : [wanted],
+      )) as string[];
+      const ids = page.filter((_, i) => i % 2 === 0);
+      if (ids.length === 0) break;
+      const records = await this.#redis((client) =>
+        client.mget(ids.map((id) => this.keys.run(id))),
+      );
+      // A record whose TTL ran out before the sweeper removed its entries is skipped, and its entries go now.
+      const expired = ids.filter((_, i) => !records[i]);
+      if (expired.length > 0) await this.#forgetExpired(expired);
+      for (const json of records) if (json) found.push(JSON.parse(json) as RunRecord);
+      if (ids.length < wanted) break;
+      position = { id: ids.at(-1) ?? "", createdAt: Number(page.at(-1)) };
+    }
+    return found;
+  }
+
+  /** Removes the oldest finished runs beyond the rule, in one script of at most `limit` runs. */
+  async removeFinishedRuns(rule: FinishedRunRemoval): Promise<number> {
+    const index = this.keys.finishedRuns();
+    const [finished, old] = await this.#redis((client) =>
+      Promise.all([client.zcard(index), client.zcount(index, "-inf", `(${rule.finishedBefore}`)]),
     );
-    if (ids.length === 0) return [];
+    const due = Math.min(rule.limit, Math.max(old, finished - rule.keepNewest));
+    if (due <= 0) return 0;
+    const ids = await this.#redis((client) => client.zrange(index, 0, due - 1));
     const records = await this.#redis((client) => client.mget(ids.map((id) => this.keys.run(id))));
-    return records.flatMap((json) => (json ? [JSON.parse(json) as RunRecord] : []));
+    const keyOf = (i: number): string | undefined => {
+      const json = records[i];
+      return json ? (JSON.parse(json) as RunRecord).idempotencyKey : undefined;
+    };
+    return (await this.#run(
+      "removeRuns",
+      [
+        this.keys.runsByCreation(),
+        this.keys.activeRuns(),
+        index,
+        ...ids.flatMap((id, i) => this.#runKeys(id, keyOf(i))),
+      ],
+      ids.flatMap((id, i) => [id, keyOf(i) ? "1" : "0"]),
+    )) as number;
   }
 
   /** The RUNNING runs, oldest first. */
@@ -245,6 +320,26 @@ export class RedisStore implements Store {
     this.#client.disconnect();
   }
 
+  /** A run's record and task-runs keys, and its idempotency key when it has one. */
+  #runKeys(runId: string, idempotencyKey: string | undefined): string[] {
+    const keys = [this.keys.run(runId), this.keys.taskRuns(runId)];
+    if (idempotencyKey) keys.push(this.keys.idempotency(idempotencyKey));
+    return keys;
+  }
+
+  async #forgetExpired(runIds: readonly string[]): Promise<void> {
+    await this.#run(
+      "removeRuns",
+      [
+        this.keys.runsByCreation(),
+        this.keys.activeRuns(),
+        this.keys.finishedRuns(),
+        ...runIds.flatMap((id) => this.#runKeys(id, undefined)),
+      ],
+      runIds.flatMap((id) => [id, "0"]),
+    );
+  }
+
   #redis<T>(command: (client: Redis) => Promise<T>): Promise<T> {
     return Promise.race([command(this.#client), this.#closed]);
   }
@@ -304,8 +399,9 @@ function watchConnection(
   });
 }
 
-function isRunning(run: RunRecord): "1" | "0" {
-  return run.state === RunState.RUNNING ? "1" : "0";
+/** A finished run's score in the finished index; "" while it is RUNNING. */
+function finishedScore(run: RunRecord): number | "" {
+  return run.state === RunState.RUNNING ? "" : (run.finishedAt ?? run.createdAt);
 }
 
 function copy<T>(value: T): T {

@@ -232,6 +232,105 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.listRuns(1))[0]).toEqual(testRun("run-e", 5_000));
     });
 
+    it("listRuns pages by position without repeating or skipping a run", async () => {
+      // Ties in createdAt are ordered by id, as they are across pages.
+      const created = [1_000, 2_000, 2_000, 2_000, 3_000, 4_000, 4_000].map((createdAt, i) =>
+        testRun(`run-${i}`, createdAt),
+      );
+      for (const run of created) await store.createRun({ run, taskRuns: [] });
+      const pages: string[][] = [];
+      let after: RunRecord | undefined;
+      for (;;) {
+        const page = await store.listRuns(3, after);
+        if (page.length === 0) break;
+        pages.push(page.map((r) => r.id));
+        after = page.at(-1);
+        // A run started between two pages belongs before the first one.
+        await store.createRun({ run: testRun(`new-${pages.length}`, 9_000), taskRuns: [] });
+      }
+      expect(pages).toEqual([["run-6", "run-5", "run-4"], ["run-3", "run-2", "run-1"], ["run-0"]]);
+    });
+
+    it("listRuns continues after a position whose run is gone", async () => {
+      for (const [id, createdAt] of [
+        ["run-a", 1_000],
+        ["run-b", 2_000],
+        ["run-d", 2_000],
+        ["run-e", 3_000],
+      ] as const) {
+        await store.createRun(testSnapshot(id, createdAt));
+      }
+      const page = await store.listRuns(10, { createdAt: 2_000, id: "run-c" });
+      expect(page.map((r) => r.id)).toEqual(["run-b", "run-a"]);
+      expect((await store.listRuns(10)).map((r) => r.id)).toEqual([
+        "run-e",
+        "run-d",
+        "run-b",
+        "run-a",
+      ]);
+    });
+
+    it("removeFinishedRuns removes runs that finished before the time, with task-runs and idempotency key", async () => {
+      const finish = async (id: string, finishedAt: number, key?: string) => {
+        const extra = key ? { idempotencyKey: key } : {};
+        await store.createRun(testSnapshot(id, finishedAt - 100, ["a.fetch"], extra));
+        await store.save({
+          runs: [
+            testRun(id, finishedAt - 100, {
+              ...extra,
+              state: RunState.SUCCEEDED,
+              finishedAt,
+            }),
+          ],
+          taskRuns: [testTaskRun(id, "a.fetch", { state: TaskState.COMPLETED })],
+          completions: [completion("a.fetch", finishedAt, id)],
+        });
+      };
+      await finish("run-old", 1_000, "nightly-1");
+      await finish("run-older", 500);
+      await store.createRun(testSnapshot("run-running", 100, ["a.fetch"]));
+      await finish("run-new", 5_000);
+      await store.saveScheduleCursor("a.fetch", 400);
+
+      const rule = { finishedBefore: 2_000, keepNewest: 100, limit: 100 };
+      expect(await store.removeFinishedRuns(rule)).toBe(2);
+      expect(await store.getRun("run-old")).toBeUndefined();
+      expect(await store.getRun("run-older")).toBeUndefined();
+      expect((await store.listRuns(10)).map((r) => r.id)).toEqual(["run-new", "run-running"]);
+      expect((await store.activeRuns()).map((s) => s.run.id)).toEqual(["run-running"]);
+      expect((await store.lastCompletions(["a.fetch"])).get("a.fetch")).toEqual(
+        completion("a.fetch", 5_000, "run-new"),
+      );
+      expect(Object.fromEntries(await store.loadScheduleCursors())).toEqual({ "a.fetch": 400 });
+      expect(await store.removeFinishedRuns(rule)).toBe(0);
+
+      // The key is free again, and a late write for a removed run brings none of it back.
+      const again = await store.createRun(
+        testSnapshot("run-again", 6_000, ["a.fetch"], { idempotencyKey: "nightly-1" }),
+      );
+      expect(again.existing).toBe(false);
+      await store.save({ taskRuns: [testTaskRun("run-old", "a.fetch")] });
+      expect(await store.getRun("run-old")).toBeUndefined();
+    });
+
+    it("removeFinishedRuns keeps the newest finished runs up to the count, at most `limit` a call", async () => {
+      await store.createRun(testSnapshot("run-running", 1, ["a.fetch"]));
+      for (let i = 0; i < 6; i++) {
+        const run = testRun(`run-${i}`, 10 + i, { state: RunState.FAILED, finishedAt: 100 + i });
+        await store.createRun({ run, taskRuns: [testTaskRun(run.id, "a.fetch")] });
+      }
+      const rule = { finishedBefore: 0, keepNewest: 2, limit: 3 };
+      expect(await store.removeFinishedRuns(rule)).toBe(3);
+      expect(await store.removeFinishedRuns(rule)).toBe(1);
+      expect(await store.removeFinishedRuns(rule)).toBe(0);
+      expect((await store.listRuns(10)).map((r) => r.id)).toEqual([
+        "run-5",
+        "run-4",
+        "run-running",
+      ]);
+      expect(byTaskId(await store.getRun("run-4"))?.taskRuns).toHaveLength(1);
+    });
+
     it("activeRuns holds exactly the RUNNING runs, with their task-runs", async () => {
       await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
       await store.createRun(testSnapshot("run-2", 2_000, ["a.fetch", "a.report"]));

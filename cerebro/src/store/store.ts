@@ -5,6 +5,7 @@ import type {
   TaskDefinition,
   TaskRunRecord,
 } from "../domain/model.js";
+import type { AccessStore } from "./access-store.js";
 
 /** Records to write together: either all of them are stored, or none. */
 export interface StoreChanges {
@@ -20,6 +21,22 @@ export interface CreatedRun {
   readonly existing: boolean;
 }
 
+/** Where a listing of runs continues: the last run of the previous page. */
+export interface RunPosition {
+  readonly createdAt: number;
+  readonly id: string;
+}
+
+/** Which finished runs removeFinishedRuns removes. */
+export interface FinishedRunRemoval {
+  /** Runs that finished before this time (ms since the epoch). */
+  readonly finishedBefore: number;
+  /** Runs beyond this many finished ones, oldest finished first. */
+  readonly keepNewest: number;
+  /** The most runs one call removes, so that no call holds the store for long. */
+  readonly limit: number;
+}
+
 /**
  * Where cerebro keeps runs, task-runs, attempts (with their deadlines) and
  * completions. Cerebro acknowledges a task-server's update only once the
@@ -28,6 +45,8 @@ export interface CreatedRun {
  * mutate what they pass in or get back through the store.
  */
 export interface Store {
+  /** Credentials and the audit trail. */
+  readonly access: AccessStore;
   /**
    * Stores a new run, unless another run holds its idempotency key: then
    * returns that run. The same run created again (a retried write whose
@@ -37,8 +56,20 @@ export interface Store {
   /** Writes the given records atomically. */
   save(changes: StoreChanges): Promise<void>;
   getRun(runId: string): Promise<RunSnapshot | undefined>;
-  /** The most recent runs first. */
-  listRuns(limit: number): Promise<RunRecord[]>;
+  /**
+   * The most recent runs first (by createdAt, then id), at most `limit`,
+   * starting after `after` when given. Runs created since never show up after
+   * a position, so paging neither repeats nor skips a run.
+   */
+  listRuns(limit: number, after?: RunPosition): Promise<RunRecord[]>;
+  /**
+   * Removes finished runs older than the rule's time or beyond its count,
+   * with their task-runs and their idempotency keys (which may then start a
+   * new run). RUNNING runs, completions and schedule cursors always stay. A
+   * task-run saved later for a removed run is not written. Returns how many
+   * runs it removed: `limit` means there may be more.
+   */
+  removeFinishedRuns(rule: FinishedRunRemoval): Promise<number>;
   /** Every run still RUNNING, with its task-runs: what a restarted cerebro resumes. */
   activeRuns(): Promise<RunSnapshot[]>;
   /** The latest completion of each of the given tasks that has one. */

@@ -7,6 +7,7 @@ import { RunEngine } from "../engine/run-engine.js";
 import { type CerebroEvent, EventBus } from "../events.js";
 import { TaskGraph } from "../graph/task-graph.js";
 import { MemoryStore } from "../store/memory-store.js";
+import type { Store } from "../store/store.js";
 
 /** A task definition with defaults, for tests. */
 export function task(
@@ -99,9 +100,10 @@ export function engineHarness(
     serverLostGraceMs?: number;
     recoveryWindowMs?: number;
     maxRunDataBytes?: number;
-    store?: MemoryStore;
+    store?: Store;
     logger?: Logger;
     clock?: ManualClock;
+    describeMissingRun?: (runId: string) => string;
   } = {},
 ) {
   const clock = options.clock ?? new ManualClock();
@@ -122,6 +124,7 @@ export function engineHarness(
     serverLostGraceMs: options.serverLostGraceMs ?? 5_000,
     recoveryWindowMs: options.recoveryWindowMs ?? 7_000,
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
+    ...(options.describeMissingRun ? { describeMissingRun: options.describeMissingRun } : {}),
   });
 
   /** Reports a state for the latest attempt of a task, as its instance would. */

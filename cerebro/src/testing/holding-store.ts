@@ -1,6 +1,12 @@
 import type { Completion, RunRecord, RunSnapshot, TaskDefinition } from "../domain/model.js";
 import { plainCopy } from "../plain-copy.js";
-import type { CreatedRun, Store, StoreChanges } from "../store/store.js";
+import type {
+  CreatedRun,
+  FinishedRunRemoval,
+  RunPosition,
+  Store,
+  StoreChanges,
+} from "../store/store.js";
 
 /** A write that waits for the test to let it through to the wrapped store. */
 export interface HeldWrite {
@@ -23,6 +29,10 @@ export class HoldingStore implements Store {
   #holding = false;
 
   constructor(readonly wrapped: Store) {}
+
+  get access(): Store["access"] {
+    return this.wrapped.access;
+  }
 
   /** From now on, run writes wait to be released. */
   hold(): void {
@@ -59,8 +69,12 @@ export class HoldingStore implements Store {
     return this.wrapped.getRun(runId);
   }
 
-  listRuns(limit: number): Promise<RunRecord[]> {
-    return this.wrapped.listRuns(limit);
+  listRuns(limit: number, after?: RunPosition): Promise<RunRecord[]> {
+    return this.wrapped.listRuns(limit, after);
+  }
+
+  removeFinishedRuns(rule: FinishedRunRemoval): Promise<number> {
+    return this.wrapped.removeFinishedRuns(rule);
   }
 
   activeRuns(): Promise<RunSnapshot[]> {

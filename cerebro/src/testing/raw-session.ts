@@ -11,6 +11,7 @@ import {
 import {
   type ClientDuplexStream,
   credentials,
+  Metadata,
   makeGenericClientConstructor,
   type ServiceError,
 } from "@grpc/grpc-js";
@@ -34,11 +35,16 @@ export class RawSession {
   readonly #waiters: Array<() => void> = [];
   #status: ServiceError | "ended" | undefined;
 
-  constructor(address: string) {
+  /** @param token sent as `authorization: Bearer <token>` */
+  constructor(address: string, token?: string) {
     const client = new TaskServerClient(address, credentials.createInsecure());
+    const metadata = new Metadata();
+    if (token) metadata.set("authorization", `Bearer ${token}`);
     this.#stream = (
-      client as unknown as { connect(): ClientDuplexStream<ConnectRequest, ConnectResponse> }
-    ).connect();
+      client as unknown as {
+        connect(metadata: Metadata): ClientDuplexStream<ConnectRequest, ConnectResponse>;
+      }
+    ).connect(metadata);
     this.#stream.on("data", (message: ConnectResponse) => {
       this.received.push(message);
       this.#wake();

@@ -1,24 +1,53 @@
--- Writes runs, task-runs and completions as one atomic step.
--- KEYS: runs by createdAt, active runs, last completions, then one key per run
--- (the run's record), then one key per task-run (its run's task-runs hash).
--- ARGV: number of runs, of task-runs, of completions; then per run: id,
--- createdAt, "1" when RUNNING, JSON; per task-run: task id, JSON; per
--- completion: task id, completedAt, JSON.
+-- Writes runs, task-runs and completions as one atomic step. A finished run's
+-- keys get the TTL, so that Redis drops them even when no sweeper runs.
+-- KEYS: runs by createdAt, active runs, last completions, finished runs by
+-- finishedAt; per run: its record, its task-runs, and its idempotency key
+-- when it has one; per task-run: its run's task-runs, its run's record.
+-- ARGV: number of runs, of task-runs, of completions; TTL in ms of a finished
+-- run's keys (0: none); per run: id, createdAt, finishedAt ("" while
+-- RUNNING), "1" when it has an idempotency key, JSON; per task-run: task id,
+-- JSON; per completion: task id, completedAt, JSON.
 local runs, taskRuns, completions = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local a = 4
-for i = 1, runs do
-  local id = ARGV[a]
-  redis.call("SET", KEYS[3 + i], ARGV[a + 3])
+local ttl = tonumber(ARGV[4])
+local k, a = 5, 5
+for _ = 1, runs do
+  local id, finishedAt = ARGV[a], ARGV[a + 2]
+  local runKey, taskRunsKey = KEYS[k], KEYS[k + 1]
+  local idempotencyKey = nil
+  k = k + 2
+  if ARGV[a + 3] == "1" then
+    idempotencyKey = KEYS[k]
+    k = k + 1
+  end
+  redis.call("SET", runKey, ARGV[a + 4])
   redis.call("ZADD", KEYS[1], ARGV[a + 1], id)
-  if ARGV[a + 2] == "1" then
+  if finishedAt == "" then
     redis.call("SADD", KEYS[2], id)
+    redis.call("ZREM", KEYS[4], id)
   else
     redis.call("SREM", KEYS[2], id)
+    redis.call("ZADD", KEYS[4], finishedAt, id)
+    if ttl > 0 then
+      redis.call("PEXPIRE", runKey, ttl)
+      redis.call("PEXPIRE", taskRunsKey, ttl)
+      if idempotencyKey and redis.call("GET", idempotencyKey) == id then
+        redis.call("PEXPIRE", idempotencyKey, ttl)
+      end
+    end
   end
-  a = a + 4
+  a = a + 5
 end
-for i = 1, taskRuns do
-  redis.call("HSET", KEYS[3 + runs + i], ARGV[a], ARGV[a + 1])
+for _ = 1, taskRuns do
+  local taskRunsKey, runKey = KEYS[k], KEYS[k + 1]
+  k = k + 2
+  local runTtl = redis.call("PTTL", runKey)
+  -- No record: retention removed the run, and a late write must not bring part of it back.
+  if runTtl ~= -2 then
+    redis.call("HSET", taskRunsKey, ARGV[a], ARGV[a + 1])
+    if runTtl > 0 then
+      redis.call("PEXPIRE", taskRunsKey, runTtl)
+    end
+  end
   a = a + 2
 end
 for _ = 1, completions do

@@ -65,6 +65,11 @@ class ControlServiceStub:
                 request_serializer=cordyna_dot_v1_dot_control__pb2.ListServersRequest.SerializeToString,
                 response_deserializer=cordyna_dot_v1_dot_control__pb2.ListServersResponse.FromString,
                 _registered_method=True)
+        self.ForgetServer = channel.unary_unary(
+                '/cordyna.v1.ControlService/ForgetServer',
+                request_serializer=cordyna_dot_v1_dot_control__pb2.ForgetServerRequest.SerializeToString,
+                response_deserializer=cordyna_dot_v1_dot_control__pb2.ForgetServerResponse.FromString,
+                _registered_method=True)
         self.GetGraph = channel.unary_unary(
                 '/cordyna.v1.ControlService/GetGraph',
                 request_serializer=cordyna_dot_v1_dot_control__pb2.GetGraphRequest.SerializeToString,
@@ -92,14 +97,17 @@ class ControlServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetRun(self, request, context):
-        """GetRun returns one run; NOT_FOUND when there is none with that id.
+        """GetRun returns one run; NOT_FOUND when there is none with that id, which
+        includes a finished run removed under the run retention.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListRuns(self, request, context):
-        """ListRuns returns the most recent runs first.
+        """ListRuns returns the most recent runs first, a page at a time: pass
+        next_page_token back as page_token for the next page. Finished runs are
+        kept for a configured time and count only (cerebro's run retention).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -121,7 +129,17 @@ class ControlServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListServers(self, request, context):
-        """ListServers returns every known server name with its instances.
+        """ListServers returns every server name with a connected instance, or with
+        one connected within the server retention, with its instances.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ForgetServer(self, request, context):
+        """ForgetServer removes a server name's declarations from the graph and the
+        store. FAILED_PRECONDITION while an instance of it is connected; NOT_FOUND
+        when it declares nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -173,6 +191,11 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.ListServers,
                     request_deserializer=cordyna_dot_v1_dot_control__pb2.ListServersRequest.FromString,
                     response_serializer=cordyna_dot_v1_dot_control__pb2.ListServersResponse.SerializeToString,
+            ),
+            'ForgetServer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForgetServer,
+                    request_deserializer=cordyna_dot_v1_dot_control__pb2.ForgetServerRequest.FromString,
+                    response_serializer=cordyna_dot_v1_dot_control__pb2.ForgetServerResponse.SerializeToString,
             ),
             'GetGraph': grpc.unary_unary_rpc_method_handler(
                     servicer.GetGraph,
@@ -348,6 +371,33 @@ class ControlService:
             '/cordyna.v1.ControlService/ListServers',
             cordyna_dot_v1_dot_control__pb2.ListServersRequest.SerializeToString,
             cordyna_dot_v1_dot_control__pb2.ListServersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ForgetServer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordyna.v1.ControlService/ForgetServer',
+            cordyna_dot_v1_dot_control__pb2.ForgetServerRequest.SerializeToString,
+            cordyna_dot_v1_dot_control__pb2.ForgetServerResponse.FromString,
             options,
             channel_credentials,
             insecure,

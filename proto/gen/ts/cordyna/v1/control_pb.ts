@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/control.proto.
  */
 export const file_cordyna_v1_control: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEi1QIKD1N0YXJ0UnVuUmVxdWVzdBIPCgd0YXJnZXRzGAEgAygJEhgKEHdpdGhvdXRfdXBzdHJlYW0YAiABKAgSFwoPd2l0aF9kb3duc3RyZWFtGAMgASgIEjcKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5EiEKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGUSFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJEjAKDGxvZ2ljYWxfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoHdHJpZ2dlchgIIAEoDjIXLmNvcmR5bmEudjEuVHJpZ2dlcktpbmQaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biIgCg9MaXN0UnVuc1JlcXVlc3QSDQoFbGltaXQYASABKA0iMQoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4iMgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSDgoGcmVhc29uGAIgASgJIjEKEUNhbmNlbFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuIhIKEExpc3RUYXNrc1JlcXVlc3QiOAoRTGlzdFRhc2tzUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvIhQKEkxpc3RTZXJ2ZXJzUmVxdWVzdCI+ChNMaXN0U2VydmVyc1Jlc3BvbnNlEicKB3NlcnZlcnMYASADKAsyFi5jb3JkeW5hLnYxLlNlcnZlckluZm8iEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UiSgoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIkCgVraW5kcxgCIAMoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kIjcKE1dhdGNoRXZlbnRzUmVzcG9uc2USIAoFZXZlbnQYASABKAsyES5jb3JkeW5hLnYxLkV2ZW50Iu0DCgNSdW4SCgoCaWQYASABKAkSIwoFc3RhdGUYAiABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEigKB3RyaWdnZXIYAyABKA4yFy5jb3JkeW5hLnYxLlRyaWdnZXJLaW5kEg8KB3RhcmdldHMYBCADKAkSKwoGcGFyYW1zGAUgAygLMhsuY29yZHluYS52MS5SdW4uUGFyYW1zRW50cnkSIQoEbW9kZRgGIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoJdGFza19ydW5zGAkgAygLMhMuY29yZHluYS52MS5UYXNrUnVuEicKB3N1bW1hcnkYCiABKAsyFi5jb3JkeW5hLnYxLlJ1blN1bW1hcnkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEjAKDGxvZ2ljYWxfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKIAwoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhMKC3NlcnZlcl9uYW1lGAMgASgJEiAKBW93bmVyGAQgASgLMhEuY29yZHluYS52MS5Pd25lchIkCgVzdGF0ZRgFIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAYgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAcgASgJEhIKCmJsb2NrZWRfYnkYCCADKAkSJgoGcmV1c2VkGAkgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhAKCHVwc3RyZWFtGAogAygJEiUKCGF0dGVtcHRzGAsgAygLMhMuY29yZHluYS52MS5BdHRlbXB0Ei4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDndhaXRpbmdfcmVhc29uGA0gASgJIugCCgdBdHRlbXB0EgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoDRIkCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEhMKC2luc3RhbmNlX2lkGAQgASgJEisKC2Vycm9yX2NhdXNlGAUgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAYgASgJEi4KCmludm9rZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpwBCgpSdW5TdW1tYXJ5EioKBmZhaWxlZBgBIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSKwoHYmxvY2tlZBgCIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSEQoJY29tcGxldGVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SEQoJY2FuY2VsbGVkGAUgASgNIrQBCg5UYXNrUnVuT3V0Y29tZRIPCgd0YXNrX2lkGAEgASgJEiAKBW93bmVyGAIgASgLMhEuY29yZHluYS52MS5Pd25lchITCgtzZXJ2ZXJfbmFtZRgDIAEoCRIrCgtlcnJvcl9jYXVzZRgEIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgFIAEoCRISCgpibG9ja2VkX2J5GAYgAygJIpsCCghUYXNrSW5mbxIPCgd0YXNrX2lkGAEgASgJEhMKC3NlcnZlcl9uYW1lGAIgASgJEjAKC2RlY2xhcmF0aW9uGAMgASgLMhsuY29yZHluYS52MS5UYXNrRGVjbGFyYXRpb24SEAoIcmVzb2x2ZWQYBCABKAgSGQoRdW5yZXNvbHZlZF9yZWFzb24YBSABKAkSEQoJaW5zdGFuY2VzGAYgASgNEi8KD2xhc3RfY29tcGxldGlvbhgHIAEoCzIWLmNvcmR5bmEudjEuQ29tcGxldGlvbhISCgpkb3duc3RyZWFtGAggAygJEjIKDm5leHRfZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCglHcmFwaEVkZ2USEAoIdXBzdHJlYW0YASABKAkSEgoKZG93bnN0cmVhbRgCIAEoCRIqCgpkZXBlbmRlbmN5GAMgASgLMhYuY29yZHluYS52MS5EZXBlbmRlbmN5IlkKClNlcnZlckluZm8SDAoEbmFtZRgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRIrCglpbnN0YW5jZXMYAyADKAsyGC5jb3JkeW5hLnYxLkluc3RhbmNlSW5mbyLEAQoMSW5zdGFuY2VJbmZvEhMKC2luc3RhbmNlX2lkGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29yZHluYS52MS5TZXJ2ZXJTdGF0ZRIwCgxjb25uZWN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3J1bm5pbmcYBCABKA0SFwoPbWF4X2NvbmN1cnJlbmN5GAUgASgNEg0KBWFnZW50GAYgASgJEgwKBHBlZXIYByABKAki5wIKBUV2ZW50EiMKBGtpbmQYASABKA4yFS5jb3JkeW5hLnYxLkV2ZW50S2luZBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZydW5faWQYAyABKAkSEwoLdGFza19ydW5faWQYBCABKAkSDwoHdGFza19pZBgFIAEoCRISCgphdHRlbXB0X2lkGAYgASgJEiQKBXN0YXRlGAcgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSKwoLZXJyb3JfY2F1c2UYCCABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USEwoLc2VydmVyX25hbWUYCSABKAkSEwoLaW5zdGFuY2VfaWQYCiABKAkSDwoHbWVzc2FnZRgLIAEoCRInCglydW5fc3RhdGUYDCABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEg4KBmRldGFpbBgNIAEoCSqEAQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRFX1JVTk5JTkcQARIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAISFAoQUlVOX1NUQVRFX0ZBSUxFRBADEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBCqOAQoLVHJpZ2dlcktpbmQSHAoYVFJJR0dFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQVFJJR0dFUl9LSU5EX0FQSRABEhUKEVRSSUdHRVJfS0lORF9DUk9OEAISGQoVVFJJR0dFUl9LSU5EX1VQU1RSRUFNEAMSGQoVVFJJR0dFUl9LSU5EX0JBQ0tGSUxMEAQqXgoLU2VydmVyU3RhdGUSHAoYU0VSVkVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0VSVkVSX1NUQVRFX1JFQURZEAESGQoVU0VSVkVSX1NUQVRFX0RSQUlOSU5HEAIqgwIKCUV2ZW50S2luZBIaChZFVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWRVZFTlRfS0lORF9SVU5fU1RBUlRFRBABEhsKF0VWRU5UX0tJTkRfUlVOX0ZJTklTSEVEEAISHwobRVZFTlRfS0lORF9UQVNLX1JVTl9DSEFOR0VEEAMSHwobRVZFTlRfS0lORF9TRVJWRVJfQ09OTkVDVEVEEAQSIgoeRVZFTlRfS0lORF9TRVJWRVJfRElTQ09OTkVDVEVEEAUSHAoYRVZFTlRfS0lORF9HUkFQSF9DSEFOR0VEEAYSHQoZRVZFTlRfS0lORF9SRVBPUlRfUkVGVVNFRBAHMvUECg5Db250cm9sU2VydmljZRJFCghTdGFydFJ1bhIbLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0GhwuY29yZHluYS52MS5TdGFydFJ1blJlc3BvbnNlEkQKBkdldFJ1bhIZLmNvcmR5bmEudjEuR2V0UnVuUmVxdWVzdBoaLmNvcmR5bmEudjEuR2V0UnVuUmVzcG9uc2UiA5ACARJKCghMaXN0UnVucxIbLmNvcmR5bmEudjEuTGlzdFJ1bnNSZXF1ZXN0GhwuY29yZHluYS52MS5MaXN0UnVuc1Jlc3BvbnNlIgOQAgESSAoJQ2FuY2VsUnVuEhwuY29yZHluYS52MS5DYW5jZWxSdW5SZXF1ZXN0Gh0uY29yZHluYS52MS5DYW5jZWxSdW5SZXNwb25zZRJNCglMaXN0VGFza3MSHC5jb3JkeW5hLnYxLkxpc3RUYXNrc1JlcXVlc3QaHS5jb3JkeW5hLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESUwoLTGlzdFNlcnZlcnMSHi5jb3JkeW5hLnYxLkxpc3RTZXJ2ZXJzUmVxdWVzdBofLmNvcmR5bmEudjEuTGlzdFNlcnZlcnNSZXNwb25zZSIDkAIBEkoKCEdldEdyYXBoEhsuY29yZHluYS52MS5HZXRHcmFwaFJlcXVlc3QaHC5jb3JkeW5hLnYxLkdldEdyYXBoUmVzcG9uc2UiA5ACARJQCgtXYXRjaEV2ZW50cxIeLmNvcmR5bmEudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh8uY29yZHluYS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAFCIAoOZGV2LmNvcmR5bmEudjFCDENvbnRyb2xQcm90b1ABYgZwcm90bzM", [file_cordyna_v1_task, file_google_protobuf_timestamp]);
+  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEi1QIKD1N0YXJ0UnVuUmVxdWVzdBIPCgd0YXJnZXRzGAEgAygJEhgKEHdpdGhvdXRfdXBzdHJlYW0YAiABKAgSFwoPd2l0aF9kb3duc3RyZWFtGAMgASgIEjcKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5EiEKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGUSFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJEjAKDGxvZ2ljYWxfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoHdHJpZ2dlchgIIAEoDjIXLmNvcmR5bmEudjEuVHJpZ2dlcktpbmQaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biI0Cg9MaXN0UnVuc1JlcXVlc3QSDQoFbGltaXQYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJKChBMaXN0UnVuc1Jlc3BvbnNlEh0KBHJ1bnMYASADKAsyDy5jb3JkeW5hLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSDgoGcmVhc29uGAIgASgJIjEKEUNhbmNlbFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuIhIKEExpc3RUYXNrc1JlcXVlc3QiOAoRTGlzdFRhc2tzUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvIhQKEkxpc3RTZXJ2ZXJzUmVxdWVzdCI+ChNMaXN0U2VydmVyc1Jlc3BvbnNlEicKB3NlcnZlcnMYASADKAsyFi5jb3JkeW5hLnYxLlNlcnZlckluZm8iKgoTRm9yZ2V0U2VydmVyUmVxdWVzdBITCgtzZXJ2ZXJfbmFtZRgBIAEoCSIoChRGb3JnZXRTZXJ2ZXJSZXNwb25zZRIQCgh0YXNrX2lkcxgBIAMoCSIRCg9HZXRHcmFwaFJlcXVlc3QiXQoQR2V0R3JhcGhSZXNwb25zZRIjCgV0YXNrcxgBIAMoCzIULmNvcmR5bmEudjEuVGFza0luZm8SJAoFZWRnZXMYAiADKAsyFS5jb3JkeW5hLnYxLkdyYXBoRWRnZSJKChJXYXRjaEV2ZW50c1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEiQKBWtpbmRzGAIgAygOMhUuY29yZHluYS52MS5FdmVudEtpbmQiNwoTV2F0Y2hFdmVudHNSZXNwb25zZRIgCgVldmVudBgBIAEoCzIRLmNvcmR5bmEudjEuRXZlbnQi7QMKA1J1bhIKCgJpZBgBIAEoCRIjCgVzdGF0ZRgCIAEoDjIULmNvcmR5bmEudjEuUnVuU3RhdGUSKAoHdHJpZ2dlchgDIAEoDjIXLmNvcmR5bmEudjEuVHJpZ2dlcktpbmQSDwoHdGFyZ2V0cxgEIAMoCRIrCgZwYXJhbXMYBSADKAsyGy5jb3JkeW5hLnYxLlJ1bi5QYXJhbXNFbnRyeRIhCgRtb2RlGAYgASgOMhMuY29yZHluYS52MS5SdW5Nb2RlEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgl0YXNrX3J1bnMYCSADKAsyEy5jb3JkeW5hLnYxLlRhc2tSdW4SJwoHc3VtbWFyeRgKIAEoCzIWLmNvcmR5bmEudjEuUnVuU3VtbWFyeRIXCg9pZGVtcG90ZW5jeV9rZXkYCyABKAkSMAoMbG9naWNhbF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIogDCgdUYXNrUnVuEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEwoLc2VydmVyX25hbWUYAyABKAkSIAoFb3duZXIYBCABKAsyES5jb3JkeW5hLnYxLk93bmVyEiQKBXN0YXRlGAUgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSKwoLZXJyb3JfY2F1c2UYBiABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USGQoRZXJyb3JfZGVzY3JpcHRpb24YByABKAkSEgoKYmxvY2tlZF9ieRgIIAMoCRImCgZyZXVzZWQYCSABKAsyFi5jb3JkeW5hLnYxLkNvbXBsZXRpb24SEAoIdXBzdHJlYW0YCiADKAkSJQoIYXR0ZW1wdHMYCyADKAsyEy5jb3JkeW5hLnYxLkF0dGVtcHQSLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOd2FpdGluZ19yZWFzb24YDSABKAki6AIKB0F0dGVtcHQSCgoCaWQYASABKAkSDgoGbnVtYmVyGAIgASgNEiQKBXN0YXRlGAMgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSEwoLaW5zdGFuY2VfaWQYBCABKAkSKwoLZXJyb3JfY2F1c2UYBSABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USGQoRZXJyb3JfZGVzY3JpcHRpb24YBiABKAkSLgoKaW52b2tlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJcXVldWVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinAEKClJ1blN1bW1hcnkSKgoGZmFpbGVkGAEgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIrCgdibG9ja2VkGAIgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIRCgljb21wbGV0ZWQYAyABKA0SDwoHc2tpcHBlZBgEIAEoDRIRCgljYW5jZWxsZWQYBSABKA0itAEKDlRhc2tSdW5PdXRjb21lEg8KB3Rhc2tfaWQYASABKAkSIAoFb3duZXIYAiABKAsyES5jb3JkeW5hLnYxLk93bmVyEhMKC3NlcnZlcl9uYW1lGAMgASgJEisKC2Vycm9yX2NhdXNlGAQgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAUgASgJEhIKCmJsb2NrZWRfYnkYBiADKAkimwIKCFRhc2tJbmZvEg8KB3Rhc2tfaWQYASABKAkSEwoLc2VydmVyX25hbWUYAiABKAkSMAoLZGVjbGFyYXRpb24YAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIQCghyZXNvbHZlZBgEIAEoCBIZChF1bnJlc29sdmVkX3JlYXNvbhgFIAEoCRIRCglpbnN0YW5jZXMYBiABKA0SLwoPbGFzdF9jb21wbGV0aW9uGAcgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhIKCmRvd25zdHJlYW0YCCADKAkSMgoObmV4dF9maXJlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl0KCUdyYXBoRWRnZRIQCgh1cHN0cmVhbRgBIAEoCRISCgpkb3duc3RyZWFtGAIgASgJEioKCmRlcGVuZGVuY3kYAyABKAsyFi5jb3JkeW5hLnYxLkRlcGVuZGVuY3kiWQoKU2VydmVySW5mbxIMCgRuYW1lGAEgASgJEhAKCHRhc2tfaWRzGAIgAygJEisKCWluc3RhbmNlcxgDIAMoCzIYLmNvcmR5bmEudjEuSW5zdGFuY2VJbmZvIsQBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy5jb3JkeW5hLnYxLlNlcnZlclN0YXRlEjAKDGNvbm5lY3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcnVubmluZxgEIAEoDRIXCg9tYXhfY29uY3VycmVuY3kYBSABKA0SDQoFYWdlbnQYBiABKAkSDAoEcGVlchgHIAEoCSLnAgoFRXZlbnQSIwoEa2luZBgBIAEoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJ1bl9pZBgDIAEoCRITCgt0YXNrX3J1bl9pZBgEIAEoCRIPCgd0YXNrX2lkGAUgASgJEhIKCmF0dGVtcHRfaWQYBiABKAkSJAoFc3RhdGUYByABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZRIrCgtlcnJvcl9jYXVzZRgIIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRITCgtzZXJ2ZXJfbmFtZRgJIAEoCRITCgtpbnN0YW5jZV9pZBgKIAEoCRIPCgdtZXNzYWdlGAsgASgJEicKCXJ1bl9zdGF0ZRgMIAEoDjIULmNvcmR5bmEudjEuUnVuU3RhdGUSDgoGZGV0YWlsGA0gASgJKoQBCghSdW5TdGF0ZRIZChVSVU5fU1RBVEVfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVEVfUlVOTklORxABEhcKE1JVTl9TVEFURV9TVUNDRUVERUQQAhIUChBSVU5fU1RBVEVfRkFJTEVEEAMSFwoTUlVOX1NUQVRFX0NBTkNFTExFRBAEKo4BCgtUcmlnZ2VyS2luZBIcChhUUklHR0VSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUklHR0VSX0tJTkRfQVBJEAESFQoRVFJJR0dFUl9LSU5EX0NST04QAhIZChVUUklHR0VSX0tJTkRfVVBTVFJFQU0QAxIZChVUUklHR0VSX0tJTkRfQkFDS0ZJTEwQBCpeCgtTZXJ2ZXJTdGF0ZRIcChhTRVJWRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTRVJWRVJfU1RBVEVfUkVBRFkQARIZChVTRVJWRVJfU1RBVEVfRFJBSU5JTkcQAiqDAgoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZFVkVOVF9LSU5EX1JVTl9TVEFSVEVEEAESGwoXRVZFTlRfS0lORF9SVU5fRklOSVNIRUQQAhIfChtFVkVOVF9LSU5EX1RBU0tfUlVOX0NIQU5HRUQQAxIfChtFVkVOVF9LSU5EX1NFUlZFUl9DT05ORUNURUQQBBIiCh5FVkVOVF9LSU5EX1NFUlZFUl9ESVNDT05ORUNURUQQBRIcChhFVkVOVF9LSU5EX0dSQVBIX0NIQU5HRUQQBhIdChlFVkVOVF9LSU5EX1JFUE9SVF9SRUZVU0VEEAcyyAUKDkNvbnRyb2xTZXJ2aWNlEkUKCFN0YXJ0UnVuEhsuY29yZHluYS52MS5TdGFydFJ1blJlcXVlc3QaHC5jb3JkeW5hLnYxLlN0YXJ0UnVuUmVzcG9uc2USRAoGR2V0UnVuEhkuY29yZHluYS52MS5HZXRSdW5SZXF1ZXN0GhouY29yZHluYS52MS5HZXRSdW5SZXNwb25zZSIDkAIBEkoKCExpc3RSdW5zEhsuY29yZHluYS52MS5MaXN0UnVuc1JlcXVlc3QaHC5jb3JkeW5hLnYxLkxpc3RSdW5zUmVzcG9uc2UiA5ACARJICglDYW5jZWxSdW4SHC5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlcXVlc3QaHS5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlc3BvbnNlEk0KCUxpc3RUYXNrcxIcLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVxdWVzdBodLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJTCgtMaXN0U2VydmVycxIeLmNvcmR5bmEudjEuTGlzdFNlcnZlcnNSZXF1ZXN0Gh8uY29yZHluYS52MS5MaXN0U2VydmVyc1Jlc3BvbnNlIgOQAgESUQoMRm9yZ2V0U2VydmVyEh8uY29yZHluYS52MS5Gb3JnZXRTZXJ2ZXJSZXF1ZXN0GiAuY29yZHluYS52MS5Gb3JnZXRTZXJ2ZXJSZXNwb25zZRJKCghHZXRHcmFwaBIbLmNvcmR5bmEudjEuR2V0R3JhcGhSZXF1ZXN0GhwuY29yZHluYS52MS5HZXRHcmFwaFJlc3BvbnNlIgOQAgESUAoLV2F0Y2hFdmVudHMSHi5jb3JkeW5hLnYxLldhdGNoRXZlbnRzUmVxdWVzdBofLmNvcmR5bmEudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABQiAKDmRldi5jb3JkeW5hLnYxQgxDb250cm9sUHJvdG9QAWIGcHJvdG8z", [file_cordyna_v1_task, file_google_protobuf_timestamp]);
 
 /**
  * StartRunRequest names what to run.
@@ -189,17 +189,24 @@ export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_control, 4);
 
 /**
- * ListRunsRequest filters runs.
+ * ListRunsRequest asks for one page of runs.
  *
  * @generated from message cordyna.v1.ListRunsRequest
  */
 export type ListRunsRequest = Message<"cordyna.v1.ListRunsRequest"> & {
   /**
-   * At most this many runs; 0 means 50.
+   * At most this many runs; 0 means 50. At most 1,000.
    *
    * @generated from field: uint32 limit = 1;
    */
   limit: number;
+
+  /**
+   * The next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
 };
 
 /**
@@ -210,7 +217,7 @@ export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_control, 5);
 
 /**
- * ListRunsResponse carries the runs, newest first.
+ * ListRunsResponse carries one page of runs, newest first.
  *
  * @generated from message cordyna.v1.ListRunsResponse
  */
@@ -219,6 +226,14 @@ export type ListRunsResponse = Message<"cordyna.v1.ListRunsResponse"> & {
    * @generated from field: repeated cordyna.v1.Run runs = 1;
    */
   runs: Run[];
+
+  /**
+   * Pass as page_token for the next page; empty on the last page. Runs
+   * started after the first page never appear on a later one.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -340,6 +355,46 @@ export const ListServersResponseSchema: GenMessage<ListServersResponse> = /*@__P
   messageDesc(file_cordyna_v1_control, 12);
 
 /**
+ * ForgetServerRequest names a server to forget.
+ *
+ * @generated from message cordyna.v1.ForgetServerRequest
+ */
+export type ForgetServerRequest = Message<"cordyna.v1.ForgetServerRequest"> & {
+  /**
+   * @generated from field: string server_name = 1;
+   */
+  serverName: string;
+};
+
+/**
+ * Describes the message cordyna.v1.ForgetServerRequest.
+ * Use `create(ForgetServerRequestSchema)` to create a new message.
+ */
+export const ForgetServerRequestSchema: GenMessage<ForgetServerRequest> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 13);
+
+/**
+ * ForgetServerResponse says what was forgotten.
+ *
+ * @generated from message cordyna.v1.ForgetServerResponse
+ */
+export type ForgetServerResponse = Message<"cordyna.v1.ForgetServerResponse"> & {
+  /**
+   * The tasks the server declared, now removed from the graph.
+   *
+   * @generated from field: repeated string task_ids = 1;
+   */
+  taskIds: string[];
+};
+
+/**
+ * Describes the message cordyna.v1.ForgetServerResponse.
+ * Use `create(ForgetServerResponseSchema)` to create a new message.
+ */
+export const ForgetServerResponseSchema: GenMessage<ForgetServerResponse> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 14);
+
+/**
  * GetGraphRequest asks for the graph.
  *
  * @generated from message cordyna.v1.GetGraphRequest
@@ -352,7 +407,7 @@ export type GetGraphRequest = Message<"cordyna.v1.GetGraphRequest"> & {
  * Use `create(GetGraphRequestSchema)` to create a new message.
  */
 export const GetGraphRequestSchema: GenMessage<GetGraphRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 13);
+  messageDesc(file_cordyna_v1_control, 15);
 
 /**
  * GetGraphResponse is the global graph: tasks and the edges between them.
@@ -376,7 +431,7 @@ export type GetGraphResponse = Message<"cordyna.v1.GetGraphResponse"> & {
  * Use `create(GetGraphResponseSchema)` to create a new message.
  */
 export const GetGraphResponseSchema: GenMessage<GetGraphResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 14);
+  messageDesc(file_cordyna_v1_control, 16);
 
 /**
  * WatchEventsRequest filters events.
@@ -406,7 +461,7 @@ export type WatchEventsRequest = Message<"cordyna.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 15);
+  messageDesc(file_cordyna_v1_control, 17);
 
 /**
  * WatchEventsResponse carries one event.
@@ -425,7 +480,7 @@ export type WatchEventsResponse = Message<"cordyna.v1.WatchEventsResponse"> & {
  * Use `create(WatchEventsResponseSchema)` to create a new message.
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 16);
+  messageDesc(file_cordyna_v1_control, 18);
 
 /**
  * Run is one trigger of a set of target tasks.
@@ -503,7 +558,7 @@ export type Run = Message<"cordyna.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 17);
+  messageDesc(file_cordyna_v1_control, 19);
 
 /**
  * TaskRun is one task within one run.
@@ -592,7 +647,7 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
  * Use `create(TaskRunSchema)` to create a new message.
  */
 export const TaskRunSchema: GenMessage<TaskRun> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 18);
+  messageDesc(file_cordyna_v1_control, 20);
 
 /**
  * Attempt is one try of a task-run.
@@ -656,7 +711,7 @@ export type Attempt = Message<"cordyna.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 19);
+  messageDesc(file_cordyna_v1_control, 21);
 
 /**
  * RunSummary names what failed and who owns it.
@@ -695,7 +750,7 @@ export type RunSummary = Message<"cordyna.v1.RunSummary"> & {
  * Use `create(RunSummarySchema)` to create a new message.
  */
 export const RunSummarySchema: GenMessage<RunSummary> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 20);
+  messageDesc(file_cordyna_v1_control, 22);
 
 /**
  * TaskRunOutcome is one failed or blocked task-run with its owner.
@@ -739,7 +794,7 @@ export type TaskRunOutcome = Message<"cordyna.v1.TaskRunOutcome"> & {
  * Use `create(TaskRunOutcomeSchema)` to create a new message.
  */
 export const TaskRunOutcomeSchema: GenMessage<TaskRunOutcome> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 21);
+  messageDesc(file_cordyna_v1_control, 23);
 
 /**
  * TaskInfo is one task in the global graph.
@@ -808,7 +863,7 @@ export type TaskInfo = Message<"cordyna.v1.TaskInfo"> & {
  * Use `create(TaskInfoSchema)` to create a new message.
  */
 export const TaskInfoSchema: GenMessage<TaskInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 22);
+  messageDesc(file_cordyna_v1_control, 24);
 
 /**
  * GraphEdge is one dependency: from upstream to downstream.
@@ -837,7 +892,7 @@ export type GraphEdge = Message<"cordyna.v1.GraphEdge"> & {
  * Use `create(GraphEdgeSchema)` to create a new message.
  */
 export const GraphEdgeSchema: GenMessage<GraphEdge> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 23);
+  messageDesc(file_cordyna_v1_control, 25);
 
 /**
  * ServerInfo is one server name with its connected instances.
@@ -866,7 +921,7 @@ export type ServerInfo = Message<"cordyna.v1.ServerInfo"> & {
  * Use `create(ServerInfoSchema)` to create a new message.
  */
 export const ServerInfoSchema: GenMessage<ServerInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 24);
+  messageDesc(file_cordyna_v1_control, 26);
 
 /**
  * InstanceInfo is one connected task-server process.
@@ -915,7 +970,7 @@ export type InstanceInfo = Message<"cordyna.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 25);
+  messageDesc(file_cordyna_v1_control, 27);
 
 /**
  * Event is one thing that happened in cerebro.
@@ -1001,7 +1056,7 @@ export type Event = Message<"cordyna.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 26);
+  messageDesc(file_cordyna_v1_control, 28);
 
 /**
  * RunState is the state of a whole run.
@@ -1186,7 +1241,8 @@ export const ControlService: GenService<{
     output: typeof StartRunResponseSchema;
   },
   /**
-   * GetRun returns one run; NOT_FOUND when there is none with that id.
+   * GetRun returns one run; NOT_FOUND when there is none with that id, which
+   * includes a finished run removed under the run retention.
    *
    * @generated from rpc cordyna.v1.ControlService.GetRun
    */
@@ -1196,7 +1252,9 @@ export const ControlService: GenService<{
     output: typeof GetRunResponseSchema;
   },
   /**
-   * ListRuns returns the most recent runs first.
+   * ListRuns returns the most recent runs first, a page at a time: pass
+   * next_page_token back as page_token for the next page. Finished runs are
+   * kept for a configured time and count only (cerebro's run retention).
    *
    * @generated from rpc cordyna.v1.ControlService.ListRuns
    */
@@ -1227,7 +1285,8 @@ export const ControlService: GenService<{
     output: typeof ListTasksResponseSchema;
   },
   /**
-   * ListServers returns every known server name with its instances.
+   * ListServers returns every server name with a connected instance, or with
+   * one connected within the server retention, with its instances.
    *
    * @generated from rpc cordyna.v1.ControlService.ListServers
    */
@@ -1235,6 +1294,18 @@ export const ControlService: GenService<{
     methodKind: "unary";
     input: typeof ListServersRequestSchema;
     output: typeof ListServersResponseSchema;
+  },
+  /**
+   * ForgetServer removes a server name's declarations from the graph and the
+   * store. FAILED_PRECONDITION while an instance of it is connected; NOT_FOUND
+   * when it declares nothing.
+   *
+   * @generated from rpc cordyna.v1.ControlService.ForgetServer
+   */
+  forgetServer: {
+    methodKind: "unary";
+    input: typeof ForgetServerRequestSchema;
+    output: typeof ForgetServerResponseSchema;
   },
   /**
    * GetGraph returns the global task graph.

@@ -97,6 +97,16 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_ListServersResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ForgetServerRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ForgetServerRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ForgetServerResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ForgetServerResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_GetGraphRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -200,144 +210,151 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "Links\022\020\n\003cli\030\001 \001(\tR\003cli\022\022\n\004grpc\030\002 \001(\tR\004g" +
       "rpc\022\022\n\004http\030\003 \001(\tR\004http\"&\n\rGetRunRequest" +
       "\022\025\n\006run_id\030\001 \001(\tR\005runId\"3\n\016GetRunRespons" +
-      "e\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\"\'\n\017" +
-      "ListRunsRequest\022\024\n\005limit\030\001 \001(\rR\005limit\"7\n" +
-      "\020ListRunsResponse\022#\n\004runs\030\001 \003(\0132\017.cordyn" +
-      "a.v1.RunR\004runs\"A\n\020CancelRunRequest\022\025\n\006ru" +
-      "n_id\030\001 \001(\tR\005runId\022\026\n\006reason\030\002 \001(\tR\006reaso" +
-      "n\"6\n\021CancelRunResponse\022!\n\003run\030\001 \001(\0132\017.co" +
-      "rdyna.v1.RunR\003run\"\022\n\020ListTasksRequest\"?\n" +
-      "\021ListTasksResponse\022*\n\005tasks\030\001 \003(\0132\024.cord" +
-      "yna.v1.TaskInfoR\005tasks\"\024\n\022ListServersReq" +
-      "uest\"G\n\023ListServersResponse\0220\n\007servers\030\001" +
-      " \003(\0132\026.cordyna.v1.ServerInfoR\007servers\"\021\n" +
-      "\017GetGraphRequest\"k\n\020GetGraphResponse\022*\n\005" +
-      "tasks\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005tasks" +
-      "\022+\n\005edges\030\002 \003(\0132\025.cordyna.v1.GraphEdgeR\005" +
-      "edges\"X\n\022WatchEventsRequest\022\025\n\006run_id\030\001 " +
-      "\001(\tR\005runId\022+\n\005kinds\030\002 \003(\0162\025.cordyna.v1.E" +
-      "ventKindR\005kinds\">\n\023WatchEventsResponse\022\'" +
-      "\n\005event\030\001 \001(\0132\021.cordyna.v1.EventR\005event\"" +
-      "\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001(\0162\024" +
-      ".cordyna.v1.RunStateR\005state\0221\n\007trigger\030\003" +
-      " \001(\0162\027.cordyna.v1.TriggerKindR\007trigger\022\030" +
-      "\n\007targets\030\004 \003(\tR\007targets\0223\n\006params\030\005 \003(\013" +
-      "2\033.cordyna.v1.Run.ParamsEntryR\006params\022\'\n" +
-      "\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mode\0229" +
-      "\n\ncreated_at\030\007 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\tcreatedAt\022;\n\013finished_at\030\010 \001(\0132\032" +
-      ".google.protobuf.TimestampR\nfinishedAt\0220" +
-      "\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.TaskRunR\010" +
-      "taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyna.v1.R" +
-      "unSummaryR\007summary\022\'\n\017idempotency_key\030\013 " +
-      "\001(\tR\016idempotencyKey\022=\n\014logical_time\030\014 \001(" +
-      "\0132\032.google.protobuf.TimestampR\013logicalTi" +
-      "me\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
-      "alue\030\002 \001(\tR\005value:\0028\001\"\215\004\n\007TaskRun\022\016\n\002id\030" +
-      "\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013se" +
-      "rver_name\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004 \001" +
-      "(\0132\021.cordyna.v1.OwnerR\005owner\022+\n\005state\030\005 " +
-      "\001(\0162\025.cordyna.v1.TaskStateR\005state\0227\n\013err" +
-      "or_cause\030\006 \001(\0162\026.cordyna.v1.ErrorCauseR\n" +
-      "errorCause\022+\n\021error_description\030\007 \001(\tR\020e" +
-      "rrorDescription\022\035\n\nblocked_by\030\010 \003(\tR\tblo" +
-      "ckedBy\022.\n\006reused\030\t \001(\0132\026.cordyna.v1.Comp" +
-      "letionR\006reused\022\032\n\010upstream\030\n \003(\tR\010upstre" +
-      "am\022/\n\010attempts\030\013 \003(\0132\023.cordyna.v1.Attemp" +
-      "tR\010attempts\0229\n\nupdated_at\030\014 \001(\0132\032.google" +
-      ".protobuf.TimestampR\tupdatedAt\022%\n\016waitin" +
-      "g_reason\030\r \001(\tR\rwaitingReason\"\321\003\n\007Attemp" +
-      "t\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006numbe" +
-      "r\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStateR" +
-      "\005state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceId\022" +
-      "7\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.ErrorC" +
-      "auseR\nerrorCause\022+\n\021error_description\030\006 " +
-      "\001(\tR\020errorDescription\0229\n\ninvoked_at\030\007 \001(" +
-      "\0132\032.google.protobuf.TimestampR\tinvokedAt" +
-      "\0227\n\tqueued_at\030\010 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132\032." +
-      "google.protobuf.TimestampR\tstartedAt\022;\n\013" +
-      "finished_at\030\n \001(\0132\032.google.protobuf.Time" +
-      "stampR\nfinishedAt\"\314\001\n\nRunSummary\0222\n\006fail" +
-      "ed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutcomeR\006fa" +
-      "iled\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1.TaskR" +
-      "unOutcomeR\007blocked\022\034\n\tcompleted\030\003 \001(\rR\tc" +
-      "ompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped\022\034\n\tca" +
-      "ncelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskRunOutc" +
-      "ome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005owner\030\002 " +
-      "\001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013server_" +
-      "name\030\003 \001(\tR\nserverName\0227\n\013error_cause\030\004 " +
-      "\001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022" +
-      "+\n\021error_description\030\005 \001(\tR\020errorDescrip" +
-      "tion\022\035\n\nblocked_by\030\006 \003(\tR\tblockedBy\"\215\003\n\010" +
-      "TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013ser" +
-      "ver_name\030\002 \001(\tR\nserverName\022=\n\013declaratio" +
-      "n\030\003 \001(\0132\033.cordyna.v1.TaskDeclarationR\013de" +
-      "claration\022\032\n\010resolved\030\004 \001(\010R\010resolved\022+\n" +
-      "\021unresolved_reason\030\005 \001(\tR\020unresolvedReas" +
-      "on\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?\n\017last" +
-      "_completion\030\007 \001(\0132\026.cordyna.v1.Completio" +
-      "nR\016lastCompletion\022\036\n\ndownstream\030\010 \003(\tR\nd" +
-      "ownstream\022@\n\016next_fire_time\030\t \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\014nextFireTime\"\177\n\tG" +
-      "raphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstream\022\036\n\n" +
-      "downstream\030\002 \001(\tR\ndownstream\0226\n\ndependen" +
-      "cy\030\003 \001(\0132\026.cordyna.v1.DependencyR\ndepend" +
-      "ency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004name\022\031" +
-      "\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinstances\030\003" +
-      " \003(\0132\030.cordyna.v1.InstanceInfoR\tinstance" +
-      "s\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030\001 \001(\tR" +
-      "\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordyna.v1." +
-      "ServerStateR\005state\022=\n\014connected_at\030\003 \001(\013" +
-      "2\032.google.protobuf.TimestampR\013connectedA" +
-      "t\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max_concu" +
-      "rrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005agent\030\006 " +
-      "\001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\336\003\n\005Event" +
-      "\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventKindR\004k" +
-      "ind\022.\n\004time\030\002 \001(\0132\032.google.protobuf.Time" +
-      "stampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013ta" +
-      "sk_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task_id\030\005 " +
-      "\001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\tattempt" +
-      "Id\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.TaskState" +
-      "R\005state\0227\n\013error_cause\030\010 \001(\0162\026.cordyna.v" +
-      "1.ErrorCauseR\nerrorCause\022\037\n\013server_name\030" +
-      "\t \001(\tR\nserverName\022\037\n\013instance_id\030\n \001(\tR\n" +
-      "instanceId\022\030\n\007message\030\013 \001(\tR\007message\0221\n\t" +
-      "run_state\030\014 \001(\0162\024.cordyna.v1.RunStateR\010r" +
-      "unState\022\026\n\006detail\030\r \001(\tR\006detail*\204\001\n\010RunS" +
-      "tate\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN_S" +
-      "TATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020\002\022" +
-      "\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CANCE" +
-      "LLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND_U" +
-      "NSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021TR" +
-      "IGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPSTRE" +
-      "AM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013Serve" +
-      "rState\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026\n\022" +
-      "SERVER_STATE_READY\020\001\022\031\n\025SERVER_STATE_DRA" +
-      "INING\020\002*\203\002\n\tEventKind\022\032\n\026EVENT_KIND_UNSP" +
-      "ECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022\033\n" +
-      "\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KIND" +
-      "_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERVER" +
-      "_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISCON" +
-      "NECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006\022\035" +
-      "\n\031EVENT_KIND_REPORT_REFUSED\020\0072\365\004\n\016Contro" +
-      "lService\022E\n\010StartRun\022\033.cordyna.v1.StartR" +
-      "unRequest\032\034.cordyna.v1.StartRunResponse\022" +
-      "D\n\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032.c" +
-      "ordyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRun" +
-      "s\022\033.cordyna.v1.ListRunsRequest\032\034.cordyna" +
-      ".v1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034" +
-      ".cordyna.v1.CancelRunRequest\032\035.cordyna.v" +
-      "1.CancelRunResponse\022M\n\tListTasks\022\034.cordy" +
-      "na.v1.ListTasksRequest\032\035.cordyna.v1.List" +
-      "TasksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.cord" +
-      "yna.v1.ListServersRequest\032\037.cordyna.v1.L" +
-      "istServersResponse\"\003\220\002\001\022J\n\010GetGraph\022\033.co" +
-      "rdyna.v1.GetGraphRequest\032\034.cordyna.v1.Ge" +
-      "tGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cor" +
-      "dyna.v1.WatchEventsRequest\032\037.cordyna.v1." +
-      "WatchEventsResponse0\001B \n\016dev.cordyna.v1B" +
-      "\014ControlProtoP\001b\006proto3"
+      "e\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\"F\n\017" +
+      "ListRunsRequest\022\024\n\005limit\030\001 \001(\rR\005limit\022\035\n" +
+      "\npage_token\030\002 \001(\tR\tpageToken\"_\n\020ListRuns" +
+      "Response\022#\n\004runs\030\001 \003(\0132\017.cordyna.v1.RunR" +
+      "\004runs\022&\n\017next_page_token\030\002 \001(\tR\rnextPage" +
+      "Token\"A\n\020CancelRunRequest\022\025\n\006run_id\030\001 \001(" +
+      "\tR\005runId\022\026\n\006reason\030\002 \001(\tR\006reason\"6\n\021Canc" +
+      "elRunResponse\022!\n\003run\030\001 \001(\0132\017.cordyna.v1." +
+      "RunR\003run\"\022\n\020ListTasksRequest\"?\n\021ListTask" +
+      "sResponse\022*\n\005tasks\030\001 \003(\0132\024.cordyna.v1.Ta" +
+      "skInfoR\005tasks\"\024\n\022ListServersRequest\"G\n\023L" +
+      "istServersResponse\0220\n\007servers\030\001 \003(\0132\026.co" +
+      "rdyna.v1.ServerInfoR\007servers\"6\n\023ForgetSe" +
+      "rverRequest\022\037\n\013server_name\030\001 \001(\tR\nserver" +
+      "Name\"1\n\024ForgetServerResponse\022\031\n\010task_ids" +
+      "\030\001 \003(\tR\007taskIds\"\021\n\017GetGraphRequest\"k\n\020Ge" +
+      "tGraphResponse\022*\n\005tasks\030\001 \003(\0132\024.cordyna." +
+      "v1.TaskInfoR\005tasks\022+\n\005edges\030\002 \003(\0132\025.cord" +
+      "yna.v1.GraphEdgeR\005edges\"X\n\022WatchEventsRe" +
+      "quest\022\025\n\006run_id\030\001 \001(\tR\005runId\022+\n\005kinds\030\002 " +
+      "\003(\0162\025.cordyna.v1.EventKindR\005kinds\">\n\023Wat" +
+      "chEventsResponse\022\'\n\005event\030\001 \001(\0132\021.cordyn" +
+      "a.v1.EventR\005event\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002i" +
+      "d\022*\n\005state\030\002 \001(\0162\024.cordyna.v1.RunStateR\005" +
+      "state\0221\n\007trigger\030\003 \001(\0162\027.cordyna.v1.Trig" +
+      "gerKindR\007trigger\022\030\n\007targets\030\004 \003(\tR\007targe" +
+      "ts\0223\n\006params\030\005 \003(\0132\033.cordyna.v1.Run.Para" +
+      "msEntryR\006params\022\'\n\004mode\030\006 \001(\0162\023.cordyna." +
+      "v1.RunModeR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\tcreatedAt\022;\n\013f" +
+      "inished_at\030\010 \001(\0132\032.google.protobuf.Times" +
+      "tampR\nfinishedAt\0220\n\ttask_runs\030\t \003(\0132\023.co" +
+      "rdyna.v1.TaskRunR\010taskRuns\0220\n\007summary\030\n " +
+      "\001(\0132\026.cordyna.v1.RunSummaryR\007summary\022\'\n\017" +
+      "idempotency_key\030\013 \001(\tR\016idempotencyKey\022=\n" +
+      "\014logical_time\030\014 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\013logicalTime\0329\n\013ParamsEntry\022\020\n\003k" +
+      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"" +
+      "\215\004\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id\030\002" +
+      " \001(\tR\006taskId\022\037\n\013server_name\030\003 \001(\tR\nserve" +
+      "rName\022\'\n\005owner\030\004 \001(\0132\021.cordyna.v1.OwnerR" +
+      "\005owner\022+\n\005state\030\005 \001(\0162\025.cordyna.v1.TaskS" +
+      "tateR\005state\0227\n\013error_cause\030\006 \001(\0162\026.cordy" +
+      "na.v1.ErrorCauseR\nerrorCause\022+\n\021error_de" +
+      "scription\030\007 \001(\tR\020errorDescription\022\035\n\nblo" +
+      "cked_by\030\010 \003(\tR\tblockedBy\022.\n\006reused\030\t \001(\013" +
+      "2\026.cordyna.v1.CompletionR\006reused\022\032\n\010upst" +
+      "ream\030\n \003(\tR\010upstream\022/\n\010attempts\030\013 \003(\0132\023" +
+      ".cordyna.v1.AttemptR\010attempts\0229\n\nupdated" +
+      "_at\030\014 \001(\0132\032.google.protobuf.TimestampR\tu" +
+      "pdatedAt\022%\n\016waiting_reason\030\r \001(\tR\rwaitin" +
+      "gReason\"\321\003\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006n" +
+      "umber\030\002 \001(\rR\006number\022+\n\005state\030\003 \001(\0162\025.cor" +
+      "dyna.v1.TaskStateR\005state\022\037\n\013instance_id\030" +
+      "\004 \001(\tR\ninstanceId\0227\n\013error_cause\030\005 \001(\0162\026" +
+      ".cordyna.v1.ErrorCauseR\nerrorCause\022+\n\021er" +
+      "ror_description\030\006 \001(\tR\020errorDescription\022" +
+      "9\n\ninvoked_at\030\007 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\tinvokedAt\0227\n\tqueued_at\030\010 \001(\0132\032." +
+      "google.protobuf.TimestampR\010queuedAt\0229\n\ns" +
+      "tarted_at\030\t \001(\0132\032.google.protobuf.Timest" +
+      "ampR\tstartedAt\022;\n\013finished_at\030\n \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\nfinishedAt\"\314\001\n\n" +
+      "RunSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v1." +
+      "TaskRunOutcomeR\006failed\0224\n\007blocked\030\002 \003(\0132" +
+      "\032.cordyna.v1.TaskRunOutcomeR\007blocked\022\034\n\t" +
+      "completed\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030\004 " +
+      "\001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcancell" +
+      "ed\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\tR\006" +
+      "taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.Owner" +
+      "R\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverName" +
+      "\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.Error" +
+      "CauseR\nerrorCause\022+\n\021error_description\030\005" +
+      " \001(\tR\020errorDescription\022\035\n\nblocked_by\030\006 \003" +
+      "(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 " +
+      "\001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserver" +
+      "Name\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1.T" +
+      "askDeclarationR\013declaration\022\032\n\010resolved\030" +
+      "\004 \001(\010R\010resolved\022+\n\021unresolved_reason\030\005 \001" +
+      "(\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001(\rR" +
+      "\tinstances\022?\n\017last_completion\030\007 \001(\0132\026.co" +
+      "rdyna.v1.CompletionR\016lastCompletion\022\036\n\nd" +
+      "ownstream\030\010 \003(\tR\ndownstream\022@\n\016next_fire" +
+      "_time\030\t \001(\0132\032.google.protobuf.TimestampR" +
+      "\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstream\030\001" +
+      " \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndown" +
+      "stream\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v1." +
+      "DependencyR\ndependency\"s\n\nServerInfo\022\022\n\004" +
+      "name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007task" +
+      "Ids\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.Inst" +
+      "anceInfoR\tinstances\"\212\002\n\014InstanceInfo\022\037\n\013" +
+      "instance_id\030\001 \001(\tR\ninstanceId\022-\n\005state\030\002" +
+      " \001(\0162\027.cordyna.v1.ServerStateR\005state\022=\n\014" +
+      "connected_at\030\003 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007ru" +
+      "nning\022\'\n\017max_concurrency\030\005 \001(\rR\016maxConcu" +
+      "rrency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001" +
+      "(\tR\004peer\"\336\003\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cordy" +
+      "na.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\004time\022\025\n\006run_id\030" +
+      "\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttaskR" +
+      "unId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattempt" +
+      "_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025.co" +
+      "rdyna.v1.TaskStateR\005state\0227\n\013error_cause" +
+      "\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCau" +
+      "se\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037\n\013i" +
+      "nstance_id\030\n \001(\tR\ninstanceId\022\030\n\007message\030" +
+      "\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.cord" +
+      "yna.v1.RunStateR\010runState\022\026\n\006detail\030\r \001(" +
+      "\tR\006detail*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSP" +
+      "ECIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_" +
+      "STATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022" +
+      "\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind" +
+      "\022\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGE" +
+      "R_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025T" +
+      "RIGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_B" +
+      "ACKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE" +
+      "_UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031" +
+      "\n\025SERVER_STATE_DRAINING\020\002*\203\002\n\tEventKind\022" +
+      "\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIN" +
+      "D_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISH" +
+      "ED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n" +
+      "\033EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_" +
+      "KIND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND" +
+      "_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_RE" +
+      "FUSED\020\0072\310\005\n\016ControlService\022E\n\010StartRun\022\033" +
+      ".cordyna.v1.StartRunRequest\032\034.cordyna.v1" +
+      ".StartRunResponse\022D\n\006GetRun\022\031.cordyna.v1" +
+      ".GetRunRequest\032\032.cordyna.v1.GetRunRespon" +
+      "se\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListRun" +
+      "sRequest\032\034.cordyna.v1.ListRunsResponse\"\003" +
+      "\220\002\001\022H\n\tCancelRun\022\034.cordyna.v1.CancelRunR" +
+      "equest\032\035.cordyna.v1.CancelRunResponse\022M\n" +
+      "\tListTasks\022\034.cordyna.v1.ListTasksRequest" +
+      "\032\035.cordyna.v1.ListTasksResponse\"\003\220\002\001\022S\n\013" +
+      "ListServers\022\036.cordyna.v1.ListServersRequ" +
+      "est\032\037.cordyna.v1.ListServersResponse\"\003\220\002" +
+      "\001\022Q\n\014ForgetServer\022\037.cordyna.v1.ForgetSer" +
+      "verRequest\032 .cordyna.v1.ForgetServerResp" +
+      "onse\022J\n\010GetGraph\022\033.cordyna.v1.GetGraphRe" +
+      "quest\032\034.cordyna.v1.GetGraphResponse\"\003\220\002\001" +
+      "\022P\n\013WatchEvents\022\036.cordyna.v1.WatchEvents" +
+      "Request\032\037.cordyna.v1.WatchEventsResponse" +
+      "0\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006pr" +
+      "oto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -386,13 +403,13 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_ListRunsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListRunsRequest_descriptor,
-        new java.lang.String[] { "Limit", });
+        new java.lang.String[] { "Limit", "PageToken", });
     internal_static_cordyna_v1_ListRunsResponse_descriptor =
       getDescriptor().getMessageType(6);
     internal_static_cordyna_v1_ListRunsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListRunsResponse_descriptor,
-        new java.lang.String[] { "Runs", });
+        new java.lang.String[] { "Runs", "NextPageToken", });
     internal_static_cordyna_v1_CancelRunRequest_descriptor =
       getDescriptor().getMessageType(7);
     internal_static_cordyna_v1_CancelRunRequest_fieldAccessorTable = new
@@ -429,32 +446,44 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListServersResponse_descriptor,
         new java.lang.String[] { "Servers", });
-    internal_static_cordyna_v1_GetGraphRequest_descriptor =
+    internal_static_cordyna_v1_ForgetServerRequest_descriptor =
       getDescriptor().getMessageType(13);
+    internal_static_cordyna_v1_ForgetServerRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ForgetServerRequest_descriptor,
+        new java.lang.String[] { "ServerName", });
+    internal_static_cordyna_v1_ForgetServerResponse_descriptor =
+      getDescriptor().getMessageType(14);
+    internal_static_cordyna_v1_ForgetServerResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ForgetServerResponse_descriptor,
+        new java.lang.String[] { "TaskIds", });
+    internal_static_cordyna_v1_GetGraphRequest_descriptor =
+      getDescriptor().getMessageType(15);
     internal_static_cordyna_v1_GetGraphRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetGraphRequest_descriptor,
         new java.lang.String[] { });
     internal_static_cordyna_v1_GetGraphResponse_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(16);
     internal_static_cordyna_v1_GetGraphResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetGraphResponse_descriptor,
         new java.lang.String[] { "Tasks", "Edges", });
     internal_static_cordyna_v1_WatchEventsRequest_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(17);
     internal_static_cordyna_v1_WatchEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsRequest_descriptor,
         new java.lang.String[] { "RunId", "Kinds", });
     internal_static_cordyna_v1_WatchEventsResponse_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsResponse_descriptor,
         new java.lang.String[] { "Event", });
     internal_static_cordyna_v1_Run_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(19);
     internal_static_cordyna_v1_Run_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Run_descriptor,
@@ -466,55 +495,55 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Run_ParamsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_TaskRun_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(20);
     internal_static_cordyna_v1_TaskRun_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRun_descriptor,
         new java.lang.String[] { "Id", "TaskId", "ServerName", "Owner", "State", "ErrorCause", "ErrorDescription", "BlockedBy", "Reused", "Upstream", "Attempts", "UpdatedAt", "WaitingReason", });
     internal_static_cordyna_v1_Attempt_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(21);
     internal_static_cordyna_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Attempt_descriptor,
         new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", });
     internal_static_cordyna_v1_RunSummary_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(22);
     internal_static_cordyna_v1_RunSummary_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_RunSummary_descriptor,
         new java.lang.String[] { "Failed", "Blocked", "Completed", "Skipped", "Cancelled", });
     internal_static_cordyna_v1_TaskRunOutcome_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(23);
     internal_static_cordyna_v1_TaskRunOutcome_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRunOutcome_descriptor,
         new java.lang.String[] { "TaskId", "Owner", "ServerName", "ErrorCause", "ErrorDescription", "BlockedBy", });
     internal_static_cordyna_v1_TaskInfo_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(24);
     internal_static_cordyna_v1_TaskInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskInfo_descriptor,
         new java.lang.String[] { "TaskId", "ServerName", "Declaration", "Resolved", "UnresolvedReason", "Instances", "LastCompletion", "Downstream", "NextFireTime", });
     internal_static_cordyna_v1_GraphEdge_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(25);
     internal_static_cordyna_v1_GraphEdge_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GraphEdge_descriptor,
         new java.lang.String[] { "Upstream", "Downstream", "Dependency", });
     internal_static_cordyna_v1_ServerInfo_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(26);
     internal_static_cordyna_v1_ServerInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ServerInfo_descriptor,
         new java.lang.String[] { "Name", "TaskIds", "Instances", });
     internal_static_cordyna_v1_InstanceInfo_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(27);
     internal_static_cordyna_v1_InstanceInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_InstanceInfo_descriptor,
         new java.lang.String[] { "InstanceId", "State", "ConnectedAt", "Running", "MaxConcurrency", "Agent", "Peer", });
     internal_static_cordyna_v1_Event_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(28);
     internal_static_cordyna_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,

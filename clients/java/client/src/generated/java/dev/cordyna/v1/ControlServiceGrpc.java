@@ -205,6 +205,37 @@ public final class ControlServiceGrpc {
     return getListServersMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.ForgetServerRequest,
+      dev.cordyna.v1.ForgetServerResponse> getForgetServerMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ForgetServer",
+      requestType = dev.cordyna.v1.ForgetServerRequest.class,
+      responseType = dev.cordyna.v1.ForgetServerResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.ForgetServerRequest,
+      dev.cordyna.v1.ForgetServerResponse> getForgetServerMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.ForgetServerRequest, dev.cordyna.v1.ForgetServerResponse> getForgetServerMethod;
+    if ((getForgetServerMethod = ControlServiceGrpc.getForgetServerMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getForgetServerMethod = ControlServiceGrpc.getForgetServerMethod) == null) {
+          ControlServiceGrpc.getForgetServerMethod = getForgetServerMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.ForgetServerRequest, dev.cordyna.v1.ForgetServerResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ForgetServer"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ForgetServerRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ForgetServerResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("ForgetServer"))
+              .build();
+        }
+      }
+    }
+    return getForgetServerMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.GetGraphRequest,
       dev.cordyna.v1.GetGraphResponse> getGetGraphMethod;
 
@@ -349,7 +380,8 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * GetRun returns one run; NOT_FOUND when there is none with that id, which
+     * includes a finished run removed under the run retention.
      * </pre>
      */
     default void getRun(dev.cordyna.v1.GetRunRequest request,
@@ -359,7 +391,9 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListRuns returns the most recent runs first.
+     * ListRuns returns the most recent runs first, a page at a time: pass
+     * next_page_token back as page_token for the next page. Finished runs are
+     * kept for a configured time and count only (cerebro's run retention).
      * </pre>
      */
     default void listRuns(dev.cordyna.v1.ListRunsRequest request,
@@ -390,12 +424,25 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListServers returns every known server name with its instances.
+     * ListServers returns every server name with a connected instance, or with
+     * one connected within the server retention, with its instances.
      * </pre>
      */
     default void listServers(dev.cordyna.v1.ListServersRequest request,
         io.grpc.stub.StreamObserver<dev.cordyna.v1.ListServersResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListServersMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ForgetServer removes a server name's declarations from the graph and the
+     * store. FAILED_PRECONDITION while an instance of it is connected; NOT_FOUND
+     * when it declares nothing.
+     * </pre>
+     */
+    default void forgetServer(dev.cordyna.v1.ForgetServerRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ForgetServerResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getForgetServerMethod(), responseObserver);
     }
 
     /**
@@ -468,7 +515,8 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * GetRun returns one run; NOT_FOUND when there is none with that id, which
+     * includes a finished run removed under the run retention.
      * </pre>
      */
     public void getRun(dev.cordyna.v1.GetRunRequest request,
@@ -479,7 +527,9 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListRuns returns the most recent runs first.
+     * ListRuns returns the most recent runs first, a page at a time: pass
+     * next_page_token back as page_token for the next page. Finished runs are
+     * kept for a configured time and count only (cerebro's run retention).
      * </pre>
      */
     public void listRuns(dev.cordyna.v1.ListRunsRequest request,
@@ -513,13 +563,27 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListServers returns every known server name with its instances.
+     * ListServers returns every server name with a connected instance, or with
+     * one connected within the server retention, with its instances.
      * </pre>
      */
     public void listServers(dev.cordyna.v1.ListServersRequest request,
         io.grpc.stub.StreamObserver<dev.cordyna.v1.ListServersResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListServersMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ForgetServer removes a server name's declarations from the graph and the
+     * store. FAILED_PRECONDITION while an instance of it is connected; NOT_FOUND
+     * when it declares nothing.
+     * </pre>
+     */
+    public void forgetServer(dev.cordyna.v1.ForgetServerRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ForgetServerResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getForgetServerMethod(), getCallOptions()), request, responseObserver);
     }
 
     /**
@@ -579,7 +643,8 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * GetRun returns one run; NOT_FOUND when there is none with that id, which
+     * includes a finished run removed under the run retention.
      * </pre>
      */
     public dev.cordyna.v1.GetRunResponse getRun(dev.cordyna.v1.GetRunRequest request) throws io.grpc.StatusException {
@@ -589,7 +654,9 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListRuns returns the most recent runs first.
+     * ListRuns returns the most recent runs first, a page at a time: pass
+     * next_page_token back as page_token for the next page. Finished runs are
+     * kept for a configured time and count only (cerebro's run retention).
      * </pre>
      */
     public dev.cordyna.v1.ListRunsResponse listRuns(dev.cordyna.v1.ListRunsRequest request) throws io.grpc.StatusException {
@@ -620,12 +687,25 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListServers returns every known server name with its instances.
+     * ListServers returns every server name with a connected instance, or with
+     * one connected within the server retention, with its instances.
      * </pre>
      */
     public dev.cordyna.v1.ListServersResponse listServers(dev.cordyna.v1.ListServersRequest request) throws io.grpc.StatusException {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getListServersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ForgetServer removes a server name's declarations from the graph and the
+     * store. FAILED_PRECONDITION while an instance of it is connected; NOT_FOUND
+     * when it declares nothing.
+     * </pre>
+     */
+    public dev.cordyna.v1.ForgetServerResponse forgetServer(dev.cordyna.v1.ForgetServerRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getForgetServerMethod(), getCallOptions(), request);
     }
 
     /**
@@ -685,7 +765,8 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * GetRun returns one run; NOT_FOUND when there is none with that id, which
+     * includes a finished run removed under the run retention.
      * </pre>
      */
     public dev.cordyna.v1.GetRunResponse getRun(dev.cordyna.v1.GetRunRequest request) {
@@ -695,7 +776,9 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListRuns returns the most recent runs first.
+     * ListRuns returns the most recent runs first, a page at a time: pass
+     * next_page_token back as page_token for the next page. Finished runs are
+     * kept for a configured time and count only (cerebro's run retention).
      * </pre>
      */
     public dev.cordyna.v1.ListRunsResponse listRuns(dev.cordyna.v1.ListRunsRequest request) {
@@ -726,12 +809,25 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListServers returns every known server name with its instances.
+     * ListServers returns every server name with a connected instance, or with
+     * one connected within the server retention, with its instances.
      * </pre>
      */
     public dev.cordyna.v1.ListServersResponse listServers(dev.cordyna.v1.ListServersRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListServersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ForgetServer removes a server name's declarations from the graph and the
+     * store. FAILED_PRECONDITION while an instance of it is connected; NOT_FOUND
+     * when it declares nothing.
+     * </pre>
+     */
+    public dev.cordyna.v1.ForgetServerResponse forgetServer(dev.cordyna.v1.ForgetServerRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getForgetServerMethod(), getCallOptions(), request);
     }
 
     /**
@@ -791,7 +887,8 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * GetRun returns one run; NOT_FOUND when there is none with that id.
+     * GetRun returns one run; NOT_FOUND when there is none with that id, which
+     * includes a finished run removed under the run retention.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.GetRunResponse> getRun(
@@ -802,7 +899,9 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListRuns returns the most recent runs first.
+     * ListRuns returns the most recent runs first, a page at a time: pass
+     * next_page_token back as page_token for the next page. Finished runs are
+     * kept for a configured time and count only (cerebro's run retention).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ListRunsResponse> listRuns(
@@ -836,13 +935,27 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * ListServers returns every known server name with its instances.
+     * ListServers returns every server name with a connected instance, or with
+     * one connected within the server retention, with its instances.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ListServersResponse> listServers(
         dev.cordyna.v1.ListServersRequest request) {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListServersMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ForgetServer removes a server name's declarations from the graph and the
+     * store. FAILED_PRECONDITION while an instance of it is connected; NOT_FOUND
+     * when it declares nothing.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ForgetServerResponse> forgetServer(
+        dev.cordyna.v1.ForgetServerRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getForgetServerMethod(), getCallOptions()), request);
     }
 
     /**
@@ -863,8 +976,9 @@ public final class ControlServiceGrpc {
   private static final int METHODID_CANCEL_RUN = 3;
   private static final int METHODID_LIST_TASKS = 4;
   private static final int METHODID_LIST_SERVERS = 5;
-  private static final int METHODID_GET_GRAPH = 6;
-  private static final int METHODID_WATCH_EVENTS = 7;
+  private static final int METHODID_FORGET_SERVER = 6;
+  private static final int METHODID_GET_GRAPH = 7;
+  private static final int METHODID_WATCH_EVENTS = 8;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -906,6 +1020,10 @@ public final class ControlServiceGrpc {
         case METHODID_LIST_SERVERS:
           serviceImpl.listServers((dev.cordyna.v1.ListServersRequest) request,
               (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListServersResponse>) responseObserver);
+          break;
+        case METHODID_FORGET_SERVER:
+          serviceImpl.forgetServer((dev.cordyna.v1.ForgetServerRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.ForgetServerResponse>) responseObserver);
           break;
         case METHODID_GET_GRAPH:
           serviceImpl.getGraph((dev.cordyna.v1.GetGraphRequest) request,
@@ -976,6 +1094,13 @@ public final class ControlServiceGrpc {
               dev.cordyna.v1.ListServersResponse>(
                 service, METHODID_LIST_SERVERS)))
         .addMethod(
+          getForgetServerMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.ForgetServerRequest,
+              dev.cordyna.v1.ForgetServerResponse>(
+                service, METHODID_FORGET_SERVER)))
+        .addMethod(
           getGetGraphMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
             new MethodHandlers<
@@ -1043,6 +1168,7 @@ public final class ControlServiceGrpc {
               .addMethod(getCancelRunMethod())
               .addMethod(getListTasksMethod())
               .addMethod(getListServersMethod())
+              .addMethod(getForgetServerMethod())
               .addMethod(getGetGraphMethod())
               .addMethod(getWatchEventsMethod())
               .build();

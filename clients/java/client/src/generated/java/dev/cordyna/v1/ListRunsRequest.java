@@ -7,7 +7,7 @@ package dev.cordyna.v1;
 
 /**
  * <pre>
- * ListRunsRequest filters runs.
+ * ListRunsRequest asks for one page of runs.
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.ListRunsRequest}
@@ -32,6 +32,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private ListRunsRequest() {
+    pageToken_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -51,7 +52,7 @@ private static final long serialVersionUID = 0L;
   private int limit_ = 0;
   /**
    * <pre>
-   * At most this many runs; 0 means 50.
+   * At most this many runs; 0 means 50. At most 1,000.
    * </pre>
    *
    * <code>uint32 limit = 1 [json_name = "limit"];</code>
@@ -60,6 +61,53 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public int getLimit() {
     return limit_;
+  }
+
+  public static final int PAGE_TOKEN_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object pageToken_ = "";
+  /**
+   * <pre>
+   * The next_page_token of the previous page; empty for the first page.
+   * </pre>
+   *
+   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * @return The pageToken.
+   */
+  @java.lang.Override
+  public java.lang.String getPageToken() {
+    java.lang.Object ref = pageToken_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      pageToken_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The next_page_token of the previous page; empty for the first page.
+   * </pre>
+   *
+   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * @return The bytes for pageToken.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getPageTokenBytes() {
+    java.lang.Object ref = pageToken_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      pageToken_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
   }
 
   private byte memoizedIsInitialized = -1;
@@ -79,6 +127,9 @@ private static final long serialVersionUID = 0L;
     if (limit_ != 0) {
       output.writeUInt32(1, limit_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(pageToken_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 2, pageToken_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -91,6 +142,9 @@ private static final long serialVersionUID = 0L;
     if (limit_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(1, limit_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(pageToken_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(2, pageToken_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -109,6 +163,8 @@ private static final long serialVersionUID = 0L;
 
     if (getLimit()
         != other.getLimit()) return false;
+    if (!getPageToken()
+        .equals(other.getPageToken())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -122,6 +178,8 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + LIMIT_FIELD_NUMBER;
     hash = (53 * hash) + getLimit();
+    hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
+    hash = (53 * hash) + getPageToken().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -221,7 +279,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * ListRunsRequest filters runs.
+   * ListRunsRequest asks for one page of runs.
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.ListRunsRequest}
@@ -258,6 +316,7 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       limit_ = 0;
+      pageToken_ = "";
       return this;
     }
 
@@ -294,6 +353,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.limit_ = limit_;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.pageToken_ = pageToken_;
+      }
     }
 
     @java.lang.Override
@@ -310,6 +372,11 @@ private static final long serialVersionUID = 0L;
       if (other == dev.cordyna.v1.ListRunsRequest.getDefaultInstance()) return this;
       if (other.getLimit() != 0) {
         setLimit(other.getLimit());
+      }
+      if (!other.getPageToken().isEmpty()) {
+        pageToken_ = other.pageToken_;
+        bitField0_ |= 0x00000002;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -342,6 +409,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 8
+            case 18: {
+              pageToken_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -362,7 +434,7 @@ private static final long serialVersionUID = 0L;
     private int limit_ ;
     /**
      * <pre>
-     * At most this many runs; 0 means 50.
+     * At most this many runs; 0 means 50. At most 1,000.
      * </pre>
      *
      * <code>uint32 limit = 1 [json_name = "limit"];</code>
@@ -374,7 +446,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many runs; 0 means 50.
+     * At most this many runs; 0 means 50. At most 1,000.
      * </pre>
      *
      * <code>uint32 limit = 1 [json_name = "limit"];</code>
@@ -390,7 +462,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many runs; 0 means 50.
+     * At most this many runs; 0 means 50. At most 1,000.
      * </pre>
      *
      * <code>uint32 limit = 1 [json_name = "limit"];</code>
@@ -399,6 +471,98 @@ private static final long serialVersionUID = 0L;
     public Builder clearLimit() {
       bitField0_ = (bitField0_ & ~0x00000001);
       limit_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object pageToken_ = "";
+    /**
+     * <pre>
+     * The next_page_token of the previous page; empty for the first page.
+     * </pre>
+     *
+     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * @return The pageToken.
+     */
+    public java.lang.String getPageToken() {
+      java.lang.Object ref = pageToken_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        pageToken_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The next_page_token of the previous page; empty for the first page.
+     * </pre>
+     *
+     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * @return The bytes for pageToken.
+     */
+    public com.google.protobuf.ByteString
+        getPageTokenBytes() {
+      java.lang.Object ref = pageToken_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        pageToken_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The next_page_token of the previous page; empty for the first page.
+     * </pre>
+     *
+     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * @param value The pageToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPageToken(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      pageToken_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The next_page_token of the previous page; empty for the first page.
+     * </pre>
+     *
+     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPageToken() {
+      pageToken_ = getDefaultInstance().getPageToken();
+      bitField0_ = (bitField0_ & ~0x00000002);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The next_page_token of the previous page; empty for the first page.
+     * </pre>
+     *
+     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * @param value The bytes for pageToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPageTokenBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      pageToken_ = value;
+      bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }

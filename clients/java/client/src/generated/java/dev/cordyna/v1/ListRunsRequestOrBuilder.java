@@ -12,11 +12,31 @@ public interface ListRunsRequestOrBuilder extends
 
   /**
    * <pre>
-   * At most this many runs; 0 means 50.
+   * At most this many runs; 0 means 50. At most 1,000.
    * </pre>
    *
    * <code>uint32 limit = 1 [json_name = "limit"];</code>
    * @return The limit.
    */
   int getLimit();
+
+  /**
+   * <pre>
+   * The next_page_token of the previous page; empty for the first page.
+   * </pre>
+   *
+   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * @return The pageToken.
+   */
+  java.lang.String getPageToken();
+  /**
+   * <pre>
+   * The next_page_token of the previous page; empty for the first page.
+   * </pre>
+   *
+   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * @return The bytes for pageToken.
+   */
+  com.google.protobuf.ByteString
+      getPageTokenBytes();
 }

@@ -33,4 +33,26 @@ public interface ListRunsResponseOrBuilder extends
    */
   dev.cordyna.v1.RunOrBuilder getRunsOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * Pass as page_token for the next page; empty on the last page. Runs
+   * started after the first page never appear on a later one.
+   * </pre>
+   *
+   * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
+   * @return The nextPageToken.
+   */
+  java.lang.String getNextPageToken();
+  /**
+   * <pre>
+   * Pass as page_token for the next page; empty on the last page. Runs
+   * started after the first page never appear on a later one.
+   * </pre>
+   *
+   * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
+   * @return The bytes for nextPageToken.
+   */
+  com.google.protobuf.ByteString
+      getNextPageTokenBytes();
 }
