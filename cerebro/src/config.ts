@@ -61,6 +61,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * a typo.
  */
 const MAX_GRAPH_COUNT = 1_000_000;
+
 /** The longest retention: past it, times in ms since the epoch stop making sense. */
 const MAX_RETENTION_MS = 100 * 365 * 86_400_000;
 

@@ -2,6 +2,7 @@
 // services started as local processes from the same bundles the images ship,
 // with the same environment the compose file sets.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
@@ -9,7 +10,7 @@ import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { onPath, RedisServerProcess } from "@cordyna/cerebro/testing";
-import { ControlService, type Run, RunState, TaskState } from "@cordyna/contract";
+import { bearerToken, ControlService, type Run, RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
@@ -263,6 +264,23 @@ describe("docker-compose.yml", () => {
       expect(service(name).dependsOn).toEqual({ cerebro: "service_healthy" });
     }
   });
+
+  it("runs cerebro with authentication on, refusing to start without an admin token", () => {
+    const cerebro = service("cerebro").environment;
+    expect(cerebro.CORDYNA_AUTH ?? "on").toBe("on");
+    expect(cerebro.CORDYNA_INSECURE_NO_AUTH).toBeUndefined();
+    expect(() => interpolate(cerebro.CORDYNA_ADMIN_TOKEN ?? "", {})).toThrow(
+      "docker-compose.yml needs CORDYNA_ADMIN_TOKEN: set CORDYNA_ADMIN_TOKEN to 32 or more random characters (docs/deploy.md)",
+    );
+    for (const [name, own] of [
+      ["task-server-a", "CORDYNA_TOKEN_A"],
+      ["task-server-b", "CORDYNA_TOKEN_B"],
+    ] as const) {
+      const token = service(name).environment.CORDYNA_TOKEN ?? "";
+      expect(interpolate(token, { CORDYNA_ADMIN_TOKEN: "admin" })).toBe("admin");
+      expect(interpolate(token, { CORDYNA_ADMIN_TOKEN: "admin", [own]: "own" })).toBe("own");
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -283,7 +301,8 @@ interface LocalAddresses {
 function localEnvironment(name: string, local: LocalAddresses): Record<string, string> {
   const cerebroPort = service("cerebro").environment.CORDYNA_PORT ?? "7070";
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(service(name).environment)) {
+  for (const [key, raw] of Object.entries(service(name).environment)) {
+    const value = interpolate(raw, SHELL);
     env[key] = value
       .replace(/(^|\/\/)redis:6379(?=$|\/)/, `$1127.0.0.1:${local.redisPort}`)
       .replace(
@@ -300,6 +319,30 @@ function localEnvironment(name: string, local: LocalAddresses): Record<string, s
     env.CORDYNA_HOST = "127.0.0.1";
   }
   return env;
+}
+
+/** What the shell that runs `docker compose up` exports, as docker-compose.yml asks. */
+const SHELL: Readonly<Record<string, string>> = {
+  CORDYNA_ADMIN_TOKEN: randomBytes(32).toString("hex"),
+};
+
+/**
+ * A compose value with its `${NAME}`, `${NAME:-default}` and `${NAME:?error}`
+ * replaced as docker compose does, innermost first (defaults may nest).
+ */
+function interpolate(value: string, shell: Readonly<Record<string, string>>): string {
+  const innermost = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)([^${}]*))?\}/;
+  let result = value;
+  for (let match = innermost.exec(result); match; match = innermost.exec(result)) {
+    const [whole, name = "", operator, argument = ""] = match;
+    const set = shell[name];
+    let replacement: string;
+    if (set !== undefined && set !== "") replacement = set;
+    else if (operator === ":-") replacement = argument;
+    else throw new Error(`docker-compose.yml needs ${name}: ${argument || "unset"}`);
+    result = result.replace(whole, replacement);
+  }
+  return result;
 }
 
 /**
@@ -462,7 +505,10 @@ describe.skipIf(!onPath("redis-server"))("the compose services as local processe
     await redisHealthcheck(redis.port);
     control = createClient(
       ControlService,
-      createGrpcTransport({ baseUrl: `http://127.0.0.1:${local.cerebroPort}` }),
+      createGrpcTransport({
+        baseUrl: `http://127.0.0.1:${local.cerebroPort}`,
+        interceptors: [bearerToken(SHELL.CORDYNA_ADMIN_TOKEN!)],
+      }),
     );
     // In the order the compose file's depends_on conditions impose.
     start("cerebro");

@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { CordynaError } from "../domain/errors.js";
 import { MemoryAccessStore } from "../store/memory-access-store.js";
-import { AccessControl, MAX_CREDENTIALS } from "./access-control.js";
+import {
+  AccessControl,
+  MAX_AUDITED_REFUSALS_PER_SECOND,
+  MAX_CREDENTIALS,
+} from "./access-control.js";
 import { ANONYMOUS_ADMIN, BOOTSTRAP_ADMIN } from "./principal.js";
 
 const HOUR = 3_600_000;
@@ -167,6 +171,25 @@ describe("AccessControl", () => {
       await access.createCredential(BOOTSTRAP_ADMIN, request);
     await expect(access.createCredential(BOOTSTRAP_ADMIN, request)).rejects.toThrow(
       `cerebro keeps at most ${MAX_CREDENTIALS} credentials, revoked ones included`,
+    );
+  });
+
+  it(`audits at most ${MAX_AUDITED_REFUSALS_PER_SECOND} refusals a second and counts the rest`, async () => {
+    const { access, clock, store } = await guarded();
+    const call = { action: "ControlService/ListRuns", target: "", peer: "10.0.0.9:4000" };
+    const refusal = { code: "UNAUTHENTICATED", message: "no credential" };
+    for (let i = 0; i < MAX_AUDITED_REFUSALS_PER_SECOND + 50; i++) {
+      await access.audit(undefined, call, refusal);
+    }
+    expect(await store.listAudit({ limit: 1_000 })).toHaveLength(MAX_AUDITED_REFUSALS_PER_SECOND);
+    // Allowed calls are always written.
+    await access.audit(BOOTSTRAP_ADMIN, { ...call, action: "ControlService/StartRun" });
+    clock.advance(1_000);
+    await access.audit(undefined, call, refusal);
+    const [latest, summary] = await store.listAudit({ limit: 2 });
+    expect(latest?.message).toBe("no credential");
+    expect(summary?.message).toBe(
+      `50 more refusals in the second before were not recorded: at most ${MAX_AUDITED_REFUSALS_PER_SECOND} a second are (cerebro's log has each)`,
     );
   });
 

@@ -30,6 +30,13 @@ export type AuthMode =
 /** The most credentials cerebro keeps, revoked ones included. */
 export const MAX_CREDENTIALS = 10_000;
 
+/**
+ * The most refusals written to the audit trail per second. A flood of
+ * refused calls (a scanner, a misconfigured client) would otherwise push
+ * every other entry out of it; the rest are counted in one entry instead.
+ */
+export const MAX_AUDITED_REFUSALS_PER_SECOND = 100;
+
 /** What a call is, for its audit entry. */
 export interface CallRecord {
   /** e.g. "ControlService/StartRun". */
@@ -63,6 +70,8 @@ export class AccessControl {
   readonly #logger: Logger;
   readonly #credentials = new Map<string, Credential>();
   readonly #listeners = new Map<string, Set<RevocationListener>>();
+  /** Refusals audited in the current second, and those left out. */
+  #refusals = { since: Number.NEGATIVE_INFINITY, audited: 0, leftOut: 0 };
 
   private constructor(mode: AuthMode, store: AccessStore, clock: Clock, logger: Logger) {
     this.#mode = mode;
@@ -168,8 +177,21 @@ export class AccessControl {
     call: CallRecord,
     refusal?: { code: string; message: string },
   ): Promise<void> {
+    const now = this.#clock.now();
+    if (refusal) {
+      if (now - this.#refusals.since >= 1_000) {
+        const { leftOut } = this.#refusals;
+        this.#refusals = { since: now, audited: 0, leftOut: 0 };
+        if (leftOut > 0) await this.#store.appendAudit(leftOutEntry(now, leftOut));
+      }
+      if (++this.#refusals.audited > MAX_AUDITED_REFUSALS_PER_SECOND) {
+        this.#refusals.leftOut++;
+        this.#logger.warn({ peer: call.peer }, `refused: ${refusal.message}`);
+        return;
+      }
+    }
     const entry: AuditRecord = {
-      time: this.#clock.now(),
+      time: now,
       principal: principal?.name ?? "unauthenticated",
       team: principal?.team ?? "",
       action: call.action,
@@ -286,6 +308,20 @@ export class AccessControl {
   #notify(id: string, reason: string): void {
     for (const listener of [...(this.#listeners.get(id) ?? [])]) listener(reason);
   }
+}
+
+function leftOutEntry(time: number, count: number): AuditRecord {
+  return {
+    time,
+    principal: "cerebro",
+    team: "",
+    action: "audit",
+    target: "",
+    allowed: false,
+    code: "RESOURCE_EXHAUSTED",
+    message: `${count} more refusals in the second before were not recorded: at most ${MAX_AUDITED_REFUSALS_PER_SECOND} a second are (cerebro's log has each)`,
+    peer: "",
+  };
 }
 
 function unauthenticated(message: string): CordynaError {

@@ -71,7 +71,8 @@ export function createAccessClient(
   return createClient(AccessService, transportTo(address, credentials));
 }
 
-function transportTo(address: string, { tls, token }: ClientCredentials): Transport {
+/** A gRPC transport to cerebro with the given credentials. */
+export function transportTo(address: string, { tls, token }: ClientCredentials): Transport {
   return createGrpcTransport({
     baseUrl: baseUrlFor(address, tls !== undefined),
     ...(tls ? { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),

@@ -94,7 +94,9 @@ export function createContext(overrides: CliOverrides = {}): CliContext {
 }
 
 /** TLS and the bearer token from CORDYNA_TLS_* and CORDYNA_TOKEN. */
-function credentialsFromEnv(env: Readonly<Record<string, string | undefined>>): ClientCredentials {
+export function credentialsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): ClientCredentials {
   const tls = clientTlsFromEnv(env);
   const token = tokenFromEnv(env);
   return { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };

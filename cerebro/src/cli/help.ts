@@ -39,6 +39,17 @@ Flags:
   --certificate-cn CN  accept client certificates with this common name instead
 ${COMMON}`,
 
+  health: `Usage: dyna health [--service NAME]
+
+Asks cerebro's standard gRPC health service whether it serves (or whether
+one of its services does), as load balancers and container health checks
+do. Needs no credential. Prints SERVING, NOT_SERVING, SERVICE_UNKNOWN or
+UNKNOWN.
+
+Exit codes: 0 SERVING; 1 NOT_SERVING or UNKNOWN; 3 cerebro unreachable, or
+no such service (NOT_FOUND).
+${COMMON}`,
+
   audit: `Usage: dyna audit [--team T] [--since 24h|<ISO time>] [--limit N]
 
 Shows the audit trail, newest first: every mutating call (runs started and
@@ -394,6 +405,7 @@ Commands:
   auth token create|list|revoke, auth whoami
                           manage credentials (admins); show who cerebro takes you for
   audit                   show the audit trail: mutating calls and refusals
+  health                  check that cerebro serves (no credential needed)
   help [<command>]        show help
 
 ${COMMON}

@@ -16,6 +16,7 @@ import {
   EXIT_USAGE,
 } from "./context.js";
 import { devCommand } from "./dev.js";
+import { healthCommand } from "./health.js";
 import { COMMAND_HELP, MAIN_HELP, printHelp } from "./help.js";
 import { runCommand } from "./run.js";
 import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
@@ -44,6 +45,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   conformance: conformanceCommand,
   auth: authCommand,
   audit: auditCommand,
+  health: healthCommand,
 };
 
 /**

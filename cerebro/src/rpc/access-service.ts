@@ -90,7 +90,7 @@ export function accessService(
         const principal = principalOf(context);
         await access.require(
           principal,
-          { kind: "read-audit", team: principal.role === "admin" ? request.team : principal.team },
+          { kind: "read-audit", team: request.team || principal.team },
           {
             action: "AccessService/ListAudit",
             target: request.team,

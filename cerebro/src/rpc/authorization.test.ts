@@ -27,6 +27,7 @@ beforeEach(async () => {
   store = new MemoryStore();
   cerebro = await startCerebro({
     port: 0,
+    httpPort: 0,
     logger: silent,
     store,
     serverLostGraceMs: 5_000,
@@ -346,12 +347,35 @@ describe("a cerebro with authentication, attacked from the same network", () => 
     // Newest first.
     expect(lines[0]).toBe("UNAUTHENTICATED ControlService/ListRuns unauthenticated");
 
-    const ownTeam = (
-      await createAccessClient(cerebro.address, { token: operatorB.token }).listAudit({
-        team: "team-a",
-      })
-    ).entries;
-    expect(ownTeam.map((e) => e.team)).toEqual(["team-b"]);
+    const teamBAudit = createAccessClient(cerebro.address, { token: operatorB.token });
+    expect((await teamBAudit.listAudit({})).entries.map((e) => e.team)).toEqual(["team-b"]);
+    const foreign = await refusal(teamBAudit.listAudit({ team: "team-a" }));
+    expect(foreign.code).toBe(Code.PermissionDenied);
+    expect(foreign.rawMessage).toContain(
+      "it lacks the admin role to read the audit trail of team-a",
+    );
+  });
+});
+
+describe("the HTTP/JSON gateway with authentication", () => {
+  it("answers curl with the bearer token, and 401 naming what is missing without it", async () => {
+    const operator = await token(Role.OPERATOR, "team-a");
+    const url = `http://${cerebro.httpAddress}/cordyna.v1.ControlService/ListServers`;
+    const call = (headers: Record<string, string>) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: "{}",
+      });
+    const anonymous = await call({});
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({
+      code: "unauthenticated",
+      message: expect.stringMatching(/^no credential/),
+    });
+    const allowed = await call({ authorization: `Bearer ${operator.token}` });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toEqual({});
   });
 });
 

@@ -1,12 +1,12 @@
 // cerebro over TLS, with and without client certificates, against the SDK,
 // the CLI's client and plain HTTPS: real certificates from a throwaway CA.
 import { request } from "node:https";
-import type { ClientTls } from "@cordyna/contract";
+import { type ClientTls, Role } from "@cordyna/contract";
 import { TaskServer } from "@cordyna/task-server";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
-import { createControlClient, describeRpcError } from "../cli/client.js";
+import { createAccessClient, createControlClient, describeRpcError } from "../cli/client.js";
 import { LogCapture } from "../store/redis-test-support.js";
 import { createTestPki, type TestPki } from "../testing/certificates.js";
 
@@ -160,6 +160,41 @@ describe("cerebro verifying client certificates (mTLS)", () => {
       "cerebro refused this task-server: client certificate of task-server-old refused: CERT_HAS_EXPIRED",
     );
     expect(logs.matching("client certificate of task-server-old refused")).toHaveLength(1);
+  });
+
+  it("takes a certificate to the credential naming its common name, with authentication on", async () => {
+    const adminToken = "admin-token-for-the-mtls-credential-test-0";
+    const cerebro = await startCerebro({
+      port: 0,
+      logger: silent,
+      auth: { required: true, adminToken },
+      tls: {
+        cert: pki.read("server.pem"),
+        key: pki.read("server.key"),
+        clientCa: pki.read("ca.pem"),
+      },
+    });
+    running.push(() => cerebro.stop());
+    const credentials = {
+      ca: pki.read("ca.pem"),
+      cert: pki.read("client.pem"),
+      key: pki.read("client.key"),
+    };
+    const unmapped = await taskServer(cerebro, credentials);
+    await expect(unmapped.start()).rejects.toThrow(
+      "client certificate CN=task-server-a is named by no credential",
+    );
+    await createAccessClient(cerebro.address, {
+      tls: { ca: pki.read("ca.pem") },
+      token: adminToken,
+    }).createToken({
+      team: "team-a",
+      role: Role.SERVER,
+      serverNames: ["task-server-a"],
+      certificateCommonName: "task-server-a",
+    });
+    await (await taskServer(cerebro, credentials)).start();
+    expect(cerebro.graph.get("a.quick")?.serverName).toBe("task-server-a");
   });
 
   it("still serves the control API to callers without a certificate", async () => {
