@@ -365,6 +365,8 @@ export class BenchEnv {
         CORDYNA_PORT: String(this.port),
         CORDYNA_HOST: "127.0.0.1",
         CORDYNA_HTTP_PORT: "off",
+        // On loopback, as every bench process is: the bench measures cerebro, not credentials.
+        CORDYNA_AUTH: "off",
         LOG_LEVEL: "warn",
         ...this.options.cerebroEnv,
       },
