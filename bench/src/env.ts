@@ -19,6 +19,7 @@ import {
   type MemorySample,
   readMessage,
   type ServerMessage,
+  type StallSample,
   type Stamp,
 } from "./protocol.js";
 
@@ -147,6 +148,24 @@ class ServerProc extends Proc {
   }
 }
 
+/** W6's declaring task-server process (`bench/src/declarer.ts`): when it said hello and was welcomed. */
+class DeclarerProc extends Proc {
+  readonly ready: Promise<Extract<ServerMessage, { kind: "ready" }>>;
+
+  constructor(address: string) {
+    super("declarer", ["--import", "tsx", "bench/src/declarer.ts"], {
+      CORDYNA_ADDR: address,
+      LOG_LEVEL: "warn",
+    });
+    this.ready = new Promise((resolve) => {
+      this.onLine((line) => {
+        const message = readMessage(line);
+        if (message?.kind === "ready") resolve(message);
+      });
+    });
+  }
+}
+
 /** Cerebro's events, fanned out to the workloads; remembers when the runner learned each run finished. */
 export class EventFeed {
   readonly #listeners = new Set<(event: Event) => void>();
@@ -253,6 +272,8 @@ export interface EnvOptions {
    * event that a user of the CLI does not cause.
    */
   readonly watch?: readonly EventKind[];
+  /** Settings of cerebro beyond the bench's own (CORDYNA_* variables). */
+  readonly cerebroEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -282,6 +303,7 @@ export class BenchEnv {
   cerebroSpawnedAt: number;
   #events: EventFeed | undefined;
   readonly servers: ServerProc[] = [];
+  readonly #declarers: DeclarerProc[] = [];
 
   readonly bundle: CerebroBundle;
 
@@ -343,7 +365,10 @@ export class BenchEnv {
         CORDYNA_PORT: String(this.port),
         CORDYNA_HOST: "127.0.0.1",
         CORDYNA_HTTP_PORT: "off",
+        // On loopback, as every bench process is: the bench measures cerebro, not credentials.
+        CORDYNA_AUTH: "off",
         LOG_LEVEL: "warn",
+        ...this.options.cerebroEnv,
       },
       true,
     );
@@ -434,6 +459,33 @@ export class BenchEnv {
     return withTimeout(sample, 30_000, "cerebro memory");
   }
 
+  /** Starts measuring how long cerebro's event loop is held at a time (see `stalls`). */
+  async watchStalls(): Promise<void> {
+    const child = this.cerebro.child;
+    const watching = new Promise<void>((resolve) => {
+      child.once("message", () => resolve());
+    });
+    child.send("watch-stalls");
+    await withTimeout(watching, 30_000, "cerebro to watch its event loop");
+  }
+
+  /** The longest cerebro's event loop was held since `watchStalls`. */
+  stalls(): Promise<StallSample> {
+    const child = this.cerebro.child;
+    const sample = new Promise<StallSample>((resolve) => {
+      child.once("message", (message) => resolve(message as StallSample));
+    });
+    child.send("stalls");
+    return withTimeout(sample, 30_000, "cerebro's event-loop stalls");
+  }
+
+  /** Starts W6's declaring task-server; stopped with the environment. */
+  startDeclarer(): DeclarerProc {
+    const declarer = new DeclarerProc(this.address);
+    this.#declarers.push(declarer);
+    return declarer;
+  }
+
   /** Redis's used_memory, in bytes. */
   redisMemory(): number | undefined {
     if (!this.redis) return undefined;
@@ -496,7 +548,7 @@ export class BenchEnv {
   async stop(): Promise<void> {
     running.delete(this);
     this.#events?.close();
-    await Promise.all(this.servers.map((server) => server.stop(5_000)));
+    await Promise.all([...this.servers, ...this.#declarers].map((server) => server.stop(5_000)));
     await this.cerebro.stop(10_000);
     await this.redis?.stop();
   }

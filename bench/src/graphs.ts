@@ -118,3 +118,28 @@ export function graphTargets(name: GraphName): string[] {
 export function isGraphName(value: string): value is GraphName {
   return (GRAPH_NAMES as readonly string[]).includes(value);
 }
+
+/**
+ * W6: one task-server declaring 50,000 tasks at once, WIDE_LAYERS layers of
+ * WIDE_WIDTH, each task depending on LAYER_FAN_IN tasks of the layer above.
+ */
+export const WIDE_LAYERS = 500;
+export const WIDE_WIDTH = 100;
+export const WIDE_SERVER_NAME = "bench-wide";
+
+export function wideTasks(): { id: string; dependsOn: string[] }[] {
+  const id = (layer: number, i: number) => `w.${pad(layer, 3)}.${pad(i, 2)}`;
+  const tasks: { id: string; dependsOn: string[] }[] = [];
+  for (let layer = 0; layer < WIDE_LAYERS; layer++) {
+    for (let i = 0; i < WIDE_WIDTH; i++) {
+      const above = new Set<string>();
+      if (layer > 0) {
+        for (const offset of [0, 1, 37].slice(0, LAYER_FAN_IN)) {
+          above.add(id(layer - 1, (i + offset) % WIDE_WIDTH));
+        }
+      }
+      tasks.push({ id: id(layer, i), dependsOn: [...above] });
+    }
+  }
+  return tasks;
+}

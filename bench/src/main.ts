@@ -1,7 +1,7 @@
 // The Cordyna bench: `npm run bench [-- options]`. See docs/performance.md.
 //
 //   --quick            fewer repetitions and shorter rate steps, to try it out
-//   --only w1,w3       only these workloads (w1 … w5)
+//   --only w1,w3       only these workloads (w1 … w6)
 //   --store memory     only this store (memory or redis; default both)
 //   --reps N           measured repetitions (default 5; 2 with --quick)
 //   --warmups N        discarded repetitions before them (default 2; 1 with --quick)

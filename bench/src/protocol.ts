@@ -50,6 +50,16 @@ export interface CpuSample {
   readonly cpuMicros: number;
 }
 
+/**
+ * How long cerebro's event loop was held, as the probe measures it
+ * (monitorEventLoopDelay at 10 ms resolution: a delay is how late a timer
+ * due every 10 ms ran, so it counts every piece of work that ran in one go).
+ */
+export interface StallSample {
+  readonly longestStallMs: number;
+  readonly p99StallMs: number;
+}
+
 /** This process's CPU time (user + system) so far, in µs. */
 export function cpuMicros(): number {
   const { user, system } = process.cpuUsage();

@@ -16,12 +16,13 @@ import {
   LAYER_WIDTH,
   LAYERS,
 } from "./graphs.js";
+import { w6 } from "./large-declaration.js";
 import type { MemorySample, Stamp } from "./protocol.js";
 import { onFreshEnvs, show } from "./repetitions.js";
 import { latencies, quantile } from "./stats.js";
 
-export type WorkloadId = "floor" | "w1" | "w2" | "w3" | "w4" | "w5";
-export const WORKLOAD_IDS: readonly WorkloadId[] = ["floor", "w1", "w2", "w3", "w4", "w5"];
+export type WorkloadId = "floor" | "w1" | "w2" | "w3" | "w4" | "w5" | "w6";
+export const WORKLOAD_IDS: readonly WorkloadId[] = ["floor", "w1", "w2", "w3", "w4", "w5", "w6"];
 
 /** How a workload is run. */
 export interface RunSettings {
@@ -584,4 +585,4 @@ async function recover(env: BenchEnv): Promise<Repetition> {
   };
 }
 
-export const WORKLOADS: readonly Workload[] = [floor, w1, w2, w3, w4, w5];
+export const WORKLOADS: readonly Workload[] = [floor, w1, w2, w3, w4, w5, w6];

@@ -22,6 +22,7 @@ import { authenticateCalls } from "./rpc/authentication.js";
 import { requireTaskServerCertificate } from "./rpc/client-certificates.js";
 import { controlApi } from "./rpc/control-api.js";
 import { controlService } from "./rpc/control-service.js";
+import { DeclarationQueue } from "./rpc/declaration-queue.js";
 import { cerebroRoutes } from "./rpc/routes.js";
 import {
   DEFAULT_LIMITS,
@@ -33,6 +34,7 @@ import {
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
 import { connectScheduler } from "./scheduling.js";
+import type { Pause } from "./slices.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 
@@ -79,6 +81,15 @@ export interface CerebroOptions {
   readonly livenessTimeoutMs?: number;
   /** The most bytes of a run's params, and of a task-run's outputs. Default 256 KiB. */
   readonly maxRunDataBytes?: number;
+  /** The most tasks one chain of dependencies may hold, across servers. Default 10,000. */
+  readonly maxChainLength?: number;
+  /** The most tasks one task-server may declare (in a Hello or a Redeclare). Default 10,000. */
+  readonly maxTasksPerDeclaration?: number;
+  /**
+   * Where each declaration pauses for other calls. Default: after every 10 ms
+   * of work. Tests pass their own, to hold a declaration in the middle.
+   */
+  readonly declarationSlices?: () => Pause;
   /** Serve TLS (and verify client certificates against `clientCa`) on both ports. */
   readonly tls?: ServerTls;
   /** Sizes, counts and waits every connection and call is held to (see ServerLimits). */
@@ -160,7 +171,9 @@ async function serve(
     );
   }
   const serverLostGraceMs = options.serverLostGraceMs ?? 5_000;
-  const graph = new TaskGraph();
+  const graph = new TaskGraph(
+    options.maxChainLength === undefined ? {} : { maxChainLength: options.maxChainLength },
+  );
   const events = new EventBus();
   const sessions = new SessionRegistry({ clock, holdMs: serverLostGraceMs });
   const engine = new RunEngine({
@@ -208,12 +221,19 @@ async function serve(
   const { routes, health } = cerebroRoutes({
     taskServer: taskServerService({
       graph,
+      declarations: new DeclarationQueue({
+        graph,
+        store,
+        ...(options.maxTasksPerDeclaration === undefined
+          ? {}
+          : { maxTasksPerDeclaration: options.maxTasksPerDeclaration }),
+        ...(options.declarationSlices === undefined ? {} : { slices: options.declarationSlices }),
+      }),
       engine,
       sessions,
       events,
       clock,
       logger,
-      store,
       access,
       heartbeatIntervalMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,

@@ -39,6 +39,8 @@ describe("parseCerebroConfig", () => {
         CORDYNA_STORE: "redis://redis:6379",
         CORDYNA_SERVER_LOST_GRACE_MS: "0",
         CORDYNA_HEARTBEAT_INTERVAL_MS: "2500",
+        CORDYNA_MAX_CHAIN_LENGTH: "20000",
+        CORDYNA_MAX_TASKS_PER_DECLARATION: "50000",
         CORDYNA_ADMIN_TOKEN: "s".repeat(32),
         LOG_LEVEL: "WARN",
         UNRELATED: "ignored",
@@ -51,6 +53,8 @@ describe("parseCerebroConfig", () => {
       store: "redis://redis:6379",
       serverLostGraceMs: 0,
       heartbeatIntervalMs: 2500,
+      maxChainLength: 20_000,
+      maxTasksPerDeclaration: 50_000,
       logLevel: "warn",
     });
   });
@@ -202,6 +206,16 @@ describe("parseCerebroConfig", () => {
     ["CORDYNA_PORT", "7070.5", 'CORDYNA_PORT: "7070.5" is not a TCP port'],
     ["CORDYNA_PORT", "-1", 'CORDYNA_PORT: "-1" is not a TCP port'],
     ["CORDYNA_HOST", "two words", 'CORDYNA_HOST: "two words" is not a host name or address'],
+    [
+      "CORDYNA_MAX_CHAIN_LENGTH",
+      "0",
+      'CORDYNA_MAX_CHAIN_LENGTH: "0" is not a number of tasks: expected an integer from 1 to 1000000',
+    ],
+    [
+      "CORDYNA_MAX_TASKS_PER_DECLARATION",
+      "10k",
+      'CORDYNA_MAX_TASKS_PER_DECLARATION: "10k" is not a number of tasks: expected an integer from 1 to 1000000',
+    ],
     ["CORDYNA_STORE", "postgres://db", 'CORDYNA_STORE: unknown store "postgres://db"'],
     ["CORDYNA_STORE", "redis://", "CORDYNA_STORE: invalid Redis URL"],
     [

@@ -24,6 +24,9 @@ export const CEREBRO_ENV = {
     "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
   CORDYNA_MAX_RUN_DATA_BYTES:
     "the most bytes of a run's params, and of a task-run's outputs (default 262144)",
+  CORDYNA_MAX_CHAIN_LENGTH:
+    "the most tasks one chain of dependencies may hold, across servers (default 10000)",
+  CORDYNA_MAX_TASKS_PER_DECLARATION: "the most tasks one task-server may declare (default 10000)",
   CORDYNA_RUN_RETENTION:
     'how long a finished run is kept, e.g. "30d" (default), "12h"; completions for freshness stay',
   CORDYNA_MAX_FINISHED_RUNS:
@@ -52,6 +55,13 @@ const DEFAULT_LOG_LEVEL = "info";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * The most a task-count setting may be raised to: a million tasks is far past
+ * what one cerebro's memory and one 4 MiB message hold, so a larger value is
+ * a typo.
+ */
+const MAX_GRAPH_COUNT = 1_000_000;
+
 /** The longest retention: past it, times in ms since the epoch stop making sense. */
 const MAX_RETENTION_MS = 100 * 365 * 86_400_000;
 
@@ -72,6 +82,8 @@ export interface CerebroConfig {
   readonly heartbeatIntervalMs?: number;
   readonly recoveryWindowMs?: number;
   readonly maxRunDataBytes?: number;
+  readonly maxChainLength?: number;
+  readonly maxTasksPerDeclaration?: number;
   readonly runRetentionMs?: number;
   readonly maxFinishedRuns?: number;
   readonly serverRetentionMs?: number;
@@ -235,6 +247,18 @@ export function parseCerebroConfig(
     4 * 1024 * 1024,
     "a number of bytes up to 4 MiB (what one message can carry)",
   );
+  const maxChainLength = integer(
+    "CORDYNA_MAX_CHAIN_LENGTH",
+    1,
+    MAX_GRAPH_COUNT,
+    "a number of tasks",
+  );
+  const maxTasksPerDeclaration = integer(
+    "CORDYNA_MAX_TASKS_PER_DECLARATION",
+    1,
+    MAX_GRAPH_COUNT,
+    "a number of tasks",
+  );
   const runRetentionMs = duration("CORDYNA_RUN_RETENTION");
   const maxFinishedRuns = integer(
     "CORDYNA_MAX_FINISHED_RUNS",
@@ -295,6 +319,8 @@ export function parseCerebroConfig(
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
     ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
+    ...(maxChainLength === undefined ? {} : { maxChainLength }),
+    ...(maxTasksPerDeclaration === undefined ? {} : { maxTasksPerDeclaration }),
     ...(runRetentionMs === undefined ? {} : { runRetentionMs }),
     ...(maxFinishedRuns === undefined ? {} : { maxFinishedRuns }),
     ...(serverRetentionMs === undefined ? {} : { serverRetentionMs }),

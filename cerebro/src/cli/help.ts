@@ -146,6 +146,11 @@ winning over its variable:
                                  grace period + 2000)
   CORDYNA_MAX_RUN_DATA_BYTES     the most bytes of a run's params, and of a
                                  task-run's outputs (default 262144)
+  CORDYNA_MAX_CHAIN_LENGTH       the most tasks one chain of dependencies may
+                                 hold, across servers (default 10000)
+  CORDYNA_MAX_TASKS_PER_DECLARATION
+                                 the most tasks one task-server may declare
+                                 (default 10000)
   LOG_LEVEL                      level of cerebro's log on stderr: fatal,
                                  error, warn, info (default), debug, trace or
                                  silent
@@ -297,7 +302,8 @@ ${COMMON}`,
 
 The global task graph as a tree: tasks with no upstream at the left margin,
 their downstream tasks below them. Each task shows its server and team;
-unresolved tasks are marked with the reason.
+unresolved tasks are marked with the reason. Indentation stops at 32
+levels: deeper tasks are drawn there, marked with their depth.
 
 ${COMMON}`,
 

@@ -21,6 +21,7 @@ import {
   formatDependencyStatus,
   formatDuration,
   formatWhen,
+  MAX_TREE_INDENT,
   paint,
   renderEvent,
   renderGraph,
@@ -547,5 +548,25 @@ describe("renderGraph", () => {
     const lines = renderGraph(diamond).split("\n");
     expect(lines.filter((l) => l.includes("d (s)"))).toHaveLength(1);
     expect(lines).toContain("    └── c (s) (see above)");
+  });
+
+  it("draws a chain as long as a declaration may hold, indented no deeper than its limit", () => {
+    const length = 10_000;
+    const id = (i: number) => `chain.${String(i).padStart(5, "0")}`;
+    const chain = create(GetGraphResponseSchema, {
+      tasks: Array.from({ length }, (_, i) => ({
+        taskId: id(i),
+        serverName: "s",
+        resolved: true,
+        declaration: { dependencies: i === 0 ? [] : [{ taskId: id(i - 1) }] },
+      })),
+    });
+    const lines = renderGraph(chain).split("\n");
+    const deepest = " ".repeat(4 * MAX_TREE_INDENT - 4);
+    expect(lines[0]).toBe("chain.00000 (s)");
+    expect(lines[1]).toBe("└── chain.00001 (s)");
+    expect(lines[MAX_TREE_INDENT]).toBe(`${deepest}└── chain.00032 (s)`);
+    expect(lines[length - 1]).toBe(`${deepest}└── chain.09999 (s) (depth 9999)`);
+    expect(lines.at(-1)).toBe("10000 tasks, 0 unresolved");
   });
 });

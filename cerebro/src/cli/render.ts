@@ -271,19 +271,36 @@ export interface TreeNode {
 }
 
 /**
+ * How many levels a tree is indented at most. A chain of 10,000 tasks would
+ * otherwise print 200 MB of indentation; deeper nodes stay at this level and
+ * say how deep they are.
+ */
+export const MAX_TREE_INDENT = 32;
+
+/**
  * An indented tree: roots at the left margin, children below their parent
- * with box-drawing connectors.
+ * with box-drawing connectors; nodes deeper than MAX_TREE_INDENT are drawn at
+ * that level, marked with their depth.
  */
 export function renderTree(roots: readonly TreeNode[]): string {
   const lines: string[] = [];
-  const walk = (node: TreeNode, prefix: string, connector: string, childPrefix: string): void => {
-    lines.push(prefix + connector + node.label);
-    node.children.forEach((child, i) => {
+  // An explicit stack, not recursion: a tree as deep as a declared chain
+  // would overflow the call stack.
+  const stack = [...roots].reverse().map((node) => ({ node, depth: 0, prefix: "", indent: "" }));
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { node, depth, prefix, indent } = item;
+    const marker = depth > MAX_TREE_INDENT ? ` (depth ${depth})` : "";
+    lines.push(prefix + node.label + marker);
+    for (let i = node.children.length - 1; i >= 0; i--) {
       const last = i === node.children.length - 1;
-      walk(child, prefix + childPrefix, last ? "└── " : "├── ", last ? "    " : "│   ");
-    });
-  };
-  for (const root of roots) walk(root, "", "", "");
+      stack.push({
+        node: node.children[i] as TreeNode,
+        depth: depth + 1,
+        prefix: indent + (last ? "└── " : "├── "),
+        indent: depth + 1 < MAX_TREE_INDENT ? indent + (last ? "    " : "│   ") : indent,
+      });
+    }
+  }
   return lines.join("\n");
 }
 
@@ -757,8 +774,13 @@ export function renderGraph(graph: GetGraphResponse, style: Style = plainStyle):
     return parts.join(" ");
   };
 
+  // Depth-first with an explicit stack, not recursion: a chain as long as a
+  // declaration may hold (10,000 tasks) would overflow the call stack. Tasks
+  // are expanded in the order recursion would take, so "see above" points up.
   const expanded = new Set<string>();
-  const build = (id: string, via: Dependency | undefined, path: Set<string>): TreeNode => {
+  const path = new Set<string>();
+  const stack: { id: string; node: TreeNode; children: GraphLink[]; next: number }[] = [];
+  const visit = (id: string, via: Dependency | undefined): TreeNode => {
     const node: TreeNode = { label: label(id, via), children: [] };
     const children = [...(downstreamOf.get(id) ?? [])].sort((a, b) =>
       a.other.localeCompare(b.other),
@@ -772,16 +794,30 @@ export function renderGraph(graph: GetGraphResponse, style: Style = plainStyle):
       return node;
     }
     expanded.add(id);
-    const next = new Set(path).add(id);
-    node.children = children.map((c) => build(c.other, c.dependency, next));
+    path.add(id);
+    stack.push({ id, node, children, next: 0 });
     return node;
+  };
+  const build = (id: string): TreeNode => {
+    const root = visit(id, undefined);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as (typeof stack)[number];
+      const child = frame.children[frame.next++];
+      if (child === undefined) {
+        stack.pop();
+        path.delete(frame.id);
+      } else {
+        frame.node.children.push(visit(child.other, child.dependency));
+      }
+    }
+    return root;
   };
 
   const roots = ids.filter((id) => (upstreamOf.get(id) ?? []).length === 0);
-  const trees = roots.map((id) => build(id, undefined, new Set()));
+  const trees = roots.map(build);
   // Tasks only reachable through a cycle have no root; show them too.
   for (const id of ids) {
-    if (!expanded.has(id)) trees.push(build(id, undefined, new Set()));
+    if (!expanded.has(id)) trees.push(build(id));
   }
   const unresolved = ids.filter((id) => !(tasks.get(id)?.resolved ?? false)).length;
   const footer = `${ids.length} task${ids.length === 1 ? "" : "s"}, ${unresolved} unresolved`;

@@ -38,7 +38,7 @@ describe("a chain of 10,000 dependent tasks", () => {
         taskId: "c.10000",
         code: "INVALID",
         message:
-          "declaring c.10000 would make a chain of 10001 dependent tasks, more than the limit of 10000: c.10000 → c.09999 → c.09998 → … → c.00002 → c.00001 → c.00000",
+          "declaring c.10000 would make a chain of 10001 dependent tasks, more than the limit of 10000 (CORDYNA_MAX_CHAIN_LENGTH): c.10000 → c.09999 → c.09998 → … → c.00002 → c.00001 → c.00000",
       },
     ]);
     expect(graph.all()).toEqual([]);
@@ -51,7 +51,7 @@ describe("a chain of 10,000 dependent tasks", () => {
       task("d.top", { team: "team-d", dependsOn: ["c.00002"] }),
     ]);
     expect(outcome.errors[0]?.message).toBe(
-      "declaring d.top would make a chain of 4 dependent tasks, more than the limit of 3: d.top → c.00002 → c.00001 → c.00000",
+      "declaring d.top would make a chain of 4 dependent tasks, more than the limit of 3 (CORDYNA_MAX_CHAIN_LENGTH): d.top → c.00002 → c.00001 → c.00000",
     );
     expect(graph.get("d.top")).toBeUndefined();
   });

@@ -122,4 +122,37 @@ describe("TaskGraph", () => {
     graph.declare("server-g", [task("ghost.source")]);
     expect(graph.unresolvedReason(id(layers - 1, 7))).toBeUndefined();
   });
+
+  it("prepares a declaration in slices while readers see the graph before it, then switches at once", async () => {
+    const graph = new TaskGraph();
+    graph.declare("server-a", [task("a.old")]);
+    const tasks = Array.from({ length: 5_000 }, (_, i) =>
+      task(`b.${i}`, { team: "team-b", dependsOn: i === 0 ? ["a.old"] : [`b.${i - 1}`] }),
+    );
+    const seenAtPauses: (string | undefined)[] = [];
+    const outcome = await graph.declareInSlices("server-b", tasks, () => {
+      seenAtPauses.push(graph.get("b.0")?.serverName);
+      return Promise.resolve();
+    });
+    expect(outcome.errors).toEqual([]);
+    expect(seenAtPauses.length).toBeGreaterThan(10);
+    expect(new Set(seenAtPauses)).toEqual(new Set([undefined]));
+    expect(graph.tasksOf("server-b")).toHaveLength(5_000);
+    expect(graph.downstreamOf("a.old")).toEqual(["b.0"]);
+  });
+
+  it("refuses to apply a declaration prepared on a graph that changed meanwhile", async () => {
+    const graph = new TaskGraph();
+    const tasks = Array.from({ length: 1_000 }, (_, i) => task(`b.${i}`));
+    let changed = false;
+    const declaring = graph.declareInSlices("server-b", tasks, () => {
+      if (!changed) {
+        changed = true;
+        graph.declare("server-a", [task("a.x")]);
+      }
+      return undefined;
+    });
+    await expect(declaring).rejects.toThrow("the graph changed while a declaration was prepared");
+    expect(graph.tasksOf("server-b")).toEqual([]);
+  });
 });

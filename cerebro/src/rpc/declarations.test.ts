@@ -7,6 +7,7 @@ import {
   TriggerMode,
 } from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
+import { runWhole } from "../slices.js";
 import { convertDeclarations } from "./declarations.js";
 
 type Init = MessageInitShape<typeof TaskDeclarationSchema>;
@@ -18,7 +19,7 @@ function declaration(init: Init) {
 }
 
 function convert(init: Init) {
-  return convertDeclarations([declaration(init)]);
+  return runWhole(convertDeclarations([declaration(init)]));
 }
 
 describe("convertDeclarations: schedule", () => {
@@ -126,10 +127,12 @@ describe("convertDeclarations: schedule", () => {
   });
 
   it("refuses only the bad task of a batch", () => {
-    const { definitions, issues } = convertDeclarations([
-      declaration({ id: "a.good", schedule: { cron: "0 3 * * *" } }),
-      declaration({ id: "a.bad", schedule: { cron: "not a cron" } }),
-    ]);
+    const { definitions, issues } = runWhole(
+      convertDeclarations([
+        declaration({ id: "a.good", schedule: { cron: "0 3 * * *" } }),
+        declaration({ id: "a.bad", schedule: { cron: "not a cron" } }),
+      ]),
+    );
     expect(definitions.map((definition) => definition.id)).toEqual(["a.good"]);
     expect(issues.map((issue) => issue.taskId)).toEqual(["a.bad"]);
   });

@@ -20,6 +20,7 @@ import {
 import { NO_RETRY } from "../engine/policies.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import { checkCron, UTC } from "../schedule/cron.js";
+import { pausePoints, type SlicedWork } from "../slices.js";
 import {
   catchUpFromProto,
   errorCauseFromProto,
@@ -44,14 +45,17 @@ export function checkServerName(name: string): string | undefined {
 
 /**
  * Turns declarations from the wire into task definitions, naming every
- * malformed field (one issue per problem, each naming its task).
+ * malformed field (one issue per problem, each naming its task); sliced, as
+ * a declaration may hold tens of thousands of tasks.
  */
-export function convertDeclarations(
+export function* convertDeclarations(
   declarations: readonly TaskDeclaration[],
-): ConvertedDeclarations {
+): SlicedWork<ConvertedDeclarations> {
   const definitions: TaskDefinition[] = [];
   const issues: DeclarationIssue[] = [];
-  declarations.forEach((declaration, index) => {
+  const pausePoint = pausePoints();
+  for (const [index, declaration] of declarations.entries()) {
+    if (pausePoint()) yield;
     const taskId = declaration.id;
     const label = taskId ? `task ${taskId}` : `task #${index + 1}`;
     const problems: string[] = [];
@@ -117,7 +121,7 @@ export function convertDeclarations(
     for (const problem of problems) {
       issues.push({ taskId, code: IssueCode.INVALID, message: `${label}: ${problem}` });
     }
-    if (problems.length > 0) return;
+    if (problems.length > 0) continue;
 
     const definition: TaskDefinition = {
       id: taskId,
@@ -142,7 +146,7 @@ export function convertDeclarations(
       ...(trigger && { trigger }),
     };
     definitions.push(definition);
-  });
+  }
   return { definitions, issues };
 }
 

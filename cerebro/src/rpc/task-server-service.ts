@@ -23,22 +23,23 @@ import type { EventBus } from "../events.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
-import type { Store } from "../store/store.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
-import { checkServerName, convertDeclarations } from "./declarations.js";
+import type { DeclarationQueue } from "./declaration-queue.js";
+import { checkServerName } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
 import { InstanceIdTaken, Session, type SessionRegistry } from "./sessions.js";
 
 export interface TaskServerServiceOptions {
   readonly graph: TaskGraph;
+  /** Where hellos and redeclarations are checked, applied and stored, one at a time. */
+  readonly declarations: DeclarationQueue;
   readonly engine: RunEngine;
   readonly sessions: SessionRegistry;
   readonly events: EventBus;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly store: Store;
   /** Who may serve which server names and declare whose tasks; the audit trail. */
   readonly access: AccessControl;
   readonly heartbeatIntervalMs: number;
@@ -242,7 +243,7 @@ class TaskServerStream {
     if (this.#session) {
       throw new StreamRejected(Code.FailedPrecondition, "hello sent twice on one stream", []);
     }
-    const { graph, engine, sessions, clock, events } = this.#options;
+    const { engine, sessions, clock, events } = this.#options;
     const version = hello.protocolVersion;
     if (!version || version.major !== PROTOCOL_VERSION.major) {
       const theirs = version ? `${version.major}.${version.minor}` : "none";
@@ -268,21 +269,26 @@ class TaskServerStream {
       peer: this.#peer,
     };
     if (!nameProblem) await this.#require({ kind: "serve", serverName: hello.serverName }, call);
-    const { definitions, issues } = convertDeclarations(hello.tasks);
-    const invalid = [...identityIssues, ...issues];
-    if (invalid.length > 0) {
-      throw new StreamRejected(Code.InvalidArgument, summarizeIssues(invalid), invalid);
-    }
-    await this.#require({ kind: "declare", teams: teamsOf(definitions) }, call);
-    const outcome = graph.declare(hello.serverName, definitions);
-    if (outcome.errors.length > 0) {
-      const code = outcome.errors.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
+    const declared = await this.#options.declarations.declare(hello.serverName, hello.tasks, {
+      issues: identityIssues,
+      authorize: (definitions) =>
+        this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
+    });
+    if (declared.kind !== "accepted") {
+      const { issues } = declared;
+      const code = issues.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
         ? Code.AlreadyExists
         : Code.InvalidArgument;
-      throw new StreamRejected(code, summarizeIssues(outcome.errors), outcome.errors);
+      throw new StreamRejected(code, summarizeIssues(issues), issues);
     }
-
-    await this.#options.store.saveDeclarations(hello.serverName, definitions);
+    const { definitions, warnings } = declared;
+    // The stream may have gone while the declaration was applied: it stays
+    // declared, as after any disconnect, but there is no session to start.
+    if (this.#closed) {
+      this.#publishGraphChanged(hello.serverName);
+      engine.graphChanged();
+      return;
+    }
     const session = new Session(
       {
         serverName: hello.serverName,
@@ -330,12 +336,12 @@ class TaskServerStream {
         }),
       );
     }
-    this.#welcome(session, outcome.warnings, unknown);
+    this.#welcome(session, warnings, unknown);
     this.#watchLiveness(session);
     await engine.instanceResumed(hello.instanceId, hello.runningAttemptIds);
     await this.#options.access.audit(this.#principal, call);
     this.#logger.info(
-      { tasks: definitions.map((task) => task.id), running: hello.runningAttemptIds.length },
+      { tasks: definitions.length, running: hello.runningAttemptIds.length },
       "task-server connected",
     );
     events.publish({
@@ -350,35 +356,30 @@ class TaskServerStream {
   }
 
   async #redeclare(session: Session, tasks: Hello["tasks"]): Promise<void> {
-    const { definitions, issues } = convertDeclarations(tasks);
     const call = this.#call("Redeclare", session);
-    await this.#require({ kind: "declare", teams: teamsOf(definitions) }, call);
-    const outcome =
-      issues.length > 0
-        ? { errors: issues, warnings: [] }
-        : this.#options.graph.declare(session.serverName, definitions);
-    if (outcome.errors.length > 0) {
-      this.#logger.warn(
-        { errors: outcome.errors },
-        "redeclaration refused; the previous one stays",
-      );
+    const declared = await this.#options.declarations.declare(session.serverName, tasks, {
+      authorize: (definitions) =>
+        this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
+    });
+    if (declared.kind !== "accepted") {
+      const errors = declared.issues;
+      this.#logger.warn({ errors }, "redeclaration refused; the previous one stays");
       this.#write(
         create(ConnectResponseSchema, {
           message: {
             case: "rejection",
             value: {
-              errors: outcome.errors.map(issueToProto),
-              message: `redeclaration refused, the previous declaration stays: ${summarizeIssues(outcome.errors)}`,
+              errors: errors.map(issueToProto),
+              message: `redeclaration refused, the previous declaration stays: ${summarizeIssues(errors)}`,
             },
           },
         }),
       );
       return;
     }
-    await this.#options.store.saveDeclarations(session.serverName, definitions);
     await this.#options.access.audit(this.#principal, call);
-    this.#welcome(session, outcome.warnings, []);
-    this.#logger.info({ tasks: definitions.map((task) => task.id) }, "task-server redeclared");
+    this.#welcome(session, declared.warnings, []);
+    this.#logger.info({ tasks: declared.definitions.length }, "task-server redeclared");
     this.#publishGraphChanged(session.serverName);
     this.#options.engine.graphChanged();
   }
@@ -515,7 +516,7 @@ class TaskServerStream {
       kind: "graph-changed",
       time: this.#options.clock.now(),
       serverName,
-      message: `${serverName} declared ${this.#options.graph.tasksOf(serverName).join(", ") || "no tasks"}`,
+      message: `${serverName} declared ${nameTasks(this.#options.graph.tasksOf(serverName))}`,
     });
   }
 
@@ -572,6 +573,16 @@ class TaskServerStream {
 
 function teamsOf(definitions: readonly { owner: { team: string } }[]): string[] {
   return definitions.map((definition) => definition.owner.team);
+}
+
+/** The most task ids an event names: a declaration of 50,000 would make it megabytes long. */
+const MAX_NAMED_TASKS = 10;
+
+function nameTasks(taskIds: readonly string[]): string {
+  if (taskIds.length === 0) return "no tasks";
+  if (taskIds.length <= MAX_NAMED_TASKS) return taskIds.join(", ");
+  const named = taskIds.slice(0, MAX_NAMED_TASKS).join(", ");
+  return `${taskIds.length} tasks: ${named} and ${taskIds.length - MAX_NAMED_TASKS} more`;
 }
 
 /** A command's size on the wire, about: an invoke carries the run's params. */

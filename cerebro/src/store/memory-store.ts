@@ -7,6 +7,7 @@ import {
   type TaskRunRecord,
 } from "../domain/model.js";
 import { plainCopy } from "../plain-copy.js";
+import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { MemoryAccessStore } from "./memory-access-store.js";
 import type { CreatedRun, FinishedRunRemoval, RunPosition, Store, StoreChanges } from "./store.js";
 
@@ -89,7 +90,12 @@ export class MemoryStore implements Store {
 
   async saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void> {
     if (tasks.length === 0) this.#declarations.delete(serverName);
-    else this.#declarations.set(serverName, structuredClone([...tasks]));
+    // Copied in slices: a declaration may hold tens of thousands of tasks.
+    else
+      this.#declarations.set(
+        serverName,
+        await runSliced(mapSliced(tasks, plainCopy), timeSlices()),
+      );
   }
 
   async loadDeclarations(): Promise<Map<string, TaskDefinition[]>> {

@@ -8,6 +8,7 @@ import {
   type TaskDefinition,
   type TaskRunRecord,
 } from "../domain/model.js";
+import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { defineScripts, type RunScript } from "./lua-scripts.js";
 import { RedisAccessStore } from "./redis-access-store.js";
 import { RedisKeys } from "./redis-keys.js";
@@ -267,10 +268,15 @@ export class RedisStore implements Store {
 
   async saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void> {
     const key = this.keys.declarations();
+    // Written out in slices: a declaration may hold tens of thousands of tasks.
+    const json = `[${(
+      await runSliced(
+        mapSliced(tasks, (task) => JSON.stringify(task)),
+        timeSlices(),
+      )
+    ).join(",")}]`;
     await this.#redis((client) =>
-      tasks.length === 0
-        ? client.hdel(key, serverName)
-        : client.hset(key, serverName, JSON.stringify(tasks)),
+      tasks.length === 0 ? client.hdel(key, serverName) : client.hset(key, serverName, json),
     );
   }
 
