@@ -196,6 +196,7 @@ describe("a cerebro with authentication, attacked from the same network", () => 
     expect(attacker.describeStatus()).toBe(
       `${status.PERMISSION_DENIED} instance id victim-1 belongs to another task-server (another credential or server name) while it is connected and for the grace period after: give every instance an id of its own`,
     );
+    expect(cerebro.graph.tasksOf("task-server-b")).toEqual([]);
 
     releaseSlow();
     const done = await runToEnd(client, run!.id);

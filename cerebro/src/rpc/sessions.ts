@@ -211,15 +211,22 @@ export class SessionRegistry implements InstanceDirectory {
    * taken for a reconnection, so no one takes over another's attempts.
    */
   add(session: Session): Session | undefined {
-    const identity = identityOf(session);
+    const identity = identityOf(session.info);
+    this.checkInstanceId(session.info);
     const binding = this.#bindings.get(session.instanceId);
-    if (binding && binding.identity !== identity) throw new InstanceIdTaken(session.instanceId);
     binding?.release?.cancel();
     this.#bindings.set(session.instanceId, { identity });
     const previous = this.#byInstance.get(session.instanceId);
     this.#byInstance.set(session.instanceId, session);
     this.#lastGone.delete(session.serverName);
     return previous;
+  }
+
+  /** Throws InstanceIdTaken when another identity holds the instance id (see add). */
+  checkInstanceId(info: Pick<SessionInfo, "instanceId" | "principal" | "serverName">): void {
+    const binding = this.#bindings.get(info.instanceId);
+    if (binding && binding.identity !== identityOf(info))
+      throw new InstanceIdTaken(info.instanceId);
   }
 
   /** Removes the session unless a newer one of the same instance replaced it. Returns whether it did. */
@@ -303,8 +310,8 @@ interface InstanceBinding {
   release?: TimerHandle;
 }
 
-function identityOf(session: Session): string {
-  return JSON.stringify([session.info.principal, session.serverName]);
+function identityOf(info: Pick<SessionInfo, "principal" | "serverName">): string {
+  return JSON.stringify([info.principal, info.serverName]);
 }
 
 /** A session asked for an instance id that another identity holds. */

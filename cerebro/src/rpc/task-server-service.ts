@@ -268,7 +268,11 @@ class TaskServerStream {
       target: `${hello.serverName} (instance ${hello.instanceId})`,
       peer: this.#peer,
     };
-    if (!nameProblem) await this.#require({ kind: "serve", serverName: hello.serverName }, call);
+    if (!nameProblem) {
+      await this.#require({ kind: "serve", serverName: hello.serverName }, call);
+      // Before declaring anything: the instance id may be another identity's.
+      await this.#instanceIdFree(hello, call);
+    }
     const declared = await this.#options.declarations.declare(hello.serverName, hello.tasks, {
       issues: identityIssues,
       authorize: (definitions) =>
@@ -312,11 +316,8 @@ class TaskServerStream {
     try {
       replaced = sessions.add(session);
     } catch (error) {
+      // Taken by another identity while this declaration was applied.
       if (!(error instanceof InstanceIdTaken)) throw error;
-      await this.#options.access.audit(this.#principal, call, {
-        code: "PERMISSION_DENIED",
-        message: error.message,
-      });
       throw new StreamRejected(Code.PermissionDenied, error.message, []);
     }
     this.#session = session;
@@ -489,6 +490,24 @@ class TaskServerStream {
       this.#livenessTimer = clock.at(clock.now() + heartbeatIntervalMs, check);
     };
     this.#livenessTimer = clock.at(clock.now() + heartbeatIntervalMs, check);
+  }
+
+  /** Refuses the stream with PERMISSION_DENIED (audited) when another identity holds the instance id. */
+  async #instanceIdFree(hello: Hello, call: CallRecord): Promise<void> {
+    try {
+      this.#options.sessions.checkInstanceId({
+        instanceId: hello.instanceId,
+        principal: this.#principal.name,
+        serverName: hello.serverName,
+      });
+    } catch (error) {
+      if (!(error instanceof InstanceIdTaken)) throw error;
+      await this.#options.access.audit(this.#principal, call, {
+        code: "PERMISSION_DENIED",
+        message: error.message,
+      });
+      throw new StreamRejected(Code.PermissionDenied, error.message, []);
+    }
   }
 
   /** Refuses the stream with PERMISSION_DENIED (audited) unless its principal may take the action. */
