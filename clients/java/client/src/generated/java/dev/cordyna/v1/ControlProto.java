@@ -180,168 +180,176 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\030cordyna/v1/control.proto\022\ncordyna.v1\032\025" +
-      "cordyna/v1/task.proto\032\037google/protobuf/t" +
-      "imestamp.proto\"\277\003\n\017StartRunRequest\022\030\n\007ta" +
-      "rgets\030\001 \003(\tR\007targets\022)\n\020without_upstream" +
-      "\030\002 \001(\010R\017withoutUpstream\022\'\n\017with_downstre" +
-      "am\030\003 \001(\010R\016withDownstream\022?\n\006params\030\004 \003(\013" +
-      "2\'.cordyna.v1.StartRunRequest.ParamsEntr" +
-      "yR\006params\022\'\n\004mode\030\005 \001(\0162\023.cordyna.v1.Run" +
-      "ModeR\004mode\022\'\n\017idempotency_key\030\006 \001(\tR\016ide" +
-      "mpotencyKey\022=\n\014logical_time\030\007 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\013logicalTime\0221\n\007tr" +
-      "igger\030\010 \001(\0162\027.cordyna.v1.TriggerKindR\007tr" +
-      "igger\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
-      "\n\005value\030\002 \001(\tR\005value:\0028\001\"\177\n\020StartRunResp" +
-      "onse\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\022" +
-      "\032\n\010existing\030\002 \001(\010R\010existing\022,\n\006follow\030\003 " +
-      "\001(\0132\024.cordyna.v1.RunLinksR\006follow\"D\n\010Run" +
-      "Links\022\020\n\003cli\030\001 \001(\tR\003cli\022\022\n\004grpc\030\002 \001(\tR\004g" +
-      "rpc\022\022\n\004http\030\003 \001(\tR\004http\"&\n\rGetRunRequest" +
-      "\022\025\n\006run_id\030\001 \001(\tR\005runId\"3\n\016GetRunRespons" +
-      "e\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\"\'\n\017" +
-      "ListRunsRequest\022\024\n\005limit\030\001 \001(\rR\005limit\"7\n" +
-      "\020ListRunsResponse\022#\n\004runs\030\001 \003(\0132\017.cordyn" +
-      "a.v1.RunR\004runs\"A\n\020CancelRunRequest\022\025\n\006ru" +
-      "n_id\030\001 \001(\tR\005runId\022\026\n\006reason\030\002 \001(\tR\006reaso" +
-      "n\"6\n\021CancelRunResponse\022!\n\003run\030\001 \001(\0132\017.co" +
-      "rdyna.v1.RunR\003run\"\022\n\020ListTasksRequest\"?\n" +
-      "\021ListTasksResponse\022*\n\005tasks\030\001 \003(\0132\024.cord" +
-      "yna.v1.TaskInfoR\005tasks\"\024\n\022ListServersReq" +
-      "uest\"G\n\023ListServersResponse\0220\n\007servers\030\001" +
-      " \003(\0132\026.cordyna.v1.ServerInfoR\007servers\"\021\n" +
-      "\017GetGraphRequest\"k\n\020GetGraphResponse\022*\n\005" +
-      "tasks\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005tasks" +
-      "\022+\n\005edges\030\002 \003(\0132\025.cordyna.v1.GraphEdgeR\005" +
-      "edges\"X\n\022WatchEventsRequest\022\025\n\006run_id\030\001 " +
-      "\001(\tR\005runId\022+\n\005kinds\030\002 \003(\0162\025.cordyna.v1.E" +
-      "ventKindR\005kinds\">\n\023WatchEventsResponse\022\'" +
-      "\n\005event\030\001 \001(\0132\021.cordyna.v1.EventR\005event\"" +
-      "\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001(\0162\024" +
-      ".cordyna.v1.RunStateR\005state\0221\n\007trigger\030\003" +
-      " \001(\0162\027.cordyna.v1.TriggerKindR\007trigger\022\030" +
-      "\n\007targets\030\004 \003(\tR\007targets\0223\n\006params\030\005 \003(\013" +
-      "2\033.cordyna.v1.Run.ParamsEntryR\006params\022\'\n" +
-      "\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mode\0229" +
-      "\n\ncreated_at\030\007 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\tcreatedAt\022;\n\013finished_at\030\010 \001(\0132\032" +
-      ".google.protobuf.TimestampR\nfinishedAt\0220" +
-      "\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.TaskRunR\010" +
-      "taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyna.v1.R" +
-      "unSummaryR\007summary\022\'\n\017idempotency_key\030\013 " +
-      "\001(\tR\016idempotencyKey\022=\n\014logical_time\030\014 \001(" +
-      "\0132\032.google.protobuf.TimestampR\013logicalTi" +
-      "me\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
-      "alue\030\002 \001(\tR\005value:\0028\001\"\215\004\n\007TaskRun\022\016\n\002id\030" +
-      "\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013se" +
-      "rver_name\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004 \001" +
-      "(\0132\021.cordyna.v1.OwnerR\005owner\022+\n\005state\030\005 " +
-      "\001(\0162\025.cordyna.v1.TaskStateR\005state\0227\n\013err" +
-      "or_cause\030\006 \001(\0162\026.cordyna.v1.ErrorCauseR\n" +
-      "errorCause\022+\n\021error_description\030\007 \001(\tR\020e" +
-      "rrorDescription\022\035\n\nblocked_by\030\010 \003(\tR\tblo" +
-      "ckedBy\022.\n\006reused\030\t \001(\0132\026.cordyna.v1.Comp" +
-      "letionR\006reused\022\032\n\010upstream\030\n \003(\tR\010upstre" +
-      "am\022/\n\010attempts\030\013 \003(\0132\023.cordyna.v1.Attemp" +
-      "tR\010attempts\0229\n\nupdated_at\030\014 \001(\0132\032.google" +
-      ".protobuf.TimestampR\tupdatedAt\022%\n\016waitin" +
-      "g_reason\030\r \001(\tR\rwaitingReason\"\321\003\n\007Attemp" +
-      "t\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006numbe" +
-      "r\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStateR" +
-      "\005state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceId\022" +
-      "7\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.ErrorC" +
-      "auseR\nerrorCause\022+\n\021error_description\030\006 " +
-      "\001(\tR\020errorDescription\0229\n\ninvoked_at\030\007 \001(" +
-      "\0132\032.google.protobuf.TimestampR\tinvokedAt" +
-      "\0227\n\tqueued_at\030\010 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132\032." +
-      "google.protobuf.TimestampR\tstartedAt\022;\n\013" +
-      "finished_at\030\n \001(\0132\032.google.protobuf.Time" +
-      "stampR\nfinishedAt\"\314\001\n\nRunSummary\0222\n\006fail" +
-      "ed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutcomeR\006fa" +
-      "iled\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1.TaskR" +
-      "unOutcomeR\007blocked\022\034\n\tcompleted\030\003 \001(\rR\tc" +
-      "ompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped\022\034\n\tca" +
-      "ncelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskRunOutc" +
-      "ome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005owner\030\002 " +
-      "\001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013server_" +
-      "name\030\003 \001(\tR\nserverName\0227\n\013error_cause\030\004 " +
-      "\001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022" +
-      "+\n\021error_description\030\005 \001(\tR\020errorDescrip" +
-      "tion\022\035\n\nblocked_by\030\006 \003(\tR\tblockedBy\"\215\003\n\010" +
-      "TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013ser" +
-      "ver_name\030\002 \001(\tR\nserverName\022=\n\013declaratio" +
-      "n\030\003 \001(\0132\033.cordyna.v1.TaskDeclarationR\013de" +
-      "claration\022\032\n\010resolved\030\004 \001(\010R\010resolved\022+\n" +
-      "\021unresolved_reason\030\005 \001(\tR\020unresolvedReas" +
-      "on\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?\n\017last" +
-      "_completion\030\007 \001(\0132\026.cordyna.v1.Completio" +
-      "nR\016lastCompletion\022\036\n\ndownstream\030\010 \003(\tR\nd" +
-      "ownstream\022@\n\016next_fire_time\030\t \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\014nextFireTime\"\177\n\tG" +
-      "raphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstream\022\036\n\n" +
-      "downstream\030\002 \001(\tR\ndownstream\0226\n\ndependen" +
-      "cy\030\003 \001(\0132\026.cordyna.v1.DependencyR\ndepend" +
-      "ency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004name\022\031" +
-      "\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinstances\030\003" +
-      " \003(\0132\030.cordyna.v1.InstanceInfoR\tinstance" +
-      "s\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030\001 \001(\tR" +
-      "\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordyna.v1." +
-      "ServerStateR\005state\022=\n\014connected_at\030\003 \001(\013" +
-      "2\032.google.protobuf.TimestampR\013connectedA" +
-      "t\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max_concu" +
-      "rrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005agent\030\006 " +
-      "\001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\336\003\n\005Event" +
-      "\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventKindR\004k" +
-      "ind\022.\n\004time\030\002 \001(\0132\032.google.protobuf.Time" +
-      "stampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013ta" +
-      "sk_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task_id\030\005 " +
-      "\001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\tattempt" +
-      "Id\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.TaskState" +
-      "R\005state\0227\n\013error_cause\030\010 \001(\0162\026.cordyna.v" +
-      "1.ErrorCauseR\nerrorCause\022\037\n\013server_name\030" +
-      "\t \001(\tR\nserverName\022\037\n\013instance_id\030\n \001(\tR\n" +
-      "instanceId\022\030\n\007message\030\013 \001(\tR\007message\0221\n\t" +
-      "run_state\030\014 \001(\0162\024.cordyna.v1.RunStateR\010r" +
-      "unState\022\026\n\006detail\030\r \001(\tR\006detail*\204\001\n\010RunS" +
-      "tate\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN_S" +
-      "TATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020\002\022" +
-      "\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CANCE" +
-      "LLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND_U" +
-      "NSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021TR" +
-      "IGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPSTRE" +
-      "AM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013Serve" +
-      "rState\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026\n\022" +
-      "SERVER_STATE_READY\020\001\022\031\n\025SERVER_STATE_DRA" +
-      "INING\020\002*\203\002\n\tEventKind\022\032\n\026EVENT_KIND_UNSP" +
-      "ECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022\033\n" +
-      "\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KIND" +
-      "_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERVER" +
-      "_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISCON" +
-      "NECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006\022\035" +
-      "\n\031EVENT_KIND_REPORT_REFUSED\020\0072\365\004\n\016Contro" +
-      "lService\022E\n\010StartRun\022\033.cordyna.v1.StartR" +
-      "unRequest\032\034.cordyna.v1.StartRunResponse\022" +
-      "D\n\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032.c" +
-      "ordyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRun" +
-      "s\022\033.cordyna.v1.ListRunsRequest\032\034.cordyna" +
-      ".v1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034" +
-      ".cordyna.v1.CancelRunRequest\032\035.cordyna.v" +
-      "1.CancelRunResponse\022M\n\tListTasks\022\034.cordy" +
-      "na.v1.ListTasksRequest\032\035.cordyna.v1.List" +
-      "TasksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.cord" +
-      "yna.v1.ListServersRequest\032\037.cordyna.v1.L" +
-      "istServersResponse\"\003\220\002\001\022J\n\010GetGraph\022\033.co" +
-      "rdyna.v1.GetGraphRequest\032\034.cordyna.v1.Ge" +
-      "tGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cor" +
-      "dyna.v1.WatchEventsRequest\032\037.cordyna.v1." +
-      "WatchEventsResponse0\001B \n\016dev.cordyna.v1B" +
-      "\014ControlProtoP\001b\006proto3"
+      "\n\030cordyna/v1/control.proto\022\ncordyna.v1\032\033" +
+      "buf/validate/validate.proto\032\025cordyna/v1/" +
+      "task.proto\032\037google/protobuf/timestamp.pr" +
+      "oto\"\243\005\n\017StartRunRequest\022G\n\007targets\030\001 \003(\t" +
+      "B-\272H*\222\001\'\020\350\007\030\001\" r\0362\034^[a-z0-9][a-z0-9._-]{" +
+      "0,127}$R\007targets\022)\n\020without_upstream\030\002 \001" +
+      "(\010R\017withoutUpstream\022\'\n\017with_downstream\030\003" +
+      " \001(\010R\016withDownstream\022\325\001\n\006params\030\004 \003(\0132\'." +
+      "cordyna.v1.StartRunRequest.ParamsEntryB\223" +
+      "\001\272H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable" +
+      "\022Emust not contain control or format cha" +
+      "racters (such as NUL or U+202E)\032#this.ma" +
+      "tches(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\006params\0221\n\004" +
+      "mode\030\005 \001(\0162\023.cordyna.v1.RunModeB\010\272H\005\202\001\002\020" +
+      "\001R\004mode\0221\n\017idempotency_key\030\006 \001(\tB\010\272H\005r\003(" +
+      "\200\002R\016idempotencyKey\022=\n\014logical_time\030\007 \001(\013" +
+      "2\032.google.protobuf.TimestampR\013logicalTim" +
+      "e\022;\n\007trigger\030\010 \001(\0162\027.cordyna.v1.TriggerK" +
+      "indB\010\272H\005\202\001\002\020\001R\007trigger\0329\n\013ParamsEntry\022\020\n" +
+      "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
+      "\001\"\177\n\020StartRunResponse\022!\n\003run\030\001 \001(\0132\017.cor" +
+      "dyna.v1.RunR\003run\022\032\n\010existing\030\002 \001(\010R\010exis" +
+      "ting\022,\n\006follow\030\003 \001(\0132\024.cordyna.v1.RunLin" +
+      "ksR\006follow\"D\n\010RunLinks\022\020\n\003cli\030\001 \001(\tR\003cli" +
+      "\022\022\n\004grpc\030\002 \001(\tR\004grpc\022\022\n\004http\030\003 \001(\tR\004http" +
+      "\"&\n\rGetRunRequest\022\025\n\006run_id\030\001 \001(\tR\005runId" +
+      "\"3\n\016GetRunResponse\022!\n\003run\030\001 \001(\0132\017.cordyn" +
+      "a.v1.RunR\003run\"1\n\017ListRunsRequest\022\036\n\005limi" +
+      "t\030\001 \001(\rB\010\272H\005*\003\030\350\007R\005limit\"7\n\020ListRunsResp" +
+      "onse\022#\n\004runs\030\001 \003(\0132\017.cordyna.v1.RunR\004run" +
+      "s\"A\n\020CancelRunRequest\022\025\n\006run_id\030\001 \001(\tR\005r" +
+      "unId\022\026\n\006reason\030\002 \001(\tR\006reason\"6\n\021CancelRu" +
+      "nResponse\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR" +
+      "\003run\"\022\n\020ListTasksRequest\"?\n\021ListTasksRes" +
+      "ponse\022*\n\005tasks\030\001 \003(\0132\024.cordyna.v1.TaskIn" +
+      "foR\005tasks\"\024\n\022ListServersRequest\"G\n\023ListS" +
+      "erversResponse\0220\n\007servers\030\001 \003(\0132\026.cordyn" +
+      "a.v1.ServerInfoR\007servers\"\021\n\017GetGraphRequ" +
+      "est\"k\n\020GetGraphResponse\022*\n\005tasks\030\001 \003(\0132\024" +
+      ".cordyna.v1.TaskInfoR\005tasks\022+\n\005edges\030\002 \003" +
+      "(\0132\025.cordyna.v1.GraphEdgeR\005edges\"g\n\022Watc" +
+      "hEventsRequest\022\025\n\006run_id\030\001 \001(\tR\005runId\022:\n" +
+      "\005kinds\030\002 \003(\0162\025.cordyna.v1.EventKindB\r\272H\n" +
+      "\222\001\007\"\005\202\001\002\020\001R\005kinds\">\n\023WatchEventsResponse" +
+      "\022\'\n\005event\030\001 \001(\0132\021.cordyna.v1.EventR\005even" +
+      "t\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001(\016" +
+      "2\024.cordyna.v1.RunStateR\005state\0221\n\007trigger" +
+      "\030\003 \001(\0162\027.cordyna.v1.TriggerKindR\007trigger" +
+      "\022\030\n\007targets\030\004 \003(\tR\007targets\0223\n\006params\030\005 \003" +
+      "(\0132\033.cordyna.v1.Run.ParamsEntryR\006params\022" +
+      "\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mode" +
+      "\0229\n\ncreated_at\030\007 \001(\0132\032.google.protobuf.T" +
+      "imestampR\tcreatedAt\022;\n\013finished_at\030\010 \001(\013" +
+      "2\032.google.protobuf.TimestampR\nfinishedAt" +
+      "\0220\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.TaskRun" +
+      "R\010taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyna.v1" +
+      ".RunSummaryR\007summary\022\'\n\017idempotency_key\030" +
+      "\013 \001(\tR\016idempotencyKey\022=\n\014logical_time\030\014 " +
+      "\001(\0132\032.google.protobuf.TimestampR\013logical" +
+      "Time\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n" +
+      "\005value\030\002 \001(\tR\005value:\0028\001\"\215\004\n\007TaskRun\022\016\n\002i" +
+      "d\030\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013" +
+      "server_name\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004" +
+      " \001(\0132\021.cordyna.v1.OwnerR\005owner\022+\n\005state\030" +
+      "\005 \001(\0162\025.cordyna.v1.TaskStateR\005state\0227\n\013e" +
+      "rror_cause\030\006 \001(\0162\026.cordyna.v1.ErrorCause" +
+      "R\nerrorCause\022+\n\021error_description\030\007 \001(\tR" +
+      "\020errorDescription\022\035\n\nblocked_by\030\010 \003(\tR\tb" +
+      "lockedBy\022.\n\006reused\030\t \001(\0132\026.cordyna.v1.Co" +
+      "mpletionR\006reused\022\032\n\010upstream\030\n \003(\tR\010upst" +
+      "ream\022/\n\010attempts\030\013 \003(\0132\023.cordyna.v1.Atte" +
+      "mptR\010attempts\0229\n\nupdated_at\030\014 \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\tupdatedAt\022%\n\016wait" +
+      "ing_reason\030\r \001(\tR\rwaitingReason\"\321\003\n\007Atte" +
+      "mpt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006num" +
+      "ber\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStat" +
+      "eR\005state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceI" +
+      "d\0227\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.Erro" +
+      "rCauseR\nerrorCause\022+\n\021error_description\030" +
+      "\006 \001(\tR\020errorDescription\0229\n\ninvoked_at\030\007 " +
+      "\001(\0132\032.google.protobuf.TimestampR\tinvoked" +
+      "At\0227\n\tqueued_at\030\010 \001(\0132\032.google.protobuf." +
+      "TimestampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132" +
+      "\032.google.protobuf.TimestampR\tstartedAt\022;" +
+      "\n\013finished_at\030\n \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\nfinishedAt\"\314\001\n\nRunSummary\0222\n\006fa" +
+      "iled\030\001 \003(\0132\032.cordyna.v1.TaskRunOutcomeR\006" +
+      "failed\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1.Tas" +
+      "kRunOutcomeR\007blocked\022\034\n\tcompleted\030\003 \001(\rR" +
+      "\tcompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped\022\034\n\t" +
+      "cancelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskRunOu" +
+      "tcome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005owner\030" +
+      "\002 \001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013serve" +
+      "r_name\030\003 \001(\tR\nserverName\0227\n\013error_cause\030" +
+      "\004 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCaus" +
+      "e\022+\n\021error_description\030\005 \001(\tR\020errorDescr" +
+      "iption\022\035\n\nblocked_by\030\006 \003(\tR\tblockedBy\"\215\003" +
+      "\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013s" +
+      "erver_name\030\002 \001(\tR\nserverName\022=\n\013declarat" +
+      "ion\030\003 \001(\0132\033.cordyna.v1.TaskDeclarationR\013" +
+      "declaration\022\032\n\010resolved\030\004 \001(\010R\010resolved\022" +
+      "+\n\021unresolved_reason\030\005 \001(\tR\020unresolvedRe" +
+      "ason\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?\n\017la" +
+      "st_completion\030\007 \001(\0132\026.cordyna.v1.Complet" +
+      "ionR\016lastCompletion\022\036\n\ndownstream\030\010 \003(\tR" +
+      "\ndownstream\022@\n\016next_fire_time\030\t \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\014nextFireTime\"\177\n" +
+      "\tGraphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstream\022\036" +
+      "\n\ndownstream\030\002 \001(\tR\ndownstream\0226\n\ndepend" +
+      "ency\030\003 \001(\0132\026.cordyna.v1.DependencyR\ndepe" +
+      "ndency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004name" +
+      "\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinstances" +
+      "\030\003 \003(\0132\030.cordyna.v1.InstanceInfoR\tinstan" +
+      "ces\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030\001 \001(" +
+      "\tR\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordyna.v" +
+      "1.ServerStateR\005state\022=\n\014connected_at\030\003 \001" +
+      "(\0132\032.google.protobuf.TimestampR\013connecte" +
+      "dAt\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max_con" +
+      "currency\030\005 \001(\rR\016maxConcurrency\022\024\n\005agent\030" +
+      "\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\336\003\n\005Eve" +
+      "nt\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventKindR" +
+      "\004kind\022.\n\004time\030\002 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013" +
+      "task_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task_id\030" +
+      "\005 \001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\tattem" +
+      "ptId\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.TaskSta" +
+      "teR\005state\0227\n\013error_cause\030\010 \001(\0162\026.cordyna" +
+      ".v1.ErrorCauseR\nerrorCause\022\037\n\013server_nam" +
+      "e\030\t \001(\tR\nserverName\022\037\n\013instance_id\030\n \001(\t" +
+      "R\ninstanceId\022\030\n\007message\030\013 \001(\tR\007message\0221" +
+      "\n\trun_state\030\014 \001(\0162\024.cordyna.v1.RunStateR" +
+      "\010runState\022\026\n\006detail\030\r \001(\tR\006detail*\204\001\n\010Ru" +
+      "nState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN" +
+      "_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020" +
+      "\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CAN" +
+      "CELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND" +
+      "_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021" +
+      "TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPST" +
+      "REAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013Ser" +
+      "verState\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026" +
+      "\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_STATE_D" +
+      "RAINING\020\002*\203\002\n\tEventKind\022\032\n\026EVENT_KIND_UN" +
+      "SPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022" +
+      "\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KI" +
+      "ND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERV" +
+      "ER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISC" +
+      "ONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006" +
+      "\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\0072\365\004\n\016Cont" +
+      "rolService\022E\n\010StartRun\022\033.cordyna.v1.Star" +
+      "tRunRequest\032\034.cordyna.v1.StartRunRespons" +
+      "e\022D\n\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032" +
+      ".cordyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListR" +
+      "uns\022\033.cordyna.v1.ListRunsRequest\032\034.cordy" +
+      "na.v1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun" +
+      "\022\034.cordyna.v1.CancelRunRequest\032\035.cordyna" +
+      ".v1.CancelRunResponse\022M\n\tListTasks\022\034.cor" +
+      "dyna.v1.ListTasksRequest\032\035.cordyna.v1.Li" +
+      "stTasksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.co" +
+      "rdyna.v1.ListServersRequest\032\037.cordyna.v1" +
+      ".ListServersResponse\"\003\220\002\001\022J\n\010GetGraph\022\033." +
+      "cordyna.v1.GetGraphRequest\032\034.cordyna.v1." +
+      "GetGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.c" +
+      "ordyna.v1.WatchEventsRequest\032\037.cordyna.v" +
+      "1.WatchEventsResponse0\001B \n\016dev.cordyna.v" +
+      "1B\014ControlProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           dev.cordyna.v1.TaskProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
@@ -520,8 +528,14 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Event_descriptor,
         new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)
