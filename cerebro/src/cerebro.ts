@@ -21,6 +21,7 @@ import {
 } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
+import { validateRequests } from "./rpc/validation.js";
 import { connectScheduler } from "./scheduling.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
@@ -182,6 +183,8 @@ async function serve(
       interceptors: [
         ...(options.tls?.clientCa ? [requireTaskServerCertificate(logger)] : []),
         ...(options.interceptors ?? []),
+        // Last: a caller is authenticated before what it sent is judged.
+        validateRequests(),
       ],
     });
   } catch (err) {

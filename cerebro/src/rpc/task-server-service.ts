@@ -1,12 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import type { Violation } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   type ConnectRequest,
+  ConnectRequestSchema,
   type ConnectResponse,
   ConnectResponseSchema,
   type Hello,
   PROTOCOL_VERSION,
+  type TaskDeclaration,
   type TaskServerService,
   type TaskStateUpdate,
   taskStatesOf,
@@ -21,10 +24,11 @@ import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
 import type { Store } from "../store/store.js";
 import { peerOf, resetCall } from "./call-context.js";
-import { checkServerName, convertDeclarations } from "./declarations.js";
+import { convertDeclarations } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
 import { Session, type SessionRegistry } from "./sessions.js";
+import { describeViolation, describeViolations, violationsOf } from "./validation.js";
 
 export interface TaskServerServiceOptions {
   readonly graph: TaskGraph;
@@ -179,6 +183,8 @@ class TaskServerStream {
     for (const message of this.#inbox) {
       const more = taskStatesOf(message);
       if (more === undefined || updates.length + more.length > MAX_BATCH) break;
+      // Left for #handle, which refuses it once the batch before it is done.
+      if (violationsOf(ConnectRequestSchema, message).length > 0) break;
       updates.push(...more);
       taken++;
     }
@@ -188,7 +194,13 @@ class TaskServerStream {
 
   async #handle(message: ConnectRequest): Promise<void> {
     const { case: kind, value } = message.message;
-    if (kind === "hello") return this.#hello(value);
+    const violations = violationsOf(ConnectRequestSchema, message);
+    // Declarations that break a limit are refused like any invalid one,
+    // together with their other problems.
+    if (kind === "hello") return this.#hello(value, violations);
+    if (violations.length > 0 && kind !== "redeclare") {
+      throw new StreamRejected(Code.InvalidArgument, describeViolations(violations), []);
+    }
     const session = this.#session;
     if (!session) {
       throw new StreamRejected(
@@ -199,7 +211,7 @@ class TaskServerStream {
     }
     switch (kind) {
       case "redeclare":
-        return this.#redeclare(session, value.tasks);
+        return this.#redeclare(session, value.tasks, violations);
       case "taskState":
       case "taskStates":
         return this.#taskStates(session, this.#batchFrom(taskStatesOf(message) ?? []));
@@ -217,7 +229,7 @@ class TaskServerStream {
     }
   }
 
-  async #hello(hello: Hello): Promise<void> {
+  async #hello(hello: Hello, violations: readonly Violation[]): Promise<void> {
     if (this.#session) {
       throw new StreamRejected(Code.FailedPrecondition, "hello sent twice on one stream", []);
     }
@@ -230,19 +242,8 @@ class TaskServerStream {
         { taskId: "", code: IssueCode.VERSION, message },
       ]);
     }
-    const nameProblem = checkServerName(hello.serverName);
-    const identityIssues: DeclarationIssue[] = [];
-    if (nameProblem)
-      identityIssues.push({ taskId: "", code: IssueCode.INVALID, message: nameProblem });
-    if (!hello.instanceId) {
-      identityIssues.push({
-        taskId: "",
-        code: IssueCode.INVALID,
-        message: "instance_id is required",
-      });
-    }
     const { definitions, issues } = convertDeclarations(hello.tasks);
-    const invalid = [...identityIssues, ...issues];
+    const invalid = [...violationIssues(violations, hello.tasks), ...issues];
     if (invalid.length > 0) {
       throw new StreamRejected(Code.InvalidArgument, summarizeIssues(invalid), invalid);
     }
@@ -307,8 +308,14 @@ class TaskServerStream {
     engine.graphChanged();
   }
 
-  async #redeclare(session: Session, tasks: Hello["tasks"]): Promise<void> {
-    const { definitions, issues } = convertDeclarations(tasks);
+  async #redeclare(
+    session: Session,
+    tasks: Hello["tasks"],
+    violations: readonly Violation[],
+  ): Promise<void> {
+    const converted = convertDeclarations(tasks);
+    const { definitions } = converted;
+    const issues = [...violationIssues(violations, tasks), ...converted.issues];
     const outcome =
       issues.length > 0
         ? { errors: issues, warnings: [] }
@@ -536,6 +543,28 @@ function capWarnings(warnings: readonly DeclarationIssue[]): readonly Declaratio
       message: `${warnings.length - MAX_WARNINGS + 1} more tasks are unresolved; dyna tasks lists every one with its reason`,
     },
   ];
+}
+
+/**
+ * One INVALID issue per broken limit of a Hello or Redeclare, naming the task
+ * when the field is within one of its declarations (path `….tasks[i]…`).
+ */
+function violationIssues(
+  violations: readonly Violation[],
+  tasks: readonly TaskDeclaration[],
+): DeclarationIssue[] {
+  return violations.map((violation) => {
+    const [, list, item] = violation.field;
+    const declared =
+      list?.kind === "field" && list.name === "tasks" && item?.kind === "list_sub"
+        ? tasks[item.index]
+        : undefined;
+    return {
+      taskId: declared?.id ?? "",
+      code: IssueCode.INVALID,
+      message: describeViolation(violation),
+    };
+  });
 }
 
 function issueToProto(issue: DeclarationIssue) {
