@@ -3,11 +3,29 @@ import { createValidator, type Violation } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
 /**
+ * The patterns of the contract's rules, compiled once each. They run on
+ * every key of every update's outputs, where the library's default RE2
+ * engine (written in JavaScript) costs about 3 µs a key, ten times the
+ * platform's. The platform's is safe here: every pattern comes from our own
+ * proto, written so that RE2 and JavaScript read it alike (plain character
+ * classes, bounded repeats), and none can backtrack.
+ */
+const patterns = new Map<string, RegExp>();
+function matchNatively(pattern: string, against: string): boolean {
+  let compiled = patterns.get(pattern);
+  if (!compiled) {
+    compiled = new RegExp(pattern, "u");
+    patterns.set(pattern, compiled);
+  }
+  return compiled.test(against);
+}
+
+/**
  * The limits of the contract are buf.validate annotations in the proto; this
  * enforces them. One validator for the process: it compiles the rules of each
  * message type once and keeps them.
  */
-const validator = createValidator();
+const validator = createValidator({ regexMatch: matchNatively });
 
 /** What the message breaks, one violation per field and rule; empty when it keeps every limit. */
 export function violationsOf<Desc extends DescMessage>(
