@@ -33,6 +33,7 @@ import {
 } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
+import { validateRequests } from "./rpc/validation.js";
 import { connectScheduler } from "./scheduling.js";
 import type { Pause } from "./slices.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
@@ -257,6 +258,8 @@ async function serve(
         ...(options.tls?.clientCa ? [requireTaskServerCertificate(logger)] : []),
         authenticateCalls(access),
         ...(options.interceptors ?? []),
+        // Last: a caller is authenticated before what it sent is judged.
+        validateRequests(),
       ],
     });
   } catch (err) {

@@ -323,6 +323,20 @@ describe("a cerebro with authentication, attacked from the same network", () => 
     expect(cerebro.graph.tasksOf("task-server-a")).toEqual(["a.import-orders"]);
   });
 
+  it("refuses credential requests that break the proto's limits, naming the field", async () => {
+    const bad = await refusal(
+      admin.createToken({ team: "team-a", role: Role.SERVER, serverNames: ["no spaces"] }),
+    );
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.rawMessage).toMatch(
+      /^server_names\[0\]: does not match regex pattern .* \[string.pattern\]$/,
+    );
+    const noRole = await refusal(admin.createToken({ team: "team-a" }));
+    expect(noRole.rawMessage).toContain("role: ");
+    const badId = await refusal(admin.revokeToken({ tokenId: "../../etc" }));
+    expect(badId.rawMessage).toMatch(/^token_id: does not match regex pattern/);
+  });
+
   it("writes mutating calls and refusals to an audit trail each team reads its own part of", async () => {
     const a = await token(Role.SERVER, "team-a", ["task-server-a"]);
     const operatorA = await token(Role.OPERATOR, "team-a");

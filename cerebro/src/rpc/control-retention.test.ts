@@ -95,7 +95,7 @@ describe("ListRuns", () => {
   it("refuses a page over 1,000 runs and a token it did not make", async () => {
     expect(await failureOf(control.listRuns({ limit: 1_001 }))).toEqual([
       Code.InvalidArgument,
-      "limit 1001 is more than one page holds (1000): ask for the next page with next_page_token",
+      "limit: must be less than or equal to 1000 [uint32.lte]",
     ]);
     const [code, message] = await failureOf(control.listRuns({ pageToken: "bogus" }));
     expect(code).toBe(Code.InvalidArgument);

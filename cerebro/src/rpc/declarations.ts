@@ -2,10 +2,8 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import {
   DependencyCondition,
   CatchUpPolicy as ProtoCatchUpPolicy,
-  ErrorCause as ProtoErrorCause,
   OverlapPolicy as ProtoOverlapPolicy,
   type Schedule as ProtoSchedule,
-  TriggerMode as ProtoTriggerMode,
   type UpstreamTrigger as ProtoUpstreamTrigger,
   type TaskDeclaration,
 } from "@cordyna/contract";
@@ -28,25 +26,18 @@ import {
   triggerModeFromProto,
 } from "./enums.js";
 
-const TASK_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
-const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /** The result of checking one server's declarations field by field. */
 export interface ConvertedDeclarations {
   readonly definitions: TaskDefinition[];
   readonly issues: DeclarationIssue[];
 }
 
-/** Why a server name is unacceptable, or undefined when it is fine. */
-export function checkServerName(name: string): string | undefined {
-  if (SERVER_NAME.test(name)) return undefined;
-  return `server name ${JSON.stringify(name)} must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`;
-}
-
 /**
  * Turns declarations from the wire into task definitions, naming every
  * malformed field (one issue per problem, each naming its task); sliced, as
- * a declaration may hold tens of thousands of tasks.
+ * a declaration may hold tens of thousands of tasks. What the proto's
+ * buf.validate annotations say (ids, sizes, counts, enum values) is checked
+ * before, at the edge; this checks what they cannot express.
  */
 export function* convertDeclarations(
   declarations: readonly TaskDeclaration[],
@@ -59,20 +50,11 @@ export function* convertDeclarations(
     const taskId = declaration.id;
     const label = taskId ? `task ${taskId}` : `task #${index + 1}`;
     const problems: string[] = [];
-    if (!TASK_ID.test(taskId)) {
-      problems.push(
-        `id ${JSON.stringify(taskId)} must be 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
-      );
-    }
     if (!declaration.owner?.team)
       problems.push("owner.team is required: name the team answerable for it");
 
     const dependencies: Dependency[] = [];
     for (const dependency of declaration.dependencies) {
-      if (!TASK_ID.test(dependency.taskId)) {
-        problems.push(`dependency ${JSON.stringify(dependency.taskId)} is not a valid task id`);
-        continue;
-      }
       if (dependency.taskId === taskId) {
         problems.push("it depends on itself");
         continue;
@@ -104,10 +86,9 @@ export function* convertDeclarations(
     const retry = declaration.retry;
     const retryOn: ErrorCause[] = [];
     for (const cause of retry?.retryOn ?? []) {
+      // UNSPECIFIED and unknown numbers are refused at the edge (buf.validate).
       const converted = errorCauseFromProto(cause);
       if (converted) retryOn.push(converted);
-      else
-        problems.push(`retry.retry_on holds ${ProtoErrorCause[cause] ?? cause}, which is no cause`);
     }
     const initialBackoffMs = durationMs(retry?.initialBackoff) ?? NO_RETRY.initialBackoffMs;
     const maxBackoffMs = durationMs(retry?.maxBackoff) ?? NO_RETRY.maxBackoffMs;
@@ -172,17 +153,13 @@ function convertSchedule(
   const before = problems.length;
   const cronProblem = checkCron(schedule.cron, timeZone);
   if (cronProblem) problems.push(`schedule: ${cronProblem}`);
-  const catchUp = catchUpFromProto(schedule.catchUp);
-  if (!catchUp) problems.push(`schedule.catch_up holds ${schedule.catchUp}, which is no policy`);
-  const overlap = overlapFromProto(schedule.overlap);
-  if (!overlap) problems.push(`schedule.overlap holds ${schedule.overlap}, which is no policy`);
-  if (problems.length > before || !catchUp || !overlap) return undefined;
+  if (problems.length > before) return undefined;
   return {
     cron: schedule.cron,
     timeZone,
-    catchUp,
+    catchUp: catchUpFromProto(schedule.catchUp),
     catchUpMax: schedule.catchUpMax > 0 ? schedule.catchUpMax : DEFAULT_CATCH_UP_MAX,
-    overlap,
+    overlap: overlapFromProto(schedule.overlap),
   };
 }
 
@@ -195,12 +172,8 @@ function convertTrigger(
   dependencyCount: number,
   problems: string[],
 ): UpstreamTrigger | undefined {
-  if (!trigger || trigger.mode === ProtoTriggerMode.UNSPECIFIED) return undefined;
-  const mode = triggerModeFromProto(trigger.mode);
-  if (!mode) {
-    problems.push(`trigger.mode holds ${trigger.mode}, which is no mode`);
-    return undefined;
-  }
+  const mode = trigger && triggerModeFromProto(trigger.mode);
+  if (!mode) return undefined;
   const debounceMs = durationMs(trigger.debounce) ?? 0;
   if (debounceMs < 0) {
     problems.push("trigger.debounce must not be negative");

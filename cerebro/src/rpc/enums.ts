@@ -107,19 +107,20 @@ export const overlapToProto = (policy: OverlapPolicy): ProtoOverlapPolicy => OVE
 export const triggerModeToProto = (mode: UpstreamTrigger["mode"]): ProtoTriggerMode =>
   TRIGGER_MODES[mode];
 
-/** The domain catch-up policy; UNSPECIFIED is the default, unknown numbers are undefined. */
-export function catchUpFromProto(policy: ProtoCatchUpPolicy): CatchUpPolicy | undefined {
-  if (policy === ProtoCatchUpPolicy.UNSPECIFIED) return DEFAULT_CATCH_UP;
-  return CATCH_UPS_FROM_PROTO.get(policy);
+// Numbers the enum does not define never get here: the proto's
+// enum.defined_only refuses them at the edge.
+
+/** The domain catch-up policy; UNSPECIFIED is the default. */
+export function catchUpFromProto(policy: ProtoCatchUpPolicy): CatchUpPolicy {
+  return CATCH_UPS_FROM_PROTO.get(policy) ?? DEFAULT_CATCH_UP;
 }
 
-/** The domain overlap policy; UNSPECIFIED is the default, unknown numbers are undefined. */
-export function overlapFromProto(policy: ProtoOverlapPolicy): OverlapPolicy | undefined {
-  if (policy === ProtoOverlapPolicy.UNSPECIFIED) return DEFAULT_OVERLAP;
-  return OVERLAPS_FROM_PROTO.get(policy);
+/** The domain overlap policy; UNSPECIFIED is the default. */
+export function overlapFromProto(policy: ProtoOverlapPolicy): OverlapPolicy {
+  return OVERLAPS_FROM_PROTO.get(policy) ?? DEFAULT_OVERLAP;
 }
 
-/** The domain trigger mode; undefined for UNSPECIFIED (no trigger) and unknown numbers. */
+/** The domain trigger mode; undefined for UNSPECIFIED (no trigger). */
 export function triggerModeFromProto(mode: ProtoTriggerMode): UpstreamTrigger["mode"] | undefined {
   return TRIGGER_MODES_FROM_PROTO.get(mode);
 }

@@ -84,7 +84,7 @@ describe("TaskServerService over real gRPC", () => {
     ]);
     const rejection = await session.next("rejection");
     expect(rejection.errors.map((e) => e.message)).toEqual([
-      `task Bad Id: id "Bad Id" must be 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      `hello.tasks[0].id: does not match regex pattern \`^[a-z0-9][a-z0-9._-]{0,127}$\` [string.pattern]`,
       "task a.no-team: owner.team is required: name the team answerable for it",
       "task a.self: it depends on itself",
       "task a.fresh: dependency a.x: fresh_within must be a positive duration",

@@ -1,12 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import type { Violation } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   type ConnectRequest,
+  ConnectRequestSchema,
   type ConnectResponse,
   ConnectResponseSchema,
   type Hello,
   PROTOCOL_VERSION,
+  type TaskDeclaration,
   type TaskServerService,
   type TaskStateUpdate,
   taskStatesOf,
@@ -26,10 +29,10 @@ import { newId } from "../ids.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
 import type { DeclarationQueue } from "./declaration-queue.js";
-import { checkServerName } from "./declarations.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
 import { InstanceIdTaken, Session, type SessionRegistry } from "./sessions.js";
+import { describeViolation, describeViolations, violationsOf } from "./validation.js";
 
 export interface TaskServerServiceOptions {
   readonly graph: TaskGraph;
@@ -200,6 +203,8 @@ class TaskServerStream {
     for (const message of this.#inbox) {
       const more = taskStatesOf(message);
       if (more === undefined || updates.length + more.length > MAX_BATCH) break;
+      // Left for #handle, which refuses it once the batch before it is done.
+      if (violationsOf(ConnectRequestSchema, message).length > 0) break;
       updates.push(...more);
       taken++;
     }
@@ -209,7 +214,13 @@ class TaskServerStream {
 
   async #handle(message: ConnectRequest): Promise<void> {
     const { case: kind, value } = message.message;
-    if (kind === "hello") return this.#hello(value);
+    const violations = violationsOf(ConnectRequestSchema, message);
+    // Declarations that break a limit are refused like any invalid one,
+    // together with their other problems.
+    if (kind === "hello") return this.#hello(value, violations);
+    if (violations.length > 0 && kind !== "redeclare") {
+      throw new StreamRejected(Code.InvalidArgument, describeViolations(violations), []);
+    }
     const session = this.#session;
     if (!session) {
       throw new StreamRejected(
@@ -220,7 +231,7 @@ class TaskServerStream {
     }
     switch (kind) {
       case "redeclare":
-        return this.#redeclare(session, value.tasks);
+        return this.#redeclare(session, value.tasks, violations);
       case "taskState":
       case "taskStates":
         return this.#taskStates(session, this.#batchFrom(taskStatesOf(message) ?? []));
@@ -239,7 +250,7 @@ class TaskServerStream {
     }
   }
 
-  async #hello(hello: Hello): Promise<void> {
+  async #hello(hello: Hello, violations: readonly Violation[]): Promise<void> {
     if (this.#session) {
       throw new StreamRejected(Code.FailedPrecondition, "hello sent twice on one stream", []);
     }
@@ -252,29 +263,21 @@ class TaskServerStream {
         { taskId: "", code: IssueCode.VERSION, message },
       ]);
     }
-    const nameProblem = checkServerName(hello.serverName);
-    const identityIssues: DeclarationIssue[] = [];
-    if (nameProblem)
-      identityIssues.push({ taskId: "", code: IssueCode.INVALID, message: nameProblem });
-    if (!hello.instanceId) {
-      identityIssues.push({
-        taskId: "",
-        code: IssueCode.INVALID,
-        message: "instance_id is required",
-      });
-    }
+    const limitIssues = violationIssues(violations, hello.tasks);
     const call: CallRecord = {
       action: "TaskServerService/Hello",
       target: `${hello.serverName} (instance ${hello.instanceId})`,
       peer: this.#peer,
     };
-    if (!nameProblem) {
+    // A malformed server name or instance id is refused with the rest of
+    // the declaration's problems, not taken to mean a right it lacks.
+    if (!violations.some(isIdentityViolation)) {
       await this.#require({ kind: "serve", serverName: hello.serverName }, call);
       // Before declaring anything: the instance id may be another identity's.
       await this.#instanceIdFree(hello, call);
     }
     const declared = await this.#options.declarations.declare(hello.serverName, hello.tasks, {
-      issues: identityIssues,
+      issues: limitIssues,
       authorize: (definitions) =>
         this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
     });
@@ -356,9 +359,14 @@ class TaskServerStream {
     engine.graphChanged();
   }
 
-  async #redeclare(session: Session, tasks: Hello["tasks"]): Promise<void> {
+  async #redeclare(
+    session: Session,
+    tasks: Hello["tasks"],
+    violations: readonly Violation[],
+  ): Promise<void> {
     const call = this.#call("Redeclare", session);
     const declared = await this.#options.declarations.declare(session.serverName, tasks, {
+      issues: violationIssues(violations, tasks),
       authorize: (definitions) =>
         this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
     });
@@ -636,6 +644,31 @@ function capWarnings(warnings: readonly DeclarationIssue[]): readonly Declaratio
       message: `${warnings.length - MAX_WARNINGS + 1} more tasks are unresolved; dyna tasks lists every one with its reason`,
     },
   ];
+}
+
+/** Violations in a declaration's tasks name the task; others (server name, instance id) none. */
+function violationIssues(
+  violations: readonly Violation[],
+  tasks: readonly TaskDeclaration[],
+): DeclarationIssue[] {
+  return violations.map((violation) => {
+    const [, list, item] = violation.field;
+    const declared =
+      list?.kind === "field" && list.name === "tasks" && item?.kind === "list_sub"
+        ? tasks[item.index]
+        : undefined;
+    return {
+      taskId: declared?.id ?? "",
+      code: IssueCode.INVALID,
+      message: describeViolation(violation),
+    };
+  });
+}
+
+/** A violation of the hello's identity: its server name or instance id. */
+function isIdentityViolation(violation: Violation): boolean {
+  const [, field] = violation.field;
+  return field?.kind === "field" && (field.name === "server_name" || field.name === "instance_id");
 }
 
 function issueToProto(issue: DeclarationIssue) {

@@ -13,6 +13,11 @@
 //! let channel = Endpoint::from_static("http://localhost:7070").connect_lazy();
 //! let client = TaskServerServiceClient::new(channel);
 //! ```
+//!
+//! The limits cerebro enforces are `buf.validate` (protovalidate) annotations
+//! in the proto. prost leaves options out of the generated types, so
+//! [`v1::FILE_DESCRIPTOR_SET`] carries the contract's descriptors with them,
+//! for a validator or for reflection; docs/protocol.md lists them too.
 
 /// The `cordyna.v1` protocol, generated from `proto/cordyna/v1/*.proto`.
 #[allow(clippy::all, missing_docs)]

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ordyna/v1/access.proto\x12\ncordyna.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x02\n\x12\x43reateTokenRequest\x12\x12\n\x04team\x18\x01 \x01(\tR\x04team\x12$\n\x04role\x18\x02 \x01(\x0e\x32\x10.cordyna.v1.RoleR\x04role\x12!\n\x0cserver_names\x18\x03 \x03(\tR\x0bserverNames\x12\x38\n\nexpires_in\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\texpiresIn\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\x12\x36\n\x17\x63\x65rtificate_common_name\x18\x06 \x01(\tR\x15\x63\x65rtificateCommonName\"V\n\x13\x43reateTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12)\n\x04info\x18\x02 \x01(\x0b\x32\x15.cordyna.v1.TokenInfoR\x04info\"\xa2\x03\n\tTokenInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04team\x18\x02 \x01(\tR\x04team\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x10.cordyna.v1.RoleR\x04role\x12!\n\x0cserver_names\x18\x04 \x03(\tR\x0bserverNames\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\x12\x1d\n\ncreated_by\x18\x06 \x01(\tR\tcreatedBy\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\x12\x39\n\nrevoked_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\trevokedAt\x12\x36\n\x17\x63\x65rtificate_common_name\x18\n \x01(\tR\x15\x63\x65rtificateCommonName\"\x13\n\x11ListTokensRequest\"C\n\x12ListTokensResponse\x12-\n\x06tokens\x18\x01 \x03(\x0b\x32\x15.cordyna.v1.TokenInfoR\x06tokens\"/\n\x12RevokeTokenRequest\x12\x19\n\x08token_id\x18\x01 \x01(\tR\x07tokenId\"B\n\x13RevokeTokenResponse\x12+\n\x05token\x18\x01 \x01(\x0b\x32\x15.cordyna.v1.TokenInfoR\x05token\"n\n\x10ListAuditRequest\x12\x12\n\x04team\x18\x01 \x01(\tR\x04team\x12\x30\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05since\x12\x14\n\x05limit\x18\x03 \x01(\rR\x05limit\"E\n\x11ListAuditResponse\x12\x30\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.cordyna.v1.AuditEntryR\x07\x65ntries\"\xfa\x01\n\nAuditEntry\x12.\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x1c\n\tprincipal\x18\x02 \x01(\tR\tprincipal\x12\x12\n\x04team\x18\x03 \x01(\tR\x04team\x12\x16\n\x06\x61\x63tion\x18\x04 \x01(\tR\x06\x61\x63tion\x12\x16\n\x06target\x18\x05 \x01(\tR\x06target\x12\x18\n\x07\x61llowed\x18\x06 \x01(\x08R\x07\x61llowed\x12\x12\n\x04\x63ode\x18\x07 \x01(\tR\x04\x63ode\x12\x18\n\x07message\x18\x08 \x01(\tR\x07message\x12\x12\n\x04peer\x18\t \x01(\tR\x04peer\"\x0f\n\rWhoAmIRequest\"\xb1\x01\n\x0eWhoAmIResponse\x12\x1c\n\tprincipal\x18\x01 \x01(\tR\tprincipal\x12\x12\n\x04team\x18\x02 \x01(\tR\x04team\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x10.cordyna.v1.RoleR\x04role\x12!\n\x0cserver_names\x18\x04 \x03(\tR\x0bserverNames\x12$\n\rauthenticated\x18\x05 \x01(\x08R\rauthenticated*a\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SERVER\x10\x01\x12\x0f\n\x0bROLE_VIEWER\x10\x02\x12\x11\n\rROLE_OPERATOR\x10\x03\x12\x0e\n\nROLE_ADMIN\x10\x04\x32\x96\x03\n\rAccessService\x12N\n\x0b\x43reateToken\x12\x1e.cordyna.v1.CreateTokenRequest\x1a\x1f.cordyna.v1.CreateTokenResponse\x12P\n\nListTokens\x12\x1d.cordyna.v1.ListTokensRequest\x1a\x1e.cordyna.v1.ListTokensResponse\"\x03\x90\x02\x01\x12N\n\x0bRevokeToken\x12\x1e.cordyna.v1.RevokeTokenRequest\x1a\x1f.cordyna.v1.RevokeTokenResponse\x12M\n\tListAudit\x12\x1c.cordyna.v1.ListAuditRequest\x1a\x1d.cordyna.v1.ListAuditResponse\"\x03\x90\x02\x01\x12\x44\n\x06WhoAmI\x12\x19.cordyna.v1.WhoAmIRequest\x1a\x1a.cordyna.v1.WhoAmIResponse\"\x03\x90\x02\x01\x42\x1f\n\x0e\x64\x65v.cordyna.v1B\x0b\x41\x63\x63\x65ssProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ordyna/v1/access.proto\x12\ncordyna.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x03\n\x12\x43reateTokenRequest\x12\x30\n\x04team\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17(\x80\x01\x32\x12^[^\\p{Cc}\\p{Cf}]*$R\x04team\x12\x30\n\x04role\x18\x02 \x01(\x0e\x32\x10.cordyna.v1.RoleB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00R\x04role\x12U\n\x0cserver_names\x18\x03 \x03(\tB2\xbaH/\x92\x01,\x10\x64\x18\x01\"&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$R\x0bserverNames\x12\x42\n\nexpires_in\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationB\x08\xbaH\x05\xaa\x01\x02*\x00R\texpiresIn\x12*\n\x0b\x64\x65scription\x18\x05 \x01(\tB\x08\xbaH\x05r\x03(\x80\x08R\x0b\x64\x65scription\x12T\n\x17\x63\x65rtificate_common_name\x18\x06 \x01(\tB\x1c\xbaH\x19r\x17(\x80\x02\x32\x12^[^\\p{Cc}\\p{Cf}]*$R\x15\x63\x65rtificateCommonName\"V\n\x13\x43reateTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12)\n\x04info\x18\x02 \x01(\x0b\x32\x15.cordyna.v1.TokenInfoR\x04info\"\xa2\x03\n\tTokenInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04team\x18\x02 \x01(\tR\x04team\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x10.cordyna.v1.RoleR\x04role\x12!\n\x0cserver_names\x18\x04 \x03(\tR\x0bserverNames\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\x12\x1d\n\ncreated_by\x18\x06 \x01(\tR\tcreatedBy\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\x12\x39\n\nrevoked_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\trevokedAt\x12\x36\n\x17\x63\x65rtificate_common_name\x18\n \x01(\tR\x15\x63\x65rtificateCommonName\"\x13\n\x11ListTokensRequest\"C\n\x12ListTokensResponse\x12-\n\x06tokens\x18\x01 \x03(\x0b\x32\x15.cordyna.v1.TokenInfoR\x06tokens\"F\n\x12RevokeTokenRequest\x12\x30\n\x08token_id\x18\x01 \x01(\tB\x15\xbaH\x12r\x10\x32\x0e^[0-9a-f]{16}$R\x07tokenId\"B\n\x13RevokeTokenResponse\x12+\n\x05token\x18\x01 \x01(\x0b\x32\x15.cordyna.v1.TokenInfoR\x05token\"x\n\x10ListAuditRequest\x12\x12\n\x04team\x18\x01 \x01(\tR\x04team\x12\x30\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05since\x12\x1e\n\x05limit\x18\x03 \x01(\rB\x08\xbaH\x05*\x03\x18\xe8\x07R\x05limit\"E\n\x11ListAuditResponse\x12\x30\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.cordyna.v1.AuditEntryR\x07\x65ntries\"\xfa\x01\n\nAuditEntry\x12.\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x1c\n\tprincipal\x18\x02 \x01(\tR\tprincipal\x12\x12\n\x04team\x18\x03 \x01(\tR\x04team\x12\x16\n\x06\x61\x63tion\x18\x04 \x01(\tR\x06\x61\x63tion\x12\x16\n\x06target\x18\x05 \x01(\tR\x06target\x12\x18\n\x07\x61llowed\x18\x06 \x01(\x08R\x07\x61llowed\x12\x12\n\x04\x63ode\x18\x07 \x01(\tR\x04\x63ode\x12\x18\n\x07message\x18\x08 \x01(\tR\x07message\x12\x12\n\x04peer\x18\t \x01(\tR\x04peer\"\x0f\n\rWhoAmIRequest\"\xb1\x01\n\x0eWhoAmIResponse\x12\x1c\n\tprincipal\x18\x01 \x01(\tR\tprincipal\x12\x12\n\x04team\x18\x02 \x01(\tR\x04team\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x10.cordyna.v1.RoleR\x04role\x12!\n\x0cserver_names\x18\x04 \x03(\tR\x0bserverNames\x12$\n\rauthenticated\x18\x05 \x01(\x08R\rauthenticated*a\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SERVER\x10\x01\x12\x0f\n\x0bROLE_VIEWER\x10\x02\x12\x11\n\rROLE_OPERATOR\x10\x03\x12\x0e\n\nROLE_ADMIN\x10\x04\x32\x96\x03\n\rAccessService\x12N\n\x0b\x43reateToken\x12\x1e.cordyna.v1.CreateTokenRequest\x1a\x1f.cordyna.v1.CreateTokenResponse\x12P\n\nListTokens\x12\x1d.cordyna.v1.ListTokensRequest\x1a\x1e.cordyna.v1.ListTokensResponse\"\x03\x90\x02\x01\x12N\n\x0bRevokeToken\x12\x1e.cordyna.v1.RevokeTokenRequest\x1a\x1f.cordyna.v1.RevokeTokenResponse\x12M\n\tListAudit\x12\x1c.cordyna.v1.ListAuditRequest\x1a\x1d.cordyna.v1.ListAuditResponse\"\x03\x90\x02\x01\x12\x44\n\x06WhoAmI\x12\x19.cordyna.v1.WhoAmIRequest\x1a\x1a.cordyna.v1.WhoAmIResponse\"\x03\x90\x02\x01\x42\x1f\n\x0e\x64\x65v.cordyna.v1B\x0b\x41\x63\x63\x65ssProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,38 +35,54 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordyna.v1.access_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016dev.cordyna.v1B\013AccessProtoP\001'
+  _globals['_CREATETOKENREQUEST'].fields_by_name['team']._loaded_options = None
+  _globals['_CREATETOKENREQUEST'].fields_by_name['team']._serialized_options = b'\272H\031r\027(\200\0012\022^[^\\p{Cc}\\p{Cf}]*$'
+  _globals['_CREATETOKENREQUEST'].fields_by_name['role']._loaded_options = None
+  _globals['_CREATETOKENREQUEST'].fields_by_name['role']._serialized_options = b'\272H\007\202\001\004\020\001 \000'
+  _globals['_CREATETOKENREQUEST'].fields_by_name['server_names']._loaded_options = None
+  _globals['_CREATETOKENREQUEST'].fields_by_name['server_names']._serialized_options = b'\272H/\222\001,\020d\030\001\"&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+  _globals['_CREATETOKENREQUEST'].fields_by_name['expires_in']._loaded_options = None
+  _globals['_CREATETOKENREQUEST'].fields_by_name['expires_in']._serialized_options = b'\272H\005\252\001\002*\000'
+  _globals['_CREATETOKENREQUEST'].fields_by_name['description']._loaded_options = None
+  _globals['_CREATETOKENREQUEST'].fields_by_name['description']._serialized_options = b'\272H\005r\003(\200\010'
+  _globals['_CREATETOKENREQUEST'].fields_by_name['certificate_common_name']._loaded_options = None
+  _globals['_CREATETOKENREQUEST'].fields_by_name['certificate_common_name']._serialized_options = b'\272H\031r\027(\200\0022\022^[^\\p{Cc}\\p{Cf}]*$'
+  _globals['_REVOKETOKENREQUEST'].fields_by_name['token_id']._loaded_options = None
+  _globals['_REVOKETOKENREQUEST'].fields_by_name['token_id']._serialized_options = b'\272H\022r\0202\016^[0-9a-f]{16}$'
+  _globals['_LISTAUDITREQUEST'].fields_by_name['limit']._loaded_options = None
+  _globals['_LISTAUDITREQUEST'].fields_by_name['limit']._serialized_options = b'\272H\005*\003\030\350\007'
   _globals['_ACCESSSERVICE'].methods_by_name['ListTokens']._loaded_options = None
   _globals['_ACCESSSERVICE'].methods_by_name['ListTokens']._serialized_options = b'\220\002\001'
   _globals['_ACCESSSERVICE'].methods_by_name['ListAudit']._loaded_options = None
   _globals['_ACCESSSERVICE'].methods_by_name['ListAudit']._serialized_options = b'\220\002\001'
   _globals['_ACCESSSERVICE'].methods_by_name['WhoAmI']._loaded_options = None
   _globals['_ACCESSSERVICE'].methods_by_name['WhoAmI']._serialized_options = b'\220\002\001'
-  _globals['_ROLE']._serialized_start=1717
-  _globals['_ROLE']._serialized_end=1814
-  _globals['_CREATETOKENREQUEST']._serialized_start=105
-  _globals['_CREATETOKENREQUEST']._serialized_end=366
-  _globals['_CREATETOKENRESPONSE']._serialized_start=368
-  _globals['_CREATETOKENRESPONSE']._serialized_end=454
-  _globals['_TOKENINFO']._serialized_start=457
-  _globals['_TOKENINFO']._serialized_end=875
-  _globals['_LISTTOKENSREQUEST']._serialized_start=877
-  _globals['_LISTTOKENSREQUEST']._serialized_end=896
-  _globals['_LISTTOKENSRESPONSE']._serialized_start=898
-  _globals['_LISTTOKENSRESPONSE']._serialized_end=965
-  _globals['_REVOKETOKENREQUEST']._serialized_start=967
-  _globals['_REVOKETOKENREQUEST']._serialized_end=1014
-  _globals['_REVOKETOKENRESPONSE']._serialized_start=1016
-  _globals['_REVOKETOKENRESPONSE']._serialized_end=1082
-  _globals['_LISTAUDITREQUEST']._serialized_start=1084
-  _globals['_LISTAUDITREQUEST']._serialized_end=1194
-  _globals['_LISTAUDITRESPONSE']._serialized_start=1196
-  _globals['_LISTAUDITRESPONSE']._serialized_end=1265
-  _globals['_AUDITENTRY']._serialized_start=1268
-  _globals['_AUDITENTRY']._serialized_end=1518
-  _globals['_WHOAMIREQUEST']._serialized_start=1520
-  _globals['_WHOAMIREQUEST']._serialized_end=1535
-  _globals['_WHOAMIRESPONSE']._serialized_start=1538
-  _globals['_WHOAMIRESPONSE']._serialized_end=1715
-  _globals['_ACCESSSERVICE']._serialized_start=1817
-  _globals['_ACCESSSERVICE']._serialized_end=2223
+  _globals['_ROLE']._serialized_start=1923
+  _globals['_ROLE']._serialized_end=2020
+  _globals['_CREATETOKENREQUEST']._serialized_start=134
+  _globals['_CREATETOKENREQUEST']._serialized_end=539
+  _globals['_CREATETOKENRESPONSE']._serialized_start=541
+  _globals['_CREATETOKENRESPONSE']._serialized_end=627
+  _globals['_TOKENINFO']._serialized_start=630
+  _globals['_TOKENINFO']._serialized_end=1048
+  _globals['_LISTTOKENSREQUEST']._serialized_start=1050
+  _globals['_LISTTOKENSREQUEST']._serialized_end=1069
+  _globals['_LISTTOKENSRESPONSE']._serialized_start=1071
+  _globals['_LISTTOKENSRESPONSE']._serialized_end=1138
+  _globals['_REVOKETOKENREQUEST']._serialized_start=1140
+  _globals['_REVOKETOKENREQUEST']._serialized_end=1210
+  _globals['_REVOKETOKENRESPONSE']._serialized_start=1212
+  _globals['_REVOKETOKENRESPONSE']._serialized_end=1278
+  _globals['_LISTAUDITREQUEST']._serialized_start=1280
+  _globals['_LISTAUDITREQUEST']._serialized_end=1400
+  _globals['_LISTAUDITRESPONSE']._serialized_start=1402
+  _globals['_LISTAUDITRESPONSE']._serialized_end=1471
+  _globals['_AUDITENTRY']._serialized_start=1474
+  _globals['_AUDITENTRY']._serialized_end=1724
+  _globals['_WHOAMIREQUEST']._serialized_start=1726
+  _globals['_WHOAMIREQUEST']._serialized_end=1741
+  _globals['_WHOAMIRESPONSE']._serialized_start=1744
+  _globals['_WHOAMIRESPONSE']._serialized_end=1921
+  _globals['_ACCESSSERVICE']._serialized_start=2023
+  _globals['_ACCESSSERVICE']._serialized_end=2429
 # @@protoc_insertion_point(module_scope)

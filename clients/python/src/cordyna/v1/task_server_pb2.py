@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from cordyna.v1 import task_pb2 as cordyna_dot_v1_dot_task__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ordyna/v1/task_server.proto\x12\ncordyna.v1\x1a\x15\x63ordyna/v1/task.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n\x0e\x43onnectRequest\x12)\n\x05hello\x18\x01 \x01(\x0b\x32\x11.cordyna.v1.HelloH\x00R\x05hello\x12\x35\n\tredeclare\x18\x02 \x01(\x0b\x32\x15.cordyna.v1.RedeclareH\x00R\tredeclare\x12<\n\ntask_state\x18\x03 \x01(\x0b\x32\x1b.cordyna.v1.TaskStateUpdateH\x00R\ttaskState\x12\x35\n\theartbeat\x18\x04 \x01(\x0b\x32\x15.cordyna.v1.HeartbeatH\x00R\theartbeat\x12)\n\x05\x64rain\x18\x05 \x01(\x0b\x32\x11.cordyna.v1.DrainH\x00R\x05\x64rain\x12&\n\x04pong\x18\x06 \x01(\x0b\x32\x10.cordyna.v1.PongH\x00R\x04pong\x12?\n\x0btask_states\x18\x07 \x01(\x0b\x32\x1c.cordyna.v1.TaskStateUpdatesH\x00R\ntaskStatesB\t\n\x07message\"\x8f\x03\n\x0f\x43onnectResponse\x12/\n\x07welcome\x18\x01 \x01(\x0b\x32\x13.cordyna.v1.WelcomeH\x00R\x07welcome\x12\x35\n\trejection\x18\x02 \x01(\x0b\x32\x15.cordyna.v1.RejectionH\x00R\trejection\x12,\n\x06invoke\x18\x03 \x01(\x0b\x32\x12.cordyna.v1.InvokeH\x00R\x06invoke\x12,\n\x06\x63\x61ncel\x18\x04 \x01(\x0b\x32\x12.cordyna.v1.CancelH\x00R\x06\x63\x61ncel\x12#\n\x03\x61\x63k\x18\x05 \x01(\x0b\x32\x0f.cordyna.v1.AckH\x00R\x03\x61\x63k\x12&\n\x04ping\x18\x06 \x01(\x0b\x32\x10.cordyna.v1.PingH\x00R\x04ping\x12/\n\x07refusal\x18\x07 \x01(\x0b\x32\x13.cordyna.v1.RefusalH\x00R\x07refusal\x12/\n\x07invokes\x18\x08 \x01(\x0b\x32\x13.cordyna.v1.InvokesH\x00R\x07invokesB\t\n\x07message\"=\n\x0fProtocolVersion\x12\x14\n\x05major\x18\x01 \x01(\rR\x05major\x12\x14\n\x05minor\x18\x02 \x01(\rR\x05minor\"\xb3\x02\n\x05Hello\x12\x1f\n\x0bserver_name\x18\x01 \x01(\tR\nserverName\x12\x1f\n\x0binstance_id\x18\x02 \x01(\tR\ninstanceId\x12\x46\n\x10protocol_version\x18\x03 \x01(\x0b\x32\x1b.cordyna.v1.ProtocolVersionR\x0fprotocolVersion\x12\x31\n\x05tasks\x18\x04 \x03(\x0b\x32\x1b.cordyna.v1.TaskDeclarationR\x05tasks\x12.\n\x13running_attempt_ids\x18\x05 \x03(\tR\x11runningAttemptIds\x12\'\n\x0fmax_concurrency\x18\x06 \x01(\rR\x0emaxConcurrency\x12\x14\n\x05\x61gent\x18\x07 \x01(\tR\x05\x61gent\">\n\tRedeclare\x12\x31\n\x05tasks\x18\x01 \x03(\x0b\x32\x1b.cordyna.v1.TaskDeclarationR\x05tasks\"\xf1\x02\n\x0fTaskStateUpdate\x12\x10\n\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1d\n\nattempt_id\x18\x02 \x01(\tR\tattemptId\x12+\n\x05state\x18\x03 \x01(\x0e\x32\x15.cordyna.v1.TaskStateR\x05state\x12+\n\x11\x65rror_description\x18\x04 \x01(\tR\x10\x65rrorDescription\x12#\n\rnon_retryable\x18\x05 \x01(\x08R\x0cnonRetryable\x12.\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x42\n\x07outputs\x18\x07 \x03(\x0b\x32(.cordyna.v1.TaskStateUpdate.OutputsEntryR\x07outputs\x1a:\n\x0cOutputsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"I\n\x10TaskStateUpdates\x12\x35\n\x07updates\x18\x01 \x03(\x0b\x32\x1b.cordyna.v1.TaskStateUpdateR\x07updates\";\n\tHeartbeat\x12.\n\x13running_attempt_ids\x18\x01 \x03(\tR\x11runningAttemptIds\"\x07\n\x05\x44rain\"\x1c\n\x04Pong\x12\x14\n\x05nonce\x18\x01 \x01(\x04R\x05nonce\"\xa4\x02\n\x07Welcome\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x46\n\x10protocol_version\x18\x02 \x01(\x0b\x32\x1b.cordyna.v1.ProtocolVersionR\x0fprotocolVersion\x12H\n\x12heartbeat_interval\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11heartbeatInterval\x12\x38\n\x08warnings\x18\x04 \x03(\x0b\x32\x1c.cordyna.v1.DeclarationIssueR\x08warnings\x12.\n\x13unknown_attempt_ids\x18\x05 \x03(\tR\x11unknownAttemptIds\"[\n\tRejection\x12\x34\n\x06\x65rrors\x18\x01 \x03(\x0b\x32\x1c.cordyna.v1.DeclarationIssueR\x06\x65rrors\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"{\n\x10\x44\x65\x63larationIssue\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x34\n\x04\x63ode\x18\x02 \x01(\x0e\x32 .cordyna.v1.DeclarationIssueCodeR\x04\x63ode\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\"\xba\x04\n\x06Invoke\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1e\n\x0btask_run_id\x18\x02 \x01(\tR\ttaskRunId\x12\x1d\n\nattempt_id\x18\x03 \x01(\tR\tattemptId\x12%\n\x0e\x61ttempt_number\x18\x04 \x01(\rR\rattemptNumber\x12\x17\n\x07task_id\x18\x05 \x01(\tR\x06taskId\x12\x36\n\x06params\x18\x06 \x03(\x0b\x32\x1e.cordyna.v1.Invoke.ParamsEntryR\x06params\x12\x33\n\tdeadlines\x18\x07 \x01(\x0b\x32\x15.cordyna.v1.DeadlinesR\tdeadlines\x12\'\n\x04mode\x18\x08 \x01(\x0e\x32\x13.cordyna.v1.RunModeR\x04mode\x12I\n\rtrace_context\x18\t \x03(\x0b\x32$.cordyna.v1.Invoke.TraceContextEntryR\x0ctraceContext\x12=\n\x0clogical_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0blogicalTime\x1a\x39\n\x0bParamsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x1a?\n\x11TraceContextEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"7\n\x07Invokes\x12,\n\x07invokes\x18\x01 \x03(\x0b\x32\x12.cordyna.v1.InvokeR\x07invokes\"?\n\x06\x43\x61ncel\x12\x1d\n\nattempt_id\x18\x01 \x01(\tR\tattemptId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"&\n\x03\x41\x63k\x12\x1f\n\x0bthrough_seq\x18\x01 \x01(\x04R\nthroughSeq\"\x1c\n\x04Ping\x12\x14\n\x05nonce\x18\x01 \x01(\x04R\x05nonce\"h\n\x07Refusal\x12\x10\n\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1d\n\nattempt_id\x18\x02 \x01(\tR\tattemptId\x12\x12\n\x04\x63ode\x18\x03 \x01(\tR\x04\x63ode\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message*\xa1\x02\n\x14\x44\x65\x63larationIssueCode\x12&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44\x45\x43LARATION_ISSUE_CODE_INVALID\x10\x01\x12$\n DECLARATION_ISSUE_CODE_DUPLICATE\x10\x02\x12*\n&DECLARATION_ISSUE_CODE_OWNED_ELSEWHERE\x10\x03\x12 \n\x1c\x44\x45\x43LARATION_ISSUE_CODE_CYCLE\x10\x04\x12%\n!DECLARATION_ISSUE_CODE_UNRESOLVED\x10\x05\x12\"\n\x1e\x44\x45\x43LARATION_ISSUE_CODE_VERSION\x10\x06\x32[\n\x11TaskServerService\x12\x46\n\x07\x43onnect\x12\x1a.cordyna.v1.ConnectRequest\x1a\x1b.cordyna.v1.ConnectResponse(\x01\x30\x01\x42#\n\x0e\x64\x65v.cordyna.v1B\x0fTaskServerProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ordyna/v1/task_server.proto\x12\ncordyna.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x15\x63ordyna/v1/task.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n\x0e\x43onnectRequest\x12)\n\x05hello\x18\x01 \x01(\x0b\x32\x11.cordyna.v1.HelloH\x00R\x05hello\x12\x35\n\tredeclare\x18\x02 \x01(\x0b\x32\x15.cordyna.v1.RedeclareH\x00R\tredeclare\x12<\n\ntask_state\x18\x03 \x01(\x0b\x32\x1b.cordyna.v1.TaskStateUpdateH\x00R\ttaskState\x12\x35\n\theartbeat\x18\x04 \x01(\x0b\x32\x15.cordyna.v1.HeartbeatH\x00R\theartbeat\x12)\n\x05\x64rain\x18\x05 \x01(\x0b\x32\x11.cordyna.v1.DrainH\x00R\x05\x64rain\x12&\n\x04pong\x18\x06 \x01(\x0b\x32\x10.cordyna.v1.PongH\x00R\x04pong\x12?\n\x0btask_states\x18\x07 \x01(\x0b\x32\x1c.cordyna.v1.TaskStateUpdatesH\x00R\ntaskStatesB\t\n\x07message\"\x8f\x03\n\x0f\x43onnectResponse\x12/\n\x07welcome\x18\x01 \x01(\x0b\x32\x13.cordyna.v1.WelcomeH\x00R\x07welcome\x12\x35\n\trejection\x18\x02 \x01(\x0b\x32\x15.cordyna.v1.RejectionH\x00R\trejection\x12,\n\x06invoke\x18\x03 \x01(\x0b\x32\x12.cordyna.v1.InvokeH\x00R\x06invoke\x12,\n\x06\x63\x61ncel\x18\x04 \x01(\x0b\x32\x12.cordyna.v1.CancelH\x00R\x06\x63\x61ncel\x12#\n\x03\x61\x63k\x18\x05 \x01(\x0b\x32\x0f.cordyna.v1.AckH\x00R\x03\x61\x63k\x12&\n\x04ping\x18\x06 \x01(\x0b\x32\x10.cordyna.v1.PingH\x00R\x04ping\x12/\n\x07refusal\x18\x07 \x01(\x0b\x32\x13.cordyna.v1.RefusalH\x00R\x07refusal\x12/\n\x07invokes\x18\x08 \x01(\x0b\x32\x13.cordyna.v1.InvokesH\x00R\x07invokesB\t\n\x07message\"=\n\x0fProtocolVersion\x12\x14\n\x05major\x18\x01 \x01(\rR\x05major\x12\x14\n\x05minor\x18\x02 \x01(\rR\x05minor\"\xe6\x02\n\x05Hello\x12J\n\x0bserver_name\x18\x01 \x01(\tB)\xbaH&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$R\nserverName\x12\'\n\x0binstance_id\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\ninstanceId\x12\x46\n\x10protocol_version\x18\x03 \x01(\x0b\x32\x1b.cordyna.v1.ProtocolVersionR\x0fprotocolVersion\x12\x31\n\x05tasks\x18\x04 \x03(\x0b\x32\x1b.cordyna.v1.TaskDeclarationR\x05tasks\x12.\n\x13running_attempt_ids\x18\x05 \x03(\tR\x11runningAttemptIds\x12\'\n\x0fmax_concurrency\x18\x06 \x01(\rR\x0emaxConcurrency\x12\x14\n\x05\x61gent\x18\x07 \x01(\tR\x05\x61gent\">\n\tRedeclare\x12\x31\n\x05tasks\x18\x01 \x03(\x0b\x32\x1b.cordyna.v1.TaskDeclarationR\x05tasks\"\x92\x04\n\x0fTaskStateUpdate\x12\x10\n\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1d\n\nattempt_id\x18\x02 \x01(\tR\tattemptId\x12\x35\n\x05state\x18\x03 \x01(\x0e\x32\x15.cordyna.v1.TaskStateB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12+\n\x11\x65rror_description\x18\x04 \x01(\tR\x10\x65rrorDescription\x12#\n\rnon_retryable\x18\x05 \x01(\x08R\x0cnonRetryable\x12.\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\xd8\x01\n\x07outputs\x18\x07 \x03(\x0b\x32(.cordyna.v1.TaskStateUpdate.OutputsEntryB\x93\x01\xbaH\x8f\x01\x9a\x01\x8b\x01\x10\xe8\x07\"\x85\x01r\x05\x10\x01(\x80\x02\xba\x01{\n\rkey.printable\x12\x45must not contain control or format characters (such as NUL or U+202E)\x1a#this.matches(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\x07outputs\x1a:\n\x0cOutputsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"I\n\x10TaskStateUpdates\x12\x35\n\x07updates\x18\x01 \x03(\x0b\x32\x1b.cordyna.v1.TaskStateUpdateR\x07updates\";\n\tHeartbeat\x12.\n\x13running_attempt_ids\x18\x01 \x03(\tR\x11runningAttemptIds\"\x07\n\x05\x44rain\"\x1c\n\x04Pong\x12\x14\n\x05nonce\x18\x01 \x01(\x04R\x05nonce\"\xa4\x02\n\x07Welcome\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x46\n\x10protocol_version\x18\x02 \x01(\x0b\x32\x1b.cordyna.v1.ProtocolVersionR\x0fprotocolVersion\x12H\n\x12heartbeat_interval\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11heartbeatInterval\x12\x38\n\x08warnings\x18\x04 \x03(\x0b\x32\x1c.cordyna.v1.DeclarationIssueR\x08warnings\x12.\n\x13unknown_attempt_ids\x18\x05 \x03(\tR\x11unknownAttemptIds\"[\n\tRejection\x12\x34\n\x06\x65rrors\x18\x01 \x03(\x0b\x32\x1c.cordyna.v1.DeclarationIssueR\x06\x65rrors\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"{\n\x10\x44\x65\x63larationIssue\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x34\n\x04\x63ode\x18\x02 \x01(\x0e\x32 .cordyna.v1.DeclarationIssueCodeR\x04\x63ode\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\"\xba\x04\n\x06Invoke\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1e\n\x0btask_run_id\x18\x02 \x01(\tR\ttaskRunId\x12\x1d\n\nattempt_id\x18\x03 \x01(\tR\tattemptId\x12%\n\x0e\x61ttempt_number\x18\x04 \x01(\rR\rattemptNumber\x12\x17\n\x07task_id\x18\x05 \x01(\tR\x06taskId\x12\x36\n\x06params\x18\x06 \x03(\x0b\x32\x1e.cordyna.v1.Invoke.ParamsEntryR\x06params\x12\x33\n\tdeadlines\x18\x07 \x01(\x0b\x32\x15.cordyna.v1.DeadlinesR\tdeadlines\x12\'\n\x04mode\x18\x08 \x01(\x0e\x32\x13.cordyna.v1.RunModeR\x04mode\x12I\n\rtrace_context\x18\t \x03(\x0b\x32$.cordyna.v1.Invoke.TraceContextEntryR\x0ctraceContext\x12=\n\x0clogical_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0blogicalTime\x1a\x39\n\x0bParamsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x1a?\n\x11TraceContextEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"7\n\x07Invokes\x12,\n\x07invokes\x18\x01 \x03(\x0b\x32\x12.cordyna.v1.InvokeR\x07invokes\"?\n\x06\x43\x61ncel\x12\x1d\n\nattempt_id\x18\x01 \x01(\tR\tattemptId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"&\n\x03\x41\x63k\x12\x1f\n\x0bthrough_seq\x18\x01 \x01(\x04R\nthroughSeq\"\x1c\n\x04Ping\x12\x14\n\x05nonce\x18\x01 \x01(\x04R\x05nonce\"h\n\x07Refusal\x12\x10\n\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1d\n\nattempt_id\x18\x02 \x01(\tR\tattemptId\x12\x12\n\x04\x63ode\x18\x03 \x01(\tR\x04\x63ode\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message*\xa1\x02\n\x14\x44\x65\x63larationIssueCode\x12&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44\x45\x43LARATION_ISSUE_CODE_INVALID\x10\x01\x12$\n DECLARATION_ISSUE_CODE_DUPLICATE\x10\x02\x12*\n&DECLARATION_ISSUE_CODE_OWNED_ELSEWHERE\x10\x03\x12 \n\x1c\x44\x45\x43LARATION_ISSUE_CODE_CYCLE\x10\x04\x12%\n!DECLARATION_ISSUE_CODE_UNRESOLVED\x10\x05\x12\"\n\x1e\x44\x45\x43LARATION_ISSUE_CODE_VERSION\x10\x06\x32[\n\x11TaskServerService\x12\x46\n\x07\x43onnect\x12\x1a.cordyna.v1.ConnectRequest\x1a\x1b.cordyna.v1.ConnectResponse(\x01\x30\x01\x42#\n\x0e\x64\x65v.cordyna.v1B\x0fTaskServerProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,58 +36,66 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordyna.v1.task_server_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016dev.cordyna.v1B\017TaskServerProtoP\001'
+  _globals['_HELLO'].fields_by_name['server_name']._loaded_options = None
+  _globals['_HELLO'].fields_by_name['server_name']._serialized_options = b'\272H&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+  _globals['_HELLO'].fields_by_name['instance_id']._loaded_options = None
+  _globals['_HELLO'].fields_by_name['instance_id']._serialized_options = b'\272H\003\310\001\001'
   _globals['_TASKSTATEUPDATE_OUTPUTSENTRY']._loaded_options = None
   _globals['_TASKSTATEUPDATE_OUTPUTSENTRY']._serialized_options = b'8\001'
+  _globals['_TASKSTATEUPDATE'].fields_by_name['state']._loaded_options = None
+  _globals['_TASKSTATEUPDATE'].fields_by_name['state']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_TASKSTATEUPDATE'].fields_by_name['outputs']._loaded_options = None
+  _globals['_TASKSTATEUPDATE'].fields_by_name['outputs']._serialized_options = b'\272H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022Emust not contain control or format characters (such as NUL or U+202E)\032#this.matches(r\'^[^\\p{Cc}\\p{Cf}]*$\')'
   _globals['_INVOKE_PARAMSENTRY']._loaded_options = None
   _globals['_INVOKE_PARAMSENTRY']._serialized_options = b'8\001'
   _globals['_INVOKE_TRACECONTEXTENTRY']._loaded_options = None
   _globals['_INVOKE_TRACECONTEXTENTRY']._serialized_options = b'8\001'
-  _globals['_DECLARATIONISSUECODE']._serialized_start=3296
-  _globals['_DECLARATIONISSUECODE']._serialized_end=3585
-  _globals['_CONNECTREQUEST']._serialized_start=133
-  _globals['_CONNECTREQUEST']._serialized_end=523
-  _globals['_CONNECTRESPONSE']._serialized_start=526
-  _globals['_CONNECTRESPONSE']._serialized_end=925
-  _globals['_PROTOCOLVERSION']._serialized_start=927
-  _globals['_PROTOCOLVERSION']._serialized_end=988
-  _globals['_HELLO']._serialized_start=991
-  _globals['_HELLO']._serialized_end=1298
-  _globals['_REDECLARE']._serialized_start=1300
-  _globals['_REDECLARE']._serialized_end=1362
-  _globals['_TASKSTATEUPDATE']._serialized_start=1365
-  _globals['_TASKSTATEUPDATE']._serialized_end=1734
-  _globals['_TASKSTATEUPDATE_OUTPUTSENTRY']._serialized_start=1676
-  _globals['_TASKSTATEUPDATE_OUTPUTSENTRY']._serialized_end=1734
-  _globals['_TASKSTATEUPDATES']._serialized_start=1736
-  _globals['_TASKSTATEUPDATES']._serialized_end=1809
-  _globals['_HEARTBEAT']._serialized_start=1811
-  _globals['_HEARTBEAT']._serialized_end=1870
-  _globals['_DRAIN']._serialized_start=1872
-  _globals['_DRAIN']._serialized_end=1879
-  _globals['_PONG']._serialized_start=1881
-  _globals['_PONG']._serialized_end=1909
-  _globals['_WELCOME']._serialized_start=1912
-  _globals['_WELCOME']._serialized_end=2204
-  _globals['_REJECTION']._serialized_start=2206
-  _globals['_REJECTION']._serialized_end=2297
-  _globals['_DECLARATIONISSUE']._serialized_start=2299
-  _globals['_DECLARATIONISSUE']._serialized_end=2422
-  _globals['_INVOKE']._serialized_start=2425
-  _globals['_INVOKE']._serialized_end=2995
-  _globals['_INVOKE_PARAMSENTRY']._serialized_start=2873
-  _globals['_INVOKE_PARAMSENTRY']._serialized_end=2930
-  _globals['_INVOKE_TRACECONTEXTENTRY']._serialized_start=2932
-  _globals['_INVOKE_TRACECONTEXTENTRY']._serialized_end=2995
-  _globals['_INVOKES']._serialized_start=2997
-  _globals['_INVOKES']._serialized_end=3052
-  _globals['_CANCEL']._serialized_start=3054
-  _globals['_CANCEL']._serialized_end=3117
-  _globals['_ACK']._serialized_start=3119
-  _globals['_ACK']._serialized_end=3157
-  _globals['_PING']._serialized_start=3159
-  _globals['_PING']._serialized_end=3187
-  _globals['_REFUSAL']._serialized_start=3189
-  _globals['_REFUSAL']._serialized_end=3293
-  _globals['_TASKSERVERSERVICE']._serialized_start=3587
-  _globals['_TASKSERVERSERVICE']._serialized_end=3678
+  _globals['_DECLARATIONISSUECODE']._serialized_start=3537
+  _globals['_DECLARATIONISSUECODE']._serialized_end=3826
+  _globals['_CONNECTREQUEST']._serialized_start=162
+  _globals['_CONNECTREQUEST']._serialized_end=552
+  _globals['_CONNECTRESPONSE']._serialized_start=555
+  _globals['_CONNECTRESPONSE']._serialized_end=954
+  _globals['_PROTOCOLVERSION']._serialized_start=956
+  _globals['_PROTOCOLVERSION']._serialized_end=1017
+  _globals['_HELLO']._serialized_start=1020
+  _globals['_HELLO']._serialized_end=1378
+  _globals['_REDECLARE']._serialized_start=1380
+  _globals['_REDECLARE']._serialized_end=1442
+  _globals['_TASKSTATEUPDATE']._serialized_start=1445
+  _globals['_TASKSTATEUPDATE']._serialized_end=1975
+  _globals['_TASKSTATEUPDATE_OUTPUTSENTRY']._serialized_start=1917
+  _globals['_TASKSTATEUPDATE_OUTPUTSENTRY']._serialized_end=1975
+  _globals['_TASKSTATEUPDATES']._serialized_start=1977
+  _globals['_TASKSTATEUPDATES']._serialized_end=2050
+  _globals['_HEARTBEAT']._serialized_start=2052
+  _globals['_HEARTBEAT']._serialized_end=2111
+  _globals['_DRAIN']._serialized_start=2113
+  _globals['_DRAIN']._serialized_end=2120
+  _globals['_PONG']._serialized_start=2122
+  _globals['_PONG']._serialized_end=2150
+  _globals['_WELCOME']._serialized_start=2153
+  _globals['_WELCOME']._serialized_end=2445
+  _globals['_REJECTION']._serialized_start=2447
+  _globals['_REJECTION']._serialized_end=2538
+  _globals['_DECLARATIONISSUE']._serialized_start=2540
+  _globals['_DECLARATIONISSUE']._serialized_end=2663
+  _globals['_INVOKE']._serialized_start=2666
+  _globals['_INVOKE']._serialized_end=3236
+  _globals['_INVOKE_PARAMSENTRY']._serialized_start=3114
+  _globals['_INVOKE_PARAMSENTRY']._serialized_end=3171
+  _globals['_INVOKE_TRACECONTEXTENTRY']._serialized_start=3173
+  _globals['_INVOKE_TRACECONTEXTENTRY']._serialized_end=3236
+  _globals['_INVOKES']._serialized_start=3238
+  _globals['_INVOKES']._serialized_end=3293
+  _globals['_CANCEL']._serialized_start=3295
+  _globals['_CANCEL']._serialized_end=3358
+  _globals['_ACK']._serialized_start=3360
+  _globals['_ACK']._serialized_end=3398
+  _globals['_PING']._serialized_start=3400
+  _globals['_PING']._serialized_end=3428
+  _globals['_REFUSAL']._serialized_start=3430
+  _globals['_REFUSAL']._serialized_end=3534
+  _globals['_TASKSERVERSERVICE']._serialized_start=3828
+  _globals['_TASKSERVERSERVICE']._serialized_end=3919
 # @@protoc_insertion_point(module_scope)

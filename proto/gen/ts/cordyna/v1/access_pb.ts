@@ -4,6 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,14 +13,15 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/access.proto.
  */
 export const file_cordyna_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb3JkeW5hL3YxL2FjY2Vzcy5wcm90bxIKY29yZHluYS52MSK9AQoSQ3JlYXRlVG9rZW5SZXF1ZXN0EgwKBHRlYW0YASABKAkSHgoEcm9sZRgCIAEoDjIQLmNvcmR5bmEudjEuUm9sZRIUCgxzZXJ2ZXJfbmFtZXMYAyADKAkSLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhITCgtkZXNjcmlwdGlvbhgFIAEoCRIfChdjZXJ0aWZpY2F0ZV9jb21tb25fbmFtZRgGIAEoCSJJChNDcmVhdGVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEiMKBGluZm8YAiABKAsyFS5jb3JkeW5hLnYxLlRva2VuSW5mbyK1AgoJVG9rZW5JbmZvEgoKAmlkGAEgASgJEgwKBHRlYW0YAiABKAkSHgoEcm9sZRgDIAEoDjIQLmNvcmR5bmEudjEuUm9sZRIUCgxzZXJ2ZXJfbmFtZXMYBCADKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSEgoKY3JlYXRlZF9ieRgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIfChdjZXJ0aWZpY2F0ZV9jb21tb25fbmFtZRgKIAEoCSITChFMaXN0VG9rZW5zUmVxdWVzdCI7ChJMaXN0VG9rZW5zUmVzcG9uc2USJQoGdG9rZW5zGAEgAygLMhUuY29yZHluYS52MS5Ub2tlbkluZm8iJgoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIjsKE1Jldm9rZVRva2VuUmVzcG9uc2USJAoFdG9rZW4YASABKAsyFS5jb3JkeW5hLnYxLlRva2VuSW5mbyJaChBMaXN0QXVkaXRSZXF1ZXN0EgwKBHRlYW0YASABKAkSKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWxpbWl0GAMgASgNIjwKEUxpc3RBdWRpdFJlc3BvbnNlEicKB2VudHJpZXMYASADKAsyFi5jb3JkeW5hLnYxLkF1ZGl0RW50cnkitQEKCkF1ZGl0RW50cnkSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcHJpbmNpcGFsGAIgASgJEgwKBHRlYW0YAyABKAkSDgoGYWN0aW9uGAQgASgJEg4KBnRhcmdldBgFIAEoCRIPCgdhbGxvd2VkGAYgASgIEgwKBGNvZGUYByABKAkSDwoHbWVzc2FnZRgIIAEoCRIMCgRwZWVyGAkgASgJIg8KDVdob0FtSVJlcXVlc3QifgoOV2hvQW1JUmVzcG9uc2USEQoJcHJpbmNpcGFsGAEgASgJEgwKBHRlYW0YAiABKAkSHgoEcm9sZRgDIAEoDjIQLmNvcmR5bmEudjEuUm9sZRIUCgxzZXJ2ZXJfbmFtZXMYBCADKAkSFQoNYXV0aGVudGljYXRlZBgFIAEoCCphCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1NFUlZFUhABEg8KC1JPTEVfVklFV0VSEAISEQoNUk9MRV9PUEVSQVRPUhADEg4KClJPTEVfQURNSU4QBDKWAwoNQWNjZXNzU2VydmljZRJOCgtDcmVhdGVUb2tlbhIeLmNvcmR5bmEudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0Gh8uY29yZHluYS52MS5DcmVhdGVUb2tlblJlc3BvbnNlElAKCkxpc3RUb2tlbnMSHS5jb3JkeW5hLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh4uY29yZHluYS52MS5MaXN0VG9rZW5zUmVzcG9uc2UiA5ACARJOCgtSZXZva2VUb2tlbhIeLmNvcmR5bmEudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh8uY29yZHluYS52MS5SZXZva2VUb2tlblJlc3BvbnNlEk0KCUxpc3RBdWRpdBIcLmNvcmR5bmEudjEuTGlzdEF1ZGl0UmVxdWVzdBodLmNvcmR5bmEudjEuTGlzdEF1ZGl0UmVzcG9uc2UiA5ACARJECgZXaG9BbUkSGS5jb3JkeW5hLnYxLldob0FtSVJlcXVlc3QaGi5jb3JkeW5hLnYxLldob0FtSVJlc3BvbnNlIgOQAgFCHwoOZGV2LmNvcmR5bmEudjFCC0FjY2Vzc1Byb3RvUAFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chdjb3JkeW5hL3YxL2FjY2Vzcy5wcm90bxIKY29yZHluYS52MSLNAgoSQ3JlYXRlVG9rZW5SZXF1ZXN0EioKBHRlYW0YASABKAlCHLpIGXIXKIABMhJeW15ccHtDY31ccHtDZn1dKiQSKgoEcm9sZRgCIAEoDjIQLmNvcmR5bmEudjEuUm9sZUIKukgHggEEEAEgABJICgxzZXJ2ZXJfbmFtZXMYAyADKAlCMrpIL5IBLBBkGAEiJnIkMiJeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXXswLDEyN30kEjcKCmV4cGlyZXNfaW4YBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CCLpIBaoBAioAEh0KC2Rlc2NyaXB0aW9uGAUgASgJQgi6SAVyAyiACBI9ChdjZXJ0aWZpY2F0ZV9jb21tb25fbmFtZRgGIAEoCUIcukgZchcogAIyEl5bXlxwe0NjfVxwe0NmfV0qJCJJChNDcmVhdGVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEiMKBGluZm8YAiABKAsyFS5jb3JkeW5hLnYxLlRva2VuSW5mbyK1AgoJVG9rZW5JbmZvEgoKAmlkGAEgASgJEgwKBHRlYW0YAiABKAkSHgoEcm9sZRgDIAEoDjIQLmNvcmR5bmEudjEuUm9sZRIUCgxzZXJ2ZXJfbmFtZXMYBCADKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSEgoKY3JlYXRlZF9ieRgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIfChdjZXJ0aWZpY2F0ZV9jb21tb25fbmFtZRgKIAEoCSITChFMaXN0VG9rZW5zUmVxdWVzdCI7ChJMaXN0VG9rZW5zUmVzcG9uc2USJQoGdG9rZW5zGAEgAygLMhUuY29yZHluYS52MS5Ub2tlbkluZm8iPQoSUmV2b2tlVG9rZW5SZXF1ZXN0EicKCHRva2VuX2lkGAEgASgJQhW6SBJyEDIOXlswLTlhLWZdezE2fSQiOwoTUmV2b2tlVG9rZW5SZXNwb25zZRIkCgV0b2tlbhgBIAEoCzIVLmNvcmR5bmEudjEuVG9rZW5JbmZvImQKEExpc3RBdWRpdFJlcXVlc3QSDAoEdGVhbRgBIAEoCRIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoFbGltaXQYAyABKA1CCLpIBSoDGOgHIjwKEUxpc3RBdWRpdFJlc3BvbnNlEicKB2VudHJpZXMYASADKAsyFi5jb3JkeW5hLnYxLkF1ZGl0RW50cnkitQEKCkF1ZGl0RW50cnkSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcHJpbmNpcGFsGAIgASgJEgwKBHRlYW0YAyABKAkSDgoGYWN0aW9uGAQgASgJEg4KBnRhcmdldBgFIAEoCRIPCgdhbGxvd2VkGAYgASgIEgwKBGNvZGUYByABKAkSDwoHbWVzc2FnZRgIIAEoCRIMCgRwZWVyGAkgASgJIg8KDVdob0FtSVJlcXVlc3QifgoOV2hvQW1JUmVzcG9uc2USEQoJcHJpbmNpcGFsGAEgASgJEgwKBHRlYW0YAiABKAkSHgoEcm9sZRgDIAEoDjIQLmNvcmR5bmEudjEuUm9sZRIUCgxzZXJ2ZXJfbmFtZXMYBCADKAkSFQoNYXV0aGVudGljYXRlZBgFIAEoCCphCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1NFUlZFUhABEg8KC1JPTEVfVklFV0VSEAISEQoNUk9MRV9PUEVSQVRPUhADEg4KClJPTEVfQURNSU4QBDKWAwoNQWNjZXNzU2VydmljZRJOCgtDcmVhdGVUb2tlbhIeLmNvcmR5bmEudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0Gh8uY29yZHluYS52MS5DcmVhdGVUb2tlblJlc3BvbnNlElAKCkxpc3RUb2tlbnMSHS5jb3JkeW5hLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh4uY29yZHluYS52MS5MaXN0VG9rZW5zUmVzcG9uc2UiA5ACARJOCgtSZXZva2VUb2tlbhIeLmNvcmR5bmEudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh8uY29yZHluYS52MS5SZXZva2VUb2tlblJlc3BvbnNlEk0KCUxpc3RBdWRpdBIcLmNvcmR5bmEudjEuTGlzdEF1ZGl0UmVxdWVzdBodLmNvcmR5bmEudjEuTGlzdEF1ZGl0UmVzcG9uc2UiA5ACARJECgZXaG9BbUkSGS5jb3JkeW5hLnYxLldob0FtSVJlcXVlc3QaGi5jb3JkeW5hLnYxLldob0FtSVJlc3BvbnNlIgOQAgFCHwoOZGV2LmNvcmR5bmEudjFCC0FjY2Vzc1Byb3RvUAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message cordyna.v1.CreateTokenRequest
  */
 export type CreateTokenRequest = Message<"cordyna.v1.CreateTokenRequest"> & {
   /**
-   * The team the principal acts for (an admin may leave it empty).
+   * The team the principal acts for (an admin may leave it empty): at most
+   * 128 bytes, printable.
    *
    * @generated from field: string team = 1;
    */
@@ -31,7 +33,8 @@ export type CreateTokenRequest = Message<"cordyna.v1.CreateTokenRequest"> & {
   role: Role;
 
   /**
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    *
    * @generated from field: repeated string server_names = 3;
    */
@@ -45,7 +48,8 @@ export type CreateTokenRequest = Message<"cordyna.v1.CreateTokenRequest"> & {
   expiresIn?: Duration | undefined;
 
   /**
-   * What the credential is for, shown by ListTokens and in the audit trail.
+   * What the credential is for, shown by ListTokens and in the audit trail:
+   * at most 1 KiB.
    *
    * @generated from field: string description = 5;
    */
@@ -53,7 +57,8 @@ export type CreateTokenRequest = Message<"cordyna.v1.CreateTokenRequest"> & {
 
   /**
    * Instead of a bearer secret, accept client certificates with this subject
-   * common name (verified against cerebro's client CA) as this principal.
+   * common name (verified against cerebro's client CA) as this principal:
+   * at most 256 bytes, printable.
    *
    * @generated from field: string certificate_common_name = 6;
    */
@@ -197,6 +202,8 @@ export const ListTokensResponseSchema: GenMessage<ListTokensResponse> = /*@__PUR
  */
 export type RevokeTokenRequest = Message<"cordyna.v1.RevokeTokenRequest"> & {
   /**
+   * The credential's id, as ListTokens shows it.
+   *
    * @generated from field: string token_id = 1;
    */
   tokenId: string;
@@ -245,7 +252,7 @@ export type ListAuditRequest = Message<"cordyna.v1.ListAuditRequest"> & {
   since?: Timestamp | undefined;
 
   /**
-   * The most entries to return; 0 means 100.
+   * The most entries to return, up to 1,000; 0 means 100.
    *
    * @generated from field: uint32 limit = 3;
    */

@@ -95,67 +95,73 @@ public final class AccessProto extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\027cordyna/v1/access.proto\022\ncordyna.v1\032\036g" +
-      "oogle/protobuf/duration.proto\032\037google/pr" +
-      "otobuf/timestamp.proto\"\205\002\n\022CreateTokenRe" +
-      "quest\022\022\n\004team\030\001 \001(\tR\004team\022$\n\004role\030\002 \001(\0162" +
-      "\020.cordyna.v1.RoleR\004role\022!\n\014server_names\030" +
-      "\003 \003(\tR\013serverNames\0228\n\nexpires_in\030\004 \001(\0132\031" +
-      ".google.protobuf.DurationR\texpiresIn\022 \n\013" +
-      "description\030\005 \001(\tR\013description\0226\n\027certif" +
-      "icate_common_name\030\006 \001(\tR\025certificateComm" +
-      "onName\"V\n\023CreateTokenResponse\022\024\n\005token\030\001" +
-      " \001(\tR\005token\022)\n\004info\030\002 \001(\0132\025.cordyna.v1.T" +
-      "okenInfoR\004info\"\242\003\n\tTokenInfo\022\016\n\002id\030\001 \001(\t" +
-      "R\002id\022\022\n\004team\030\002 \001(\tR\004team\022$\n\004role\030\003 \001(\0162\020" +
-      ".cordyna.v1.RoleR\004role\022!\n\014server_names\030\004" +
-      " \003(\tR\013serverNames\022 \n\013description\030\005 \001(\tR\013" +
-      "description\022\035\n\ncreated_by\030\006 \001(\tR\tcreated" +
-      "By\0229\n\ncreated_at\030\007 \001(\0132\032.google.protobuf" +
-      ".TimestampR\tcreatedAt\0229\n\nexpires_at\030\010 \001(" +
-      "\0132\032.google.protobuf.TimestampR\texpiresAt" +
-      "\0229\n\nrevoked_at\030\t \001(\0132\032.google.protobuf.T" +
-      "imestampR\trevokedAt\0226\n\027certificate_commo" +
-      "n_name\030\n \001(\tR\025certificateCommonName\"\023\n\021L" +
-      "istTokensRequest\"C\n\022ListTokensResponse\022-" +
-      "\n\006tokens\030\001 \003(\0132\025.cordyna.v1.TokenInfoR\006t" +
-      "okens\"/\n\022RevokeTokenRequest\022\031\n\010token_id\030" +
-      "\001 \001(\tR\007tokenId\"B\n\023RevokeTokenResponse\022+\n" +
-      "\005token\030\001 \001(\0132\025.cordyna.v1.TokenInfoR\005tok" +
-      "en\"n\n\020ListAuditRequest\022\022\n\004team\030\001 \001(\tR\004te" +
-      "am\0220\n\005since\030\002 \001(\0132\032.google.protobuf.Time" +
-      "stampR\005since\022\024\n\005limit\030\003 \001(\rR\005limit\"E\n\021Li" +
-      "stAuditResponse\0220\n\007entries\030\001 \003(\0132\026.cordy" +
-      "na.v1.AuditEntryR\007entries\"\372\001\n\nAuditEntry" +
-      "\022.\n\004time\030\001 \001(\0132\032.google.protobuf.Timesta" +
-      "mpR\004time\022\034\n\tprincipal\030\002 \001(\tR\tprincipal\022\022" +
-      "\n\004team\030\003 \001(\tR\004team\022\026\n\006action\030\004 \001(\tR\006acti" +
-      "on\022\026\n\006target\030\005 \001(\tR\006target\022\030\n\007allowed\030\006 " +
-      "\001(\010R\007allowed\022\022\n\004code\030\007 \001(\tR\004code\022\030\n\007mess" +
-      "age\030\010 \001(\tR\007message\022\022\n\004peer\030\t \001(\tR\004peer\"\017" +
-      "\n\rWhoAmIRequest\"\261\001\n\016WhoAmIResponse\022\034\n\tpr" +
-      "incipal\030\001 \001(\tR\tprincipal\022\022\n\004team\030\002 \001(\tR\004" +
-      "team\022$\n\004role\030\003 \001(\0162\020.cordyna.v1.RoleR\004ro" +
-      "le\022!\n\014server_names\030\004 \003(\tR\013serverNames\022$\n" +
-      "\rauthenticated\030\005 \001(\010R\rauthenticated*a\n\004R" +
-      "ole\022\024\n\020ROLE_UNSPECIFIED\020\000\022\017\n\013ROLE_SERVER" +
-      "\020\001\022\017\n\013ROLE_VIEWER\020\002\022\021\n\rROLE_OPERATOR\020\003\022\016" +
-      "\n\nROLE_ADMIN\020\0042\226\003\n\rAccessService\022N\n\013Crea" +
-      "teToken\022\036.cordyna.v1.CreateTokenRequest\032" +
-      "\037.cordyna.v1.CreateTokenResponse\022P\n\nList" +
-      "Tokens\022\035.cordyna.v1.ListTokensRequest\032\036." +
-      "cordyna.v1.ListTokensResponse\"\003\220\002\001\022N\n\013Re" +
-      "vokeToken\022\036.cordyna.v1.RevokeTokenReques" +
-      "t\032\037.cordyna.v1.RevokeTokenResponse\022M\n\tLi" +
-      "stAudit\022\034.cordyna.v1.ListAuditRequest\032\035." +
-      "cordyna.v1.ListAuditResponse\"\003\220\002\001\022D\n\006Who" +
-      "AmI\022\031.cordyna.v1.WhoAmIRequest\032\032.cordyna" +
-      ".v1.WhoAmIResponse\"\003\220\002\001B\037\n\016dev.cordyna.v" +
-      "1B\013AccessProtoP\001b\006proto3"
+      "\n\027cordyna/v1/access.proto\022\ncordyna.v1\032\033b" +
+      "uf/validate/validate.proto\032\036google/proto" +
+      "buf/duration.proto\032\037google/protobuf/time" +
+      "stamp.proto\"\225\003\n\022CreateTokenRequest\0220\n\004te" +
+      "am\030\001 \001(\tB\034\272H\031r\027(\200\0012\022^[^\\p{Cc}\\p{Cf}]*$R\004" +
+      "team\0220\n\004role\030\002 \001(\0162\020.cordyna.v1.RoleB\n\272H" +
+      "\007\202\001\004\020\001 \000R\004role\022U\n\014server_names\030\003 \003(\tB2\272H" +
+      "/\222\001,\020d\030\001\"&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]" +
+      "{0,127}$R\013serverNames\022B\n\nexpires_in\030\004 \001(" +
+      "\0132\031.google.protobuf.DurationB\010\272H\005\252\001\002*\000R\t" +
+      "expiresIn\022*\n\013description\030\005 \001(\tB\010\272H\005r\003(\200\010" +
+      "R\013description\022T\n\027certificate_common_name" +
+      "\030\006 \001(\tB\034\272H\031r\027(\200\0022\022^[^\\p{Cc}\\p{Cf}]*$R\025ce" +
+      "rtificateCommonName\"V\n\023CreateTokenRespon" +
+      "se\022\024\n\005token\030\001 \001(\tR\005token\022)\n\004info\030\002 \001(\0132\025" +
+      ".cordyna.v1.TokenInfoR\004info\"\242\003\n\tTokenInf" +
+      "o\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004team\030\002 \001(\tR\004team\022$\n" +
+      "\004role\030\003 \001(\0162\020.cordyna.v1.RoleR\004role\022!\n\014s" +
+      "erver_names\030\004 \003(\tR\013serverNames\022 \n\013descri" +
+      "ption\030\005 \001(\tR\013description\022\035\n\ncreated_by\030\006" +
+      " \001(\tR\tcreatedBy\0229\n\ncreated_at\030\007 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\tcreatedAt\0229\n\nex" +
+      "pires_at\030\010 \001(\0132\032.google.protobuf.Timesta" +
+      "mpR\texpiresAt\0229\n\nrevoked_at\030\t \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\trevokedAt\0226\n\027cert" +
+      "ificate_common_name\030\n \001(\tR\025certificateCo" +
+      "mmonName\"\023\n\021ListTokensRequest\"C\n\022ListTok" +
+      "ensResponse\022-\n\006tokens\030\001 \003(\0132\025.cordyna.v1" +
+      ".TokenInfoR\006tokens\"F\n\022RevokeTokenRequest" +
+      "\0220\n\010token_id\030\001 \001(\tB\025\272H\022r\0202\016^[0-9a-f]{16}" +
+      "$R\007tokenId\"B\n\023RevokeTokenResponse\022+\n\005tok" +
+      "en\030\001 \001(\0132\025.cordyna.v1.TokenInfoR\005token\"x" +
+      "\n\020ListAuditRequest\022\022\n\004team\030\001 \001(\tR\004team\0220" +
+      "\n\005since\030\002 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\005since\022\036\n\005limit\030\003 \001(\rB\010\272H\005*\003\030\350\007R\005limit" +
+      "\"E\n\021ListAuditResponse\0220\n\007entries\030\001 \003(\0132\026" +
+      ".cordyna.v1.AuditEntryR\007entries\"\372\001\n\nAudi" +
+      "tEntry\022.\n\004time\030\001 \001(\0132\032.google.protobuf.T" +
+      "imestampR\004time\022\034\n\tprincipal\030\002 \001(\tR\tprinc" +
+      "ipal\022\022\n\004team\030\003 \001(\tR\004team\022\026\n\006action\030\004 \001(\t" +
+      "R\006action\022\026\n\006target\030\005 \001(\tR\006target\022\030\n\007allo" +
+      "wed\030\006 \001(\010R\007allowed\022\022\n\004code\030\007 \001(\tR\004code\022\030" +
+      "\n\007message\030\010 \001(\tR\007message\022\022\n\004peer\030\t \001(\tR\004" +
+      "peer\"\017\n\rWhoAmIRequest\"\261\001\n\016WhoAmIResponse" +
+      "\022\034\n\tprincipal\030\001 \001(\tR\tprincipal\022\022\n\004team\030\002" +
+      " \001(\tR\004team\022$\n\004role\030\003 \001(\0162\020.cordyna.v1.Ro" +
+      "leR\004role\022!\n\014server_names\030\004 \003(\tR\013serverNa" +
+      "mes\022$\n\rauthenticated\030\005 \001(\010R\rauthenticate" +
+      "d*a\n\004Role\022\024\n\020ROLE_UNSPECIFIED\020\000\022\017\n\013ROLE_" +
+      "SERVER\020\001\022\017\n\013ROLE_VIEWER\020\002\022\021\n\rROLE_OPERAT" +
+      "OR\020\003\022\016\n\nROLE_ADMIN\020\0042\226\003\n\rAccessService\022N" +
+      "\n\013CreateToken\022\036.cordyna.v1.CreateTokenRe" +
+      "quest\032\037.cordyna.v1.CreateTokenResponse\022P" +
+      "\n\nListTokens\022\035.cordyna.v1.ListTokensRequ" +
+      "est\032\036.cordyna.v1.ListTokensResponse\"\003\220\002\001" +
+      "\022N\n\013RevokeToken\022\036.cordyna.v1.RevokeToken" +
+      "Request\032\037.cordyna.v1.RevokeTokenResponse" +
+      "\022M\n\tListAudit\022\034.cordyna.v1.ListAuditRequ" +
+      "est\032\035.cordyna.v1.ListAuditResponse\"\003\220\002\001\022" +
+      "D\n\006WhoAmI\022\031.cordyna.v1.WhoAmIRequest\032\032.c" +
+      "ordyna.v1.WhoAmIResponse\"\003\220\002\001B\037\n\016dev.cor" +
+      "dyna.v1B\013AccessProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
@@ -232,8 +238,14 @@ public final class AccessProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_WhoAmIResponse_descriptor,
         new java.lang.String[] { "Principal", "Team", "Role", "ServerNames", "Authenticated", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -8,6 +8,10 @@ package dev.cordyna.v1;
 /**
  * <pre>
  * ConnectRequest is one message up the stream, from task-server to cerebro.
+ * Cerebro enforces the buf.validate annotations of every message up: a Hello
+ * or Redeclare that breaks one is refused like any invalid declaration
+ * (Rejection); any other message ends the stream with INVALID_ARGUMENT,
+ * naming the field and the limit.
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.ConnectRequest}
@@ -594,6 +598,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * ConnectRequest is one message up the stream, from task-server to cerebro.
+   * Cerebro enforces the buf.validate annotations of every message up: a Hello
+   * or Redeclare that breaks one is refused like any invalid declaration
+   * (Rejection); any other message ends the stream with INVALID_ARGUMENT,
+   * naming the field and the limit.
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.ConnectRequest}

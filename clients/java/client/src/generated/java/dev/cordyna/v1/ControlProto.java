@@ -190,175 +190,183 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\030cordyna/v1/control.proto\022\ncordyna.v1\032\025" +
-      "cordyna/v1/task.proto\032\037google/protobuf/t" +
-      "imestamp.proto\"\277\003\n\017StartRunRequest\022\030\n\007ta" +
-      "rgets\030\001 \003(\tR\007targets\022)\n\020without_upstream" +
-      "\030\002 \001(\010R\017withoutUpstream\022\'\n\017with_downstre" +
-      "am\030\003 \001(\010R\016withDownstream\022?\n\006params\030\004 \003(\013" +
-      "2\'.cordyna.v1.StartRunRequest.ParamsEntr" +
-      "yR\006params\022\'\n\004mode\030\005 \001(\0162\023.cordyna.v1.Run" +
-      "ModeR\004mode\022\'\n\017idempotency_key\030\006 \001(\tR\016ide" +
-      "mpotencyKey\022=\n\014logical_time\030\007 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\013logicalTime\0221\n\007tr" +
-      "igger\030\010 \001(\0162\027.cordyna.v1.TriggerKindR\007tr" +
-      "igger\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
-      "\n\005value\030\002 \001(\tR\005value:\0028\001\"\177\n\020StartRunResp" +
-      "onse\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\022" +
-      "\032\n\010existing\030\002 \001(\010R\010existing\022,\n\006follow\030\003 " +
-      "\001(\0132\024.cordyna.v1.RunLinksR\006follow\"D\n\010Run" +
-      "Links\022\020\n\003cli\030\001 \001(\tR\003cli\022\022\n\004grpc\030\002 \001(\tR\004g" +
-      "rpc\022\022\n\004http\030\003 \001(\tR\004http\"&\n\rGetRunRequest" +
-      "\022\025\n\006run_id\030\001 \001(\tR\005runId\"3\n\016GetRunRespons" +
-      "e\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\"F\n\017" +
-      "ListRunsRequest\022\024\n\005limit\030\001 \001(\rR\005limit\022\035\n" +
-      "\npage_token\030\002 \001(\tR\tpageToken\"_\n\020ListRuns" +
-      "Response\022#\n\004runs\030\001 \003(\0132\017.cordyna.v1.RunR" +
-      "\004runs\022&\n\017next_page_token\030\002 \001(\tR\rnextPage" +
-      "Token\"A\n\020CancelRunRequest\022\025\n\006run_id\030\001 \001(" +
-      "\tR\005runId\022\026\n\006reason\030\002 \001(\tR\006reason\"6\n\021Canc" +
-      "elRunResponse\022!\n\003run\030\001 \001(\0132\017.cordyna.v1." +
-      "RunR\003run\"\022\n\020ListTasksRequest\"?\n\021ListTask" +
-      "sResponse\022*\n\005tasks\030\001 \003(\0132\024.cordyna.v1.Ta" +
-      "skInfoR\005tasks\"\024\n\022ListServersRequest\"G\n\023L" +
-      "istServersResponse\0220\n\007servers\030\001 \003(\0132\026.co" +
-      "rdyna.v1.ServerInfoR\007servers\"6\n\023ForgetSe" +
-      "rverRequest\022\037\n\013server_name\030\001 \001(\tR\nserver" +
-      "Name\"1\n\024ForgetServerResponse\022\031\n\010task_ids" +
-      "\030\001 \003(\tR\007taskIds\"\021\n\017GetGraphRequest\"k\n\020Ge" +
-      "tGraphResponse\022*\n\005tasks\030\001 \003(\0132\024.cordyna." +
-      "v1.TaskInfoR\005tasks\022+\n\005edges\030\002 \003(\0132\025.cord" +
-      "yna.v1.GraphEdgeR\005edges\"X\n\022WatchEventsRe" +
-      "quest\022\025\n\006run_id\030\001 \001(\tR\005runId\022+\n\005kinds\030\002 " +
-      "\003(\0162\025.cordyna.v1.EventKindR\005kinds\">\n\023Wat" +
-      "chEventsResponse\022\'\n\005event\030\001 \001(\0132\021.cordyn" +
-      "a.v1.EventR\005event\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002i" +
-      "d\022*\n\005state\030\002 \001(\0162\024.cordyna.v1.RunStateR\005" +
-      "state\0221\n\007trigger\030\003 \001(\0162\027.cordyna.v1.Trig" +
-      "gerKindR\007trigger\022\030\n\007targets\030\004 \003(\tR\007targe" +
-      "ts\0223\n\006params\030\005 \003(\0132\033.cordyna.v1.Run.Para" +
-      "msEntryR\006params\022\'\n\004mode\030\006 \001(\0162\023.cordyna." +
-      "v1.RunModeR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\tcreatedAt\022;\n\013f" +
-      "inished_at\030\010 \001(\0132\032.google.protobuf.Times" +
-      "tampR\nfinishedAt\0220\n\ttask_runs\030\t \003(\0132\023.co" +
-      "rdyna.v1.TaskRunR\010taskRuns\0220\n\007summary\030\n " +
-      "\001(\0132\026.cordyna.v1.RunSummaryR\007summary\022\'\n\017" +
-      "idempotency_key\030\013 \001(\tR\016idempotencyKey\022=\n" +
-      "\014logical_time\030\014 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\013logicalTime\0329\n\013ParamsEntry\022\020\n\003k" +
-      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"" +
-      "\215\004\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id\030\002" +
-      " \001(\tR\006taskId\022\037\n\013server_name\030\003 \001(\tR\nserve" +
-      "rName\022\'\n\005owner\030\004 \001(\0132\021.cordyna.v1.OwnerR" +
-      "\005owner\022+\n\005state\030\005 \001(\0162\025.cordyna.v1.TaskS" +
-      "tateR\005state\0227\n\013error_cause\030\006 \001(\0162\026.cordy" +
-      "na.v1.ErrorCauseR\nerrorCause\022+\n\021error_de" +
-      "scription\030\007 \001(\tR\020errorDescription\022\035\n\nblo" +
-      "cked_by\030\010 \003(\tR\tblockedBy\022.\n\006reused\030\t \001(\013" +
-      "2\026.cordyna.v1.CompletionR\006reused\022\032\n\010upst" +
-      "ream\030\n \003(\tR\010upstream\022/\n\010attempts\030\013 \003(\0132\023" +
-      ".cordyna.v1.AttemptR\010attempts\0229\n\nupdated" +
-      "_at\030\014 \001(\0132\032.google.protobuf.TimestampR\tu" +
-      "pdatedAt\022%\n\016waiting_reason\030\r \001(\tR\rwaitin" +
-      "gReason\"\321\003\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006n" +
-      "umber\030\002 \001(\rR\006number\022+\n\005state\030\003 \001(\0162\025.cor" +
-      "dyna.v1.TaskStateR\005state\022\037\n\013instance_id\030" +
-      "\004 \001(\tR\ninstanceId\0227\n\013error_cause\030\005 \001(\0162\026" +
-      ".cordyna.v1.ErrorCauseR\nerrorCause\022+\n\021er" +
-      "ror_description\030\006 \001(\tR\020errorDescription\022" +
-      "9\n\ninvoked_at\030\007 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\tinvokedAt\0227\n\tqueued_at\030\010 \001(\0132\032." +
-      "google.protobuf.TimestampR\010queuedAt\0229\n\ns" +
-      "tarted_at\030\t \001(\0132\032.google.protobuf.Timest" +
-      "ampR\tstartedAt\022;\n\013finished_at\030\n \001(\0132\032.go" +
-      "ogle.protobuf.TimestampR\nfinishedAt\"\314\001\n\n" +
-      "RunSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v1." +
-      "TaskRunOutcomeR\006failed\0224\n\007blocked\030\002 \003(\0132" +
-      "\032.cordyna.v1.TaskRunOutcomeR\007blocked\022\034\n\t" +
-      "completed\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030\004 " +
-      "\001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcancell" +
-      "ed\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\tR\006" +
-      "taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.Owner" +
-      "R\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverName" +
-      "\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.Error" +
-      "CauseR\nerrorCause\022+\n\021error_description\030\005" +
-      " \001(\tR\020errorDescription\022\035\n\nblocked_by\030\006 \003" +
-      "(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 " +
-      "\001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserver" +
-      "Name\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1.T" +
-      "askDeclarationR\013declaration\022\032\n\010resolved\030" +
-      "\004 \001(\010R\010resolved\022+\n\021unresolved_reason\030\005 \001" +
-      "(\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001(\rR" +
-      "\tinstances\022?\n\017last_completion\030\007 \001(\0132\026.co" +
-      "rdyna.v1.CompletionR\016lastCompletion\022\036\n\nd" +
-      "ownstream\030\010 \003(\tR\ndownstream\022@\n\016next_fire" +
-      "_time\030\t \001(\0132\032.google.protobuf.TimestampR" +
-      "\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstream\030\001" +
-      " \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndown" +
-      "stream\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v1." +
-      "DependencyR\ndependency\"s\n\nServerInfo\022\022\n\004" +
-      "name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007task" +
-      "Ids\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.Inst" +
-      "anceInfoR\tinstances\"\212\002\n\014InstanceInfo\022\037\n\013" +
-      "instance_id\030\001 \001(\tR\ninstanceId\022-\n\005state\030\002" +
-      " \001(\0162\027.cordyna.v1.ServerStateR\005state\022=\n\014" +
-      "connected_at\030\003 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007ru" +
-      "nning\022\'\n\017max_concurrency\030\005 \001(\rR\016maxConcu" +
-      "rrency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001" +
-      "(\tR\004peer\"\336\003\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cordy" +
-      "na.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032.go" +
-      "ogle.protobuf.TimestampR\004time\022\025\n\006run_id\030" +
-      "\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttaskR" +
-      "unId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattempt" +
-      "_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025.co" +
-      "rdyna.v1.TaskStateR\005state\0227\n\013error_cause" +
-      "\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCau" +
-      "se\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037\n\013i" +
-      "nstance_id\030\n \001(\tR\ninstanceId\022\030\n\007message\030" +
-      "\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.cord" +
-      "yna.v1.RunStateR\010runState\022\026\n\006detail\030\r \001(" +
-      "\tR\006detail*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSP" +
-      "ECIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_" +
-      "STATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022" +
-      "\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind" +
-      "\022\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGE" +
-      "R_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025T" +
-      "RIGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_B" +
-      "ACKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE" +
-      "_UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031" +
-      "\n\025SERVER_STATE_DRAINING\020\002*\203\002\n\tEventKind\022" +
-      "\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIN" +
-      "D_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISH" +
-      "ED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n" +
-      "\033EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_" +
-      "KIND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND" +
-      "_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_RE" +
-      "FUSED\020\0072\310\005\n\016ControlService\022E\n\010StartRun\022\033" +
-      ".cordyna.v1.StartRunRequest\032\034.cordyna.v1" +
-      ".StartRunResponse\022D\n\006GetRun\022\031.cordyna.v1" +
-      ".GetRunRequest\032\032.cordyna.v1.GetRunRespon" +
-      "se\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListRun" +
-      "sRequest\032\034.cordyna.v1.ListRunsResponse\"\003" +
-      "\220\002\001\022H\n\tCancelRun\022\034.cordyna.v1.CancelRunR" +
-      "equest\032\035.cordyna.v1.CancelRunResponse\022M\n" +
-      "\tListTasks\022\034.cordyna.v1.ListTasksRequest" +
-      "\032\035.cordyna.v1.ListTasksResponse\"\003\220\002\001\022S\n\013" +
-      "ListServers\022\036.cordyna.v1.ListServersRequ" +
-      "est\032\037.cordyna.v1.ListServersResponse\"\003\220\002" +
-      "\001\022Q\n\014ForgetServer\022\037.cordyna.v1.ForgetSer" +
-      "verRequest\032 .cordyna.v1.ForgetServerResp" +
-      "onse\022J\n\010GetGraph\022\033.cordyna.v1.GetGraphRe" +
-      "quest\032\034.cordyna.v1.GetGraphResponse\"\003\220\002\001" +
-      "\022P\n\013WatchEvents\022\036.cordyna.v1.WatchEvents" +
-      "Request\032\037.cordyna.v1.WatchEventsResponse" +
-      "0\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006pr" +
-      "oto3"
+      "\n\030cordyna/v1/control.proto\022\ncordyna.v1\032\033" +
+      "buf/validate/validate.proto\032\025cordyna/v1/" +
+      "task.proto\032\037google/protobuf/timestamp.pr" +
+      "oto\"\243\005\n\017StartRunRequest\022G\n\007targets\030\001 \003(\t" +
+      "B-\272H*\222\001\'\020\350\007\030\001\" r\0362\034^[a-z0-9][a-z0-9._-]{" +
+      "0,127}$R\007targets\022)\n\020without_upstream\030\002 \001" +
+      "(\010R\017withoutUpstream\022\'\n\017with_downstream\030\003" +
+      " \001(\010R\016withDownstream\022\325\001\n\006params\030\004 \003(\0132\'." +
+      "cordyna.v1.StartRunRequest.ParamsEntryB\223" +
+      "\001\272H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable" +
+      "\022Emust not contain control or format cha" +
+      "racters (such as NUL or U+202E)\032#this.ma" +
+      "tches(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\006params\0221\n\004" +
+      "mode\030\005 \001(\0162\023.cordyna.v1.RunModeB\010\272H\005\202\001\002\020" +
+      "\001R\004mode\0221\n\017idempotency_key\030\006 \001(\tB\010\272H\005r\003(" +
+      "\200\002R\016idempotencyKey\022=\n\014logical_time\030\007 \001(\013" +
+      "2\032.google.protobuf.TimestampR\013logicalTim" +
+      "e\022;\n\007trigger\030\010 \001(\0162\027.cordyna.v1.TriggerK" +
+      "indB\010\272H\005\202\001\002\020\001R\007trigger\0329\n\013ParamsEntry\022\020\n" +
+      "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
+      "\001\"\177\n\020StartRunResponse\022!\n\003run\030\001 \001(\0132\017.cor" +
+      "dyna.v1.RunR\003run\022\032\n\010existing\030\002 \001(\010R\010exis" +
+      "ting\022,\n\006follow\030\003 \001(\0132\024.cordyna.v1.RunLin" +
+      "ksR\006follow\"D\n\010RunLinks\022\020\n\003cli\030\001 \001(\tR\003cli" +
+      "\022\022\n\004grpc\030\002 \001(\tR\004grpc\022\022\n\004http\030\003 \001(\tR\004http" +
+      "\"&\n\rGetRunRequest\022\025\n\006run_id\030\001 \001(\tR\005runId" +
+      "\"3\n\016GetRunResponse\022!\n\003run\030\001 \001(\0132\017.cordyn" +
+      "a.v1.RunR\003run\"P\n\017ListRunsRequest\022\036\n\005limi" +
+      "t\030\001 \001(\rB\010\272H\005*\003\030\350\007R\005limit\022\035\n\npage_token\030\002" +
+      " \001(\tR\tpageToken\"_\n\020ListRunsResponse\022#\n\004r" +
+      "uns\030\001 \003(\0132\017.cordyna.v1.RunR\004runs\022&\n\017next" +
+      "_page_token\030\002 \001(\tR\rnextPageToken\"A\n\020Canc" +
+      "elRunRequest\022\025\n\006run_id\030\001 \001(\tR\005runId\022\026\n\006r" +
+      "eason\030\002 \001(\tR\006reason\"6\n\021CancelRunResponse" +
+      "\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\"\022\n\020L" +
+      "istTasksRequest\"?\n\021ListTasksResponse\022*\n\005" +
+      "tasks\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005tasks" +
+      "\"\024\n\022ListServersRequest\"G\n\023ListServersRes" +
+      "ponse\0220\n\007servers\030\001 \003(\0132\026.cordyna.v1.Serv" +
+      "erInfoR\007servers\"6\n\023ForgetServerRequest\022\037" +
+      "\n\013server_name\030\001 \001(\tR\nserverName\"1\n\024Forge" +
+      "tServerResponse\022\031\n\010task_ids\030\001 \003(\tR\007taskI" +
+      "ds\"\021\n\017GetGraphRequest\"k\n\020GetGraphRespons" +
+      "e\022*\n\005tasks\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005" +
+      "tasks\022+\n\005edges\030\002 \003(\0132\025.cordyna.v1.GraphE" +
+      "dgeR\005edges\"g\n\022WatchEventsRequest\022\025\n\006run_" +
+      "id\030\001 \001(\tR\005runId\022:\n\005kinds\030\002 \003(\0162\025.cordyna" +
+      ".v1.EventKindB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\">\n\023W" +
+      "atchEventsResponse\022\'\n\005event\030\001 \001(\0132\021.cord" +
+      "yna.v1.EventR\005event\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR" +
+      "\002id\022*\n\005state\030\002 \001(\0162\024.cordyna.v1.RunState" +
+      "R\005state\0221\n\007trigger\030\003 \001(\0162\027.cordyna.v1.Tr" +
+      "iggerKindR\007trigger\022\030\n\007targets\030\004 \003(\tR\007tar" +
+      "gets\0223\n\006params\030\005 \003(\0132\033.cordyna.v1.Run.Pa" +
+      "ramsEntryR\006params\022\'\n\004mode\030\006 \001(\0162\023.cordyn" +
+      "a.v1.RunModeR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032" +
+      ".google.protobuf.TimestampR\tcreatedAt\022;\n" +
+      "\013finished_at\030\010 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\nfinishedAt\0220\n\ttask_runs\030\t \003(\0132\023." +
+      "cordyna.v1.TaskRunR\010taskRuns\0220\n\007summary\030" +
+      "\n \001(\0132\026.cordyna.v1.RunSummaryR\007summary\022\'" +
+      "\n\017idempotency_key\030\013 \001(\tR\016idempotencyKey\022" +
+      "=\n\014logical_time\030\014 \001(\0132\032.google.protobuf." +
+      "TimestampR\013logicalTime\0329\n\013ParamsEntry\022\020\n" +
+      "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
+      "\001\"\215\004\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id" +
+      "\030\002 \001(\tR\006taskId\022\037\n\013server_name\030\003 \001(\tR\nser" +
+      "verName\022\'\n\005owner\030\004 \001(\0132\021.cordyna.v1.Owne" +
+      "rR\005owner\022+\n\005state\030\005 \001(\0162\025.cordyna.v1.Tas" +
+      "kStateR\005state\0227\n\013error_cause\030\006 \001(\0162\026.cor" +
+      "dyna.v1.ErrorCauseR\nerrorCause\022+\n\021error_" +
+      "description\030\007 \001(\tR\020errorDescription\022\035\n\nb" +
+      "locked_by\030\010 \003(\tR\tblockedBy\022.\n\006reused\030\t \001" +
+      "(\0132\026.cordyna.v1.CompletionR\006reused\022\032\n\010up" +
+      "stream\030\n \003(\tR\010upstream\022/\n\010attempts\030\013 \003(\013" +
+      "2\023.cordyna.v1.AttemptR\010attempts\0229\n\nupdat" +
+      "ed_at\030\014 \001(\0132\032.google.protobuf.TimestampR" +
+      "\tupdatedAt\022%\n\016waiting_reason\030\r \001(\tR\rwait" +
+      "ingReason\"\321\003\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n" +
+      "\006number\030\002 \001(\rR\006number\022+\n\005state\030\003 \001(\0162\025.c" +
+      "ordyna.v1.TaskStateR\005state\022\037\n\013instance_i" +
+      "d\030\004 \001(\tR\ninstanceId\0227\n\013error_cause\030\005 \001(\016" +
+      "2\026.cordyna.v1.ErrorCauseR\nerrorCause\022+\n\021" +
+      "error_description\030\006 \001(\tR\020errorDescriptio" +
+      "n\0229\n\ninvoked_at\030\007 \001(\0132\032.google.protobuf." +
+      "TimestampR\tinvokedAt\0227\n\tqueued_at\030\010 \001(\0132" +
+      "\032.google.protobuf.TimestampR\010queuedAt\0229\n" +
+      "\nstarted_at\030\t \001(\0132\032.google.protobuf.Time" +
+      "stampR\tstartedAt\022;\n\013finished_at\030\n \001(\0132\032." +
+      "google.protobuf.TimestampR\nfinishedAt\"\314\001" +
+      "\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v" +
+      "1.TaskRunOutcomeR\006failed\0224\n\007blocked\030\002 \003(" +
+      "\0132\032.cordyna.v1.TaskRunOutcomeR\007blocked\022\034" +
+      "\n\tcompleted\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030" +
+      "\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcance" +
+      "lled\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\t" +
+      "R\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.Own" +
+      "erR\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverNa" +
+      "me\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.Err" +
+      "orCauseR\nerrorCause\022+\n\021error_description" +
+      "\030\005 \001(\tR\020errorDescription\022\035\n\nblocked_by\030\006" +
+      " \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030" +
+      "\001 \001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserv" +
+      "erName\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1" +
+      ".TaskDeclarationR\013declaration\022\032\n\010resolve" +
+      "d\030\004 \001(\010R\010resolved\022+\n\021unresolved_reason\030\005" +
+      " \001(\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001(" +
+      "\rR\tinstances\022?\n\017last_completion\030\007 \001(\0132\026." +
+      "cordyna.v1.CompletionR\016lastCompletion\022\036\n" +
+      "\ndownstream\030\010 \003(\tR\ndownstream\022@\n\016next_fi" +
+      "re_time\030\t \001(\0132\032.google.protobuf.Timestam" +
+      "pR\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstream" +
+      "\030\001 \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndo" +
+      "wnstream\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v" +
+      "1.DependencyR\ndependency\"s\n\nServerInfo\022\022" +
+      "\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007ta" +
+      "skIds\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.In" +
+      "stanceInfoR\tinstances\"\212\002\n\014InstanceInfo\022\037" +
+      "\n\013instance_id\030\001 \001(\tR\ninstanceId\022-\n\005state" +
+      "\030\002 \001(\0162\027.cordyna.v1.ServerStateR\005state\022=" +
+      "\n\014connected_at\030\003 \001(\0132\032.google.protobuf.T" +
+      "imestampR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007" +
+      "running\022\'\n\017max_concurrency\030\005 \001(\rR\016maxCon" +
+      "currency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007" +
+      " \001(\tR\004peer\"\336\003\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cor" +
+      "dyna.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032." +
+      "google.protobuf.TimestampR\004time\022\025\n\006run_i" +
+      "d\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttas" +
+      "kRunId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattem" +
+      "pt_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025." +
+      "cordyna.v1.TaskStateR\005state\0227\n\013error_cau" +
+      "se\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorC" +
+      "ause\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037\n" +
+      "\013instance_id\030\n \001(\tR\ninstanceId\022\030\n\007messag" +
+      "e\030\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.co" +
+      "rdyna.v1.RunStateR\010runState\022\026\n\006detail\030\r " +
+      "\001(\tR\006detail*\204\001\n\010RunState\022\031\n\025RUN_STATE_UN" +
+      "SPECIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RU" +
+      "N_STATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020" +
+      "\003\022\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKi" +
+      "nd\022\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIG" +
+      "GER_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n" +
+      "\025TRIGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND" +
+      "_BACKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STA" +
+      "TE_UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001" +
+      "\022\031\n\025SERVER_STATE_DRAINING\020\002*\203\002\n\tEventKin" +
+      "d\022\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_K" +
+      "IND_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINI" +
+      "SHED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022" +
+      "\037\n\033EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVEN" +
+      "T_KIND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KI" +
+      "ND_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_" +
+      "REFUSED\020\0072\310\005\n\016ControlService\022E\n\010StartRun" +
+      "\022\033.cordyna.v1.StartRunRequest\032\034.cordyna." +
+      "v1.StartRunResponse\022D\n\006GetRun\022\031.cordyna." +
+      "v1.GetRunRequest\032\032.cordyna.v1.GetRunResp" +
+      "onse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListR" +
+      "unsRequest\032\034.cordyna.v1.ListRunsResponse" +
+      "\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna.v1.CancelRu" +
+      "nRequest\032\035.cordyna.v1.CancelRunResponse\022" +
+      "M\n\tListTasks\022\034.cordyna.v1.ListTasksReque" +
+      "st\032\035.cordyna.v1.ListTasksResponse\"\003\220\002\001\022S" +
+      "\n\013ListServers\022\036.cordyna.v1.ListServersRe" +
+      "quest\032\037.cordyna.v1.ListServersResponse\"\003" +
+      "\220\002\001\022Q\n\014ForgetServer\022\037.cordyna.v1.ForgetS" +
+      "erverRequest\032 .cordyna.v1.ForgetServerRe" +
+      "sponse\022J\n\010GetGraph\022\033.cordyna.v1.GetGraph" +
+      "Request\032\034.cordyna.v1.GetGraphResponse\"\003\220" +
+      "\002\001\022P\n\013WatchEvents\022\036.cordyna.v1.WatchEven" +
+      "tsRequest\032\037.cordyna.v1.WatchEventsRespon" +
+      "se0\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006" +
+      "proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           dev.cordyna.v1.TaskProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
@@ -549,8 +557,14 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Event_descriptor,
         new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -55,10 +55,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object team_ = "";
   /**
    * <pre>
-   * The team the principal acts for (an admin may leave it empty).
+   * The team the principal acts for (an admin may leave it empty): at most
+   * 128 bytes, printable.
    * </pre>
    *
-   * <code>string team = 1 [json_name = "team"];</code>
+   * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
    * @return The team.
    */
   @java.lang.Override
@@ -76,10 +77,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The team the principal acts for (an admin may leave it empty).
+   * The team the principal acts for (an admin may leave it empty): at most
+   * 128 bytes, printable.
    * </pre>
    *
-   * <code>string team = 1 [json_name = "team"];</code>
+   * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
    * @return The bytes for team.
    */
   @java.lang.Override
@@ -100,14 +102,14 @@ private static final long serialVersionUID = 0L;
   public static final int ROLE_FIELD_NUMBER = 2;
   private int role_ = 0;
   /**
-   * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+   * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for role.
    */
   @java.lang.Override public int getRoleValue() {
     return role_;
   }
   /**
-   * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+   * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
    * @return The role.
    */
   @java.lang.Override public dev.cordyna.v1.Role getRole() {
@@ -121,10 +123,11 @@ private static final long serialVersionUID = 0L;
       com.google.protobuf.LazyStringArrayList.emptyList();
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @return A list containing the serverNames.
    */
   public com.google.protobuf.ProtocolStringList
@@ -133,10 +136,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @return The count of serverNames.
    */
   public int getServerNamesCount() {
@@ -144,10 +148,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The serverNames at the given index.
    */
@@ -156,10 +161,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The bytes of the serverNames at the given index.
    */
@@ -175,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * How long the credential is valid; unset: until revoked.
    * </pre>
    *
-   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
    * @return Whether the expiresIn field is set.
    */
   @java.lang.Override
@@ -187,7 +193,7 @@ private static final long serialVersionUID = 0L;
    * How long the credential is valid; unset: until revoked.
    * </pre>
    *
-   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
    * @return The expiresIn.
    */
   @java.lang.Override
@@ -199,7 +205,7 @@ private static final long serialVersionUID = 0L;
    * How long the credential is valid; unset: until revoked.
    * </pre>
    *
-   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getExpiresInOrBuilder() {
@@ -211,10 +217,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object description_ = "";
   /**
    * <pre>
-   * What the credential is for, shown by ListTokens and in the audit trail.
+   * What the credential is for, shown by ListTokens and in the audit trail:
+   * at most 1 KiB.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The description.
    */
   @java.lang.Override
@@ -232,10 +239,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What the credential is for, shown by ListTokens and in the audit trail.
+   * What the credential is for, shown by ListTokens and in the audit trail:
+   * at most 1 KiB.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The bytes for description.
    */
   @java.lang.Override
@@ -259,10 +267,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Instead of a bearer secret, accept client certificates with this subject
-   * common name (verified against cerebro's client CA) as this principal.
+   * common name (verified against cerebro's client CA) as this principal:
+   * at most 256 bytes, printable.
    * </pre>
    *
-   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
    * @return The certificateCommonName.
    */
   @java.lang.Override
@@ -281,10 +290,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Instead of a bearer secret, accept client certificates with this subject
-   * common name (verified against cerebro's client CA) as this principal.
+   * common name (verified against cerebro's client CA) as this principal:
+   * at most 256 bytes, printable.
    * </pre>
    *
-   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
    * @return The bytes for certificateCommonName.
    */
   @java.lang.Override
@@ -753,10 +763,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object team_ = "";
     /**
      * <pre>
-     * The team the principal acts for (an admin may leave it empty).
+     * The team the principal acts for (an admin may leave it empty): at most
+     * 128 bytes, printable.
      * </pre>
      *
-     * <code>string team = 1 [json_name = "team"];</code>
+     * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
      * @return The team.
      */
     public java.lang.String getTeam() {
@@ -773,10 +784,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The team the principal acts for (an admin may leave it empty).
+     * The team the principal acts for (an admin may leave it empty): at most
+     * 128 bytes, printable.
      * </pre>
      *
-     * <code>string team = 1 [json_name = "team"];</code>
+     * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
      * @return The bytes for team.
      */
     public com.google.protobuf.ByteString
@@ -794,10 +806,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The team the principal acts for (an admin may leave it empty).
+     * The team the principal acts for (an admin may leave it empty): at most
+     * 128 bytes, printable.
      * </pre>
      *
-     * <code>string team = 1 [json_name = "team"];</code>
+     * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
      * @param value The team to set.
      * @return This builder for chaining.
      */
@@ -811,10 +824,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The team the principal acts for (an admin may leave it empty).
+     * The team the principal acts for (an admin may leave it empty): at most
+     * 128 bytes, printable.
      * </pre>
      *
-     * <code>string team = 1 [json_name = "team"];</code>
+     * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTeam() {
@@ -825,10 +839,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The team the principal acts for (an admin may leave it empty).
+     * The team the principal acts for (an admin may leave it empty): at most
+     * 128 bytes, printable.
      * </pre>
      *
-     * <code>string team = 1 [json_name = "team"];</code>
+     * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for team to set.
      * @return This builder for chaining.
      */
@@ -844,14 +859,14 @@ private static final long serialVersionUID = 0L;
 
     private int role_ = 0;
     /**
-     * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+     * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for role.
      */
     @java.lang.Override public int getRoleValue() {
       return role_;
     }
     /**
-     * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+     * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for role to set.
      * @return This builder for chaining.
      */
@@ -862,7 +877,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+     * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
      * @return The role.
      */
     @java.lang.Override
@@ -871,7 +886,7 @@ private static final long serialVersionUID = 0L;
       return result == null ? dev.cordyna.v1.Role.UNRECOGNIZED : result;
     }
     /**
-     * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+     * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
      * @param value The role to set.
      * @return This builder for chaining.
      */
@@ -883,7 +898,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+     * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRole() {
@@ -903,10 +918,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @return A list containing the serverNames.
      */
     public com.google.protobuf.ProtocolStringList
@@ -916,10 +932,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @return The count of serverNames.
      */
     public int getServerNamesCount() {
@@ -927,10 +944,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @param index The index of the element to return.
      * @return The serverNames at the given index.
      */
@@ -939,10 +957,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @param index The index of the value to return.
      * @return The bytes of the serverNames at the given index.
      */
@@ -952,10 +971,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @param index The index to set the value at.
      * @param value The serverNames to set.
      * @return This builder for chaining.
@@ -971,10 +991,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @param value The serverNames to add.
      * @return This builder for chaining.
      */
@@ -989,10 +1010,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @param values The serverNames to add.
      * @return This builder for chaining.
      */
@@ -1007,10 +1029,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearServerNames() {
@@ -1022,10 +1045,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For ROLE_SERVER: the server names its task-servers may say hello as.
+     * For ROLE_SERVER: the server names its task-servers may say hello as, at
+     * most 100, each a server name (see Hello.server_name).
      * </pre>
      *
-     * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+     * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
      * @param value The bytes of the serverNames to add.
      * @return This builder for chaining.
      */
@@ -1048,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      * @return Whether the expiresIn field is set.
      */
     public boolean hasExpiresIn() {
@@ -1059,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      * @return The expiresIn.
      */
     public com.google.protobuf.Duration getExpiresIn() {
@@ -1074,7 +1098,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      */
     public Builder setExpiresIn(com.google.protobuf.Duration value) {
       if (expiresInBuilder_ == null) {
@@ -1094,7 +1118,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      */
     public Builder setExpiresIn(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1112,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      */
     public Builder mergeExpiresIn(com.google.protobuf.Duration value) {
       if (expiresInBuilder_ == null) {
@@ -1137,7 +1161,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      */
     public Builder clearExpiresIn() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1154,7 +1178,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      */
     public com.google.protobuf.Duration.Builder getExpiresInBuilder() {
       bitField0_ |= 0x00000008;
@@ -1166,7 +1190,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      */
     public com.google.protobuf.DurationOrBuilder getExpiresInOrBuilder() {
       if (expiresInBuilder_ != null) {
@@ -1181,7 +1205,7 @@ private static final long serialVersionUID = 0L;
      * How long the credential is valid; unset: until revoked.
      * </pre>
      *
-     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+     * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1200,10 +1224,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object description_ = "";
     /**
      * <pre>
-     * What the credential is for, shown by ListTokens and in the audit trail.
+     * What the credential is for, shown by ListTokens and in the audit trail:
+     * at most 1 KiB.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @return The description.
      */
     public java.lang.String getDescription() {
@@ -1220,10 +1245,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the credential is for, shown by ListTokens and in the audit trail.
+     * What the credential is for, shown by ListTokens and in the audit trail:
+     * at most 1 KiB.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @return The bytes for description.
      */
     public com.google.protobuf.ByteString
@@ -1241,10 +1267,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the credential is for, shown by ListTokens and in the audit trail.
+     * What the credential is for, shown by ListTokens and in the audit trail:
+     * at most 1 KiB.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @param value The description to set.
      * @return This builder for chaining.
      */
@@ -1258,10 +1285,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the credential is for, shown by ListTokens and in the audit trail.
+     * What the credential is for, shown by ListTokens and in the audit trail:
+     * at most 1 KiB.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearDescription() {
@@ -1272,10 +1300,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the credential is for, shown by ListTokens and in the audit trail.
+     * What the credential is for, shown by ListTokens and in the audit trail:
+     * at most 1 KiB.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for description to set.
      * @return This builder for chaining.
      */
@@ -1293,10 +1322,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Instead of a bearer secret, accept client certificates with this subject
-     * common name (verified against cerebro's client CA) as this principal.
+     * common name (verified against cerebro's client CA) as this principal:
+     * at most 256 bytes, printable.
      * </pre>
      *
-     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
      * @return The certificateCommonName.
      */
     public java.lang.String getCertificateCommonName() {
@@ -1314,10 +1344,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Instead of a bearer secret, accept client certificates with this subject
-     * common name (verified against cerebro's client CA) as this principal.
+     * common name (verified against cerebro's client CA) as this principal:
+     * at most 256 bytes, printable.
      * </pre>
      *
-     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
      * @return The bytes for certificateCommonName.
      */
     public com.google.protobuf.ByteString
@@ -1336,10 +1367,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Instead of a bearer secret, accept client certificates with this subject
-     * common name (verified against cerebro's client CA) as this principal.
+     * common name (verified against cerebro's client CA) as this principal:
+     * at most 256 bytes, printable.
      * </pre>
      *
-     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
      * @param value The certificateCommonName to set.
      * @return This builder for chaining.
      */
@@ -1354,10 +1386,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Instead of a bearer secret, accept client certificates with this subject
-     * common name (verified against cerebro's client CA) as this principal.
+     * common name (verified against cerebro's client CA) as this principal:
+     * at most 256 bytes, printable.
      * </pre>
      *
-     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCertificateCommonName() {
@@ -1369,10 +1402,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Instead of a bearer secret, accept client certificates with this subject
-     * common name (verified against cerebro's client CA) as this principal.
+     * common name (verified against cerebro's client CA) as this principal:
+     * at most 256 bytes, printable.
      * </pre>
      *
-     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+     * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for certificateCommonName to set.
      * @return This builder for chaining.
      */

@@ -12,70 +12,76 @@ public interface CreateTokenRequestOrBuilder extends
 
   /**
    * <pre>
-   * The team the principal acts for (an admin may leave it empty).
+   * The team the principal acts for (an admin may leave it empty): at most
+   * 128 bytes, printable.
    * </pre>
    *
-   * <code>string team = 1 [json_name = "team"];</code>
+   * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
    * @return The team.
    */
   java.lang.String getTeam();
   /**
    * <pre>
-   * The team the principal acts for (an admin may leave it empty).
+   * The team the principal acts for (an admin may leave it empty): at most
+   * 128 bytes, printable.
    * </pre>
    *
-   * <code>string team = 1 [json_name = "team"];</code>
+   * <code>string team = 1 [json_name = "team", (.buf.validate.field) = { ... }</code>
    * @return The bytes for team.
    */
   com.google.protobuf.ByteString
       getTeamBytes();
 
   /**
-   * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+   * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for role.
    */
   int getRoleValue();
   /**
-   * <code>.cordyna.v1.Role role = 2 [json_name = "role"];</code>
+   * <code>.cordyna.v1.Role role = 2 [json_name = "role", (.buf.validate.field) = { ... }</code>
    * @return The role.
    */
   dev.cordyna.v1.Role getRole();
 
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @return A list containing the serverNames.
    */
   java.util.List<java.lang.String>
       getServerNamesList();
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @return The count of serverNames.
    */
   int getServerNamesCount();
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The serverNames at the given index.
    */
   java.lang.String getServerNames(int index);
   /**
    * <pre>
-   * For ROLE_SERVER: the server names its task-servers may say hello as.
+   * For ROLE_SERVER: the server names its task-servers may say hello as, at
+   * most 100, each a server name (see Hello.server_name).
    * </pre>
    *
-   * <code>repeated string server_names = 3 [json_name = "serverNames"];</code>
+   * <code>repeated string server_names = 3 [json_name = "serverNames", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The bytes of the serverNames at the given index.
    */
@@ -87,7 +93,7 @@ public interface CreateTokenRequestOrBuilder extends
    * How long the credential is valid; unset: until revoked.
    * </pre>
    *
-   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
    * @return Whether the expiresIn field is set.
    */
   boolean hasExpiresIn();
@@ -96,7 +102,7 @@ public interface CreateTokenRequestOrBuilder extends
    * How long the credential is valid; unset: until revoked.
    * </pre>
    *
-   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
    * @return The expiresIn.
    */
   com.google.protobuf.Duration getExpiresIn();
@@ -105,25 +111,27 @@ public interface CreateTokenRequestOrBuilder extends
    * How long the credential is valid; unset: until revoked.
    * </pre>
    *
-   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn"];</code>
+   * <code>.google.protobuf.Duration expires_in = 4 [json_name = "expiresIn", (.buf.validate.field) = { ... }</code>
    */
   com.google.protobuf.DurationOrBuilder getExpiresInOrBuilder();
 
   /**
    * <pre>
-   * What the credential is for, shown by ListTokens and in the audit trail.
+   * What the credential is for, shown by ListTokens and in the audit trail:
+   * at most 1 KiB.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The description.
    */
   java.lang.String getDescription();
   /**
    * <pre>
-   * What the credential is for, shown by ListTokens and in the audit trail.
+   * What the credential is for, shown by ListTokens and in the audit trail:
+   * at most 1 KiB.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The bytes for description.
    */
   com.google.protobuf.ByteString
@@ -132,20 +140,22 @@ public interface CreateTokenRequestOrBuilder extends
   /**
    * <pre>
    * Instead of a bearer secret, accept client certificates with this subject
-   * common name (verified against cerebro's client CA) as this principal.
+   * common name (verified against cerebro's client CA) as this principal:
+   * at most 256 bytes, printable.
    * </pre>
    *
-   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
    * @return The certificateCommonName.
    */
   java.lang.String getCertificateCommonName();
   /**
    * <pre>
    * Instead of a bearer secret, accept client certificates with this subject
-   * common name (verified against cerebro's client CA) as this principal.
+   * common name (verified against cerebro's client CA) as this principal:
+   * at most 256 bytes, printable.
    * </pre>
    *
-   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName"];</code>
+   * <code>string certificate_common_name = 6 [json_name = "certificateCommonName", (.buf.validate.field) = { ... }</code>
    * @return The bytes for certificateCommonName.
    */
   com.google.protobuf.ByteString

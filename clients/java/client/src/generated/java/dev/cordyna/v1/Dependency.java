@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object taskId_ = "";
   /**
-   * <code>string task_id = 1 [json_name = "taskId"];</code>
+   * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
    * @return The taskId.
    */
   @java.lang.Override
@@ -71,7 +71,7 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string task_id = 1 [json_name = "taskId"];</code>
+   * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
    * @return The bytes for taskId.
    */
   @java.lang.Override
@@ -92,14 +92,14 @@ private static final long serialVersionUID = 0L;
   public static final int CONDITION_FIELD_NUMBER = 2;
   private int condition_ = 0;
   /**
-   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for condition.
    */
   @java.lang.Override public int getConditionValue() {
     return condition_;
   }
   /**
-   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
    * @return The condition.
    */
   @java.lang.Override public dev.cordyna.v1.DependencyCondition getCondition() {
@@ -515,7 +515,7 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object taskId_ = "";
     /**
-     * <code>string task_id = 1 [json_name = "taskId"];</code>
+     * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
      * @return The taskId.
      */
     public java.lang.String getTaskId() {
@@ -531,7 +531,7 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string task_id = 1 [json_name = "taskId"];</code>
+     * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
      * @return The bytes for taskId.
      */
     public com.google.protobuf.ByteString
@@ -548,7 +548,7 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string task_id = 1 [json_name = "taskId"];</code>
+     * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
      * @param value The taskId to set.
      * @return This builder for chaining.
      */
@@ -561,7 +561,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string task_id = 1 [json_name = "taskId"];</code>
+     * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTaskId() {
@@ -571,7 +571,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string task_id = 1 [json_name = "taskId"];</code>
+     * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for taskId to set.
      * @return This builder for chaining.
      */
@@ -587,14 +587,14 @@ private static final long serialVersionUID = 0L;
 
     private int condition_ = 0;
     /**
-     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for condition.
      */
     @java.lang.Override public int getConditionValue() {
       return condition_;
     }
     /**
-     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for condition to set.
      * @return This builder for chaining.
      */
@@ -605,7 +605,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
      * @return The condition.
      */
     @java.lang.Override
@@ -614,7 +614,7 @@ private static final long serialVersionUID = 0L;
       return result == null ? dev.cordyna.v1.DependencyCondition.UNRECOGNIZED : result;
     }
     /**
-     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
      * @param value The condition to set.
      * @return This builder for chaining.
      */
@@ -626,7 +626,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+     * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCondition() {

@@ -11,24 +11,24 @@ public interface DependencyOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string task_id = 1 [json_name = "taskId"];</code>
+   * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
    * @return The taskId.
    */
   java.lang.String getTaskId();
   /**
-   * <code>string task_id = 1 [json_name = "taskId"];</code>
+   * <code>string task_id = 1 [json_name = "taskId", (.buf.validate.field) = { ... }</code>
    * @return The bytes for taskId.
    */
   com.google.protobuf.ByteString
       getTaskIdBytes();
 
   /**
-   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for condition.
    */
   int getConditionValue();
   /**
-   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition"];</code>
+   * <code>.cordyna.v1.DependencyCondition condition = 2 [json_name = "condition", (.buf.validate.field) = { ... }</code>
    * @return The condition.
    */
   dev.cordyna.v1.DependencyCondition getCondition();

@@ -59,10 +59,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object serverName_ = "";
   /**
    * <pre>
-   * Name shared by all replicas of this server, e.g. "task-server-a".
+   * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+   * letters, digits, '.', '_' and '-', starting with a letter or digit.
    * </pre>
    *
-   * <code>string server_name = 1 [json_name = "serverName"];</code>
+   * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
    * @return The serverName.
    */
   @java.lang.Override
@@ -80,10 +81,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Name shared by all replicas of this server, e.g. "task-server-a".
+   * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+   * letters, digits, '.', '_' and '-', starting with a letter or digit.
    * </pre>
    *
-   * <code>string server_name = 1 [json_name = "serverName"];</code>
+   * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
    * @return The bytes for serverName.
    */
   @java.lang.Override
@@ -110,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * old one.
    * </pre>
    *
-   * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+   * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
    * @return The instanceId.
    */
   @java.lang.Override
@@ -132,7 +134,7 @@ private static final long serialVersionUID = 0L;
    * old one.
    * </pre>
    *
-   * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+   * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
    * @return The bytes for instanceId.
    */
   @java.lang.Override
@@ -861,10 +863,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object serverName_ = "";
     /**
      * <pre>
-     * Name shared by all replicas of this server, e.g. "task-server-a".
+     * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+     * letters, digits, '.', '_' and '-', starting with a letter or digit.
      * </pre>
      *
-     * <code>string server_name = 1 [json_name = "serverName"];</code>
+     * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
      * @return The serverName.
      */
     public java.lang.String getServerName() {
@@ -881,10 +884,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Name shared by all replicas of this server, e.g. "task-server-a".
+     * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+     * letters, digits, '.', '_' and '-', starting with a letter or digit.
      * </pre>
      *
-     * <code>string server_name = 1 [json_name = "serverName"];</code>
+     * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
      * @return The bytes for serverName.
      */
     public com.google.protobuf.ByteString
@@ -902,10 +906,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Name shared by all replicas of this server, e.g. "task-server-a".
+     * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+     * letters, digits, '.', '_' and '-', starting with a letter or digit.
      * </pre>
      *
-     * <code>string server_name = 1 [json_name = "serverName"];</code>
+     * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
      * @param value The serverName to set.
      * @return This builder for chaining.
      */
@@ -919,10 +924,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Name shared by all replicas of this server, e.g. "task-server-a".
+     * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+     * letters, digits, '.', '_' and '-', starting with a letter or digit.
      * </pre>
      *
-     * <code>string server_name = 1 [json_name = "serverName"];</code>
+     * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearServerName() {
@@ -933,10 +939,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Name shared by all replicas of this server, e.g. "task-server-a".
+     * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+     * letters, digits, '.', '_' and '-', starting with a letter or digit.
      * </pre>
      *
-     * <code>string server_name = 1 [json_name = "serverName"];</code>
+     * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for serverName to set.
      * @return This builder for chaining.
      */
@@ -957,7 +964,7 @@ private static final long serialVersionUID = 0L;
      * old one.
      * </pre>
      *
-     * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+     * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
      * @return The instanceId.
      */
     public java.lang.String getInstanceId() {
@@ -978,7 +985,7 @@ private static final long serialVersionUID = 0L;
      * old one.
      * </pre>
      *
-     * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+     * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
      * @return The bytes for instanceId.
      */
     public com.google.protobuf.ByteString
@@ -1000,7 +1007,7 @@ private static final long serialVersionUID = 0L;
      * old one.
      * </pre>
      *
-     * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+     * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
      * @param value The instanceId to set.
      * @return This builder for chaining.
      */
@@ -1018,7 +1025,7 @@ private static final long serialVersionUID = 0L;
      * old one.
      * </pre>
      *
-     * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+     * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearInstanceId() {
@@ -1033,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * old one.
      * </pre>
      *
-     * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+     * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for instanceId to set.
      * @return This builder for chaining.
      */

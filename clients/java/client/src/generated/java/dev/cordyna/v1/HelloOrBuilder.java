@@ -12,19 +12,21 @@ public interface HelloOrBuilder extends
 
   /**
    * <pre>
-   * Name shared by all replicas of this server, e.g. "task-server-a".
+   * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+   * letters, digits, '.', '_' and '-', starting with a letter or digit.
    * </pre>
    *
-   * <code>string server_name = 1 [json_name = "serverName"];</code>
+   * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
    * @return The serverName.
    */
   java.lang.String getServerName();
   /**
    * <pre>
-   * Name shared by all replicas of this server, e.g. "task-server-a".
+   * Name shared by all replicas of this server, e.g. "task-server-a": 1-128
+   * letters, digits, '.', '_' and '-', starting with a letter or digit.
    * </pre>
    *
-   * <code>string server_name = 1 [json_name = "serverName"];</code>
+   * <code>string server_name = 1 [json_name = "serverName", (.buf.validate.field) = { ... }</code>
    * @return The bytes for serverName.
    */
   com.google.protobuf.ByteString
@@ -36,7 +38,7 @@ public interface HelloOrBuilder extends
    * old one.
    * </pre>
    *
-   * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+   * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
    * @return The instanceId.
    */
   java.lang.String getInstanceId();
@@ -46,7 +48,7 @@ public interface HelloOrBuilder extends
    * old one.
    * </pre>
    *
-   * <code>string instance_id = 2 [json_name = "instanceId"];</code>
+   * <code>string instance_id = 2 [json_name = "instanceId", (.buf.validate.field) = { ... }</code>
    * @return The bytes for instanceId.
    */
   com.google.protobuf.ByteString

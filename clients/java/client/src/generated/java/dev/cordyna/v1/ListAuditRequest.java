@@ -134,10 +134,10 @@ private static final long serialVersionUID = 0L;
   private int limit_ = 0;
   /**
    * <pre>
-   * The most entries to return; 0 means 100.
+   * The most entries to return, up to 1,000; 0 means 100.
    * </pre>
    *
-   * <code>uint32 limit = 3 [json_name = "limit"];</code>
+   * <code>uint32 limit = 3 [json_name = "limit", (.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   @java.lang.Override
@@ -759,10 +759,10 @@ private static final long serialVersionUID = 0L;
     private int limit_ ;
     /**
      * <pre>
-     * The most entries to return; 0 means 100.
+     * The most entries to return, up to 1,000; 0 means 100.
      * </pre>
      *
-     * <code>uint32 limit = 3 [json_name = "limit"];</code>
+     * <code>uint32 limit = 3 [json_name = "limit", (.buf.validate.field) = { ... }</code>
      * @return The limit.
      */
     @java.lang.Override
@@ -771,10 +771,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most entries to return; 0 means 100.
+     * The most entries to return, up to 1,000; 0 means 100.
      * </pre>
      *
-     * <code>uint32 limit = 3 [json_name = "limit"];</code>
+     * <code>uint32 limit = 3 [json_name = "limit", (.buf.validate.field) = { ... }</code>
      * @param value The limit to set.
      * @return This builder for chaining.
      */
@@ -787,10 +787,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most entries to return; 0 means 100.
+     * The most entries to return, up to 1,000; 0 means 100.
      * </pre>
      *
-     * <code>uint32 limit = 3 [json_name = "limit"];</code>
+     * <code>uint32 limit = 3 [json_name = "limit", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearLimit() {

@@ -59,10 +59,10 @@ public interface ListAuditRequestOrBuilder extends
 
   /**
    * <pre>
-   * The most entries to return; 0 means 100.
+   * The most entries to return, up to 1,000; 0 means 100.
    * </pre>
    *
-   * <code>uint32 limit = 3 [json_name = "limit"];</code>
+   * <code>uint32 limit = 3 [json_name = "limit", (.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   int getLimit();

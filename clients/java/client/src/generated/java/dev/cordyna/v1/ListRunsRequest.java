@@ -52,10 +52,10 @@ private static final long serialVersionUID = 0L;
   private int limit_ = 0;
   /**
    * <pre>
-   * At most this many runs; 0 means 50. At most 1,000.
+   * At most this many runs, up to 1,000; 0 means 50.
    * </pre>
    *
-   * <code>uint32 limit = 1 [json_name = "limit"];</code>
+   * <code>uint32 limit = 1 [json_name = "limit", (.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   @java.lang.Override
@@ -434,10 +434,10 @@ private static final long serialVersionUID = 0L;
     private int limit_ ;
     /**
      * <pre>
-     * At most this many runs; 0 means 50. At most 1,000.
+     * At most this many runs, up to 1,000; 0 means 50.
      * </pre>
      *
-     * <code>uint32 limit = 1 [json_name = "limit"];</code>
+     * <code>uint32 limit = 1 [json_name = "limit", (.buf.validate.field) = { ... }</code>
      * @return The limit.
      */
     @java.lang.Override
@@ -446,10 +446,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many runs; 0 means 50. At most 1,000.
+     * At most this many runs, up to 1,000; 0 means 50.
      * </pre>
      *
-     * <code>uint32 limit = 1 [json_name = "limit"];</code>
+     * <code>uint32 limit = 1 [json_name = "limit", (.buf.validate.field) = { ... }</code>
      * @param value The limit to set.
      * @return This builder for chaining.
      */
@@ -462,10 +462,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many runs; 0 means 50. At most 1,000.
+     * At most this many runs, up to 1,000; 0 means 50.
      * </pre>
      *
-     * <code>uint32 limit = 1 [json_name = "limit"];</code>
+     * <code>uint32 limit = 1 [json_name = "limit", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearLimit() {

@@ -12,10 +12,10 @@ public interface ListRunsRequestOrBuilder extends
 
   /**
    * <pre>
-   * At most this many runs; 0 means 50. At most 1,000.
+   * At most this many runs, up to 1,000; 0 means 50.
    * </pre>
    *
-   * <code>uint32 limit = 1 [json_name = "limit"];</code>
+   * <code>uint32 limit = 1 [json_name = "limit", (.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   int getLimit();

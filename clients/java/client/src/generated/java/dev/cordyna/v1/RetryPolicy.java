@@ -149,7 +149,7 @@ private static final long serialVersionUID = 0L;
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @return A list containing the retryOn.
    */
   @java.lang.Override
@@ -162,7 +162,7 @@ private static final long serialVersionUID = 0L;
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @return The count of retryOn.
    */
   @java.lang.Override
@@ -174,7 +174,7 @@ private static final long serialVersionUID = 0L;
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The retryOn at the given index.
    */
@@ -187,7 +187,7 @@ private static final long serialVersionUID = 0L;
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @return A list containing the enum numeric values on the wire for retryOn.
    */
   @java.lang.Override
@@ -200,7 +200,7 @@ private static final long serialVersionUID = 0L;
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of retryOn at the given index.
    */
@@ -1014,7 +1014,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @return A list containing the retryOn.
      */
     public java.util.List<dev.cordyna.v1.ErrorCause> getRetryOnList() {
@@ -1026,7 +1026,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @return The count of retryOn.
      */
     public int getRetryOnCount() {
@@ -1037,7 +1037,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param index The index of the element to return.
      * @return The retryOn at the given index.
      */
@@ -1049,7 +1049,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param index The index to set the value at.
      * @param value The retryOn to set.
      * @return This builder for chaining.
@@ -1067,7 +1067,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param value The retryOn to add.
      * @return This builder for chaining.
      */
@@ -1083,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param values The retryOn to add.
      * @return This builder for chaining.
      */
@@ -1101,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRetryOn() {
@@ -1115,7 +1115,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @return A list containing the enum numeric values on the wire for retryOn.
      */
     public java.util.List<java.lang.Integer>
@@ -1128,7 +1128,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of retryOn at the given index.
      */
@@ -1140,7 +1140,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for retryOn to set.
      * @return This builder for chaining.
@@ -1157,7 +1157,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for retryOn to add.
      * @return This builder for chaining.
      */
@@ -1172,7 +1172,7 @@ private static final long serialVersionUID = 0L;
      * Causes that are retried; empty means every cause but REJECTED.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+     * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
      * @param values The enum numeric values on the wire for retryOn to add.
      * @return This builder for chaining.
      */

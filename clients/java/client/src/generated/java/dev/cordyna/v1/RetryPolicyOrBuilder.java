@@ -65,7 +65,7 @@ public interface RetryPolicyOrBuilder extends
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @return A list containing the retryOn.
    */
   java.util.List<dev.cordyna.v1.ErrorCause> getRetryOnList();
@@ -74,7 +74,7 @@ public interface RetryPolicyOrBuilder extends
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @return The count of retryOn.
    */
   int getRetryOnCount();
@@ -83,7 +83,7 @@ public interface RetryPolicyOrBuilder extends
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The retryOn at the given index.
    */
@@ -93,7 +93,7 @@ public interface RetryPolicyOrBuilder extends
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @return A list containing the enum numeric values on the wire for retryOn.
    */
   java.util.List<java.lang.Integer>
@@ -103,7 +103,7 @@ public interface RetryPolicyOrBuilder extends
    * Causes that are retried; empty means every cause but REJECTED.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn"];</code>
+   * <code>repeated .cordyna.v1.ErrorCause retry_on = 5 [json_name = "retryOn", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of retryOn at the given index.
    */

@@ -48,7 +48,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object tokenId_ = "";
   /**
-   * <code>string token_id = 1 [json_name = "tokenId"];</code>
+   * <pre>
+   * The credential's id, as ListTokens shows it.
+   * </pre>
+   *
+   * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
    * @return The tokenId.
    */
   @java.lang.Override
@@ -65,7 +69,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string token_id = 1 [json_name = "tokenId"];</code>
+   * <pre>
+   * The credential's id, as ListTokens shows it.
+   * </pre>
+   *
+   * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
    * @return The bytes for tokenId.
    */
   @java.lang.Override
@@ -379,7 +387,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object tokenId_ = "";
     /**
-     * <code>string token_id = 1 [json_name = "tokenId"];</code>
+     * <pre>
+     * The credential's id, as ListTokens shows it.
+     * </pre>
+     *
+     * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
      * @return The tokenId.
      */
     public java.lang.String getTokenId() {
@@ -395,7 +407,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string token_id = 1 [json_name = "tokenId"];</code>
+     * <pre>
+     * The credential's id, as ListTokens shows it.
+     * </pre>
+     *
+     * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
      * @return The bytes for tokenId.
      */
     public com.google.protobuf.ByteString
@@ -412,7 +428,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string token_id = 1 [json_name = "tokenId"];</code>
+     * <pre>
+     * The credential's id, as ListTokens shows it.
+     * </pre>
+     *
+     * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
      * @param value The tokenId to set.
      * @return This builder for chaining.
      */
@@ -425,7 +445,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string token_id = 1 [json_name = "tokenId"];</code>
+     * <pre>
+     * The credential's id, as ListTokens shows it.
+     * </pre>
+     *
+     * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTokenId() {
@@ -435,7 +459,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string token_id = 1 [json_name = "tokenId"];</code>
+     * <pre>
+     * The credential's id, as ListTokens shows it.
+     * </pre>
+     *
+     * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for tokenId to set.
      * @return This builder for chaining.
      */

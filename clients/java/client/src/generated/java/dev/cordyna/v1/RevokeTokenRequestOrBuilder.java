@@ -11,12 +11,20 @@ public interface RevokeTokenRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string token_id = 1 [json_name = "tokenId"];</code>
+   * <pre>
+   * The credential's id, as ListTokens shows it.
+   * </pre>
+   *
+   * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
    * @return The tokenId.
    */
   java.lang.String getTokenId();
   /**
-   * <code>string token_id = 1 [json_name = "tokenId"];</code>
+   * <pre>
+   * The credential's id, as ListTokens shows it.
+   * </pre>
+   *
+   * <code>string token_id = 1 [json_name = "tokenId", (.buf.validate.field) = { ... }</code>
    * @return The bytes for tokenId.
    */
   com.google.protobuf.ByteString

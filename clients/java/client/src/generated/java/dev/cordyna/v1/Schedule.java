@@ -148,14 +148,14 @@ private static final long serialVersionUID = 0L;
   public static final int CATCH_UP_FIELD_NUMBER = 3;
   private int catchUp_ = 0;
   /**
-   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for catchUp.
    */
   @java.lang.Override public int getCatchUpValue() {
     return catchUp_;
   }
   /**
-   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
    * @return The catchUp.
    */
   @java.lang.Override public dev.cordyna.v1.CatchUpPolicy getCatchUp() {
@@ -181,14 +181,14 @@ private static final long serialVersionUID = 0L;
   public static final int OVERLAP_FIELD_NUMBER = 5;
   private int overlap_ = 0;
   /**
-   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for overlap.
    */
   @java.lang.Override public int getOverlapValue() {
     return overlap_;
   }
   /**
-   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
    * @return The overlap.
    */
   @java.lang.Override public dev.cordyna.v1.OverlapPolicy getOverlap() {
@@ -771,14 +771,14 @@ private static final long serialVersionUID = 0L;
 
     private int catchUp_ = 0;
     /**
-     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for catchUp.
      */
     @java.lang.Override public int getCatchUpValue() {
       return catchUp_;
     }
     /**
-     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for catchUp to set.
      * @return This builder for chaining.
      */
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
      * @return The catchUp.
      */
     @java.lang.Override
@@ -798,7 +798,7 @@ private static final long serialVersionUID = 0L;
       return result == null ? dev.cordyna.v1.CatchUpPolicy.UNRECOGNIZED : result;
     }
     /**
-     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
      * @param value The catchUp to set.
      * @return This builder for chaining.
      */
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+     * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCatchUp() {
@@ -866,14 +866,14 @@ private static final long serialVersionUID = 0L;
 
     private int overlap_ = 0;
     /**
-     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for overlap.
      */
     @java.lang.Override public int getOverlapValue() {
       return overlap_;
     }
     /**
-     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for overlap to set.
      * @return This builder for chaining.
      */
@@ -884,7 +884,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
      * @return The overlap.
      */
     @java.lang.Override
@@ -893,7 +893,7 @@ private static final long serialVersionUID = 0L;
       return result == null ? dev.cordyna.v1.OverlapPolicy.UNRECOGNIZED : result;
     }
     /**
-     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
      * @param value The overlap to set.
      * @return This builder for chaining.
      */
@@ -905,7 +905,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+     * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearOverlap() {

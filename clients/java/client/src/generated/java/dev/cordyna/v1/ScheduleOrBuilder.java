@@ -51,12 +51,12 @@ public interface ScheduleOrBuilder extends
       getTimeZoneBytes();
 
   /**
-   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for catchUp.
    */
   int getCatchUpValue();
   /**
-   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp"];</code>
+   * <code>.cordyna.v1.CatchUpPolicy catch_up = 3 [json_name = "catchUp", (.buf.validate.field) = { ... }</code>
    * @return The catchUp.
    */
   dev.cordyna.v1.CatchUpPolicy getCatchUp();
@@ -72,12 +72,12 @@ public interface ScheduleOrBuilder extends
   int getCatchUpMax();
 
   /**
-   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for overlap.
    */
   int getOverlapValue();
   /**
-   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap"];</code>
+   * <code>.cordyna.v1.OverlapPolicy overlap = 5 [json_name = "overlap", (.buf.validate.field) = { ... }</code>
    * @return The overlap.
    */
   dev.cordyna.v1.OverlapPolicy getOverlap();

@@ -7,7 +7,9 @@ package dev.cordyna.v1;
 
 /**
  * <pre>
- * StartRunRequest names what to run.
+ * StartRunRequest names what to run. Cerebro enforces the buf.validate
+ * annotations of every request: one that breaks a limit fails with
+ * INVALID_ARGUMENT naming the field and the limit.
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.StartRunRequest}
@@ -70,7 +72,11 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.LazyStringArrayList targets_ =
       com.google.protobuf.LazyStringArrayList.emptyList();
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @return A list containing the targets.
    */
   public com.google.protobuf.ProtocolStringList
@@ -78,14 +84,22 @@ private static final long serialVersionUID = 0L;
     return targets_;
   }
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @return The count of targets.
    */
   public int getTargetsCount() {
     return targets_.size();
   }
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The targets at the given index.
    */
@@ -93,7 +107,11 @@ private static final long serialVersionUID = 0L;
     return targets_.get(index);
   }
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The bytes of the targets at the given index.
    */
@@ -160,7 +178,13 @@ private static final long serialVersionUID = 0L;
     return internalGetParams().getMap().size();
   }
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public boolean containsParams(
@@ -177,14 +201,26 @@ private static final long serialVersionUID = 0L;
     return getParamsMap();
   }
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getParamsMap() {
     return internalGetParams().getMap();
   }
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -198,7 +234,13 @@ java.lang.String defaultValue) {
     return map.containsKey(key) ? map.get(key) : defaultValue;
   }
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.lang.String getParamsOrThrow(
@@ -215,14 +257,14 @@ java.lang.String defaultValue) {
   public static final int MODE_FIELD_NUMBER = 5;
   private int mode_ = 0;
   /**
-   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for mode.
    */
   @java.lang.Override public int getModeValue() {
     return mode_;
   }
   /**
-   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The mode.
    */
   @java.lang.Override public dev.cordyna.v1.RunMode getMode() {
@@ -235,10 +277,10 @@ java.lang.String defaultValue) {
   private volatile java.lang.Object idempotencyKey_ = "";
   /**
    * <pre>
-   * Starting twice with the same key returns the first run.
+   * Starting twice with the same key returns the first run. At most 256 bytes.
    * </pre>
    *
-   * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+   * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
    * @return The idempotencyKey.
    */
   @java.lang.Override
@@ -256,10 +298,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Starting twice with the same key returns the first run.
+   * Starting twice with the same key returns the first run. At most 256 bytes.
    * </pre>
    *
-   * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+   * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
    * @return The bytes for idempotencyKey.
    */
   @java.lang.Override
@@ -325,7 +367,7 @@ java.lang.String defaultValue) {
    * What starts the run: API (default) or BACKFILL.
    * </pre>
    *
-   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for trigger.
    */
   @java.lang.Override public int getTriggerValue() {
@@ -336,7 +378,7 @@ java.lang.String defaultValue) {
    * What starts the run: API (default) or BACKFILL.
    * </pre>
    *
-   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
    * @return The trigger.
    */
   @java.lang.Override public dev.cordyna.v1.TriggerKind getTrigger() {
@@ -601,7 +643,9 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * StartRunRequest names what to run.
+   * StartRunRequest names what to run. Cerebro enforces the buf.validate
+   * annotations of every request: one that breaks a limit fails with
+   * INVALID_ARGUMENT naming the field and the limit.
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.StartRunRequest}
@@ -888,7 +932,11 @@ java.lang.String defaultValue) {
       bitField0_ |= 0x00000001;
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @return A list containing the targets.
      */
     public com.google.protobuf.ProtocolStringList
@@ -897,14 +945,22 @@ java.lang.String defaultValue) {
       return targets_;
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @return The count of targets.
      */
     public int getTargetsCount() {
       return targets_.size();
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @param index The index of the element to return.
      * @return The targets at the given index.
      */
@@ -912,7 +968,11 @@ java.lang.String defaultValue) {
       return targets_.get(index);
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @param index The index of the value to return.
      * @return The bytes of the targets at the given index.
      */
@@ -921,7 +981,11 @@ java.lang.String defaultValue) {
       return targets_.getByteString(index);
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @param index The index to set the value at.
      * @param value The targets to set.
      * @return This builder for chaining.
@@ -936,7 +1000,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @param value The targets to add.
      * @return This builder for chaining.
      */
@@ -950,7 +1018,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @param values The targets to add.
      * @return This builder for chaining.
      */
@@ -964,7 +1036,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTargets() {
@@ -975,7 +1051,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>repeated string targets = 1 [json_name = "targets"];</code>
+     * <pre>
+     * Task ids, at most 1,000, each once.
+     * </pre>
+     *
+     * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
      * @param value The bytes of the targets to add.
      * @return This builder for chaining.
      */
@@ -1108,7 +1188,13 @@ java.lang.String defaultValue) {
       return internalGetParams().getMap().size();
     }
     /**
-     * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+     * <pre>
+     * At most 1,000, each key 1-256 bytes without control or format characters
+     * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+     * by default).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public boolean containsParams(
@@ -1125,14 +1211,26 @@ java.lang.String defaultValue) {
       return getParamsMap();
     }
     /**
-     * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+     * <pre>
+     * At most 1,000, each key 1-256 bytes without control or format characters
+     * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+     * by default).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getParamsMap() {
       return internalGetParams().getMap();
     }
     /**
-     * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+     * <pre>
+     * At most 1,000, each key 1-256 bytes without control or format characters
+     * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+     * by default).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1146,7 +1244,13 @@ java.lang.String defaultValue) {
       return map.containsKey(key) ? map.get(key) : defaultValue;
     }
     /**
-     * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+     * <pre>
+     * At most 1,000, each key 1-256 bytes without control or format characters
+     * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+     * by default).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public java.lang.String getParamsOrThrow(
@@ -1166,7 +1270,13 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+     * <pre>
+     * At most 1,000, each key 1-256 bytes without control or format characters
+     * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+     * by default).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
      */
     public Builder removeParams(
         java.lang.String key) {
@@ -1185,7 +1295,13 @@ java.lang.String defaultValue) {
       return internalGetMutableParams().getMutableMap();
     }
     /**
-     * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+     * <pre>
+     * At most 1,000, each key 1-256 bytes without control or format characters
+     * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+     * by default).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
      */
     public Builder putParams(
         java.lang.String key,
@@ -1198,7 +1314,13 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+     * <pre>
+     * At most 1,000, each key 1-256 bytes without control or format characters
+     * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+     * by default).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
      */
     public Builder putAllParams(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -1210,14 +1332,14 @@ java.lang.String defaultValue) {
 
     private int mode_ = 0;
     /**
-     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for mode.
      */
     @java.lang.Override public int getModeValue() {
       return mode_;
     }
     /**
-     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for mode to set.
      * @return This builder for chaining.
      */
@@ -1228,7 +1350,7 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @return The mode.
      */
     @java.lang.Override
@@ -1237,7 +1359,7 @@ java.lang.String defaultValue) {
       return result == null ? dev.cordyna.v1.RunMode.UNRECOGNIZED : result;
     }
     /**
-     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @param value The mode to set.
      * @return This builder for chaining.
      */
@@ -1249,7 +1371,7 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearMode() {
@@ -1262,10 +1384,10 @@ java.lang.String defaultValue) {
     private java.lang.Object idempotencyKey_ = "";
     /**
      * <pre>
-     * Starting twice with the same key returns the first run.
+     * Starting twice with the same key returns the first run. At most 256 bytes.
      * </pre>
      *
-     * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+     * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
      * @return The idempotencyKey.
      */
     public java.lang.String getIdempotencyKey() {
@@ -1282,10 +1404,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Starting twice with the same key returns the first run.
+     * Starting twice with the same key returns the first run. At most 256 bytes.
      * </pre>
      *
-     * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+     * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
      * @return The bytes for idempotencyKey.
      */
     public com.google.protobuf.ByteString
@@ -1303,10 +1425,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Starting twice with the same key returns the first run.
+     * Starting twice with the same key returns the first run. At most 256 bytes.
      * </pre>
      *
-     * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+     * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
      * @param value The idempotencyKey to set.
      * @return This builder for chaining.
      */
@@ -1320,10 +1442,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Starting twice with the same key returns the first run.
+     * Starting twice with the same key returns the first run. At most 256 bytes.
      * </pre>
      *
-     * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+     * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearIdempotencyKey() {
@@ -1334,10 +1456,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Starting twice with the same key returns the first run.
+     * Starting twice with the same key returns the first run. At most 256 bytes.
      * </pre>
      *
-     * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+     * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for idempotencyKey to set.
      * @return This builder for chaining.
      */
@@ -1523,7 +1645,7 @@ java.lang.String defaultValue) {
      * What starts the run: API (default) or BACKFILL.
      * </pre>
      *
-     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for trigger.
      */
     @java.lang.Override public int getTriggerValue() {
@@ -1534,7 +1656,7 @@ java.lang.String defaultValue) {
      * What starts the run: API (default) or BACKFILL.
      * </pre>
      *
-     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for trigger to set.
      * @return This builder for chaining.
      */
@@ -1549,7 +1671,7 @@ java.lang.String defaultValue) {
      * What starts the run: API (default) or BACKFILL.
      * </pre>
      *
-     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
      * @return The trigger.
      */
     @java.lang.Override
@@ -1562,7 +1684,7 @@ java.lang.String defaultValue) {
      * What starts the run: API (default) or BACKFILL.
      * </pre>
      *
-     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
      * @param value The trigger to set.
      * @return This builder for chaining.
      */
@@ -1578,7 +1700,7 @@ java.lang.String defaultValue) {
      * What starts the run: API (default) or BACKFILL.
      * </pre>
      *
-     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+     * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTrigger() {

@@ -11,24 +11,40 @@ public interface StartRunRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @return A list containing the targets.
    */
   java.util.List<java.lang.String>
       getTargetsList();
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @return The count of targets.
    */
   int getTargetsCount();
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The targets at the given index.
    */
   java.lang.String getTargets(int index);
   /**
-   * <code>repeated string targets = 1 [json_name = "targets"];</code>
+   * <pre>
+   * Task ids, at most 1,000, each once.
+   * </pre>
+   *
+   * <code>repeated string targets = 1 [json_name = "targets", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The bytes of the targets at the given index.
    */
@@ -57,11 +73,23 @@ public interface StartRunRequestOrBuilder extends
   boolean getWithDownstream();
 
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   int getParamsCount();
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   boolean containsParams(
       java.lang.String key);
@@ -72,12 +100,24 @@ public interface StartRunRequestOrBuilder extends
   java.util.Map<java.lang.String, java.lang.String>
   getParams();
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getParamsMap();
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   /* nullable */
 java.lang.String getParamsOrDefault(
@@ -85,37 +125,43 @@ java.lang.String getParamsOrDefault(
       /* nullable */
 java.lang.String defaultValue);
   /**
-   * <code>map&lt;string, string&gt; params = 4 [json_name = "params"];</code>
+   * <pre>
+   * At most 1,000, each key 1-256 bytes without control or format characters
+   * (such as NUL or U+202E). Their total size is a cerebro setting (256 KiB
+   * by default).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; params = 4 [json_name = "params", (.buf.validate.field) = { ... }</code>
    */
   java.lang.String getParamsOrThrow(
       java.lang.String key);
 
   /**
-   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for mode.
    */
   int getModeValue();
   /**
-   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.RunMode mode = 5 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The mode.
    */
   dev.cordyna.v1.RunMode getMode();
 
   /**
    * <pre>
-   * Starting twice with the same key returns the first run.
+   * Starting twice with the same key returns the first run. At most 256 bytes.
    * </pre>
    *
-   * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+   * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
    * @return The idempotencyKey.
    */
   java.lang.String getIdempotencyKey();
   /**
    * <pre>
-   * Starting twice with the same key returns the first run.
+   * Starting twice with the same key returns the first run. At most 256 bytes.
    * </pre>
    *
-   * <code>string idempotency_key = 6 [json_name = "idempotencyKey"];</code>
+   * <code>string idempotency_key = 6 [json_name = "idempotencyKey", (.buf.validate.field) = { ... }</code>
    * @return The bytes for idempotencyKey.
    */
   com.google.protobuf.ByteString
@@ -156,7 +202,7 @@ java.lang.String defaultValue);
    * What starts the run: API (default) or BACKFILL.
    * </pre>
    *
-   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for trigger.
    */
   int getTriggerValue();
@@ -165,7 +211,7 @@ java.lang.String defaultValue);
    * What starts the run: API (default) or BACKFILL.
    * </pre>
    *
-   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger"];</code>
+   * <code>.cordyna.v1.TriggerKind trigger = 8 [json_name = "trigger", (.buf.validate.field) = { ... }</code>
    * @return The trigger.
    */
   dev.cordyna.v1.TriggerKind getTrigger();

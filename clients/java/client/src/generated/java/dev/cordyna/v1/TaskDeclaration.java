@@ -9,6 +9,8 @@ package dev.cordyna.v1;
  * <pre>
  * TaskDeclaration is what a task-server says about one task it is responsible
  * for. Task ids are global: one task id belongs to exactly one server name.
+ * The buf.validate annotations are limits cerebro enforces: a declaration
+ * that breaks one is refused (DeclarationIssue INVALID) naming the field.
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.TaskDeclaration}
@@ -63,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * and '-', starting with a letter or digit (e.g. "orders.import").
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
    * @return The id.
    */
   @java.lang.Override
@@ -85,7 +87,7 @@ private static final long serialVersionUID = 0L;
    * and '-', starting with a letter or digit (e.g. "orders.import").
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
    * @return The bytes for id.
    */
   @java.lang.Override
@@ -107,7 +109,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object description_ = "";
   /**
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <pre>
+   * At most 4 KiB (UTF-8).
+   * </pre>
+   *
+   * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The description.
    */
   @java.lang.Override
@@ -124,7 +130,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <pre>
+   * At most 4 KiB (UTF-8).
+   * </pre>
+   *
+   * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The bytes for description.
    */
   @java.lang.Override
@@ -185,10 +195,10 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.cordyna.v1.Dependency> dependencies_;
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.List<dev.cordyna.v1.Dependency> getDependenciesList() {
@@ -196,10 +206,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.cordyna.v1.DependencyOrBuilder> 
@@ -208,10 +218,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public int getDependenciesCount() {
@@ -219,10 +229,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public dev.cordyna.v1.Dependency getDependencies(int index) {
@@ -230,10 +240,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public dev.cordyna.v1.DependencyOrBuilder getDependenciesOrBuilder(
@@ -725,6 +735,8 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * TaskDeclaration is what a task-server says about one task it is responsible
    * for. Task ids are global: one task id belongs to exactly one server name.
+   * The buf.validate annotations are limits cerebro enforces: a declaration
+   * that breaks one is refused (DeclarationIssue INVALID) naming the field.
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.TaskDeclaration}
@@ -1096,7 +1108,7 @@ private static final long serialVersionUID = 0L;
      * and '-', starting with a letter or digit (e.g. "orders.import").
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
      * @return The id.
      */
     public java.lang.String getId() {
@@ -1117,7 +1129,7 @@ private static final long serialVersionUID = 0L;
      * and '-', starting with a letter or digit (e.g. "orders.import").
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
      * @return The bytes for id.
      */
     public com.google.protobuf.ByteString
@@ -1139,7 +1151,7 @@ private static final long serialVersionUID = 0L;
      * and '-', starting with a letter or digit (e.g. "orders.import").
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
      * @param value The id to set.
      * @return This builder for chaining.
      */
@@ -1157,7 +1169,7 @@ private static final long serialVersionUID = 0L;
      * and '-', starting with a letter or digit (e.g. "orders.import").
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearId() {
@@ -1172,7 +1184,7 @@ private static final long serialVersionUID = 0L;
      * and '-', starting with a letter or digit (e.g. "orders.import").
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
      */
@@ -1188,7 +1200,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object description_ = "";
     /**
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <pre>
+     * At most 4 KiB (UTF-8).
+     * </pre>
+     *
+     * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @return The description.
      */
     public java.lang.String getDescription() {
@@ -1204,7 +1220,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <pre>
+     * At most 4 KiB (UTF-8).
+     * </pre>
+     *
+     * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @return The bytes for description.
      */
     public com.google.protobuf.ByteString
@@ -1221,7 +1241,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <pre>
+     * At most 4 KiB (UTF-8).
+     * </pre>
+     *
+     * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @param value The description to set.
      * @return This builder for chaining.
      */
@@ -1234,7 +1258,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <pre>
+     * At most 4 KiB (UTF-8).
+     * </pre>
+     *
+     * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearDescription() {
@@ -1244,7 +1272,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <pre>
+     * At most 4 KiB (UTF-8).
+     * </pre>
+     *
+     * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
      * @param value The bytes for description to set.
      * @return This builder for chaining.
      */
@@ -1429,10 +1461,10 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public java.util.List<dev.cordyna.v1.Dependency> getDependenciesList() {
       if (dependenciesBuilder_ == null) {
@@ -1443,10 +1475,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public int getDependenciesCount() {
       if (dependenciesBuilder_ == null) {
@@ -1457,10 +1489,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public dev.cordyna.v1.Dependency getDependencies(int index) {
       if (dependenciesBuilder_ == null) {
@@ -1471,10 +1503,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder setDependencies(
         int index, dev.cordyna.v1.Dependency value) {
@@ -1492,10 +1524,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder setDependencies(
         int index, dev.cordyna.v1.Dependency.Builder builderForValue) {
@@ -1510,10 +1542,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder addDependencies(dev.cordyna.v1.Dependency value) {
       if (dependenciesBuilder_ == null) {
@@ -1530,10 +1562,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder addDependencies(
         int index, dev.cordyna.v1.Dependency value) {
@@ -1551,10 +1583,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder addDependencies(
         dev.cordyna.v1.Dependency.Builder builderForValue) {
@@ -1569,10 +1601,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder addDependencies(
         int index, dev.cordyna.v1.Dependency.Builder builderForValue) {
@@ -1587,10 +1619,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder addAllDependencies(
         java.lang.Iterable<? extends dev.cordyna.v1.Dependency> values) {
@@ -1606,10 +1638,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder clearDependencies() {
       if (dependenciesBuilder_ == null) {
@@ -1623,10 +1655,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public Builder removeDependencies(int index) {
       if (dependenciesBuilder_ == null) {
@@ -1640,10 +1672,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public dev.cordyna.v1.Dependency.Builder getDependenciesBuilder(
         int index) {
@@ -1651,10 +1683,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public dev.cordyna.v1.DependencyOrBuilder getDependenciesOrBuilder(
         int index) {
@@ -1665,10 +1697,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public java.util.List<? extends dev.cordyna.v1.DependencyOrBuilder> 
          getDependenciesOrBuilderList() {
@@ -1680,10 +1712,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public dev.cordyna.v1.Dependency.Builder addDependenciesBuilder() {
       return internalGetDependenciesFieldBuilder().addBuilder(
@@ -1691,10 +1723,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public dev.cordyna.v1.Dependency.Builder addDependenciesBuilder(
         int index) {
@@ -1703,10 +1735,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Upstream tasks, possibly owned by other servers and teams.
+     * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+     * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
      */
     public java.util.List<dev.cordyna.v1.Dependency.Builder> 
          getDependenciesBuilderList() {

@@ -16,7 +16,7 @@ public interface TaskDeclarationOrBuilder extends
    * and '-', starting with a letter or digit (e.g. "orders.import").
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
    * @return The id.
    */
   java.lang.String getId();
@@ -26,19 +26,27 @@ public interface TaskDeclarationOrBuilder extends
    * and '-', starting with a letter or digit (e.g. "orders.import").
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.buf.validate.field) = { ... }</code>
    * @return The bytes for id.
    */
   com.google.protobuf.ByteString
       getIdBytes();
 
   /**
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <pre>
+   * At most 4 KiB (UTF-8).
+   * </pre>
+   *
+   * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The description.
    */
   java.lang.String getDescription();
   /**
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <pre>
+   * At most 4 KiB (UTF-8).
+   * </pre>
+   *
+   * <code>string description = 2 [json_name = "description", (.buf.validate.field) = { ... }</code>
    * @return The bytes for description.
    */
   com.google.protobuf.ByteString
@@ -73,44 +81,44 @@ public interface TaskDeclarationOrBuilder extends
 
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   java.util.List<dev.cordyna.v1.Dependency> 
       getDependenciesList();
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   dev.cordyna.v1.Dependency getDependencies(int index);
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   int getDependenciesCount();
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   java.util.List<? extends dev.cordyna.v1.DependencyOrBuilder> 
       getDependenciesOrBuilderList();
   /**
    * <pre>
-   * Upstream tasks, possibly owned by other servers and teams.
+   * Upstream tasks, possibly owned by other servers and teams; at most 1,000.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies"];</code>
+   * <code>repeated .cordyna.v1.Dependency dependencies = 4 [json_name = "dependencies", (.buf.validate.field) = { ... }</code>
    */
   dev.cordyna.v1.DependencyOrBuilder getDependenciesOrBuilder(
       int index);

@@ -75,80 +75,86 @@ public final class TaskProto extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\025cordyna/v1/task.proto\022\ncordyna.v1\032\036goo" +
-      "gle/protobuf/duration.proto\032\037google/prot" +
-      "obuf/timestamp.proto\"\266\003\n\017TaskDeclaration" +
-      "\022\016\n\002id\030\001 \001(\tR\002id\022 \n\013description\030\002 \001(\tR\013d" +
-      "escription\022\'\n\005owner\030\003 \001(\0132\021.cordyna.v1.O" +
-      "wnerR\005owner\022:\n\014dependencies\030\004 \003(\0132\026.cord" +
-      "yna.v1.DependencyR\014dependencies\0220\n\010sched" +
-      "ule\030\005 \001(\0132\024.cordyna.v1.ScheduleR\010schedul" +
-      "e\0223\n\tdeadlines\030\006 \001(\0132\025.cordyna.v1.Deadli" +
-      "nesR\tdeadlines\022-\n\005retry\030\007 \001(\0132\027.cordyna." +
-      "v1.RetryPolicyR\005retry\022+\n\021concurrency_lim" +
-      "it\030\010 \001(\rR\020concurrencyLimit\022\022\n\004tags\030\t \003(\t" +
-      "R\004tags\0225\n\007trigger\030\n \001(\0132\033.cordyna.v1.Ups" +
-      "treamTriggerR\007trigger\"5\n\005Owner\022\022\n\004team\030\001" +
-      " \001(\tR\004team\022\030\n\007contact\030\002 \001(\tR\007contact\"\242\001\n" +
-      "\nDependency\022\027\n\007task_id\030\001 \001(\tR\006taskId\022=\n\t" +
-      "condition\030\002 \001(\0162\037.cordyna.v1.DependencyC" +
-      "onditionR\tcondition\022<\n\014fresh_within\030\003 \001(" +
-      "\0132\031.google.protobuf.DurationR\013freshWithi" +
-      "n\"\310\001\n\010Schedule\022\022\n\004cron\030\001 \001(\tR\004cron\022\033\n\tti" +
-      "me_zone\030\002 \001(\tR\010timeZone\0224\n\010catch_up\030\003 \001(" +
-      "\0162\031.cordyna.v1.CatchUpPolicyR\007catchUp\022 \n" +
-      "\014catch_up_max\030\004 \001(\rR\ncatchUpMax\0223\n\007overl" +
-      "ap\030\005 \001(\0162\031.cordyna.v1.OverlapPolicyR\007ove" +
-      "rlap\"u\n\017UpstreamTrigger\022+\n\004mode\030\001 \001(\0162\027." +
-      "cordyna.v1.TriggerModeR\004mode\0225\n\010debounce" +
-      "\030\002 \001(\0132\031.google.protobuf.DurationR\010debou" +
-      "nce\"\240\001\n\tDeadlines\022+\n\003ack\030\001 \001(\0132\031.google." +
-      "protobuf.DurationR\003ack\022/\n\005start\030\002 \001(\0132\031." +
-      "google.protobuf.DurationR\005start\0225\n\010compl" +
-      "ete\030\003 \001(\0132\031.google.protobuf.DurationR\010co" +
-      "mplete\"\222\002\n\013RetryPolicy\022!\n\014max_attempts\030\001" +
-      " \001(\rR\013maxAttempts\022B\n\017initial_backoff\030\002 \001" +
-      "(\0132\031.google.protobuf.DurationR\016initialBa" +
-      "ckoff\022:\n\013max_backoff\030\003 \001(\0132\031.google.prot" +
-      "obuf.DurationR\nmaxBackoff\022-\n\022backoff_mul" +
-      "tiplier\030\004 \001(\001R\021backoffMultiplier\0221\n\010retr" +
-      "y_on\030\005 \003(\0162\026.cordyna.v1.ErrorCauseR\007retr" +
-      "yOn\"\233\001\n\nCompletion\022\027\n\007task_id\030\001 \001(\tR\006tas" +
-      "kId\022\025\n\006run_id\030\002 \001(\tR\005runId\022\036\n\013task_run_i" +
-      "d\030\003 \001(\tR\ttaskRunId\022=\n\014completed_at\030\004 \001(\013" +
-      "2\032.google.protobuf.TimestampR\013completedA" +
-      "t*\206\001\n\023DependencyCondition\022$\n DEPENDENCY_" +
-      "CONDITION_UNSPECIFIED\020\000\022\"\n\036DEPENDENCY_CO" +
-      "NDITION_RUN_FIRST\020\001\022%\n!DEPENDENCY_CONDIT" +
-      "ION_FRESH_WITHIN\020\002*\177\n\rCatchUpPolicy\022\037\n\033C" +
-      "ATCH_UP_POLICY_UNSPECIFIED\020\000\022\030\n\024CATCH_UP" +
-      "_POLICY_SKIP\020\001\022\032\n\026CATCH_UP_POLICY_LATEST" +
-      "\020\002\022\027\n\023CATCH_UP_POLICY_ALL\020\003*\244\001\n\rOverlapP" +
-      "olicy\022\036\n\032OVERLAP_POLICY_UNSPECIFIED\020\000\022\027\n" +
-      "\023OVERLAP_POLICY_SKIP\020\001\022\034\n\030OVERLAP_POLICY" +
-      "_QUEUE_ONE\020\002\022\030\n\024OVERLAP_POLICY_ALLOW\020\003\022\"" +
-      "\n\036OVERLAP_POLICY_CANCEL_PREVIOUS\020\004*W\n\013Tr" +
-      "iggerMode\022\034\n\030TRIGGER_MODE_UNSPECIFIED\020\000\022" +
-      "\024\n\020TRIGGER_MODE_ALL\020\001\022\024\n\020TRIGGER_MODE_AN" +
-      "Y\020\002*\200\002\n\tTaskState\022\032\n\026TASK_STATE_UNSPECIF" +
-      "IED\020\000\022\026\n\022TASK_STATE_PENDING\020\001\022\026\n\022TASK_ST" +
-      "ATE_INVOKED\020\002\022\025\n\021TASK_STATE_QUEUED\020\003\022\026\n\022" +
-      "TASK_STATE_STARTED\020\004\022\030\n\024TASK_STATE_COMPL" +
-      "ETED\020\005\022\024\n\020TASK_STATE_ERROR\020\006\022\026\n\022TASK_STA" +
-      "TE_BLOCKED\020\007\022\026\n\022TASK_STATE_SKIPPED\020\010\022\030\n\024" +
-      "TASK_STATE_CANCELLED\020\t*\333\001\n\nErrorCause\022\033\n" +
-      "\027ERROR_CAUSE_UNSPECIFIED\020\000\022\033\n\027ERROR_CAUS" +
-      "E_TASK_FAILED\020\001\022\033\n\027ERROR_CAUSE_ACK_TIMEO" +
-      "UT\020\002\022\035\n\031ERROR_CAUSE_START_TIMEOUT\020\003\022 \n\034E" +
-      "RROR_CAUSE_COMPLETE_TIMEOUT\020\004\022\033\n\027ERROR_C" +
-      "AUSE_SERVER_LOST\020\005\022\030\n\024ERROR_CAUSE_REJECT" +
-      "ED\020\006*K\n\007RunMode\022\030\n\024RUN_MODE_UNSPECIFIED\020" +
-      "\000\022\023\n\017RUN_MODE_NORMAL\020\001\022\021\n\rRUN_MODE_TEST\020" +
-      "\002B\035\n\016dev.cordyna.v1B\tTaskProtoP\001b\006proto3"
+      "\n\025cordyna/v1/task.proto\022\ncordyna.v1\032\033buf" +
+      "/validate/validate.proto\032\036google/protobu" +
+      "f/duration.proto\032\037google/protobuf/timest" +
+      "amp.proto\"\360\003\n\017TaskDeclaration\0223\n\002id\030\001 \001(" +
+      "\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R\002" +
+      "id\022*\n\013description\030\002 \001(\tB\010\272H\005r\003(\200 R\013descr" +
+      "iption\022\'\n\005owner\030\003 \001(\0132\021.cordyna.v1.Owner" +
+      "R\005owner\022E\n\014dependencies\030\004 \003(\0132\026.cordyna." +
+      "v1.DependencyB\t\272H\006\222\001\003\020\350\007R\014dependencies\0220" +
+      "\n\010schedule\030\005 \001(\0132\024.cordyna.v1.ScheduleR\010" +
+      "schedule\0223\n\tdeadlines\030\006 \001(\0132\025.cordyna.v1" +
+      ".DeadlinesR\tdeadlines\022-\n\005retry\030\007 \001(\0132\027.c" +
+      "ordyna.v1.RetryPolicyR\005retry\022+\n\021concurre" +
+      "ncy_limit\030\010 \001(\rR\020concurrencyLimit\022\022\n\004tag" +
+      "s\030\t \003(\tR\004tags\0225\n\007trigger\030\n \001(\0132\033.cordyna" +
+      ".v1.UpstreamTriggerR\007trigger\"5\n\005Owner\022\022\n" +
+      "\004team\030\001 \001(\tR\004team\022\030\n\007contact\030\002 \001(\tR\007cont" +
+      "act\"\321\001\n\nDependency\022<\n\007task_id\030\001 \001(\tB#\272H " +
+      "r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R\006taskId" +
+      "\022G\n\tcondition\030\002 \001(\0162\037.cordyna.v1.Depende" +
+      "ncyConditionB\010\272H\005\202\001\002\020\001R\tcondition\022<\n\014fre" +
+      "sh_within\030\003 \001(\0132\031.google.protobuf.Durati" +
+      "onR\013freshWithin\"\334\001\n\010Schedule\022\022\n\004cron\030\001 \001" +
+      "(\tR\004cron\022\033\n\ttime_zone\030\002 \001(\tR\010timeZone\022>\n" +
+      "\010catch_up\030\003 \001(\0162\031.cordyna.v1.CatchUpPoli" +
+      "cyB\010\272H\005\202\001\002\020\001R\007catchUp\022 \n\014catch_up_max\030\004 " +
+      "\001(\rR\ncatchUpMax\022=\n\007overlap\030\005 \001(\0162\031.cordy" +
+      "na.v1.OverlapPolicyB\010\272H\005\202\001\002\020\001R\007overlap\"\177" +
+      "\n\017UpstreamTrigger\0225\n\004mode\030\001 \001(\0162\027.cordyn" +
+      "a.v1.TriggerModeB\010\272H\005\202\001\002\020\001R\004mode\0225\n\010debo" +
+      "unce\030\002 \001(\0132\031.google.protobuf.DurationR\010d" +
+      "ebounce\"\240\001\n\tDeadlines\022+\n\003ack\030\001 \001(\0132\031.goo" +
+      "gle.protobuf.DurationR\003ack\022/\n\005start\030\002 \001(" +
+      "\0132\031.google.protobuf.DurationR\005start\0225\n\010c" +
+      "omplete\030\003 \001(\0132\031.google.protobuf.Duration" +
+      "R\010complete\"\243\002\n\013RetryPolicy\022!\n\014max_attemp" +
+      "ts\030\001 \001(\rR\013maxAttempts\022B\n\017initial_backoff" +
+      "\030\002 \001(\0132\031.google.protobuf.DurationR\016initi" +
+      "alBackoff\022:\n\013max_backoff\030\003 \001(\0132\031.google." +
+      "protobuf.DurationR\nmaxBackoff\022-\n\022backoff" +
+      "_multiplier\030\004 \001(\001R\021backoffMultiplier\022B\n\010" +
+      "retry_on\030\005 \003(\0162\026.cordyna.v1.ErrorCauseB\017" +
+      "\272H\014\222\001\t\"\007\202\001\004\020\001 \000R\007retryOn\"\233\001\n\nCompletion\022" +
+      "\027\n\007task_id\030\001 \001(\tR\006taskId\022\025\n\006run_id\030\002 \001(\t" +
+      "R\005runId\022\036\n\013task_run_id\030\003 \001(\tR\ttaskRunId\022" +
+      "=\n\014completed_at\030\004 \001(\0132\032.google.protobuf." +
+      "TimestampR\013completedAt*\206\001\n\023DependencyCon" +
+      "dition\022$\n DEPENDENCY_CONDITION_UNSPECIFI" +
+      "ED\020\000\022\"\n\036DEPENDENCY_CONDITION_RUN_FIRST\020\001" +
+      "\022%\n!DEPENDENCY_CONDITION_FRESH_WITHIN\020\002*" +
+      "\177\n\rCatchUpPolicy\022\037\n\033CATCH_UP_POLICY_UNSP" +
+      "ECIFIED\020\000\022\030\n\024CATCH_UP_POLICY_SKIP\020\001\022\032\n\026C" +
+      "ATCH_UP_POLICY_LATEST\020\002\022\027\n\023CATCH_UP_POLI" +
+      "CY_ALL\020\003*\244\001\n\rOverlapPolicy\022\036\n\032OVERLAP_PO" +
+      "LICY_UNSPECIFIED\020\000\022\027\n\023OVERLAP_POLICY_SKI" +
+      "P\020\001\022\034\n\030OVERLAP_POLICY_QUEUE_ONE\020\002\022\030\n\024OVE" +
+      "RLAP_POLICY_ALLOW\020\003\022\"\n\036OVERLAP_POLICY_CA" +
+      "NCEL_PREVIOUS\020\004*W\n\013TriggerMode\022\034\n\030TRIGGE" +
+      "R_MODE_UNSPECIFIED\020\000\022\024\n\020TRIGGER_MODE_ALL" +
+      "\020\001\022\024\n\020TRIGGER_MODE_ANY\020\002*\200\002\n\tTaskState\022\032" +
+      "\n\026TASK_STATE_UNSPECIFIED\020\000\022\026\n\022TASK_STATE" +
+      "_PENDING\020\001\022\026\n\022TASK_STATE_INVOKED\020\002\022\025\n\021TA" +
+      "SK_STATE_QUEUED\020\003\022\026\n\022TASK_STATE_STARTED\020" +
+      "\004\022\030\n\024TASK_STATE_COMPLETED\020\005\022\024\n\020TASK_STAT" +
+      "E_ERROR\020\006\022\026\n\022TASK_STATE_BLOCKED\020\007\022\026\n\022TAS" +
+      "K_STATE_SKIPPED\020\010\022\030\n\024TASK_STATE_CANCELLE" +
+      "D\020\t*\333\001\n\nErrorCause\022\033\n\027ERROR_CAUSE_UNSPEC" +
+      "IFIED\020\000\022\033\n\027ERROR_CAUSE_TASK_FAILED\020\001\022\033\n\027" +
+      "ERROR_CAUSE_ACK_TIMEOUT\020\002\022\035\n\031ERROR_CAUSE" +
+      "_START_TIMEOUT\020\003\022 \n\034ERROR_CAUSE_COMPLETE" +
+      "_TIMEOUT\020\004\022\033\n\027ERROR_CAUSE_SERVER_LOST\020\005\022" +
+      "\030\n\024ERROR_CAUSE_REJECTED\020\006*K\n\007RunMode\022\030\n\024" +
+      "RUN_MODE_UNSPECIFIED\020\000\022\023\n\017RUN_MODE_NORMA" +
+      "L\020\001\022\021\n\rRUN_MODE_TEST\020\002B\035\n\016dev.cordyna.v1" +
+      "B\tTaskProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
@@ -201,8 +207,14 @@ public final class TaskProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Completion_descriptor,
         new java.lang.String[] { "TaskId", "RunId", "TaskRunId", "CompletedAt", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

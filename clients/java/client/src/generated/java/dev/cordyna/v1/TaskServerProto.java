@@ -146,32 +146,34 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\034cordyna/v1/task_server.proto\022\ncordyna." +
-      "v1\032\025cordyna/v1/task.proto\032\036google/protob" +
-      "uf/duration.proto\032\037google/protobuf/times" +
-      "tamp.proto\"\206\003\n\016ConnectRequest\022)\n\005hello\030\001" +
-      " \001(\0132\021.cordyna.v1.HelloH\000R\005hello\0225\n\trede" +
-      "clare\030\002 \001(\0132\025.cordyna.v1.RedeclareH\000R\tre" +
-      "declare\022<\n\ntask_state\030\003 \001(\0132\033.cordyna.v1" +
-      ".TaskStateUpdateH\000R\ttaskState\0225\n\theartbe" +
-      "at\030\004 \001(\0132\025.cordyna.v1.HeartbeatH\000R\theart" +
-      "beat\022)\n\005drain\030\005 \001(\0132\021.cordyna.v1.DrainH\000" +
-      "R\005drain\022&\n\004pong\030\006 \001(\0132\020.cordyna.v1.PongH" +
-      "\000R\004pong\022?\n\013task_states\030\007 \001(\0132\034.cordyna.v" +
-      "1.TaskStateUpdatesH\000R\ntaskStatesB\t\n\007mess" +
-      "age\"\217\003\n\017ConnectResponse\022/\n\007welcome\030\001 \001(\013" +
-      "2\023.cordyna.v1.WelcomeH\000R\007welcome\0225\n\treje" +
-      "ction\030\002 \001(\0132\025.cordyna.v1.RejectionH\000R\tre" +
-      "jection\022,\n\006invoke\030\003 \001(\0132\022.cordyna.v1.Inv" +
-      "okeH\000R\006invoke\022,\n\006cancel\030\004 \001(\0132\022.cordyna." +
-      "v1.CancelH\000R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordy" +
-      "na.v1.AckH\000R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna" +
-      ".v1.PingH\000R\004ping\022/\n\007refusal\030\007 \001(\0132\023.cord" +
-      "yna.v1.RefusalH\000R\007refusal\022/\n\007invokes\030\010 \001" +
-      "(\0132\023.cordyna.v1.InvokesH\000R\007invokesB\t\n\007me" +
-      "ssage\"=\n\017ProtocolVersion\022\024\n\005major\030\001 \001(\rR" +
-      "\005major\022\024\n\005minor\030\002 \001(\rR\005minor\"\263\002\n\005Hello\022\037" +
-      "\n\013server_name\030\001 \001(\tR\nserverName\022\037\n\013insta" +
-      "nce_id\030\002 \001(\tR\ninstanceId\022F\n\020protocol_ver" +
+      "v1\032\033buf/validate/validate.proto\032\025cordyna" +
+      "/v1/task.proto\032\036google/protobuf/duration" +
+      ".proto\032\037google/protobuf/timestamp.proto\"" +
+      "\206\003\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
+      "yna.v1.HelloH\000R\005hello\0225\n\tredeclare\030\002 \001(\013" +
+      "2\025.cordyna.v1.RedeclareH\000R\tredeclare\022<\n\n" +
+      "task_state\030\003 \001(\0132\033.cordyna.v1.TaskStateU" +
+      "pdateH\000R\ttaskState\0225\n\theartbeat\030\004 \001(\0132\025." +
+      "cordyna.v1.HeartbeatH\000R\theartbeat\022)\n\005dra" +
+      "in\030\005 \001(\0132\021.cordyna.v1.DrainH\000R\005drain\022&\n\004" +
+      "pong\030\006 \001(\0132\020.cordyna.v1.PongH\000R\004pong\022?\n\013" +
+      "task_states\030\007 \001(\0132\034.cordyna.v1.TaskState" +
+      "UpdatesH\000R\ntaskStatesB\t\n\007message\"\217\003\n\017Con" +
+      "nectResponse\022/\n\007welcome\030\001 \001(\0132\023.cordyna." +
+      "v1.WelcomeH\000R\007welcome\0225\n\trejection\030\002 \001(\013" +
+      "2\025.cordyna.v1.RejectionH\000R\trejection\022,\n\006" +
+      "invoke\030\003 \001(\0132\022.cordyna.v1.InvokeH\000R\006invo" +
+      "ke\022,\n\006cancel\030\004 \001(\0132\022.cordyna.v1.CancelH\000" +
+      "R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordyna.v1.AckH\000" +
+      "R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna.v1.PingH\000R" +
+      "\004ping\022/\n\007refusal\030\007 \001(\0132\023.cordyna.v1.Refu" +
+      "salH\000R\007refusal\022/\n\007invokes\030\010 \001(\0132\023.cordyn" +
+      "a.v1.InvokesH\000R\007invokesB\t\n\007message\"=\n\017Pr" +
+      "otocolVersion\022\024\n\005major\030\001 \001(\rR\005major\022\024\n\005m" +
+      "inor\030\002 \001(\rR\005minor\"\346\002\n\005Hello\022J\n\013server_na" +
+      "me\030\001 \001(\tB)\272H&r$2\"^[A-Za-z0-9][A-Za-z0-9." +
+      "_-]{0,127}$R\nserverName\022\'\n\013instance_id\030\002" +
+      " \001(\tB\006\272H\003\310\001\001R\ninstanceId\022F\n\020protocol_ver" +
       "sion\030\003 \001(\0132\033.cordyna.v1.ProtocolVersionR" +
       "\017protocolVersion\0221\n\005tasks\030\004 \003(\0132\033.cordyn" +
       "a.v1.TaskDeclarationR\005tasks\022.\n\023running_a" +
@@ -179,70 +181,75 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "ax_concurrency\030\006 \001(\rR\016maxConcurrency\022\024\n\005" +
       "agent\030\007 \001(\tR\005agent\">\n\tRedeclare\0221\n\005tasks" +
       "\030\001 \003(\0132\033.cordyna.v1.TaskDeclarationR\005tas" +
-      "ks\"\361\002\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq" +
-      "\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022+\n\005state" +
-      "\030\003 \001(\0162\025.cordyna.v1.TaskStateR\005state\022+\n\021" +
-      "error_description\030\004 \001(\tR\020errorDescriptio" +
-      "n\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetryable\022." +
-      "\n\004time\030\006 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\004time\022B\n\007outputs\030\007 \003(\0132(.cordyna.v1.Tas" +
-      "kStateUpdate.OutputsEntryR\007outputs\032:\n\014Ou" +
-      "tputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
-      "\001(\tR\005value:\0028\001\"I\n\020TaskStateUpdates\0225\n\007up" +
-      "dates\030\001 \003(\0132\033.cordyna.v1.TaskStateUpdate" +
-      "R\007updates\";\n\tHeartbeat\022.\n\023running_attemp" +
-      "t_ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Drain\"" +
-      "\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Welcom" +
-      "e\022\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020prot" +
-      "ocol_version\030\002 \001(\0132\033.cordyna.v1.Protocol" +
-      "VersionR\017protocolVersion\022H\n\022heartbeat_in" +
-      "terval\030\003 \001(\0132\031.google.protobuf.DurationR" +
-      "\021heartbeatInterval\0228\n\010warnings\030\004 \003(\0132\034.c" +
-      "ordyna.v1.DeclarationIssueR\010warnings\022.\n\023" +
-      "unknown_attempt_ids\030\005 \003(\tR\021unknownAttemp" +
-      "tIds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.cord" +
-      "yna.v1.DeclarationIssueR\006errors\022\030\n\007messa" +
-      "ge\030\002 \001(\tR\007message\"{\n\020DeclarationIssue\022\027\n" +
-      "\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162 .c" +
-      "ordyna.v1.DeclarationIssueCodeR\004code\022\030\n\007" +
-      "message\030\003 \001(\tR\007message\"\272\004\n\006Invoke\022\025\n\006run" +
-      "_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\tR\tt" +
-      "askRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattemptId\022" +
-      "%\n\016attempt_number\030\004 \001(\rR\rattemptNumber\022\027" +
-      "\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003(\0132" +
-      "\036.cordyna.v1.Invoke.ParamsEntryR\006params\022" +
-      "3\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1.Deadline" +
-      "sR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna.v1." +
-      "RunModeR\004mode\022I\n\rtrace_context\030\t \003(\0132$.c" +
-      "ordyna.v1.Invoke.TraceContextEntryR\014trac" +
-      "eContext\022=\n\014logical_time\030\n \001(\0132\032.google." +
-      "protobuf.TimestampR\013logicalTime\0329\n\013Param" +
-      "sEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR" +
-      "\005value:\0028\001\032?\n\021TraceContextEntry\022\020\n\003key\030\001" +
-      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7\n\007I" +
-      "nvokes\022,\n\007invokes\030\001 \003(\0132\022.cordyna.v1.Inv" +
-      "okeR\007invokes\"?\n\006Cancel\022\035\n\nattempt_id\030\001 \001" +
-      "(\tR\tattemptId\022\026\n\006reason\030\002 \001(\tR\006reason\"&\n" +
-      "\003Ack\022\037\n\013through_seq\030\001 \001(\004R\nthroughSeq\"\034\n" +
-      "\004Ping\022\024\n\005nonce\030\001 \001(\004R\005nonce\"h\n\007Refusal\022\020" +
-      "\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\tat" +
-      "temptId\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007message\030\004" +
-      " \001(\tR\007message*\241\002\n\024DeclarationIssueCode\022&" +
-      "\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\020\000\022\"" +
-      "\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022$\n DE" +
-      "CLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n&DECL" +
-      "ARATION_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022 \n\034" +
-      "DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!DECLAR" +
-      "ATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECLARA" +
-      "TION_ISSUE_CODE_VERSION\020\0062[\n\021TaskServerS" +
-      "ervice\022F\n\007Connect\022\032.cordyna.v1.ConnectRe" +
-      "quest\032\033.cordyna.v1.ConnectResponse(\0010\001B#" +
-      "\n\016dev.cordyna.v1B\017TaskServerProtoP\001b\006pro" +
-      "to3"
+      "ks\"\222\004\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq" +
+      "\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005state" +
+      "\030\003 \001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R" +
+      "\005state\022+\n\021error_description\030\004 \001(\tR\020error" +
+      "Description\022#\n\rnon_retryable\030\005 \001(\010R\014nonR" +
+      "etryable\022.\n\004time\030\006 \001(\0132\032.google.protobuf" +
+      ".TimestampR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cor" +
+      "dyna.v1.TaskStateUpdate.OutputsEntryB\223\001\272" +
+      "H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022E" +
+      "must not contain control or format chara" +
+      "cters (such as NUL or U+202E)\032#this.matc" +
+      "hes(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\032:\n\014O" +
+      "utputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002" +
+      " \001(\tR\005value:\0028\001\"I\n\020TaskStateUpdates\0225\n\007u" +
+      "pdates\030\001 \003(\0132\033.cordyna.v1.TaskStateUpdat" +
+      "eR\007updates\";\n\tHeartbeat\022.\n\023running_attem" +
+      "pt_ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Drain" +
+      "\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Welco" +
+      "me\022\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020pro" +
+      "tocol_version\030\002 \001(\0132\033.cordyna.v1.Protoco" +
+      "lVersionR\017protocolVersion\022H\n\022heartbeat_i" +
+      "nterval\030\003 \001(\0132\031.google.protobuf.Duration" +
+      "R\021heartbeatInterval\0228\n\010warnings\030\004 \003(\0132\034." +
+      "cordyna.v1.DeclarationIssueR\010warnings\022.\n" +
+      "\023unknown_attempt_ids\030\005 \003(\tR\021unknownAttem" +
+      "ptIds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.cor" +
+      "dyna.v1.DeclarationIssueR\006errors\022\030\n\007mess" +
+      "age\030\002 \001(\tR\007message\"{\n\020DeclarationIssue\022\027" +
+      "\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162 ." +
+      "cordyna.v1.DeclarationIssueCodeR\004code\022\030\n" +
+      "\007message\030\003 \001(\tR\007message\"\272\004\n\006Invoke\022\025\n\006ru" +
+      "n_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\tR\t" +
+      "taskRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattemptId" +
+      "\022%\n\016attempt_number\030\004 \001(\rR\rattemptNumber\022" +
+      "\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003(\013" +
+      "2\036.cordyna.v1.Invoke.ParamsEntryR\006params" +
+      "\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1.Deadlin" +
+      "esR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna.v1" +
+      ".RunModeR\004mode\022I\n\rtrace_context\030\t \003(\0132$." +
+      "cordyna.v1.Invoke.TraceContextEntryR\014tra" +
+      "ceContext\022=\n\014logical_time\030\n \001(\0132\032.google" +
+      ".protobuf.TimestampR\013logicalTime\0329\n\013Para" +
+      "msEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\t" +
+      "R\005value:\0028\001\032?\n\021TraceContextEntry\022\020\n\003key\030" +
+      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7\n\007" +
+      "Invokes\022,\n\007invokes\030\001 \003(\0132\022.cordyna.v1.In" +
+      "vokeR\007invokes\"?\n\006Cancel\022\035\n\nattempt_id\030\001 " +
+      "\001(\tR\tattemptId\022\026\n\006reason\030\002 \001(\tR\006reason\"&" +
+      "\n\003Ack\022\037\n\013through_seq\030\001 \001(\004R\nthroughSeq\"\034" +
+      "\n\004Ping\022\024\n\005nonce\030\001 \001(\004R\005nonce\"h\n\007Refusal\022" +
+      "\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\ta" +
+      "ttemptId\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007message\030" +
+      "\004 \001(\tR\007message*\241\002\n\024DeclarationIssueCode\022" +
+      "&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\020\000\022" +
+      "\"\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022$\n D" +
+      "ECLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n&DEC" +
+      "LARATION_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022 \n" +
+      "\034DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!DECLA" +
+      "RATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECLAR" +
+      "ATION_ISSUE_CODE_VERSION\020\0062[\n\021TaskServer" +
+      "Service\022F\n\007Connect\022\032.cordyna.v1.ConnectR" +
+      "equest\032\033.cordyna.v1.ConnectResponse(\0010\001B" +
+      "#\n\016dev.cordyna.v1B\017TaskServerProtoP\001b\006pr" +
+      "oto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           dev.cordyna.v1.TaskProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
@@ -380,9 +387,15 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Refusal_descriptor,
         new java.lang.String[] { "Seq", "AttemptId", "Code", "Message", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

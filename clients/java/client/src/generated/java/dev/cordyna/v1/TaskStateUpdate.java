@@ -122,14 +122,14 @@ private static final long serialVersionUID = 0L;
   public static final int STATE_FIELD_NUMBER = 3;
   private int state_ = 0;
   /**
-   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
     return state_;
   }
   /**
-   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
    * @return The state.
    */
   @java.lang.Override public dev.cordyna.v1.TaskState getState() {
@@ -253,10 +253,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public boolean containsOutputs(
@@ -274,10 +277,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getOutputsMap() {
@@ -285,10 +291,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -303,10 +312,13 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.lang.String getOutputsOrThrow(
@@ -938,14 +950,14 @@ java.lang.String defaultValue) {
 
     private int state_ = 0;
     /**
-     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
       return state_;
     }
     /**
-     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -956,7 +968,7 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
      * @return The state.
      */
     @java.lang.Override
@@ -965,7 +977,7 @@ java.lang.String defaultValue) {
       return result == null ? dev.cordyna.v1.TaskState.UNRECOGNIZED : result;
     }
     /**
-     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -977,7 +989,7 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
-     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+     * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -1272,10 +1284,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Small results for the run's record and for downstream params.
+     * Small results for the run's record and for downstream params: at most
+     * 1,000, each key 1-256 bytes without control or format characters (such
+     * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+     * default).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public boolean containsOutputs(
@@ -1293,10 +1308,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Small results for the run's record and for downstream params.
+     * Small results for the run's record and for downstream params: at most
+     * 1,000, each key 1-256 bytes without control or format characters (such
+     * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+     * default).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getOutputsMap() {
@@ -1304,10 +1322,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Small results for the run's record and for downstream params.
+     * Small results for the run's record and for downstream params: at most
+     * 1,000, each key 1-256 bytes without control or format characters (such
+     * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+     * default).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1322,10 +1343,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Small results for the run's record and for downstream params.
+     * Small results for the run's record and for downstream params: at most
+     * 1,000, each key 1-256 bytes without control or format characters (such
+     * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+     * default).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
      */
     @java.lang.Override
     public java.lang.String getOutputsOrThrow(
@@ -1346,10 +1370,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Small results for the run's record and for downstream params.
+     * Small results for the run's record and for downstream params: at most
+     * 1,000, each key 1-256 bytes without control or format characters (such
+     * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+     * default).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
      */
     public Builder removeOutputs(
         java.lang.String key) {
@@ -1369,10 +1396,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Small results for the run's record and for downstream params.
+     * Small results for the run's record and for downstream params: at most
+     * 1,000, each key 1-256 bytes without control or format characters (such
+     * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+     * default).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
      */
     public Builder putOutputs(
         java.lang.String key,
@@ -1386,10 +1416,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Small results for the run's record and for downstream params.
+     * Small results for the run's record and for downstream params: at most
+     * 1,000, each key 1-256 bytes without control or format characters (such
+     * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+     * default).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+     * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
      */
     public Builder putAllOutputs(
         java.util.Map<java.lang.String, java.lang.String> values) {

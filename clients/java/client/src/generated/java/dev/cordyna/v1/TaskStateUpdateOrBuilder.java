@@ -33,12 +33,12 @@ public interface TaskStateUpdateOrBuilder extends
       getAttemptIdBytes();
 
   /**
-   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
   /**
-   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state"];</code>
+   * <code>.cordyna.v1.TaskState state = 3 [json_name = "state", (.buf.validate.field) = { ... }</code>
    * @return The state.
    */
   dev.cordyna.v1.TaskState getState();
@@ -90,18 +90,24 @@ public interface TaskStateUpdateOrBuilder extends
 
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   int getOutputsCount();
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   boolean containsOutputs(
       java.lang.String key);
@@ -113,19 +119,25 @@ public interface TaskStateUpdateOrBuilder extends
   getOutputs();
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getOutputsMap();
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   /* nullable */
 java.lang.String getOutputsOrDefault(
@@ -134,10 +146,13 @@ java.lang.String getOutputsOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Small results for the run's record and for downstream params.
+   * Small results for the run's record and for downstream params: at most
+   * 1,000, each key 1-256 bytes without control or format characters (such
+   * as NUL or U+202E). Their total size is a cerebro setting (256 KiB by
+   * default).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs"];</code>
+   * <code>map&lt;string, string&gt; outputs = 7 [json_name = "outputs", (.buf.validate.field) = { ... }</code>
    */
   java.lang.String getOutputsOrThrow(
       java.lang.String key);

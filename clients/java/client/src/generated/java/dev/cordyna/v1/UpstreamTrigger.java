@@ -52,14 +52,14 @@ private static final long serialVersionUID = 0L;
   public static final int MODE_FIELD_NUMBER = 1;
   private int mode_ = 0;
   /**
-   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for mode.
    */
   @java.lang.Override public int getModeValue() {
     return mode_;
   }
   /**
-   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The mode.
    */
   @java.lang.Override public dev.cordyna.v1.TriggerMode getMode() {
@@ -448,14 +448,14 @@ private static final long serialVersionUID = 0L;
 
     private int mode_ = 0;
     /**
-     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for mode.
      */
     @java.lang.Override public int getModeValue() {
       return mode_;
     }
     /**
-     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for mode to set.
      * @return This builder for chaining.
      */
@@ -466,7 +466,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @return The mode.
      */
     @java.lang.Override
@@ -475,7 +475,7 @@ private static final long serialVersionUID = 0L;
       return result == null ? dev.cordyna.v1.TriggerMode.UNRECOGNIZED : result;
     }
     /**
-     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @param value The mode to set.
      * @return This builder for chaining.
      */
@@ -487,7 +487,7 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+     * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearMode() {

@@ -11,12 +11,12 @@ public interface UpstreamTriggerOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for mode.
    */
   int getModeValue();
   /**
-   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode"];</code>
+   * <code>.cordyna.v1.TriggerMode mode = 1 [json_name = "mode", (.buf.validate.field) = { ... }</code>
    * @return The mode.
    */
   dev.cordyna.v1.TriggerMode getMode();

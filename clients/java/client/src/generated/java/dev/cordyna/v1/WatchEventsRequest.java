@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @return A list containing the kinds.
    */
   @java.lang.Override
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @return The count of kinds.
    */
   @java.lang.Override
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The kinds at the given index.
    */
@@ -160,7 +160,7 @@ private static final long serialVersionUID = 0L;
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @return A list containing the enum numeric values on the wire for kinds.
    */
   @java.lang.Override
@@ -175,7 +175,7 @@ private static final long serialVersionUID = 0L;
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of kinds at the given index.
    */
@@ -646,7 +646,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @return A list containing the kinds.
      */
     public java.util.List<dev.cordyna.v1.EventKind> getKindsList() {
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @return The count of kinds.
      */
     public int getKindsCount() {
@@ -673,7 +673,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param index The index of the element to return.
      * @return The kinds at the given index.
      */
@@ -687,7 +687,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param index The index to set the value at.
      * @param value The kinds to set.
      * @return This builder for chaining.
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param value The kinds to add.
      * @return This builder for chaining.
      */
@@ -725,7 +725,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param values The kinds to add.
      * @return This builder for chaining.
      */
@@ -745,7 +745,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearKinds() {
@@ -761,7 +761,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @return A list containing the enum numeric values on the wire for kinds.
      */
     public java.util.List<java.lang.Integer>
@@ -776,7 +776,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of kinds at the given index.
      */
@@ -790,7 +790,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for kinds to set.
      * @return This builder for chaining.
@@ -809,7 +809,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for kinds to add.
      * @return This builder for chaining.
      */
@@ -826,7 +826,7 @@ private static final long serialVersionUID = 0L;
      * change for it.
      * </pre>
      *
-     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+     * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
      * @param values The enum numeric values on the wire for kinds to add.
      * @return This builder for chaining.
      */

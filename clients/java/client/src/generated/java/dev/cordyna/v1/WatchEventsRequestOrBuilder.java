@@ -37,7 +37,7 @@ public interface WatchEventsRequestOrBuilder extends
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @return A list containing the kinds.
    */
   java.util.List<dev.cordyna.v1.EventKind> getKindsList();
@@ -48,7 +48,7 @@ public interface WatchEventsRequestOrBuilder extends
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @return The count of kinds.
    */
   int getKindsCount();
@@ -59,7 +59,7 @@ public interface WatchEventsRequestOrBuilder extends
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The kinds at the given index.
    */
@@ -71,7 +71,7 @@ public interface WatchEventsRequestOrBuilder extends
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @return A list containing the enum numeric values on the wire for kinds.
    */
   java.util.List<java.lang.Integer>
@@ -83,7 +83,7 @@ public interface WatchEventsRequestOrBuilder extends
    * change for it.
    * </pre>
    *
-   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds"];</code>
+   * <code>repeated .cordyna.v1.EventKind kinds = 2 [json_name = "kinds", (.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of kinds at the given index.
    */
