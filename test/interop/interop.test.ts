@@ -246,7 +246,13 @@ describe("task-servers in Rust, Java, Python and TypeScript in one graph", () =>
   it("an example without a token is refused as unauthenticated and exits 1", async () => {
     await expectEveryExampleRefused(
       "without-token",
-      (lang) => ({ ...EXAMPLE_ENV, CORDYNA_ADDR: address, CORDYNA_SERVER_NAME: `${lang}-example` }),
+      (lang) => ({
+        ...EXAMPLE_ENV,
+        CORDYNA_ADDR: address,
+        CORDYNA_SERVER_NAME: `${lang}-example`,
+        // Empty counts as unset, also when the shell running the test has a token.
+        CORDYNA_TOKEN: "",
+      }),
       /cerebro refused this task-server: no credential: send `authorization: Bearer <token>`/,
     );
   });
