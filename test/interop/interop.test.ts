@@ -6,12 +6,17 @@
 //   rust.import → python.clean → rust.verify → java.mail → java.archive ──→ ts.publish
 //                                                      └──→ python.sheet ──┘
 //
-// Then the same graph over mTLS: cerebro requires client certificates, and
-// every server reads CORDYNA_TLS_CA and CORDYNA_TLS_CLIENT_CERT/_KEY.
+// Cerebro runs with authentication on: each server connects with a server
+// credential of its own team and server name (CORDYNA_TOKEN), and the test
+// starts runs as an operator of team-ts. Then the same graph over mTLS:
+// cerebro requires client certificates, and every server reads
+// CORDYNA_TLS_CA and CORDYNA_TLS_CLIENT_CERT/_KEY.
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import { createAccessClient, createControlClient } from "@cordyna/cerebro/cli";
 import { createTestPki, type TestPki } from "@cordyna/cerebro/testing";
-import { type Run, RunState, TaskState } from "@cordyna/contract";
+import { Role, type Run, RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Child,
@@ -60,21 +65,38 @@ function dependantsOf(failed: TaskId): Set<TaskId> {
 
 const EXAMPLE_ENV = { CORDYNA_EXAMPLE_WORK_MS: "100", LOG_LEVEL: "warn" };
 const EXAMPLES = ["rust", "java", "python"] as const;
+/** The team of each server name. */
+const TEAMS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(GRAPH).map(({ server, team }) => [server, team]),
+);
 
 let cerebro: Child;
 let control: ControlClient;
+let address: string;
+/** Each server name's own server credential. */
+const serverTokens: Record<string, string> = {};
 const servers: Child[] = [];
 
-/** Starts the three examples and the TypeScript server; resolves once all are connected. */
+/**
+ * Starts the three examples and the TypeScript server, each with `env` and
+ * the variables `envOf` gives for its server name; resolves once all are
+ * connected.
+ */
 async function startServers(
   via: ControlClient,
   env: Record<string, string>,
   started: Child[],
+  envOf: (server: string) => Record<string, string> = () => ({}),
 ): Promise<void> {
   for (const lang of EXAMPLES) {
-    started.push(spawnProgram(`${lang}-example`, ["bash", `clients/${lang}/run-example.sh`], env));
+    const name = `${lang}-example`;
+    started.push(
+      spawnProgram(name, ["bash", `clients/${lang}/run-example.sh`], { ...env, ...envOf(name) }),
+    );
   }
-  started.push(spawnTs("ts-example", "test/interop/ts-server.ts", [], env));
+  started.push(
+    spawnTs("ts-example", "test/interop/ts-server.ts", [], { ...env, ...envOf("ts-example") }),
+  );
   try {
     await waitForServers(via, ["rust-example", "java-example", "python-example", "ts-example"]);
   } catch (error) {
@@ -84,10 +106,53 @@ async function startServers(
   }
 }
 
+/**
+ * Starts every example under its own server name with `envOf` its language's
+ * variables, and expects each to be refused before its Welcome and to exit
+ * 1 at once, saying why.
+ */
+async function expectEveryExampleRefused(
+  label: string,
+  envOf: (lang: (typeof EXAMPLES)[number]) => Record<string, string>,
+  reason: RegExp,
+): Promise<void> {
+  const refused = EXAMPLES.map((lang) =>
+    spawnProgram(`${lang}-${label}`, ["bash", `clients/${lang}/run-example.sh`], envOf(lang)),
+  );
+  try {
+    // Bounded, so that one retrying forever fails with its output rather than a timeout.
+    const codes = await Promise.all(
+      refused.map((child) =>
+        Promise.race([exitCode(child), sleep(20_000, "still running", { ref: false })]),
+      ),
+    );
+    for (const [i, child] of refused.entries()) {
+      expect(codes[i], child.output()).toBe(1);
+      expect(child.output()).toMatch(reason);
+    }
+  } finally {
+    await Promise.all(refused.map((child) => child.stop()));
+  }
+}
+
 beforeAll(async () => {
-  let address: string;
-  ({ child: cerebro, control, address } = await startCerebroProcess({ LOG_LEVEL: "warn" }));
-  await startServers(control, { ...EXAMPLE_ENV, CORDYNA_ADDR: address }, servers);
+  // CORDYNA_ADMIN_TOKEN turns authentication on, even for dyna dev on loopback.
+  const adminToken = randomBytes(32).toString("hex");
+  ({ child: cerebro, address } = await startCerebroProcess(
+    { LOG_LEVEL: "warn", CORDYNA_ADMIN_TOKEN: adminToken },
+    { token: adminToken },
+  ));
+  const admin = createAccessClient(address, { token: adminToken });
+  for (const [server, team] of Object.entries(TEAMS)) {
+    const created = await admin.createToken({ team, role: Role.SERVER, serverNames: [server] });
+    serverTokens[server] = created.token;
+  }
+  // ts.publish, the target of every run, is team-ts's: its operator may start them.
+  const operator = await admin.createToken({ team: "team-ts", role: Role.OPERATOR });
+  control = createControlClient(address, { token: operator.token });
+  await startServers(control, { ...EXAMPLE_ENV, CORDYNA_ADDR: address }, servers, (server) => ({
+    CORDYNA_TOKEN: serverTokens[server]!,
+  }));
 });
 
 afterAll(async () => {
@@ -178,6 +243,35 @@ describe("task-servers in Rust, Java, Python and TypeScript in one graph", () =>
     },
   );
 
+  it("an example without a token is refused as unauthenticated and exits 1", async () => {
+    await expectEveryExampleRefused(
+      "without-token",
+      (lang) => ({
+        ...EXAMPLE_ENV,
+        CORDYNA_ADDR: address,
+        CORDYNA_SERVER_NAME: `${lang}-example`,
+        // Empty counts as unset, also when the shell running the test has a token.
+        CORDYNA_TOKEN: "",
+      }),
+      /cerebro refused this task-server: no credential: send `authorization: Bearer <token>`/,
+    );
+  });
+
+  it("an example with the token of another server name is refused and exits 1", async () => {
+    // Each example shows the credential of the next language's server.
+    const other = { rust: "java-example", java: "python-example", python: "rust-example" };
+    await expectEveryExampleRefused(
+      "with-another-token",
+      (lang) => ({
+        ...EXAMPLE_ENV,
+        CORDYNA_ADDR: address,
+        CORDYNA_SERVER_NAME: `${lang}-example`,
+        CORDYNA_TOKEN: serverTokens[other[lang]]!,
+      }),
+      /cerebro refused this task-server: token \w+ \(team-\w+ server\) may not serve \w+-example/,
+    );
+  });
+
   it("every server drains on SIGTERM and exits 0", async () => {
     const codes = await Promise.all(servers.map(async (s) => [s.name, await s.stop()] as const));
     expect(Object.fromEntries(codes)).toEqual(Object.fromEntries(servers.map((s) => [s.name, 0])));
@@ -188,7 +282,7 @@ describe("over mTLS: cerebro with a client CA, every server with a certificate i
   let pki: TestPki;
   let tlsCerebro: Child | undefined;
   let tlsControl: ControlClient;
-  let address: string;
+  let tlsAddress: string;
   const tlsServers: Child[] = [];
 
   beforeAll(async () => {
@@ -196,7 +290,7 @@ describe("over mTLS: cerebro with a client CA, every server with a certificate i
     ({
       child: tlsCerebro,
       control: tlsControl,
-      address,
+      address: tlsAddress,
     } = await startCerebroProcess(
       {
         LOG_LEVEL: "warn",
@@ -210,7 +304,7 @@ describe("over mTLS: cerebro with a client CA, every server with a certificate i
       tlsControl,
       {
         ...EXAMPLE_ENV,
-        CORDYNA_ADDR: address,
+        CORDYNA_ADDR: tlsAddress,
         CORDYNA_TLS_CA: pki.path("ca.pem"),
         CORDYNA_TLS_CLIENT_CERT: pki.path("client.pem"),
         CORDYNA_TLS_CLIENT_KEY: pki.path("client.key"),
@@ -232,28 +326,15 @@ describe("over mTLS: cerebro with a client CA, every server with a certificate i
   });
 
   it("an example without a client certificate is refused by name and exits 1", async () => {
-    const env = { ...EXAMPLE_ENV, CORDYNA_ADDR: address, CORDYNA_TLS_CA: pki.path("ca.pem") };
-    const refused = EXAMPLES.map((lang) =>
-      spawnProgram(`${lang}-without-certificate`, ["bash", `clients/${lang}/run-example.sh`], {
-        ...env,
+    await expectEveryExampleRefused(
+      "without-certificate",
+      (lang) => ({
+        ...EXAMPLE_ENV,
+        CORDYNA_ADDR: tlsAddress,
+        CORDYNA_TLS_CA: pki.path("ca.pem"),
         CORDYNA_SERVER_NAME: `${lang}-without-certificate`,
       }),
+      /cerebro refused this task-server: .*presented no client certificate/,
     );
-    try {
-      // Bounded, so that one retrying forever fails with its output rather than a timeout.
-      const codes = await Promise.all(
-        refused.map((child) =>
-          Promise.race([exitCode(child), sleep(20_000, "still running", { ref: false })]),
-        ),
-      );
-      for (const [i, child] of refused.entries()) {
-        expect(codes[i], child.output()).toBe(1);
-        expect(child.output()).toMatch(
-          /cerebro refused this task-server: .*presented no client certificate/,
-        );
-      }
-    } finally {
-      await Promise.all(refused.map((child) => child.stop()));
-    }
   });
 });

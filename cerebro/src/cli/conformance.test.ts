@@ -67,6 +67,7 @@ describe("dyna conformance usage", () => {
       "legal-order",
       "resend-after-reconnect",
       "clean-drain",
+      "bearer-token",
     ]) {
       expect(help).toContain(rule);
     }

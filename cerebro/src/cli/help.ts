@@ -325,9 +325,9 @@ ${COMMON}`,
 
 Checks a task-server implementation, in any language, against the rules of
 the task-server protocol. Plays cerebro on a free loopback port and starts
-<command> with CORDYNA_ADDR pointing at it; the command must be the server
-process itself (it gets SIGTERM), declaring both tasks. Prints one line per
-rule, PASS or FAIL with the reason:
+<command> with CORDYNA_ADDR pointing at it and CORDYNA_TOKEN set to a fresh
+token; the command must be the server process itself (it gets SIGTERM),
+declaring both tasks. Prints one line per rule, PASS or FAIL with the reason:
 
   hello                   the first message is a Hello with the server name,
                           an instance id, protocol 1.x and both tasks, each
@@ -345,6 +345,9 @@ rule, PASS or FAIL with the reason:
                           resent on the new stream, numbered from 1
   clean-drain             on SIGTERM: Drain, the running attempt reported,
                           the stream closed, exit code 0
+  bearer-token            every stream carries authorization: Bearer
+                          $CORDYNA_TOKEN, as a cerebro with authentication
+                          requires
 
 Flags:
   --server NAME   the server name the Hello must carry (required)

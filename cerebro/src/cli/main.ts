@@ -24,7 +24,12 @@ import { serveCommand } from "./serve.js";
 
 // The client and the run follower of `dyna run`, for programs that start and
 // follow runs as a user of the CLI does (the bench's load generator, tests).
-export { type ControlClient, createControlClient } from "./client.js";
+export {
+  type AccessClient,
+  type ControlClient,
+  createAccessClient,
+  createControlClient,
+} from "./client.js";
 export { followRun } from "./run.js";
 
 /** A dyna command: its arguments (without the command name) in, exit code out. */

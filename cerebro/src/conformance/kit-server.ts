@@ -91,6 +91,8 @@ export class KitSession {
   readonly number: number;
   /** When it opened. */
   readonly openedAt = Date.now();
+  /** The values of its `authorization` header, as the task-server sent them. */
+  readonly authorization: readonly string[];
   /** Every message up, in order. */
   readonly received: Received[] = [];
   /** When the Welcome was sent; undefined until then. */
@@ -110,6 +112,7 @@ export class KitSession {
     this.#kit = kit;
     this.number = number;
     this.#call = call;
+    this.authorization = call.metadata.get("authorization").map(String);
     call.on("data", (request: ConnectRequest) => this.#onRequest(request));
     call.on("end", () => {
       // The task-server half-closed: end our side too, as cerebro does.

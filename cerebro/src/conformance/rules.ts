@@ -2,7 +2,8 @@
 // started as a child process, and checks it against the protocol's rules.
 
 import { randomBytes } from "node:crypto";
-import { BATCHES_MINOR, PROTOCOL_VERSION, TaskState } from "@cordyna/contract";
+import { BATCHES_MINOR, PROTOCOL_VERSION, TaskState, TOKEN_ENV } from "@cordyna/contract";
+import { newCredentialId, newToken, parseToken } from "../access/credentials.js";
 import { formatMs, stateName } from "./format.js";
 import { Conditions, KitServer, type KitSession, type ReceivedUpdate } from "./kit-server.js";
 import { ServerProcess } from "./server-process.js";
@@ -25,6 +26,7 @@ export const RULES = [
   { rule: "heartbeat", title: "heartbeat" },
   { rule: "resend-after-reconnect", title: "unacknowledged updates resent after a reconnect" },
   { rule: "clean-drain", title: "clean drain" },
+  { rule: "bearer-token", title: "bearer token from CORDYNA_TOKEN on every stream" },
 ] as const;
 
 /** The id of one rule, e.g. "cancel". */
@@ -67,9 +69,9 @@ export interface ConformanceOptions {
   /** The command starting the implementation: program, then its arguments. */
   readonly command: readonly string[];
   /**
-   * Added to the kit's own environment. CORDYNA_ADDR and the client TLS
-   * variables (CORDYNA_TLS, CORDYNA_TLS_CA, …) are the kit's: set from its
-   * address and `tls`.
+   * Added to the kit's own environment. CORDYNA_ADDR, CORDYNA_TOKEN and the
+   * client TLS variables (CORDYNA_TLS, CORDYNA_TLS_CA, …) are the kit's: set
+   * from its address, a fresh token and `tls`.
    */
   readonly env?: Readonly<Record<string, string>>;
   /** Serve TLS, and tell the implementation how to trust it; default plaintext. */
@@ -137,6 +139,8 @@ class ConformanceRun {
   readonly #timeoutMs: number;
   readonly #waitMs: number;
   readonly #tag = randomBytes(3).toString("hex");
+  /** The CORDYNA_TOKEN the implementation is started with: fresh, and valid nowhere else. */
+  readonly #token = newToken(newCredentialId()).token;
   readonly #verdicts = new Map<RuleId, Verdict>();
   /** Attempt id → task id of every Invoke sent. */
   readonly #invoked = new Map<string, string>();
@@ -162,7 +166,12 @@ class ConformanceRun {
         this.#options.command,
         {
           env: withKitTls(
-            { ...process.env, ...this.#options.env, CORDYNA_ADDR: this.#kit.address },
+            {
+              ...process.env,
+              ...this.#options.env,
+              CORDYNA_ADDR: this.#kit.address,
+              [TOKEN_ENV]: this.#token,
+            },
             this.#options.tls,
           ),
           cwd: this.#options.cwd,
@@ -181,6 +190,7 @@ class ConformanceRun {
         this.#checkDuplicate();
         this.#checkAfterCancel();
         this.#legalOrder(Date.now() - startedAt);
+        this.#checkBearerToken();
       }
     } finally {
       await this.#process?.stop(STOP_GRACE_MS);
@@ -747,6 +757,27 @@ class ConformanceRun {
     });
   }
 
+  // ── rule 9 ────────────────────────────────────────────────────────────────
+
+  /** Every stream that said anything carried the kit's token, as cerebro with authentication needs. */
+  #checkBearerToken(): void {
+    const streams = this.#kit.sessions.filter((session) => session.received.length > 0);
+    for (const session of streams) {
+      const problem = bearerProblem(session.authorization, this.#token);
+      if (problem) {
+        this.#fail(
+          "bearer-token",
+          `stream ${session.number} ${problem}: send \`authorization: Bearer $${TOKEN_ENV}\` on every Connect stream when ${TOKEN_ENV} is set (the kit set it to a fresh token)`,
+        );
+        return;
+      }
+    }
+    this.#pass(
+      "bearer-token",
+      `all ${streams.length} streams carried \`authorization: Bearer $${TOKEN_ENV}\``,
+    );
+  }
+
   // ── helpers ───────────────────────────────────────────────────────────────
 
   get #proc(): ServerProcess {
@@ -879,6 +910,28 @@ class ConformanceRun {
     if (session?.ended) return `the stream ended (${session.ended.how}) before ${what}`;
     return `no ${what}`;
   }
+}
+
+/**
+ * What is wrong with a stream's `authorization` header values, given the
+ * token it should carry; undefined when nothing is. Never repeats a secret:
+ * only token ids, which are public.
+ */
+function bearerProblem(values: readonly string[], token: string): string | undefined {
+  if (values.length === 0) return "carried no authorization header";
+  if (values.length > 1) return `carried ${values.length} authorization headers, not one`;
+  // The scheme is case-insensitive, as cerebro reads it.
+  const sent = /^bearer +(\S+)$/i.exec(values[0]!.trim())?.[1];
+  if (sent === undefined) return 'carried an authorization header that is not "Bearer <token>"';
+  if (sent === token) return undefined;
+  const expectedId = parseToken(token)?.id;
+  const sentId = parseToken(sent)?.id;
+  if (sentId === undefined) {
+    return `carried a bearer token that is not a Cordyna token (cdy_<id>_<secret>), not token ${expectedId}`;
+  }
+  return sentId === expectedId
+    ? `carried token ${sentId} with a secret other than the one in ${TOKEN_ENV}`
+    : `carried token ${sentId}, not token ${expectedId} from ${TOKEN_ENV}`;
 }
 
 function isFinal(state: TaskState): boolean {

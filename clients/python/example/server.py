@@ -49,8 +49,8 @@ CHANNEL_OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", int(MAX_BACKOFF_S * 1000)),
 ]
 
-# Statuses that refuse this server for who it is (no or a bad client
-# certificate): before the first Welcome, retrying changes nothing.
+# Statuses that refuse this server for who it is (no or a bad token or
+# client certificate): before the first Welcome, retrying changes nothing.
 REFUSALS = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
 TaskHandler = Callable[[pb.Invoke], Awaitable[Mapping[str, str]]]
@@ -93,6 +93,11 @@ def credentials_from_env(env: Mapping[str, str]) -> grpc.ChannelCredentials | No
     )
 
 
+def token_from_env(env: Mapping[str, str]) -> str | None:
+    """The bearer token from CORDYNA_TOKEN, or None when it is not set."""
+    return env.get("CORDYNA_TOKEN", "").strip() or None
+
+
 class TaskFailed(Exception):
     """Raised by a handler: the attempt ends in ERROR with this message."""
 
@@ -112,10 +117,16 @@ class TaskServer:
         tasks: Iterable[Task],
         max_concurrency: int,
         credentials: grpc.ChannelCredentials | None = None,
+        token: str | None = None,
     ) -> None:
-        """`credentials`: TLS (see credentials_from_env), or None for plaintext."""
+        """`credentials`: TLS (see credentials_from_env), or None for plaintext.
+
+        `token`: sent as `authorization: Bearer <token>` on every stream (see
+        token_from_env); cerebro with authentication on refuses a stream without one.
+        """
         self._address = address
         self._credentials = credentials
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._server_name = server_name
         self._tasks = {task.declaration.id: task for task in tasks}
         self._max_concurrency = max_concurrency
@@ -144,10 +155,11 @@ class TaskServer:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         log.info(
-            "starting instance=%s cerebro=%s tls=%s tasks=%s",
+            "starting instance=%s cerebro=%s tls=%s token=%s tasks=%s",
             self.instance_id,
             self._address,
             "off" if self._credentials is None else "on",
+            "on" if self._metadata else "off",
             ",".join(self._tasks),
         )
         channel = (
@@ -196,7 +208,7 @@ class TaskServer:
         queue.put_nowait(pb.ConnectRequest(hello=self._hello()))
         self._queue = queue
         call: grpc.aio.StreamStreamCall[pb.ConnectRequest, pb.ConnectResponse] = stub.Connect(
-            _requests(queue)
+            _requests(queue), metadata=self._metadata
         )
         welcomed = False
         ending = "stream ended by cerebro"

@@ -21,7 +21,7 @@ import sys
 from cordyna.v1 import task_pb2
 from cordyna.v1 import task_server_pb2 as pb
 
-from server import Task, TaskFailed, TaskServer, credentials_from_env
+from server import Task, TaskFailed, TaskServer, credentials_from_env, token_from_env
 
 TEAM = task_pb2.Owner(team="team-python", contact="python@example.com")
 MAX_CONCURRENCY = 4
@@ -77,6 +77,7 @@ def main() -> int:
         tasks=TASKS,
         max_concurrency=MAX_CONCURRENCY,
         credentials=credentials,
+        token=token_from_env(os.environ),
     )
     return asyncio.run(server.serve())
 

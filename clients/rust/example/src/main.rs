@@ -28,8 +28,9 @@ use tokio::time::{
 };
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_util::sync::CancellationToken;
+use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
-use tonic::{Code, Status, Streaming};
+use tonic::{Code, Request, Status, Streaming};
 
 const IMPORT: &str = "rust.import";
 const VERIFY: &str = "rust.verify";
@@ -69,6 +70,8 @@ struct Config {
     addr: String,
     /// None: plaintext.
     tls: Option<ClientTlsConfig>,
+    /// `Bearer <CORDYNA_TOKEN>`, sent on every stream; None: no token.
+    authorization: Option<MetadataValue<Ascii>>,
     server_name: String,
     instance_id: String,
     work: Duration,
@@ -89,11 +92,27 @@ impl Config {
         Ok(Self {
             addr: var("CORDYNA_ADDR", "localhost:7070"),
             tls: tls_from_env()?,
+            authorization: authorization_from_env()?,
             server_name,
             instance_id,
             work: Duration::from_millis(work_ms),
         })
     }
+}
+
+/// The `authorization` header for cerebro, from CORDYNA_TOKEN: cerebro with
+/// authentication on refuses a stream without one.
+fn authorization_from_env() -> Result<Option<MetadataValue<Ascii>>, String> {
+    let token = std::env::var("CORDYNA_TOKEN").unwrap_or_default();
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    // Checked here, so that a token that cannot be a header stops the start.
+    format!("Bearer {token}")
+        .parse()
+        .map(Some)
+        .map_err(|_| "CORDYNA_TOKEN holds characters a header cannot carry".to_owned())
 }
 
 /// TLS towards cerebro from the variables every Cordyna client reads, or
@@ -316,11 +335,12 @@ impl Server {
         // Until the first Welcome, a refusal of who we are ends the process.
         let mut ever_welcomed = false;
         log!(
-            "starting {} (instance {}), cerebro at {}{}",
+            "starting {} (instance {}), cerebro at {}{}{}",
             self.config.server_name,
             self.config.instance_id,
             self.config.addr,
-            if self.config.tls.is_some() { " over TLS" } else { "" }
+            if self.config.tls.is_some() { " over TLS" } else { "" },
+            if self.config.authorization.is_some() { " with CORDYNA_TOKEN" } else { "" }
         );
         loop {
             let closing = self.draining.as_ref().is_some_and(|d| d.closing);
@@ -418,7 +438,11 @@ impl Server {
         };
         log!("connecting, hello with {} running attempts", hello.running_attempt_ids.len());
         let _ = tx.send(ConnectRequest { message: Some(Up::Hello(hello)) });
-        let call = self.client.connect(UnboundedReceiverStream::new(rx));
+        let mut request = Request::new(UnboundedReceiverStream::new(rx));
+        if let Some(authorization) = &self.config.authorization {
+            request.metadata_mut().insert("authorization", authorization.clone());
+        }
+        let call = self.client.connect(request);
         let response = timeout(CONNECT_TIMEOUT, call).await.map_err(|_| {
             Status::deadline_exceeded(format!("no answer within {CONNECT_TIMEOUT:?}"))
         })??;
@@ -682,7 +706,7 @@ fn log_rejection(rejection: &Rejection) {
     }
 }
 
-/// Refused for who it is (no or a bad client certificate): trying again changes nothing.
+/// Refused for who it is (no or a bad token or client certificate): trying again changes nothing.
 fn refused(status: &Status) -> bool {
     matches!(status.code(), Code::Unauthenticated | Code::PermissionDenied)
 }

@@ -22,10 +22,12 @@ public final class Main {
     String address = env("CORDYNA_ADDR", "localhost:7070");
     String serverName = env("CORDYNA_SERVER_NAME", "java-example");
     long workMs = Long.parseLong(env("CORDYNA_EXAMPLE_WORK_MS", "100"));
+    String token = env("CORDYNA_TOKEN", null);
 
     TaskServer server;
     try {
-      server = new TaskServer(address, CerebroTls.fromEnv(), serverName, MAX_CONCURRENCY);
+      server = new TaskServer(address, CerebroTls.fromEnv(), token == null ? null : token.trim(),
+          serverName, MAX_CONCURRENCY);
     } catch (RuntimeException badSetting) {
       // A TLS variable that is wrong, or a file that holds no usable certificate or key.
       Log.info("%s", badSetting.getMessage());

@@ -23,7 +23,9 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,6 +83,7 @@ public final class TaskServer {
 
   private final String address;
   private final boolean plaintext;
+  private final boolean withToken;
   private final String serverName;
   private final String instanceId;
   private final int maxConcurrency;
@@ -114,11 +117,16 @@ public final class TaskServer {
   private final CompletableFuture<Void> allAcknowledged = new CompletableFuture<>();
   private final CompletableFuture<Void> streamClosed = new CompletableFuture<>();
 
-  /** {@code credentials}: TLS ({@code TlsChannelCredentials}) or plaintext (insecure). */
-  public TaskServer(
-      String address, ChannelCredentials credentials, String serverName, int maxConcurrency) {
+  /**
+   * {@code credentials}: TLS ({@code TlsChannelCredentials}) or plaintext (insecure).
+   * {@code token}: sent as {@code authorization: Bearer <token>} on every stream, or null for
+   * none; cerebro with authentication on refuses a stream without one.
+   */
+  public TaskServer(String address, ChannelCredentials credentials, String token,
+      String serverName, int maxConcurrency) {
     this.address = address;
     this.plaintext = credentials instanceof InsecureChannelCredentials;
+    this.withToken = token != null;
     this.serverName = serverName;
     this.instanceId = serverName + "-" + ProcessHandle.current().pid() + "-"
         + Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -128,7 +136,14 @@ public final class TaskServer {
         .keepAliveTime(10, TimeUnit.SECONDS)
         .keepAliveTimeout(5, TimeUnit.SECONDS)
         .build();
-    this.stub = TaskServerServiceGrpc.newStub(channel);
+    TaskServerServiceGrpc.TaskServerServiceStub stub = TaskServerServiceGrpc.newStub(channel);
+    if (token != null) {
+      Metadata headers = new Metadata();
+      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+          "Bearer " + token);
+      stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+    this.stub = stub;
   }
 
   /** Declares a task and the code that runs it; call before {@link #run()}. */
@@ -143,9 +158,9 @@ public final class TaskServer {
    * exit code. A drain ends the process from its own thread instead.
    */
   public int run() {
-    Log.info("starting %s (instance %s): cerebro %s%s, %d tasks, max concurrency %d",
-        serverName, instanceId, address, plaintext ? "" : " over TLS", tasks.size(),
-        maxConcurrency);
+    Log.info("starting %s (instance %s): cerebro %s%s%s, %d tasks, max concurrency %d",
+        serverName, instanceId, address, plaintext ? "" : " over TLS",
+        withToken ? " with CORDYNA_TOKEN" : "", tasks.size(), maxConcurrency);
     loop.execute(this::open);
     return stopped.join();
   }
