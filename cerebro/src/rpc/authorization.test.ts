@@ -222,7 +222,12 @@ describe("a cerebro with authentication, attacked from the same network", () => 
       "token 0123456789abcdef is unknown or its secret does not match",
     );
 
-    const { run } = await control(operatorA.token).startRun({ targets: ["a.slow"] });
+    const { run, follow } = await control(operatorA.token).startRun({ targets: ["a.slow"] });
+    // The ways to follow the run it returns pass the token, as every call must.
+    expect(follow?.grpc).toContain(
+      `grpcurl -plaintext -H "authorization: Bearer $CORDYNA_TOKEN" -d`,
+    );
+    expect(follow?.http).toMatch(/ with header "authorization: Bearer \$CORDYNA_TOKEN"$/);
     const foreignCancel = await refusal(control(operatorB.token).cancelRun({ runId: run!.id }));
     expect(foreignCancel.code).toBe(Code.PermissionDenied);
     expect(foreignCancel.rawMessage).toBe(

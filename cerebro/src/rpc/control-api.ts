@@ -169,7 +169,7 @@ export function controlApi(options: ControlApiOptions): ControlApi {
       return create(StartRunResponseSchema, {
         run: runToProto(snapshot),
         existing,
-        follow: followLinks(snapshot.run.id, options.addresses?.()),
+        follow: followLinks(snapshot.run.id, options.addresses?.(), access.required),
       });
     },
 
@@ -312,15 +312,20 @@ const optionalTimestamp = (ms: number | undefined) =>
   ms === undefined ? undefined : timestampFromMs(ms);
 
 /** How each kind of client follows a run. */
-function followLinks(runId: string, addresses: { grpc: string; http: string } | undefined) {
+function followLinks(
+  runId: string,
+  addresses: { grpc: string; http: string } | undefined,
+  withToken: boolean,
+) {
   const grpc = addresses?.grpc ?? "localhost:7070";
   const body = JSON.stringify({ run_id: runId });
+  const header = "authorization: Bearer $CORDYNA_TOKEN";
   const http = addresses?.http
-    ? `GET http://${addresses.http}/cordyna.v1.ControlService/GetRun?encoding=json&message=${encodeURIComponent(body)}`
+    ? `GET http://${addresses.http}/cordyna.v1.ControlService/GetRun?encoding=json&message=${encodeURIComponent(body)}${withToken ? ` with header "${header}"` : ""}`
     : "";
   return {
     cli: `dyna runs ${runId} --cerebro ${grpc}`,
-    grpc: `grpcurl -plaintext -d '${body}' ${grpc} cordyna.v1.ControlService/WatchEvents`,
+    grpc: `grpcurl -plaintext${withToken ? ` -H "${header}"` : ""} -d '${body}' ${grpc} cordyna.v1.ControlService/WatchEvents`,
     http,
   };
 }
