@@ -1,4 +1,4 @@
-// W6: a task-server declares 50,000 tasks in one Hello while a client reads
+// W6: a task-server declares 50,000 tasks (in parts) while a client reads
 // a run over and over. What the client waits for its answers, and how long
 // cerebro's event loop is held at a time, is what every other caller of
 // cerebro sees while a large declaration is applied.

@@ -2,10 +2,16 @@
  * The protocol version this contract implements. Bump the minor for additive
  * changes; a new major means a new proto package (cordyna.v2).
  */
-export const PROTOCOL_VERSION = { major: 1, minor: 1 } as const;
+export const PROTOCOL_VERSION = { major: 1, minor: 2 } as const;
 
 /**
  * The first minor version whose peers take several task states
  * (TaskStateUpdates) or invokes (Invokes) in one message.
  */
 export const BATCHES_MINOR = 1;
+
+/**
+ * The first minor version whose cerebro takes a declaration in parts
+ * (Hello or Redeclare with tasks_continue, then DeclarationParts).
+ */
+export const DECLARATION_PARTS_MINOR = 2;

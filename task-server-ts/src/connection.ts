@@ -4,11 +4,11 @@ import {
   type ConnectRequest,
   ConnectRequestSchema,
   type ConnectResponse,
-  type Hello,
   RECONNECT_BACKOFF,
 } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { CerebroChannel, type SessionStream } from "./channel.js";
+import type { RequestMessage } from "./declaration-parts.js";
 
 /** Modest keepalive so a dead peer is noticed within seconds. */
 const KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };
@@ -43,8 +43,8 @@ export function reconnectDelayMs(
 
 /** What the connection tells its owner. */
 export interface ConnectionHandlers {
-  /** Builds the Hello sent first on every new stream. */
-  readonly hello: () => Hello;
+  /** Builds the Hello sent first on every new stream (with its declaration's parts, if any). */
+  readonly hello: () => readonly RequestMessage[];
   /** A message from cerebro on the current stream. */
   readonly message: (message: ConnectResponse) => void;
   /** The current stream ended; `willReconnect` says whether a new one follows. */
@@ -157,9 +157,9 @@ export class Connection {
     });
     this.#stream = stream;
     logger.debug({ address }, "opening stream to cerebro");
-    stream.write(
-      create(ConnectRequestSchema, { message: { case: "hello", value: handlers.hello() } }),
-    );
+    for (const message of handlers.hello()) {
+      stream.write(create(ConnectRequestSchema, { message }));
+    }
   }
 
   #ended(stream: SessionStream, error: Error | undefined): void {

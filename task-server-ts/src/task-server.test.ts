@@ -9,6 +9,7 @@ import {
 } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { TASKS_PER_PART } from "./declaration-parts.js";
 import { durationToMs } from "./durations.js";
 import {
   AGENT,
@@ -123,6 +124,45 @@ function taskStates(session: FakeSession): TaskStateUpdate[] {
 }
 
 describe("TaskServer against a fake cerebro", () => {
+  it("sends a declaration of more than 1,000 tasks in parts, in order, the last marked, and redeclares the same way", async () => {
+    const server = new TaskServer({
+      name: "task-server-big",
+      team: "team-big",
+      contact: "",
+      cerebro: cerebro.address,
+      logger: silent,
+      handleSignals: false,
+    });
+    servers.push(server);
+    const ids = Array.from({ length: TASKS_PER_PART * 2 + 500 }, (_, i) => `big.t${i}`);
+    for (const id of ids) server.task({ id }, async () => {});
+    const started = server.start();
+    const session = await cerebro.nextSession();
+    const hello = await session.next("hello");
+    const first = await session.next("declarationPart");
+    const second = await session.next("declarationPart");
+    expect([hello.tasks.length, hello.tasksContinue]).toEqual([TASKS_PER_PART, true]);
+    expect([first.tasks.length, first.last]).toEqual([TASKS_PER_PART, false]);
+    expect([second.tasks.length, second.last]).toEqual([500, true]);
+    expect([...hello.tasks, ...first.tasks, ...second.tasks].map((t) => t.id)).toEqual(ids);
+    session.welcome();
+    await started;
+
+    server.task({ id: "big.extra" }, async () => {});
+    const redeclare = await session.next("redeclare");
+    expect([redeclare.tasks.length, redeclare.tasksContinue]).toEqual([TASKS_PER_PART, true]);
+    const parts = [await session.next("declarationPart"), await session.next("declarationPart")];
+    expect(parts.map((part) => [part.tasks.length, part.last])).toEqual([
+      [TASKS_PER_PART, false],
+      [501, true],
+    ]);
+  });
+
+  it("sends a declaration of up to 1,000 tasks in the Hello alone", async () => {
+    const { hello } = await connect(makeServer().server);
+    expect(hello.tasksContinue).toBe(false);
+  });
+
   it("declares itself and its tasks in the Hello and resolves start() at the Welcome", async () => {
     const { server } = makeServer({ concurrency: 3 });
     const { hello } = await connect(server);

@@ -13,12 +13,14 @@ import {
   type Invoke,
   PROTOCOL_VERSION,
   type Rejection,
+  type TaskDeclaration,
   type TaskStateUpdate,
   tokenFromEnv,
   type Welcome,
 } from "@cordyna/contract";
 import { type Logger, pino } from "pino";
 import { Connection } from "./connection.js";
+import { declarationMessages, type RequestMessage } from "./declaration-parts.js";
 import { durationToMs } from "./durations.js";
 import { DeclarationRejectedError, TaskOptionsError } from "./errors.js";
 import { Outbox } from "./outbox.js";
@@ -261,13 +263,22 @@ export class TaskServer {
     waiter?.reject(startError);
   }
 
-  #hello(): Hello {
+  /** The Hello, and the parts of a declaration too large for one message. */
+  #hello(): RequestMessage[] {
     this.#declaredVersion = this.#registry.version;
+    return declarationMessages(this.#registry.declarations(), (tasks, tasksContinue) => ({
+      case: "hello",
+      value: this.#helloWith(tasks, tasksContinue),
+    }));
+  }
+
+  #helloWith(tasks: TaskDeclaration[], tasksContinue: boolean): Hello {
     return create(HelloSchema, {
       serverName: this.name,
       instanceId: this.instanceId,
       protocolVersion: { major: PROTOCOL_VERSION.major, minor: PROTOCOL_VERSION.minor },
-      tasks: this.#registry.declarations(),
+      tasks,
+      tasksContinue,
       // An attempt whose final update is still unacknowledged is not lost: it
       // is named so that cerebro waits for the resent update instead of
       // declaring the attempt SERVER_LOST.
@@ -423,7 +434,11 @@ export class TaskServer {
     if (!this.#welcomed || this.#declaredVersion === this.#registry.version) return;
     this.#declaredVersion = this.#registry.version;
     this.logger.info({ tasks: this.#registry.size }, "redeclaring tasks");
-    this.#send({ case: "redeclare", value: { tasks: this.#registry.declarations() } });
+    const messages = declarationMessages(this.#registry.declarations(), (tasks, tasksContinue) => ({
+      case: "redeclare",
+      value: { tasks, tasksContinue },
+    }));
+    for (const message of messages) this.#send(message);
   }
 
   #send(message: NonNullable<ConnectRequestInit["message"]>): void {

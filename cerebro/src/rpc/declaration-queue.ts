@@ -57,6 +57,16 @@ export class DeclarationQueue {
     this.#maxTasks = options.maxTasksPerDeclaration ?? DEFAULT_MAX_TASKS_PER_DECLARATION;
   }
 
+  /** The refusal of a declaration of `count` tasks, when that is more than one may hold. */
+  tooManyTasks(count: number): DeclarationIssue | undefined {
+    if (count <= this.#maxTasks) return undefined;
+    return {
+      taskId: "",
+      code: IssueCode.INVALID,
+      message: `the declaration holds ${count} tasks, more than the limit of ${this.#maxTasks} (CORDYNA_MAX_TASKS_PER_DECLARATION): split the tasks among several server names`,
+    };
+  }
+
   /**
    * Declares `tasks` as the whole of `serverName`'s tasks, once the
    * declarations before it are done.
@@ -76,13 +86,8 @@ export class DeclarationQueue {
     tasks: readonly TaskDeclaration[],
     { issues: earlierIssues = [], authorize }: DeclarationChecks,
   ): Promise<DeclarationResult> {
-    if (tasks.length > this.#maxTasks) {
-      const message = `the declaration holds ${tasks.length} tasks, more than the limit of ${this.#maxTasks} (CORDYNA_MAX_TASKS_PER_DECLARATION): split the tasks among several server names`;
-      return {
-        kind: "refused",
-        issues: [...earlierIssues, { taskId: "", code: IssueCode.INVALID, message }],
-      };
-    }
+    const tooMany = this.tooManyTasks(tasks.length);
+    if (tooMany) return { kind: "refused", issues: [...earlierIssues, tooMany] };
     const pause = (this.#options.slices ?? timeSlices)();
     const { definitions, issues } = await runSliced(convertDeclarations(tasks), pause);
     if (earlierIssues.length > 0 || issues.length > 0) {

@@ -178,3 +178,69 @@ describe("a large declaration", () => {
     expect(changes).toEqual([`server-w declared 50000 tasks: ${firstTen} and 49990 more`]);
   }, 120_000);
 });
+
+describe("a declaration in parts (protocol 1.2)", () => {
+  it("declares nothing until the last part, then all of it at once", async () => {
+    const { address, graph } = await start({});
+    const tasks = chain(7);
+    const session = open(address);
+    session.hello("server-w", tasks.slice(0, 3), { tasksContinue: true });
+    session.send({ case: "declarationPart", value: { tasks: tasks.slice(3, 6) } });
+    // Cerebro has read both, and declared nothing: a second stream's hello is answered first.
+    const other = open(address);
+    other.hello("server-x", [{ id: "x.one", owner }]);
+    await other.next("welcome");
+    expect(graph.tasksOf("server-w")).toEqual([]);
+    session.send({ case: "declarationPart", value: { tasks: tasks.slice(6), last: true } });
+    await session.next("welcome");
+    expect(graph.tasksOf("server-w")).toHaveLength(7);
+  });
+
+  it("redeclares in parts, and refuses too many tasks across the parts, keeping the previous declaration", async () => {
+    const { address, graph } = await start({ maxTasksPerDeclaration: 4 });
+    const session = open(address);
+    session.hello("server-w", chain(2));
+    await session.next("welcome");
+    session.send({ case: "redeclare", value: { tasks: chain(3), tasksContinue: true } });
+    session.send({ case: "declarationPart", value: { tasks: [{ id: "c.3", owner }], last: true } });
+    await session.next("welcome", 1);
+    expect(graph.tasksOf("server-w")).toHaveLength(4);
+
+    session.send({ case: "redeclare", value: { tasks: chain(3), tasksContinue: true } });
+    session.send({ case: "declarationPart", value: { tasks: chain(5).slice(3) } });
+    session.send({
+      case: "declarationPart",
+      value: { tasks: [{ id: "c.5", owner }], last: true },
+    });
+    const rejection = await session.next("rejection");
+    expect(rejection.message).toContain(
+      "the declaration holds 6 tasks, more than the limit of 4 (CORDYNA_MAX_TASKS_PER_DECLARATION)",
+    );
+    expect(graph.tasksOf("server-w")).toHaveLength(4);
+    expect(session.describeStatus()).toBe("open");
+  });
+
+  it("refuses any other message before the last part, and a part nothing announced", async () => {
+    const { address } = await start({});
+    const interrupted = open(address);
+    interrupted.hello("server-w", chain(2), { tasksContinue: true });
+    interrupted.send({ case: "heartbeat", value: {} });
+    await interrupted.closed();
+    expect(interrupted.describeStatus()).toBe(
+      `${status.FAILED_PRECONDITION} heartbeat arrived before the last DeclarationPart of the hello that said tasks_continue`,
+    );
+    const unannounced = open(address);
+    unannounced.send({ case: "declarationPart", value: { tasks: chain(1), last: true } });
+    await unannounced.closed();
+    expect(unannounced.describeStatus()).toBe(
+      `${status.FAILED_PRECONDITION} a DeclarationPart may only follow a hello or redeclare that said tasks_continue`,
+    );
+    const empty = open(address);
+    empty.hello("server-w", chain(1), { tasksContinue: true });
+    empty.send({ case: "declarationPart", value: { tasks: [] } });
+    await empty.closed();
+    expect(empty.describeStatus()).toBe(
+      `${status.INVALID_ARGUMENT} a DeclarationPart without tasks must be the last`,
+    );
+  });
+});

@@ -7,6 +7,7 @@ import {
   ConnectRequestSchema,
   type ConnectResponse,
   ConnectResponseSchema,
+  type DeclarationPart,
   type Hello,
   PROTOCOL_VERSION,
   type TaskDeclaration,
@@ -101,6 +102,18 @@ export function taskServerService(
   };
 }
 
+/** A Hello or Redeclare that said tasks_continue, and what its parts brought so far. */
+interface GatheredDeclaration {
+  readonly start:
+    | { readonly kind: "hello"; readonly hello: Hello; readonly violations: readonly Violation[] }
+    | { readonly kind: "redeclare" };
+  readonly tasks: TaskDeclaration[];
+  /** The limits its tasks break, so far. */
+  readonly issues: DeclarationIssue[];
+  /** Tasks announced so far, also those past the limit, which are not kept. */
+  count: number;
+}
+
 class TaskServerStream {
   readonly #options: TaskServerServiceOptions;
   readonly #principal: Principal;
@@ -115,6 +128,8 @@ class TaskServerStream {
   /** Resolves the reader waiting for the inbox to empty, if it waits. */
   #inboxDrained: (() => void) | undefined;
   #closed = false;
+  /** A declaration sent in parts (protocol 1.2), until its last part. */
+  #gathering: GatheredDeclaration | undefined;
   #lastSeen: number;
   #livenessTimer: TimerHandle | undefined;
 
@@ -215,9 +230,38 @@ class TaskServerStream {
   async #handle(message: ConnectRequest): Promise<void> {
     const { case: kind, value } = message.message;
     const violations = violationsOf(ConnectRequestSchema, message);
+    if (this.#gathering) {
+      if (kind !== "declarationPart") {
+        throw new StreamRejected(
+          Code.FailedPrecondition,
+          `${kind ?? "an empty message"} arrived before the last DeclarationPart of the ${this.#gathering.start.kind} that said tasks_continue`,
+          [],
+        );
+      }
+      return this.#declarationPart(value, violations);
+    }
+    if (kind === "declarationPart") {
+      throw new StreamRejected(
+        Code.FailedPrecondition,
+        "a DeclarationPart may only follow a hello or redeclare that said tasks_continue",
+        [],
+      );
+    }
     // Declarations that break a limit are refused like any invalid one,
     // together with their other problems.
-    if (kind === "hello") return this.#hello(value, violations);
+    if (kind === "hello") {
+      const issues = violationIssues(violations, value.tasks);
+      if (value.tasksContinue) {
+        this.#gathering = {
+          start: { kind: "hello", hello: value, violations },
+          tasks: [...value.tasks],
+          issues,
+          count: value.tasks.length,
+        };
+        return;
+      }
+      return this.#hello(value, violations, value.tasks, issues);
+    }
     if (violations.length > 0 && kind !== "redeclare") {
       throw new StreamRejected(Code.InvalidArgument, describeViolations(violations), []);
     }
@@ -230,8 +274,19 @@ class TaskServerStream {
       );
     }
     switch (kind) {
-      case "redeclare":
-        return this.#redeclare(session, value.tasks, violations);
+      case "redeclare": {
+        const issues = violationIssues(violations, value.tasks);
+        if (value.tasksContinue) {
+          this.#gathering = {
+            start: { kind: "redeclare" },
+            tasks: [...value.tasks],
+            issues,
+            count: value.tasks.length,
+          };
+          return;
+        }
+        return this.#redeclare(session, value.tasks, issues);
+      }
       case "taskState":
       case "taskStates":
         return this.#taskStates(session, this.#batchFrom(taskStatesOf(message) ?? []));
@@ -250,7 +305,48 @@ class TaskServerStream {
     }
   }
 
-  async #hello(hello: Hello, violations: readonly Violation[]): Promise<void> {
+  /**
+   * Takes one more part of a declaration sent in parts; with the last,
+   * declares it all as one Hello or Redeclare would. The parts kept are
+   * bounded by the tasks a declaration may hold.
+   */
+  async #declarationPart(part: DeclarationPart, violations: readonly Violation[]): Promise<void> {
+    const gathering = this.#gathering!;
+    if (part.tasks.length === 0 && !part.last) {
+      throw new StreamRejected(
+        Code.InvalidArgument,
+        "a DeclarationPart without tasks must be the last",
+        [],
+      );
+    }
+    const { declarations } = this.#options;
+    gathering.count += part.tasks.length;
+    if (!declarations.tooManyTasks(gathering.count)) {
+      gathering.tasks.push(...part.tasks);
+      gathering.issues.push(...violationIssues(violations, part.tasks));
+    }
+    if (!part.last) return;
+    this.#gathering = undefined;
+    const tooMany = declarations.tooManyTasks(gathering.count);
+    const issues = tooMany ? [...gathering.issues, tooMany] : gathering.issues;
+    const { start } = gathering;
+    if (start.kind === "hello") {
+      return this.#hello(start.hello, start.violations, gathering.tasks, issues);
+    }
+    return this.#redeclare(this.#session!, gathering.tasks, issues);
+  }
+
+  /**
+   * @param tasks the whole declaration: the hello's own tasks, or with
+   *   tasks_continue those of its parts too
+   * @param taskIssues the limits that the declaration breaks
+   */
+  async #hello(
+    hello: Hello,
+    violations: readonly Violation[],
+    tasks: readonly TaskDeclaration[],
+    taskIssues: DeclarationIssue[],
+  ): Promise<void> {
     if (this.#session) {
       throw new StreamRejected(Code.FailedPrecondition, "hello sent twice on one stream", []);
     }
@@ -263,7 +359,6 @@ class TaskServerStream {
         { taskId: "", code: IssueCode.VERSION, message },
       ]);
     }
-    const limitIssues = violationIssues(violations, hello.tasks);
     const call: CallRecord = {
       action: "TaskServerService/Hello",
       target: `${hello.serverName} (instance ${hello.instanceId})`,
@@ -276,8 +371,8 @@ class TaskServerStream {
       // Before declaring anything: the instance id may be another identity's.
       await this.#instanceIdFree(hello, call);
     }
-    const declared = await this.#options.declarations.declare(hello.serverName, hello.tasks, {
-      issues: limitIssues,
+    const declared = await this.#options.declarations.declare(hello.serverName, tasks, {
+      issues: taskIssues,
       authorize: (definitions) =>
         this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
     });
@@ -361,12 +456,12 @@ class TaskServerStream {
 
   async #redeclare(
     session: Session,
-    tasks: Hello["tasks"],
-    violations: readonly Violation[],
+    tasks: readonly TaskDeclaration[],
+    issues: DeclarationIssue[],
   ): Promise<void> {
     const call = this.#call("Redeclare", session);
     const declared = await this.#options.declarations.declare(session.serverName, tasks, {
-      issues: violationIssues(violations, tasks),
+      issues,
       authorize: (definitions) =>
         this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
     });

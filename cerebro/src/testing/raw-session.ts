@@ -72,6 +72,8 @@ export class RawSession {
       minor?: number;
       runningAttemptIds?: string[];
       maxConcurrency?: number;
+      /** More tasks follow in DeclarationParts (protocol 1.2). */
+      tasksContinue?: boolean;
     } = {},
   ): void {
     this.send({
@@ -86,6 +88,7 @@ export class RawSession {
         tasks,
         runningAttemptIds: extra.runningAttemptIds ?? [],
         maxConcurrency: extra.maxConcurrency ?? 0,
+        tasksContinue: extra.tasksContinue ?? false,
       },
     });
   }

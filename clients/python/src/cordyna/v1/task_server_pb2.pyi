@@ -31,7 +31,7 @@ DECLARATION_ISSUE_CODE_UNRESOLVED: DeclarationIssueCode
 DECLARATION_ISSUE_CODE_VERSION: DeclarationIssueCode
 
 class ConnectRequest(_message.Message):
-    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong", "task_states")
+    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong", "task_states", "declaration_part")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     REDECLARE_FIELD_NUMBER: _ClassVar[int]
     TASK_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,7 @@ class ConnectRequest(_message.Message):
     DRAIN_FIELD_NUMBER: _ClassVar[int]
     PONG_FIELD_NUMBER: _ClassVar[int]
     TASK_STATES_FIELD_NUMBER: _ClassVar[int]
+    DECLARATION_PART_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     redeclare: Redeclare
     task_state: TaskStateUpdate
@@ -46,7 +47,8 @@ class ConnectRequest(_message.Message):
     drain: Drain
     pong: Pong
     task_states: TaskStateUpdates
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., task_states: _Optional[_Union[TaskStateUpdates, _Mapping]] = ...) -> None: ...
+    declaration_part: DeclarationPart
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., task_states: _Optional[_Union[TaskStateUpdates, _Mapping]] = ..., declaration_part: _Optional[_Union[DeclarationPart, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
     __slots__ = ("welcome", "rejection", "invoke", "cancel", "ack", "ping", "refusal", "invokes")
@@ -77,7 +79,7 @@ class ProtocolVersion(_message.Message):
     def __init__(self, major: _Optional[int] = ..., minor: _Optional[int] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("server_name", "instance_id", "protocol_version", "tasks", "running_attempt_ids", "max_concurrency", "agent")
+    __slots__ = ("server_name", "instance_id", "protocol_version", "tasks", "running_attempt_ids", "max_concurrency", "agent", "tasks_continue")
     SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +87,7 @@ class Hello(_message.Message):
     RUNNING_ATTEMPT_IDS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
+    TASKS_CONTINUE_FIELD_NUMBER: _ClassVar[int]
     server_name: str
     instance_id: str
     protocol_version: ProtocolVersion
@@ -92,13 +95,24 @@ class Hello(_message.Message):
     running_attempt_ids: _containers.RepeatedScalarFieldContainer[str]
     max_concurrency: int
     agent: str
-    def __init__(self, server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., protocol_version: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., running_attempt_ids: _Optional[_Iterable[str]] = ..., max_concurrency: _Optional[int] = ..., agent: _Optional[str] = ...) -> None: ...
+    tasks_continue: bool
+    def __init__(self, server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., protocol_version: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., running_attempt_ids: _Optional[_Iterable[str]] = ..., max_concurrency: _Optional[int] = ..., agent: _Optional[str] = ..., tasks_continue: _Optional[bool] = ...) -> None: ...
 
 class Redeclare(_message.Message):
-    __slots__ = ("tasks",)
+    __slots__ = ("tasks", "tasks_continue")
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    TASKS_CONTINUE_FIELD_NUMBER: _ClassVar[int]
     tasks: _containers.RepeatedCompositeFieldContainer[_task_pb2.TaskDeclaration]
-    def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ...) -> None: ...
+    tasks_continue: bool
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., tasks_continue: _Optional[bool] = ...) -> None: ...
+
+class DeclarationPart(_message.Message):
+    __slots__ = ("tasks", "last")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[_task_pb2.TaskDeclaration]
+    last: bool
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., last: _Optional[bool] = ...) -> None: ...
 
 class TaskStateUpdate(_message.Message):
     __slots__ = ("seq", "attempt_id", "state", "error_description", "non_retryable", "time", "outputs")

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/task_server.proto.
  */
 export const file_cordyna_v1_task_server: GenFile = /*@__PURE__*/
-  fileDesc("Chxjb3JkeW5hL3YxL3Rhc2tfc2VydmVyLnByb3RvEgpjb3JkeW5hLnYxIsUCCg5Db25uZWN0UmVxdWVzdBIiCgVoZWxsbxgBIAEoCzIRLmNvcmR5bmEudjEuSGVsbG9IABIqCglyZWRlY2xhcmUYAiABKAsyFS5jb3JkeW5hLnYxLlJlZGVjbGFyZUgAEjEKCnRhc2tfc3RhdGUYAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZUgAEioKCWhlYXJ0YmVhdBgEIAEoCzIVLmNvcmR5bmEudjEuSGVhcnRiZWF0SAASIgoFZHJhaW4YBSABKAsyES5jb3JkeW5hLnYxLkRyYWluSAASIAoEcG9uZxgGIAEoCzIQLmNvcmR5bmEudjEuUG9uZ0gAEjMKC3Rhc2tfc3RhdGVzGAcgASgLMhwuY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGVzSABCCQoHbWVzc2FnZSLOAgoPQ29ubmVjdFJlc3BvbnNlEiYKB3dlbGNvbWUYASABKAsyEy5jb3JkeW5hLnYxLldlbGNvbWVIABIqCglyZWplY3Rpb24YAiABKAsyFS5jb3JkeW5hLnYxLlJlamVjdGlvbkgAEiQKBmludm9rZRgDIAEoCzISLmNvcmR5bmEudjEuSW52b2tlSAASJAoGY2FuY2VsGAQgASgLMhIuY29yZHluYS52MS5DYW5jZWxIABIeCgNhY2sYBSABKAsyDy5jb3JkeW5hLnYxLkFja0gAEiAKBHBpbmcYBiABKAsyEC5jb3JkeW5hLnYxLlBpbmdIABImCgdyZWZ1c2FsGAcgASgLMhMuY29yZHluYS52MS5SZWZ1c2FsSAASJgoHaW52b2tlcxgIIAEoCzITLmNvcmR5bmEudjEuSW52b2tlc0gAQgkKB21lc3NhZ2UiLwoPUHJvdG9jb2xWZXJzaW9uEg0KBW1ham9yGAEgASgNEg0KBW1pbm9yGAIgASgNIowCCgVIZWxsbxI+CgtzZXJ2ZXJfbmFtZRgBIAEoCUIpukgmciQyIl5bQS1aYS16MC05XVtBLVphLXowLTkuXy1dezAsMTI3fSQSGwoLaW5zdGFuY2VfaWQYAiABKAlCBrpIA8gBARI1ChBwcm90b2NvbF92ZXJzaW9uGAMgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SKgoFdGFza3MYBCADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAUgAygJEhcKD21heF9jb25jdXJyZW5jeRgGIAEoDRINCgVhZ2VudBgHIAEoCSI3CglSZWRlY2xhcmUSKgoFdGFza3MYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbiLAAwoPVGFza1N0YXRlVXBkYXRlEgsKA3NlcRgBIAEoBBISCgphdHRlbXB0X2lkGAIgASgJEi4KBXN0YXRlGAMgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGVCCLpIBYIBAhABEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAQgASgJEhUKDW5vbl9yZXRyeWFibGUYBSABKAgSKAoEdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASzwEKB291dHB1dHMYByADKAsyKC5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZS5PdXRwdXRzRW50cnlCkwG6SI8BmgGLARDoByKFAboBewoNa2V5LnByaW50YWJsZRJFbXVzdCBub3QgY29udGFpbiBjb250cm9sIG9yIGZvcm1hdCBjaGFyYWN0ZXJzIChzdWNoIGFzIE5VTCBvciBVKzIwMkUpGiN0aGlzLm1hdGNoZXMocideW15ccHtDY31ccHtDZn1dKiQnKXIFEAEogAIaLgoMT3V0cHV0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQAoQVGFza1N0YXRlVXBkYXRlcxIsCgd1cGRhdGVzGAEgAygLMhsuY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGUiKAoJSGVhcnRiZWF0EhsKE3J1bm5pbmdfYXR0ZW1wdF9pZHMYASADKAkiBwoFRHJhaW4iFQoEUG9uZxINCgVub25jZRgBIAEoBCLYAQoHV2VsY29tZRISCgpzZXNzaW9uX2lkGAEgASgJEjUKEHByb3RvY29sX3ZlcnNpb24YAiABKAsyGy5jb3JkeW5hLnYxLlByb3RvY29sVmVyc2lvbhI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoId2FybmluZ3MYBCADKAsyHC5jb3JkeW5hLnYxLkRlY2xhcmF0aW9uSXNzdWUSGwoTdW5rbm93bl9hdHRlbXB0X2lkcxgFIAMoCSJKCglSZWplY3Rpb24SLAoGZXJyb3JzGAEgAygLMhwuY29yZHluYS52MS5EZWNsYXJhdGlvbklzc3VlEg8KB21lc3NhZ2UYAiABKAkiZAoQRGVjbGFyYXRpb25Jc3N1ZRIPCgd0YXNrX2lkGAEgASgJEi4KBGNvZGUYAiABKA4yIC5jb3JkeW5hLnYxLkRlY2xhcmF0aW9uSXNzdWVDb2RlEg8KB21lc3NhZ2UYAyABKAkiugMKBkludm9rZRIOCgZydW5faWQYASABKAkSEwoLdGFza19ydW5faWQYAiABKAkSEgoKYXR0ZW1wdF9pZBgDIAEoCRIWCg5hdHRlbXB0X251bWJlchgEIAEoDRIPCgd0YXNrX2lkGAUgASgJEi4KBnBhcmFtcxgGIAMoCzIeLmNvcmR5bmEudjEuSW52b2tlLlBhcmFtc0VudHJ5EigKCWRlYWRsaW5lcxgHIAEoCzIVLmNvcmR5bmEudjEuRGVhZGxpbmVzEiEKBG1vZGUYCCABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGUSOwoNdHJhY2VfY29udGV4dBgJIAMoCzIkLmNvcmR5bmEudjEuSW52b2tlLlRyYWNlQ29udGV4dEVudHJ5EjAKDGxvZ2ljYWxfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi4KB0ludm9rZXMSIwoHaW52b2tlcxgBIAMoCzISLmNvcmR5bmEudjEuSW52b2tlIiwKBkNhbmNlbBISCgphdHRlbXB0X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIaCgNBY2sSEwoLdGhyb3VnaF9zZXEYASABKAQiFQoEUGluZxINCgVub25jZRgBIAEoBCJJCgdSZWZ1c2FsEgsKA3NlcRgBIAEoBBISCgphdHRlbXB0X2lkGAIgASgJEgwKBGNvZGUYAyABKAkSDwoHbWVzc2FnZRgEIAEoCSqhAgoURGVjbGFyYXRpb25Jc3N1ZUNvZGUSJgoiREVDTEFSQVRJT05fSVNTVUVfQ09ERV9VTlNQRUNJRklFRBAAEiIKHkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfSU5WQUxJRBABEiQKIERFQ0xBUkFUSU9OX0lTU1VFX0NPREVfRFVQTElDQVRFEAISKgomREVDTEFSQVRJT05fSVNTVUVfQ09ERV9PV05FRF9FTFNFV0hFUkUQAxIgChxERUNMQVJBVElPTl9JU1NVRV9DT0RFX0NZQ0xFEAQSJQohREVDTEFSQVRJT05fSVNTVUVfQ09ERV9VTlJFU09MVkVEEAUSIgoeREVDTEFSQVRJT05fSVNTVUVfQ09ERV9WRVJTSU9OEAYyWwoRVGFza1NlcnZlclNlcnZpY2USRgoHQ29ubmVjdBIaLmNvcmR5bmEudjEuQ29ubmVjdFJlcXVlc3QaGy5jb3JkeW5hLnYxLkNvbm5lY3RSZXNwb25zZSgBMAFCIwoOZGV2LmNvcmR5bmEudjFCD1Rhc2tTZXJ2ZXJQcm90b1ABYgZwcm90bzM", [file_buf_validate_validate, file_cordyna_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chxjb3JkeW5hL3YxL3Rhc2tfc2VydmVyLnByb3RvEgpjb3JkeW5hLnYxIv4CCg5Db25uZWN0UmVxdWVzdBIiCgVoZWxsbxgBIAEoCzIRLmNvcmR5bmEudjEuSGVsbG9IABIqCglyZWRlY2xhcmUYAiABKAsyFS5jb3JkeW5hLnYxLlJlZGVjbGFyZUgAEjEKCnRhc2tfc3RhdGUYAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZUgAEioKCWhlYXJ0YmVhdBgEIAEoCzIVLmNvcmR5bmEudjEuSGVhcnRiZWF0SAASIgoFZHJhaW4YBSABKAsyES5jb3JkeW5hLnYxLkRyYWluSAASIAoEcG9uZxgGIAEoCzIQLmNvcmR5bmEudjEuUG9uZ0gAEjMKC3Rhc2tfc3RhdGVzGAcgASgLMhwuY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGVzSAASNwoQZGVjbGFyYXRpb25fcGFydBgIIAEoCzIbLmNvcmR5bmEudjEuRGVjbGFyYXRpb25QYXJ0SABCCQoHbWVzc2FnZSLOAgoPQ29ubmVjdFJlc3BvbnNlEiYKB3dlbGNvbWUYASABKAsyEy5jb3JkeW5hLnYxLldlbGNvbWVIABIqCglyZWplY3Rpb24YAiABKAsyFS5jb3JkeW5hLnYxLlJlamVjdGlvbkgAEiQKBmludm9rZRgDIAEoCzISLmNvcmR5bmEudjEuSW52b2tlSAASJAoGY2FuY2VsGAQgASgLMhIuY29yZHluYS52MS5DYW5jZWxIABIeCgNhY2sYBSABKAsyDy5jb3JkeW5hLnYxLkFja0gAEiAKBHBpbmcYBiABKAsyEC5jb3JkeW5hLnYxLlBpbmdIABImCgdyZWZ1c2FsGAcgASgLMhMuY29yZHluYS52MS5SZWZ1c2FsSAASJgoHaW52b2tlcxgIIAEoCzITLmNvcmR5bmEudjEuSW52b2tlc0gAQgkKB21lc3NhZ2UiLwoPUHJvdG9jb2xWZXJzaW9uEg0KBW1ham9yGAEgASgNEg0KBW1pbm9yGAIgASgNIqQCCgVIZWxsbxI+CgtzZXJ2ZXJfbmFtZRgBIAEoCUIpukgmciQyIl5bQS1aYS16MC05XVtBLVphLXowLTkuXy1dezAsMTI3fSQSGwoLaW5zdGFuY2VfaWQYAiABKAlCBrpIA8gBARI1ChBwcm90b2NvbF92ZXJzaW9uGAMgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SKgoFdGFza3MYBCADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAUgAygJEhcKD21heF9jb25jdXJyZW5jeRgGIAEoDRINCgVhZ2VudBgHIAEoCRIWCg50YXNrc19jb250aW51ZRgIIAEoCCJPCglSZWRlY2xhcmUSKgoFdGFza3MYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIWCg50YXNrc19jb250aW51ZRgCIAEoCCJLCg9EZWNsYXJhdGlvblBhcnQSKgoFdGFza3MYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIMCgRsYXN0GAIgASgIIsADCg9UYXNrU3RhdGVVcGRhdGUSCwoDc2VxGAEgASgEEhIKCmF0dGVtcHRfaWQYAiABKAkSLgoFc3RhdGUYAyABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZUIIukgFggECEAESGQoRZXJyb3JfZGVzY3JpcHRpb24YBCABKAkSFQoNbm9uX3JldHJ5YWJsZRgFIAEoCBIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBLPAQoHb3V0cHV0cxgHIAMoCzIoLmNvcmR5bmEudjEuVGFza1N0YXRlVXBkYXRlLk91dHB1dHNFbnRyeUKTAbpIjwGaAYsBEOgHIoUBugF7Cg1rZXkucHJpbnRhYmxlEkVtdXN0IG5vdCBjb250YWluIGNvbnRyb2wgb3IgZm9ybWF0IGNoYXJhY3RlcnMgKHN1Y2ggYXMgTlVMIG9yIFUrMjAyRSkaI3RoaXMubWF0Y2hlcyhyJ15bXlxwe0NjfVxwe0NmfV0qJCcpcgUQASiAAhouCgxPdXRwdXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJAChBUYXNrU3RhdGVVcGRhdGVzEiwKB3VwZGF0ZXMYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZSIoCglIZWFydGJlYXQSGwoTcnVubmluZ19hdHRlbXB0X2lkcxgBIAMoCSIHCgVEcmFpbiIVCgRQb25nEg0KBW5vbmNlGAEgASgEItgBCgdXZWxjb21lEhIKCnNlc3Npb25faWQYASABKAkSNQoQcHJvdG9jb2xfdmVyc2lvbhgCIAEoCzIbLmNvcmR5bmEudjEuUHJvdG9jb2xWZXJzaW9uEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgh3YXJuaW5ncxgEIAMoCzIcLmNvcmR5bmEudjEuRGVjbGFyYXRpb25Jc3N1ZRIbChN1bmtub3duX2F0dGVtcHRfaWRzGAUgAygJIkoKCVJlamVjdGlvbhIsCgZlcnJvcnMYASADKAsyHC5jb3JkeW5hLnYxLkRlY2xhcmF0aW9uSXNzdWUSDwoHbWVzc2FnZRgCIAEoCSJkChBEZWNsYXJhdGlvbklzc3VlEg8KB3Rhc2tfaWQYASABKAkSLgoEY29kZRgCIAEoDjIgLmNvcmR5bmEudjEuRGVjbGFyYXRpb25Jc3N1ZUNvZGUSDwoHbWVzc2FnZRgDIAEoCSK6AwoGSW52b2tlEg4KBnJ1bl9pZBgBIAEoCRITCgt0YXNrX3J1bl9pZBgCIAEoCRISCgphdHRlbXB0X2lkGAMgASgJEhYKDmF0dGVtcHRfbnVtYmVyGAQgASgNEg8KB3Rhc2tfaWQYBSABKAkSLgoGcGFyYW1zGAYgAygLMh4uY29yZHluYS52MS5JbnZva2UuUGFyYW1zRW50cnkSKAoJZGVhZGxpbmVzGAcgASgLMhUuY29yZHluYS52MS5EZWFkbGluZXMSIQoEbW9kZRgIIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRI7Cg10cmFjZV9jb250ZXh0GAkgAygLMiQuY29yZHluYS52MS5JbnZva2UuVHJhY2VDb250ZXh0RW50cnkSMAoMbG9naWNhbF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjMKEVRyYWNlQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLgoHSW52b2tlcxIjCgdpbnZva2VzGAEgAygLMhIuY29yZHluYS52MS5JbnZva2UiLAoGQ2FuY2VsEhIKCmF0dGVtcHRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIhoKA0FjaxITCgt0aHJvdWdoX3NlcRgBIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIkkKB1JlZnVzYWwSCwoDc2VxGAEgASgEEhIKCmF0dGVtcHRfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIPCgdtZXNzYWdlGAQgASgJKqECChREZWNsYXJhdGlvbklzc3VlQ29kZRImCiJERUNMQVJBVElPTl9JU1NVRV9DT0RFX1VOU1BFQ0lGSUVEEAASIgoeREVDTEFSQVRJT05fSVNTVUVfQ09ERV9JTlZBTElEEAESJAogREVDTEFSQVRJT05fSVNTVUVfQ09ERV9EVVBMSUNBVEUQAhIqCiZERUNMQVJBVElPTl9JU1NVRV9DT0RFX09XTkVEX0VMU0VXSEVSRRADEiAKHERFQ0xBUkFUSU9OX0lTU1VFX0NPREVfQ1lDTEUQBBIlCiFERUNMQVJBVElPTl9JU1NVRV9DT0RFX1VOUkVTT0xWRUQQBRIiCh5ERUNMQVJBVElPTl9JU1NVRV9DT0RFX1ZFUlNJT04QBjJbChFUYXNrU2VydmVyU2VydmljZRJGCgdDb25uZWN0EhouY29yZHluYS52MS5Db25uZWN0UmVxdWVzdBobLmNvcmR5bmEudjEuQ29ubmVjdFJlc3BvbnNlKAEwAUIjCg5kZXYuY29yZHluYS52MUIPVGFza1NlcnZlclByb3RvUAFiBnByb3RvMw", [file_buf_validate_validate, file_cordyna_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ConnectRequest is one message up the stream, from task-server to cerebro.
@@ -75,6 +75,15 @@ export type ConnectRequest = Message<"cordyna.v1.ConnectRequest"> & {
      */
     value: TaskStateUpdates;
     case: "taskStates";
+  } | {
+    /**
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     *
+     * @generated from field: cordyna.v1.DeclarationPart declaration_part = 8;
+     */
+    value: DeclarationPart;
+    case: "declarationPart";
   } | { case: undefined; value?: undefined };
 };
 
@@ -158,7 +167,8 @@ export const ConnectResponseSchema: GenMessage<ConnectResponse> = /*@__PURE__*/
 /**
  * ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
  * a newer minor is accepted. Each side uses what a minor adds only when the
- * other side's version has it: 1.1 adds TaskStateUpdates and Invokes.
+ * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
+ * declarations in parts (DeclarationPart).
  *
  * @generated from message cordyna.v1.ProtocolVersion
  */
@@ -233,6 +243,18 @@ export type Hello = Message<"cordyna.v1.Hello"> & {
    * @generated from field: string agent = 7;
    */
   agent: string;
+
+  /**
+   * Protocol 1.2: more of the declaration's tasks follow in DeclarationPart
+   * messages, the last of them with `last` set; cerebro declares nothing,
+   * and answers nothing, until it has them all. A declaration of tens of
+   * thousands of tasks sent in parts (the SDK sends 1,000 a part) lets
+   * cerebro read it without holding up anyone else; in one message it could
+   * not.
+   *
+   * @generated from field: bool tasks_continue = 8;
+   */
+  tasksContinue: boolean;
 };
 
 /**
@@ -252,6 +274,13 @@ export type Redeclare = Message<"cordyna.v1.Redeclare"> & {
    * @generated from field: repeated cordyna.v1.TaskDeclaration tasks = 1;
    */
   tasks: TaskDeclaration[];
+
+  /**
+   * Protocol 1.2: more tasks follow in DeclarationPart messages, as for Hello.
+   *
+   * @generated from field: bool tasks_continue = 2;
+   */
+  tasksContinue: boolean;
 };
 
 /**
@@ -260,6 +289,34 @@ export type Redeclare = Message<"cordyna.v1.Redeclare"> & {
  */
 export const RedeclareSchema: GenMessage<Redeclare> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_task_server, 4);
+
+/**
+ * DeclarationPart carries more tasks of the Hello or Redeclare before it,
+ * which said tasks_continue (protocol 1.2). Parts follow it directly: any
+ * other message first is refused.
+ *
+ * @generated from message cordyna.v1.DeclarationPart
+ */
+export type DeclarationPart = Message<"cordyna.v1.DeclarationPart"> & {
+  /**
+   * @generated from field: repeated cordyna.v1.TaskDeclaration tasks = 1;
+   */
+  tasks: TaskDeclaration[];
+
+  /**
+   * The declaration is complete with this part.
+   *
+   * @generated from field: bool last = 2;
+   */
+  last: boolean;
+};
+
+/**
+ * Describes the message cordyna.v1.DeclarationPart.
+ * Use `create(DeclarationPartSchema)` to create a new message.
+ */
+export const DeclarationPartSchema: GenMessage<DeclarationPart> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_task_server, 5);
 
 /**
  * TaskStateUpdate reports the state of one attempt. Only QUEUED, STARTED,
@@ -321,7 +378,7 @@ export type TaskStateUpdate = Message<"cordyna.v1.TaskStateUpdate"> & {
  * Use `create(TaskStateUpdateSchema)` to create a new message.
  */
 export const TaskStateUpdateSchema: GenMessage<TaskStateUpdate> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 5);
+  messageDesc(file_cordyna_v1_task_server, 6);
 
 /**
  * TaskStateUpdates carries several TaskStateUpdates in one message, in seq
@@ -343,7 +400,7 @@ export type TaskStateUpdates = Message<"cordyna.v1.TaskStateUpdates"> & {
  * Use `create(TaskStateUpdatesSchema)` to create a new message.
  */
 export const TaskStateUpdatesSchema: GenMessage<TaskStateUpdates> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 6);
+  messageDesc(file_cordyna_v1_task_server, 7);
 
 /**
  * Heartbeat lists the attempts the instance is running.
@@ -362,7 +419,7 @@ export type Heartbeat = Message<"cordyna.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 7);
+  messageDesc(file_cordyna_v1_task_server, 8);
 
 /**
  * Drain says the instance takes no new invocations and ends once its running
@@ -378,7 +435,7 @@ export type Drain = Message<"cordyna.v1.Drain"> & {
  * Use `create(DrainSchema)` to create a new message.
  */
 export const DrainSchema: GenMessage<Drain> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 8);
+  messageDesc(file_cordyna_v1_task_server, 9);
 
 /**
  * Pong answers a Ping.
@@ -397,7 +454,7 @@ export type Pong = Message<"cordyna.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 9);
+  messageDesc(file_cordyna_v1_task_server, 10);
 
 /**
  * Welcome accepts a Hello, and later an accepted Redeclare (with the same
@@ -444,7 +501,7 @@ export type Welcome = Message<"cordyna.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 10);
+  messageDesc(file_cordyna_v1_task_server, 11);
 
 /**
  * Rejection refuses a Hello or a Redeclare. After a refused Redeclare the
@@ -469,7 +526,7 @@ export type Rejection = Message<"cordyna.v1.Rejection"> & {
  * Use `create(RejectionSchema)` to create a new message.
  */
 export const RejectionSchema: GenMessage<Rejection> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 11);
+  messageDesc(file_cordyna_v1_task_server, 12);
 
 /**
  * DeclarationIssue is one problem with one declared task.
@@ -502,7 +559,7 @@ export type DeclarationIssue = Message<"cordyna.v1.DeclarationIssue"> & {
  * Use `create(DeclarationIssueSchema)` to create a new message.
  */
 export const DeclarationIssueSchema: GenMessage<DeclarationIssue> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 12);
+  messageDesc(file_cordyna_v1_task_server, 13);
 
 /**
  * Invoke tells the server to run one attempt of a task.
@@ -574,7 +631,7 @@ export type Invoke = Message<"cordyna.v1.Invoke"> & {
  * Use `create(InvokeSchema)` to create a new message.
  */
 export const InvokeSchema: GenMessage<Invoke> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 13);
+  messageDesc(file_cordyna_v1_task_server, 14);
 
 /**
  * Invokes carries several Invokes in one message, to be taken in order, as
@@ -594,7 +651,7 @@ export type Invokes = Message<"cordyna.v1.Invokes"> & {
  * Use `create(InvokesSchema)` to create a new message.
  */
 export const InvokesSchema: GenMessage<Invokes> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 14);
+  messageDesc(file_cordyna_v1_task_server, 15);
 
 /**
  * Cancel asks the server to abort an attempt; the server reports ERROR or
@@ -619,7 +676,7 @@ export type Cancel = Message<"cordyna.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 15);
+  messageDesc(file_cordyna_v1_task_server, 16);
 
 /**
  * Ack confirms that every TaskStateUpdate up to and including through_seq on
@@ -639,7 +696,7 @@ export type Ack = Message<"cordyna.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 16);
+  messageDesc(file_cordyna_v1_task_server, 17);
 
 /**
  * Ping asks for a Pong.
@@ -658,7 +715,7 @@ export type Ping = Message<"cordyna.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 17);
+  messageDesc(file_cordyna_v1_task_server, 18);
 
 /**
  * Refusal says one TaskStateUpdate was not accepted. The update is still
@@ -695,7 +752,7 @@ export type Refusal = Message<"cordyna.v1.Refusal"> & {
  * Use `create(RefusalSchema)` to create a new message.
  */
 export const RefusalSchema: GenMessage<Refusal> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 18);
+  messageDesc(file_cordyna_v1_task_server, 19);
 
 /**
  * DeclarationIssueCode classifies a DeclarationIssue.

@@ -64,6 +64,7 @@ private static final long serialVersionUID = 0L;
     DRAIN(5),
     PONG(6),
     TASK_STATES(7),
+    DECLARATION_PART(8),
     MESSAGE_NOT_SET(0);
     private final int value;
     private MessageCase(int value) {
@@ -88,6 +89,7 @@ private static final long serialVersionUID = 0L;
         case 5: return DRAIN;
         case 6: return PONG;
         case 7: return TASK_STATES;
+        case 8: return DECLARATION_PART;
         case 0: return MESSAGE_NOT_SET;
         default: return null;
       }
@@ -335,6 +337,52 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.TaskStateUpdates.getDefaultInstance();
   }
 
+  public static final int DECLARATION_PART_FIELD_NUMBER = 8;
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks of a Hello or Redeclare that said
+   * tasks_continue.
+   * </pre>
+   *
+   * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+   * @return Whether the declarationPart field is set.
+   */
+  @java.lang.Override
+  public boolean hasDeclarationPart() {
+    return messageCase_ == 8;
+  }
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks of a Hello or Redeclare that said
+   * tasks_continue.
+   * </pre>
+   *
+   * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+   * @return The declarationPart.
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.DeclarationPart getDeclarationPart() {
+    if (messageCase_ == 8) {
+       return (dev.cordyna.v1.DeclarationPart) message_;
+    }
+    return dev.cordyna.v1.DeclarationPart.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks of a Hello or Redeclare that said
+   * tasks_continue.
+   * </pre>
+   *
+   * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.DeclarationPartOrBuilder getDeclarationPartOrBuilder() {
+    if (messageCase_ == 8) {
+       return (dev.cordyna.v1.DeclarationPart) message_;
+    }
+    return dev.cordyna.v1.DeclarationPart.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -369,6 +417,9 @@ private static final long serialVersionUID = 0L;
     }
     if (messageCase_ == 7) {
       output.writeMessage(7, (dev.cordyna.v1.TaskStateUpdates) message_);
+    }
+    if (messageCase_ == 8) {
+      output.writeMessage(8, (dev.cordyna.v1.DeclarationPart) message_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -406,6 +457,10 @@ private static final long serialVersionUID = 0L;
     if (messageCase_ == 7) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(7, (dev.cordyna.v1.TaskStateUpdates) message_);
+    }
+    if (messageCase_ == 8) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, (dev.cordyna.v1.DeclarationPart) message_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -452,6 +507,10 @@ private static final long serialVersionUID = 0L;
         if (!getTaskStates()
             .equals(other.getTaskStates())) return false;
         break;
+      case 8:
+        if (!getDeclarationPart()
+            .equals(other.getDeclarationPart())) return false;
+        break;
       case 0:
       default:
     }
@@ -494,6 +553,10 @@ private static final long serialVersionUID = 0L;
       case 7:
         hash = (37 * hash) + TASK_STATES_FIELD_NUMBER;
         hash = (53 * hash) + getTaskStates().hashCode();
+        break;
+      case 8:
+        hash = (37 * hash) + DECLARATION_PART_FIELD_NUMBER;
+        hash = (53 * hash) + getDeclarationPart().hashCode();
         break;
       case 0:
       default:
@@ -658,6 +721,9 @@ private static final long serialVersionUID = 0L;
       if (taskStatesBuilder_ != null) {
         taskStatesBuilder_.clear();
       }
+      if (declarationPartBuilder_ != null) {
+        declarationPartBuilder_.clear();
+      }
       messageCase_ = 0;
       message_ = null;
       return this;
@@ -727,6 +793,10 @@ private static final long serialVersionUID = 0L;
           taskStatesBuilder_ != null) {
         result.message_ = taskStatesBuilder_.build();
       }
+      if (messageCase_ == 8 &&
+          declarationPartBuilder_ != null) {
+        result.message_ = declarationPartBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -768,6 +838,10 @@ private static final long serialVersionUID = 0L;
         }
         case TASK_STATES: {
           mergeTaskStates(other.getTaskStates());
+          break;
+        }
+        case DECLARATION_PART: {
+          mergeDeclarationPart(other.getDeclarationPart());
           break;
         }
         case MESSAGE_NOT_SET: {
@@ -849,6 +923,13 @@ private static final long serialVersionUID = 0L;
               messageCase_ = 7;
               break;
             } // case 58
+            case 66: {
+              input.readMessage(
+                  internalGetDeclarationPartFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              messageCase_ = 8;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1918,6 +1999,193 @@ private static final long serialVersionUID = 0L;
       messageCase_ = 7;
       onChanged();
       return taskStatesBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.DeclarationPart, dev.cordyna.v1.DeclarationPart.Builder, dev.cordyna.v1.DeclarationPartOrBuilder> declarationPartBuilder_;
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     * @return Whether the declarationPart field is set.
+     */
+    @java.lang.Override
+    public boolean hasDeclarationPart() {
+      return messageCase_ == 8;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     * @return The declarationPart.
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.DeclarationPart getDeclarationPart() {
+      if (declarationPartBuilder_ == null) {
+        if (messageCase_ == 8) {
+          return (dev.cordyna.v1.DeclarationPart) message_;
+        }
+        return dev.cordyna.v1.DeclarationPart.getDefaultInstance();
+      } else {
+        if (messageCase_ == 8) {
+          return declarationPartBuilder_.getMessage();
+        }
+        return dev.cordyna.v1.DeclarationPart.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     */
+    public Builder setDeclarationPart(dev.cordyna.v1.DeclarationPart value) {
+      if (declarationPartBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        message_ = value;
+        onChanged();
+      } else {
+        declarationPartBuilder_.setMessage(value);
+      }
+      messageCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     */
+    public Builder setDeclarationPart(
+        dev.cordyna.v1.DeclarationPart.Builder builderForValue) {
+      if (declarationPartBuilder_ == null) {
+        message_ = builderForValue.build();
+        onChanged();
+      } else {
+        declarationPartBuilder_.setMessage(builderForValue.build());
+      }
+      messageCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     */
+    public Builder mergeDeclarationPart(dev.cordyna.v1.DeclarationPart value) {
+      if (declarationPartBuilder_ == null) {
+        if (messageCase_ == 8 &&
+            message_ != dev.cordyna.v1.DeclarationPart.getDefaultInstance()) {
+          message_ = dev.cordyna.v1.DeclarationPart.newBuilder((dev.cordyna.v1.DeclarationPart) message_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          message_ = value;
+        }
+        onChanged();
+      } else {
+        if (messageCase_ == 8) {
+          declarationPartBuilder_.mergeFrom(value);
+        } else {
+          declarationPartBuilder_.setMessage(value);
+        }
+      }
+      messageCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     */
+    public Builder clearDeclarationPart() {
+      if (declarationPartBuilder_ == null) {
+        if (messageCase_ == 8) {
+          messageCase_ = 0;
+          message_ = null;
+          onChanged();
+        }
+      } else {
+        if (messageCase_ == 8) {
+          messageCase_ = 0;
+          message_ = null;
+        }
+        declarationPartBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     */
+    public dev.cordyna.v1.DeclarationPart.Builder getDeclarationPartBuilder() {
+      return internalGetDeclarationPartFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.DeclarationPartOrBuilder getDeclarationPartOrBuilder() {
+      if ((messageCase_ == 8) && (declarationPartBuilder_ != null)) {
+        return declarationPartBuilder_.getMessageOrBuilder();
+      } else {
+        if (messageCase_ == 8) {
+          return (dev.cordyna.v1.DeclarationPart) message_;
+        }
+        return dev.cordyna.v1.DeclarationPart.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks of a Hello or Redeclare that said
+     * tasks_continue.
+     * </pre>
+     *
+     * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.DeclarationPart, dev.cordyna.v1.DeclarationPart.Builder, dev.cordyna.v1.DeclarationPartOrBuilder> 
+        internalGetDeclarationPartFieldBuilder() {
+      if (declarationPartBuilder_ == null) {
+        if (!(messageCase_ == 8)) {
+          message_ = dev.cordyna.v1.DeclarationPart.getDefaultInstance();
+        }
+        declarationPartBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.cordyna.v1.DeclarationPart, dev.cordyna.v1.DeclarationPart.Builder, dev.cordyna.v1.DeclarationPartOrBuilder>(
+                (dev.cordyna.v1.DeclarationPart) message_,
+                getParentForChildren(),
+                isClean());
+        message_ = null;
+      }
+      messageCase_ = 8;
+      onChanged();
+      return declarationPartBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.ConnectRequest)

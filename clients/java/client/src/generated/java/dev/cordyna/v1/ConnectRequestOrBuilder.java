@@ -130,5 +130,35 @@ public interface ConnectRequestOrBuilder extends
    */
   dev.cordyna.v1.TaskStateUpdatesOrBuilder getTaskStatesOrBuilder();
 
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks of a Hello or Redeclare that said
+   * tasks_continue.
+   * </pre>
+   *
+   * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+   * @return Whether the declarationPart field is set.
+   */
+  boolean hasDeclarationPart();
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks of a Hello or Redeclare that said
+   * tasks_continue.
+   * </pre>
+   *
+   * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+   * @return The declarationPart.
+   */
+  dev.cordyna.v1.DeclarationPart getDeclarationPart();
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks of a Hello or Redeclare that said
+   * tasks_continue.
+   * </pre>
+   *
+   * <code>.cordyna.v1.DeclarationPart declaration_part = 8 [json_name = "declarationPart"];</code>
+   */
+  dev.cordyna.v1.DeclarationPartOrBuilder getDeclarationPartOrBuilder();
+
   dev.cordyna.v1.ConnectRequest.MessageCase getMessageCase();
 }

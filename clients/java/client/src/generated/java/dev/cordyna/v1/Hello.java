@@ -334,6 +334,26 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int TASKS_CONTINUE_FIELD_NUMBER = 8;
+  private boolean tasksContinue_ = false;
+  /**
+   * <pre>
+   * Protocol 1.2: more of the declaration's tasks follow in DeclarationPart
+   * messages, the last of them with `last` set; cerebro declares nothing,
+   * and answers nothing, until it has them all. A declaration of tens of
+   * thousands of tasks sent in parts (the SDK sends 1,000 a part) lets
+   * cerebro read it without holding up anyone else; in one message it could
+   * not.
+   * </pre>
+   *
+   * <code>bool tasks_continue = 8 [json_name = "tasksContinue"];</code>
+   * @return The tasksContinue.
+   */
+  @java.lang.Override
+  public boolean getTasksContinue() {
+    return tasksContinue_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -368,6 +388,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(agent_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 7, agent_);
+    }
+    if (tasksContinue_ != false) {
+      output.writeBool(8, tasksContinue_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -407,6 +430,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(agent_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(7, agent_);
     }
+    if (tasksContinue_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(8, tasksContinue_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -439,6 +466,8 @@ private static final long serialVersionUID = 0L;
         != other.getMaxConcurrency()) return false;
     if (!getAgent()
         .equals(other.getAgent())) return false;
+    if (getTasksContinue()
+        != other.getTasksContinue()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -470,6 +499,9 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getMaxConcurrency();
     hash = (37 * hash) + AGENT_FIELD_NUMBER;
     hash = (53 * hash) + getAgent().hashCode();
+    hash = (37 * hash) + TASKS_CONTINUE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getTasksContinue());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -630,6 +662,7 @@ private static final long serialVersionUID = 0L;
           com.google.protobuf.LazyStringArrayList.emptyList();
       maxConcurrency_ = 0;
       agent_ = "";
+      tasksContinue_ = false;
       return this;
     }
 
@@ -698,6 +731,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.agent_ = agent_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.tasksContinue_ = tasksContinue_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -771,6 +807,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000040;
         onChanged();
       }
+      if (other.getTasksContinue() != false) {
+        setTasksContinue(other.getTasksContinue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -843,6 +882,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 58
+            case 64: {
+              tasksContinue_ = input.readBool();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1694,6 +1738,65 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       agent_ = value;
       bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+
+    private boolean tasksContinue_ ;
+    /**
+     * <pre>
+     * Protocol 1.2: more of the declaration's tasks follow in DeclarationPart
+     * messages, the last of them with `last` set; cerebro declares nothing,
+     * and answers nothing, until it has them all. A declaration of tens of
+     * thousands of tasks sent in parts (the SDK sends 1,000 a part) lets
+     * cerebro read it without holding up anyone else; in one message it could
+     * not.
+     * </pre>
+     *
+     * <code>bool tasks_continue = 8 [json_name = "tasksContinue"];</code>
+     * @return The tasksContinue.
+     */
+    @java.lang.Override
+    public boolean getTasksContinue() {
+      return tasksContinue_;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more of the declaration's tasks follow in DeclarationPart
+     * messages, the last of them with `last` set; cerebro declares nothing,
+     * and answers nothing, until it has them all. A declaration of tens of
+     * thousands of tasks sent in parts (the SDK sends 1,000 a part) lets
+     * cerebro read it without holding up anyone else; in one message it could
+     * not.
+     * </pre>
+     *
+     * <code>bool tasks_continue = 8 [json_name = "tasksContinue"];</code>
+     * @param value The tasksContinue to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTasksContinue(boolean value) {
+
+      tasksContinue_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more of the declaration's tasks follow in DeclarationPart
+     * messages, the last of them with `last` set; cerebro declares nothing,
+     * and answers nothing, until it has them all. A declaration of tens of
+     * thousands of tasks sent in parts (the SDK sends 1,000 a part) lets
+     * cerebro read it without holding up anyone else; in one message it could
+     * not.
+     * </pre>
+     *
+     * <code>bool tasks_continue = 8 [json_name = "tasksContinue"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTasksContinue() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      tasksContinue_ = false;
       onChanged();
       return this;
     }

@@ -9,7 +9,8 @@ package dev.cordyna.v1;
  * <pre>
  * ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
  * a newer minor is accepted. Each side uses what a minor adds only when the
- * other side's version has it: 1.1 adds TaskStateUpdates and Invokes.
+ * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
+ * declarations in parts (DeclarationPart).
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.ProtocolVersion}
@@ -243,7 +244,8 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
    * a newer minor is accepted. Each side uses what a minor adds only when the
-   * other side's version has it: 1.1 adds TaskStateUpdates and Invokes.
+   * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
+   * declarations in parts (DeclarationPart).
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.ProtocolVersion}

@@ -89,6 +89,21 @@ private static final long serialVersionUID = 0L;
     return tasks_.get(index);
   }
 
+  public static final int TASKS_CONTINUE_FIELD_NUMBER = 2;
+  private boolean tasksContinue_ = false;
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks follow in DeclarationPart messages, as for Hello.
+   * </pre>
+   *
+   * <code>bool tasks_continue = 2 [json_name = "tasksContinue"];</code>
+   * @return The tasksContinue.
+   */
+  @java.lang.Override
+  public boolean getTasksContinue() {
+    return tasksContinue_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -106,6 +121,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < tasks_.size(); i++) {
       output.writeMessage(1, tasks_.get(i));
     }
+    if (tasksContinue_ != false) {
+      output.writeBool(2, tasksContinue_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -118,6 +136,10 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < tasks_.size(); i++) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(1, tasks_.get(i));
+    }
+    if (tasksContinue_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(2, tasksContinue_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -136,6 +158,8 @@ private static final long serialVersionUID = 0L;
 
     if (!getTasksList()
         .equals(other.getTasksList())) return false;
+    if (getTasksContinue()
+        != other.getTasksContinue()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -151,6 +175,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + TASKS_FIELD_NUMBER;
       hash = (53 * hash) + getTasksList().hashCode();
     }
+    hash = (37 * hash) + TASKS_CONTINUE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getTasksContinue());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -293,6 +320,7 @@ private static final long serialVersionUID = 0L;
         tasksBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000001);
+      tasksContinue_ = false;
       return this;
     }
 
@@ -339,6 +367,9 @@ private static final long serialVersionUID = 0L;
 
     private void buildPartial0(dev.cordyna.v1.Redeclare result) {
       int from_bitField0_ = bitField0_;
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.tasksContinue_ = tasksContinue_;
+      }
     }
 
     @java.lang.Override
@@ -379,6 +410,9 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (other.getTasksContinue() != false) {
+        setTasksContinue(other.getTasksContinue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -418,6 +452,11 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 10
+            case 16: {
+              tasksContinue_ = input.readBool();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 16
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -673,6 +712,50 @@ private static final long serialVersionUID = 0L;
         tasks_ = null;
       }
       return tasksBuilder_;
+    }
+
+    private boolean tasksContinue_ ;
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks follow in DeclarationPart messages, as for Hello.
+     * </pre>
+     *
+     * <code>bool tasks_continue = 2 [json_name = "tasksContinue"];</code>
+     * @return The tasksContinue.
+     */
+    @java.lang.Override
+    public boolean getTasksContinue() {
+      return tasksContinue_;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks follow in DeclarationPart messages, as for Hello.
+     * </pre>
+     *
+     * <code>bool tasks_continue = 2 [json_name = "tasksContinue"];</code>
+     * @param value The tasksContinue to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTasksContinue(boolean value) {
+
+      tasksContinue_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.2: more tasks follow in DeclarationPart messages, as for Hello.
+     * </pre>
+     *
+     * <code>bool tasks_continue = 2 [json_name = "tasksContinue"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTasksContinue() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      tasksContinue_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Redeclare)

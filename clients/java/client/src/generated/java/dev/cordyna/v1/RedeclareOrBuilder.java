@@ -33,4 +33,14 @@ public interface RedeclareOrBuilder extends
    */
   dev.cordyna.v1.TaskDeclarationOrBuilder getTasksOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * Protocol 1.2: more tasks follow in DeclarationPart messages, as for Hello.
+   * </pre>
+   *
+   * <code>bool tasks_continue = 2 [json_name = "tasksContinue"];</code>
+   * @return The tasksContinue.
+   */
+  boolean getTasksContinue();
 }

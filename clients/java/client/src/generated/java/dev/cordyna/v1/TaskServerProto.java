@@ -52,6 +52,11 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_Redeclare_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_DeclarationPart_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_DeclarationPart_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_TaskStateUpdate_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -149,7 +154,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "v1\032\033buf/validate/validate.proto\032\025cordyna" +
       "/v1/task.proto\032\036google/protobuf/duration" +
       ".proto\032\037google/protobuf/timestamp.proto\"" +
-      "\206\003\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
+      "\320\003\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
       "yna.v1.HelloH\000R\005hello\0225\n\tredeclare\030\002 \001(\013" +
       "2\025.cordyna.v1.RedeclareH\000R\tredeclare\022<\n\n" +
       "task_state\030\003 \001(\0132\033.cordyna.v1.TaskStateU" +
@@ -158,93 +163,99 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "in\030\005 \001(\0132\021.cordyna.v1.DrainH\000R\005drain\022&\n\004" +
       "pong\030\006 \001(\0132\020.cordyna.v1.PongH\000R\004pong\022?\n\013" +
       "task_states\030\007 \001(\0132\034.cordyna.v1.TaskState" +
-      "UpdatesH\000R\ntaskStatesB\t\n\007message\"\217\003\n\017Con" +
-      "nectResponse\022/\n\007welcome\030\001 \001(\0132\023.cordyna." +
-      "v1.WelcomeH\000R\007welcome\0225\n\trejection\030\002 \001(\013" +
-      "2\025.cordyna.v1.RejectionH\000R\trejection\022,\n\006" +
-      "invoke\030\003 \001(\0132\022.cordyna.v1.InvokeH\000R\006invo" +
-      "ke\022,\n\006cancel\030\004 \001(\0132\022.cordyna.v1.CancelH\000" +
-      "R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordyna.v1.AckH\000" +
-      "R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna.v1.PingH\000R" +
-      "\004ping\022/\n\007refusal\030\007 \001(\0132\023.cordyna.v1.Refu" +
-      "salH\000R\007refusal\022/\n\007invokes\030\010 \001(\0132\023.cordyn" +
-      "a.v1.InvokesH\000R\007invokesB\t\n\007message\"=\n\017Pr" +
-      "otocolVersion\022\024\n\005major\030\001 \001(\rR\005major\022\024\n\005m" +
-      "inor\030\002 \001(\rR\005minor\"\346\002\n\005Hello\022J\n\013server_na" +
-      "me\030\001 \001(\tB)\272H&r$2\"^[A-Za-z0-9][A-Za-z0-9." +
-      "_-]{0,127}$R\nserverName\022\'\n\013instance_id\030\002" +
-      " \001(\tB\006\272H\003\310\001\001R\ninstanceId\022F\n\020protocol_ver" +
-      "sion\030\003 \001(\0132\033.cordyna.v1.ProtocolVersionR" +
-      "\017protocolVersion\0221\n\005tasks\030\004 \003(\0132\033.cordyn" +
-      "a.v1.TaskDeclarationR\005tasks\022.\n\023running_a" +
-      "ttempt_ids\030\005 \003(\tR\021runningAttemptIds\022\'\n\017m" +
-      "ax_concurrency\030\006 \001(\rR\016maxConcurrency\022\024\n\005" +
-      "agent\030\007 \001(\tR\005agent\">\n\tRedeclare\0221\n\005tasks" +
-      "\030\001 \003(\0132\033.cordyna.v1.TaskDeclarationR\005tas" +
-      "ks\"\222\004\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq" +
-      "\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005state" +
-      "\030\003 \001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R" +
-      "\005state\022+\n\021error_description\030\004 \001(\tR\020error" +
-      "Description\022#\n\rnon_retryable\030\005 \001(\010R\014nonR" +
-      "etryable\022.\n\004time\030\006 \001(\0132\032.google.protobuf" +
-      ".TimestampR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cor" +
-      "dyna.v1.TaskStateUpdate.OutputsEntryB\223\001\272" +
-      "H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022E" +
-      "must not contain control or format chara" +
-      "cters (such as NUL or U+202E)\032#this.matc" +
-      "hes(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\032:\n\014O" +
-      "utputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002" +
-      " \001(\tR\005value:\0028\001\"I\n\020TaskStateUpdates\0225\n\007u" +
-      "pdates\030\001 \003(\0132\033.cordyna.v1.TaskStateUpdat" +
-      "eR\007updates\";\n\tHeartbeat\022.\n\023running_attem" +
-      "pt_ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Drain" +
-      "\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Welco" +
-      "me\022\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020pro" +
-      "tocol_version\030\002 \001(\0132\033.cordyna.v1.Protoco" +
-      "lVersionR\017protocolVersion\022H\n\022heartbeat_i" +
-      "nterval\030\003 \001(\0132\031.google.protobuf.Duration" +
-      "R\021heartbeatInterval\0228\n\010warnings\030\004 \003(\0132\034." +
-      "cordyna.v1.DeclarationIssueR\010warnings\022.\n" +
-      "\023unknown_attempt_ids\030\005 \003(\tR\021unknownAttem" +
-      "ptIds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.cor" +
-      "dyna.v1.DeclarationIssueR\006errors\022\030\n\007mess" +
-      "age\030\002 \001(\tR\007message\"{\n\020DeclarationIssue\022\027" +
-      "\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162 ." +
-      "cordyna.v1.DeclarationIssueCodeR\004code\022\030\n" +
-      "\007message\030\003 \001(\tR\007message\"\272\004\n\006Invoke\022\025\n\006ru" +
-      "n_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\tR\t" +
-      "taskRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattemptId" +
-      "\022%\n\016attempt_number\030\004 \001(\rR\rattemptNumber\022" +
-      "\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003(\013" +
-      "2\036.cordyna.v1.Invoke.ParamsEntryR\006params" +
-      "\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1.Deadlin" +
-      "esR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna.v1" +
-      ".RunModeR\004mode\022I\n\rtrace_context\030\t \003(\0132$." +
-      "cordyna.v1.Invoke.TraceContextEntryR\014tra" +
-      "ceContext\022=\n\014logical_time\030\n \001(\0132\032.google" +
-      ".protobuf.TimestampR\013logicalTime\0329\n\013Para" +
-      "msEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\t" +
-      "R\005value:\0028\001\032?\n\021TraceContextEntry\022\020\n\003key\030" +
-      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7\n\007" +
-      "Invokes\022,\n\007invokes\030\001 \003(\0132\022.cordyna.v1.In" +
-      "vokeR\007invokes\"?\n\006Cancel\022\035\n\nattempt_id\030\001 " +
-      "\001(\tR\tattemptId\022\026\n\006reason\030\002 \001(\tR\006reason\"&" +
-      "\n\003Ack\022\037\n\013through_seq\030\001 \001(\004R\nthroughSeq\"\034" +
-      "\n\004Ping\022\024\n\005nonce\030\001 \001(\004R\005nonce\"h\n\007Refusal\022" +
-      "\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\ta" +
-      "ttemptId\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007message\030" +
-      "\004 \001(\tR\007message*\241\002\n\024DeclarationIssueCode\022" +
-      "&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\020\000\022" +
-      "\"\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022$\n D" +
-      "ECLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n&DEC" +
-      "LARATION_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022 \n" +
-      "\034DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!DECLA" +
-      "RATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECLAR" +
-      "ATION_ISSUE_CODE_VERSION\020\0062[\n\021TaskServer" +
-      "Service\022F\n\007Connect\022\032.cordyna.v1.ConnectR" +
-      "equest\032\033.cordyna.v1.ConnectResponse(\0010\001B" +
-      "#\n\016dev.cordyna.v1B\017TaskServerProtoP\001b\006pr" +
-      "oto3"
+      "UpdatesH\000R\ntaskStates\022H\n\020declaration_par" +
+      "t\030\010 \001(\0132\033.cordyna.v1.DeclarationPartH\000R\017" +
+      "declarationPartB\t\n\007message\"\217\003\n\017ConnectRe" +
+      "sponse\022/\n\007welcome\030\001 \001(\0132\023.cordyna.v1.Wel" +
+      "comeH\000R\007welcome\0225\n\trejection\030\002 \001(\0132\025.cor" +
+      "dyna.v1.RejectionH\000R\trejection\022,\n\006invoke" +
+      "\030\003 \001(\0132\022.cordyna.v1.InvokeH\000R\006invoke\022,\n\006" +
+      "cancel\030\004 \001(\0132\022.cordyna.v1.CancelH\000R\006canc" +
+      "el\022#\n\003ack\030\005 \001(\0132\017.cordyna.v1.AckH\000R\003ack\022" +
+      "&\n\004ping\030\006 \001(\0132\020.cordyna.v1.PingH\000R\004ping\022" +
+      "/\n\007refusal\030\007 \001(\0132\023.cordyna.v1.RefusalH\000R" +
+      "\007refusal\022/\n\007invokes\030\010 \001(\0132\023.cordyna.v1.I" +
+      "nvokesH\000R\007invokesB\t\n\007message\"=\n\017Protocol" +
+      "Version\022\024\n\005major\030\001 \001(\rR\005major\022\024\n\005minor\030\002" +
+      " \001(\rR\005minor\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001" +
+      "(\tB)\272H&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0," +
+      "127}$R\nserverName\022\'\n\013instance_id\030\002 \001(\tB\006" +
+      "\272H\003\310\001\001R\ninstanceId\022F\n\020protocol_version\030\003" +
+      " \001(\0132\033.cordyna.v1.ProtocolVersionR\017proto" +
+      "colVersion\0221\n\005tasks\030\004 \003(\0132\033.cordyna.v1.T" +
+      "askDeclarationR\005tasks\022.\n\023running_attempt" +
+      "_ids\030\005 \003(\tR\021runningAttemptIds\022\'\n\017max_con" +
+      "currency\030\006 \001(\rR\016maxConcurrency\022\024\n\005agent\030" +
+      "\007 \001(\tR\005agent\022%\n\016tasks_continue\030\010 \001(\010R\rta" +
+      "sksContinue\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132" +
+      "\033.cordyna.v1.TaskDeclarationR\005tasks\022%\n\016t" +
+      "asks_continue\030\002 \001(\010R\rtasksContinue\"X\n\017De" +
+      "clarationPart\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v" +
+      "1.TaskDeclarationR\005tasks\022\022\n\004last\030\002 \001(\010R\004" +
+      "last\"\222\004\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003s" +
+      "eq\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005sta" +
+      "te\030\003 \001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020" +
+      "\001R\005state\022+\n\021error_description\030\004 \001(\tR\020err" +
+      "orDescription\022#\n\rnon_retryable\030\005 \001(\010R\014no" +
+      "nRetryable\022.\n\004time\030\006 \001(\0132\032.google.protob" +
+      "uf.TimestampR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.c" +
+      "ordyna.v1.TaskStateUpdate.OutputsEntryB\223" +
+      "\001\272H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable" +
+      "\022Emust not contain control or format cha" +
+      "racters (such as NUL or U+202E)\032#this.ma" +
+      "tches(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\032:\n" +
+      "\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value" +
+      "\030\002 \001(\tR\005value:\0028\001\"I\n\020TaskStateUpdates\0225\n" +
+      "\007updates\030\001 \003(\0132\033.cordyna.v1.TaskStateUpd" +
+      "ateR\007updates\";\n\tHeartbeat\022.\n\023running_att" +
+      "empt_ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Dra" +
+      "in\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Wel" +
+      "come\022\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020p" +
+      "rotocol_version\030\002 \001(\0132\033.cordyna.v1.Proto" +
+      "colVersionR\017protocolVersion\022H\n\022heartbeat" +
+      "_interval\030\003 \001(\0132\031.google.protobuf.Durati" +
+      "onR\021heartbeatInterval\0228\n\010warnings\030\004 \003(\0132" +
+      "\034.cordyna.v1.DeclarationIssueR\010warnings\022" +
+      ".\n\023unknown_attempt_ids\030\005 \003(\tR\021unknownAtt" +
+      "emptIds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.c" +
+      "ordyna.v1.DeclarationIssueR\006errors\022\030\n\007me" +
+      "ssage\030\002 \001(\tR\007message\"{\n\020DeclarationIssue" +
+      "\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162" +
+      " .cordyna.v1.DeclarationIssueCodeR\004code\022" +
+      "\030\n\007message\030\003 \001(\tR\007message\"\272\004\n\006Invoke\022\025\n\006" +
+      "run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\t" +
+      "R\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattempt" +
+      "Id\022%\n\016attempt_number\030\004 \001(\rR\rattemptNumbe" +
+      "r\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003" +
+      "(\0132\036.cordyna.v1.Invoke.ParamsEntryR\006para" +
+      "ms\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1.Deadl" +
+      "inesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna." +
+      "v1.RunModeR\004mode\022I\n\rtrace_context\030\t \003(\0132" +
+      "$.cordyna.v1.Invoke.TraceContextEntryR\014t" +
+      "raceContext\022=\n\014logical_time\030\n \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\013logicalTime\0329\n\013Pa" +
+      "ramsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001" +
+      "(\tR\005value:\0028\001\032?\n\021TraceContextEntry\022\020\n\003ke" +
+      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7" +
+      "\n\007Invokes\022,\n\007invokes\030\001 \003(\0132\022.cordyna.v1." +
+      "InvokeR\007invokes\"?\n\006Cancel\022\035\n\nattempt_id\030" +
+      "\001 \001(\tR\tattemptId\022\026\n\006reason\030\002 \001(\tR\006reason" +
+      "\"&\n\003Ack\022\037\n\013through_seq\030\001 \001(\004R\nthroughSeq" +
+      "\"\034\n\004Ping\022\024\n\005nonce\030\001 \001(\004R\005nonce\"h\n\007Refusa" +
+      "l\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR" +
+      "\tattemptId\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007messag" +
+      "e\030\004 \001(\tR\007message*\241\002\n\024DeclarationIssueCod" +
+      "e\022&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\020" +
+      "\000\022\"\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022$\n" +
+      " DECLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n&D" +
+      "ECLARATION_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022" +
+      " \n\034DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!DEC" +
+      "LARATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECL" +
+      "ARATION_ISSUE_CODE_VERSION\020\0062[\n\021TaskServ" +
+      "erService\022F\n\007Connect\022\032.cordyna.v1.Connec" +
+      "tRequest\032\033.cordyna.v1.ConnectResponse(\0010" +
+      "\001B#\n\016dev.cordyna.v1B\017TaskServerProtoP\001b\006" +
+      "proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -259,7 +270,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_ConnectRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ConnectRequest_descriptor,
-        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "Message", });
+        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "DeclarationPart", "Message", });
     internal_static_cordyna_v1_ConnectResponse_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_cordyna_v1_ConnectResponse_fieldAccessorTable = new
@@ -277,15 +288,21 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Hello_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Hello_descriptor,
-        new java.lang.String[] { "ServerName", "InstanceId", "ProtocolVersion", "Tasks", "RunningAttemptIds", "MaxConcurrency", "Agent", });
+        new java.lang.String[] { "ServerName", "InstanceId", "ProtocolVersion", "Tasks", "RunningAttemptIds", "MaxConcurrency", "Agent", "TasksContinue", });
     internal_static_cordyna_v1_Redeclare_descriptor =
       getDescriptor().getMessageType(4);
     internal_static_cordyna_v1_Redeclare_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Redeclare_descriptor,
-        new java.lang.String[] { "Tasks", });
-    internal_static_cordyna_v1_TaskStateUpdate_descriptor =
+        new java.lang.String[] { "Tasks", "TasksContinue", });
+    internal_static_cordyna_v1_DeclarationPart_descriptor =
       getDescriptor().getMessageType(5);
+    internal_static_cordyna_v1_DeclarationPart_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_DeclarationPart_descriptor,
+        new java.lang.String[] { "Tasks", "Last", });
+    internal_static_cordyna_v1_TaskStateUpdate_descriptor =
+      getDescriptor().getMessageType(6);
     internal_static_cordyna_v1_TaskStateUpdate_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskStateUpdate_descriptor,
@@ -297,49 +314,49 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_TaskStateUpdates_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(7);
     internal_static_cordyna_v1_TaskStateUpdates_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskStateUpdates_descriptor,
         new java.lang.String[] { "Updates", });
     internal_static_cordyna_v1_Heartbeat_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_cordyna_v1_Heartbeat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Heartbeat_descriptor,
         new java.lang.String[] { "RunningAttemptIds", });
     internal_static_cordyna_v1_Drain_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_cordyna_v1_Drain_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Drain_descriptor,
         new java.lang.String[] { });
     internal_static_cordyna_v1_Pong_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_cordyna_v1_Pong_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Pong_descriptor,
         new java.lang.String[] { "Nonce", });
     internal_static_cordyna_v1_Welcome_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_cordyna_v1_Welcome_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Welcome_descriptor,
         new java.lang.String[] { "SessionId", "ProtocolVersion", "HeartbeatInterval", "Warnings", "UnknownAttemptIds", });
     internal_static_cordyna_v1_Rejection_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_cordyna_v1_Rejection_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Rejection_descriptor,
         new java.lang.String[] { "Errors", "Message", });
     internal_static_cordyna_v1_DeclarationIssue_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_cordyna_v1_DeclarationIssue_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_DeclarationIssue_descriptor,
         new java.lang.String[] { "TaskId", "Code", "Message", });
     internal_static_cordyna_v1_Invoke_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(14);
     internal_static_cordyna_v1_Invoke_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Invoke_descriptor,
@@ -357,31 +374,31 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Invoke_TraceContextEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_Invokes_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(15);
     internal_static_cordyna_v1_Invokes_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Invokes_descriptor,
         new java.lang.String[] { "Invokes", });
     internal_static_cordyna_v1_Cancel_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(16);
     internal_static_cordyna_v1_Cancel_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Cancel_descriptor,
         new java.lang.String[] { "AttemptId", "Reason", });
     internal_static_cordyna_v1_Ack_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(17);
     internal_static_cordyna_v1_Ack_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Ack_descriptor,
         new java.lang.String[] { "ThroughSeq", });
     internal_static_cordyna_v1_Ping_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_Ping_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Ping_descriptor,
         new java.lang.String[] { "Nonce", });
     internal_static_cordyna_v1_Refusal_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(19);
     internal_static_cordyna_v1_Refusal_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Refusal_descriptor,
