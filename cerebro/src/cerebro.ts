@@ -1,5 +1,10 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { RECONNECT_BACKOFF } from "@cordyna/contract";
+import {
+  AccessService,
+  ControlService,
+  RECONNECT_BACKOFF,
+  TaskServerService,
+} from "@cordyna/contract";
 import type { Logger } from "pino";
 import { AccessControl, type AuthMode } from "./access/access-control.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -33,7 +38,7 @@ import {
 } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
-import { validateRequests } from "./rpc/validation.js";
+import { compileRules, validateRequests } from "./rpc/validation.js";
 import { connectScheduler } from "./scheduling.js";
 import type { Pause } from "./slices.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
@@ -243,6 +248,7 @@ async function serve(
     control: controlService(api, access, logger, streamBufferBytes),
     access: accessService(access, logger),
   });
+  compileRules([TaskServerService, ControlService, AccessService]);
   try {
     await scheduler.start();
     sweeper.start();

@@ -27,6 +27,7 @@ import type { EventBus } from "../events.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
+import { timeSlices } from "../slices.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
 import type { DeclarationQueue } from "./declaration-queue.js";
@@ -161,10 +162,16 @@ class TaskServerStream {
 
   /** Takes the task-server's messages in order, no faster than they are handled. */
   async read(requests: AsyncIterable<ConnectRequest>): Promise<void> {
+    // Messages already in the socket's buffer are decoded one after the
+    // other in microtasks: a declaration's fifty parts would hold the event
+    // loop for as long as they all take, unless reading pauses now and then.
+    const pause = timeSlices();
     try {
       for await (const message of requests) {
         if (this.#closed) return;
         this.#receive(message);
+        const paused = pause();
+        if (paused) await paused;
         if (this.#inbox.length >= MAX_INBOX) {
           await new Promise<void>((resolve) => {
             this.#inboxDrained = resolve;
@@ -195,8 +202,15 @@ class TaskServerStream {
    * cumulative Ack, so a burst costs one store round trip, not one each.
    */
   async #drain(): Promise<void> {
+    // Checking a message against the contract's limits takes a few
+    // milliseconds for a declaration part: pause between them as reading does.
+    const pause = timeSlices();
     try {
-      while (this.#inbox.length > 0 && !this.#closed) await this.#handle(this.#inbox.shift()!);
+      while (this.#inbox.length > 0 && !this.#closed) {
+        await this.#handle(this.#inbox.shift()!);
+        const paused = pause();
+        if (paused) await paused;
+      }
     } catch (error) {
       this.fail(error);
     } finally {

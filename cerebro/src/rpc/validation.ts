@@ -1,4 +1,4 @@
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { createValidator, type Violation } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
@@ -26,6 +26,17 @@ function matchNatively(pattern: string, against: string): boolean {
  * message type once and keeps them.
  */
 const validator = createValidator({ regexMatch: matchNatively });
+
+/**
+ * Compiles the rules of every request the services take, at start, rather
+ * than while the first task-server's declaration waits (and everyone with
+ * it): the first check of a type compiles its rules, tens of milliseconds.
+ */
+export function compileRules(services: readonly DescService[]): void {
+  for (const service of services) {
+    for (const method of service.methods) violationsOf(method.input, create(method.input));
+  }
+}
 
 /** What the message breaks, one violation per field and rule; empty when it keeps every limit. */
 export function violationsOf<Desc extends DescMessage>(
