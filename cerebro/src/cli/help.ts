@@ -92,7 +92,8 @@ Flags:
                 (HTTP/1.1 JSON is then also served on the gRPC port)
   --tls-client-ca FILE
                 verify client certificates against this PEM CA (mTLS):
-                task-servers must present one; the CLI may
+                task-servers must present one; the CLI and other callers may
+                present one too (a credential may name its common name)
   --auth on|off whether every call needs a credential (a bearer token, or a
                 client certificate a credential names). Default: off on a
                 loopback address (every caller on this machine is an
