@@ -435,6 +435,8 @@ impl Server {
             running_attempt_ids,
             max_concurrency: MAX_CONCURRENCY as u32,
             agent: AGENT.into(),
+            // A handful of tasks: one message holds them all.
+            tasks_continue: false,
         };
         log!("connecting, hello with {} running attempts", hello.running_attempt_ids.len());
         let _ = tx.send(ConnectRequest { message: Some(Up::Hello(hello)) });
