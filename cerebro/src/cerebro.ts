@@ -290,6 +290,7 @@ async function serve(
     async stop() {
       health.stopServing();
       await stopServing();
+      await access.flush();
       if (ownsStore) await store.close();
     },
   };

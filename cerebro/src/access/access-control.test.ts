@@ -7,6 +7,7 @@ import {
   AccessControl,
   MAX_AUDITED_REFUSALS_PER_SECOND,
   MAX_CREDENTIALS,
+  MAX_UNWRITTEN_AUDIT,
 } from "./access-control.js";
 import { ANONYMOUS_ADMIN, BOOTSTRAP_ADMIN } from "./principal.js";
 
@@ -191,6 +192,27 @@ describe("AccessControl", () => {
     expect(summary?.message).toBe(
       `50 more refusals in the second before were not recorded: at most ${MAX_AUDITED_REFUSALS_PER_SECOND} a second are (cerebro's log has each)`,
     );
+  });
+
+  it(`lets at most ${MAX_UNWRITTEN_AUDIT} audit entries be on their way before calls wait for the store`, async () => {
+    const written: Array<() => void> = [];
+    const slow = new MemoryAccessStore();
+    const append = slow.appendAudit.bind(slow);
+    slow.appendAudit = (entry) =>
+      new Promise<void>((resolve) => written.push(() => void append(entry).then(resolve)));
+    const { access } = await guarded(new ManualClock(), slow);
+    const call = { action: "ControlService/StartRun", target: "run_1", peer: "127.0.0.1:1" };
+    for (let i = 0; i < MAX_UNWRITTEN_AUDIT; i++) await access.audit(BOOTSTRAP_ADMIN, call);
+    let waited = false;
+    const next = access.audit(BOOTSTRAP_ADMIN, call).then(() => {
+      waited = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waited).toBe(false);
+    const flushed = access.flush();
+    for (const write of written) write();
+    await Promise.all([next, flushed]);
+    expect(await slow.listAudit({ limit: 2_000 })).toHaveLength(MAX_UNWRITTEN_AUDIT + 1);
   });
 
   it("takes every caller for an admin when authentication is off", async () => {
