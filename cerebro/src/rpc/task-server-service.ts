@@ -115,6 +115,15 @@ interface GatheredDeclaration {
   count: number;
 }
 
+/** The start of a declaration in parts, with the first part's tasks and the limits they break. */
+function gathering(
+  start: GatheredDeclaration["start"],
+  tasks: readonly TaskDeclaration[],
+  issues: DeclarationIssue[],
+): GatheredDeclaration {
+  return { start, tasks: [...tasks], issues, count: tasks.length };
+}
+
 class TaskServerStream {
   readonly #options: TaskServerServiceOptions;
   readonly #principal: Principal;
@@ -266,12 +275,11 @@ class TaskServerStream {
     if (kind === "hello") {
       const issues = violationIssues(violations, value.tasks);
       if (value.tasksContinue) {
-        this.#gathering = {
-          start: { kind: "hello", hello: value, violations },
-          tasks: [...value.tasks],
+        this.#gathering = gathering(
+          { kind: "hello", hello: value, violations },
+          value.tasks,
           issues,
-          count: value.tasks.length,
-        };
+        );
         return;
       }
       return this.#hello(value, violations, value.tasks, issues);
@@ -291,12 +299,7 @@ class TaskServerStream {
       case "redeclare": {
         const issues = violationIssues(violations, value.tasks);
         if (value.tasksContinue) {
-          this.#gathering = {
-            start: { kind: "redeclare" },
-            tasks: [...value.tasks],
-            issues,
-            count: value.tasks.length,
-          };
+          this.#gathering = gathering({ kind: "redeclare" }, value.tasks, issues);
           return;
         }
         return this.#redeclare(session, value.tasks, issues);
@@ -383,7 +386,13 @@ class TaskServerStream {
     if (!violations.some(isIdentityViolation)) {
       await this.#require({ kind: "serve", serverName: hello.serverName }, call);
       // Before declaring anything: the instance id may be another identity's.
-      await this.#instanceIdFree(hello, call);
+      await this.#claimInstanceId(call, () =>
+        sessions.checkInstanceId({
+          instanceId: hello.instanceId,
+          principal: this.#principal.name,
+          serverName: hello.serverName,
+        }),
+      );
     }
     const declared = await this.#options.declarations.declare(hello.serverName, tasks, {
       issues: taskIssues,
@@ -424,14 +433,8 @@ class TaskServerStream {
       serverName: hello.serverName,
       instanceId: hello.instanceId,
     });
-    let replaced: Session | undefined;
-    try {
-      replaced = sessions.add(session);
-    } catch (error) {
-      // Taken by another identity while this declaration was applied.
-      if (!(error instanceof InstanceIdTaken)) throw error;
-      throw new StreamRejected(Code.PermissionDenied, error.message, []);
-    }
+    // Checked again: another identity may have taken it while this declaration was applied.
+    const replaced = await this.#claimInstanceId(call, () => sessions.add(session));
     this.#session = session;
     const unknown = engine.unwantedAttempts(hello.instanceId, hello.runningAttemptIds);
     const unwanted = new Set(unknown);
@@ -609,14 +612,13 @@ class TaskServerStream {
     this.#livenessTimer = clock.at(clock.now() + heartbeatIntervalMs, check);
   }
 
-  /** Refuses the stream with PERMISSION_DENIED (audited) when another identity holds the instance id. */
-  async #instanceIdFree(hello: Hello, call: CallRecord): Promise<void> {
+  /**
+   * Runs `claim`, which throws InstanceIdTaken when another identity holds
+   * the instance id, and turns that into an audited PERMISSION_DENIED.
+   */
+  async #claimInstanceId<T>(call: CallRecord, claim: () => T): Promise<T> {
     try {
-      this.#options.sessions.checkInstanceId({
-        instanceId: hello.instanceId,
-        principal: this.#principal.name,
-        serverName: hello.serverName,
-      });
+      return claim();
     } catch (error) {
       if (!(error instanceof InstanceIdTaken)) throw error;
       await this.#options.access.audit(this.#principal, call, {
