@@ -8,12 +8,15 @@ import {
 import type { Logger } from "pino";
 import { AccessControl, type AuthMode } from "./access/access-control.js";
 import { type Clock, systemClock } from "./clock.js";
+import { DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT } from "./domain/logs.js";
 import type { Deadlines } from "./domain/model.js";
 import { DEFAULT_DEADLINES } from "./engine/policies.js";
 import { RunEngine } from "./engine/run-engine.js";
 import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
+import { LogBook } from "./logs/log-book.js";
+import { DEFAULT_LOG_BYTES_PER_SECOND } from "./logs/log-rate.js";
 import { isLoopback } from "./loopback.js";
 import {
   DEFAULT_RUN_RETENTION,
@@ -87,6 +90,10 @@ export interface CerebroOptions {
   readonly livenessTimeoutMs?: number;
   /** The most bytes of a run's params, and of a task-run's outputs. Default 256 KiB. */
   readonly maxRunDataBytes?: number;
+  /** The most bytes of log kept per attempt, the newest; older lines are dropped. Default 1 MiB. */
+  readonly maxLogBytesPerAttempt?: number;
+  /** The most bytes of log lines one task-server stream may send a second. Default 1 MiB. */
+  readonly maxLogBytesPerSecond?: number;
   /** The most tasks one chain of dependencies may hold, across servers. Default 10,000. */
   readonly maxChainLength?: number;
   /** The most tasks one task-server may declare (in a Hello or a Redeclare). Default 10,000. */
@@ -210,7 +217,14 @@ async function serve(
   };
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const addresses = { grpc: "", http: "" };
+  const logs = new LogBook({
+    store,
+    engine,
+    events,
+    maxBytesPerAttempt: options.maxLogBytesPerAttempt ?? DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT,
+  });
   const api = controlApi({
+    logs,
     graph,
     engine,
     store,
@@ -244,6 +258,8 @@ async function serve(
       heartbeatIntervalMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
       streamBufferBytes,
+      logs,
+      maxLogBytesPerSecond: options.maxLogBytesPerSecond ?? DEFAULT_LOG_BYTES_PER_SECOND,
     }),
     control: controlService(api, access, logger, streamBufferBytes),
     access: accessService(access, logger),

@@ -10,5 +10,10 @@ export { grpcServiceDefinition } from "./grpc.js";
 export { type KeepaliveOptions, keepAlive } from "./keepalive.js";
 export { RECONNECT_BACKOFF } from "./reconnect.js";
 export { taskStatesOf } from "./task-states.js";
-export { BATCHES_MINOR, DECLARATION_PARTS_MINOR, PROTOCOL_VERSION } from "./version.js";
+export {
+  BATCHES_MINOR,
+  DECLARATION_PARTS_MINOR,
+  PROTOCOL_VERSION,
+  TASK_LOGS_MINOR,
+} from "./version.js";
 export { durationOf, timestampOf } from "./wkt-literals.js";

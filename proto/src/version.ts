@@ -2,7 +2,7 @@
  * The protocol version this contract implements. Bump the minor for additive
  * changes; a new major means a new proto package (cordyna.v2).
  */
-export const PROTOCOL_VERSION = { major: 1, minor: 2 } as const;
+export const PROTOCOL_VERSION = { major: 1, minor: 3 } as const;
 
 /**
  * The first minor version whose peers take several task states
@@ -15,3 +15,9 @@ export const BATCHES_MINOR = 1;
  * (Hello or Redeclare with tasks_continue, then DeclarationParts).
  */
 export const DECLARATION_PARTS_MINOR = 2;
+
+/**
+ * The first minor version whose peers send and take an attempt's log lines
+ * (TaskLogs up, LogsRefused down).
+ */
+export const TASK_LOGS_MINOR = 3;

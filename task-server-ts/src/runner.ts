@@ -307,6 +307,7 @@ export class AttemptRunner {
       nonRetryable: extra.nonRetryable ?? false,
       time: timestampOf(Date.now()),
       outputs: extra.outputs ?? {},
+      outputTail: "",
     });
   }
 

@@ -125,6 +125,8 @@ export interface Completion {
   readonly runId: string;
   readonly taskRunId: string;
   readonly completedAt: number;
+  /** What the task-run returned: passed on to the downstream of a run that reuses it. */
+  readonly outputs?: Readonly<Record<string, string>>;
 }
 
 /** One try of a task-run on one server instance. */
@@ -144,6 +146,10 @@ export interface AttemptRecord {
   /** When the current step's deadline passes, and which deadline it is. */
   deadlineAt?: number;
   deadlineCause?: ErrorCause;
+  /** A command task's exit code, once it ended (absent when a signal ended it). */
+  exitCode?: number;
+  /** A command task's last output, once it ended. */
+  outputTail?: string;
 }
 
 /** One task within one run. */

@@ -12,6 +12,15 @@ export interface InvokeCommand {
   readonly mode: RunMode;
   /** When the run was meant to happen (its creation, or a cron tick). */
   readonly logicalTime: number;
+  /** What the task-run's finished upstream returned, in the order of its upstream. */
+  readonly upstream: readonly UpstreamOutputs[];
+}
+
+/** The outputs of one upstream task, or that they did not fit in the invoke. */
+export interface UpstreamOutputs {
+  readonly taskId: string;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly omitted: boolean;
 }
 
 /** A connected task-server instance, as the engine sees it. */

@@ -1,4 +1,5 @@
 import { CordynaError, ErrorCode } from "../domain/errors.js";
+import type { UpstreamOutputs } from "./dispatch.js";
 
 /**
  * The most bytes of a run's params, and of one task-run's outputs, by
@@ -32,4 +33,29 @@ export function checkRunData(
 export function assertRunParams(params: Readonly<Record<string, string>>, maxBytes: number): void {
   const problem = checkRunData("params", params, maxBytes);
   if (problem) throw new CordynaError(ErrorCode.INVALID_ARGUMENT, problem);
+}
+
+/**
+ * The outputs of a task-run's upstream to put in its invoke, in order, each
+ * whole or not at all: once their total would pass `maxBytes`, the rest are
+ * marked omitted, so that many upstream tasks cannot make an invoke larger
+ * than one task's outputs may be. Upstream without outputs are left out.
+ */
+export function upstreamOutputs(
+  upstream: readonly {
+    readonly taskId: string;
+    readonly outputs: Readonly<Record<string, string>>;
+  }[],
+  maxBytes: number,
+): UpstreamOutputs[] {
+  let left = maxBytes;
+  const passed: UpstreamOutputs[] = [];
+  for (const { taskId, outputs } of upstream) {
+    const bytes = runDataBytes(outputs);
+    if (bytes === 0) continue;
+    const fits = bytes <= left;
+    if (fits) left -= bytes;
+    passed.push({ taskId, outputs: fits ? outputs : {}, omitted: !fits });
+  }
+  return passed;
 }

@@ -25,7 +25,12 @@ import { ActiveRun } from "./active-run.js";
 import type { InstanceDirectory, InvokeCommand } from "./dispatch.js";
 import { planRun } from "./planner.js";
 import { resolveDeadlines, retryBackoffMs, shouldRetry } from "./policies.js";
-import { assertRunParams, checkRunData, DEFAULT_MAX_RUN_DATA_BYTES } from "./run-data.js";
+import {
+  assertRunParams,
+  checkRunData,
+  DEFAULT_MAX_RUN_DATA_BYTES,
+  upstreamOutputs,
+} from "./run-data.js";
 import { summarize } from "./summary.js";
 
 /** What a caller asks to run. */
@@ -49,6 +54,16 @@ export interface AttemptReport {
   readonly errorDescription?: string;
   readonly nonRetryable?: boolean;
   readonly outputs?: Readonly<Record<string, string>>;
+  /** A command task's exit code, with COMPLETED or ERROR. */
+  readonly exitCode?: number;
+  /** A command task's last output, with COMPLETED or ERROR. */
+  readonly outputTail?: string;
+}
+
+/** Keeps what a command task's final report says about how its command ended. */
+function recordCommandEnd(attempt: AttemptRecord, report: AttemptReport): void {
+  if (report.exitCode !== undefined) attempt.exitCode = report.exitCode;
+  if (report.outputTail) attempt.outputTail = report.outputTail;
 }
 
 /** Whether a report changed anything; a refused one says why. */
@@ -239,7 +254,12 @@ export class RunEngine {
         attempts: [],
         updatedAt: now,
       };
-      if (planned.reused) taskRun.reused = planned.reused;
+      if (planned.reused) {
+        const { outputs, ...reused } = planned.reused;
+        taskRun.reused = reused;
+        // Passed on to its downstream in this run as if it had just completed.
+        if (outputs && Object.keys(outputs).length > 0) taskRun.outputs = { ...outputs };
+      }
       return taskRun;
     });
 
@@ -417,6 +437,23 @@ export class RunEngine {
     void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
   }
 
+  /**
+   * An attempt of a run still being driven: its run, the instance it was
+   * invoked on and its state; undefined once its run has finished.
+   */
+  liveAttempt(
+    attemptId: string,
+  ):
+    | { readonly runId: string; readonly instanceId: string; readonly state: TaskState }
+    | undefined {
+    const location = this.#attempts.get(attemptId);
+    const attempt = location?.active.taskRuns
+      .get(location.taskId)
+      ?.attempts.find((candidate) => candidate.id === attemptId);
+    if (!location || !attempt) return undefined;
+    return { runId: location.active.run.id, instanceId: attempt.instanceId, state: attempt.state };
+  }
+
   /** Whether the run is still being driven (not finished). */
   isActive(runId: string): boolean {
     return this.#active.has(runId);
@@ -514,6 +551,7 @@ export class RunEngine {
           break;
         }
         this.#endAttempt(taskRun, attempt, TaskState.COMPLETED);
+        recordCommandEnd(attempt, report);
         if (report.outputs && Object.keys(report.outputs).length > 0) {
           taskRun.outputs = { ...report.outputs };
         }
@@ -522,11 +560,13 @@ export class RunEngine {
           runId: taskRun.runId,
           taskRunId: taskRun.id,
           completedAt: now,
+          ...(taskRun.outputs ? { outputs: taskRun.outputs } : {}),
         });
         this.#finishTaskRun(active, taskRun, TaskState.COMPLETED, {});
         break;
       }
       case TaskState.ERROR:
+        recordCommandEnd(attempt, report);
         this.#failAttempt(active, taskRun, attempt, ErrorCause.TASK_FAILED, {
           description: report.errorDescription || "the task reported ERROR without a description",
           nonRetryable: report.nonRetryable ?? false,
@@ -642,6 +682,13 @@ export class RunEngine {
       deadlines: attempt.deadlines,
       mode: active.run.mode,
       logicalTime: active.run.logicalTime ?? active.run.createdAt,
+      upstream: upstreamOutputs(
+        taskRun.upstream.map((taskId) => ({
+          taskId,
+          outputs: active.taskRuns.get(taskId)?.outputs ?? {},
+        })),
+        this.#maxRunDataBytes,
+      ),
     };
   }
 

@@ -40,6 +40,8 @@ const METHOD_ACTIONS: Readonly<Record<string, Action["kind"]>> = {
   [`${ControlService.typeName}/ListServers`]: "read",
   [`${ControlService.typeName}/GetGraph`]: "read",
   [`${ControlService.typeName}/WatchEvents`]: "read",
+  [`${ControlService.typeName}/GetTaskRunLogs`]: "read",
+  [`${ControlService.typeName}/FollowTaskRunLogs`]: "read",
   [`${ControlService.typeName}/ForgetServer`]: "administer",
   [`${AccessService.typeName}/ListAudit`]: "read-audit",
   [`${AccessService.typeName}/WhoAmI`]: "who-am-i",

@@ -4,6 +4,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { AccessControl } from "../access/access-control.js";
 import { EventBus } from "../events.js";
+import { LogBook } from "../logs/log-book.js";
 import { engineHarness } from "../testing/engine-harness.js";
 import { controlApi } from "./control-api.js";
 import { SessionRegistry } from "./sessions.js";
@@ -17,7 +18,16 @@ async function watchedApi() {
     clock,
     logger: pino({ level: "silent" }),
   });
-  const api = controlApi({ graph, engine, store, sessions: new SessionRegistry(), events, access });
+  const logs = new LogBook({ store, engine, events, maxBytesPerAttempt: 1024 });
+  const api = controlApi({
+    graph,
+    engine,
+    store,
+    sessions: new SessionRegistry(),
+    events,
+    access,
+    logs,
+  });
   return { api, events };
 }
 

@@ -5,6 +5,8 @@ import {
   type CancelRunResponse,
   CancelRunResponseSchema,
   DependencyCondition,
+  type FollowTaskRunLogsRequest,
+  type FollowTaskRunLogsResponse,
   type ForgetServerRequest,
   type ForgetServerResponse,
   ForgetServerResponseSchema,
@@ -14,6 +16,8 @@ import {
   type GetRunRequest,
   type GetRunResponse,
   GetRunResponseSchema,
+  type GetTaskRunLogsRequest,
+  type GetTaskRunLogsResponse,
   GraphEdgeSchema,
   type ListRunsRequest,
   type ListRunsResponse,
@@ -44,6 +48,7 @@ import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type TaskDefinition } from "../domai
 import type { RunEngine } from "../engine/run-engine.js";
 import type { CerebroEvent, EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
+import type { LogBook } from "../logs/log-book.js";
 import type { Store } from "../store/store.js";
 import { completionToProto, eventKindToProto, eventToProto, runToProto } from "./convert.js";
 import {
@@ -55,6 +60,7 @@ import {
 } from "./enums.js";
 import { DEFAULT_RUNS_PAGE, parseRunPageToken, runPageToken } from "./run-pages.js";
 import type { SessionRegistry } from "./sessions.js";
+import { followTaskRunLogs, getTaskRunLogs } from "./task-logs.js";
 
 export interface ControlApiOptions {
   /** When a task's cron schedule fires next, if it has one. */
@@ -72,6 +78,8 @@ export interface ControlApiOptions {
   readonly serverRetentionMs?: number;
   /** Default: the system clock. */
   readonly clock?: Clock;
+  /** What attempts logged. */
+  readonly logs: LogBook;
 }
 
 /** Who makes a call, as authentication found: the principal and its network address. */
@@ -90,6 +98,12 @@ export interface ControlApi {
   listServers(request: ListServersRequest): Promise<ListServersResponse>;
   forgetServer(request: ForgetServerRequest, caller: Caller): Promise<ForgetServerResponse>;
   getGraph(request: GetGraphRequest): Promise<GetGraphResponse>;
+  getTaskRunLogs(request: GetTaskRunLogsRequest): Promise<GetTaskRunLogsResponse>;
+  /** Pages of an attempt's log as they are stored, until its last line or until `signal` aborts. */
+  followTaskRunLogs(
+    request: FollowTaskRunLogsRequest,
+    signal: AbortSignal,
+  ): AsyncIterable<FollowTaskRunLogsResponse>;
   /** Calls `listener` for each event matching the request; returns the function that stops it. */
   watchEvents(
     request: WatchEventsRequest,
@@ -281,6 +295,8 @@ export function controlApi(options: ControlApiOptions): ControlApi {
       return create(GetGraphResponseSchema, { tasks: await taskInfos(), edges });
     },
 
+    getTaskRunLogs: (request) => getTaskRunLogs(options.logs, request),
+    followTaskRunLogs: (request, signal) => followTaskRunLogs(options.logs, request, signal),
     watchEvents(request, listener) {
       // Watchers hear of events once the current turn's work is done, so that
       // encoding events for them never delays an invoke or an ack.

@@ -59,6 +59,16 @@ export function controlService(
     listServers: unary(api.listServers),
     forgetServer: unary(api.forgetServer),
     getGraph: unary(api.getGraph),
+    getTaskRunLogs: unary(api.getTaskRunLogs),
+    async *followTaskRunLogs(request, context) {
+      // Pages are read from the store only as the caller takes them: a slow
+      // reader holds one page, not a growing buffer.
+      try {
+        yield* api.followTaskRunLogs(request, context.signal);
+      } catch (reason) {
+        throw toConnectError(reason, logger, "following logs");
+      }
+    },
     async *watchEvents(request, context) {
       const outbound = new Outbound<WatchEventsResponse>(
         { maxBufferedBytes: watchBufferBytes, sizeOf: eventSize, what: "the event stream" },

@@ -83,6 +83,7 @@ export function taskRunToProto(taskRun: TaskRunRecord): TaskRun {
     attempts: taskRun.attempts.map(attemptToProto),
     updatedAt: timestamp(taskRun.updatedAt),
     waitingReason: taskRun.waitingReason ?? "",
+    outputs: { ...taskRun.outputs },
   };
 }
 
@@ -99,6 +100,8 @@ function attemptToProto(attempt: AttemptRecord): Attempt {
     queuedAt: timestamp(attempt.queuedAt),
     startedAt: timestamp(attempt.startedAt),
     finishedAt: timestamp(attempt.finishedAt),
+    ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
+    outputTail: attempt.outputTail ?? "",
   };
 }
 

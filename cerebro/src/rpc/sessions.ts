@@ -161,6 +161,12 @@ function invokeToProto(command: InvokeCommand): Invoke {
     mode: runModeToProto(command.mode),
     traceContext: {},
     logicalTime: timestampOf(command.logicalTime),
+    upstream: command.upstream.map((upstream) => ({
+      $typeName: "cordyna.v1.UpstreamOutputs",
+      taskId: upstream.taskId,
+      outputs: { ...upstream.outputs },
+      omitted: upstream.omitted,
+    })),
   };
 }
 
@@ -170,10 +176,10 @@ function invokeToProto(command: InvokeCommand): Invoke {
  */
 function invokeSize(invoke: Invoke): number {
   let bytes = INVOKE_OVERHEAD_BYTES + 3 * invoke.taskId.length;
-  for (const key in invoke.params) {
-    bytes += 3 * (key.length + (invoke.params[key]?.length ?? 0)) + 8;
+  for (const data of [invoke.params, ...invoke.upstream.map((upstream) => upstream.outputs)]) {
+    for (const key in data) bytes += 3 * (key.length + (data[key]?.length ?? 0)) + 8;
   }
-  return bytes;
+  return bytes + 3 * invoke.upstream.reduce((total, upstream) => total + upstream.taskId.length, 0);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type Hello,
   PROTOCOL_VERSION,
   type TaskDeclaration,
+  type TaskLogs,
   type TaskServerService,
   type TaskStateUpdate,
   taskStatesOf,
@@ -20,13 +21,15 @@ import type { AccessControl, CallRecord } from "../access/access-control.js";
 import type { Action } from "../access/policy.js";
 import type { Principal } from "../access/principal.js";
 import type { Clock, TimerHandle } from "../clock.js";
-import { CordynaError } from "../domain/errors.js";
+import { CordynaError, ErrorCode } from "../domain/errors.js";
 import { TaskState } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
 import type { EventBus } from "../events.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
+import type { LogBook } from "../logs/log-book.js";
+import { LogRate } from "../logs/log-rate.js";
 import { timeSlices } from "../slices.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
@@ -34,6 +37,7 @@ import type { DeclarationQueue } from "./declaration-queue.js";
 import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
 import { InstanceIdTaken, Session, type SessionRegistry } from "./sessions.js";
+import { logLinesFromProto, logTextBytes } from "./task-logs.js";
 import { describeViolation, describeViolations, violationsOf } from "./validation.js";
 
 export interface TaskServerServiceOptions {
@@ -52,6 +56,10 @@ export interface TaskServerServiceOptions {
   readonly livenessTimeoutMs: number;
   /** How many bytes of commands a task-server may leave unread before its stream is closed. */
   readonly streamBufferBytes: number;
+  /** Where attempts' log lines go. */
+  readonly logs: LogBook;
+  /** The most bytes of log lines one stream may send a second; lines past it are refused. */
+  readonly maxLogBytesPerSecond: number;
 }
 
 /**
@@ -142,6 +150,7 @@ class TaskServerStream {
   #gathering: GatheredDeclaration | undefined;
   #lastSeen: number;
   #livenessTimer: TimerHandle | undefined;
+  readonly #logRate: LogRate;
 
   /** @param reset ends the call at once, for a task-server that does not read. */
   constructor(
@@ -155,6 +164,7 @@ class TaskServerStream {
     this.#peer = peer;
     this.#logger = options.logger.child({ peer });
     this.#lastSeen = options.clock.now();
+    this.#logRate = new LogRate(options.maxLogBytesPerSecond, options.clock);
     this.outbound = new Outbound<ConnectResponse>(
       {
         maxBufferedBytes: options.streamBufferBytes,
@@ -317,6 +327,8 @@ class TaskServerStream {
         return;
       case "pong":
         return;
+      case "taskLogs":
+        return this.#taskLogs(session, value);
       default:
         throw new StreamRejected(Code.InvalidArgument, "empty message on the stream", []);
     }
@@ -517,6 +529,8 @@ class TaskServerStream {
             errorDescription: update.errorDescription,
             nonRetryable: update.nonRetryable,
             outputs: update.outputs,
+            ...(update.exitCode === undefined ? {} : { exitCode: update.exitCode }),
+            outputTail: update.outputTail,
           }
         : undefined;
     });
@@ -540,6 +554,43 @@ class TaskServerStream {
     // Seqs rise along the stream, so the last update's covers the batch.
     const throughSeq = updates.at(-1)?.seq ?? 0n;
     this.#write(create(ConnectResponseSchema, { message: { case: "ack", value: { throughSeq } } }));
+  }
+
+  /**
+   * Stores an attempt's lines, or refuses them with a LogsRefused: past the
+   * stream's rate, for another instance's attempt, or for a finished run.
+   */
+  async #taskLogs(session: Session, logs: TaskLogs): Promise<void> {
+    const bytes = logTextBytes(logs);
+    const refusal = !this.#logRate.take(bytes)
+      ? {
+          code: ErrorCode.RESOURCE_EXHAUSTED,
+          message: `${bytes} bytes of log lines would pass the limit of ${this.#logRate.bytesPerSecond} bytes a second per task-server stream (CORDYNA_MAX_LOG_BYTES_PER_SECOND)`,
+        }
+      : await this.#options.logs.receive(
+          session.instanceId,
+          logs.attemptId,
+          logLinesFromProto(logs, this.#options.clock.now()),
+          Number(logs.droppedLines),
+        );
+    if (!refusal) return;
+    this.#logger.debug(
+      { attemptId: logs.attemptId, lines: logs.lines.length, code: refusal.code },
+      `log lines refused: ${refusal.message}`,
+    );
+    this.#write(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "logsRefused",
+          value: {
+            attemptId: logs.attemptId,
+            lines: BigInt(logs.lines.length),
+            code: refusal.code,
+            message: refusal.message,
+          },
+        },
+      }),
+    );
   }
 
   #refuse(session: Session, update: TaskStateUpdate, code: string, message: string): void {

@@ -7,6 +7,8 @@ const SCRIPT_FILES = {
   getRun: "get-run-2.lua",
   listRuns: "list-runs-1.lua",
   removeRuns: "remove-runs-n.lua",
+  appendLogs: "append-logs-2.lua",
+  readLogs: "read-logs-1.lua",
 } as const;
 
 /** A script the store can run. */

@@ -9,11 +9,13 @@ import {
 import { plainCopy } from "../plain-copy.js";
 import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { MemoryAccessStore } from "./memory-access-store.js";
+import { MemoryLogStore } from "./memory-log-store.js";
 import type { CreatedRun, FinishedRunRemoval, RunPosition, Store, StoreChanges } from "./store.js";
 
 /** The default store: everything in this process, gone when it exits. */
 export class MemoryStore implements Store {
   readonly access = new MemoryAccessStore();
+  readonly logs = new MemoryLogStore((runId) => this.#runs.has(runId));
   readonly #runs = new Map<string, RunRecord>();
   readonly #taskRuns = new Map<string, Map<string, TaskRunRecord>>();
   readonly #runByKey = new Map<string, string>();
@@ -139,6 +141,7 @@ export class MemoryStore implements Store {
     this.#runs.delete(runId);
     this.#taskRuns.delete(runId);
     this.#finished.delete(runId);
+    this.logs.removeRun(runId);
   }
 }
 

@@ -9,6 +9,7 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | -------------------------- | ---------- | --------------------------------------- |
  * | `run:<run id>`             | string     | the RunRecord, JSON                     |
  * | `task-runs:<run id>`       | hash       | task id → TaskRunRecord, JSON           |
+ * | `logs:<run id>`            | hash       | its attempts' log lines (append-logs-2.lua) |
  * | `runs`                     | sorted set | run ids scored by createdAt             |
  * | `runs:active`              | set        | ids of the runs still RUNNING           |
  * | `runs:finished`            | sorted set | finished run ids scored by finishedAt   |
@@ -19,7 +20,7 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `credentials`              | hash       | credential id → Credential, JSON (hashes only, no secrets) |
  * | `audit`                    | sorted set | audit entries (tag + JSON) scored by time |
  *
- * A finished run's `run:`, `task-runs:` and `idempotency:` keys carry the
+ * A finished run's `run:`, `task-runs:`, `logs:` and `idempotency:` keys carry the
  * run retention as their TTL; the retention sweeper removes runs beyond the
  * count, and the index entries of expired ones, from `runs:finished`.
  */
@@ -44,6 +45,10 @@ export class RedisKeys {
 
   taskRuns(runId: string): string {
     return `${this.prefix}task-runs:${runId}`;
+  }
+
+  logs(runId: string): string {
+    return `${this.prefix}logs:${runId}`;
   }
 
   runsByCreation(): string {

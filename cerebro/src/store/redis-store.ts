@@ -12,6 +12,7 @@ import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { defineScripts, type RunScript } from "./lua-scripts.js";
 import { RedisAccessStore } from "./redis-access-store.js";
 import { RedisKeys } from "./redis-keys.js";
+import { RedisLogStore } from "./redis-log-store.js";
 import { checkRedisPersistence, type RedisPersistence } from "./redis-persistence.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./redis-url.js";
 import type { CreatedRun, FinishedRunRemoval, RunPosition, Store, StoreChanges } from "./store.js";
@@ -43,6 +44,7 @@ export class RedisStore implements Store {
   /** The Redis URL with its password masked. */
   readonly address: string;
   readonly access: RedisAccessStore;
+  readonly logs: RedisLogStore;
   readonly #client: Redis;
   readonly #script: RunScript;
   readonly #logger: Logger;
@@ -66,6 +68,7 @@ export class RedisStore implements Store {
     this.#finishedRunTtlMs = finishedRunTtlMs;
     this.#script = defineScripts(client);
     this.access = new RedisAccessStore(keys, (command) => this.#redis(command));
+    this.logs = new RedisLogStore(keys, (...args) => this.#run(...args));
     this.#closed = new Promise<never>((_, reject) => {
       this.#rejectClosed = reject;
     });
@@ -320,9 +323,9 @@ export class RedisStore implements Store {
     this.#client.disconnect();
   }
 
-  /** A run's record and task-runs keys, and its idempotency key when it has one. */
+  /** A run's record, task-runs and logs keys, and its idempotency key when it has one. */
   #runKeys(runId: string, idempotencyKey: string | undefined): string[] {
-    const keys = [this.keys.run(runId), this.keys.taskRuns(runId)];
+    const keys = [this.keys.run(runId), this.keys.taskRuns(runId), this.keys.logs(runId)];
     if (idempotencyKey) keys.push(this.keys.idempotency(idempotencyKey));
     return keys;
   }

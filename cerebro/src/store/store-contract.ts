@@ -2,6 +2,7 @@
 // implementation.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LogLineRecord } from "../domain/logs.js";
 import {
   type Completion,
   type RunRecord,
@@ -11,6 +12,7 @@ import {
   type TaskRunRecord,
   TaskState,
 } from "../domain/model.js";
+import { encodeLogLine, logLineBytes } from "./log-store.js";
 import type { Store } from "./store.js";
 
 /** A run record for tests: RUNNING, created at `createdAt`. */
@@ -88,6 +90,11 @@ function byTaskId(snapshot: RunSnapshot | undefined): RunSnapshot | undefined {
   if (!snapshot) return undefined;
   const taskRuns = [...snapshot.taskRuns].sort((a, b) => (a.taskId < b.taskId ? -1 : 1));
   return { run: snapshot.run, taskRuns };
+}
+
+/** A log line for tests: info, from the handler's logger unless said otherwise. */
+function logLine(text: string, stream: LogLineRecord["stream"] = "logger"): LogLineRecord {
+  return { time: 1_700_000_000_000, level: "info", stream, text };
 }
 
 /**
@@ -311,6 +318,72 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(again.existing).toBe(false);
       await store.save({ taskRuns: [testTaskRun("run-old", "a.fetch")] });
       expect(await store.getRun("run-old")).toBeUndefined();
+    });
+
+    it("keeps each attempt's log lines in order, numbered from 1, a page at a time", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000));
+      await store.logs.append("run-1", "att-1", [logLine("one"), logLine("two")], 1_000_000);
+      await store.logs.append("run-1", "att-1", [logLine("three", "stderr")], 1_000_000);
+      await store.logs.append("run-1", "att-2", [logLine("other attempt")], 1_000_000);
+
+      const all = await store.logs.read("run-1", "att-1", 0, 100);
+      expect(all).toEqual({
+        lines: [
+          { seq: 1, ...logLine("one") },
+          { seq: 2, ...logLine("two") },
+          { seq: 3, ...logLine("three", "stderr") },
+        ],
+        dropped: 0,
+        lastSeq: 3,
+      });
+      expect((await store.logs.read("run-1", "att-1", 1, 1)).lines.map((l) => l.text)).toEqual([
+        "two",
+      ]);
+      expect((await store.logs.read("run-1", "att-1", 3, 10)).lines).toEqual([]);
+      expect(await store.logs.read("run-1", "att-none", 0, 10)).toEqual({
+        lines: [],
+        dropped: 0,
+        lastSeq: 0,
+      });
+    });
+
+    it("drops an attempt's oldest log lines beyond its bound in bytes, and counts them", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000));
+      const bytes = logLineBytes(encodeLogLine(logLine("line 00")));
+      const lines = Array.from({ length: 10 }, (_, i) =>
+        logLine(`line ${String(i).padStart(2, "0")}`),
+      );
+      await store.logs.append("run-1", "att-1", lines.slice(0, 6), 4 * bytes);
+      await store.logs.append("run-1", "att-1", lines.slice(6), 4 * bytes);
+
+      const page = await store.logs.read("run-1", "att-1", 0, 100);
+      expect(page.dropped).toBe(6);
+      expect(page.lastSeq).toBe(10);
+      expect(page.lines.map((line) => [line.seq, line.text])).toEqual([
+        [7, "line 06"],
+        [8, "line 07"],
+        [9, "line 08"],
+        [10, "line 09"],
+      ]);
+      // Reading from before the first kept line starts at the first kept line.
+      expect((await store.logs.read("run-1", "att-1", 2, 1)).lines[0]?.seq).toBe(7);
+    });
+
+    it("a run's logs go with the run, and no log is written for a removed run", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
+      await store.logs.append("run-1", "att-1", [logLine("kept until the run goes")], 1_000_000);
+      await store.save({
+        runs: [testRun("run-1", 1_000, { state: RunState.SUCCEEDED, finishedAt: 1_500 })],
+      });
+      expect(
+        await store.removeFinishedRuns({ finishedBefore: 2_000, keepNewest: 0, limit: 10 }),
+      ).toBe(1);
+      expect((await store.logs.read("run-1", "att-1", 0, 10)).lines).toEqual([]);
+
+      await store.logs.append("run-1", "att-1", [logLine("late")], 1_000_000);
+      await store.logs.append("run-unknown", "att-9", [logLine("never stored")], 1_000_000);
+      expect((await store.logs.read("run-1", "att-1", 0, 10)).lastSeq).toBe(0);
+      expect((await store.logs.read("run-unknown", "att-9", 0, 10)).lastSeq).toBe(0);
     });
 
     it("removeFinishedRuns keeps the newest finished runs up to the count, at most `limit` a call", async () => {

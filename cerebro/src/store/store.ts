@@ -6,6 +6,7 @@ import type {
   TaskRunRecord,
 } from "../domain/model.js";
 import type { AccessStore } from "./access-store.js";
+import type { LogStore } from "./log-store.js";
 
 /** Records to write together: either all of them are stored, or none. */
 export interface StoreChanges {
@@ -47,6 +48,8 @@ export interface FinishedRunRemoval {
 export interface Store {
   /** Credentials and the audit trail. */
   readonly access: AccessStore;
+  /** What attempts logged, removed with their run. */
+  readonly logs: LogStore;
   /**
    * Stores a new run, unless another run holds its idempotency key: then
    * returns that run. The same run created again (a retried write whose

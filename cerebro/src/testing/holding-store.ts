@@ -34,6 +34,10 @@ export class HoldingStore implements Store {
     return this.wrapped.access;
   }
 
+  get logs(): Store["logs"] {
+    return this.wrapped.logs;
+  }
+
   /** From now on, run writes wait to be released. */
   hold(): void {
     this.#holding = true;

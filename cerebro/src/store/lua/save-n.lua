@@ -1,8 +1,8 @@
 -- Writes runs, task-runs and completions as one atomic step. A finished run's
 -- keys get the TTL, so that Redis drops them even when no sweeper runs.
 -- KEYS: runs by createdAt, active runs, last completions, finished runs by
--- finishedAt; per run: its record, its task-runs, and its idempotency key
--- when it has one; per task-run: its run's task-runs, its run's record.
+-- finishedAt; per run: its record, its task-runs, its logs, and its
+-- idempotency key when it has one; per task-run: its run's task-runs, its run's record.
 -- ARGV: number of runs, of task-runs, of completions; TTL in ms of a finished
 -- run's keys (0: none); per run: id, createdAt, finishedAt ("" while
 -- RUNNING), "1" when it has an idempotency key, JSON; per task-run: task id,
@@ -12,9 +12,9 @@ local ttl = tonumber(ARGV[4])
 local k, a = 5, 5
 for _ = 1, runs do
   local id, finishedAt = ARGV[a], ARGV[a + 2]
-  local runKey, taskRunsKey = KEYS[k], KEYS[k + 1]
+  local runKey, taskRunsKey, logsKey = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   local idempotencyKey = nil
-  k = k + 2
+  k = k + 3
   if ARGV[a + 3] == "1" then
     idempotencyKey = KEYS[k]
     k = k + 1
@@ -30,6 +30,7 @@ for _ = 1, runs do
     if ttl > 0 then
       redis.call("PEXPIRE", runKey, ttl)
       redis.call("PEXPIRE", taskRunsKey, ttl)
+      redis.call("PEXPIRE", logsKey, ttl)
       if idempotencyKey and redis.call("GET", idempotencyKey) == id then
         redis.call("PEXPIRE", idempotencyKey, ttl)
       end

@@ -2,6 +2,7 @@ import datetime
 
 from buf.validate import validate_pb2 as _validate_pb2
 from cordyna.v1 import task_pb2 as _task_pb2
+from cordyna.v1 import task_server_pb2 as _task_server_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -213,6 +214,68 @@ class WatchEventsResponse(_message.Message):
     event: Event
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
 
+class GetTaskRunLogsRequest(_message.Message):
+    __slots__ = ("run_id", "task_id", "attempt", "after_seq", "limit")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    task_id: str
+    attempt: int
+    after_seq: int
+    limit: int
+    def __init__(self, run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., attempt: _Optional[int] = ..., after_seq: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GetTaskRunLogsResponse(_message.Message):
+    __slots__ = ("logs",)
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    logs: TaskRunLogs
+    def __init__(self, logs: _Optional[_Union[TaskRunLogs, _Mapping]] = ...) -> None: ...
+
+class FollowTaskRunLogsRequest(_message.Message):
+    __slots__ = ("run_id", "task_id", "attempt", "after_seq")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    task_id: str
+    attempt: int
+    after_seq: int
+    def __init__(self, run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., attempt: _Optional[int] = ..., after_seq: _Optional[int] = ...) -> None: ...
+
+class FollowTaskRunLogsResponse(_message.Message):
+    __slots__ = ("logs",)
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    logs: TaskRunLogs
+    def __init__(self, logs: _Optional[_Union[TaskRunLogs, _Mapping]] = ...) -> None: ...
+
+class TaskRunLogs(_message.Message):
+    __slots__ = ("attempt_id", "attempt", "lines", "dropped_lines", "next_after_seq", "attempt_ended")
+    ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_LINES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_ENDED_FIELD_NUMBER: _ClassVar[int]
+    attempt_id: str
+    attempt: int
+    lines: _containers.RepeatedCompositeFieldContainer[TaskLogLine]
+    dropped_lines: int
+    next_after_seq: int
+    attempt_ended: bool
+    def __init__(self, attempt_id: _Optional[str] = ..., attempt: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[TaskLogLine, _Mapping]]] = ..., dropped_lines: _Optional[int] = ..., next_after_seq: _Optional[int] = ..., attempt_ended: _Optional[bool] = ...) -> None: ...
+
+class TaskLogLine(_message.Message):
+    __slots__ = ("seq", "line")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    line: _task_server_pb2.LogLine
+    def __init__(self, seq: _Optional[int] = ..., line: _Optional[_Union[_task_server_pb2.LogLine, _Mapping]] = ...) -> None: ...
+
 class Run(_message.Message):
     __slots__ = ("id", "state", "trigger", "targets", "params", "mode", "created_at", "finished_at", "task_runs", "summary", "idempotency_key", "logical_time")
     class ParamsEntry(_message.Message):
@@ -249,7 +312,14 @@ class Run(_message.Message):
     def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., targets: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_runs: _Optional[_Iterable[_Union[TaskRun, _Mapping]]] = ..., summary: _Optional[_Union[RunSummary, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskRun(_message.Message):
-    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason")
+    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason", "outputs")
+    class OutputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -263,6 +333,7 @@ class TaskRun(_message.Message):
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     WAITING_REASON_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     task_id: str
     server_name: str
@@ -276,10 +347,11 @@ class TaskRun(_message.Message):
     attempts: _containers.RepeatedCompositeFieldContainer[Attempt]
     updated_at: _timestamp_pb2.Timestamp
     waiting_reason: str
-    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ...) -> None: ...
+    outputs: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ..., outputs: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Attempt(_message.Message):
-    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at")
+    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at", "exit_code", "output_tail")
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -290,6 +362,8 @@ class Attempt(_message.Message):
     QUEUED_AT_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TAIL_FIELD_NUMBER: _ClassVar[int]
     id: str
     number: int
     state: _task_pb2.TaskState
@@ -300,7 +374,9 @@ class Attempt(_message.Message):
     queued_at: _timestamp_pb2.Timestamp
     started_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    exit_code: int
+    output_tail: str
+    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ...) -> None: ...
 
 class RunSummary(_message.Message):
     __slots__ = ("failed", "blocked", "completed", "skipped", "cancelled")

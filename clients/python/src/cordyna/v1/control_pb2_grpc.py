@@ -80,6 +80,16 @@ class ControlServiceStub:
                 request_serializer=cordyna_dot_v1_dot_control__pb2.WatchEventsRequest.SerializeToString,
                 response_deserializer=cordyna_dot_v1_dot_control__pb2.WatchEventsResponse.FromString,
                 _registered_method=True)
+        self.GetTaskRunLogs = channel.unary_unary(
+                '/cordyna.v1.ControlService/GetTaskRunLogs',
+                request_serializer=cordyna_dot_v1_dot_control__pb2.GetTaskRunLogsRequest.SerializeToString,
+                response_deserializer=cordyna_dot_v1_dot_control__pb2.GetTaskRunLogsResponse.FromString,
+                _registered_method=True)
+        self.FollowTaskRunLogs = channel.unary_stream(
+                '/cordyna.v1.ControlService/FollowTaskRunLogs',
+                request_serializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsRequest.SerializeToString,
+                response_deserializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -159,6 +169,24 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTaskRunLogs(self, request, context):
+        """GetTaskRunLogs returns one page of what an attempt of a task-run logged,
+        oldest first: pass next_after_seq back as after_seq for the next page.
+        NOT_FOUND when the run, the task-run or the attempt does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FollowTaskRunLogs(self, request, context):
+        """FollowTaskRunLogs sends what an attempt logged so far, then each line as
+        it is stored, and ends once the attempt has ended and every line it
+        logged was sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -206,6 +234,16 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.WatchEvents,
                     request_deserializer=cordyna_dot_v1_dot_control__pb2.WatchEventsRequest.FromString,
                     response_serializer=cordyna_dot_v1_dot_control__pb2.WatchEventsResponse.SerializeToString,
+            ),
+            'GetTaskRunLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTaskRunLogs,
+                    request_deserializer=cordyna_dot_v1_dot_control__pb2.GetTaskRunLogsRequest.FromString,
+                    response_serializer=cordyna_dot_v1_dot_control__pb2.GetTaskRunLogsResponse.SerializeToString,
+            ),
+            'FollowTaskRunLogs': grpc.unary_stream_rpc_method_handler(
+                    servicer.FollowTaskRunLogs,
+                    request_deserializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsRequest.FromString,
+                    response_serializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -452,6 +490,60 @@ class ControlService:
             '/cordyna.v1.ControlService/WatchEvents',
             cordyna_dot_v1_dot_control__pb2.WatchEventsRequest.SerializeToString,
             cordyna_dot_v1_dot_control__pb2.WatchEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTaskRunLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordyna.v1.ControlService/GetTaskRunLogs',
+            cordyna_dot_v1_dot_control__pb2.GetTaskRunLogsRequest.SerializeToString,
+            cordyna_dot_v1_dot_control__pb2.GetTaskRunLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FollowTaskRunLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/cordyna.v1.ControlService/FollowTaskRunLogs',
+            cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsRequest.SerializeToString,
+            cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

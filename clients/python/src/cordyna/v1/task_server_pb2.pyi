@@ -22,6 +22,24 @@ class DeclarationIssueCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DECLARATION_ISSUE_CODE_CYCLE: _ClassVar[DeclarationIssueCode]
     DECLARATION_ISSUE_CODE_UNRESOLVED: _ClassVar[DeclarationIssueCode]
     DECLARATION_ISSUE_CODE_VERSION: _ClassVar[DeclarationIssueCode]
+
+class LogLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOG_LEVEL_UNSPECIFIED: _ClassVar[LogLevel]
+    LOG_LEVEL_TRACE: _ClassVar[LogLevel]
+    LOG_LEVEL_DEBUG: _ClassVar[LogLevel]
+    LOG_LEVEL_INFO: _ClassVar[LogLevel]
+    LOG_LEVEL_WARN: _ClassVar[LogLevel]
+    LOG_LEVEL_ERROR: _ClassVar[LogLevel]
+    LOG_LEVEL_FATAL: _ClassVar[LogLevel]
+
+class LogStream(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOG_STREAM_UNSPECIFIED: _ClassVar[LogStream]
+    LOG_STREAM_LOGGER: _ClassVar[LogStream]
+    LOG_STREAM_STDOUT: _ClassVar[LogStream]
+    LOG_STREAM_STDERR: _ClassVar[LogStream]
+    LOG_STREAM_CORDYNA: _ClassVar[LogStream]
 DECLARATION_ISSUE_CODE_UNSPECIFIED: DeclarationIssueCode
 DECLARATION_ISSUE_CODE_INVALID: DeclarationIssueCode
 DECLARATION_ISSUE_CODE_DUPLICATE: DeclarationIssueCode
@@ -29,9 +47,21 @@ DECLARATION_ISSUE_CODE_OWNED_ELSEWHERE: DeclarationIssueCode
 DECLARATION_ISSUE_CODE_CYCLE: DeclarationIssueCode
 DECLARATION_ISSUE_CODE_UNRESOLVED: DeclarationIssueCode
 DECLARATION_ISSUE_CODE_VERSION: DeclarationIssueCode
+LOG_LEVEL_UNSPECIFIED: LogLevel
+LOG_LEVEL_TRACE: LogLevel
+LOG_LEVEL_DEBUG: LogLevel
+LOG_LEVEL_INFO: LogLevel
+LOG_LEVEL_WARN: LogLevel
+LOG_LEVEL_ERROR: LogLevel
+LOG_LEVEL_FATAL: LogLevel
+LOG_STREAM_UNSPECIFIED: LogStream
+LOG_STREAM_LOGGER: LogStream
+LOG_STREAM_STDOUT: LogStream
+LOG_STREAM_STDERR: LogStream
+LOG_STREAM_CORDYNA: LogStream
 
 class ConnectRequest(_message.Message):
-    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong", "task_states", "declaration_part")
+    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong", "task_states", "declaration_part", "task_logs")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     REDECLARE_FIELD_NUMBER: _ClassVar[int]
     TASK_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +70,7 @@ class ConnectRequest(_message.Message):
     PONG_FIELD_NUMBER: _ClassVar[int]
     TASK_STATES_FIELD_NUMBER: _ClassVar[int]
     DECLARATION_PART_FIELD_NUMBER: _ClassVar[int]
+    TASK_LOGS_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     redeclare: Redeclare
     task_state: TaskStateUpdate
@@ -48,10 +79,11 @@ class ConnectRequest(_message.Message):
     pong: Pong
     task_states: TaskStateUpdates
     declaration_part: DeclarationPart
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., task_states: _Optional[_Union[TaskStateUpdates, _Mapping]] = ..., declaration_part: _Optional[_Union[DeclarationPart, _Mapping]] = ...) -> None: ...
+    task_logs: TaskLogs
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., task_states: _Optional[_Union[TaskStateUpdates, _Mapping]] = ..., declaration_part: _Optional[_Union[DeclarationPart, _Mapping]] = ..., task_logs: _Optional[_Union[TaskLogs, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
-    __slots__ = ("welcome", "rejection", "invoke", "cancel", "ack", "ping", "refusal", "invokes")
+    __slots__ = ("welcome", "rejection", "invoke", "cancel", "ack", "ping", "refusal", "invokes", "logs_refused")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     REJECTION_FIELD_NUMBER: _ClassVar[int]
     INVOKE_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +92,7 @@ class ConnectResponse(_message.Message):
     PING_FIELD_NUMBER: _ClassVar[int]
     REFUSAL_FIELD_NUMBER: _ClassVar[int]
     INVOKES_FIELD_NUMBER: _ClassVar[int]
+    LOGS_REFUSED_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     rejection: Rejection
     invoke: Invoke
@@ -68,7 +101,8 @@ class ConnectResponse(_message.Message):
     ping: Ping
     refusal: Refusal
     invokes: Invokes
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., refusal: _Optional[_Union[Refusal, _Mapping]] = ..., invokes: _Optional[_Union[Invokes, _Mapping]] = ...) -> None: ...
+    logs_refused: LogsRefused
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., refusal: _Optional[_Union[Refusal, _Mapping]] = ..., invokes: _Optional[_Union[Invokes, _Mapping]] = ..., logs_refused: _Optional[_Union[LogsRefused, _Mapping]] = ...) -> None: ...
 
 class ProtocolVersion(_message.Message):
     __slots__ = ("major", "minor")
@@ -115,7 +149,7 @@ class DeclarationPart(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., last: _Optional[bool] = ...) -> None: ...
 
 class TaskStateUpdate(_message.Message):
-    __slots__ = ("seq", "attempt_id", "state", "error_description", "non_retryable", "time", "outputs")
+    __slots__ = ("seq", "attempt_id", "state", "error_description", "non_retryable", "time", "outputs", "exit_code", "output_tail")
     class OutputsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +164,8 @@ class TaskStateUpdate(_message.Message):
     NON_RETRYABLE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TAIL_FIELD_NUMBER: _ClassVar[int]
     seq: int
     attempt_id: str
     state: _task_pb2.TaskState
@@ -137,7 +173,9 @@ class TaskStateUpdate(_message.Message):
     non_retryable: bool
     time: _timestamp_pb2.Timestamp
     outputs: _containers.ScalarMap[str, str]
-    def __init__(self, seq: _Optional[int] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_description: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outputs: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    exit_code: int
+    output_tail: str
+    def __init__(self, seq: _Optional[int] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_description: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outputs: _Optional[_Mapping[str, str]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ...) -> None: ...
 
 class TaskStateUpdates(_message.Message):
     __slots__ = ("updates",)
@@ -194,7 +232,7 @@ class DeclarationIssue(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., code: _Optional[_Union[DeclarationIssueCode, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Invoke(_message.Message):
-    __slots__ = ("run_id", "task_run_id", "attempt_id", "attempt_number", "task_id", "params", "deadlines", "mode", "trace_context", "logical_time")
+    __slots__ = ("run_id", "task_run_id", "attempt_id", "attempt_number", "task_id", "params", "deadlines", "mode", "trace_context", "logical_time", "upstream")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +257,7 @@ class Invoke(_message.Message):
     MODE_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     LOGICAL_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     task_run_id: str
     attempt_id: str
@@ -229,7 +268,25 @@ class Invoke(_message.Message):
     mode: _task_pb2.RunMode
     trace_context: _containers.ScalarMap[str, str]
     logical_time: _timestamp_pb2.Timestamp
-    def __init__(self, run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., attempt_number: _Optional[int] = ..., task_id: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., deadlines: _Optional[_Union[_task_pb2.Deadlines, _Mapping]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    upstream: _containers.RepeatedCompositeFieldContainer[UpstreamOutputs]
+    def __init__(self, run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., attempt_number: _Optional[int] = ..., task_id: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., deadlines: _Optional[_Union[_task_pb2.Deadlines, _Mapping]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., upstream: _Optional[_Iterable[_Union[UpstreamOutputs, _Mapping]]] = ...) -> None: ...
+
+class UpstreamOutputs(_message.Message):
+    __slots__ = ("task_id", "outputs", "omitted")
+    class OutputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    outputs: _containers.ScalarMap[str, str]
+    omitted: bool
+    def __init__(self, task_id: _Optional[str] = ..., outputs: _Optional[_Mapping[str, str]] = ..., omitted: _Optional[bool] = ...) -> None: ...
 
 class Invokes(_message.Message):
     __slots__ = ("invokes",)
@@ -268,3 +325,37 @@ class Refusal(_message.Message):
     code: str
     message: str
     def __init__(self, seq: _Optional[int] = ..., attempt_id: _Optional[str] = ..., code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class TaskLogs(_message.Message):
+    __slots__ = ("attempt_id", "lines", "dropped_lines")
+    ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_LINES_FIELD_NUMBER: _ClassVar[int]
+    attempt_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[LogLine]
+    dropped_lines: int
+    def __init__(self, attempt_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[LogLine, _Mapping]]] = ..., dropped_lines: _Optional[int] = ...) -> None: ...
+
+class LogLine(_message.Message):
+    __slots__ = ("time", "level", "stream", "text")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    level: LogLevel
+    stream: LogStream
+    text: str
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., level: _Optional[_Union[LogLevel, str]] = ..., stream: _Optional[_Union[LogStream, str]] = ..., text: _Optional[str] = ...) -> None: ...
+
+class LogsRefused(_message.Message):
+    __slots__ = ("attempt_id", "lines", "code", "message")
+    ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    attempt_id: str
+    lines: int
+    code: str
+    message: str
+    def __init__(self, attempt_id: _Optional[str] = ..., lines: _Optional[int] = ..., code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...

@@ -7,6 +7,8 @@ import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Completion, Dependency, ErrorCause, Owner, RunMode, TaskDeclaration, TaskState } from "./task_pb.js";
 import { file_cordyna_v1_task } from "./task_pb.js";
+import type { LogLine } from "./task_server_pb.js";
+import { file_cordyna_v1_task_server } from "./task_server_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/control.proto.
  */
 export const file_cordyna_v1_control: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEiuQQKD1N0YXJ0UnVuUmVxdWVzdBI+Cgd0YXJnZXRzGAEgAygJQi26SCqSAScQ6AcYASIgch4yHF5bYS16MC05XVthLXowLTkuXy1dezAsMTI3fSQSGAoQd2l0aG91dF91cHN0cmVhbRgCIAEoCBIXCg93aXRoX2Rvd25zdHJlYW0YAyABKAgSzQEKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5QpMBukiPAZoBiwEQ6AcihQG6AXsKDWtleS5wcmludGFibGUSRW11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBmb3JtYXQgY2hhcmFjdGVycyAoc3VjaCBhcyBOVUwgb3IgVSsyMDJFKRojdGhpcy5tYXRjaGVzKHInXlteXHB7Q2N9XHB7Q2Z9XSokJylyBRABKIACEisKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGVCCLpIBYIBAhABEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMogAISMAoMbG9naWNhbF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgd0cmlnZ2VyGAggASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZEIIukgFggECEAEaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biI+Cg9MaXN0UnVuc1JlcXVlc3QSFwoFbGltaXQYASABKA1CCLpIBSoDGOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkiSgoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIxChFDYW5jZWxSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biISChBMaXN0VGFza3NSZXF1ZXN0IjgKEUxpc3RUYXNrc1Jlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbyIUChJMaXN0U2VydmVyc1JlcXVlc3QiPgoTTGlzdFNlcnZlcnNSZXNwb25zZRInCgdzZXJ2ZXJzGAEgAygLMhYuY29yZHluYS52MS5TZXJ2ZXJJbmZvIioKE0ZvcmdldFNlcnZlclJlcXVlc3QSEwoLc2VydmVyX25hbWUYASABKAkiKAoURm9yZ2V0U2VydmVyUmVzcG9uc2USEAoIdGFza19pZHMYASADKAkiEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UiWQoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIzCgVraW5kcxgCIAMoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kQg26SAqSAQciBYIBAhABIjcKE1dhdGNoRXZlbnRzUmVzcG9uc2USIAoFZXZlbnQYASABKAsyES5jb3JkeW5hLnYxLkV2ZW50Iu0DCgNSdW4SCgoCaWQYASABKAkSIwoFc3RhdGUYAiABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEigKB3RyaWdnZXIYAyABKA4yFy5jb3JkeW5hLnYxLlRyaWdnZXJLaW5kEg8KB3RhcmdldHMYBCADKAkSKwoGcGFyYW1zGAUgAygLMhsuY29yZHluYS52MS5SdW4uUGFyYW1zRW50cnkSIQoEbW9kZRgGIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoJdGFza19ydW5zGAkgAygLMhMuY29yZHluYS52MS5UYXNrUnVuEicKB3N1bW1hcnkYCiABKAsyFi5jb3JkeW5hLnYxLlJ1blN1bW1hcnkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEjAKDGxvZ2ljYWxfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKIAwoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhMKC3NlcnZlcl9uYW1lGAMgASgJEiAKBW93bmVyGAQgASgLMhEuY29yZHluYS52MS5Pd25lchIkCgVzdGF0ZRgFIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAYgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAcgASgJEhIKCmJsb2NrZWRfYnkYCCADKAkSJgoGcmV1c2VkGAkgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhAKCHVwc3RyZWFtGAogAygJEiUKCGF0dGVtcHRzGAsgAygLMhMuY29yZHluYS52MS5BdHRlbXB0Ei4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDndhaXRpbmdfcmVhc29uGA0gASgJIugCCgdBdHRlbXB0EgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoDRIkCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEhMKC2luc3RhbmNlX2lkGAQgASgJEisKC2Vycm9yX2NhdXNlGAUgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAYgASgJEi4KCmludm9rZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpwBCgpSdW5TdW1tYXJ5EioKBmZhaWxlZBgBIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSKwoHYmxvY2tlZBgCIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSEQoJY29tcGxldGVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SEQoJY2FuY2VsbGVkGAUgASgNIrQBCg5UYXNrUnVuT3V0Y29tZRIPCgd0YXNrX2lkGAEgASgJEiAKBW93bmVyGAIgASgLMhEuY29yZHluYS52MS5Pd25lchITCgtzZXJ2ZXJfbmFtZRgDIAEoCRIrCgtlcnJvcl9jYXVzZRgEIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgFIAEoCRISCgpibG9ja2VkX2J5GAYgAygJIpsCCghUYXNrSW5mbxIPCgd0YXNrX2lkGAEgASgJEhMKC3NlcnZlcl9uYW1lGAIgASgJEjAKC2RlY2xhcmF0aW9uGAMgASgLMhsuY29yZHluYS52MS5UYXNrRGVjbGFyYXRpb24SEAoIcmVzb2x2ZWQYBCABKAgSGQoRdW5yZXNvbHZlZF9yZWFzb24YBSABKAkSEQoJaW5zdGFuY2VzGAYgASgNEi8KD2xhc3RfY29tcGxldGlvbhgHIAEoCzIWLmNvcmR5bmEudjEuQ29tcGxldGlvbhISCgpkb3duc3RyZWFtGAggAygJEjIKDm5leHRfZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCglHcmFwaEVkZ2USEAoIdXBzdHJlYW0YASABKAkSEgoKZG93bnN0cmVhbRgCIAEoCRIqCgpkZXBlbmRlbmN5GAMgASgLMhYuY29yZHluYS52MS5EZXBlbmRlbmN5IlkKClNlcnZlckluZm8SDAoEbmFtZRgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRIrCglpbnN0YW5jZXMYAyADKAsyGC5jb3JkeW5hLnYxLkluc3RhbmNlSW5mbyLEAQoMSW5zdGFuY2VJbmZvEhMKC2luc3RhbmNlX2lkGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29yZHluYS52MS5TZXJ2ZXJTdGF0ZRIwCgxjb25uZWN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3J1bm5pbmcYBCABKA0SFwoPbWF4X2NvbmN1cnJlbmN5GAUgASgNEg0KBWFnZW50GAYgASgJEgwKBHBlZXIYByABKAki5wIKBUV2ZW50EiMKBGtpbmQYASABKA4yFS5jb3JkeW5hLnYxLkV2ZW50S2luZBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZydW5faWQYAyABKAkSEwoLdGFza19ydW5faWQYBCABKAkSDwoHdGFza19pZBgFIAEoCRISCgphdHRlbXB0X2lkGAYgASgJEiQKBXN0YXRlGAcgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSKwoLZXJyb3JfY2F1c2UYCCABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USEwoLc2VydmVyX25hbWUYCSABKAkSEwoLaW5zdGFuY2VfaWQYCiABKAkSDwoHbWVzc2FnZRgLIAEoCRInCglydW5fc3RhdGUYDCABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEg4KBmRldGFpbBgNIAEoCSqEAQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRFX1JVTk5JTkcQARIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAISFAoQUlVOX1NUQVRFX0ZBSUxFRBADEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBCqOAQoLVHJpZ2dlcktpbmQSHAoYVFJJR0dFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQVFJJR0dFUl9LSU5EX0FQSRABEhUKEVRSSUdHRVJfS0lORF9DUk9OEAISGQoVVFJJR0dFUl9LSU5EX1VQU1RSRUFNEAMSGQoVVFJJR0dFUl9LSU5EX0JBQ0tGSUxMEAQqXgoLU2VydmVyU3RhdGUSHAoYU0VSVkVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0VSVkVSX1NUQVRFX1JFQURZEAESGQoVU0VSVkVSX1NUQVRFX0RSQUlOSU5HEAIqgwIKCUV2ZW50S2luZBIaChZFVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWRVZFTlRfS0lORF9SVU5fU1RBUlRFRBABEhsKF0VWRU5UX0tJTkRfUlVOX0ZJTklTSEVEEAISHwobRVZFTlRfS0lORF9UQVNLX1JVTl9DSEFOR0VEEAMSHwobRVZFTlRfS0lORF9TRVJWRVJfQ09OTkVDVEVEEAQSIgoeRVZFTlRfS0lORF9TRVJWRVJfRElTQ09OTkVDVEVEEAUSHAoYRVZFTlRfS0lORF9HUkFQSF9DSEFOR0VEEAYSHQoZRVZFTlRfS0lORF9SRVBPUlRfUkVGVVNFRBAHMsgFCg5Db250cm9sU2VydmljZRJFCghTdGFydFJ1bhIbLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0GhwuY29yZHluYS52MS5TdGFydFJ1blJlc3BvbnNlEkQKBkdldFJ1bhIZLmNvcmR5bmEudjEuR2V0UnVuUmVxdWVzdBoaLmNvcmR5bmEudjEuR2V0UnVuUmVzcG9uc2UiA5ACARJKCghMaXN0UnVucxIbLmNvcmR5bmEudjEuTGlzdFJ1bnNSZXF1ZXN0GhwuY29yZHluYS52MS5MaXN0UnVuc1Jlc3BvbnNlIgOQAgESSAoJQ2FuY2VsUnVuEhwuY29yZHluYS52MS5DYW5jZWxSdW5SZXF1ZXN0Gh0uY29yZHluYS52MS5DYW5jZWxSdW5SZXNwb25zZRJNCglMaXN0VGFza3MSHC5jb3JkeW5hLnYxLkxpc3RUYXNrc1JlcXVlc3QaHS5jb3JkeW5hLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESUwoLTGlzdFNlcnZlcnMSHi5jb3JkeW5hLnYxLkxpc3RTZXJ2ZXJzUmVxdWVzdBofLmNvcmR5bmEudjEuTGlzdFNlcnZlcnNSZXNwb25zZSIDkAIBElEKDEZvcmdldFNlcnZlchIfLmNvcmR5bmEudjEuRm9yZ2V0U2VydmVyUmVxdWVzdBogLmNvcmR5bmEudjEuRm9yZ2V0U2VydmVyUmVzcG9uc2USSgoIR2V0R3JhcGgSGy5jb3JkeW5hLnYxLkdldEdyYXBoUmVxdWVzdBocLmNvcmR5bmEudjEuR2V0R3JhcGhSZXNwb25zZSIDkAIBElAKC1dhdGNoRXZlbnRzEh4uY29yZHluYS52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHy5jb3JkeW5hLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwAUIgCg5kZXYuY29yZHluYS52MUIMQ29udHJvbFByb3RvUAFiBnByb3RvMw", [file_buf_validate_validate, file_cordyna_v1_task, file_google_protobuf_timestamp]);
+  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEiuQQKD1N0YXJ0UnVuUmVxdWVzdBI+Cgd0YXJnZXRzGAEgAygJQi26SCqSAScQ6AcYASIgch4yHF5bYS16MC05XVthLXowLTkuXy1dezAsMTI3fSQSGAoQd2l0aG91dF91cHN0cmVhbRgCIAEoCBIXCg93aXRoX2Rvd25zdHJlYW0YAyABKAgSzQEKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5QpMBukiPAZoBiwEQ6AcihQG6AXsKDWtleS5wcmludGFibGUSRW11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBmb3JtYXQgY2hhcmFjdGVycyAoc3VjaCBhcyBOVUwgb3IgVSsyMDJFKRojdGhpcy5tYXRjaGVzKHInXlteXHB7Q2N9XHB7Q2Z9XSokJylyBRABKIACEisKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGVCCLpIBYIBAhABEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMogAISMAoMbG9naWNhbF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgd0cmlnZ2VyGAggASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZEIIukgFggECEAEaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biI+Cg9MaXN0UnVuc1JlcXVlc3QSFwoFbGltaXQYASABKA1CCLpIBSoDGOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkiSgoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIxChFDYW5jZWxSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biISChBMaXN0VGFza3NSZXF1ZXN0IjgKEUxpc3RUYXNrc1Jlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbyIUChJMaXN0U2VydmVyc1JlcXVlc3QiPgoTTGlzdFNlcnZlcnNSZXNwb25zZRInCgdzZXJ2ZXJzGAEgAygLMhYuY29yZHluYS52MS5TZXJ2ZXJJbmZvIioKE0ZvcmdldFNlcnZlclJlcXVlc3QSEwoLc2VydmVyX25hbWUYASABKAkiKAoURm9yZ2V0U2VydmVyUmVzcG9uc2USEAoIdGFza19pZHMYASADKAkiEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UiWQoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIzCgVraW5kcxgCIAMoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kQg26SAqSAQciBYIBAhABIjcKE1dhdGNoRXZlbnRzUmVzcG9uc2USIAoFZXZlbnQYASABKAsyES5jb3JkeW5hLnYxLkV2ZW50IqMBChVHZXRUYXNrUnVuTG9nc1JlcXVlc3QSFwoGcnVuX2lkGAEgASgJQge6SARyAhABEjQKB3Rhc2tfaWQYAiABKAlCI7pIIHIeMhxeW2EtejAtOV1bYS16MC05Ll8tXXswLDEyN30kEg8KB2F0dGVtcHQYAyABKA0SEQoJYWZ0ZXJfc2VxGAQgASgEEhcKBWxpbWl0GAUgASgNQgi6SAUqAxiIJyI/ChZHZXRUYXNrUnVuTG9nc1Jlc3BvbnNlEiUKBGxvZ3MYASABKAsyFy5jb3JkeW5hLnYxLlRhc2tSdW5Mb2dzIo0BChhGb2xsb3dUYXNrUnVuTG9nc1JlcXVlc3QSFwoGcnVuX2lkGAEgASgJQge6SARyAhABEjQKB3Rhc2tfaWQYAiABKAlCI7pIIHIeMhxeW2EtejAtOV1bYS16MC05Ll8tXXswLDEyN30kEg8KB2F0dGVtcHQYAyABKA0SEQoJYWZ0ZXJfc2VxGAQgASgEIkIKGUZvbGxvd1Rhc2tSdW5Mb2dzUmVzcG9uc2USJQoEbG9ncxgBIAEoCzIXLmNvcmR5bmEudjEuVGFza1J1bkxvZ3MioAEKC1Rhc2tSdW5Mb2dzEhIKCmF0dGVtcHRfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRImCgVsaW5lcxgDIAMoCzIXLmNvcmR5bmEudjEuVGFza0xvZ0xpbmUSFQoNZHJvcHBlZF9saW5lcxgEIAEoBBIWCg5uZXh0X2FmdGVyX3NlcRgFIAEoBBIVCg1hdHRlbXB0X2VuZGVkGAYgASgIIj0KC1Rhc2tMb2dMaW5lEgsKA3NlcRgBIAEoBBIhCgRsaW5lGAIgASgLMhMuY29yZHluYS52MS5Mb2dMaW5lIu0DCgNSdW4SCgoCaWQYASABKAkSIwoFc3RhdGUYAiABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEigKB3RyaWdnZXIYAyABKA4yFy5jb3JkeW5hLnYxLlRyaWdnZXJLaW5kEg8KB3RhcmdldHMYBCADKAkSKwoGcGFyYW1zGAUgAygLMhsuY29yZHluYS52MS5SdW4uUGFyYW1zRW50cnkSIQoEbW9kZRgGIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoJdGFza19ydW5zGAkgAygLMhMuY29yZHluYS52MS5UYXNrUnVuEicKB3N1bW1hcnkYCiABKAsyFi5jb3JkeW5hLnYxLlJ1blN1bW1hcnkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEjAKDGxvZ2ljYWxfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLrAwoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhMKC3NlcnZlcl9uYW1lGAMgASgJEiAKBW93bmVyGAQgASgLMhEuY29yZHluYS52MS5Pd25lchIkCgVzdGF0ZRgFIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAYgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAcgASgJEhIKCmJsb2NrZWRfYnkYCCADKAkSJgoGcmV1c2VkGAkgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhAKCHVwc3RyZWFtGAogAygJEiUKCGF0dGVtcHRzGAsgAygLMhMuY29yZHluYS52MS5BdHRlbXB0Ei4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDndhaXRpbmdfcmVhc29uGA0gASgJEjEKB291dHB1dHMYDiADKAsyIC5jb3JkeW5hLnYxLlRhc2tSdW4uT3V0cHV0c0VudHJ5Gi4KDE91dHB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqMDCgdBdHRlbXB0EgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoDRIkCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEhMKC2luc3RhbmNlX2lkGAQgASgJEisKC2Vycm9yX2NhdXNlGAUgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAYgASgJEi4KCmludm9rZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgLIAEoBUgAiAEBEhMKC291dHB1dF90YWlsGAwgASgJQgwKCl9leGl0X2NvZGUinAEKClJ1blN1bW1hcnkSKgoGZmFpbGVkGAEgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIrCgdibG9ja2VkGAIgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIRCgljb21wbGV0ZWQYAyABKA0SDwoHc2tpcHBlZBgEIAEoDRIRCgljYW5jZWxsZWQYBSABKA0itAEKDlRhc2tSdW5PdXRjb21lEg8KB3Rhc2tfaWQYASABKAkSIAoFb3duZXIYAiABKAsyES5jb3JkeW5hLnYxLk93bmVyEhMKC3NlcnZlcl9uYW1lGAMgASgJEisKC2Vycm9yX2NhdXNlGAQgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAUgASgJEhIKCmJsb2NrZWRfYnkYBiADKAkimwIKCFRhc2tJbmZvEg8KB3Rhc2tfaWQYASABKAkSEwoLc2VydmVyX25hbWUYAiABKAkSMAoLZGVjbGFyYXRpb24YAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIQCghyZXNvbHZlZBgEIAEoCBIZChF1bnJlc29sdmVkX3JlYXNvbhgFIAEoCRIRCglpbnN0YW5jZXMYBiABKA0SLwoPbGFzdF9jb21wbGV0aW9uGAcgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhIKCmRvd25zdHJlYW0YCCADKAkSMgoObmV4dF9maXJlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl0KCUdyYXBoRWRnZRIQCgh1cHN0cmVhbRgBIAEoCRISCgpkb3duc3RyZWFtGAIgASgJEioKCmRlcGVuZGVuY3kYAyABKAsyFi5jb3JkeW5hLnYxLkRlcGVuZGVuY3kiWQoKU2VydmVySW5mbxIMCgRuYW1lGAEgASgJEhAKCHRhc2tfaWRzGAIgAygJEisKCWluc3RhbmNlcxgDIAMoCzIYLmNvcmR5bmEudjEuSW5zdGFuY2VJbmZvIsQBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy5jb3JkeW5hLnYxLlNlcnZlclN0YXRlEjAKDGNvbm5lY3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcnVubmluZxgEIAEoDRIXCg9tYXhfY29uY3VycmVuY3kYBSABKA0SDQoFYWdlbnQYBiABKAkSDAoEcGVlchgHIAEoCSLnAgoFRXZlbnQSIwoEa2luZBgBIAEoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJ1bl9pZBgDIAEoCRITCgt0YXNrX3J1bl9pZBgEIAEoCRIPCgd0YXNrX2lkGAUgASgJEhIKCmF0dGVtcHRfaWQYBiABKAkSJAoFc3RhdGUYByABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZRIrCgtlcnJvcl9jYXVzZRgIIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRITCgtzZXJ2ZXJfbmFtZRgJIAEoCRITCgtpbnN0YW5jZV9pZBgKIAEoCRIPCgdtZXNzYWdlGAsgASgJEicKCXJ1bl9zdGF0ZRgMIAEoDjIULmNvcmR5bmEudjEuUnVuU3RhdGUSDgoGZGV0YWlsGA0gASgJKoQBCghSdW5TdGF0ZRIZChVSVU5fU1RBVEVfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVEVfUlVOTklORxABEhcKE1JVTl9TVEFURV9TVUNDRUVERUQQAhIUChBSVU5fU1RBVEVfRkFJTEVEEAMSFwoTUlVOX1NUQVRFX0NBTkNFTExFRBAEKo4BCgtUcmlnZ2VyS2luZBIcChhUUklHR0VSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUklHR0VSX0tJTkRfQVBJEAESFQoRVFJJR0dFUl9LSU5EX0NST04QAhIZChVUUklHR0VSX0tJTkRfVVBTVFJFQU0QAxIZChVUUklHR0VSX0tJTkRfQkFDS0ZJTEwQBCpeCgtTZXJ2ZXJTdGF0ZRIcChhTRVJWRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTRVJWRVJfU1RBVEVfUkVBRFkQARIZChVTRVJWRVJfU1RBVEVfRFJBSU5JTkcQAiqDAgoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZFVkVOVF9LSU5EX1JVTl9TVEFSVEVEEAESGwoXRVZFTlRfS0lORF9SVU5fRklOSVNIRUQQAhIfChtFVkVOVF9LSU5EX1RBU0tfUlVOX0NIQU5HRUQQAxIfChtFVkVOVF9LSU5EX1NFUlZFUl9DT05ORUNURUQQBBIiCh5FVkVOVF9LSU5EX1NFUlZFUl9ESVNDT05ORUNURUQQBRIcChhFVkVOVF9LSU5EX0dSQVBIX0NIQU5HRUQQBhIdChlFVkVOVF9LSU5EX1JFUE9SVF9SRUZVU0VEEAcyigcKDkNvbnRyb2xTZXJ2aWNlEkUKCFN0YXJ0UnVuEhsuY29yZHluYS52MS5TdGFydFJ1blJlcXVlc3QaHC5jb3JkeW5hLnYxLlN0YXJ0UnVuUmVzcG9uc2USRAoGR2V0UnVuEhkuY29yZHluYS52MS5HZXRSdW5SZXF1ZXN0GhouY29yZHluYS52MS5HZXRSdW5SZXNwb25zZSIDkAIBEkoKCExpc3RSdW5zEhsuY29yZHluYS52MS5MaXN0UnVuc1JlcXVlc3QaHC5jb3JkeW5hLnYxLkxpc3RSdW5zUmVzcG9uc2UiA5ACARJICglDYW5jZWxSdW4SHC5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlcXVlc3QaHS5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlc3BvbnNlEk0KCUxpc3RUYXNrcxIcLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVxdWVzdBodLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJTCgtMaXN0U2VydmVycxIeLmNvcmR5bmEudjEuTGlzdFNlcnZlcnNSZXF1ZXN0Gh8uY29yZHluYS52MS5MaXN0U2VydmVyc1Jlc3BvbnNlIgOQAgESUQoMRm9yZ2V0U2VydmVyEh8uY29yZHluYS52MS5Gb3JnZXRTZXJ2ZXJSZXF1ZXN0GiAuY29yZHluYS52MS5Gb3JnZXRTZXJ2ZXJSZXNwb25zZRJKCghHZXRHcmFwaBIbLmNvcmR5bmEudjEuR2V0R3JhcGhSZXF1ZXN0GhwuY29yZHluYS52MS5HZXRHcmFwaFJlc3BvbnNlIgOQAgESUAoLV2F0Y2hFdmVudHMSHi5jb3JkeW5hLnYxLldhdGNoRXZlbnRzUmVxdWVzdBofLmNvcmR5bmEudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABElwKDkdldFRhc2tSdW5Mb2dzEiEuY29yZHluYS52MS5HZXRUYXNrUnVuTG9nc1JlcXVlc3QaIi5jb3JkeW5hLnYxLkdldFRhc2tSdW5Mb2dzUmVzcG9uc2UiA5ACARJiChFGb2xsb3dUYXNrUnVuTG9ncxIkLmNvcmR5bmEudjEuRm9sbG93VGFza1J1bkxvZ3NSZXF1ZXN0GiUuY29yZHluYS52MS5Gb2xsb3dUYXNrUnVuTG9nc1Jlc3BvbnNlMAFCIAoOZGV2LmNvcmR5bmEudjFCDENvbnRyb2xQcm90b1ABYgZwcm90bzM", [file_buf_validate_validate, file_cordyna_v1_task, file_cordyna_v1_task_server, file_google_protobuf_timestamp]);
 
 /**
  * StartRunRequest names what to run. Cerebro enforces the buf.validate
@@ -492,6 +494,206 @@ export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__P
   messageDesc(file_cordyna_v1_control, 18);
 
 /**
+ * GetTaskRunLogsRequest names an attempt of a task-run, and where to start.
+ *
+ * @generated from message cordyna.v1.GetTaskRunLogsRequest
+ */
+export type GetTaskRunLogsRequest = Message<"cordyna.v1.GetTaskRunLogsRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * The attempt's number, from 1; 0 means the latest.
+   *
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * Only lines after this sequence number; 0 for the first page.
+   *
+   * @generated from field: uint64 after_seq = 4;
+   */
+  afterSeq: bigint;
+
+  /**
+   * At most this many lines, up to 5,000; 0 means 1,000.
+   *
+   * @generated from field: uint32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message cordyna.v1.GetTaskRunLogsRequest.
+ * Use `create(GetTaskRunLogsRequestSchema)` to create a new message.
+ */
+export const GetTaskRunLogsRequestSchema: GenMessage<GetTaskRunLogsRequest> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 19);
+
+/**
+ * GetTaskRunLogsResponse carries one page of an attempt's log.
+ *
+ * @generated from message cordyna.v1.GetTaskRunLogsResponse
+ */
+export type GetTaskRunLogsResponse = Message<"cordyna.v1.GetTaskRunLogsResponse"> & {
+  /**
+   * @generated from field: cordyna.v1.TaskRunLogs logs = 1;
+   */
+  logs?: TaskRunLogs | undefined;
+};
+
+/**
+ * Describes the message cordyna.v1.GetTaskRunLogsResponse.
+ * Use `create(GetTaskRunLogsResponseSchema)` to create a new message.
+ */
+export const GetTaskRunLogsResponseSchema: GenMessage<GetTaskRunLogsResponse> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 20);
+
+/**
+ * FollowTaskRunLogsRequest names an attempt of a task-run to follow.
+ *
+ * @generated from message cordyna.v1.FollowTaskRunLogsRequest
+ */
+export type FollowTaskRunLogsRequest = Message<"cordyna.v1.FollowTaskRunLogsRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * The attempt's number, from 1; 0 means the latest when the call starts.
+   *
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * Only lines after this sequence number; 0 for all.
+   *
+   * @generated from field: uint64 after_seq = 4;
+   */
+  afterSeq: bigint;
+};
+
+/**
+ * Describes the message cordyna.v1.FollowTaskRunLogsRequest.
+ * Use `create(FollowTaskRunLogsRequestSchema)` to create a new message.
+ */
+export const FollowTaskRunLogsRequestSchema: GenMessage<FollowTaskRunLogsRequest> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 21);
+
+/**
+ * FollowTaskRunLogsResponse carries the lines stored since the previous one.
+ *
+ * @generated from message cordyna.v1.FollowTaskRunLogsResponse
+ */
+export type FollowTaskRunLogsResponse = Message<"cordyna.v1.FollowTaskRunLogsResponse"> & {
+  /**
+   * @generated from field: cordyna.v1.TaskRunLogs logs = 1;
+   */
+  logs?: TaskRunLogs | undefined;
+};
+
+/**
+ * Describes the message cordyna.v1.FollowTaskRunLogsResponse.
+ * Use `create(FollowTaskRunLogsResponseSchema)` to create a new message.
+ */
+export const FollowTaskRunLogsResponseSchema: GenMessage<FollowTaskRunLogsResponse> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 22);
+
+/**
+ * TaskRunLogs are lines of one attempt's log, oldest first.
+ *
+ * @generated from message cordyna.v1.TaskRunLogs
+ */
+export type TaskRunLogs = Message<"cordyna.v1.TaskRunLogs"> & {
+  /**
+   * @generated from field: string attempt_id = 1;
+   */
+  attemptId: string;
+
+  /**
+   * The attempt's number, from 1.
+   *
+   * @generated from field: uint32 attempt = 2;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: repeated cordyna.v1.TaskLogLine lines = 3;
+   */
+  lines: TaskLogLine[];
+
+  /**
+   * Lines logged before the first one kept: cerebro keeps the newest lines
+   * of each attempt up to its bound (1 MiB by default).
+   *
+   * @generated from field: uint64 dropped_lines = 4;
+   */
+  droppedLines: bigint;
+
+  /**
+   * Pass as after_seq for the lines that follow.
+   *
+   * @generated from field: uint64 next_after_seq = 5;
+   */
+  nextAfterSeq: bigint;
+
+  /**
+   * True when the attempt has ended: no line follows the last one stored.
+   *
+   * @generated from field: bool attempt_ended = 6;
+   */
+  attemptEnded: boolean;
+};
+
+/**
+ * Describes the message cordyna.v1.TaskRunLogs.
+ * Use `create(TaskRunLogsSchema)` to create a new message.
+ */
+export const TaskRunLogsSchema: GenMessage<TaskRunLogs> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 23);
+
+/**
+ * TaskLogLine is one stored line of an attempt's log.
+ *
+ * @generated from message cordyna.v1.TaskLogLine
+ */
+export type TaskLogLine = Message<"cordyna.v1.TaskLogLine"> & {
+  /**
+   * Per attempt, from 1, without gaps.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: cordyna.v1.LogLine line = 2;
+   */
+  line?: LogLine | undefined;
+};
+
+/**
+ * Describes the message cordyna.v1.TaskLogLine.
+ * Use `create(TaskLogLineSchema)` to create a new message.
+ */
+export const TaskLogLineSchema: GenMessage<TaskLogLine> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 24);
+
+/**
  * Run is one trigger of a set of target tasks.
  *
  * @generated from message cordyna.v1.Run
@@ -567,7 +769,7 @@ export type Run = Message<"cordyna.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 19);
+  messageDesc(file_cordyna_v1_control, 25);
 
 /**
  * TaskRun is one task within one run.
@@ -649,6 +851,14 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
    * @generated from field: string waiting_reason = 13;
    */
   waitingReason: string;
+
+  /**
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   *
+   * @generated from field: map<string, string> outputs = 14;
+   */
+  outputs: { [key: string]: string };
 };
 
 /**
@@ -656,7 +866,7 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
  * Use `create(TaskRunSchema)` to create a new message.
  */
 export const TaskRunSchema: GenMessage<TaskRun> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 20);
+  messageDesc(file_cordyna_v1_control, 26);
 
 /**
  * Attempt is one try of a task-run.
@@ -713,6 +923,21 @@ export type Attempt = Message<"cordyna.v1.Attempt"> & {
    * @generated from field: google.protobuf.Timestamp finished_at = 10;
    */
   finishedAt?: Timestamp | undefined;
+
+  /**
+   * For a task that runs a command, once it ended: its exit code, absent
+   * when a signal ended it or it never started.
+   *
+   * @generated from field: optional int32 exit_code = 11;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * For a task that runs a command, once it ended: the end of its output.
+   *
+   * @generated from field: string output_tail = 12;
+   */
+  outputTail: string;
 };
 
 /**
@@ -720,7 +945,7 @@ export type Attempt = Message<"cordyna.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 21);
+  messageDesc(file_cordyna_v1_control, 27);
 
 /**
  * RunSummary names what failed and who owns it.
@@ -759,7 +984,7 @@ export type RunSummary = Message<"cordyna.v1.RunSummary"> & {
  * Use `create(RunSummarySchema)` to create a new message.
  */
 export const RunSummarySchema: GenMessage<RunSummary> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 22);
+  messageDesc(file_cordyna_v1_control, 28);
 
 /**
  * TaskRunOutcome is one failed or blocked task-run with its owner.
@@ -803,7 +1028,7 @@ export type TaskRunOutcome = Message<"cordyna.v1.TaskRunOutcome"> & {
  * Use `create(TaskRunOutcomeSchema)` to create a new message.
  */
 export const TaskRunOutcomeSchema: GenMessage<TaskRunOutcome> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 23);
+  messageDesc(file_cordyna_v1_control, 29);
 
 /**
  * TaskInfo is one task in the global graph.
@@ -872,7 +1097,7 @@ export type TaskInfo = Message<"cordyna.v1.TaskInfo"> & {
  * Use `create(TaskInfoSchema)` to create a new message.
  */
 export const TaskInfoSchema: GenMessage<TaskInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 24);
+  messageDesc(file_cordyna_v1_control, 30);
 
 /**
  * GraphEdge is one dependency: from upstream to downstream.
@@ -901,7 +1126,7 @@ export type GraphEdge = Message<"cordyna.v1.GraphEdge"> & {
  * Use `create(GraphEdgeSchema)` to create a new message.
  */
 export const GraphEdgeSchema: GenMessage<GraphEdge> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 25);
+  messageDesc(file_cordyna_v1_control, 31);
 
 /**
  * ServerInfo is one server name with its connected instances.
@@ -930,7 +1155,7 @@ export type ServerInfo = Message<"cordyna.v1.ServerInfo"> & {
  * Use `create(ServerInfoSchema)` to create a new message.
  */
 export const ServerInfoSchema: GenMessage<ServerInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 26);
+  messageDesc(file_cordyna_v1_control, 32);
 
 /**
  * InstanceInfo is one connected task-server process.
@@ -979,7 +1204,7 @@ export type InstanceInfo = Message<"cordyna.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 27);
+  messageDesc(file_cordyna_v1_control, 33);
 
 /**
  * Event is one thing that happened in cerebro.
@@ -1065,7 +1290,7 @@ export type Event = Message<"cordyna.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 28);
+  messageDesc(file_cordyna_v1_control, 34);
 
 /**
  * RunState is the state of a whole run.
@@ -1335,6 +1560,30 @@ export const ControlService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchEventsRequestSchema;
     output: typeof WatchEventsResponseSchema;
+  },
+  /**
+   * GetTaskRunLogs returns one page of what an attempt of a task-run logged,
+   * oldest first: pass next_after_seq back as after_seq for the next page.
+   * NOT_FOUND when the run, the task-run or the attempt does not exist.
+   *
+   * @generated from rpc cordyna.v1.ControlService.GetTaskRunLogs
+   */
+  getTaskRunLogs: {
+    methodKind: "unary";
+    input: typeof GetTaskRunLogsRequestSchema;
+    output: typeof GetTaskRunLogsResponseSchema;
+  },
+  /**
+   * FollowTaskRunLogs sends what an attempt logged so far, then each line as
+   * it is stored, and ends once the attempt has ended and every line it
+   * logged was sent.
+   *
+   * @generated from rpc cordyna.v1.ControlService.FollowTaskRunLogs
+   */
+  followTaskRunLogs: {
+    methodKind: "server_streaming";
+    input: typeof FollowTaskRunLogsRequestSchema;
+    output: typeof FollowTaskRunLogsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cordyna_v1_control, 0);

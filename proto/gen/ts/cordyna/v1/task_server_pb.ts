@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/task_server.proto.
  */
 export const file_cordyna_v1_task_server: GenFile = /*@__PURE__*/
-  fileDesc("Chxjb3JkeW5hL3YxL3Rhc2tfc2VydmVyLnByb3RvEgpjb3JkeW5hLnYxIv4CCg5Db25uZWN0UmVxdWVzdBIiCgVoZWxsbxgBIAEoCzIRLmNvcmR5bmEudjEuSGVsbG9IABIqCglyZWRlY2xhcmUYAiABKAsyFS5jb3JkeW5hLnYxLlJlZGVjbGFyZUgAEjEKCnRhc2tfc3RhdGUYAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZUgAEioKCWhlYXJ0YmVhdBgEIAEoCzIVLmNvcmR5bmEudjEuSGVhcnRiZWF0SAASIgoFZHJhaW4YBSABKAsyES5jb3JkeW5hLnYxLkRyYWluSAASIAoEcG9uZxgGIAEoCzIQLmNvcmR5bmEudjEuUG9uZ0gAEjMKC3Rhc2tfc3RhdGVzGAcgASgLMhwuY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGVzSAASNwoQZGVjbGFyYXRpb25fcGFydBgIIAEoCzIbLmNvcmR5bmEudjEuRGVjbGFyYXRpb25QYXJ0SABCCQoHbWVzc2FnZSLOAgoPQ29ubmVjdFJlc3BvbnNlEiYKB3dlbGNvbWUYASABKAsyEy5jb3JkeW5hLnYxLldlbGNvbWVIABIqCglyZWplY3Rpb24YAiABKAsyFS5jb3JkeW5hLnYxLlJlamVjdGlvbkgAEiQKBmludm9rZRgDIAEoCzISLmNvcmR5bmEudjEuSW52b2tlSAASJAoGY2FuY2VsGAQgASgLMhIuY29yZHluYS52MS5DYW5jZWxIABIeCgNhY2sYBSABKAsyDy5jb3JkeW5hLnYxLkFja0gAEiAKBHBpbmcYBiABKAsyEC5jb3JkeW5hLnYxLlBpbmdIABImCgdyZWZ1c2FsGAcgASgLMhMuY29yZHluYS52MS5SZWZ1c2FsSAASJgoHaW52b2tlcxgIIAEoCzITLmNvcmR5bmEudjEuSW52b2tlc0gAQgkKB21lc3NhZ2UiLwoPUHJvdG9jb2xWZXJzaW9uEg0KBW1ham9yGAEgASgNEg0KBW1pbm9yGAIgASgNIqQCCgVIZWxsbxI+CgtzZXJ2ZXJfbmFtZRgBIAEoCUIpukgmciQyIl5bQS1aYS16MC05XVtBLVphLXowLTkuXy1dezAsMTI3fSQSGwoLaW5zdGFuY2VfaWQYAiABKAlCBrpIA8gBARI1ChBwcm90b2NvbF92ZXJzaW9uGAMgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SKgoFdGFza3MYBCADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAUgAygJEhcKD21heF9jb25jdXJyZW5jeRgGIAEoDRINCgVhZ2VudBgHIAEoCRIWCg50YXNrc19jb250aW51ZRgIIAEoCCJPCglSZWRlY2xhcmUSKgoFdGFza3MYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIWCg50YXNrc19jb250aW51ZRgCIAEoCCJLCg9EZWNsYXJhdGlvblBhcnQSKgoFdGFza3MYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIMCgRsYXN0GAIgASgIIsADCg9UYXNrU3RhdGVVcGRhdGUSCwoDc2VxGAEgASgEEhIKCmF0dGVtcHRfaWQYAiABKAkSLgoFc3RhdGUYAyABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZUIIukgFggECEAESGQoRZXJyb3JfZGVzY3JpcHRpb24YBCABKAkSFQoNbm9uX3JldHJ5YWJsZRgFIAEoCBIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBLPAQoHb3V0cHV0cxgHIAMoCzIoLmNvcmR5bmEudjEuVGFza1N0YXRlVXBkYXRlLk91dHB1dHNFbnRyeUKTAbpIjwGaAYsBEOgHIoUBugF7Cg1rZXkucHJpbnRhYmxlEkVtdXN0IG5vdCBjb250YWluIGNvbnRyb2wgb3IgZm9ybWF0IGNoYXJhY3RlcnMgKHN1Y2ggYXMgTlVMIG9yIFUrMjAyRSkaI3RoaXMubWF0Y2hlcyhyJ15bXlxwe0NjfVxwe0NmfV0qJCcpcgUQASiAAhouCgxPdXRwdXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJAChBUYXNrU3RhdGVVcGRhdGVzEiwKB3VwZGF0ZXMYASADKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZSIoCglIZWFydGJlYXQSGwoTcnVubmluZ19hdHRlbXB0X2lkcxgBIAMoCSIHCgVEcmFpbiIVCgRQb25nEg0KBW5vbmNlGAEgASgEItgBCgdXZWxjb21lEhIKCnNlc3Npb25faWQYASABKAkSNQoQcHJvdG9jb2xfdmVyc2lvbhgCIAEoCzIbLmNvcmR5bmEudjEuUHJvdG9jb2xWZXJzaW9uEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgh3YXJuaW5ncxgEIAMoCzIcLmNvcmR5bmEudjEuRGVjbGFyYXRpb25Jc3N1ZRIbChN1bmtub3duX2F0dGVtcHRfaWRzGAUgAygJIkoKCVJlamVjdGlvbhIsCgZlcnJvcnMYASADKAsyHC5jb3JkeW5hLnYxLkRlY2xhcmF0aW9uSXNzdWUSDwoHbWVzc2FnZRgCIAEoCSJkChBEZWNsYXJhdGlvbklzc3VlEg8KB3Rhc2tfaWQYASABKAkSLgoEY29kZRgCIAEoDjIgLmNvcmR5bmEudjEuRGVjbGFyYXRpb25Jc3N1ZUNvZGUSDwoHbWVzc2FnZRgDIAEoCSK6AwoGSW52b2tlEg4KBnJ1bl9pZBgBIAEoCRITCgt0YXNrX3J1bl9pZBgCIAEoCRISCgphdHRlbXB0X2lkGAMgASgJEhYKDmF0dGVtcHRfbnVtYmVyGAQgASgNEg8KB3Rhc2tfaWQYBSABKAkSLgoGcGFyYW1zGAYgAygLMh4uY29yZHluYS52MS5JbnZva2UuUGFyYW1zRW50cnkSKAoJZGVhZGxpbmVzGAcgASgLMhUuY29yZHluYS52MS5EZWFkbGluZXMSIQoEbW9kZRgIIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRI7Cg10cmFjZV9jb250ZXh0GAkgAygLMiQuY29yZHluYS52MS5JbnZva2UuVHJhY2VDb250ZXh0RW50cnkSMAoMbG9naWNhbF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjMKEVRyYWNlQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLgoHSW52b2tlcxIjCgdpbnZva2VzGAEgAygLMhIuY29yZHluYS52MS5JbnZva2UiLAoGQ2FuY2VsEhIKCmF0dGVtcHRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIhoKA0FjaxITCgt0aHJvdWdoX3NlcRgBIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIkkKB1JlZnVzYWwSCwoDc2VxGAEgASgEEhIKCmF0dGVtcHRfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIPCgdtZXNzYWdlGAQgASgJKqECChREZWNsYXJhdGlvbklzc3VlQ29kZRImCiJERUNMQVJBVElPTl9JU1NVRV9DT0RFX1VOU1BFQ0lGSUVEEAASIgoeREVDTEFSQVRJT05fSVNTVUVfQ09ERV9JTlZBTElEEAESJAogREVDTEFSQVRJT05fSVNTVUVfQ09ERV9EVVBMSUNBVEUQAhIqCiZERUNMQVJBVElPTl9JU1NVRV9DT0RFX09XTkVEX0VMU0VXSEVSRRADEiAKHERFQ0xBUkFUSU9OX0lTU1VFX0NPREVfQ1lDTEUQBBIlCiFERUNMQVJBVElPTl9JU1NVRV9DT0RFX1VOUkVTT0xWRUQQBRIiCh5ERUNMQVJBVElPTl9JU1NVRV9DT0RFX1ZFUlNJT04QBjJbChFUYXNrU2VydmVyU2VydmljZRJGCgdDb25uZWN0EhouY29yZHluYS52MS5Db25uZWN0UmVxdWVzdBobLmNvcmR5bmEudjEuQ29ubmVjdFJlc3BvbnNlKAEwAUIjCg5kZXYuY29yZHluYS52MUIPVGFza1NlcnZlclByb3RvUAFiBnByb3RvMw", [file_buf_validate_validate, file_cordyna_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chxjb3JkeW5hL3YxL3Rhc2tfc2VydmVyLnByb3RvEgpjb3JkeW5hLnYxIqkDCg5Db25uZWN0UmVxdWVzdBIiCgVoZWxsbxgBIAEoCzIRLmNvcmR5bmEudjEuSGVsbG9IABIqCglyZWRlY2xhcmUYAiABKAsyFS5jb3JkeW5hLnYxLlJlZGVjbGFyZUgAEjEKCnRhc2tfc3RhdGUYAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tTdGF0ZVVwZGF0ZUgAEioKCWhlYXJ0YmVhdBgEIAEoCzIVLmNvcmR5bmEudjEuSGVhcnRiZWF0SAASIgoFZHJhaW4YBSABKAsyES5jb3JkeW5hLnYxLkRyYWluSAASIAoEcG9uZxgGIAEoCzIQLmNvcmR5bmEudjEuUG9uZ0gAEjMKC3Rhc2tfc3RhdGVzGAcgASgLMhwuY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGVzSAASNwoQZGVjbGFyYXRpb25fcGFydBgIIAEoCzIbLmNvcmR5bmEudjEuRGVjbGFyYXRpb25QYXJ0SAASKQoJdGFza19sb2dzGAkgASgLMhQuY29yZHluYS52MS5UYXNrTG9nc0gAQgkKB21lc3NhZ2Ui/wIKD0Nvbm5lY3RSZXNwb25zZRImCgd3ZWxjb21lGAEgASgLMhMuY29yZHluYS52MS5XZWxjb21lSAASKgoJcmVqZWN0aW9uGAIgASgLMhUuY29yZHluYS52MS5SZWplY3Rpb25IABIkCgZpbnZva2UYAyABKAsyEi5jb3JkeW5hLnYxLkludm9rZUgAEiQKBmNhbmNlbBgEIAEoCzISLmNvcmR5bmEudjEuQ2FuY2VsSAASHgoDYWNrGAUgASgLMg8uY29yZHluYS52MS5BY2tIABIgCgRwaW5nGAYgASgLMhAuY29yZHluYS52MS5QaW5nSAASJgoHcmVmdXNhbBgHIAEoCzITLmNvcmR5bmEudjEuUmVmdXNhbEgAEiYKB2ludm9rZXMYCCABKAsyEy5jb3JkeW5hLnYxLkludm9rZXNIABIvCgxsb2dzX3JlZnVzZWQYCSABKAsyFy5jb3JkeW5hLnYxLkxvZ3NSZWZ1c2VkSABCCQoHbWVzc2FnZSIvCg9Qcm90b2NvbFZlcnNpb24SDQoFbWFqb3IYASABKA0SDQoFbWlub3IYAiABKA0ipAIKBUhlbGxvEj4KC3NlcnZlcl9uYW1lGAEgASgJQim6SCZyJDIiXltBLVphLXowLTldW0EtWmEtejAtOS5fLV17MCwxMjd9JBIbCgtpbnN0YW5jZV9pZBgCIAEoCUIGukgDyAEBEjUKEHByb3RvY29sX3ZlcnNpb24YAyABKAsyGy5jb3JkeW5hLnYxLlByb3RvY29sVmVyc2lvbhIqCgV0YXNrcxgEIAMoCzIbLmNvcmR5bmEudjEuVGFza0RlY2xhcmF0aW9uEhsKE3J1bm5pbmdfYXR0ZW1wdF9pZHMYBSADKAkSFwoPbWF4X2NvbmN1cnJlbmN5GAYgASgNEg0KBWFnZW50GAcgASgJEhYKDnRhc2tzX2NvbnRpbnVlGAggASgIIk8KCVJlZGVjbGFyZRIqCgV0YXNrcxgBIAMoCzIbLmNvcmR5bmEudjEuVGFza0RlY2xhcmF0aW9uEhYKDnRhc2tzX2NvbnRpbnVlGAIgASgIIksKD0RlY2xhcmF0aW9uUGFydBIqCgV0YXNrcxgBIAMoCzIbLmNvcmR5bmEudjEuVGFza0RlY2xhcmF0aW9uEgwKBGxhc3QYAiABKAgihQQKD1Rhc2tTdGF0ZVVwZGF0ZRILCgNzZXEYASABKAQSEgoKYXR0ZW1wdF9pZBgCIAEoCRIuCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlQgi6SAWCAQIQARIZChFlcnJvcl9kZXNjcmlwdGlvbhgEIAEoCRIVCg1ub25fcmV0cnlhYmxlGAUgASgIEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEs8BCgdvdXRwdXRzGAcgAygLMiguY29yZHluYS52MS5UYXNrU3RhdGVVcGRhdGUuT3V0cHV0c0VudHJ5QpMBukiPAZoBiwEQ6AcihQG6AXsKDWtleS5wcmludGFibGUSRW11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBmb3JtYXQgY2hhcmFjdGVycyAoc3VjaCBhcyBOVUwgb3IgVSsyMDJFKRojdGhpcy5tYXRjaGVzKHInXlteXHB7Q2N9XHB7Q2Z9XSokJylyBRABKIACEhYKCWV4aXRfY29kZRgIIAEoBUgAiAEBEh0KC291dHB1dF90YWlsGAkgASgJQgi6SAVyAyiAQBouCgxPdXRwdXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlIkAKEFRhc2tTdGF0ZVVwZGF0ZXMSLAoHdXBkYXRlcxgBIAMoCzIbLmNvcmR5bmEudjEuVGFza1N0YXRlVXBkYXRlIigKCUhlYXJ0YmVhdBIbChNydW5uaW5nX2F0dGVtcHRfaWRzGAEgAygJIgcKBURyYWluIhUKBFBvbmcSDQoFbm9uY2UYASABKAQi2AEKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRI1ChBwcm90b2NvbF92ZXJzaW9uGAIgASgLMhsuY29yZHluYS52MS5Qcm90b2NvbFZlcnNpb24SNQoSaGVhcnRiZWF0X2ludGVydmFsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KCHdhcm5pbmdzGAQgAygLMhwuY29yZHluYS52MS5EZWNsYXJhdGlvbklzc3VlEhsKE3Vua25vd25fYXR0ZW1wdF9pZHMYBSADKAkiSgoJUmVqZWN0aW9uEiwKBmVycm9ycxgBIAMoCzIcLmNvcmR5bmEudjEuRGVjbGFyYXRpb25Jc3N1ZRIPCgdtZXNzYWdlGAIgASgJImQKEERlY2xhcmF0aW9uSXNzdWUSDwoHdGFza19pZBgBIAEoCRIuCgRjb2RlGAIgASgOMiAuY29yZHluYS52MS5EZWNsYXJhdGlvbklzc3VlQ29kZRIPCgdtZXNzYWdlGAMgASgJIukDCgZJbnZva2USDgoGcnVuX2lkGAEgASgJEhMKC3Rhc2tfcnVuX2lkGAIgASgJEhIKCmF0dGVtcHRfaWQYAyABKAkSFgoOYXR0ZW1wdF9udW1iZXIYBCABKA0SDwoHdGFza19pZBgFIAEoCRIuCgZwYXJhbXMYBiADKAsyHi5jb3JkeW5hLnYxLkludm9rZS5QYXJhbXNFbnRyeRIoCglkZWFkbGluZXMYByABKAsyFS5jb3JkeW5hLnYxLkRlYWRsaW5lcxIhCgRtb2RlGAggASgOMhMuY29yZHluYS52MS5SdW5Nb2RlEjsKDXRyYWNlX2NvbnRleHQYCSADKAsyJC5jb3JkeW5hLnYxLkludm9rZS5UcmFjZUNvbnRleHRFbnRyeRIwCgxsb2dpY2FsX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCHVwc3RyZWFtGAsgAygLMhsuY29yZHluYS52MS5VcHN0cmVhbU91dHB1dHMaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIp4BCg9VcHN0cmVhbU91dHB1dHMSDwoHdGFza19pZBgBIAEoCRI5CgdvdXRwdXRzGAIgAygLMiguY29yZHluYS52MS5VcHN0cmVhbU91dHB1dHMuT3V0cHV0c0VudHJ5Eg8KB29taXR0ZWQYAyABKAgaLgoMT3V0cHV0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLgoHSW52b2tlcxIjCgdpbnZva2VzGAEgAygLMhIuY29yZHluYS52MS5JbnZva2UiLAoGQ2FuY2VsEhIKCmF0dGVtcHRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIhoKA0FjaxITCgt0aHJvdWdoX3NlcRgBIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIkkKB1JlZnVzYWwSCwoDc2VxGAEgASgEEhIKCmF0dGVtcHRfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIm0KCFRhc2tMb2dzEhsKCmF0dGVtcHRfaWQYASABKAlCB7pIBHICEAESLQoFbGluZXMYAiADKAsyEy5jb3JkeW5hLnYxLkxvZ0xpbmVCCbpIBpIBAxDoBxIVCg1kcm9wcGVkX2xpbmVzGAMgASgEIqwBCgdMb2dMaW5lEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBWxldmVsGAIgASgOMhQuY29yZHluYS52MS5Mb2dMZXZlbEIIukgFggECEAESLwoGc3RyZWFtGAMgASgOMhUuY29yZHluYS52MS5Mb2dTdHJlYW1CCLpIBYIBAhABEhcKBHRleHQYBCABKAlCCbpIBnIEKICAASJPCgtMb2dzUmVmdXNlZBISCgphdHRlbXB0X2lkGAEgASgJEg0KBWxpbmVzGAIgASgEEgwKBGNvZGUYAyABKAkSDwoHbWVzc2FnZRgEIAEoCSqhAgoURGVjbGFyYXRpb25Jc3N1ZUNvZGUSJgoiREVDTEFSQVRJT05fSVNTVUVfQ09ERV9VTlNQRUNJRklFRBAAEiIKHkRFQ0xBUkFUSU9OX0lTU1VFX0NPREVfSU5WQUxJRBABEiQKIERFQ0xBUkFUSU9OX0lTU1VFX0NPREVfRFVQTElDQVRFEAISKgomREVDTEFSQVRJT05fSVNTVUVfQ09ERV9PV05FRF9FTFNFV0hFUkUQAxIgChxERUNMQVJBVElPTl9JU1NVRV9DT0RFX0NZQ0xFEAQSJQohREVDTEFSQVRJT05fSVNTVUVfQ09ERV9VTlJFU09MVkVEEAUSIgoeREVDTEFSQVRJT05fSVNTVUVfQ09ERV9WRVJTSU9OEAYqoQEKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9UUkFDRRABEhMKD0xPR19MRVZFTF9ERUJVRxACEhIKDkxPR19MRVZFTF9JTkZPEAMSEgoOTE9HX0xFVkVMX1dBUk4QBBITCg9MT0dfTEVWRUxfRVJST1IQBRITCg9MT0dfTEVWRUxfRkFUQUwQBiqEAQoJTG9nU3RyZWFtEhoKFkxPR19TVFJFQU1fVU5TUEVDSUZJRUQQABIVChFMT0dfU1RSRUFNX0xPR0dFUhABEhUKEUxPR19TVFJFQU1fU1RET1VUEAISFQoRTE9HX1NUUkVBTV9TVERFUlIQAxIWChJMT0dfU1RSRUFNX0NPUkRZTkEQBDJbChFUYXNrU2VydmVyU2VydmljZRJGCgdDb25uZWN0EhouY29yZHluYS52MS5Db25uZWN0UmVxdWVzdBobLmNvcmR5bmEudjEuQ29ubmVjdFJlc3BvbnNlKAEwAUIjCg5kZXYuY29yZHluYS52MUIPVGFza1NlcnZlclByb3RvUAFiBnByb3RvMw", [file_buf_validate_validate, file_cordyna_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ConnectRequest is one message up the stream, from task-server to cerebro.
@@ -84,6 +84,15 @@ export type ConnectRequest = Message<"cordyna.v1.ConnectRequest"> & {
      */
     value: DeclarationPart;
     case: "declarationPart";
+  } | {
+    /**
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     *
+     * @generated from field: cordyna.v1.TaskLogs task_logs = 9;
+     */
+    value: TaskLogs;
+    case: "taskLogs";
   } | { case: undefined; value?: undefined };
 };
 
@@ -154,6 +163,15 @@ export type ConnectResponse = Message<"cordyna.v1.ConnectResponse"> & {
      */
     value: Invokes;
     case: "invokes";
+  } | {
+    /**
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     *
+     * @generated from field: cordyna.v1.LogsRefused logs_refused = 9;
+     */
+    value: LogsRefused;
+    case: "logsRefused";
   } | { case: undefined; value?: undefined };
 };
 
@@ -168,7 +186,8 @@ export const ConnectResponseSchema: GenMessage<ConnectResponse> = /*@__PURE__*/
  * ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
  * a newer minor is accepted. Each side uses what a minor adds only when the
  * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
- * declarations in parts (DeclarationPart).
+ * declarations in parts (DeclarationPart), 1.3 task logs (TaskLogs,
+ * LogsRefused).
  *
  * @generated from message cordyna.v1.ProtocolVersion
  */
@@ -371,6 +390,22 @@ export type TaskStateUpdate = Message<"cordyna.v1.TaskStateUpdate"> & {
    * @generated from field: map<string, string> outputs = 7;
    */
   outputs: { [key: string]: string };
+
+  /**
+   * With COMPLETED or ERROR of a task that runs a command: its exit code,
+   * absent when a signal ended it or it never started.
+   *
+   * @generated from field: optional int32 exit_code = 8;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * With COMPLETED or ERROR of a task that runs a command: the end of its
+   * output (stdout and stderr), at most 8 KiB.
+   *
+   * @generated from field: string output_tail = 9;
+   */
+  outputTail: string;
 };
 
 /**
@@ -624,6 +659,16 @@ export type Invoke = Message<"cordyna.v1.Invoke"> & {
    * @generated from field: google.protobuf.Timestamp logical_time = 10;
    */
   logicalTime?: Timestamp | undefined;
+
+  /**
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   *
+   * @generated from field: repeated cordyna.v1.UpstreamOutputs upstream = 11;
+   */
+  upstream: UpstreamOutputs[];
 };
 
 /**
@@ -632,6 +677,38 @@ export type Invoke = Message<"cordyna.v1.Invoke"> & {
  */
 export const InvokeSchema: GenMessage<Invoke> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_task_server, 14);
+
+/**
+ * UpstreamOutputs are what one upstream task returned.
+ *
+ * @generated from message cordyna.v1.UpstreamOutputs
+ */
+export type UpstreamOutputs = Message<"cordyna.v1.UpstreamOutputs"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: map<string, string> outputs = 2;
+   */
+  outputs: { [key: string]: string };
+
+  /**
+   * True when the outputs are left out because the invoke had no room left
+   * for them: read them with GetRun.
+   *
+   * @generated from field: bool omitted = 3;
+   */
+  omitted: boolean;
+};
+
+/**
+ * Describes the message cordyna.v1.UpstreamOutputs.
+ * Use `create(UpstreamOutputsSchema)` to create a new message.
+ */
+export const UpstreamOutputsSchema: GenMessage<UpstreamOutputs> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_task_server, 15);
 
 /**
  * Invokes carries several Invokes in one message, to be taken in order, as
@@ -651,7 +728,7 @@ export type Invokes = Message<"cordyna.v1.Invokes"> & {
  * Use `create(InvokesSchema)` to create a new message.
  */
 export const InvokesSchema: GenMessage<Invokes> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 15);
+  messageDesc(file_cordyna_v1_task_server, 16);
 
 /**
  * Cancel asks the server to abort an attempt; the server reports ERROR or
@@ -676,7 +753,7 @@ export type Cancel = Message<"cordyna.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 16);
+  messageDesc(file_cordyna_v1_task_server, 17);
 
 /**
  * Ack confirms that every TaskStateUpdate up to and including through_seq on
@@ -696,7 +773,7 @@ export type Ack = Message<"cordyna.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 17);
+  messageDesc(file_cordyna_v1_task_server, 18);
 
 /**
  * Ping asks for a Pong.
@@ -715,7 +792,7 @@ export type Ping = Message<"cordyna.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 18);
+  messageDesc(file_cordyna_v1_task_server, 19);
 
 /**
  * Refusal says one TaskStateUpdate was not accepted. The update is still
@@ -752,7 +829,124 @@ export type Refusal = Message<"cordyna.v1.Refusal"> & {
  * Use `create(RefusalSchema)` to create a new message.
  */
 export const RefusalSchema: GenMessage<Refusal> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_task_server, 19);
+  messageDesc(file_cordyna_v1_task_server, 20);
+
+/**
+ * TaskLogs carries lines one attempt logged (protocol 1.3), oldest first. A
+ * task-server sends an attempt's lines before its final TaskStateUpdate;
+ * cerebro keeps the newest lines of each attempt up to its bound (1 MiB by
+ * default) and refuses lines for attempts that were not invoked on this
+ * instance or are no longer running (LogsRefused). Logs are not
+ * acknowledged: lines lost with a broken stream are not resent.
+ *
+ * @generated from message cordyna.v1.TaskLogs
+ */
+export type TaskLogs = Message<"cordyna.v1.TaskLogs"> & {
+  /**
+   * @generated from field: string attempt_id = 1;
+   */
+  attemptId: string;
+
+  /**
+   * At most 1,000 lines a message.
+   *
+   * @generated from field: repeated cordyna.v1.LogLine lines = 2;
+   */
+  lines: LogLine[];
+
+  /**
+   * How many lines of this attempt the task-server dropped right before
+   * these, to stay within its own bound; cerebro stores a line saying so.
+   *
+   * @generated from field: uint64 dropped_lines = 3;
+   */
+  droppedLines: bigint;
+};
+
+/**
+ * Describes the message cordyna.v1.TaskLogs.
+ * Use `create(TaskLogsSchema)` to create a new message.
+ */
+export const TaskLogsSchema: GenMessage<TaskLogs> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_task_server, 21);
+
+/**
+ * LogLine is one line of an attempt's log.
+ *
+ * @generated from message cordyna.v1.LogLine
+ */
+export type LogLine = Message<"cordyna.v1.LogLine"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: cordyna.v1.LogLevel level = 2;
+   */
+  level: LogLevel;
+
+  /**
+   * @generated from field: cordyna.v1.LogStream stream = 3;
+   */
+  stream: LogStream;
+
+  /**
+   * The line, without its newline: at most 16 KiB (longer lines are sent in
+   * pieces). A logger's structured fields may follow the message as JSON.
+   *
+   * @generated from field: string text = 4;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message cordyna.v1.LogLine.
+ * Use `create(LogLineSchema)` to create a new message.
+ */
+export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_task_server, 22);
+
+/**
+ * LogsRefused says that cerebro did not keep some of an attempt's log lines
+ * (protocol 1.3). Nothing is resent; the stream stays open.
+ *
+ * @generated from message cordyna.v1.LogsRefused
+ */
+export type LogsRefused = Message<"cordyna.v1.LogsRefused"> & {
+  /**
+   * @generated from field: string attempt_id = 1;
+   */
+  attemptId: string;
+
+  /**
+   * How many lines were not kept.
+   *
+   * @generated from field: uint64 lines = 2;
+   */
+  lines: bigint;
+
+  /**
+   * A gRPC status code name: RESOURCE_EXHAUSTED (over the rate of log bytes
+   * per stream), PERMISSION_DENIED (an attempt of another instance) or
+   * FAILED_PRECONDITION (an attempt that is not running).
+   *
+   * @generated from field: string code = 3;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message cordyna.v1.LogsRefused.
+ * Use `create(LogsRefusedSchema)` to create a new message.
+ */
+export const LogsRefusedSchema: GenMessage<LogsRefused> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_task_server, 23);
 
 /**
  * DeclarationIssueCode classifies a DeclarationIssue.
@@ -813,6 +1007,100 @@ export enum DeclarationIssueCode {
  */
 export const DeclarationIssueCodeSchema: GenEnum<DeclarationIssueCode> = /*@__PURE__*/
   enumDesc(file_cordyna_v1_task_server, 0);
+
+/**
+ * LogLevel is the severity of a LogLine.
+ *
+ * @generated from enum cordyna.v1.LogLevel
+ */
+export enum LogLevel {
+  /**
+   * @generated from enum value: LOG_LEVEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: LOG_LEVEL_TRACE = 1;
+   */
+  TRACE = 1,
+
+  /**
+   * @generated from enum value: LOG_LEVEL_DEBUG = 2;
+   */
+  DEBUG = 2,
+
+  /**
+   * @generated from enum value: LOG_LEVEL_INFO = 3;
+   */
+  INFO = 3,
+
+  /**
+   * @generated from enum value: LOG_LEVEL_WARN = 4;
+   */
+  WARN = 4,
+
+  /**
+   * @generated from enum value: LOG_LEVEL_ERROR = 5;
+   */
+  ERROR = 5,
+
+  /**
+   * @generated from enum value: LOG_LEVEL_FATAL = 6;
+   */
+  FATAL = 6,
+}
+
+/**
+ * Describes the enum cordyna.v1.LogLevel.
+ */
+export const LogLevelSchema: GenEnum<LogLevel> = /*@__PURE__*/
+  enumDesc(file_cordyna_v1_task_server, 1);
+
+/**
+ * LogStream says where a LogLine comes from.
+ *
+ * @generated from enum cordyna.v1.LogStream
+ */
+export enum LogStream {
+  /**
+   * @generated from enum value: LOG_STREAM_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The handler's logger (the SDK's ctx.logger).
+   *
+   * @generated from enum value: LOG_STREAM_LOGGER = 1;
+   */
+  LOGGER = 1,
+
+  /**
+   * A command's standard output.
+   *
+   * @generated from enum value: LOG_STREAM_STDOUT = 2;
+   */
+  STDOUT = 2,
+
+  /**
+   * A command's standard error.
+   *
+   * @generated from enum value: LOG_STREAM_STDERR = 3;
+   */
+  STDERR = 3,
+
+  /**
+   * Added by Cordyna, e.g. a line saying how many lines were dropped.
+   *
+   * @generated from enum value: LOG_STREAM_CORDYNA = 4;
+   */
+  CORDYNA = 4,
+}
+
+/**
+ * Describes the enum cordyna.v1.LogStream.
+ */
+export const LogStreamSchema: GenEnum<LogStream> = /*@__PURE__*/
+  enumDesc(file_cordyna_v1_task_server, 2);
 
 /**
  * TaskServerService is the one service a task-server talks to.

@@ -37,6 +37,7 @@ private static final long serialVersionUID = 0L;
     instanceId_ = "";
     errorCause_ = 0;
     errorDescription_ = "";
+    outputTail_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -321,6 +322,82 @@ private static final long serialVersionUID = 0L;
     return finishedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : finishedAt_;
   }
 
+  public static final int EXIT_CODE_FIELD_NUMBER = 11;
+  private int exitCode_ = 0;
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: its exit code, absent
+   * when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+   * @return Whether the exitCode field is set.
+   */
+  @java.lang.Override
+  public boolean hasExitCode() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: its exit code, absent
+   * when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+   * @return The exitCode.
+   */
+  @java.lang.Override
+  public int getExitCode() {
+    return exitCode_;
+  }
+
+  public static final int OUTPUT_TAIL_FIELD_NUMBER = 12;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object outputTail_ = "";
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: the end of its output.
+   * </pre>
+   *
+   * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+   * @return The outputTail.
+   */
+  @java.lang.Override
+  public java.lang.String getOutputTail() {
+    java.lang.Object ref = outputTail_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      outputTail_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: the end of its output.
+   * </pre>
+   *
+   * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+   * @return The bytes for outputTail.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOutputTailBytes() {
+    java.lang.Object ref = outputTail_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      outputTail_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -364,6 +441,12 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(10, getFinishedAt());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeInt32(11, exitCode_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 12, outputTail_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -411,6 +494,13 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getFinishedAt());
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt32Size(11, exitCode_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(12, outputTail_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -456,6 +546,13 @@ private static final long serialVersionUID = 0L;
       if (!getFinishedAt()
           .equals(other.getFinishedAt())) return false;
     }
+    if (hasExitCode() != other.hasExitCode()) return false;
+    if (hasExitCode()) {
+      if (getExitCode()
+          != other.getExitCode()) return false;
+    }
+    if (!getOutputTail()
+        .equals(other.getOutputTail())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -495,6 +592,12 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + FINISHED_AT_FIELD_NUMBER;
       hash = (53 * hash) + getFinishedAt().hashCode();
     }
+    if (hasExitCode()) {
+      hash = (37 * hash) + EXIT_CODE_FIELD_NUMBER;
+      hash = (53 * hash) + getExitCode();
+    }
+    hash = (37 * hash) + OUTPUT_TAIL_FIELD_NUMBER;
+    hash = (53 * hash) + getOutputTail().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -665,6 +768,8 @@ private static final long serialVersionUID = 0L;
         finishedAtBuilder_.dispose();
         finishedAtBuilder_ = null;
       }
+      exitCode_ = 0;
+      outputTail_ = "";
       return this;
     }
 
@@ -741,6 +846,13 @@ private static final long serialVersionUID = 0L;
             : finishedAtBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.exitCode_ = exitCode_;
+        to_bitField0_ |= 0x00000010;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.outputTail_ = outputTail_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -791,6 +903,14 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasFinishedAt()) {
         mergeFinishedAt(other.getFinishedAt());
+      }
+      if (other.hasExitCode()) {
+        setExitCode(other.getExitCode());
+      }
+      if (!other.getOutputTail().isEmpty()) {
+        outputTail_ = other.outputTail_;
+        bitField0_ |= 0x00000800;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -876,6 +996,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 88: {
+              exitCode_ = input.readInt32();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 88
+            case 98: {
+              outputTail_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1725,6 +1855,158 @@ private static final long serialVersionUID = 0L;
         finishedAt_ = null;
       }
       return finishedAtBuilder_;
+    }
+
+    private int exitCode_ ;
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: its exit code, absent
+     * when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+     * @return Whether the exitCode field is set.
+     */
+    @java.lang.Override
+    public boolean hasExitCode() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: its exit code, absent
+     * when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+     * @return The exitCode.
+     */
+    @java.lang.Override
+    public int getExitCode() {
+      return exitCode_;
+    }
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: its exit code, absent
+     * when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+     * @param value The exitCode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExitCode(int value) {
+
+      exitCode_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: its exit code, absent
+     * when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExitCode() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      exitCode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object outputTail_ = "";
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: the end of its output.
+     * </pre>
+     *
+     * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+     * @return The outputTail.
+     */
+    public java.lang.String getOutputTail() {
+      java.lang.Object ref = outputTail_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        outputTail_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: the end of its output.
+     * </pre>
+     *
+     * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+     * @return The bytes for outputTail.
+     */
+    public com.google.protobuf.ByteString
+        getOutputTailBytes() {
+      java.lang.Object ref = outputTail_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        outputTail_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: the end of its output.
+     * </pre>
+     *
+     * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+     * @param value The outputTail to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOutputTail(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      outputTail_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: the end of its output.
+     * </pre>
+     *
+     * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOutputTail() {
+      outputTail_ = getDefaultInstance().getOutputTail();
+      bitField0_ = (bitField0_ & ~0x00000800);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a task that runs a command, once it ended: the end of its output.
+     * </pre>
+     *
+     * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+     * @param value The bytes for outputTail to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOutputTailBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      outputTail_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Attempt)

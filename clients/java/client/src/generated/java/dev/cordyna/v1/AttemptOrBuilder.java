@@ -133,4 +133,45 @@ public interface AttemptOrBuilder extends
    * <code>.google.protobuf.Timestamp finished_at = 10 [json_name = "finishedAt"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getFinishedAtOrBuilder();
+
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: its exit code, absent
+   * when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+   * @return Whether the exitCode field is set.
+   */
+  boolean hasExitCode();
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: its exit code, absent
+   * when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 11 [json_name = "exitCode"];</code>
+   * @return The exitCode.
+   */
+  int getExitCode();
+
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: the end of its output.
+   * </pre>
+   *
+   * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+   * @return The outputTail.
+   */
+  java.lang.String getOutputTail();
+  /**
+   * <pre>
+   * For a task that runs a command, once it ended: the end of its output.
+   * </pre>
+   *
+   * <code>string output_tail = 12 [json_name = "outputTail"];</code>
+   * @return The bytes for outputTail.
+   */
+  com.google.protobuf.ByteString
+      getOutputTailBytes();
 }

@@ -65,6 +65,7 @@ private static final long serialVersionUID = 0L;
     PONG(6),
     TASK_STATES(7),
     DECLARATION_PART(8),
+    TASK_LOGS(9),
     MESSAGE_NOT_SET(0);
     private final int value;
     private MessageCase(int value) {
@@ -90,6 +91,7 @@ private static final long serialVersionUID = 0L;
         case 6: return PONG;
         case 7: return TASK_STATES;
         case 8: return DECLARATION_PART;
+        case 9: return TASK_LOGS;
         case 0: return MESSAGE_NOT_SET;
         default: return null;
       }
@@ -383,6 +385,52 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.DeclarationPart.getDefaultInstance();
   }
 
+  public static final int TASK_LOGS_FIELD_NUMBER = 9;
+  /**
+   * <pre>
+   * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+   * says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+   * @return Whether the taskLogs field is set.
+   */
+  @java.lang.Override
+  public boolean hasTaskLogs() {
+    return messageCase_ == 9;
+  }
+  /**
+   * <pre>
+   * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+   * says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+   * @return The taskLogs.
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.TaskLogs getTaskLogs() {
+    if (messageCase_ == 9) {
+       return (dev.cordyna.v1.TaskLogs) message_;
+    }
+    return dev.cordyna.v1.TaskLogs.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+   * says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.TaskLogsOrBuilder getTaskLogsOrBuilder() {
+    if (messageCase_ == 9) {
+       return (dev.cordyna.v1.TaskLogs) message_;
+    }
+    return dev.cordyna.v1.TaskLogs.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -420,6 +468,9 @@ private static final long serialVersionUID = 0L;
     }
     if (messageCase_ == 8) {
       output.writeMessage(8, (dev.cordyna.v1.DeclarationPart) message_);
+    }
+    if (messageCase_ == 9) {
+      output.writeMessage(9, (dev.cordyna.v1.TaskLogs) message_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -461,6 +512,10 @@ private static final long serialVersionUID = 0L;
     if (messageCase_ == 8) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, (dev.cordyna.v1.DeclarationPart) message_);
+    }
+    if (messageCase_ == 9) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, (dev.cordyna.v1.TaskLogs) message_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -511,6 +566,10 @@ private static final long serialVersionUID = 0L;
         if (!getDeclarationPart()
             .equals(other.getDeclarationPart())) return false;
         break;
+      case 9:
+        if (!getTaskLogs()
+            .equals(other.getTaskLogs())) return false;
+        break;
       case 0:
       default:
     }
@@ -557,6 +616,10 @@ private static final long serialVersionUID = 0L;
       case 8:
         hash = (37 * hash) + DECLARATION_PART_FIELD_NUMBER;
         hash = (53 * hash) + getDeclarationPart().hashCode();
+        break;
+      case 9:
+        hash = (37 * hash) + TASK_LOGS_FIELD_NUMBER;
+        hash = (53 * hash) + getTaskLogs().hashCode();
         break;
       case 0:
       default:
@@ -724,6 +787,9 @@ private static final long serialVersionUID = 0L;
       if (declarationPartBuilder_ != null) {
         declarationPartBuilder_.clear();
       }
+      if (taskLogsBuilder_ != null) {
+        taskLogsBuilder_.clear();
+      }
       messageCase_ = 0;
       message_ = null;
       return this;
@@ -797,6 +863,10 @@ private static final long serialVersionUID = 0L;
           declarationPartBuilder_ != null) {
         result.message_ = declarationPartBuilder_.build();
       }
+      if (messageCase_ == 9 &&
+          taskLogsBuilder_ != null) {
+        result.message_ = taskLogsBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -842,6 +912,10 @@ private static final long serialVersionUID = 0L;
         }
         case DECLARATION_PART: {
           mergeDeclarationPart(other.getDeclarationPart());
+          break;
+        }
+        case TASK_LOGS: {
+          mergeTaskLogs(other.getTaskLogs());
           break;
         }
         case MESSAGE_NOT_SET: {
@@ -930,6 +1004,13 @@ private static final long serialVersionUID = 0L;
               messageCase_ = 8;
               break;
             } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetTaskLogsFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              messageCase_ = 9;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2186,6 +2267,193 @@ private static final long serialVersionUID = 0L;
       messageCase_ = 8;
       onChanged();
       return declarationPartBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.TaskLogs, dev.cordyna.v1.TaskLogs.Builder, dev.cordyna.v1.TaskLogsOrBuilder> taskLogsBuilder_;
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     * @return Whether the taskLogs field is set.
+     */
+    @java.lang.Override
+    public boolean hasTaskLogs() {
+      return messageCase_ == 9;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     * @return The taskLogs.
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.TaskLogs getTaskLogs() {
+      if (taskLogsBuilder_ == null) {
+        if (messageCase_ == 9) {
+          return (dev.cordyna.v1.TaskLogs) message_;
+        }
+        return dev.cordyna.v1.TaskLogs.getDefaultInstance();
+      } else {
+        if (messageCase_ == 9) {
+          return taskLogsBuilder_.getMessage();
+        }
+        return dev.cordyna.v1.TaskLogs.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     */
+    public Builder setTaskLogs(dev.cordyna.v1.TaskLogs value) {
+      if (taskLogsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        message_ = value;
+        onChanged();
+      } else {
+        taskLogsBuilder_.setMessage(value);
+      }
+      messageCase_ = 9;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     */
+    public Builder setTaskLogs(
+        dev.cordyna.v1.TaskLogs.Builder builderForValue) {
+      if (taskLogsBuilder_ == null) {
+        message_ = builderForValue.build();
+        onChanged();
+      } else {
+        taskLogsBuilder_.setMessage(builderForValue.build());
+      }
+      messageCase_ = 9;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     */
+    public Builder mergeTaskLogs(dev.cordyna.v1.TaskLogs value) {
+      if (taskLogsBuilder_ == null) {
+        if (messageCase_ == 9 &&
+            message_ != dev.cordyna.v1.TaskLogs.getDefaultInstance()) {
+          message_ = dev.cordyna.v1.TaskLogs.newBuilder((dev.cordyna.v1.TaskLogs) message_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          message_ = value;
+        }
+        onChanged();
+      } else {
+        if (messageCase_ == 9) {
+          taskLogsBuilder_.mergeFrom(value);
+        } else {
+          taskLogsBuilder_.setMessage(value);
+        }
+      }
+      messageCase_ = 9;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     */
+    public Builder clearTaskLogs() {
+      if (taskLogsBuilder_ == null) {
+        if (messageCase_ == 9) {
+          messageCase_ = 0;
+          message_ = null;
+          onChanged();
+        }
+      } else {
+        if (messageCase_ == 9) {
+          messageCase_ = 0;
+          message_ = null;
+        }
+        taskLogsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     */
+    public dev.cordyna.v1.TaskLogs.Builder getTaskLogsBuilder() {
+      return internalGetTaskLogsFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.TaskLogsOrBuilder getTaskLogsOrBuilder() {
+      if ((messageCase_ == 9) && (taskLogsBuilder_ != null)) {
+        return taskLogsBuilder_.getMessageOrBuilder();
+      } else {
+        if (messageCase_ == 9) {
+          return (dev.cordyna.v1.TaskLogs) message_;
+        }
+        return dev.cordyna.v1.TaskLogs.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+     * says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.TaskLogs, dev.cordyna.v1.TaskLogs.Builder, dev.cordyna.v1.TaskLogsOrBuilder> 
+        internalGetTaskLogsFieldBuilder() {
+      if (taskLogsBuilder_ == null) {
+        if (!(messageCase_ == 9)) {
+          message_ = dev.cordyna.v1.TaskLogs.getDefaultInstance();
+        }
+        taskLogsBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.cordyna.v1.TaskLogs, dev.cordyna.v1.TaskLogs.Builder, dev.cordyna.v1.TaskLogsOrBuilder>(
+                (dev.cordyna.v1.TaskLogs) message_,
+                getParentForChildren(),
+                isClean());
+        message_ = null;
+      }
+      messageCase_ = 9;
+      onChanged();
+      return taskLogsBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.ConnectRequest)

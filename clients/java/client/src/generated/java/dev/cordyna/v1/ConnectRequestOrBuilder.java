@@ -160,5 +160,35 @@ public interface ConnectRequestOrBuilder extends
    */
   dev.cordyna.v1.DeclarationPartOrBuilder getDeclarationPartOrBuilder();
 
+  /**
+   * <pre>
+   * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+   * says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+   * @return Whether the taskLogs field is set.
+   */
+  boolean hasTaskLogs();
+  /**
+   * <pre>
+   * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+   * says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+   * @return The taskLogs.
+   */
+  dev.cordyna.v1.TaskLogs getTaskLogs();
+  /**
+   * <pre>
+   * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
+   * says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
+   */
+  dev.cordyna.v1.TaskLogsOrBuilder getTaskLogsOrBuilder();
+
   dev.cordyna.v1.ConnectRequest.MessageCase getMessageCase();
 }

@@ -61,6 +61,7 @@ private static final long serialVersionUID = 0L;
     PING(6),
     REFUSAL(7),
     INVOKES(8),
+    LOGS_REFUSED(9),
     MESSAGE_NOT_SET(0);
     private final int value;
     private MessageCase(int value) {
@@ -86,6 +87,7 @@ private static final long serialVersionUID = 0L;
         case 6: return PING;
         case 7: return REFUSAL;
         case 8: return INVOKES;
+        case 9: return LOGS_REFUSED;
         case 0: return MESSAGE_NOT_SET;
         default: return null;
       }
@@ -364,6 +366,52 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.Invokes.getDefaultInstance();
   }
 
+  public static final int LOGS_REFUSED_FIELD_NUMBER = 9;
+  /**
+   * <pre>
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+   * task-server whose Hello says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+   * @return Whether the logsRefused field is set.
+   */
+  @java.lang.Override
+  public boolean hasLogsRefused() {
+    return messageCase_ == 9;
+  }
+  /**
+   * <pre>
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+   * task-server whose Hello says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+   * @return The logsRefused.
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.LogsRefused getLogsRefused() {
+    if (messageCase_ == 9) {
+       return (dev.cordyna.v1.LogsRefused) message_;
+    }
+    return dev.cordyna.v1.LogsRefused.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+   * task-server whose Hello says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.LogsRefusedOrBuilder getLogsRefusedOrBuilder() {
+    if (messageCase_ == 9) {
+       return (dev.cordyna.v1.LogsRefused) message_;
+    }
+    return dev.cordyna.v1.LogsRefused.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -401,6 +449,9 @@ private static final long serialVersionUID = 0L;
     }
     if (messageCase_ == 8) {
       output.writeMessage(8, (dev.cordyna.v1.Invokes) message_);
+    }
+    if (messageCase_ == 9) {
+      output.writeMessage(9, (dev.cordyna.v1.LogsRefused) message_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -442,6 +493,10 @@ private static final long serialVersionUID = 0L;
     if (messageCase_ == 8) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, (dev.cordyna.v1.Invokes) message_);
+    }
+    if (messageCase_ == 9) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, (dev.cordyna.v1.LogsRefused) message_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -492,6 +547,10 @@ private static final long serialVersionUID = 0L;
         if (!getInvokes()
             .equals(other.getInvokes())) return false;
         break;
+      case 9:
+        if (!getLogsRefused()
+            .equals(other.getLogsRefused())) return false;
+        break;
       case 0:
       default:
     }
@@ -538,6 +597,10 @@ private static final long serialVersionUID = 0L;
       case 8:
         hash = (37 * hash) + INVOKES_FIELD_NUMBER;
         hash = (53 * hash) + getInvokes().hashCode();
+        break;
+      case 9:
+        hash = (37 * hash) + LOGS_REFUSED_FIELD_NUMBER;
+        hash = (53 * hash) + getLogsRefused().hashCode();
         break;
       case 0:
       default:
@@ -701,6 +764,9 @@ private static final long serialVersionUID = 0L;
       if (invokesBuilder_ != null) {
         invokesBuilder_.clear();
       }
+      if (logsRefusedBuilder_ != null) {
+        logsRefusedBuilder_.clear();
+      }
       messageCase_ = 0;
       message_ = null;
       return this;
@@ -774,6 +840,10 @@ private static final long serialVersionUID = 0L;
           invokesBuilder_ != null) {
         result.message_ = invokesBuilder_.build();
       }
+      if (messageCase_ == 9 &&
+          logsRefusedBuilder_ != null) {
+        result.message_ = logsRefusedBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -819,6 +889,10 @@ private static final long serialVersionUID = 0L;
         }
         case INVOKES: {
           mergeInvokes(other.getInvokes());
+          break;
+        }
+        case LOGS_REFUSED: {
+          mergeLogsRefused(other.getLogsRefused());
           break;
         }
         case MESSAGE_NOT_SET: {
@@ -907,6 +981,13 @@ private static final long serialVersionUID = 0L;
               messageCase_ = 8;
               break;
             } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetLogsRefusedFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              messageCase_ = 9;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2118,6 +2199,193 @@ private static final long serialVersionUID = 0L;
       messageCase_ = 8;
       onChanged();
       return invokesBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.LogsRefused, dev.cordyna.v1.LogsRefused.Builder, dev.cordyna.v1.LogsRefusedOrBuilder> logsRefusedBuilder_;
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     * @return Whether the logsRefused field is set.
+     */
+    @java.lang.Override
+    public boolean hasLogsRefused() {
+      return messageCase_ == 9;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     * @return The logsRefused.
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.LogsRefused getLogsRefused() {
+      if (logsRefusedBuilder_ == null) {
+        if (messageCase_ == 9) {
+          return (dev.cordyna.v1.LogsRefused) message_;
+        }
+        return dev.cordyna.v1.LogsRefused.getDefaultInstance();
+      } else {
+        if (messageCase_ == 9) {
+          return logsRefusedBuilder_.getMessage();
+        }
+        return dev.cordyna.v1.LogsRefused.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     */
+    public Builder setLogsRefused(dev.cordyna.v1.LogsRefused value) {
+      if (logsRefusedBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        message_ = value;
+        onChanged();
+      } else {
+        logsRefusedBuilder_.setMessage(value);
+      }
+      messageCase_ = 9;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     */
+    public Builder setLogsRefused(
+        dev.cordyna.v1.LogsRefused.Builder builderForValue) {
+      if (logsRefusedBuilder_ == null) {
+        message_ = builderForValue.build();
+        onChanged();
+      } else {
+        logsRefusedBuilder_.setMessage(builderForValue.build());
+      }
+      messageCase_ = 9;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     */
+    public Builder mergeLogsRefused(dev.cordyna.v1.LogsRefused value) {
+      if (logsRefusedBuilder_ == null) {
+        if (messageCase_ == 9 &&
+            message_ != dev.cordyna.v1.LogsRefused.getDefaultInstance()) {
+          message_ = dev.cordyna.v1.LogsRefused.newBuilder((dev.cordyna.v1.LogsRefused) message_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          message_ = value;
+        }
+        onChanged();
+      } else {
+        if (messageCase_ == 9) {
+          logsRefusedBuilder_.mergeFrom(value);
+        } else {
+          logsRefusedBuilder_.setMessage(value);
+        }
+      }
+      messageCase_ = 9;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     */
+    public Builder clearLogsRefused() {
+      if (logsRefusedBuilder_ == null) {
+        if (messageCase_ == 9) {
+          messageCase_ = 0;
+          message_ = null;
+          onChanged();
+        }
+      } else {
+        if (messageCase_ == 9) {
+          messageCase_ = 0;
+          message_ = null;
+        }
+        logsRefusedBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     */
+    public dev.cordyna.v1.LogsRefused.Builder getLogsRefusedBuilder() {
+      return internalGetLogsRefusedFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.LogsRefusedOrBuilder getLogsRefusedOrBuilder() {
+      if ((messageCase_ == 9) && (logsRefusedBuilder_ != null)) {
+        return logsRefusedBuilder_.getMessageOrBuilder();
+      } else {
+        if (messageCase_ == 9) {
+          return (dev.cordyna.v1.LogsRefused) message_;
+        }
+        return dev.cordyna.v1.LogsRefused.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+     * task-server whose Hello says 1.3 or later.
+     * </pre>
+     *
+     * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.LogsRefused, dev.cordyna.v1.LogsRefused.Builder, dev.cordyna.v1.LogsRefusedOrBuilder> 
+        internalGetLogsRefusedFieldBuilder() {
+      if (logsRefusedBuilder_ == null) {
+        if (!(messageCase_ == 9)) {
+          message_ = dev.cordyna.v1.LogsRefused.getDefaultInstance();
+        }
+        logsRefusedBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.cordyna.v1.LogsRefused, dev.cordyna.v1.LogsRefused.Builder, dev.cordyna.v1.LogsRefusedOrBuilder>(
+                (dev.cordyna.v1.LogsRefused) message_,
+                getParentForChildren(),
+                isClean());
+        message_ = null;
+      }
+      messageCase_ = 9;
+      onChanged();
+      return logsRefusedBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.ConnectResponse)

@@ -145,5 +145,35 @@ public interface ConnectResponseOrBuilder extends
    */
   dev.cordyna.v1.InvokesOrBuilder getInvokesOrBuilder();
 
+  /**
+   * <pre>
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+   * task-server whose Hello says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+   * @return Whether the logsRefused field is set.
+   */
+  boolean hasLogsRefused();
+  /**
+   * <pre>
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+   * task-server whose Hello says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+   * @return The logsRefused.
+   */
+  dev.cordyna.v1.LogsRefused getLogsRefused();
+  /**
+   * <pre>
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
+   * task-server whose Hello says 1.3 or later.
+   * </pre>
+   *
+   * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
+   */
+  dev.cordyna.v1.LogsRefusedOrBuilder getLogsRefusedOrBuilder();
+
   dev.cordyna.v1.ConnectResponse.MessageCase getMessageCase();
 }

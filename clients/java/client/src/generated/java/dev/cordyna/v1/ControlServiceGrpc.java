@@ -299,6 +299,69 @@ public final class ControlServiceGrpc {
     return getWatchEventsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.GetTaskRunLogsRequest,
+      dev.cordyna.v1.GetTaskRunLogsResponse> getGetTaskRunLogsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetTaskRunLogs",
+      requestType = dev.cordyna.v1.GetTaskRunLogsRequest.class,
+      responseType = dev.cordyna.v1.GetTaskRunLogsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.GetTaskRunLogsRequest,
+      dev.cordyna.v1.GetTaskRunLogsResponse> getGetTaskRunLogsMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.GetTaskRunLogsRequest, dev.cordyna.v1.GetTaskRunLogsResponse> getGetTaskRunLogsMethod;
+    if ((getGetTaskRunLogsMethod = ControlServiceGrpc.getGetTaskRunLogsMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getGetTaskRunLogsMethod = ControlServiceGrpc.getGetTaskRunLogsMethod) == null) {
+          ControlServiceGrpc.getGetTaskRunLogsMethod = getGetTaskRunLogsMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.GetTaskRunLogsRequest, dev.cordyna.v1.GetTaskRunLogsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetTaskRunLogs"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetTaskRunLogsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetTaskRunLogsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("GetTaskRunLogs"))
+              .build();
+        }
+      }
+    }
+    return getGetTaskRunLogsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.FollowTaskRunLogsRequest,
+      dev.cordyna.v1.FollowTaskRunLogsResponse> getFollowTaskRunLogsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "FollowTaskRunLogs",
+      requestType = dev.cordyna.v1.FollowTaskRunLogsRequest.class,
+      responseType = dev.cordyna.v1.FollowTaskRunLogsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.FollowTaskRunLogsRequest,
+      dev.cordyna.v1.FollowTaskRunLogsResponse> getFollowTaskRunLogsMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.FollowTaskRunLogsRequest, dev.cordyna.v1.FollowTaskRunLogsResponse> getFollowTaskRunLogsMethod;
+    if ((getFollowTaskRunLogsMethod = ControlServiceGrpc.getFollowTaskRunLogsMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getFollowTaskRunLogsMethod = ControlServiceGrpc.getFollowTaskRunLogsMethod) == null) {
+          ControlServiceGrpc.getFollowTaskRunLogsMethod = getFollowTaskRunLogsMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.FollowTaskRunLogsRequest, dev.cordyna.v1.FollowTaskRunLogsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "FollowTaskRunLogs"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.FollowTaskRunLogsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.FollowTaskRunLogsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("FollowTaskRunLogs"))
+              .build();
+        }
+      }
+    }
+    return getFollowTaskRunLogsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -464,6 +527,30 @@ public final class ControlServiceGrpc {
         io.grpc.stub.StreamObserver<dev.cordyna.v1.WatchEventsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchEventsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * GetTaskRunLogs returns one page of what an attempt of a task-run logged,
+     * oldest first: pass next_after_seq back as after_seq for the next page.
+     * NOT_FOUND when the run, the task-run or the attempt does not exist.
+     * </pre>
+     */
+    default void getTaskRunLogs(dev.cordyna.v1.GetTaskRunLogsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetTaskRunLogsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetTaskRunLogsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * FollowTaskRunLogs sends what an attempt logged so far, then each line as
+     * it is stored, and ends once the attempt has ended and every line it
+     * logged was sent.
+     * </pre>
+     */
+    default void followTaskRunLogs(dev.cordyna.v1.FollowTaskRunLogsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.FollowTaskRunLogsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getFollowTaskRunLogsMethod(), responseObserver);
+    }
   }
 
   /**
@@ -607,6 +694,32 @@ public final class ControlServiceGrpc {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getWatchEventsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * GetTaskRunLogs returns one page of what an attempt of a task-run logged,
+     * oldest first: pass next_after_seq back as after_seq for the next page.
+     * NOT_FOUND when the run, the task-run or the attempt does not exist.
+     * </pre>
+     */
+    public void getTaskRunLogs(dev.cordyna.v1.GetTaskRunLogsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetTaskRunLogsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetTaskRunLogsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * FollowTaskRunLogs sends what an attempt logged so far, then each line as
+     * it is stored, and ends once the attempt has ended and every line it
+     * logged was sent.
+     * </pre>
+     */
+    public void followTaskRunLogs(dev.cordyna.v1.FollowTaskRunLogsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.FollowTaskRunLogsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getFollowTaskRunLogsMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -729,6 +842,32 @@ public final class ControlServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
           getChannel(), getWatchEventsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * GetTaskRunLogs returns one page of what an attempt of a task-run logged,
+     * oldest first: pass next_after_seq back as after_seq for the next page.
+     * NOT_FOUND when the run, the task-run or the attempt does not exist.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetTaskRunLogsResponse getTaskRunLogs(dev.cordyna.v1.GetTaskRunLogsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetTaskRunLogsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * FollowTaskRunLogs sends what an attempt logged so far, then each line as
+     * it is stored, and ends once the attempt has ended and every line it
+     * logged was sent.
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<?, dev.cordyna.v1.FollowTaskRunLogsResponse>
+        followTaskRunLogs(dev.cordyna.v1.FollowTaskRunLogsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
+          getChannel(), getFollowTaskRunLogsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -850,6 +989,31 @@ public final class ControlServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getWatchEventsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * GetTaskRunLogs returns one page of what an attempt of a task-run logged,
+     * oldest first: pass next_after_seq back as after_seq for the next page.
+     * NOT_FOUND when the run, the task-run or the attempt does not exist.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetTaskRunLogsResponse getTaskRunLogs(dev.cordyna.v1.GetTaskRunLogsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetTaskRunLogsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * FollowTaskRunLogs sends what an attempt logged so far, then each line as
+     * it is stored, and ends once the attempt has ended and every line it
+     * logged was sent.
+     * </pre>
+     */
+    public java.util.Iterator<dev.cordyna.v1.FollowTaskRunLogsResponse> followTaskRunLogs(
+        dev.cordyna.v1.FollowTaskRunLogsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getFollowTaskRunLogsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -968,6 +1132,19 @@ public final class ControlServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getGetGraphMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * GetTaskRunLogs returns one page of what an attempt of a task-run logged,
+     * oldest first: pass next_after_seq back as after_seq for the next page.
+     * NOT_FOUND when the run, the task-run or the attempt does not exist.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.GetTaskRunLogsResponse> getTaskRunLogs(
+        dev.cordyna.v1.GetTaskRunLogsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetTaskRunLogsMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_START_RUN = 0;
@@ -979,6 +1156,8 @@ public final class ControlServiceGrpc {
   private static final int METHODID_FORGET_SERVER = 6;
   private static final int METHODID_GET_GRAPH = 7;
   private static final int METHODID_WATCH_EVENTS = 8;
+  private static final int METHODID_GET_TASK_RUN_LOGS = 9;
+  private static final int METHODID_FOLLOW_TASK_RUN_LOGS = 10;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1032,6 +1211,14 @@ public final class ControlServiceGrpc {
         case METHODID_WATCH_EVENTS:
           serviceImpl.watchEvents((dev.cordyna.v1.WatchEventsRequest) request,
               (io.grpc.stub.StreamObserver<dev.cordyna.v1.WatchEventsResponse>) responseObserver);
+          break;
+        case METHODID_GET_TASK_RUN_LOGS:
+          serviceImpl.getTaskRunLogs((dev.cordyna.v1.GetTaskRunLogsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.GetTaskRunLogsResponse>) responseObserver);
+          break;
+        case METHODID_FOLLOW_TASK_RUN_LOGS:
+          serviceImpl.followTaskRunLogs((dev.cordyna.v1.FollowTaskRunLogsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.FollowTaskRunLogsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1114,6 +1301,20 @@ public final class ControlServiceGrpc {
               dev.cordyna.v1.WatchEventsRequest,
               dev.cordyna.v1.WatchEventsResponse>(
                 service, METHODID_WATCH_EVENTS)))
+        .addMethod(
+          getGetTaskRunLogsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.GetTaskRunLogsRequest,
+              dev.cordyna.v1.GetTaskRunLogsResponse>(
+                service, METHODID_GET_TASK_RUN_LOGS)))
+        .addMethod(
+          getFollowTaskRunLogsMethod(),
+          io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+            new MethodHandlers<
+              dev.cordyna.v1.FollowTaskRunLogsRequest,
+              dev.cordyna.v1.FollowTaskRunLogsResponse>(
+                service, METHODID_FOLLOW_TASK_RUN_LOGS)))
         .build();
   }
 
@@ -1171,6 +1372,8 @@ public final class ControlServiceGrpc {
               .addMethod(getForgetServerMethod())
               .addMethod(getGetGraphMethod())
               .addMethod(getWatchEventsMethod())
+              .addMethod(getGetTaskRunLogsMethod())
+              .addMethod(getFollowTaskRunLogsMethod())
               .build();
         }
       }

@@ -37,6 +37,7 @@ private static final long serialVersionUID = 0L;
     attemptId_ = "";
     taskId_ = "";
     mode_ = 0;
+    upstream_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -510,6 +511,82 @@ java.lang.String defaultValue) {
     return logicalTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : logicalTime_;
   }
 
+  public static final int UPSTREAM_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.cordyna.v1.UpstreamOutputs> upstream_;
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.cordyna.v1.UpstreamOutputs> getUpstreamList() {
+    return upstream_;
+  }
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.cordyna.v1.UpstreamOutputsOrBuilder> 
+      getUpstreamOrBuilderList() {
+    return upstream_;
+  }
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  @java.lang.Override
+  public int getUpstreamCount() {
+    return upstream_.size();
+  }
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.UpstreamOutputs getUpstream(int index) {
+    return upstream_.get(index);
+  }
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.UpstreamOutputsOrBuilder getUpstreamOrBuilder(
+      int index) {
+    return upstream_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -559,6 +636,9 @@ java.lang.String defaultValue) {
         9);
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(10, getLogicalTime());
+    }
+    for (int i = 0; i < upstream_.size(); i++) {
+      output.writeMessage(11, upstream_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -617,6 +697,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getLogicalTime());
     }
+    for (int i = 0; i < upstream_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(11, upstream_.get(i));
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -657,6 +741,8 @@ java.lang.String defaultValue) {
       if (!getLogicalTime()
           .equals(other.getLogicalTime())) return false;
     }
+    if (!getUpstreamList()
+        .equals(other.getUpstreamList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -695,6 +781,10 @@ java.lang.String defaultValue) {
     if (hasLogicalTime()) {
       hash = (37 * hash) + LOGICAL_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getLogicalTime().hashCode();
+    }
+    if (getUpstreamCount() > 0) {
+      hash = (37 * hash) + UPSTREAM_FIELD_NUMBER;
+      hash = (53 * hash) + getUpstreamList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -858,6 +948,7 @@ java.lang.String defaultValue) {
               .alwaysUseFieldBuilders) {
         internalGetDeadlinesFieldBuilder();
         internalGetLogicalTimeFieldBuilder();
+        internalGetUpstreamFieldBuilder();
       }
     }
     @java.lang.Override
@@ -882,6 +973,13 @@ java.lang.String defaultValue) {
         logicalTimeBuilder_.dispose();
         logicalTimeBuilder_ = null;
       }
+      if (upstreamBuilder_ == null) {
+        upstream_ = java.util.Collections.emptyList();
+      } else {
+        upstream_ = null;
+        upstreamBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000400);
       return this;
     }
 
@@ -908,9 +1006,22 @@ java.lang.String defaultValue) {
     @java.lang.Override
     public dev.cordyna.v1.Invoke buildPartial() {
       dev.cordyna.v1.Invoke result = new dev.cordyna.v1.Invoke(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(dev.cordyna.v1.Invoke result) {
+      if (upstreamBuilder_ == null) {
+        if (((bitField0_ & 0x00000400) != 0)) {
+          upstream_ = java.util.Collections.unmodifiableList(upstream_);
+          bitField0_ = (bitField0_ & ~0x00000400);
+        }
+        result.upstream_ = upstream_;
+      } else {
+        result.upstream_ = upstreamBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.cordyna.v1.Invoke result) {
@@ -1007,6 +1118,32 @@ java.lang.String defaultValue) {
       if (other.hasLogicalTime()) {
         mergeLogicalTime(other.getLogicalTime());
       }
+      if (upstreamBuilder_ == null) {
+        if (!other.upstream_.isEmpty()) {
+          if (upstream_.isEmpty()) {
+            upstream_ = other.upstream_;
+            bitField0_ = (bitField0_ & ~0x00000400);
+          } else {
+            ensureUpstreamIsMutable();
+            upstream_.addAll(other.upstream_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.upstream_.isEmpty()) {
+          if (upstreamBuilder_.isEmpty()) {
+            upstreamBuilder_.dispose();
+            upstreamBuilder_ = null;
+            upstream_ = other.upstream_;
+            bitField0_ = (bitField0_ & ~0x00000400);
+            upstreamBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetUpstreamFieldBuilder() : null;
+          } else {
+            upstreamBuilder_.addAllMessages(other.upstream_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1095,6 +1232,19 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 90: {
+              dev.cordyna.v1.UpstreamOutputs m =
+                  input.readMessage(
+                      dev.cordyna.v1.UpstreamOutputs.parser(),
+                      extensionRegistry);
+              if (upstreamBuilder_ == null) {
+                ensureUpstreamIsMutable();
+                upstream_.add(m);
+              } else {
+                upstreamBuilder_.addMessage(m);
+              }
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2097,6 +2247,372 @@ java.lang.String defaultValue) {
         logicalTime_ = null;
       }
       return logicalTimeBuilder_;
+    }
+
+    private java.util.List<dev.cordyna.v1.UpstreamOutputs> upstream_ =
+      java.util.Collections.emptyList();
+    private void ensureUpstreamIsMutable() {
+      if (!((bitField0_ & 0x00000400) != 0)) {
+        upstream_ = new java.util.ArrayList<dev.cordyna.v1.UpstreamOutputs>(upstream_);
+        bitField0_ |= 0x00000400;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.cordyna.v1.UpstreamOutputs, dev.cordyna.v1.UpstreamOutputs.Builder, dev.cordyna.v1.UpstreamOutputsOrBuilder> upstreamBuilder_;
+
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public java.util.List<dev.cordyna.v1.UpstreamOutputs> getUpstreamList() {
+      if (upstreamBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(upstream_);
+      } else {
+        return upstreamBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public int getUpstreamCount() {
+      if (upstreamBuilder_ == null) {
+        return upstream_.size();
+      } else {
+        return upstreamBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public dev.cordyna.v1.UpstreamOutputs getUpstream(int index) {
+      if (upstreamBuilder_ == null) {
+        return upstream_.get(index);
+      } else {
+        return upstreamBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder setUpstream(
+        int index, dev.cordyna.v1.UpstreamOutputs value) {
+      if (upstreamBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureUpstreamIsMutable();
+        upstream_.set(index, value);
+        onChanged();
+      } else {
+        upstreamBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder setUpstream(
+        int index, dev.cordyna.v1.UpstreamOutputs.Builder builderForValue) {
+      if (upstreamBuilder_ == null) {
+        ensureUpstreamIsMutable();
+        upstream_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        upstreamBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder addUpstream(dev.cordyna.v1.UpstreamOutputs value) {
+      if (upstreamBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureUpstreamIsMutable();
+        upstream_.add(value);
+        onChanged();
+      } else {
+        upstreamBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder addUpstream(
+        int index, dev.cordyna.v1.UpstreamOutputs value) {
+      if (upstreamBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureUpstreamIsMutable();
+        upstream_.add(index, value);
+        onChanged();
+      } else {
+        upstreamBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder addUpstream(
+        dev.cordyna.v1.UpstreamOutputs.Builder builderForValue) {
+      if (upstreamBuilder_ == null) {
+        ensureUpstreamIsMutable();
+        upstream_.add(builderForValue.build());
+        onChanged();
+      } else {
+        upstreamBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder addUpstream(
+        int index, dev.cordyna.v1.UpstreamOutputs.Builder builderForValue) {
+      if (upstreamBuilder_ == null) {
+        ensureUpstreamIsMutable();
+        upstream_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        upstreamBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder addAllUpstream(
+        java.lang.Iterable<? extends dev.cordyna.v1.UpstreamOutputs> values) {
+      if (upstreamBuilder_ == null) {
+        ensureUpstreamIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, upstream_);
+        onChanged();
+      } else {
+        upstreamBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder clearUpstream() {
+      if (upstreamBuilder_ == null) {
+        upstream_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000400);
+        onChanged();
+      } else {
+        upstreamBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public Builder removeUpstream(int index) {
+      if (upstreamBuilder_ == null) {
+        ensureUpstreamIsMutable();
+        upstream_.remove(index);
+        onChanged();
+      } else {
+        upstreamBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public dev.cordyna.v1.UpstreamOutputs.Builder getUpstreamBuilder(
+        int index) {
+      return internalGetUpstreamFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public dev.cordyna.v1.UpstreamOutputsOrBuilder getUpstreamOrBuilder(
+        int index) {
+      if (upstreamBuilder_ == null) {
+        return upstream_.get(index);  } else {
+        return upstreamBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public java.util.List<? extends dev.cordyna.v1.UpstreamOutputsOrBuilder> 
+         getUpstreamOrBuilderList() {
+      if (upstreamBuilder_ != null) {
+        return upstreamBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(upstream_);
+      }
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public dev.cordyna.v1.UpstreamOutputs.Builder addUpstreamBuilder() {
+      return internalGetUpstreamFieldBuilder().addBuilder(
+          dev.cordyna.v1.UpstreamOutputs.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public dev.cordyna.v1.UpstreamOutputs.Builder addUpstreamBuilder(
+        int index) {
+      return internalGetUpstreamFieldBuilder().addBuilder(
+          index, dev.cordyna.v1.UpstreamOutputs.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The outputs of the task's upstream task-runs in this run that completed,
+     * and of the completions reused for those SKIPPED, in the order of the
+     * task-run's upstream. Their total size is at most cerebro's run-data
+     * limit (256 KiB by default); upstreams past it come with `omitted` set.
+     * </pre>
+     *
+     * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+     */
+    public java.util.List<dev.cordyna.v1.UpstreamOutputs.Builder> 
+         getUpstreamBuilderList() {
+      return internalGetUpstreamFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.cordyna.v1.UpstreamOutputs, dev.cordyna.v1.UpstreamOutputs.Builder, dev.cordyna.v1.UpstreamOutputsOrBuilder> 
+        internalGetUpstreamFieldBuilder() {
+      if (upstreamBuilder_ == null) {
+        upstreamBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            dev.cordyna.v1.UpstreamOutputs, dev.cordyna.v1.UpstreamOutputs.Builder, dev.cordyna.v1.UpstreamOutputsOrBuilder>(
+                upstream_,
+                ((bitField0_ & 0x00000400) != 0),
+                getParentForChildren(),
+                isClean());
+        upstream_ = null;
+      }
+      return upstreamBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Invoke)

@@ -224,4 +224,63 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp logical_time = 10 [json_name = "logicalTime"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLogicalTimeOrBuilder();
+
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  java.util.List<dev.cordyna.v1.UpstreamOutputs> 
+      getUpstreamList();
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  dev.cordyna.v1.UpstreamOutputs getUpstream(int index);
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  int getUpstreamCount();
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  java.util.List<? extends dev.cordyna.v1.UpstreamOutputsOrBuilder> 
+      getUpstreamOrBuilderList();
+  /**
+   * <pre>
+   * The outputs of the task's upstream task-runs in this run that completed,
+   * and of the completions reused for those SKIPPED, in the order of the
+   * task-run's upstream. Their total size is at most cerebro's run-data
+   * limit (256 KiB by default); upstreams past it come with `omitted` set.
+   * </pre>
+   *
+   * <code>repeated .cordyna.v1.UpstreamOutputs upstream = 11 [json_name = "upstream"];</code>
+   */
+  dev.cordyna.v1.UpstreamOutputsOrBuilder getUpstreamOrBuilder(
+      int index);
 }

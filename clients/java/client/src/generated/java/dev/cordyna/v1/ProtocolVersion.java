@@ -10,7 +10,8 @@ package dev.cordyna.v1;
  * ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
  * a newer minor is accepted. Each side uses what a minor adds only when the
  * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
- * declarations in parts (DeclarationPart).
+ * declarations in parts (DeclarationPart), 1.3 task logs (TaskLogs,
+ * LogsRefused).
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.ProtocolVersion}
@@ -245,7 +246,8 @@ private static final long serialVersionUID = 0L;
    * ProtocolVersion of the cordyna.v1 protocol: a different major is refused,
    * a newer minor is accepted. Each side uses what a minor adds only when the
    * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
-   * declarations in parts (DeclarationPart).
+   * declarations in parts (DeclarationPart), 1.3 task logs (TaskLogs,
+   * LogsRefused).
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.ProtocolVersion}

@@ -51,6 +51,18 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.ControlProto.internal_static_cordyna_v1_TaskRun_descriptor;
   }
 
+  @SuppressWarnings({"rawtypes"})
+  @java.lang.Override
+  protected com.google.protobuf.MapFieldReflectionAccessor internalGetMapFieldReflection(
+      int number) {
+    switch (number) {
+      case 14:
+        return internalGetOutputs();
+      default:
+        throw new RuntimeException(
+            "Invalid map field number: " + number);
+    }
+  }
   @java.lang.Override
   protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internalGetFieldAccessorTable() {
@@ -544,6 +556,105 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int OUTPUTS_FIELD_NUMBER = 14;
+  private static final class OutputsDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, java.lang.String> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, java.lang.String>newDefaultInstance(
+                dev.cordyna.v1.ControlProto.internal_static_cordyna_v1_TaskRun_OutputsEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "");
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, java.lang.String> outputs_;
+  private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+  internalGetOutputs() {
+    if (outputs_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          OutputsDefaultEntryHolder.defaultEntry);
+    }
+    return outputs_;
+  }
+  public int getOutputsCount() {
+    return internalGetOutputs().getMap().size();
+  }
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  @java.lang.Override
+  public boolean containsOutputs(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    return internalGetOutputs().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getOutputsMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, java.lang.String> getOutputs() {
+    return getOutputsMap();
+  }
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, java.lang.String> getOutputsMap() {
+    return internalGetOutputs().getMap();
+  }
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+java.lang.String getOutputsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetOutputs().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  @java.lang.Override
+  public java.lang.String getOutputsOrThrow(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetOutputs().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -597,6 +708,12 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(waitingReason_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 13, waitingReason_);
     }
+    com.google.protobuf.GeneratedMessage
+      .serializeStringMapTo(
+        output,
+        internalGetOutputs(),
+        OutputsDefaultEntryHolder.defaultEntry,
+        14);
     getUnknownFields().writeTo(output);
   }
 
@@ -661,6 +778,16 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(waitingReason_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(13, waitingReason_);
     }
+    for (java.util.Map.Entry<java.lang.String, java.lang.String> entry
+         : internalGetOutputs().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+      outputs__ = OutputsDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .build();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(14, outputs__);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -709,6 +836,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getWaitingReason()
         .equals(other.getWaitingReason())) return false;
+    if (!internalGetOutputs().equals(
+        other.internalGetOutputs())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -758,6 +887,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + WAITING_REASON_FIELD_NUMBER;
     hash = (53 * hash) + getWaitingReason().hashCode();
+    if (!internalGetOutputs().getMap().isEmpty()) {
+      hash = (37 * hash) + OUTPUTS_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetOutputs().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -871,6 +1004,28 @@ private static final long serialVersionUID = 0L;
       return dev.cordyna.v1.ControlProto.internal_static_cordyna_v1_TaskRun_descriptor;
     }
 
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapFieldReflectionAccessor internalGetMapFieldReflection(
+        int number) {
+      switch (number) {
+        case 14:
+          return internalGetOutputs();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapFieldReflectionAccessor internalGetMutableMapFieldReflection(
+        int number) {
+      switch (number) {
+        case 14:
+          return internalGetMutableOutputs();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
     @java.lang.Override
     protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
         internalGetFieldAccessorTable() {
@@ -935,6 +1090,7 @@ private static final long serialVersionUID = 0L;
         updatedAtBuilder_ = null;
       }
       waitingReason_ = "";
+      internalGetMutableOutputs().clear();
       return this;
     }
 
@@ -1028,6 +1184,10 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.waitingReason_ = waitingReason_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.outputs_ = internalGetOutputs();
+        result.outputs_.makeImmutable();
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1130,6 +1290,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00001000;
         onChanged();
       }
+      internalGetMutableOutputs().mergeFrom(
+          other.internalGetOutputs());
+      bitField0_ |= 0x00002000;
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1237,6 +1400,15 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 114: {
+              com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+              outputs__ = input.readMessage(
+                  OutputsDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableOutputs().getMutableMap().put(
+                  outputs__.getKey(), outputs__.getValue());
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 114
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2686,6 +2858,168 @@ private static final long serialVersionUID = 0L;
       waitingReason_ = value;
       bitField0_ |= 0x00001000;
       onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.MapField<
+        java.lang.String, java.lang.String> outputs_;
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetOutputs() {
+      if (outputs_ == null) {
+        return com.google.protobuf.MapField.emptyMapField(
+            OutputsDefaultEntryHolder.defaultEntry);
+      }
+      return outputs_;
+    }
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetMutableOutputs() {
+      if (outputs_ == null) {
+        outputs_ = com.google.protobuf.MapField.newMapField(
+            OutputsDefaultEntryHolder.defaultEntry);
+      }
+      if (!outputs_.isMutable()) {
+        outputs_ = outputs_.copy();
+      }
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return outputs_;
+    }
+    public int getOutputsCount() {
+      return internalGetOutputs().getMap().size();
+    }
+    /**
+     * <pre>
+     * With COMPLETED: what the task returned, also passed to its downstream
+     * tasks (Invoke.upstream).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+     */
+    @java.lang.Override
+    public boolean containsOutputs(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      return internalGetOutputs().getMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getOutputsMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String> getOutputs() {
+      return getOutputsMap();
+    }
+    /**
+     * <pre>
+     * With COMPLETED: what the task returned, also passed to its downstream
+     * tasks (Invoke.upstream).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, java.lang.String> getOutputsMap() {
+      return internalGetOutputs().getMap();
+    }
+    /**
+     * <pre>
+     * With COMPLETED: what the task returned, also passed to its downstream
+     * tasks (Invoke.upstream).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+java.lang.String getOutputsOrDefault(
+        java.lang.String key,
+        /* nullable */
+java.lang.String defaultValue) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetOutputs().getMap();
+      return map.containsKey(key) ? map.get(key) : defaultValue;
+    }
+    /**
+     * <pre>
+     * With COMPLETED: what the task returned, also passed to its downstream
+     * tasks (Invoke.upstream).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+     */
+    @java.lang.Override
+    public java.lang.String getOutputsOrThrow(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetOutputs().getMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return map.get(key);
+    }
+    public Builder clearOutputs() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      internalGetMutableOutputs().getMutableMap()
+          .clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * With COMPLETED: what the task returned, also passed to its downstream
+     * tasks (Invoke.upstream).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+     */
+    public Builder removeOutputs(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      internalGetMutableOutputs().getMutableMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String>
+        getMutableOutputs() {
+      bitField0_ |= 0x00002000;
+      return internalGetMutableOutputs().getMutableMap();
+    }
+    /**
+     * <pre>
+     * With COMPLETED: what the task returned, also passed to its downstream
+     * tasks (Invoke.upstream).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+     */
+    public Builder putOutputs(
+        java.lang.String key,
+        java.lang.String value) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      if (value == null) { throw new NullPointerException("map value"); }
+      internalGetMutableOutputs().getMutableMap()
+          .put(key, value);
+      bitField0_ |= 0x00002000;
+      return this;
+    }
+    /**
+     * <pre>
+     * With COMPLETED: what the task returned, also passed to its downstream
+     * tasks (Invoke.upstream).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+     */
+    public Builder putAllOutputs(
+        java.util.Map<java.lang.String, java.lang.String> values) {
+      internalGetMutableOutputs().getMutableMap()
+          .putAll(values);
+      bitField0_ |= 0x00002000;
       return this;
     }
 

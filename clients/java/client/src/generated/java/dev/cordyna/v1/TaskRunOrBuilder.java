@@ -270,4 +270,63 @@ public interface TaskRunOrBuilder extends
    */
   com.google.protobuf.ByteString
       getWaitingReasonBytes();
+
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  int getOutputsCount();
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  boolean containsOutputs(
+      java.lang.String key);
+  /**
+   * Use {@link #getOutputsMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, java.lang.String>
+  getOutputs();
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  java.util.Map<java.lang.String, java.lang.String>
+  getOutputsMap();
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  /* nullable */
+java.lang.String getOutputsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue);
+  /**
+   * <pre>
+   * With COMPLETED: what the task returned, also passed to its downstream
+   * tasks (Invoke.upstream).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; outputs = 14 [json_name = "outputs"];</code>
+   */
+  java.lang.String getOutputsOrThrow(
+      java.lang.String key);
 }

@@ -117,6 +117,16 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_Invoke_TraceContextEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_UpstreamOutputs_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_UpstreamOutputs_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_UpstreamOutputs_OutputsEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_UpstreamOutputs_OutputsEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_Invokes_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -141,6 +151,21 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_Refusal_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_TaskLogs_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_TaskLogs_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_LogLine_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_LogLine_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_LogsRefused_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_LogsRefused_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -154,7 +179,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "v1\032\033buf/validate/validate.proto\032\025cordyna" +
       "/v1/task.proto\032\036google/protobuf/duration" +
       ".proto\032\037google/protobuf/timestamp.proto\"" +
-      "\320\003\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
+      "\205\004\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
       "yna.v1.HelloH\000R\005hello\0225\n\tredeclare\030\002 \001(\013" +
       "2\025.cordyna.v1.RedeclareH\000R\tredeclare\022<\n\n" +
       "task_state\030\003 \001(\0132\033.cordyna.v1.TaskStateU" +
@@ -165,97 +190,127 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "task_states\030\007 \001(\0132\034.cordyna.v1.TaskState" +
       "UpdatesH\000R\ntaskStates\022H\n\020declaration_par" +
       "t\030\010 \001(\0132\033.cordyna.v1.DeclarationPartH\000R\017" +
-      "declarationPartB\t\n\007message\"\217\003\n\017ConnectRe" +
-      "sponse\022/\n\007welcome\030\001 \001(\0132\023.cordyna.v1.Wel" +
-      "comeH\000R\007welcome\0225\n\trejection\030\002 \001(\0132\025.cor" +
-      "dyna.v1.RejectionH\000R\trejection\022,\n\006invoke" +
-      "\030\003 \001(\0132\022.cordyna.v1.InvokeH\000R\006invoke\022,\n\006" +
-      "cancel\030\004 \001(\0132\022.cordyna.v1.CancelH\000R\006canc" +
-      "el\022#\n\003ack\030\005 \001(\0132\017.cordyna.v1.AckH\000R\003ack\022" +
-      "&\n\004ping\030\006 \001(\0132\020.cordyna.v1.PingH\000R\004ping\022" +
-      "/\n\007refusal\030\007 \001(\0132\023.cordyna.v1.RefusalH\000R" +
-      "\007refusal\022/\n\007invokes\030\010 \001(\0132\023.cordyna.v1.I" +
-      "nvokesH\000R\007invokesB\t\n\007message\"=\n\017Protocol" +
-      "Version\022\024\n\005major\030\001 \001(\rR\005major\022\024\n\005minor\030\002" +
-      " \001(\rR\005minor\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001" +
-      "(\tB)\272H&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0," +
-      "127}$R\nserverName\022\'\n\013instance_id\030\002 \001(\tB\006" +
-      "\272H\003\310\001\001R\ninstanceId\022F\n\020protocol_version\030\003" +
-      " \001(\0132\033.cordyna.v1.ProtocolVersionR\017proto" +
-      "colVersion\0221\n\005tasks\030\004 \003(\0132\033.cordyna.v1.T" +
-      "askDeclarationR\005tasks\022.\n\023running_attempt" +
-      "_ids\030\005 \003(\tR\021runningAttemptIds\022\'\n\017max_con" +
-      "currency\030\006 \001(\rR\016maxConcurrency\022\024\n\005agent\030" +
-      "\007 \001(\tR\005agent\022%\n\016tasks_continue\030\010 \001(\010R\rta" +
-      "sksContinue\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132" +
-      "\033.cordyna.v1.TaskDeclarationR\005tasks\022%\n\016t" +
-      "asks_continue\030\002 \001(\010R\rtasksContinue\"X\n\017De" +
-      "clarationPart\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v" +
-      "1.TaskDeclarationR\005tasks\022\022\n\004last\030\002 \001(\010R\004" +
-      "last\"\222\004\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003s" +
-      "eq\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005sta" +
-      "te\030\003 \001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020" +
-      "\001R\005state\022+\n\021error_description\030\004 \001(\tR\020err" +
-      "orDescription\022#\n\rnon_retryable\030\005 \001(\010R\014no" +
-      "nRetryable\022.\n\004time\030\006 \001(\0132\032.google.protob" +
-      "uf.TimestampR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.c" +
-      "ordyna.v1.TaskStateUpdate.OutputsEntryB\223" +
-      "\001\272H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable" +
-      "\022Emust not contain control or format cha" +
-      "racters (such as NUL or U+202E)\032#this.ma" +
-      "tches(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\032:\n" +
-      "\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value" +
-      "\030\002 \001(\tR\005value:\0028\001\"I\n\020TaskStateUpdates\0225\n" +
-      "\007updates\030\001 \003(\0132\033.cordyna.v1.TaskStateUpd" +
-      "ateR\007updates\";\n\tHeartbeat\022.\n\023running_att" +
-      "empt_ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Dra" +
-      "in\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Wel" +
-      "come\022\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020p" +
-      "rotocol_version\030\002 \001(\0132\033.cordyna.v1.Proto" +
-      "colVersionR\017protocolVersion\022H\n\022heartbeat" +
-      "_interval\030\003 \001(\0132\031.google.protobuf.Durati" +
-      "onR\021heartbeatInterval\0228\n\010warnings\030\004 \003(\0132" +
-      "\034.cordyna.v1.DeclarationIssueR\010warnings\022" +
-      ".\n\023unknown_attempt_ids\030\005 \003(\tR\021unknownAtt" +
-      "emptIds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.c" +
-      "ordyna.v1.DeclarationIssueR\006errors\022\030\n\007me" +
-      "ssage\030\002 \001(\tR\007message\"{\n\020DeclarationIssue" +
-      "\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162" +
-      " .cordyna.v1.DeclarationIssueCodeR\004code\022" +
-      "\030\n\007message\030\003 \001(\tR\007message\"\272\004\n\006Invoke\022\025\n\006" +
-      "run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\t" +
-      "R\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattempt" +
-      "Id\022%\n\016attempt_number\030\004 \001(\rR\rattemptNumbe" +
-      "r\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003" +
-      "(\0132\036.cordyna.v1.Invoke.ParamsEntryR\006para" +
-      "ms\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1.Deadl" +
-      "inesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna." +
-      "v1.RunModeR\004mode\022I\n\rtrace_context\030\t \003(\0132" +
-      "$.cordyna.v1.Invoke.TraceContextEntryR\014t" +
-      "raceContext\022=\n\014logical_time\030\n \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\013logicalTime\0329\n\013Pa" +
-      "ramsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001" +
-      "(\tR\005value:\0028\001\032?\n\021TraceContextEntry\022\020\n\003ke" +
-      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7" +
-      "\n\007Invokes\022,\n\007invokes\030\001 \003(\0132\022.cordyna.v1." +
-      "InvokeR\007invokes\"?\n\006Cancel\022\035\n\nattempt_id\030" +
-      "\001 \001(\tR\tattemptId\022\026\n\006reason\030\002 \001(\tR\006reason" +
-      "\"&\n\003Ack\022\037\n\013through_seq\030\001 \001(\004R\nthroughSeq" +
-      "\"\034\n\004Ping\022\024\n\005nonce\030\001 \001(\004R\005nonce\"h\n\007Refusa" +
-      "l\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR" +
-      "\tattemptId\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007messag" +
-      "e\030\004 \001(\tR\007message*\241\002\n\024DeclarationIssueCod" +
-      "e\022&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\020" +
-      "\000\022\"\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022$\n" +
-      " DECLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n&D" +
-      "ECLARATION_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022" +
-      " \n\034DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!DEC" +
-      "LARATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECL" +
-      "ARATION_ISSUE_CODE_VERSION\020\0062[\n\021TaskServ" +
-      "erService\022F\n\007Connect\022\032.cordyna.v1.Connec" +
-      "tRequest\032\033.cordyna.v1.ConnectResponse(\0010" +
-      "\001B#\n\016dev.cordyna.v1B\017TaskServerProtoP\001b\006" +
-      "proto3"
+      "declarationPart\0223\n\ttask_logs\030\t \001(\0132\024.cor" +
+      "dyna.v1.TaskLogsH\000R\010taskLogsB\t\n\007message\"" +
+      "\315\003\n\017ConnectResponse\022/\n\007welcome\030\001 \001(\0132\023.c" +
+      "ordyna.v1.WelcomeH\000R\007welcome\0225\n\trejectio" +
+      "n\030\002 \001(\0132\025.cordyna.v1.RejectionH\000R\treject" +
+      "ion\022,\n\006invoke\030\003 \001(\0132\022.cordyna.v1.InvokeH" +
+      "\000R\006invoke\022,\n\006cancel\030\004 \001(\0132\022.cordyna.v1.C" +
+      "ancelH\000R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordyna.v" +
+      "1.AckH\000R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna.v1." +
+      "PingH\000R\004ping\022/\n\007refusal\030\007 \001(\0132\023.cordyna." +
+      "v1.RefusalH\000R\007refusal\022/\n\007invokes\030\010 \001(\0132\023" +
+      ".cordyna.v1.InvokesH\000R\007invokes\022<\n\014logs_r" +
+      "efused\030\t \001(\0132\027.cordyna.v1.LogsRefusedH\000R" +
+      "\013logsRefusedB\t\n\007message\"=\n\017ProtocolVersi" +
+      "on\022\024\n\005major\030\001 \001(\rR\005major\022\024\n\005minor\030\002 \001(\rR" +
+      "\005minor\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001(\tB)\272" +
+      "H&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" +
+      "R\nserverName\022\'\n\013instance_id\030\002 \001(\tB\006\272H\003\310\001" +
+      "\001R\ninstanceId\022F\n\020protocol_version\030\003 \001(\0132" +
+      "\033.cordyna.v1.ProtocolVersionR\017protocolVe" +
+      "rsion\0221\n\005tasks\030\004 \003(\0132\033.cordyna.v1.TaskDe" +
+      "clarationR\005tasks\022.\n\023running_attempt_ids\030" +
+      "\005 \003(\tR\021runningAttemptIds\022\'\n\017max_concurre" +
+      "ncy\030\006 \001(\rR\016maxConcurrency\022\024\n\005agent\030\007 \001(\t" +
+      "R\005agent\022%\n\016tasks_continue\030\010 \001(\010R\rtasksCo" +
+      "ntinue\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132\033.cor" +
+      "dyna.v1.TaskDeclarationR\005tasks\022%\n\016tasks_" +
+      "continue\030\002 \001(\010R\rtasksContinue\"X\n\017Declara" +
+      "tionPart\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.Tas" +
+      "kDeclarationR\005tasks\022\022\n\004last\030\002 \001(\010R\004last\"" +
+      "\355\004\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n" +
+      "\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005state\030\003 " +
+      "\001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R\005st" +
+      "ate\022+\n\021error_description\030\004 \001(\tR\020errorDes" +
+      "cription\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetr" +
+      "yable\022.\n\004time\030\006 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cordyn" +
+      "a.v1.TaskStateUpdate.OutputsEntryB\223\001\272H\217\001" +
+      "\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022Emus" +
+      "t not contain control or format characte" +
+      "rs (such as NUL or U+202E)\032#this.matches" +
+      "(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\022 \n\texit" +
+      "_code\030\010 \001(\005H\000R\010exitCode\210\001\001\022)\n\013output_tai" +
+      "l\030\t \001(\tB\010\272H\005r\003(\200@R\noutputTail\032:\n\014Outputs" +
+      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005" +
+      "value:\0028\001B\014\n\n_exit_code\"I\n\020TaskStateUpda" +
+      "tes\0225\n\007updates\030\001 \003(\0132\033.cordyna.v1.TaskSt" +
+      "ateUpdateR\007updates\";\n\tHeartbeat\022.\n\023runni" +
+      "ng_attempt_ids\030\001 \003(\tR\021runningAttemptIds\"" +
+      "\007\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244" +
+      "\002\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tsessionI" +
+      "d\022F\n\020protocol_version\030\002 \001(\0132\033.cordyna.v1" +
+      ".ProtocolVersionR\017protocolVersion\022H\n\022hea" +
+      "rtbeat_interval\030\003 \001(\0132\031.google.protobuf." +
+      "DurationR\021heartbeatInterval\0228\n\010warnings\030" +
+      "\004 \003(\0132\034.cordyna.v1.DeclarationIssueR\010war" +
+      "nings\022.\n\023unknown_attempt_ids\030\005 \003(\tR\021unkn" +
+      "ownAttemptIds\"[\n\tRejection\0224\n\006errors\030\001 \003" +
+      "(\0132\034.cordyna.v1.DeclarationIssueR\006errors" +
+      "\022\030\n\007message\030\002 \001(\tR\007message\"{\n\020Declaratio" +
+      "nIssue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030" +
+      "\002 \001(\0162 .cordyna.v1.DeclarationIssueCodeR" +
+      "\004code\022\030\n\007message\030\003 \001(\tR\007message\"\363\004\n\006Invo" +
+      "ke\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id" +
+      "\030\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\ta" +
+      "ttemptId\022%\n\016attempt_number\030\004 \001(\rR\rattemp" +
+      "tNumber\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006para" +
+      "ms\030\006 \003(\0132\036.cordyna.v1.Invoke.ParamsEntry" +
+      "R\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1" +
+      ".DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.co" +
+      "rdyna.v1.RunModeR\004mode\022I\n\rtrace_context\030" +
+      "\t \003(\0132$.cordyna.v1.Invoke.TraceContextEn" +
+      "tryR\014traceContext\022=\n\014logical_time\030\n \001(\0132" +
+      "\032.google.protobuf.TimestampR\013logicalTime" +
+      "\0227\n\010upstream\030\013 \003(\0132\033.cordyna.v1.Upstream" +
+      "OutputsR\010upstream\0329\n\013ParamsEntry\022\020\n\003key\030" +
+      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021" +
+      "TraceContextEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
+      "alue\030\002 \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamOutput" +
+      "s\022\027\n\007task_id\030\001 \001(\tR\006taskId\022B\n\007outputs\030\002 " +
+      "\003(\0132(.cordyna.v1.UpstreamOutputs.Outputs" +
+      "EntryR\007outputs\022\030\n\007omitted\030\003 \001(\010R\007omitted" +
+      "\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
+      "lue\030\002 \001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007invok" +
+      "es\030\001 \003(\0132\022.cordyna.v1.InvokeR\007invokes\"?\n" +
+      "\006Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\026" +
+      "\n\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013through" +
+      "_seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005nonce\030" +
+      "\001 \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(\004R\003se" +
+      "q\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022\022\n\004code" +
+      "\030\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007message\"\215" +
+      "\001\n\010TaskLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H\004r\002\020\001" +
+      "R\tattemptId\0224\n\005lines\030\002 \003(\0132\023.cordyna.v1." +
+      "LogLineB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdropped_lin" +
+      "es\030\003 \001(\004R\014droppedLines\"\307\001\n\007LogLine\022.\n\004ti" +
+      "me\030\001 \001(\0132\032.google.protobuf.TimestampR\004ti" +
+      "me\0224\n\005level\030\002 \001(\0162\024.cordyna.v1.LogLevelB" +
+      "\010\272H\005\202\001\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025.cordy" +
+      "na.v1.LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035\n\004tex" +
+      "t\030\004 \001(\tB\t\272H\006r\004(\200\200\001R\004text\"p\n\013LogsRefused\022" +
+      "\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\024\n\005lines\030" +
+      "\002 \001(\004R\005lines\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007mess" +
+      "age\030\004 \001(\tR\007message*\241\002\n\024DeclarationIssueC" +
+      "ode\022&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIE" +
+      "D\020\000\022\"\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022" +
+      "$\n DECLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n" +
+      "&DECLARATION_ISSUE_CODE_OWNED_ELSEWHERE\020" +
+      "\003\022 \n\034DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!D" +
+      "ECLARATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DE" +
+      "CLARATION_ISSUE_CODE_VERSION\020\006*\241\001\n\010LogLe" +
+      "vel\022\031\n\025LOG_LEVEL_UNSPECIFIED\020\000\022\023\n\017LOG_LE" +
+      "VEL_TRACE\020\001\022\023\n\017LOG_LEVEL_DEBUG\020\002\022\022\n\016LOG_" +
+      "LEVEL_INFO\020\003\022\022\n\016LOG_LEVEL_WARN\020\004\022\023\n\017LOG_" +
+      "LEVEL_ERROR\020\005\022\023\n\017LOG_LEVEL_FATAL\020\006*\204\001\n\tL" +
+      "ogStream\022\032\n\026LOG_STREAM_UNSPECIFIED\020\000\022\025\n\021" +
+      "LOG_STREAM_LOGGER\020\001\022\025\n\021LOG_STREAM_STDOUT" +
+      "\020\002\022\025\n\021LOG_STREAM_STDERR\020\003\022\026\n\022LOG_STREAM_" +
+      "CORDYNA\020\0042[\n\021TaskServerService\022F\n\007Connec" +
+      "t\022\032.cordyna.v1.ConnectRequest\032\033.cordyna." +
+      "v1.ConnectResponse(\0010\001B#\n\016dev.cordyna.v1" +
+      "B\017TaskServerProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -270,13 +325,13 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_ConnectRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ConnectRequest_descriptor,
-        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "DeclarationPart", "Message", });
+        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "DeclarationPart", "TaskLogs", "Message", });
     internal_static_cordyna_v1_ConnectResponse_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_cordyna_v1_ConnectResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ConnectResponse_descriptor,
-        new java.lang.String[] { "Welcome", "Rejection", "Invoke", "Cancel", "Ack", "Ping", "Refusal", "Invokes", "Message", });
+        new java.lang.String[] { "Welcome", "Rejection", "Invoke", "Cancel", "Ack", "Ping", "Refusal", "Invokes", "LogsRefused", "Message", });
     internal_static_cordyna_v1_ProtocolVersion_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_cordyna_v1_ProtocolVersion_fieldAccessorTable = new
@@ -306,7 +361,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_TaskStateUpdate_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskStateUpdate_descriptor,
-        new java.lang.String[] { "Seq", "AttemptId", "State", "ErrorDescription", "NonRetryable", "Time", "Outputs", });
+        new java.lang.String[] { "Seq", "AttemptId", "State", "ErrorDescription", "NonRetryable", "Time", "Outputs", "ExitCode", "OutputTail", });
     internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_descriptor =
       internal_static_cordyna_v1_TaskStateUpdate_descriptor.getNestedType(0);
     internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_fieldAccessorTable = new
@@ -360,7 +415,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Invoke_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Invoke_descriptor,
-        new java.lang.String[] { "RunId", "TaskRunId", "AttemptId", "AttemptNumber", "TaskId", "Params", "Deadlines", "Mode", "TraceContext", "LogicalTime", });
+        new java.lang.String[] { "RunId", "TaskRunId", "AttemptId", "AttemptNumber", "TaskId", "Params", "Deadlines", "Mode", "TraceContext", "LogicalTime", "Upstream", });
     internal_static_cordyna_v1_Invoke_ParamsEntry_descriptor =
       internal_static_cordyna_v1_Invoke_descriptor.getNestedType(0);
     internal_static_cordyna_v1_Invoke_ParamsEntry_fieldAccessorTable = new
@@ -373,36 +428,66 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Invoke_TraceContextEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_cordyna_v1_Invokes_descriptor =
+    internal_static_cordyna_v1_UpstreamOutputs_descriptor =
       getDescriptor().getMessageType(15);
+    internal_static_cordyna_v1_UpstreamOutputs_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_UpstreamOutputs_descriptor,
+        new java.lang.String[] { "TaskId", "Outputs", "Omitted", });
+    internal_static_cordyna_v1_UpstreamOutputs_OutputsEntry_descriptor =
+      internal_static_cordyna_v1_UpstreamOutputs_descriptor.getNestedType(0);
+    internal_static_cordyna_v1_UpstreamOutputs_OutputsEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_UpstreamOutputs_OutputsEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_cordyna_v1_Invokes_descriptor =
+      getDescriptor().getMessageType(16);
     internal_static_cordyna_v1_Invokes_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Invokes_descriptor,
         new java.lang.String[] { "Invokes", });
     internal_static_cordyna_v1_Cancel_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(17);
     internal_static_cordyna_v1_Cancel_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Cancel_descriptor,
         new java.lang.String[] { "AttemptId", "Reason", });
     internal_static_cordyna_v1_Ack_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_Ack_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Ack_descriptor,
         new java.lang.String[] { "ThroughSeq", });
     internal_static_cordyna_v1_Ping_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(19);
     internal_static_cordyna_v1_Ping_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Ping_descriptor,
         new java.lang.String[] { "Nonce", });
     internal_static_cordyna_v1_Refusal_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(20);
     internal_static_cordyna_v1_Refusal_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Refusal_descriptor,
         new java.lang.String[] { "Seq", "AttemptId", "Code", "Message", });
+    internal_static_cordyna_v1_TaskLogs_descriptor =
+      getDescriptor().getMessageType(21);
+    internal_static_cordyna_v1_TaskLogs_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_TaskLogs_descriptor,
+        new java.lang.String[] { "AttemptId", "Lines", "DroppedLines", });
+    internal_static_cordyna_v1_LogLine_descriptor =
+      getDescriptor().getMessageType(22);
+    internal_static_cordyna_v1_LogLine_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_LogLine_descriptor,
+        new java.lang.String[] { "Time", "Level", "Stream", "Text", });
+    internal_static_cordyna_v1_LogsRefused_descriptor =
+      getDescriptor().getMessageType(23);
+    internal_static_cordyna_v1_LogsRefused_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_LogsRefused_descriptor,
+        new java.lang.String[] { "AttemptId", "Lines", "Code", "Message", });
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();

@@ -37,6 +37,7 @@ private static final long serialVersionUID = 0L;
     attemptId_ = "";
     state_ = 0;
     errorDescription_ = "";
+    outputTail_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -332,6 +333,84 @@ java.lang.String defaultValue) {
     return map.get(key);
   }
 
+  public static final int EXIT_CODE_FIELD_NUMBER = 8;
+  private int exitCode_ = 0;
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: its exit code,
+   * absent when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+   * @return Whether the exitCode field is set.
+   */
+  @java.lang.Override
+  public boolean hasExitCode() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: its exit code,
+   * absent when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+   * @return The exitCode.
+   */
+  @java.lang.Override
+  public int getExitCode() {
+    return exitCode_;
+  }
+
+  public static final int OUTPUT_TAIL_FIELD_NUMBER = 9;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object outputTail_ = "";
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: the end of its
+   * output (stdout and stderr), at most 8 KiB.
+   * </pre>
+   *
+   * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+   * @return The outputTail.
+   */
+  @java.lang.Override
+  public java.lang.String getOutputTail() {
+    java.lang.Object ref = outputTail_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      outputTail_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: the end of its
+   * output (stdout and stderr), at most 8 KiB.
+   * </pre>
+   *
+   * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for outputTail.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOutputTailBytes() {
+    java.lang.Object ref = outputTail_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      outputTail_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -370,6 +449,12 @@ java.lang.String defaultValue) {
         internalGetOutputs(),
         OutputsDefaultEntryHolder.defaultEntry,
         7);
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeInt32(8, exitCode_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 9, outputTail_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -411,6 +496,13 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(7, outputs__);
     }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt32Size(8, exitCode_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(9, outputTail_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -442,6 +534,13 @@ java.lang.String defaultValue) {
     }
     if (!internalGetOutputs().equals(
         other.internalGetOutputs())) return false;
+    if (hasExitCode() != other.hasExitCode()) return false;
+    if (hasExitCode()) {
+      if (getExitCode()
+          != other.getExitCode()) return false;
+    }
+    if (!getOutputTail()
+        .equals(other.getOutputTail())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -473,6 +572,12 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + OUTPUTS_FIELD_NUMBER;
       hash = (53 * hash) + internalGetOutputs().hashCode();
     }
+    if (hasExitCode()) {
+      hash = (37 * hash) + EXIT_CODE_FIELD_NUMBER;
+      hash = (53 * hash) + getExitCode();
+    }
+    hash = (37 * hash) + OUTPUT_TAIL_FIELD_NUMBER;
+    hash = (53 * hash) + getOutputTail().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -649,6 +754,8 @@ java.lang.String defaultValue) {
         timeBuilder_ = null;
       }
       internalGetMutableOutputs().clear();
+      exitCode_ = 0;
+      outputTail_ = "";
       return this;
     }
 
@@ -708,6 +815,13 @@ java.lang.String defaultValue) {
         result.outputs_ = internalGetOutputs();
         result.outputs_.makeImmutable();
       }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.exitCode_ = exitCode_;
+        to_bitField0_ |= 0x00000002;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.outputTail_ = outputTail_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -748,6 +862,14 @@ java.lang.String defaultValue) {
       internalGetMutableOutputs().mergeFrom(
           other.internalGetOutputs());
       bitField0_ |= 0x00000040;
+      if (other.hasExitCode()) {
+        setExitCode(other.getExitCode());
+      }
+      if (!other.getOutputTail().isEmpty()) {
+        outputTail_ = other.outputTail_;
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -815,6 +937,16 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000040;
               break;
             } // case 58
+            case 64: {
+              exitCode_ = input.readInt32();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
+            case 74: {
+              outputTail_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1429,6 +1561,163 @@ java.lang.String defaultValue) {
       internalGetMutableOutputs().getMutableMap()
           .putAll(values);
       bitField0_ |= 0x00000040;
+      return this;
+    }
+
+    private int exitCode_ ;
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: its exit code,
+     * absent when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+     * @return Whether the exitCode field is set.
+     */
+    @java.lang.Override
+    public boolean hasExitCode() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: its exit code,
+     * absent when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+     * @return The exitCode.
+     */
+    @java.lang.Override
+    public int getExitCode() {
+      return exitCode_;
+    }
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: its exit code,
+     * absent when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+     * @param value The exitCode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExitCode(int value) {
+
+      exitCode_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: its exit code,
+     * absent when a signal ended it or it never started.
+     * </pre>
+     *
+     * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExitCode() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      exitCode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object outputTail_ = "";
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: the end of its
+     * output (stdout and stderr), at most 8 KiB.
+     * </pre>
+     *
+     * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+     * @return The outputTail.
+     */
+    public java.lang.String getOutputTail() {
+      java.lang.Object ref = outputTail_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        outputTail_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: the end of its
+     * output (stdout and stderr), at most 8 KiB.
+     * </pre>
+     *
+     * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+     * @return The bytes for outputTail.
+     */
+    public com.google.protobuf.ByteString
+        getOutputTailBytes() {
+      java.lang.Object ref = outputTail_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        outputTail_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: the end of its
+     * output (stdout and stderr), at most 8 KiB.
+     * </pre>
+     *
+     * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+     * @param value The outputTail to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOutputTail(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      outputTail_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: the end of its
+     * output (stdout and stderr), at most 8 KiB.
+     * </pre>
+     *
+     * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOutputTail() {
+      outputTail_ = getDefaultInstance().getOutputTail();
+      bitField0_ = (bitField0_ & ~0x00000100);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With COMPLETED or ERROR of a task that runs a command: the end of its
+     * output (stdout and stderr), at most 8 KiB.
+     * </pre>
+     *
+     * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+     * @param value The bytes for outputTail to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOutputTailBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      outputTail_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
       return this;
     }
 

@@ -156,4 +156,47 @@ java.lang.String defaultValue);
    */
   java.lang.String getOutputsOrThrow(
       java.lang.String key);
+
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: its exit code,
+   * absent when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+   * @return Whether the exitCode field is set.
+   */
+  boolean hasExitCode();
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: its exit code,
+   * absent when a signal ended it or it never started.
+   * </pre>
+   *
+   * <code>optional int32 exit_code = 8 [json_name = "exitCode"];</code>
+   * @return The exitCode.
+   */
+  int getExitCode();
+
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: the end of its
+   * output (stdout and stderr), at most 8 KiB.
+   * </pre>
+   *
+   * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+   * @return The outputTail.
+   */
+  java.lang.String getOutputTail();
+  /**
+   * <pre>
+   * With COMPLETED or ERROR of a task that runs a command: the end of its
+   * output (stdout and stderr), at most 8 KiB.
+   * </pre>
+   *
+   * <code>string output_tail = 9 [json_name = "outputTail", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for outputTail.
+   */
+  com.google.protobuf.ByteString
+      getOutputTailBytes();
 }
