@@ -40,6 +40,8 @@ describe("parseCerebroConfig", () => {
         CORDYNA_SERVER_LOST_GRACE_MS: "0",
         CORDYNA_HEARTBEAT_INTERVAL_MS: "2500",
         CORDYNA_MAX_CHAIN_LENGTH: "20000",
+        CORDYNA_MAX_LOG_BYTES_PER_ATTEMPT: "65536",
+        CORDYNA_MAX_LOG_BYTES_PER_SECOND: "4096",
         CORDYNA_MAX_TASKS_PER_DECLARATION: "50000",
         CORDYNA_ADMIN_TOKEN: "s".repeat(32),
         LOG_LEVEL: "WARN",
@@ -54,6 +56,8 @@ describe("parseCerebroConfig", () => {
       serverLostGraceMs: 0,
       heartbeatIntervalMs: 2500,
       maxChainLength: 20_000,
+      maxLogBytesPerAttempt: 65_536,
+      maxLogBytesPerSecond: 4_096,
       maxTasksPerDeclaration: 50_000,
       logLevel: "warn",
     });
@@ -206,6 +210,11 @@ describe("parseCerebroConfig", () => {
     ["CORDYNA_PORT", "7070.5", 'CORDYNA_PORT: "7070.5" is not a TCP port'],
     ["CORDYNA_PORT", "-1", 'CORDYNA_PORT: "-1" is not a TCP port'],
     ["CORDYNA_HOST", "two words", 'CORDYNA_HOST: "two words" is not a host name or address'],
+    [
+      "CORDYNA_MAX_LOG_BYTES_PER_ATTEMPT",
+      "0",
+      'CORDYNA_MAX_LOG_BYTES_PER_ATTEMPT: "0" is not a number of bytes up to 1 GiB: expected an integer from 1 to 1073741824',
+    ],
     [
       "CORDYNA_MAX_CHAIN_LENGTH",
       "0",

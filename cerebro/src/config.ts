@@ -24,6 +24,10 @@ export const CEREBRO_ENV = {
     "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
   CORDYNA_MAX_RUN_DATA_BYTES:
     "the most bytes of a run's params, and of a task-run's outputs (default 262144)",
+  CORDYNA_MAX_LOG_BYTES_PER_ATTEMPT:
+    "the most bytes of log kept per attempt, the newest; older lines are dropped (default 1048576)",
+  CORDYNA_MAX_LOG_BYTES_PER_SECOND:
+    "the most bytes of log lines one task-server stream may send a second; more are refused (default 1048576)",
   CORDYNA_MAX_CHAIN_LENGTH:
     "the most tasks one chain of dependencies may hold, across servers (default 10000)",
   CORDYNA_MAX_TASKS_PER_DECLARATION: "the most tasks one task-server may declare (default 10000)",
@@ -62,6 +66,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 const MAX_GRAPH_COUNT = 1_000_000;
 
+/** The largest log setting: past it, one attempt's log or one second's would be a typo. */
+const MAX_LOG_BYTES = 1024 * 1024 * 1024;
+
 /** The longest retention: past it, times in ms since the epoch stop making sense. */
 const MAX_RETENTION_MS = 100 * 365 * 86_400_000;
 
@@ -82,6 +89,8 @@ export interface CerebroConfig {
   readonly heartbeatIntervalMs?: number;
   readonly recoveryWindowMs?: number;
   readonly maxRunDataBytes?: number;
+  readonly maxLogBytesPerAttempt?: number;
+  readonly maxLogBytesPerSecond?: number;
   readonly maxChainLength?: number;
   readonly maxTasksPerDeclaration?: number;
   readonly runRetentionMs?: number;
@@ -247,6 +256,18 @@ export function parseCerebroConfig(
     4 * 1024 * 1024,
     "a number of bytes up to 4 MiB (what one message can carry)",
   );
+  const maxLogBytesPerAttempt = integer(
+    "CORDYNA_MAX_LOG_BYTES_PER_ATTEMPT",
+    1,
+    MAX_LOG_BYTES,
+    "a number of bytes up to 1 GiB",
+  );
+  const maxLogBytesPerSecond = integer(
+    "CORDYNA_MAX_LOG_BYTES_PER_SECOND",
+    1,
+    MAX_LOG_BYTES,
+    "a number of bytes up to 1 GiB",
+  );
   const maxChainLength = integer(
     "CORDYNA_MAX_CHAIN_LENGTH",
     1,
@@ -319,6 +340,8 @@ export function parseCerebroConfig(
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
     ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
+    ...(maxLogBytesPerAttempt === undefined ? {} : { maxLogBytesPerAttempt }),
+    ...(maxLogBytesPerSecond === undefined ? {} : { maxLogBytesPerSecond }),
     ...(maxChainLength === undefined ? {} : { maxChainLength }),
     ...(maxTasksPerDeclaration === undefined ? {} : { maxTasksPerDeclaration }),
     ...(runRetentionMs === undefined ? {} : { runRetentionMs }),

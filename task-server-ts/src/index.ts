@@ -39,4 +39,5 @@ export type {
   TaskOutputs,
   TaskServerOptions,
   TriggerOptions,
+  UpstreamResult,
 } from "./types.js";

@@ -3,6 +3,9 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   type Invoke,
   InvokeSchema,
+  LogLevel,
+  type LogLine,
+  LogStream,
   RunMode,
   TaskState,
   type TaskStateUpdate,
@@ -32,6 +35,7 @@ function invoke(attemptId: string, taskId = "t.held"): Invoke {
 /** A runner whose "t.held" handler waits until the test releases each attempt. */
 function setup(concurrency: number) {
   const reports = new Inbox<TaskStateUpdate>();
+  const logged: Array<{ attemptId: string; line: LogLine }> = [];
   const started = new Inbox<TaskContext>();
   const gates = new Map<string, Deferred<TaskOutputs | undefined>>();
   const gate = (attemptId: string) => {
@@ -58,6 +62,7 @@ function setup(concurrency: number) {
     concurrency,
     lookup: (taskId) => handlers[taskId],
     report: (update) => reports.push(update),
+    log: (attemptId, line) => logged.push({ attemptId, line }),
     logger,
   });
   const states = () => reports.all.map((u) => `${u.attemptId}:${TaskState[u.state]}`);
@@ -129,12 +134,16 @@ describe("AttemptRunner", () => {
       { level: "info" },
       { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
     );
+    const shipped: Array<{ attemptId: string; line: LogLine }> = [];
     const runner = new AttemptRunner({
       concurrency: 1,
       lookup: () => (ctx) => {
         ctx.logger.info("from the handler");
+        ctx.logger.child({ step: "load" }).warn({ rows: 3 }, "loaded %d files", 2);
+        ctx.logger.debug("below the level in force");
       },
       report: () => {},
+      log: (attemptId, line) => shipped.push({ attemptId, line }),
       logger: infoLogger,
     });
     runner.invoke(invoke("l1", "t.log"));
@@ -142,7 +151,15 @@ describe("AttemptRunner", () => {
     expect(lines.map((line) => line.msg)).toEqual([
       "attempt started",
       "from the handler",
+      "loaded 2 files",
       "attempt completed",
+    ]);
+    // Only what the handler logged goes to the attempt's log, at the levels in force.
+    expect(
+      shipped.map(({ attemptId, line }) => [attemptId, line.level, line.stream, line.text]),
+    ).toEqual([
+      ["l1", LogLevel.INFO, LogStream.LOGGER, "from the handler"],
+      ["l1", LogLevel.WARN, LogStream.LOGGER, 'loaded 2 files {"rows":3}'],
     ]);
     for (const line of lines) {
       expect(line).toMatchObject({
@@ -161,6 +178,7 @@ describe("AttemptRunner", () => {
       concurrency: 1,
       lookup: () => async () => ({ rows: "1" }),
       report: () => {},
+      log: () => {},
       logger: quiet,
     });
     runner.invoke(invoke("q1", "t.quiet"));

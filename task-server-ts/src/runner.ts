@@ -1,14 +1,18 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   type Invoke,
+  type LogLine,
   RunMode,
   TaskState,
   type TaskStateUpdate,
   timestampOf,
 } from "@cordyna/contract";
 import type { Logger } from "pino";
+import { capturingLogger } from "./attempt-logger.js";
+import { commandEndOf } from "./command-end.js";
 import { AttemptAbortedError, NonRetryableError } from "./errors.js";
-import type { TaskContext, TaskHandler, TaskOutputs } from "./types.js";
+import { logLine, logLinePieces } from "./log-shipper.js";
+import type { TaskContext, TaskHandler, TaskOutputs, UpstreamResult } from "./types.js";
 
 /** How many finished attempt ids are remembered to ignore duplicate invokes. */
 const REMEMBERED_FINISHED = 10_000;
@@ -21,6 +25,8 @@ export interface AttemptRunnerOptions {
   readonly lookup: (taskId: string) => TaskHandler | undefined;
   /** Receives every state update (without seq) to send to cerebro. */
   readonly report: (update: TaskStateUpdate) => void;
+  /** Receives every line a handler logs through its context's logger. */
+  readonly log: (attemptId: string, line: LogLine) => void;
   /** Parent logger of the per-attempt loggers. */
   readonly logger: Logger;
 }
@@ -208,6 +214,8 @@ export class AttemptRunner {
     this.#report(invoke.attemptId, TaskState.STARTED);
     this.#info(attempt, { attemptNumber: invoke.attemptNumber }, "attempt started");
     const startedAt = Date.now();
+    const log = this.#options.log;
+    let handlerLogger: Logger | undefined;
     const ctx: TaskContext = {
       taskId: invoke.taskId,
       runId: invoke.runId,
@@ -217,19 +225,29 @@ export class AttemptRunner {
       mode: invoke.mode === RunMode.TEST ? "test" : "normal",
       params: { ...invoke.params },
       traceContext: { ...invoke.traceContext },
+      upstream: upstreamOf(invoke),
       logicalTime: invoke.logicalTime ? timestampDate(invoke.logicalTime) : undefined,
       get signal() {
         return controllerOf(attempt).signal;
       },
       get logger() {
-        return attempt.logger;
+        handlerLogger ??= capturingLogger(attempt.logger, (level, stream, text) => {
+          const time = timestampOf(Date.now());
+          for (const piece of logLinePieces(text)) {
+            log(invoke.attemptId, logLine(level, stream, piece, time));
+          }
+        });
+        return handlerLogger;
       },
     };
     new Promise<TaskOutputs | undefined>((resolve) => {
       resolve(attempt.handler(ctx) as TaskOutputs | undefined);
     }).then(
       (result) =>
-        this.#finish(attempt, startedAt, { outputs: toOutputs(result, () => attempt.logger) }),
+        this.#finish(attempt, startedAt, {
+          outputs: toOutputs(result, () => attempt.logger),
+          result,
+        }),
       (error: unknown) => this.#finish(attempt, startedAt, { error }),
     );
   }
@@ -237,7 +255,7 @@ export class AttemptRunner {
   #finish(
     attempt: Attempt,
     startedAt: number,
-    outcome: { outputs: TaskOutputs } | { error: unknown },
+    outcome: { outputs: TaskOutputs; result: unknown } | { error: unknown },
   ): void {
     const attemptId = attempt.invoke.attemptId;
     this.#running.delete(attemptId);
@@ -248,7 +266,10 @@ export class AttemptRunner {
     } else if ("outputs" in outcome) {
       attempt.silenced = true;
       this.#info(attempt, { durationMs }, "attempt completed");
-      this.#report(attemptId, TaskState.COMPLETED, { outputs: outcome.outputs });
+      this.#report(attemptId, TaskState.COMPLETED, {
+        outputs: outcome.outputs,
+        ...commandEndOf(outcome.result),
+      });
     } else {
       attempt.silenced = true;
       const nonRetryable = outcome.error instanceof NonRetryableError;
@@ -256,6 +277,7 @@ export class AttemptRunner {
       this.#report(attemptId, TaskState.ERROR, {
         errorDescription: describeError(outcome.error),
         nonRetryable,
+        ...commandEndOf(outcome.error),
       });
     }
     this.#startQueued();
@@ -294,7 +316,13 @@ export class AttemptRunner {
   #report(
     attemptId: string,
     state: TaskState,
-    extra: { errorDescription?: string; nonRetryable?: boolean; outputs?: TaskOutputs } = {},
+    extra: {
+      errorDescription?: string;
+      nonRetryable?: boolean;
+      outputs?: TaskOutputs;
+      exitCode?: number | undefined;
+      outputTail?: string;
+    } = {},
   ): void {
     // What create(TaskStateUpdateSchema, …) makes, without its reflection:
     // two updates per attempt made it the SDK's largest cost for short tasks.
@@ -307,7 +335,8 @@ export class AttemptRunner {
       nonRetryable: extra.nonRetryable ?? false,
       time: timestampOf(Date.now()),
       outputs: extra.outputs ?? {},
-      outputTail: "",
+      ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
+      outputTail: extra.outputTail ?? "",
     });
   }
 
@@ -326,6 +355,15 @@ export class AttemptRunner {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** What the invoke says the task's upstream returned, by task id. */
+function upstreamOf(invoke: Invoke): Record<string, UpstreamResult> {
+  const upstream: Record<string, UpstreamResult> = {};
+  for (const { taskId, outputs, omitted } of invoke.upstream) {
+    upstream[taskId] = { outputs: { ...outputs }, omitted };
+  }
+  return upstream;
 }
 
 /** The error's message, in the task's own words; never empty. */

@@ -14,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   type Rejection,
   type TaskDeclaration,
+  TaskState,
   type TaskStateUpdate,
   tokenFromEnv,
   type Welcome,
@@ -23,6 +24,7 @@ import { Connection } from "./connection.js";
 import { declarationMessages, type RequestMessage } from "./declaration-parts.js";
 import { durationToMs } from "./durations.js";
 import { DeclarationRejectedError, TaskOptionsError } from "./errors.js";
+import { DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT, LogShipper } from "./log-shipper.js";
 import { Outbox } from "./outbox.js";
 import { TaskRegistry } from "./registry.js";
 import { AttemptRunner } from "./runner.js";
@@ -73,6 +75,7 @@ export class TaskServer {
     this.#connection?.send(create(ConnectRequestSchema, { message })),
   );
   readonly #runner: AttemptRunner;
+  readonly #logs: LogShipper;
   #connection: Connection | undefined;
   #lifecycle: Lifecycle = "new";
   /** The current stream has received its Welcome. */
@@ -133,10 +136,20 @@ export class TaskServer {
     this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     this.#backoff = options.reconnectBackoff ?? {};
     this.#registry = new TaskRegistry({ team: options.team, contact: options.contact });
+    const maxLogBytesPerAttempt =
+      options.maxLogBytesPerAttempt ?? DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT;
+    if (!Number.isInteger(maxLogBytesPerAttempt) || maxLogBytesPerAttempt < 1) {
+      fail("maxLogBytesPerAttempt", "must be a positive integer number of bytes");
+    }
+    this.#logs = new LogShipper(
+      (logs) => this.#send({ case: "taskLogs", value: logs }),
+      maxLogBytesPerAttempt,
+    );
     this.#runner = new AttemptRunner({
       concurrency,
       lookup: (taskId) => this.#registry.get(taskId)?.handler,
       report: (update) => this.#report(update),
+      log: (attemptId, line) => this.#logs.add(attemptId, line),
       logger: this.logger,
     });
   }
@@ -257,6 +270,7 @@ export class TaskServer {
     this.#lifecycle = "stopped";
     this.#welcomed = false;
     this.#stopHeartbeats();
+    this.#logs.stop();
     this.#removeSignalHandlers();
     const waiter = this.#startWaiter;
     this.#startWaiter = undefined;
@@ -331,6 +345,15 @@ export class TaskServer {
       case "ping":
         this.#send({ case: "pong", value: { nonce: message.value.nonce } });
         return;
+      case "logsRefused": {
+        const refused = message.value;
+        this.logger.debug(
+          { attemptId: refused.attemptId, lines: Number(refused.lines), code: refused.code },
+          `cerebro did not keep log lines: ${refused.message}`,
+        );
+        this.#logs.refused(refused.attemptId, Number(refused.lines), refused.code);
+        return;
+      }
       default:
         this.logger.debug("ignoring an unknown message from cerebro");
     }
@@ -363,6 +386,8 @@ export class TaskServer {
       this.#runner.cancel(attemptId, "cerebro no longer wants this attempt");
     }
     this.#updates.welcomed(welcome.protocolVersion);
+    // Before the updates resent: an attempt's lines come before its end.
+    this.#logs.welcomed(welcome.protocolVersion);
     for (const update of this.#outbox.open()) this.#updates.add(update);
     this.#redeclareIfChanged();
     if (this.#lifecycle === "draining") this.#send({ case: "drain", value: {} });
@@ -401,6 +426,7 @@ export class TaskServer {
     this.#welcomed = false;
     this.#outbox.close();
     this.#updates.disconnected();
+    this.#logs.disconnected();
     this.#stopHeartbeats();
     // Refused for who it is (no or a bad certificate, later a token): trying
     // again changes nothing, so a server that was never welcomed gives up.
@@ -426,6 +452,9 @@ export class TaskServer {
   }
 
   #report(update: TaskStateUpdate): void {
+    if (update.state === TaskState.COMPLETED || update.state === TaskState.ERROR) {
+      this.#logs.end(update.attemptId);
+    }
     const stamped = this.#outbox.push(update);
     if (stamped) this.#updates.add(stamped);
   }

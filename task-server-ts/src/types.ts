@@ -37,6 +37,11 @@ export interface TaskServerOptions {
   readonly instanceId?: string;
   /** Logger to use; a child carrying serverName and instanceId is derived from it. */
   readonly logger?: Logger;
+  /**
+   * The most bytes of log lines kept per attempt until they reach cerebro;
+   * past it the oldest are dropped, and a line says how many. Default 1 MiB.
+   */
+  readonly maxLogBytesPerAttempt?: number;
   /** Install SIGTERM/SIGINT handlers (drain, then exit 0) on start. Default true. */
   readonly handleSignals?: boolean;
   /** How long drain() waits for running handlers before aborting them. Default 30 000. */
@@ -141,8 +146,24 @@ export interface TaskOptions {
 /** Whether a run does real work ("normal") or runs against test resources ("test"). */
 export type RunMode = "normal" | "test";
 
-/** Small results of a task, recorded with the run and passed to downstream params. */
+/**
+ * Small results of a task, recorded with the run (GetRun, `dyna runs <id>`)
+ * and passed to the tasks downstream of it in the run, as
+ * `ctx.upstream[taskId].outputs`.
+ */
 export type TaskOutputs = Record<string, string>;
+
+/** What one upstream task of the run returned. */
+export interface UpstreamResult {
+  /** Its outputs; empty when `omitted`. */
+  readonly outputs: Readonly<TaskOutputs>;
+  /**
+   * True when its outputs did not fit in the invoke (all upstream outputs
+   * together are bounded by cerebro's run-data limit, 256 KiB by default):
+   * read them with GetRun.
+   */
+  readonly omitted: boolean;
+}
 
 /** What a task handler receives for one attempt. */
 export interface TaskContext {
@@ -162,11 +183,20 @@ export interface TaskContext {
   readonly params: Readonly<Record<string, string>>;
   /** W3C trace context ("traceparent", "tracestate"). */
   readonly traceContext: Readonly<Record<string, string>>;
+  /**
+   * What this task's upstream tasks returned, by task id: those that
+   * completed earlier in this run, and the reused completions of those
+   * SKIPPED. Upstream tasks without outputs are absent.
+   */
+  readonly upstream: Readonly<Record<string, UpstreamResult>>;
   /** Logical time of the run (e.g. the cron tick), when cerebro sent one. */
   readonly logicalTime: Date | undefined;
   /** Aborted when cerebro cancels the attempt or the server shuts down. */
   readonly signal: AbortSignal;
-  /** Logger carrying runId, taskRunId, attemptId and taskId. */
+  /**
+   * Logger carrying runId, taskRunId, attemptId and taskId. What it logs also
+   * goes to cerebro, kept with the attempt (`dyna logs`).
+   */
   readonly logger: Logger;
 }
 

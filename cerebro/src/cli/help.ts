@@ -147,6 +147,12 @@ winning over its variable:
                                  grace period + 2000)
   CORDYNA_MAX_RUN_DATA_BYTES     the most bytes of a run's params, and of a
                                  task-run's outputs (default 262144)
+  CORDYNA_MAX_LOG_BYTES_PER_ATTEMPT
+                                 the most bytes of log kept per attempt, the
+                                 newest (default 1048576)
+  CORDYNA_MAX_LOG_BYTES_PER_SECOND
+                                 the most bytes of log lines one task-server
+                                 stream may send a second (default 1048576)
   CORDYNA_MAX_CHAIN_LENGTH       the most tasks one chain of dependencies may
                                  hold, across servers (default 10000)
   CORDYNA_MAX_TASKS_PER_DECLARATION

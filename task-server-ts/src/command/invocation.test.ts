@@ -6,6 +6,7 @@ import {
   paramEnvName,
   SHELL,
   shellQuote,
+  upstreamEnvName,
 } from "./invocation.js";
 import type { CommandSpec } from "./spec.js";
 
@@ -18,6 +19,7 @@ const attempt: AttemptInfo = {
   mode: "test",
   params: { day: "2026-06-01", "report-date": "x y", logical_time: "2026-06-01T06:00:00Z" },
   logicalTime: new Date("2026-06-01T06:00:00Z"),
+  upstream: {},
 };
 
 function spec(overrides: Partial<CommandSpec> = {}): CommandSpec {
@@ -38,6 +40,42 @@ describe("paramEnvName", () => {
     expect(paramEnvName("report-date")).toBe("CORDYNA_PARAM_REPORT_DATE");
     expect(paramEnvName("a.b c/d")).toBe("CORDYNA_PARAM_A_B_C_D");
     expect(paramEnvName("x9")).toBe("CORDYNA_PARAM_X9");
+  });
+});
+
+describe("upstreamEnvName", () => {
+  it("names the task and the key as a param's variable names its param", () => {
+    expect(upstreamEnvName("a.fetch-rates", "rows")).toBe("CORDYNA_UPSTREAM_A_FETCH_RATES_ROWS");
+    expect(upstreamEnvName("b.x", "stdout tail")).toBe("CORDYNA_UPSTREAM_B_X_STDOUT_TAIL");
+  });
+});
+
+describe("buildInvocation with upstream outputs", () => {
+  it("sets one variable per output; of two that share a name the first is kept and the other named", () => {
+    const invocation = buildInvocation(
+      spec(),
+      {
+        ...attempt,
+        upstream: {
+          "a.fetch-rates": { outputs: { rows: "1204", path: "/data/rates" }, omitted: false },
+          "a.fetch": { outputs: { rates_rows: "7" }, omitted: false },
+          "a.huge": { outputs: {}, omitted: true },
+        },
+      },
+      { CORDYNA_UPSTREAM_STALE_X: "from the parent", HOME: "/home/x" },
+    );
+    expect(
+      Object.fromEntries(
+        Object.entries(invocation.env).filter(([name]) => name.startsWith("CORDYNA_UPSTREAM_")),
+      ),
+    ).toEqual({
+      CORDYNA_UPSTREAM_A_FETCH_RATES_PATH: "/data/rates",
+      CORDYNA_UPSTREAM_A_FETCH_RATES_ROWS: "1204",
+    });
+    expect(invocation.warnings).toEqual([
+      "CORDYNA_UPSTREAM_A_FETCH_RATES_ROWS holds output rows of a.fetch-rates; output rates_rows of a.fetch is not in the environment",
+      "the outputs of a.huge did not fit in the invoke and are not in the environment",
+    ]);
   });
 });
 

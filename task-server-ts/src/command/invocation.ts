@@ -3,7 +3,7 @@
 
 import { NonRetryableError } from "../errors.js";
 import type { TaskContext } from "../types.js";
-import { type CommandSpec, PARAM_ENV_PREFIX, RESERVED_ENV } from "./spec.js";
+import { type CommandSpec, PARAM_ENV_PREFIX, RESERVED_ENV, UPSTREAM_ENV_PREFIX } from "./spec.js";
 
 /** What an invocation needs to know about the attempt. */
 export type AttemptInfo = Pick<
@@ -16,6 +16,7 @@ export type AttemptInfo = Pick<
   | "mode"
   | "params"
   | "logicalTime"
+  | "upstream"
 >;
 
 /** What to spawn for one attempt. */
@@ -28,6 +29,8 @@ export interface Invocation {
   readonly cwd: string;
   /** The whole environment of the process. */
   readonly env: Readonly<Record<string, string>>;
+  /** Upstream outputs not in the environment, and why: a name taken, or outputs left out. */
+  readonly warnings: readonly string[];
 }
 
 /** The shell that runs `shell:` commands. */
@@ -41,7 +44,21 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
  * ("day" → CORDYNA_PARAM_DAY, "report-date" → CORDYNA_PARAM_REPORT_DATE).
  */
 export function paramEnvName(name: string): string {
-  return `${PARAM_ENV_PREFIX}${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return `${PARAM_ENV_PREFIX}${envWord(name)}`;
+}
+
+/**
+ * The environment variable carrying an upstream task's output:
+ * `CORDYNA_UPSTREAM_`, the task id, "_" and the output's key, both written as
+ * {@link paramEnvName} writes a name ("a.fetch-rates", "rows" →
+ * CORDYNA_UPSTREAM_A_FETCH_RATES_ROWS).
+ */
+export function upstreamEnvName(taskId: string, key: string): string {
+  return `${UPSTREAM_ENV_PREFIX}${envWord(taskId)}_${envWord(key)}`;
+}
+
+function envWord(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
 }
 
 /** Quotes a value as one word for /bin/sh. */
@@ -74,7 +91,10 @@ export function substitute(
  * Builds what to spawn for one attempt: placeholders substituted in the
  * command (quoted as one word in a shell script) and in the task's `env`
  * values; the environment is `baseEnv`, then the task's `env`, then the
- * attempt's ids and its params as CORDYNA_* variables.
+ * attempt's ids, its params and its upstream tasks' outputs as CORDYNA_*
+ * variables. Of two outputs whose names come out the same, the first (in
+ * the order of the task's upstream, then by key) is kept and the other named
+ * in `warnings`.
  *
  * @throws NonRetryableError naming every param a placeholder needs but the run did not pass.
  */
@@ -112,7 +132,11 @@ export function buildInvocation(
   for (const [name, value] of Object.entries(baseEnv)) {
     if (value === undefined) continue;
     // Values meant for another attempt (e.g. when dyna serve itself runs as a task) never leak in.
-    if (name.startsWith(PARAM_ENV_PREFIX) || (RESERVED_ENV as readonly string[]).includes(name)) {
+    if (
+      name.startsWith(PARAM_ENV_PREFIX) ||
+      name.startsWith(UPSTREAM_ENV_PREFIX) ||
+      (RESERVED_ENV as readonly string[]).includes(name)
+    ) {
       continue;
     }
     env[name] = value;
@@ -130,5 +154,36 @@ export function buildInvocation(
   for (const name of Object.keys(params).sort()) {
     env[paramEnvName(name)] = params[name] ?? "";
   }
-  return { file, args, cwd: spec.cwd, env };
+  const warnings = addUpstreamOutputs(env, attempt.upstream);
+  return { file, args, cwd: spec.cwd, env, warnings };
+}
+
+/** Sets each upstream output's variable; returns what it had to leave out. */
+function addUpstreamOutputs(
+  env: Record<string, string>,
+  upstream: AttemptInfo["upstream"],
+): string[] {
+  const warnings: string[] = [];
+  const setBy = new Map<string, string>();
+  for (const [taskId, result] of Object.entries(upstream)) {
+    if (result.omitted) {
+      warnings.push(
+        `the outputs of ${taskId} did not fit in the invoke and are not in the environment`,
+      );
+      continue;
+    }
+    for (const key of Object.keys(result.outputs).sort()) {
+      const name = upstreamEnvName(taskId, key);
+      const taken = setBy.get(name);
+      if (taken !== undefined) {
+        warnings.push(
+          `${name} holds ${taken}; output ${key} of ${taskId} is not in the environment`,
+        );
+        continue;
+      }
+      setBy.set(name, `output ${key} of ${taskId}`);
+      env[name] = result.outputs[key] ?? "";
+    }
+  }
+  return warnings;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commandEndOf } from "../command-end.js";
 import { AttemptAbortedError, NonRetryableError } from "../errors.js";
 import { isProcessAlive } from "../testing/processes.js";
 import type { TaskContext } from "../types.js";
@@ -38,6 +39,7 @@ function context(params: Record<string, string> = {}) {
     attemptId: "at-1",
     attemptNumber: 1,
     mode: "normal",
+    upstream: {},
     params,
     traceContext: {},
     logicalTime: undefined,
@@ -105,6 +107,7 @@ describe("runCommand", () => {
     });
     expect(output("stdout")).toEqual(["day 2026-06-01 2026-06-01 at-1", `${dir} fast`]);
     expect(output("stderr")).toEqual(["warming up"]);
+    expect(commandEndOf(outputs)?.exitCode).toBe(0);
   });
 
   it("fails with the end of stderr as the message, retryable", async () => {
@@ -119,6 +122,11 @@ describe("runCommand", () => {
     const lines = Array.from({ length: 20 }, (_, i) => `problem ${i + 11}`);
     expect((error as CommandFailedError).message).toBe(`…\n${lines.join("\n")}`);
     expect((error as CommandFailedError).exitCode).toBe(3);
+    // The attempt's record gets the exit code and the end of both streams, in order.
+    expect(commandEndOf(error)).toEqual({
+      exitCode: 3,
+      outputTail: `some output\n${Array.from({ length: 30 }, (_, i) => `problem ${i + 1}`).join("\n")}`,
+    });
   });
 
   it("says which code or signal ended it when stderr is empty", async () => {

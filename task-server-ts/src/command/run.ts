@@ -4,6 +4,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { isAbsolute } from "node:path";
+import { LogStream } from "@cordyna/contract";
+import { OUTPUT_STREAM } from "../attempt-logger.js";
+import { COMMAND_END, type CommandEnd } from "../command-end.js";
 import { NonRetryableError } from "../errors.js";
 import { settlesWithin } from "../settles-within.js";
 import type { TaskContext, TaskOutputs } from "../types.js";
@@ -16,6 +19,11 @@ import type { CommandSpec } from "./spec.js";
 export const FAILURE_TAIL = { lines: 20, chars: 4_096 } as const;
 /** Lines and characters of stdout kept as the `stdout_tail` output. */
 export const STDOUT_TAIL = { lines: 20, chars: 4_096 } as const;
+/**
+ * Lines and characters of stdout and stderr together kept as the attempt's
+ * output tail: at most 8 KiB in UTF-8, as a UTF-16 unit takes at most 3 bytes.
+ */
+export const OUTPUT_TAIL = { lines: 40, chars: 2_730 } as const;
 /** How long output is still read after the command exited, for what is left in the pipes. */
 const STDIO_CLOSE_MS = 1_000;
 /** How long to wait for the group to vanish after SIGKILL. */
@@ -27,12 +35,19 @@ export class CommandFailedError extends Error {
   readonly exitCode: number | null;
   /** The signal that ended it, if any. */
   readonly signal: NodeJS.Signals | null;
+  readonly [COMMAND_END]: CommandEnd;
 
-  constructor(message: string, exitCode: number | null, signal: NodeJS.Signals | null) {
+  constructor(
+    message: string,
+    exitCode: number | null,
+    signal: NodeJS.Signals | null,
+    outputTail = "",
+  ) {
     super(message);
     this.name = "CommandFailedError";
     this.exitCode = exitCode;
     this.signal = signal;
+    this[COMMAND_END] = { exitCode: exitCode ?? undefined, outputTail };
   }
 }
 
@@ -65,8 +80,13 @@ export async function runCommand(
   await checkDirectory(invocation.cwd);
   ctx.signal.throwIfAborted();
   const { logger } = ctx;
-  const stdout = new OutputLog(spec.keepBytes, (line) => logger.info({ stream: "stdout" }, line));
-  const stderr = new OutputLog(spec.keepBytes, (line) => logger.info({ stream: "stderr" }, line));
+  for (const warning of invocation.warnings) logger.warn(warning);
+  const outputLine = (stream: "stdout" | "stderr", marked: LogStream) => (line: string) =>
+    logger.info({ stream, [OUTPUT_STREAM]: marked }, line);
+  const stdout = new OutputLog(spec.keepBytes, outputLine("stdout", LogStream.STDOUT));
+  const stderr = new OutputLog(spec.keepBytes, outputLine("stderr", LogStream.STDERR));
+  // Both streams in the order they came, for the attempt's output tail.
+  const output = new OutputLog(spec.keepBytes, () => {});
   const startedAt = Date.now();
 
   let child: ChildProcess;
@@ -89,8 +109,14 @@ export async function runCommand(
     child.once("exit", (code, signal) => resolve({ code, signal }));
   });
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  child.stdout?.on("data", (chunk: Buffer) => stdout.write(chunk));
-  child.stderr?.on("data", (chunk: Buffer) => stderr.write(chunk));
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout.write(chunk);
+    output.write(chunk);
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr.write(chunk);
+    output.write(chunk);
+  });
 
   const pid = child.pid;
   let abortedAt: number | undefined;
@@ -133,6 +159,12 @@ export async function runCommand(
     stdout.end();
     stderr.end();
     const durationMs = Date.now() - startedAt;
+    const outputTail = tailOf(
+      output.text(),
+      OUTPUT_TAIL.lines,
+      OUTPUT_TAIL.chars,
+      output.totalBytes > spec.keepBytes,
+    );
 
     if (ctx.signal.aborted && pid !== undefined) {
       onAbort();
@@ -149,7 +181,7 @@ export async function runCommand(
     }
     if (code === 0) {
       logger.info({ exitCode: 0, durationMs }, "command exited with code 0");
-      return {
+      const outputs: TaskOutputs & { [COMMAND_END]?: CommandEnd } = {
         exit_code: "0",
         duration_ms: String(durationMs),
         stdout_tail: tailOf(
@@ -159,6 +191,9 @@ export async function runCommand(
           stdout.totalBytes > spec.keepBytes,
         ),
       };
+      // Not an output: how the command ended, for the attempt's record.
+      Object.defineProperty(outputs, COMMAND_END, { value: { exitCode: 0, outputTail } });
+      return outputs;
     }
     const status = code === null ? `killed by signal ${signal}` : `exited with code ${code}`;
     logger.warn({ exitCode: code, signal, durationMs }, `command ${status}`);
@@ -168,7 +203,7 @@ export async function runCommand(
       FAILURE_TAIL.chars,
       stderr.totalBytes > spec.keepBytes,
     );
-    throw new CommandFailedError(tail || status, code, signal);
+    throw new CommandFailedError(tail || status, code, signal, outputTail);
   } finally {
     ctx.signal.removeEventListener("abort", onAbort);
     clearTimeout(killTimer);

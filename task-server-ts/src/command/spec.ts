@@ -302,6 +302,8 @@ export const RESERVED_ENV = [
 ] as const;
 /** Prefix of the environment variables that carry params. */
 export const PARAM_ENV_PREFIX = "CORDYNA_PARAM_";
+/** Prefix of the environment variables that carry upstream tasks' outputs. */
+export const UPSTREAM_ENV_PREFIX = "CORDYNA_UPSTREAM_";
 /** `{{ name }}`: any text between double braces is a placeholder. */
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 /** What a param name in a placeholder may contain. */
@@ -868,7 +870,11 @@ function checkEnv(scope: Scope): Record<string, string> | undefined {
       );
       continue;
     }
-    if ((RESERVED_ENV as readonly string[]).includes(name) || name.startsWith(PARAM_ENV_PREFIX)) {
+    if (
+      (RESERVED_ENV as readonly string[]).includes(name) ||
+      name.startsWith(PARAM_ENV_PREFIX) ||
+      name.startsWith(UPSTREAM_ENV_PREFIX)
+    ) {
       scope.fail(path, "is set by Cordyna for every attempt; choose another name");
       continue;
     }
