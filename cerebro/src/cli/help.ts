@@ -286,8 +286,10 @@ ${COMMON}`,
 Without a run id: the most recent runs, newest first, with state, targets,
 creation time, duration and counts (completed/failed/blocked/skipped), a
 page at a time; when more runs follow, the last line says how to see them.
-With a run id: that run with each task-run (task, state, attempts, cause)
-and its summary. "dyna run-status <run-id>" does the same.
+With a run id: that run with each task-run (task, state, attempts, cause),
+the outputs of each task-run (and for a command task each attempt's exit
+code and the end of its output), and its summary. "dyna run-status <run-id>"
+does the same.
 
 Cerebro keeps finished runs for its run retention only (by default 30 days
 and the newest 100,000): older ones are no longer listed or found.
@@ -295,6 +297,24 @@ and the newest 100,000): older ones are no longer listed or found.
 Flags:
   --limit N     at most N runs per page (default 50, at most 1000)
   --page TOKEN  the page that follows the one whose last line gave TOKEN
+
+${COMMON}`,
+
+  logs: `Usage: dyna logs <run-id> [<task>] [--attempt N] [--follow] [flags]
+
+What the run's attempts logged, as cerebro keeps it: each line a handler
+logged through the SDK's logger (ctx.logger), and each line a command of
+"dyna serve" printed (marked stdout or stderr). With a task: that task-run's
+latest attempt (or attempt N); without: every task-run's, each line
+prefixed by its task. Cerebro keeps the newest 1 MiB of each attempt (its
+CORDYNA_MAX_LOG_BYTES_PER_ATTEMPT); a first line says how many earlier
+lines were dropped. Logs go when their run goes (the run retention).
+
+Flags:
+  --attempt N   attempt N (from 1) instead of the latest
+  -f, --follow  print lines as they come, until the attempt has ended
+                (without a task: until the run has finished and every
+                attempt it started has ended)
 
 ${COMMON}`,
 
@@ -406,6 +426,7 @@ Commands:
   backfill <task>         one run per cron tick of a time range
   runs [<run-id>]         list recent runs, or show one run in full
   run-status <run-id>     show one run in full (same as "runs <run-id>")
+  logs <run-id> [<task>]  show (or --follow) what a run's attempts logged
   cancel <run-id>         cancel a run
   tasks                   list every task and whether it can run
   servers                 list task-servers and their instances

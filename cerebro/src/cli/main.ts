@@ -18,6 +18,7 @@ import {
 import { devCommand } from "./dev.js";
 import { healthCommand } from "./health.js";
 import { COMMAND_HELP, MAIN_HELP, printHelp } from "./help.js";
+import { logsCommand } from "./logs.js";
 import { runCommand } from "./run.js";
 import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
 import { serveCommand } from "./serve.js";
@@ -42,6 +43,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   backfill: backfillCommand,
   runs: runsCommand,
   "run-status": runStatusCommand,
+  logs: logsCommand,
   cancel: cancelCommand,
   tasks: tasksCommand,
   servers: serversCommand,

@@ -25,6 +25,7 @@ import {
   TriggerKind,
 } from "@cordyna/contract";
 
+import { renderTaskRunOutputs } from "./task-run-outputs.js";
 // ---------------------------------------------------------------------------
 // Colour
 
@@ -587,6 +588,8 @@ export function renderRunDetail(run: Run, style: Style = plainStyle, nowMs = Dat
   );
   const parts = [header, "", tasks];
   if (attempts.length > 0) parts.push("", "Attempts of retried task-runs:", ...attempts);
+  const outputs = renderTaskRunOutputs(run, style);
+  if (outputs !== "") parts.push("", outputs);
   parts.push("", renderRunSummary(run, style, nowMs));
   return parts.join("\n");
 }
