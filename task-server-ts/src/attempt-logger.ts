@@ -25,8 +25,10 @@ const LEVELS: Readonly<Record<string, LogLevel>> = {
 };
 
 /**
- * `logger`, and its children, with every line logged at an enabled level
- * also given to `sink`.
+ * `logger`, and its children, with every line logged at info or above, or
+ * at a lower level the logger has enabled, also given to `sink`: a server
+ * that prints only warnings itself (LOG_LEVEL=warn) still sends its
+ * attempts' ordinary lines to cerebro.
  */
 export function capturingLogger(logger: Logger, sink: LineSink): Logger {
   return new Proxy(logger, {
@@ -39,7 +41,7 @@ export function capturingLogger(logger: Logger, sink: LineSink): Logger {
       if (level === undefined) return Reflect.get(target, property, receiver);
       const method = property as keyof typeof LEVELS & "info";
       return (...args: unknown[]) => {
-        if (target.isLevelEnabled(method)) {
+        if (level >= LogLevel.INFO || target.isLevelEnabled(method)) {
           const { stream, text } = describe(args);
           sink(level, stream, text);
         }

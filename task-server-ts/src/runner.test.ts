@@ -171,6 +171,25 @@ describe("AttemptRunner", () => {
     }
   });
 
+  it("sends a handler's info lines to cerebro also when the server prints only warnings", async () => {
+    const printed: string[] = [];
+    const shipped: string[] = [];
+    const runner = new AttemptRunner({
+      concurrency: 1,
+      lookup: () => (ctx) => {
+        ctx.logger.info("ordinary progress");
+        ctx.logger.debug("detail nobody asked for");
+      },
+      report: () => {},
+      log: (_attemptId, line) => shipped.push(line.text),
+      logger: pino({ level: "warn" }, { write: (line: string) => printed.push(line) }),
+    });
+    runner.invoke(invoke("w1", "t.warn-only"));
+    await runner.whenIdle();
+    expect(shipped).toEqual(["ordinary progress"]);
+    expect(printed).toEqual([]);
+  });
+
   it("makes no per-attempt logger for an attempt that logs nothing at the level in force", async () => {
     const quiet = pino({ level: "warn" });
     const child = vi.spyOn(quiet, "child");
