@@ -99,6 +99,9 @@ describe("RedisStore", () => {
       expect(await ttl("run:run-1")).toBe(-1);
       expect(await ttl("task-runs:run-1")).toBe(-1);
       expect(await ttl("idempotency:k")).toBe(-1);
+      const line = { time: 1_500, level: "info", stream: "stdout", text: "x" } as const;
+      await store.logs.append("run-1", "att-1", [line], 1_000_000);
+      expect(await ttl("logs:run-1")).toBe(-1);
 
       await store.save({
         runs: [
@@ -111,7 +114,9 @@ describe("RedisStore", () => {
       });
       // A task-run stored after its run finished keeps the run's TTL.
       await store.save({ taskRuns: [testTaskRun("run-1", "a.late")] });
-      for (const key of ["run:run-1", "task-runs:run-1", "idempotency:k"]) {
+      // So do log lines, also of an attempt that logs for the first time.
+      await store.logs.append("run-1", "att-2", [line], 1_000_000);
+      for (const key of ["run:run-1", "task-runs:run-1", "logs:run-1", "idempotency:k"]) {
         const left = await ttl(key);
         expect(left, key).toBeGreaterThan(retentionMs - 60_000);
         expect(left, key).toBeLessThanOrEqual(retentionMs);
