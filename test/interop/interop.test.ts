@@ -221,6 +221,20 @@ describe("task-servers in Rust, Java, Python and TypeScript in one graph", () =>
     }
   });
 
+  it("keeps a line each language's task logged, read back with GetTaskRunLogs", async () => {
+    const run = await runToEnd();
+    const logged = async (taskId: string) => {
+      const { logs } = await control.getTaskRunLogs({ runId: run.id, taskId });
+      return logs?.lines.map((l) => l.line?.text);
+    };
+    expect(await logged("rust.import")).toEqual([
+      expect.stringMatching(/^rust\.import: working on \d+ params$/),
+    ]);
+    expect(await logged("python.clean")).toEqual([`cleaning the rows of run ${run.id}`]);
+    expect(await logged("java.mail")).toEqual([`mailing the figures of run ${run.id}`]);
+    expect(await logged("ts.publish")).toEqual([`publishing the report of run ${run.id}`]);
+  });
+
   it.each(["rust.import", "python.clean", "java.mail", "ts.publish"] as const)(
     "a failure of %s blocks only its dependants, in every language",
     async (failing) => {

@@ -10,7 +10,9 @@ const server = new TaskServer({
   contact: "ts@example.com",
 });
 
-server.task({ id: "ts.publish", dependsOn: ["java.archive", "python.sheet"] }, ({ params }) => {
+server.task({ id: "ts.publish", dependsOn: ["java.archive", "python.sheet"] }, (ctx) => {
+  const { params, logger } = ctx;
+  logger.info(`publishing the report of run ${ctx.runId}`);
   if (params.fail === "ts.publish") throw new Error("failed on purpose");
   return { published: "true" };
 });

@@ -53,7 +53,15 @@ CHANNEL_OPTIONS = [
 # client certificate): before the first Welcome, retrying changes nothing.
 REFUSALS = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
-TaskHandler = Callable[[pb.Invoke], Awaitable[Mapping[str, str]]]
+# A handler gets the invoke and a function that adds a line to the attempt's log.
+TaskHandler = Callable[[pb.Invoke, Callable[[str], None]], Awaitable[Mapping[str, str]]]
+
+# Protocol 1.3: a cerebro whose Welcome says 1.3 or later keeps attempts' logs.
+TASK_LOGS_MINOR = 3
+# The most lines one TaskLogs message carries (the proto's limit); more are counted as dropped.
+MAX_LOG_LINES = 1000
+# The most bytes of one line (the proto's limit).
+MAX_LINE_BYTES = 16384
 
 
 def credentials_from_env(env: Mapping[str, str]) -> grpc.ChannelCredentials | None:
@@ -142,6 +150,8 @@ class TaskServer:
         self._queue: asyncio.Queue[pb.ConnectRequest | None] | None = None
         self._welcomed = False
         self._ever_welcomed = False
+        # Whether the current stream's cerebro keeps logs (protocol 1.3).
+        self._logs_accepted = False
         self._heartbeat: asyncio.Task[None] | None = None
         self._draining = False
         self._closing = asyncio.Event()
@@ -240,6 +250,14 @@ class TaskServer:
                         self._outbox.refuse(refusal.seq)
                     case "ping":
                         self._send(pb.ConnectRequest(pong=pb.Pong(nonce=response.ping.nonce)))
+                    case "logs_refused":
+                        refused = response.logs_refused
+                        log.warning(
+                            "log lines not kept attempt=%s code=%s: %s",
+                            refused.attempt_id,
+                            refused.code,
+                            refused.message,
+                        )
         except grpc.aio.AioRpcError as error:
             ending = f"stream lost: {error.code().name} {error.details()}"
             if error.code() in REFUSALS and not self._ever_welcomed:
@@ -274,6 +292,8 @@ class TaskServer:
     def _on_welcome(self, welcome: pb.Welcome) -> None:
         self._welcomed = True
         self._ever_welcomed = True
+        version = welcome.protocol_version
+        self._logs_accepted = version.major == 1 and version.minor >= TASK_LOGS_MINOR
         for warning in welcome.warnings:
             log.warning(
                 "declaration warning task=%s code=%s: %s",
@@ -365,11 +385,13 @@ class TaskServer:
                 log.info("started attempt=%s task=%s", attempt_id, invoke.task_id)
                 self._report(attempt_id, task_pb2.TASK_STATE_STARTED)
                 started = loop.time()
+                lines: list[pb.LogLine] = []
                 try:
-                    outputs = await handler(invoke)
+                    outputs = await handler(invoke, lambda text: lines.append(_log_line(text)))
                 except Exception as error:  # the task's failure, in its own words
                     description = str(error) or type(error).__name__
                     log.warning("failed attempt=%s: %s", attempt_id, description)
+                    self._send_logs(attempt_id, lines)
                     self._report(
                         attempt_id, task_pb2.TASK_STATE_ERROR, error_description=description
                     )
@@ -379,10 +401,28 @@ class TaskServer:
                         attempt_id,
                         (loop.time() - started) * 1000,
                     )
+                    self._send_logs(attempt_id, lines)
                     self._report(attempt_id, task_pb2.TASK_STATE_COMPLETED, outputs=outputs)
         finally:
             self._attempts.pop(attempt_id, None)
             self._remember(attempt_id)
+
+    def _send_logs(self, attempt_id: str, lines: list[pb.LogLine]) -> None:
+        """Sends an attempt's log before its final update, when cerebro keeps logs.
+
+        Lines logged while no stream is welcomed are not kept: this example
+        sends them once, at the end of the attempt.
+        """
+        if not lines or not (self._welcomed and self._logs_accepted):
+            return
+        kept = lines[-MAX_LOG_LINES:]
+        self._send(
+            pb.ConnectRequest(
+                task_logs=pb.TaskLogs(
+                    attempt_id=attempt_id, lines=kept, dropped_lines=len(lines) - len(kept)
+                )
+            )
+        )
 
     def _on_cancel(self, cancel: pb.Cancel) -> None:
         if not self._abort(cancel.attempt_id, cancel.reason or "cancelled by cerebro"):
@@ -468,6 +508,18 @@ class TaskServer:
                 log.warning("cerebro did not end the stream; dropping it")
                 connection.cancel()
         log.info("stream closed, drained")
+
+
+def _log_line(text: str) -> pb.LogLine:
+    """An info line of the handler's, cut to the protocol's 16 KiB."""
+    data = text.encode()[:MAX_LINE_BYTES]
+    line = pb.LogLine(
+        level=pb.LOG_LEVEL_INFO,
+        stream=pb.LOG_STREAM_LOGGER,
+        text=data.decode(errors="ignore"),
+    )
+    line.time.GetCurrentTime()
+    return line
 
 
 async def _requests(

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 from cordyna.v1 import task_pb2
 from cordyna.v1 import task_server_pb2 as pb
@@ -45,13 +46,15 @@ def fail_if_asked(invoke: pb.Invoke) -> None:
         raise TaskFailed("failed on purpose")
 
 
-async def clean(invoke: pb.Invoke) -> dict[str, str]:
+async def clean(invoke: pb.Invoke, log: Callable[[str], None]) -> dict[str, str]:
     fail_if_asked(invoke)
+    log(f"cleaning the rows of run {invoke.run_id}")
     return {"table": f"clean/{invoke.run_id}"}
 
 
-async def sheet(invoke: pb.Invoke) -> dict[str, str]:
+async def sheet(invoke: pb.Invoke, log: Callable[[str], None]) -> dict[str, str]:
     fail_if_asked(invoke)
+    log(f"building the sheet of run {invoke.run_id}")
     # A Cancel from cerebro cancels this asyncio task right here.
     await asyncio.sleep(WORK_S)
     return {"sheet": f"sheets/{invoke.run_id}.csv"}

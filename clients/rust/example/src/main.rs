@@ -17,8 +17,8 @@ use cordyna_client::v1::connect_response::Message as Down;
 use cordyna_client::v1::task_server_service_client::TaskServerServiceClient;
 use cordyna_client::v1::{
     ConnectRequest, ConnectResponse, DeclarationIssueCode, Dependency, DependencyCondition, Drain,
-    Heartbeat, Hello, Invoke, Owner, Pong, ProtocolVersion, Rejection, TaskDeclaration, TaskState,
-    TaskStateUpdate, Welcome,
+    Heartbeat, Hello, Invoke, LogLevel, LogLine, LogStream, Owner, Pong, ProtocolVersion,
+    Rejection, TaskDeclaration, TaskLogs, TaskState, TaskStateUpdate, Welcome,
 };
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
@@ -38,6 +38,10 @@ const AGENT: &str = "cordyna-example-rust/0.1.0";
 const MAX_CONCURRENCY: usize = 4;
 /// Used until a Welcome names the interval.
 const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
+/// Protocol 1.3: a cerebro whose Welcome says 1.3 or later keeps attempts' logs.
+const TASK_LOGS_MINOR: u32 = 3;
+/// The most lines one TaskLogs message carries (the proto's limit); more are counted as dropped.
+const MAX_LOG_LINES: usize = 1000;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// A Connect call must have its answer by then, or the attempt counts as failed.
@@ -180,9 +184,22 @@ fn declarations() -> Vec<TaskDeclaration> {
     ]
 }
 
-/// The tasks' work. The import completes at once; the verification takes
-/// the configured time and stops early when cancelled.
+/// What an attempt's work ended with, and the lines it logged.
+type Done = (String, Result<Outputs, String>, Vec<String>);
+
+/// The tasks' work, with the lines it logs. The import completes at once;
+/// the verification takes the configured time and stops early when cancelled.
 async fn work(
+    task_id: String,
+    params: HashMap<String, String>,
+    duration: Duration,
+    cancel: CancellationToken,
+) -> (Result<Outputs, String>, Vec<String>) {
+    let log = vec![format!("{task_id}: working on {} params", params.len())];
+    (perform(task_id, params, duration, cancel).await, log)
+}
+
+async fn perform(
     task_id: String,
     params: HashMap<String, String>,
     duration: Duration,
@@ -273,6 +290,8 @@ struct Running {
 struct Link {
     tx: mpsc::UnboundedSender<ConnectRequest>,
     welcomed: bool,
+    /// Its cerebro keeps attempts' logs (protocol 1.3).
+    takes_logs: bool,
 }
 
 struct Draining {
@@ -288,7 +307,7 @@ struct Server {
     outbox: Outbox,
     running: HashMap<String, Running>,
     queue: VecDeque<Invoke>,
-    work: JoinSet<(String, Result<Outputs, String>)>,
+    work: JoinSet<Done>,
     /// Every attempt id taken, so that a repeated Invoke never runs twice.
     known: HashSet<String>,
     known_order: VecDeque<String>,
@@ -448,7 +467,7 @@ impl Server {
         let response = timeout(CONNECT_TIMEOUT, call).await.map_err(|_| {
             Status::deadline_exceeded(format!("no answer within {CONNECT_TIMEOUT:?}"))
         })??;
-        self.link = Some(Link { tx, welcomed: false });
+        self.link = Some(Link { tx, welcomed: false, takes_logs: false });
         Ok(response.into_inner())
     }
 
@@ -467,6 +486,9 @@ impl Server {
         }
         if let Some(link) = &mut self.link {
             link.welcomed = true;
+            link.takes_logs = welcome
+                .protocol_version
+                .is_some_and(|version| version.major == 1 && version.minor >= TASK_LOGS_MINOR);
         }
         let resend = self.outbox.open();
         if !resend.is_empty() {
@@ -503,6 +525,13 @@ impl Server {
                 self.outbox.refuse(refusal.seq);
             }
             Down::Ping(ping) => self.send(Up::Pong(Pong { nonce: ping.nonce })),
+            Down::LogsRefused(refused) => log!(
+                "attempt {}: {} log lines not kept: {} {}",
+                refused.attempt_id,
+                refused.lines,
+                refused.code,
+                refused.message
+            ),
             Down::Welcome(_) | Down::Rejection(_) => unreachable!("handled by the session loop"),
         }
     }
@@ -548,22 +577,30 @@ impl Server {
         let cancel = CancellationToken::new();
         let job = work(task_id, params, self.config.work, cancel.clone());
         let id = attempt_id.clone();
-        let task = self.work.spawn(async move { (id, job.await) }).id();
+        let task = self
+            .work
+            .spawn(async move {
+                let (outcome, log) = job.await;
+                (id, outcome, log)
+            })
+            .id();
         self.running.insert(attempt_id, Running { task, cancel, stop: None });
     }
 
-    fn on_work_done(&mut self, joined: Result<(String, Result<Outputs, String>), JoinError>) {
-        let (attempt_id, outcome) = match joined {
+    fn on_work_done(&mut self, joined: Result<Done, JoinError>) {
+        let (attempt_id, outcome, log) = match joined {
             Ok(done) => done,
             Err(error) => {
                 let found = self.running.iter().find(|(_, run)| run.task == error.id());
                 let Some((attempt_id, _)) = found else { return };
-                (attempt_id.clone(), Err(format!("the work panicked: {error}")))
+                (attempt_id.clone(), Err(format!("the work panicked: {error}")), Vec::new())
             }
         };
         let Some(run) = self.running.remove(&attempt_id) else {
             return;
         };
+        // Before the final update: a follower of the attempt's log stops at it.
+        self.send_logs(&attempt_id, log);
         match (run.stop, outcome) {
             (Some(Stop::Quietly), _) => log!("attempt {attempt_id}: stopped"),
             (Some(Stop::Report(description)), _) | (None, Err(description)) => {
@@ -665,6 +702,32 @@ impl Server {
             }
             None => log!("attempt {attempt_id}: {what}, kept until connected"),
         }
+    }
+
+    /// Sends what an attempt logged, when the stream's cerebro keeps logs. Lines
+    /// logged while no stream is welcomed are not kept: this example sends
+    /// them once, when the attempt's work ends.
+    fn send_logs(&self, attempt_id: &str, mut lines: Vec<String>) {
+        let takes_logs = self.link.as_ref().is_some_and(|link| link.welcomed && link.takes_logs);
+        if lines.is_empty() || !takes_logs {
+            return;
+        }
+        let dropped = lines.len().saturating_sub(MAX_LOG_LINES);
+        let now = SystemTime::now();
+        let lines = lines
+            .drain(dropped..)
+            .map(|text| LogLine {
+                time: Some(now.into()),
+                level: LogLevel::Info.into(),
+                stream: LogStream::Logger.into(),
+                text,
+            })
+            .collect();
+        self.send(Up::TaskLogs(TaskLogs {
+            attempt_id: attempt_id.into(),
+            lines,
+            dropped_lines: dropped as u64,
+        }));
     }
 
     fn send(&self, message: Up) {

@@ -87,7 +87,8 @@ export type ConnectRequest = Message<"cordyna.v1.ConnectRequest"> & {
   } | {
     /**
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      *
      * @generated from field: cordyna.v1.TaskLogs task_logs = 9;
      */
@@ -165,8 +166,8 @@ export type ConnectResponse = Message<"cordyna.v1.ConnectResponse"> & {
     case: "invokes";
   } | {
     /**
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      *
      * @generated from field: cordyna.v1.LogsRefused logs_refused = 9;
      */

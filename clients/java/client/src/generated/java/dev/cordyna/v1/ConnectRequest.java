@@ -389,7 +389,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-   * says 1.3 or later.
+   * says 1.3 or later. A task-server may send them whatever its Hello says:
+   * cerebro takes them from any version.
    * </pre>
    *
    * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -402,7 +403,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-   * says 1.3 or later.
+   * says 1.3 or later. A task-server may send them whatever its Hello says:
+   * cerebro takes them from any version.
    * </pre>
    *
    * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -418,7 +420,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-   * says 1.3 or later.
+   * says 1.3 or later. A task-server may send them whatever its Hello says:
+   * cerebro takes them from any version.
    * </pre>
    *
    * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2274,7 +2277,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2287,7 +2291,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2310,7 +2315,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2331,7 +2337,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2350,7 +2357,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2378,7 +2386,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2402,7 +2411,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2413,7 +2423,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -2432,7 +2443,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-     * says 1.3 or later.
+     * says 1.3 or later. A task-server may send them whatever its Hello says:
+     * cerebro takes them from any version.
      * </pre>
      *
      * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>

@@ -163,7 +163,8 @@ public interface ConnectRequestOrBuilder extends
   /**
    * <pre>
    * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-   * says 1.3 or later.
+   * says 1.3 or later. A task-server may send them whatever its Hello says:
+   * cerebro takes them from any version.
    * </pre>
    *
    * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -173,7 +174,8 @@ public interface ConnectRequestOrBuilder extends
   /**
    * <pre>
    * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-   * says 1.3 or later.
+   * says 1.3 or later. A task-server may send them whatever its Hello says:
+   * cerebro takes them from any version.
    * </pre>
    *
    * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>
@@ -183,7 +185,8 @@ public interface ConnectRequestOrBuilder extends
   /**
    * <pre>
    * Protocol 1.3: lines an attempt logged; only to a cerebro whose Welcome
-   * says 1.3 or later.
+   * says 1.3 or later. A task-server may send them whatever its Hello says:
+   * cerebro takes them from any version.
    * </pre>
    *
    * <code>.cordyna.v1.TaskLogs task_logs = 9 [json_name = "taskLogs"];</code>

@@ -369,8 +369,8 @@ private static final long serialVersionUID = 0L;
   public static final int LOGS_REFUSED_FIELD_NUMBER = 9;
   /**
    * <pre>
-   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-   * task-server whose Hello says 1.3 or later.
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+   * answer to TaskLogs.
    * </pre>
    *
    * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -382,8 +382,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-   * task-server whose Hello says 1.3 or later.
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+   * answer to TaskLogs.
    * </pre>
    *
    * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -398,8 +398,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-   * task-server whose Hello says 1.3 or later.
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+   * answer to TaskLogs.
    * </pre>
    *
    * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2205,8 +2205,8 @@ private static final long serialVersionUID = 0L;
         dev.cordyna.v1.LogsRefused, dev.cordyna.v1.LogsRefused.Builder, dev.cordyna.v1.LogsRefusedOrBuilder> logsRefusedBuilder_;
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2218,8 +2218,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2241,8 +2241,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2262,8 +2262,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2281,8 +2281,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2309,8 +2309,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2333,8 +2333,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2344,8 +2344,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -2363,8 +2363,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-     * task-server whose Hello says 1.3 or later.
+     * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+     * answer to TaskLogs.
      * </pre>
      *
      * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>

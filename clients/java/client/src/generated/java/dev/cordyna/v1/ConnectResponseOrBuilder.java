@@ -147,8 +147,8 @@ public interface ConnectResponseOrBuilder extends
 
   /**
    * <pre>
-   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-   * task-server whose Hello says 1.3 or later.
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+   * answer to TaskLogs.
    * </pre>
    *
    * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -157,8 +157,8 @@ public interface ConnectResponseOrBuilder extends
   boolean hasLogsRefused();
   /**
    * <pre>
-   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-   * task-server whose Hello says 1.3 or later.
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+   * answer to TaskLogs.
    * </pre>
    *
    * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>
@@ -167,8 +167,8 @@ public interface ConnectResponseOrBuilder extends
   dev.cordyna.v1.LogsRefused getLogsRefused();
   /**
    * <pre>
-   * Protocol 1.3: log lines cerebro did not keep, and why; sent only to a
-   * task-server whose Hello says 1.3 or later.
+   * Protocol 1.3: log lines cerebro did not keep, and why; sent only in
+   * answer to TaskLogs.
    * </pre>
    *
    * <code>.cordyna.v1.LogsRefused logs_refused = 9 [json_name = "logsRefused"];</code>

@@ -36,9 +36,13 @@ public final class Main {
     }
     server
         .task(declare("java.mail", "Mails the verified figures", "rust.verify"),
-            failable("java.mail", invoke -> Map.of("recipients", "3")))
+            failable("java.mail", (invoke, log) -> {
+              log.accept("mailing the figures of run " + invoke.getRunId());
+              return Map.of("recipients", "3");
+            }))
         .task(declare("java.archive", "Archives the mailed report", "java.mail"),
-            failable("java.archive", invoke -> {
+            failable("java.archive", (invoke, log) -> {
+              log.accept("archiving the report of run " + invoke.getRunId());
               // Stands for real work; a Cancel interrupts the sleep.
               Thread.sleep(workMs);
               return Map.of("archive", "reports/" + invoke.getRunId() + ".tar.gz");
@@ -66,11 +70,11 @@ public final class Main {
 
   /** Fails with "failed on purpose" when the params say fail=&lt;this task&gt;, to try errors. */
   private static TaskServer.Task failable(String taskId, TaskServer.Task task) {
-    return invoke -> {
+    return (invoke, log) -> {
       if (taskId.equals(invoke.getParamsOrDefault("fail", ""))) {
         throw new IllegalStateException("failed on purpose");
       }
-      return task.run(invoke);
+      return task.run(invoke, log);
     };
   }
 

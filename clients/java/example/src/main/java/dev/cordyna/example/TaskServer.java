@@ -10,11 +10,16 @@ import dev.cordyna.v1.Drain;
 import dev.cordyna.v1.Heartbeat;
 import dev.cordyna.v1.Hello;
 import dev.cordyna.v1.Invoke;
+import dev.cordyna.v1.LogLevel;
+import dev.cordyna.v1.LogLine;
+import dev.cordyna.v1.LogStream;
+import dev.cordyna.v1.LogsRefused;
 import dev.cordyna.v1.Pong;
 import dev.cordyna.v1.ProtocolVersion;
 import dev.cordyna.v1.Refusal;
 import dev.cordyna.v1.Rejection;
 import dev.cordyna.v1.TaskDeclaration;
+import dev.cordyna.v1.TaskLogs;
 import dev.cordyna.v1.TaskServerServiceGrpc;
 import dev.cordyna.v1.TaskState;
 import dev.cordyna.v1.TaskStateUpdate;
@@ -31,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -63,16 +69,23 @@ import java.util.function.Consumer;
  * by interruption when cerebro cancels it.
  */
 public final class TaskServer {
-  /** The work of one task: returns its outputs, or throws to report ERROR with the message. */
+  /**
+   * The work of one task: returns its outputs, or throws to report ERROR with the message.
+   * Lines given to {@code log} go to the attempt's log in cerebro.
+   */
   @FunctionalInterface
   public interface Task {
-    Map<String, String> run(Invoke invoke) throws Exception;
+    Map<String, String> run(Invoke invoke, Consumer<String> log) throws Exception;
   }
 
   private static final String AGENT = "cordyna-example-java/0.1.0";
   private static final ProtocolVersion PROTOCOL =
       ProtocolVersion.newBuilder().setMajor(1).setMinor(0).build();
   private static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+  /** Protocol 1.3: a cerebro whose Welcome says 1.3 or later keeps attempts' logs. */
+  private static final int TASK_LOGS_MINOR = 3;
+  /** The most lines one TaskLogs message carries (the proto's limit); more count as dropped. */
+  private static final int MAX_LOG_LINES = 1000;
   private static final long INITIAL_BACKOFF_MS = 100;
   private static final long MAX_BACKOFF_MS = 2_000;
   private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -105,6 +118,8 @@ public final class TaskServer {
   private final Set<String> finished = new LinkedHashSet<>();
   private Stream stream;
   private boolean welcomed;
+  /** The current stream's cerebro keeps attempts' logs (protocol 1.3). */
+  private boolean takesLogs;
   /** Until the first Welcome, a refusal of who this server is ends it: retrying changes nothing. */
   private boolean everWelcomed;
   private boolean draining;
@@ -293,12 +308,19 @@ public final class TaskServer {
       case ACK -> onAck(response.getAck());
       case REFUSAL -> onRefusal(response.getRefusal());
       case PING -> send(b -> b.setPong(Pong.newBuilder().setNonce(response.getPing().getNonce())));
+      case LOGS_REFUSED -> {
+        LogsRefused refused = response.getLogsRefused();
+        Log.info("%s: %d log lines not kept: %s %s", refused.getAttemptId(), refused.getLines(),
+            refused.getCode(), refused.getMessage());
+      }
       default -> Log.info("ignoring an unknown message from cerebro");
     }
   }
 
   private void onWelcome(Welcome welcome) {
     welcomed = true;
+    takesLogs = welcome.getProtocolVersion().getMajor() == 1
+        && welcome.getProtocolVersion().getMinor() >= TASK_LOGS_MINOR;
     everWelcomed = true;
     failures = 0;
     for (DeclarationIssue warning : welcome.getWarningsList()) {
@@ -368,14 +390,21 @@ public final class TaskServer {
   /** One attempt: its work, cancellable by interruption; done() reports back on the loop. */
   private final class Attempt extends FutureTask<Map<String, String>> {
     final Invoke invoke;
+    /** What the task logged: written by its worker, read on the loop once it is done. */
+    final List<String> log;
     long startedAt;
     /** Set once cerebro cancelled it (or gave up on it): its own result no longer counts. */
     String cancelReason;
     boolean reportCancel;
 
     Attempt(Invoke invoke, Task task) {
-      super(() -> task.run(invoke));
+      this(invoke, task, Collections.synchronizedList(new ArrayList<>()));
+    }
+
+    private Attempt(Invoke invoke, Task task, List<String> log) {
+      super(() -> task.run(invoke, log::add));
       this.invoke = invoke;
+      this.log = log;
     }
 
     String id() {
@@ -440,6 +469,8 @@ public final class TaskServer {
             b -> b.setErrorDescription("cancelled: " + attempt.cancelReason));
       }
     } else {
+      // Before the final update: a follower of the attempt's log stops at it.
+      sendLogs(attempt);
       try {
         Map<String, String> outputs = attempt.get();
         Log.info("%s completed in %d ms", what, ms);
@@ -455,6 +486,32 @@ public final class TaskServer {
     }
     while (running.size() < maxConcurrency && !queued.isEmpty()) start(queued.poll());
     checkDrained();
+  }
+
+  /**
+   * Sends what an attempt logged, when the stream's cerebro keeps logs. Lines logged while no
+   * stream is welcomed are not kept: this example sends them once, when the attempt ends.
+   */
+  private void sendLogs(Attempt attempt) {
+    List<String> lines;
+    synchronized (attempt.log) {
+      lines = new ArrayList<>(attempt.log);
+    }
+    if (lines.isEmpty() || !welcomed || !takesLogs) return;
+    int dropped = Math.max(0, lines.size() - MAX_LOG_LINES);
+    Instant now = Instant.now();
+    Timestamp time =
+        Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()).build();
+    TaskLogs.Builder logs =
+        TaskLogs.newBuilder().setAttemptId(attempt.id()).setDroppedLines(dropped);
+    for (String text : lines.subList(dropped, lines.size())) {
+      logs.addLines(LogLine.newBuilder()
+          .setTime(time)
+          .setLevel(LogLevel.LOG_LEVEL_INFO)
+          .setStream(LogStream.LOG_STREAM_LOGGER)
+          .setText(text));
+    }
+    send(b -> b.setTaskLogs(logs));
   }
 
   private void onCancel(Cancel cancel) {
