@@ -19,26 +19,15 @@ import {
   PROTOCOL_VERSION,
   WatchEventsRequestSchema,
 } from "@cordyna/contract";
-import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { type Cerebro, type CerebroOptions, startCerebro } from "../cerebro.js";
+import { describe, expect, it } from "vitest";
+import type { Cerebro } from "../cerebro.js";
 import { LogCapture } from "../store/redis-test-support.js";
+import { loopbackCerebros } from "../testing/loopback-cerebros.js";
 import { RawSession } from "../testing/raw-session.js";
 import { peerOf } from "./call-context.js";
 import type { ServerLimits } from "./server.js";
 
-const silent = pino({ level: "silent" });
-const running: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const stop of running.splice(0).reverse()) await stop();
-});
-
-async function cerebroWith(options: Partial<CerebroOptions> = {}): Promise<Cerebro> {
-  const cerebro = await startCerebro({ port: 0, host: "127.0.0.1", logger: silent, ...options });
-  running.push(() => cerebro.stop());
-  return cerebro;
-}
+const { start: cerebroWith, onCleanup } = loopbackCerebros();
 
 function limits(overrides: Partial<ServerLimits>): Partial<ServerLimits> {
   return overrides;
@@ -47,7 +36,7 @@ function limits(overrides: Partial<ServerLimits>): Partial<ServerLimits> {
 function session(cerebro: Cerebro): ClientHttp2Session {
   const client = connect(`http://127.0.0.1:${cerebro.port}`);
   client.on("error", () => {});
-  running.push(() => {
+  onCleanup(() => {
     client.destroy();
   });
   return client;
@@ -197,7 +186,7 @@ describe("limits on connections and calls", () => {
   it("refuses run params over 256 KiB at StartRun, naming the limit", async () => {
     const cerebro = await cerebroWith();
     const raw = new RawSession(cerebro.address);
-    running.push(() => raw.cancel());
+    onCleanup(() => raw.cancel());
     raw.hello("a-server", [{ id: "a.task", owner: { team: "team-a" } }]);
     await raw.next("welcome");
     await expect(
@@ -262,7 +251,7 @@ describe("peers that do not read", () => {
     const stalled = await watchAll(cerebro, session(cerebro));
     stalled.pause();
     const raw = new RawSession(cerebro.address);
-    running.push(() => raw.cancel());
+    onCleanup(() => raw.cancel());
     raw.hello("noisy", [{ id: "noisy.task", owner: { team: "team-noisy" } }]);
     await raw.next("welcome");
     const api = control(cerebro);
@@ -329,7 +318,7 @@ describe("interceptors", () => {
     const cerebro = await cerebroWith({ interceptors: [interceptor] });
     await control(cerebro).listTasks({}, { headers: { "x-team": "team-a" } });
     const raw = new RawSession(cerebro.address);
-    running.push(() => raw.cancel());
+    onCleanup(() => raw.cancel());
     raw.hello("a-server", [{ id: "a.task", owner: { team: "team-a" } }]);
     await raw.next("welcome");
     await expect(

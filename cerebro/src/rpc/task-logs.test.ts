@@ -3,30 +3,19 @@
 // peer that sends too much, or for attempts not its own, is refused.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { LogLevel, LogStream, Role, RunState, TaskState } from "@cordyna/contract";
-import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { type Cerebro, type CerebroOptions, startCerebro } from "../cerebro.js";
+import { describe, expect, it } from "vitest";
+import type { Cerebro } from "../cerebro.js";
 import { type AccessClient, createAccessClient, createControlClient } from "../cli/client.js";
 import { ManualClock } from "../clock.js";
+import { loopbackCerebros } from "../testing/loopback-cerebros.js";
 import { RawSession } from "../testing/raw-session.js";
 
-const silent = pino({ level: "silent" });
 const ADMIN_TOKEN = "a".repeat(40);
-const running: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const stop of running.splice(0).reverse()) await stop();
-});
-
-async function cerebroWith(options: Partial<CerebroOptions> = {}): Promise<Cerebro> {
-  const cerebro = await startCerebro({ port: 0, host: "127.0.0.1", logger: silent, ...options });
-  running.push(() => cerebro.stop());
-  return cerebro;
-}
+const { start: cerebroWith, onCleanup } = loopbackCerebros();
 
 function raw(cerebro: Cerebro, token?: string): RawSession {
   const session = new RawSession(cerebro.address, token);
-  running.push(() => session.cancel());
+  onCleanup(() => session.cancel());
   return session;
 }
 
