@@ -144,7 +144,10 @@ export class LogShipper {
     if (this.#attempts.size > 0) this.#schedule();
   }
 
-  /** Sends up to `budget` bytes of the attempt's lines (at least one line); returns the bytes sent. */
+  /**
+   * Sends up to `budget` bytes of the attempt's lines (at least one line, so
+   * that a line longer than a batch still goes); returns the bytes sent.
+   */
   #sendAttempt(attemptId: string, buffer: AttemptBuffer, budget: number): number {
     if (!this.#accepted) return 0;
     let sent = 0;
@@ -153,12 +156,14 @@ export class LogShipper {
       let bytes = 0;
       while (count < buffer.lines.length && count < MAX_LINES_PER_MESSAGE) {
         const size = Buffer.byteLength(buffer.lines[count]!.text);
-        if (count > 0 && (bytes + size > MAX_BYTES_PER_MESSAGE || sent + bytes + size > budget)) {
+        const first = count === 0 && sent === 0;
+        if (!first && (bytes + size > MAX_BYTES_PER_MESSAGE || sent + bytes + size > budget)) {
           break;
         }
         bytes += size;
         count++;
       }
+      if (count === 0 && buffer.dropped === 0) break;
       const lines = buffer.lines.splice(0, count);
       buffer.bytes -= bytes;
       this.#send({

@@ -139,8 +139,10 @@ export class LogBook {
     const followers = this.#followers.get(attemptId) ?? new Set();
     this.#followers.set(attemptId, followers);
     followers.add(notify);
+    // Its task-run's changes say when the attempt ends; lines stored say the rest.
     const unsubscribe = this.#options.events.subscribe((event) => {
-      if (event.runId === query.runId) notify();
+      if (event.runId !== query.runId) return;
+      if (event.taskId === query.taskId || event.kind === "run-finished") notify();
     });
     signal.addEventListener("abort", notify);
     try {
