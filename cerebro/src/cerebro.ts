@@ -39,6 +39,7 @@ import {
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
 import { compileRules, validateRequests } from "./rpc/validation.js";
+import { warmUpDeclarations } from "./rpc/warm-up.js";
 import { connectScheduler } from "./scheduling.js";
 import type { Pause } from "./slices.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
@@ -249,6 +250,7 @@ async function serve(
     access: accessService(access, logger),
   });
   compileRules([TaskServerService, ControlService, AccessService]);
+  warmUpDeclarations();
   try {
     await scheduler.start();
     sweeper.start();
