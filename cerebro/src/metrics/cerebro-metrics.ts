@@ -69,38 +69,35 @@ export class CerebroMetrics {
     "Attempts failed by an expired deadline, by kind (ack, start, complete)",
     ["kind"],
   );
-  readonly #invokeToAck = new Histogram({
-    name: "cordyna_invoke_to_ack_seconds",
-    help: "From an invoke to the attempt's first QUEUED or STARTED, by server",
-    labelNames: ["server"],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.#registry],
-  });
-  readonly #upstreamToInvoke = new Histogram({
-    name: "cordyna_upstream_complete_to_invoke_seconds",
-    help: "From a task-run's last upstream finishing (or its run's creation) to its first invoke, by owning team",
-    labelNames: ["team"],
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1800],
-    registers: [this.#registry],
-  });
-  readonly #storeOperations = new Histogram({
-    name: "cordyna_store_operation_seconds",
-    help: "How long store operations took, by operation",
-    labelNames: ["operation"],
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.#registry],
-  });
+  readonly #invokeToAck = this.#histogram(
+    "cordyna_invoke_to_ack_seconds",
+    "From an invoke to the attempt's first QUEUED or STARTED, by server",
+    ["server"],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  readonly #upstreamToInvoke = this.#histogram(
+    "cordyna_upstream_complete_to_invoke_seconds",
+    "From a task-run's last upstream finishing (or its run's creation) to its first invoke, by owning team",
+    ["team"],
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1800],
+  );
+  readonly #storeOperations = this.#histogram(
+    "cordyna_store_operation_seconds",
+    "How long store operations took, by operation",
+    ["operation"],
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  );
   readonly #storeFailures = this.#counter(
     "cordyna_store_operation_failures_total",
     "Store operations that failed, by operation",
     ["operation"],
   );
-  readonly #scheduleLag = new Histogram({
-    name: "cordyna_schedule_lag_seconds",
-    help: "How long after its cron tick a scheduled run was started",
-    buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 3600],
-    registers: [this.#registry],
-  });
+  readonly #scheduleLag = this.#histogram(
+    "cordyna_schedule_lag_seconds",
+    "How long after its cron tick a scheduled run was started",
+    [],
+    [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 3600],
+  );
 
   constructor(options: { readonly maxLabelValues?: number; readonly logger: Logger }) {
     const limit = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
@@ -200,6 +197,15 @@ export class CerebroMetrics {
 
   #counter(name: string, help: string, labelNames: string[]): Counter<string> {
     return new Counter({ name, help, labelNames, registers: [this.#registry] });
+  }
+
+  #histogram(
+    name: string,
+    help: string,
+    labelNames: string[],
+    buckets: number[],
+  ): Histogram<string> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.#registry] });
   }
 
   /** The gauges, each read from cerebro's parts when scraped. */

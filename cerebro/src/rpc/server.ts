@@ -128,6 +128,7 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
         response.writeHead(431).end(`request headers over ${limits.maxHeaderBytes} bytes`);
         return;
       }
+      if ("stream" in response) endStreamWithResponse(response);
       const path = pathOf(request.url);
       const plain = Object.hasOwn(paths, path) ? paths[path] : undefined;
       if (plain) {
@@ -135,7 +136,6 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
         return;
       }
       clampDeadline(request.headers);
-      if ("stream" in response) endStreamWithResponse(response);
       handler(request as never, response as never);
     };
   const handle = handleWith();
