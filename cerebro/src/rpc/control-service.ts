@@ -3,6 +3,7 @@ import type { ControlService, WatchEventsResponse } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { AccessControl } from "../access/access-control.js";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
+import type { OpenStreams } from "../metrics/open-streams.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
 import type { Caller, ControlApi } from "./control-api.js";
@@ -37,6 +38,8 @@ export function controlService(
   access: AccessControl,
   logger: Logger,
   watchBufferBytes: number,
+  /** Where open watches are counted (metrics). */
+  streams?: OpenStreams,
 ): ServiceImpl<typeof ControlService> {
   const unary =
     <Request, Response>(method: (request: Request, caller: Caller) => Promise<Response>) =>
@@ -61,12 +64,27 @@ export function controlService(
     getGraph: unary(api.getGraph),
     getTaskRunLogs: unary(api.getTaskRunLogs),
     async *followTaskRunLogs(request, context) {
+      const stop = new AbortController();
+      const onAbort = (): void => stop.abort();
+      context.signal.addEventListener("abort", onAbort, { once: true });
+      // A revoked or expired credential ends the follow it opened at once.
+      let revoked: string | undefined;
+      const stopWatchingCredential = access.onRevoked(principalOf(context), (reason) => {
+        revoked = reason;
+        stop.abort();
+      });
       // Pages are read from the store only as the caller takes them: a slow
       // reader holds one page, not a growing buffer.
+      const closeStream = streams?.open("follow-logs", { bufferedBytes: 0 });
       try {
-        yield* api.followTaskRunLogs(request, context.signal);
+        yield* api.followTaskRunLogs(request, stop.signal);
+        if (revoked !== undefined) throw new ConnectError(revoked, Code.Unauthenticated);
       } catch (reason) {
         throw toConnectError(reason, logger, "following logs");
+      } finally {
+        closeStream?.();
+        stopWatchingCredential();
+        context.signal.removeEventListener("abort", onAbort);
       }
     },
     async *watchEvents(request, context) {
@@ -83,9 +101,11 @@ export function controlService(
       const stopWatchingCredential = access.onRevoked(principalOf(context), (reason) =>
         outbound.end(new ConnectError(reason, Code.Unauthenticated)),
       );
+      const closeStream = streams?.open("watch-events", outbound);
       try {
         yield* outbound.messages(context.signal);
       } finally {
+        closeStream?.();
         stopWatchingCredential();
         stop();
       }

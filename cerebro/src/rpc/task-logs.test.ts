@@ -200,7 +200,7 @@ describe("task logs over the task-server stream", () => {
     expect(tooMany?.rawMessage).toContain("limit: must be less than or equal to 5000");
   });
 
-  it("lets a viewer read logs", async () => {
+  it("lets a viewer read and follow logs, and ends its follow when its token is revoked", async () => {
     const cerebro = await cerebroWith({ auth: { required: true, adminToken: ADMIN_TOKEN } });
     const admin: AccessClient = createAccessClient(cerebro.address, { token: ADMIN_TOKEN });
     const server = await admin.createToken({
@@ -209,9 +209,26 @@ describe("task logs over the task-server stream", () => {
       serverNames: ["log-server"],
     });
     const viewer = await admin.createToken({ team: "team-x", role: Role.VIEWER, serverNames: [] });
-    const { runId } = await invokedAttempt(cerebro, "l-1", server.token);
+    const { runId, session, invoke } = await invokedAttempt(cerebro, "l-1", server.token);
     const asViewer = createControlClient(cerebro.address, { token: viewer.token });
     const { logs } = await asViewer.getTaskRunLogs({ runId, taskId: "l.job" });
     expect(logs?.attempt).toBe(1);
+
+    let followed!: () => void;
+    const following = new Promise<void>((resolve) => {
+      followed = resolve;
+    });
+    const follow = (async () => {
+      // The attempt runs on: nothing ends this follow but the revocation.
+      for await (const _ of asViewer.followTaskRunLogs({ runId, taskId: "l.job" })) followed();
+    })().then(
+      () => undefined,
+      (error: unknown) => ConnectError.from(error),
+    );
+    session.send({ case: "taskLogs", value: { attemptId: invoke.attemptId, lines: [line("x")] } });
+    await following;
+    await admin.revokeToken({ tokenId: viewer.info?.id ?? "" });
+    const ended = await follow;
+    expect(ended?.code).toBe(Code.Unauthenticated);
   });
 });

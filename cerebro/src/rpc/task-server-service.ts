@@ -30,6 +30,7 @@ import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
 import type { LogBook } from "../logs/log-book.js";
 import { LogRate } from "../logs/log-rate.js";
+import type { OpenStreams } from "../metrics/open-streams.js";
 import { timeSlices } from "../slices.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
@@ -60,6 +61,8 @@ export interface TaskServerServiceOptions {
   readonly logs: LogBook;
   /** The most bytes of log lines one stream may send a second; lines past it are refused. */
   readonly maxLogBytesPerSecond: number;
+  /** Where open streams are counted (metrics). */
+  readonly streams?: OpenStreams;
 }
 
 /**
@@ -99,10 +102,12 @@ export function taskServerService(
       const stopWatching = options.access.onRevoked(principal, (reason) =>
         stream.fail(new StreamRejected(Code.Unauthenticated, reason, [])),
       );
+      const closeStream = options.streams?.open("task-server", stream.outbound);
       try {
         void stream.read(requests);
         yield* stream.outbound.messages();
       } finally {
+        closeStream?.();
         stopWatching();
         context.signal.removeEventListener("abort", onAbort);
         stream.close("the stream ended");
