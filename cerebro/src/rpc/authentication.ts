@@ -40,6 +40,7 @@ const METHOD_ACTIONS: Readonly<Record<string, Action["kind"]>> = {
   [`${ControlService.typeName}/ListServers`]: "read",
   [`${ControlService.typeName}/GetGraph`]: "read",
   [`${ControlService.typeName}/WatchEvents`]: "read",
+  [`${ControlService.typeName}/ListTaskRuns`]: "read",
   [`${ControlService.typeName}/ForgetServer`]: "administer",
   [`${AccessService.typeName}/ListAudit`]: "read-audit",
   [`${AccessService.typeName}/WhoAmI`]: "who-am-i",

@@ -7,6 +7,7 @@ const SCRIPT_FILES = {
   getRun: "get-run-2.lua",
   listRuns: "list-runs-1.lua",
   removeRuns: "remove-runs-n.lua",
+  appendEvents: "append-events-n.lua",
 } as const;
 
 /** A script the store can run. */

@@ -206,9 +206,27 @@ describe("RedisStore on a Redis of its own", () => {
         },
       ]);
       await store.saveScheduleCursor("a.x", 1_000);
+      await store.events.beginEpoch();
+      await store.events.append(
+        [
+          {
+            kind: "run-started",
+            time: 1_000,
+            message: "started",
+            runId: "run-1",
+            cursor: 1,
+            seq: 1,
+          },
+        ],
+        { maxEvents: 10, maxEventsPerRun: 10 },
+      );
       expect(await scanKeys(redis, "*")).toEqual([
         "tenant-a:completions",
         "tenant-a:declarations",
+        "tenant-a:events",
+        "tenant-a:events:epoch",
+        "tenant-a:events:open-runs",
+        "tenant-a:events:run-1",
         "tenant-a:idempotency:k:1",
         "tenant-a:run:run-1",
         "tenant-a:run:run-2",
@@ -216,6 +234,7 @@ describe("RedisStore on a Redis of its own", () => {
         "tenant-a:runs:active",
         "tenant-a:runs:finished",
         "tenant-a:schedule-cursors",
+        "tenant-a:task-runs-of:a.fetch",
         "tenant-a:task-runs:run-1",
         "tenant-a:task-runs:run-2",
       ]);
@@ -228,9 +247,17 @@ describe("RedisStore on a Redis of its own", () => {
           "completions",
           "declarations",
           "schedule-cursors",
+          "task-runs-of:a.fetch",
+          "events",
+          "events:run-1",
+          "events:epoch",
+          "events:open-runs",
         ].map((key) => redis.type(`${prefix}${key}`)),
       );
-      expect(types).toEqual(["string", "hash", "zset", "set", "hash", "hash", "hash"]);
+      expect(types).toEqual([
+        ...["string", "hash", "zset", "set", "hash", "hash", "hash"],
+        ...["zset", "zset", "zset", "string", "hash"],
+      ]);
       expect(await redis.smembers(`${prefix}runs:active`)).toEqual(["run-1"]);
     } finally {
       await store.close();
@@ -249,6 +276,8 @@ describe("RedisStore on a Redis of its own", () => {
         "cordyna:run:run-1",
         "cordyna:runs",
         "cordyna:runs:active",
+        "cordyna:task-runs-of:a.fetch",
+        "cordyna:task-runs-of:a.report",
         "cordyna:task-runs:run-1",
       ]);
     } finally {

@@ -6,6 +6,7 @@ import type {
   RunPosition,
   Store,
   StoreChanges,
+  TaskRunOfRun,
 } from "../store/store.js";
 
 /** A write that waits for the test to let it through to the wrapped store. */
@@ -32,6 +33,10 @@ export class HoldingStore implements Store {
 
   get access(): Store["access"] {
     return this.wrapped.access;
+  }
+
+  get events(): Store["events"] {
+    return this.wrapped.events;
   }
 
   /** From now on, run writes wait to be released. */
@@ -71,6 +76,10 @@ export class HoldingStore implements Store {
 
   listRuns(limit: number, after?: RunPosition): Promise<RunRecord[]> {
     return this.wrapped.listRuns(limit, after);
+  }
+
+  taskRunsOf(taskId: string, limit: number, after?: RunPosition): Promise<TaskRunOfRun[]> {
+    return this.wrapped.taskRunsOf(taskId, limit, after);
   }
 
   removeFinishedRuns(rule: FinishedRunRemoval): Promise<number> {

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/control.proto.
  */
 export const file_cordyna_v1_control: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEiuQQKD1N0YXJ0UnVuUmVxdWVzdBI+Cgd0YXJnZXRzGAEgAygJQi26SCqSAScQ6AcYASIgch4yHF5bYS16MC05XVthLXowLTkuXy1dezAsMTI3fSQSGAoQd2l0aG91dF91cHN0cmVhbRgCIAEoCBIXCg93aXRoX2Rvd25zdHJlYW0YAyABKAgSzQEKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5QpMBukiPAZoBiwEQ6AcihQG6AXsKDWtleS5wcmludGFibGUSRW11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBmb3JtYXQgY2hhcmFjdGVycyAoc3VjaCBhcyBOVUwgb3IgVSsyMDJFKRojdGhpcy5tYXRjaGVzKHInXlteXHB7Q2N9XHB7Q2Z9XSokJylyBRABKIACEisKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGVCCLpIBYIBAhABEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMogAISMAoMbG9naWNhbF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgd0cmlnZ2VyGAggASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZEIIukgFggECEAEaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biI+Cg9MaXN0UnVuc1JlcXVlc3QSFwoFbGltaXQYASABKA1CCLpIBSoDGOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkiSgoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIxChFDYW5jZWxSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biISChBMaXN0VGFza3NSZXF1ZXN0IjgKEUxpc3RUYXNrc1Jlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbyIUChJMaXN0U2VydmVyc1JlcXVlc3QiPgoTTGlzdFNlcnZlcnNSZXNwb25zZRInCgdzZXJ2ZXJzGAEgAygLMhYuY29yZHluYS52MS5TZXJ2ZXJJbmZvIioKE0ZvcmdldFNlcnZlclJlcXVlc3QSEwoLc2VydmVyX25hbWUYASABKAkiKAoURm9yZ2V0U2VydmVyUmVzcG9uc2USEAoIdGFza19pZHMYASADKAkiEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UiWQoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIzCgVraW5kcxgCIAMoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kQg26SAqSAQciBYIBAhABIjcKE1dhdGNoRXZlbnRzUmVzcG9uc2USIAoFZXZlbnQYASABKAsyES5jb3JkeW5hLnYxLkV2ZW50Iu0DCgNSdW4SCgoCaWQYASABKAkSIwoFc3RhdGUYAiABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEigKB3RyaWdnZXIYAyABKA4yFy5jb3JkeW5hLnYxLlRyaWdnZXJLaW5kEg8KB3RhcmdldHMYBCADKAkSKwoGcGFyYW1zGAUgAygLMhsuY29yZHluYS52MS5SdW4uUGFyYW1zRW50cnkSIQoEbW9kZRgGIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoJdGFza19ydW5zGAkgAygLMhMuY29yZHluYS52MS5UYXNrUnVuEicKB3N1bW1hcnkYCiABKAsyFi5jb3JkeW5hLnYxLlJ1blN1bW1hcnkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEjAKDGxvZ2ljYWxfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKIAwoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhMKC3NlcnZlcl9uYW1lGAMgASgJEiAKBW93bmVyGAQgASgLMhEuY29yZHluYS52MS5Pd25lchIkCgVzdGF0ZRgFIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAYgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAcgASgJEhIKCmJsb2NrZWRfYnkYCCADKAkSJgoGcmV1c2VkGAkgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhAKCHVwc3RyZWFtGAogAygJEiUKCGF0dGVtcHRzGAsgAygLMhMuY29yZHluYS52MS5BdHRlbXB0Ei4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDndhaXRpbmdfcmVhc29uGA0gASgJIugCCgdBdHRlbXB0EgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoDRIkCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEhMKC2luc3RhbmNlX2lkGAQgASgJEisKC2Vycm9yX2NhdXNlGAUgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAYgASgJEi4KCmludm9rZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpwBCgpSdW5TdW1tYXJ5EioKBmZhaWxlZBgBIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSKwoHYmxvY2tlZBgCIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSEQoJY29tcGxldGVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SEQoJY2FuY2VsbGVkGAUgASgNIrQBCg5UYXNrUnVuT3V0Y29tZRIPCgd0YXNrX2lkGAEgASgJEiAKBW93bmVyGAIgASgLMhEuY29yZHluYS52MS5Pd25lchITCgtzZXJ2ZXJfbmFtZRgDIAEoCRIrCgtlcnJvcl9jYXVzZRgEIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgFIAEoCRISCgpibG9ja2VkX2J5GAYgAygJIpsCCghUYXNrSW5mbxIPCgd0YXNrX2lkGAEgASgJEhMKC3NlcnZlcl9uYW1lGAIgASgJEjAKC2RlY2xhcmF0aW9uGAMgASgLMhsuY29yZHluYS52MS5UYXNrRGVjbGFyYXRpb24SEAoIcmVzb2x2ZWQYBCABKAgSGQoRdW5yZXNvbHZlZF9yZWFzb24YBSABKAkSEQoJaW5zdGFuY2VzGAYgASgNEi8KD2xhc3RfY29tcGxldGlvbhgHIAEoCzIWLmNvcmR5bmEudjEuQ29tcGxldGlvbhISCgpkb3duc3RyZWFtGAggAygJEjIKDm5leHRfZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCglHcmFwaEVkZ2USEAoIdXBzdHJlYW0YASABKAkSEgoKZG93bnN0cmVhbRgCIAEoCRIqCgpkZXBlbmRlbmN5GAMgASgLMhYuY29yZHluYS52MS5EZXBlbmRlbmN5IlkKClNlcnZlckluZm8SDAoEbmFtZRgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRIrCglpbnN0YW5jZXMYAyADKAsyGC5jb3JkeW5hLnYxLkluc3RhbmNlSW5mbyLEAQoMSW5zdGFuY2VJbmZvEhMKC2luc3RhbmNlX2lkGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29yZHluYS52MS5TZXJ2ZXJTdGF0ZRIwCgxjb25uZWN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3J1bm5pbmcYBCABKA0SFwoPbWF4X2NvbmN1cnJlbmN5GAUgASgNEg0KBWFnZW50GAYgASgJEgwKBHBlZXIYByABKAki5wIKBUV2ZW50EiMKBGtpbmQYASABKA4yFS5jb3JkeW5hLnYxLkV2ZW50S2luZBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZydW5faWQYAyABKAkSEwoLdGFza19ydW5faWQYBCABKAkSDwoHdGFza19pZBgFIAEoCRISCgphdHRlbXB0X2lkGAYgASgJEiQKBXN0YXRlGAcgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSKwoLZXJyb3JfY2F1c2UYCCABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USEwoLc2VydmVyX25hbWUYCSABKAkSEwoLaW5zdGFuY2VfaWQYCiABKAkSDwoHbWVzc2FnZRgLIAEoCRInCglydW5fc3RhdGUYDCABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEg4KBmRldGFpbBgNIAEoCSqEAQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRFX1JVTk5JTkcQARIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAISFAoQUlVOX1NUQVRFX0ZBSUxFRBADEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBCqOAQoLVHJpZ2dlcktpbmQSHAoYVFJJR0dFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQVFJJR0dFUl9LSU5EX0FQSRABEhUKEVRSSUdHRVJfS0lORF9DUk9OEAISGQoVVFJJR0dFUl9LSU5EX1VQU1RSRUFNEAMSGQoVVFJJR0dFUl9LSU5EX0JBQ0tGSUxMEAQqXgoLU2VydmVyU3RhdGUSHAoYU0VSVkVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0VSVkVSX1NUQVRFX1JFQURZEAESGQoVU0VSVkVSX1NUQVRFX0RSQUlOSU5HEAIqgwIKCUV2ZW50S2luZBIaChZFVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWRVZFTlRfS0lORF9SVU5fU1RBUlRFRBABEhsKF0VWRU5UX0tJTkRfUlVOX0ZJTklTSEVEEAISHwobRVZFTlRfS0lORF9UQVNLX1JVTl9DSEFOR0VEEAMSHwobRVZFTlRfS0lORF9TRVJWRVJfQ09OTkVDVEVEEAQSIgoeRVZFTlRfS0lORF9TRVJWRVJfRElTQ09OTkVDVEVEEAUSHAoYRVZFTlRfS0lORF9HUkFQSF9DSEFOR0VEEAYSHQoZRVZFTlRfS0lORF9SRVBPUlRfUkVGVVNFRBAHMsgFCg5Db250cm9sU2VydmljZRJFCghTdGFydFJ1bhIbLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0GhwuY29yZHluYS52MS5TdGFydFJ1blJlc3BvbnNlEkQKBkdldFJ1bhIZLmNvcmR5bmEudjEuR2V0UnVuUmVxdWVzdBoaLmNvcmR5bmEudjEuR2V0UnVuUmVzcG9uc2UiA5ACARJKCghMaXN0UnVucxIbLmNvcmR5bmEudjEuTGlzdFJ1bnNSZXF1ZXN0GhwuY29yZHluYS52MS5MaXN0UnVuc1Jlc3BvbnNlIgOQAgESSAoJQ2FuY2VsUnVuEhwuY29yZHluYS52MS5DYW5jZWxSdW5SZXF1ZXN0Gh0uY29yZHluYS52MS5DYW5jZWxSdW5SZXNwb25zZRJNCglMaXN0VGFza3MSHC5jb3JkeW5hLnYxLkxpc3RUYXNrc1JlcXVlc3QaHS5jb3JkeW5hLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESUwoLTGlzdFNlcnZlcnMSHi5jb3JkeW5hLnYxLkxpc3RTZXJ2ZXJzUmVxdWVzdBofLmNvcmR5bmEudjEuTGlzdFNlcnZlcnNSZXNwb25zZSIDkAIBElEKDEZvcmdldFNlcnZlchIfLmNvcmR5bmEudjEuRm9yZ2V0U2VydmVyUmVxdWVzdBogLmNvcmR5bmEudjEuRm9yZ2V0U2VydmVyUmVzcG9uc2USSgoIR2V0R3JhcGgSGy5jb3JkeW5hLnYxLkdldEdyYXBoUmVxdWVzdBocLmNvcmR5bmEudjEuR2V0R3JhcGhSZXNwb25zZSIDkAIBElAKC1dhdGNoRXZlbnRzEh4uY29yZHluYS52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHy5jb3JkeW5hLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwAUIgCg5kZXYuY29yZHluYS52MUIMQ29udHJvbFByb3RvUAFiBnByb3RvMw", [file_buf_validate_validate, file_cordyna_v1_task, file_google_protobuf_timestamp]);
+  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEiuQQKD1N0YXJ0UnVuUmVxdWVzdBI+Cgd0YXJnZXRzGAEgAygJQi26SCqSAScQ6AcYASIgch4yHF5bYS16MC05XVthLXowLTkuXy1dezAsMTI3fSQSGAoQd2l0aG91dF91cHN0cmVhbRgCIAEoCBIXCg93aXRoX2Rvd25zdHJlYW0YAyABKAgSzQEKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5QpMBukiPAZoBiwEQ6AcihQG6AXsKDWtleS5wcmludGFibGUSRW11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBmb3JtYXQgY2hhcmFjdGVycyAoc3VjaCBhcyBOVUwgb3IgVSsyMDJFKRojdGhpcy5tYXRjaGVzKHInXlteXHB7Q2N9XHB7Q2Z9XSokJylyBRABKIACEisKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGVCCLpIBYIBAhABEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMogAISMAoMbG9naWNhbF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgd0cmlnZ2VyGAggASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZEIIukgFggECEAEaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biI+Cg9MaXN0UnVuc1JlcXVlc3QSFwoFbGltaXQYASABKA1CCLpIBSoDGOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkiSgoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIxChFDYW5jZWxSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biISChBMaXN0VGFza3NSZXF1ZXN0IjgKEUxpc3RUYXNrc1Jlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbyIUChJMaXN0U2VydmVyc1JlcXVlc3QiPgoTTGlzdFNlcnZlcnNSZXNwb25zZRInCgdzZXJ2ZXJzGAEgAygLMhYuY29yZHluYS52MS5TZXJ2ZXJJbmZvIioKE0ZvcmdldFNlcnZlclJlcXVlc3QSEwoLc2VydmVyX25hbWUYASABKAkiKAoURm9yZ2V0U2VydmVyUmVzcG9uc2USEAoIdGFza19pZHMYASADKAkiEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UisAEKEldhdGNoRXZlbnRzUmVxdWVzdBIOCgZydW5faWQYASABKAkSMwoFa2luZHMYAiADKA4yFS5jb3JkeW5hLnYxLkV2ZW50S2luZEINukgKkgEHIgWCAQIQARIqCgxhZnRlcl9jdXJzb3IYAyABKAlCFLpIEXIPMg1eWzAtOV17MCwyMH0kEhEKCWFmdGVyX3NlcRgEIAEoDRIWCgR0ZWFtGAUgASgJQgi6SAVyAyiAASI3ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiAKBWV2ZW50GAEgASgLMhEuY29yZHluYS52MS5FdmVudCKCAQoTTGlzdFRhc2tSdW5zUmVxdWVzdBI0Cgd0YXNrX2lkGAEgASgJQiO6SCByHjIcXlthLXowLTldW2EtejAtOS5fLV17MCwxMjd9JBIXCgVsaW1pdBgCIAEoDUIIukgFKgMY6AcSHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMogAQiXAoUTGlzdFRhc2tSdW5zUmVzcG9uc2USKwoJdGFza19ydW5zGAEgAygLMhguY29yZHluYS52MS5UYXNrUnVuT2ZSdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInkKDFRhc2tSdW5PZlJ1bhIOCgZydW5faWQYASABKAkSMgoOcnVuX2NyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiUKCHRhc2tfcnVuGAMgASgLMhMuY29yZHluYS52MS5UYXNrUnVuIu0DCgNSdW4SCgoCaWQYASABKAkSIwoFc3RhdGUYAiABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEigKB3RyaWdnZXIYAyABKA4yFy5jb3JkeW5hLnYxLlRyaWdnZXJLaW5kEg8KB3RhcmdldHMYBCADKAkSKwoGcGFyYW1zGAUgAygLMhsuY29yZHluYS52MS5SdW4uUGFyYW1zRW50cnkSIQoEbW9kZRgGIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoJdGFza19ydW5zGAkgAygLMhMuY29yZHluYS52MS5UYXNrUnVuEicKB3N1bW1hcnkYCiABKAsyFi5jb3JkeW5hLnYxLlJ1blN1bW1hcnkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEjAKDGxvZ2ljYWxfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLNAwoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhMKC3NlcnZlcl9uYW1lGAMgASgJEiAKBW93bmVyGAQgASgLMhEuY29yZHluYS52MS5Pd25lchIkCgVzdGF0ZRgFIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAYgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAcgASgJEhIKCmJsb2NrZWRfYnkYCCADKAkSJgoGcmV1c2VkGAkgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhAKCHVwc3RyZWFtGAogAygJEiUKCGF0dGVtcHRzGAsgAygLMhMuY29yZHluYS52MS5BdHRlbXB0Ei4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDndhaXRpbmdfcmVhc29uGA0gASgJEiwKCHJldHJ5X2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jYW5jZWxfcmVhc29uGBMgASgJIugCCgdBdHRlbXB0EgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoDRIkCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEhMKC2luc3RhbmNlX2lkGAQgASgJEisKC2Vycm9yX2NhdXNlGAUgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAYgASgJEi4KCmludm9rZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpwBCgpSdW5TdW1tYXJ5EioKBmZhaWxlZBgBIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSKwoHYmxvY2tlZBgCIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSEQoJY29tcGxldGVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SEQoJY2FuY2VsbGVkGAUgASgNIrQBCg5UYXNrUnVuT3V0Y29tZRIPCgd0YXNrX2lkGAEgASgJEiAKBW93bmVyGAIgASgLMhEuY29yZHluYS52MS5Pd25lchITCgtzZXJ2ZXJfbmFtZRgDIAEoCRIrCgtlcnJvcl9jYXVzZRgEIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgFIAEoCRISCgpibG9ja2VkX2J5GAYgAygJIpsCCghUYXNrSW5mbxIPCgd0YXNrX2lkGAEgASgJEhMKC3NlcnZlcl9uYW1lGAIgASgJEjAKC2RlY2xhcmF0aW9uGAMgASgLMhsuY29yZHluYS52MS5UYXNrRGVjbGFyYXRpb24SEAoIcmVzb2x2ZWQYBCABKAgSGQoRdW5yZXNvbHZlZF9yZWFzb24YBSABKAkSEQoJaW5zdGFuY2VzGAYgASgNEi8KD2xhc3RfY29tcGxldGlvbhgHIAEoCzIWLmNvcmR5bmEudjEuQ29tcGxldGlvbhISCgpkb3duc3RyZWFtGAggAygJEjIKDm5leHRfZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCglHcmFwaEVkZ2USEAoIdXBzdHJlYW0YASABKAkSEgoKZG93bnN0cmVhbRgCIAEoCRIqCgpkZXBlbmRlbmN5GAMgASgLMhYuY29yZHluYS52MS5EZXBlbmRlbmN5IlkKClNlcnZlckluZm8SDAoEbmFtZRgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRIrCglpbnN0YW5jZXMYAyADKAsyGC5jb3JkeW5hLnYxLkluc3RhbmNlSW5mbyLEAQoMSW5zdGFuY2VJbmZvEhMKC2luc3RhbmNlX2lkGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29yZHluYS52MS5TZXJ2ZXJTdGF0ZRIwCgxjb25uZWN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3J1bm5pbmcYBCABKA0SFwoPbWF4X2NvbmN1cnJlbmN5GAUgASgNEg0KBWFnZW50GAYgASgJEgwKBHBlZXIYByABKAki1wMKBUV2ZW50EiMKBGtpbmQYASABKA4yFS5jb3JkeW5hLnYxLkV2ZW50S2luZBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZydW5faWQYAyABKAkSEwoLdGFza19ydW5faWQYBCABKAkSDwoHdGFza19pZBgFIAEoCRISCgphdHRlbXB0X2lkGAYgASgJEiQKBXN0YXRlGAcgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSKwoLZXJyb3JfY2F1c2UYCCABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USEwoLc2VydmVyX25hbWUYCSABKAkSEwoLaW5zdGFuY2VfaWQYCiABKAkSDwoHbWVzc2FnZRgLIAEoCRInCglydW5fc3RhdGUYDCABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEg4KBmRldGFpbBgNIAEoCRIOCgZjdXJzb3IYDiABKAkSCwoDc2VxGA8gASgNEg0KBXRlYW1zGBAgAygJEhYKDmF0dGVtcHRfbnVtYmVyGBEgASgNEioKBmR1ZV9hdBgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqhAEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFURV9SVU5OSU5HEAESFwoTUlVOX1NUQVRFX1NVQ0NFRURFRBACEhQKEFJVTl9TVEFURV9GQUlMRUQQAxIXChNSVU5fU1RBVEVfQ0FOQ0VMTEVEEAQqjgEKC1RyaWdnZXJLaW5kEhwKGFRSSUdHRVJfS0lORF9VTlNQRUNJRklFRBAAEhQKEFRSSUdHRVJfS0lORF9BUEkQARIVChFUUklHR0VSX0tJTkRfQ1JPThACEhkKFVRSSUdHRVJfS0lORF9VUFNUUkVBTRADEhkKFVRSSUdHRVJfS0lORF9CQUNLRklMTBAEKl4KC1NlcnZlclN0YXRlEhwKGFNFUlZFUl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElNFUlZFUl9TVEFURV9SRUFEWRABEhkKFVNFUlZFUl9TVEFURV9EUkFJTklORxACKssCCglFdmVudEtpbmQSGgoWRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkVWRU5UX0tJTkRfUlVOX1NUQVJURUQQARIbChdFVkVOVF9LSU5EX1JVTl9GSU5JU0hFRBACEh8KG0VWRU5UX0tJTkRfVEFTS19SVU5fQ0hBTkdFRBADEh8KG0VWRU5UX0tJTkRfU0VSVkVSX0NPTk5FQ1RFRBAEEiIKHkVWRU5UX0tJTkRfU0VSVkVSX0RJU0NPTk5FQ1RFRBAFEhwKGEVWRU5UX0tJTkRfR1JBUEhfQ0hBTkdFRBAGEh0KGUVWRU5UX0tJTkRfUkVQT1JUX1JFRlVTRUQQBxIiCh5FVkVOVF9LSU5EX0FUVEVNUFRfU0VSVkVSX0FXQVkQCBIiCh5FVkVOVF9LSU5EX0FUVEVNUFRfU0VSVkVSX0JBQ0sQCTKgBgoOQ29udHJvbFNlcnZpY2USRQoIU3RhcnRSdW4SGy5jb3JkeW5hLnYxLlN0YXJ0UnVuUmVxdWVzdBocLmNvcmR5bmEudjEuU3RhcnRSdW5SZXNwb25zZRJECgZHZXRSdW4SGS5jb3JkeW5hLnYxLkdldFJ1blJlcXVlc3QaGi5jb3JkeW5hLnYxLkdldFJ1blJlc3BvbnNlIgOQAgESSgoITGlzdFJ1bnMSGy5jb3JkeW5hLnYxLkxpc3RSdW5zUmVxdWVzdBocLmNvcmR5bmEudjEuTGlzdFJ1bnNSZXNwb25zZSIDkAIBEkgKCUNhbmNlbFJ1bhIcLmNvcmR5bmEudjEuQ2FuY2VsUnVuUmVxdWVzdBodLmNvcmR5bmEudjEuQ2FuY2VsUnVuUmVzcG9uc2USTQoJTGlzdFRhc2tzEhwuY29yZHluYS52MS5MaXN0VGFza3NSZXF1ZXN0Gh0uY29yZHluYS52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBElMKC0xpc3RTZXJ2ZXJzEh4uY29yZHluYS52MS5MaXN0U2VydmVyc1JlcXVlc3QaHy5jb3JkeW5hLnYxLkxpc3RTZXJ2ZXJzUmVzcG9uc2UiA5ACARJRCgxGb3JnZXRTZXJ2ZXISHy5jb3JkeW5hLnYxLkZvcmdldFNlcnZlclJlcXVlc3QaIC5jb3JkeW5hLnYxLkZvcmdldFNlcnZlclJlc3BvbnNlEkoKCEdldEdyYXBoEhsuY29yZHluYS52MS5HZXRHcmFwaFJlcXVlc3QaHC5jb3JkeW5hLnYxLkdldEdyYXBoUmVzcG9uc2UiA5ACARJQCgtXYXRjaEV2ZW50cxIeLmNvcmR5bmEudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh8uY29yZHluYS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESVgoMTGlzdFRhc2tSdW5zEh8uY29yZHluYS52MS5MaXN0VGFza1J1bnNSZXF1ZXN0GiAuY29yZHluYS52MS5MaXN0VGFza1J1bnNSZXNwb25zZSIDkAIBQiAKDmRldi5jb3JkeW5hLnYxQgxDb250cm9sUHJvdG9QAWIGcHJvdG8z", [file_buf_validate_validate, file_cordyna_v1_task, file_google_protobuf_timestamp]);
 
 /**
  * StartRunRequest names what to run. Cerebro enforces the buf.validate
@@ -463,6 +463,28 @@ export type WatchEventsRequest = Message<"cordyna.v1.WatchEventsRequest"> & {
    * @generated from field: repeated cordyna.v1.EventKind kinds = 2;
    */
   kinds: EventKind[];
+
+  /**
+   * Resume after this event: the cursor of the last event received. Empty:
+   * with a run_id, from the run's first event; without, from now on.
+   *
+   * @generated from field: string after_cursor = 3;
+   */
+  afterCursor: string;
+
+  /**
+   * With a run_id: resume after this seq of the run (0: from its first event).
+   *
+   * @generated from field: uint32 after_seq = 4;
+   */
+  afterSeq: number;
+
+  /**
+   * Only events that concern this team (see Event.teams); empty means all.
+   *
+   * @generated from field: string team = 5;
+   */
+  team: string;
 };
 
 /**
@@ -490,6 +512,96 @@ export type WatchEventsResponse = Message<"cordyna.v1.WatchEventsResponse"> & {
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_control, 18);
+
+/**
+ * ListTaskRunsRequest names a task and a page.
+ *
+ * @generated from message cordyna.v1.ListTaskRunsRequest
+ */
+export type ListTaskRunsRequest = Message<"cordyna.v1.ListTaskRunsRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * At most this many task-runs, up to 1,000; 0 means 50.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * The next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message cordyna.v1.ListTaskRunsRequest.
+ * Use `create(ListTaskRunsRequestSchema)` to create a new message.
+ */
+export const ListTaskRunsRequestSchema: GenMessage<ListTaskRunsRequest> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 19);
+
+/**
+ * ListTaskRunsResponse carries one page of a task's task-runs, newest first.
+ *
+ * @generated from message cordyna.v1.ListTaskRunsResponse
+ */
+export type ListTaskRunsResponse = Message<"cordyna.v1.ListTaskRunsResponse"> & {
+  /**
+   * @generated from field: repeated cordyna.v1.TaskRunOfRun task_runs = 1;
+   */
+  taskRuns: TaskRunOfRun[];
+
+  /**
+   * Pass as page_token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message cordyna.v1.ListTaskRunsResponse.
+ * Use `create(ListTaskRunsResponseSchema)` to create a new message.
+ */
+export const ListTaskRunsResponseSchema: GenMessage<ListTaskRunsResponse> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 20);
+
+/**
+ * TaskRunOfRun is one task-run with the run it belongs to.
+ *
+ * @generated from message cordyna.v1.TaskRunOfRun
+ */
+export type TaskRunOfRun = Message<"cordyna.v1.TaskRunOfRun"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * When the run was created.
+   *
+   * @generated from field: google.protobuf.Timestamp run_created_at = 2;
+   */
+  runCreatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: cordyna.v1.TaskRun task_run = 3;
+   */
+  taskRun?: TaskRun | undefined;
+};
+
+/**
+ * Describes the message cordyna.v1.TaskRunOfRun.
+ * Use `create(TaskRunOfRunSchema)` to create a new message.
+ */
+export const TaskRunOfRunSchema: GenMessage<TaskRunOfRun> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 21);
 
 /**
  * Run is one trigger of a set of target tasks.
@@ -567,7 +679,7 @@ export type Run = Message<"cordyna.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 19);
+  messageDesc(file_cordyna_v1_control, 22);
 
 /**
  * TaskRun is one task within one run.
@@ -649,6 +761,20 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
    * @generated from field: string waiting_reason = 13;
    */
   waitingReason: string;
+
+  /**
+   * With PENDING after a failed attempt: when the next attempt is due.
+   *
+   * @generated from field: google.protobuf.Timestamp retry_at = 18;
+   */
+  retryAt?: Timestamp | undefined;
+
+  /**
+   * With CANCELLED: why, as the cancel said.
+   *
+   * @generated from field: string cancel_reason = 19;
+   */
+  cancelReason: string;
 };
 
 /**
@@ -656,7 +782,7 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
  * Use `create(TaskRunSchema)` to create a new message.
  */
 export const TaskRunSchema: GenMessage<TaskRun> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 20);
+  messageDesc(file_cordyna_v1_control, 23);
 
 /**
  * Attempt is one try of a task-run.
@@ -720,7 +846,7 @@ export type Attempt = Message<"cordyna.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 21);
+  messageDesc(file_cordyna_v1_control, 24);
 
 /**
  * RunSummary names what failed and who owns it.
@@ -759,7 +885,7 @@ export type RunSummary = Message<"cordyna.v1.RunSummary"> & {
  * Use `create(RunSummarySchema)` to create a new message.
  */
 export const RunSummarySchema: GenMessage<RunSummary> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 22);
+  messageDesc(file_cordyna_v1_control, 25);
 
 /**
  * TaskRunOutcome is one failed or blocked task-run with its owner.
@@ -803,7 +929,7 @@ export type TaskRunOutcome = Message<"cordyna.v1.TaskRunOutcome"> & {
  * Use `create(TaskRunOutcomeSchema)` to create a new message.
  */
 export const TaskRunOutcomeSchema: GenMessage<TaskRunOutcome> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 23);
+  messageDesc(file_cordyna_v1_control, 26);
 
 /**
  * TaskInfo is one task in the global graph.
@@ -872,7 +998,7 @@ export type TaskInfo = Message<"cordyna.v1.TaskInfo"> & {
  * Use `create(TaskInfoSchema)` to create a new message.
  */
 export const TaskInfoSchema: GenMessage<TaskInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 24);
+  messageDesc(file_cordyna_v1_control, 27);
 
 /**
  * GraphEdge is one dependency: from upstream to downstream.
@@ -901,7 +1027,7 @@ export type GraphEdge = Message<"cordyna.v1.GraphEdge"> & {
  * Use `create(GraphEdgeSchema)` to create a new message.
  */
 export const GraphEdgeSchema: GenMessage<GraphEdge> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 25);
+  messageDesc(file_cordyna_v1_control, 28);
 
 /**
  * ServerInfo is one server name with its connected instances.
@@ -930,7 +1056,7 @@ export type ServerInfo = Message<"cordyna.v1.ServerInfo"> & {
  * Use `create(ServerInfoSchema)` to create a new message.
  */
 export const ServerInfoSchema: GenMessage<ServerInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 26);
+  messageDesc(file_cordyna_v1_control, 29);
 
 /**
  * InstanceInfo is one connected task-server process.
@@ -979,7 +1105,7 @@ export type InstanceInfo = Message<"cordyna.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 27);
+  messageDesc(file_cordyna_v1_control, 30);
 
 /**
  * Event is one thing that happened in cerebro.
@@ -1053,11 +1179,53 @@ export type Event = Message<"cordyna.v1.Event"> & {
 
   /**
    * What the event adds to its structured fields: an error description, what
-   * blocked a task, the completion a skipped task reused, why a task waits.
+   * blocked a task, the completion a skipped task reused, why a task waits,
+   * why a run or task-run was cancelled.
    *
    * @generated from field: string detail = 13;
    */
   detail: string;
+
+  /**
+   * Where the event stands among all of cerebro's events: pass it as
+   * WatchEventsRequest.after_cursor to resume after it. Increases with every
+   * event, also across restarts of a cerebro on Redis.
+   *
+   * @generated from field: string cursor = 14;
+   */
+  cursor: string;
+
+  /**
+   * The event's place in its run, from 1 without gaps (0: an event of no run).
+   *
+   * @generated from field: uint32 seq = 15;
+   */
+  seq: number;
+
+  /**
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   *
+   * @generated from field: repeated string teams = 16;
+   */
+  teams: string[];
+
+  /**
+   * With TASK_RUN_CHANGED and ATTEMPT_SERVER_AWAY/BACK: the attempt's number
+   * (for a retry: of the attempt that failed).
+   *
+   * @generated from field: uint32 attempt_number = 17;
+   */
+  attemptNumber: number;
+
+  /**
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   *
+   * @generated from field: google.protobuf.Timestamp due_at = 18;
+   */
+  dueAt?: Timestamp | undefined;
 };
 
 /**
@@ -1065,7 +1233,7 @@ export type Event = Message<"cordyna.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 28);
+  messageDesc(file_cordyna_v1_control, 31);
 
 /**
  * RunState is the state of a whole run.
@@ -1222,6 +1390,22 @@ export enum EventKind {
    * @generated from enum value: EVENT_KIND_REPORT_REFUSED = 7;
    */
   REPORT_REFUSED = 7,
+
+  /**
+   * The instance running an attempt disconnected: the attempt is kept until
+   * due_at (the grace period's end), then ends in SERVER_LOST unless the
+   * instance is back.
+   *
+   * @generated from enum value: EVENT_KIND_ATTEMPT_SERVER_AWAY = 8;
+   */
+  ATTEMPT_SERVER_AWAY = 8,
+
+  /**
+   * The instance of an attempt that was away reconnected and still runs it.
+   *
+   * @generated from enum value: EVENT_KIND_ATTEMPT_SERVER_BACK = 9;
+   */
+  ATTEMPT_SERVER_BACK = 9,
 }
 
 /**
@@ -1327,7 +1511,13 @@ export const ControlService: GenService<{
     output: typeof GetGraphResponseSchema;
   },
   /**
-   * WatchEvents streams events as they happen, optionally for one run.
+   * WatchEvents streams events. With a run_id it first replays that run's
+   * stored events (after after_seq or after_cursor when given), then follows
+   * it live, and ends once the run's RUN_FINISHED event was sent: a finished
+   * run's watch replays and ends at once. No event is sent twice or left out
+   * at the switch from replay to live. Without a run_id it follows every
+   * event from now on, or from after_cursor when given, and never ends by
+   * itself. NOT_FOUND for a run cerebro does not have.
    *
    * @generated from rpc cordyna.v1.ControlService.WatchEvents
    */
@@ -1335,6 +1525,17 @@ export const ControlService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchEventsRequestSchema;
     output: typeof WatchEventsResponseSchema;
+  },
+  /**
+   * ListTaskRuns lists one task's past task-runs, newest first, a page at a
+   * time: pass next_page_token back as page_token for the next page.
+   *
+   * @generated from rpc cordyna.v1.ControlService.ListTaskRuns
+   */
+  listTaskRuns: {
+    methodKind: "unary";
+    input: typeof ListTaskRunsRequestSchema;
+    output: typeof ListTaskRunsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cordyna_v1_control, 0);

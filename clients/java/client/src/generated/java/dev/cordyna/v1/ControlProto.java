@@ -127,6 +127,21 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTaskRunsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTaskRunsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTaskRunsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTaskRunsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_TaskRunOfRun_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_TaskRunOfRun_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_Run_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -235,133 +250,157 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "ds\"\021\n\017GetGraphRequest\"k\n\020GetGraphRespons" +
       "e\022*\n\005tasks\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005" +
       "tasks\022+\n\005edges\030\002 \003(\0132\025.cordyna.v1.GraphE" +
-      "dgeR\005edges\"g\n\022WatchEventsRequest\022\025\n\006run_" +
-      "id\030\001 \001(\tR\005runId\022:\n\005kinds\030\002 \003(\0162\025.cordyna" +
-      ".v1.EventKindB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\">\n\023W" +
-      "atchEventsResponse\022\'\n\005event\030\001 \001(\0132\021.cord" +
-      "yna.v1.EventR\005event\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR" +
-      "\002id\022*\n\005state\030\002 \001(\0162\024.cordyna.v1.RunState" +
-      "R\005state\0221\n\007trigger\030\003 \001(\0162\027.cordyna.v1.Tr" +
-      "iggerKindR\007trigger\022\030\n\007targets\030\004 \003(\tR\007tar" +
-      "gets\0223\n\006params\030\005 \003(\0132\033.cordyna.v1.Run.Pa" +
-      "ramsEntryR\006params\022\'\n\004mode\030\006 \001(\0162\023.cordyn" +
-      "a.v1.RunModeR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032" +
-      ".google.protobuf.TimestampR\tcreatedAt\022;\n" +
-      "\013finished_at\030\010 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\nfinishedAt\0220\n\ttask_runs\030\t \003(\0132\023." +
-      "cordyna.v1.TaskRunR\010taskRuns\0220\n\007summary\030" +
-      "\n \001(\0132\026.cordyna.v1.RunSummaryR\007summary\022\'" +
-      "\n\017idempotency_key\030\013 \001(\tR\016idempotencyKey\022" +
-      "=\n\014logical_time\030\014 \001(\0132\032.google.protobuf." +
-      "TimestampR\013logicalTime\0329\n\013ParamsEntry\022\020\n" +
-      "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
-      "\001\"\215\004\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id" +
-      "\030\002 \001(\tR\006taskId\022\037\n\013server_name\030\003 \001(\tR\nser" +
-      "verName\022\'\n\005owner\030\004 \001(\0132\021.cordyna.v1.Owne" +
-      "rR\005owner\022+\n\005state\030\005 \001(\0162\025.cordyna.v1.Tas" +
-      "kStateR\005state\0227\n\013error_cause\030\006 \001(\0162\026.cor" +
-      "dyna.v1.ErrorCauseR\nerrorCause\022+\n\021error_" +
-      "description\030\007 \001(\tR\020errorDescription\022\035\n\nb" +
-      "locked_by\030\010 \003(\tR\tblockedBy\022.\n\006reused\030\t \001" +
-      "(\0132\026.cordyna.v1.CompletionR\006reused\022\032\n\010up" +
-      "stream\030\n \003(\tR\010upstream\022/\n\010attempts\030\013 \003(\013" +
-      "2\023.cordyna.v1.AttemptR\010attempts\0229\n\nupdat" +
-      "ed_at\030\014 \001(\0132\032.google.protobuf.TimestampR" +
-      "\tupdatedAt\022%\n\016waiting_reason\030\r \001(\tR\rwait" +
-      "ingReason\"\321\003\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n" +
-      "\006number\030\002 \001(\rR\006number\022+\n\005state\030\003 \001(\0162\025.c" +
-      "ordyna.v1.TaskStateR\005state\022\037\n\013instance_i" +
-      "d\030\004 \001(\tR\ninstanceId\0227\n\013error_cause\030\005 \001(\016" +
-      "2\026.cordyna.v1.ErrorCauseR\nerrorCause\022+\n\021" +
-      "error_description\030\006 \001(\tR\020errorDescriptio" +
-      "n\0229\n\ninvoked_at\030\007 \001(\0132\032.google.protobuf." +
-      "TimestampR\tinvokedAt\0227\n\tqueued_at\030\010 \001(\0132" +
-      "\032.google.protobuf.TimestampR\010queuedAt\0229\n" +
-      "\nstarted_at\030\t \001(\0132\032.google.protobuf.Time" +
-      "stampR\tstartedAt\022;\n\013finished_at\030\n \001(\0132\032." +
-      "google.protobuf.TimestampR\nfinishedAt\"\314\001" +
-      "\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v" +
-      "1.TaskRunOutcomeR\006failed\0224\n\007blocked\030\002 \003(" +
-      "\0132\032.cordyna.v1.TaskRunOutcomeR\007blocked\022\034" +
-      "\n\tcompleted\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030" +
-      "\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcance" +
-      "lled\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\t" +
-      "R\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.Own" +
-      "erR\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverNa" +
-      "me\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.Err" +
+      "dgeR\005edges\"\333\001\n\022WatchEventsRequest\022\025\n\006run" +
+      "_id\030\001 \001(\tR\005runId\022:\n\005kinds\030\002 \003(\0162\025.cordyn" +
+      "a.v1.EventKindB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\0227\n\014" +
+      "after_cursor\030\003 \001(\tB\024\272H\021r\0172\r^[0-9]{0,20}$" +
+      "R\013afterCursor\022\033\n\tafter_seq\030\004 \001(\rR\010afterS" +
+      "eq\022\034\n\004team\030\005 \001(\tB\010\272H\005r\003(\200\001R\004team\">\n\023Watc" +
+      "hEventsResponse\022\'\n\005event\030\001 \001(\0132\021.cordyna" +
+      ".v1.EventR\005event\"\234\001\n\023ListTaskRunsRequest" +
+      "\022<\n\007task_id\030\001 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0" +
+      "-9._-]{0,127}$R\006taskId\022\036\n\005limit\030\002 \001(\rB\010\272" +
+      "H\005*\003\030\350\007R\005limit\022\'\n\npage_token\030\003 \001(\tB\010\272H\005r" +
+      "\003(\200\004R\tpageToken\"u\n\024ListTaskRunsResponse\022" +
+      "5\n\ttask_runs\030\001 \003(\0132\030.cordyna.v1.TaskRunO" +
+      "fRunR\010taskRuns\022&\n\017next_page_token\030\002 \001(\tR" +
+      "\rnextPageToken\"\227\001\n\014TaskRunOfRun\022\025\n\006run_i" +
+      "d\030\001 \001(\tR\005runId\022@\n\016run_created_at\030\002 \001(\0132\032" +
+      ".google.protobuf.TimestampR\014runCreatedAt" +
+      "\022.\n\010task_run\030\003 \001(\0132\023.cordyna.v1.TaskRunR" +
+      "\007taskRun\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005stat" +
+      "e\030\002 \001(\0162\024.cordyna.v1.RunStateR\005state\0221\n\007" +
+      "trigger\030\003 \001(\0162\027.cordyna.v1.TriggerKindR\007" +
+      "trigger\022\030\n\007targets\030\004 \003(\tR\007targets\0223\n\006par" +
+      "ams\030\005 \003(\0132\033.cordyna.v1.Run.ParamsEntryR\006" +
+      "params\022\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.RunMod" +
+      "eR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\tcreatedAt\022;\n\013finished_a" +
+      "t\030\010 \001(\0132\032.google.protobuf.TimestampR\nfin" +
+      "ishedAt\0220\n\ttask_runs\030\t \003(\0132\023.cordyna.v1." +
+      "TaskRunR\010taskRuns\0220\n\007summary\030\n \001(\0132\026.cor" +
+      "dyna.v1.RunSummaryR\007summary\022\'\n\017idempoten" +
+      "cy_key\030\013 \001(\tR\016idempotencyKey\022=\n\014logical_" +
+      "time\030\014 \001(\0132\032.google.protobuf.TimestampR\013" +
+      "logicalTime\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR" +
+      "\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\351\004\n\007TaskR" +
+      "un\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006tas" +
+      "kId\022\037\n\013server_name\030\003 \001(\tR\nserverName\022\'\n\005" +
+      "owner\030\004 \001(\0132\021.cordyna.v1.OwnerR\005owner\022+\n" +
+      "\005state\030\005 \001(\0162\025.cordyna.v1.TaskStateR\005sta" +
+      "te\0227\n\013error_cause\030\006 \001(\0162\026.cordyna.v1.Err" +
       "orCauseR\nerrorCause\022+\n\021error_description" +
-      "\030\005 \001(\tR\020errorDescription\022\035\n\nblocked_by\030\006" +
-      " \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030" +
-      "\001 \001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserv" +
-      "erName\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1" +
-      ".TaskDeclarationR\013declaration\022\032\n\010resolve" +
-      "d\030\004 \001(\010R\010resolved\022+\n\021unresolved_reason\030\005" +
-      " \001(\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001(" +
-      "\rR\tinstances\022?\n\017last_completion\030\007 \001(\0132\026." +
-      "cordyna.v1.CompletionR\016lastCompletion\022\036\n" +
-      "\ndownstream\030\010 \003(\tR\ndownstream\022@\n\016next_fi" +
-      "re_time\030\t \001(\0132\032.google.protobuf.Timestam" +
-      "pR\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstream" +
-      "\030\001 \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndo" +
-      "wnstream\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v" +
-      "1.DependencyR\ndependency\"s\n\nServerInfo\022\022" +
-      "\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007ta" +
-      "skIds\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.In" +
-      "stanceInfoR\tinstances\"\212\002\n\014InstanceInfo\022\037" +
-      "\n\013instance_id\030\001 \001(\tR\ninstanceId\022-\n\005state" +
-      "\030\002 \001(\0162\027.cordyna.v1.ServerStateR\005state\022=" +
-      "\n\014connected_at\030\003 \001(\0132\032.google.protobuf.T" +
-      "imestampR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007" +
-      "running\022\'\n\017max_concurrency\030\005 \001(\rR\016maxCon" +
-      "currency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007" +
-      " \001(\tR\004peer\"\336\003\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cor" +
-      "dyna.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032." +
-      "google.protobuf.TimestampR\004time\022\025\n\006run_i" +
-      "d\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttas" +
-      "kRunId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattem" +
-      "pt_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025." +
-      "cordyna.v1.TaskStateR\005state\0227\n\013error_cau" +
-      "se\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorC" +
-      "ause\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037\n" +
-      "\013instance_id\030\n \001(\tR\ninstanceId\022\030\n\007messag" +
-      "e\030\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.co" +
-      "rdyna.v1.RunStateR\010runState\022\026\n\006detail\030\r " +
-      "\001(\tR\006detail*\204\001\n\010RunState\022\031\n\025RUN_STATE_UN" +
-      "SPECIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RU" +
-      "N_STATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020" +
-      "\003\022\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKi" +
-      "nd\022\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIG" +
-      "GER_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n" +
-      "\025TRIGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND" +
-      "_BACKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STA" +
-      "TE_UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001" +
-      "\022\031\n\025SERVER_STATE_DRAINING\020\002*\203\002\n\tEventKin" +
-      "d\022\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_K" +
-      "IND_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINI" +
-      "SHED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022" +
-      "\037\n\033EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVEN" +
-      "T_KIND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KI" +
-      "ND_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_" +
-      "REFUSED\020\0072\310\005\n\016ControlService\022E\n\010StartRun" +
-      "\022\033.cordyna.v1.StartRunRequest\032\034.cordyna." +
-      "v1.StartRunResponse\022D\n\006GetRun\022\031.cordyna." +
-      "v1.GetRunRequest\032\032.cordyna.v1.GetRunResp" +
-      "onse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListR" +
-      "unsRequest\032\034.cordyna.v1.ListRunsResponse" +
-      "\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna.v1.CancelRu" +
-      "nRequest\032\035.cordyna.v1.CancelRunResponse\022" +
-      "M\n\tListTasks\022\034.cordyna.v1.ListTasksReque" +
-      "st\032\035.cordyna.v1.ListTasksResponse\"\003\220\002\001\022S" +
-      "\n\013ListServers\022\036.cordyna.v1.ListServersRe" +
-      "quest\032\037.cordyna.v1.ListServersResponse\"\003" +
-      "\220\002\001\022Q\n\014ForgetServer\022\037.cordyna.v1.ForgetS" +
-      "erverRequest\032 .cordyna.v1.ForgetServerRe" +
-      "sponse\022J\n\010GetGraph\022\033.cordyna.v1.GetGraph" +
-      "Request\032\034.cordyna.v1.GetGraphResponse\"\003\220" +
-      "\002\001\022P\n\013WatchEvents\022\036.cordyna.v1.WatchEven" +
-      "tsRequest\032\037.cordyna.v1.WatchEventsRespon" +
-      "se0\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006" +
-      "proto3"
+      "\030\007 \001(\tR\020errorDescription\022\035\n\nblocked_by\030\010" +
+      " \003(\tR\tblockedBy\022.\n\006reused\030\t \001(\0132\026.cordyn" +
+      "a.v1.CompletionR\006reused\022\032\n\010upstream\030\n \003(" +
+      "\tR\010upstream\022/\n\010attempts\030\013 \003(\0132\023.cordyna." +
+      "v1.AttemptR\010attempts\0229\n\nupdated_at\030\014 \001(\013" +
+      "2\032.google.protobuf.TimestampR\tupdatedAt\022" +
+      "%\n\016waiting_reason\030\r \001(\tR\rwaitingReason\0225" +
+      "\n\010retry_at\030\022 \001(\0132\032.google.protobuf.Times" +
+      "tampR\007retryAt\022#\n\rcancel_reason\030\023 \001(\tR\014ca" +
+      "ncelReason\"\321\003\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026" +
+      "\n\006number\030\002 \001(\rR\006number\022+\n\005state\030\003 \001(\0162\025." +
+      "cordyna.v1.TaskStateR\005state\022\037\n\013instance_" +
+      "id\030\004 \001(\tR\ninstanceId\0227\n\013error_cause\030\005 \001(" +
+      "\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022+\n" +
+      "\021error_description\030\006 \001(\tR\020errorDescripti" +
+      "on\0229\n\ninvoked_at\030\007 \001(\0132\032.google.protobuf" +
+      ".TimestampR\tinvokedAt\0227\n\tqueued_at\030\010 \001(\013" +
+      "2\032.google.protobuf.TimestampR\010queuedAt\0229" +
+      "\n\nstarted_at\030\t \001(\0132\032.google.protobuf.Tim" +
+      "estampR\tstartedAt\022;\n\013finished_at\030\n \001(\0132\032" +
+      ".google.protobuf.TimestampR\nfinishedAt\"\314" +
+      "\001\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna." +
+      "v1.TaskRunOutcomeR\006failed\0224\n\007blocked\030\002 \003" +
+      "(\0132\032.cordyna.v1.TaskRunOutcomeR\007blocked\022" +
+      "\034\n\tcompleted\030\003 \001(\rR\tcompleted\022\030\n\007skipped" +
+      "\030\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcanc" +
+      "elled\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(" +
+      "\tR\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.Ow" +
+      "nerR\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverN" +
+      "ame\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.Er" +
+      "rorCauseR\nerrorCause\022+\n\021error_descriptio" +
+      "n\030\005 \001(\tR\020errorDescription\022\035\n\nblocked_by\030" +
+      "\006 \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id" +
+      "\030\001 \001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nser" +
+      "verName\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v" +
+      "1.TaskDeclarationR\013declaration\022\032\n\010resolv" +
+      "ed\030\004 \001(\010R\010resolved\022+\n\021unresolved_reason\030" +
+      "\005 \001(\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001" +
+      "(\rR\tinstances\022?\n\017last_completion\030\007 \001(\0132\026" +
+      ".cordyna.v1.CompletionR\016lastCompletion\022\036" +
+      "\n\ndownstream\030\010 \003(\tR\ndownstream\022@\n\016next_f" +
+      "ire_time\030\t \001(\0132\032.google.protobuf.Timesta" +
+      "mpR\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstrea" +
+      "m\030\001 \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\nd" +
+      "ownstream\0226\n\ndependency\030\003 \001(\0132\026.cordyna." +
+      "v1.DependencyR\ndependency\"s\n\nServerInfo\022" +
+      "\022\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007t" +
+      "askIds\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.I" +
+      "nstanceInfoR\tinstances\"\212\002\n\014InstanceInfo\022" +
+      "\037\n\013instance_id\030\001 \001(\tR\ninstanceId\022-\n\005stat" +
+      "e\030\002 \001(\0162\027.cordyna.v1.ServerStateR\005state\022" +
+      "=\n\014connected_at\030\003 \001(\0132\032.google.protobuf." +
+      "TimestampR\013connectedAt\022\030\n\007running\030\004 \001(\rR" +
+      "\007running\022\'\n\017max_concurrency\030\005 \001(\rR\016maxCo" +
+      "ncurrency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030" +
+      "\007 \001(\tR\004peer\"\370\004\n\005Event\022)\n\004kind\030\001 \001(\0162\025.co" +
+      "rdyna.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032" +
+      ".google.protobuf.TimestampR\004time\022\025\n\006run_" +
+      "id\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\tta" +
+      "skRunId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\natte" +
+      "mpt_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025" +
+      ".cordyna.v1.TaskStateR\005state\0227\n\013error_ca" +
+      "use\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerror" +
+      "Cause\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037" +
+      "\n\013instance_id\030\n \001(\tR\ninstanceId\022\030\n\007messa" +
+      "ge\030\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.c" +
+      "ordyna.v1.RunStateR\010runState\022\026\n\006detail\030\r" +
+      " \001(\tR\006detail\022\026\n\006cursor\030\016 \001(\tR\006cursor\022\020\n\003" +
+      "seq\030\017 \001(\rR\003seq\022\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016" +
+      "attempt_number\030\021 \001(\rR\rattemptNumber\0221\n\006d" +
+      "ue_at\030\022 \001(\0132\032.google.protobuf.TimestampR" +
+      "\005dueAt*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSPECI" +
+      "FIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STA" +
+      "TE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023" +
+      "RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n" +
+      "\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_K" +
+      "IND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIG" +
+      "GER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACK" +
+      "FILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE_UN" +
+      "SPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025S" +
+      "ERVER_STATE_DRAINING\020\002*\313\002\n\tEventKind\022\032\n\026" +
+      "EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_R" +
+      "UN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020" +
+      "\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EV" +
+      "ENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIN" +
+      "D_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GR" +
+      "APH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUS" +
+      "ED\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_AWAY\020\010" +
+      "\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_BACK\020\t2\240\006\n" +
+      "\016ControlService\022E\n\010StartRun\022\033.cordyna.v1" +
+      ".StartRunRequest\032\034.cordyna.v1.StartRunRe" +
+      "sponse\022D\n\006GetRun\022\031.cordyna.v1.GetRunRequ" +
+      "est\032\032.cordyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010" +
+      "ListRuns\022\033.cordyna.v1.ListRunsRequest\032\034." +
+      "cordyna.v1.ListRunsResponse\"\003\220\002\001\022H\n\tCanc" +
+      "elRun\022\034.cordyna.v1.CancelRunRequest\032\035.co" +
+      "rdyna.v1.CancelRunResponse\022M\n\tListTasks\022" +
+      "\034.cordyna.v1.ListTasksRequest\032\035.cordyna." +
+      "v1.ListTasksResponse\"\003\220\002\001\022S\n\013ListServers" +
+      "\022\036.cordyna.v1.ListServersRequest\032\037.cordy" +
+      "na.v1.ListServersResponse\"\003\220\002\001\022Q\n\014Forget" +
+      "Server\022\037.cordyna.v1.ForgetServerRequest\032" +
+      " .cordyna.v1.ForgetServerResponse\022J\n\010Get" +
+      "Graph\022\033.cordyna.v1.GetGraphRequest\032\034.cor" +
+      "dyna.v1.GetGraphResponse\"\003\220\002\001\022P\n\013WatchEv" +
+      "ents\022\036.cordyna.v1.WatchEventsRequest\032\037.c" +
+      "ordyna.v1.WatchEventsResponse0\001\022V\n\014ListT" +
+      "askRuns\022\037.cordyna.v1.ListTaskRunsRequest" +
+      "\032 .cordyna.v1.ListTaskRunsResponse\"\003\220\002\001B" +
+      " \n\016dev.cordyna.v1B\014ControlProtoP\001b\006proto" +
+      "3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -483,15 +522,33 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_WatchEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsRequest_descriptor,
-        new java.lang.String[] { "RunId", "Kinds", });
+        new java.lang.String[] { "RunId", "Kinds", "AfterCursor", "AfterSeq", "Team", });
     internal_static_cordyna_v1_WatchEventsResponse_descriptor =
       getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsResponse_descriptor,
         new java.lang.String[] { "Event", });
-    internal_static_cordyna_v1_Run_descriptor =
+    internal_static_cordyna_v1_ListTaskRunsRequest_descriptor =
       getDescriptor().getMessageType(19);
+    internal_static_cordyna_v1_ListTaskRunsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTaskRunsRequest_descriptor,
+        new java.lang.String[] { "TaskId", "Limit", "PageToken", });
+    internal_static_cordyna_v1_ListTaskRunsResponse_descriptor =
+      getDescriptor().getMessageType(20);
+    internal_static_cordyna_v1_ListTaskRunsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTaskRunsResponse_descriptor,
+        new java.lang.String[] { "TaskRuns", "NextPageToken", });
+    internal_static_cordyna_v1_TaskRunOfRun_descriptor =
+      getDescriptor().getMessageType(21);
+    internal_static_cordyna_v1_TaskRunOfRun_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_TaskRunOfRun_descriptor,
+        new java.lang.String[] { "RunId", "RunCreatedAt", "TaskRun", });
+    internal_static_cordyna_v1_Run_descriptor =
+      getDescriptor().getMessageType(22);
     internal_static_cordyna_v1_Run_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Run_descriptor,
@@ -503,59 +560,59 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Run_ParamsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_TaskRun_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(23);
     internal_static_cordyna_v1_TaskRun_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRun_descriptor,
-        new java.lang.String[] { "Id", "TaskId", "ServerName", "Owner", "State", "ErrorCause", "ErrorDescription", "BlockedBy", "Reused", "Upstream", "Attempts", "UpdatedAt", "WaitingReason", });
+        new java.lang.String[] { "Id", "TaskId", "ServerName", "Owner", "State", "ErrorCause", "ErrorDescription", "BlockedBy", "Reused", "Upstream", "Attempts", "UpdatedAt", "WaitingReason", "RetryAt", "CancelReason", });
     internal_static_cordyna_v1_Attempt_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(24);
     internal_static_cordyna_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Attempt_descriptor,
         new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", });
     internal_static_cordyna_v1_RunSummary_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(25);
     internal_static_cordyna_v1_RunSummary_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_RunSummary_descriptor,
         new java.lang.String[] { "Failed", "Blocked", "Completed", "Skipped", "Cancelled", });
     internal_static_cordyna_v1_TaskRunOutcome_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(26);
     internal_static_cordyna_v1_TaskRunOutcome_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRunOutcome_descriptor,
         new java.lang.String[] { "TaskId", "Owner", "ServerName", "ErrorCause", "ErrorDescription", "BlockedBy", });
     internal_static_cordyna_v1_TaskInfo_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(27);
     internal_static_cordyna_v1_TaskInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskInfo_descriptor,
         new java.lang.String[] { "TaskId", "ServerName", "Declaration", "Resolved", "UnresolvedReason", "Instances", "LastCompletion", "Downstream", "NextFireTime", });
     internal_static_cordyna_v1_GraphEdge_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(28);
     internal_static_cordyna_v1_GraphEdge_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GraphEdge_descriptor,
         new java.lang.String[] { "Upstream", "Downstream", "Dependency", });
     internal_static_cordyna_v1_ServerInfo_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(29);
     internal_static_cordyna_v1_ServerInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ServerInfo_descriptor,
         new java.lang.String[] { "Name", "TaskIds", "Instances", });
     internal_static_cordyna_v1_InstanceInfo_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(30);
     internal_static_cordyna_v1_InstanceInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_InstanceInfo_descriptor,
         new java.lang.String[] { "InstanceId", "State", "ConnectedAt", "Running", "MaxConcurrency", "Agent", "Peer", });
     internal_static_cordyna_v1_Event_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(31);
     internal_static_cordyna_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,
-        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", });
+        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", });
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();

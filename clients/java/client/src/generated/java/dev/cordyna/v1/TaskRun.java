@@ -44,6 +44,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     attempts_ = java.util.Collections.emptyList();
     waitingReason_ = "";
+    cancelReason_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -544,6 +545,91 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int RETRY_AT_FIELD_NUMBER = 18;
+  private com.google.protobuf.Timestamp retryAt_;
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   * @return Whether the retryAt field is set.
+   */
+  @java.lang.Override
+  public boolean hasRetryAt() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   * @return The retryAt.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getRetryAt() {
+    return retryAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+  }
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getRetryAtOrBuilder() {
+    return retryAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+  }
+
+  public static final int CANCEL_REASON_FIELD_NUMBER = 19;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object cancelReason_ = "";
+  /**
+   * <pre>
+   * With CANCELLED: why, as the cancel said.
+   * </pre>
+   *
+   * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+   * @return The cancelReason.
+   */
+  @java.lang.Override
+  public java.lang.String getCancelReason() {
+    java.lang.Object ref = cancelReason_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      cancelReason_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With CANCELLED: why, as the cancel said.
+   * </pre>
+   *
+   * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+   * @return The bytes for cancelReason.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCancelReasonBytes() {
+    java.lang.Object ref = cancelReason_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      cancelReason_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -596,6 +682,12 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(waitingReason_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 13, waitingReason_);
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(18, getRetryAt());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cancelReason_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 19, cancelReason_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -661,6 +753,13 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(waitingReason_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(13, waitingReason_);
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(18, getRetryAt());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cancelReason_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(19, cancelReason_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -709,6 +808,13 @@ private static final long serialVersionUID = 0L;
     }
     if (!getWaitingReason()
         .equals(other.getWaitingReason())) return false;
+    if (hasRetryAt() != other.hasRetryAt()) return false;
+    if (hasRetryAt()) {
+      if (!getRetryAt()
+          .equals(other.getRetryAt())) return false;
+    }
+    if (!getCancelReason()
+        .equals(other.getCancelReason())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -758,6 +864,12 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + WAITING_REASON_FIELD_NUMBER;
     hash = (53 * hash) + getWaitingReason().hashCode();
+    if (hasRetryAt()) {
+      hash = (37 * hash) + RETRY_AT_FIELD_NUMBER;
+      hash = (53 * hash) + getRetryAt().hashCode();
+    }
+    hash = (37 * hash) + CANCEL_REASON_FIELD_NUMBER;
+    hash = (53 * hash) + getCancelReason().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -896,6 +1008,7 @@ private static final long serialVersionUID = 0L;
         internalGetReusedFieldBuilder();
         internalGetAttemptsFieldBuilder();
         internalGetUpdatedAtFieldBuilder();
+        internalGetRetryAtFieldBuilder();
       }
     }
     @java.lang.Override
@@ -935,6 +1048,12 @@ private static final long serialVersionUID = 0L;
         updatedAtBuilder_ = null;
       }
       waitingReason_ = "";
+      retryAt_ = null;
+      if (retryAtBuilder_ != null) {
+        retryAtBuilder_.dispose();
+        retryAtBuilder_ = null;
+      }
+      cancelReason_ = "";
       return this;
     }
 
@@ -1028,6 +1147,15 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.waitingReason_ = waitingReason_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.retryAt_ = retryAtBuilder_ == null
+            ? retryAt_
+            : retryAtBuilder_.build();
+        to_bitField0_ |= 0x00000008;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.cancelReason_ = cancelReason_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1128,6 +1256,14 @@ private static final long serialVersionUID = 0L;
       if (!other.getWaitingReason().isEmpty()) {
         waitingReason_ = other.waitingReason_;
         bitField0_ |= 0x00001000;
+        onChanged();
+      }
+      if (other.hasRetryAt()) {
+        mergeRetryAt(other.getRetryAt());
+      }
+      if (!other.getCancelReason().isEmpty()) {
+        cancelReason_ = other.cancelReason_;
+        bitField0_ |= 0x00004000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1237,6 +1373,18 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 146: {
+              input.readMessage(
+                  internalGetRetryAtFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 146
+            case 154: {
+              cancelReason_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 154
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2685,6 +2833,255 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       waitingReason_ = value;
       bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp retryAt_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> retryAtBuilder_;
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     * @return Whether the retryAt field is set.
+     */
+    public boolean hasRetryAt() {
+      return ((bitField0_ & 0x00002000) != 0);
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     * @return The retryAt.
+     */
+    public com.google.protobuf.Timestamp getRetryAt() {
+      if (retryAtBuilder_ == null) {
+        return retryAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+      } else {
+        return retryAtBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder setRetryAt(com.google.protobuf.Timestamp value) {
+      if (retryAtBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        retryAt_ = value;
+      } else {
+        retryAtBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder setRetryAt(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (retryAtBuilder_ == null) {
+        retryAt_ = builderForValue.build();
+      } else {
+        retryAtBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder mergeRetryAt(com.google.protobuf.Timestamp value) {
+      if (retryAtBuilder_ == null) {
+        if (((bitField0_ & 0x00002000) != 0) &&
+          retryAt_ != null &&
+          retryAt_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getRetryAtBuilder().mergeFrom(value);
+        } else {
+          retryAt_ = value;
+        }
+      } else {
+        retryAtBuilder_.mergeFrom(value);
+      }
+      if (retryAt_ != null) {
+        bitField0_ |= 0x00002000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder clearRetryAt() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      retryAt_ = null;
+      if (retryAtBuilder_ != null) {
+        retryAtBuilder_.dispose();
+        retryAtBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getRetryAtBuilder() {
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return internalGetRetryAtFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getRetryAtOrBuilder() {
+      if (retryAtBuilder_ != null) {
+        return retryAtBuilder_.getMessageOrBuilder();
+      } else {
+        return retryAt_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+      }
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetRetryAtFieldBuilder() {
+      if (retryAtBuilder_ == null) {
+        retryAtBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getRetryAt(),
+                getParentForChildren(),
+                isClean());
+        retryAt_ = null;
+      }
+      return retryAtBuilder_;
+    }
+
+    private java.lang.Object cancelReason_ = "";
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @return The cancelReason.
+     */
+    public java.lang.String getCancelReason() {
+      java.lang.Object ref = cancelReason_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        cancelReason_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @return The bytes for cancelReason.
+     */
+    public com.google.protobuf.ByteString
+        getCancelReasonBytes() {
+      java.lang.Object ref = cancelReason_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        cancelReason_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @param value The cancelReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCancelReason(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      cancelReason_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCancelReason() {
+      cancelReason_ = getDefaultInstance().getCancelReason();
+      bitField0_ = (bitField0_ & ~0x00004000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @param value The bytes for cancelReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCancelReasonBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      cancelReason_ = value;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
