@@ -6,6 +6,9 @@ import type { EventLog } from "./event-log.js";
 import type { Outbound } from "./rpc/outbound.js";
 import type { LoggedEvent } from "./store/event-store.js";
 
+/** What a watch yields: an event, or the news that the replay is done. */
+export type WatchItem = LoggedEvent | "caught-up";
+
 /** How many stored events one read takes: a replay holds at most one page in memory. */
 export const REPLAY_PAGE = 500;
 
@@ -13,8 +16,10 @@ export const REPLAY_PAGE = 500;
 export interface WatchScope {
   /** Only this run's events: replayed from its first (or after `afterSeq`), ending with the run. */
   readonly runId?: string;
-  /** Only events after this cursor; without a run, the replay starts here (0: no replay). */
+  /** Only events after this cursor. */
   readonly afterCursor: number;
+  /** Without a run: whether stored events after `afterCursor` are replayed first. */
+  readonly replay: boolean;
   /** With a run: only its events after this seq. */
   readonly afterSeq: number;
   /** Which events the watcher gets (kinds, team); the end of a run is seen regardless. */
@@ -33,7 +38,7 @@ export function watchEventLog(
   log: EventLog,
   scope: WatchScope,
   live: Outbound<LoggedEvent>,
-): { readonly events: (signal?: AbortSignal) => AsyncGenerator<LoggedEvent>; stop(): void } {
+): { readonly events: (signal?: AbortSignal) => AsyncGenerator<WatchItem>; stop(): void } {
   const relevant = (event: LoggedEvent): boolean =>
     scope.runId === undefined
       ? scope.matches(event)
@@ -42,7 +47,7 @@ export function watchEventLog(
     for (const event of events) if (relevant(event)) live.push(event);
   });
 
-  async function* events(signal?: AbortSignal): AsyncGenerator<LoggedEvent> {
+  async function* events(signal?: AbortSignal): AsyncGenerator<WatchItem> {
     let lastCursor = scope.afterCursor;
     let lastSeq = scope.afterSeq;
     const { runId } = scope;
@@ -50,7 +55,7 @@ export function watchEventLog(
       runId === undefined
         ? () => log.store.read(lastCursor, REPLAY_PAGE)
         : () => log.store.readRun(runId, lastSeq, REPLAY_PAGE);
-    const replays = runId !== undefined || scope.afterCursor > 0;
+    const replays = runId !== undefined || scope.replay;
     for (let more = replays; more && !live.ended; ) {
       const stored = await page();
       more = stored.length === REPLAY_PAGE;
@@ -62,6 +67,7 @@ export function watchEventLog(
         if (runId !== undefined && event.kind === "run-finished") return;
       }
     }
+    if (replays && !live.ended) yield "caught-up";
     if (runId !== undefined && !scope.runActive(runId)) {
       // The run ended before the watch began: its end is stored by now, or
       // was lost with a failed write; either way nothing more comes.

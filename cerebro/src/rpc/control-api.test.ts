@@ -57,6 +57,16 @@ async function collect(events: AsyncGenerator<{ event?: Event | undefined }>): P
   return seen;
 }
 
+/** The next event of a watch, past a caught_up message. */
+async function nextEvent(
+  events: AsyncGenerator<{ event?: Event | undefined; caughtUp: boolean }>,
+): Promise<Event | undefined> {
+  for (;;) {
+    const next = await events.next();
+    if (next.done || next.value.event) return next.done ? undefined : next.value.event;
+  }
+}
+
 const seqs = (events: readonly Event[]) => events.map((event) => event.seq);
 const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -160,15 +170,31 @@ describe("ControlApi.watchEvents", () => {
     bus.publish({ kind: "graph-changed", time: 0, message: "b declared", teams: ["team-b"] });
     await settle();
 
-    expect((await fromNow.next()).value?.event?.message).toBe(
+    expect((await nextEvent(fromNow))?.message).toBe(
       `run ${second.snapshot.run.id} started: a.fetch`,
     );
     const replayed = [];
-    for (let n = 0; n < 3; n++) replayed.push((await fromCursor.next()).value?.event?.seq);
+    for (let n = 0; n < 3; n++) replayed.push((await nextEvent(fromCursor))?.seq);
     expect(replayed).toEqual([4, 5, 1]);
-    expect((await teamB.next()).value?.event?.message).toBe("b declared");
+    expect((await nextEvent(teamB))?.message).toBe("b declared");
     await complete("a.fetch");
-    expect((await finishes.next()).value?.event?.runId).toBe(second.snapshot.run.id);
+    expect((await nextEvent(finishes))?.runId).toBe(second.snapshot.run.id);
+  });
+
+  it("begins with the newest stored events when asked for the last ones", async () => {
+    const { api, engine, complete, settle } = await watchedApi();
+    const empty = (await watch(api, { last: 3 })).responses();
+    expect((await empty.next()).value?.caughtUp).toBe(true);
+    await engine.startRun({ targets: ["a.fetch"] });
+    await complete("a.fetch");
+    await settle();
+    const events = (await watch(api, { last: 2 })).responses();
+    const replayed = [(await events.next()).value, (await events.next()).value];
+    expect(replayed.map((response) => response?.event?.kind)).toEqual([
+      EventKind.TASK_RUN_CHANGED,
+      EventKind.RUN_FINISHED,
+    ]);
+    expect((await events.next()).value?.caughtUp).toBe(true);
   });
 
   it("refuses a watch of a run it does not have", async () => {

@@ -305,12 +305,17 @@ export function controlApi(options: ControlApiOptions): ControlApi {
 
     async watchEvents(request, live) {
       if (request.runId) await engine.getRun(request.runId);
-      const afterCursor = request.afterCursor === "" ? 0 : Number(request.afterCursor);
+      let afterCursor = request.afterCursor === "" ? 0 : Number(request.afterCursor);
       if (!Number.isSafeInteger(afterCursor)) {
         throw new CordynaError(
           ErrorCode.INVALID_ARGUMENT,
           "after_cursor is not a cursor cerebro sent: pass an event's cursor unchanged",
         );
+      }
+      if (!request.runId && afterCursor === 0 && request.last > 0) {
+        const [oldest] = await eventLog.store.readLast(request.last);
+        // Nothing stored yet: the replay finds nothing, and live events follow.
+        afterCursor = oldest ? oldest.cursor - 1 : 0;
       }
       const kinds = new Set(request.kinds);
       const watch = watchEventLog(
@@ -318,6 +323,7 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         {
           ...(request.runId ? { runId: request.runId } : {}),
           afterCursor,
+          replay: afterCursor > 0 || request.last > 0,
           afterSeq: request.afterSeq,
           matches: (event) =>
             (kinds.size === 0 || kinds.has(eventKindToProto(event.kind))) &&
@@ -329,8 +335,11 @@ export function controlApi(options: ControlApiOptions): ControlApi {
       return {
         stop: watch.stop,
         async *responses(signal) {
-          for await (const event of watch.events(signal)) {
-            yield create(WatchEventsResponseSchema, { event: eventToProto(event) });
+          for await (const item of watch.events(signal)) {
+            yield create(
+              WatchEventsResponseSchema,
+              item === "caught-up" ? { caughtUp: true } : { event: eventToProto(item) },
+            );
           }
         },
       };

@@ -36,6 +36,8 @@ export interface EventStore {
   append(events: readonly LoggedEvent[], limits: EventLimits): Promise<void>;
   /** At most `limit` events with a cursor above `afterCursor`, oldest first. */
   read(afterCursor: number, limit: number): Promise<LoggedEvent[]>;
+  /** The newest `limit` events, oldest first. */
+  readLast(limit: number): Promise<LoggedEvent[]>;
   /** At most `limit` events of a run with a seq above `afterSeq`, oldest first. */
   readRun(runId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]>;
 }

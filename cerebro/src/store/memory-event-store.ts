@@ -72,6 +72,11 @@ export class MemoryEventStore implements EventStore {
     return this.#all.after((event) => event.cursor, afterCursor, limit);
   }
 
+  async readLast(limit: number): Promise<LoggedEvent[]> {
+    const { entries, head } = this.#all;
+    return plainCopy(entries.slice(Math.max(head, entries.length - Math.max(0, limit))));
+  }
+
   async readRun(runId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
     return this.#byRun.get(runId)?.after((event) => event.seq, afterSeq, limit) ?? [];
   }

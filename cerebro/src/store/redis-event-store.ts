@@ -59,6 +59,14 @@ export class RedisEventStore implements EventStore {
     return this.#range(this.#keys.events(), afterCursor, limit);
   }
 
+  async readLast(limit: number): Promise<LoggedEvent[]> {
+    if (limit <= 0) return [];
+    const members = await this.#redis((client) =>
+      client.zrevrange(this.#keys.events(), 0, limit - 1),
+    );
+    return members.reverse().map((json) => JSON.parse(json) as LoggedEvent);
+  }
+
   async readRun(runId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
     return this.#range(this.#keys.runEvents(runId), afterSeq, limit);
   }

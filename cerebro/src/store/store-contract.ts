@@ -456,6 +456,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const cursors = (events: readonly LoggedEvent[]) => events.map((event) => event.cursor);
       expect(cursors(await store.events.read(0, 10))).toEqual([10, 11, 12, 13]);
       expect(cursors(await store.events.read(11, 1))).toEqual([12]);
+      expect(cursors(await store.events.readLast(2))).toEqual([12, 13]);
+      expect(cursors(await store.events.readLast(10))).toEqual([10, 11, 12, 13]);
       expect((await store.events.readRun("run-1", 1, 10)).map((event) => event.seq)).toEqual([
         2, 3,
       ]);

@@ -204,24 +204,28 @@ class GetGraphResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[GraphEdge, _Mapping]]] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("run_id", "kinds", "after_cursor", "after_seq", "team")
+    __slots__ = ("run_id", "kinds", "after_cursor", "after_seq", "team", "last")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
     AFTER_CURSOR_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     kinds: _containers.RepeatedScalarFieldContainer[EventKind]
     after_cursor: str
     after_seq: int
     team: str
-    def __init__(self, run_id: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[EventKind, str]]] = ..., after_cursor: _Optional[str] = ..., after_seq: _Optional[int] = ..., team: _Optional[str] = ...) -> None: ...
+    last: int
+    def __init__(self, run_id: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[EventKind, str]]] = ..., after_cursor: _Optional[str] = ..., after_seq: _Optional[int] = ..., team: _Optional[str] = ..., last: _Optional[int] = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
-    __slots__ = ("event",)
+    __slots__ = ("event", "caught_up")
     EVENT_FIELD_NUMBER: _ClassVar[int]
+    CAUGHT_UP_FIELD_NUMBER: _ClassVar[int]
     event: Event
-    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
+    caught_up: bool
+    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., caught_up: _Optional[bool] = ...) -> None: ...
 
 class ListTaskRunsRequest(_message.Message):
     __slots__ = ("task_id", "limit", "page_token")

@@ -162,9 +162,10 @@ class ControlServiceServicer:
         stored events (after after_seq or after_cursor when given), then follows
         it live, and ends once the run's RUN_FINISHED event was sent: a finished
         run's watch replays and ends at once. No event is sent twice or left out
-        at the switch from replay to live. Without a run_id it follows every
-        event from now on, or from after_cursor when given, and never ends by
-        itself. NOT_FOUND for a run cerebro does not have.
+        at the switch from replay to live, which a message with caught_up marks.
+        Without a run_id it follows every event from now on, or replays first
+        from after_cursor or the newest `last` events, and never ends by itself.
+        NOT_FOUND for a run cerebro does not have.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

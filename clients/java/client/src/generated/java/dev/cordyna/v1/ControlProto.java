@@ -250,157 +250,158 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "ds\"\021\n\017GetGraphRequest\"k\n\020GetGraphRespons" +
       "e\022*\n\005tasks\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005" +
       "tasks\022+\n\005edges\030\002 \003(\0132\025.cordyna.v1.GraphE" +
-      "dgeR\005edges\"\333\001\n\022WatchEventsRequest\022\025\n\006run" +
+      "dgeR\005edges\"\371\001\n\022WatchEventsRequest\022\025\n\006run" +
       "_id\030\001 \001(\tR\005runId\022:\n\005kinds\030\002 \003(\0162\025.cordyn" +
       "a.v1.EventKindB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\0227\n\014" +
       "after_cursor\030\003 \001(\tB\024\272H\021r\0172\r^[0-9]{0,20}$" +
       "R\013afterCursor\022\033\n\tafter_seq\030\004 \001(\rR\010afterS" +
-      "eq\022\034\n\004team\030\005 \001(\tB\010\272H\005r\003(\200\001R\004team\">\n\023Watc" +
-      "hEventsResponse\022\'\n\005event\030\001 \001(\0132\021.cordyna" +
-      ".v1.EventR\005event\"\234\001\n\023ListTaskRunsRequest" +
-      "\022<\n\007task_id\030\001 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0" +
-      "-9._-]{0,127}$R\006taskId\022\036\n\005limit\030\002 \001(\rB\010\272" +
-      "H\005*\003\030\350\007R\005limit\022\'\n\npage_token\030\003 \001(\tB\010\272H\005r" +
-      "\003(\200\004R\tpageToken\"u\n\024ListTaskRunsResponse\022" +
-      "5\n\ttask_runs\030\001 \003(\0132\030.cordyna.v1.TaskRunO" +
-      "fRunR\010taskRuns\022&\n\017next_page_token\030\002 \001(\tR" +
-      "\rnextPageToken\"\227\001\n\014TaskRunOfRun\022\025\n\006run_i" +
-      "d\030\001 \001(\tR\005runId\022@\n\016run_created_at\030\002 \001(\0132\032" +
-      ".google.protobuf.TimestampR\014runCreatedAt" +
-      "\022.\n\010task_run\030\003 \001(\0132\023.cordyna.v1.TaskRunR" +
-      "\007taskRun\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005stat" +
-      "e\030\002 \001(\0162\024.cordyna.v1.RunStateR\005state\0221\n\007" +
-      "trigger\030\003 \001(\0162\027.cordyna.v1.TriggerKindR\007" +
-      "trigger\022\030\n\007targets\030\004 \003(\tR\007targets\0223\n\006par" +
-      "ams\030\005 \003(\0132\033.cordyna.v1.Run.ParamsEntryR\006" +
-      "params\022\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.RunMod" +
-      "eR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\tcreatedAt\022;\n\013finished_a" +
-      "t\030\010 \001(\0132\032.google.protobuf.TimestampR\nfin" +
-      "ishedAt\0220\n\ttask_runs\030\t \003(\0132\023.cordyna.v1." +
-      "TaskRunR\010taskRuns\0220\n\007summary\030\n \001(\0132\026.cor" +
-      "dyna.v1.RunSummaryR\007summary\022\'\n\017idempoten" +
-      "cy_key\030\013 \001(\tR\016idempotencyKey\022=\n\014logical_" +
-      "time\030\014 \001(\0132\032.google.protobuf.TimestampR\013" +
-      "logicalTime\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR" +
-      "\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\351\004\n\007TaskR" +
-      "un\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006tas" +
-      "kId\022\037\n\013server_name\030\003 \001(\tR\nserverName\022\'\n\005" +
-      "owner\030\004 \001(\0132\021.cordyna.v1.OwnerR\005owner\022+\n" +
-      "\005state\030\005 \001(\0162\025.cordyna.v1.TaskStateR\005sta" +
-      "te\0227\n\013error_cause\030\006 \001(\0162\026.cordyna.v1.Err" +
-      "orCauseR\nerrorCause\022+\n\021error_description" +
-      "\030\007 \001(\tR\020errorDescription\022\035\n\nblocked_by\030\010" +
-      " \003(\tR\tblockedBy\022.\n\006reused\030\t \001(\0132\026.cordyn" +
-      "a.v1.CompletionR\006reused\022\032\n\010upstream\030\n \003(" +
-      "\tR\010upstream\022/\n\010attempts\030\013 \003(\0132\023.cordyna." +
-      "v1.AttemptR\010attempts\0229\n\nupdated_at\030\014 \001(\013" +
-      "2\032.google.protobuf.TimestampR\tupdatedAt\022" +
-      "%\n\016waiting_reason\030\r \001(\tR\rwaitingReason\0225" +
-      "\n\010retry_at\030\022 \001(\0132\032.google.protobuf.Times" +
-      "tampR\007retryAt\022#\n\rcancel_reason\030\023 \001(\tR\014ca" +
-      "ncelReason\"\321\003\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026" +
-      "\n\006number\030\002 \001(\rR\006number\022+\n\005state\030\003 \001(\0162\025." +
-      "cordyna.v1.TaskStateR\005state\022\037\n\013instance_" +
-      "id\030\004 \001(\tR\ninstanceId\0227\n\013error_cause\030\005 \001(" +
-      "\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022+\n" +
-      "\021error_description\030\006 \001(\tR\020errorDescripti" +
-      "on\0229\n\ninvoked_at\030\007 \001(\0132\032.google.protobuf" +
-      ".TimestampR\tinvokedAt\0227\n\tqueued_at\030\010 \001(\013" +
-      "2\032.google.protobuf.TimestampR\010queuedAt\0229" +
-      "\n\nstarted_at\030\t \001(\0132\032.google.protobuf.Tim" +
-      "estampR\tstartedAt\022;\n\013finished_at\030\n \001(\0132\032" +
-      ".google.protobuf.TimestampR\nfinishedAt\"\314" +
-      "\001\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna." +
-      "v1.TaskRunOutcomeR\006failed\0224\n\007blocked\030\002 \003" +
-      "(\0132\032.cordyna.v1.TaskRunOutcomeR\007blocked\022" +
-      "\034\n\tcompleted\030\003 \001(\rR\tcompleted\022\030\n\007skipped" +
-      "\030\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcanc" +
-      "elled\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(" +
-      "\tR\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.Ow" +
-      "nerR\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverN" +
-      "ame\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.Er" +
-      "rorCauseR\nerrorCause\022+\n\021error_descriptio" +
-      "n\030\005 \001(\tR\020errorDescription\022\035\n\nblocked_by\030" +
-      "\006 \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id" +
-      "\030\001 \001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nser" +
-      "verName\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v" +
-      "1.TaskDeclarationR\013declaration\022\032\n\010resolv" +
-      "ed\030\004 \001(\010R\010resolved\022+\n\021unresolved_reason\030" +
-      "\005 \001(\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001" +
-      "(\rR\tinstances\022?\n\017last_completion\030\007 \001(\0132\026" +
-      ".cordyna.v1.CompletionR\016lastCompletion\022\036" +
-      "\n\ndownstream\030\010 \003(\tR\ndownstream\022@\n\016next_f" +
-      "ire_time\030\t \001(\0132\032.google.protobuf.Timesta" +
-      "mpR\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstrea" +
-      "m\030\001 \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\nd" +
-      "ownstream\0226\n\ndependency\030\003 \001(\0132\026.cordyna." +
-      "v1.DependencyR\ndependency\"s\n\nServerInfo\022" +
-      "\022\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007t" +
-      "askIds\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.I" +
-      "nstanceInfoR\tinstances\"\212\002\n\014InstanceInfo\022" +
-      "\037\n\013instance_id\030\001 \001(\tR\ninstanceId\022-\n\005stat" +
-      "e\030\002 \001(\0162\027.cordyna.v1.ServerStateR\005state\022" +
-      "=\n\014connected_at\030\003 \001(\0132\032.google.protobuf." +
-      "TimestampR\013connectedAt\022\030\n\007running\030\004 \001(\rR" +
-      "\007running\022\'\n\017max_concurrency\030\005 \001(\rR\016maxCo" +
-      "ncurrency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030" +
-      "\007 \001(\tR\004peer\"\370\004\n\005Event\022)\n\004kind\030\001 \001(\0162\025.co" +
-      "rdyna.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032" +
-      ".google.protobuf.TimestampR\004time\022\025\n\006run_" +
-      "id\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\tta" +
-      "skRunId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\natte" +
-      "mpt_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025" +
-      ".cordyna.v1.TaskStateR\005state\0227\n\013error_ca" +
-      "use\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerror" +
-      "Cause\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037" +
-      "\n\013instance_id\030\n \001(\tR\ninstanceId\022\030\n\007messa" +
-      "ge\030\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.c" +
-      "ordyna.v1.RunStateR\010runState\022\026\n\006detail\030\r" +
-      " \001(\tR\006detail\022\026\n\006cursor\030\016 \001(\tR\006cursor\022\020\n\003" +
-      "seq\030\017 \001(\rR\003seq\022\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016" +
-      "attempt_number\030\021 \001(\rR\rattemptNumber\0221\n\006d" +
-      "ue_at\030\022 \001(\0132\032.google.protobuf.TimestampR" +
-      "\005dueAt*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSPECI" +
-      "FIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STA" +
-      "TE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023" +
-      "RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n" +
-      "\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_K" +
-      "IND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIG" +
-      "GER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACK" +
-      "FILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE_UN" +
-      "SPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025S" +
-      "ERVER_STATE_DRAINING\020\002*\313\002\n\tEventKind\022\032\n\026" +
-      "EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_R" +
-      "UN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020" +
-      "\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EV" +
-      "ENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIN" +
-      "D_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GR" +
-      "APH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUS" +
-      "ED\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_AWAY\020\010" +
-      "\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_BACK\020\t2\240\006\n" +
-      "\016ControlService\022E\n\010StartRun\022\033.cordyna.v1" +
-      ".StartRunRequest\032\034.cordyna.v1.StartRunRe" +
-      "sponse\022D\n\006GetRun\022\031.cordyna.v1.GetRunRequ" +
-      "est\032\032.cordyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010" +
-      "ListRuns\022\033.cordyna.v1.ListRunsRequest\032\034." +
-      "cordyna.v1.ListRunsResponse\"\003\220\002\001\022H\n\tCanc" +
-      "elRun\022\034.cordyna.v1.CancelRunRequest\032\035.co" +
-      "rdyna.v1.CancelRunResponse\022M\n\tListTasks\022" +
-      "\034.cordyna.v1.ListTasksRequest\032\035.cordyna." +
-      "v1.ListTasksResponse\"\003\220\002\001\022S\n\013ListServers" +
-      "\022\036.cordyna.v1.ListServersRequest\032\037.cordy" +
-      "na.v1.ListServersResponse\"\003\220\002\001\022Q\n\014Forget" +
-      "Server\022\037.cordyna.v1.ForgetServerRequest\032" +
-      " .cordyna.v1.ForgetServerResponse\022J\n\010Get" +
-      "Graph\022\033.cordyna.v1.GetGraphRequest\032\034.cor" +
-      "dyna.v1.GetGraphResponse\"\003\220\002\001\022P\n\013WatchEv" +
-      "ents\022\036.cordyna.v1.WatchEventsRequest\032\037.c" +
-      "ordyna.v1.WatchEventsResponse0\001\022V\n\014ListT" +
-      "askRuns\022\037.cordyna.v1.ListTaskRunsRequest" +
-      "\032 .cordyna.v1.ListTaskRunsResponse\"\003\220\002\001B" +
-      " \n\016dev.cordyna.v1B\014ControlProtoP\001b\006proto" +
-      "3"
+      "eq\022\034\n\004team\030\005 \001(\tB\010\272H\005r\003(\200\001R\004team\022\034\n\004last" +
+      "\030\006 \001(\rB\010\272H\005*\003\030\350\007R\004last\"[\n\023WatchEventsRes" +
+      "ponse\022\'\n\005event\030\001 \001(\0132\021.cordyna.v1.EventR" +
+      "\005event\022\033\n\tcaught_up\030\002 \001(\010R\010caughtUp\"\234\001\n\023" +
+      "ListTaskRunsRequest\022<\n\007task_id\030\001 \001(\tB#\272H" +
+      " r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R\006taskI" +
+      "d\022\036\n\005limit\030\002 \001(\rB\010\272H\005*\003\030\350\007R\005limit\022\'\n\npag" +
+      "e_token\030\003 \001(\tB\010\272H\005r\003(\200\004R\tpageToken\"u\n\024Li" +
+      "stTaskRunsResponse\0225\n\ttask_runs\030\001 \003(\0132\030." +
+      "cordyna.v1.TaskRunOfRunR\010taskRuns\022&\n\017nex" +
+      "t_page_token\030\002 \001(\tR\rnextPageToken\"\227\001\n\014Ta" +
+      "skRunOfRun\022\025\n\006run_id\030\001 \001(\tR\005runId\022@\n\016run" +
+      "_created_at\030\002 \001(\0132\032.google.protobuf.Time" +
+      "stampR\014runCreatedAt\022.\n\010task_run\030\003 \001(\0132\023." +
+      "cordyna.v1.TaskRunR\007taskRun\"\353\004\n\003Run\022\016\n\002i" +
+      "d\030\001 \001(\tR\002id\022*\n\005state\030\002 \001(\0162\024.cordyna.v1." +
+      "RunStateR\005state\0221\n\007trigger\030\003 \001(\0162\027.cordy" +
+      "na.v1.TriggerKindR\007trigger\022\030\n\007targets\030\004 " +
+      "\003(\tR\007targets\0223\n\006params\030\005 \003(\0132\033.cordyna.v" +
+      "1.Run.ParamsEntryR\006params\022\'\n\004mode\030\006 \001(\0162" +
+      "\023.cordyna.v1.RunModeR\004mode\0229\n\ncreated_at" +
+      "\030\007 \001(\0132\032.google.protobuf.TimestampR\tcrea" +
+      "tedAt\022;\n\013finished_at\030\010 \001(\0132\032.google.prot" +
+      "obuf.TimestampR\nfinishedAt\0220\n\ttask_runs\030" +
+      "\t \003(\0132\023.cordyna.v1.TaskRunR\010taskRuns\0220\n\007" +
+      "summary\030\n \001(\0132\026.cordyna.v1.RunSummaryR\007s" +
+      "ummary\022\'\n\017idempotency_key\030\013 \001(\tR\016idempot" +
+      "encyKey\022=\n\014logical_time\030\014 \001(\0132\032.google.p" +
+      "rotobuf.TimestampR\013logicalTime\0329\n\013Params" +
+      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005" +
+      "value:\0028\001\"\351\004\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022\027\n" +
+      "\007task_id\030\002 \001(\tR\006taskId\022\037\n\013server_name\030\003 " +
+      "\001(\tR\nserverName\022\'\n\005owner\030\004 \001(\0132\021.cordyna" +
+      ".v1.OwnerR\005owner\022+\n\005state\030\005 \001(\0162\025.cordyn" +
+      "a.v1.TaskStateR\005state\0227\n\013error_cause\030\006 \001" +
+      "(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022+" +
+      "\n\021error_description\030\007 \001(\tR\020errorDescript" +
+      "ion\022\035\n\nblocked_by\030\010 \003(\tR\tblockedBy\022.\n\006re" +
+      "used\030\t \001(\0132\026.cordyna.v1.CompletionR\006reus" +
+      "ed\022\032\n\010upstream\030\n \003(\tR\010upstream\022/\n\010attemp" +
+      "ts\030\013 \003(\0132\023.cordyna.v1.AttemptR\010attempts\022" +
+      "9\n\nupdated_at\030\014 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\tupdatedAt\022%\n\016waiting_reason\030\r \001" +
+      "(\tR\rwaitingReason\0225\n\010retry_at\030\022 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\007retryAt\022#\n\rcanc" +
+      "el_reason\030\023 \001(\tR\014cancelReason\"\321\003\n\007Attemp" +
+      "t\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006numbe" +
+      "r\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStateR" +
+      "\005state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceId\022" +
+      "7\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.ErrorC" +
+      "auseR\nerrorCause\022+\n\021error_description\030\006 " +
+      "\001(\tR\020errorDescription\0229\n\ninvoked_at\030\007 \001(" +
+      "\0132\032.google.protobuf.TimestampR\tinvokedAt" +
+      "\0227\n\tqueued_at\030\010 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132\032." +
+      "google.protobuf.TimestampR\tstartedAt\022;\n\013" +
+      "finished_at\030\n \001(\0132\032.google.protobuf.Time" +
+      "stampR\nfinishedAt\"\314\001\n\nRunSummary\0222\n\006fail" +
+      "ed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutcomeR\006fa" +
+      "iled\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1.TaskR" +
+      "unOutcomeR\007blocked\022\034\n\tcompleted\030\003 \001(\rR\tc" +
+      "ompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped\022\034\n\tca" +
+      "ncelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskRunOutc" +
+      "ome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005owner\030\002 " +
+      "\001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013server_" +
+      "name\030\003 \001(\tR\nserverName\0227\n\013error_cause\030\004 " +
+      "\001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022" +
+      "+\n\021error_description\030\005 \001(\tR\020errorDescrip" +
+      "tion\022\035\n\nblocked_by\030\006 \003(\tR\tblockedBy\"\215\003\n\010" +
+      "TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013ser" +
+      "ver_name\030\002 \001(\tR\nserverName\022=\n\013declaratio" +
+      "n\030\003 \001(\0132\033.cordyna.v1.TaskDeclarationR\013de" +
+      "claration\022\032\n\010resolved\030\004 \001(\010R\010resolved\022+\n" +
+      "\021unresolved_reason\030\005 \001(\tR\020unresolvedReas" +
+      "on\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?\n\017last" +
+      "_completion\030\007 \001(\0132\026.cordyna.v1.Completio" +
+      "nR\016lastCompletion\022\036\n\ndownstream\030\010 \003(\tR\nd" +
+      "ownstream\022@\n\016next_fire_time\030\t \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\014nextFireTime\"\177\n\tG" +
+      "raphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstream\022\036\n\n" +
+      "downstream\030\002 \001(\tR\ndownstream\0226\n\ndependen" +
+      "cy\030\003 \001(\0132\026.cordyna.v1.DependencyR\ndepend" +
+      "ency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004name\022\031" +
+      "\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinstances\030\003" +
+      " \003(\0132\030.cordyna.v1.InstanceInfoR\tinstance" +
+      "s\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030\001 \001(\tR" +
+      "\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordyna.v1." +
+      "ServerStateR\005state\022=\n\014connected_at\030\003 \001(\013" +
+      "2\032.google.protobuf.TimestampR\013connectedA" +
+      "t\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max_concu" +
+      "rrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005agent\030\006 " +
+      "\001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\370\004\n\005Event" +
+      "\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventKindR\004k" +
+      "ind\022.\n\004time\030\002 \001(\0132\032.google.protobuf.Time" +
+      "stampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013ta" +
+      "sk_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task_id\030\005 " +
+      "\001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\tattempt" +
+      "Id\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.TaskState" +
+      "R\005state\0227\n\013error_cause\030\010 \001(\0162\026.cordyna.v" +
+      "1.ErrorCauseR\nerrorCause\022\037\n\013server_name\030" +
+      "\t \001(\tR\nserverName\022\037\n\013instance_id\030\n \001(\tR\n" +
+      "instanceId\022\030\n\007message\030\013 \001(\tR\007message\0221\n\t" +
+      "run_state\030\014 \001(\0162\024.cordyna.v1.RunStateR\010r" +
+      "unState\022\026\n\006detail\030\r \001(\tR\006detail\022\026\n\006curso" +
+      "r\030\016 \001(\tR\006cursor\022\020\n\003seq\030\017 \001(\rR\003seq\022\024\n\005tea" +
+      "ms\030\020 \003(\tR\005teams\022%\n\016attempt_number\030\021 \001(\rR" +
+      "\rattemptNumber\0221\n\006due_at\030\022 \001(\0132\032.google." +
+      "protobuf.TimestampR\005dueAt*\204\001\n\010RunState\022\031" +
+      "\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN_STATE_R" +
+      "UNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020\002\022\024\n\020RUN" +
+      "_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CANCELLED\020\004" +
+      "*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND_UNSPECI" +
+      "FIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021TRIGGER_" +
+      "KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPSTREAM\020\003\022\031" +
+      "\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013ServerState" +
+      "\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026\n\022SERVER" +
+      "_STATE_READY\020\001\022\031\n\025SERVER_STATE_DRAINING\020" +
+      "\002*\313\002\n\tEventKind\022\032\n\026EVENT_KIND_UNSPECIFIE" +
+      "D\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022\033\n\027EVENT" +
+      "_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KIND_TASK_" +
+      "RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERVER_CONNE" +
+      "CTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISCONNECTED" +
+      "\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006\022\035\n\031EVEN" +
+      "T_KIND_REPORT_REFUSED\020\007\022\"\n\036EVENT_KIND_AT" +
+      "TEMPT_SERVER_AWAY\020\010\022\"\n\036EVENT_KIND_ATTEMP" +
+      "T_SERVER_BACK\020\t2\240\006\n\016ControlService\022E\n\010St" +
+      "artRun\022\033.cordyna.v1.StartRunRequest\032\034.co" +
+      "rdyna.v1.StartRunResponse\022D\n\006GetRun\022\031.co" +
+      "rdyna.v1.GetRunRequest\032\032.cordyna.v1.GetR" +
+      "unResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1" +
+      ".ListRunsRequest\032\034.cordyna.v1.ListRunsRe" +
+      "sponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna.v1.Ca" +
+      "ncelRunRequest\032\035.cordyna.v1.CancelRunRes" +
+      "ponse\022M\n\tListTasks\022\034.cordyna.v1.ListTask" +
+      "sRequest\032\035.cordyna.v1.ListTasksResponse\"" +
+      "\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v1.ListSer" +
+      "versRequest\032\037.cordyna.v1.ListServersResp" +
+      "onse\"\003\220\002\001\022Q\n\014ForgetServer\022\037.cordyna.v1.F" +
+      "orgetServerRequest\032 .cordyna.v1.ForgetSe" +
+      "rverResponse\022J\n\010GetGraph\022\033.cordyna.v1.Ge" +
+      "tGraphRequest\032\034.cordyna.v1.GetGraphRespo" +
+      "nse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordyna.v1.Wat" +
+      "chEventsRequest\032\037.cordyna.v1.WatchEvents" +
+      "Response0\001\022V\n\014ListTaskRuns\022\037.cordyna.v1." +
+      "ListTaskRunsRequest\032 .cordyna.v1.ListTas" +
+      "kRunsResponse\"\003\220\002\001B \n\016dev.cordyna.v1B\014Co" +
+      "ntrolProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -522,13 +523,13 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_WatchEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsRequest_descriptor,
-        new java.lang.String[] { "RunId", "Kinds", "AfterCursor", "AfterSeq", "Team", });
+        new java.lang.String[] { "RunId", "Kinds", "AfterCursor", "AfterSeq", "Team", "Last", });
     internal_static_cordyna_v1_WatchEventsResponse_descriptor =
       getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsResponse_descriptor,
-        new java.lang.String[] { "Event", });
+        new java.lang.String[] { "Event", "CaughtUp", });
     internal_static_cordyna_v1_ListTaskRunsRequest_descriptor =
       getDescriptor().getMessageType(19);
     internal_static_cordyna_v1_ListTaskRunsRequest_fieldAccessorTable = new

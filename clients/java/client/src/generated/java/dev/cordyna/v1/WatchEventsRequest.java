@@ -298,6 +298,22 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int LAST_FIELD_NUMBER = 6;
+  private int last_ = 0;
+  /**
+   * <pre>
+   * Without run_id and after_cursor: begin with the newest `last` stored
+   * events (before the kinds and team filters), at most 1,000.
+   * </pre>
+   *
+   * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+   * @return The last.
+   */
+  @java.lang.Override
+  public int getLast() {
+    return last_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -331,6 +347,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(team_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 5, team_);
+    }
+    if (last_ != 0) {
+      output.writeUInt32(6, last_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -366,6 +385,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(team_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(5, team_);
     }
+    if (last_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(6, last_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -390,6 +413,8 @@ private static final long serialVersionUID = 0L;
         != other.getAfterSeq()) return false;
     if (!getTeam()
         .equals(other.getTeam())) return false;
+    if (getLast()
+        != other.getLast()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -413,6 +438,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getAfterSeq();
     hash = (37 * hash) + TEAM_FIELD_NUMBER;
     hash = (53 * hash) + getTeam().hashCode();
+    hash = (37 * hash) + LAST_FIELD_NUMBER;
+    hash = (53 * hash) + getLast();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -553,6 +580,7 @@ private static final long serialVersionUID = 0L;
       afterCursor_ = "";
       afterSeq_ = 0;
       team_ = "";
+      last_ = 0;
       return this;
     }
 
@@ -602,6 +630,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.team_ = team_;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.last_ = last_;
+      }
     }
 
     @java.lang.Override
@@ -644,6 +675,9 @@ private static final long serialVersionUID = 0L;
         team_ = other.team_;
         bitField0_ |= 0x00000010;
         onChanged();
+      }
+      if (other.getLast() != 0) {
+        setLast(other.getLast());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -707,6 +741,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 42
+            case 48: {
+              last_ = input.readUInt32();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1253,6 +1292,53 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       team_ = value;
       bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+
+    private int last_ ;
+    /**
+     * <pre>
+     * Without run_id and after_cursor: begin with the newest `last` stored
+     * events (before the kinds and team filters), at most 1,000.
+     * </pre>
+     *
+     * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+     * @return The last.
+     */
+    @java.lang.Override
+    public int getLast() {
+      return last_;
+    }
+    /**
+     * <pre>
+     * Without run_id and after_cursor: begin with the newest `last` stored
+     * events (before the kinds and team filters), at most 1,000.
+     * </pre>
+     *
+     * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+     * @param value The last to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLast(int value) {
+
+      last_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Without run_id and after_cursor: begin with the newest `last` stored
+     * events (before the kinds and team filters), at most 1,000.
+     * </pre>
+     *
+     * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLast() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      last_ = 0;
       onChanged();
       return this;
     }

@@ -140,4 +140,15 @@ public interface WatchEventsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getTeamBytes();
+
+  /**
+   * <pre>
+   * Without run_id and after_cursor: begin with the newest `last` stored
+   * events (before the kinds and team filters), at most 1,000.
+   * </pre>
+   *
+   * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+   * @return The last.
+   */
+  int getLast();
 }
