@@ -137,6 +137,10 @@ winning over its variable:
   CORDYNA_RUN_RETENTION          as --run-retention
   CORDYNA_MAX_FINISHED_RUNS      as --max-finished-runs
   CORDYNA_SERVER_RETENTION       as --server-retention
+  CORDYNA_MAX_EVENTS             how many events are kept for WatchEvents to
+                                 replay, the newest (default 200000)
+  CORDYNA_MAX_EVENTS_PER_RUN     how many events of one run are kept, the
+                                 newest; they go with the run (default 20000)
   CORDYNA_SERVER_LOST_GRACE_MS   how long a disconnected task-server instance
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats
