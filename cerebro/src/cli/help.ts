@@ -194,10 +194,16 @@ cerebro refused the declarations.`,
 
   run: `Usage: dyna run <task> [<task>...] [flags]
 
-Starts a run of the given target tasks, then follows it live: one line per
-event (time, task, state, cause, server, message), and at the end a summary
-naming every failed task with its cause and owning team, and every blocked
-task with what blocked it.
+Starts a run of the given target tasks, then follows it live. On a
+terminal, a compact view redrawn in place: each task running with its
+elapsed time, retrying (attempt, cause, time to the next try), away (its
+instance disconnected: the grace period left before SERVER_LOST), waiting
+and for what, failed with its cause and team, finished. Otherwise one line
+per event (time, task, state, cause, server, detail): a retry shows as
+RETRY with its cause and backoff, a cancel with its reason. At the end a
+summary names every failed task with its cause and owning team and every
+blocked task with what blocked it; the last line names the run's outcome
+and the team of each failure (or the cancel's reason).
 
 Flags:
   --downstream            also run everything downstream of the targets
@@ -292,6 +298,43 @@ and the newest 100,000): older ones are no longer listed or found.
 
 Flags:
   --limit N     at most N runs per page (default 50, at most 1000)
+  --page TOKEN  the page that follows the one whose last line gave TOKEN
+
+${COMMON}`,
+
+  events: `Usage: dyna events [--run R] [--since CURSOR] [--team T] [--last N] [--follow] [flags]
+
+What happened in cerebro, one line per event: time, cursor, run, kind, what.
+Every state change of a run is an event, stored with the run; each has a
+cursor, which says where to go on from.
+
+Without --run or --since: the newest N events (--last, default 20).
+With --run: that run's events from its first, as "dyna run" shows them; the
+run's end ends the command.
+With --since CURSOR: every stored event after that cursor.
+The last line (on stderr) says how to go on from the last event shown.
+
+Flags:
+  --run R         only the events of run R
+  --since CURSOR  only events after CURSOR (the second column of a line)
+  --team T        only events that concern team T (its task-runs, runs with
+                  them, its servers)
+  --last N        begin with the newest N stored events (at most 1000)
+  -f, --follow    then go on showing events as they happen, until Ctrl-C (or,
+                  with --run, until the run ends)
+  --json          one JSON object per event and line
+
+${COMMON}`,
+
+  history: `Usage: dyna history <task> [--limit N] [--page TOKEN] [flags]
+
+The task's past task-runs, newest first: when each started (its first
+invoke), how long it took, its outcome, how many attempts, its run, and the
+cause of a failure, what blocked it or why it was cancelled. Only the runs
+cerebro still keeps (its run retention) are listed.
+
+Flags:
+  --limit N     at most N task-runs per page (default 50, at most 1000)
   --page TOKEN  the page that follows the one whose last line gave TOKEN
 
 ${COMMON}`,
@@ -405,6 +448,8 @@ Commands:
   runs [<run-id>]         list recent runs, or show one run in full
   run-status <run-id>     show one run in full (same as "runs <run-id>")
   cancel <run-id>         cancel a run
+  events                  show events: the newest, a run's, or after a cursor; --follow
+  history <task>          list a task's past task-runs with durations and outcomes
   tasks                   list every task and whether it can run
   servers                 list task-servers and their instances
   servers forget <name>   remove a gone server's declarations
