@@ -1,6 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { RunState, TaskState } from "../domain/model.js";
+import { EventLog } from "../event-log.js";
+import { EventBus } from "../events.js";
 import { RedisServerProcess } from "../testing/redis-server.js";
 import { describeAccessStoreContract, expectAuditCapacity } from "./access-store-contract.js";
 import { RedisAccessStore } from "./redis-access-store.js";
@@ -42,6 +44,32 @@ it("the audit trail on Redis keeps its newest entries", async () => {
     new RedisAccessStore(new RedisKeys(prefix), (command) => command(admin), 50),
     50,
   );
+});
+
+describe("the event log on Redis", () => {
+  it("goes on above the last cursor after a restart, and a running run's seqs go on", async () => {
+    const prefix = randomPrefix();
+    const logger = silentLogger;
+    const first = openStore(prefix);
+    await first.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
+    const bus = new EventBus();
+    const before = await EventLog.open({ bus, store: first.events, logger });
+    bus.publish({ kind: "run-started", time: 1, message: "started", runId: "run-1" });
+    bus.publish({ kind: "task-run-changed", time: 2, message: "invoked", runId: "run-1" });
+    await before.close();
+    await first.close();
+
+    const second = openStore(prefix);
+    const restartedBus = new EventBus();
+    const after = await EventLog.open({ bus: restartedBus, store: second.events, logger });
+    restartedBus.publish({ kind: "run-finished", time: 3, message: "done", runId: "run-1" });
+    await after.close();
+    const events = await second.events.readRun("run-1", 0, 10);
+    expect(events.map(({ seq }) => seq)).toEqual([1, 2, 3]);
+    const cursors = events.map(({ cursor }) => cursor);
+    expect(cursors[2]).toBeGreaterThan(cursors[1] ?? Number.POSITIVE_INFINITY);
+    await second.close();
+  });
 });
 
 describe("RedisStore", () => {
