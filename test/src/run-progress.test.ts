@@ -78,3 +78,21 @@ it("prints a line per change, a retry's cause and backoff, and ends naming the o
     `Run ${runId} FAILED: failed b.broken (team team-b); blocked b.after (team team-b)`,
   );
 }, 60_000);
+
+it("dyna events, a process too, prints the newest events and exits", async () => {
+  const events = spawnTs("dyna events", "cerebro/src/cli/main.ts", [
+    "events",
+    "--last",
+    "3",
+    "--cerebro",
+    cerebro.address,
+  ]);
+  children.push(events);
+  expect(await exitCode(events), events.output()).toBe(0);
+  const lines = events.output().trimEnd().split("\n");
+  expect(lines).toHaveLength(4);
+  expect(lines[2]).toMatch(
+    /RUN_FINISHED {2}run run_\S+ FAILED; failed: b\.broken \(team team-b\)$/,
+  );
+  expect(lines[3]).toMatch(/^Go on from here with: dyna events --since \d+$/);
+}, 60_000);

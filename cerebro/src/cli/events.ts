@@ -50,17 +50,21 @@ export async function eventsCommand(args: readonly string[], ctx: CliContext): P
   const follow = values.follow === true;
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
   let lastCursor = values.since ?? "";
-  for await (const { event, caughtUp } of client.watchEvents({
-    runId,
-    afterCursor: values.since ?? "",
-    team: values.team ?? "",
-    last,
-  })) {
-    if (caughtUp && !follow) break;
-    if (event === undefined) continue;
-    lastCursor = event.cursor;
-    if (values.json) ctx.io.out(JSON.stringify(toJson(EventSchema, event)));
-    else ctx.io.out(runId ? renderEvent(event, ctx.style) : renderLogLine(event, ctx.style));
+  // Leaving the loop early ends the call, which would otherwise keep the connection open.
+  const done = new AbortController();
+  try {
+    for await (const { event, caughtUp } of client.watchEvents(
+      { runId, afterCursor: values.since ?? "", team: values.team ?? "", last },
+      { signal: done.signal },
+    )) {
+      if (caughtUp && !follow) break;
+      if (event === undefined) continue;
+      lastCursor = event.cursor;
+      if (values.json) ctx.io.out(JSON.stringify(toJson(EventSchema, event)));
+      else ctx.io.out(runId ? renderEvent(event, ctx.style) : renderLogLine(event, ctx.style));
+    }
+  } finally {
+    done.abort();
   }
   if (!values.json && lastCursor !== "" && runId === "") {
     ctx.io.err(`Go on from here with: dyna events --since ${lastCursor}`);

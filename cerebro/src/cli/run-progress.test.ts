@@ -83,7 +83,7 @@ describe("the live view of a run", () => {
       "  a.fetch      STARTED    4s",
       "  b.transform  RETRY      attempt 1 failed (TASK_FAILED: disk full); attempt 2 in 1s",
       "  b.report     WAITING    upstream b.transform, a.fetch",
-      "  b.mail       ERROR      TASK_FAILED: smtp refused (team team-b)",
+      "  b.mail       ERROR      team team-b: TASK_FAILED: smtp refused",
     ]);
   });
 
@@ -105,7 +105,7 @@ describe("the live view of a run", () => {
       "  a.import     STARTED    7s",
       "  b.transform  STARTED    2s  attempt 2",
       "  b.report     WAITING    upstream b.transform",
-      "  b.mail       ERROR      TASK_FAILED: smtp refused (team team-b)",
+      "  b.mail       ERROR      team team-b: TASK_FAILED: smtp refused",
       "  a.fetch      COMPLETED",
     ]);
   });

@@ -165,7 +165,7 @@ export interface ViewSize {
  * The live view of a run at `nowMs`: a header with the counts, then one line
  * per task-run — running with elapsed time, retrying with attempt, cause and
  * time to the next try, away with time left in the grace period, waiting and
- * why, failed with cause and owning team, finished.
+ * why, failed with owning team and cause, finished.
  */
 export function renderProgress(
   progress: RunProgress,
@@ -224,7 +224,8 @@ function describe(progress: RunProgress, task: TaskProgress, nowMs: number): [st
     case TaskState.STARTED:
       return [state, [elapsed, task.attempt > 1 ? `attempt ${task.attempt}` : ""].join("  ")];
     case TaskState.ERROR:
-      return [state, `${task.outcome} (team ${task.team})`];
+      // The team first: a long description is what gets cut.
+      return [state, `team ${task.team}: ${task.outcome}`];
     default:
       return [state, task.outcome];
   }

@@ -252,7 +252,7 @@ describe("dyna run", () => {
     expect(frames).toHaveLength(events.length + 1);
     expect(frames.slice(1).every((frame) => frame.startsWith("\u001b[3F\u001b[J"))).toBe(true);
     expect(frames.at(-1)).toContain("a.clean");
-    expect(frames.at(-1)).toContain("TASK_FAILED: disk full (team ingest)");
+    expect(frames.at(-1)).toContain("team ingest: TASK_FAILED: disk full");
     for (const frame of frames) {
       const lines = frame.replace("\u001b[3F\u001b[J", "").split("\n");
       for (const line of lines) expect(stripAnsi(line).length).toBeLessThan(60);
