@@ -536,7 +536,12 @@ export function taskRunDetail(taskRun: TaskRun, nowMs = Date.now()): string {
     case TaskState.BLOCKED:
       return `blocked by ${taskRun.blockedBy.join(", ") || "an upstream task"}`;
     case TaskState.PENDING:
+      if (taskRun.retryAt !== undefined) {
+        return `${taskRun.waitingReason}: next attempt at ${formatWhen(taskRun.retryAt, nowMs)}`;
+      }
       return taskRun.waitingReason === "" ? "" : `waiting for ${taskRun.waitingReason}`;
+    case TaskState.CANCELLED:
+      return taskRun.cancelReason;
     case TaskState.SKIPPED: {
       const reused = taskRun.reused;
       if (reused === undefined) return "fresh enough";
