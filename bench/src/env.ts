@@ -276,13 +276,6 @@ export interface EnvOptions {
   readonly cerebroEnv?: Readonly<Record<string, string>>;
 }
 
-/**
- * How often a follower re-checks its run with GetRun, in case the event
- * stream missed its end: `dyna run`'s default, so that a long run (W4)
- * costs cerebro no more whole-run reads than it does for a user.
- */
-const FOLLOW_POLL_INTERVAL_MS = 5_000;
-
 /** Environments not stopped yet, for stopAll(). */
 const running = new Set<BenchEnv>();
 
@@ -505,17 +498,16 @@ export class BenchEnv {
 
   /**
    * Follows the run to its end with the CLI's follower, as `dyna run` does
-   * (WatchEvents for the run, one GetRun to catch up on what the watch
-   * missed, GetRun again now and then), asking only for RUN_FINISHED as a
+   * (one WatchEvents for the run, which replays what it missed and ends
+   * with the run, then one GetRun), asking only for RUN_FINISHED as a
    * script waiting for a run would: the bench measures cerebro, not the
-   * cost of a terminal's timeline. Returns the run as the follower last read it, with when
-   * the runner learned that it finished: its RUN_FINISHED event arriving, or
-   * the GetRun that showed it over. Throws when it did not finish in time.
+   * cost of a terminal's timeline. Returns the run as GetRun then has it,
+   * with when the runner learned that it finished: its RUN_FINISHED event
+   * arriving. Throws when it did not finish in time.
    */
   async followToEnd(run: Run, timeoutMs = 300_000): Promise<{ run: Run; learnedAt: number }> {
     let learnedAt: number | undefined;
     const final = await followRun(this.control, run, {
-      pollIntervalMs: FOLLOW_POLL_INTERVAL_MS,
       kinds: [EventKind.RUN_FINISHED],
       onEvent: (event) => {
         if (event.kind === EventKind.RUN_FINISHED) learnedAt ??= wallMs();
@@ -527,7 +519,7 @@ export class BenchEnv {
         `run ${run.id} is still running: not finished in ${timeoutMs} ms, or cerebro ended the event stream`,
       );
     }
-    // Without the event, the GetRun that found the run over returned just now.
+    // Without the event (a watch that ended early), the GetRun that found the run over returned just now.
     return { run: final, learnedAt: learnedAt ?? wallMs() };
   }
 

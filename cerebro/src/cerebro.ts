@@ -12,6 +12,7 @@ import { DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT } from "./domain/logs.js";
 import type { Deadlines } from "./domain/model.js";
 import { DEFAULT_DEADLINES } from "./engine/policies.js";
 import { RunEngine } from "./engine/run-engine.js";
+import { DEFAULT_EVENT_LIMITS, EventLog } from "./event-log.js";
 import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
@@ -119,6 +120,10 @@ export interface CerebroOptions {
   readonly maxFinishedRuns?: number;
   /** A server name with no instance connected for this long leaves ListServers. Default 24 h. */
   readonly serverRetentionMs?: number;
+  /** The most events kept in all; the oldest go first. Default 200,000. */
+  readonly maxEvents?: number;
+  /** The most events kept of one run; its oldest go first. Default 20,000. */
+  readonly maxEventsPerRun?: number;
   /** Prometheus metrics at GET /metrics on the HTTP port. */
   readonly metrics?: MetricsOptions;
 }
@@ -141,6 +146,8 @@ export interface Cerebro {
   readonly engine: RunEngine;
   readonly graph: TaskGraph;
   readonly events: EventBus;
+  /** The stored events that watches replay and follow. */
+  readonly eventLog: EventLog;
   /** Stops serving, ends every stream and closes the store. */
   stop(): Promise<void>;
 }
@@ -215,6 +222,16 @@ async function serve(
     options.maxChainLength === undefined ? {} : { maxChainLength: options.maxChainLength },
   );
   const events = new EventBus();
+  // Opened before the engine restores runs, so that their events continue their seqs.
+  const eventLog = await EventLog.open({
+    bus: events,
+    store: store.events,
+    logger,
+    limits: {
+      maxEvents: options.maxEvents ?? DEFAULT_EVENT_LIMITS.maxEvents,
+      maxEventsPerRun: options.maxEventsPerRun ?? DEFAULT_EVENT_LIMITS.maxEventsPerRun,
+    },
+  });
   const sessions = new SessionRegistry({ clock, holdMs: serverLostGraceMs });
   const engine = new RunEngine({
     graph,
@@ -268,6 +285,7 @@ async function serve(
     store,
     sessions,
     events,
+    eventLog,
     access,
     clock,
     serverRetentionMs: options.serverRetentionMs ?? DEFAULT_SERVER_RETENTION_MS,
@@ -351,10 +369,12 @@ async function serve(
     engine,
     graph,
     events,
+    eventLog,
     async stop() {
       health.stopServing();
       await stopServing();
       await access.flush();
+      await eventLog.close();
       if (ownsStore) await store.close();
     },
   };

@@ -36,6 +36,10 @@ export const CEREBRO_ENV = {
     'how long a finished run is kept, e.g. "30d" (default), "12h"; completions for freshness stay',
   CORDYNA_MAX_FINISHED_RUNS:
     "how many finished runs are kept at most, the most recently finished (default 100000)",
+  CORDYNA_MAX_EVENTS:
+    "how many events are kept for WatchEvents to replay, the newest (default 200000)",
+  CORDYNA_MAX_EVENTS_PER_RUN:
+    "how many events of one run are kept, the newest; they go with the run (default 20000)",
   CORDYNA_SERVER_RETENTION:
     'how long a server name with no connected instance stays in "dyna servers", e.g. "24h" (default); its declarations stay',
   CORDYNA_TLS_CERT:
@@ -107,6 +111,8 @@ export interface CerebroConfig {
   readonly maxTasksPerDeclaration?: number;
   readonly runRetentionMs?: number;
   readonly maxFinishedRuns?: number;
+  readonly maxEvents?: number;
+  readonly maxEventsPerRun?: number;
   readonly serverRetentionMs?: number;
   /** Cerebro's certificate and key, and the client CA, read from their files. */
   readonly tls?: ServerTls;
@@ -300,6 +306,13 @@ export function parseCerebroConfig(
     1_000_000_000,
     "a number of runs",
   );
+  const maxEvents = integer("CORDYNA_MAX_EVENTS", 1, 100_000_000, "a number of events");
+  const maxEventsPerRun = integer(
+    "CORDYNA_MAX_EVENTS_PER_RUN",
+    1,
+    100_000_000,
+    "a number of events",
+  );
   const serverRetentionMs = duration("CORDYNA_SERVER_RETENTION");
   const certSetting = given("CORDYNA_TLS_CERT");
   const keySetting = given("CORDYNA_TLS_KEY");
@@ -377,6 +390,8 @@ export function parseCerebroConfig(
     ...(maxTasksPerDeclaration === undefined ? {} : { maxTasksPerDeclaration }),
     ...(runRetentionMs === undefined ? {} : { runRetentionMs }),
     ...(maxFinishedRuns === undefined ? {} : { maxFinishedRuns }),
+    ...(maxEvents === undefined ? {} : { maxEvents }),
+    ...(maxEventsPerRun === undefined ? {} : { maxEventsPerRun }),
     ...(serverRetentionMs === undefined ? {} : { serverRetentionMs }),
     ...(tls ? { tls } : {}),
   };

@@ -7,7 +7,9 @@ export type CerebroEventKind =
   | "server-connected"
   | "server-disconnected"
   | "graph-changed"
-  | "report-refused";
+  | "report-refused"
+  | "attempt-server-away"
+  | "attempt-server-back";
 
 /** One thing that happened in cerebro, as watchers (CLI, web, tests) see it. */
 export interface CerebroEvent {
@@ -25,6 +27,12 @@ export interface CerebroEvent {
   readonly runState?: RunState;
   /** What the event adds to its structured fields, e.g. an error description. */
   readonly detail?: string;
+  /** The teams it concerns: a task-run's owner, a run's task-runs' owners, a server's team. */
+  readonly teams?: readonly string[];
+  /** The attempt's number (for a retry: of the attempt that failed). */
+  readonly attemptNumber?: number;
+  /** When what the event announces is due: a retry's next attempt, the end of a grace period. */
+  readonly dueAt?: number;
 }
 
 export type EventListener = (event: CerebroEvent) => void;

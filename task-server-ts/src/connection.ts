@@ -47,8 +47,12 @@ export interface ConnectionHandlers {
   readonly hello: () => readonly RequestMessage[];
   /** A message from cerebro on the current stream. */
   readonly message: (message: ConnectResponse) => void;
-  /** The current stream ended; `willReconnect` says whether a new one follows. */
-  readonly disconnected: (error: Error | undefined, willReconnect: boolean) => void;
+  /**
+   * The current stream ended; `retryInMs` says in how long a new one is
+   * opened, unless the owner closes the connection on hearing this
+   * (undefined: none follows).
+   */
+  readonly disconnected: (error: Error | undefined, retryInMs: number | undefined) => void;
 }
 
 /** Options of a {@link Connection}. */
@@ -169,18 +173,17 @@ export class Connection {
     if (this.#stream !== stream) return;
     this.#stream = undefined;
     stream.cancel();
-    this.#options.handlers.disconnected(error, !this.#closed);
+    const delay = this.#closed
+      ? undefined
+      : reconnectDelayMs(this.#failures, this.#options.backoff);
+    this.#options.handlers.disconnected(error, delay);
     // The owner may have closed the connection on hearing why it ended.
-    if (!this.#closed) this.#scheduleReconnect();
+    if (!this.#closed && delay !== undefined) this.#scheduleReconnect(delay);
   }
 
-  #scheduleReconnect(): void {
-    const delay = reconnectDelayMs(this.#failures, this.#options.backoff);
+  #scheduleReconnect(delay: number): void {
     this.#failures++;
-    this.#options.logger.info(
-      { delayMs: delay, attempt: this.#failures },
-      "reconnecting to cerebro",
-    );
+    this.#options.logger.debug({ delayMs: delay, attempt: this.#failures }, "reconnect scheduled");
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       this.#open();

@@ -19,12 +19,13 @@ import {
   tokenFromEnv,
   type Welcome,
 } from "@cordyna/contract";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { Connection } from "./connection.js";
 import { declarationMessages, type RequestMessage } from "./declaration-parts.js";
 import { durationToMs } from "./durations.js";
 import { DeclarationRejectedError, TaskOptionsError } from "./errors.js";
 import { DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT, LogShipper } from "./log-shipper.js";
+import { defaultLogger } from "./logger.js";
 import { Outbox } from "./outbox.js";
 import { TaskRegistry } from "./registry.js";
 import { AttemptRunner } from "./runner.js";
@@ -121,7 +122,7 @@ export class TaskServer {
     this.instanceId =
       options.instanceId ??
       `${options.name}-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-    this.logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" })).child({
+    this.logger = (options.logger ?? defaultLogger()).child({
       serverName: this.name,
       instanceId: this.instanceId,
     });
@@ -206,7 +207,7 @@ export class TaskServer {
       handlers: {
         hello: () => this.#hello(),
         message: (message) => this.#onMessage(message),
-        disconnected: (error, willReconnect) => this.#onDisconnected(error, willReconnect),
+        disconnected: (error, retryInMs) => this.#onDisconnected(error, retryInMs),
       },
     });
     this.#connection.start();
@@ -422,7 +423,7 @@ export class TaskServer {
     waiter?.reject(error);
   }
 
-  #onDisconnected(error: Error | undefined, willReconnect: boolean): void {
+  #onDisconnected(error: Error | undefined, retryInMs: number | undefined): void {
     this.#welcomed = false;
     this.#outbox.close();
     this.#updates.disconnected();
@@ -443,10 +444,18 @@ export class TaskServer {
       this.#shutdown(refusal);
       return;
     }
-    if (willReconnect) {
+    if (retryInMs !== undefined) {
+      // One line, no stack trace: a cerebro that is away is news, not a bug here.
+      const code = statusName(error);
       this.logger.warn(
-        { err: error, running: this.#runner.runningCount, unacknowledged: this.#outbox.size },
-        "stream to cerebro lost",
+        {
+          address: this.#address,
+          code,
+          retryInMs,
+          running: this.#runner.runningCount,
+          unacknowledged: this.#outbox.size,
+        },
+        `stream to cerebro at ${this.#address} lost (${code}${error ? `: ${reason(error)}` : ""}); reconnecting in ${retryInMs} ms`,
       );
     }
   }
@@ -522,3 +531,15 @@ export class TaskServer {
 
 /** The init shape of a ConnectRequest, as accepted by `create`. */
 type ConnectRequestInit = Exclude<MessageInitShape<typeof ConnectRequestSchema>, ConnectRequest>;
+
+/** The gRPC status name of why a stream ended, e.g. "UNAVAILABLE". */
+function statusName(error: Error | undefined): string {
+  if (error === undefined) return "ENDED";
+  if (!(error instanceof ConnectError)) return error.name;
+  return (Code[error.code] ?? String(error.code)).replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** The error's own message, without the status prefix ConnectError adds. */
+function reason(error: Error): string {
+  return error instanceof ConnectError ? error.rawMessage : error.message;
+}

@@ -163,7 +163,6 @@ interface TickJob {
   taskId: string;
   params: Record<string, string>;
   mode: RunMode;
-  pollIntervalMs: number;
   signal: AbortSignal;
 }
 
@@ -187,7 +186,7 @@ async function runTick(job: TickJob, tick: number): Promise<TickResult> {
   }
   const final = isRunFinished(run.state)
     ? run
-    : await followRun(job.client, run, { pollIntervalMs: job.pollIntervalMs, signal: job.signal });
+    : await followRun(job.client, run, { signal: job.signal });
   return { tick, run: final, existing: started.existing };
 }
 
@@ -407,7 +406,7 @@ export async function backfillCommand(args: readonly string[], ctx: CliContext):
         `${described} ${range}, ${parallel} at a time`,
     );
   }
-  const job = { client, taskId, params, mode, pollIntervalMs: ctx.pollIntervalMs };
+  const job = { client, taskId, params, mode };
   const onResult = (r: TickResult): void => {
     if (!json) ctx.io.out(renderTickLine(r, timeZone, ctx.style));
   };

@@ -25,6 +25,8 @@ export interface CliIo {
   err(text: string): void;
   /** Whether stdout is a terminal. */
   readonly isTTY: boolean;
+  /** The terminal's width in columns, when stdout is one. */
+  readonly columns?: number;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -38,8 +40,6 @@ export interface CliContext {
   connectAccess(address: string): AccessClient;
   /** Milliseconds since the epoch. */
   now(): number;
-  /** How often `run` re-checks the run while following it, in case an event was missed. */
-  readonly pollIntervalMs: number;
   /** Resolves when the process is asked to stop (SIGINT or SIGTERM). */
   waitForShutdown(): Promise<string>;
 }
@@ -53,6 +53,7 @@ export function processIo(): CliIo {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     isTTY: process.stdout.isTTY === true,
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
     env: process.env,
   };
 }
@@ -88,7 +89,6 @@ export function createContext(overrides: CliOverrides = {}): CliContext {
       overrides.connectAccess ??
       ((address) => createAccessClient(address, credentialsFromEnv(io.env))),
     now: overrides.now ?? Date.now,
-    pollIntervalMs: overrides.pollIntervalMs ?? 5000,
     waitForShutdown: overrides.waitForShutdown ?? waitForSignal,
   };
 }

@@ -137,6 +137,10 @@ winning over its variable:
   CORDYNA_RUN_RETENTION          as --run-retention
   CORDYNA_MAX_FINISHED_RUNS      as --max-finished-runs
   CORDYNA_SERVER_RETENTION       as --server-retention
+  CORDYNA_MAX_EVENTS             how many events are kept for WatchEvents to
+                                 replay, the newest (default 200000)
+  CORDYNA_MAX_EVENTS_PER_RUN     how many events of one run are kept, the
+                                 newest; they go with the run (default 20000)
   CORDYNA_SERVER_LOST_GRACE_MS   how long a disconnected task-server instance
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats
@@ -204,10 +208,16 @@ cerebro refused the declarations.`,
 
   run: `Usage: dyna run <task> [<task>...] [flags]
 
-Starts a run of the given target tasks, then follows it live: one line per
-event (time, task, state, cause, server, message), and at the end a summary
-naming every failed task with its cause and owning team, and every blocked
-task with what blocked it.
+Starts a run of the given target tasks, then follows it live. On a
+terminal, a compact view redrawn in place: each task running with its
+elapsed time, retrying (attempt, cause, time to the next try), away (its
+instance disconnected: the grace period left before SERVER_LOST), waiting
+and for what, failed with its cause and team, finished. Otherwise one line
+per event (time, task, state, cause, server, detail): a retry shows as
+RETRY with its cause and backoff, a cancel with its reason. At the end a
+summary names every failed task with its cause and owning team and every
+blocked task with what blocked it; the last line names the run's outcome
+and the team of each failure (or the cancel's reason).
 
 Flags:
   --downstream            also run everything downstream of the targets
@@ -326,6 +336,43 @@ Flags:
 
 ${COMMON}`,
 
+  events: `Usage: dyna events [--run R] [--since CURSOR] [--team T] [--last N] [--follow] [flags]
+
+What happened in cerebro, one line per event: time, cursor, run, kind, what.
+Every state change of a run is an event, stored with the run; each has a
+cursor, which says where to go on from.
+
+Without --run or --since: the newest N events (--last, default 20).
+With --run: that run's events from its first, as "dyna run" shows them; the
+run's end ends the command.
+With --since CURSOR: every stored event after that cursor.
+The last line (on stderr) says how to go on from the last event shown.
+
+Flags:
+  --run R         only the events of run R
+  --since CURSOR  only events after CURSOR (the second column of a line)
+  --team T        only events that concern team T (its task-runs, runs with
+                  them, its servers)
+  --last N        begin with the newest N stored events (at most 1000)
+  -f, --follow    then go on showing events as they happen, until Ctrl-C (or,
+                  with --run, until the run ends)
+  --json          one JSON object per event and line
+
+${COMMON}`,
+
+  history: `Usage: dyna history <task> [--limit N] [--page TOKEN] [flags]
+
+The task's past task-runs, newest first: when each started (its first
+invoke), how long it took, its outcome, how many attempts, its run, and the
+cause of a failure, what blocked it or why it was cancelled. Only the runs
+cerebro still keeps (its run retention) are listed.
+
+Flags:
+  --limit N     at most N task-runs per page (default 50, at most 1000)
+  --page TOKEN  the page that follows the one whose last line gave TOKEN
+
+${COMMON}`,
+
   "run-status": `Usage: dyna run-status <run-id> [flags]
 
 One run with each task-run (task, state, attempts, cause) and its summary.
@@ -436,6 +483,8 @@ Commands:
   run-status <run-id>     show one run in full (same as "runs <run-id>")
   logs <run-id> [<task>]  show (or --follow) what a run's attempts logged
   cancel <run-id>         cancel a run
+  events                  show events: the newest, a run's, or after a cursor; --follow
+  history <task>          list a task's past task-runs with durations and outcomes
   tasks                   list every task and whether it can run
   servers                 list task-servers and their instances
   servers forget <name>   remove a gone server's declarations

@@ -16,8 +16,10 @@ import {
   EXIT_USAGE,
 } from "./context.js";
 import { devCommand } from "./dev.js";
+import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
 import { COMMAND_HELP, MAIN_HELP, printHelp } from "./help.js";
+import { historyCommand } from "./history.js";
 import { logsCommand } from "./logs.js";
 import { runCommand } from "./run.js";
 import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
@@ -45,6 +47,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   "run-status": runStatusCommand,
   logs: logsCommand,
   cancel: cancelCommand,
+  events: eventsCommand,
+  history: historyCommand,
   tasks: tasksCommand,
   servers: serversCommand,
   graph: graphCommand,

@@ -243,6 +243,29 @@ describe("renderRunDetail", () => {
     );
     expect(out).not.toContain("a.import #1");
   });
+
+  it("shows when a retry is due, and why a task-run was cancelled", () => {
+    const run = create(RunSchema, {
+      id: "run_2",
+      createdAt: at(0),
+      taskRuns: [
+        {
+          taskId: "a.retrying",
+          state: TaskState.PENDING,
+          waitingReason: "retry 2 of 3 in 4000 ms after TASK_FAILED",
+          retryAt: at(4_000),
+        },
+        { taskId: "a.stopped", state: TaskState.CANCELLED, cancelReason: "wrong day" },
+      ],
+    });
+    const out = renderRunDetail(run, undefined, T0);
+    expect(out).toMatch(
+      new RegExp(
+        `a\\.retrying .*retry 2 of 3 in 4000 ms after TASK_FAILED: next attempt at ${formatClock(at(4_000))}`,
+      ),
+    );
+    expect(out).toMatch(/a\.stopped .*CANCELLED .*wrong day/);
+  });
 });
 
 describe("renderRunsTable", () => {

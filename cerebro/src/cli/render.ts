@@ -144,6 +144,8 @@ export function stateColor(name: string): Paint | undefined {
     case "BLOCKED":
     case "CANCELLED":
     case "DRAINING":
+    case "RETRY":
+    case "AWAY":
       return "yellow";
     case "INVOKED":
     case "QUEUED":
@@ -152,6 +154,7 @@ export function stateColor(name: string): Paint | undefined {
       return "cyan";
     case "SKIPPED":
     case "PENDING":
+    case "WAITING":
       return "dim";
     default:
       return undefined;
@@ -377,7 +380,19 @@ export function renderEvent(
       break;
     case EventKind.TASK_RUN_CHANGED:
       subject = event.taskId;
-      state = taskStateName(event.state);
+      // PENDING with a due time: a failed attempt waits for its retry.
+      state =
+        event.state === TaskState.PENDING && event.dueAt !== undefined
+          ? "RETRY"
+          : taskStateName(event.state);
+      break;
+    case EventKind.ATTEMPT_SERVER_AWAY:
+      subject = event.taskId;
+      state = "AWAY";
+      break;
+    case EventKind.ATTEMPT_SERVER_BACK:
+      subject = event.taskId;
+      state = "BACK";
       break;
     case EventKind.SERVER_CONNECTED:
       subject = event.instanceId || event.serverName;
@@ -398,7 +413,9 @@ export function renderEvent(
     padVisible(paint(style, "red", errorCauseName(event.errorCause)), CAUSE_WIDTH),
     padVisible(orDash(event.serverName), widths.server),
     // Task columns already say what the message says; only its detail is new.
-    event.kind === EventKind.TASK_RUN_CHANGED ? event.detail : event.message,
+    event.kind === EventKind.TASK_RUN_CHANGED || event.kind === EventKind.ATTEMPT_SERVER_AWAY
+      ? event.detail
+      : event.message,
   ];
   return cells.join("  ").trimEnd();
 }
@@ -494,6 +511,24 @@ export function renderRunSummary(run: Run, style: Style = plainStyle, nowMs = Da
   return lines.join("\n");
 }
 
+/**
+ * The last line of a followed run: its outcome and, for each failed or
+ * blocked task-run, the team that owns it; a cancelled run's reason.
+ */
+export function renderOutcomeLine(run: Run, style: Style, cancelReason = ""): string {
+  const state = runStateName(run.state);
+  const head = `Run ${run.id} ${colored(style, state)}`;
+  if (run.state === RunState.CANCELLED) return cancelReason ? `${head}: ${cancelReason}` : head;
+  const o = runOutcomes(run);
+  const owned = (outcomes: readonly TaskRunOutcome[]) =>
+    outcomes.map((f) => `${f.taskId} (team ${f.owner?.team || "-"})`).join(", ");
+  const parts = [
+    o.failed.length > 0 ? `failed ${owned(o.failed)}` : "",
+    o.blocked.length > 0 ? `blocked ${owned(o.blocked)}` : "",
+  ].filter((part) => part !== "");
+  return parts.length > 0 ? `${head}: ${parts.join("; ")}` : head;
+}
+
 /** What to say about a task-run besides its state. */
 export function taskRunDetail(taskRun: TaskRun, nowMs = Date.now()): string {
   switch (taskRun.state) {
@@ -502,7 +537,12 @@ export function taskRunDetail(taskRun: TaskRun, nowMs = Date.now()): string {
     case TaskState.BLOCKED:
       return `blocked by ${taskRun.blockedBy.join(", ") || "an upstream task"}`;
     case TaskState.PENDING:
+      if (taskRun.retryAt !== undefined) {
+        return `${taskRun.waitingReason}: next attempt at ${formatWhen(taskRun.retryAt, nowMs)}`;
+      }
       return taskRun.waitingReason === "" ? "" : `waiting for ${taskRun.waitingReason}`;
+    case TaskState.CANCELLED:
+      return taskRun.cancelReason;
     case TaskState.SKIPPED: {
       const reused = taskRun.reused;
       if (reused === undefined) return "fresh enough";

@@ -20,7 +20,8 @@ import {
 import { describe, expect, it } from "vitest";
 import type { ControlClient } from "./client.js";
 import { runCli } from "./main.js";
-import { followRun, mergeCatchUp } from "./run.js";
+import { stripAnsi } from "./render.js";
+import { followRun } from "./run.js";
 import { aborted, fakeCli } from "./test-support.js";
 
 const T0 = Date.UTC(2025, 0, 15, 10, 0, 0, 0);
@@ -35,8 +36,15 @@ function run(state: RunState, extra: Exclude<MessageInitShape<typeof RunSchema>,
     targets: ["a.clean"],
     createdAt: at(0),
     taskRuns: [
-      { id: "tr_1", taskId: "a.import", serverName: "sa", state: TaskState.PENDING },
-      { id: "tr_2", taskId: "a.clean", serverName: "sa", state: TaskState.PENDING },
+      { id: "tr_1", taskId: "a.import", serverName: "sa", state: TaskState.PENDING, owner: ingest },
+      {
+        id: "tr_2",
+        taskId: "a.clean",
+        serverName: "sa",
+        state: TaskState.PENDING,
+        owner: ingest,
+        upstream: ["a.import"],
+      },
     ],
     ...extra,
   });
@@ -100,6 +108,10 @@ const events: Event[] = [
   }),
 ];
 
+function finishedAs(runState: RunState, detail = ""): Event {
+  return event({ kind: EventKind.RUN_FINISHED, time: at(10), runState, detail });
+}
+
 interface FakeOptions {
   /** What GetRun answers, in turn; the last answer repeats. */
   getRuns: Run[];
@@ -128,6 +140,8 @@ function fakeClient(o: FakeOptions) {
     watchEvents: async function* (req, options): AsyncGenerator<WatchEventsResponse> {
       calls.watched.push(req);
       for (const e of o.events ?? []) yield create(WatchEventsResponseSchema, { event: e });
+      // Cerebro ends a run's watch after the run's final event.
+      if (o.events?.at(-1)?.kind === EventKind.RUN_FINISHED) return;
       await aborted(options?.signal);
       calls.watchAborted = true;
       throw new ConnectError("cancelled", Code.Canceled);
@@ -137,26 +151,22 @@ function fakeClient(o: FakeOptions) {
 }
 
 describe("followRun", () => {
-  it("prints events until RUN_FINISHED, then returns the run from GetRun", async () => {
-    const { client, calls } = fakeClient({ getRuns: [run(RunState.RUNNING), failed], events });
+  it("hands on the watch's events until it ends with the run, then returns the run from one GetRun", async () => {
+    const { client, calls } = fakeClient({ getRuns: [failed], events });
     const seen: Event[] = [];
     const final = await followRun(client as ControlClient, run(RunState.RUNNING), {
-      pollIntervalMs: 60_000,
       onEvent: (e) => seen.push(e),
     });
     expect(final.state).toBe(RunState.FAILED);
     expect(seen.map((e) => e.message)).toEqual(events.map((e) => e.message));
-    expect(calls.getRun).toBe(2);
+    expect(calls.getRun).toBe(1);
+    expect(calls.watched).toEqual([{ runId: "run_1", kinds: [] }]);
   });
 
   it("asks cerebro only for the kinds of events it is told to", async () => {
     const finishedOnly = events.filter((e) => e.kind === EventKind.RUN_FINISHED);
-    const { client, calls } = fakeClient({
-      getRuns: [run(RunState.RUNNING), failed],
-      events: finishedOnly,
-    });
+    const { client, calls } = fakeClient({ getRuns: [failed], events: finishedOnly });
     await followRun(client as ControlClient, run(RunState.RUNNING), {
-      pollIntervalMs: 60_000,
       kinds: [EventKind.RUN_FINISHED],
     });
     expect(calls.watched).toEqual([
@@ -164,36 +174,10 @@ describe("followRun", () => {
     ]);
   });
 
-  it("finishes at once when the run was already done before the watch opened", async () => {
-    const done = run(RunState.SUCCEEDED, {
-      finishedAt: at(300),
-      taskRuns: [
-        {
-          id: "tr_1",
-          taskId: "a.import",
-          serverName: "sa",
-          state: TaskState.COMPLETED,
-          updatedAt: at(200),
-        },
-      ],
-    });
-    const { client, calls } = fakeClient({ getRuns: [done] });
-    const seen: Event[] = [];
-    const final = await followRun(client as ControlClient, run(RunState.RUNNING), {
-      pollIntervalMs: 60_000,
-      onEvent: (e) => seen.push(e),
-    });
-    expect(final.state).toBe(RunState.SUCCEEDED);
-    expect(calls.watchAborted).toBe(true);
-    // What the snapshot shows already happened still makes the timeline.
-    expect(seen.map((e) => e.message)).toEqual(["a.import COMPLETED"]);
-  });
-
   it("stops early when its signal is aborted, returning the run as GetRun sees it", async () => {
     const { client, calls } = fakeClient({ getRuns: [run(RunState.RUNNING)] });
     const stop = new AbortController();
     const following = followRun(client as ControlClient, run(RunState.RUNNING), {
-      pollIntervalMs: 60_000,
       signal: stop.signal,
     });
     stop.abort();
@@ -210,38 +194,15 @@ describe("followRun", () => {
         throw new ConnectError("gone", Code.Unavailable);
       },
     };
-    await expect(
-      followRun(client as ControlClient, run(RunState.RUNNING), { pollIntervalMs: 60_000 }),
-    ).rejects.toThrow("gone");
-  });
-});
-
-describe("mergeCatchUp", () => {
-  it("puts the snapshot's states first, drops superseded and repeated events", () => {
-    const snapshot = run(RunState.RUNNING, {
-      taskRuns: [
-        {
-          id: "tr_1",
-          taskId: "a.import",
-          serverName: "sa",
-          state: TaskState.COMPLETED,
-          updatedAt: at(200),
-        },
-        { id: "tr_2", taskId: "a.clean", serverName: "sa", state: TaskState.PENDING },
-      ],
-    });
-    const [started, completed, errored] = events;
-    const merged = mergeCatchUp(snapshot, [started!, completed!, errored!]);
-    expect(merged.map((e) => `${e.taskId} ${TaskState[e.state]}`)).toEqual([
-      "a.import COMPLETED",
-      "a.clean ERROR",
-    ]);
+    await expect(followRun(client as ControlClient, run(RunState.RUNNING), {})).rejects.toThrow(
+      "gone",
+    );
   });
 });
 
 describe("dyna run", () => {
   it("follows the run, prints the timeline and summary, exits 1 when it failed", async () => {
-    const { client, calls } = fakeClient({ getRuns: [run(RunState.RUNNING), failed], events });
+    const { client, calls } = fakeClient({ getRuns: [failed], events });
     const { io, overrides } = fakeCli(client);
     const code = await runCli(
       [
@@ -272,24 +233,55 @@ describe("dyna run", () => {
     expect(out).toMatch(/a\.clean\s+ERROR\s+TASK_FAILED\s+sa\s+disk full/);
     expect(out).toContain("Run run_1 FAILED in 900ms");
     expect(out).toContain("owner: team ingest <ingest@example.com>");
+    // The last line names the outcome and the team that owns the failure.
+    expect(io.stdout.at(-1)).toBe("Run run_1 FAILED: failed a.clean (team ingest)");
+  });
+
+  it("on a terminal redraws a live view in place, then prints the summary", async () => {
+    const { client } = fakeClient({ getRuns: [failed], events });
+    const { io, overrides } = fakeCli(client);
+    const terminal = { ...io, isTTY: true, columns: 60 };
+    const code = await runCli(["run", "a.clean"], {
+      ...overrides,
+      io: terminal,
+      now: () => T0 + 1_000,
+    });
+    expect(code).toBe(1);
+    const frames = io.stdout.filter((text) => text.includes("run_1  "));
+    // The first frame, then one per event, each over the one before.
+    expect(frames).toHaveLength(events.length + 1);
+    expect(frames.slice(1).every((frame) => frame.startsWith("\u001b[3F\u001b[J"))).toBe(true);
+    expect(frames.at(-1)).toContain("a.clean");
+    expect(frames.at(-1)).toContain("team ingest: TASK_FAILED: disk full");
+    for (const frame of frames) {
+      const lines = frame.replace("\u001b[3F\u001b[J", "").split("\n");
+      for (const line of lines) expect(stripAnsi(line).length).toBeLessThan(60);
+    }
+    expect(stripAnsi(io.stdout.at(-1) ?? "")).toBe(
+      "Run run_1 FAILED: failed a.clean (team ingest)",
+    );
   });
 
   it("exits 0 when the run succeeded", async () => {
     const ok = run(RunState.SUCCEEDED, { finishedAt: at(10), summary: { completed: 2 } });
-    const { client } = fakeClient({ getRuns: [ok] });
+    const { client } = fakeClient({ getRuns: [ok], events: [finishedAs(RunState.SUCCEEDED)] });
     const { overrides } = fakeCli(client);
     expect(await runCli(["run", "a.clean"], overrides)).toBe(0);
   });
 
   it("exits 1 when the run was cancelled", async () => {
     const cancelled = run(RunState.CANCELLED, { finishedAt: at(10), summary: { cancelled: 2 } });
-    const { client } = fakeClient({ getRuns: [cancelled] });
-    const { overrides } = fakeCli(client);
+    const { client } = fakeClient({
+      getRuns: [cancelled],
+      events: [finishedAs(RunState.CANCELLED, "wrong day")],
+    });
+    const { io, overrides } = fakeCli(client);
     expect(await runCli(["run", "a.clean"], overrides)).toBe(1);
+    expect(io.stdout.at(-1)).toBe("Run run_1 CANCELLED: wrong day");
   });
 
   it("--json prints only the final run, as one JSON document", async () => {
-    const { client } = fakeClient({ getRuns: [run(RunState.RUNNING), failed], events });
+    const { client } = fakeClient({ getRuns: [failed], events });
     const { io, overrides } = fakeCli(client);
     expect(await runCli(["run", "a.clean", "--json"], overrides)).toBe(1);
     expect(io.stdout).toHaveLength(1);

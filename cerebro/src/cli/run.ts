@@ -1,41 +1,37 @@
 // dyna run: start a run, follow it live to its end, and summarise it.
 
-import { create } from "@bufbuild/protobuf";
 import {
   type Event,
-  EventKind,
-  EventSchema,
+  type EventKind,
   type Run,
   RunMode,
   RunSchema,
   RunState,
-  type TaskRun,
-  TaskState,
 } from "@cordyna/contract";
 import { parseCommandArgs, parseParams, UsageError } from "./args.js";
 import { type ControlClient, resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import {
-  errorCauseName,
   isRunFinished,
   renderEvent,
   renderJson,
+  renderOutcomeLine,
   renderRunSummary,
   runStateName,
-  taskStateName,
   timelineWidths,
-  timeMs,
 } from "./render.js";
+import { RunProgress, renderProgress } from "./run-progress.js";
+
+/** How often the live view redraws while nothing happens, so that elapsed times move. */
+const LIVE_VIEW_TICK_MS = 1_000;
 
 /** What following a run needs from a ControlService client. */
 export type RunWatcher = Pick<ControlClient, "watchEvents" | "getRun">;
 
 /** How to follow a run. */
 export interface FollowOptions {
-  /** How often to re-check the run with GetRun, in case its end was missed. */
-  pollIntervalMs: number;
-  /** Called for each event of the run, in order. */
+  /** Called for each event of the run, in order, from its first. */
   onEvent?: (event: Event) => void;
   /** Stops following early; the run is then returned as GetRun sees it. */
   signal?: AbortSignal;
@@ -50,154 +46,76 @@ async function fetchRun(client: RunWatcher, runId: string): Promise<Run | undefi
   return (await client.getRun({ runId }, { timeoutMs: UNARY_TIMEOUT_MS })).run;
 }
 
-/** The timeline line a task-run's current state stands for, as if an event had said it. */
-export function snapshotEvent(run: Run, taskRun: TaskRun): Event {
-  const state = taskStateName(taskRun.state);
-  const cause = errorCauseName(taskRun.errorCause);
-  let message = `${taskRun.taskId} ${state}`;
-  if (cause !== "") message += `(${cause})`;
-  if (taskRun.errorDescription !== "") message += `: ${taskRun.errorDescription}`;
-  if (taskRun.state === TaskState.BLOCKED && taskRun.blockedBy.length > 0) {
-    message += ` by ${taskRun.blockedBy.join(", ")}`;
-  }
-  let detail = taskRun.errorDescription;
-  if (taskRun.state === TaskState.BLOCKED) detail = `by ${taskRun.blockedBy.join(", ")}`;
-  if (taskRun.state === TaskState.SKIPPED && taskRun.reused) {
-    detail = `reused completion of run ${taskRun.reused.runId}`;
-  }
-  if (taskRun.state === TaskState.PENDING) detail = taskRun.waitingReason;
-  return create(EventSchema, {
-    kind: EventKind.TASK_RUN_CHANGED,
-    runId: run.id,
-    taskRunId: taskRun.id,
-    taskId: taskRun.taskId,
-    attemptId: taskRun.attempts.at(-1)?.id ?? "",
-    state: taskRun.state,
-    errorCause: taskRun.errorCause,
-    serverName: taskRun.serverName,
-    message,
-    detail,
-    ...(taskRun.updatedAt === undefined ? {} : { time: taskRun.updatedAt }),
-  });
-}
-
-function eventKey(e: Event): string | undefined {
-  return e.kind === EventKind.TASK_RUN_CHANGED
-    ? `${e.taskRunId}\u0000${e.attemptId}\u0000${e.state}`
-    : undefined;
-}
-
 /**
- * The start of a run's timeline once the first GetRun answered: what the
- * snapshot shows already happened (task-runs past PENDING, which the watch
- * may have missed) merged in time order with the events the watch delivered
- * meanwhile. Events older than the snapshot of their task-run are dropped
- * (the snapshot supersedes them), and so are repeats.
- */
-export function mergeCatchUp(snapshot: Run, buffered: readonly Event[]): Event[] {
-  const snapshotAt = new Map<string, number>();
-  const caughtUp: Event[] = [];
-  for (const taskRun of snapshot.taskRuns) {
-    if (taskRun.state === TaskState.UNSPECIFIED || taskRun.state === TaskState.PENDING) continue;
-    caughtUp.push(snapshotEvent(snapshot, taskRun));
-    snapshotAt.set(taskRun.id, timeMs(taskRun.updatedAt) ?? 0);
-  }
-  const fresh = buffered.filter((e) => {
-    const at = snapshotAt.get(e.taskRunId);
-    return e.kind !== EventKind.TASK_RUN_CHANGED || at === undefined || (timeMs(e.time) ?? 0) >= at;
-  });
-  const merged = [...caughtUp, ...fresh].sort(
-    (a, b) => (timeMs(a.time) ?? 0) - (timeMs(b.time) ?? 0),
-  );
-  const seen = new Set<string>();
-  return merged.filter((e) => {
-    const key = eventKey(e);
-    if (key === undefined) return true;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-/**
- * Follows a run to its end and returns it as GetRun last saw it.
- *
- * The run id only exists once StartRun returned, so events between StartRun
- * and the watch can be missed. Hence: open the watch first, then ask GetRun
- * once; what that snapshot shows already happened starts the timeline
- * (see mergeCatchUp), and when the run is already done, that is the end.
- * Otherwise events are consumed until RUN_FINISHED for the run. GetRun is
- * repeated every pollIntervalMs as a safety net. Returns a run that is not
- * finished only if cerebro ended the event stream early.
+ * Follows a run to its end and returns it as GetRun then has it. One
+ * WatchEvents call does it all: cerebro replays what happened before the
+ * call, follows the run, and ends the stream after the run's RUN_FINISHED.
+ * Returns a run that is not finished only if the stream ended early (cerebro
+ * stopped) or the signal aborted.
  */
 export async function followRun(
   client: RunWatcher,
   run: Run,
   options: FollowOptions,
 ): Promise<Run> {
-  const runId = run.id;
-  const abort = new AbortController();
-  const stop = (): void => abort.abort();
-  options.signal?.addEventListener("abort", stop, { once: true });
-  if (options.signal?.aborted) abort.abort();
-  let finished: Run | undefined;
-  let buffered: Event[] | undefined = [];
-  const seen = new Set<string>();
-  const emit = (event: Event): void => {
-    const key = eventKey(event);
-    if (key !== undefined) {
-      if (seen.has(key)) return;
-      seen.add(key);
-    }
-    options.onEvent?.(event);
-  };
-
-  const watch = (async (): Promise<void> => {
-    try {
-      const request = { runId, kinds: [...(options.kinds ?? [])] };
-      for await (const res of client.watchEvents(request, { signal: abort.signal })) {
-        const event = res.event;
-        if (event === undefined || event.runId !== runId) continue;
-        if (abort.signal.aborted) return;
-        if (buffered !== undefined) buffered.push(event);
-        else emit(event);
-        if (event.kind === EventKind.RUN_FINISHED) return;
-      }
-    } catch (err) {
-      if (!abort.signal.aborted) throw err;
-    }
-  })();
-  // Awaited below; this keeps an early failure from counting as unhandled meanwhile.
-  watch.catch(() => {});
-
-  const check = async (): Promise<Run | undefined> => {
-    const current = await fetchRun(client, runId);
-    if (current !== undefined && isRunFinished(current.state) && finished === undefined) {
-      finished = current;
-      abort.abort();
-    }
-    return current;
-  };
-
-  let timer: NodeJS.Timeout | undefined;
+  const request = { runId: run.id, kinds: [...(options.kinds ?? [])] };
   try {
-    const snapshot = await check();
-    const early = buffered;
-    buffered = undefined;
-    for (const event of snapshot === undefined ? early : mergeCatchUp(snapshot, early)) emit(event);
-    if (finished === undefined) {
-      timer = setInterval(() => {
-        check().catch(() => {});
-      }, options.pollIntervalMs);
-      timer.unref();
+    for await (const { event } of client.watchEvents(
+      request,
+      options.signal ? { signal: options.signal } : {},
+    )) {
+      if (event !== undefined) options.onEvent?.(event);
     }
-    await watch;
-  } finally {
-    clearInterval(timer);
-    abort.abort();
-    options.signal?.removeEventListener("abort", stop);
+  } catch (err) {
+    if (!options.signal?.aborted) throw err;
   }
-  return finished ?? (await fetchRun(client, runId)) ?? run;
+  return (await fetchRun(client, run.id)) ?? run;
+}
+
+/**
+ * Follows a run and shows it as it goes: on a terminal a live view redrawn
+ * in place (see renderProgress), otherwise one line per event. Returns the
+ * run at its end, and a cancelled run's reason.
+ */
+async function showFollowedRun(
+  client: RunWatcher,
+  run: Run,
+  ctx: CliContext,
+): Promise<{ run: Run; cancelReason: string }> {
+  const progress = new RunProgress(run);
+  if (!ctx.io.isTTY) {
+    const widths = timelineWidths(run);
+    const final = await followRun(client, run, {
+      onEvent: (event) => {
+        progress.apply(event);
+        ctx.io.out(renderEvent(event, ctx.style, widths));
+      },
+    });
+    return { run: final, cancelReason: progress.cancelReason };
+  }
+  let drawnLines = 0;
+  const draw = (): void => {
+    const size = { width: Math.max(20, (ctx.io.columns ?? 80) - 1), maxTaskLines: 20 };
+    const lines = renderProgress(progress, ctx.now(), size, ctx.style);
+    // Back to the first line of the previous frame, which is cleared first.
+    const up = drawnLines > 0 ? `\u001b[${drawnLines}F\u001b[J` : "";
+    ctx.io.out(up + lines.join("\n"));
+    drawnLines = lines.length;
+  };
+  draw();
+  const ticker = setInterval(draw, LIVE_VIEW_TICK_MS);
+  ticker.unref();
+  try {
+    const final = await followRun(client, run, {
+      onEvent: (event) => {
+        progress.apply(event);
+        draw();
+      },
+    });
+    return { run: final, cancelReason: progress.cancelReason };
+  } finally {
+    clearInterval(ticker);
+  }
 }
 
 /** The --mode flag of a command: test or normal; unset leaves it to cerebro. */
@@ -268,21 +186,20 @@ export async function runCommand(args: readonly string[], ctx: CliContext): Prom
     return EXIT_OK;
   }
 
-  const widths = timelineWidths(run);
-  const final = await followRun(client, run, {
-    pollIntervalMs: ctx.pollIntervalMs,
-    ...(json ? {} : { onEvent: (e: Event) => ctx.io.out(renderEvent(e, ctx.style, widths)) }),
-  });
   if (json) {
+    const final = await followRun(client, run, {});
     ctx.io.out(renderJson(RunSchema, final));
-  } else {
-    ctx.io.out(`\n${renderRunSummary(final, ctx.style, ctx.now())}`);
-    if (!isRunFinished(final.state)) {
-      ctx.io.err(
-        `dyna: cerebro closed the event stream while run ${final.id} is ${runStateName(final.state)}; ` +
-          `check it with: dyna runs ${final.id}`,
-      );
-    }
+    return final.state === RunState.SUCCEEDED ? EXIT_OK : EXIT_FAILED;
   }
+  const followed = await showFollowedRun(client, run, ctx);
+  const final = followed.run;
+  ctx.io.out(`\n${renderRunSummary(final, ctx.style, ctx.now())}`);
+  if (!isRunFinished(final.state)) {
+    ctx.io.err(
+      `dyna: cerebro closed the event stream while run ${final.id} is ${runStateName(final.state)}; ` +
+        `check it with: dyna runs ${final.id}`,
+    );
+  }
+  ctx.io.out(renderOutcomeLine(final, ctx.style, followed.cancelReason));
   return final.state === RunState.SUCCEEDED ? EXIT_OK : EXIT_FAILED;
 }

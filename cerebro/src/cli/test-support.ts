@@ -58,7 +58,6 @@ export function fakeCli(
     overrides: {
       io,
       now: () => 0,
-      pollIntervalMs: 60_000,
       connect: (address) => {
         addresses.push(address);
         return client as ControlClient;

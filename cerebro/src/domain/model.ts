@@ -170,6 +170,8 @@ export interface TaskRunRecord {
   waitingReason?: string;
   /** With a retry pending: not to be invoked before this time. */
   notBefore?: number;
+  /** With CANCELLED: why, as the cancel said. */
+  cancelReason?: string;
   outputs?: Record<string, string>;
   updatedAt: number;
 }

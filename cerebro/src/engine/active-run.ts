@@ -13,6 +13,8 @@ export class ActiveRun {
   readonly #waitingOn = new Map<string, number>();
   /** PENDING task ids whose upstream is done: they wait only for a server or a slot. */
   readonly ready = new Set<string>();
+  /** Why the run was cancelled, once it was. */
+  cancelReason: string | undefined;
   #unfinished = 0;
 
   constructor(snapshot: RunSnapshot) {
@@ -31,6 +33,11 @@ export class ActiveRun {
       this.#waitingOn.set(taskRun.taskId, waiting);
       if (taskRun.state === TaskState.PENDING && waiting === 0) this.ready.add(taskRun.taskId);
     }
+  }
+
+  /** The teams owning its task-runs. */
+  teams(): string[] {
+    return [...new Set([...this.taskRuns.values()].map((taskRun) => taskRun.owner.team))].sort();
   }
 
   get finished(): boolean {

@@ -46,7 +46,8 @@ const STEP: Readonly<Record<TaskState, number>> = {
 
 /** The state changes a task-run may go through, as its events show them. */
 const ALLOWED: Readonly<Record<TaskState, readonly TaskState[]>> = {
-  PENDING: [TaskState.INVOKED, TaskState.BLOCKED, TaskState.CANCELLED],
+  // PENDING again: what it waits for changed (an event says why it waits).
+  PENDING: [TaskState.PENDING, TaskState.INVOKED, TaskState.BLOCKED, TaskState.CANCELLED],
   INVOKED: [
     TaskState.QUEUED,
     TaskState.STARTED,

@@ -270,7 +270,7 @@ export class RunEngine {
     if (created.existing) return created;
     const active = new ActiveRun({ run, taskRuns });
     this.#active.set(run.id, active);
-    this.#publishRun(run, "run-started", `run ${run.id} started: ${run.targets.join(", ")}`);
+    this.#publishRun(active, "run-started", `run ${run.id} started: ${run.targets.join(", ")}`);
     for (const taskRun of taskRuns) {
       if (taskRun.state === TaskState.SKIPPED) this.#publishTaskRun(taskRun);
     }
@@ -293,6 +293,7 @@ export class RunEngine {
     }
     const why = reason || "cancelled by request";
     active.run.state = RunState.CANCELLED;
+    active.cancelReason = why;
     for (const taskRun of active.taskRuns.values()) {
       if (isFinalTaskState(taskRun.state)) continue;
       const attempt = taskRun.attempts.at(-1);
@@ -300,6 +301,7 @@ export class RunEngine {
         this.#options.instances.get(attempt.instanceId)?.cancel(attempt.id, why);
         this.#endAttempt(taskRun, attempt, TaskState.CANCELLED);
       }
+      taskRun.cancelReason = why;
       this.#finishTaskRun(active, taskRun, TaskState.CANCELLED, { description: why });
     }
     this.#finishRunIfDone(active);
@@ -369,9 +371,18 @@ export class RunEngine {
    * known to the instance and is now lost.
    */
   async instanceResumed(instanceId: string, runningAttemptIds: readonly string[]): Promise<void> {
+    const wasAway = this.#lostTimers.has(instanceId);
     this.#lostTimers.get(instanceId)?.timer.cancel();
     this.#lostTimers.delete(instanceId);
     const stillRunning = new Set(runningAttemptIds);
+    if (wasAway) {
+      for (const { taskRun, attempt } of this.#inFlightOn(instanceId)) {
+        if (!stillRunning.has(attempt.id)) continue;
+        this.#publishAttempt("attempt-server-back", taskRun, attempt, {
+          message: `${taskRun.taskId} attempt ${attempt.number}: server instance ${instanceId} is back and still runs it`,
+        });
+      }
+    }
     const instance = this.#options.instances.get(instanceId);
     for (const [attemptId, location] of [...this.#attempts]) {
       const taskRun = location.active.taskRuns.get(location.taskId);
@@ -413,6 +424,13 @@ export class RunEngine {
   /** At `at`, unless the instance resumed first, its in-flight attempts end in SERVER_LOST. */
   #loseInstanceAt(instanceId: string, at: number, why: string): void {
     this.#lostTimers.get(instanceId)?.timer.cancel();
+    for (const { taskRun, attempt } of this.#inFlightOn(instanceId)) {
+      this.#publishAttempt("attempt-server-away", taskRun, attempt, {
+        message: `${taskRun.taskId} attempt ${attempt.number}: server instance ${instanceId} is away`,
+        detail: `kept until ${new Date(at).toISOString()}, then SERVER_LOST unless instance ${instanceId} is back`,
+        dueAt: at,
+      });
+    }
     const timer = this.#options.clock.at(at, () => {
       this.#loseInstance(instanceId, why);
       void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
@@ -423,15 +441,26 @@ export class RunEngine {
   #loseInstance(instanceId: string, why: string): void {
     this.#lostTimers.get(instanceId)?.timer.cancel();
     this.#lostTimers.delete(instanceId);
-    for (const [attemptId, location] of [...this.#attempts]) {
+    for (const { active, taskRun, attempt } of this.#inFlightOn(instanceId)) {
+      this.#failAttempt(active, taskRun, attempt, ErrorCause.SERVER_LOST, {
+        description: `server instance ${instanceId} ${why}`,
+      });
+    }
+  }
+
+  /** The current, unfinished attempts invoked on an instance. */
+  #inFlightOn(
+    instanceId: string,
+  ): { active: ActiveRun; taskRun: TaskRunRecord; attempt: AttemptRecord }[] {
+    const found = [];
+    for (const [attemptId, location] of this.#attempts) {
       const taskRun = location.active.taskRuns.get(location.taskId);
       const attempt = taskRun?.attempts.at(-1);
       if (!taskRun || !attempt || attempt.id !== attemptId) continue;
       if (attempt.instanceId !== instanceId || !isInFlight(attempt.state)) continue;
-      this.#failAttempt(location.active, taskRun, attempt, ErrorCause.SERVER_LOST, {
-        description: `server instance ${instanceId} ${why}`,
-      });
+      found.push({ active: location.active, taskRun, attempt });
     }
+    return found;
   }
 
   /** Declarations changed: nothing to re-plan, but a new server may take waiting work. */
@@ -744,11 +773,9 @@ export class RunEngine {
       taskRun.notBefore = this.#options.clock.now() + backoff;
       taskRun.errorCause = cause;
       taskRun.errorDescription = detail.description;
+      // Set before the state, so that the event of the retry says all of it.
+      taskRun.waitingReason = `retry ${attempt.number + 1} of ${policy.maxAttempts} in ${backoff} ms after ${cause}`;
       this.#setTaskRunState(taskRun, TaskState.PENDING);
-      this.#setWaiting(
-        taskRun,
-        `retry ${attempt.number + 1} of ${policy.maxAttempts} in ${backoff} ms after ${cause}`,
-      );
       active.ready.add(taskRun.taskId);
       this.#armRetry(active, taskRun);
       return;
@@ -875,10 +902,11 @@ export class RunEngine {
       },
       "run finished",
     );
+    const cancelled = active.cancelReason === undefined ? "" : ` (${active.cancelReason})`;
     this.#publishRun(
-      run,
+      active,
       "run-finished",
-      `run ${run.id} ${run.state}${failures ? `; failed: ${failures}` : ""}`,
+      `run ${run.id} ${run.state}${cancelled}${failures ? `; failed: ${failures}` : ""}`,
     );
   }
 
@@ -927,6 +955,7 @@ export class RunEngine {
     if (taskRun.waitingReason === reason) return;
     taskRun.waitingReason = reason;
     this.#dirtyTaskRuns.add(taskRun);
+    this.#publishTaskRun(taskRun);
   }
 
   #countInFlight(taskId: string, delta: number): void {
@@ -935,13 +964,16 @@ export class RunEngine {
 
   #publishTaskRun(taskRun: TaskRunRecord): void {
     const attempt = taskRun.attempts.at(-1);
+    const retrying = taskRun.state === TaskState.PENDING && taskRun.notBefore !== undefined;
     let detail = "";
     if (taskRun.state === TaskState.ERROR) detail = taskRun.errorDescription ?? "";
     else if (taskRun.state === TaskState.BLOCKED)
       detail = `by ${(taskRun.blockedBy ?? []).join(", ")}`;
     else if (taskRun.state === TaskState.SKIPPED && taskRun.reused) {
       detail = `reused completion of run ${taskRun.reused.runId}`;
-    } else if (taskRun.state === TaskState.PENDING) detail = taskRun.waitingReason ?? "";
+    } else if (taskRun.state === TaskState.CANCELLED) detail = taskRun.cancelReason ?? "";
+    else if (retrying) detail = `${taskRun.waitingReason}: ${taskRun.errorDescription}`;
+    else if (taskRun.state === TaskState.PENDING) detail = taskRun.waitingReason ?? "";
     const state =
       taskRun.state === TaskState.ERROR ? `ERROR(${taskRun.errorCause})` : taskRun.state;
     const separator = taskRun.state === TaskState.BLOCKED ? " " : ": ";
@@ -956,20 +988,49 @@ export class RunEngine {
       taskId: taskRun.taskId,
       state: taskRun.state,
       serverName: taskRun.serverName,
-      ...(attempt ? { attemptId: attempt.id, instanceId: attempt.instanceId } : {}),
-      ...(taskRun.state === TaskState.ERROR && taskRun.errorCause
+      teams: [taskRun.owner.team],
+      ...(attempt
+        ? { attemptId: attempt.id, instanceId: attempt.instanceId, attemptNumber: attempt.number }
+        : {}),
+      ...((taskRun.state === TaskState.ERROR || retrying) && taskRun.errorCause
         ? { errorCause: taskRun.errorCause }
         : {}),
+      ...(retrying ? { dueAt: taskRun.notBefore } : {}),
     });
   }
 
-  #publishRun(run: RunRecord, kind: "run-started" | "run-finished", message: string): void {
+  #publishAttempt(
+    kind: "attempt-server-away" | "attempt-server-back",
+    taskRun: TaskRunRecord,
+    attempt: AttemptRecord,
+    what: { message: string; detail?: string; dueAt?: number },
+  ): void {
+    this.#options.events.publish({
+      kind,
+      time: this.#options.clock.now(),
+      runId: taskRun.runId,
+      taskRunId: taskRun.id,
+      taskId: taskRun.taskId,
+      attemptId: attempt.id,
+      attemptNumber: attempt.number,
+      state: taskRun.state,
+      serverName: taskRun.serverName,
+      instanceId: attempt.instanceId,
+      teams: [taskRun.owner.team],
+      ...what,
+    });
+  }
+
+  #publishRun(active: ActiveRun, kind: "run-started" | "run-finished", message: string): void {
+    const { run, cancelReason } = active;
     this.#options.events.publish({
       kind,
       time: this.#options.clock.now(),
       message,
       runId: run.id,
       runState: run.state,
+      teams: active.teams(),
+      ...(kind === "run-finished" && cancelReason !== undefined ? { detail: cancelReason } : {}),
     });
   }
 

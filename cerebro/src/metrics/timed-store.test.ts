@@ -41,18 +41,20 @@ describe.each([
   ["the in-memory store", () => new MemoryStore()],
   ["Redis", () => RedisStore.connect(inject("redisUrl"), { prefix, logger: silentLogger })],
 ])("timing operations on %s", (_name, open) => {
-  it("times each operation under its name, its access and logs parts' as access.<operation> and logs.<operation>", async () => {
+  it("times each operation under its name, those of its parts as access.<operation>, logs.<operation> and events.<operation>", async () => {
     const { store, timings } = recording(open());
     await store.createRun(testSnapshot("run-1", 1_000));
     expect((await store.getRun("run-1"))?.run.id).toBe("run-1");
     await store.access.loadCredentials();
     await store.logs.read("run-1", "att-1", 0, 10);
+    await store.events.readLast(1);
     await store.close();
     expect(timings.map((timing) => timing.operation)).toEqual([
       "createRun",
       "getRun",
       "access.loadCredentials",
       "logs.read",
+      "events.readLast",
       "close",
     ]);
     expect(timings.every((timing) => timing.seconds >= 0 && !timing.failed)).toBe(true);

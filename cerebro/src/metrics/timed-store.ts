@@ -4,8 +4,9 @@ import type { Store } from "../store/store.js";
 export type StoreTiming = (operation: string, seconds: number, failed: boolean) => void;
 
 /**
- * The store with every asynchronous operation timed, its access and logs
- * parts' too (named "access.<operation>", "logs.<operation>"). A Proxy rather than a class that lists the
+ * The store with every asynchronous operation timed, those of its access,
+ * logs and events parts too (named "access.<operation>", "logs.<operation>",
+ * "events.<operation>"). A Proxy rather than a class that lists the
  * operations, so that one added to the Store interface is timed as well;
  * the operations still run on the store itself.
  */
@@ -13,6 +14,7 @@ export function timedStore(store: Store, timing: StoreTiming): Store {
   const parts: Partial<Record<string | symbol, object>> = {
     access: timedOperations(store.access, "access.", timing),
     logs: timedOperations(store.logs, "logs.", timing),
+    events: timedOperations(store.events, "events.", timing),
   };
   return timedOperations(store, "", timing, (property) => parts[property]);
 }

@@ -42,6 +42,7 @@ const METHOD_ACTIONS: Readonly<Record<string, Action["kind"]>> = {
   [`${ControlService.typeName}/WatchEvents`]: "read",
   [`${ControlService.typeName}/GetTaskRunLogs`]: "read",
   [`${ControlService.typeName}/FollowTaskRunLogs`]: "read",
+  [`${ControlService.typeName}/ListTaskRuns`]: "read",
   [`${ControlService.typeName}/ForgetServer`]: "administer",
   [`${AccessService.typeName}/ListAudit`]: "read-audit",
   [`${AccessService.typeName}/WhoAmI`]: "who-am-i",

@@ -245,9 +245,13 @@ describe("a cerebro with authentication, attacked from the same network", () => 
     );
     const serverReads = await refusal(control(a.token).listRuns({}));
     expect(serverReads.code).toBe(Code.PermissionDenied);
+    const serverHistory = await refusal(control(a.token).listTaskRuns({ taskId: "a.slow" }));
+    expect(serverHistory.code).toBe(Code.PermissionDenied);
 
     // The viewer reads; team A's operator cancels its own run.
     expect((await control(viewer.token).getRun({ runId: run!.id })).run?.id).toBe(run!.id);
+    const history = await control(viewer.token).listTaskRuns({ taskId: "a.slow" });
+    expect(history.taskRuns.map((entry) => entry.runId)).toEqual([run!.id]);
     const cancelled = await control(operatorA.token).cancelRun({ runId: run!.id });
     expect(cancelled.run?.state).toBe(RunState.CANCELLED);
   });

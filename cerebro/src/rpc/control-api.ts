@@ -25,6 +25,9 @@ import {
   type ListServersRequest,
   type ListServersResponse,
   ListServersResponseSchema,
+  type ListTaskRunsRequest,
+  type ListTaskRunsResponse,
+  ListTaskRunsResponseSchema,
   type ListTasksRequest,
   type ListTasksResponse,
   ListTasksResponseSchema,
@@ -46,11 +49,20 @@ import { type Clock, systemClock } from "../clock.js";
 import { CordynaError, ErrorCode } from "../domain/errors.js";
 import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type TaskDefinition } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
-import type { CerebroEvent, EventBus } from "../events.js";
+import type { EventLog } from "../event-log.js";
+import { watchEventLog } from "../event-watch.js";
+import type { EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import type { LogBook } from "../logs/log-book.js";
+import type { LoggedEvent } from "../store/event-store.js";
 import type { Store } from "../store/store.js";
-import { completionToProto, eventKindToProto, eventToProto, runToProto } from "./convert.js";
+import {
+  completionToProto,
+  eventKindToProto,
+  eventToProto,
+  runToProto,
+  taskRunToProto,
+} from "./convert.js";
 import {
   catchUpToProto,
   errorCauseToProto,
@@ -58,6 +70,7 @@ import {
   runModeFromProto,
   triggerModeToProto,
 } from "./enums.js";
+import type { Outbound } from "./outbound.js";
 import { DEFAULT_RUNS_PAGE, parseRunPageToken, runPageToken } from "./run-pages.js";
 import type { SessionRegistry } from "./sessions.js";
 import { followTaskRunLogs, getTaskRunLogs } from "./task-logs.js";
@@ -72,6 +85,8 @@ export interface ControlApiOptions {
   readonly store: Store;
   readonly sessions: SessionRegistry;
   readonly events: EventBus;
+  /** The stored events, for watches that replay. */
+  readonly eventLog: EventLog;
   /** Who may start and cancel which runs; the audit trail. */
   readonly access: AccessControl;
   /** A server name with no instance connected for longer leaves ListServers. Default: never. */
@@ -104,11 +119,18 @@ export interface ControlApi {
     request: FollowTaskRunLogsRequest,
     signal: AbortSignal,
   ): AsyncIterable<FollowTaskRunLogsResponse>;
-  /** Calls `listener` for each event matching the request; returns the function that stops it. */
-  watchEvents(
-    request: WatchEventsRequest,
-    listener: (response: WatchEventsResponse) => void,
-  ): () => void;
+  /**
+   * Starts a watch (NOT_FOUND for an unknown run): events stored from now on
+   * that the request asks for wait in `live` until the watcher takes them.
+   */
+  watchEvents(request: WatchEventsRequest, live: Outbound<LoggedEvent>): Promise<EventWatch>;
+  listTaskRuns(request: ListTaskRunsRequest): Promise<ListTaskRunsResponse>;
+}
+
+/** A started watch: its events in order (see WatchEvents in the proto), until stopped. */
+export interface EventWatch {
+  responses(signal?: AbortSignal): AsyncGenerator<WatchEventsResponse>;
+  stop(): void;
 }
 
 /**
@@ -116,7 +138,7 @@ export interface ControlApi {
  * for a bad request; the transports turn it into their status codes.
  */
 export function controlApi(options: ControlApiOptions): ControlApi {
-  const { graph, engine, store, sessions, events, access } = options;
+  const { graph, engine, store, sessions, events, eventLog, access } = options;
   const clock = options.clock ?? systemClock;
   const serverRetentionMs = options.serverRetentionMs ?? Number.POSITIVE_INFINITY;
 
@@ -297,29 +319,66 @@ export function controlApi(options: ControlApiOptions): ControlApi {
 
     getTaskRunLogs: (request) => getTaskRunLogs(options.logs, request),
     followTaskRunLogs: (request, signal) => followTaskRunLogs(options.logs, request, signal),
-    watchEvents(request, listener) {
-      // Watchers hear of events once the current turn's work is done, so that
-      // encoding events for them never delays an invoke or an ack.
-      let pending: CerebroEvent[] = [];
-      let watching = true;
-      const deliver = () => {
-        const batch = pending;
-        pending = [];
-        if (!watching) return;
-        for (const event of batch) {
-          listener(create(WatchEventsResponseSchema, { event: eventToProto(event) }));
-        }
-      };
+    async watchEvents(request, live) {
+      if (request.runId) await engine.getRun(request.runId);
+      let afterCursor = request.afterCursor === "" ? 0 : Number(request.afterCursor);
+      if (!Number.isSafeInteger(afterCursor)) {
+        throw new CordynaError(
+          ErrorCode.INVALID_ARGUMENT,
+          "after_cursor is not a cursor cerebro sent: pass an event's cursor unchanged",
+        );
+      }
+      if (!request.runId && afterCursor === 0 && request.last > 0) {
+        const [oldest] = await eventLog.store.readLast(request.last);
+        // Nothing stored yet: the replay finds nothing, and live events follow.
+        afterCursor = oldest ? oldest.cursor - 1 : 0;
+      }
       const kinds = new Set(request.kinds);
-      const unsubscribe = events.subscribe((event) => {
-        if (request.runId && event.runId !== request.runId) return;
-        if (kinds.size > 0 && !kinds.has(eventKindToProto(event.kind))) return;
-        if (pending.push(event) === 1) setImmediate(deliver);
-      });
-      return () => {
-        watching = false;
-        unsubscribe();
+      const watch = watchEventLog(
+        eventLog,
+        {
+          ...(request.runId ? { runId: request.runId } : {}),
+          afterCursor,
+          replay: afterCursor > 0 || request.last > 0,
+          afterSeq: request.afterSeq,
+          matches: (event) =>
+            (kinds.size === 0 || kinds.has(eventKindToProto(event.kind))) &&
+            (request.team === "" || (event.teams ?? []).includes(request.team)),
+          runActive: (runId) => engine.isActive(runId),
+        },
+        live,
+      );
+      return {
+        stop: watch.stop,
+        async *responses(signal) {
+          for await (const item of watch.events(signal)) {
+            yield create(
+              WatchEventsResponseSchema,
+              item === "caught-up" ? { caughtUp: true } : { event: eventToProto(item) },
+            );
+          }
+        },
       };
+    },
+
+    async listTaskRuns(request) {
+      if (!request.taskId)
+        throw new CordynaError(ErrorCode.INVALID_ARGUMENT, "task_id is required");
+      // At most MAX_RUNS_PAGE: the proto's annotation, checked at the edge.
+      const limit = request.limit || DEFAULT_RUNS_PAGE;
+      const after = parseRunPageToken(request.pageToken, "ListTaskRuns");
+      // One more than asked tells whether another page follows.
+      const found = await store.taskRunsOf(request.taskId, limit + 1, after);
+      const page = found.slice(0, limit);
+      const last = page.at(-1)?.run;
+      return create(ListTaskRunsResponseSchema, {
+        taskRuns: page.map(({ run, taskRun }) => ({
+          runId: run.id,
+          runCreatedAt: timestampFromMs(run.createdAt),
+          taskRun: taskRunToProto(taskRun),
+        })),
+        nextPageToken: found.length > limit && last ? runPageToken(last) : "",
+      });
     },
   };
 }

@@ -104,7 +104,7 @@ describe("ControlService over real gRPC", () => {
     ]);
   });
 
-  it("starts a run, streams its events to a watcher, and shows it in the run list", async () => {
+  it("starts a run, replays and streams its events to a watcher, and shows it in the run list", async () => {
     const { run } = await control.startRun({
       targets: ["a.extract"],
       params: { day: "2026-06-01" },
@@ -132,7 +132,14 @@ describe("ControlService over real gRPC", () => {
     });
     await watching;
     abort.abort();
-    expect(seen).toEqual(["a.extract STARTED", "a.extract COMPLETED", `run ${runId} SUCCEEDED`]);
+    // What happened before the watch began is replayed first.
+    expect(seen).toEqual([
+      `run ${runId} started: a.extract`,
+      "a.extract INVOKED",
+      "a.extract STARTED",
+      "a.extract COMPLETED",
+      `run ${runId} SUCCEEDED`,
+    ]);
 
     const { runs } = await control.listRuns({});
     expect(runs.map((r) => [r.id, r.state])).toEqual([[runId, RunState.SUCCEEDED]]);

@@ -1,12 +1,13 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import type { ControlService, WatchEventsResponse } from "@cordyna/contract";
+import type { ControlService } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { AccessControl } from "../access/access-control.js";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
 import type { OpenStreams } from "../metrics/open-streams.js";
+import type { LoggedEvent } from "../store/event-store.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
-import type { Caller, ControlApi } from "./control-api.js";
+import type { Caller, ControlApi, EventWatch } from "./control-api.js";
 import { Outbound } from "./outbound.js";
 
 const CODES: Record<ErrorCode, Code> = {
@@ -87,35 +88,43 @@ export function controlService(
         context.signal.removeEventListener("abort", onAbort);
       }
     },
+    listTaskRuns: unary(api.listTaskRuns),
     async *watchEvents(request, context) {
-      const outbound = new Outbound<WatchEventsResponse>(
+      let watch: EventWatch | undefined;
+      const live = new Outbound<LoggedEvent>(
         { maxBufferedBytes: watchBufferBytes, sizeOf: eventSize, what: "the event stream" },
         (error) => {
           logger.warn({ runId: request.runId || undefined }, error.rawMessage);
-          stop();
+          watch?.stop();
           resetCall(context);
         },
       );
-      const stop = api.watchEvents(request, (response) => outbound.push(response));
       // A revoked or expired credential ends the watch it opened at once.
       const stopWatchingCredential = access.onRevoked(principalOf(context), (reason) =>
-        outbound.end(new ConnectError(reason, Code.Unauthenticated)),
+        live.end(new ConnectError(reason, Code.Unauthenticated)),
       );
-      const closeStream = streams?.open("watch-events", outbound);
+      const closeStream = streams?.open("watch-events", live);
       try {
-        yield* outbound.messages(context.signal);
+        watch = await api.watchEvents(request, live);
+        yield* watch.responses(context.signal);
+      } catch (reason) {
+        throw toConnectError(reason, logger, "event watch");
       } finally {
         closeStream?.();
         stopWatchingCredential();
-        stop();
+        watch?.stop();
       }
     },
   };
 }
 
 /** An event's size on the wire, about: its texts and some fixed fields. */
-function eventSize(response: WatchEventsResponse): number {
-  const event = response.event;
-  if (!event) return 16;
-  return 96 + event.message.length + event.detail.length + event.runId.length + event.taskId.length;
+function eventSize(event: LoggedEvent): number {
+  return (
+    128 +
+    event.message.length +
+    (event.detail?.length ?? 0) +
+    (event.runId?.length ?? 0) +
+    (event.taskId?.length ?? 0)
+  );
 }

@@ -22,6 +22,7 @@ import type {
   TaskRunRecord,
 } from "../domain/model.js";
 import type { CerebroEvent, CerebroEventKind } from "../events.js";
+import type { LoggedEvent } from "../store/event-store.js";
 import {
   errorCauseToProto,
   runModeToProto,
@@ -84,6 +85,8 @@ export function taskRunToProto(taskRun: TaskRunRecord): TaskRun {
     updatedAt: timestamp(taskRun.updatedAt),
     waitingReason: taskRun.waitingReason ?? "",
     outputs: { ...taskRun.outputs },
+    retryAt: taskRun.state === "PENDING" ? timestamp(taskRun.notBefore) : undefined,
+    cancelReason: taskRun.cancelReason ?? "",
   };
 }
 
@@ -142,6 +145,8 @@ const EVENT_KINDS: Record<CerebroEventKind, EventKind> = {
   "server-disconnected": EventKind.SERVER_DISCONNECTED,
   "graph-changed": EventKind.GRAPH_CHANGED,
   "report-refused": EventKind.REPORT_REFUSED,
+  "attempt-server-away": EventKind.ATTEMPT_SERVER_AWAY,
+  "attempt-server-back": EventKind.ATTEMPT_SERVER_BACK,
 };
 
 /** The wire kind of one of cerebro's events. */
@@ -149,7 +154,8 @@ export function eventKindToProto(kind: CerebroEventKind): EventKind {
   return EVENT_KINDS[kind];
 }
 
-export function eventToProto(event: CerebroEvent): Event {
+/** An event as watchers get it; a logged one carries its cursor and seq. */
+export function eventToProto(event: CerebroEvent | LoggedEvent): Event {
   return create(EventSchema, {
     kind: eventKindToProto(event.kind),
     time: timestampFromMs(event.time),
@@ -164,5 +170,10 @@ export function eventToProto(event: CerebroEvent): Event {
     message: event.message,
     runState: event.runState ? runStateToProto(event.runState) : 0,
     detail: event.detail ?? "",
+    cursor: "cursor" in event ? String(event.cursor) : "",
+    seq: "seq" in event ? event.seq : 0,
+    teams: [...(event.teams ?? [])],
+    attemptNumber: event.attemptNumber ?? 0,
+    dueAt: event.dueAt === undefined ? undefined : timestampFromMs(event.dueAt),
   });
 }

@@ -93,10 +93,10 @@ function closed(stream: ClientHttp2Stream): Promise<void> {
 
 /** Opens an event watch for everything; resolves once cerebro listens for it. */
 async function watchAll(cerebro: Cerebro, client: ClientHttp2Session): Promise<ClientHttp2Stream> {
-  const before = cerebro.events.subscriberCount;
+  const before = cerebro.eventLog.subscriberCount;
   const stream = grpcRequest(client, "/cordyna.v1.ControlService/WatchEvents");
   stream.end(frame(toBinary(WatchEventsRequestSchema, create(WatchEventsRequestSchema, {}))));
-  await expect.poll(() => cerebro.events.subscriberCount).toBe(before + 1);
+  await expect.poll(() => cerebro.eventLog.subscriberCount).toBe(before + 1);
   return stream;
 }
 
@@ -126,7 +126,7 @@ describe("resets, GOAWAYs and vanishing clients", () => {
 
   it("survives a peer's GOAWAY and a client that vanishes mid-stream", async () => {
     const cerebro = await cerebroWith();
-    const listeners = cerebro.events.subscriberCount;
+    const listeners = cerebro.eventLog.subscriberCount;
     const leaving = session(cerebro);
     const vanishing = session(cerebro);
     await watchAll(cerebro, leaving);
@@ -134,7 +134,7 @@ describe("resets, GOAWAYs and vanishing clients", () => {
     leaving.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
     vanishing.destroy();
     // Both watches are forgotten, and cerebro goes on serving.
-    await expect.poll(() => cerebro.events.subscriberCount).toBe(listeners);
+    await expect.poll(() => cerebro.eventLog.subscriberCount).toBe(listeners);
     expect((await control(cerebro).listTasks({})).tasks).toEqual([]);
   });
 });
@@ -142,7 +142,7 @@ describe("resets, GOAWAYs and vanishing clients", () => {
 describe("limits on connections and calls", () => {
   it("advertises 100 concurrent streams and never runs more on one connection", async () => {
     const cerebro = await cerebroWith();
-    const listeners = cerebro.events.subscriberCount;
+    const listeners = cerebro.eventLog.subscriberCount;
     const greedy = session(cerebro);
     await once(greedy, "remoteSettings");
     expect(greedy.remoteSettings.maxConcurrentStreams).toBe(100);
@@ -150,10 +150,10 @@ describe("limits on connections and calls", () => {
     for (let i = 0; i < 10_000; i++) {
       grpcRequest(greedy, "/cordyna.v1.ControlService/WatchEvents").end(request);
     }
-    await expect.poll(() => cerebro.events.subscriberCount - listeners).toBe(100);
+    await expect.poll(() => cerebro.eventLog.subscriberCount - listeners).toBe(100);
     // Another connection is served meanwhile; the greedy one never gets more.
     expect((await control(cerebro).listTasks({})).tasks).toEqual([]);
-    expect(cerebro.events.subscriberCount - listeners).toBe(100);
+    expect(cerebro.eventLog.subscriberCount - listeners).toBe(100);
   });
 
   it("refuses request headers over 16 KiB and keeps serving", async () => {
@@ -247,7 +247,7 @@ describe("peers that do not read", () => {
       logger: logs.logger,
       limits: limits({ maxStreamBufferBytes: 32 * 1024 }),
     });
-    const listenersBefore = cerebro.events.subscriberCount;
+    const listenersBefore = cerebro.eventLog.subscriberCount;
     const stalled = await watchAll(cerebro, session(cerebro));
     stalled.pause();
     const raw = new RawSession(cerebro.address);
@@ -260,7 +260,7 @@ describe("peers that do not read", () => {
       await api.startRun({ targets: ["noisy.task"], params: { padding: "p".repeat(512) } });
     }
     expect(logs.matching("the event stream has more than 32768 bytes waiting")).toHaveLength(1);
-    expect(cerebro.events.subscriberCount).toBe(listenersBefore);
+    expect(cerebro.eventLog.subscriberCount).toBe(listenersBefore);
     // Reset at once, though it reads nothing: gRPC clients report RESOURCE_EXHAUSTED.
     await closed(stalled);
     expect(stalled.rstCode).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);

@@ -18,14 +18,14 @@ export function runPageToken(last: RunPosition): string {
 }
 
 /** Where a page token says to continue; undefined for the empty token (the first page). */
-export function parseRunPageToken(token: string): RunPosition | undefined {
+export function parseRunPageToken(token: string, method = "ListRuns"): RunPosition | undefined {
   if (token === "") return undefined;
   const [version, createdAt, ...id] = Buffer.from(token, "base64url").toString().split(":");
   const position = { createdAt: Number(createdAt), id: id.join(":") };
   if (version !== VERSION || !Number.isSafeInteger(position.createdAt) || position.id === "") {
     throw new CordynaError(
       ErrorCode.INVALID_ARGUMENT,
-      "page_token is not one that ListRuns returned: pass next_page_token unchanged, or nothing for the first page",
+      `page_token is not one that ${method} returned: pass next_page_token unchanged, or nothing for the first page`,
     );
   }
   return position;

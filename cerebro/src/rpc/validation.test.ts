@@ -7,6 +7,7 @@ import {
   type StartRunRequestSchema,
   type TaskDeclarationSchema,
   TaskState,
+  type WatchEventsRequestSchema,
 } from "@cordyna/contract";
 import { status } from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -165,6 +166,45 @@ describe("ControlService refuses requests that break a limit of the proto", () =
     );
     expect(code).toBe(Code.InvalidArgument);
     expect(text).toBe("kinds[0]: value must be one of the defined enum values [enum.defined_only]");
+  });
+
+  it("WatchEvents: more than the last 1,000, a cursor that is no number, a team over 128 bytes are refused", async () => {
+    const refusal = async (request: MessageInitShape<typeof WatchEventsRequestSchema>) =>
+      failureOf(
+        (async () => {
+          for await (const _ of control.watchEvents(request)) break;
+        })(),
+      );
+    expect(await refusal({ last: 1_001 })).toEqual([
+      Code.InvalidArgument,
+      "last: must be less than or equal to 1000 [uint32.lte]",
+    ]);
+    expect((await refusal({ afterCursor: "12ab" }))[1]).toMatch(
+      /^after_cursor: does not match regex pattern/,
+    );
+    expect(await refusal({ team: "t".repeat(129) })).toEqual([
+      Code.InvalidArgument,
+      "team: must be at most 128 bytes [string.max_bytes]",
+    ]);
+    // At the limit: served, and the replay of nothing stored is over at once.
+    for await (const { caughtUp } of control.watchEvents({ last: 1_000, team: "t".repeat(128) })) {
+      expect(caughtUp).toBe(true);
+      break;
+    }
+  });
+
+  it("ListTaskRuns: a limit over 1,000, no task id, a page token over 512 bytes are refused", async () => {
+    expect(await failureOf(control.listTaskRuns({ taskId: "a.x", limit: 1_001 }))).toEqual([
+      Code.InvalidArgument,
+      "limit: must be less than or equal to 1000 [uint32.lte]",
+    ]);
+    expect((await failureOf(control.listTaskRuns({ taskId: "" })))[1]).toMatch(
+      /^task_id: does not match regex pattern/,
+    );
+    expect(
+      await failureOf(control.listTaskRuns({ taskId: "a.x", pageToken: "p".repeat(513) })),
+    ).toEqual([Code.InvalidArgument, "page_token: must be at most 512 bytes [string.max_bytes]"]);
+    expect((await control.listTaskRuns({ taskId: "a.x", limit: 1_000 })).taskRuns).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@ const SCRIPT_FILES = {
   removeRuns: "remove-runs-n.lua",
   appendLogs: "append-logs-2.lua",
   readLogs: "read-logs-1.lua",
+  appendEvents: "append-events-n.lua",
 } as const;
 
 /** A script the store can run. */

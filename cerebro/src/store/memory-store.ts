@@ -9,16 +9,27 @@ import {
 import { plainCopy } from "../plain-copy.js";
 import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { MemoryAccessStore } from "./memory-access-store.js";
+import { MemoryEventStore } from "./memory-event-store.js";
 import { MemoryLogStore } from "./memory-log-store.js";
-import type { CreatedRun, FinishedRunRemoval, RunPosition, Store, StoreChanges } from "./store.js";
+import type {
+  CreatedRun,
+  FinishedRunRemoval,
+  RunPosition,
+  Store,
+  StoreChanges,
+  TaskRunOfRun,
+} from "./store.js";
 
 /** The default store: everything in this process, gone when it exits. */
 export class MemoryStore implements Store {
   readonly access = new MemoryAccessStore();
   readonly logs = new MemoryLogStore((runId) => this.#runs.has(runId));
+  readonly events = new MemoryEventStore((runId) => this.#runs.has(runId));
   readonly #runs = new Map<string, RunRecord>();
   readonly #taskRuns = new Map<string, Map<string, TaskRunRecord>>();
   readonly #runByKey = new Map<string, string>();
+  /** Task id → the runs with a task-run of it. */
+  readonly #runsOfTask = new Map<string, Set<string>>();
   readonly #lastCompletion = new Map<string, Completion>();
   readonly #declarations = new Map<string, TaskDefinition[]>();
   readonly #scheduleCursors = new Map<string, number>();
@@ -57,6 +68,19 @@ export class MemoryStore implements Store {
       .filter((run) => !after || compareNewestFirst(run, after) > 0)
       .sort(compareNewestFirst);
     return plainCopy(newestFirst.slice(0, Math.max(0, limit)));
+  }
+
+  async taskRunsOf(taskId: string, limit: number, after?: RunPosition): Promise<TaskRunOfRun[]> {
+    const found: TaskRunOfRun[] = [];
+    for (const runId of this.#runsOfTask.get(taskId) ?? []) {
+      const run = this.#runs.get(runId);
+      const taskRun = this.#taskRuns.get(runId)?.get(taskId);
+      if (run && taskRun && (!after || compareNewestFirst(run, after) > 0)) {
+        found.push({ run, taskRun });
+      }
+    }
+    found.sort((a, b) => compareNewestFirst(a.run, b.run));
+    return plainCopy(found.slice(0, Math.max(0, limit)));
   }
 
   async removeFinishedRuns(rule: FinishedRunRemoval): Promise<number> {
@@ -125,7 +149,15 @@ export class MemoryStore implements Store {
     }
     for (const taskRun of changes.taskRuns ?? []) {
       // Absent when retention removed the run: a late write must not bring part of it back.
-      this.#taskRuns.get(taskRun.runId)?.set(taskRun.taskId, plainCopy(taskRun));
+      const ofRun = this.#taskRuns.get(taskRun.runId);
+      if (!ofRun) continue;
+      ofRun.set(taskRun.taskId, plainCopy(taskRun));
+      let runs = this.#runsOfTask.get(taskRun.taskId);
+      if (!runs) {
+        runs = new Set();
+        this.#runsOfTask.set(taskRun.taskId, runs);
+      }
+      runs.add(taskRun.runId);
     }
     for (const completion of changes.completions ?? []) {
       const previous = this.#lastCompletion.get(completion.taskId);
@@ -139,9 +171,13 @@ export class MemoryStore implements Store {
     const key = this.#runs.get(runId)?.idempotencyKey;
     if (key && this.#runByKey.get(key) === runId) this.#runByKey.delete(key);
     this.#runs.delete(runId);
+    for (const taskId of this.#taskRuns.get(runId)?.keys() ?? []) {
+      this.#runsOfTask.get(taskId)?.delete(runId);
+    }
     this.#taskRuns.delete(runId);
     this.#finished.delete(runId);
     this.logs.removeRun(runId);
+    this.events.removeRun(runId);
   }
 }
 

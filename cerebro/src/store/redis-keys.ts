@@ -19,8 +19,13 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `schedule-cursors`         | hash       | task id → last handled cron tick (ms)   |
  * | `credentials`              | hash       | credential id → Credential, JSON (hashes only, no secrets) |
  * | `audit`                    | sorted set | audit entries (tag + JSON) scored by time |
+ * | `task-runs-of:<task id>`    | sorted set | ids of the runs with a task-run of the task, scored by createdAt |
+ * | `events`                   | sorted set | every event (JSON) scored by its cursor |
+ * | `events:<run id>`          | sorted set | a run's events (JSON) scored by their seq |
+ * | `events:epoch`             | string     | the last cursor epoch handed out        |
+ * | `events:open-runs`         | hash       | run id → last seq, until RUN_FINISHED   |
  *
- * A finished run's `run:`, `task-runs:`, `logs:` and `idempotency:` keys carry the
+ * A finished run's `run:`, `task-runs:`, `logs:`, `events:` and `idempotency:` keys carry the
  * run retention as their TTL; the retention sweeper removes runs beyond the
  * count, and the index entries of expired ones, from `runs:finished`.
  */
@@ -85,6 +90,26 @@ export class RedisKeys {
 
   audit(): string {
     return `${this.prefix}audit`;
+  }
+
+  runsOfTask(taskId: string): string {
+    return `${this.prefix}task-runs-of:${taskId}`;
+  }
+
+  events(): string {
+    return `${this.prefix}events`;
+  }
+
+  runEvents(runId: string): string {
+    return `${this.prefix}events:${runId}`;
+  }
+
+  eventEpoch(): string {
+    return `${this.prefix}events:epoch`;
+  }
+
+  openRunEventSeqs(): string {
+    return `${this.prefix}events:open-runs`;
   }
 
   /** A SCAN MATCH pattern for every key under the prefix. */

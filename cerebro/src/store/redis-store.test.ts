@@ -1,6 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { RunState, TaskState } from "../domain/model.js";
+import { EventLog } from "../event-log.js";
+import { EventBus } from "../events.js";
 import { RedisServerProcess } from "../testing/redis-server.js";
 import { describeAccessStoreContract, expectAuditCapacity } from "./access-store-contract.js";
 import { RedisAccessStore } from "./redis-access-store.js";
@@ -42,6 +44,32 @@ it("the audit trail on Redis keeps its newest entries", async () => {
     new RedisAccessStore(new RedisKeys(prefix), (command) => command(admin), 50),
     50,
   );
+});
+
+describe("the event log on Redis", () => {
+  it("goes on above the last cursor after a restart, and a running run's seqs go on", async () => {
+    const prefix = randomPrefix();
+    const logger = silentLogger;
+    const first = openStore(prefix);
+    await first.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
+    const bus = new EventBus();
+    const before = await EventLog.open({ bus, store: first.events, logger });
+    bus.publish({ kind: "run-started", time: 1, message: "started", runId: "run-1" });
+    bus.publish({ kind: "task-run-changed", time: 2, message: "invoked", runId: "run-1" });
+    await before.close();
+    await first.close();
+
+    const second = openStore(prefix);
+    const restartedBus = new EventBus();
+    const after = await EventLog.open({ bus: restartedBus, store: second.events, logger });
+    restartedBus.publish({ kind: "run-finished", time: 3, message: "done", runId: "run-1" });
+    await after.close();
+    const events = await second.events.readRun("run-1", 0, 10);
+    expect(events.map(({ seq }) => seq)).toEqual([1, 2, 3]);
+    const cursors = events.map(({ cursor }) => cursor);
+    expect(cursors[2]).toBeGreaterThan(cursors[1] ?? Number.POSITIVE_INFINITY);
+    await second.close();
+  });
 });
 
 describe("RedisStore", () => {
@@ -211,9 +239,27 @@ describe("RedisStore on a Redis of its own", () => {
         },
       ]);
       await store.saveScheduleCursor("a.x", 1_000);
+      await store.events.beginEpoch();
+      await store.events.append(
+        [
+          {
+            kind: "run-started",
+            time: 1_000,
+            message: "started",
+            runId: "run-1",
+            cursor: 1,
+            seq: 1,
+          },
+        ],
+        { maxEvents: 10, maxEventsPerRun: 10 },
+      );
       expect(await scanKeys(redis, "*")).toEqual([
         "tenant-a:completions",
         "tenant-a:declarations",
+        "tenant-a:events",
+        "tenant-a:events:epoch",
+        "tenant-a:events:open-runs",
+        "tenant-a:events:run-1",
         "tenant-a:idempotency:k:1",
         "tenant-a:run:run-1",
         "tenant-a:run:run-2",
@@ -221,6 +267,7 @@ describe("RedisStore on a Redis of its own", () => {
         "tenant-a:runs:active",
         "tenant-a:runs:finished",
         "tenant-a:schedule-cursors",
+        "tenant-a:task-runs-of:a.fetch",
         "tenant-a:task-runs:run-1",
         "tenant-a:task-runs:run-2",
       ]);
@@ -233,9 +280,17 @@ describe("RedisStore on a Redis of its own", () => {
           "completions",
           "declarations",
           "schedule-cursors",
+          "task-runs-of:a.fetch",
+          "events",
+          "events:run-1",
+          "events:epoch",
+          "events:open-runs",
         ].map((key) => redis.type(`${prefix}${key}`)),
       );
-      expect(types).toEqual(["string", "hash", "zset", "set", "hash", "hash", "hash"]);
+      expect(types).toEqual([
+        ...["string", "hash", "zset", "set", "hash", "hash", "hash"],
+        ...["zset", "zset", "zset", "string", "hash"],
+      ]);
       expect(await redis.smembers(`${prefix}runs:active`)).toEqual(["run-1"]);
     } finally {
       await store.close();
@@ -254,6 +309,8 @@ describe("RedisStore on a Redis of its own", () => {
         "cordyna:run:run-1",
         "cordyna:runs",
         "cordyna:runs:active",
+        "cordyna:task-runs-of:a.fetch",
+        "cordyna:task-runs-of:a.report",
         "cordyna:task-runs:run-1",
       ]);
     } finally {

@@ -11,11 +11,19 @@ import {
 import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { defineScripts, type RunScript } from "./lua-scripts.js";
 import { RedisAccessStore } from "./redis-access-store.js";
+import { RedisEventStore } from "./redis-event-store.js";
 import { RedisKeys } from "./redis-keys.js";
 import { RedisLogStore } from "./redis-log-store.js";
 import { checkRedisPersistence, type RedisPersistence } from "./redis-persistence.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./redis-url.js";
-import type { CreatedRun, FinishedRunRemoval, RunPosition, Store, StoreChanges } from "./store.js";
+import type {
+  CreatedRun,
+  FinishedRunRemoval,
+  RunPosition,
+  Store,
+  StoreChanges,
+  TaskRunOfRun,
+} from "./store.js";
 
 /** How to connect a RedisStore. */
 export interface RedisStoreOptions {
@@ -45,6 +53,7 @@ export class RedisStore implements Store {
   readonly address: string;
   readonly access: RedisAccessStore;
   readonly logs: RedisLogStore;
+  readonly events: RedisEventStore;
   readonly #client: Redis;
   readonly #script: RunScript;
   readonly #logger: Logger;
@@ -69,6 +78,11 @@ export class RedisStore implements Store {
     this.#script = defineScripts(client);
     this.access = new RedisAccessStore(keys, (command) => this.#redis(command));
     this.logs = new RedisLogStore(keys, (...args) => this.#run(...args));
+    this.events = new RedisEventStore(
+      keys,
+      (command) => this.#redis(command),
+      (...script) => this.#run(...script),
+    );
     this.#closed = new Promise<never>((_, reject) => {
       this.#rejectClosed = reject;
     });
@@ -118,6 +132,7 @@ export class RedisStore implements Store {
     const key = run.idempotencyKey;
     if (!key) {
       await this.save({ runs: [run], taskRuns });
+      await this.#indexTaskRuns(snapshot);
       return { snapshot: copy(snapshot), existing: false };
     }
     const reply = await this.#run(
@@ -140,7 +155,10 @@ export class RedisStore implements Store {
       ],
     );
     const [existing, runId] = reply as [number, string];
-    if (existing === 0) return { snapshot: copy(snapshot), existing: false };
+    if (existing === 0) {
+      await this.#indexTaskRuns(snapshot);
+      return { snapshot: copy(snapshot), existing: false };
+    }
     const found = await this.getRun(runId);
     if (!found) throw new Error(`idempotency key "${key}" names run ${runId}, which is missing`);
     return { snapshot: found, existing: true };
@@ -223,6 +241,51 @@ export class RedisStore implements Store {
     return found;
   }
 
+  /**
+   * Pages through the task's index of runs as listRuns does; an entry whose
+   * run is gone (removed between the script and the index update, or
+   * expired) is skipped and dropped.
+   */
+  async taskRunsOf(taskId: string, limit: number, after?: RunPosition): Promise<TaskRunOfRun[]> {
+    const index = this.keys.runsOfTask(taskId);
+    const found: TaskRunOfRun[] = [];
+    let position = after;
+    while (found.length < limit) {
+      const wanted = Math.floor(limit) - found.length;
+      const page = (await this.#run(
+        "listRuns",
+        [index],
+        position ? [wanted, position.createdAt, position.id] : [wanted],
+      )) as string[];
+      const ids = page.filter((_, i) => i % 2 === 0);
+      if (ids.length === 0) break;
+      const replies = await this.#redis((client) => {
+        const pipeline = client.pipeline();
+        for (const id of ids) {
+          pipeline.get(this.keys.run(id));
+          pipeline.hget(this.keys.taskRuns(id), taskId);
+        }
+        return pipeline.exec();
+      });
+      const values = (replies ?? []).map(([, value]) => value as string | null);
+      const gone: string[] = [];
+      ids.forEach((id, i) => {
+        const run = values[2 * i];
+        const taskRun = values[2 * i + 1];
+        if (run && taskRun) {
+          found.push({
+            run: JSON.parse(run) as RunRecord,
+            taskRun: JSON.parse(taskRun) as TaskRunRecord,
+          });
+        } else gone.push(id);
+      });
+      if (gone.length > 0) await this.#redis((client) => client.zrem(index, ...gone));
+      if (ids.length < wanted) break;
+      position = { id: ids.at(-1) ?? "", createdAt: Number(page.at(-1)) };
+    }
+    return found;
+  }
+
   /** Removes the oldest finished runs beyond the rule, in one script of at most `limit` runs. */
   async removeFinishedRuns(rule: FinishedRunRemoval): Promise<number> {
     const index = this.keys.finishedRuns();
@@ -237,16 +300,32 @@ export class RedisStore implements Store {
       const json = records[i];
       return json ? (JSON.parse(json) as RunRecord).idempotencyKey : undefined;
     };
-    return (await this.#run(
+    const tasksOfRuns = await this.#redis((client) =>
+      Promise.all(ids.map((id) => client.hkeys(this.keys.taskRuns(id)))),
+    );
+    const removed = (await this.#run(
       "removeRuns",
       [
         this.keys.runsByCreation(),
         this.keys.activeRuns(),
         index,
-        ...ids.flatMap((id, i) => this.#runKeys(id, keyOf(i))),
+        ...ids.flatMap((id, i) => this.#removalKeys(id, keyOf(i))),
       ],
       ids.flatMap((id, i) => [id, keyOf(i) ? "1" : "0"]),
     )) as number;
+    // The script keeps a run that is RUNNING; its entries stay too.
+    const kept = await this.#redis((client) =>
+      Promise.all(ids.map((id) => client.exists(this.keys.run(id)))),
+    );
+    await this.#redis((client) => {
+      const pipeline = client.pipeline();
+      ids.forEach((id, i) => {
+        if (kept[i]) return;
+        for (const taskId of tasksOfRuns[i] ?? []) pipeline.zrem(this.keys.runsOfTask(taskId), id);
+      });
+      return pipeline.exec();
+    });
+    return removed;
   }
 
   /** The RUNNING runs, oldest first. */
@@ -330,6 +409,29 @@ export class RedisStore implements Store {
     return keys;
   }
 
+  /** Adds a new run to the index of each of its task-runs' tasks. */
+  async #indexTaskRuns({ run, taskRuns }: RunSnapshot): Promise<void> {
+    await this.#redis((client) => {
+      const pipeline = client.pipeline();
+      for (const taskRun of taskRuns) {
+        pipeline.zadd(this.keys.runsOfTask(taskRun.taskId), run.createdAt, run.id);
+      }
+      return pipeline.exec();
+    });
+  }
+
+  /** What removing a run deletes: its record, task-runs, logs, events and idempotency key. */
+  #removalKeys(runId: string, idempotencyKey: string | undefined): string[] {
+    const keys = [
+      this.keys.run(runId),
+      this.keys.taskRuns(runId),
+      this.keys.logs(runId),
+      this.keys.runEvents(runId),
+    ];
+    if (idempotencyKey) keys.push(this.keys.idempotency(idempotencyKey));
+    return keys;
+  }
+
   async #forgetExpired(runIds: readonly string[]): Promise<void> {
     await this.#run(
       "removeRuns",
@@ -337,7 +439,7 @@ export class RedisStore implements Store {
         this.keys.runsByCreation(),
         this.keys.activeRuns(),
         this.keys.finishedRuns(),
-        ...runIds.flatMap((id) => this.#runKeys(id, undefined)),
+        ...runIds.flatMap((id) => this.#removalKeys(id, undefined)),
       ],
       runIds.flatMap((id) => [id, "0"]),
     );

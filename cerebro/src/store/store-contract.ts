@@ -12,6 +12,7 @@ import {
   type TaskRunRecord,
   TaskState,
 } from "../domain/model.js";
+import type { LoggedEvent } from "./event-store.js";
 import { encodeLogLine, logLineBytes } from "./log-store.js";
 import type { Store } from "./store.js";
 
@@ -59,6 +60,23 @@ export function testSnapshot(
   return {
     run: testRun(id, createdAt, extra),
     taskRuns: taskIds.map((taskId) => testTaskRun(id, taskId)),
+  };
+}
+
+function testEvent(
+  cursor: number,
+  runId: string | undefined,
+  seq: number,
+  kind: LoggedEvent["kind"] = "task-run-changed",
+): LoggedEvent {
+  return {
+    kind,
+    time: 1_000 + cursor,
+    message: `event ${cursor}`,
+    cursor,
+    seq,
+    teams: ["team-a"],
+    ...(runId === undefined ? {} : { runId }),
   };
 }
 
@@ -469,6 +487,98 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         "a.fetch": 3_000,
         "b.load": 2_000,
       });
+    });
+
+    it("taskRunsOf lists a task's task-runs, newest run first, paged, without removed runs", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch", "a.report"]));
+      await store.createRun(testSnapshot("run-2", 2_000, ["a.report"], { idempotencyKey: "k" }));
+      await store.createRun(testSnapshot("run-3", 3_000, ["a.fetch"]));
+      await store.save({
+        runs: [testRun("run-1", 1_000, { state: RunState.FAILED, finishedAt: 1_500 })],
+        taskRuns: [testTaskRun("run-1", "a.report", { state: TaskState.ERROR })],
+      });
+      const ofReport = await store.taskRunsOf("a.report", 10);
+      expect(ofReport.map(({ run, taskRun }) => [run.id, taskRun.state])).toEqual([
+        ["run-2", TaskState.PENDING],
+        ["run-1", TaskState.ERROR],
+      ]);
+      const firstPage = await store.taskRunsOf("a.fetch", 1);
+      expect(firstPage.map(({ run }) => run.id)).toEqual(["run-3"]);
+      const after = { id: "run-3", createdAt: 3_000 };
+      expect((await store.taskRunsOf("a.fetch", 1, after)).map(({ run }) => run.id)).toEqual([
+        "run-1",
+      ]);
+      expect(await store.taskRunsOf("a.nothing", 10)).toEqual([]);
+
+      await store.removeFinishedRuns({ finishedBefore: 2_000, keepNewest: 100, limit: 100 });
+      expect((await store.taskRunsOf("a.report", 10)).map(({ run }) => run.id)).toEqual(["run-2"]);
+    });
+
+    it("keeps events in cursor order and each run's by seq, and reads them after a position", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
+      const limits = { maxEvents: 100, maxEventsPerRun: 100 };
+      await store.events.append(
+        [
+          testEvent(10, "run-1", 1),
+          testEvent(11, undefined, 0),
+          testEvent(12, "run-1", 2),
+          testEvent(13, "run-1", 3, "run-finished"),
+        ],
+        limits,
+      );
+      const cursors = (events: readonly LoggedEvent[]) => events.map((event) => event.cursor);
+      expect(cursors(await store.events.read(0, 10))).toEqual([10, 11, 12, 13]);
+      expect(cursors(await store.events.read(11, 1))).toEqual([12]);
+      expect(cursors(await store.events.readLast(2))).toEqual([12, 13]);
+      expect(cursors(await store.events.readLast(10))).toEqual([10, 11, 12, 13]);
+      expect((await store.events.readRun("run-1", 1, 10)).map((event) => event.seq)).toEqual([
+        2, 3,
+      ]);
+      expect(await store.events.readRun("run-1", 0, 10)).toContainEqual(testEvent(12, "run-1", 2));
+      expect(await store.events.readRun("run-none", 0, 10)).toEqual([]);
+    });
+
+    it("drops the oldest events past the limits, in all and per run", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
+      await store.createRun(testSnapshot("run-2", 1_000, ["a.fetch"]));
+      const events = Array.from({ length: 6 }, (_, i) =>
+        testEvent(i + 1, i % 2 === 0 ? "run-1" : "run-2", Math.floor(i / 2) + 1),
+      );
+      await store.events.append(events, { maxEvents: 4, maxEventsPerRun: 2 });
+      expect((await store.events.read(0, 10)).map((event) => event.cursor)).toEqual([3, 4, 5, 6]);
+      expect((await store.events.readRun("run-1", 0, 10)).map((event) => event.seq)).toEqual([
+        2, 3,
+      ]);
+    });
+
+    it("starts each epoch above the last, with the seqs of runs whose events have not ended", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch"]));
+      await store.createRun(testSnapshot("run-2", 1_000, ["a.fetch"]));
+      const first = await store.events.beginEpoch();
+      await store.events.append(
+        [
+          testEvent(1, "run-1", 1),
+          testEvent(2, "run-2", 1),
+          testEvent(3, "run-1", 2),
+          testEvent(4, "run-2", 2, "run-finished"),
+        ],
+        { maxEvents: 100, maxEventsPerRun: 100 },
+      );
+      const second = await store.events.beginEpoch();
+      expect(second.epoch).toBeGreaterThan(first.epoch);
+      expect(Object.fromEntries(second.runSeqs)).toEqual({ "run-1": 2 });
+    });
+
+    it("removes a run's events with the run, and writes none for a removed run", async () => {
+      await store.createRun(
+        testSnapshot("run-1", 1_000, ["a.fetch"], { state: RunState.SUCCEEDED, finishedAt: 1_000 }),
+      );
+      const limits = { maxEvents: 100, maxEventsPerRun: 100 };
+      await store.events.append([testEvent(1, "run-1", 1)], limits);
+      await store.removeFinishedRuns({ finishedBefore: 2_000, keepNewest: 100, limit: 100 });
+      expect(await store.events.readRun("run-1", 0, 10)).toEqual([]);
+      await store.events.append([testEvent(2, "run-1", 2)], limits);
+      expect(await store.events.readRun("run-1", 0, 10)).toEqual([]);
     });
 
     it("returns copies: changing what goes in or comes out changes nothing stored", async () => {

@@ -6,6 +6,7 @@ import type {
   TaskRunRecord,
 } from "../domain/model.js";
 import type { AccessStore } from "./access-store.js";
+import type { EventStore } from "./event-store.js";
 import type { LogStore } from "./log-store.js";
 
 /** Records to write together: either all of them are stored, or none. */
@@ -26,6 +27,12 @@ export interface CreatedRun {
 export interface RunPosition {
   readonly createdAt: number;
   readonly id: string;
+}
+
+/** One task-run with the run it belongs to. */
+export interface TaskRunOfRun {
+  readonly run: RunRecord;
+  readonly taskRun: TaskRunRecord;
 }
 
 /** Which finished runs removeFinishedRuns removes. */
@@ -50,6 +57,8 @@ export interface Store {
   readonly access: AccessStore;
   /** What attempts logged, removed with their run. */
   readonly logs: LogStore;
+  /** The event log; removeFinishedRuns removes a run's events with it. */
+  readonly events: EventStore;
   /**
    * Stores a new run, unless another run holds its idempotency key: then
    * returns that run. The same run created again (a retried write whose
@@ -66,8 +75,13 @@ export interface Store {
    */
   listRuns(limit: number, after?: RunPosition): Promise<RunRecord[]>;
   /**
+   * A task's task-runs, in the order of listRuns (newest run first), at most
+   * `limit`, starting after the run at `after` when given.
+   */
+  taskRunsOf(taskId: string, limit: number, after?: RunPosition): Promise<TaskRunOfRun[]>;
+  /**
    * Removes finished runs older than the rule's time or beyond its count,
-   * with their task-runs and their idempotency keys (which may then start a
+   * with their task-runs, their events and their idempotency keys (which may then start a
    * new run). RUNNING runs, completions and schedule cursors always stay. A
    * task-run saved later for a removed run is not written. Returns how many
    * runs it removed: `limit` means there may be more.

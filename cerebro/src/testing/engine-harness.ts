@@ -146,5 +146,16 @@ export function engineHarness(
   /** Lets stored invokes go out (they leave after the store resolves). */
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-  return { clock, graph, store, events: seen, instances, engine, report, complete, settle };
+  return {
+    clock,
+    graph,
+    store,
+    bus: events,
+    events: seen,
+    instances,
+    engine,
+    report,
+    complete,
+    settle,
+  };
 }

@@ -6,6 +6,7 @@ import type {
   RunPosition,
   Store,
   StoreChanges,
+  TaskRunOfRun,
 } from "../store/store.js";
 
 /** A write that waits for the test to let it through to the wrapped store. */
@@ -36,6 +37,10 @@ export class HoldingStore implements Store {
 
   get logs(): Store["logs"] {
     return this.wrapped.logs;
+  }
+
+  get events(): Store["events"] {
+    return this.wrapped.events;
   }
 
   /** From now on, run writes wait to be released. */
@@ -75,6 +80,10 @@ export class HoldingStore implements Store {
 
   listRuns(limit: number, after?: RunPosition): Promise<RunRecord[]> {
     return this.wrapped.listRuns(limit, after);
+  }
+
+  taskRunsOf(taskId: string, limit: number, after?: RunPosition): Promise<TaskRunOfRun[]> {
+    return this.wrapped.taskRunsOf(taskId, limit, after);
   }
 
   removeFinishedRuns(rule: FinishedRunRemoval): Promise<number> {

@@ -45,6 +45,8 @@ class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_KIND_SERVER_DISCONNECTED: _ClassVar[EventKind]
     EVENT_KIND_GRAPH_CHANGED: _ClassVar[EventKind]
     EVENT_KIND_REPORT_REFUSED: _ClassVar[EventKind]
+    EVENT_KIND_ATTEMPT_SERVER_AWAY: _ClassVar[EventKind]
+    EVENT_KIND_ATTEMPT_SERVER_BACK: _ClassVar[EventKind]
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_RUNNING: RunState
 RUN_STATE_SUCCEEDED: RunState
@@ -66,6 +68,8 @@ EVENT_KIND_SERVER_CONNECTED: EventKind
 EVENT_KIND_SERVER_DISCONNECTED: EventKind
 EVENT_KIND_GRAPH_CHANGED: EventKind
 EVENT_KIND_REPORT_REFUSED: EventKind
+EVENT_KIND_ATTEMPT_SERVER_AWAY: EventKind
+EVENT_KIND_ATTEMPT_SERVER_BACK: EventKind
 
 class StartRunRequest(_message.Message):
     __slots__ = ("targets", "without_upstream", "with_downstream", "params", "mode", "idempotency_key", "logical_time", "trigger")
@@ -201,18 +205,56 @@ class GetGraphResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[GraphEdge, _Mapping]]] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("run_id", "kinds")
+    __slots__ = ("run_id", "kinds", "after_cursor", "after_seq", "team", "last")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
+    AFTER_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     kinds: _containers.RepeatedScalarFieldContainer[EventKind]
-    def __init__(self, run_id: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[EventKind, str]]] = ...) -> None: ...
+    after_cursor: str
+    after_seq: int
+    team: str
+    last: int
+    def __init__(self, run_id: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[EventKind, str]]] = ..., after_cursor: _Optional[str] = ..., after_seq: _Optional[int] = ..., team: _Optional[str] = ..., last: _Optional[int] = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
-    __slots__ = ("event",)
+    __slots__ = ("event", "caught_up")
     EVENT_FIELD_NUMBER: _ClassVar[int]
+    CAUGHT_UP_FIELD_NUMBER: _ClassVar[int]
     event: Event
-    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
+    caught_up: bool
+    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., caught_up: _Optional[bool] = ...) -> None: ...
+
+class ListTaskRunsRequest(_message.Message):
+    __slots__ = ("task_id", "limit", "page_token")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    limit: int
+    page_token: str
+    def __init__(self, task_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListTaskRunsResponse(_message.Message):
+    __slots__ = ("task_runs", "next_page_token")
+    TASK_RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    task_runs: _containers.RepeatedCompositeFieldContainer[TaskRunOfRun]
+    next_page_token: str
+    def __init__(self, task_runs: _Optional[_Iterable[_Union[TaskRunOfRun, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class TaskRunOfRun(_message.Message):
+    __slots__ = ("run_id", "run_created_at", "task_run")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TASK_RUN_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    run_created_at: _timestamp_pb2.Timestamp
+    task_run: TaskRun
+    def __init__(self, run_id: _Optional[str] = ..., run_created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_run: _Optional[_Union[TaskRun, _Mapping]] = ...) -> None: ...
 
 class GetTaskRunLogsRequest(_message.Message):
     __slots__ = ("run_id", "task_id", "attempt", "after_seq", "limit")
@@ -312,7 +354,7 @@ class Run(_message.Message):
     def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., targets: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_runs: _Optional[_Iterable[_Union[TaskRun, _Mapping]]] = ..., summary: _Optional[_Union[RunSummary, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskRun(_message.Message):
-    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason", "outputs")
+    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason", "outputs", "retry_at", "cancel_reason")
     class OutputsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +376,8 @@ class TaskRun(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     WAITING_REASON_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AT_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     task_id: str
     server_name: str
@@ -348,7 +392,9 @@ class TaskRun(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     waiting_reason: str
     outputs: _containers.ScalarMap[str, str]
-    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ..., outputs: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    retry_at: _timestamp_pb2.Timestamp
+    cancel_reason: str
+    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ..., outputs: _Optional[_Mapping[str, str]] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ...) -> None: ...
 
 class Attempt(_message.Message):
     __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at", "exit_code", "output_tail")
@@ -469,7 +515,7 @@ class InstanceInfo(_message.Message):
     def __init__(self, instance_id: _Optional[str] = ..., state: _Optional[_Union[ServerState, str]] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., agent: _Optional[str] = ..., peer: _Optional[str] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("kind", "time", "run_id", "task_run_id", "task_id", "attempt_id", "state", "error_cause", "server_name", "instance_id", "message", "run_state", "detail")
+    __slots__ = ("kind", "time", "run_id", "task_run_id", "task_id", "attempt_id", "state", "error_cause", "server_name", "instance_id", "message", "run_state", "detail", "cursor", "seq", "teams", "attempt_number", "due_at")
     KIND_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -483,6 +529,11 @@ class Event(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RUN_STATE_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    TEAMS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_FIELD_NUMBER: _ClassVar[int]
     kind: EventKind
     time: _timestamp_pb2.Timestamp
     run_id: str
@@ -496,4 +547,9 @@ class Event(_message.Message):
     message: str
     run_state: RunState
     detail: str
-    def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., message: _Optional[str] = ..., run_state: _Optional[_Union[RunState, str]] = ..., detail: _Optional[str] = ...) -> None: ...
+    cursor: str
+    seq: int
+    teams: _containers.RepeatedScalarFieldContainer[str]
+    attempt_number: int
+    due_at: _timestamp_pb2.Timestamp
+    def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., message: _Optional[str] = ..., run_state: _Optional[_Union[RunState, str]] = ..., detail: _Optional[str] = ..., cursor: _Optional[str] = ..., seq: _Optional[int] = ..., teams: _Optional[_Iterable[str]] = ..., attempt_number: _Optional[int] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

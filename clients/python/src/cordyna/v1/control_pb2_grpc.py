@@ -90,6 +90,11 @@ class ControlServiceStub:
                 request_serializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsRequest.SerializeToString,
                 response_deserializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsResponse.FromString,
                 _registered_method=True)
+        self.ListTaskRuns = channel.unary_unary(
+                '/cordyna.v1.ControlService/ListTaskRuns',
+                request_serializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsRequest.SerializeToString,
+                response_deserializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -163,7 +168,14 @@ class ControlServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchEvents(self, request, context):
-        """WatchEvents streams events as they happen, optionally for one run.
+        """WatchEvents streams events. With a run_id it first replays that run's
+        stored events (after after_seq or after_cursor when given), then follows
+        it live, and ends once the run's RUN_FINISHED event was sent: a finished
+        run's watch replays and ends at once. No event is sent twice or left out
+        at the switch from replay to live, which a message with caught_up marks.
+        Without a run_id it follows every event from now on, or replays first
+        from after_cursor or the newest `last` events, and never ends by itself.
+        NOT_FOUND for a run cerebro does not have.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -182,6 +194,14 @@ class ControlServiceServicer:
         """FollowTaskRunLogs sends what an attempt logged so far, then each line as
         it is stored, and ends once the attempt has ended and every line it
         logged was sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTaskRuns(self, request, context):
+        """ListTaskRuns lists one task's past task-runs, newest first, a page at a
+        time: pass next_page_token back as page_token for the next page.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -244,6 +264,11 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.FollowTaskRunLogs,
                     request_deserializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsRequest.FromString,
                     response_serializer=cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsResponse.SerializeToString,
+            ),
+            'ListTaskRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTaskRuns,
+                    request_deserializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsRequest.FromString,
+                    response_serializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -544,6 +569,33 @@ class ControlService:
             '/cordyna.v1.ControlService/FollowTaskRunLogs',
             cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsRequest.SerializeToString,
             cordyna_dot_v1_dot_control__pb2.FollowTaskRunLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTaskRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordyna.v1.ControlService/ListTaskRuns',
+            cordyna_dot_v1_dot_control__pb2.ListTaskRunsRequest.SerializeToString,
+            cordyna_dot_v1_dot_control__pb2.ListTaskRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordyna/v1/control.proto.
  */
 export const file_cordyna_v1_control: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEiuQQKD1N0YXJ0UnVuUmVxdWVzdBI+Cgd0YXJnZXRzGAEgAygJQi26SCqSAScQ6AcYASIgch4yHF5bYS16MC05XVthLXowLTkuXy1dezAsMTI3fSQSGAoQd2l0aG91dF91cHN0cmVhbRgCIAEoCBIXCg93aXRoX2Rvd25zdHJlYW0YAyABKAgSzQEKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5QpMBukiPAZoBiwEQ6AcihQG6AXsKDWtleS5wcmludGFibGUSRW11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBmb3JtYXQgY2hhcmFjdGVycyAoc3VjaCBhcyBOVUwgb3IgVSsyMDJFKRojdGhpcy5tYXRjaGVzKHInXlteXHB7Q2N9XHB7Q2Z9XSokJylyBRABKIACEisKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGVCCLpIBYIBAhABEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMogAISMAoMbG9naWNhbF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgd0cmlnZ2VyGAggASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZEIIukgFggECEAEaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biI+Cg9MaXN0UnVuc1JlcXVlc3QSFwoFbGltaXQYASABKA1CCLpIBSoDGOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkiSgoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIxChFDYW5jZWxSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biISChBMaXN0VGFza3NSZXF1ZXN0IjgKEUxpc3RUYXNrc1Jlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbyIUChJMaXN0U2VydmVyc1JlcXVlc3QiPgoTTGlzdFNlcnZlcnNSZXNwb25zZRInCgdzZXJ2ZXJzGAEgAygLMhYuY29yZHluYS52MS5TZXJ2ZXJJbmZvIioKE0ZvcmdldFNlcnZlclJlcXVlc3QSEwoLc2VydmVyX25hbWUYASABKAkiKAoURm9yZ2V0U2VydmVyUmVzcG9uc2USEAoIdGFza19pZHMYASADKAkiEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UiWQoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIzCgVraW5kcxgCIAMoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kQg26SAqSAQciBYIBAhABIjcKE1dhdGNoRXZlbnRzUmVzcG9uc2USIAoFZXZlbnQYASABKAsyES5jb3JkeW5hLnYxLkV2ZW50IqMBChVHZXRUYXNrUnVuTG9nc1JlcXVlc3QSFwoGcnVuX2lkGAEgASgJQge6SARyAhABEjQKB3Rhc2tfaWQYAiABKAlCI7pIIHIeMhxeW2EtejAtOV1bYS16MC05Ll8tXXswLDEyN30kEg8KB2F0dGVtcHQYAyABKA0SEQoJYWZ0ZXJfc2VxGAQgASgEEhcKBWxpbWl0GAUgASgNQgi6SAUqAxiIJyI/ChZHZXRUYXNrUnVuTG9nc1Jlc3BvbnNlEiUKBGxvZ3MYASABKAsyFy5jb3JkeW5hLnYxLlRhc2tSdW5Mb2dzIo0BChhGb2xsb3dUYXNrUnVuTG9nc1JlcXVlc3QSFwoGcnVuX2lkGAEgASgJQge6SARyAhABEjQKB3Rhc2tfaWQYAiABKAlCI7pIIHIeMhxeW2EtejAtOV1bYS16MC05Ll8tXXswLDEyN30kEg8KB2F0dGVtcHQYAyABKA0SEQoJYWZ0ZXJfc2VxGAQgASgEIkIKGUZvbGxvd1Rhc2tSdW5Mb2dzUmVzcG9uc2USJQoEbG9ncxgBIAEoCzIXLmNvcmR5bmEudjEuVGFza1J1bkxvZ3MioAEKC1Rhc2tSdW5Mb2dzEhIKCmF0dGVtcHRfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRImCgVsaW5lcxgDIAMoCzIXLmNvcmR5bmEudjEuVGFza0xvZ0xpbmUSFQoNZHJvcHBlZF9saW5lcxgEIAEoBBIWCg5uZXh0X2FmdGVyX3NlcRgFIAEoBBIVCg1hdHRlbXB0X2VuZGVkGAYgASgIIj0KC1Rhc2tMb2dMaW5lEgsKA3NlcRgBIAEoBBIhCgRsaW5lGAIgASgLMhMuY29yZHluYS52MS5Mb2dMaW5lIu0DCgNSdW4SCgoCaWQYASABKAkSIwoFc3RhdGUYAiABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEigKB3RyaWdnZXIYAyABKA4yFy5jb3JkeW5hLnYxLlRyaWdnZXJLaW5kEg8KB3RhcmdldHMYBCADKAkSKwoGcGFyYW1zGAUgAygLMhsuY29yZHluYS52MS5SdW4uUGFyYW1zRW50cnkSIQoEbW9kZRgGIAEoDjITLmNvcmR5bmEudjEuUnVuTW9kZRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoJdGFza19ydW5zGAkgAygLMhMuY29yZHluYS52MS5UYXNrUnVuEicKB3N1bW1hcnkYCiABKAsyFi5jb3JkeW5hLnYxLlJ1blN1bW1hcnkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEjAKDGxvZ2ljYWxfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLrAwoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEhMKC3NlcnZlcl9uYW1lGAMgASgJEiAKBW93bmVyGAQgASgLMhEuY29yZHluYS52MS5Pd25lchIkCgVzdGF0ZRgFIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEisKC2Vycm9yX2NhdXNlGAYgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAcgASgJEhIKCmJsb2NrZWRfYnkYCCADKAkSJgoGcmV1c2VkGAkgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhAKCHVwc3RyZWFtGAogAygJEiUKCGF0dGVtcHRzGAsgAygLMhMuY29yZHluYS52MS5BdHRlbXB0Ei4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDndhaXRpbmdfcmVhc29uGA0gASgJEjEKB291dHB1dHMYDiADKAsyIC5jb3JkeW5hLnYxLlRhc2tSdW4uT3V0cHV0c0VudHJ5Gi4KDE91dHB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqMDCgdBdHRlbXB0EgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoDRIkCgVzdGF0ZRgDIAEoDjIVLmNvcmR5bmEudjEuVGFza1N0YXRlEhMKC2luc3RhbmNlX2lkGAQgASgJEisKC2Vycm9yX2NhdXNlGAUgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAYgASgJEi4KCmludm9rZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgLIAEoBUgAiAEBEhMKC291dHB1dF90YWlsGAwgASgJQgwKCl9leGl0X2NvZGUinAEKClJ1blN1bW1hcnkSKgoGZmFpbGVkGAEgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIrCgdibG9ja2VkGAIgAygLMhouY29yZHluYS52MS5UYXNrUnVuT3V0Y29tZRIRCgljb21wbGV0ZWQYAyABKA0SDwoHc2tpcHBlZBgEIAEoDRIRCgljYW5jZWxsZWQYBSABKA0itAEKDlRhc2tSdW5PdXRjb21lEg8KB3Rhc2tfaWQYASABKAkSIAoFb3duZXIYAiABKAsyES5jb3JkeW5hLnYxLk93bmVyEhMKC3NlcnZlcl9uYW1lGAMgASgJEisKC2Vycm9yX2NhdXNlGAQgASgOMhYuY29yZHluYS52MS5FcnJvckNhdXNlEhkKEWVycm9yX2Rlc2NyaXB0aW9uGAUgASgJEhIKCmJsb2NrZWRfYnkYBiADKAkimwIKCFRhc2tJbmZvEg8KB3Rhc2tfaWQYASABKAkSEwoLc2VydmVyX25hbWUYAiABKAkSMAoLZGVjbGFyYXRpb24YAyABKAsyGy5jb3JkeW5hLnYxLlRhc2tEZWNsYXJhdGlvbhIQCghyZXNvbHZlZBgEIAEoCBIZChF1bnJlc29sdmVkX3JlYXNvbhgFIAEoCRIRCglpbnN0YW5jZXMYBiABKA0SLwoPbGFzdF9jb21wbGV0aW9uGAcgASgLMhYuY29yZHluYS52MS5Db21wbGV0aW9uEhIKCmRvd25zdHJlYW0YCCADKAkSMgoObmV4dF9maXJlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl0KCUdyYXBoRWRnZRIQCgh1cHN0cmVhbRgBIAEoCRISCgpkb3duc3RyZWFtGAIgASgJEioKCmRlcGVuZGVuY3kYAyABKAsyFi5jb3JkeW5hLnYxLkRlcGVuZGVuY3kiWQoKU2VydmVySW5mbxIMCgRuYW1lGAEgASgJEhAKCHRhc2tfaWRzGAIgAygJEisKCWluc3RhbmNlcxgDIAMoCzIYLmNvcmR5bmEudjEuSW5zdGFuY2VJbmZvIsQBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy5jb3JkeW5hLnYxLlNlcnZlclN0YXRlEjAKDGNvbm5lY3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcnVubmluZxgEIAEoDRIXCg9tYXhfY29uY3VycmVuY3kYBSABKA0SDQoFYWdlbnQYBiABKAkSDAoEcGVlchgHIAEoCSLnAgoFRXZlbnQSIwoEa2luZBgBIAEoDjIVLmNvcmR5bmEudjEuRXZlbnRLaW5kEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJ1bl9pZBgDIAEoCRITCgt0YXNrX3J1bl9pZBgEIAEoCRIPCgd0YXNrX2lkGAUgASgJEhIKCmF0dGVtcHRfaWQYBiABKAkSJAoFc3RhdGUYByABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZRIrCgtlcnJvcl9jYXVzZRgIIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRITCgtzZXJ2ZXJfbmFtZRgJIAEoCRITCgtpbnN0YW5jZV9pZBgKIAEoCRIPCgdtZXNzYWdlGAsgASgJEicKCXJ1bl9zdGF0ZRgMIAEoDjIULmNvcmR5bmEudjEuUnVuU3RhdGUSDgoGZGV0YWlsGA0gASgJKoQBCghSdW5TdGF0ZRIZChVSVU5fU1RBVEVfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVEVfUlVOTklORxABEhcKE1JVTl9TVEFURV9TVUNDRUVERUQQAhIUChBSVU5fU1RBVEVfRkFJTEVEEAMSFwoTUlVOX1NUQVRFX0NBTkNFTExFRBAEKo4BCgtUcmlnZ2VyS2luZBIcChhUUklHR0VSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUklHR0VSX0tJTkRfQVBJEAESFQoRVFJJR0dFUl9LSU5EX0NST04QAhIZChVUUklHR0VSX0tJTkRfVVBTVFJFQU0QAxIZChVUUklHR0VSX0tJTkRfQkFDS0ZJTEwQBCpeCgtTZXJ2ZXJTdGF0ZRIcChhTRVJWRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTRVJWRVJfU1RBVEVfUkVBRFkQARIZChVTRVJWRVJfU1RBVEVfRFJBSU5JTkcQAiqDAgoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZFVkVOVF9LSU5EX1JVTl9TVEFSVEVEEAESGwoXRVZFTlRfS0lORF9SVU5fRklOSVNIRUQQAhIfChtFVkVOVF9LSU5EX1RBU0tfUlVOX0NIQU5HRUQQAxIfChtFVkVOVF9LSU5EX1NFUlZFUl9DT05ORUNURUQQBBIiCh5FVkVOVF9LSU5EX1NFUlZFUl9ESVNDT05ORUNURUQQBRIcChhFVkVOVF9LSU5EX0dSQVBIX0NIQU5HRUQQBhIdChlFVkVOVF9LSU5EX1JFUE9SVF9SRUZVU0VEEAcyigcKDkNvbnRyb2xTZXJ2aWNlEkUKCFN0YXJ0UnVuEhsuY29yZHluYS52MS5TdGFydFJ1blJlcXVlc3QaHC5jb3JkeW5hLnYxLlN0YXJ0UnVuUmVzcG9uc2USRAoGR2V0UnVuEhkuY29yZHluYS52MS5HZXRSdW5SZXF1ZXN0GhouY29yZHluYS52MS5HZXRSdW5SZXNwb25zZSIDkAIBEkoKCExpc3RSdW5zEhsuY29yZHluYS52MS5MaXN0UnVuc1JlcXVlc3QaHC5jb3JkeW5hLnYxLkxpc3RSdW5zUmVzcG9uc2UiA5ACARJICglDYW5jZWxSdW4SHC5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlcXVlc3QaHS5jb3JkeW5hLnYxLkNhbmNlbFJ1blJlc3BvbnNlEk0KCUxpc3RUYXNrcxIcLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVxdWVzdBodLmNvcmR5bmEudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJTCgtMaXN0U2VydmVycxIeLmNvcmR5bmEudjEuTGlzdFNlcnZlcnNSZXF1ZXN0Gh8uY29yZHluYS52MS5MaXN0U2VydmVyc1Jlc3BvbnNlIgOQAgESUQoMRm9yZ2V0U2VydmVyEh8uY29yZHluYS52MS5Gb3JnZXRTZXJ2ZXJSZXF1ZXN0GiAuY29yZHluYS52MS5Gb3JnZXRTZXJ2ZXJSZXNwb25zZRJKCghHZXRHcmFwaBIbLmNvcmR5bmEudjEuR2V0R3JhcGhSZXF1ZXN0GhwuY29yZHluYS52MS5HZXRHcmFwaFJlc3BvbnNlIgOQAgESUAoLV2F0Y2hFdmVudHMSHi5jb3JkeW5hLnYxLldhdGNoRXZlbnRzUmVxdWVzdBofLmNvcmR5bmEudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABElwKDkdldFRhc2tSdW5Mb2dzEiEuY29yZHluYS52MS5HZXRUYXNrUnVuTG9nc1JlcXVlc3QaIi5jb3JkeW5hLnYxLkdldFRhc2tSdW5Mb2dzUmVzcG9uc2UiA5ACARJiChFGb2xsb3dUYXNrUnVuTG9ncxIkLmNvcmR5bmEudjEuRm9sbG93VGFza1J1bkxvZ3NSZXF1ZXN0GiUuY29yZHluYS52MS5Gb2xsb3dUYXNrUnVuTG9nc1Jlc3BvbnNlMAFCIAoOZGV2LmNvcmR5bmEudjFCDENvbnRyb2xQcm90b1ABYgZwcm90bzM", [file_buf_validate_validate, file_cordyna_v1_task, file_cordyna_v1_task_server, file_google_protobuf_timestamp]);
+  fileDesc("Chhjb3JkeW5hL3YxL2NvbnRyb2wucHJvdG8SCmNvcmR5bmEudjEiuQQKD1N0YXJ0UnVuUmVxdWVzdBI+Cgd0YXJnZXRzGAEgAygJQi26SCqSAScQ6AcYASIgch4yHF5bYS16MC05XVthLXowLTkuXy1dezAsMTI3fSQSGAoQd2l0aG91dF91cHN0cmVhbRgCIAEoCBIXCg93aXRoX2Rvd25zdHJlYW0YAyABKAgSzQEKBnBhcmFtcxgEIAMoCzInLmNvcmR5bmEudjEuU3RhcnRSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5QpMBukiPAZoBiwEQ6AcihQG6AXsKDWtleS5wcmludGFibGUSRW11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBmb3JtYXQgY2hhcmFjdGVycyAoc3VjaCBhcyBOVUwgb3IgVSsyMDJFKRojdGhpcy5tYXRjaGVzKHInXlteXHB7Q2N9XHB7Q2Z9XSokJylyBRABKIACEisKBG1vZGUYBSABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGVCCLpIBYIBAhABEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMogAISMAoMbG9naWNhbF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgd0cmlnZ2VyGAggASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZEIIukgFggECEAEaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJoChBTdGFydFJ1blJlc3BvbnNlEhwKA3J1bhgBIAEoCzIPLmNvcmR5bmEudjEuUnVuEhAKCGV4aXN0aW5nGAIgASgIEiQKBmZvbGxvdxgDIAEoCzIULmNvcmR5bmEudjEuUnVuTGlua3MiMwoIUnVuTGlua3MSCwoDY2xpGAEgASgJEgwKBGdycGMYAiABKAkSDAoEaHR0cBgDIAEoCSIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuCg5HZXRSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biI+Cg9MaXN0UnVuc1JlcXVlc3QSFwoFbGltaXQYASABKA1CCLpIBSoDGOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkiSgoQTGlzdFJ1bnNSZXNwb25zZRIdCgRydW5zGAEgAygLMg8uY29yZHluYS52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIxChFDYW5jZWxSdW5SZXNwb25zZRIcCgNydW4YASABKAsyDy5jb3JkeW5hLnYxLlJ1biISChBMaXN0VGFza3NSZXF1ZXN0IjgKEUxpc3RUYXNrc1Jlc3BvbnNlEiMKBXRhc2tzGAEgAygLMhQuY29yZHluYS52MS5UYXNrSW5mbyIUChJMaXN0U2VydmVyc1JlcXVlc3QiPgoTTGlzdFNlcnZlcnNSZXNwb25zZRInCgdzZXJ2ZXJzGAEgAygLMhYuY29yZHluYS52MS5TZXJ2ZXJJbmZvIioKE0ZvcmdldFNlcnZlclJlcXVlc3QSEwoLc2VydmVyX25hbWUYASABKAkiKAoURm9yZ2V0U2VydmVyUmVzcG9uc2USEAoIdGFza19pZHMYASADKAkiEQoPR2V0R3JhcGhSZXF1ZXN0Il0KEEdldEdyYXBoUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jb3JkeW5hLnYxLlRhc2tJbmZvEiQKBWVkZ2VzGAIgAygLMhUuY29yZHluYS52MS5HcmFwaEVkZ2UiyAEKEldhdGNoRXZlbnRzUmVxdWVzdBIOCgZydW5faWQYASABKAkSMwoFa2luZHMYAiADKA4yFS5jb3JkeW5hLnYxLkV2ZW50S2luZEINukgKkgEHIgWCAQIQARIqCgxhZnRlcl9jdXJzb3IYAyABKAlCFLpIEXIPMg1eWzAtOV17MCwyMH0kEhEKCWFmdGVyX3NlcRgEIAEoDRIWCgR0ZWFtGAUgASgJQgi6SAVyAyiAARIWCgRsYXN0GAYgASgNQgi6SAUqAxjoByJKChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiAKBWV2ZW50GAEgASgLMhEuY29yZHluYS52MS5FdmVudBIRCgljYXVnaHRfdXAYAiABKAgiggEKE0xpc3RUYXNrUnVuc1JlcXVlc3QSNAoHdGFza19pZBgBIAEoCUIjukggch4yHF5bYS16MC05XVthLXowLTkuXy1dezAsMTI3fSQSFwoFbGltaXQYAiABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDKIAEIlwKFExpc3RUYXNrUnVuc1Jlc3BvbnNlEisKCXRhc2tfcnVucxgBIAMoCzIYLmNvcmR5bmEudjEuVGFza1J1bk9mUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ5CgxUYXNrUnVuT2ZSdW4SDgoGcnVuX2lkGAEgASgJEjIKDnJ1bl9jcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgh0YXNrX3J1bhgDIAEoCzITLmNvcmR5bmEudjEuVGFza1J1biKjAQoVR2V0VGFza1J1bkxvZ3NSZXF1ZXN0EhcKBnJ1bl9pZBgBIAEoCUIHukgEcgIQARI0Cgd0YXNrX2lkGAIgASgJQiO6SCByHjIcXlthLXowLTldW2EtejAtOS5fLV17MCwxMjd9JBIPCgdhdHRlbXB0GAMgASgNEhEKCWFmdGVyX3NlcRgEIAEoBBIXCgVsaW1pdBgFIAEoDUIIukgFKgMYiCciPwoWR2V0VGFza1J1bkxvZ3NSZXNwb25zZRIlCgRsb2dzGAEgASgLMhcuY29yZHluYS52MS5UYXNrUnVuTG9ncyKNAQoYRm9sbG93VGFza1J1bkxvZ3NSZXF1ZXN0EhcKBnJ1bl9pZBgBIAEoCUIHukgEcgIQARI0Cgd0YXNrX2lkGAIgASgJQiO6SCByHjIcXlthLXowLTldW2EtejAtOS5fLV17MCwxMjd9JBIPCgdhdHRlbXB0GAMgASgNEhEKCWFmdGVyX3NlcRgEIAEoBCJCChlGb2xsb3dUYXNrUnVuTG9nc1Jlc3BvbnNlEiUKBGxvZ3MYASABKAsyFy5jb3JkeW5hLnYxLlRhc2tSdW5Mb2dzIqABCgtUYXNrUnVuTG9ncxISCgphdHRlbXB0X2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SJgoFbGluZXMYAyADKAsyFy5jb3JkeW5hLnYxLlRhc2tMb2dMaW5lEhUKDWRyb3BwZWRfbGluZXMYBCABKAQSFgoObmV4dF9hZnRlcl9zZXEYBSABKAQSFQoNYXR0ZW1wdF9lbmRlZBgGIAEoCCI9CgtUYXNrTG9nTGluZRILCgNzZXEYASABKAQSIQoEbGluZRgCIAEoCzITLmNvcmR5bmEudjEuTG9nTGluZSLtAwoDUnVuEgoKAmlkGAEgASgJEiMKBXN0YXRlGAIgASgOMhQuY29yZHluYS52MS5SdW5TdGF0ZRIoCgd0cmlnZ2VyGAMgASgOMhcuY29yZHluYS52MS5UcmlnZ2VyS2luZBIPCgd0YXJnZXRzGAQgAygJEisKBnBhcmFtcxgFIAMoCzIbLmNvcmR5bmEudjEuUnVuLlBhcmFtc0VudHJ5EiEKBG1vZGUYBiABKA4yEy5jb3JkeW5hLnYxLlJ1bk1vZGUSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKCXRhc2tfcnVucxgJIAMoCzITLmNvcmR5bmEudjEuVGFza1J1bhInCgdzdW1tYXJ5GAogASgLMhYuY29yZHluYS52MS5SdW5TdW1tYXJ5EhcKD2lkZW1wb3RlbmN5X2tleRgLIAEoCRIwCgxsb2dpY2FsX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisAQKB1Rhc2tSdW4SCgoCaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRITCgtzZXJ2ZXJfbmFtZRgDIAEoCRIgCgVvd25lchgEIAEoCzIRLmNvcmR5bmEudjEuT3duZXISJAoFc3RhdGUYBSABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZRIrCgtlcnJvcl9jYXVzZRgGIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgHIAEoCRISCgpibG9ja2VkX2J5GAggAygJEiYKBnJldXNlZBgJIAEoCzIWLmNvcmR5bmEudjEuQ29tcGxldGlvbhIQCgh1cHN0cmVhbRgKIAMoCRIlCghhdHRlbXB0cxgLIAMoCzITLmNvcmR5bmEudjEuQXR0ZW1wdBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg53YWl0aW5nX3JlYXNvbhgNIAEoCRIxCgdvdXRwdXRzGA4gAygLMiAuY29yZHluYS52MS5UYXNrUnVuLk91dHB1dHNFbnRyeRIsCghyZXRyeV9hdBgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2FuY2VsX3JlYXNvbhgTIAEoCRouCgxPdXRwdXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKjAwoHQXR0ZW1wdBIKCgJpZBgBIAEoCRIOCgZudW1iZXIYAiABKA0SJAoFc3RhdGUYAyABKA4yFS5jb3JkeW5hLnYxLlRhc2tTdGF0ZRITCgtpbnN0YW5jZV9pZBgEIAEoCRIrCgtlcnJvcl9jYXVzZRgFIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgGIAEoCRIuCgppbnZva2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglxdWV1ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCglleGl0X2NvZGUYCyABKAVIAIgBARITCgtvdXRwdXRfdGFpbBgMIAEoCUIMCgpfZXhpdF9jb2RlIpwBCgpSdW5TdW1tYXJ5EioKBmZhaWxlZBgBIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSKwoHYmxvY2tlZBgCIAMoCzIaLmNvcmR5bmEudjEuVGFza1J1bk91dGNvbWUSEQoJY29tcGxldGVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SEQoJY2FuY2VsbGVkGAUgASgNIrQBCg5UYXNrUnVuT3V0Y29tZRIPCgd0YXNrX2lkGAEgASgJEiAKBW93bmVyGAIgASgLMhEuY29yZHluYS52MS5Pd25lchITCgtzZXJ2ZXJfbmFtZRgDIAEoCRIrCgtlcnJvcl9jYXVzZRgEIAEoDjIWLmNvcmR5bmEudjEuRXJyb3JDYXVzZRIZChFlcnJvcl9kZXNjcmlwdGlvbhgFIAEoCRISCgpibG9ja2VkX2J5GAYgAygJIpsCCghUYXNrSW5mbxIPCgd0YXNrX2lkGAEgASgJEhMKC3NlcnZlcl9uYW1lGAIgASgJEjAKC2RlY2xhcmF0aW9uGAMgASgLMhsuY29yZHluYS52MS5UYXNrRGVjbGFyYXRpb24SEAoIcmVzb2x2ZWQYBCABKAgSGQoRdW5yZXNvbHZlZF9yZWFzb24YBSABKAkSEQoJaW5zdGFuY2VzGAYgASgNEi8KD2xhc3RfY29tcGxldGlvbhgHIAEoCzIWLmNvcmR5bmEudjEuQ29tcGxldGlvbhISCgpkb3duc3RyZWFtGAggAygJEjIKDm5leHRfZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCglHcmFwaEVkZ2USEAoIdXBzdHJlYW0YASABKAkSEgoKZG93bnN0cmVhbRgCIAEoCRIqCgpkZXBlbmRlbmN5GAMgASgLMhYuY29yZHluYS52MS5EZXBlbmRlbmN5IlkKClNlcnZlckluZm8SDAoEbmFtZRgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRIrCglpbnN0YW5jZXMYAyADKAsyGC5jb3JkeW5hLnYxLkluc3RhbmNlSW5mbyLEAQoMSW5zdGFuY2VJbmZvEhMKC2luc3RhbmNlX2lkGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29yZHluYS52MS5TZXJ2ZXJTdGF0ZRIwCgxjb25uZWN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3J1bm5pbmcYBCABKA0SFwoPbWF4X2NvbmN1cnJlbmN5GAUgASgNEg0KBWFnZW50GAYgASgJEgwKBHBlZXIYByABKAki1wMKBUV2ZW50EiMKBGtpbmQYASABKA4yFS5jb3JkeW5hLnYxLkV2ZW50S2luZBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZydW5faWQYAyABKAkSEwoLdGFza19ydW5faWQYBCABKAkSDwoHdGFza19pZBgFIAEoCRISCgphdHRlbXB0X2lkGAYgASgJEiQKBXN0YXRlGAcgASgOMhUuY29yZHluYS52MS5UYXNrU3RhdGUSKwoLZXJyb3JfY2F1c2UYCCABKA4yFi5jb3JkeW5hLnYxLkVycm9yQ2F1c2USEwoLc2VydmVyX25hbWUYCSABKAkSEwoLaW5zdGFuY2VfaWQYCiABKAkSDwoHbWVzc2FnZRgLIAEoCRInCglydW5fc3RhdGUYDCABKA4yFC5jb3JkeW5hLnYxLlJ1blN0YXRlEg4KBmRldGFpbBgNIAEoCRIOCgZjdXJzb3IYDiABKAkSCwoDc2VxGA8gASgNEg0KBXRlYW1zGBAgAygJEhYKDmF0dGVtcHRfbnVtYmVyGBEgASgNEioKBmR1ZV9hdBgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqhAEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFURV9SVU5OSU5HEAESFwoTUlVOX1NUQVRFX1NVQ0NFRURFRBACEhQKEFJVTl9TVEFURV9GQUlMRUQQAxIXChNSVU5fU1RBVEVfQ0FOQ0VMTEVEEAQqjgEKC1RyaWdnZXJLaW5kEhwKGFRSSUdHRVJfS0lORF9VTlNQRUNJRklFRBAAEhQKEFRSSUdHRVJfS0lORF9BUEkQARIVChFUUklHR0VSX0tJTkRfQ1JPThACEhkKFVRSSUdHRVJfS0lORF9VUFNUUkVBTRADEhkKFVRSSUdHRVJfS0lORF9CQUNLRklMTBAEKl4KC1NlcnZlclN0YXRlEhwKGFNFUlZFUl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElNFUlZFUl9TVEFURV9SRUFEWRABEhkKFVNFUlZFUl9TVEFURV9EUkFJTklORxACKssCCglFdmVudEtpbmQSGgoWRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkVWRU5UX0tJTkRfUlVOX1NUQVJURUQQARIbChdFVkVOVF9LSU5EX1JVTl9GSU5JU0hFRBACEh8KG0VWRU5UX0tJTkRfVEFTS19SVU5fQ0hBTkdFRBADEh8KG0VWRU5UX0tJTkRfU0VSVkVSX0NPTk5FQ1RFRBAEEiIKHkVWRU5UX0tJTkRfU0VSVkVSX0RJU0NPTk5FQ1RFRBAFEhwKGEVWRU5UX0tJTkRfR1JBUEhfQ0hBTkdFRBAGEh0KGUVWRU5UX0tJTkRfUkVQT1JUX1JFRlVTRUQQBxIiCh5FVkVOVF9LSU5EX0FUVEVNUFRfU0VSVkVSX0FXQVkQCBIiCh5FVkVOVF9LSU5EX0FUVEVNUFRfU0VSVkVSX0JBQ0sQCTLiBwoOQ29udHJvbFNlcnZpY2USRQoIU3RhcnRSdW4SGy5jb3JkeW5hLnYxLlN0YXJ0UnVuUmVxdWVzdBocLmNvcmR5bmEudjEuU3RhcnRSdW5SZXNwb25zZRJECgZHZXRSdW4SGS5jb3JkeW5hLnYxLkdldFJ1blJlcXVlc3QaGi5jb3JkeW5hLnYxLkdldFJ1blJlc3BvbnNlIgOQAgESSgoITGlzdFJ1bnMSGy5jb3JkeW5hLnYxLkxpc3RSdW5zUmVxdWVzdBocLmNvcmR5bmEudjEuTGlzdFJ1bnNSZXNwb25zZSIDkAIBEkgKCUNhbmNlbFJ1bhIcLmNvcmR5bmEudjEuQ2FuY2VsUnVuUmVxdWVzdBodLmNvcmR5bmEudjEuQ2FuY2VsUnVuUmVzcG9uc2USTQoJTGlzdFRhc2tzEhwuY29yZHluYS52MS5MaXN0VGFza3NSZXF1ZXN0Gh0uY29yZHluYS52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBElMKC0xpc3RTZXJ2ZXJzEh4uY29yZHluYS52MS5MaXN0U2VydmVyc1JlcXVlc3QaHy5jb3JkeW5hLnYxLkxpc3RTZXJ2ZXJzUmVzcG9uc2UiA5ACARJRCgxGb3JnZXRTZXJ2ZXISHy5jb3JkeW5hLnYxLkZvcmdldFNlcnZlclJlcXVlc3QaIC5jb3JkeW5hLnYxLkZvcmdldFNlcnZlclJlc3BvbnNlEkoKCEdldEdyYXBoEhsuY29yZHluYS52MS5HZXRHcmFwaFJlcXVlc3QaHC5jb3JkeW5hLnYxLkdldEdyYXBoUmVzcG9uc2UiA5ACARJQCgtXYXRjaEV2ZW50cxIeLmNvcmR5bmEudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh8uY29yZHluYS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESXAoOR2V0VGFza1J1bkxvZ3MSIS5jb3JkeW5hLnYxLkdldFRhc2tSdW5Mb2dzUmVxdWVzdBoiLmNvcmR5bmEudjEuR2V0VGFza1J1bkxvZ3NSZXNwb25zZSIDkAIBEmIKEUZvbGxvd1Rhc2tSdW5Mb2dzEiQuY29yZHluYS52MS5Gb2xsb3dUYXNrUnVuTG9nc1JlcXVlc3QaJS5jb3JkeW5hLnYxLkZvbGxvd1Rhc2tSdW5Mb2dzUmVzcG9uc2UwARJWCgxMaXN0VGFza1J1bnMSHy5jb3JkeW5hLnYxLkxpc3RUYXNrUnVuc1JlcXVlc3QaIC5jb3JkeW5hLnYxLkxpc3RUYXNrUnVuc1Jlc3BvbnNlIgOQAgFCIAoOZGV2LmNvcmR5bmEudjFCDENvbnRyb2xQcm90b1ABYgZwcm90bzM", [file_buf_validate_validate, file_cordyna_v1_task, file_cordyna_v1_task_server, file_google_protobuf_timestamp]);
 
 /**
  * StartRunRequest names what to run. Cerebro enforces the buf.validate
@@ -465,6 +465,36 @@ export type WatchEventsRequest = Message<"cordyna.v1.WatchEventsRequest"> & {
    * @generated from field: repeated cordyna.v1.EventKind kinds = 2;
    */
   kinds: EventKind[];
+
+  /**
+   * Resume after this event: the cursor of the last event received. Empty:
+   * with a run_id, from the run's first event; without, from now on.
+   *
+   * @generated from field: string after_cursor = 3;
+   */
+  afterCursor: string;
+
+  /**
+   * With a run_id: resume after this seq of the run (0: from its first event).
+   *
+   * @generated from field: uint32 after_seq = 4;
+   */
+  afterSeq: number;
+
+  /**
+   * Only events that concern this team (see Event.teams); empty means all.
+   *
+   * @generated from field: string team = 5;
+   */
+  team: string;
+
+  /**
+   * Without run_id and after_cursor: begin with the newest `last` stored
+   * events (before the kinds and team filters), at most 1,000.
+   *
+   * @generated from field: uint32 last = 6;
+   */
+  last: number;
 };
 
 /**
@@ -475,7 +505,7 @@ export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PUR
   messageDesc(file_cordyna_v1_control, 17);
 
 /**
- * WatchEventsResponse carries one event.
+ * WatchEventsResponse carries one event, or says that the replay is done.
  *
  * @generated from message cordyna.v1.WatchEventsResponse
  */
@@ -484,6 +514,16 @@ export type WatchEventsResponse = Message<"cordyna.v1.WatchEventsResponse"> & {
    * @generated from field: cordyna.v1.Event event = 1;
    */
   event?: Event | undefined;
+
+  /**
+   * True on one message without an event, sent by a watch that replays
+   * (run_id, after_cursor or last) once every stored event it asked for was
+   * sent: what follows happens live. A run's watch that ends within its
+   * replay (a finished run) sends none.
+   *
+   * @generated from field: bool caught_up = 2;
+   */
+  caughtUp: boolean;
 };
 
 /**
@@ -492,6 +532,96 @@ export type WatchEventsResponse = Message<"cordyna.v1.WatchEventsResponse"> & {
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
   messageDesc(file_cordyna_v1_control, 18);
+
+/**
+ * ListTaskRunsRequest names a task and a page.
+ *
+ * @generated from message cordyna.v1.ListTaskRunsRequest
+ */
+export type ListTaskRunsRequest = Message<"cordyna.v1.ListTaskRunsRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * At most this many task-runs, up to 1,000; 0 means 50.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * The next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message cordyna.v1.ListTaskRunsRequest.
+ * Use `create(ListTaskRunsRequestSchema)` to create a new message.
+ */
+export const ListTaskRunsRequestSchema: GenMessage<ListTaskRunsRequest> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 19);
+
+/**
+ * ListTaskRunsResponse carries one page of a task's task-runs, newest first.
+ *
+ * @generated from message cordyna.v1.ListTaskRunsResponse
+ */
+export type ListTaskRunsResponse = Message<"cordyna.v1.ListTaskRunsResponse"> & {
+  /**
+   * @generated from field: repeated cordyna.v1.TaskRunOfRun task_runs = 1;
+   */
+  taskRuns: TaskRunOfRun[];
+
+  /**
+   * Pass as page_token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message cordyna.v1.ListTaskRunsResponse.
+ * Use `create(ListTaskRunsResponseSchema)` to create a new message.
+ */
+export const ListTaskRunsResponseSchema: GenMessage<ListTaskRunsResponse> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 20);
+
+/**
+ * TaskRunOfRun is one task-run with the run it belongs to.
+ *
+ * @generated from message cordyna.v1.TaskRunOfRun
+ */
+export type TaskRunOfRun = Message<"cordyna.v1.TaskRunOfRun"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * When the run was created.
+   *
+   * @generated from field: google.protobuf.Timestamp run_created_at = 2;
+   */
+  runCreatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: cordyna.v1.TaskRun task_run = 3;
+   */
+  taskRun?: TaskRun | undefined;
+};
+
+/**
+ * Describes the message cordyna.v1.TaskRunOfRun.
+ * Use `create(TaskRunOfRunSchema)` to create a new message.
+ */
+export const TaskRunOfRunSchema: GenMessage<TaskRunOfRun> = /*@__PURE__*/
+  messageDesc(file_cordyna_v1_control, 21);
 
 /**
  * GetTaskRunLogsRequest names an attempt of a task-run, and where to start.
@@ -536,7 +666,7 @@ export type GetTaskRunLogsRequest = Message<"cordyna.v1.GetTaskRunLogsRequest"> 
  * Use `create(GetTaskRunLogsRequestSchema)` to create a new message.
  */
 export const GetTaskRunLogsRequestSchema: GenMessage<GetTaskRunLogsRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 19);
+  messageDesc(file_cordyna_v1_control, 22);
 
 /**
  * GetTaskRunLogsResponse carries one page of an attempt's log.
@@ -555,7 +685,7 @@ export type GetTaskRunLogsResponse = Message<"cordyna.v1.GetTaskRunLogsResponse"
  * Use `create(GetTaskRunLogsResponseSchema)` to create a new message.
  */
 export const GetTaskRunLogsResponseSchema: GenMessage<GetTaskRunLogsResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 20);
+  messageDesc(file_cordyna_v1_control, 23);
 
 /**
  * FollowTaskRunLogsRequest names an attempt of a task-run to follow.
@@ -593,7 +723,7 @@ export type FollowTaskRunLogsRequest = Message<"cordyna.v1.FollowTaskRunLogsRequ
  * Use `create(FollowTaskRunLogsRequestSchema)` to create a new message.
  */
 export const FollowTaskRunLogsRequestSchema: GenMessage<FollowTaskRunLogsRequest> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 21);
+  messageDesc(file_cordyna_v1_control, 24);
 
 /**
  * FollowTaskRunLogsResponse carries the lines stored since the previous one.
@@ -612,7 +742,7 @@ export type FollowTaskRunLogsResponse = Message<"cordyna.v1.FollowTaskRunLogsRes
  * Use `create(FollowTaskRunLogsResponseSchema)` to create a new message.
  */
 export const FollowTaskRunLogsResponseSchema: GenMessage<FollowTaskRunLogsResponse> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 22);
+  messageDesc(file_cordyna_v1_control, 25);
 
 /**
  * TaskRunLogs are lines of one attempt's log, oldest first.
@@ -665,7 +795,7 @@ export type TaskRunLogs = Message<"cordyna.v1.TaskRunLogs"> & {
  * Use `create(TaskRunLogsSchema)` to create a new message.
  */
 export const TaskRunLogsSchema: GenMessage<TaskRunLogs> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 23);
+  messageDesc(file_cordyna_v1_control, 26);
 
 /**
  * TaskLogLine is one stored line of an attempt's log.
@@ -691,7 +821,7 @@ export type TaskLogLine = Message<"cordyna.v1.TaskLogLine"> & {
  * Use `create(TaskLogLineSchema)` to create a new message.
  */
 export const TaskLogLineSchema: GenMessage<TaskLogLine> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 24);
+  messageDesc(file_cordyna_v1_control, 27);
 
 /**
  * Run is one trigger of a set of target tasks.
@@ -769,7 +899,7 @@ export type Run = Message<"cordyna.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 25);
+  messageDesc(file_cordyna_v1_control, 28);
 
 /**
  * TaskRun is one task within one run.
@@ -859,6 +989,20 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
    * @generated from field: map<string, string> outputs = 14;
    */
   outputs: { [key: string]: string };
+
+  /**
+   * With PENDING after a failed attempt: when the next attempt is due.
+   *
+   * @generated from field: google.protobuf.Timestamp retry_at = 18;
+   */
+  retryAt?: Timestamp | undefined;
+
+  /**
+   * With CANCELLED: why, as the cancel said.
+   *
+   * @generated from field: string cancel_reason = 19;
+   */
+  cancelReason: string;
 };
 
 /**
@@ -866,7 +1010,7 @@ export type TaskRun = Message<"cordyna.v1.TaskRun"> & {
  * Use `create(TaskRunSchema)` to create a new message.
  */
 export const TaskRunSchema: GenMessage<TaskRun> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 26);
+  messageDesc(file_cordyna_v1_control, 29);
 
 /**
  * Attempt is one try of a task-run.
@@ -945,7 +1089,7 @@ export type Attempt = Message<"cordyna.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 27);
+  messageDesc(file_cordyna_v1_control, 30);
 
 /**
  * RunSummary names what failed and who owns it.
@@ -984,7 +1128,7 @@ export type RunSummary = Message<"cordyna.v1.RunSummary"> & {
  * Use `create(RunSummarySchema)` to create a new message.
  */
 export const RunSummarySchema: GenMessage<RunSummary> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 28);
+  messageDesc(file_cordyna_v1_control, 31);
 
 /**
  * TaskRunOutcome is one failed or blocked task-run with its owner.
@@ -1028,7 +1172,7 @@ export type TaskRunOutcome = Message<"cordyna.v1.TaskRunOutcome"> & {
  * Use `create(TaskRunOutcomeSchema)` to create a new message.
  */
 export const TaskRunOutcomeSchema: GenMessage<TaskRunOutcome> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 29);
+  messageDesc(file_cordyna_v1_control, 32);
 
 /**
  * TaskInfo is one task in the global graph.
@@ -1097,7 +1241,7 @@ export type TaskInfo = Message<"cordyna.v1.TaskInfo"> & {
  * Use `create(TaskInfoSchema)` to create a new message.
  */
 export const TaskInfoSchema: GenMessage<TaskInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 30);
+  messageDesc(file_cordyna_v1_control, 33);
 
 /**
  * GraphEdge is one dependency: from upstream to downstream.
@@ -1126,7 +1270,7 @@ export type GraphEdge = Message<"cordyna.v1.GraphEdge"> & {
  * Use `create(GraphEdgeSchema)` to create a new message.
  */
 export const GraphEdgeSchema: GenMessage<GraphEdge> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 31);
+  messageDesc(file_cordyna_v1_control, 34);
 
 /**
  * ServerInfo is one server name with its connected instances.
@@ -1155,7 +1299,7 @@ export type ServerInfo = Message<"cordyna.v1.ServerInfo"> & {
  * Use `create(ServerInfoSchema)` to create a new message.
  */
 export const ServerInfoSchema: GenMessage<ServerInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 32);
+  messageDesc(file_cordyna_v1_control, 35);
 
 /**
  * InstanceInfo is one connected task-server process.
@@ -1204,7 +1348,7 @@ export type InstanceInfo = Message<"cordyna.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 33);
+  messageDesc(file_cordyna_v1_control, 36);
 
 /**
  * Event is one thing that happened in cerebro.
@@ -1278,11 +1422,53 @@ export type Event = Message<"cordyna.v1.Event"> & {
 
   /**
    * What the event adds to its structured fields: an error description, what
-   * blocked a task, the completion a skipped task reused, why a task waits.
+   * blocked a task, the completion a skipped task reused, why a task waits,
+   * why a run or task-run was cancelled.
    *
    * @generated from field: string detail = 13;
    */
   detail: string;
+
+  /**
+   * Where the event stands among all of cerebro's events: pass it as
+   * WatchEventsRequest.after_cursor to resume after it. Increases with every
+   * event, also across restarts of a cerebro on Redis.
+   *
+   * @generated from field: string cursor = 14;
+   */
+  cursor: string;
+
+  /**
+   * The event's place in its run, from 1 without gaps (0: an event of no run).
+   *
+   * @generated from field: uint32 seq = 15;
+   */
+  seq: number;
+
+  /**
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   *
+   * @generated from field: repeated string teams = 16;
+   */
+  teams: string[];
+
+  /**
+   * With TASK_RUN_CHANGED and ATTEMPT_SERVER_AWAY/BACK: the attempt's number
+   * (for a retry: of the attempt that failed).
+   *
+   * @generated from field: uint32 attempt_number = 17;
+   */
+  attemptNumber: number;
+
+  /**
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   *
+   * @generated from field: google.protobuf.Timestamp due_at = 18;
+   */
+  dueAt?: Timestamp | undefined;
 };
 
 /**
@@ -1290,7 +1476,7 @@ export type Event = Message<"cordyna.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cordyna_v1_control, 34);
+  messageDesc(file_cordyna_v1_control, 37);
 
 /**
  * RunState is the state of a whole run.
@@ -1447,6 +1633,22 @@ export enum EventKind {
    * @generated from enum value: EVENT_KIND_REPORT_REFUSED = 7;
    */
   REPORT_REFUSED = 7,
+
+  /**
+   * The instance running an attempt disconnected: the attempt is kept until
+   * due_at (the grace period's end), then ends in SERVER_LOST unless the
+   * instance is back.
+   *
+   * @generated from enum value: EVENT_KIND_ATTEMPT_SERVER_AWAY = 8;
+   */
+  ATTEMPT_SERVER_AWAY = 8,
+
+  /**
+   * The instance of an attempt that was away reconnected and still runs it.
+   *
+   * @generated from enum value: EVENT_KIND_ATTEMPT_SERVER_BACK = 9;
+   */
+  ATTEMPT_SERVER_BACK = 9,
 }
 
 /**
@@ -1552,7 +1754,14 @@ export const ControlService: GenService<{
     output: typeof GetGraphResponseSchema;
   },
   /**
-   * WatchEvents streams events as they happen, optionally for one run.
+   * WatchEvents streams events. With a run_id it first replays that run's
+   * stored events (after after_seq or after_cursor when given), then follows
+   * it live, and ends once the run's RUN_FINISHED event was sent: a finished
+   * run's watch replays and ends at once. No event is sent twice or left out
+   * at the switch from replay to live, which a message with caught_up marks.
+   * Without a run_id it follows every event from now on, or replays first
+   * from after_cursor or the newest `last` events, and never ends by itself.
+   * NOT_FOUND for a run cerebro does not have.
    *
    * @generated from rpc cordyna.v1.ControlService.WatchEvents
    */
@@ -1584,6 +1793,17 @@ export const ControlService: GenService<{
     methodKind: "server_streaming";
     input: typeof FollowTaskRunLogsRequestSchema;
     output: typeof FollowTaskRunLogsResponseSchema;
+  },
+  /**
+   * ListTaskRuns lists one task's past task-runs, newest first, a page at a
+   * time: pass next_page_token back as page_token for the next page.
+   *
+   * @generated from rpc cordyna.v1.ControlService.ListTaskRuns
+   */
+  listTaskRuns: {
+    methodKind: "unary";
+    input: typeof ListTaskRunsRequestSchema;
+    output: typeof ListTaskRunsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cordyna_v1_control, 0);

@@ -647,5 +647,29 @@ pub mod control_service_client {
                 );
             self.inner.server_streaming(req, path, codec).await
         }
+        pub async fn list_task_runs(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListTaskRunsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListTaskRunsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/cordyna.v1.ControlService/ListTaskRuns",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("cordyna.v1.ControlService", "ListTaskRuns"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }

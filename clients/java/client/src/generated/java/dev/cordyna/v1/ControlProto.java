@@ -127,6 +127,21 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTaskRunsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTaskRunsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTaskRunsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTaskRunsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_TaskRunOfRun_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_TaskRunOfRun_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_GetTaskRunLogsRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -271,163 +286,189 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "raphRequest\"k\n\020GetGraphResponse\022*\n\005tasks" +
       "\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005tasks\022+\n\005e" +
       "dges\030\002 \003(\0132\025.cordyna.v1.GraphEdgeR\005edges" +
-      "\"g\n\022WatchEventsRequest\022\025\n\006run_id\030\001 \001(\tR\005" +
-      "runId\022:\n\005kinds\030\002 \003(\0162\025.cordyna.v1.EventK" +
-      "indB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\">\n\023WatchEvents" +
-      "Response\022\'\n\005event\030\001 \001(\0132\021.cordyna.v1.Eve" +
-      "ntR\005event\"\314\001\n\025GetTaskRunLogsRequest\022\036\n\006r" +
-      "un_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030\002" +
-      " \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}" +
-      "$R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\ta" +
-      "fter_seq\030\004 \001(\004R\010afterSeq\022\036\n\005limit\030\005 \001(\rB" +
-      "\010\272H\005*\003\030\210\'R\005limit\"E\n\026GetTaskRunLogsRespon" +
-      "se\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1.TaskRunLog" +
-      "sR\004logs\"\257\001\n\030FollowTaskRunLogsRequest\022\036\n\006" +
-      "run_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030" +
-      "\002 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127" +
-      "}$R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\t" +
-      "after_seq\030\004 \001(\004R\010afterSeq\"H\n\031FollowTaskR" +
-      "unLogsResponse\022+\n\004logs\030\001 \001(\0132\027.cordyna.v" +
-      "1.TaskRunLogsR\004logs\"\345\001\n\013TaskRunLogs\022\035\n\na" +
-      "ttempt_id\030\001 \001(\tR\tattemptId\022\030\n\007attempt\030\002 " +
-      "\001(\rR\007attempt\022-\n\005lines\030\003 \003(\0132\027.cordyna.v1" +
-      ".TaskLogLineR\005lines\022#\n\rdropped_lines\030\004 \001" +
-      "(\004R\014droppedLines\022$\n\016next_after_seq\030\005 \001(\004" +
-      "R\014nextAfterSeq\022#\n\rattempt_ended\030\006 \001(\010R\014a" +
-      "ttemptEnded\"H\n\013TaskLogLine\022\020\n\003seq\030\001 \001(\004R" +
-      "\003seq\022\'\n\004line\030\002 \001(\0132\023.cordyna.v1.LogLineR" +
-      "\004line\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002" +
-      " \001(\0162\024.cordyna.v1.RunStateR\005state\0221\n\007tri" +
-      "gger\030\003 \001(\0162\027.cordyna.v1.TriggerKindR\007tri" +
-      "gger\022\030\n\007targets\030\004 \003(\tR\007targets\0223\n\006params" +
-      "\030\005 \003(\0132\033.cordyna.v1.Run.ParamsEntryR\006par" +
-      "ams\022\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004" +
-      "mode\0229\n\ncreated_at\030\007 \001(\0132\032.google.protob" +
-      "uf.TimestampR\tcreatedAt\022;\n\013finished_at\030\010" +
-      " \001(\0132\032.google.protobuf.TimestampR\nfinish" +
-      "edAt\0220\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.Tas" +
-      "kRunR\010taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyn" +
-      "a.v1.RunSummaryR\007summary\022\'\n\017idempotency_" +
-      "key\030\013 \001(\tR\016idempotencyKey\022=\n\014logical_tim" +
-      "e\030\014 \001(\0132\032.google.protobuf.TimestampR\013log" +
-      "icalTime\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
-      "y\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\205\005\n\007TaskRun\022" +
-      "\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006taskId" +
-      "\022\037\n\013server_name\030\003 \001(\tR\nserverName\022\'\n\005own" +
-      "er\030\004 \001(\0132\021.cordyna.v1.OwnerR\005owner\022+\n\005st" +
-      "ate\030\005 \001(\0162\025.cordyna.v1.TaskStateR\005state\022" +
-      "7\n\013error_cause\030\006 \001(\0162\026.cordyna.v1.ErrorC" +
-      "auseR\nerrorCause\022+\n\021error_description\030\007 " +
-      "\001(\tR\020errorDescription\022\035\n\nblocked_by\030\010 \003(" +
-      "\tR\tblockedBy\022.\n\006reused\030\t \001(\0132\026.cordyna.v" +
-      "1.CompletionR\006reused\022\032\n\010upstream\030\n \003(\tR\010" +
-      "upstream\022/\n\010attempts\030\013 \003(\0132\023.cordyna.v1." +
-      "AttemptR\010attempts\0229\n\nupdated_at\030\014 \001(\0132\032." +
-      "google.protobuf.TimestampR\tupdatedAt\022%\n\016" +
-      "waiting_reason\030\r \001(\tR\rwaitingReason\022:\n\007o" +
-      "utputs\030\016 \003(\0132 .cordyna.v1.TaskRun.Output" +
-      "sEntryR\007outputs\032:\n\014OutputsEntry\022\020\n\003key\030\001" +
-      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\242\004\n\007" +
-      "Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR" +
-      "\006number\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.Task" +
-      "StateR\005state\022\037\n\013instance_id\030\004 \001(\tR\ninsta" +
-      "nceId\0227\n\013error_cause\030\005 \001(\0162\026.cordyna.v1." +
-      "ErrorCauseR\nerrorCause\022+\n\021error_descript" +
-      "ion\030\006 \001(\tR\020errorDescription\0229\n\ninvoked_a" +
-      "t\030\007 \001(\0132\032.google.protobuf.TimestampR\tinv" +
-      "okedAt\0227\n\tqueued_at\030\010 \001(\0132\032.google.proto" +
-      "buf.TimestampR\010queuedAt\0229\n\nstarted_at\030\t " +
-      "\001(\0132\032.google.protobuf.TimestampR\tstarted" +
-      "At\022;\n\013finished_at\030\n \001(\0132\032.google.protobu" +
-      "f.TimestampR\nfinishedAt\022 \n\texit_code\030\013 \001" +
-      "(\005H\000R\010exitCode\210\001\001\022\037\n\013output_tail\030\014 \001(\tR\n" +
-      "outputTailB\014\n\n_exit_code\"\314\001\n\nRunSummary\022" +
-      "2\n\006failed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutc" +
-      "omeR\006failed\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v" +
-      "1.TaskRunOutcomeR\007blocked\022\034\n\tcompleted\030\003" +
-      " \001(\rR\tcompleted\022\030\n\007skipped\030\004 \001(\rR\007skippe" +
-      "d\022\034\n\tcancelled\030\005 \001(\rR\tcancelled\"\370\001\n\016Task" +
-      "RunOutcome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005o" +
-      "wner\030\002 \001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013" +
-      "server_name\030\003 \001(\tR\nserverName\0227\n\013error_c" +
-      "ause\030\004 \001(\0162\026.cordyna.v1.ErrorCauseR\nerro" +
-      "rCause\022+\n\021error_description\030\005 \001(\tR\020error" +
-      "Description\022\035\n\nblocked_by\030\006 \003(\tR\tblocked" +
-      "By\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId" +
-      "\022\037\n\013server_name\030\002 \001(\tR\nserverName\022=\n\013dec" +
-      "laration\030\003 \001(\0132\033.cordyna.v1.TaskDeclarat" +
-      "ionR\013declaration\022\032\n\010resolved\030\004 \001(\010R\010reso" +
-      "lved\022+\n\021unresolved_reason\030\005 \001(\tR\020unresol" +
-      "vedReason\022\034\n\tinstances\030\006 \001(\rR\tinstances\022" +
-      "?\n\017last_completion\030\007 \001(\0132\026.cordyna.v1.Co" +
-      "mpletionR\016lastCompletion\022\036\n\ndownstream\030\010" +
-      " \003(\tR\ndownstream\022@\n\016next_fire_time\030\t \001(\013" +
-      "2\032.google.protobuf.TimestampR\014nextFireTi" +
-      "me\"\177\n\tGraphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstr" +
-      "eam\022\036\n\ndownstream\030\002 \001(\tR\ndownstream\0226\n\nd" +
-      "ependency\030\003 \001(\0132\026.cordyna.v1.DependencyR" +
-      "\ndependency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR" +
-      "\004name\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinst" +
-      "ances\030\003 \003(\0132\030.cordyna.v1.InstanceInfoR\ti" +
-      "nstances\"\212\002\n\014InstanceInfo\022\037\n\013instance_id" +
-      "\030\001 \001(\tR\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cord" +
-      "yna.v1.ServerStateR\005state\022=\n\014connected_a" +
-      "t\030\003 \001(\0132\032.google.protobuf.TimestampR\013con" +
-      "nectedAt\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017ma" +
-      "x_concurrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005a" +
-      "gent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\336\003" +
-      "\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.Event" +
-      "KindR\004kind\022.\n\004time\030\002 \001(\0132\032.google.protob" +
-      "uf.TimestampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runI" +
-      "d\022\036\n\013task_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007tas" +
-      "k_id\030\005 \001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\t" +
-      "attemptId\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.Ta" +
-      "skStateR\005state\0227\n\013error_cause\030\010 \001(\0162\026.co" +
-      "rdyna.v1.ErrorCauseR\nerrorCause\022\037\n\013serve" +
-      "r_name\030\t \001(\tR\nserverName\022\037\n\013instance_id\030" +
-      "\n \001(\tR\ninstanceId\022\030\n\007message\030\013 \001(\tR\007mess" +
-      "age\0221\n\trun_state\030\014 \001(\0162\024.cordyna.v1.RunS" +
-      "tateR\010runState\022\026\n\006detail\030\r \001(\tR\006detail*\204" +
-      "\001\n\010RunState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025" +
-      "\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCE" +
-      "EDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STAT" +
-      "E_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER" +
-      "_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020" +
-      "\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND" +
-      "_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^" +
-      "\n\013ServerState\022\034\n\030SERVER_STATE_UNSPECIFIE" +
-      "D\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_ST" +
-      "ATE_DRAINING\020\002*\203\002\n\tEventKind\022\032\n\026EVENT_KI" +
-      "ND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_START" +
-      "ED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVE" +
-      "NT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND" +
-      "_SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER" +
-      "_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHAN" +
-      "GED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\0072\212\007\n" +
-      "\016ControlService\022E\n\010StartRun\022\033.cordyna.v1" +
-      ".StartRunRequest\032\034.cordyna.v1.StartRunRe" +
-      "sponse\022D\n\006GetRun\022\031.cordyna.v1.GetRunRequ" +
-      "est\032\032.cordyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010" +
-      "ListRuns\022\033.cordyna.v1.ListRunsRequest\032\034." +
-      "cordyna.v1.ListRunsResponse\"\003\220\002\001\022H\n\tCanc" +
-      "elRun\022\034.cordyna.v1.CancelRunRequest\032\035.co" +
-      "rdyna.v1.CancelRunResponse\022M\n\tListTasks\022" +
-      "\034.cordyna.v1.ListTasksRequest\032\035.cordyna." +
-      "v1.ListTasksResponse\"\003\220\002\001\022S\n\013ListServers" +
-      "\022\036.cordyna.v1.ListServersRequest\032\037.cordy" +
-      "na.v1.ListServersResponse\"\003\220\002\001\022Q\n\014Forget" +
-      "Server\022\037.cordyna.v1.ForgetServerRequest\032" +
-      " .cordyna.v1.ForgetServerResponse\022J\n\010Get" +
-      "Graph\022\033.cordyna.v1.GetGraphRequest\032\034.cor" +
-      "dyna.v1.GetGraphResponse\"\003\220\002\001\022P\n\013WatchEv" +
-      "ents\022\036.cordyna.v1.WatchEventsRequest\032\037.c" +
-      "ordyna.v1.WatchEventsResponse0\001\022\\\n\016GetTa" +
-      "skRunLogs\022!.cordyna.v1.GetTaskRunLogsReq" +
-      "uest\032\".cordyna.v1.GetTaskRunLogsResponse" +
-      "\"\003\220\002\001\022b\n\021FollowTaskRunLogs\022$.cordyna.v1." +
-      "FollowTaskRunLogsRequest\032%.cordyna.v1.Fo" +
-      "llowTaskRunLogsResponse0\001B \n\016dev.cordyna" +
-      ".v1B\014ControlProtoP\001b\006proto3"
+      "\"\371\001\n\022WatchEventsRequest\022\025\n\006run_id\030\001 \001(\tR" +
+      "\005runId\022:\n\005kinds\030\002 \003(\0162\025.cordyna.v1.Event" +
+      "KindB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\0227\n\014after_curs" +
+      "or\030\003 \001(\tB\024\272H\021r\0172\r^[0-9]{0,20}$R\013afterCur" +
+      "sor\022\033\n\tafter_seq\030\004 \001(\rR\010afterSeq\022\034\n\004team" +
+      "\030\005 \001(\tB\010\272H\005r\003(\200\001R\004team\022\034\n\004last\030\006 \001(\rB\010\272H" +
+      "\005*\003\030\350\007R\004last\"[\n\023WatchEventsResponse\022\'\n\005e" +
+      "vent\030\001 \001(\0132\021.cordyna.v1.EventR\005event\022\033\n\t" +
+      "caught_up\030\002 \001(\010R\010caughtUp\"\234\001\n\023ListTaskRu" +
+      "nsRequest\022<\n\007task_id\030\001 \001(\tB#\272H r\0362\034^[a-z" +
+      "0-9][a-z0-9._-]{0,127}$R\006taskId\022\036\n\005limit" +
+      "\030\002 \001(\rB\010\272H\005*\003\030\350\007R\005limit\022\'\n\npage_token\030\003 " +
+      "\001(\tB\010\272H\005r\003(\200\004R\tpageToken\"u\n\024ListTaskRuns" +
+      "Response\0225\n\ttask_runs\030\001 \003(\0132\030.cordyna.v1" +
+      ".TaskRunOfRunR\010taskRuns\022&\n\017next_page_tok" +
+      "en\030\002 \001(\tR\rnextPageToken\"\227\001\n\014TaskRunOfRun" +
+      "\022\025\n\006run_id\030\001 \001(\tR\005runId\022@\n\016run_created_a" +
+      "t\030\002 \001(\0132\032.google.protobuf.TimestampR\014run" +
+      "CreatedAt\022.\n\010task_run\030\003 \001(\0132\023.cordyna.v1" +
+      ".TaskRunR\007taskRun\"\314\001\n\025GetTaskRunLogsRequ" +
+      "est\022\036\n\006run_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007t" +
+      "ask_id\030\002 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-" +
+      "]{0,127}$R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007atte" +
+      "mpt\022\033\n\tafter_seq\030\004 \001(\004R\010afterSeq\022\036\n\005limi" +
+      "t\030\005 \001(\rB\010\272H\005*\003\030\210\'R\005limit\"E\n\026GetTaskRunLo" +
+      "gsResponse\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1.Ta" +
+      "skRunLogsR\004logs\"\257\001\n\030FollowTaskRunLogsReq" +
+      "uest\022\036\n\006run_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007" +
+      "task_id\030\002 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._" +
+      "-]{0,127}$R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007att" +
+      "empt\022\033\n\tafter_seq\030\004 \001(\004R\010afterSeq\"H\n\031Fol" +
+      "lowTaskRunLogsResponse\022+\n\004logs\030\001 \001(\0132\027.c" +
+      "ordyna.v1.TaskRunLogsR\004logs\"\345\001\n\013TaskRunL" +
+      "ogs\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\030\n\007at" +
+      "tempt\030\002 \001(\rR\007attempt\022-\n\005lines\030\003 \003(\0132\027.co" +
+      "rdyna.v1.TaskLogLineR\005lines\022#\n\rdropped_l" +
+      "ines\030\004 \001(\004R\014droppedLines\022$\n\016next_after_s" +
+      "eq\030\005 \001(\004R\014nextAfterSeq\022#\n\rattempt_ended\030" +
+      "\006 \001(\010R\014attemptEnded\"H\n\013TaskLogLine\022\020\n\003se" +
+      "q\030\001 \001(\004R\003seq\022\'\n\004line\030\002 \001(\0132\023.cordyna.v1." +
+      "LogLineR\004line\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n" +
+      "\005state\030\002 \001(\0162\024.cordyna.v1.RunStateR\005stat" +
+      "e\0221\n\007trigger\030\003 \001(\0162\027.cordyna.v1.TriggerK" +
+      "indR\007trigger\022\030\n\007targets\030\004 \003(\tR\007targets\0223" +
+      "\n\006params\030\005 \003(\0132\033.cordyna.v1.Run.ParamsEn" +
+      "tryR\006params\022\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.R" +
+      "unModeR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032.googl" +
+      "e.protobuf.TimestampR\tcreatedAt\022;\n\013finis" +
+      "hed_at\030\010 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\nfinishedAt\0220\n\ttask_runs\030\t \003(\0132\023.cordyn" +
+      "a.v1.TaskRunR\010taskRuns\0220\n\007summary\030\n \001(\0132" +
+      "\026.cordyna.v1.RunSummaryR\007summary\022\'\n\017idem" +
+      "potency_key\030\013 \001(\tR\016idempotencyKey\022=\n\014log" +
+      "ical_time\030\014 \001(\0132\032.google.protobuf.Timest" +
+      "ampR\013logicalTime\0329\n\013ParamsEntry\022\020\n\003key\030\001" +
+      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\341\005\n\007" +
+      "TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\t" +
+      "R\006taskId\022\037\n\013server_name\030\003 \001(\tR\nserverNam" +
+      "e\022\'\n\005owner\030\004 \001(\0132\021.cordyna.v1.OwnerR\005own" +
+      "er\022+\n\005state\030\005 \001(\0162\025.cordyna.v1.TaskState" +
+      "R\005state\0227\n\013error_cause\030\006 \001(\0162\026.cordyna.v" +
+      "1.ErrorCauseR\nerrorCause\022+\n\021error_descri" +
+      "ption\030\007 \001(\tR\020errorDescription\022\035\n\nblocked" +
+      "_by\030\010 \003(\tR\tblockedBy\022.\n\006reused\030\t \001(\0132\026.c" +
+      "ordyna.v1.CompletionR\006reused\022\032\n\010upstream" +
+      "\030\n \003(\tR\010upstream\022/\n\010attempts\030\013 \003(\0132\023.cor" +
+      "dyna.v1.AttemptR\010attempts\0229\n\nupdated_at\030" +
+      "\014 \001(\0132\032.google.protobuf.TimestampR\tupdat" +
+      "edAt\022%\n\016waiting_reason\030\r \001(\tR\rwaitingRea" +
+      "son\022:\n\007outputs\030\016 \003(\0132 .cordyna.v1.TaskRu" +
+      "n.OutputsEntryR\007outputs\0225\n\010retry_at\030\022 \001(" +
+      "\0132\032.google.protobuf.TimestampR\007retryAt\022#" +
+      "\n\rcancel_reason\030\023 \001(\tR\014cancelReason\032:\n\014O" +
+      "utputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002" +
+      " \001(\tR\005value:\0028\001\"\242\004\n\007Attempt\022\016\n\002id\030\001 \001(\tR" +
+      "\002id\022\026\n\006number\030\002 \001(\rR\006number\022+\n\005state\030\003 \001" +
+      "(\0162\025.cordyna.v1.TaskStateR\005state\022\037\n\013inst" +
+      "ance_id\030\004 \001(\tR\ninstanceId\0227\n\013error_cause" +
+      "\030\005 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCau" +
+      "se\022+\n\021error_description\030\006 \001(\tR\020errorDesc" +
+      "ription\0229\n\ninvoked_at\030\007 \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\tinvokedAt\0227\n\tqueued_at\030" +
+      "\010 \001(\0132\032.google.protobuf.TimestampR\010queue" +
+      "dAt\0229\n\nstarted_at\030\t \001(\0132\032.google.protobu" +
+      "f.TimestampR\tstartedAt\022;\n\013finished_at\030\n " +
+      "\001(\0132\032.google.protobuf.TimestampR\nfinishe" +
+      "dAt\022 \n\texit_code\030\013 \001(\005H\000R\010exitCode\210\001\001\022\037\n" +
+      "\013output_tail\030\014 \001(\tR\noutputTailB\014\n\n_exit_" +
+      "code\"\314\001\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032.co" +
+      "rdyna.v1.TaskRunOutcomeR\006failed\0224\n\007block" +
+      "ed\030\002 \003(\0132\032.cordyna.v1.TaskRunOutcomeR\007bl" +
+      "ocked\022\034\n\tcompleted\030\003 \001(\rR\tcompleted\022\030\n\007s" +
+      "kipped\030\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\r" +
+      "R\tcancelled\"\370\001\n\016TaskRunOutcome\022\027\n\007task_i" +
+      "d\030\001 \001(\tR\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna" +
+      ".v1.OwnerR\005owner\022\037\n\013server_name\030\003 \001(\tR\ns" +
+      "erverName\0227\n\013error_cause\030\004 \001(\0162\026.cordyna" +
+      ".v1.ErrorCauseR\nerrorCause\022+\n\021error_desc" +
+      "ription\030\005 \001(\tR\020errorDescription\022\035\n\nblock" +
+      "ed_by\030\006 \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007t" +
+      "ask_id\030\001 \001(\tR\006taskId\022\037\n\013server_name\030\002 \001(" +
+      "\tR\nserverName\022=\n\013declaration\030\003 \001(\0132\033.cor" +
+      "dyna.v1.TaskDeclarationR\013declaration\022\032\n\010" +
+      "resolved\030\004 \001(\010R\010resolved\022+\n\021unresolved_r" +
+      "eason\030\005 \001(\tR\020unresolvedReason\022\034\n\tinstanc" +
+      "es\030\006 \001(\rR\tinstances\022?\n\017last_completion\030\007" +
+      " \001(\0132\026.cordyna.v1.CompletionR\016lastComple" +
+      "tion\022\036\n\ndownstream\030\010 \003(\tR\ndownstream\022@\n\016" +
+      "next_fire_time\030\t \001(\0132\032.google.protobuf.T" +
+      "imestampR\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010u" +
+      "pstream\030\001 \001(\tR\010upstream\022\036\n\ndownstream\030\002 " +
+      "\001(\tR\ndownstream\0226\n\ndependency\030\003 \001(\0132\026.co" +
+      "rdyna.v1.DependencyR\ndependency\"s\n\nServe" +
+      "rInfo\022\022\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 " +
+      "\003(\tR\007taskIds\0226\n\tinstances\030\003 \003(\0132\030.cordyn" +
+      "a.v1.InstanceInfoR\tinstances\"\212\002\n\014Instanc" +
+      "eInfo\022\037\n\013instance_id\030\001 \001(\tR\ninstanceId\022-" +
+      "\n\005state\030\002 \001(\0162\027.cordyna.v1.ServerStateR\005" +
+      "state\022=\n\014connected_at\030\003 \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\013connectedAt\022\030\n\007running\030" +
+      "\004 \001(\rR\007running\022\'\n\017max_concurrency\030\005 \001(\rR" +
+      "\016maxConcurrency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n" +
+      "\004peer\030\007 \001(\tR\004peer\"\370\004\n\005Event\022)\n\004kind\030\001 \001(" +
+      "\0162\025.cordyna.v1.EventKindR\004kind\022.\n\004time\030\002" +
+      " \001(\0132\032.google.protobuf.TimestampR\004time\022\025" +
+      "\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001" +
+      "(\tR\ttaskRunId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035" +
+      "\n\nattempt_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007" +
+      " \001(\0162\025.cordyna.v1.TaskStateR\005state\0227\n\013er" +
+      "ror_cause\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR" +
+      "\nerrorCause\022\037\n\013server_name\030\t \001(\tR\nserver" +
+      "Name\022\037\n\013instance_id\030\n \001(\tR\ninstanceId\022\030\n" +
+      "\007message\030\013 \001(\tR\007message\0221\n\trun_state\030\014 \001" +
+      "(\0162\024.cordyna.v1.RunStateR\010runState\022\026\n\006de" +
+      "tail\030\r \001(\tR\006detail\022\026\n\006cursor\030\016 \001(\tR\006curs" +
+      "or\022\020\n\003seq\030\017 \001(\rR\003seq\022\024\n\005teams\030\020 \003(\tR\005tea" +
+      "ms\022%\n\016attempt_number\030\021 \001(\rR\rattemptNumbe" +
+      "r\0221\n\006due_at\030\022 \001(\0132\032.google.protobuf.Time" +
+      "stampR\005dueAt*\204\001\n\010RunState\022\031\n\025RUN_STATE_U" +
+      "NSPECIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023R" +
+      "UN_STATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED" +
+      "\020\003\022\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerK" +
+      "ind\022\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRI" +
+      "GGER_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031" +
+      "\n\025TRIGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIN" +
+      "D_BACKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_ST" +
+      "ATE_UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020" +
+      "\001\022\031\n\025SERVER_STATE_DRAINING\020\002*\313\002\n\tEventKi" +
+      "nd\022\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_" +
+      "KIND_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FIN" +
+      "ISHED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003" +
+      "\022\037\n\033EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVE" +
+      "NT_KIND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_K" +
+      "IND_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT" +
+      "_REFUSED\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_" +
+      "AWAY\020\010\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_BACK" +
+      "\020\t2\342\007\n\016ControlService\022E\n\010StartRun\022\033.cord" +
+      "yna.v1.StartRunRequest\032\034.cordyna.v1.Star" +
+      "tRunResponse\022D\n\006GetRun\022\031.cordyna.v1.GetR" +
+      "unRequest\032\032.cordyna.v1.GetRunResponse\"\003\220" +
+      "\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListRunsRequ" +
+      "est\032\034.cordyna.v1.ListRunsResponse\"\003\220\002\001\022H" +
+      "\n\tCancelRun\022\034.cordyna.v1.CancelRunReques" +
+      "t\032\035.cordyna.v1.CancelRunResponse\022M\n\tList" +
+      "Tasks\022\034.cordyna.v1.ListTasksRequest\032\035.co" +
+      "rdyna.v1.ListTasksResponse\"\003\220\002\001\022S\n\013ListS" +
+      "ervers\022\036.cordyna.v1.ListServersRequest\032\037" +
+      ".cordyna.v1.ListServersResponse\"\003\220\002\001\022Q\n\014" +
+      "ForgetServer\022\037.cordyna.v1.ForgetServerRe" +
+      "quest\032 .cordyna.v1.ForgetServerResponse\022" +
+      "J\n\010GetGraph\022\033.cordyna.v1.GetGraphRequest" +
+      "\032\034.cordyna.v1.GetGraphResponse\"\003\220\002\001\022P\n\013W" +
+      "atchEvents\022\036.cordyna.v1.WatchEventsReque" +
+      "st\032\037.cordyna.v1.WatchEventsResponse0\001\022\\\n" +
+      "\016GetTaskRunLogs\022!.cordyna.v1.GetTaskRunL" +
+      "ogsRequest\032\".cordyna.v1.GetTaskRunLogsRe" +
+      "sponse\"\003\220\002\001\022b\n\021FollowTaskRunLogs\022$.cordy" +
+      "na.v1.FollowTaskRunLogsRequest\032%.cordyna" +
+      ".v1.FollowTaskRunLogsResponse0\001\022V\n\014ListT" +
+      "askRuns\022\037.cordyna.v1.ListTaskRunsRequest" +
+      "\032 .cordyna.v1.ListTaskRunsResponse\"\003\220\002\001B" +
+      " \n\016dev.cordyna.v1B\014ControlProtoP\001b\006proto" +
+      "3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -550,51 +591,69 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_WatchEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsRequest_descriptor,
-        new java.lang.String[] { "RunId", "Kinds", });
+        new java.lang.String[] { "RunId", "Kinds", "AfterCursor", "AfterSeq", "Team", "Last", });
     internal_static_cordyna_v1_WatchEventsResponse_descriptor =
       getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsResponse_descriptor,
-        new java.lang.String[] { "Event", });
-    internal_static_cordyna_v1_GetTaskRunLogsRequest_descriptor =
+        new java.lang.String[] { "Event", "CaughtUp", });
+    internal_static_cordyna_v1_ListTaskRunsRequest_descriptor =
       getDescriptor().getMessageType(19);
+    internal_static_cordyna_v1_ListTaskRunsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTaskRunsRequest_descriptor,
+        new java.lang.String[] { "TaskId", "Limit", "PageToken", });
+    internal_static_cordyna_v1_ListTaskRunsResponse_descriptor =
+      getDescriptor().getMessageType(20);
+    internal_static_cordyna_v1_ListTaskRunsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTaskRunsResponse_descriptor,
+        new java.lang.String[] { "TaskRuns", "NextPageToken", });
+    internal_static_cordyna_v1_TaskRunOfRun_descriptor =
+      getDescriptor().getMessageType(21);
+    internal_static_cordyna_v1_TaskRunOfRun_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_TaskRunOfRun_descriptor,
+        new java.lang.String[] { "RunId", "RunCreatedAt", "TaskRun", });
+    internal_static_cordyna_v1_GetTaskRunLogsRequest_descriptor =
+      getDescriptor().getMessageType(22);
     internal_static_cordyna_v1_GetTaskRunLogsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetTaskRunLogsRequest_descriptor,
         new java.lang.String[] { "RunId", "TaskId", "Attempt", "AfterSeq", "Limit", });
     internal_static_cordyna_v1_GetTaskRunLogsResponse_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(23);
     internal_static_cordyna_v1_GetTaskRunLogsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetTaskRunLogsResponse_descriptor,
         new java.lang.String[] { "Logs", });
     internal_static_cordyna_v1_FollowTaskRunLogsRequest_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(24);
     internal_static_cordyna_v1_FollowTaskRunLogsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_FollowTaskRunLogsRequest_descriptor,
         new java.lang.String[] { "RunId", "TaskId", "Attempt", "AfterSeq", });
     internal_static_cordyna_v1_FollowTaskRunLogsResponse_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(25);
     internal_static_cordyna_v1_FollowTaskRunLogsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_FollowTaskRunLogsResponse_descriptor,
         new java.lang.String[] { "Logs", });
     internal_static_cordyna_v1_TaskRunLogs_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(26);
     internal_static_cordyna_v1_TaskRunLogs_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRunLogs_descriptor,
         new java.lang.String[] { "AttemptId", "Attempt", "Lines", "DroppedLines", "NextAfterSeq", "AttemptEnded", });
     internal_static_cordyna_v1_TaskLogLine_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(27);
     internal_static_cordyna_v1_TaskLogLine_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskLogLine_descriptor,
         new java.lang.String[] { "Seq", "Line", });
     internal_static_cordyna_v1_Run_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(28);
     internal_static_cordyna_v1_Run_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Run_descriptor,
@@ -606,11 +665,11 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Run_ParamsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_TaskRun_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(29);
     internal_static_cordyna_v1_TaskRun_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRun_descriptor,
-        new java.lang.String[] { "Id", "TaskId", "ServerName", "Owner", "State", "ErrorCause", "ErrorDescription", "BlockedBy", "Reused", "Upstream", "Attempts", "UpdatedAt", "WaitingReason", "Outputs", });
+        new java.lang.String[] { "Id", "TaskId", "ServerName", "Owner", "State", "ErrorCause", "ErrorDescription", "BlockedBy", "Reused", "Upstream", "Attempts", "UpdatedAt", "WaitingReason", "Outputs", "RetryAt", "CancelReason", });
     internal_static_cordyna_v1_TaskRun_OutputsEntry_descriptor =
       internal_static_cordyna_v1_TaskRun_descriptor.getNestedType(0);
     internal_static_cordyna_v1_TaskRun_OutputsEntry_fieldAccessorTable = new
@@ -618,53 +677,53 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_TaskRun_OutputsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_Attempt_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(30);
     internal_static_cordyna_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Attempt_descriptor,
         new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", "ExitCode", "OutputTail", });
     internal_static_cordyna_v1_RunSummary_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(31);
     internal_static_cordyna_v1_RunSummary_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_RunSummary_descriptor,
         new java.lang.String[] { "Failed", "Blocked", "Completed", "Skipped", "Cancelled", });
     internal_static_cordyna_v1_TaskRunOutcome_descriptor =
-      getDescriptor().getMessageType(29);
+      getDescriptor().getMessageType(32);
     internal_static_cordyna_v1_TaskRunOutcome_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRunOutcome_descriptor,
         new java.lang.String[] { "TaskId", "Owner", "ServerName", "ErrorCause", "ErrorDescription", "BlockedBy", });
     internal_static_cordyna_v1_TaskInfo_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(33);
     internal_static_cordyna_v1_TaskInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskInfo_descriptor,
         new java.lang.String[] { "TaskId", "ServerName", "Declaration", "Resolved", "UnresolvedReason", "Instances", "LastCompletion", "Downstream", "NextFireTime", });
     internal_static_cordyna_v1_GraphEdge_descriptor =
-      getDescriptor().getMessageType(31);
+      getDescriptor().getMessageType(34);
     internal_static_cordyna_v1_GraphEdge_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GraphEdge_descriptor,
         new java.lang.String[] { "Upstream", "Downstream", "Dependency", });
     internal_static_cordyna_v1_ServerInfo_descriptor =
-      getDescriptor().getMessageType(32);
+      getDescriptor().getMessageType(35);
     internal_static_cordyna_v1_ServerInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ServerInfo_descriptor,
         new java.lang.String[] { "Name", "TaskIds", "Instances", });
     internal_static_cordyna_v1_InstanceInfo_descriptor =
-      getDescriptor().getMessageType(33);
+      getDescriptor().getMessageType(36);
     internal_static_cordyna_v1_InstanceInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_InstanceInfo_descriptor,
         new java.lang.String[] { "InstanceId", "State", "ConnectedAt", "Running", "MaxConcurrency", "Agent", "Peer", });
     internal_static_cordyna_v1_Event_descriptor =
-      getDescriptor().getMessageType(34);
+      getDescriptor().getMessageType(37);
     internal_static_cordyna_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,
-        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", });
+        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", });
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();

@@ -362,6 +362,38 @@ public final class ControlServiceGrpc {
     return getFollowTaskRunLogsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.ListTaskRunsRequest,
+      dev.cordyna.v1.ListTaskRunsResponse> getListTaskRunsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListTaskRuns",
+      requestType = dev.cordyna.v1.ListTaskRunsRequest.class,
+      responseType = dev.cordyna.v1.ListTaskRunsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.ListTaskRunsRequest,
+      dev.cordyna.v1.ListTaskRunsResponse> getListTaskRunsMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.ListTaskRunsRequest, dev.cordyna.v1.ListTaskRunsResponse> getListTaskRunsMethod;
+    if ((getListTaskRunsMethod = ControlServiceGrpc.getListTaskRunsMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getListTaskRunsMethod = ControlServiceGrpc.getListTaskRunsMethod) == null) {
+          ControlServiceGrpc.getListTaskRunsMethod = getListTaskRunsMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.ListTaskRunsRequest, dev.cordyna.v1.ListTaskRunsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListTaskRuns"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListTaskRunsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListTaskRunsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("ListTaskRuns"))
+              .build();
+        }
+      }
+    }
+    return getListTaskRunsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -520,7 +552,14 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * WatchEvents streams events as they happen, optionally for one run.
+     * WatchEvents streams events. With a run_id it first replays that run's
+     * stored events (after after_seq or after_cursor when given), then follows
+     * it live, and ends once the run's RUN_FINISHED event was sent: a finished
+     * run's watch replays and ends at once. No event is sent twice or left out
+     * at the switch from replay to live, which a message with caught_up marks.
+     * Without a run_id it follows every event from now on, or replays first
+     * from after_cursor or the newest `last` events, and never ends by itself.
+     * NOT_FOUND for a run cerebro does not have.
      * </pre>
      */
     default void watchEvents(dev.cordyna.v1.WatchEventsRequest request,
@@ -550,6 +589,17 @@ public final class ControlServiceGrpc {
     default void followTaskRunLogs(dev.cordyna.v1.FollowTaskRunLogsRequest request,
         io.grpc.stub.StreamObserver<dev.cordyna.v1.FollowTaskRunLogsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getFollowTaskRunLogsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListTaskRuns lists one task's past task-runs, newest first, a page at a
+     * time: pass next_page_token back as page_token for the next page.
+     * </pre>
+     */
+    default void listTaskRuns(dev.cordyna.v1.ListTaskRunsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTaskRunsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListTaskRunsMethod(), responseObserver);
     }
   }
 
@@ -686,7 +736,14 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * WatchEvents streams events as they happen, optionally for one run.
+     * WatchEvents streams events. With a run_id it first replays that run's
+     * stored events (after after_seq or after_cursor when given), then follows
+     * it live, and ends once the run's RUN_FINISHED event was sent: a finished
+     * run's watch replays and ends at once. No event is sent twice or left out
+     * at the switch from replay to live, which a message with caught_up marks.
+     * Without a run_id it follows every event from now on, or replays first
+     * from after_cursor or the newest `last` events, and never ends by itself.
+     * NOT_FOUND for a run cerebro does not have.
      * </pre>
      */
     public void watchEvents(dev.cordyna.v1.WatchEventsRequest request,
@@ -719,6 +776,18 @@ public final class ControlServiceGrpc {
         io.grpc.stub.StreamObserver<dev.cordyna.v1.FollowTaskRunLogsResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getFollowTaskRunLogsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListTaskRuns lists one task's past task-runs, newest first, a page at a
+     * time: pass next_page_token back as page_token for the next page.
+     * </pre>
+     */
+    public void listTaskRuns(dev.cordyna.v1.ListTaskRunsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTaskRunsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListTaskRunsMethod(), getCallOptions()), request, responseObserver);
     }
   }
 
@@ -833,7 +902,14 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * WatchEvents streams events as they happen, optionally for one run.
+     * WatchEvents streams events. With a run_id it first replays that run's
+     * stored events (after after_seq or after_cursor when given), then follows
+     * it live, and ends once the run's RUN_FINISHED event was sent: a finished
+     * run's watch replays and ends at once. No event is sent twice or left out
+     * at the switch from replay to live, which a message with caught_up marks.
+     * Without a run_id it follows every event from now on, or replays first
+     * from after_cursor or the newest `last` events, and never ends by itself.
+     * NOT_FOUND for a run cerebro does not have.
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
@@ -867,6 +943,17 @@ public final class ControlServiceGrpc {
         followTaskRunLogs(dev.cordyna.v1.FollowTaskRunLogsRequest request) {
       return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
           getChannel(), getFollowTaskRunLogsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListTaskRuns lists one task's past task-runs, newest first, a page at a
+     * time: pass next_page_token back as page_token for the next page.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListTaskRunsResponse listTaskRuns(dev.cordyna.v1.ListTaskRunsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListTaskRunsMethod(), getCallOptions(), request);
     }
   }
 
@@ -981,7 +1068,14 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
-     * WatchEvents streams events as they happen, optionally for one run.
+     * WatchEvents streams events. With a run_id it first replays that run's
+     * stored events (after after_seq or after_cursor when given), then follows
+     * it live, and ends once the run's RUN_FINISHED event was sent: a finished
+     * run's watch replays and ends at once. No event is sent twice or left out
+     * at the switch from replay to live, which a message with caught_up marks.
+     * Without a run_id it follows every event from now on, or replays first
+     * from after_cursor or the newest `last` events, and never ends by itself.
+     * NOT_FOUND for a run cerebro does not have.
      * </pre>
      */
     public java.util.Iterator<dev.cordyna.v1.WatchEventsResponse> watchEvents(
@@ -1013,6 +1107,17 @@ public final class ControlServiceGrpc {
         dev.cordyna.v1.FollowTaskRunLogsRequest request) {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getFollowTaskRunLogsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListTaskRuns lists one task's past task-runs, newest first, a page at a
+     * time: pass next_page_token back as page_token for the next page.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListTaskRunsResponse listTaskRuns(dev.cordyna.v1.ListTaskRunsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListTaskRunsMethod(), getCallOptions(), request);
     }
   }
 
@@ -1145,6 +1250,18 @@ public final class ControlServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getGetTaskRunLogsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * ListTaskRuns lists one task's past task-runs, newest first, a page at a
+     * time: pass next_page_token back as page_token for the next page.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ListTaskRunsResponse> listTaskRuns(
+        dev.cordyna.v1.ListTaskRunsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListTaskRunsMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_START_RUN = 0;
@@ -1158,6 +1275,7 @@ public final class ControlServiceGrpc {
   private static final int METHODID_WATCH_EVENTS = 8;
   private static final int METHODID_GET_TASK_RUN_LOGS = 9;
   private static final int METHODID_FOLLOW_TASK_RUN_LOGS = 10;
+  private static final int METHODID_LIST_TASK_RUNS = 11;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1219,6 +1337,10 @@ public final class ControlServiceGrpc {
         case METHODID_FOLLOW_TASK_RUN_LOGS:
           serviceImpl.followTaskRunLogs((dev.cordyna.v1.FollowTaskRunLogsRequest) request,
               (io.grpc.stub.StreamObserver<dev.cordyna.v1.FollowTaskRunLogsResponse>) responseObserver);
+          break;
+        case METHODID_LIST_TASK_RUNS:
+          serviceImpl.listTaskRuns((dev.cordyna.v1.ListTaskRunsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTaskRunsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1315,6 +1437,13 @@ public final class ControlServiceGrpc {
               dev.cordyna.v1.FollowTaskRunLogsRequest,
               dev.cordyna.v1.FollowTaskRunLogsResponse>(
                 service, METHODID_FOLLOW_TASK_RUN_LOGS)))
+        .addMethod(
+          getListTaskRunsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.ListTaskRunsRequest,
+              dev.cordyna.v1.ListTaskRunsResponse>(
+                service, METHODID_LIST_TASK_RUNS)))
         .build();
   }
 
@@ -1374,6 +1503,7 @@ public final class ControlServiceGrpc {
               .addMethod(getWatchEventsMethod())
               .addMethod(getGetTaskRunLogsMethod())
               .addMethod(getFollowTaskRunLogsMethod())
+              .addMethod(getListTaskRunsMethod())
               .build();
         }
       }

@@ -44,6 +44,9 @@ private static final long serialVersionUID = 0L;
     message_ = "";
     runState_ = 0;
     detail_ = "";
+    cursor_ = "";
+    teams_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -453,7 +456,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * What the event adds to its structured fields: an error description, what
-   * blocked a task, the completion a skipped task reused, why a task waits.
+   * blocked a task, the completion a skipped task reused, why a task waits,
+   * why a run or task-run was cancelled.
    * </pre>
    *
    * <code>string detail = 13 [json_name = "detail"];</code>
@@ -475,7 +479,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * What the event adds to its structured fields: an error description, what
-   * blocked a task, the completion a skipped task reused, why a task waits.
+   * blocked a task, the completion a skipped task reused, why a task waits,
+   * why a run or task-run was cancelled.
    * </pre>
    *
    * <code>string detail = 13 [json_name = "detail"];</code>
@@ -494,6 +499,189 @@ private static final long serialVersionUID = 0L;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
+  }
+
+  public static final int CURSOR_FIELD_NUMBER = 14;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object cursor_ = "";
+  /**
+   * <pre>
+   * Where the event stands among all of cerebro's events: pass it as
+   * WatchEventsRequest.after_cursor to resume after it. Increases with every
+   * event, also across restarts of a cerebro on Redis.
+   * </pre>
+   *
+   * <code>string cursor = 14 [json_name = "cursor"];</code>
+   * @return The cursor.
+   */
+  @java.lang.Override
+  public java.lang.String getCursor() {
+    java.lang.Object ref = cursor_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      cursor_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Where the event stands among all of cerebro's events: pass it as
+   * WatchEventsRequest.after_cursor to resume after it. Increases with every
+   * event, also across restarts of a cerebro on Redis.
+   * </pre>
+   *
+   * <code>string cursor = 14 [json_name = "cursor"];</code>
+   * @return The bytes for cursor.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCursorBytes() {
+    java.lang.Object ref = cursor_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      cursor_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int SEQ_FIELD_NUMBER = 15;
+  private int seq_ = 0;
+  /**
+   * <pre>
+   * The event's place in its run, from 1 without gaps (0: an event of no run).
+   * </pre>
+   *
+   * <code>uint32 seq = 15 [json_name = "seq"];</code>
+   * @return The seq.
+   */
+  @java.lang.Override
+  public int getSeq() {
+    return seq_;
+  }
+
+  public static final int TEAMS_FIELD_NUMBER = 16;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList teams_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @return A list containing the teams.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getTeamsList() {
+    return teams_;
+  }
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @return The count of teams.
+   */
+  public int getTeamsCount() {
+    return teams_.size();
+  }
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @param index The index of the element to return.
+   * @return The teams at the given index.
+   */
+  public java.lang.String getTeams(int index) {
+    return teams_.get(index);
+  }
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the teams at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getTeamsBytes(int index) {
+    return teams_.getByteString(index);
+  }
+
+  public static final int ATTEMPT_NUMBER_FIELD_NUMBER = 17;
+  private int attemptNumber_ = 0;
+  /**
+   * <pre>
+   * With TASK_RUN_CHANGED and ATTEMPT_SERVER_AWAY/BACK: the attempt's number
+   * (for a retry: of the attempt that failed).
+   * </pre>
+   *
+   * <code>uint32 attempt_number = 17 [json_name = "attemptNumber"];</code>
+   * @return The attemptNumber.
+   */
+  @java.lang.Override
+  public int getAttemptNumber() {
+    return attemptNumber_;
+  }
+
+  public static final int DUE_AT_FIELD_NUMBER = 18;
+  private com.google.protobuf.Timestamp dueAt_;
+  /**
+   * <pre>
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+   * @return Whether the dueAt field is set.
+   */
+  @java.lang.Override
+  public boolean hasDueAt() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+   * @return The dueAt.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getDueAt() {
+    return dueAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : dueAt_;
+  }
+  /**
+   * <pre>
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getDueAtOrBuilder() {
+    return dueAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : dueAt_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -549,6 +737,21 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(detail_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 13, detail_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cursor_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 14, cursor_);
+    }
+    if (seq_ != 0) {
+      output.writeUInt32(15, seq_);
+    }
+    for (int i = 0; i < teams_.size(); i++) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 16, teams_.getRaw(i));
+    }
+    if (attemptNumber_ != 0) {
+      output.writeUInt32(17, attemptNumber_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(18, getDueAt());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -602,6 +805,29 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(detail_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(13, detail_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cursor_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(14, cursor_);
+    }
+    if (seq_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(15, seq_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < teams_.size(); i++) {
+        dataSize += computeStringSizeNoTag(teams_.getRaw(i));
+      }
+      size += dataSize;
+      size += 2 * getTeamsList().size();
+    }
+    if (attemptNumber_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(17, attemptNumber_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(18, getDueAt());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -642,6 +868,19 @@ private static final long serialVersionUID = 0L;
     if (runState_ != other.runState_) return false;
     if (!getDetail()
         .equals(other.getDetail())) return false;
+    if (!getCursor()
+        .equals(other.getCursor())) return false;
+    if (getSeq()
+        != other.getSeq()) return false;
+    if (!getTeamsList()
+        .equals(other.getTeamsList())) return false;
+    if (getAttemptNumber()
+        != other.getAttemptNumber()) return false;
+    if (hasDueAt() != other.hasDueAt()) return false;
+    if (hasDueAt()) {
+      if (!getDueAt()
+          .equals(other.getDueAt())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -681,6 +920,20 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + runState_;
     hash = (37 * hash) + DETAIL_FIELD_NUMBER;
     hash = (53 * hash) + getDetail().hashCode();
+    hash = (37 * hash) + CURSOR_FIELD_NUMBER;
+    hash = (53 * hash) + getCursor().hashCode();
+    hash = (37 * hash) + SEQ_FIELD_NUMBER;
+    hash = (53 * hash) + getSeq();
+    if (getTeamsCount() > 0) {
+      hash = (37 * hash) + TEAMS_FIELD_NUMBER;
+      hash = (53 * hash) + getTeamsList().hashCode();
+    }
+    hash = (37 * hash) + ATTEMPT_NUMBER_FIELD_NUMBER;
+    hash = (53 * hash) + getAttemptNumber();
+    if (hasDueAt()) {
+      hash = (37 * hash) + DUE_AT_FIELD_NUMBER;
+      hash = (53 * hash) + getDueAt().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -816,6 +1069,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetTimeFieldBuilder();
+        internalGetDueAtFieldBuilder();
       }
     }
     @java.lang.Override
@@ -839,6 +1093,16 @@ private static final long serialVersionUID = 0L;
       message_ = "";
       runState_ = 0;
       detail_ = "";
+      cursor_ = "";
+      seq_ = 0;
+      teams_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
+      attemptNumber_ = 0;
+      dueAt_ = null;
+      if (dueAtBuilder_ != null) {
+        dueAtBuilder_.dispose();
+        dueAtBuilder_ = null;
+      }
       return this;
     }
 
@@ -915,6 +1179,25 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.detail_ = detail_;
       }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.cursor_ = cursor_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.seq_ = seq_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        teams_.makeImmutable();
+        result.teams_ = teams_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.attemptNumber_ = attemptNumber_;
+      }
+      if (((from_bitField0_ & 0x00020000) != 0)) {
+        result.dueAt_ = dueAtBuilder_ == null
+            ? dueAt_
+            : dueAtBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -984,6 +1267,30 @@ private static final long serialVersionUID = 0L;
         detail_ = other.detail_;
         bitField0_ |= 0x00001000;
         onChanged();
+      }
+      if (!other.getCursor().isEmpty()) {
+        cursor_ = other.cursor_;
+        bitField0_ |= 0x00002000;
+        onChanged();
+      }
+      if (other.getSeq() != 0) {
+        setSeq(other.getSeq());
+      }
+      if (!other.teams_.isEmpty()) {
+        if (teams_.isEmpty()) {
+          teams_ = other.teams_;
+          bitField0_ |= 0x00008000;
+        } else {
+          ensureTeamsIsMutable();
+          teams_.addAll(other.teams_);
+        }
+        onChanged();
+      }
+      if (other.getAttemptNumber() != 0) {
+        setAttemptNumber(other.getAttemptNumber());
+      }
+      if (other.hasDueAt()) {
+        mergeDueAt(other.getDueAt());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1078,6 +1385,34 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 114: {
+              cursor_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 114
+            case 120: {
+              seq_ = input.readUInt32();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 120
+            case 130: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureTeamsIsMutable();
+              teams_.add(s);
+              break;
+            } // case 130
+            case 136: {
+              attemptNumber_ = input.readUInt32();
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 136
+            case 146: {
+              input.readMessage(
+                  internalGetDueAtFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00020000;
+              break;
+            } // case 146
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1968,7 +2303,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * What the event adds to its structured fields: an error description, what
-     * blocked a task, the completion a skipped task reused, why a task waits.
+     * blocked a task, the completion a skipped task reused, why a task waits,
+     * why a run or task-run was cancelled.
      * </pre>
      *
      * <code>string detail = 13 [json_name = "detail"];</code>
@@ -1989,7 +2325,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * What the event adds to its structured fields: an error description, what
-     * blocked a task, the completion a skipped task reused, why a task waits.
+     * blocked a task, the completion a skipped task reused, why a task waits,
+     * why a run or task-run was cancelled.
      * </pre>
      *
      * <code>string detail = 13 [json_name = "detail"];</code>
@@ -2011,7 +2348,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * What the event adds to its structured fields: an error description, what
-     * blocked a task, the completion a skipped task reused, why a task waits.
+     * blocked a task, the completion a skipped task reused, why a task waits,
+     * why a run or task-run was cancelled.
      * </pre>
      *
      * <code>string detail = 13 [json_name = "detail"];</code>
@@ -2029,7 +2367,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * What the event adds to its structured fields: an error description, what
-     * blocked a task, the completion a skipped task reused, why a task waits.
+     * blocked a task, the completion a skipped task reused, why a task waits,
+     * why a run or task-run was cancelled.
      * </pre>
      *
      * <code>string detail = 13 [json_name = "detail"];</code>
@@ -2044,7 +2383,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * What the event adds to its structured fields: an error description, what
-     * blocked a task, the completion a skipped task reused, why a task waits.
+     * blocked a task, the completion a skipped task reused, why a task waits,
+     * why a run or task-run was cancelled.
      * </pre>
      *
      * <code>string detail = 13 [json_name = "detail"];</code>
@@ -2059,6 +2399,530 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00001000;
       onChanged();
       return this;
+    }
+
+    private java.lang.Object cursor_ = "";
+    /**
+     * <pre>
+     * Where the event stands among all of cerebro's events: pass it as
+     * WatchEventsRequest.after_cursor to resume after it. Increases with every
+     * event, also across restarts of a cerebro on Redis.
+     * </pre>
+     *
+     * <code>string cursor = 14 [json_name = "cursor"];</code>
+     * @return The cursor.
+     */
+    public java.lang.String getCursor() {
+      java.lang.Object ref = cursor_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        cursor_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Where the event stands among all of cerebro's events: pass it as
+     * WatchEventsRequest.after_cursor to resume after it. Increases with every
+     * event, also across restarts of a cerebro on Redis.
+     * </pre>
+     *
+     * <code>string cursor = 14 [json_name = "cursor"];</code>
+     * @return The bytes for cursor.
+     */
+    public com.google.protobuf.ByteString
+        getCursorBytes() {
+      java.lang.Object ref = cursor_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        cursor_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Where the event stands among all of cerebro's events: pass it as
+     * WatchEventsRequest.after_cursor to resume after it. Increases with every
+     * event, also across restarts of a cerebro on Redis.
+     * </pre>
+     *
+     * <code>string cursor = 14 [json_name = "cursor"];</code>
+     * @param value The cursor to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCursor(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      cursor_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where the event stands among all of cerebro's events: pass it as
+     * WatchEventsRequest.after_cursor to resume after it. Increases with every
+     * event, also across restarts of a cerebro on Redis.
+     * </pre>
+     *
+     * <code>string cursor = 14 [json_name = "cursor"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCursor() {
+      cursor_ = getDefaultInstance().getCursor();
+      bitField0_ = (bitField0_ & ~0x00002000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where the event stands among all of cerebro's events: pass it as
+     * WatchEventsRequest.after_cursor to resume after it. Increases with every
+     * event, also across restarts of a cerebro on Redis.
+     * </pre>
+     *
+     * <code>string cursor = 14 [json_name = "cursor"];</code>
+     * @param value The bytes for cursor to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCursorBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      cursor_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+
+    private int seq_ ;
+    /**
+     * <pre>
+     * The event's place in its run, from 1 without gaps (0: an event of no run).
+     * </pre>
+     *
+     * <code>uint32 seq = 15 [json_name = "seq"];</code>
+     * @return The seq.
+     */
+    @java.lang.Override
+    public int getSeq() {
+      return seq_;
+    }
+    /**
+     * <pre>
+     * The event's place in its run, from 1 without gaps (0: an event of no run).
+     * </pre>
+     *
+     * <code>uint32 seq = 15 [json_name = "seq"];</code>
+     * @param value The seq to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSeq(int value) {
+
+      seq_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The event's place in its run, from 1 without gaps (0: an event of no run).
+     * </pre>
+     *
+     * <code>uint32 seq = 15 [json_name = "seq"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSeq() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      seq_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringArrayList teams_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureTeamsIsMutable() {
+      if (!teams_.isModifiable()) {
+        teams_ = new com.google.protobuf.LazyStringArrayList(teams_);
+      }
+      bitField0_ |= 0x00008000;
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @return A list containing the teams.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getTeamsList() {
+      teams_.makeImmutable();
+      return teams_;
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @return The count of teams.
+     */
+    public int getTeamsCount() {
+      return teams_.size();
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @param index The index of the element to return.
+     * @return The teams at the given index.
+     */
+    public java.lang.String getTeams(int index) {
+      return teams_.get(index);
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the teams at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getTeamsBytes(int index) {
+      return teams_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @param index The index to set the value at.
+     * @param value The teams to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTeams(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureTeamsIsMutable();
+      teams_.set(index, value);
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @param value The teams to add.
+     * @return This builder for chaining.
+     */
+    public Builder addTeams(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureTeamsIsMutable();
+      teams_.add(value);
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @param values The teams to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllTeams(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureTeamsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, teams_);
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTeams() {
+      teams_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00008000);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The teams the event concerns: a task-run's owning team; for a run, the
+     * owning teams of its task-runs; for a server, the team it serves.
+     * </pre>
+     *
+     * <code>repeated string teams = 16 [json_name = "teams"];</code>
+     * @param value The bytes of the teams to add.
+     * @return This builder for chaining.
+     */
+    public Builder addTeamsBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureTeamsIsMutable();
+      teams_.add(value);
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+
+    private int attemptNumber_ ;
+    /**
+     * <pre>
+     * With TASK_RUN_CHANGED and ATTEMPT_SERVER_AWAY/BACK: the attempt's number
+     * (for a retry: of the attempt that failed).
+     * </pre>
+     *
+     * <code>uint32 attempt_number = 17 [json_name = "attemptNumber"];</code>
+     * @return The attemptNumber.
+     */
+    @java.lang.Override
+    public int getAttemptNumber() {
+      return attemptNumber_;
+    }
+    /**
+     * <pre>
+     * With TASK_RUN_CHANGED and ATTEMPT_SERVER_AWAY/BACK: the attempt's number
+     * (for a retry: of the attempt that failed).
+     * </pre>
+     *
+     * <code>uint32 attempt_number = 17 [json_name = "attemptNumber"];</code>
+     * @param value The attemptNumber to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAttemptNumber(int value) {
+
+      attemptNumber_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With TASK_RUN_CHANGED and ATTEMPT_SERVER_AWAY/BACK: the attempt's number
+     * (for a retry: of the attempt that failed).
+     * </pre>
+     *
+     * <code>uint32 attempt_number = 17 [json_name = "attemptNumber"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAttemptNumber() {
+      bitField0_ = (bitField0_ & ~0x00010000);
+      attemptNumber_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp dueAt_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> dueAtBuilder_;
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     * @return Whether the dueAt field is set.
+     */
+    public boolean hasDueAt() {
+      return ((bitField0_ & 0x00020000) != 0);
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     * @return The dueAt.
+     */
+    public com.google.protobuf.Timestamp getDueAt() {
+      if (dueAtBuilder_ == null) {
+        return dueAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : dueAt_;
+      } else {
+        return dueAtBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     */
+    public Builder setDueAt(com.google.protobuf.Timestamp value) {
+      if (dueAtBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        dueAt_ = value;
+      } else {
+        dueAtBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     */
+    public Builder setDueAt(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (dueAtBuilder_ == null) {
+        dueAt_ = builderForValue.build();
+      } else {
+        dueAtBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     */
+    public Builder mergeDueAt(com.google.protobuf.Timestamp value) {
+      if (dueAtBuilder_ == null) {
+        if (((bitField0_ & 0x00020000) != 0) &&
+          dueAt_ != null &&
+          dueAt_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getDueAtBuilder().mergeFrom(value);
+        } else {
+          dueAt_ = value;
+        }
+      } else {
+        dueAtBuilder_.mergeFrom(value);
+      }
+      if (dueAt_ != null) {
+        bitField0_ |= 0x00020000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     */
+    public Builder clearDueAt() {
+      bitField0_ = (bitField0_ & ~0x00020000);
+      dueAt_ = null;
+      if (dueAtBuilder_ != null) {
+        dueAtBuilder_.dispose();
+        dueAtBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getDueAtBuilder() {
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return internalGetDueAtFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getDueAtOrBuilder() {
+      if (dueAtBuilder_ != null) {
+        return dueAtBuilder_.getMessageOrBuilder();
+      } else {
+        return dueAt_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : dueAt_;
+      }
+    }
+    /**
+     * <pre>
+     * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+     * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+     * ends.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetDueAtFieldBuilder() {
+      if (dueAtBuilder_ == null) {
+        dueAtBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getDueAt(),
+                getParentForChildren(),
+                isClean());
+        dueAt_ = null;
+      }
+      return dueAtBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Event)

@@ -51,6 +51,24 @@ public enum EventKind
    * <code>EVENT_KIND_REPORT_REFUSED = 7;</code>
    */
   EVENT_KIND_REPORT_REFUSED(7),
+  /**
+   * <pre>
+   * The instance running an attempt disconnected: the attempt is kept until
+   * due_at (the grace period's end), then ends in SERVER_LOST unless the
+   * instance is back.
+   * </pre>
+   *
+   * <code>EVENT_KIND_ATTEMPT_SERVER_AWAY = 8;</code>
+   */
+  EVENT_KIND_ATTEMPT_SERVER_AWAY(8),
+  /**
+   * <pre>
+   * The instance of an attempt that was away reconnected and still runs it.
+   * </pre>
+   *
+   * <code>EVENT_KIND_ATTEMPT_SERVER_BACK = 9;</code>
+   */
+  EVENT_KIND_ATTEMPT_SERVER_BACK(9),
   UNRECOGNIZED(-1),
   ;
 
@@ -99,6 +117,24 @@ public enum EventKind
    * <code>EVENT_KIND_REPORT_REFUSED = 7;</code>
    */
   public static final int EVENT_KIND_REPORT_REFUSED_VALUE = 7;
+  /**
+   * <pre>
+   * The instance running an attempt disconnected: the attempt is kept until
+   * due_at (the grace period's end), then ends in SERVER_LOST unless the
+   * instance is back.
+   * </pre>
+   *
+   * <code>EVENT_KIND_ATTEMPT_SERVER_AWAY = 8;</code>
+   */
+  public static final int EVENT_KIND_ATTEMPT_SERVER_AWAY_VALUE = 8;
+  /**
+   * <pre>
+   * The instance of an attempt that was away reconnected and still runs it.
+   * </pre>
+   *
+   * <code>EVENT_KIND_ATTEMPT_SERVER_BACK = 9;</code>
+   */
+  public static final int EVENT_KIND_ATTEMPT_SERVER_BACK_VALUE = 9;
 
 
   public final int getNumber() {
@@ -133,6 +169,8 @@ public enum EventKind
       case 5: return EVENT_KIND_SERVER_DISCONNECTED;
       case 6: return EVENT_KIND_GRAPH_CHANGED;
       case 7: return EVENT_KIND_REPORT_REFUSED;
+      case 8: return EVENT_KIND_ATTEMPT_SERVER_AWAY;
+      case 9: return EVENT_KIND_ATTEMPT_SERVER_BACK;
       default: return null;
     }
   }

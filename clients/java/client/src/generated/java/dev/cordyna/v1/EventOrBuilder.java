@@ -172,7 +172,8 @@ public interface EventOrBuilder extends
   /**
    * <pre>
    * What the event adds to its structured fields: an error description, what
-   * blocked a task, the completion a skipped task reused, why a task waits.
+   * blocked a task, the completion a skipped task reused, why a task waits,
+   * why a run or task-run was cancelled.
    * </pre>
    *
    * <code>string detail = 13 [json_name = "detail"];</code>
@@ -182,7 +183,8 @@ public interface EventOrBuilder extends
   /**
    * <pre>
    * What the event adds to its structured fields: an error description, what
-   * blocked a task, the completion a skipped task reused, why a task waits.
+   * blocked a task, the completion a skipped task reused, why a task waits,
+   * why a run or task-run was cancelled.
    * </pre>
    *
    * <code>string detail = 13 [json_name = "detail"];</code>
@@ -190,4 +192,127 @@ public interface EventOrBuilder extends
    */
   com.google.protobuf.ByteString
       getDetailBytes();
+
+  /**
+   * <pre>
+   * Where the event stands among all of cerebro's events: pass it as
+   * WatchEventsRequest.after_cursor to resume after it. Increases with every
+   * event, also across restarts of a cerebro on Redis.
+   * </pre>
+   *
+   * <code>string cursor = 14 [json_name = "cursor"];</code>
+   * @return The cursor.
+   */
+  java.lang.String getCursor();
+  /**
+   * <pre>
+   * Where the event stands among all of cerebro's events: pass it as
+   * WatchEventsRequest.after_cursor to resume after it. Increases with every
+   * event, also across restarts of a cerebro on Redis.
+   * </pre>
+   *
+   * <code>string cursor = 14 [json_name = "cursor"];</code>
+   * @return The bytes for cursor.
+   */
+  com.google.protobuf.ByteString
+      getCursorBytes();
+
+  /**
+   * <pre>
+   * The event's place in its run, from 1 without gaps (0: an event of no run).
+   * </pre>
+   *
+   * <code>uint32 seq = 15 [json_name = "seq"];</code>
+   * @return The seq.
+   */
+  int getSeq();
+
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @return A list containing the teams.
+   */
+  java.util.List<java.lang.String>
+      getTeamsList();
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @return The count of teams.
+   */
+  int getTeamsCount();
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @param index The index of the element to return.
+   * @return The teams at the given index.
+   */
+  java.lang.String getTeams(int index);
+  /**
+   * <pre>
+   * The teams the event concerns: a task-run's owning team; for a run, the
+   * owning teams of its task-runs; for a server, the team it serves.
+   * </pre>
+   *
+   * <code>repeated string teams = 16 [json_name = "teams"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the teams at the given index.
+   */
+  com.google.protobuf.ByteString
+      getTeamsBytes(int index);
+
+  /**
+   * <pre>
+   * With TASK_RUN_CHANGED and ATTEMPT_SERVER_AWAY/BACK: the attempt's number
+   * (for a retry: of the attempt that failed).
+   * </pre>
+   *
+   * <code>uint32 attempt_number = 17 [json_name = "attemptNumber"];</code>
+   * @return The attemptNumber.
+   */
+  int getAttemptNumber();
+
+  /**
+   * <pre>
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+   * @return Whether the dueAt field is set.
+   */
+  boolean hasDueAt();
+  /**
+   * <pre>
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+   * @return The dueAt.
+   */
+  com.google.protobuf.Timestamp getDueAt();
+  /**
+   * <pre>
+   * With a retry (TASK_RUN_CHANGED to PENDING after a failed attempt): when
+   * the next attempt is due; with ATTEMPT_SERVER_AWAY: when the grace period
+   * ends.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getDueAtOrBuilder();
 }

@@ -44,6 +44,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     attempts_ = java.util.Collections.emptyList();
     waitingReason_ = "";
+    cancelReason_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -655,6 +656,91 @@ java.lang.String defaultValue) {
     return map.get(key);
   }
 
+  public static final int RETRY_AT_FIELD_NUMBER = 18;
+  private com.google.protobuf.Timestamp retryAt_;
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   * @return Whether the retryAt field is set.
+   */
+  @java.lang.Override
+  public boolean hasRetryAt() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   * @return The retryAt.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getRetryAt() {
+    return retryAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+  }
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getRetryAtOrBuilder() {
+    return retryAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+  }
+
+  public static final int CANCEL_REASON_FIELD_NUMBER = 19;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object cancelReason_ = "";
+  /**
+   * <pre>
+   * With CANCELLED: why, as the cancel said.
+   * </pre>
+   *
+   * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+   * @return The cancelReason.
+   */
+  @java.lang.Override
+  public java.lang.String getCancelReason() {
+    java.lang.Object ref = cancelReason_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      cancelReason_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With CANCELLED: why, as the cancel said.
+   * </pre>
+   *
+   * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+   * @return The bytes for cancelReason.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCancelReasonBytes() {
+    java.lang.Object ref = cancelReason_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      cancelReason_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -714,6 +800,12 @@ java.lang.String defaultValue) {
         internalGetOutputs(),
         OutputsDefaultEntryHolder.defaultEntry,
         14);
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(18, getRetryAt());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cancelReason_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 19, cancelReason_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -788,6 +880,13 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(14, outputs__);
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(18, getRetryAt());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cancelReason_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(19, cancelReason_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -838,6 +937,13 @@ java.lang.String defaultValue) {
         .equals(other.getWaitingReason())) return false;
     if (!internalGetOutputs().equals(
         other.internalGetOutputs())) return false;
+    if (hasRetryAt() != other.hasRetryAt()) return false;
+    if (hasRetryAt()) {
+      if (!getRetryAt()
+          .equals(other.getRetryAt())) return false;
+    }
+    if (!getCancelReason()
+        .equals(other.getCancelReason())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -891,6 +997,12 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + OUTPUTS_FIELD_NUMBER;
       hash = (53 * hash) + internalGetOutputs().hashCode();
     }
+    if (hasRetryAt()) {
+      hash = (37 * hash) + RETRY_AT_FIELD_NUMBER;
+      hash = (53 * hash) + getRetryAt().hashCode();
+    }
+    hash = (37 * hash) + CANCEL_REASON_FIELD_NUMBER;
+    hash = (53 * hash) + getCancelReason().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1051,6 +1163,7 @@ java.lang.String defaultValue) {
         internalGetReusedFieldBuilder();
         internalGetAttemptsFieldBuilder();
         internalGetUpdatedAtFieldBuilder();
+        internalGetRetryAtFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1091,6 +1204,12 @@ java.lang.String defaultValue) {
       }
       waitingReason_ = "";
       internalGetMutableOutputs().clear();
+      retryAt_ = null;
+      if (retryAtBuilder_ != null) {
+        retryAtBuilder_.dispose();
+        retryAtBuilder_ = null;
+      }
+      cancelReason_ = "";
       return this;
     }
 
@@ -1188,6 +1307,15 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00002000) != 0)) {
         result.outputs_ = internalGetOutputs();
         result.outputs_.makeImmutable();
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.retryAt_ = retryAtBuilder_ == null
+            ? retryAt_
+            : retryAtBuilder_.build();
+        to_bitField0_ |= 0x00000008;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.cancelReason_ = cancelReason_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1293,6 +1421,14 @@ java.lang.String defaultValue) {
       internalGetMutableOutputs().mergeFrom(
           other.internalGetOutputs());
       bitField0_ |= 0x00002000;
+      if (other.hasRetryAt()) {
+        mergeRetryAt(other.getRetryAt());
+      }
+      if (!other.getCancelReason().isEmpty()) {
+        cancelReason_ = other.cancelReason_;
+        bitField0_ |= 0x00008000;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1409,6 +1545,18 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00002000;
               break;
             } // case 114
+            case 146: {
+              input.readMessage(
+                  internalGetRetryAtFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 146
+            case 154: {
+              cancelReason_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 154
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3020,6 +3168,255 @@ java.lang.String defaultValue) {
       internalGetMutableOutputs().getMutableMap()
           .putAll(values);
       bitField0_ |= 0x00002000;
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp retryAt_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> retryAtBuilder_;
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     * @return Whether the retryAt field is set.
+     */
+    public boolean hasRetryAt() {
+      return ((bitField0_ & 0x00004000) != 0);
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     * @return The retryAt.
+     */
+    public com.google.protobuf.Timestamp getRetryAt() {
+      if (retryAtBuilder_ == null) {
+        return retryAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+      } else {
+        return retryAtBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder setRetryAt(com.google.protobuf.Timestamp value) {
+      if (retryAtBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        retryAt_ = value;
+      } else {
+        retryAtBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder setRetryAt(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (retryAtBuilder_ == null) {
+        retryAt_ = builderForValue.build();
+      } else {
+        retryAtBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder mergeRetryAt(com.google.protobuf.Timestamp value) {
+      if (retryAtBuilder_ == null) {
+        if (((bitField0_ & 0x00004000) != 0) &&
+          retryAt_ != null &&
+          retryAt_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getRetryAtBuilder().mergeFrom(value);
+        } else {
+          retryAt_ = value;
+        }
+      } else {
+        retryAtBuilder_.mergeFrom(value);
+      }
+      if (retryAt_ != null) {
+        bitField0_ |= 0x00004000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public Builder clearRetryAt() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      retryAt_ = null;
+      if (retryAtBuilder_ != null) {
+        retryAtBuilder_.dispose();
+        retryAtBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getRetryAtBuilder() {
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return internalGetRetryAtFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getRetryAtOrBuilder() {
+      if (retryAtBuilder_ != null) {
+        return retryAtBuilder_.getMessageOrBuilder();
+      } else {
+        return retryAt_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : retryAt_;
+      }
+    }
+    /**
+     * <pre>
+     * With PENDING after a failed attempt: when the next attempt is due.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetRetryAtFieldBuilder() {
+      if (retryAtBuilder_ == null) {
+        retryAtBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getRetryAt(),
+                getParentForChildren(),
+                isClean());
+        retryAt_ = null;
+      }
+      return retryAtBuilder_;
+    }
+
+    private java.lang.Object cancelReason_ = "";
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @return The cancelReason.
+     */
+    public java.lang.String getCancelReason() {
+      java.lang.Object ref = cancelReason_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        cancelReason_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @return The bytes for cancelReason.
+     */
+    public com.google.protobuf.ByteString
+        getCancelReasonBytes() {
+      java.lang.Object ref = cancelReason_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        cancelReason_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @param value The cancelReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCancelReason(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      cancelReason_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCancelReason() {
+      cancelReason_ = getDefaultInstance().getCancelReason();
+      bitField0_ = (bitField0_ & ~0x00008000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With CANCELLED: why, as the cancel said.
+     * </pre>
+     *
+     * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+     * @param value The bytes for cancelReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCancelReasonBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      cancelReason_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
       return this;
     }
 

@@ -329,4 +329,51 @@ java.lang.String defaultValue);
    */
   java.lang.String getOutputsOrThrow(
       java.lang.String key);
+
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   * @return Whether the retryAt field is set.
+   */
+  boolean hasRetryAt();
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   * @return The retryAt.
+   */
+  com.google.protobuf.Timestamp getRetryAt();
+  /**
+   * <pre>
+   * With PENDING after a failed attempt: when the next attempt is due.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getRetryAtOrBuilder();
+
+  /**
+   * <pre>
+   * With CANCELLED: why, as the cancel said.
+   * </pre>
+   *
+   * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+   * @return The cancelReason.
+   */
+  java.lang.String getCancelReason();
+  /**
+   * <pre>
+   * With CANCELLED: why, as the cancel said.
+   * </pre>
+   *
+   * <code>string cancel_reason = 19 [json_name = "cancelReason"];</code>
+   * @return The bytes for cancelReason.
+   */
+  com.google.protobuf.ByteString
+      getCancelReasonBytes();
 }

@@ -34,6 +34,8 @@ private static final long serialVersionUID = 0L;
   private WatchEventsRequest() {
     runId_ = "";
     kinds_ = emptyIntList();
+    afterCursor_ = "";
+    team_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -185,6 +187,133 @@ private static final long serialVersionUID = 0L;
   }
   private int kindsMemoizedSerializedSize;
 
+  public static final int AFTER_CURSOR_FIELD_NUMBER = 3;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object afterCursor_ = "";
+  /**
+   * <pre>
+   * Resume after this event: the cursor of the last event received. Empty:
+   * with a run_id, from the run's first event; without, from now on.
+   * </pre>
+   *
+   * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+   * @return The afterCursor.
+   */
+  @java.lang.Override
+  public java.lang.String getAfterCursor() {
+    java.lang.Object ref = afterCursor_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      afterCursor_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Resume after this event: the cursor of the last event received. Empty:
+   * with a run_id, from the run's first event; without, from now on.
+   * </pre>
+   *
+   * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for afterCursor.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getAfterCursorBytes() {
+    java.lang.Object ref = afterCursor_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      afterCursor_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int AFTER_SEQ_FIELD_NUMBER = 4;
+  private int afterSeq_ = 0;
+  /**
+   * <pre>
+   * With a run_id: resume after this seq of the run (0: from its first event).
+   * </pre>
+   *
+   * <code>uint32 after_seq = 4 [json_name = "afterSeq"];</code>
+   * @return The afterSeq.
+   */
+  @java.lang.Override
+  public int getAfterSeq() {
+    return afterSeq_;
+  }
+
+  public static final int TEAM_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object team_ = "";
+  /**
+   * <pre>
+   * Only events that concern this team (see Event.teams); empty means all.
+   * </pre>
+   *
+   * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+   * @return The team.
+   */
+  @java.lang.Override
+  public java.lang.String getTeam() {
+    java.lang.Object ref = team_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      team_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Only events that concern this team (see Event.teams); empty means all.
+   * </pre>
+   *
+   * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for team.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTeamBytes() {
+    java.lang.Object ref = team_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      team_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int LAST_FIELD_NUMBER = 6;
+  private int last_ = 0;
+  /**
+   * <pre>
+   * Without run_id and after_cursor: begin with the newest `last` stored
+   * events (before the kinds and team filters), at most 1,000.
+   * </pre>
+   *
+   * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+   * @return The last.
+   */
+  @java.lang.Override
+  public int getLast() {
+    return last_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -210,6 +339,18 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < kinds_.size(); i++) {
       output.writeEnumNoTag(kinds_.getInt(i));
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(afterCursor_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 3, afterCursor_);
+    }
+    if (afterSeq_ != 0) {
+      output.writeUInt32(4, afterSeq_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(team_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 5, team_);
+    }
+    if (last_ != 0) {
+      output.writeUInt32(6, last_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -234,6 +375,20 @@ private static final long serialVersionUID = 0L;
           .computeUInt32SizeNoTag(dataSize);
       }kindsMemoizedSerializedSize = dataSize;
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(afterCursor_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(3, afterCursor_);
+    }
+    if (afterSeq_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(4, afterSeq_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(team_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(5, team_);
+    }
+    if (last_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(6, last_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -252,6 +407,14 @@ private static final long serialVersionUID = 0L;
     if (!getRunId()
         .equals(other.getRunId())) return false;
     if (!kinds_.equals(other.kinds_)) return false;
+    if (!getAfterCursor()
+        .equals(other.getAfterCursor())) return false;
+    if (getAfterSeq()
+        != other.getAfterSeq()) return false;
+    if (!getTeam()
+        .equals(other.getTeam())) return false;
+    if (getLast()
+        != other.getLast()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -269,6 +432,14 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + KINDS_FIELD_NUMBER;
       hash = (53 * hash) + kinds_.hashCode();
     }
+    hash = (37 * hash) + AFTER_CURSOR_FIELD_NUMBER;
+    hash = (53 * hash) + getAfterCursor().hashCode();
+    hash = (37 * hash) + AFTER_SEQ_FIELD_NUMBER;
+    hash = (53 * hash) + getAfterSeq();
+    hash = (37 * hash) + TEAM_FIELD_NUMBER;
+    hash = (53 * hash) + getTeam().hashCode();
+    hash = (37 * hash) + LAST_FIELD_NUMBER;
+    hash = (53 * hash) + getLast();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -406,6 +577,10 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       runId_ = "";
       kinds_ = emptyIntList();
+      afterCursor_ = "";
+      afterSeq_ = 0;
+      team_ = "";
+      last_ = 0;
       return this;
     }
 
@@ -446,6 +621,18 @@ private static final long serialVersionUID = 0L;
         kinds_.makeImmutable();
         result.kinds_ = kinds_;
       }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.afterCursor_ = afterCursor_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.afterSeq_ = afterSeq_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.team_ = team_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.last_ = last_;
+      }
     }
 
     @java.lang.Override
@@ -475,6 +662,22 @@ private static final long serialVersionUID = 0L;
           kinds_.addAll(other.kinds_);
         }
         onChanged();
+      }
+      if (!other.getAfterCursor().isEmpty()) {
+        afterCursor_ = other.afterCursor_;
+        bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      if (other.getAfterSeq() != 0) {
+        setAfterSeq(other.getAfterSeq());
+      }
+      if (!other.getTeam().isEmpty()) {
+        team_ = other.team_;
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
+      if (other.getLast() != 0) {
+        setLast(other.getLast());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -523,6 +726,26 @@ private static final long serialVersionUID = 0L;
               input.popLimit(limit);
               break;
             } // case 18
+            case 26: {
+              afterCursor_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 26
+            case 32: {
+              afterSeq_ = input.readUInt32();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
+            case 42: {
+              team_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
+            case 48: {
+              last_ = input.readUInt32();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -836,6 +1059,286 @@ private static final long serialVersionUID = 0L;
       for (int value : values) {
         kinds_.addInt(value);
       }
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object afterCursor_ = "";
+    /**
+     * <pre>
+     * Resume after this event: the cursor of the last event received. Empty:
+     * with a run_id, from the run's first event; without, from now on.
+     * </pre>
+     *
+     * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+     * @return The afterCursor.
+     */
+    public java.lang.String getAfterCursor() {
+      java.lang.Object ref = afterCursor_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        afterCursor_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Resume after this event: the cursor of the last event received. Empty:
+     * with a run_id, from the run's first event; without, from now on.
+     * </pre>
+     *
+     * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+     * @return The bytes for afterCursor.
+     */
+    public com.google.protobuf.ByteString
+        getAfterCursorBytes() {
+      java.lang.Object ref = afterCursor_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        afterCursor_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Resume after this event: the cursor of the last event received. Empty:
+     * with a run_id, from the run's first event; without, from now on.
+     * </pre>
+     *
+     * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+     * @param value The afterCursor to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAfterCursor(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      afterCursor_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Resume after this event: the cursor of the last event received. Empty:
+     * with a run_id, from the run's first event; without, from now on.
+     * </pre>
+     *
+     * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAfterCursor() {
+      afterCursor_ = getDefaultInstance().getAfterCursor();
+      bitField0_ = (bitField0_ & ~0x00000004);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Resume after this event: the cursor of the last event received. Empty:
+     * with a run_id, from the run's first event; without, from now on.
+     * </pre>
+     *
+     * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+     * @param value The bytes for afterCursor to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAfterCursorBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      afterCursor_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private int afterSeq_ ;
+    /**
+     * <pre>
+     * With a run_id: resume after this seq of the run (0: from its first event).
+     * </pre>
+     *
+     * <code>uint32 after_seq = 4 [json_name = "afterSeq"];</code>
+     * @return The afterSeq.
+     */
+    @java.lang.Override
+    public int getAfterSeq() {
+      return afterSeq_;
+    }
+    /**
+     * <pre>
+     * With a run_id: resume after this seq of the run (0: from its first event).
+     * </pre>
+     *
+     * <code>uint32 after_seq = 4 [json_name = "afterSeq"];</code>
+     * @param value The afterSeq to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAfterSeq(int value) {
+
+      afterSeq_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With a run_id: resume after this seq of the run (0: from its first event).
+     * </pre>
+     *
+     * <code>uint32 after_seq = 4 [json_name = "afterSeq"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAfterSeq() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      afterSeq_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object team_ = "";
+    /**
+     * <pre>
+     * Only events that concern this team (see Event.teams); empty means all.
+     * </pre>
+     *
+     * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+     * @return The team.
+     */
+    public java.lang.String getTeam() {
+      java.lang.Object ref = team_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        team_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only events that concern this team (see Event.teams); empty means all.
+     * </pre>
+     *
+     * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+     * @return The bytes for team.
+     */
+    public com.google.protobuf.ByteString
+        getTeamBytes() {
+      java.lang.Object ref = team_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        team_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only events that concern this team (see Event.teams); empty means all.
+     * </pre>
+     *
+     * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+     * @param value The team to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTeam(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      team_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events that concern this team (see Event.teams); empty means all.
+     * </pre>
+     *
+     * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTeam() {
+      team_ = getDefaultInstance().getTeam();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events that concern this team (see Event.teams); empty means all.
+     * </pre>
+     *
+     * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+     * @param value The bytes for team to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTeamBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      team_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+
+    private int last_ ;
+    /**
+     * <pre>
+     * Without run_id and after_cursor: begin with the newest `last` stored
+     * events (before the kinds and team filters), at most 1,000.
+     * </pre>
+     *
+     * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+     * @return The last.
+     */
+    @java.lang.Override
+    public int getLast() {
+      return last_;
+    }
+    /**
+     * <pre>
+     * Without run_id and after_cursor: begin with the newest `last` stored
+     * events (before the kinds and team filters), at most 1,000.
+     * </pre>
+     *
+     * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+     * @param value The last to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLast(int value) {
+
+      last_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Without run_id and after_cursor: begin with the newest `last` stored
+     * events (before the kinds and team filters), at most 1,000.
+     * </pre>
+     *
+     * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLast() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      last_ = 0;
       onChanged();
       return this;
     }

@@ -88,4 +88,67 @@ public interface WatchEventsRequestOrBuilder extends
    * @return The enum numeric value on the wire of kinds at the given index.
    */
   int getKindsValue(int index);
+
+  /**
+   * <pre>
+   * Resume after this event: the cursor of the last event received. Empty:
+   * with a run_id, from the run's first event; without, from now on.
+   * </pre>
+   *
+   * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+   * @return The afterCursor.
+   */
+  java.lang.String getAfterCursor();
+  /**
+   * <pre>
+   * Resume after this event: the cursor of the last event received. Empty:
+   * with a run_id, from the run's first event; without, from now on.
+   * </pre>
+   *
+   * <code>string after_cursor = 3 [json_name = "afterCursor", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for afterCursor.
+   */
+  com.google.protobuf.ByteString
+      getAfterCursorBytes();
+
+  /**
+   * <pre>
+   * With a run_id: resume after this seq of the run (0: from its first event).
+   * </pre>
+   *
+   * <code>uint32 after_seq = 4 [json_name = "afterSeq"];</code>
+   * @return The afterSeq.
+   */
+  int getAfterSeq();
+
+  /**
+   * <pre>
+   * Only events that concern this team (see Event.teams); empty means all.
+   * </pre>
+   *
+   * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+   * @return The team.
+   */
+  java.lang.String getTeam();
+  /**
+   * <pre>
+   * Only events that concern this team (see Event.teams); empty means all.
+   * </pre>
+   *
+   * <code>string team = 5 [json_name = "team", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for team.
+   */
+  com.google.protobuf.ByteString
+      getTeamBytes();
+
+  /**
+   * <pre>
+   * Without run_id and after_cursor: begin with the newest `last` stored
+   * events (before the kinds and team filters), at most 1,000.
+   * </pre>
+   *
+   * <code>uint32 last = 6 [json_name = "last", (.buf.validate.field) = { ... }</code>
+   * @return The last.
+   */
+  int getLast();
 }

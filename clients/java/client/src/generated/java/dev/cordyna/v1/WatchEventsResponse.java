@@ -7,7 +7,7 @@ package dev.cordyna.v1;
 
 /**
  * <pre>
- * WatchEventsResponse carries one event.
+ * WatchEventsResponse carries one event, or says that the replay is done.
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.WatchEventsResponse}
@@ -74,6 +74,24 @@ private static final long serialVersionUID = 0L;
     return event_ == null ? dev.cordyna.v1.Event.getDefaultInstance() : event_;
   }
 
+  public static final int CAUGHT_UP_FIELD_NUMBER = 2;
+  private boolean caughtUp_ = false;
+  /**
+   * <pre>
+   * True on one message without an event, sent by a watch that replays
+   * (run_id, after_cursor or last) once every stored event it asked for was
+   * sent: what follows happens live. A run's watch that ends within its
+   * replay (a finished run) sends none.
+   * </pre>
+   *
+   * <code>bool caught_up = 2 [json_name = "caughtUp"];</code>
+   * @return The caughtUp.
+   */
+  @java.lang.Override
+  public boolean getCaughtUp() {
+    return caughtUp_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -91,6 +109,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(1, getEvent());
     }
+    if (caughtUp_ != false) {
+      output.writeBool(2, caughtUp_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -103,6 +124,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(1, getEvent());
+    }
+    if (caughtUp_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(2, caughtUp_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -124,6 +149,8 @@ private static final long serialVersionUID = 0L;
       if (!getEvent()
           .equals(other.getEvent())) return false;
     }
+    if (getCaughtUp()
+        != other.getCaughtUp()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -139,6 +166,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + EVENT_FIELD_NUMBER;
       hash = (53 * hash) + getEvent().hashCode();
     }
+    hash = (37 * hash) + CAUGHT_UP_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getCaughtUp());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -238,7 +268,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * WatchEventsResponse carries one event.
+   * WatchEventsResponse carries one event, or says that the replay is done.
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.WatchEventsResponse}
@@ -285,6 +315,7 @@ private static final long serialVersionUID = 0L;
         eventBuilder_.dispose();
         eventBuilder_ = null;
       }
+      caughtUp_ = false;
       return this;
     }
 
@@ -325,6 +356,9 @@ private static final long serialVersionUID = 0L;
             : eventBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.caughtUp_ = caughtUp_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -342,6 +376,9 @@ private static final long serialVersionUID = 0L;
       if (other == dev.cordyna.v1.WatchEventsResponse.getDefaultInstance()) return this;
       if (other.hasEvent()) {
         mergeEvent(other.getEvent());
+      }
+      if (other.getCaughtUp() != false) {
+        setCaughtUp(other.getCaughtUp());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -376,6 +413,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 16: {
+              caughtUp_ = input.readBool();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 16
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -512,6 +554,59 @@ private static final long serialVersionUID = 0L;
         event_ = null;
       }
       return eventBuilder_;
+    }
+
+    private boolean caughtUp_ ;
+    /**
+     * <pre>
+     * True on one message without an event, sent by a watch that replays
+     * (run_id, after_cursor or last) once every stored event it asked for was
+     * sent: what follows happens live. A run's watch that ends within its
+     * replay (a finished run) sends none.
+     * </pre>
+     *
+     * <code>bool caught_up = 2 [json_name = "caughtUp"];</code>
+     * @return The caughtUp.
+     */
+    @java.lang.Override
+    public boolean getCaughtUp() {
+      return caughtUp_;
+    }
+    /**
+     * <pre>
+     * True on one message without an event, sent by a watch that replays
+     * (run_id, after_cursor or last) once every stored event it asked for was
+     * sent: what follows happens live. A run's watch that ends within its
+     * replay (a finished run) sends none.
+     * </pre>
+     *
+     * <code>bool caught_up = 2 [json_name = "caughtUp"];</code>
+     * @param value The caughtUp to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCaughtUp(boolean value) {
+
+      caughtUp_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True on one message without an event, sent by a watch that replays
+     * (run_id, after_cursor or last) once every stored event it asked for was
+     * sent: what follows happens live. A run's watch that ends within its
+     * replay (a finished run) sends none.
+     * </pre>
+     *
+     * <code>bool caught_up = 2 [json_name = "caughtUp"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCaughtUp() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      caughtUp_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.WatchEventsResponse)

@@ -24,4 +24,17 @@ public interface WatchEventsResponseOrBuilder extends
    * <code>.cordyna.v1.Event event = 1 [json_name = "event"];</code>
    */
   dev.cordyna.v1.EventOrBuilder getEventOrBuilder();
+
+  /**
+   * <pre>
+   * True on one message without an event, sent by a watch that replays
+   * (run_id, after_cursor or last) once every stored event it asked for was
+   * sent: what follows happens live. A run's watch that ends within its
+   * replay (a finished run) sends none.
+   * </pre>
+   *
+   * <code>bool caught_up = 2 [json_name = "caughtUp"];</code>
+   * @return The caughtUp.
+   */
+  boolean getCaughtUp();
 }
