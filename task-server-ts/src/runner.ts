@@ -8,6 +8,7 @@ import {
 } from "@cordyna/contract";
 import type { Logger } from "pino";
 import { AttemptAbortedError, NonRetryableError } from "./errors.js";
+import { startHandlerSpan } from "./handler-span.js";
 import type { TaskContext, TaskHandler, TaskOutputs } from "./types.js";
 
 /** How many finished attempt ids are remembered to ignore duplicate invokes. */
@@ -225,12 +226,18 @@ export class AttemptRunner {
         return attempt.logger;
       },
     };
+    const span = startHandlerSpan(invoke);
     new Promise<TaskOutputs | undefined>((resolve) => {
-      resolve(attempt.handler(ctx) as TaskOutputs | undefined);
+      resolve(span.within(() => attempt.handler(ctx)) as TaskOutputs | undefined);
     }).then(
-      (result) =>
-        this.#finish(attempt, startedAt, { outputs: toOutputs(result, () => attempt.logger) }),
-      (error: unknown) => this.#finish(attempt, startedAt, { error }),
+      (result) => {
+        span.end({ cancelled: attempt.silenced });
+        this.#finish(attempt, startedAt, { outputs: toOutputs(result, () => attempt.logger) });
+      },
+      (error: unknown) => {
+        span.end({ error, cancelled: attempt.silenced });
+        this.#finish(attempt, startedAt, { error });
+      },
     );
   }
 

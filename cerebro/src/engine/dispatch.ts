@@ -12,6 +12,8 @@ export interface InvokeCommand {
   readonly mode: RunMode;
   /** When the run was meant to happen (its creation, or a cron tick). */
   readonly logicalTime: number;
+  /** The W3C trace context of the attempt's span ("traceparent", "tracestate"); empty when not traced. */
+  readonly traceContext: Readonly<Record<string, string>>;
 }
 
 /** A connected task-server instance, as the engine sees it. */

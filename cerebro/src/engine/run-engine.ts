@@ -26,6 +26,7 @@ import type { InstanceDirectory, InvokeCommand } from "./dispatch.js";
 import { planRun } from "./planner.js";
 import { resolveDeadlines, retryBackoffMs, shouldRetry } from "./policies.js";
 import { assertRunParams, checkRunData, DEFAULT_MAX_RUN_DATA_BYTES } from "./run-data.js";
+import { RunSpans } from "./run-spans.js";
 import { summarize } from "./summary.js";
 
 /** What a caller asks to run. */
@@ -39,6 +40,8 @@ export interface StartRunInput {
   readonly trigger?: TriggerKind;
   /** When the run is meant to happen; also given to tasks as the param "logical_time". */
   readonly logicalTime?: number;
+  /** The caller's W3C trace context ("traceparent", "tracestate"): the run joins its trace. */
+  readonly callerTraceContext?: Readonly<Record<string, string>>;
 }
 
 /** A task-server's report on one attempt. */
@@ -77,6 +80,8 @@ export interface RunEngineOptions {
   readonly maxRunDataBytes?: number;
   /** What NOT_FOUND says of a run id the store does not have, e.g. that retention may have removed it. */
   readonly describeMissingRun?: (runId: string) => string;
+  /** The runs' OpenTelemetry spans. Default: through the global tracer provider. */
+  readonly spans?: RunSpans;
 }
 
 interface AttemptLocation {
@@ -147,9 +152,11 @@ export class RunEngine {
   #blocking = false;
   /** Until when deadlines are held after a restore (0: never restored). */
   #recoveryEndsAt = 0;
+  readonly #spans: RunSpans;
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
+    this.#spans = options.spans ?? new RunSpans();
   }
 
   #missingRun(runId: string): CordynaError {
@@ -174,6 +181,7 @@ export class RunEngine {
     for (const snapshot of snapshots) {
       const active = new ActiveRun(snapshot);
       this.#active.set(snapshot.run.id, active);
+      this.#spans.runRestored(snapshot, clock.now());
       for (const taskRun of active.taskRuns.values()) {
         for (const attempt of taskRun.attempts) {
           this.#attempts.set(attempt.id, { active, taskId: taskRun.taskId });
@@ -243,8 +251,18 @@ export class RunEngine {
       return taskRun;
     });
 
-    const created = await store.createRun({ run, taskRuns });
-    if (created.existing) return created;
+    this.#spans.runStarted({ run, taskRuns }, input.callerTraceContext);
+    let created: Awaited<ReturnType<Store["createRun"]>>;
+    try {
+      created = await store.createRun({ run, taskRuns });
+    } catch (error) {
+      this.#spans.runDiscarded(run.id);
+      throw error;
+    }
+    if (created.existing) {
+      this.#spans.runDiscarded(run.id);
+      return created;
+    }
     const active = new ActiveRun({ run, taskRuns });
     this.#active.set(run.id, active);
     this.#publishRun(run, "run-started", `run ${run.id} started: ${run.targets.join(", ")}`);
@@ -617,6 +635,7 @@ export class RunEngine {
     this.#countInFlight(taskRun.taskId, 1);
     this.#setTaskRunState(taskRun, TaskState.INVOKED);
     this.#setDeadline(attempt, now + deadlines.ackMs, ErrorCause.ACK_TIMEOUT);
+    this.#spans.attemptInvoked(active.run, taskRun, attempt, now);
     this.#options.logger.debug(
       {
         runId: taskRun.runId,
@@ -642,6 +661,7 @@ export class RunEngine {
       deadlines: attempt.deadlines,
       mode: active.run.mode,
       logicalTime: active.run.logicalTime ?? active.run.createdAt,
+      traceContext: this.#spans.traceContextOf(active.run, attempt),
     };
   }
 
@@ -652,9 +672,9 @@ export class RunEngine {
     cause: ErrorCause,
     detail: { description: string; nonRetryable?: boolean },
   ): void {
-    this.#endAttempt(taskRun, attempt, TaskState.ERROR);
     attempt.errorCause = cause;
     attempt.errorDescription = detail.description;
+    this.#endAttempt(taskRun, attempt, TaskState.ERROR);
     const policy = this.#options.graph.get(taskRun.taskId)?.definition.retry;
     const retry =
       policy !== undefined &&
@@ -714,6 +734,7 @@ export class RunEngine {
     this.#timers.delete(attempt.id);
     this.#countInFlight(taskRun.taskId, -1);
     this.#dirtyTaskRuns.add(taskRun);
+    this.#spans.attemptEnded(taskRun, attempt, attempt.finishedAt);
   }
 
   #finishTaskRun(
@@ -784,6 +805,7 @@ export class RunEngine {
     }
     run.summary = summary;
     run.finishedAt = this.#options.clock.now();
+    this.#spans.runFinished(run, run.finishedAt);
     this.#dirtyRuns.add(run);
     this.#active.delete(run.id);
     for (const runs of this.#waitingForServer.values()) runs.delete(active);
@@ -852,6 +874,7 @@ export class RunEngine {
     taskRun.state = state;
     taskRun.updatedAt = this.#options.clock.now();
     this.#dirtyTaskRuns.add(taskRun);
+    this.#spans.taskRunChanged(taskRun, taskRun.updatedAt);
     this.#publishTaskRun(taskRun);
   }
 

@@ -60,6 +60,7 @@ export function runToProto({ run, taskRuns }: RunSnapshot): Run {
     summary: run.summary ? summaryToProto(run.summary) : undefined,
     idempotencyKey: run.idempotencyKey ?? "",
     logicalTime: timestamp(run.logicalTime ?? run.createdAt),
+    traceId: run.trace?.traceId ?? "",
   };
 }
 
@@ -83,6 +84,7 @@ export function taskRunToProto(taskRun: TaskRunRecord): TaskRun {
     attempts: taskRun.attempts.map(attemptToProto),
     updatedAt: timestamp(taskRun.updatedAt),
     waitingReason: taskRun.waitingReason ?? "",
+    spanId: taskRun.spanId ?? "",
   };
 }
 
@@ -99,6 +101,7 @@ function attemptToProto(attempt: AttemptRecord): Attempt {
     queuedAt: timestamp(attempt.queuedAt),
     startedAt: timestamp(attempt.startedAt),
     finishedAt: timestamp(attempt.finishedAt),
+    spanId: attempt.spanId ?? "",
   };
 }
 

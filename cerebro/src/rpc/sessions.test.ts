@@ -31,6 +31,7 @@ function command(n: number, params: Record<string, string> = {}): InvokeCommand 
     deadlines: { ackMs: 10_000, startMs: 600_000, completeMs: 1_800_000 },
     mode: "normal",
     logicalTime: 0,
+    traceContext: {},
   };
 }
 

@@ -159,7 +159,7 @@ function invokeToProto(command: InvokeCommand): Invoke {
       complete: durationOf(command.deadlines.completeMs),
     },
     mode: runModeToProto(command.mode),
-    traceContext: {},
+    traceContext: { ...command.traceContext },
     logicalTime: timestampOf(command.logicalTime),
   };
 }
@@ -170,8 +170,8 @@ function invokeToProto(command: InvokeCommand): Invoke {
  */
 function invokeSize(invoke: Invoke): number {
   let bytes = INVOKE_OVERHEAD_BYTES + 3 * invoke.taskId.length;
-  for (const key in invoke.params) {
-    bytes += 3 * (key.length + (invoke.params[key]?.length ?? 0)) + 8;
+  for (const entries of [invoke.params, invoke.traceContext]) {
+    for (const key in entries) bytes += 3 * (key.length + (entries[key]?.length ?? 0)) + 8;
   }
   return bytes;
 }

@@ -214,7 +214,7 @@ class WatchEventsResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "state", "trigger", "targets", "params", "mode", "created_at", "finished_at", "task_runs", "summary", "idempotency_key", "logical_time")
+    __slots__ = ("id", "state", "trigger", "targets", "params", "mode", "created_at", "finished_at", "task_runs", "summary", "idempotency_key", "logical_time", "trace_id")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +234,7 @@ class Run(_message.Message):
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LOGICAL_TIME_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: RunState
     trigger: TriggerKind
@@ -246,10 +247,11 @@ class Run(_message.Message):
     summary: RunSummary
     idempotency_key: str
     logical_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., targets: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_runs: _Optional[_Iterable[_Union[TaskRun, _Mapping]]] = ..., summary: _Optional[_Union[RunSummary, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    trace_id: str
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., targets: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_runs: _Optional[_Iterable[_Union[TaskRun, _Mapping]]] = ..., summary: _Optional[_Union[RunSummary, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
 
 class TaskRun(_message.Message):
-    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason")
+    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason", "span_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -263,6 +265,7 @@ class TaskRun(_message.Message):
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     WAITING_REASON_FIELD_NUMBER: _ClassVar[int]
+    SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     task_id: str
     server_name: str
@@ -276,10 +279,11 @@ class TaskRun(_message.Message):
     attempts: _containers.RepeatedCompositeFieldContainer[Attempt]
     updated_at: _timestamp_pb2.Timestamp
     waiting_reason: str
-    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ...) -> None: ...
+    span_id: str
+    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
 
 class Attempt(_message.Message):
-    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at")
+    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at", "span_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -290,6 +294,7 @@ class Attempt(_message.Message):
     QUEUED_AT_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     number: int
     state: _task_pb2.TaskState
@@ -300,7 +305,8 @@ class Attempt(_message.Message):
     queued_at: _timestamp_pb2.Timestamp
     started_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    span_id: str
+    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., span_id: _Optional[str] = ...) -> None: ...
 
 class RunSummary(_message.Message):
     __slots__ = ("failed", "blocked", "completed", "skipped", "cancelled")

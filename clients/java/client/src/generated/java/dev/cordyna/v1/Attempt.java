@@ -37,6 +37,7 @@ private static final long serialVersionUID = 0L;
     instanceId_ = "";
     errorCause_ = 0;
     errorDescription_ = "";
+    spanId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -321,6 +322,55 @@ private static final long serialVersionUID = 0L;
     return finishedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : finishedAt_;
   }
 
+  public static final int SPAN_ID_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object spanId_ = "";
+  /**
+   * <pre>
+   * The attempt's span in the run's trace, the parent of the task-server's
+   * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The spanId.
+   */
+  @java.lang.Override
+  public java.lang.String getSpanId() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      spanId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The attempt's span in the run's trace, the parent of the task-server's
+   * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The bytes for spanId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSpanIdBytes() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      spanId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -364,6 +414,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(10, getFinishedAt());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 20, spanId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -411,6 +464,9 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getFinishedAt());
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(20, spanId_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -456,6 +512,8 @@ private static final long serialVersionUID = 0L;
       if (!getFinishedAt()
           .equals(other.getFinishedAt())) return false;
     }
+    if (!getSpanId()
+        .equals(other.getSpanId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -495,6 +553,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + FINISHED_AT_FIELD_NUMBER;
       hash = (53 * hash) + getFinishedAt().hashCode();
     }
+    hash = (37 * hash) + SPAN_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getSpanId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -665,6 +725,7 @@ private static final long serialVersionUID = 0L;
         finishedAtBuilder_.dispose();
         finishedAtBuilder_ = null;
       }
+      spanId_ = "";
       return this;
     }
 
@@ -741,6 +802,9 @@ private static final long serialVersionUID = 0L;
             : finishedAtBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.spanId_ = spanId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -791,6 +855,11 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasFinishedAt()) {
         mergeFinishedAt(other.getFinishedAt());
+      }
+      if (!other.getSpanId().isEmpty()) {
+        spanId_ = other.spanId_;
+        bitField0_ |= 0x00000400;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -876,6 +945,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 162: {
+              spanId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 162
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1725,6 +1799,103 @@ private static final long serialVersionUID = 0L;
         finishedAt_ = null;
       }
       return finishedAtBuilder_;
+    }
+
+    private java.lang.Object spanId_ = "";
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The spanId.
+     */
+    public java.lang.String getSpanId() {
+      java.lang.Object ref = spanId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        spanId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The bytes for spanId.
+     */
+    public com.google.protobuf.ByteString
+        getSpanIdBytes() {
+      java.lang.Object ref = spanId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        spanId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      spanId_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSpanId() {
+      spanId_ = getDefaultInstance().getSpanId();
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The bytes for spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      spanId_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Attempt)

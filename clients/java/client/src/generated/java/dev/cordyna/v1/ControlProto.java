@@ -239,7 +239,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "id\030\001 \001(\tR\005runId\022:\n\005kinds\030\002 \003(\0162\025.cordyna" +
       ".v1.EventKindB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\">\n\023W" +
       "atchEventsResponse\022\'\n\005event\030\001 \001(\0132\021.cord" +
-      "yna.v1.EventR\005event\"\353\004\n\003Run\022\016\n\002id\030\001 \001(\tR" +
+      "yna.v1.EventR\005event\"\206\005\n\003Run\022\016\n\002id\030\001 \001(\tR" +
       "\002id\022*\n\005state\030\002 \001(\0162\024.cordyna.v1.RunState" +
       "R\005state\0221\n\007trigger\030\003 \001(\0162\027.cordyna.v1.Tr" +
       "iggerKindR\007trigger\022\030\n\007targets\030\004 \003(\tR\007tar" +
@@ -253,115 +253,117 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "\n \001(\0132\026.cordyna.v1.RunSummaryR\007summary\022\'" +
       "\n\017idempotency_key\030\013 \001(\tR\016idempotencyKey\022" +
       "=\n\014logical_time\030\014 \001(\0132\032.google.protobuf." +
-      "TimestampR\013logicalTime\0329\n\013ParamsEntry\022\020\n" +
-      "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
-      "\001\"\215\004\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id" +
-      "\030\002 \001(\tR\006taskId\022\037\n\013server_name\030\003 \001(\tR\nser" +
-      "verName\022\'\n\005owner\030\004 \001(\0132\021.cordyna.v1.Owne" +
-      "rR\005owner\022+\n\005state\030\005 \001(\0162\025.cordyna.v1.Tas" +
-      "kStateR\005state\0227\n\013error_cause\030\006 \001(\0162\026.cor" +
-      "dyna.v1.ErrorCauseR\nerrorCause\022+\n\021error_" +
-      "description\030\007 \001(\tR\020errorDescription\022\035\n\nb" +
-      "locked_by\030\010 \003(\tR\tblockedBy\022.\n\006reused\030\t \001" +
-      "(\0132\026.cordyna.v1.CompletionR\006reused\022\032\n\010up" +
-      "stream\030\n \003(\tR\010upstream\022/\n\010attempts\030\013 \003(\013" +
-      "2\023.cordyna.v1.AttemptR\010attempts\0229\n\nupdat" +
-      "ed_at\030\014 \001(\0132\032.google.protobuf.TimestampR" +
-      "\tupdatedAt\022%\n\016waiting_reason\030\r \001(\tR\rwait" +
-      "ingReason\"\321\003\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n" +
-      "\006number\030\002 \001(\rR\006number\022+\n\005state\030\003 \001(\0162\025.c" +
-      "ordyna.v1.TaskStateR\005state\022\037\n\013instance_i" +
-      "d\030\004 \001(\tR\ninstanceId\0227\n\013error_cause\030\005 \001(\016" +
-      "2\026.cordyna.v1.ErrorCauseR\nerrorCause\022+\n\021" +
-      "error_description\030\006 \001(\tR\020errorDescriptio" +
-      "n\0229\n\ninvoked_at\030\007 \001(\0132\032.google.protobuf." +
-      "TimestampR\tinvokedAt\0227\n\tqueued_at\030\010 \001(\0132" +
-      "\032.google.protobuf.TimestampR\010queuedAt\0229\n" +
-      "\nstarted_at\030\t \001(\0132\032.google.protobuf.Time" +
-      "stampR\tstartedAt\022;\n\013finished_at\030\n \001(\0132\032." +
-      "google.protobuf.TimestampR\nfinishedAt\"\314\001" +
-      "\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v" +
-      "1.TaskRunOutcomeR\006failed\0224\n\007blocked\030\002 \003(" +
-      "\0132\032.cordyna.v1.TaskRunOutcomeR\007blocked\022\034" +
-      "\n\tcompleted\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030" +
-      "\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcance" +
-      "lled\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\t" +
-      "R\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.Own" +
-      "erR\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverNa" +
-      "me\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.Err" +
-      "orCauseR\nerrorCause\022+\n\021error_description" +
-      "\030\005 \001(\tR\020errorDescription\022\035\n\nblocked_by\030\006" +
-      " \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030" +
-      "\001 \001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserv" +
-      "erName\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1" +
-      ".TaskDeclarationR\013declaration\022\032\n\010resolve" +
-      "d\030\004 \001(\010R\010resolved\022+\n\021unresolved_reason\030\005" +
-      " \001(\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001(" +
-      "\rR\tinstances\022?\n\017last_completion\030\007 \001(\0132\026." +
-      "cordyna.v1.CompletionR\016lastCompletion\022\036\n" +
-      "\ndownstream\030\010 \003(\tR\ndownstream\022@\n\016next_fi" +
-      "re_time\030\t \001(\0132\032.google.protobuf.Timestam" +
-      "pR\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstream" +
-      "\030\001 \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndo" +
-      "wnstream\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v" +
-      "1.DependencyR\ndependency\"s\n\nServerInfo\022\022" +
-      "\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007ta" +
-      "skIds\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.In" +
-      "stanceInfoR\tinstances\"\212\002\n\014InstanceInfo\022\037" +
-      "\n\013instance_id\030\001 \001(\tR\ninstanceId\022-\n\005state" +
-      "\030\002 \001(\0162\027.cordyna.v1.ServerStateR\005state\022=" +
-      "\n\014connected_at\030\003 \001(\0132\032.google.protobuf.T" +
-      "imestampR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007" +
-      "running\022\'\n\017max_concurrency\030\005 \001(\rR\016maxCon" +
-      "currency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007" +
-      " \001(\tR\004peer\"\336\003\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cor" +
-      "dyna.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032." +
-      "google.protobuf.TimestampR\004time\022\025\n\006run_i" +
-      "d\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttas" +
-      "kRunId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattem" +
-      "pt_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025." +
-      "cordyna.v1.TaskStateR\005state\0227\n\013error_cau" +
-      "se\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorC" +
-      "ause\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037\n" +
-      "\013instance_id\030\n \001(\tR\ninstanceId\022\030\n\007messag" +
-      "e\030\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.co" +
-      "rdyna.v1.RunStateR\010runState\022\026\n\006detail\030\r " +
-      "\001(\tR\006detail*\204\001\n\010RunState\022\031\n\025RUN_STATE_UN" +
-      "SPECIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RU" +
-      "N_STATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020" +
-      "\003\022\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKi" +
-      "nd\022\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIG" +
-      "GER_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n" +
-      "\025TRIGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND" +
-      "_BACKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STA" +
-      "TE_UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001" +
-      "\022\031\n\025SERVER_STATE_DRAINING\020\002*\203\002\n\tEventKin" +
-      "d\022\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_K" +
-      "IND_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINI" +
-      "SHED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022" +
-      "\037\n\033EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVEN" +
-      "T_KIND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KI" +
-      "ND_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_" +
-      "REFUSED\020\0072\310\005\n\016ControlService\022E\n\010StartRun" +
-      "\022\033.cordyna.v1.StartRunRequest\032\034.cordyna." +
-      "v1.StartRunResponse\022D\n\006GetRun\022\031.cordyna." +
-      "v1.GetRunRequest\032\032.cordyna.v1.GetRunResp" +
-      "onse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListR" +
-      "unsRequest\032\034.cordyna.v1.ListRunsResponse" +
-      "\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna.v1.CancelRu" +
-      "nRequest\032\035.cordyna.v1.CancelRunResponse\022" +
-      "M\n\tListTasks\022\034.cordyna.v1.ListTasksReque" +
-      "st\032\035.cordyna.v1.ListTasksResponse\"\003\220\002\001\022S" +
-      "\n\013ListServers\022\036.cordyna.v1.ListServersRe" +
-      "quest\032\037.cordyna.v1.ListServersResponse\"\003" +
-      "\220\002\001\022Q\n\014ForgetServer\022\037.cordyna.v1.ForgetS" +
-      "erverRequest\032 .cordyna.v1.ForgetServerRe" +
-      "sponse\022J\n\010GetGraph\022\033.cordyna.v1.GetGraph" +
-      "Request\032\034.cordyna.v1.GetGraphResponse\"\003\220" +
-      "\002\001\022P\n\013WatchEvents\022\036.cordyna.v1.WatchEven" +
-      "tsRequest\032\037.cordyna.v1.WatchEventsRespon" +
-      "se0\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006" +
-      "proto3"
+      "TimestampR\013logicalTime\022\031\n\010trace_id\030\r \001(\t" +
+      "R\007traceId\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003k" +
+      "ey\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\246\004\n\007TaskRun" +
+      "\022\016\n\002id\030\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006taskI" +
+      "d\022\037\n\013server_name\030\003 \001(\tR\nserverName\022\'\n\005ow" +
+      "ner\030\004 \001(\0132\021.cordyna.v1.OwnerR\005owner\022+\n\005s" +
+      "tate\030\005 \001(\0162\025.cordyna.v1.TaskStateR\005state" +
+      "\0227\n\013error_cause\030\006 \001(\0162\026.cordyna.v1.Error" +
+      "CauseR\nerrorCause\022+\n\021error_description\030\007" +
+      " \001(\tR\020errorDescription\022\035\n\nblocked_by\030\010 \003" +
+      "(\tR\tblockedBy\022.\n\006reused\030\t \001(\0132\026.cordyna." +
+      "v1.CompletionR\006reused\022\032\n\010upstream\030\n \003(\tR" +
+      "\010upstream\022/\n\010attempts\030\013 \003(\0132\023.cordyna.v1" +
+      ".AttemptR\010attempts\0229\n\nupdated_at\030\014 \001(\0132\032" +
+      ".google.protobuf.TimestampR\tupdatedAt\022%\n" +
+      "\016waiting_reason\030\r \001(\tR\rwaitingReason\022\027\n\007" +
+      "span_id\030\024 \001(\tR\006spanId\"\352\003\n\007Attempt\022\016\n\002id\030" +
+      "\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006number\022+\n\005sta" +
+      "te\030\003 \001(\0162\025.cordyna.v1.TaskStateR\005state\022\037" +
+      "\n\013instance_id\030\004 \001(\tR\ninstanceId\0227\n\013error" +
+      "_cause\030\005 \001(\0162\026.cordyna.v1.ErrorCauseR\ner" +
+      "rorCause\022+\n\021error_description\030\006 \001(\tR\020err" +
+      "orDescription\0229\n\ninvoked_at\030\007 \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\tinvokedAt\0227\n\tqueu" +
+      "ed_at\030\010 \001(\0132\032.google.protobuf.TimestampR" +
+      "\010queuedAt\0229\n\nstarted_at\030\t \001(\0132\032.google.p" +
+      "rotobuf.TimestampR\tstartedAt\022;\n\013finished" +
+      "_at\030\n \001(\0132\032.google.protobuf.TimestampR\nf" +
+      "inishedAt\022\027\n\007span_id\030\024 \001(\tR\006spanId\"\314\001\n\nR" +
+      "unSummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v1.T" +
+      "askRunOutcomeR\006failed\0224\n\007blocked\030\002 \003(\0132\032" +
+      ".cordyna.v1.TaskRunOutcomeR\007blocked\022\034\n\tc" +
+      "ompleted\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030\004 \001" +
+      "(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcancelle" +
+      "d\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\tR\006t" +
+      "askId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.OwnerR" +
+      "\005owner\022\037\n\013server_name\030\003 \001(\tR\nserverName\022" +
+      "7\n\013error_cause\030\004 \001(\0162\026.cordyna.v1.ErrorC" +
+      "auseR\nerrorCause\022+\n\021error_description\030\005 " +
+      "\001(\tR\020errorDescription\022\035\n\nblocked_by\030\006 \003(" +
+      "\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001" +
+      "(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserverN" +
+      "ame\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1.Ta" +
+      "skDeclarationR\013declaration\022\032\n\010resolved\030\004" +
+      " \001(\010R\010resolved\022+\n\021unresolved_reason\030\005 \001(" +
+      "\tR\020unresolvedReason\022\034\n\tinstances\030\006 \001(\rR\t" +
+      "instances\022?\n\017last_completion\030\007 \001(\0132\026.cor" +
+      "dyna.v1.CompletionR\016lastCompletion\022\036\n\ndo" +
+      "wnstream\030\010 \003(\tR\ndownstream\022@\n\016next_fire_" +
+      "time\030\t \001(\0132\032.google.protobuf.TimestampR\014" +
+      "nextFireTime\"\177\n\tGraphEdge\022\032\n\010upstream\030\001 " +
+      "\001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndowns" +
+      "tream\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v1.D" +
+      "ependencyR\ndependency\"s\n\nServerInfo\022\022\n\004n" +
+      "ame\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007taskI" +
+      "ds\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v1.Insta" +
+      "nceInfoR\tinstances\"\212\002\n\014InstanceInfo\022\037\n\013i" +
+      "nstance_id\030\001 \001(\tR\ninstanceId\022-\n\005state\030\002 " +
+      "\001(\0162\027.cordyna.v1.ServerStateR\005state\022=\n\014c" +
+      "onnected_at\030\003 \001(\0132\032.google.protobuf.Time" +
+      "stampR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007run" +
+      "ning\022\'\n\017max_concurrency\030\005 \001(\rR\016maxConcur" +
+      "rency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(" +
+      "\tR\004peer\"\336\003\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cordyn" +
+      "a.v1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampR\004time\022\025\n\006run_id\030\003" +
+      " \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttaskRu" +
+      "nId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattempt_" +
+      "id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025.cor" +
+      "dyna.v1.TaskStateR\005state\0227\n\013error_cause\030" +
+      "\010 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCaus" +
+      "e\022\037\n\013server_name\030\t \001(\tR\nserverName\022\037\n\013in" +
+      "stance_id\030\n \001(\tR\ninstanceId\022\030\n\007message\030\013" +
+      " \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.cordy" +
+      "na.v1.RunStateR\010runState\022\026\n\006detail\030\r \001(\t" +
+      "R\006detail*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSPE" +
+      "CIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_S" +
+      "TATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027" +
+      "\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind\022" +
+      "\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER" +
+      "_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TR" +
+      "IGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BA" +
+      "CKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE_" +
+      "UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n" +
+      "\025SERVER_STATE_DRAINING\020\002*\203\002\n\tEventKind\022\032" +
+      "\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND" +
+      "_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHE" +
+      "D\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033" +
+      "EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_K" +
+      "IND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_" +
+      "GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_REF" +
+      "USED\020\0072\310\005\n\016ControlService\022E\n\010StartRun\022\033." +
+      "cordyna.v1.StartRunRequest\032\034.cordyna.v1." +
+      "StartRunResponse\022D\n\006GetRun\022\031.cordyna.v1." +
+      "GetRunRequest\032\032.cordyna.v1.GetRunRespons" +
+      "e\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListRuns" +
+      "Request\032\034.cordyna.v1.ListRunsResponse\"\003\220" +
+      "\002\001\022H\n\tCancelRun\022\034.cordyna.v1.CancelRunRe" +
+      "quest\032\035.cordyna.v1.CancelRunResponse\022M\n\t" +
+      "ListTasks\022\034.cordyna.v1.ListTasksRequest\032" +
+      "\035.cordyna.v1.ListTasksResponse\"\003\220\002\001\022S\n\013L" +
+      "istServers\022\036.cordyna.v1.ListServersReque" +
+      "st\032\037.cordyna.v1.ListServersResponse\"\003\220\002\001" +
+      "\022Q\n\014ForgetServer\022\037.cordyna.v1.ForgetServ" +
+      "erRequest\032 .cordyna.v1.ForgetServerRespo" +
+      "nse\022J\n\010GetGraph\022\033.cordyna.v1.GetGraphReq" +
+      "uest\032\034.cordyna.v1.GetGraphResponse\"\003\220\002\001\022" +
+      "P\n\013WatchEvents\022\036.cordyna.v1.WatchEventsR" +
+      "equest\032\037.cordyna.v1.WatchEventsResponse0" +
+      "\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -495,7 +497,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Run_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Run_descriptor,
-        new java.lang.String[] { "Id", "State", "Trigger", "Targets", "Params", "Mode", "CreatedAt", "FinishedAt", "TaskRuns", "Summary", "IdempotencyKey", "LogicalTime", });
+        new java.lang.String[] { "Id", "State", "Trigger", "Targets", "Params", "Mode", "CreatedAt", "FinishedAt", "TaskRuns", "Summary", "IdempotencyKey", "LogicalTime", "TraceId", });
     internal_static_cordyna_v1_Run_ParamsEntry_descriptor =
       internal_static_cordyna_v1_Run_descriptor.getNestedType(0);
     internal_static_cordyna_v1_Run_ParamsEntry_fieldAccessorTable = new
@@ -507,13 +509,13 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_TaskRun_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRun_descriptor,
-        new java.lang.String[] { "Id", "TaskId", "ServerName", "Owner", "State", "ErrorCause", "ErrorDescription", "BlockedBy", "Reused", "Upstream", "Attempts", "UpdatedAt", "WaitingReason", });
+        new java.lang.String[] { "Id", "TaskId", "ServerName", "Owner", "State", "ErrorCause", "ErrorDescription", "BlockedBy", "Reused", "Upstream", "Attempts", "UpdatedAt", "WaitingReason", "SpanId", });
     internal_static_cordyna_v1_Attempt_descriptor =
       getDescriptor().getMessageType(21);
     internal_static_cordyna_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Attempt_descriptor,
-        new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", });
+        new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", "SpanId", });
     internal_static_cordyna_v1_RunSummary_descriptor =
       getDescriptor().getMessageType(22);
     internal_static_cordyna_v1_RunSummary_fieldAccessorTable = new

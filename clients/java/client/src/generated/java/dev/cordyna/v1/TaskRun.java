@@ -44,6 +44,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     attempts_ = java.util.Collections.emptyList();
     waitingReason_ = "";
+    spanId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -544,6 +545,55 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int SPAN_ID_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object spanId_ = "";
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The spanId.
+   */
+  @java.lang.Override
+  public java.lang.String getSpanId() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      spanId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The bytes for spanId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSpanIdBytes() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      spanId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -596,6 +646,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(waitingReason_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 13, waitingReason_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 20, spanId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -661,6 +714,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(waitingReason_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(13, waitingReason_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(20, spanId_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -709,6 +765,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getWaitingReason()
         .equals(other.getWaitingReason())) return false;
+    if (!getSpanId()
+        .equals(other.getSpanId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -758,6 +816,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + WAITING_REASON_FIELD_NUMBER;
     hash = (53 * hash) + getWaitingReason().hashCode();
+    hash = (37 * hash) + SPAN_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getSpanId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -935,6 +995,7 @@ private static final long serialVersionUID = 0L;
         updatedAtBuilder_ = null;
       }
       waitingReason_ = "";
+      spanId_ = "";
       return this;
     }
 
@@ -1028,6 +1089,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.waitingReason_ = waitingReason_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.spanId_ = spanId_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1128,6 +1192,11 @@ private static final long serialVersionUID = 0L;
       if (!other.getWaitingReason().isEmpty()) {
         waitingReason_ = other.waitingReason_;
         bitField0_ |= 0x00001000;
+        onChanged();
+      }
+      if (!other.getSpanId().isEmpty()) {
+        spanId_ = other.spanId_;
+        bitField0_ |= 0x00002000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1237,6 +1306,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 162: {
+              spanId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 162
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2685,6 +2759,103 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       waitingReason_ = value;
       bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object spanId_ = "";
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The spanId.
+     */
+    public java.lang.String getSpanId() {
+      java.lang.Object ref = spanId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        spanId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The bytes for spanId.
+     */
+    public com.google.protobuf.ByteString
+        getSpanIdBytes() {
+      java.lang.Object ref = spanId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        spanId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      spanId_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSpanId() {
+      spanId_ = getDefaultInstance().getSpanId();
+      bitField0_ = (bitField0_ & ~0x00002000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The bytes for spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      spanId_ = value;
+      bitField0_ |= 0x00002000;
       onChanged();
       return this;
     }

@@ -270,4 +270,26 @@ public interface TaskRunOrBuilder extends
    */
   com.google.protobuf.ByteString
       getWaitingReasonBytes();
+
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The spanId.
+   */
+  java.lang.String getSpanId();
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The bytes for spanId.
+   */
+  com.google.protobuf.ByteString
+      getSpanIdBytes();
 }
