@@ -189,6 +189,25 @@ describe("RunSpans: one trace per run", () => {
     expect(stored.run.trace?.traceId).toBe(traceId);
   });
 
+  it("leaves a restored run's trace as it was when the restarted cerebro exports no traces", async () => {
+    const t = tracing();
+    const first = engineHarness({ spans: t.runSpans() });
+    first.graph.declare("server-a", [task("a.x")]);
+    const { snapshot } = await first.engine.startRun({ targets: ["a.x"] });
+    first.engine.close();
+
+    const second = engineHarness({ store: first.store, clock: first.clock });
+    second.graph.declare("server-a", [task("a.x")]);
+    await second.engine.restore();
+    second.instances.connect("server-a");
+    second.engine.graphChanged();
+    await second.settle();
+    expect(second.instances.lastInvoke("a.x").command.traceContext).toEqual({});
+    const stored = await second.engine.getRun(snapshot.run.id);
+    expect(stored.run.trace).toEqual(snapshot.run.trace);
+    expect(stored.taskRuns[0]!.attempts[0]!.spanId).toBeUndefined();
+  });
+
   it("costs a run nothing when no tracer provider is registered: no trace id, no trace context", async () => {
     const h = engineHarness();
     h.graph.declare("server-a", [task("a.x")]);

@@ -93,6 +93,8 @@ export class RunSpans {
       { startTime: now, attributes: { ...runAttributes(run), "cordyna.resumed": true } },
       remoteParent(run.trace, run.trace.spanId),
     );
+    // Tracing was turned off since the run started: its trace stays as it was.
+    if (!span.isRecording()) return;
     this.#open.set(run.id, { span, children: new Map() });
     for (const taskRun of taskRuns) {
       if (isFinalTaskState(taskRun.state)) continue;
