@@ -131,6 +131,23 @@ describe("RunSpans: one trace per run", () => {
     expect(parentOf(run!)).toBe(caller.spanId);
   });
 
+  it("starts a trace of its own when the caller's traceparent is malformed", async () => {
+    const t = tracing();
+    const h = engineHarness({ spans: t.runSpans() });
+    h.graph.declare("server-a", [task("a.x")]);
+    const { snapshot } = await h.engine.startRun({
+      targets: ["a.x"],
+      callerTraceContext: {
+        traceparent: `00-${"z".repeat(32)}-00f067aa0ba902b7-01`,
+        tracestate: "x".repeat(10_000),
+      },
+    });
+    await h.engine.cancelRun(snapshot.run.id, "");
+    const [run] = t.named("run");
+    expect(run!.spanContext().traceId).toBe(snapshot.run.trace?.traceId);
+    expect(parentOf(run!)).toBeUndefined();
+  });
+
   it("ends the spans of a cancelled run and of an attempt whose server was lost", async () => {
     const t = tracing();
     const runSpans = t.runSpans();
