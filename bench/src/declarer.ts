@@ -1,5 +1,5 @@
 // W6's declaring task-server: declares the wide graph's 50,000 tasks (the
-// SDK sends them in parts of 1,000) and reports when it sent it and when cerebro welcomed it, one JSON
+// SDK sends them in parts of 250) and reports when it sent it and when cerebro welcomed it, one JSON
 // line on stdout, then stays connected until it is stopped.
 //
 // Environment: CORDYNA_ADDR, LOG_LEVEL (default warn).

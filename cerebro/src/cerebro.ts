@@ -15,6 +15,9 @@ import { EventBus } from "./events.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
 import { isLoopback } from "./loopback.js";
+import { CerebroMetrics } from "./metrics/cerebro-metrics.js";
+import { METRICS_PATH, metricsEndpoint } from "./metrics/metrics-endpoint.js";
+import { OpenStreams } from "./metrics/open-streams.js";
 import {
   DEFAULT_RUN_RETENTION,
   DEFAULT_SERVER_RETENTION_MS,
@@ -39,6 +42,7 @@ import {
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
 import { compileRules, validateRequests } from "./rpc/validation.js";
+import { warmUpDeclarations } from "./rpc/warm-up.js";
 import { connectScheduler } from "./scheduling.js";
 import type { Pause } from "./slices.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
@@ -108,6 +112,16 @@ export interface CerebroOptions {
   readonly maxFinishedRuns?: number;
   /** A server name with no instance connected for this long leaves ListServers. Default 24 h. */
   readonly serverRetentionMs?: number;
+  /** Prometheus metrics at GET /metrics on the HTTP port. */
+  readonly metrics?: MetricsOptions;
+}
+
+/** How cerebro serves its metrics. */
+export interface MetricsOptions {
+  /** Serve them without a credential (to anyone who reaches the HTTP port). Default: only to readers, while authentication is on. */
+  readonly open?: boolean;
+  /** How many values each of the labels team and server takes before the rest count as "other". Default 100. */
+  readonly maxLabelValues?: number;
 }
 
 /** A running cerebro. */
@@ -139,7 +153,14 @@ export async function startCerebro(options: CerebroOptions = {}): Promise<Cerebr
   // A store opened from a spec is ours to close; a Store passed in stays the caller's.
   const ownsStore = typeof options.store !== "object";
   try {
-    return await serve(options, store, logger, clock, retention, ownsStore);
+    const metrics = new CerebroMetrics({
+      logger,
+      ...(options.metrics?.maxLabelValues === undefined
+        ? {}
+        : { maxLabelValues: options.metrics.maxLabelValues }),
+    });
+    const timed = metrics.timeStore(store);
+    return await serve(options, timed, logger, clock, retention, ownsStore, metrics);
   } catch (err) {
     if (ownsStore) await store.close();
     throw err;
@@ -153,6 +174,7 @@ async function serve(
   clock: Clock,
   retention: RunRetention,
   ownsStore: boolean,
+  metrics: CerebroMetrics,
 ): Promise<Cerebro> {
   const host = options.host ?? "127.0.0.1";
   const authMode = options.auth ?? { required: false };
@@ -176,6 +198,11 @@ async function serve(
       "authentication is on but no admin can sign in: set CORDYNA_ADMIN_TOKEN to create the first credentials",
     );
   }
+  if (authMode.required && options.metrics?.open) {
+    logger.warn(
+      "metrics are open (CORDYNA_METRICS_AUTH=off): GET /metrics answers anyone who reaches the HTTP port",
+    );
+  }
   const serverLostGraceMs = options.serverLostGraceMs ?? 5_000;
   const graph = new TaskGraph(
     options.maxChainLength === undefined ? {} : { maxChainLength: options.maxChainLength },
@@ -194,12 +221,23 @@ async function serve(
     recoveryWindowMs: options.recoveryWindowMs ?? serverLostGraceMs + RECONNECT_BACKOFF.maxMs,
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
     describeMissingRun: (runId) => missingRunMessage(runId, retention),
+    observer: metrics.engineObserver,
   });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   for (const [serverName, tasks] of await store.loadDeclarations())
     graph.declare(serverName, tasks);
   const restored = await engine.restore();
-  const scheduler = connectScheduler({ clock, logger, engine, graph, events, store });
+  const scheduler = connectScheduler({
+    clock,
+    logger,
+    engine,
+    graph,
+    events,
+    store,
+    cronRunStarted: (lateMs) => metrics.cronRunStarted(lateMs),
+  });
+  const streams = new OpenStreams();
+  metrics.observe({ engine, sessions, graph, events, streams });
   const sweeper = new RetentionSweeper({ store, clock, logger, retention });
   let server: ListeningServer | undefined;
   const stopServing = async (): Promise<void> => {
@@ -244,11 +282,13 @@ async function serve(
       heartbeatIntervalMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? 3 * heartbeatIntervalMs,
       streamBufferBytes,
+      streams,
     }),
-    control: controlService(api, access, logger, streamBufferBytes),
+    control: controlService(api, access, logger, streamBufferBytes, streams),
     access: accessService(access, logger),
   });
   compileRules([TaskServerService, ControlService, AccessService]);
+  warmUpDeclarations();
   try {
     await scheduler.start();
     sweeper.start();
@@ -257,6 +297,14 @@ async function serve(
       host,
       port: options.port ?? 7070,
       ...(options.httpPort === undefined ? {} : { httpPort: options.httpPort }),
+      httpPaths: {
+        [METRICS_PATH]: metricsEndpoint({
+          metrics,
+          access,
+          open: options.metrics?.open ?? false,
+          logger,
+        }),
+      },
       logger,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.limits ? { limits: options.limits } : {}),

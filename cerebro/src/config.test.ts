@@ -20,6 +20,7 @@ describe("parseCerebroConfig", () => {
       host: "0.0.0.0",
       store: "memory",
       auth: { required: true },
+      metrics: { open: false },
       logLevel: "info",
     });
   });
@@ -42,11 +43,14 @@ describe("parseCerebroConfig", () => {
         CORDYNA_MAX_CHAIN_LENGTH: "20000",
         CORDYNA_MAX_TASKS_PER_DECLARATION: "50000",
         CORDYNA_ADMIN_TOKEN: "s".repeat(32),
+        CORDYNA_METRICS_AUTH: "off",
+        CORDYNA_METRICS_MAX_LABEL_VALUES: "20",
         LOG_LEVEL: "WARN",
         UNRELATED: "ignored",
       }),
     ).toEqual({
       auth: { required: true, adminToken: "s".repeat(32) },
+      metrics: { open: true, maxLabelValues: 20 },
       port: 7171,
       httpPort: 7172,
       host: "127.0.0.1",
@@ -232,6 +236,12 @@ describe("parseCerebroConfig", () => {
       "CORDYNA_HEARTBEAT_INTERVAL_MS",
       "0",
       'CORDYNA_HEARTBEAT_INTERVAL_MS: "0" is not a duration in milliseconds: expected an integer from 1 to 2147483647',
+    ],
+    ["CORDYNA_METRICS_AUTH", "open", 'CORDYNA_METRICS_AUTH: "open" is not "on" or "off"'],
+    [
+      "CORDYNA_METRICS_MAX_LABEL_VALUES",
+      "0",
+      'CORDYNA_METRICS_MAX_LABEL_VALUES: "0" is not a number of label values: expected an integer from 1 to 10000',
     ],
     [
       "LOG_LEVEL",

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseDuration } from "@cordyna/task-server/durations";
 import type { AuthMode } from "./access/access-control.js";
+import type { MetricsOptions } from "./cerebro.js";
 import { isLoopback } from "./loopback.js";
 import type { ServerTls } from "./rpc/server.js";
 import { parseStoreSpec, STORE_ENV } from "./store/open-store.js";
@@ -14,7 +15,7 @@ export const CEREBRO_ENV = {
   CORDYNA_PORT: "TCP port of the gRPC API (default 7070; 0 picks a free one)",
   CORDYNA_HOST: "address to listen on (default 0.0.0.0)",
   CORDYNA_HTTP_PORT:
-    'TCP port of the HTTP/JSON gateway (default CORDYNA_PORT + 1, a free one when CORDYNA_PORT is 0; "off" turns it off)',
+    'TCP port of the HTTP/JSON gateway and of GET /metrics (default CORDYNA_PORT + 1, a free one when CORDYNA_PORT is 0; "off" turns both off)',
   [STORE_ENV]: '"memory" (default) or a Redis URL',
   CORDYNA_REDIS_PREFIX: 'prefix of every Redis key (default "cordyna:")',
   CORDYNA_SERVER_LOST_GRACE_MS:
@@ -44,6 +45,10 @@ export const CEREBRO_ENV = {
     "bearer token of the bootstrap admin, who creates the first credentials (at least 32 characters, e.g. openssl rand -hex 32)",
   CORDYNA_INSECURE_NO_AUTH:
     '"true": run without authentication even on an address the network reaches (warned at every start)',
+  CORDYNA_METRICS_AUTH:
+    '"on" (default: GET /metrics on the HTTP port needs a credential that may read, while authentication is on) or "off" (it answers anyone who reaches that port)',
+  CORDYNA_METRICS_MAX_LABEL_VALUES:
+    'how many values each of the metric labels team and server takes; the rest are counted as "other" (default 100)',
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -64,6 +69,13 @@ const MAX_GRAPH_COUNT = 1_000_000;
 
 /** The longest retention: past it, times in ms since the epoch stop making sense. */
 const MAX_RETENTION_MS = 100 * 365 * 86_400_000;
+
+/**
+ * The most values one metric label may be allowed: each is a time series in
+ * every scraper, and ten thousand teams or servers are past what one
+ * cerebro serves.
+ */
+const MAX_LABEL_VALUES = 10_000;
 
 /** Longest delay a Node.js timer honours; longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -91,6 +103,7 @@ export interface CerebroConfig {
   readonly tls?: ServerTls;
   /** Whether calls need credentials. */
   readonly auth: AuthMode;
+  readonly metrics: MetricsOptions;
   readonly logLevel: LogLevel;
 }
 
@@ -295,6 +308,20 @@ export function parseCerebroConfig(
   const listenOn = host?.value ?? options.defaultHost ?? DEFAULT_HOST;
   const auth = authMode(given, problems, listenOn, options.authOffOnLoopback ?? false);
 
+  const metricsAuth = given("CORDYNA_METRICS_AUTH");
+  if (metricsAuth && metricsAuth.value !== "on" && metricsAuth.value !== "off") {
+    problems.push({
+      source: metricsAuth.source,
+      message: `"${metricsAuth.value}" is not "on" or "off"`,
+    });
+  }
+  const maxLabelValues = integer(
+    "CORDYNA_METRICS_MAX_LABEL_VALUES",
+    1,
+    MAX_LABEL_VALUES,
+    "a number of label values",
+  );
+
   const level = given("LOG_LEVEL");
   const logLevel = LOG_LEVELS.find(
     (known) => known === (level?.value.toLowerCase() ?? DEFAULT_LOG_LEVEL),
@@ -312,6 +339,10 @@ export function parseCerebroConfig(
     ...(httpPort === undefined ? {} : { httpPort }),
     host: listenOn,
     auth,
+    metrics: {
+      open: metricsAuth?.value === "off",
+      ...(maxLabelValues === undefined ? {} : { maxLabelValues }),
+    },
     store: store?.value ?? "memory",
     ...(redisPrefix === undefined ? {} : { redisPrefix: redisPrefix.value }),
     logLevel,

@@ -19,6 +19,8 @@ export function connectScheduler(parts: {
   readonly graph: TaskGraph;
   readonly events: EventBus;
   readonly store: Store;
+  /** A cron tick's run was started `lateMs` after the tick (metrics). */
+  readonly cronRunStarted?: (lateMs: number) => void;
 }): Scheduler {
   const { clock, logger, engine, graph, events, store } = parts;
   const scheduler = new Scheduler({
@@ -33,6 +35,9 @@ export function connectScheduler(parts: {
         logicalTime: request.logicalTime,
         idempotencyKey: request.idempotencyKey,
       });
+      if (request.trigger === "cron" && !existing) {
+        parts.cronRunStarted?.(clock.now() - request.logicalTime);
+      }
       return { runId: snapshot.run.id, existing };
     },
     async cancelRun(runId, reason) {

@@ -124,7 +124,7 @@ function taskStates(session: FakeSession): TaskStateUpdate[] {
 }
 
 describe("TaskServer against a fake cerebro", () => {
-  it("sends a declaration of more than 1,000 tasks in parts, in order, the last marked, and redeclares the same way", async () => {
+  it("sends a declaration of more than one part's worth of tasks in parts, in order, the last marked, and redeclares the same way", async () => {
     const server = new TaskServer({
       name: "task-server-big",
       team: "team-big",
@@ -134,7 +134,8 @@ describe("TaskServer against a fake cerebro", () => {
       handleSignals: false,
     });
     servers.push(server);
-    const ids = Array.from({ length: TASKS_PER_PART * 2 + 500 }, (_, i) => `big.t${i}`);
+    const half = TASKS_PER_PART / 2;
+    const ids = Array.from({ length: TASKS_PER_PART * 2 + half }, (_, i) => `big.t${i}`);
     for (const id of ids) server.task({ id }, async () => {});
     const started = server.start();
     const session = await cerebro.nextSession();
@@ -143,7 +144,7 @@ describe("TaskServer against a fake cerebro", () => {
     const second = await session.next("declarationPart");
     expect([hello.tasks.length, hello.tasksContinue]).toEqual([TASKS_PER_PART, true]);
     expect([first.tasks.length, first.last]).toEqual([TASKS_PER_PART, false]);
-    expect([second.tasks.length, second.last]).toEqual([500, true]);
+    expect([second.tasks.length, second.last]).toEqual([half, true]);
     expect([...hello.tasks, ...first.tasks, ...second.tasks].map((t) => t.id)).toEqual(ids);
     session.welcome();
     await started;
@@ -154,11 +155,11 @@ describe("TaskServer against a fake cerebro", () => {
     const parts = [await session.next("declarationPart"), await session.next("declarationPart")];
     expect(parts.map((part) => [part.tasks.length, part.last])).toEqual([
       [TASKS_PER_PART, false],
-      [501, true],
+      [half + 1, true],
     ]);
   });
 
-  it("sends a declaration of up to 1,000 tasks in the Hello alone", async () => {
+  it("sends a declaration of up to one part's worth of tasks in the Hello alone", async () => {
     const { hello } = await connect(makeServer().server);
     expect(hello.tasksContinue).toBe(false);
   });

@@ -75,9 +75,9 @@ on Ctrl-C (SIGINT) or SIGTERM.
 
 Flags:
   --port N      port of the gRPC API (default 7070; 0 picks a free one)
-  --http-port N port of the HTTP/JSON gateway for curl (default: the one
-                after --port, so 7071; with --port 0 a free one; off turns
-                it off)
+  --http-port N port of the HTTP/JSON gateway for curl, which also serves
+                Prometheus metrics at GET /metrics (default: the one after
+                --port, so 7071; with --port 0 a free one; off turns it off)
   --host H      host to listen on (default localhost)
   --store S     where state lives (default memory):
                   memory
@@ -152,6 +152,14 @@ winning over its variable:
   CORDYNA_MAX_TASKS_PER_DECLARATION
                                  the most tasks one task-server may declare
                                  (default 10000)
+  CORDYNA_METRICS_AUTH           "off": GET /metrics on the HTTP port answers
+                                 anyone who reaches it (default "on": it
+                                 needs a credential that may read, while
+                                 authentication is on)
+  CORDYNA_METRICS_MAX_LABEL_VALUES
+                                 how many values the metric labels team and
+                                 server take each; the rest count as "other"
+                                 (default 100)
   LOG_LEVEL                      level of cerebro's log on stderr: fatal,
                                  error, warn, info (default), debug, trace or
                                  silent

@@ -42,6 +42,16 @@ export class ActiveRun {
     return this.#downstream.get(taskId) ?? [];
   }
 
+  /** When the task-run's last upstream in this run finished, or the run was created if it has none. */
+  readySince(taskRun: TaskRunRecord): number {
+    let since = this.run.createdAt;
+    for (const id of taskRun.upstream) {
+      const upstream = this.taskRuns.get(id);
+      if (upstream && upstream.updatedAt > since) since = upstream.updatedAt;
+    }
+    return since;
+  }
+
   /** Upstream task-runs of `taskId` that ended without satisfying it. */
   failedUpstreamOf(taskRun: TaskRunRecord): string[] {
     return taskRun.upstream.filter((id) => {

@@ -23,6 +23,7 @@ import { plainCopy } from "../plain-copy.js";
 import type { Store } from "../store/store.js";
 import { ActiveRun } from "./active-run.js";
 import type { InstanceDirectory, InvokeCommand } from "./dispatch.js";
+import type { EngineObserver } from "./engine-observer.js";
 import { planRun } from "./planner.js";
 import { resolveDeadlines, retryBackoffMs, shouldRetry } from "./policies.js";
 import { assertRunParams, checkRunData, DEFAULT_MAX_RUN_DATA_BYTES } from "./run-data.js";
@@ -82,6 +83,8 @@ export interface RunEngineOptions {
   readonly describeMissingRun?: (runId: string) => string;
   /** The runs' OpenTelemetry spans. Default: through the global tracer provider. */
   readonly spans?: RunSpans;
+  /** Hears of timings and retried failures (metrics). */
+  readonly observer?: EngineObserver;
 }
 
 interface AttemptLocation {
@@ -455,6 +458,16 @@ export class RunEngine {
     return this.#active.get(runId)?.taskRuns.has(taskId) ?? false;
   }
 
+  /** The task-runs of every run still being driven, for metrics to count; never to change. */
+  *activeTaskRuns(): Generator<Readonly<TaskRunRecord>> {
+    for (const active of this.#active.values()) yield* active.taskRuns.values();
+  }
+
+  /** How many runs are still being driven. */
+  get activeRunCount(): number {
+    return this.#active.size;
+  }
+
   /** How many task-runs are in flight per task (for the control API). */
   inFlight(taskId: string): number {
     return this.#inFlightPerTask.get(taskId) ?? 0;
@@ -509,12 +522,16 @@ export class RunEngine {
     const now = this.#options.clock.now();
     switch (report.state) {
       case TaskState.QUEUED:
+        this.#options.observer?.acknowledged(taskRun, now - attempt.invokedAt);
         attempt.state = TaskState.QUEUED;
         attempt.queuedAt = now;
         this.#setTaskRunState(taskRun, TaskState.QUEUED);
         this.#setDeadline(attempt, now + attempt.deadlines.startMs, ErrorCause.START_TIMEOUT);
         break;
       case TaskState.STARTED:
+        if (attempt.queuedAt === undefined) {
+          this.#options.observer?.acknowledged(taskRun, now - attempt.invokedAt);
+        }
         attempt.state = TaskState.STARTED;
         attempt.startedAt = now;
         this.#setTaskRunState(taskRun, TaskState.STARTED);
@@ -627,6 +644,9 @@ export class RunEngine {
       invokedAt: now,
     };
     instance.reserve(attempt.id);
+    if (attempt.number === 1) {
+      this.#options.observer?.invoked(taskRun, now - active.readySince(taskRun));
+    }
     taskRun.attempts.push(attempt);
     delete taskRun.waitingReason;
     delete taskRun.notBefore;
@@ -680,6 +700,7 @@ export class RunEngine {
       policy !== undefined &&
       active.run.state === RunState.RUNNING &&
       shouldRetry(policy, attempt.number, cause, detail.nonRetryable ?? false);
+    this.#options.observer?.attemptFailed(taskRun, cause, retry);
     this.#options.logger.warn(
       {
         runId: taskRun.runId,

@@ -3,6 +3,7 @@ import type { ControlService, WatchEventsResponse } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { AccessControl } from "../access/access-control.js";
 import { CordynaError, type ErrorCode } from "../domain/errors.js";
+import type { OpenStreams } from "../metrics/open-streams.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
 import type { Caller, ControlApi } from "./control-api.js";
@@ -37,6 +38,8 @@ export function controlService(
   access: AccessControl,
   logger: Logger,
   watchBufferBytes: number,
+  /** Where open watches are counted (metrics). */
+  streams?: OpenStreams,
 ): ServiceImpl<typeof ControlService> {
   const unary =
     <Request, Response>(method: (request: Request, caller: Caller) => Promise<Response>) =>
@@ -75,9 +78,11 @@ export function controlService(
       const stopWatchingCredential = access.onRevoked(principalOf(context), (reason) =>
         outbound.end(new ConnectError(reason, Code.Unauthenticated)),
       );
+      const closeStream = streams?.open("watch-events", outbound);
       try {
         yield* outbound.messages(context.signal);
       } finally {
+        closeStream?.();
         stopWatchingCredential();
         stop();
       }

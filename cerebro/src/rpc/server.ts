@@ -56,6 +56,12 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxStreamBufferBytes: 8 * 1024 * 1024,
 };
 
+/** Answers a plain HTTP request, e.g. a Prometheus scrape. */
+export type PlainHttpHandler = (
+  request: IncomingMessage | Http2ServerRequest,
+  response: ServerResponse | Http2ServerResponse,
+) => void;
+
 /** Cerebro's certificate, and the CA whose client certificates it accepts (mTLS). */
 export interface ServerTls {
   readonly cert: Buffer;
@@ -70,6 +76,8 @@ export interface ServeOptions {
   readonly port: number;
   /** A second port for HTTP/1.1 (Connect JSON, gRPC-Web): curl and browsers. */
   readonly httpPort?: number;
+  /** Plain HTTP handlers on the HTTP port by path, e.g. "/metrics"; the services answer the rest. */
+  readonly httpPaths?: Readonly<Record<string, PlainHttpHandler>>;
   readonly logger: Logger;
   readonly tls?: ServerTls;
   readonly limits?: Partial<ServerLimits>;
@@ -112,23 +120,29 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
     interceptors: [...(options.interceptors ?? [])],
     contextValues: callValues,
   });
-  const handle = (
-    request: IncomingMessage | Http2ServerRequest,
-    response: ServerResponse | Http2ServerResponse,
-  ): void => {
-    // Node advertises SETTINGS_MAX_HEADER_LIST_SIZE but does not enforce it.
-    if (headerBytes(request.rawHeaders) > limits.maxHeaderBytes) {
-      response.writeHead(431).end(`request headers over ${limits.maxHeaderBytes} bytes`);
-      return;
-    }
-    clampDeadline(request.headers);
-    if ("stream" in response) endStreamWithResponse(response);
-    handler(request as never, response as never);
-  };
+  const handleWith =
+    (paths: ServeOptions["httpPaths"] = {}): PlainHttpHandler =>
+    (request, response) => {
+      // Node advertises SETTINGS_MAX_HEADER_LIST_SIZE but does not enforce it.
+      if (headerBytes(request.rawHeaders) > limits.maxHeaderBytes) {
+        response.writeHead(431).end(`request headers over ${limits.maxHeaderBytes} bytes`);
+        return;
+      }
+      if ("stream" in response) endStreamWithResponse(response);
+      const path = pathOf(request.url);
+      const plain = Object.hasOwn(paths, path) ? paths[path] : undefined;
+      if (plain) {
+        plain(request, response);
+        return;
+      }
+      clampDeadline(request.headers);
+      handler(request as never, response as never);
+    };
+  const handle = handleWith();
 
   const sessions = new Set<Http2Session>();
   // With TLS, each port serves HTTP/2 and, through ALPN, HTTP/1.1.
-  const tlsServer = (tls: ServerTls): Http2SecureServer =>
+  const tlsServer = (tls: ServerTls, handleRequest: PlainHttpHandler): Http2SecureServer =>
     createSecureServer(
       {
         ...http2Settings(limits),
@@ -137,21 +151,22 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
         allowHTTP1: true,
         ...clientCertificates(tls),
       },
-      handle,
+      handleRequest,
     );
   const grpc = options.tls
-    ? tlsServer(options.tls)
+    ? tlsServer(options.tls, handle)
     : createHttp2Server(http2Settings(limits), handle);
   watchSessions(grpc, sessions, limits, logger);
   const servers: (Http2Server | Http2SecureServer | Server)[] = [grpc];
   let http: Http2SecureServer | Server | undefined;
   if (options.httpPort !== undefined) {
+    const handleHttp = handleWith(options.httpPaths);
     if (options.tls) {
-      const secure = tlsServer(options.tls);
+      const secure = tlsServer(options.tls, handleHttp);
       watchSessions(secure, sessions, limits, logger);
       http = secure;
     } else {
-      http = createHttpServer({ maxHeaderSize: limits.maxHeaderBytes }, handle);
+      http = createHttpServer({ maxHeaderSize: limits.maxHeaderBytes }, handleHttp);
     }
     servers.push(http);
   }
@@ -188,6 +203,13 @@ export async function serve(options: ServeOptions): Promise<ListeningServer> {
     await stopAll();
     throw error;
   }
+}
+
+/** The path of a request's URL, without its query. */
+function pathOf(url: string | undefined): string {
+  const path = url ?? "/";
+  const query = path.indexOf("?");
+  return query === -1 ? path : path.slice(0, query);
 }
 
 function headerBytes(rawHeaders: readonly string[]): number {

@@ -27,6 +27,7 @@ import type { EventBus } from "../events.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
+import type { OpenStreams } from "../metrics/open-streams.js";
 import { timeSlices } from "../slices.js";
 import { principalOf } from "./authentication.js";
 import { peerOf, resetCall } from "./call-context.js";
@@ -52,6 +53,8 @@ export interface TaskServerServiceOptions {
   readonly livenessTimeoutMs: number;
   /** How many bytes of commands a task-server may leave unread before its stream is closed. */
   readonly streamBufferBytes: number;
+  /** Where open streams are counted (metrics). */
+  readonly streams?: OpenStreams;
 }
 
 /**
@@ -91,10 +94,12 @@ export function taskServerService(
       const stopWatching = options.access.onRevoked(principal, (reason) =>
         stream.fail(new StreamRejected(Code.Unauthenticated, reason, [])),
       );
+      const closeStream = options.streams?.open("task-server", stream.outbound);
       try {
         void stream.read(requests);
         yield* stream.outbound.messages();
       } finally {
+        closeStream?.();
         stopWatching();
         context.signal.removeEventListener("abort", onAbort);
         stream.close("the stream ended");

@@ -248,7 +248,7 @@ export type Hello = Message<"cordyna.v1.Hello"> & {
    * Protocol 1.2: more of the declaration's tasks follow in DeclarationPart
    * messages, the last of them with `last` set; cerebro declares nothing,
    * and answers nothing, until it has them all. A declaration of tens of
-   * thousands of tasks sent in parts (the SDK sends 1,000 a part) lets
+   * thousands of tasks sent in parts (the SDK sends 250 a part) lets
    * cerebro read it without holding up anyone else; in one message it could
    * not.
    *
