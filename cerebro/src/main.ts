@@ -8,6 +8,7 @@ import { type CerebroConfig, CerebroConfigError, parseCerebroConfig } from "./co
 import { startedAs } from "./entry-point.js";
 import { createLogger } from "./logger.js";
 import { describeStoreSpec, parseStoreSpec } from "./store/open-store.js";
+import { startTracing } from "./tracing.js";
 
 export const EXIT_STOPPED = 0;
 export const EXIT_START_FAILED = 1;
@@ -70,6 +71,8 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
     },
     "starting cerebro",
   );
+  // Before cerebro starts, so that its tracer is the SDK's from the first run on.
+  const tracing = await startTracing(proc.env, "cerebro", logger);
   const starting = startCerebro({ ...options, logger });
   const first = await Promise.race([
     starting.then(
@@ -81,6 +84,7 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
   if (first.kind === "failed") {
     const reason = first.error instanceof Error ? first.error.message : String(first.error);
     logger.fatal({ err: first.error }, `could not start cerebro: ${reason}`);
+    await tracing.shutdown();
     return EXIT_START_FAILED;
   }
   if (first.kind === "signal") {
@@ -92,6 +96,7 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
   const signal = await signalled;
   logger.info({ signal }, "stopping cerebro");
   await first.cerebro.stop();
+  await tracing.shutdown();
   logger.info("cerebro stopped");
   return EXIT_STOPPED;
 }

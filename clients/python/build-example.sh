@@ -12,10 +12,10 @@ fi
 # The package is installed as a copy, so any change to what goes into it
 # means installing it again.
 stamp_file=.venv/cordyna-client.stamp
-stamp="$(cat pyproject.toml py.typed README.md src/cordyna/v1/*.py src/cordyna/v1/*.pyi src/buf/validate/*.py src/buf/validate/*.pyi | sha256sum)"
+stamp="$(cat pyproject.toml py.typed README.md example/requirements.txt src/cordyna/v1/*.py src/cordyna/v1/*.pyi src/buf/validate/*.py src/buf/validate/*.pyi | sha256sum)"
 if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]]; then
   exit 0
 fi
 
-.venv/bin/python -m pip install --quiet --disable-pip-version-check .
+.venv/bin/python -m pip install --quiet --disable-pip-version-check . -r example/requirements.txt
 echo "$stamp" > "$stamp_file"

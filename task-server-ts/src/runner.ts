@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { capturingLogger } from "./attempt-logger.js";
 import { commandEndOf } from "./command-end.js";
 import { AttemptAbortedError, NonRetryableError } from "./errors.js";
+import { startHandlerSpan } from "./handler-span.js";
 import { logLine, logLinePieces } from "./log-shipper.js";
 import type { TaskContext, TaskHandler, TaskOutputs, UpstreamResult } from "./types.js";
 
@@ -240,15 +241,21 @@ export class AttemptRunner {
         return handlerLogger;
       },
     };
+    const span = startHandlerSpan(invoke);
     new Promise<TaskOutputs | undefined>((resolve) => {
-      resolve(attempt.handler(ctx) as TaskOutputs | undefined);
+      resolve(span.within(() => attempt.handler(ctx)) as TaskOutputs | undefined);
     }).then(
-      (result) =>
+      (result) => {
+        span.end({ cancelled: attempt.silenced });
         this.#finish(attempt, startedAt, {
           outputs: toOutputs(result, () => attempt.logger),
           result,
-        }),
-      (error: unknown) => this.#finish(attempt, startedAt, { error }),
+        });
+      },
+      (error: unknown) => {
+        span.end({ error, cancelled: attempt.silenced });
+        this.#finish(attempt, startedAt, { error });
+      },
     );
   }
 

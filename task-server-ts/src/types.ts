@@ -181,7 +181,12 @@ export interface TaskContext {
   readonly mode: RunMode;
   /** Parameters of the invocation. */
   readonly params: Readonly<Record<string, string>>;
-  /** W3C trace context ("traceparent", "tracestate"). */
+  /**
+   * The W3C trace context ("traceparent", "tracestate") of the attempt's span
+   * in cerebro; empty when cerebro exports no traces. The handler already
+   * runs in a child span of it: spans it starts through `@opentelemetry/api`
+   * nest under that one.
+   */
   readonly traceContext: Readonly<Record<string, string>>;
   /**
    * What this task's upstream tasks returned, by task id: those that

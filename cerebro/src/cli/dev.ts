@@ -76,18 +76,22 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   }
 
   // Loaded on demand so the other commands never load the whole service.
-  const [{ startCerebro }, { createLogger }] = await Promise.all([
+  const [{ startCerebro }, { createLogger }, { startTracing }] = await Promise.all([
     import("../cerebro.js"),
     import("../logger.js"),
+    import("../tracing.js"),
   ]);
   const { logLevel, ...options } = config;
+  const logger = createLogger("cerebro", logLevel);
+  const tracing = await startTracing(ctx.io.env, "cerebro", logger);
   let cerebro: Awaited<ReturnType<typeof startCerebro>>;
   try {
-    cerebro = await startCerebro({ ...options, logger: createLogger("cerebro", logLevel) });
+    cerebro = await startCerebro({ ...options, logger });
   } catch (err) {
     ctx.io.err(
       `dyna dev: could not start cerebro: ${err instanceof Error ? err.message : String(err)}`,
     );
+    await tracing.shutdown();
     return EXIT_FAILED;
   }
   const { address, httpAddress } = cerebro;
@@ -106,6 +110,7 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   const signal = await ctx.waitForShutdown();
   if (!values.json) ctx.io.err(`${signal}: stopping cerebro…`);
   await cerebro.stop();
+  await tracing.shutdown();
   if (!values.json) ctx.io.err("cerebro stopped.");
   return EXIT_OK;
 }

@@ -173,6 +173,11 @@ winning over its variable:
   LOG_LEVEL                      level of cerebro's log on stderr: fatal,
                                  error, warn, info (default), debug, trace or
                                  silent
+  OTEL_EXPORTER_OTLP_ENDPOINT    export traces over OTLP to this collector
+                                 (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or
+                                 OTEL_TRACES_EXPORTER); every other OTEL_*
+                                 variable as the OpenTelemetry SDK reads it
+                                 (default: no traces)
 
 Exit codes: 0 stopped on a signal; 1 could not start (e.g. a port is
 taken: the message names it); 2 usage error or a bad variable.`,
@@ -306,8 +311,9 @@ creation time, duration and counts (completed/failed/blocked/skipped), a
 page at a time; when more runs follow, the last line says how to see them.
 With a run id: that run with each task-run (task, state, attempts, cause),
 the outputs of each task-run (and for a command task each attempt's exit
-code and the end of its output), and its summary. "dyna run-status <run-id>"
-does the same.
+code and the end of its output), its summary, and its OpenTelemetry trace
+id when cerebro exports traces (docs/observability.md). "dyna run-status
+<run-id>" does the same.
 
 Cerebro keeps finished runs for its run retention only (by default 30 days
 and the newest 100,000): older ones are no longer listed or found.

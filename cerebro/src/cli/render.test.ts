@@ -208,6 +208,18 @@ describe("renderRunSummary", () => {
     );
   });
 
+  it("names the run's trace when it has one, and says nothing of traces when it has none", () => {
+    const run = failedRun();
+    expect(renderRunSummary(run, undefined, T0 + 5000)).not.toContain("trace");
+    run.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    expect(renderRunSummary(run, undefined, T0 + 5000)).toContain(
+      "\n  trace: 4bf92f3577b34da6a3ce929d0e0e4736",
+    );
+    expect(renderRunDetail(run, undefined, T0 + 5000)).toMatch(
+      /\ntrace: +4bf92f3577b34da6a3ce929d0e0e4736\n/,
+    );
+  });
+
   it("derives failures from the task-runs while there is no summary yet", () => {
     const run = failedRun();
     run.summary = undefined;

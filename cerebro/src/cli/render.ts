@@ -491,6 +491,7 @@ export function renderRunSummary(run: Run, style: Style = plainStyle, nowMs = Da
     `Run ${run.id} ${colored(style, state)}${took}${mode} — targets: ${run.targets.join(", ") || "-"}`,
     `  ${o.completed} completed, ${o.failed.length} failed, ${o.blocked.length} blocked, ${o.skipped} skipped, ${o.cancelled} cancelled`,
   ];
+  if (run.traceId !== "") lines.push(`  trace: ${run.traceId}`);
   if (o.failed.length > 0) {
     lines.push(paint(style, "red", "Failed:"));
     for (const f of o.failed) {
@@ -599,6 +600,7 @@ export function renderRunDetail(run: Run, style: Style = plainStyle, nowMs = Dat
     ["finished", formatWhen(run.finishedAt, nowMs)],
   ];
   if (run.idempotencyKey !== "") facts.push(["idempotency key", run.idempotencyKey]);
+  if (run.traceId !== "") facts.push(["trace", run.traceId]);
   const labelWidth = Math.max(...facts.map(([k]) => k.length)) + 1;
   const header = facts.map(([k, v]) => `${`${k}:`.padEnd(labelWidth)} ${v}`).join("\n");
   const rows = run.taskRuns.map((t) => [

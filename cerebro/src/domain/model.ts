@@ -150,6 +150,8 @@ export interface AttemptRecord {
   exitCode?: number;
   /** A command task's last output, once it ended. */
   outputTail?: string;
+  /** Its span in the run's trace: the parent the invoke gives the task-server's handler span. */
+  spanId?: string;
 }
 
 /** One task within one run. */
@@ -174,6 +176,8 @@ export interface TaskRunRecord {
   cancelReason?: string;
   outputs?: Record<string, string>;
   updatedAt: number;
+  /** Its span in the run's trace. */
+  spanId?: string;
 }
 
 export interface RunSummary {
@@ -207,6 +211,19 @@ export interface RunRecord {
   finishedAt?: number;
   idempotencyKey?: string;
   summary?: RunSummary;
+  /** The run's span, whose trace holds every span of the run; absent when tracing was off. */
+  trace?: RunTrace;
+}
+
+/**
+ * The run's span as W3C trace context names it: stored with the run, so that
+ * the spans a restarted cerebro makes stay in the run's trace.
+ */
+export interface RunTrace {
+  traceId: string;
+  spanId: string;
+  /** The W3C trace flags; bit 1 says the trace is sampled. */
+  flags: number;
 }
 
 /** A run with its task-runs, as the store returns it. */

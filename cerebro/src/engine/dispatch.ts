@@ -12,6 +12,8 @@ export interface InvokeCommand {
   readonly mode: RunMode;
   /** When the run was meant to happen (its creation, or a cron tick). */
   readonly logicalTime: number;
+  /** The W3C trace context of the attempt's span ("traceparent", "tracestate"); empty when not traced. */
+  readonly traceContext: Readonly<Record<string, string>>;
   /** What the task-run's finished upstream returned, in the order of its upstream. */
   readonly upstream: readonly UpstreamOutputs[];
 }

@@ -32,6 +32,7 @@ import {
   DEFAULT_MAX_RUN_DATA_BYTES,
   upstreamOutputs,
 } from "./run-data.js";
+import { RunSpans } from "./run-spans.js";
 import { summarize } from "./summary.js";
 
 /** What a caller asks to run. */
@@ -45,6 +46,8 @@ export interface StartRunInput {
   readonly trigger?: TriggerKind;
   /** When the run is meant to happen; also given to tasks as the param "logical_time". */
   readonly logicalTime?: number;
+  /** The caller's W3C trace context ("traceparent", "tracestate"): the run joins its trace. */
+  readonly callerTraceContext?: Readonly<Record<string, string>>;
 }
 
 /** A task-server's report on one attempt. */
@@ -93,6 +96,8 @@ export interface RunEngineOptions {
   readonly maxRunDataBytes?: number;
   /** What NOT_FOUND says of a run id the store does not have, e.g. that retention may have removed it. */
   readonly describeMissingRun?: (runId: string) => string;
+  /** The runs' OpenTelemetry spans. Default: through the global tracer provider. */
+  readonly spans?: RunSpans;
   /** Hears of timings and retried failures (metrics). */
   readonly observer?: EngineObserver;
 }
@@ -165,9 +170,11 @@ export class RunEngine {
   #blocking = false;
   /** Until when deadlines are held after a restore (0: never restored). */
   #recoveryEndsAt = 0;
+  readonly #spans: RunSpans;
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
+    this.#spans = options.spans ?? new RunSpans();
   }
 
   #missingRun(runId: string): CordynaError {
@@ -192,6 +199,7 @@ export class RunEngine {
     for (const snapshot of snapshots) {
       const active = new ActiveRun(snapshot);
       this.#active.set(snapshot.run.id, active);
+      this.#spans.runRestored(snapshot, clock.now());
       for (const taskRun of active.taskRuns.values()) {
         for (const attempt of taskRun.attempts) {
           this.#attempts.set(attempt.id, { active, taskId: taskRun.taskId });
@@ -266,8 +274,18 @@ export class RunEngine {
       return taskRun;
     });
 
-    const created = await store.createRun({ run, taskRuns });
-    if (created.existing) return created;
+    this.#spans.runStarted({ run, taskRuns }, input.callerTraceContext);
+    let created: Awaited<ReturnType<Store["createRun"]>>;
+    try {
+      created = await store.createRun({ run, taskRuns });
+    } catch (error) {
+      this.#spans.runDiscarded(run.id);
+      throw error;
+    }
+    if (created.existing) {
+      this.#spans.runDiscarded(run.id);
+      return created;
+    }
     const active = new ActiveRun({ run, taskRuns });
     this.#active.set(run.id, active);
     this.#publishRun(active, "run-started", `run ${run.id} started: ${run.targets.join(", ")}`);
@@ -706,6 +724,7 @@ export class RunEngine {
     this.#countInFlight(taskRun.taskId, 1);
     this.#setTaskRunState(taskRun, TaskState.INVOKED);
     this.#setDeadline(attempt, now + deadlines.ackMs, ErrorCause.ACK_TIMEOUT);
+    this.#spans.attemptInvoked(active.run, taskRun, attempt, now);
     this.#options.logger.debug(
       {
         runId: taskRun.runId,
@@ -738,6 +757,7 @@ export class RunEngine {
         })),
         this.#maxRunDataBytes,
       ),
+      traceContext: this.#spans.traceContextOf(active.run, attempt),
     };
   }
 
@@ -748,9 +768,9 @@ export class RunEngine {
     cause: ErrorCause,
     detail: { description: string; nonRetryable?: boolean },
   ): void {
-    this.#endAttempt(taskRun, attempt, TaskState.ERROR);
     attempt.errorCause = cause;
     attempt.errorDescription = detail.description;
+    this.#endAttempt(taskRun, attempt, TaskState.ERROR);
     const policy = this.#options.graph.get(taskRun.taskId)?.definition.retry;
     const retry =
       policy !== undefined &&
@@ -809,6 +829,7 @@ export class RunEngine {
     this.#timers.delete(attempt.id);
     this.#countInFlight(taskRun.taskId, -1);
     this.#dirtyTaskRuns.add(taskRun);
+    this.#spans.attemptEnded(taskRun, attempt, attempt.finishedAt);
   }
 
   #finishTaskRun(
@@ -879,6 +900,7 @@ export class RunEngine {
     }
     run.summary = summary;
     run.finishedAt = this.#options.clock.now();
+    this.#spans.runFinished(run, run.finishedAt);
     this.#dirtyRuns.add(run);
     this.#active.delete(run.id);
     for (const runs of this.#waitingForServer.values()) runs.delete(active);
@@ -948,6 +970,7 @@ export class RunEngine {
     taskRun.state = state;
     taskRun.updatedAt = this.#options.clock.now();
     this.#dirtyTaskRuns.add(taskRun);
+    this.#spans.taskRunChanged(taskRun, taskRun.updatedAt);
     this.#publishTaskRun(taskRun);
   }
 

@@ -101,6 +101,8 @@ export interface ControlApiOptions {
 export interface Caller {
   readonly principal: Principal;
   readonly peer: string;
+  /** The W3C trace context headers the call carried ("traceparent", "tracestate"). */
+  readonly traceContext?: Readonly<Record<string, string>>;
 }
 
 /** The ControlService's behaviour, apart from any transport (gRPC, HTTP with JSON). */
@@ -197,6 +199,7 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
         ...(request.logicalTime ? { logicalTime: timestampMs(request.logicalTime) } : {}),
         trigger: startTrigger(request.trigger),
+        ...(caller.traceContext ? { callerTraceContext: caller.traceContext } : {}),
       });
       await access.audit(caller.principal, {
         ...call,

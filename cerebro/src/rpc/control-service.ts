@@ -46,9 +46,11 @@ export function controlService(
     <Request, Response>(method: (request: Request, caller: Caller) => Promise<Response>) =>
     async (request: Request, context: HandlerContext): Promise<Response> => {
       try {
+        const traceContext = traceContextOf(context.requestHeader);
         return await method(request, {
           principal: principalOf(context),
           peer: peerOf(context).address,
+          ...(traceContext ? { traceContext } : {}),
         });
       } catch (reason) {
         throw toConnectError(reason, logger, "control call");
@@ -116,6 +118,14 @@ export function controlService(
       }
     },
   };
+}
+
+/** The caller's W3C trace context headers, for a run to join the caller's trace. */
+function traceContextOf(headers: Headers): Record<string, string> | undefined {
+  const traceparent = headers.get("traceparent");
+  if (!traceparent) return undefined;
+  const tracestate = headers.get("tracestate");
+  return tracestate ? { traceparent, tracestate } : { traceparent };
 }
 
 /** An event's size on the wire, about: its texts and some fixed fields. */

@@ -61,6 +61,7 @@ export function runToProto({ run, taskRuns }: RunSnapshot): Run {
     summary: run.summary ? summaryToProto(run.summary) : undefined,
     idempotencyKey: run.idempotencyKey ?? "",
     logicalTime: timestamp(run.logicalTime ?? run.createdAt),
+    traceId: run.trace?.traceId ?? "",
   };
 }
 
@@ -87,6 +88,7 @@ export function taskRunToProto(taskRun: TaskRunRecord): TaskRun {
     outputs: { ...taskRun.outputs },
     retryAt: taskRun.state === "PENDING" ? timestamp(taskRun.notBefore) : undefined,
     cancelReason: taskRun.cancelReason ?? "",
+    spanId: taskRun.spanId ?? "",
   };
 }
 
@@ -105,6 +107,7 @@ function attemptToProto(attempt: AttemptRecord): Attempt {
     finishedAt: timestamp(attempt.finishedAt),
     ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
     outputTail: attempt.outputTail ?? "",
+    spanId: attempt.spanId ?? "",
   };
 }
 

@@ -32,6 +32,7 @@ function command(n: number, params: Record<string, string> = {}): InvokeCommand 
     mode: "normal",
     logicalTime: 0,
     upstream: [],
+    traceContext: {},
   };
 }
 

@@ -159,7 +159,7 @@ function invokeToProto(command: InvokeCommand): Invoke {
       complete: durationOf(command.deadlines.completeMs),
     },
     mode: runModeToProto(command.mode),
-    traceContext: {},
+    traceContext: { ...command.traceContext },
     logicalTime: timestampOf(command.logicalTime),
     upstream: command.upstream.map((upstream) => ({
       $typeName: "cordyna.v1.UpstreamOutputs",
@@ -176,7 +176,11 @@ function invokeToProto(command: InvokeCommand): Invoke {
  */
 function invokeSize(invoke: Invoke): number {
   let bytes = INVOKE_OVERHEAD_BYTES + 3 * invoke.taskId.length;
-  for (const data of [invoke.params, ...invoke.upstream.map((upstream) => upstream.outputs)]) {
+  for (const data of [
+    invoke.params,
+    invoke.traceContext,
+    ...invoke.upstream.map((upstream) => upstream.outputs),
+  ]) {
     for (const key in data) bytes += 3 * (key.length + (data[key]?.length ?? 0)) + 8;
   }
   return bytes + 3 * invoke.upstream.reduce((total, upstream) => total + upstream.taskId.length, 0);

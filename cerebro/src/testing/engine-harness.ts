@@ -4,6 +4,7 @@ import type { Dependency, TaskDefinition } from "../domain/model.js";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
 import { DEFAULT_DEADLINES, NO_RETRY } from "../engine/policies.js";
 import { RunEngine } from "../engine/run-engine.js";
+import type { RunSpans } from "../engine/run-spans.js";
 import { type CerebroEvent, EventBus } from "../events.js";
 import { TaskGraph } from "../graph/task-graph.js";
 import { MemoryStore } from "../store/memory-store.js";
@@ -104,6 +105,7 @@ export function engineHarness(
     logger?: Logger;
     clock?: ManualClock;
     describeMissingRun?: (runId: string) => string;
+    spans?: RunSpans;
   } = {},
 ) {
   const clock = options.clock ?? new ManualClock();
@@ -125,6 +127,7 @@ export function engineHarness(
     recoveryWindowMs: options.recoveryWindowMs ?? 7_000,
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
     ...(options.describeMissingRun ? { describeMissingRun: options.describeMissingRun } : {}),
+    ...(options.spans ? { spans: options.spans } : {}),
   });
 
   /** Reports a state for the latest attempt of a task, as its instance would. */

@@ -24,6 +24,7 @@ from cordyna.v1 import task_pb2, task_server_pb2_grpc
 from cordyna.v1 import task_server_pb2 as pb
 
 from outbox import Outbox
+from tracing import handler_span
 
 log = logging.getLogger("task-server")
 
@@ -387,7 +388,8 @@ class TaskServer:
                 started = loop.time()
                 lines: list[pb.LogLine] = []
                 try:
-                    outputs = await handler(invoke, lambda text: lines.append(_log_line(text)))
+                    with handler_span(invoke):
+                        outputs = await handler(invoke, lambda text: lines.append(_log_line(text)))
                 except Exception as error:  # the task's failure, in its own words
                     description = str(error) or type(error).__name__
                     log.warning("failed attempt=%s: %s", attempt_id, description)

@@ -9,6 +9,7 @@ Environment:
   CORDYNA_TLS_CLIENT_CERT  PEM files of this server's certificate and key,
   CORDYNA_TLS_CLIENT_KEY     when cerebro asks for one (mTLS)
   CORDYNA_TLS              "on" for TLS with gRPC's default roots
+  OTEL_EXPORTER_OTLP_ENDPOINT  where to export spans over OTLP/HTTP (default: no export)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cordyna.v1 import task_pb2
 from cordyna.v1 import task_server_pb2 as pb
 
 from server import Task, TaskFailed, TaskServer, credentials_from_env, token_from_env
+from tracing import start_tracing, stop_tracing, tracer
 
 TEAM = task_pb2.Owner(team="team-python", contact="python@example.com")
 MAX_CONCURRENCY = 4
@@ -49,7 +51,9 @@ def fail_if_asked(invoke: pb.Invoke) -> None:
 async def clean(invoke: pb.Invoke, log: Callable[[str], None]) -> dict[str, str]:
     fail_if_asked(invoke)
     log(f"cleaning the rows of run {invoke.run_id}")
-    return {"table": f"clean/{invoke.run_id}"}
+    # A span of the task's own nests under the handler's span.
+    with tracer.start_as_current_span("clean rows"):
+        return {"table": f"clean/{invoke.run_id}"}
 
 
 async def sheet(invoke: pb.Invoke, log: Callable[[str], None]) -> dict[str, str]:
@@ -74,15 +78,20 @@ def main() -> int:
     except ValueError as problem:
         logging.getLogger("task-server").error("%s", problem)
         return 1
+    server_name = os.environ.get("CORDYNA_SERVER_NAME", "python-example")
+    start_tracing(os.environ, server_name)
     server = TaskServer(
         address=os.environ.get("CORDYNA_ADDR", "localhost:7070"),
-        server_name=os.environ.get("CORDYNA_SERVER_NAME", "python-example"),
+        server_name=server_name,
         tasks=TASKS,
         max_concurrency=MAX_CONCURRENCY,
         credentials=credentials,
         token=token_from_env(os.environ),
     )
-    return asyncio.run(server.serve())
+    try:
+        return asyncio.run(server.serve())
+    finally:
+        stop_tracing()
 
 
 if __name__ == "__main__":

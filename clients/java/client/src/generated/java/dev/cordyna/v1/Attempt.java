@@ -38,6 +38,7 @@ private static final long serialVersionUID = 0L;
     errorCause_ = 0;
     errorDescription_ = "";
     outputTail_ = "";
+    spanId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -398,6 +399,55 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int SPAN_ID_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object spanId_ = "";
+  /**
+   * <pre>
+   * The attempt's span in the run's trace, the parent of the task-server's
+   * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The spanId.
+   */
+  @java.lang.Override
+  public java.lang.String getSpanId() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      spanId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The attempt's span in the run's trace, the parent of the task-server's
+   * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The bytes for spanId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSpanIdBytes() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      spanId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -447,6 +497,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 12, outputTail_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 20, spanId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -501,6 +554,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(12, outputTail_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(20, spanId_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -553,6 +609,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getOutputTail()
         .equals(other.getOutputTail())) return false;
+    if (!getSpanId()
+        .equals(other.getSpanId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -598,6 +656,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + OUTPUT_TAIL_FIELD_NUMBER;
     hash = (53 * hash) + getOutputTail().hashCode();
+    hash = (37 * hash) + SPAN_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getSpanId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -770,6 +830,7 @@ private static final long serialVersionUID = 0L;
       }
       exitCode_ = 0;
       outputTail_ = "";
+      spanId_ = "";
       return this;
     }
 
@@ -853,6 +914,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000800) != 0)) {
         result.outputTail_ = outputTail_;
       }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.spanId_ = spanId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -910,6 +974,11 @@ private static final long serialVersionUID = 0L;
       if (!other.getOutputTail().isEmpty()) {
         outputTail_ = other.outputTail_;
         bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      if (!other.getSpanId().isEmpty()) {
+        spanId_ = other.spanId_;
+        bitField0_ |= 0x00001000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1006,6 +1075,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 162: {
+              spanId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 162
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2005,6 +2079,103 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       outputTail_ = value;
       bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object spanId_ = "";
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The spanId.
+     */
+    public java.lang.String getSpanId() {
+      java.lang.Object ref = spanId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        spanId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The bytes for spanId.
+     */
+    public com.google.protobuf.ByteString
+        getSpanIdBytes() {
+      java.lang.Object ref = spanId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        spanId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      spanId_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSpanId() {
+      spanId_ = getDefaultInstance().getSpanId();
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The attempt's span in the run's trace, the parent of the task-server's
+     * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The bytes for spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      spanId_ = value;
+      bitField0_ |= 0x00001000;
       onChanged();
       return this;
     }

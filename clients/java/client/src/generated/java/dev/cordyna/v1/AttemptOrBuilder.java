@@ -174,4 +174,26 @@ public interface AttemptOrBuilder extends
    */
   com.google.protobuf.ByteString
       getOutputTailBytes();
+
+  /**
+   * <pre>
+   * The attempt's span in the run's trace, the parent of the task-server's
+   * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The spanId.
+   */
+  java.lang.String getSpanId();
+  /**
+   * <pre>
+   * The attempt's span in the run's trace, the parent of the task-server's
+   * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The bytes for spanId.
+   */
+  com.google.protobuf.ByteString
+      getSpanIdBytes();
 }

@@ -40,6 +40,7 @@ private static final long serialVersionUID = 0L;
     mode_ = 0;
     taskRuns_ = java.util.Collections.emptyList();
     idempotencyKey_ = "";
+    traceId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -485,6 +486,55 @@ java.lang.String defaultValue) {
     return logicalTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : logicalTime_;
   }
 
+  public static final int TRACE_ID_FIELD_NUMBER = 13;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object traceId_ = "";
+  /**
+   * <pre>
+   * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+   * digits); empty when cerebro exports no traces or the sampler dropped the run.
+   * </pre>
+   *
+   * <code>string trace_id = 13 [json_name = "traceId"];</code>
+   * @return The traceId.
+   */
+  @java.lang.Override
+  public java.lang.String getTraceId() {
+    java.lang.Object ref = traceId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      traceId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+   * digits); empty when cerebro exports no traces or the sampler dropped the run.
+   * </pre>
+   *
+   * <code>string trace_id = 13 [json_name = "traceId"];</code>
+   * @return The bytes for traceId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTraceIdBytes() {
+    java.lang.Object ref = traceId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      traceId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -537,6 +587,9 @@ java.lang.String defaultValue) {
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(12, getLogicalTime());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(traceId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 13, traceId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -603,6 +656,9 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(12, getLogicalTime());
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(traceId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(13, traceId_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -651,6 +707,8 @@ java.lang.String defaultValue) {
       if (!getLogicalTime()
           .equals(other.getLogicalTime())) return false;
     }
+    if (!getTraceId()
+        .equals(other.getTraceId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -700,6 +758,8 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + LOGICAL_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getLogicalTime().hashCode();
     }
+    hash = (37 * hash) + TRACE_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getTraceId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -902,6 +962,7 @@ java.lang.String defaultValue) {
         logicalTimeBuilder_.dispose();
         logicalTimeBuilder_ = null;
       }
+      traceId_ = "";
       return this;
     }
 
@@ -996,6 +1057,9 @@ java.lang.String defaultValue) {
             : logicalTimeBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.traceId_ = traceId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1080,6 +1144,11 @@ java.lang.String defaultValue) {
       }
       if (other.hasLogicalTime()) {
         mergeLogicalTime(other.getLogicalTime());
+      }
+      if (!other.getTraceId().isEmpty()) {
+        traceId_ = other.traceId_;
+        bitField0_ |= 0x00001000;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1188,6 +1257,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 106: {
+              traceId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 106
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2534,6 +2608,103 @@ java.lang.String defaultValue) {
         logicalTime_ = null;
       }
       return logicalTimeBuilder_;
+    }
+
+    private java.lang.Object traceId_ = "";
+    /**
+     * <pre>
+     * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+     * digits); empty when cerebro exports no traces or the sampler dropped the run.
+     * </pre>
+     *
+     * <code>string trace_id = 13 [json_name = "traceId"];</code>
+     * @return The traceId.
+     */
+    public java.lang.String getTraceId() {
+      java.lang.Object ref = traceId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        traceId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+     * digits); empty when cerebro exports no traces or the sampler dropped the run.
+     * </pre>
+     *
+     * <code>string trace_id = 13 [json_name = "traceId"];</code>
+     * @return The bytes for traceId.
+     */
+    public com.google.protobuf.ByteString
+        getTraceIdBytes() {
+      java.lang.Object ref = traceId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        traceId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+     * digits); empty when cerebro exports no traces or the sampler dropped the run.
+     * </pre>
+     *
+     * <code>string trace_id = 13 [json_name = "traceId"];</code>
+     * @param value The traceId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTraceId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      traceId_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+     * digits); empty when cerebro exports no traces or the sampler dropped the run.
+     * </pre>
+     *
+     * <code>string trace_id = 13 [json_name = "traceId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTraceId() {
+      traceId_ = getDefaultInstance().getTraceId();
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+     * digits); empty when cerebro exports no traces or the sampler dropped the run.
+     * </pre>
+     *
+     * <code>string trace_id = 13 [json_name = "traceId"];</code>
+     * @param value The bytes for traceId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTraceIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      traceId_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Run)

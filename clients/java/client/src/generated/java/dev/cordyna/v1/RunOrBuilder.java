@@ -233,4 +233,26 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp logical_time = 12 [json_name = "logicalTime"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLogicalTimeOrBuilder();
+
+  /**
+   * <pre>
+   * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+   * digits); empty when cerebro exports no traces or the sampler dropped the run.
+   * </pre>
+   *
+   * <code>string trace_id = 13 [json_name = "traceId"];</code>
+   * @return The traceId.
+   */
+  java.lang.String getTraceId();
+  /**
+   * <pre>
+   * The OpenTelemetry trace that holds the run's spans (32 lower-case hex
+   * digits); empty when cerebro exports no traces or the sampler dropped the run.
+   * </pre>
+   *
+   * <code>string trace_id = 13 [json_name = "traceId"];</code>
+   * @return The bytes for traceId.
+   */
+  com.google.protobuf.ByteString
+      getTraceIdBytes();
 }

@@ -45,6 +45,7 @@ private static final long serialVersionUID = 0L;
     attempts_ = java.util.Collections.emptyList();
     waitingReason_ = "";
     cancelReason_ = "";
+    spanId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -741,6 +742,55 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int SPAN_ID_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object spanId_ = "";
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The spanId.
+   */
+  @java.lang.Override
+  public java.lang.String getSpanId() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      spanId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The bytes for spanId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSpanIdBytes() {
+    java.lang.Object ref = spanId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      spanId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -805,6 +855,9 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cancelReason_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 19, cancelReason_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 20, spanId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -887,6 +940,9 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(cancelReason_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(19, cancelReason_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(20, spanId_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -944,6 +1000,8 @@ java.lang.String defaultValue) {
     }
     if (!getCancelReason()
         .equals(other.getCancelReason())) return false;
+    if (!getSpanId()
+        .equals(other.getSpanId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -1003,6 +1061,8 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + CANCEL_REASON_FIELD_NUMBER;
     hash = (53 * hash) + getCancelReason().hashCode();
+    hash = (37 * hash) + SPAN_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getSpanId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1210,6 +1270,7 @@ java.lang.String defaultValue) {
         retryAtBuilder_ = null;
       }
       cancelReason_ = "";
+      spanId_ = "";
       return this;
     }
 
@@ -1316,6 +1377,9 @@ java.lang.String defaultValue) {
       }
       if (((from_bitField0_ & 0x00008000) != 0)) {
         result.cancelReason_ = cancelReason_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.spanId_ = spanId_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1427,6 +1491,11 @@ java.lang.String defaultValue) {
       if (!other.getCancelReason().isEmpty()) {
         cancelReason_ = other.cancelReason_;
         bitField0_ |= 0x00008000;
+        onChanged();
+      }
+      if (!other.getSpanId().isEmpty()) {
+        spanId_ = other.spanId_;
+        bitField0_ |= 0x00010000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1557,6 +1626,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00008000;
               break;
             } // case 154
+            case 162: {
+              spanId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 162
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3416,6 +3490,103 @@ java.lang.String defaultValue) {
       checkByteStringIsUtf8(value);
       cancelReason_ = value;
       bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object spanId_ = "";
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The spanId.
+     */
+    public java.lang.String getSpanId() {
+      java.lang.Object ref = spanId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        spanId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return The bytes for spanId.
+     */
+    public com.google.protobuf.ByteString
+        getSpanIdBytes() {
+      java.lang.Object ref = spanId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        spanId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      spanId_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSpanId() {
+      spanId_ = getDefaultInstance().getSpanId();
+      bitField0_ = (bitField0_ & ~0x00010000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The task-run's span in the run's trace (16 lower-case hex digits); empty
+     * when cerebro exports no traces.
+     * </pre>
+     *
+     * <code>string span_id = 20 [json_name = "spanId"];</code>
+     * @param value The bytes for spanId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSpanIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      spanId_ = value;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }

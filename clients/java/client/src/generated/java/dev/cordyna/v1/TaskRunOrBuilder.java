@@ -376,4 +376,26 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getCancelReasonBytes();
+
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The spanId.
+   */
+  java.lang.String getSpanId();
+  /**
+   * <pre>
+   * The task-run's span in the run's trace (16 lower-case hex digits); empty
+   * when cerebro exports no traces.
+   * </pre>
+   *
+   * <code>string span_id = 20 [json_name = "spanId"];</code>
+   * @return The bytes for spanId.
+   */
+  com.google.protobuf.ByteString
+      getSpanIdBytes();
 }

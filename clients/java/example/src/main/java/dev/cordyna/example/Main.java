@@ -24,10 +24,11 @@ public final class Main {
     long workMs = Long.parseLong(env("CORDYNA_EXAMPLE_WORK_MS", "100"));
     String token = env("CORDYNA_TOKEN", null);
 
+    Tracing tracing = Tracing.fromEnv(serverName);
     TaskServer server;
     try {
       server = new TaskServer(address, CerebroTls.fromEnv(), token == null ? null : token.trim(),
-          serverName, MAX_CONCURRENCY);
+          serverName, MAX_CONCURRENCY, tracing);
     } catch (RuntimeException badSetting) {
       // A TLS variable that is wrong, or a file that holds no usable certificate or key.
       Log.info("%s", badSetting.getMessage());
@@ -51,7 +52,9 @@ public final class Main {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // A JVM ended by SIGTERM exits with 143 once its hooks return; a
       // finished drain is a clean stop, so say so.
-      if (server.drain()) Runtime.getRuntime().halt(0);
+      boolean drained = server.drain();
+      tracing.close();
+      if (drained) Runtime.getRuntime().halt(0);
     }, "cordyna-drain"));
 
     System.exit(server.run());

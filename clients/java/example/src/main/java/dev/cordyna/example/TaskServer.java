@@ -131,6 +131,8 @@ public final class TaskServer {
   private final CompletableFuture<Void> idle = new CompletableFuture<>();
   private final CompletableFuture<Void> allAcknowledged = new CompletableFuture<>();
   private final CompletableFuture<Void> streamClosed = new CompletableFuture<>();
+  /** Puts each handler in a child span of its attempt's span. */
+  private final Tracing tracing;
 
   /**
    * {@code credentials}: TLS ({@code TlsChannelCredentials}) or plaintext (insecure).
@@ -138,8 +140,9 @@ public final class TaskServer {
    * none; cerebro with authentication on refuses a stream without one.
    */
   public TaskServer(String address, ChannelCredentials credentials, String token,
-      String serverName, int maxConcurrency) {
+      String serverName, int maxConcurrency, Tracing tracing) {
     this.address = address;
+    this.tracing = tracing;
     this.plaintext = credentials instanceof InsecureChannelCredentials;
     this.withToken = token != null;
     this.serverName = serverName;
@@ -402,7 +405,7 @@ public final class TaskServer {
     }
 
     private Attempt(Invoke invoke, Task task, List<String> log) {
-      super(() -> task.run(invoke, log::add));
+      super(() -> tracing.inHandlerSpan(invoke, () -> task.run(invoke, log::add)));
       this.invoke = invoke;
       this.log = log;
     }
