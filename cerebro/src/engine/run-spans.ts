@@ -200,13 +200,7 @@ export class RunSpans {
       `task-run ${taskRun.taskId}`,
       {
         startTime: now,
-        attributes: {
-          "cordyna.run.id": run.id,
-          "cordyna.task_run.id": taskRun.id,
-          "cordyna.task.id": taskRun.taskId,
-          "cordyna.team": taskRun.owner.team,
-          "cordyna.server.name": taskRun.serverName,
-        },
+        attributes: taskRunAttributes(run, taskRun),
       },
       trace.setSpan(ROOT_CONTEXT, open.span),
     );
@@ -235,11 +229,7 @@ export class RunSpans {
       {
         startTime: now,
         attributes: {
-          "cordyna.run.id": run.id,
-          "cordyna.task_run.id": taskRun.id,
-          "cordyna.task.id": taskRun.taskId,
-          "cordyna.team": taskRun.owner.team,
-          "cordyna.server.name": taskRun.serverName,
+          ...taskRunAttributes(run, taskRun),
           "cordyna.attempt.id": attempt.id,
           "cordyna.attempt.number": attempt.number,
           "cordyna.instance.id": attempt.instanceId,
@@ -304,4 +294,15 @@ function failureOf(taskRun: TaskRunRecord): string {
     return `blocked by ${(taskRun.blockedBy ?? []).join(", ")}`;
   }
   return `${taskRun.errorCause ?? "ERROR"}: ${taskRun.errorDescription ?? ""}`;
+}
+
+/** What names a task-run in its span and in its attempts' spans. */
+function taskRunAttributes(run: RunRecord, taskRun: TaskRunRecord): Attributes {
+  return {
+    "cordyna.run.id": run.id,
+    "cordyna.task_run.id": taskRun.id,
+    "cordyna.task.id": taskRun.taskId,
+    "cordyna.team": taskRun.owner.team,
+    "cordyna.server.name": taskRun.serverName,
+  };
 }
