@@ -15,7 +15,7 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `runs:finished`            | sorted set | finished run ids scored by finishedAt   |
  * | `idempotency:<key>`        | string     | the run id created with that key        |
  * | `completions`              | hash       | task id → its latest Completion, JSON   |
- * | `declarations`             | hash       | server name → its TaskDefinition[], JSON |
+ * | `declarations`             | hash       | server name → its TaskDefinition[], JSON, gzip-compressed (plain JSON before) |
  * | `schedule-cursors`         | hash       | task id → last handled cron tick (ms)   |
  * | `credentials`              | hash       | credential id → Credential, JSON (hashes only, no secrets) |
  * | `audit`                    | sorted set | audit entries (tag + JSON) scored by time |

@@ -46,6 +46,18 @@ it("the audit trail on Redis keeps its newest entries", async () => {
   );
 });
 
+it("reads declarations stored as plain JSON, as cerebro stored them before it compressed them", async () => {
+  const prefix = randomPrefix();
+  const store = openStore(prefix);
+  const stored = [{ id: "a.fetch", description: "", owner: { team: "a", contact: "" } }];
+  await admin.hset(`${prefix}declarations`, "server-a", JSON.stringify(stored));
+  try {
+    expect(Object.fromEntries(await store.loadDeclarations())).toEqual({ "server-a": stored });
+  } finally {
+    await store.close();
+  }
+});
+
 describe("the event log on Redis", () => {
   it("goes on above the last cursor after a restart, and a running run's seqs go on", async () => {
     const prefix = randomPrefix();

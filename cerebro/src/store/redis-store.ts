@@ -1,3 +1,5 @@
+import { promisify } from "node:util";
+import { gunzipSync, gzip } from "node:zlib";
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import {
@@ -39,6 +41,15 @@ export interface RedisStoreOptions {
 
 /** How long close() lets pending replies arrive before it drops the connection. */
 const QUIT_TIMEOUT_MS = 2_000;
+
+const gzipAsync = promisify(gzip);
+
+/** A stored declaration's JSON: gzip since it is compressed, plain JSON as before. */
+function unpack(stored: Buffer | undefined): string {
+  if (!stored) return "[]";
+  const gzipped = stored[0] === 0x1f && stored[1] === 0x8b;
+  return (gzipped ? gunzipSync(stored) : stored).toString("utf8");
+}
 
 /**
  * The durable store: every record as JSON in Redis (see RedisKeys for the
@@ -350,6 +361,10 @@ export class RedisStore implements Store {
 
   async saveDeclarations(serverName: string, tasks: readonly TaskDefinition[]): Promise<void> {
     const key = this.keys.declarations();
+    if (tasks.length === 0) {
+      await this.#redis((client) => client.hdel(key, serverName));
+      return;
+    }
     // Written out in slices: a declaration may hold tens of thousands of tasks.
     const json = `[${(
       await runSliced(
@@ -357,18 +372,20 @@ export class RedisStore implements Store {
         timeSlices(),
       )
     ).join(",")}]`;
-    await this.#redis((client) =>
-      tasks.length === 0 ? client.hdel(key, serverName) : client.hset(key, serverName, json),
-    );
+    // Compressed off the event loop, a tenth of the size or less: megabytes
+    // written at once to a Redis with an append-only file held every other
+    // command's reply for as long as its disk took to sync them (150 ms).
+    const packed = await gzipAsync(json);
+    await this.#redis((client) => client.hset(key, serverName, packed));
   }
 
   /** Every server name's declarations, by server name in order. */
   async loadDeclarations(): Promise<Map<string, TaskDefinition[]>> {
-    const all = await this.#redis((client) => client.hgetall(this.keys.declarations()));
+    const all = await this.#redis((client) => client.hgetallBuffer(this.keys.declarations()));
     return new Map(
       Object.keys(all)
         .sort(compare)
-        .map((name) => [name, JSON.parse(all[name] ?? "[]") as TaskDefinition[]]),
+        .map((name) => [name, JSON.parse(unpack(all[name])) as TaskDefinition[]]),
     );
   }
 

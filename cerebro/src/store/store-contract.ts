@@ -463,6 +463,13 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.lastCompletions([])).size).toBe(0);
     });
 
+    it("a declaration of megabytes is saved and loaded whole, replacing the one before", async () => {
+      const many = Array.from({ length: 5_000 }, (_, i) => definition(`big.task-${i}`));
+      await store.saveDeclarations("server-big", [definition("big.before")]);
+      await store.saveDeclarations("server-big", many);
+      expect((await store.loadDeclarations()).get("server-big")).toEqual(many);
+    });
+
     it("declarations are saved, replaced, forgotten and loaded per server name", async () => {
       expect((await store.loadDeclarations()).size).toBe(0);
       await store.saveDeclarations("server-a", [definition("a.fetch"), definition("a.report")]);
