@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the client package and example task-server of every language in
-# clients/, each from its own registry, for the interop test and the
-# conformance runs. Fast when they are already built.
+# clients/, each from its own registry, for the traces and interop tests and
+# the conformance runs. Fast when they are already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

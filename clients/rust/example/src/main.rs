@@ -3,7 +3,8 @@
 //! Everything a task-server owes cerebro is in this file: the Hello, the
 //! heartbeats, numbered state updates kept until acknowledged and resent
 //! after a reconnect, cancels, and a drain on SIGTERM. The tasks' own work is
-//! in `work`; replace it with yours.
+//! in `work`; replace it with yours. `telemetry.rs` runs each attempt's work
+//! in a span of the run's trace, exported with OpenTelemetry's SDK.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -20,6 +21,8 @@ use cordyna_client::v1::{
     Heartbeat, Hello, Invoke, LogLevel, LogLine, LogStream, Owner, Pong, ProtocolVersion,
     Rejection, TaskDeclaration, TaskLogs, TaskState, TaskStateUpdate, Welcome,
 };
+use opentelemetry::Context;
+use opentelemetry::trace::Tracer;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::{self, JoinError, JoinSet};
@@ -52,6 +55,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Attempt ids remembered to ignore a repeated Invoke.
 const REMEMBERED: usize = 10_000;
+/// How long the exit waits for the spans still buffered to be exported.
+const SPANS_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Outputs = HashMap<String, String>;
 
@@ -59,15 +64,26 @@ macro_rules! log {
     ($($arg:tt)*) => { eprintln!("cordyna-example-rust: {}", format_args!($($arg)*)) };
 }
 
+mod telemetry;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    match Config::from_env().and_then(Server::new) {
-        Ok(server) => server.run().await,
+    let started = Config::from_env().and_then(Server::new).and_then(|server| {
+        let spans = telemetry::start(&server.config.server_name)?;
+        Ok((server, spans))
+    });
+    let (server, spans) = match started {
+        Ok(started) => started,
         Err(problem) => {
             log!("{problem}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    let code = server.run().await;
+    if let Some(provider) = spans {
+        telemetry::stop(provider, SPANS_FLUSH_TIMEOUT).await;
     }
+    code
 }
 
 struct Config {
@@ -187,16 +203,18 @@ fn declarations() -> Vec<TaskDeclaration> {
 /// What an attempt's work ended with, and the lines it logged.
 type Done = (String, Result<Outputs, String>, Vec<String>);
 
-/// The tasks' work, with the lines it logs. The import completes at once;
-/// the verification takes the configured time and stops early when cancelled.
+/// The tasks' work, with the lines it logs, in the attempt's handler span
+/// `span`. The import completes at once; the verification takes the
+/// configured time and stops early when cancelled.
 async fn work(
     task_id: String,
     params: HashMap<String, String>,
     duration: Duration,
     cancel: CancellationToken,
+    span: Context,
 ) -> (Result<Outputs, String>, Vec<String>) {
     let log = vec![format!("{task_id}: working on {} params", params.len())];
-    (perform(task_id, params, duration, cancel).await, log)
+    (telemetry::in_span(span, perform(task_id, params, duration, cancel)).await, log)
 }
 
 async fn perform(
@@ -209,7 +227,9 @@ async fn perform(
         return Err("failed on purpose".into());
     }
     match task_id.as_str() {
-        IMPORT => Ok(Outputs::from([("records".into(), "3".into())])),
+        // A span of the task's own nests under the handler's span.
+        IMPORT => telemetry::tracer()
+            .in_span("import records", |_| Ok(Outputs::from([("records".into(), "3".into())]))),
         VERIFY => tokio::select! {
             () = sleep(duration) => Ok(Outputs::from([("verified".into(), "3".into())])),
             () = cancel.cancelled() => Err("stopped before it finished".into()),
@@ -572,10 +592,11 @@ impl Server {
     }
 
     fn start(&mut self, invoke: Invoke) {
+        let span = telemetry::handler_span(&invoke);
         let Invoke { attempt_id, task_id, params, .. } = invoke;
         self.report(&attempt_id, TaskState::Started, "", Outputs::new());
         let cancel = CancellationToken::new();
-        let job = work(task_id, params, self.config.work, cancel.clone());
+        let job = work(task_id, params, self.config.work, cancel.clone(), span);
         let id = attempt_id.clone();
         let task = self
             .work

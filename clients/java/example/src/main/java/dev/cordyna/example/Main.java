@@ -39,7 +39,8 @@ public final class Main {
         .task(declare("java.mail", "Mails the verified figures", "rust.verify"),
             failable("java.mail", (invoke, log) -> {
               log.accept("mailing the figures of run " + invoke.getRunId());
-              return Map.of("recipients", "3");
+              // A span of the task's own nests under the handler's span.
+              return tracing.inSpan("mail figures", () -> Map.of("recipients", "3"));
             }))
         .task(declare("java.archive", "Archives the mailed report", "java.mail"),
             failable("java.archive", (invoke, log) -> {

@@ -86,6 +86,23 @@ final class Tracing implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs part of a task's work in a span of its own, a child of the current
+   * span (the handler's, inside a task); an exception marks it failed.
+   */
+  <T> T inSpan(String name, Callable<T> work) throws Exception {
+    Span span = tracer.spanBuilder(name).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      return work.call();
+    } catch (Exception failure) {
+      span.recordException(failure);
+      span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+      throw failure;
+    } finally {
+      span.end();
+    }
+  }
+
   /** Exports the spans still buffered. */
   @Override
   public void close() {
