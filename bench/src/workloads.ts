@@ -263,9 +263,29 @@ interface RateStep {
 const W3_P99_LIMIT_MS = 100;
 /** A step keeps up when it completes at least this share of what was offered. */
 const W3_KEEP_UP = 0.9;
+/**
+ * The rate of W3's steady step, which every repetition runs before its ramp:
+ * low enough for any machine to sustain, so that its CPU per task-run
+ * compares commits and settings where the ramp's figure is too noisy to.
+ */
+const W3_STEADY_RUNS_PER_S = 50;
 
-async function rateStep(env: BenchEnv, runsPerS: number, stepMs: number): Promise<RateStep> {
+/** CPU per task-run (µs) of cerebro and of the task-servers, as `cpuPerTaskRun` names it. */
+type CpuPerTaskRun = ReturnType<typeof cpuPerTaskRun>;
+
+/**
+ * Offers runs at `runsPerS` for `stepMs` and waits for their ends; with
+ * `sampleCpu`, also what the step cost in CPU per task-run, up to the last
+ * end (the reading of the runs' times afterwards excluded).
+ */
+async function rateStep(
+  env: BenchEnv,
+  runsPerS: number,
+  stepMs: number,
+  sampleCpu = false,
+): Promise<RateStep & { readonly cpu?: CpuPerTaskRun }> {
   env.events.clear();
+  const before = sampleCpu ? await env.collect() : undefined;
   const starts: Array<Promise<string>> = [];
   const firstAt = wallMs();
   const interval = 1_000 / runsPerS;
@@ -280,6 +300,7 @@ async function rateStep(env: BenchEnv, runsPerS: number, stepMs: number): Promis
   }
   const runIds = await Promise.all(starts);
   const ends = await Promise.all(runIds.map((runId) => env.events.finished(env.control, runId)));
+  const after = before ? await env.collect() : undefined;
   // The step lasts until the runner learned that its last run finished.
   const lastAt = Math.max(...ends.map((end) => end.at));
   const failedRuns = ends.filter((end) => end.state !== RunState.SUCCEEDED).length;
@@ -299,6 +320,17 @@ async function rateStep(env: BenchEnv, runsPerS: number, stepMs: number): Promis
       failedRuns === 0 &&
       p99Ms <= W3_P99_LIMIT_MS &&
       taskRunsPerS >= W3_KEEP_UP * offeredRunsPerS * DAG_SIZE,
+    ...(before && after
+      ? {
+          cpu: cpuPerTaskRun(
+            {
+              cerebroCpuMicros: after.cerebroCpuMicros - before.cerebroCpuMicros,
+              serversCpuMicros: after.serversCpuMicros - before.serversCpuMicros,
+            },
+            runIds.length * DAG_SIZE,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -370,6 +402,18 @@ export const w3: Workload = {
       unit: "/s",
       digits: 0,
     },
+    {
+      key: "steadyCerebroCpuUsPerTaskRun",
+      label: `cerebro CPU per task-run at a steady ${W3_STEADY_RUNS_PER_S * DAG_SIZE} task-runs/s`,
+      unit: "µs",
+      digits: 0,
+    },
+    {
+      key: "steadyServersCpuUsPerTaskRun",
+      label: `task-servers' CPU per task-run at a steady ${W3_STEADY_RUNS_PER_S * DAG_SIZE} task-runs/s`,
+      unit: "µs",
+      digits: 0,
+    },
   ],
   run: (settings, profileDir) => {
     let from = 20;
@@ -382,6 +426,14 @@ export const w3: Workload = {
       // would, rather than a stream per run.
       { graph: "dags", watch: [EventKind.RUN_FINISHED] },
       async (env) => {
+        const steady = await rateStep(env, W3_STEADY_RUNS_PER_S, stepMs, true);
+        if (steady.failedRuns > 0) {
+          throw new Error(`${steady.failedRuns} runs of W3's steady step failed`);
+        }
+        settings.log(
+          `    steady ${steady.offeredRunsPerS.toFixed(0)} runs/s: ${steady.taskRunsPerS.toFixed(0)} task-runs/s, invoke→started p99 ${steady.p99Ms.toFixed(1)} ms`,
+        );
+        await sleep(300);
         const steps = await ramp(env, from, factor, stepMs, settings.log);
         const held = steps.filter((step) => step.sustained).at(-1);
         const broke = steps.at(-1)?.sustained === false ? steps.at(-1) : undefined;
@@ -394,8 +446,10 @@ export const w3: Workload = {
             firstTryTaskRunsPerS: held?.taskRunsPerS ?? 0,
             firstTryP99Ms: held?.p99Ms ?? Number.NaN,
             firstTryBrokeAtTaskRunsPerS: broke ? broke.offeredRunsPerS * DAG_SIZE : Number.NaN,
+            steadyCerebroCpuUsPerTaskRun: steady.cpu?.cerebroCpuUsPerTaskRun ?? Number.NaN,
+            steadyServersCpuUsPerTaskRun: steady.cpu?.serversCpuUsPerTaskRun ?? Number.NaN,
           },
-          detail: { steps },
+          detail: { steady, steps },
         };
       },
       profileDir,
