@@ -22,6 +22,8 @@ const DEADLINE_KINDS: Partial<Record<ErrorCause, string>> = {
   [ErrorCause.ACK_TIMEOUT]: "ack",
   [ErrorCause.START_TIMEOUT]: "start",
   [ErrorCause.COMPLETE_TIMEOUT]: "complete",
+  // The grace period after the attempt's server went away.
+  [ErrorCause.SERVER_LOST]: "grace",
 };
 
 /** The parts of cerebro whose state the gauges read at each scrape. */
