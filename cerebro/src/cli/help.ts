@@ -209,7 +209,7 @@ ${COMMON}
 
 Exit codes: 0 stopped after a drain, or --check found no problem; 2 usage
 error or a bad file (one line per problem: file, line, task, field); 3
-cerebro refused the declarations.`,
+cerebro refused the declarations (one line per problem).`,
 
   run: `Usage: dyna run <task> [<task>...] [flags]
 

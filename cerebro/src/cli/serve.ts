@@ -69,7 +69,13 @@ export async function serveCommand(args: readonly string[], ctx: CliContext): Pr
   if ("error" in first) {
     const message = first.error instanceof Error ? first.error.message : String(first.error);
     if (first.error instanceof DeclarationRejectedError) {
-      ctx.io.err(`dyna serve: cerebro refused the tasks of ${file}: ${message}`);
+      const { issues } = first.error;
+      if (issues.length === 0) {
+        ctx.io.err(`dyna serve: cerebro refused the tasks of ${file}: ${message}`);
+      } else {
+        ctx.io.err(`dyna serve: cerebro refused the tasks of ${file}:`);
+        for (const issue of issues) ctx.io.err(`  ${issue.message}`);
+      }
       return EXIT_UNREACHABLE;
     }
     throw first.error;
