@@ -19,6 +19,17 @@ export const EXIT_USAGE = 2;
 /** Exit code: cerebro was unreachable or refused the request. */
 export const EXIT_UNREACHABLE = 3;
 
+/** A failure the command has explained in full: dyna prints the message and exits with the code. */
+export class ExplainedError extends Error {
+  override name = "ExplainedError";
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
 /** Where a command writes. Each call is one or more whole lines. */
 export interface CliIo {
   out(text: string): void;

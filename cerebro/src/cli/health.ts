@@ -1,7 +1,7 @@
 // dyna health: cerebro's standard gRPC health check, which needs no credential.
 
 import { createClient } from "@connectrpc/connect";
-import { expectPositionals, parseCommandArgs } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs } from "./args.js";
 import { resolveAddress, transportTo, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, credentialsFromEnv, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -14,11 +14,14 @@ interface HealthClient {
   check(request: { service: string }, options: { timeoutMs: number }): Promise<{ status: number }>;
 }
 
+/** The flags of `dyna health` (the common ones come on top). */
+export const HEALTH_FLAGS = {
+  service: { type: "string" },
+} as const satisfies OptionsConfig;
+
 /** `dyna health [--service NAME]`: exit 0 when cerebro serves, 1 when it does not. */
 export async function healthCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("health", args, {
-    service: { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("health", args, HEALTH_FLAGS);
   if (values.help) return printHelp(ctx.io, "health");
   expectPositionals("health", positionals, 0, 0, "");
   // Loaded on demand: the health service's descriptor is read from its .proto file.

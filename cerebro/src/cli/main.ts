@@ -1,12 +1,19 @@
 // dyna: the Cordyna command line. Dispatches to one command per module.
 
 import { startedAs } from "../entry-point.js";
-import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
-import { auditCommand, authCommand } from "./auth.js";
-import { backfillCommand } from "./backfill.js";
-import { graphCommand, serversCommand, tasksCommand } from "./catalog.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs, UsageError } from "./args.js";
+import { AUDIT_FLAGS, AUTH_FLAGS, auditCommand, authCommand } from "./auth.js";
+import { BACKFILL_FLAGS, backfillCommand } from "./backfill.js";
+import {
+  GRAPH_FLAGS,
+  graphCommand,
+  SERVERS_FLAGS,
+  serversCommand,
+  TASKS_FLAGS,
+  tasksCommand,
+} from "./catalog.js";
 import { describeRpcError } from "./client.js";
-import { conformanceCommand } from "./conformance.js";
+import { CONFORMANCE_FLAGS, conformanceCommand } from "./conformance.js";
 import {
   type CliContext,
   type CliOverrides,
@@ -14,16 +21,25 @@ import {
   EXIT_FAILED,
   EXIT_UNREACHABLE,
   EXIT_USAGE,
+  ExplainedError,
 } from "./context.js";
-import { devCommand } from "./dev.js";
-import { eventsCommand } from "./events.js";
-import { healthCommand } from "./health.js";
+import { DEV_FLAGS, devCommand } from "./dev.js";
+import { EVENTS_FLAGS, eventsCommand } from "./events.js";
+import { HEALTH_FLAGS, healthCommand } from "./health.js";
 import { COMMAND_HELP, MAIN_HELP, printHelp } from "./help.js";
-import { historyCommand } from "./history.js";
-import { logsCommand } from "./logs.js";
-import { runCommand } from "./run.js";
-import { cancelCommand, runStatusCommand, runsCommand } from "./runs.js";
-import { serveCommand } from "./serve.js";
+import { HISTORY_FLAGS, historyCommand } from "./history.js";
+import { LOGS_FLAGS, logsCommand } from "./logs.js";
+import { RUN_FLAGS, runCommand } from "./run.js";
+import {
+  CANCEL_FLAGS,
+  cancelCommand,
+  RUN_STATUS_FLAGS,
+  RUNS_FLAGS,
+  runStatusCommand,
+  runsCommand,
+} from "./runs.js";
+import { SERVE_FLAGS, serveCommand } from "./serve.js";
+import { closeMatches, didYouMean } from "./suggest.js";
 
 // The client and the run follower of `dyna run`, for programs that start and
 // follow runs as a user of the CLI does (the bench's load generator, tests).
@@ -38,30 +54,42 @@ export { followRun } from "./run.js";
 /** A dyna command: its arguments (without the command name) in, exit code out. */
 export type Command = (args: readonly string[], ctx: CliContext) => Promise<number>;
 
-/** Every command by name. */
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  dev: devCommand,
-  run: runCommand,
-  backfill: backfillCommand,
-  runs: runsCommand,
-  "run-status": runStatusCommand,
-  logs: logsCommand,
-  cancel: cancelCommand,
-  events: eventsCommand,
-  history: historyCommand,
-  tasks: tasksCommand,
-  servers: serversCommand,
-  graph: graphCommand,
-  serve: serveCommand,
-  conformance: conformanceCommand,
-  auth: authCommand,
-  audit: auditCommand,
-  health: healthCommand,
+/** What dyna knows of a command: how to run it and its flags. */
+export interface CommandSpec {
+  readonly run: Command;
+  /** Its own flags (the common ones come on top): for "did you mean". */
+  readonly flags: OptionsConfig;
+}
+
+/** Every command by name: the table the CLI dispatches and suggests from. */
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  dev: { run: devCommand, flags: DEV_FLAGS },
+  serve: { run: serveCommand, flags: SERVE_FLAGS },
+  run: { run: runCommand, flags: RUN_FLAGS },
+  backfill: { run: backfillCommand, flags: BACKFILL_FLAGS },
+  runs: { run: runsCommand, flags: RUNS_FLAGS },
+  "run-status": { run: runStatusCommand, flags: RUN_STATUS_FLAGS },
+  logs: { run: logsCommand, flags: LOGS_FLAGS },
+  cancel: { run: cancelCommand, flags: CANCEL_FLAGS },
+  events: { run: eventsCommand, flags: EVENTS_FLAGS },
+  history: { run: historyCommand, flags: HISTORY_FLAGS },
+  tasks: { run: tasksCommand, flags: TASKS_FLAGS },
+  servers: { run: serversCommand, flags: SERVERS_FLAGS },
+  graph: { run: graphCommand, flags: GRAPH_FLAGS },
+  conformance: { run: conformanceCommand, flags: CONFORMANCE_FLAGS },
+  auth: { run: authCommand, flags: AUTH_FLAGS },
+  audit: { run: auditCommand, flags: AUDIT_FLAGS },
+  health: { run: healthCommand, flags: HEALTH_FLAGS },
+  help: { run: helpCommand, flags: {} },
 };
+
+/** The flags that take a value before the command name: skipped when looking for it. */
+const VALUE_FLAGS_BEFORE_COMMAND = new Set(["--cerebro"]);
 
 /**
  * Finds the command name: the first argument that is neither a flag nor the
- * value of --cerebro, so `dyna --cerebro h:1 runs` works like `dyna runs --cerebro h:1`.
+ * value of --cerebro, so `dyna --cerebro h:1 runs` works like
+ * `dyna runs --cerebro h:1`.
  */
 export function splitCommand(argv: readonly string[]): {
   command: string | undefined;
@@ -70,7 +98,7 @@ export function splitCommand(argv: readonly string[]): {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (arg === "--") break;
-    if (arg === "--cerebro") {
+    if (VALUE_FLAGS_BEFORE_COMMAND.has(arg)) {
       i++;
       continue;
     }
@@ -80,26 +108,32 @@ export function splitCommand(argv: readonly string[]): {
   return { command: undefined, rest: [...argv] };
 }
 
+function unknownCommand(name: string): UsageError {
+  return new UsageError(
+    `unknown command '${name}'${didYouMean(closeMatches(name, Object.keys(COMMANDS)))}`,
+  );
+}
+
+/** `dyna help [<command>]`. */
+async function helpCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { positionals } = parseCommandArgs("help", args, {});
+  expectPositionals("help", positionals, 0, 1, "");
+  const topic = positionals[0];
+  if (topic !== undefined && COMMAND_HELP[topic] === undefined) throw unknownCommand(topic);
+  return printHelp(ctx.io, topic);
+}
+
 async function dispatch(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const { command, rest } = splitCommand(argv);
-  if (command === undefined) {
+  const { command: name, rest } = splitCommand(argv);
+  if (name === undefined) {
     const { values } = parseCommandArgs("", rest, {});
     if (values.help) return printHelp(ctx.io);
     ctx.io.err(MAIN_HELP);
     return EXIT_USAGE;
   }
-  if (command === "help") {
-    const { positionals } = parseCommandArgs("help", rest, {});
-    expectPositionals("help", positionals, 0, 1, "");
-    const topic = positionals[0];
-    if (topic !== undefined && COMMAND_HELP[topic] === undefined) {
-      throw new UsageError(`unknown command '${topic}'`);
-    }
-    return printHelp(ctx.io, topic);
-  }
-  const handler = COMMANDS[command];
-  if (handler === undefined) throw new UsageError(`unknown command '${command}'`);
-  return handler(rest, ctx);
+  const spec = COMMANDS[name];
+  if (spec === undefined) throw unknownCommand(name);
+  return spec.run(rest, ctx);
 }
 
 /**
@@ -132,6 +166,10 @@ export async function runCli(
       const help = err.command ? `dyna ${err.command} --help` : "dyna --help";
       ctx.io.err(`Run "${help}" for usage.`);
       return EXIT_USAGE;
+    }
+    if (err instanceof ExplainedError) {
+      ctx.io.err(`dyna: ${err.message}`);
+      return err.exitCode;
     }
     const rpc = describeRpcError(err, address ?? "cerebro");
     if (rpc !== undefined) {
