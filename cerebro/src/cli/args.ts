@@ -21,6 +21,7 @@ export class UsageError extends Error {
 /** Options every command accepts. */
 export const COMMON_OPTIONS = {
   cerebro: { type: "string" },
+  profile: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies OptionsConfig;

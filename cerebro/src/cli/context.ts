@@ -8,6 +8,7 @@ import {
   createAccessClient,
   createControlClient,
 } from "./client.js";
+import type { Profile } from "./profiles.js";
 import { type Style, shouldColor } from "./render.js";
 
 /** Exit code: the command did what was asked (for `run`: the run SUCCEEDED). */
@@ -43,8 +44,11 @@ export interface CliIo {
 
 /** Everything a command needs from the outside world. */
 export interface CliContext {
+  /** The environment in io has the profile's settings merged in. */
   readonly io: CliIo;
   readonly style: Style;
+  /** The profile in use, if any. */
+  readonly profile?: Profile;
   /** A ControlService client for an address. */
   connect(address: string): ControlClient;
   /** An AccessService client for an address. */
@@ -56,7 +60,7 @@ export interface CliContext {
 }
 
 /** The parts of a context a caller may replace (tests do). */
-export type CliOverrides = Partial<Omit<CliContext, "style">>;
+export type CliOverrides = Partial<Omit<CliContext, "style" | "profile">>;
 
 /** Output to the process's stdout and stderr. */
 export function processIo(): CliIo {
@@ -89,11 +93,12 @@ export function waitForSignal(): Promise<string> {
 }
 
 /** A context on the real process, with any parts replaced. */
-export function createContext(overrides: CliOverrides = {}): CliContext {
+export function createContext(overrides: CliOverrides = {}, profile?: Profile): CliContext {
   const io = overrides.io ?? processIo();
   return {
     io,
     style: { color: shouldColor(io.isTTY, io.env) },
+    ...(profile === undefined ? {} : { profile }),
     connect:
       overrides.connect ?? ((address) => createControlClient(address, credentialsFromEnv(io.env))),
     connectAccess:

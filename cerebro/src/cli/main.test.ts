@@ -46,6 +46,14 @@ describe("usage errors exit with 2", () => {
     }
   });
 
+  it("commands that do not call cerebro's API refuse --profile", async () => {
+    const { io, overrides } = fakeCli();
+    expect(await runCli(["dev", "--profile", "prod"], overrides)).toBe(2);
+    expect(io.stderr[0]).toBe(
+      "dyna: dyna dev takes no --profile: a profile says how to reach cerebro's API",
+    );
+  });
+
   it("run without a task says so", async () => {
     const { io, overrides } = fakeCli();
     expect(await runCli(["run", "--downstream"], overrides)).toBe(2);

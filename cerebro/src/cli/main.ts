@@ -16,12 +16,14 @@ import { describeRpcError } from "./client.js";
 import { CONFORMANCE_FLAGS, conformanceCommand } from "./conformance.js";
 import {
   type CliContext,
+  type CliIo,
   type CliOverrides,
   createContext,
   EXIT_FAILED,
   EXIT_UNREACHABLE,
   EXIT_USAGE,
   ExplainedError,
+  processIo,
 } from "./context.js";
 import { DEV_FLAGS, devCommand } from "./dev.js";
 import { EVENTS_FLAGS, eventsCommand } from "./events.js";
@@ -29,6 +31,7 @@ import { HEALTH_FLAGS, healthCommand } from "./health.js";
 import { COMMAND_HELP, MAIN_HELP, printHelp } from "./help.js";
 import { HISTORY_FLAGS, historyCommand } from "./history.js";
 import { LOGS_FLAGS, logsCommand } from "./logs.js";
+import { ConfigError, loadProfile, type Profile, withProfile } from "./profiles.js";
 import { RUN_FLAGS, runCommand } from "./run.js";
 import {
   CANCEL_FLAGS,
@@ -59,36 +62,38 @@ export interface CommandSpec {
   readonly run: Command;
   /** Its own flags (the common ones come on top): for "did you mean". */
   readonly flags: OptionsConfig;
+  /** Whether it calls cerebro's API, and so takes a profile. */
+  readonly client: boolean;
 }
 
 /** Every command by name: the table the CLI dispatches and suggests from. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  dev: { run: devCommand, flags: DEV_FLAGS },
-  serve: { run: serveCommand, flags: SERVE_FLAGS },
-  run: { run: runCommand, flags: RUN_FLAGS },
-  backfill: { run: backfillCommand, flags: BACKFILL_FLAGS },
-  runs: { run: runsCommand, flags: RUNS_FLAGS },
-  "run-status": { run: runStatusCommand, flags: RUN_STATUS_FLAGS },
-  logs: { run: logsCommand, flags: LOGS_FLAGS },
-  cancel: { run: cancelCommand, flags: CANCEL_FLAGS },
-  events: { run: eventsCommand, flags: EVENTS_FLAGS },
-  history: { run: historyCommand, flags: HISTORY_FLAGS },
-  tasks: { run: tasksCommand, flags: TASKS_FLAGS },
-  servers: { run: serversCommand, flags: SERVERS_FLAGS },
-  graph: { run: graphCommand, flags: GRAPH_FLAGS },
-  conformance: { run: conformanceCommand, flags: CONFORMANCE_FLAGS },
-  auth: { run: authCommand, flags: AUTH_FLAGS },
-  audit: { run: auditCommand, flags: AUDIT_FLAGS },
-  health: { run: healthCommand, flags: HEALTH_FLAGS },
-  help: { run: helpCommand, flags: {} },
+  dev: { run: devCommand, flags: DEV_FLAGS, client: false },
+  serve: { run: serveCommand, flags: SERVE_FLAGS, client: false },
+  run: { run: runCommand, flags: RUN_FLAGS, client: true },
+  backfill: { run: backfillCommand, flags: BACKFILL_FLAGS, client: true },
+  runs: { run: runsCommand, flags: RUNS_FLAGS, client: true },
+  "run-status": { run: runStatusCommand, flags: RUN_STATUS_FLAGS, client: true },
+  logs: { run: logsCommand, flags: LOGS_FLAGS, client: true },
+  cancel: { run: cancelCommand, flags: CANCEL_FLAGS, client: true },
+  events: { run: eventsCommand, flags: EVENTS_FLAGS, client: true },
+  history: { run: historyCommand, flags: HISTORY_FLAGS, client: true },
+  tasks: { run: tasksCommand, flags: TASKS_FLAGS, client: true },
+  servers: { run: serversCommand, flags: SERVERS_FLAGS, client: true },
+  graph: { run: graphCommand, flags: GRAPH_FLAGS, client: true },
+  conformance: { run: conformanceCommand, flags: CONFORMANCE_FLAGS, client: false },
+  auth: { run: authCommand, flags: AUTH_FLAGS, client: true },
+  audit: { run: auditCommand, flags: AUDIT_FLAGS, client: true },
+  health: { run: healthCommand, flags: HEALTH_FLAGS, client: true },
+  help: { run: helpCommand, flags: {}, client: false },
 };
 
 /** The flags that take a value before the command name: skipped when looking for it. */
-const VALUE_FLAGS_BEFORE_COMMAND = new Set(["--cerebro"]);
+const VALUE_FLAGS_BEFORE_COMMAND = new Set(["--cerebro", "--profile"]);
 
 /**
  * Finds the command name: the first argument that is neither a flag nor the
- * value of --cerebro, so `dyna --cerebro h:1 runs` works like
+ * value of --cerebro or --profile, so `dyna --cerebro h:1 runs` works like
  * `dyna runs --cerebro h:1`.
  */
 export function splitCommand(argv: readonly string[]): {
@@ -108,6 +113,17 @@ export function splitCommand(argv: readonly string[]): {
   return { command: undefined, rest: [...argv] };
 }
 
+/** The value of --profile NAME (or --profile=NAME) before any "--". */
+function profileFlag(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") return undefined;
+    if (arg === "--profile") return argv[i + 1];
+    if (arg.startsWith("--profile=")) return arg.slice("--profile=".length);
+  }
+  return undefined;
+}
+
 function unknownCommand(name: string): UsageError {
   return new UsageError(
     `unknown command '${name}'${didYouMean(closeMatches(name, Object.keys(COMMANDS)))}`,
@@ -123,8 +139,11 @@ async function helpCommand(args: readonly string[], ctx: CliContext): Promise<nu
   return printHelp(ctx.io, topic);
 }
 
-async function dispatch(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const { command: name, rest } = splitCommand(argv);
+async function dispatch(
+  name: string | undefined,
+  rest: readonly string[],
+  ctx: CliContext,
+): Promise<number> {
   if (name === undefined) {
     const { values } = parseCommandArgs("", rest, {});
     if (values.help) return printHelp(ctx.io);
@@ -137,46 +156,79 @@ async function dispatch(argv: readonly string[], ctx: CliContext): Promise<numbe
 }
 
 /**
+ * The profile for a command: only commands that call cerebro's API take
+ * one (named by --profile or CORDYNA_PROFILE, else the file's default).
+ */
+function profileFor(
+  name: string | undefined,
+  argv: readonly string[],
+  env: CliIo["env"],
+): Profile | undefined {
+  const spec = name === undefined ? undefined : COMMANDS[name];
+  if (name === undefined || spec === undefined) return undefined;
+  const named = profileFlag(argv);
+  if (spec.client) return loadProfile(env, named);
+  if (named !== undefined) {
+    throw new UsageError(
+      `dyna ${name} takes no --profile: a profile says how to reach cerebro's API`,
+      name,
+    );
+  }
+  return undefined;
+}
+
+/**
  * Runs dyna with the given arguments (without "node dyna") and returns the
- * exit code: 0 success, 1 failed run or command, 2 usage error, 3 cerebro
- * unreachable or refusing. Parts of the context may be replaced (tests do).
+ * exit code: 0 success, 1 failed run or command, 2 usage error (or a bad
+ * configuration file), 3 cerebro unreachable or refusing. Parts of the
+ * context may be replaced (tests do).
  */
 export async function runCli(
   argv: readonly string[],
   overrides: CliOverrides = {},
 ): Promise<number> {
-  const base = createContext(overrides);
+  const io = overrides.io ?? processIo();
   let address: string | undefined;
-  const ctx: CliContext = {
-    ...base,
-    connect: (a) => {
-      address = a;
-      return base.connect(a);
-    },
-    connectAccess: (a) => {
-      address = a;
-      return base.connectAccess(a);
-    },
-  };
   try {
-    return await dispatch(argv, ctx);
+    const { command: name, rest } = splitCommand(argv);
+    const profile = profileFor(name, argv, io.env);
+    const base = createContext(
+      { ...overrides, io: { ...io, env: withProfile(io.env, profile) } },
+      profile,
+    );
+    const ctx: CliContext = {
+      ...base,
+      connect: (a) => {
+        address = a;
+        return base.connect(a);
+      },
+      connectAccess: (a) => {
+        address = a;
+        return base.connectAccess(a);
+      },
+    };
+    return await dispatch(name, rest, ctx);
   } catch (err) {
     if (err instanceof UsageError) {
-      ctx.io.err(`dyna: ${err.message}`);
+      io.err(`dyna: ${err.message}`);
       const help = err.command ? `dyna ${err.command} --help` : "dyna --help";
-      ctx.io.err(`Run "${help}" for usage.`);
+      io.err(`Run "${help}" for usage.`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`dyna: ${err.message}`);
       return EXIT_USAGE;
     }
     if (err instanceof ExplainedError) {
-      ctx.io.err(`dyna: ${err.message}`);
+      io.err(`dyna: ${err.message}`);
       return err.exitCode;
     }
     const rpc = describeRpcError(err, address ?? "cerebro");
     if (rpc !== undefined) {
-      ctx.io.err(`dyna: ${rpc}`);
+      io.err(`dyna: ${rpc}`);
       return EXIT_UNREACHABLE;
     }
-    ctx.io.err(`dyna: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`dyna: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAILED;
   }
 }
