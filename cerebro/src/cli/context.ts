@@ -1,12 +1,12 @@
 // What a dyna command works with: output, environment, clock and the client factory.
 
-import { clientTlsFromEnv, tokenFromEnv } from "@cordyna/contract";
+import { createClient, type Transport } from "@connectrpc/connect";
+import { AccessService, ControlService, clientTlsFromEnv, tokenFromEnv } from "@cordyna/contract";
 import {
   type AccessClient,
   type ClientCredentials,
   type ControlClient,
-  createAccessClient,
-  createControlClient,
+  transportTo,
 } from "./client.js";
 import type { Profile } from "./profiles.js";
 import { type Style, shouldColor } from "./render.js";
@@ -49,6 +49,8 @@ export interface CliContext {
   readonly style: Style;
   /** The profile in use, if any. */
   readonly profile?: Profile;
+  /** A transport to an address, with the credentials of the environment (and profile). */
+  transport(address: string): Transport;
   /** A ControlService client for an address. */
   connect(address: string): ControlClient;
   /** An AccessService client for an address. */
@@ -95,15 +97,16 @@ export function waitForSignal(): Promise<string> {
 /** A context on the real process, with any parts replaced. */
 export function createContext(overrides: CliOverrides = {}, profile?: Profile): CliContext {
   const io = overrides.io ?? processIo();
+  const transport =
+    overrides.transport ?? ((address: string) => transportTo(address, credentialsFromEnv(io.env)));
   return {
     io,
     style: { color: shouldColor(io.isTTY, io.env) },
     ...(profile === undefined ? {} : { profile }),
-    connect:
-      overrides.connect ?? ((address) => createControlClient(address, credentialsFromEnv(io.env))),
+    transport,
+    connect: overrides.connect ?? ((address) => createClient(ControlService, transport(address))),
     connectAccess:
-      overrides.connectAccess ??
-      ((address) => createAccessClient(address, credentialsFromEnv(io.env))),
+      overrides.connectAccess ?? ((address) => createClient(AccessService, transport(address))),
     now: overrides.now ?? Date.now,
     waitForShutdown: overrides.waitForShutdown ?? waitForSignal,
   };

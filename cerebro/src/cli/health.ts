@@ -2,8 +2,8 @@
 
 import { createClient } from "@connectrpc/connect";
 import { expectPositionals, type OptionsConfig, parseCommandArgs } from "./args.js";
-import { resolveAddress, transportTo, UNARY_TIMEOUT_MS } from "./client.js";
-import { type CliContext, credentialsFromEnv, EXIT_FAILED, EXIT_OK } from "./context.js";
+import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
+import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING */
@@ -28,10 +28,7 @@ export async function healthCommand(args: readonly string[], ctx: CliContext): P
   const { HealthService } = await import("../rpc/standard-services.js");
   const address = resolveAddress(values.cerebro, ctx.io.env);
   // The descriptor is loaded at run time, so the client is typed by hand.
-  const client = createClient(
-    HealthService,
-    transportTo(address, credentialsFromEnv(ctx.io.env)),
-  ) as unknown as HealthClient;
+  const client = createClient(HealthService, ctx.transport(address)) as unknown as HealthClient;
   const response = await client.check(
     { service: values.service ?? "" },
     { timeoutMs: UNARY_TIMEOUT_MS },

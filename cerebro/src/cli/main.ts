@@ -12,13 +12,13 @@ import {
   TASKS_FLAGS,
   tasksCommand,
 } from "./catalog.js";
-import { describeRpcError } from "./client.js";
 import { CONFORMANCE_FLAGS, conformanceCommand } from "./conformance.js";
 import {
   type CliContext,
   type CliIo,
   type CliOverrides,
   createContext,
+  credentialsFromEnv,
   EXIT_FAILED,
   EXIT_UNREACHABLE,
   EXIT_USAGE,
@@ -31,6 +31,7 @@ import { HEALTH_FLAGS, healthCommand } from "./health.js";
 import { COMMAND_HELP, MAIN_HELP, printHelp } from "./help.js";
 import { HISTORY_FLAGS, historyCommand } from "./history.js";
 import { LOGS_FLAGS, logsCommand } from "./logs.js";
+import { explainFailure, type FailedCall } from "./probe.js";
 import { ConfigError, loadProfile, type Profile, withProfile } from "./profiles.js";
 import { RUN_FLAGS, runCommand } from "./run.js";
 import {
@@ -189,6 +190,7 @@ export async function runCli(
 ): Promise<number> {
   const io = overrides.io ?? processIo();
   let address: string | undefined;
+  let ctx: CliContext | undefined;
   try {
     const { command: name, rest } = splitCommand(argv);
     const profile = profileFor(name, argv, io.env);
@@ -196,8 +198,12 @@ export async function runCli(
       { ...overrides, io: { ...io, env: withProfile(io.env, profile) } },
       profile,
     );
-    const ctx: CliContext = {
+    ctx = {
       ...base,
+      transport: (a) => {
+        address = a;
+        return base.transport(a);
+      },
       connect: (a) => {
         address = a;
         return base.connect(a);
@@ -223,7 +229,7 @@ export async function runCli(
       io.err(`dyna: ${err.message}`);
       return err.exitCode;
     }
-    const rpc = describeRpcError(err, address ?? "cerebro");
+    const rpc = ctx === undefined ? undefined : await explainFailure(err, failedCall(ctx, address));
     if (rpc !== undefined) {
       io.err(`dyna: ${rpc}`);
       return EXIT_UNREACHABLE;
@@ -231,6 +237,17 @@ export async function runCli(
     io.err(`dyna: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAILED;
   }
+}
+
+/** How the failed call went, to look at its address again the same way. */
+function failedCall(ctx: CliContext, address: string | undefined): FailedCall {
+  let tls = false;
+  try {
+    tls = credentialsFromEnv(ctx.io.env).tls !== undefined;
+  } catch {
+    // Settings that cannot be read failed the call before it was made.
+  }
+  return { address: address ?? "cerebro", tls, transport: (a) => ctx.transport(a) };
 }
 
 // Run when started as dyna (this file or the bin shim), not when imported by a test.
