@@ -405,6 +405,15 @@ Flags:
 
 ${COMMON}`,
 
+  version: `Usage: dyna version [flags]
+       dyna --version
+
+Prints this dyna's version and the protocol it speaks, then cerebro's, as
+its health check tells (no credential needed), and the profile in use.
+When cerebro does not answer, says why and still exits 0.
+
+${COMMON}`,
+
   conformance: `Usage: dyna conformance --server <name> --task <quick task> --slow-task <slow task>
                         [--timeout-ms N] [--json]
                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]
@@ -500,6 +509,7 @@ Commands:
                           manage credentials (admins); show who cerebro takes you for
   audit                   show the audit trail: mutating calls and refusals
   health                  check that cerebro serves (no credential needed)
+  version                 show dyna's version, and cerebro's (also: --version)
   help [<command>]        show help
 
 ${COMMON}

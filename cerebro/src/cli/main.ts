@@ -44,6 +44,7 @@ import {
 } from "./runs.js";
 import { SERVE_FLAGS, serveCommand } from "./serve.js";
 import { closeMatches, didYouMean } from "./suggest.js";
+import { VERSION_FLAGS, versionCommand } from "./version.js";
 
 // The client and the run follower of `dyna run`, for programs that start and
 // follow runs as a user of the CLI does (the bench's load generator, tests).
@@ -67,6 +68,9 @@ export interface CommandSpec {
   readonly client: boolean;
 }
 
+/** dyna's own flags, before any command. */
+const TOP_FLAGS = { version: { type: "boolean" } } as const satisfies OptionsConfig;
+
 /** Every command by name: the table the CLI dispatches and suggests from. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   dev: { run: devCommand, flags: DEV_FLAGS, client: false },
@@ -86,6 +90,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   auth: { run: authCommand, flags: AUTH_FLAGS, client: true },
   audit: { run: auditCommand, flags: AUDIT_FLAGS, client: true },
   health: { run: healthCommand, flags: HEALTH_FLAGS, client: true },
+  version: { run: versionCommand, flags: VERSION_FLAGS, client: true },
   help: { run: helpCommand, flags: {}, client: false },
 };
 
@@ -125,6 +130,14 @@ function profileFlag(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** The command to run, with its arguments: `dyna --version` is `dyna version`. */
+function findCommand(argv: readonly string[]): { name: string | undefined; rest: string[] } {
+  const { command, rest } = splitCommand(argv);
+  if (command !== undefined) return { name: command, rest };
+  const { values } = parseCommandArgs("", rest, TOP_FLAGS);
+  return { name: values.version ? "version" : undefined, rest };
+}
+
 function unknownCommand(name: string): UsageError {
   return new UsageError(
     `unknown command '${name}'${didYouMean(closeMatches(name, Object.keys(COMMANDS)))}`,
@@ -146,7 +159,7 @@ async function dispatch(
   ctx: CliContext,
 ): Promise<number> {
   if (name === undefined) {
-    const { values } = parseCommandArgs("", rest, {});
+    const { values } = parseCommandArgs("", rest, TOP_FLAGS);
     if (values.help) return printHelp(ctx.io);
     ctx.io.err(MAIN_HELP);
     return EXIT_USAGE;
@@ -192,8 +205,15 @@ export async function runCli(
   let address: string | undefined;
   let ctx: CliContext | undefined;
   try {
-    const { command: name, rest } = splitCommand(argv);
-    const profile = profileFor(name, argv, io.env);
+    const { name, rest } = findCommand(argv);
+    let profile: Profile | undefined;
+    try {
+      profile = profileFor(name, argv, io.env);
+    } catch (error) {
+      // dyna version answers all the same: it is what one runs to find out what is wrong.
+      if (name !== "version" || !(error instanceof ConfigError)) throw error;
+      io.err(`dyna: ${error.message}`);
+    }
     const base = createContext(
       { ...overrides, io: { ...io, env: withProfile(io.env, profile) } },
       profile,

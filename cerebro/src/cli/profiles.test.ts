@@ -125,6 +125,12 @@ token_file = "admin.token"
     const plain = await dyna(["runs", "--profile", "tls"], { CORDYNA_TLS: "off" });
     expect(plain.code).toBe(EXIT_OK);
   });
+
+  it("is shown by dyna version", async () => {
+    config(`[profiles.ci]\naddress = "${cerebro.address}"\n`);
+    const { out } = await dyna(["version", "--profile", "ci"]);
+    expect(out.split("\n").at(-1)).toBe(`profile ci, from ${file}`);
+  });
 });
 
 describe("a mistake in the config file", () => {
