@@ -13,15 +13,21 @@ import { printHelp } from "./help.js";
 import { renderGraph, renderJson, renderServersTable, renderTasksTable } from "./render.js";
 
 /** The flags of `dyna tasks` (the common ones come on top). */
-export const TASKS_FLAGS = {} as const satisfies OptionsConfig;
+export const TASKS_FLAGS = {
+  quiet: { type: "boolean", short: "q" },
+} as const satisfies OptionsConfig;
 
-/** `dyna tasks`: every task with its server, team, upstream and status. */
+/** `dyna tasks`: every task with its server, team, upstream and status; with --quiet its id only. */
 export async function tasksCommand(args: readonly string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs("tasks", args, TASKS_FLAGS);
   if (values.help) return printHelp(ctx.io, "tasks");
   expectPositionals("tasks", positionals, 0, 0, "");
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
   const res = await client.listTasks({}, { timeoutMs: UNARY_TIMEOUT_MS });
+  if (values.quiet && !values.json) {
+    for (const task of res.tasks) ctx.io.out(task.taskId);
+    return EXIT_OK;
+  }
   ctx.io.out(
     values.json
       ? renderJson(ListTasksResponseSchema, res)

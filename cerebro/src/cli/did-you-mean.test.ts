@@ -80,6 +80,13 @@ describe("dyna with a mistyped task id", () => {
       "dyna: cerebro knows no task b.sales-reprot; did you mean b.sales-report?",
     ]);
   });
+
+  it("tasks --quiet lists the ids alone, for scripts and completion", async () => {
+    const cerebro = await cerebroWithTasks();
+    const { code, out } = await dyna(cerebro, ["tasks", "--quiet"]);
+    expect(code).toBe(0);
+    expect(out).toEqual(["b.refunds", "b.sales-report", "b.sales-summary"]);
+  });
 });
 
 describe("dyna with a mistyped run id", () => {
@@ -101,6 +108,8 @@ describe("dyna with a mistyped run id", () => {
       expect(code, args.join(" ")).toBe(3);
       expect(err, args.join(" ")).toEqual([`dyna: unknown run ${wrong}; did you mean ${runId}?`]);
     }
+    const quiet = await dyna(cerebro, ["runs", "--quiet"]);
+    expect(quiet.out).toEqual([runId]);
   });
 
   it("logs names the run's task meant", async () => {

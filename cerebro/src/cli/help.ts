@@ -273,12 +273,13 @@ Exit codes: 0 every run SUCCEEDED (or there was no tick in the range); 1 a
 run FAILED, was CANCELLED or did not finish; 2 usage error, unknown task or
 a task without a cron schedule; 3 cerebro unreachable or refused.`,
 
-  tasks: `Usage: dyna tasks [flags]
+  tasks: `Usage: dyna tasks [--quiet] [flags]
 
 Lists every task: id, server, owning team, upstream tasks with their
 condition, cron schedule (expression and time zone) and when it fires next,
 connected instances, whether it is resolved (or why not), and its last
-completion.
+completion. With -q, --quiet: only the ids, one per line (for scripts and
+shell completion).
 
 For a "fresh within" upstream, says whether the condition holds now, from
 the upstream's last completion: "a.x (fresh 1h: fresh, done 12m ago)" (a run
@@ -321,6 +322,7 @@ and the newest 100,000): older ones are no longer listed or found.
 Flags:
   --limit N     at most N runs per page (default 50, at most 1000)
   --page TOKEN  the page that follows the one whose last line gave TOKEN
+  -q, --quiet   only the run ids of the page, one per line
 
 ${COMMON}`,
 
@@ -413,6 +415,17 @@ its health check tells (no credential needed), and the profile in use.
 When cerebro does not answer, says why and still exits 0.
 
 ${COMMON}`,
+
+  completion: `Usage: dyna completion bash|zsh
+
+Prints a script that completes dyna's commands and flags in the shell, and
+task and run ids as cerebro knows them (through "dyna tasks --quiet" and
+"dyna runs --quiet", with the --cerebro and --profile of the command line).
+
+  bash, in this shell:   source <(dyna completion bash)
+  bash, every shell:     dyna completion bash > ~/.local/share/bash-completion/completions/dyna
+  zsh, in this shell:    source <(dyna completion zsh)     (after compinit)
+  zsh, every shell:      dyna completion zsh > "\${fpath[1]}/_dyna"`,
 
   conformance: `Usage: dyna conformance --server <name> --task <quick task> --slow-task <slow task>
                         [--timeout-ms N] [--json]
@@ -510,6 +523,7 @@ Commands:
   audit                   show the audit trail: mutating calls and refusals
   health                  check that cerebro serves (no credential needed)
   version                 show dyna's version, and cerebro's (also: --version)
+  completion bash|zsh     print a shell completion script
   help [<command>]        show help
 
 ${COMMON}

@@ -1,7 +1,13 @@
 // dyna: the Cordyna command line. Dispatches to one command per module.
 
 import { startedAs } from "../entry-point.js";
-import { expectPositionals, type OptionsConfig, parseCommandArgs, UsageError } from "./args.js";
+import {
+  COMMON_OPTIONS,
+  expectPositionals,
+  type OptionsConfig,
+  parseCommandArgs,
+  UsageError,
+} from "./args.js";
 import { AUDIT_FLAGS, AUTH_FLAGS, auditCommand, authCommand } from "./auth.js";
 import { BACKFILL_FLAGS, backfillCommand } from "./backfill.js";
 import {
@@ -12,6 +18,7 @@ import {
   TASKS_FLAGS,
   tasksCommand,
 } from "./catalog.js";
+import { completionScript, type Operand, SHELLS, type Shell } from "./completion.js";
 import { CONFORMANCE_FLAGS, conformanceCommand } from "./conformance.js";
 import {
   type CliContext,
@@ -20,6 +27,7 @@ import {
   createContext,
   credentialsFromEnv,
   EXIT_FAILED,
+  EXIT_OK,
   EXIT_UNREACHABLE,
   EXIT_USAGE,
   ExplainedError,
@@ -59,11 +67,14 @@ export { followRun } from "./run.js";
 /** A dyna command: its arguments (without the command name) in, exit code out. */
 export type Command = (args: readonly string[], ctx: CliContext) => Promise<number>;
 
-/** What dyna knows of a command: how to run it and its flags. */
+/** What dyna knows of a command: how to run it, its flags and operands. */
 export interface CommandSpec {
   readonly run: Command;
-  /** Its own flags (the common ones come on top): for "did you mean". */
+  /** Its own flags (the common ones come on top): for "did you mean" and completion. */
   readonly flags: OptionsConfig;
+  /** Its operands in order, for completion; the last repeats when `repeats`. */
+  readonly operands?: readonly Operand[];
+  readonly repeats?: boolean;
   /** Whether it calls cerebro's API, and so takes a profile. */
   readonly client: boolean;
 }
@@ -71,27 +82,46 @@ export interface CommandSpec {
 /** dyna's own flags, before any command. */
 const TOP_FLAGS = { version: { type: "boolean" } } as const satisfies OptionsConfig;
 
-/** Every command by name: the table the CLI dispatches and suggests from. */
+/** Every command by name: the table the CLI dispatches, suggests and completes from. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   dev: { run: devCommand, flags: DEV_FLAGS, client: false },
-  serve: { run: serveCommand, flags: SERVE_FLAGS, client: false },
-  run: { run: runCommand, flags: RUN_FLAGS, client: true },
-  backfill: { run: backfillCommand, flags: BACKFILL_FLAGS, client: true },
-  runs: { run: runsCommand, flags: RUNS_FLAGS, client: true },
-  "run-status": { run: runStatusCommand, flags: RUN_STATUS_FLAGS, client: true },
-  logs: { run: logsCommand, flags: LOGS_FLAGS, client: true },
-  cancel: { run: cancelCommand, flags: CANCEL_FLAGS, client: true },
+  serve: { run: serveCommand, flags: SERVE_FLAGS, operands: ["file"], client: false },
+  run: { run: runCommand, flags: RUN_FLAGS, operands: ["task"], repeats: true, client: true },
+  backfill: { run: backfillCommand, flags: BACKFILL_FLAGS, operands: ["task"], client: true },
+  runs: { run: runsCommand, flags: RUNS_FLAGS, operands: ["run"], client: true },
+  "run-status": {
+    run: runStatusCommand,
+    flags: RUN_STATUS_FLAGS,
+    operands: ["run"],
+    client: true,
+  },
+  logs: { run: logsCommand, flags: LOGS_FLAGS, operands: ["run", "task"], client: true },
+  cancel: { run: cancelCommand, flags: CANCEL_FLAGS, operands: ["run"], client: true },
   events: { run: eventsCommand, flags: EVENTS_FLAGS, client: true },
-  history: { run: historyCommand, flags: HISTORY_FLAGS, client: true },
+  history: { run: historyCommand, flags: HISTORY_FLAGS, operands: ["task"], client: true },
   tasks: { run: tasksCommand, flags: TASKS_FLAGS, client: true },
-  servers: { run: serversCommand, flags: SERVERS_FLAGS, client: true },
+  servers: { run: serversCommand, flags: SERVERS_FLAGS, operands: [["forget"]], client: true },
   graph: { run: graphCommand, flags: GRAPH_FLAGS, client: true },
   conformance: { run: conformanceCommand, flags: CONFORMANCE_FLAGS, client: false },
-  auth: { run: authCommand, flags: AUTH_FLAGS, client: true },
+  auth: {
+    run: authCommand,
+    flags: AUTH_FLAGS,
+    operands: [
+      ["token", "whoami"],
+      ["create", "list", "revoke"],
+    ],
+    client: true,
+  },
   audit: { run: auditCommand, flags: AUDIT_FLAGS, client: true },
   health: { run: healthCommand, flags: HEALTH_FLAGS, client: true },
   version: { run: versionCommand, flags: VERSION_FLAGS, client: true },
-  help: { run: helpCommand, flags: {}, client: false },
+  completion: {
+    run: completionCommand,
+    flags: {},
+    operands: [SHELLS],
+    client: false,
+  },
+  help: { run: helpCommand, flags: {}, operands: ["command"], client: false },
 };
 
 /** The flags that take a value before the command name: skipped when looking for it. */
@@ -151,6 +181,35 @@ async function helpCommand(args: readonly string[], ctx: CliContext): Promise<nu
   const topic = positionals[0];
   if (topic !== undefined && COMMAND_HELP[topic] === undefined) throw unknownCommand(topic);
   return printHelp(ctx.io, topic);
+}
+
+/** `dyna completion bash|zsh`: prints the completion script for the shell. */
+async function completionCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs("completion", args, {});
+  if (values.help) return printHelp(ctx.io, "completion");
+  expectPositionals("completion", positionals, 1, 1, "shell: bash or zsh");
+  const shell = positionals[0] ?? "";
+  if (!(SHELLS as readonly string[]).includes(shell)) {
+    throw new UsageError(
+      `no completion for ${shell}${didYouMean(closeMatches(shell, SHELLS))}: bash or zsh`,
+      "completion",
+    );
+  }
+  const commands = Object.fromEntries(
+    Object.entries(COMMANDS).map(([name, spec]) => [
+      name,
+      { ...spec, flags: { ...COMMON_OPTIONS, ...spec.flags } },
+    ]),
+  );
+  ctx.io.out(
+    completionScript(shell as Shell, commands, {
+      cerebro: COMMON_OPTIONS.cerebro,
+      profile: COMMON_OPTIONS.profile,
+      help: COMMON_OPTIONS.help,
+      ...TOP_FLAGS,
+    }).trimEnd(),
+  );
+  return EXIT_OK;
 }
 
 async function dispatch(

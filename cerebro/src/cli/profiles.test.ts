@@ -192,6 +192,7 @@ describe("a mistake in the config file", () => {
   it("only matters to commands that use a profile", async () => {
     config("this is not TOML");
     expect((await dyna(["help"])).code).toBe(EXIT_OK);
+    expect((await dyna(["completion", "bash"])).code).toBe(EXIT_OK);
     expect((await dyna(["runs"])).code).toBe(EXIT_USAGE);
   });
 

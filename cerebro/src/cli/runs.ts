@@ -55,6 +55,7 @@ async function showRun(
 export const RUNS_FLAGS = {
   limit: { type: "string" },
   page: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
 } as const satisfies OptionsConfig;
 
 /** `dyna runs [--limit N] [--page TOKEN]` lists recent runs a page at a time; `dyna runs <run-id>` shows one. */
@@ -65,7 +66,7 @@ export async function runsCommand(args: readonly string[], ctx: CliContext): Pro
   const address = resolveAddress(values.cerebro, ctx.io.env);
   const runId = positionals[0];
   if (runId !== undefined) {
-    for (const flag of ["limit", "page"] as const) {
+    for (const flag of ["limit", "page", "quiet"] as const) {
       if (values[flag] !== undefined) {
         throw new UsageError(`--${flag} lists runs; it does not go with a run id`, "runs");
       }
@@ -79,6 +80,10 @@ export async function runsCommand(args: readonly string[], ctx: CliContext): Pro
     .listRuns({ limit, pageToken: values.page ?? "" }, { timeoutMs: UNARY_TIMEOUT_MS });
   if (values.json) {
     ctx.io.out(renderJson(ListRunsResponseSchema, res));
+    return EXIT_OK;
+  }
+  if (values.quiet) {
+    for (const run of res.runs) ctx.io.out(run.id);
     return EXIT_OK;
   }
   ctx.io.out(renderRunsTable(res.runs, ctx.style, ctx.now()));
