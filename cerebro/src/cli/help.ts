@@ -1,8 +1,12 @@
 // Help texts of dyna and its commands.
 
 const COMMON = `Common flags:
-  --cerebro host:port   cerebro's address (else $CORDYNA_ADDR, else localhost:7070)
-  (credentials: a bearer token in $CORDYNA_TOKEN; TLS in $CORDYNA_TLS_*)
+  --cerebro host:port   cerebro's address (else $CORDYNA_ADDR, else the
+                        profile's, else localhost:7070)
+  --profile NAME        a profile of the config file (else $CORDYNA_PROFILE,
+                        else the file's default_profile): "dyna help profiles"
+  (credentials: a bearer token in $CORDYNA_TOKEN; TLS in $CORDYNA_TLS_*;
+  each from the profile when unset)
   --json                print the response as one JSON document
   -h, --help            show this help`;
 
@@ -204,8 +208,13 @@ docs/command-tasks.md.
 Flags:
   --check           check the file and exit (0 fine, 2 with the problems)
   --instance-id ID  this instance's id (default: name-host-pid-random)
-
-${COMMON}
+  --cerebro host:port
+                    cerebro's address (else $CORDYNA_ADDR, else
+                    localhost:7070); its credential and TLS come from
+                    $CORDYNA_TOKEN and $CORDYNA_TLS_* (no profile: a
+                    task-server has a credential of its own)
+  --json            with --check, print the result as JSON
+  -h, --help        show this help
 
 Exit codes: 0 stopped after a drain, or --check found no problem; 2 usage
 error or a bad file (one line per problem: file, line, task, field); 3
@@ -427,6 +436,36 @@ task and run ids as cerebro knows them (through "dyna tasks --quiet" and
   zsh, in this shell:    source <(dyna completion zsh)     (after compinit)
   zsh, every shell:      dyna completion zsh > "\${fpath[1]}/_dyna"`,
 
+  profiles: `Profiles: where cerebro is and how to reach it, by name.
+
+dyna reads $XDG_CONFIG_HOME/cordyna/config.toml, else
+~/.config/cordyna/config.toml (TOML):
+
+  default_profile = "staging"        # used when no profile is named
+
+  [profiles.staging]
+  address = "cerebro.staging.example.com:7070"
+  tls = true                         # on with the system's CAs
+  tls_ca = "~/certs/staging-ca.pem"  # a private CA (turns TLS on)
+  token_file = "~/.config/cordyna/staging.token"
+
+  [profiles.local]
+  address = "localhost:7070"
+
+Each profile may set: address, tls (true/false), tls_ca, tls_client_cert
+and tls_client_key (mTLS), token or token_file. File names may start with
+~/; relative ones start at the config file's folder. Keep a file with a
+token readable by you alone.
+
+Which profile: --profile NAME, else $CORDYNA_PROFILE, else default_profile,
+else none. Each setting: the flag (--cerebro), else its variable
+(CORDYNA_ADDR, CORDYNA_TOKEN; for TLS any CORDYNA_TLS* replaces all of the
+profile's TLS settings), else the profile, else the default. Commands that
+call cerebro's API take a profile; dev, serve and conformance do not.
+
+A mistake in the file stops dyna with exit code 2, naming the file, the
+line and what is wrong.`,
+
   conformance: `Usage: dyna conformance --server <name> --task <quick task> --slow-task <slow task>
                         [--timeout-ms N] [--json]
                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]
@@ -524,7 +563,7 @@ Commands:
   health                  check that cerebro serves (no credential needed)
   version                 show dyna's version, and cerebro's (also: --version)
   completion bash|zsh     print a shell completion script
-  help [<command>]        show help
+  help [<command>]        show help ("dyna help profiles": the config file)
 
 ${COMMON}
 
