@@ -32,7 +32,9 @@ const TASK_ID: &str = "outside.rust.count-words";
 
 /// The task: how many words the run's `text` param holds.
 fn count_words(params: &HashMap<String, String>) -> HashMap<String, String> {
-    let words = params.get("text").map_or(0, |text| text.split_whitespace().count());
+    let words = params
+        .get("text")
+        .map_or(0, |text| text.split_whitespace().count());
     HashMap::from([
         ("words".to_owned(), words.to_string()),
         ("counted_by".to_owned(), "rust".to_owned()),
@@ -41,8 +43,13 @@ fn count_words(params: &HashMap<String, String>) -> HashMap<String, String> {
 
 fn main() -> ExitCode {
     let address = std::env::var("CORDYNA_ADDR").unwrap_or_else(|_| "localhost:7070".to_owned());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    match runtime.map_err(Box::from).and_then(|runtime| runtime.block_on(serve(&address))) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    match runtime
+        .map_err(Box::from)
+        .and_then(|runtime| runtime.block_on(serve(&address)))
+    {
         Ok(()) => eprintln!("cerebro ended the stream"),
         Err(error) => eprintln!("{error}"),
     }
@@ -51,11 +58,15 @@ fn main() -> ExitCode {
 
 fn send(up: &UnboundedSender<ConnectRequest>, message: Up) {
     // Fails only once the stream is gone, which ends serve() anyway.
-    let _ = up.send(ConnectRequest { message: Some(message) });
+    let _ = up.send(ConnectRequest {
+        message: Some(message),
+    });
 }
 
 async fn serve(address: &str) -> Result<(), Box<dyn Error>> {
-    let channel = Endpoint::from_shared(format!("http://{address}"))?.connect().await?;
+    let channel = Endpoint::from_shared(format!("http://{address}"))?
+        .connect()
+        .await?;
     let (up, rx) = unbounded_channel();
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.subsec_nanos();
     send(
@@ -67,14 +78,20 @@ async fn serve(address: &str) -> Result<(), Box<dyn Error>> {
             tasks: vec![TaskDeclaration {
                 id: TASK_ID.to_owned(),
                 description: "Counts the words of the run's text param".to_owned(),
-                owner: Some(Owner { team: "team-outside".to_owned(), ..Default::default() }),
+                owner: Some(Owner {
+                    team: "team-outside".to_owned(),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }],
             ..Default::default()
         }),
     );
     let mut client = TaskServerServiceClient::new(channel);
-    let mut down = client.connect(UnboundedReceiverStream::new(rx)).await?.into_inner();
+    let mut down = client
+        .connect(UnboundedReceiverStream::new(rx))
+        .await?
+        .into_inner();
     let mut seq = 0;
     let mut report = |attempt_id: &str, state: TaskState, outputs: HashMap<String, String>| {
         seq += 1;
