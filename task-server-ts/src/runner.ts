@@ -329,6 +329,8 @@ export class AttemptRunner {
       outputs?: TaskOutputs;
       exitCode?: number | undefined;
       outputTail?: string;
+      errorType?: string;
+      errorDetails?: Record<string, string>;
     } = {},
   ): void {
     // What create(TaskStateUpdateSchema, …) makes, without its reflection:
@@ -344,6 +346,8 @@ export class AttemptRunner {
       outputs: extra.outputs ?? {},
       ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
       outputTail: extra.outputTail ?? "",
+      errorType: extra.errorType ?? "",
+      errorDetails: extra.errorDetails ?? {},
     });
   }
 
