@@ -22,9 +22,12 @@ export {
   type DeclarationIssue,
   DeclarationRejectedError,
   NonRetryableError,
+  TaskError,
+  type TaskErrorOptions,
   TaskOptionsError,
 } from "./errors.js";
 export { AGENT, TaskServer } from "./task-server.js";
+export { INVALID_OUTPUTS, INVALID_PARAMS } from "./task-values.js";
 export type {
   DeadlineOptions,
   DependencyOption,
@@ -37,6 +40,7 @@ export type {
   TaskHandler,
   TaskOptions,
   TaskOutputs,
+  TaskParams,
   TaskServerOptions,
   TriggerOptions,
   UpstreamResult,

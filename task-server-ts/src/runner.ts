@@ -7,23 +7,44 @@ import {
   type TaskStateUpdate,
   timestampOf,
 } from "@cordyna/contract";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Logger } from "pino";
 import { capturingLogger } from "./attempt-logger.js";
 import { commandEndOf } from "./command-end.js";
-import { AttemptAbortedError, NonRetryableError } from "./errors.js";
-import { startHandlerSpan } from "./handler-span.js";
+import { AttemptAbortedError } from "./errors.js";
+import { type HandlerSpan, startHandlerSpan } from "./handler-span.js";
 import { logLine, logLinePieces } from "./log-shipper.js";
+import {
+  checked,
+  encodeOutputs,
+  errorFactsOf,
+  invalidOutputs,
+  invalidParams,
+  isRecord,
+  isThenable,
+} from "./task-values.js";
 import type { TaskContext, TaskHandler, TaskOutputs, UpstreamResult } from "./types.js";
 
 /** How many finished attempt ids are remembered to ignore duplicate invokes. */
 const REMEMBERED_FINISHED = 10_000;
 
+/** What the runner needs to know of a task to run its attempts. */
+export interface RunnableTask {
+  /** Runs one attempt. */
+  // biome-ignore lint/suspicious/noExplicitAny: each task has its own params and outputs
+  readonly handler: TaskHandler<any, any>;
+  /** Checks and converts the params before the handler runs. */
+  readonly params?: StandardSchemaV1<unknown, unknown> | undefined;
+  /** Checks what the handler returns before it is reported. */
+  readonly outputs?: StandardSchemaV1<unknown, unknown> | undefined;
+}
+
 /** What the runner needs from its surroundings. */
 export interface AttemptRunnerOptions {
   /** Attempts run at once; 0 means unlimited. */
   readonly concurrency: number;
-  /** Finds the handler of a task id; undefined for an unknown task. */
-  readonly lookup: (taskId: string) => TaskHandler | undefined;
+  /** Finds a task by id; undefined for an unknown task. */
+  readonly lookup: (taskId: string) => RunnableTask | undefined;
   /** Receives every state update (without seq) to send to cerebro. */
   readonly report: (update: TaskStateUpdate) => void;
   /** Receives every line a handler logs through its context's logger. */
@@ -37,7 +58,7 @@ export type InvokeOutcome = "started" | "queued" | "duplicate" | "unknown-task";
 
 interface Attempt {
   readonly invoke: Invoke;
-  readonly handler: TaskHandler;
+  readonly task: RunnableTask;
   /**
    * Made when the handler first looks at its signal, or on cancel: an
    * AbortController per attempt showed up in profiles of short tasks.
@@ -79,8 +100,8 @@ export class AttemptRunner {
       this.#options.logger.debug({ attemptId }, "duplicate invoke ignored");
       return "duplicate";
     }
-    const handler = this.#options.lookup(invoke.taskId);
-    if (handler === undefined) {
+    const task = this.#options.lookup(invoke.taskId);
+    if (task === undefined) {
       this.reject(invoke, `unknown task ${JSON.stringify(invoke.taskId)}`, true);
       return "unknown-task";
     }
@@ -88,7 +109,7 @@ export class AttemptRunner {
     let logger: Logger | undefined;
     const attempt: Attempt = {
       invoke,
-      handler,
+      task,
       controller: undefined,
       // Made on first use: a child logger per attempt showed up in profiles
       // of short tasks, and most attempts log nothing at the default level.
@@ -217,7 +238,8 @@ export class AttemptRunner {
     const startedAt = Date.now();
     const log = this.#options.log;
     let handlerLogger: Logger | undefined;
-    const ctx: TaskContext = {
+    // Its params are replaced by what the task's params schema makes of them.
+    const ctx: { -readonly [K in keyof TaskContext<object>]: TaskContext<object>[K] } = {
       taskId: invoke.taskId,
       runId: invoke.runId,
       taskRunId: invoke.taskRunId,
@@ -241,22 +263,57 @@ export class AttemptRunner {
         return handlerLogger;
       },
     };
+    const { task } = attempt;
     const span = startHandlerSpan(invoke);
-    new Promise<TaskOutputs | undefined>((resolve) => {
-      resolve(span.within(() => attempt.handler(ctx)) as TaskOutputs | undefined);
+    new Promise<unknown>((resolve) => {
+      resolve(
+        span.within(() =>
+          task.params === undefined
+            ? task.handler(ctx)
+            : checked(task.params, ctx.params, invalidParams, (output) => {
+                ctx.params = output as object;
+                return task.handler(ctx);
+              }),
+        ),
+      );
     }).then(
-      (result) => {
-        span.end({ cancelled: attempt.silenced });
-        this.#finish(attempt, startedAt, {
-          outputs: toOutputs(result, () => attempt.logger),
-          result,
-        });
-      },
-      (error: unknown) => {
-        span.end({ error, cancelled: attempt.silenced });
-        this.#finish(attempt, startedAt, { error });
-      },
+      (result) => this.#handled(attempt, span, startedAt, result),
+      (error: unknown) => this.#ended(attempt, span, startedAt, { error }),
     );
+  }
+
+  /** The handler returned: its outputs are checked and encoded, then the attempt ends. */
+  #handled(attempt: Attempt, span: HandlerSpan, startedAt: number, result: unknown): void {
+    let outputs: TaskOutputs | Promise<TaskOutputs>;
+    try {
+      outputs = outputsOf(attempt.task, result, attempt);
+    } catch (error) {
+      this.#ended(attempt, span, startedAt, { error });
+      return;
+    }
+    // Only an outputs schema that answers later costs another turn.
+    if (isThenable<TaskOutputs>(outputs)) {
+      Promise.resolve(outputs).then(
+        (encoded) => this.#ended(attempt, span, startedAt, { outputs: encoded, result }),
+        (error: unknown) => this.#ended(attempt, span, startedAt, { error }),
+      );
+    } else {
+      this.#ended(attempt, span, startedAt, { outputs, result });
+    }
+  }
+
+  #ended(
+    attempt: Attempt,
+    span: HandlerSpan,
+    startedAt: number,
+    outcome: { outputs: TaskOutputs; result: unknown } | { error: unknown },
+  ): void {
+    span.end(
+      "error" in outcome
+        ? { error: outcome.error, cancelled: attempt.silenced }
+        : { cancelled: attempt.silenced },
+    );
+    this.#finish(attempt, startedAt, outcome);
   }
 
   #finish(
@@ -279,11 +336,21 @@ export class AttemptRunner {
       });
     } else {
       attempt.silenced = true;
-      const nonRetryable = outcome.error instanceof NonRetryableError;
-      attempt.logger.warn({ durationMs, err: outcome.error, nonRetryable }, "attempt failed");
+      const facts = errorFactsOf(outcome.error);
+      attempt.logger.warn(
+        {
+          durationMs,
+          err: outcome.error,
+          nonRetryable: facts.nonRetryable,
+          ...(facts.type === "" ? {} : { errorType: facts.type }),
+        },
+        "attempt failed",
+      );
       this.#report(attemptId, TaskState.ERROR, {
-        errorDescription: describeError(outcome.error),
-        nonRetryable,
+        errorDescription: facts.description,
+        nonRetryable: facts.nonRetryable,
+        errorType: facts.type,
+        errorDetails: facts.details,
         ...commandEndOf(outcome.error),
       });
     }
@@ -377,23 +444,40 @@ function upstreamOf(invoke: Invoke): Record<string, UpstreamResult> {
   return upstream;
 }
 
-/** The error's message, in the task's own words; never empty. */
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name || "error";
-  if (typeof error === "string" && error !== "") return error;
-  return `handler threw ${String(error)}`;
-}
-
-/** Keeps string-valued outputs, coercing other values to strings. */
-function toOutputs(result: unknown, logger: () => Logger): TaskOutputs {
+/**
+ * The outputs to report of what the handler returned: checked by the task's
+ * outputs schema when it has one, then encoded as text (see TaskOutputs).
+ * Without a schema, a result that is not a record is ignored, with a
+ * warning; with one, it must be a record.
+ */
+function outputsOf(
+  task: RunnableTask,
+  result: unknown,
+  attempt: { readonly logger: Logger },
+): TaskOutputs | Promise<TaskOutputs> {
+  if (task.outputs !== undefined) {
+    return checked(task.outputs, result, invalidOutputs, (output) => {
+      if (!isRecord(output)) {
+        throw invalidOutputs([
+          { message: `must be an object of outputs, not ${describeKind(output)}` },
+        ]);
+      }
+      return encodeOutputs(output);
+    });
+  }
   if (result === undefined || result === null) return {};
-  if (typeof result !== "object" || Array.isArray(result)) {
-    logger().warn({ result: typeof result }, "handler result is not a record; outputs ignored");
+  if (!isRecord(result)) {
+    attempt.logger.warn(
+      { result: typeof result },
+      "handler result is not a record; outputs ignored",
+    );
     return {};
   }
-  const outputs: TaskOutputs = {};
-  for (const [key, value] of Object.entries(result)) {
-    outputs[key] = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  }
-  return outputs;
+  return encodeOutputs(result);
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
 }

@@ -19,6 +19,7 @@ import {
   tokenFromEnv,
   type Welcome,
 } from "@cordyna/contract";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Logger } from "pino";
 import { Connection } from "./connection.js";
 import { declarationMessages, type RequestMessage } from "./declaration-parts.js";
@@ -30,7 +31,13 @@ import { Outbox } from "./outbox.js";
 import { TaskRegistry } from "./registry.js";
 import { AttemptRunner } from "./runner.js";
 import { settlesWithin } from "./settles-within.js";
-import type { TaskHandler, TaskOptions, TaskServerOptions } from "./types.js";
+import type {
+  TaskHandler,
+  TaskOptions,
+  TaskOutputs,
+  TaskParams,
+  TaskServerOptions,
+} from "./types.js";
 import { UpdateSender } from "./update-sender.js";
 
 /** Sent in the Hello to name this implementation. */
@@ -47,6 +54,14 @@ const STREAM_CLOSE_TIMEOUT_MS = 1_000;
 const REFUSALS: ReadonlySet<Code> = new Set([Code.Unauthenticated, Code.PermissionDenied]);
 
 type Lifecycle = "new" | "starting" | "running" | "draining" | "stopped";
+
+/**
+ * With a Params type that is not plain strings, a params schema is required:
+ * without one, nothing would make the strings on the wire into that type.
+ */
+type ParamsSchemaFor<Params> = [Params] extends [Readonly<Record<string, string | undefined>>]
+  ? unknown
+  : { readonly params: StandardSchemaV1<unknown, Params> };
 
 /**
  * A Cordyna task-server: declare tasks with `task()`, then `start()` to
@@ -148,7 +163,7 @@ export class TaskServer {
     );
     this.#runner = new AttemptRunner({
       concurrency,
-      lookup: (taskId) => this.#registry.get(taskId)?.handler,
+      lookup: (taskId) => this.#registry.get(taskId),
       report: (update) => this.#report(update),
       log: (attemptId, line) => this.#logs.add(attemptId, line),
       logger: this.logger,
@@ -159,10 +174,18 @@ export class TaskServer {
    * Declares a task and the handler that runs it. After `start()`, the new
    * set of tasks is redeclared to cerebro.
    *
+   * `Params` and `Outputs` follow from the `params` and `outputs` schemas
+   * when given (any Standard Schema library); without them the handler gets
+   * params as strings and may return any record of outputs (encoded as
+   * described at {@link TaskOutputs}).
+   *
    * @throws TaskOptionsError naming the task and the field, for invalid
    *   options or an id already declared.
    */
-  task(options: TaskOptions, handler: TaskHandler): this {
+  task<Params = TaskParams, Outputs = TaskOutputs>(
+    options: TaskOptions<Params, Outputs> & ParamsSchemaFor<NoInfer<Params>>,
+    handler: TaskHandler<Params, Outputs>,
+  ): this {
     if (this.#lifecycle === "stopped") throw new Error("task-server is stopped");
     const { declaration } = this.#registry.add(options, handler);
     if (this.#lifecycle !== "new") {

@@ -1,4 +1,5 @@
 import type { ClientTls } from "@cordyna/contract";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Logger } from "pino";
 import type { DurationInput } from "./durations.js";
 
@@ -119,8 +120,11 @@ export interface TriggerOptions {
   readonly debounce?: DurationInput;
 }
 
-/** The declaration of one task, given to `server.task(options, handler)`. */
-export interface TaskOptions {
+/**
+ * The declaration of one task, given to `server.task(options, handler)`, with
+ * optional schemas of its params and outputs.
+ */
+export interface TaskOptions<Params = TaskParams, Outputs = TaskOutputs> {
   /** Global task id: 1-128 of [a-z0-9._-], starting with a letter or digit. */
   readonly id: string;
   /** What the task does. Default: empty. */
@@ -141,15 +145,42 @@ export interface TaskOptions {
   readonly schedule?: ScheduleOptions;
   /** Optional upstream-completion trigger. */
   readonly trigger?: TriggerOptions;
+  /**
+   * Checks and converts the params before the handler runs: any Standard
+   * Schema (zod, valibot, ArkType, …) of an object. Params come as strings,
+   * so the schema converts what should be something else (e.g.
+   * `z.coerce.number()`); the handler gets its output as `ctx.params`. When
+   * it finds a problem, the handler does not run and the attempt ends in
+   * ERROR, non-retryable, of type "InvalidParams", its description naming
+   * each field and problem.
+   */
+  readonly params?: StandardSchemaV1<unknown, Params>;
+  /**
+   * Checks what the handler returns before it is reported: any Standard
+   * Schema of an object. Its output is encoded as the outputs (see
+   * {@link TaskOutputs}). When it finds a problem, the attempt ends in ERROR,
+   * non-retryable, of type "InvalidOutputs", naming each output and problem.
+   */
+  readonly outputs?: StandardSchemaV1<Outputs, unknown>;
 }
 
 /** Whether a run does real work ("normal") or runs against test resources ("test"). */
 export type RunMode = "normal" | "test";
 
+/** Params as they come with the invoke: strings by name. */
+export type TaskParams = Record<string, string>;
+
 /**
  * Small results of a task, recorded with the run (GetRun, `dyna runs <id>`)
  * and passed to the tasks downstream of it in the run, as
- * `ctx.upstream[taskId].outputs`.
+ * `ctx.upstream[taskId].outputs`. They travel as strings: a handler may
+ * return other values, which are encoded as text: strings as they are,
+ * numbers, booleans and bigints with `String()` (`3`, `true`), dates as
+ * ISO 8601 (`toISOString()`), and objects, arrays and null as JSON. An
+ * undefined value is left out. A function or symbol, a value JSON cannot
+ * encode, or a name the protocol does not allow (empty, over 256 bytes,
+ * control characters; more than 1,000 outputs) ends the attempt in ERROR,
+ * non-retryable, of type "InvalidOutputs".
  */
 export type TaskOutputs = Record<string, string>;
 
@@ -165,8 +196,11 @@ export interface UpstreamResult {
   readonly omitted: boolean;
 }
 
-/** What a task handler receives for one attempt. */
-export interface TaskContext {
+/**
+ * What a task handler receives for one attempt; `Params` is the output of the
+ * task's params schema, or the params as they came.
+ */
+export interface TaskContext<Params = TaskParams> {
   /** The task being run. */
   readonly taskId: string;
   /** The run this attempt belongs to. */
@@ -179,8 +213,11 @@ export interface TaskContext {
   readonly attemptNumber: number;
   /** "normal" or "test" (integrated testing). */
   readonly mode: RunMode;
-  /** Parameters of the invocation. */
-  readonly params: Readonly<Record<string, string>>;
+  /**
+   * Parameters of the invocation: as they came (strings), or, with a params
+   * schema, what it made of them.
+   */
+  readonly params: Readonly<Params>;
   /**
    * The W3C trace context ("traceparent", "tracestate") of the attempt's span
    * in cerebro; empty when cerebro exports no traces. The handler already
@@ -206,10 +243,11 @@ export interface TaskContext {
 }
 
 /**
- * Runs one attempt of a task. Resolve (optionally with outputs) for COMPLETED;
- * throw for ERROR (throw a NonRetryableError to prevent retries).
+ * Runs one attempt of a task. Resolve (optionally with outputs) for
+ * COMPLETED; throw for ERROR (a TaskError carries a type and details, a
+ * NonRetryableError also prevents retries).
  */
-export type TaskHandler = (
-  ctx: TaskContext,
+export type TaskHandler<Params = TaskParams, Outputs = TaskOutputs> = (
+  ctx: TaskContext<Params>,
   // biome-ignore lint/suspicious/noConfusingVoidType: handlers may simply return nothing
-) => Promise<TaskOutputs | void> | TaskOutputs | void;
+) => Promise<Outputs | void> | Outputs | void;
