@@ -29,9 +29,14 @@ export {
 export { AGENT, TaskServer } from "./task-server.js";
 export { INVALID_OUTPUTS, INVALID_PARAMS } from "./task-values.js";
 export type {
+  AttemptCompletedInfo,
+  AttemptFailedInfo,
+  AttemptInfo,
   DeadlineOptions,
   DependencyOption,
+  DisconnectedInfo,
   OwnerOptions,
+  ReconnectedInfo,
   RetryCause,
   RetryOptions,
   RunMode,
@@ -41,6 +46,7 @@ export type {
   TaskOptions,
   TaskOutputs,
   TaskParams,
+  TaskServerHooks,
   TaskServerOptions,
   TriggerOptions,
   UpstreamResult,

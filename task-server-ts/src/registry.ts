@@ -1,4 +1,4 @@
-import type { TaskDeclaration } from "@cordyna/contract";
+import { ErrorCause, type TaskDeclaration } from "@cordyna/contract";
 import { toTaskDeclaration } from "./declaration.js";
 import { TaskOptionsError } from "./errors.js";
 import type { RunnableTask } from "./runner.js";
@@ -45,11 +45,14 @@ export class TaskRegistry {
     if (this.#tasks.has(declaration.id)) {
       throw new TaskOptionsError(declaration.id, "id", "a task with this id is already declared");
     }
+    const retryOn = declaration.retry?.retryOn ?? [];
     const task: RegisteredTask = {
       declaration,
       handler,
       params: options.params,
       outputs: options.outputs,
+      maxAttempts: Math.max(1, declaration.retry?.maxAttempts ?? 1),
+      retriesFailures: retryOn.length === 0 || retryOn.includes(ErrorCause.TASK_FAILED),
     };
     this.#tasks.set(declaration.id, task);
     this.#version++;

@@ -16,6 +16,7 @@ import { type HandlerSpan, startHandlerSpan } from "./handler-span.js";
 import { logLine, logLinePieces } from "./log-shipper.js";
 import {
   checked,
+  type ErrorFacts,
   encodeOutputs,
   errorFactsOf,
   invalidOutputs,
@@ -37,6 +38,28 @@ export interface RunnableTask {
   readonly params?: StandardSchemaV1<unknown, unknown> | undefined;
   /** Checks what the handler returns before it is reported. */
   readonly outputs?: StandardSchemaV1<unknown, unknown> | undefined;
+  /** Attempts in all that its retry policy allows. Default 1: no retry. */
+  readonly maxAttempts?: number;
+  /** Whether its retry policy retries a task's own failure (TASK_FAILED). Default true. */
+  readonly retriesFailures?: boolean;
+}
+
+/** How an attempt that started ended in ERROR, as reported. */
+export interface AttemptFailure extends ErrorFacts {
+  /** What was thrown (or what the SDK made of invalid params or outputs). */
+  readonly error: unknown;
+  /** The task's retry policy gives it another attempt. */
+  readonly willRetry: boolean;
+}
+
+/**
+ * Told what became of the attempts that started, after the runner is done
+ * with each event.
+ */
+export interface AttemptObserver {
+  readonly started?: (invoke: Invoke) => void;
+  readonly completed?: (invoke: Invoke, outputs: TaskOutputs, durationMs: number) => void;
+  readonly failed?: (invoke: Invoke, failure: AttemptFailure, durationMs: number) => void;
 }
 
 /** What the runner needs from its surroundings. */
@@ -51,6 +74,8 @@ export interface AttemptRunnerOptions {
   readonly log: (attemptId: string, line: LogLine) => void;
   /** Parent logger of the per-attempt loggers. */
   readonly logger: Logger;
+  /** Told when attempts start and end. */
+  readonly observer?: AttemptObserver;
 }
 
 /** What became of an Invoke handed to {@link AttemptRunner.invoke}. */
@@ -67,6 +92,8 @@ interface Attempt {
   readonly logger: Logger;
   /** Set once nothing more may be reported for this attempt. */
   silenced: boolean;
+  /** When it started (STARTED reported). */
+  startedAt: number | undefined;
 }
 
 function controllerOf(attempt: Attempt): AbortController {
@@ -123,6 +150,7 @@ export class AttemptRunner {
         return logger;
       },
       silenced: false,
+      startedAt: undefined,
     };
     if (this.#hasFreeSlot()) {
       this.#start(attempt);
@@ -198,12 +226,29 @@ export class AttemptRunner {
    */
   failAll(description: string): void {
     const attempts = [...this.#running.values(), ...this.#queue].filter((a) => !a.silenced);
+    const failed = this.#options.observer?.failed;
     for (const attempt of attempts) {
       this.#report(attempt.invoke.attemptId, TaskState.ERROR, {
         errorDescription: description,
         nonRetryable: false,
       });
+      const running = this.#running.has(attempt.invoke.attemptId);
       this.cancel(attempt.invoke.attemptId, description);
+      if (running && failed) {
+        const error = new AttemptAbortedError(description);
+        failed(
+          attempt.invoke,
+          {
+            error,
+            description,
+            type: "",
+            details: {},
+            nonRetryable: false,
+            willRetry: willRetry(attempt, false),
+          },
+          attempt.startedAt === undefined ? 0 : Date.now() - attempt.startedAt,
+        );
+      }
     }
   }
 
@@ -236,6 +281,8 @@ export class AttemptRunner {
     this.#report(invoke.attemptId, TaskState.STARTED);
     this.#info(attempt, { attemptNumber: invoke.attemptNumber }, "attempt started");
     const startedAt = Date.now();
+    attempt.startedAt = startedAt;
+    this.#options.observer?.started?.(invoke);
     const log = this.#options.log;
     let handlerLogger: Logger | undefined;
     // Its params are replaced by what the task's params schema makes of them.
@@ -324,7 +371,9 @@ export class AttemptRunner {
     const attemptId = attempt.invoke.attemptId;
     this.#running.delete(attemptId);
     this.#remember(attemptId);
+    const wasSilenced = attempt.silenced;
     const durationMs = Date.now() - startedAt;
+    let failure: AttemptFailure | undefined;
     if (attempt.silenced) {
       attempt.logger.info({ durationMs }, "cancelled attempt ended; nothing reported");
     } else if ("outputs" in outcome) {
@@ -353,9 +402,20 @@ export class AttemptRunner {
         errorDetails: facts.details,
         ...commandEndOf(outcome.error),
       });
+      failure = {
+        ...facts,
+        error: outcome.error,
+        willRetry: willRetry(attempt, facts.nonRetryable),
+      };
     }
     this.#startQueued();
     this.#checkIdle();
+    // Told last, once the runner is done with the attempt.
+    const observer = this.#options.observer;
+    if (observer === undefined || wasSilenced) return;
+    if (failure) observer.failed?.(attempt.invoke, failure, durationMs);
+    else if ("outputs" in outcome)
+      observer.completed?.(attempt.invoke, outcome.outputs, durationMs);
   }
 
   #startQueued(): void {
@@ -442,6 +502,16 @@ function upstreamOf(invoke: Invoke): Record<string, UpstreamResult> {
     upstream[taskId] = { outputs: { ...outputs }, omitted };
   }
   return upstream;
+}
+
+/** Whether the task's retry policy gives a failed attempt another one. */
+function willRetry(attempt: Attempt, nonRetryable: boolean): boolean {
+  const { task, invoke } = attempt;
+  return (
+    !nonRetryable &&
+    (task.retriesFailures ?? true) &&
+    invoke.attemptNumber < Math.max(1, task.maxAttempts ?? 1)
+  );
 }
 
 /**

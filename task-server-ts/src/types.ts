@@ -43,7 +43,12 @@ export interface TaskServerOptions {
    * past it the oldest are dropped, and a line says how many. Default 1 MiB.
    */
   readonly maxLogBytesPerAttempt?: number;
-  /** Install SIGTERM/SIGINT handlers (drain, then exit 0) on start. Default true. */
+  /**
+   * Install SIGTERM/SIGINT handlers on start: the first signal drains the
+   * server; then `run()` resolves, or, when nothing awaits `run()`, the
+   * process exits with code 0. A second signal stops at once. False leaves
+   * signals to you (call `drain()`). Default true.
+   */
   readonly handleSignals?: boolean;
   /** How long drain() waits for running handlers before aborting them. Default 30 000. */
   readonly drainTimeoutMs?: number;
@@ -54,6 +59,97 @@ export interface TaskServerOptions {
    * the protocol's; a cap above cerebro's grace period loses attempts.
    */
   readonly reconnectBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * Called on the server's events, for a team's own alerting. A hook runs
+   * after the SDK is done with the event (never in the middle of it); one
+   * that throws, or returns a promise that rejects, is logged and changes
+   * nothing.
+   */
+  readonly hooks?: TaskServerHooks;
+}
+
+/** Which attempt a hook is about. */
+export interface AttemptInfo {
+  readonly taskId: string;
+  readonly runId: string;
+  readonly taskRunId: string;
+  readonly attemptId: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attemptNumber: number;
+  readonly mode: RunMode;
+}
+
+/** An attempt that this instance reported COMPLETED. */
+export interface AttemptCompletedInfo extends AttemptInfo {
+  /** From STARTED to the end of the handler. */
+  readonly durationMs: number;
+  /** The outputs as reported (encoded as strings). */
+  readonly outputs: Readonly<TaskOutputs>;
+}
+
+/** An attempt that this instance started and reported as ERROR. */
+export interface AttemptFailedInfo extends AttemptInfo {
+  /** From STARTED to the end of the handler. */
+  readonly durationMs: number;
+  /**
+   * What failed: the handler's error, a NonRetryableError of type
+   * "InvalidParams" or "InvalidOutputs" made by the SDK, or an
+   * AttemptAbortedError when a drain gave up on the attempt.
+   */
+  readonly error: unknown;
+  /** The reported `error_description`. */
+  readonly description: string;
+  /** The reported `error_type`; "" when none. */
+  readonly errorType: string;
+  /** The reported `error_details`. */
+  readonly errorDetails: Readonly<Record<string, string>>;
+  /** False when `non_retryable` was reported: no retry will follow. */
+  readonly retryable: boolean;
+  /**
+   * True when the task's retry policy gives it another attempt (attempts
+   * left, and task failures among the causes retried): cerebro tries again
+   * unless the run is cancelled first. False means this was the last try.
+   */
+  readonly willRetry: boolean;
+}
+
+/** The stream to cerebro broke after cerebro had welcomed this instance. */
+export interface DisconnectedInfo {
+  /** Cerebro's address. */
+  readonly address: string;
+  /** The gRPC status name, e.g. "UNAVAILABLE"; "ENDED" when cerebro closed it cleanly. */
+  readonly code: string;
+  /** Why, as the transport said. */
+  readonly message: string;
+  /** In how long the SDK tries again. */
+  readonly retryInMs: number;
+  /** Attempts running meanwhile; they go on, and their updates wait. */
+  readonly runningAttempts: number;
+}
+
+/** Cerebro welcomed this instance again after a disconnection. */
+export interface ReconnectedInfo {
+  /** Cerebro's address. */
+  readonly address: string;
+  /** From the disconnection to the Welcome. */
+  readonly downtimeMs: number;
+}
+
+/**
+ * A team's own callbacks on the server's events. Each is optional and may be
+ * async; none can change what the SDK does.
+ */
+export interface TaskServerHooks {
+  /** An attempt started (STARTED reported), before its params are checked. */
+  readonly onAttemptStarted?: (info: AttemptInfo) => void | Promise<void>;
+  /** An attempt ended COMPLETED. */
+  readonly onAttemptCompleted?: (info: AttemptCompletedInfo) => void | Promise<void>;
+  /** An attempt that started ended in ERROR: invalid params or outputs, a throw, a drain that gave up. */
+  readonly onAttemptFailed?: (info: AttemptFailedInfo) => void | Promise<void>;
+  /** The stream to cerebro broke; the SDK reconnects. Once per disconnection. */
+  readonly onDisconnected?: (info: DisconnectedInfo) => void | Promise<void>;
+  /** Cerebro welcomed this instance again after `onDisconnected`. */
+  readonly onReconnected?: (info: ReconnectedInfo) => void | Promise<void>;
 }
 
 /**
