@@ -33,4 +33,5 @@ server.task(
   },
 );
 
-await server.start();
+// Serves until SIGTERM or SIGINT has drained it; then the process ends.
+await server.run();

@@ -55,4 +55,5 @@ server.task(
   },
 );
 
-await server.start();
+// Serves until SIGTERM or SIGINT has drained it; then the process ends.
+await server.run();

@@ -1,13 +1,61 @@
 import type { DeclarationIssueCode, Rejection } from "@cordyna/contract";
 
+/** What a {@link TaskError} or {@link NonRetryableError} says besides its message. */
+export interface TaskErrorOptions extends ErrorOptions {
+  /**
+   * What kind of error it is, in the task's own terms, e.g. "SmtpRefused":
+   * reported as the attempt's `error_type`, shown by `dyna runs` and in
+   * events, for grouping and alerting. At most 256 bytes are sent.
+   */
+  readonly type?: string;
+  /**
+   * Facts about the error, e.g. `{ host: "smtp.example.com", reply: 554 }`:
+   * reported as the attempt's `error_details`, each value as text (strings
+   * as they are, numbers, booleans and bigints with `String()`, dates as ISO
+   * 8601, anything else as JSON). At most 32 are sent, each key at most 128
+   * bytes and each value at most 2 KiB (longer ones are cut). Cerebro shows
+   * them to every reader of the run: keep secrets out.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * True when retrying cannot help: cerebro does not try the task again
+   * (`non_retryable`). Default false; always true for a NonRetryableError.
+   */
+  readonly nonRetryable?: boolean;
+}
+
+/**
+ * A task's failure with a type and details, like Temporal's
+ * ApplicationFailure: thrown from a handler, the attempt is reported as ERROR
+ * with its message, `type` and `details`, and retried per the task's retry
+ * policy unless `nonRetryable` is set (or it is a {@link NonRetryableError}).
+ */
+export class TaskError extends Error {
+  /** What kind of error it is; "" when none was given. */
+  readonly type: string;
+  /** Facts about the error, as given. */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** True when cerebro must not try the task again. */
+  readonly nonRetryable: boolean;
+
+  constructor(message: string, options: TaskErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "TaskError";
+    this.type = options.type ?? "";
+    this.details = { ...options.details };
+    this.nonRetryable = options.nonRetryable ?? false;
+  }
+}
+
 /**
  * Throw this from a task handler when retrying cannot help (bad params, a
  * missing input that will not appear): the attempt is reported as ERROR with
- * `non_retryable` set, so cerebro does not try again.
+ * `non_retryable` set, so cerebro does not try again. Its message, `type` and
+ * `details` are reported as for a {@link TaskError}.
  */
-export class NonRetryableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+export class NonRetryableError extends TaskError {
+  constructor(message: string, options?: Omit<TaskErrorOptions, "nonRetryable">) {
+    super(message, { ...options, nonRetryable: true });
     this.name = "NonRetryableError";
   }
 }

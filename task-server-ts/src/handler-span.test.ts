@@ -34,7 +34,7 @@ function run(taskId: string, handler: TaskHandler) {
   const reports = new Inbox<TaskStateUpdate>();
   const runner = new AttemptRunner({
     concurrency: 1,
-    lookup: (id) => (id === taskId ? handler : undefined),
+    lookup: (id) => (id === taskId ? { handler } : undefined),
     report: (update) => reports.push(update),
     log: () => {},
     logger: pino({ level: "silent" }),

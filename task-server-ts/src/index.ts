@@ -22,13 +22,21 @@ export {
   type DeclarationIssue,
   DeclarationRejectedError,
   NonRetryableError,
+  TaskError,
+  type TaskErrorOptions,
   TaskOptionsError,
 } from "./errors.js";
 export { AGENT, TaskServer } from "./task-server.js";
+export { INVALID_OUTPUTS, INVALID_PARAMS } from "./task-values.js";
 export type {
+  AttemptCompletedInfo,
+  AttemptFailedInfo,
+  AttemptInfo,
   DeadlineOptions,
   DependencyOption,
+  DisconnectedInfo,
   OwnerOptions,
+  ReconnectedInfo,
   RetryCause,
   RetryOptions,
   RunMode,
@@ -37,6 +45,8 @@ export type {
   TaskHandler,
   TaskOptions,
   TaskOutputs,
+  TaskParams,
+  TaskServerHooks,
   TaskServerOptions,
   TriggerOptions,
   UpstreamResult,

@@ -1,14 +1,13 @@
-import type { TaskDeclaration } from "@cordyna/contract";
+import { ErrorCause, type TaskDeclaration } from "@cordyna/contract";
 import { toTaskDeclaration } from "./declaration.js";
 import { TaskOptionsError } from "./errors.js";
+import type { RunnableTask } from "./runner.js";
 import type { OwnerOptions, TaskHandler, TaskOptions } from "./types.js";
 
-/** One registered task: its declaration and its handler. */
-export interface RegisteredTask {
+/** One registered task: its declaration, its handler and its schemas. */
+export interface RegisteredTask extends RunnableTask {
   /** The declaration sent to cerebro. */
   readonly declaration: TaskDeclaration;
-  /** The code that runs an attempt. */
-  readonly handler: TaskHandler;
 }
 
 /** The tasks a server declares, by id, in registration order. */
@@ -27,15 +26,34 @@ export class TaskRegistry {
    *
    * @throws TaskOptionsError for invalid options or an id already registered.
    */
-  add(options: TaskOptions, handler: TaskHandler): RegisteredTask {
+  // biome-ignore lint/suspicious/noExplicitAny: each task has its own params and outputs
+  add(options: TaskOptions<any, any>, handler: TaskHandler<any, any>): RegisteredTask {
     const declaration = toTaskDeclaration(options, this.#defaultOwner);
     if (typeof handler !== "function") {
       throw new TaskOptionsError(declaration.id, "handler", "must be a function");
     }
+    for (const field of ["params", "outputs"] as const) {
+      const schema: unknown = options[field];
+      if (schema !== undefined && !isStandardSchema(schema)) {
+        throw new TaskOptionsError(
+          declaration.id,
+          field,
+          "must be a Standard Schema (zod, valibot, ArkType, …): an object with a '~standard' property",
+        );
+      }
+    }
     if (this.#tasks.has(declaration.id)) {
       throw new TaskOptionsError(declaration.id, "id", "a task with this id is already declared");
     }
-    const task = { declaration, handler };
+    const retryOn = declaration.retry?.retryOn ?? [];
+    const task: RegisteredTask = {
+      declaration,
+      handler,
+      params: options.params,
+      outputs: options.outputs,
+      maxAttempts: Math.max(1, declaration.retry?.maxAttempts ?? 1),
+      retriesFailures: retryOn.length === 0 || retryOn.includes(ErrorCause.TASK_FAILED),
+    };
     this.#tasks.set(declaration.id, task);
     this.#version++;
     return task;
@@ -72,4 +90,13 @@ export class TaskRegistry {
   get size(): number {
     return this.#tasks.size;
   }
+}
+
+/** True for a value that implements the Standard Schema interface (version 1). */
+function isStandardSchema(value: unknown): boolean {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+  const standard = (value as { "~standard"?: { version?: unknown; validate?: unknown } })[
+    "~standard"
+  ];
+  return standard?.version === 1 && typeof standard.validate === "function";
 }

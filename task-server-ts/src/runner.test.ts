@@ -60,7 +60,10 @@ function setup(concurrency: number) {
   };
   const runner = new AttemptRunner({
     concurrency,
-    lookup: (taskId) => handlers[taskId],
+    lookup: (taskId) => {
+      const handler = handlers[taskId];
+      return handler && { handler };
+    },
     report: (update) => reports.push(update),
     log: (attemptId, line) => logged.push({ attemptId, line }),
     logger,
@@ -137,11 +140,13 @@ describe("AttemptRunner", () => {
     const shipped: Array<{ attemptId: string; line: LogLine }> = [];
     const runner = new AttemptRunner({
       concurrency: 1,
-      lookup: () => (ctx) => {
-        ctx.logger.info("from the handler");
-        ctx.logger.child({ step: "load" }).warn({ rows: 3 }, "loaded %d files", 2);
-        ctx.logger.debug("below the level in force");
-      },
+      lookup: () => ({
+        handler: (ctx) => {
+          ctx.logger.info("from the handler");
+          ctx.logger.child({ step: "load" }).warn({ rows: 3 }, "loaded %d files", 2);
+          ctx.logger.debug("below the level in force");
+        },
+      }),
       report: () => {},
       log: (attemptId, line) => shipped.push({ attemptId, line }),
       logger: infoLogger,
@@ -176,10 +181,12 @@ describe("AttemptRunner", () => {
     const shipped: string[] = [];
     const runner = new AttemptRunner({
       concurrency: 1,
-      lookup: () => (ctx) => {
-        ctx.logger.info("ordinary progress");
-        ctx.logger.debug("detail nobody asked for");
-      },
+      lookup: () => ({
+        handler: (ctx) => {
+          ctx.logger.info("ordinary progress");
+          ctx.logger.debug("detail nobody asked for");
+        },
+      }),
       report: () => {},
       log: (_attemptId, line) => shipped.push(line.text),
       logger: pino({ level: "warn" }, { write: (line: string) => printed.push(line) }),
@@ -195,7 +202,7 @@ describe("AttemptRunner", () => {
     const child = vi.spyOn(quiet, "child");
     const runner = new AttemptRunner({
       concurrency: 1,
-      lookup: () => async () => ({ rows: "1" }),
+      lookup: () => ({ handler: async () => ({ rows: "1" }) }),
       report: () => {},
       log: () => {},
       logger: quiet,

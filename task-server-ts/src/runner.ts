@@ -7,29 +7,75 @@ import {
   type TaskStateUpdate,
   timestampOf,
 } from "@cordyna/contract";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Logger } from "pino";
 import { capturingLogger } from "./attempt-logger.js";
 import { commandEndOf } from "./command-end.js";
-import { AttemptAbortedError, NonRetryableError } from "./errors.js";
-import { startHandlerSpan } from "./handler-span.js";
+import { AttemptAbortedError } from "./errors.js";
+import { type HandlerSpan, startHandlerSpan } from "./handler-span.js";
 import { logLine, logLinePieces } from "./log-shipper.js";
+import {
+  checked,
+  type ErrorFacts,
+  encodeOutputs,
+  errorFactsOf,
+  invalidOutputs,
+  invalidParams,
+  isRecord,
+  isThenable,
+} from "./task-values.js";
 import type { TaskContext, TaskHandler, TaskOutputs, UpstreamResult } from "./types.js";
 
 /** How many finished attempt ids are remembered to ignore duplicate invokes. */
 const REMEMBERED_FINISHED = 10_000;
 
+/** What the runner needs to know of a task to run its attempts. */
+export interface RunnableTask {
+  /** Runs one attempt. */
+  // biome-ignore lint/suspicious/noExplicitAny: each task has its own params and outputs
+  readonly handler: TaskHandler<any, any>;
+  /** Checks and converts the params before the handler runs. */
+  readonly params?: StandardSchemaV1<unknown, unknown> | undefined;
+  /** Checks what the handler returns before it is reported. */
+  readonly outputs?: StandardSchemaV1<unknown, unknown> | undefined;
+  /** Attempts in all that its retry policy allows. Default 1: no retry. */
+  readonly maxAttempts?: number;
+  /** Whether its retry policy retries a task's own failure (TASK_FAILED). Default true. */
+  readonly retriesFailures?: boolean;
+}
+
+/** How an attempt that started ended in ERROR, as reported. */
+export interface AttemptFailure extends ErrorFacts {
+  /** What was thrown (or what the SDK made of invalid params or outputs). */
+  readonly error: unknown;
+  /** The task's retry policy gives it another attempt. */
+  readonly willRetry: boolean;
+}
+
+/**
+ * Told what became of the attempts that started, after the runner is done
+ * with each event.
+ */
+export interface AttemptObserver {
+  readonly started?: (invoke: Invoke) => void;
+  readonly completed?: (invoke: Invoke, outputs: TaskOutputs, durationMs: number) => void;
+  readonly failed?: (invoke: Invoke, failure: AttemptFailure, durationMs: number) => void;
+}
+
 /** What the runner needs from its surroundings. */
 export interface AttemptRunnerOptions {
   /** Attempts run at once; 0 means unlimited. */
   readonly concurrency: number;
-  /** Finds the handler of a task id; undefined for an unknown task. */
-  readonly lookup: (taskId: string) => TaskHandler | undefined;
+  /** Finds a task by id; undefined for an unknown task. */
+  readonly lookup: (taskId: string) => RunnableTask | undefined;
   /** Receives every state update (without seq) to send to cerebro. */
   readonly report: (update: TaskStateUpdate) => void;
   /** Receives every line a handler logs through its context's logger. */
   readonly log: (attemptId: string, line: LogLine) => void;
   /** Parent logger of the per-attempt loggers. */
   readonly logger: Logger;
+  /** Told when attempts start and end. */
+  readonly observer?: AttemptObserver;
 }
 
 /** What became of an Invoke handed to {@link AttemptRunner.invoke}. */
@@ -37,7 +83,7 @@ export type InvokeOutcome = "started" | "queued" | "duplicate" | "unknown-task";
 
 interface Attempt {
   readonly invoke: Invoke;
-  readonly handler: TaskHandler;
+  readonly task: RunnableTask;
   /**
    * Made when the handler first looks at its signal, or on cancel: an
    * AbortController per attempt showed up in profiles of short tasks.
@@ -46,6 +92,8 @@ interface Attempt {
   readonly logger: Logger;
   /** Set once nothing more may be reported for this attempt. */
   silenced: boolean;
+  /** When it started (STARTED reported). */
+  startedAt: number | undefined;
 }
 
 function controllerOf(attempt: Attempt): AbortController {
@@ -79,8 +127,8 @@ export class AttemptRunner {
       this.#options.logger.debug({ attemptId }, "duplicate invoke ignored");
       return "duplicate";
     }
-    const handler = this.#options.lookup(invoke.taskId);
-    if (handler === undefined) {
+    const task = this.#options.lookup(invoke.taskId);
+    if (task === undefined) {
       this.reject(invoke, `unknown task ${JSON.stringify(invoke.taskId)}`, true);
       return "unknown-task";
     }
@@ -88,7 +136,7 @@ export class AttemptRunner {
     let logger: Logger | undefined;
     const attempt: Attempt = {
       invoke,
-      handler,
+      task,
       controller: undefined,
       // Made on first use: a child logger per attempt showed up in profiles
       // of short tasks, and most attempts log nothing at the default level.
@@ -102,6 +150,7 @@ export class AttemptRunner {
         return logger;
       },
       silenced: false,
+      startedAt: undefined,
     };
     if (this.#hasFreeSlot()) {
       this.#start(attempt);
@@ -177,12 +226,29 @@ export class AttemptRunner {
    */
   failAll(description: string): void {
     const attempts = [...this.#running.values(), ...this.#queue].filter((a) => !a.silenced);
+    const failed = this.#options.observer?.failed;
     for (const attempt of attempts) {
       this.#report(attempt.invoke.attemptId, TaskState.ERROR, {
         errorDescription: description,
         nonRetryable: false,
       });
+      const running = this.#running.has(attempt.invoke.attemptId);
       this.cancel(attempt.invoke.attemptId, description);
+      if (running && failed) {
+        const error = new AttemptAbortedError(description);
+        failed(
+          attempt.invoke,
+          {
+            error,
+            description,
+            type: "",
+            details: {},
+            nonRetryable: false,
+            willRetry: willRetry(attempt, false),
+          },
+          attempt.startedAt === undefined ? 0 : Date.now() - attempt.startedAt,
+        );
+      }
     }
   }
 
@@ -215,9 +281,12 @@ export class AttemptRunner {
     this.#report(invoke.attemptId, TaskState.STARTED);
     this.#info(attempt, { attemptNumber: invoke.attemptNumber }, "attempt started");
     const startedAt = Date.now();
+    attempt.startedAt = startedAt;
+    this.#options.observer?.started?.(invoke);
     const log = this.#options.log;
     let handlerLogger: Logger | undefined;
-    const ctx: TaskContext = {
+    // Its params are replaced by what the task's params schema makes of them.
+    const ctx: { -readonly [K in keyof TaskContext<object>]: TaskContext<object>[K] } = {
       taskId: invoke.taskId,
       runId: invoke.runId,
       taskRunId: invoke.taskRunId,
@@ -241,22 +310,57 @@ export class AttemptRunner {
         return handlerLogger;
       },
     };
+    const { task } = attempt;
     const span = startHandlerSpan(invoke);
-    new Promise<TaskOutputs | undefined>((resolve) => {
-      resolve(span.within(() => attempt.handler(ctx)) as TaskOutputs | undefined);
+    new Promise<unknown>((resolve) => {
+      resolve(
+        span.within(() =>
+          task.params === undefined
+            ? task.handler(ctx)
+            : checked(task.params, ctx.params, invalidParams, (output) => {
+                ctx.params = output as object;
+                return task.handler(ctx);
+              }),
+        ),
+      );
     }).then(
-      (result) => {
-        span.end({ cancelled: attempt.silenced });
-        this.#finish(attempt, startedAt, {
-          outputs: toOutputs(result, () => attempt.logger),
-          result,
-        });
-      },
-      (error: unknown) => {
-        span.end({ error, cancelled: attempt.silenced });
-        this.#finish(attempt, startedAt, { error });
-      },
+      (result) => this.#handled(attempt, span, startedAt, result),
+      (error: unknown) => this.#ended(attempt, span, startedAt, { error }),
     );
+  }
+
+  /** The handler returned: its outputs are checked and encoded, then the attempt ends. */
+  #handled(attempt: Attempt, span: HandlerSpan, startedAt: number, result: unknown): void {
+    let outputs: TaskOutputs | Promise<TaskOutputs>;
+    try {
+      outputs = outputsOf(attempt.task, result, attempt);
+    } catch (error) {
+      this.#ended(attempt, span, startedAt, { error });
+      return;
+    }
+    // Only an outputs schema that answers later costs another turn.
+    if (isThenable<TaskOutputs>(outputs)) {
+      Promise.resolve(outputs).then(
+        (encoded) => this.#ended(attempt, span, startedAt, { outputs: encoded, result }),
+        (error: unknown) => this.#ended(attempt, span, startedAt, { error }),
+      );
+    } else {
+      this.#ended(attempt, span, startedAt, { outputs, result });
+    }
+  }
+
+  #ended(
+    attempt: Attempt,
+    span: HandlerSpan,
+    startedAt: number,
+    outcome: { outputs: TaskOutputs; result: unknown } | { error: unknown },
+  ): void {
+    span.end(
+      "error" in outcome
+        ? { error: outcome.error, cancelled: attempt.silenced }
+        : { cancelled: attempt.silenced },
+    );
+    this.#finish(attempt, startedAt, outcome);
   }
 
   #finish(
@@ -267,7 +371,9 @@ export class AttemptRunner {
     const attemptId = attempt.invoke.attemptId;
     this.#running.delete(attemptId);
     this.#remember(attemptId);
+    const wasSilenced = attempt.silenced;
     const durationMs = Date.now() - startedAt;
+    let failure: AttemptFailure | undefined;
     if (attempt.silenced) {
       attempt.logger.info({ durationMs }, "cancelled attempt ended; nothing reported");
     } else if ("outputs" in outcome) {
@@ -279,16 +385,37 @@ export class AttemptRunner {
       });
     } else {
       attempt.silenced = true;
-      const nonRetryable = outcome.error instanceof NonRetryableError;
-      attempt.logger.warn({ durationMs, err: outcome.error, nonRetryable }, "attempt failed");
+      const facts = errorFactsOf(outcome.error);
+      attempt.logger.warn(
+        {
+          durationMs,
+          err: outcome.error,
+          nonRetryable: facts.nonRetryable,
+          ...(facts.type === "" ? {} : { errorType: facts.type }),
+        },
+        "attempt failed",
+      );
       this.#report(attemptId, TaskState.ERROR, {
-        errorDescription: describeError(outcome.error),
-        nonRetryable,
+        errorDescription: facts.description,
+        nonRetryable: facts.nonRetryable,
+        errorType: facts.type,
+        errorDetails: facts.details,
         ...commandEndOf(outcome.error),
       });
+      failure = {
+        ...facts,
+        error: outcome.error,
+        willRetry: willRetry(attempt, facts.nonRetryable),
+      };
     }
     this.#startQueued();
     this.#checkIdle();
+    // Told last, once the runner is done with the attempt.
+    const observer = this.#options.observer;
+    if (observer === undefined || wasSilenced) return;
+    if (failure) observer.failed?.(attempt.invoke, failure, durationMs);
+    else if ("outputs" in outcome)
+      observer.completed?.(attempt.invoke, outcome.outputs, durationMs);
   }
 
   #startQueued(): void {
@@ -329,6 +456,8 @@ export class AttemptRunner {
       outputs?: TaskOutputs;
       exitCode?: number | undefined;
       outputTail?: string;
+      errorType?: string;
+      errorDetails?: Record<string, string>;
     } = {},
   ): void {
     // What create(TaskStateUpdateSchema, …) makes, without its reflection:
@@ -344,6 +473,8 @@ export class AttemptRunner {
       outputs: extra.outputs ?? {},
       ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
       outputTail: extra.outputTail ?? "",
+      errorType: extra.errorType ?? "",
+      errorDetails: extra.errorDetails ?? {},
     });
   }
 
@@ -373,23 +504,50 @@ function upstreamOf(invoke: Invoke): Record<string, UpstreamResult> {
   return upstream;
 }
 
-/** The error's message, in the task's own words; never empty. */
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name || "error";
-  if (typeof error === "string" && error !== "") return error;
-  return `handler threw ${String(error)}`;
+/** Whether the task's retry policy gives a failed attempt another one. */
+function willRetry(attempt: Attempt, nonRetryable: boolean): boolean {
+  const { task, invoke } = attempt;
+  return (
+    !nonRetryable &&
+    (task.retriesFailures ?? true) &&
+    invoke.attemptNumber < Math.max(1, task.maxAttempts ?? 1)
+  );
 }
 
-/** Keeps string-valued outputs, coercing other values to strings. */
-function toOutputs(result: unknown, logger: () => Logger): TaskOutputs {
+/**
+ * The outputs to report of what the handler returned: checked by the task's
+ * outputs schema when it has one, then encoded as text (see TaskOutputs).
+ * Without a schema, a result that is not a record is ignored, with a
+ * warning; with one, it must be a record.
+ */
+function outputsOf(
+  task: RunnableTask,
+  result: unknown,
+  attempt: { readonly logger: Logger },
+): TaskOutputs | Promise<TaskOutputs> {
+  if (task.outputs !== undefined) {
+    return checked(task.outputs, result, invalidOutputs, (output) => {
+      if (!isRecord(output)) {
+        throw invalidOutputs([
+          { message: `must be an object of outputs, not ${describeKind(output)}` },
+        ]);
+      }
+      return encodeOutputs(output);
+    });
+  }
   if (result === undefined || result === null) return {};
-  if (typeof result !== "object" || Array.isArray(result)) {
-    logger().warn({ result: typeof result }, "handler result is not a record; outputs ignored");
+  if (!isRecord(result)) {
+    attempt.logger.warn(
+      { result: typeof result },
+      "handler result is not a record; outputs ignored",
+    );
     return {};
   }
-  const outputs: TaskOutputs = {};
-  for (const [key, value] of Object.entries(result)) {
-    outputs[key] = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  }
-  return outputs;
+  return encodeOutputs(result);
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
 }

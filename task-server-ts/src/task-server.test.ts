@@ -17,6 +17,7 @@ import {
   NonRetryableError,
   type TaskContext,
   TaskServer,
+  type TaskServerHooks,
   type TaskServerOptions,
 } from "./index.js";
 import { FakeCerebro, type FakeSession } from "./testing/fake-cerebro.js";
@@ -602,5 +603,217 @@ describe("TaskServer against a cerebro that speaks protocol 1.1", () => {
       ["u-1", "COMPLETED", 3n],
     ]);
     expect(updatesByMessage(second)).toHaveLength(1);
+  });
+});
+
+describe("run()", () => {
+  it("starts the server and resolves only once it has drained", async () => {
+    const { server, gate } = makeServer();
+    let ran = false;
+    const running = server.run().then(() => {
+      ran = true;
+    });
+    const session = await cerebro.nextSession();
+    await session.next("hello");
+    session.welcome();
+    invokeOn(session, "a.held", "run-1");
+    await nextState(session, "run-1", TaskState.STARTED);
+    const draining = server.drain();
+    await session.next("drain");
+    expect(ran).toBe(false);
+    gate("run-1").resolve(undefined);
+    const completed = await nextState(session, "run-1", TaskState.COMPLETED);
+    session.send({ case: "ack", value: { throughSeq: completed.seq } });
+    await draining;
+    await running;
+    expect(ran).toBe(true);
+  });
+
+  it("waits for a server start() already started, and resolves when it is stopped", async () => {
+    const { server } = makeServer();
+    await connect(server);
+    const running = server.run();
+    server.stop();
+    await running;
+  });
+
+  it("rejects as start() does when cerebro refuses the declarations", async () => {
+    const { server } = makeServer();
+    const running = server.run();
+    const session = await cerebro.nextSession();
+    await session.next("hello");
+    session.send({ case: "rejection", value: { message: "declaration rejected", errors: [] } });
+    await expect(running).rejects.toBeInstanceOf(DeclarationRejectedError);
+  });
+});
+
+describe("signals", () => {
+  /** Sends the signal to this process's listeners, with process.exit caught. */
+  function signalled() {
+    const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
+    return {
+      exit,
+      send: (signal: NodeJS.Signals) => process.emit(signal as "SIGTERM", signal as "SIGTERM"),
+    };
+  }
+
+  afterEach(() => vi.restoreAllMocks());
+
+  it("with run(), a signal drains the server and run() resolves; the SDK does not exit the process", async () => {
+    const { server } = makeServer({ handleSignals: true });
+    const { session } = await connect(server);
+    const running = server.run();
+    const { exit, send } = signalled();
+    send("SIGTERM");
+    await session.next("drain");
+    await running;
+    expect(exit).not.toHaveBeenCalled();
+    expect(process.listeners("SIGTERM")).toHaveLength(0);
+  });
+
+  it("with start() alone, the process exits with code 0 once a signal's drain is done", async () => {
+    const { server } = makeServer({ handleSignals: true });
+    const { session } = await connect(server);
+    const { exit, send } = signalled();
+    send("SIGINT");
+    await session.next("drain");
+    await vi.waitFor(() => expect(exit).toHaveBeenCalledWith(0));
+  });
+
+  it("with handleSignals false, installs nothing: a signal is the program's to handle", async () => {
+    const before = process.listenerCount("SIGTERM");
+    const { server } = makeServer({ handleSignals: false });
+    const running = server.run();
+    const session = await cerebro.nextSession();
+    await session.next("hello");
+    session.welcome();
+    await vi.waitFor(() => expect(session.requests.all.length).toBeGreaterThan(0));
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+    await server.drain();
+    await running;
+  });
+});
+
+describe("hooks", () => {
+  /** A server whose hooks record what they are told, by hook name. */
+  function hookedServer(extra: Partial<TaskServerHooks> = {}, logger = silent) {
+    const calls = new Inbox<[string, Record<string, unknown>]>();
+    const record =
+      (name: string) =>
+      (info: object): void => {
+        calls.push([name, { ...info }]);
+      };
+    const made = makeServer({
+      logger,
+      hooks: {
+        onAttemptStarted: record("started"),
+        onAttemptCompleted: record("completed"),
+        onAttemptFailed: record("failed"),
+        onDisconnected: record("disconnected"),
+        onReconnected: record("reconnected"),
+        ...extra,
+      },
+    });
+    return { ...made, calls };
+  }
+
+  it("tells when attempts start, complete and fail, with whether a retry follows", async () => {
+    const { server, calls, gate } = hookedServer();
+    const { session } = await connect(server);
+    invokeOn(session, "a.held", "h-1");
+    expect(await calls.next()).toEqual([
+      "started",
+      {
+        taskId: "a.held",
+        runId: "run-1",
+        taskRunId: expect.any(String),
+        attemptId: "h-1",
+        attemptNumber: 1,
+        mode: "normal",
+      },
+    ]);
+    gate("h-1").resolve({ rows: "7" });
+    const [completed, info] = await calls.next(([name]) => name === "completed");
+    expect(completed).toBe("completed");
+    expect(info).toMatchObject({ attemptId: "h-1", outputs: { rows: "7" } });
+    expect(info.durationMs).toBeGreaterThanOrEqual(0);
+
+    invokeOn(session, "a.fail", "h-2");
+    invokeOn(session, "a.final", "h-3");
+    const failed = await calls.next(([name, i]) => name === "failed" && i.attemptId === "h-2");
+    expect(failed[1]).toMatchObject({
+      taskId: "a.fail",
+      description: "database unreachable",
+      errorType: "",
+      errorDetails: {},
+      retryable: true,
+      // a.fail declares no retry policy: one attempt in all.
+      willRetry: false,
+    });
+    expect(failed[1].error).toBeInstanceOf(Error);
+    const final = await calls.next(([name, i]) => name === "failed" && i.attemptId === "h-3");
+    expect(final[1]).toMatchObject({ retryable: false, willRetry: false });
+
+    // a.held retries up to 3 attempts: a failed first attempt is not the last.
+    invokeOn(session, "a.held", "h-4");
+    await calls.next(([name, i]) => name === "started" && i.attemptId === "h-4");
+    gate("h-4").reject(new Error("flaky"));
+    const retried = await calls.next(([name, i]) => name === "failed" && i.attemptId === "h-4");
+    expect(retried[1]).toMatchObject({ retryable: true, willRetry: true });
+  });
+
+  it("logs a hook that throws or rejects, and goes on serving", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: "error" },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const { server } = hookedServer(
+      {
+        onAttemptStarted: () => {
+          throw new Error("pager unreachable");
+        },
+        onAttemptCompleted: async () => {
+          throw new Error("webhook said 500");
+        },
+      },
+      logger,
+    );
+    const { session } = await connect(server);
+    invokeOn(session, "a.echo", "x-1", { k: "v" });
+    const completed = await nextState(session, "x-1", TaskState.COMPLETED);
+    expect(completed.outputs).toEqual({ k: "v" });
+    await vi.waitFor(() => expect(lines).toHaveLength(2));
+    expect(lines.map((line) => [line.hook, line.msg])).toEqual([
+      ["onAttemptStarted", "hook onAttemptStarted failed; the task-server goes on"],
+      ["onAttemptCompleted", "hook onAttemptCompleted failed; the task-server goes on"],
+    ]);
+    invokeOn(session, "a.echo", "x-2");
+    await nextState(session, "x-2", TaskState.COMPLETED);
+  });
+
+  it("tells when the stream to cerebro breaks and when cerebro welcomes the server again, not on a drain", async () => {
+    const { server, calls } = hookedServer();
+    const { session } = await connect(server);
+    session.kill();
+    const [name, lost] = await calls.next();
+    expect(name).toBe("disconnected");
+    expect(lost).toMatchObject({
+      address: cerebro.address,
+      code: "UNAVAILABLE",
+      runningAttempts: 0,
+    });
+    expect(lost.retryInMs).toBeGreaterThan(0);
+    const second = await cerebro.nextSession();
+    await second.next("hello");
+    second.welcome();
+    const [back, info] = await calls.next();
+    expect(back).toBe("reconnected");
+    expect(info.downtimeMs).toBeGreaterThanOrEqual(0);
+    await server.drain();
+    await second.ended;
+    // Hooks run as microtasks: any the drain caused has run by now.
+    await new Promise(setImmediate);
+    expect(calls.all.map(([hook]) => hook)).toEqual(["disconnected", "reconnected"]);
   });
 });

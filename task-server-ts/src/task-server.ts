@@ -13,12 +13,14 @@ import {
   type Invoke,
   PROTOCOL_VERSION,
   type Rejection,
+  RunMode,
   type TaskDeclaration,
   TaskState,
   type TaskStateUpdate,
   tokenFromEnv,
   type Welcome,
 } from "@cordyna/contract";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Logger } from "pino";
 import { Connection } from "./connection.js";
 import { declarationMessages, type RequestMessage } from "./declaration-parts.js";
@@ -28,9 +30,18 @@ import { DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT, LogShipper } from "./log-shipper.js"
 import { defaultLogger } from "./logger.js";
 import { Outbox } from "./outbox.js";
 import { TaskRegistry } from "./registry.js";
-import { AttemptRunner } from "./runner.js";
+import { type AttemptObserver, AttemptRunner } from "./runner.js";
 import { settlesWithin } from "./settles-within.js";
-import type { TaskHandler, TaskOptions, TaskServerOptions } from "./types.js";
+import { isThenable } from "./task-values.js";
+import type {
+  AttemptInfo,
+  TaskHandler,
+  TaskOptions,
+  TaskOutputs,
+  TaskParams,
+  TaskServerHooks,
+  TaskServerOptions,
+} from "./types.js";
 import { UpdateSender } from "./update-sender.js";
 
 /** Sent in the Hello to name this implementation. */
@@ -47,6 +58,14 @@ const STREAM_CLOSE_TIMEOUT_MS = 1_000;
 const REFUSALS: ReadonlySet<Code> = new Set([Code.Unauthenticated, Code.PermissionDenied]);
 
 type Lifecycle = "new" | "starting" | "running" | "draining" | "stopped";
+
+/**
+ * With a Params type that is not plain strings, a params schema is required:
+ * without one, nothing would make the strings on the wire into that type.
+ */
+type ParamsSchemaFor<Params> = [Params] extends [Readonly<Record<string, string | undefined>>]
+  ? unknown
+  : { readonly params: StandardSchemaV1<unknown, Params> };
 
 /**
  * A Cordyna task-server: declare tasks with `task()`, then `start()` to
@@ -89,6 +108,16 @@ export class TaskServer {
   #startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #drainPromise: Promise<void> | undefined;
   #signalListener: ((signal: NodeJS.Signals) => void) | undefined;
+  /** What start() returned, for run() called after it. */
+  #started: Promise<void> | undefined;
+  /** Resolves once the server has stopped (drained, stopped, or refused). */
+  readonly #stopped: Promise<void>;
+  #resolveStopped!: () => void;
+  /** run() was called: a signal's drain lets it resolve instead of exiting the process. */
+  #runAwaited = false;
+  readonly #hooks: TaskServerHooks;
+  /** When the welcomed stream was lost, until the next Welcome. */
+  #disconnectedAt: number | undefined;
 
   /**
    * @throws TaskOptionsError for invalid server options.
@@ -136,6 +165,10 @@ export class TaskServer {
     this.#drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     this.#backoff = options.reconnectBackoff ?? {};
+    this.#hooks = options.hooks ?? {};
+    this.#stopped = new Promise((resolve) => {
+      this.#resolveStopped = resolve;
+    });
     this.#registry = new TaskRegistry({ team: options.team, contact: options.contact });
     const maxLogBytesPerAttempt =
       options.maxLogBytesPerAttempt ?? DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT;
@@ -148,10 +181,11 @@ export class TaskServer {
     );
     this.#runner = new AttemptRunner({
       concurrency,
-      lookup: (taskId) => this.#registry.get(taskId)?.handler,
+      lookup: (taskId) => this.#registry.get(taskId),
       report: (update) => this.#report(update),
       log: (attemptId, line) => this.#logs.add(attemptId, line),
       logger: this.logger,
+      observer: this.#attemptObserver(),
     });
   }
 
@@ -159,10 +193,18 @@ export class TaskServer {
    * Declares a task and the handler that runs it. After `start()`, the new
    * set of tasks is redeclared to cerebro.
    *
+   * `Params` and `Outputs` follow from the `params` and `outputs` schemas
+   * when given (any Standard Schema library); without them the handler gets
+   * params as strings and may return any record of outputs (encoded as
+   * described at {@link TaskOutputs}).
+   *
    * @throws TaskOptionsError naming the task and the field, for invalid
    *   options or an id already declared.
    */
-  task(options: TaskOptions, handler: TaskHandler): this {
+  task<Params = TaskParams, Outputs = TaskOutputs>(
+    options: TaskOptions<Params, Outputs> & ParamsSchemaFor<NoInfer<Params>>,
+    handler: TaskHandler<Params, Outputs>,
+  ): this {
     if (this.#lifecycle === "stopped") throw new Error("task-server is stopped");
     const { declaration } = this.#registry.add(options, handler);
     if (this.#lifecycle !== "new") {
@@ -173,11 +215,13 @@ export class TaskServer {
   }
 
   /**
-   * Connects to cerebro. Resolves at the first Welcome; rejects with a
-   * DeclarationRejectedError when cerebro refuses the declarations (the
-   * server then stops and does not reconnect). Until the Welcome, failed
-   * connections are retried with backoff. Installs SIGTERM/SIGINT handlers
-   * unless `handleSignals` is false.
+   * Connects to cerebro. Resolves at the first Welcome, while the server
+   * goes on serving; rejects with a DeclarationRejectedError when cerebro
+   * refuses the declarations (the server then stops and does not
+   * reconnect). Until the Welcome, failed connections are retried with
+   * backoff. Installs SIGTERM/SIGINT handlers unless `handleSignals` is
+   * false; without `run()`, the process exits with code 0 once a signal's
+   * drain is done. To wait for the server to stop, use `run()`.
    */
   start(): Promise<void> {
     if (this.#lifecycle !== "new") {
@@ -187,6 +231,7 @@ export class TaskServer {
     const started = new Promise<void>((resolve, reject) => {
       this.#startWaiter = { resolve, reject };
     });
+    this.#started = started;
     if (this.#handleSignals) this.#installSignalHandlers();
     this.logger.info(
       {
@@ -215,6 +260,20 @@ export class TaskServer {
   }
 
   /**
+   * Starts the server (unless `start()` already did) and resolves once it
+   * has stopped: drained after a signal or `drain()`, or stopped with
+   * `stop()`. Rejects as `start()` does when cerebro refuses the server.
+   * With `run()`, a signal drains the server and lets `run()` resolve; the
+   * SDK does not exit the process, which ends once nothing else keeps it
+   * alive (close what you opened after `await server.run()`).
+   */
+  run(): Promise<void> {
+    this.#runAwaited = true;
+    const started = this.#lifecycle === "new" ? this.start() : (this.#started ?? Promise.resolve());
+    return started.then(() => this.#stopped);
+  }
+
+  /**
    * Shuts down gently: tells cerebro (Drain), takes no new work, waits for
    * running and queued attempts (at most `drainTimeoutMs`; attempts still
    * running then are aborted and reported as retryable ERROR), waits for the
@@ -225,6 +284,7 @@ export class TaskServer {
     if (this.#drainPromise) return this.#drainPromise;
     if (this.#lifecycle === "new" || this.#lifecycle === "stopped") {
       this.#lifecycle = "stopped";
+      this.#resolveStopped();
       this.#drainPromise = Promise.resolve();
       return this.#drainPromise;
     }
@@ -276,6 +336,7 @@ export class TaskServer {
     const waiter = this.#startWaiter;
     this.#startWaiter = undefined;
     waiter?.reject(startError);
+    this.#resolveStopped();
   }
 
   /** The Hello, and the parts of a declaration too large for one message. */
@@ -371,6 +432,14 @@ export class TaskServer {
   #onWelcome(welcome: Welcome): void {
     if (this.#lifecycle === "stopped") return;
     this.#welcomed = true;
+    const disconnectedAt = this.#disconnectedAt;
+    this.#disconnectedAt = undefined;
+    if (disconnectedAt !== undefined) {
+      this.#callHook("onReconnected", {
+        address: this.#address,
+        downtimeMs: Date.now() - disconnectedAt,
+      });
+    }
     this.#connection?.resetBackoff();
     for (const warning of welcome.warnings) {
       this.logger.warn(
@@ -421,6 +490,7 @@ export class TaskServer {
   }
 
   #onDisconnected(error: Error | undefined, retryInMs: number | undefined): void {
+    const wasWelcomed = this.#welcomed;
     this.#welcomed = false;
     this.#outbox.close();
     this.#updates.disconnected();
@@ -454,7 +524,71 @@ export class TaskServer {
         },
         `stream to cerebro at ${this.#address} lost (${code}${error ? `: ${reason(error)}` : ""}); reconnecting in ${retryInMs} ms`,
       );
+      if (wasWelcomed) {
+        this.#disconnectedAt = Date.now();
+        this.#callHook("onDisconnected", {
+          address: this.#address,
+          code,
+          message: error ? reason(error) : "cerebro ended the stream",
+          retryInMs,
+          runningAttempts: this.#runner.runningCount,
+        });
+      }
     }
+  }
+
+  /** Tells the hooks about attempts, when there are hooks for them. */
+  #attemptObserver(): AttemptObserver {
+    const hooks = this.#hooks;
+    return {
+      ...(hooks.onAttemptStarted && {
+        started: (invoke) => this.#callHook("onAttemptStarted", attemptInfo(invoke)),
+      }),
+      ...(hooks.onAttemptCompleted && {
+        completed: (invoke, outputs, durationMs) =>
+          this.#callHook("onAttemptCompleted", { ...attemptInfo(invoke), durationMs, outputs }),
+      }),
+      ...(hooks.onAttemptFailed && {
+        failed: (invoke, failure, durationMs) =>
+          this.#callHook("onAttemptFailed", {
+            ...attemptInfo(invoke),
+            durationMs,
+            error: failure.error,
+            description: failure.description,
+            errorType: failure.type,
+            errorDetails: failure.details,
+            retryable: !failure.nonRetryable,
+            willRetry: failure.willRetry,
+          }),
+      }),
+    };
+  }
+
+  /**
+   * Calls a hook after the current work is done, so that it never runs in
+   * the middle of the SDK's own bookkeeping; what it throws or rejects with
+   * is logged and goes no further.
+   */
+  #callHook<K extends keyof TaskServerHooks>(
+    name: K,
+    info: Parameters<NonNullable<TaskServerHooks[K]>>[0],
+  ): void {
+    const hook = this.#hooks[name] as ((info: unknown) => unknown) | undefined;
+    if (!hook) return;
+    queueMicrotask(() => {
+      try {
+        const result = hook.call(this.#hooks, info);
+        if (isThenable(result)) {
+          Promise.resolve(result).catch((error: unknown) => this.#hookFailed(name, error));
+        }
+      } catch (error) {
+        this.#hookFailed(name, error);
+      }
+    });
+  }
+
+  #hookFailed(name: keyof TaskServerHooks, error: unknown): void {
+    this.logger.error({ err: error, hook: name }, `hook ${name} failed; the task-server goes on`);
   }
 
   #report(update: TaskStateUpdate): void {
@@ -510,7 +644,11 @@ export class TaskServer {
       this.logger.info({ signal }, "signal received: draining");
       this.drain()
         .catch((error: unknown) => this.logger.error({ err: error }, "drain failed"))
-        .finally(() => process.exit(0));
+        .finally(() => {
+          // run() resolves and leaves the rest to the program; without it,
+          // nothing else learns that the drain is done.
+          if (!this.#runAwaited) process.exit(0);
+        });
     };
     this.#signalListener = listener;
     process.on("SIGTERM", listener);
@@ -524,6 +662,18 @@ export class TaskServer {
     process.off("SIGTERM", listener);
     process.off("SIGINT", listener);
   }
+}
+
+/** Which attempt an invoke is, as the hooks are told. */
+function attemptInfo(invoke: Invoke): AttemptInfo {
+  return {
+    taskId: invoke.taskId,
+    runId: invoke.runId,
+    taskRunId: invoke.taskRunId,
+    attemptId: invoke.attemptId,
+    attemptNumber: invoke.attemptNumber,
+    mode: invoke.mode === RunMode.TEST ? "test" : "normal",
+  };
 }
 
 /** The init shape of a ConnectRequest, as accepted by `create`. */

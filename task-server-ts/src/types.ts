@@ -1,4 +1,5 @@
 import type { ClientTls } from "@cordyna/contract";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Logger } from "pino";
 import type { DurationInput } from "./durations.js";
 
@@ -42,7 +43,12 @@ export interface TaskServerOptions {
    * past it the oldest are dropped, and a line says how many. Default 1 MiB.
    */
   readonly maxLogBytesPerAttempt?: number;
-  /** Install SIGTERM/SIGINT handlers (drain, then exit 0) on start. Default true. */
+  /**
+   * Install SIGTERM/SIGINT handlers on start: the first signal drains the
+   * server; then `run()` resolves, or, when nothing awaits `run()`, the
+   * process exits with code 0. A second signal stops at once. False leaves
+   * signals to you (call `drain()`). Default true.
+   */
   readonly handleSignals?: boolean;
   /** How long drain() waits for running handlers before aborting them. Default 30 000. */
   readonly drainTimeoutMs?: number;
@@ -53,6 +59,97 @@ export interface TaskServerOptions {
    * the protocol's; a cap above cerebro's grace period loses attempts.
    */
   readonly reconnectBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * Called on the server's events, for a team's own alerting. A hook runs
+   * after the SDK is done with the event (never in the middle of it); one
+   * that throws, or returns a promise that rejects, is logged and changes
+   * nothing.
+   */
+  readonly hooks?: TaskServerHooks;
+}
+
+/** Which attempt a hook is about. */
+export interface AttemptInfo {
+  readonly taskId: string;
+  readonly runId: string;
+  readonly taskRunId: string;
+  readonly attemptId: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attemptNumber: number;
+  readonly mode: RunMode;
+}
+
+/** An attempt that this instance reported COMPLETED. */
+export interface AttemptCompletedInfo extends AttemptInfo {
+  /** From STARTED to the end of the handler. */
+  readonly durationMs: number;
+  /** The outputs as reported (encoded as strings). */
+  readonly outputs: Readonly<TaskOutputs>;
+}
+
+/** An attempt that this instance started and reported as ERROR. */
+export interface AttemptFailedInfo extends AttemptInfo {
+  /** From STARTED to the end of the handler. */
+  readonly durationMs: number;
+  /**
+   * What failed: the handler's error, a NonRetryableError of type
+   * "InvalidParams" or "InvalidOutputs" made by the SDK, or an
+   * AttemptAbortedError when a drain gave up on the attempt.
+   */
+  readonly error: unknown;
+  /** The reported `error_description`. */
+  readonly description: string;
+  /** The reported `error_type`; "" when none. */
+  readonly errorType: string;
+  /** The reported `error_details`. */
+  readonly errorDetails: Readonly<Record<string, string>>;
+  /** False when `non_retryable` was reported: no retry will follow. */
+  readonly retryable: boolean;
+  /**
+   * True when the task's retry policy gives it another attempt (attempts
+   * left, and task failures among the causes retried): cerebro tries again
+   * unless the run is cancelled first. False means this was the last try.
+   */
+  readonly willRetry: boolean;
+}
+
+/** The stream to cerebro broke after cerebro had welcomed this instance. */
+export interface DisconnectedInfo {
+  /** Cerebro's address. */
+  readonly address: string;
+  /** The gRPC status name, e.g. "UNAVAILABLE"; "ENDED" when cerebro closed it cleanly. */
+  readonly code: string;
+  /** Why, as the transport said. */
+  readonly message: string;
+  /** In how long the SDK tries again. */
+  readonly retryInMs: number;
+  /** Attempts running meanwhile; they go on, and their updates wait. */
+  readonly runningAttempts: number;
+}
+
+/** Cerebro welcomed this instance again after a disconnection. */
+export interface ReconnectedInfo {
+  /** Cerebro's address. */
+  readonly address: string;
+  /** From the disconnection to the Welcome. */
+  readonly downtimeMs: number;
+}
+
+/**
+ * A team's own callbacks on the server's events. Each is optional and may be
+ * async; none can change what the SDK does.
+ */
+export interface TaskServerHooks {
+  /** An attempt started (STARTED reported), before its params are checked. */
+  readonly onAttemptStarted?: (info: AttemptInfo) => void | Promise<void>;
+  /** An attempt ended COMPLETED. */
+  readonly onAttemptCompleted?: (info: AttemptCompletedInfo) => void | Promise<void>;
+  /** An attempt that started ended in ERROR: invalid params or outputs, a throw, a drain that gave up. */
+  readonly onAttemptFailed?: (info: AttemptFailedInfo) => void | Promise<void>;
+  /** The stream to cerebro broke; the SDK reconnects. Once per disconnection. */
+  readonly onDisconnected?: (info: DisconnectedInfo) => void | Promise<void>;
+  /** Cerebro welcomed this instance again after `onDisconnected`. */
+  readonly onReconnected?: (info: ReconnectedInfo) => void | Promise<void>;
 }
 
 /**
@@ -119,8 +216,11 @@ export interface TriggerOptions {
   readonly debounce?: DurationInput;
 }
 
-/** The declaration of one task, given to `server.task(options, handler)`. */
-export interface TaskOptions {
+/**
+ * The declaration of one task, given to `server.task(options, handler)`, with
+ * optional schemas of its params and outputs.
+ */
+export interface TaskOptions<Params = TaskParams, Outputs = TaskOutputs> {
   /** Global task id: 1-128 of [a-z0-9._-], starting with a letter or digit. */
   readonly id: string;
   /** What the task does. Default: empty. */
@@ -141,15 +241,42 @@ export interface TaskOptions {
   readonly schedule?: ScheduleOptions;
   /** Optional upstream-completion trigger. */
   readonly trigger?: TriggerOptions;
+  /**
+   * Checks and converts the params before the handler runs: any Standard
+   * Schema (zod, valibot, ArkType, …) of an object. Params come as strings,
+   * so the schema converts what should be something else (e.g.
+   * `z.coerce.number()`); the handler gets its output as `ctx.params`. When
+   * it finds a problem, the handler does not run and the attempt ends in
+   * ERROR, non-retryable, of type "InvalidParams", its description naming
+   * each field and problem.
+   */
+  readonly params?: StandardSchemaV1<unknown, Params>;
+  /**
+   * Checks what the handler returns before it is reported: any Standard
+   * Schema of an object. Its output is encoded as the outputs (see
+   * {@link TaskOutputs}). When it finds a problem, the attempt ends in ERROR,
+   * non-retryable, of type "InvalidOutputs", naming each output and problem.
+   */
+  readonly outputs?: StandardSchemaV1<Outputs, unknown>;
 }
 
 /** Whether a run does real work ("normal") or runs against test resources ("test"). */
 export type RunMode = "normal" | "test";
 
+/** Params as they come with the invoke: strings by name. */
+export type TaskParams = Record<string, string>;
+
 /**
  * Small results of a task, recorded with the run (GetRun, `dyna runs <id>`)
  * and passed to the tasks downstream of it in the run, as
- * `ctx.upstream[taskId].outputs`.
+ * `ctx.upstream[taskId].outputs`. They travel as strings: a handler may
+ * return other values, which are encoded as text: strings as they are,
+ * numbers, booleans and bigints with `String()` (`3`, `true`), dates as
+ * ISO 8601 (`toISOString()`), and objects, arrays and null as JSON. An
+ * undefined value is left out. A function or symbol, a value JSON cannot
+ * encode, or a name the protocol does not allow (empty, over 256 bytes,
+ * control characters; more than 1,000 outputs) ends the attempt in ERROR,
+ * non-retryable, of type "InvalidOutputs".
  */
 export type TaskOutputs = Record<string, string>;
 
@@ -165,8 +292,11 @@ export interface UpstreamResult {
   readonly omitted: boolean;
 }
 
-/** What a task handler receives for one attempt. */
-export interface TaskContext {
+/**
+ * What a task handler receives for one attempt; `Params` is the output of the
+ * task's params schema, or the params as they came.
+ */
+export interface TaskContext<Params = TaskParams> {
   /** The task being run. */
   readonly taskId: string;
   /** The run this attempt belongs to. */
@@ -179,8 +309,11 @@ export interface TaskContext {
   readonly attemptNumber: number;
   /** "normal" or "test" (integrated testing). */
   readonly mode: RunMode;
-  /** Parameters of the invocation. */
-  readonly params: Readonly<Record<string, string>>;
+  /**
+   * Parameters of the invocation: as they came (strings), or, with a params
+   * schema, what it made of them.
+   */
+  readonly params: Readonly<Params>;
   /**
    * The W3C trace context ("traceparent", "tracestate") of the attempt's span
    * in cerebro; empty when cerebro exports no traces. The handler already
@@ -206,10 +339,11 @@ export interface TaskContext {
 }
 
 /**
- * Runs one attempt of a task. Resolve (optionally with outputs) for COMPLETED;
- * throw for ERROR (throw a NonRetryableError to prevent retries).
+ * Runs one attempt of a task. Resolve (optionally with outputs) for
+ * COMPLETED; throw for ERROR (a TaskError carries a type and details, a
+ * NonRetryableError also prevents retries).
  */
-export type TaskHandler = (
-  ctx: TaskContext,
+export type TaskHandler<Params = TaskParams, Outputs = TaskOutputs> = (
+  ctx: TaskContext<Params>,
   // biome-ignore lint/suspicious/noConfusingVoidType: handlers may simply return nothing
-) => Promise<TaskOutputs | void> | TaskOutputs | void;
+) => Promise<Outputs | void> | Outputs | void;

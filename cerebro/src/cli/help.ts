@@ -319,9 +319,11 @@ ${COMMON}`,
 Without a run id: the most recent runs, newest first, with state, targets,
 creation time, duration and counts (completed/failed/blocked/skipped), a
 page at a time; when more runs follow, the last line says how to see them.
-With a run id: that run with each task-run (task, state, attempts, cause),
-the outputs of each task-run (and for a command task each attempt's exit
-code and the end of its output), its summary, and its OpenTelemetry trace
+With a run id: that run with each task-run (task, state, attempts, cause,
+and the type of error a task reported), the outputs of each task-run (for a
+command task each attempt's exit code and the end of its output, for a
+failed attempt the details its task reported about its error), its summary,
+and its OpenTelemetry trace
 id when cerebro exports traces (docs/observability.md). "dyna run-status
 <run-id>" does the same.
 

@@ -44,7 +44,7 @@ function cause(entry: TaskRunOfRun): string {
   if (taskRun === undefined) return "";
   switch (taskRun.state) {
     case TaskState.ERROR:
-      return [errorCauseName(taskRun.errorCause), taskRun.errorDescription]
+      return [errorCauseName(taskRun.errorCause), taskRun.errorType, taskRun.errorDescription]
         .filter((part) => part !== "")
         .join(": ");
     case TaskState.BLOCKED:

@@ -256,6 +256,25 @@ describe("renderRunDetail", () => {
     expect(out).not.toContain("a.import #1");
   });
 
+  it("puts the type of error a task reported before its description, and lists the details it gave", () => {
+    const run = failedRun();
+    const clean = run.taskRuns[1]!;
+    clean.errorType = "DiskFull";
+    clean.errorDetails = { volume: "/data", free: "0 B" };
+    const second = clean.attempts[1]!;
+    second.errorType = "DiskFull";
+    second.errorDetails = { volume: "/data", free: "0 B" };
+    const out = renderRunDetail(run, undefined, T0);
+    expect(out).toMatch(
+      /^a\.clean\s+task-server-a\s+ERROR\s+2\s+\S+\s+TASK_FAILED: DiskFull: disk full \(/m,
+    );
+    expect(out).toContain("  a.clean #2  ERROR(TASK_FAILED) on a-2: DiskFull: disk full");
+    expect(out).toContain(
+      ["Error details:", "  a.clean #2: DiskFull", "    free: 0 B", "    volume: /data"].join("\n"),
+    );
+    expect(out).toMatch(/Failed:\n {2}a\.clean {2}TASK_FAILED: DiskFull: disk full\n/);
+  });
+
   it("shows when a retry is due, and why a task-run was cancelled", () => {
     const run = create(RunSchema, {
       id: "run_2",

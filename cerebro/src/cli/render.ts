@@ -468,9 +468,11 @@ export function runOutcomes(run: Run): RunOutcomes {
   };
 }
 
-function failureText(cause: ErrorCause, description: string): string {
+/** "TASK_FAILED: SmtpRefused: relay refused": the cause, the task's error type if any, the description. */
+function failureText(cause: ErrorCause, description: string, errorType = ""): string {
   const name = errorCauseName(cause) || "ERROR";
-  return description === "" ? name : `${name}: ${description}`;
+  const said = errorType === "" ? description : `${errorType}: ${description}`;
+  return said === "" ? name : `${name}: ${said}`;
 }
 
 /**
@@ -495,8 +497,9 @@ export function renderRunSummary(run: Run, style: Style = plainStyle, nowMs = Da
   if (o.failed.length > 0) {
     lines.push(paint(style, "red", "Failed:"));
     for (const f of o.failed) {
+      const errorType = run.taskRuns.find((t) => t.taskId === f.taskId)?.errorType ?? "";
       lines.push(
-        `  ${paint(style, "bold", f.taskId)}  ${failureText(f.errorCause, f.errorDescription)}`,
+        `  ${paint(style, "bold", f.taskId)}  ${failureText(f.errorCause, f.errorDescription, errorType)}`,
       );
       lines.push(`    owner: ${formatOwner(f.owner)}; server: ${orDash(f.serverName)}`);
     }
@@ -534,7 +537,7 @@ export function renderOutcomeLine(run: Run, style: Style, cancelReason = ""): st
 export function taskRunDetail(taskRun: TaskRun, nowMs = Date.now()): string {
   switch (taskRun.state) {
     case TaskState.ERROR:
-      return `${failureText(taskRun.errorCause, taskRun.errorDescription)} (${formatOwner(taskRun.owner)})`;
+      return `${failureText(taskRun.errorCause, taskRun.errorDescription, taskRun.errorType)} (${formatOwner(taskRun.owner)})`;
     case TaskState.BLOCKED:
       return `blocked by ${taskRun.blockedBy.join(", ") || "an upstream task"}`;
     case TaskState.PENDING:
@@ -624,7 +627,9 @@ export function renderRunDetail(run: Run, style: Style = plainStyle, nowMs = Dat
     t.attempts.map((a) => {
       const cause = errorCauseName(a.errorCause);
       const state = `${taskStateName(a.state)}${cause === "" ? "" : `(${cause})`}`;
-      const why = a.errorDescription === "" ? "" : `: ${a.errorDescription}`;
+      const said =
+        a.errorType === "" ? a.errorDescription : `${a.errorType}: ${a.errorDescription}`;
+      const why = said === "" ? "" : `: ${said}`;
       return `  ${t.taskId} #${a.number}  ${colored(style, state)} on ${a.instanceId}${why}`;
     }),
   );

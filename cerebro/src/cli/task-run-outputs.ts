@@ -1,13 +1,14 @@
-// What each task-run of a run returned, and how its commands ended, for
-// `dyna runs <run-id>`.
+// What each task-run of a run returned, how its commands ended, and what
+// its tasks said about their errors, for `dyna runs <run-id>`.
 
 import type { Run } from "@cordyna/contract";
 import { paint, type Style } from "./render.js";
 
 /**
- * "Outputs:" with each task-run's outputs, and "Command output:" with each
- * attempt whose command ended: its exit code and the end of its output.
- * Empty when the run has neither.
+ * "Outputs:" with each task-run's outputs, "Command output:" with each
+ * attempt whose command ended: its exit code and the end of its output, and
+ * "Error details:" with each failed attempt whose task reported details
+ * about its error, under its error type. Empty when the run has none.
  */
 export function renderTaskRunOutputs(run: Run, style: Style): string {
   const outputs = run.taskRuns
@@ -30,11 +31,27 @@ export function renderTaskRunOutputs(run: Run, style: Style): string {
         ...(attempt.outputTail === "" ? [] : [indented(attempt.outputTail, 4)]),
       ]),
   );
+  const errors = run.taskRuns.flatMap((taskRun) =>
+    taskRun.attempts
+      .filter((attempt) => Object.keys(attempt.errorDetails).length > 0)
+      .flatMap((attempt) => [
+        `  ${taskRun.taskId} #${attempt.number}${attempt.errorType === "" ? "" : `: ${attempt.errorType}`}`,
+        ...Object.keys(attempt.errorDetails)
+          .sort()
+          .map((key) =>
+            indented(`${paint(style, "dim", `${key}:`)} ${attempt.errorDetails[key]}`, 4),
+          ),
+      ]),
+  );
   const parts: string[] = [];
-  if (outputs.length > 0) parts.push("Outputs:", ...outputs);
-  if (commands.length > 0) {
+  for (const [title, lines] of [
+    ["Outputs:", outputs],
+    ["Command output:", commands],
+    ["Error details:", errors],
+  ] as const) {
+    if (lines.length === 0) continue;
     if (parts.length > 0) parts.push("");
-    parts.push("Command output:", ...commands);
+    parts.push(title, ...lines);
   }
   return parts.join("\n");
 }

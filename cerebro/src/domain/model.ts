@@ -138,6 +138,10 @@ export interface AttemptRecord {
   deadlines: Deadlines;
   errorCause?: ErrorCause;
   errorDescription?: string;
+  /** With ERROR(TASK_FAILED): the kind of error the task reported, when it named one. */
+  errorType?: string;
+  /** With ERROR(TASK_FAILED): the facts the task reported about its error, when any. */
+  errorDetails?: Record<string, string>;
   /** When the invoke was last sent: sent again after a reconnect, it counts from then. */
   invokedAt: number;
   queuedAt?: number;
@@ -167,6 +171,10 @@ export interface TaskRunRecord {
   attempts: AttemptRecord[];
   errorCause?: ErrorCause;
   errorDescription?: string;
+  /** As its failed attempt's, with ERROR or a retry pending. */
+  errorType?: string;
+  /** As its failed attempt's, with ERROR or a retry pending. */
+  errorDetails?: Record<string, string>;
   blockedBy?: string[];
   reused?: Completion;
   waitingReason?: string;

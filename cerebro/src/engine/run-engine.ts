@@ -57,6 +57,10 @@ export interface AttemptReport {
   readonly state: TaskState;
   readonly errorDescription?: string;
   readonly nonRetryable?: boolean;
+  /** With ERROR: the kind of error, in the task's terms. */
+  readonly errorType?: string;
+  /** With ERROR: facts about the error. */
+  readonly errorDetails?: Readonly<Record<string, string>>;
   readonly outputs?: Readonly<Record<string, string>>;
   /** A command task's exit code, with COMPLETED or ERROR. */
   readonly exitCode?: number;
@@ -68,6 +72,23 @@ export interface AttemptReport {
 function recordCommandEnd(attempt: AttemptRecord, report: AttemptReport): void {
   if (report.exitCode !== undefined) attempt.exitCode = report.exitCode;
   if (report.outputTail) attempt.outputTail = report.outputTail;
+}
+
+/** Keeps (or, without them, removes) the type and details of an error on an attempt or task-run. */
+function setErrorFacts(
+  record: { errorType?: string; errorDetails?: Record<string, string> },
+  facts: { type?: string; details?: Readonly<Record<string, string>> },
+): void {
+  if (facts.type) record.errorType = facts.type;
+  else delete record.errorType;
+  if (facts.details) record.errorDetails = { ...facts.details };
+  else delete record.errorDetails;
+}
+
+/** "SmtpRefused: relay refused", as events say an error; the description alone without a type. */
+function typedDescription(taskRun: TaskRunRecord): string {
+  const description = taskRun.errorDescription ?? "";
+  return taskRun.errorType ? `${taskRun.errorType}: ${description}` : description;
 }
 
 /** Whether a report changed anything; a refused one says why. */
@@ -634,6 +655,10 @@ export class RunEngine {
         this.#failAttempt(active, taskRun, attempt, ErrorCause.TASK_FAILED, {
           description: report.errorDescription || "the task reported ERROR without a description",
           nonRetryable: report.nonRetryable ?? false,
+          ...(report.errorType ? { type: report.errorType } : {}),
+          ...(report.errorDetails && Object.keys(report.errorDetails).length > 0
+            ? { details: report.errorDetails }
+            : {}),
         });
         break;
       default:
@@ -766,10 +791,17 @@ export class RunEngine {
     taskRun: TaskRunRecord,
     attempt: AttemptRecord,
     cause: ErrorCause,
-    detail: { description: string; nonRetryable?: boolean },
+    detail: {
+      description: string;
+      nonRetryable?: boolean;
+      type?: string;
+      details?: Readonly<Record<string, string>>;
+    },
   ): void {
     attempt.errorCause = cause;
     attempt.errorDescription = detail.description;
+    setErrorFacts(attempt, detail);
+    setErrorFacts(taskRun, detail);
     this.#endAttempt(taskRun, attempt, TaskState.ERROR);
     const policy = this.#options.graph.get(taskRun.taskId)?.definition.retry;
     const retry =
@@ -784,6 +816,7 @@ export class RunEngine {
         attemptId: attempt.id,
         instanceId: attempt.instanceId,
         cause,
+        ...(detail.type ? { errorType: detail.type } : {}),
         retry,
       },
       `attempt failed: ${detail.description}`,
@@ -846,6 +879,7 @@ export class RunEngine {
     } else if (state !== TaskState.CANCELLED) {
       delete taskRun.errorCause;
       delete taskRun.errorDescription;
+      setErrorFacts(taskRun, {});
     }
     this.#timers.get(taskRun.id)?.cancel();
     this.#timers.delete(taskRun.id);
@@ -989,13 +1023,13 @@ export class RunEngine {
     const attempt = taskRun.attempts.at(-1);
     const retrying = taskRun.state === TaskState.PENDING && taskRun.notBefore !== undefined;
     let detail = "";
-    if (taskRun.state === TaskState.ERROR) detail = taskRun.errorDescription ?? "";
+    if (taskRun.state === TaskState.ERROR) detail = typedDescription(taskRun);
     else if (taskRun.state === TaskState.BLOCKED)
       detail = `by ${(taskRun.blockedBy ?? []).join(", ")}`;
     else if (taskRun.state === TaskState.SKIPPED && taskRun.reused) {
       detail = `reused completion of run ${taskRun.reused.runId}`;
     } else if (taskRun.state === TaskState.CANCELLED) detail = taskRun.cancelReason ?? "";
-    else if (retrying) detail = `${taskRun.waitingReason}: ${taskRun.errorDescription}`;
+    else if (retrying) detail = `${taskRun.waitingReason}: ${typedDescription(taskRun)}`;
     else if (taskRun.state === TaskState.PENDING) detail = taskRun.waitingReason ?? "";
     const state =
       taskRun.state === TaskState.ERROR ? `ERROR(${taskRun.errorCause})` : taskRun.state;

@@ -34,6 +34,66 @@ describe("RunEngine events", () => {
     expect(taskRuns[0]?.notBefore).toBe(retry?.dueAt);
   });
 
+  it("a task's error type and details stay with its attempt and task-run, and events put the type first", async () => {
+    const h = oneTask({ ...NO_RETRY, maxAttempts: 3, initialBackoffMs: SECOND });
+    h.instances.connect("server-a");
+    const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
+    await h.report("a.x", "STARTED");
+    await h.report("a.x", "ERROR", "relay refused", {
+      errorType: "SmtpRefused",
+      errorDetails: { host: "smtp.example.com" },
+    });
+    expect(h.events.at(-1)?.detail).toMatch(
+      /^retry 2 of 3 in \d+ ms after TASK_FAILED: SmtpRefused: relay refused$/,
+    );
+    let [taskRun] = (await h.engine.getRun(snapshot.run.id)).taskRuns;
+    expect([taskRun?.errorType, taskRun?.errorDetails]).toEqual([
+      "SmtpRefused",
+      { host: "smtp.example.com" },
+    ]);
+
+    // The second attempt fails without a type: nothing of the first one's is left on the task-run.
+    h.clock.advance(SECOND);
+    await h.settle();
+    await h.report("a.x", "STARTED");
+    await h.report("a.x", "ERROR", "disk full");
+    [taskRun] = (await h.engine.getRun(snapshot.run.id)).taskRuns;
+    expect([taskRun?.errorType, taskRun?.errorDetails]).toEqual([undefined, undefined]);
+    expect(taskRun?.attempts.map((a) => [a.errorType, a.errorDetails])).toEqual([
+      ["SmtpRefused", { host: "smtp.example.com" }],
+      [undefined, undefined],
+    ]);
+
+    // The third fails for good, with a type: the task-run ends with it.
+    h.clock.advance(2 * SECOND);
+    await h.settle();
+    await h.report("a.x", "STARTED");
+    await h.report("a.x", "ERROR", "no customer c-17", {
+      errorType: "UnknownCustomer",
+      nonRetryable: true,
+    });
+    [taskRun] = (await h.engine.getRun(snapshot.run.id)).taskRuns;
+    expect([taskRun?.state, taskRun?.errorType]).toEqual(["ERROR", "UnknownCustomer"]);
+    const failed = h.events.find((e) => e.kind === "task-run-changed" && e.state === "ERROR");
+    expect(failed?.detail).toBe("UnknownCustomer: no customer c-17");
+    expect(failed?.message).toBe("a.x ERROR(TASK_FAILED): UnknownCustomer: no customer c-17");
+  });
+
+  it("a task-run that completes on a retry keeps no error type", async () => {
+    const h = oneTask({ ...NO_RETRY, maxAttempts: 2, initialBackoffMs: SECOND });
+    h.instances.connect("server-a");
+    const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
+    await h.report("a.x", "STARTED");
+    await h.report("a.x", "ERROR", "busy", { errorType: "Busy", errorDetails: { n: "1" } });
+    h.clock.advance(SECOND);
+    await h.settle();
+    await h.complete("a.x");
+    const [taskRun] = (await h.engine.getRun(snapshot.run.id)).taskRuns;
+    expect(taskRun?.state).toBe("COMPLETED");
+    expect([taskRun?.errorType, taskRun?.errorDetails]).toEqual([undefined, undefined]);
+    expect(taskRun?.attempts[0]?.errorType).toBe("Busy");
+  });
+
   it("a cancel's reason is on every cancelled task-run, its events and the run's end", async () => {
     const h = oneTask();
     h.instances.connect("server-a");

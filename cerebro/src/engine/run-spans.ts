@@ -271,6 +271,7 @@ function stateAttributes(taskRun: TaskRunRecord): Attributes | undefined {
       return {
         "cordyna.error.cause": taskRun.errorCause ?? "",
         "cordyna.error.description": taskRun.errorDescription ?? "",
+        ...(taskRun.errorType ? { "cordyna.error.type": taskRun.errorType } : {}),
       };
     case TaskState.BLOCKED:
       return { "cordyna.blocked_by": taskRun.blockedBy ?? [] };
@@ -286,6 +287,7 @@ function attemptEndAttributes(attempt: AttemptRecord): Attributes | undefined {
   return {
     "cordyna.error.cause": attempt.errorCause ?? "",
     "cordyna.error.description": attempt.errorDescription ?? "",
+    ...(attempt.errorType ? { "cordyna.error.type": attempt.errorType } : {}),
   };
 }
 

@@ -86,6 +86,8 @@ export function taskRunToProto(taskRun: TaskRunRecord): TaskRun {
     updatedAt: timestamp(taskRun.updatedAt),
     waitingReason: taskRun.waitingReason ?? "",
     outputs: { ...taskRun.outputs },
+    errorType: taskRun.errorType ?? "",
+    errorDetails: { ...taskRun.errorDetails },
     retryAt: taskRun.state === "PENDING" ? timestamp(taskRun.notBefore) : undefined,
     cancelReason: taskRun.cancelReason ?? "",
     spanId: taskRun.spanId ?? "",
@@ -108,6 +110,8 @@ function attemptToProto(attempt: AttemptRecord): Attempt {
     ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
     outputTail: attempt.outputTail ?? "",
     spanId: attempt.spanId ?? "",
+    errorType: attempt.errorType ?? "",
+    errorDetails: { ...attempt.errorDetails },
   };
 }
 

@@ -541,6 +541,8 @@ class TaskServerStream {
             state,
             errorDescription: update.errorDescription,
             nonRetryable: update.nonRetryable,
+            errorType: update.errorType,
+            errorDetails: update.errorDetails,
             outputs: update.outputs,
             ...(update.exitCode === undefined ? {} : { exitCode: update.exitCode }),
             outputTail: update.outputTail,

@@ -194,6 +194,38 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.listRuns(10)).toHaveLength(2);
     });
 
+    it("save() keeps the type and details of a task's error, on the task-run and its attempt", async () => {
+      await store.createRun(testSnapshot("run-1", 1_000, ["a.report"]));
+      const facts = {
+        errorType: "SmtpRefused",
+        errorDetails: { host: "smtp.example.com", reply: "554" },
+      };
+      const failed = testTaskRun("run-1", "a.report", {
+        state: TaskState.ERROR,
+        errorCause: "TASK_FAILED",
+        errorDescription: "relay refused",
+        ...facts,
+        attempts: [
+          {
+            id: "att-1",
+            number: 1,
+            state: TaskState.ERROR,
+            instanceId: "server-a-1",
+            deadlines: { ackMs: 10_000, startMs: 600_000, completeMs: 1_800_000 },
+            errorCause: "TASK_FAILED",
+            errorDescription: "relay refused",
+            ...facts,
+            invokedAt: 1_000,
+            startedAt: 1_100,
+            finishedAt: 1_200,
+          },
+        ],
+      });
+      await store.save({ taskRuns: [failed] });
+      const [stored] = (await store.getRun("run-1"))?.taskRuns ?? [];
+      expect(stored).toEqual(failed);
+    });
+
     it("save() stores runs, task-runs and completions", async () => {
       await store.createRun(testSnapshot("run-1", 1_000, ["a.fetch", "a.report"]));
       const run = testRun("run-1", 1_000, {

@@ -3,7 +3,7 @@ import { ManualClock } from "../clock.js";
 import type { Dependency, TaskDefinition } from "../domain/model.js";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
 import { DEFAULT_DEADLINES, NO_RETRY } from "../engine/policies.js";
-import { RunEngine } from "../engine/run-engine.js";
+import { type AttemptReport, RunEngine } from "../engine/run-engine.js";
 import type { RunSpans } from "../engine/run-spans.js";
 import { type CerebroEvent, EventBus } from "../events.js";
 import { TaskGraph } from "../graph/task-graph.js";
@@ -135,9 +135,16 @@ export function engineHarness(
     taskId: string,
     state: "QUEUED" | "STARTED" | "COMPLETED" | "ERROR",
     errorDescription = "",
+    extra: Pick<AttemptReport, "errorType" | "errorDetails" | "nonRetryable"> = {},
   ) => {
     const { instanceId, command } = instances.lastInvoke(taskId);
-    return engine.report({ instanceId, attemptId: command.attemptId, state, errorDescription });
+    return engine.report({
+      instanceId,
+      attemptId: command.attemptId,
+      state,
+      errorDescription,
+      ...extra,
+    });
   };
 
   /** Runs a task's latest attempt to completion. */

@@ -52,19 +52,23 @@ export class Inbox<T> {
   }
 }
 
-/** A promise with its resolve function, for handlers a test controls. */
+/** A promise with its resolve and reject functions, for handlers a test controls. */
 export interface Deferred<T> {
-  /** Settles when resolve is called. */
+  /** Settles when resolve or reject is called. */
   readonly promise: Promise<T>;
   /** Resolves the promise. */
   readonly resolve: (value: T) => void;
+  /** Rejects the promise. */
+  readonly reject: (error: unknown) => void;
 }
 
 /** Creates a {@link Deferred}. */
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
-  return { promise, resolve };
+  return { promise, resolve, reject };
 }

@@ -356,8 +356,15 @@ class Run(_message.Message):
     def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., targets: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_runs: _Optional[_Iterable[_Union[TaskRun, _Mapping]]] = ..., summary: _Optional[_Union[RunSummary, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
 
 class TaskRun(_message.Message):
-    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason", "outputs", "retry_at", "cancel_reason", "span_id")
+    __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason", "outputs", "error_type", "error_details", "retry_at", "cancel_reason", "span_id")
     class OutputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ErrorDetailsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -378,6 +385,8 @@ class TaskRun(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     WAITING_REASON_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
     RETRY_AT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -395,13 +404,22 @@ class TaskRun(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     waiting_reason: str
     outputs: _containers.ScalarMap[str, str]
+    error_type: str
+    error_details: _containers.ScalarMap[str, str]
     retry_at: _timestamp_pb2.Timestamp
     cancel_reason: str
     span_id: str
-    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ..., outputs: _Optional[_Mapping[str, str]] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ..., outputs: _Optional[_Mapping[str, str]] = ..., error_type: _Optional[str] = ..., error_details: _Optional[_Mapping[str, str]] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
 
 class Attempt(_message.Message):
-    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at", "exit_code", "output_tail", "span_id")
+    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at", "exit_code", "output_tail", "span_id", "error_type", "error_details")
+    class ErrorDetailsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -415,6 +433,8 @@ class Attempt(_message.Message):
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_TAIL_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
     id: str
     number: int
     state: _task_pb2.TaskState
@@ -428,7 +448,9 @@ class Attempt(_message.Message):
     exit_code: int
     output_tail: str
     span_id: str
-    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
+    error_type: str
+    error_details: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ..., span_id: _Optional[str] = ..., error_type: _Optional[str] = ..., error_details: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RunSummary(_message.Message):
     __slots__ = ("failed", "blocked", "completed", "skipped", "cancelled")

@@ -149,8 +149,15 @@ class DeclarationPart(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., last: _Optional[bool] = ...) -> None: ...
 
 class TaskStateUpdate(_message.Message):
-    __slots__ = ("seq", "attempt_id", "state", "error_description", "non_retryable", "time", "outputs", "exit_code", "output_tail")
+    __slots__ = ("seq", "attempt_id", "state", "error_description", "non_retryable", "time", "outputs", "exit_code", "output_tail", "error_type", "error_details")
     class OutputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ErrorDetailsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +173,8 @@ class TaskStateUpdate(_message.Message):
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_TAIL_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
     seq: int
     attempt_id: str
     state: _task_pb2.TaskState
@@ -175,7 +184,9 @@ class TaskStateUpdate(_message.Message):
     outputs: _containers.ScalarMap[str, str]
     exit_code: int
     output_tail: str
-    def __init__(self, seq: _Optional[int] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_description: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outputs: _Optional[_Mapping[str, str]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ...) -> None: ...
+    error_type: str
+    error_details: _containers.ScalarMap[str, str]
+    def __init__(self, seq: _Optional[int] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_description: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outputs: _Optional[_Mapping[str, str]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ..., error_type: _Optional[str] = ..., error_details: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class TaskStateUpdates(_message.Message):
     __slots__ = ("updates",)

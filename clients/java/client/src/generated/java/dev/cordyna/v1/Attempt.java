@@ -39,6 +39,7 @@ private static final long serialVersionUID = 0L;
     errorDescription_ = "";
     outputTail_ = "";
     spanId_ = "";
+    errorType_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -46,6 +47,18 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.ControlProto.internal_static_cordyna_v1_Attempt_descriptor;
   }
 
+  @SuppressWarnings({"rawtypes"})
+  @java.lang.Override
+  protected com.google.protobuf.MapFieldReflectionAccessor internalGetMapFieldReflection(
+      int number) {
+    switch (number) {
+      case 18:
+        return internalGetErrorDetails();
+      default:
+        throw new RuntimeException(
+            "Invalid map field number: " + number);
+    }
+  }
   @java.lang.Override
   protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internalGetFieldAccessorTable() {
@@ -448,6 +461,154 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int ERROR_TYPE_FIELD_NUMBER = 17;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object errorType_ = "";
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the kind of error the task reported
+   * (TaskStateUpdate.error_type); empty when it gave none.
+   * </pre>
+   *
+   * <code>string error_type = 17 [json_name = "errorType"];</code>
+   * @return The errorType.
+   */
+  @java.lang.Override
+  public java.lang.String getErrorType() {
+    java.lang.Object ref = errorType_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      errorType_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the kind of error the task reported
+   * (TaskStateUpdate.error_type); empty when it gave none.
+   * </pre>
+   *
+   * <code>string error_type = 17 [json_name = "errorType"];</code>
+   * @return The bytes for errorType.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getErrorTypeBytes() {
+    java.lang.Object ref = errorType_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      errorType_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ERROR_DETAILS_FIELD_NUMBER = 18;
+  private static final class ErrorDetailsDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, java.lang.String> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, java.lang.String>newDefaultInstance(
+                dev.cordyna.v1.ControlProto.internal_static_cordyna_v1_Attempt_ErrorDetailsEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "");
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, java.lang.String> errorDetails_;
+  private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+  internalGetErrorDetails() {
+    if (errorDetails_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          ErrorDetailsDefaultEntryHolder.defaultEntry);
+    }
+    return errorDetails_;
+  }
+  public int getErrorDetailsCount() {
+    return internalGetErrorDetails().getMap().size();
+  }
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public boolean containsErrorDetails(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    return internalGetErrorDetails().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getErrorDetailsMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, java.lang.String> getErrorDetails() {
+    return getErrorDetailsMap();
+  }
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, java.lang.String> getErrorDetailsMap() {
+    return internalGetErrorDetails().getMap();
+  }
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetErrorDetails().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public java.lang.String getErrorDetailsOrThrow(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetErrorDetails().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -498,6 +659,15 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 12, outputTail_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 17, errorType_);
+    }
+    com.google.protobuf.GeneratedMessage
+      .serializeStringMapTo(
+        output,
+        internalGetErrorDetails(),
+        ErrorDetailsDefaultEntryHolder.defaultEntry,
+        18);
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 20, spanId_);
     }
@@ -553,6 +723,19 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(12, outputTail_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(17, errorType_);
+    }
+    for (java.util.Map.Entry<java.lang.String, java.lang.String> entry
+         : internalGetErrorDetails().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+      errorDetails__ = ErrorDetailsDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .build();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(18, errorDetails__);
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(spanId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(20, spanId_);
@@ -611,6 +794,10 @@ private static final long serialVersionUID = 0L;
         .equals(other.getOutputTail())) return false;
     if (!getSpanId()
         .equals(other.getSpanId())) return false;
+    if (!getErrorType()
+        .equals(other.getErrorType())) return false;
+    if (!internalGetErrorDetails().equals(
+        other.internalGetErrorDetails())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -658,6 +845,12 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getOutputTail().hashCode();
     hash = (37 * hash) + SPAN_ID_FIELD_NUMBER;
     hash = (53 * hash) + getSpanId().hashCode();
+    hash = (37 * hash) + ERROR_TYPE_FIELD_NUMBER;
+    hash = (53 * hash) + getErrorType().hashCode();
+    if (!internalGetErrorDetails().getMap().isEmpty()) {
+      hash = (37 * hash) + ERROR_DETAILS_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetErrorDetails().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -771,6 +964,28 @@ private static final long serialVersionUID = 0L;
       return dev.cordyna.v1.ControlProto.internal_static_cordyna_v1_Attempt_descriptor;
     }
 
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapFieldReflectionAccessor internalGetMapFieldReflection(
+        int number) {
+      switch (number) {
+        case 18:
+          return internalGetErrorDetails();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapFieldReflectionAccessor internalGetMutableMapFieldReflection(
+        int number) {
+      switch (number) {
+        case 18:
+          return internalGetMutableErrorDetails();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
     @java.lang.Override
     protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
         internalGetFieldAccessorTable() {
@@ -831,6 +1046,8 @@ private static final long serialVersionUID = 0L;
       exitCode_ = 0;
       outputTail_ = "";
       spanId_ = "";
+      errorType_ = "";
+      internalGetMutableErrorDetails().clear();
       return this;
     }
 
@@ -917,6 +1134,13 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.spanId_ = spanId_;
       }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.errorType_ = errorType_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.errorDetails_ = internalGetErrorDetails();
+        result.errorDetails_.makeImmutable();
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -981,6 +1205,14 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00001000;
         onChanged();
       }
+      if (!other.getErrorType().isEmpty()) {
+        errorType_ = other.errorType_;
+        bitField0_ |= 0x00002000;
+        onChanged();
+      }
+      internalGetMutableErrorDetails().mergeFrom(
+          other.internalGetErrorDetails());
+      bitField0_ |= 0x00004000;
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1075,6 +1307,20 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 138: {
+              errorType_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 138
+            case 146: {
+              com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+              errorDetails__ = input.readMessage(
+                  ErrorDetailsDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableErrorDetails().getMutableMap().put(
+                  errorDetails__.getKey(), errorDetails__.getValue());
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 146
             case 162: {
               spanId_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00001000;
@@ -2177,6 +2423,265 @@ private static final long serialVersionUID = 0L;
       spanId_ = value;
       bitField0_ |= 0x00001000;
       onChanged();
+      return this;
+    }
+
+    private java.lang.Object errorType_ = "";
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the kind of error the task reported
+     * (TaskStateUpdate.error_type); empty when it gave none.
+     * </pre>
+     *
+     * <code>string error_type = 17 [json_name = "errorType"];</code>
+     * @return The errorType.
+     */
+    public java.lang.String getErrorType() {
+      java.lang.Object ref = errorType_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        errorType_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the kind of error the task reported
+     * (TaskStateUpdate.error_type); empty when it gave none.
+     * </pre>
+     *
+     * <code>string error_type = 17 [json_name = "errorType"];</code>
+     * @return The bytes for errorType.
+     */
+    public com.google.protobuf.ByteString
+        getErrorTypeBytes() {
+      java.lang.Object ref = errorType_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        errorType_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the kind of error the task reported
+     * (TaskStateUpdate.error_type); empty when it gave none.
+     * </pre>
+     *
+     * <code>string error_type = 17 [json_name = "errorType"];</code>
+     * @param value The errorType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrorType(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      errorType_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the kind of error the task reported
+     * (TaskStateUpdate.error_type); empty when it gave none.
+     * </pre>
+     *
+     * <code>string error_type = 17 [json_name = "errorType"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearErrorType() {
+      errorType_ = getDefaultInstance().getErrorType();
+      bitField0_ = (bitField0_ & ~0x00002000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the kind of error the task reported
+     * (TaskStateUpdate.error_type); empty when it gave none.
+     * </pre>
+     *
+     * <code>string error_type = 17 [json_name = "errorType"];</code>
+     * @param value The bytes for errorType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrorTypeBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      errorType_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.MapField<
+        java.lang.String, java.lang.String> errorDetails_;
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetErrorDetails() {
+      if (errorDetails_ == null) {
+        return com.google.protobuf.MapField.emptyMapField(
+            ErrorDetailsDefaultEntryHolder.defaultEntry);
+      }
+      return errorDetails_;
+    }
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetMutableErrorDetails() {
+      if (errorDetails_ == null) {
+        errorDetails_ = com.google.protobuf.MapField.newMapField(
+            ErrorDetailsDefaultEntryHolder.defaultEntry);
+      }
+      if (!errorDetails_.isMutable()) {
+        errorDetails_ = errorDetails_.copy();
+      }
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return errorDetails_;
+    }
+    public int getErrorDetailsCount() {
+      return internalGetErrorDetails().getMap().size();
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the facts the task reported about its error
+     * (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public boolean containsErrorDetails(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      return internalGetErrorDetails().getMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getErrorDetailsMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String> getErrorDetails() {
+      return getErrorDetailsMap();
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the facts the task reported about its error
+     * (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, java.lang.String> getErrorDetailsMap() {
+      return internalGetErrorDetails().getMap();
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the facts the task reported about its error
+     * (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+        java.lang.String key,
+        /* nullable */
+java.lang.String defaultValue) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetErrorDetails().getMap();
+      return map.containsKey(key) ? map.get(key) : defaultValue;
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the facts the task reported about its error
+     * (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public java.lang.String getErrorDetailsOrThrow(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetErrorDetails().getMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return map.get(key);
+    }
+    public Builder clearErrorDetails() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      internalGetMutableErrorDetails().getMutableMap()
+          .clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the facts the task reported about its error
+     * (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+     */
+    public Builder removeErrorDetails(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      internalGetMutableErrorDetails().getMutableMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String>
+        getMutableErrorDetails() {
+      bitField0_ |= 0x00004000;
+      return internalGetMutableErrorDetails().getMutableMap();
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the facts the task reported about its error
+     * (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+     */
+    public Builder putErrorDetails(
+        java.lang.String key,
+        java.lang.String value) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      if (value == null) { throw new NullPointerException("map value"); }
+      internalGetMutableErrorDetails().getMutableMap()
+          .put(key, value);
+      bitField0_ |= 0x00004000;
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR(TASK_FAILED): the facts the task reported about its error
+     * (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+     */
+    public Builder putAllErrorDetails(
+        java.util.Map<java.lang.String, java.lang.String> values) {
+      internalGetMutableErrorDetails().getMutableMap()
+          .putAll(values);
+      bitField0_ |= 0x00004000;
       return this;
     }
 

@@ -196,4 +196,85 @@ public interface AttemptOrBuilder extends
    */
   com.google.protobuf.ByteString
       getSpanIdBytes();
+
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the kind of error the task reported
+   * (TaskStateUpdate.error_type); empty when it gave none.
+   * </pre>
+   *
+   * <code>string error_type = 17 [json_name = "errorType"];</code>
+   * @return The errorType.
+   */
+  java.lang.String getErrorType();
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the kind of error the task reported
+   * (TaskStateUpdate.error_type); empty when it gave none.
+   * </pre>
+   *
+   * <code>string error_type = 17 [json_name = "errorType"];</code>
+   * @return The bytes for errorType.
+   */
+  com.google.protobuf.ByteString
+      getErrorTypeBytes();
+
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  int getErrorDetailsCount();
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  boolean containsErrorDetails(
+      java.lang.String key);
+  /**
+   * Use {@link #getErrorDetailsMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, java.lang.String>
+  getErrorDetails();
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  java.util.Map<java.lang.String, java.lang.String>
+  getErrorDetailsMap();
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue);
+  /**
+   * <pre>
+   * With ERROR(TASK_FAILED): the facts the task reported about its error
+   * (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 18 [json_name = "errorDetails"];</code>
+   */
+  java.lang.String getErrorDetailsOrThrow(
+      java.lang.String key);
 }

@@ -44,6 +44,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     attempts_ = java.util.Collections.emptyList();
     waitingReason_ = "";
+    errorType_ = "";
     cancelReason_ = "";
     spanId_ = "";
   }
@@ -60,6 +61,8 @@ private static final long serialVersionUID = 0L;
     switch (number) {
       case 14:
         return internalGetOutputs();
+      case 16:
+        return internalGetErrorDetails();
       default:
         throw new RuntimeException(
             "Invalid map field number: " + number);
@@ -657,6 +660,156 @@ java.lang.String defaultValue) {
     return map.get(key);
   }
 
+  public static final int ERROR_TYPE_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object errorType_ = "";
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the kind of error the
+   * task reported (TaskStateUpdate.error_type); empty when it gave none or
+   * the cause is not TASK_FAILED.
+   * </pre>
+   *
+   * <code>string error_type = 15 [json_name = "errorType"];</code>
+   * @return The errorType.
+   */
+  @java.lang.Override
+  public java.lang.String getErrorType() {
+    java.lang.Object ref = errorType_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      errorType_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the kind of error the
+   * task reported (TaskStateUpdate.error_type); empty when it gave none or
+   * the cause is not TASK_FAILED.
+   * </pre>
+   *
+   * <code>string error_type = 15 [json_name = "errorType"];</code>
+   * @return The bytes for errorType.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getErrorTypeBytes() {
+    java.lang.Object ref = errorType_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      errorType_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ERROR_DETAILS_FIELD_NUMBER = 16;
+  private static final class ErrorDetailsDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, java.lang.String> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, java.lang.String>newDefaultInstance(
+                dev.cordyna.v1.ControlProto.internal_static_cordyna_v1_TaskRun_ErrorDetailsEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "");
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, java.lang.String> errorDetails_;
+  private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+  internalGetErrorDetails() {
+    if (errorDetails_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          ErrorDetailsDefaultEntryHolder.defaultEntry);
+    }
+    return errorDetails_;
+  }
+  public int getErrorDetailsCount() {
+    return internalGetErrorDetails().getMap().size();
+  }
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public boolean containsErrorDetails(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    return internalGetErrorDetails().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getErrorDetailsMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, java.lang.String> getErrorDetails() {
+    return getErrorDetailsMap();
+  }
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, java.lang.String> getErrorDetailsMap() {
+    return internalGetErrorDetails().getMap();
+  }
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetErrorDetails().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  @java.lang.Override
+  public java.lang.String getErrorDetailsOrThrow(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetErrorDetails().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
   public static final int RETRY_AT_FIELD_NUMBER = 18;
   private com.google.protobuf.Timestamp retryAt_;
   /**
@@ -850,6 +1003,15 @@ java.lang.String defaultValue) {
         internalGetOutputs(),
         OutputsDefaultEntryHolder.defaultEntry,
         14);
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 15, errorType_);
+    }
+    com.google.protobuf.GeneratedMessage
+      .serializeStringMapTo(
+        output,
+        internalGetErrorDetails(),
+        ErrorDetailsDefaultEntryHolder.defaultEntry,
+        16);
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(18, getRetryAt());
     }
@@ -933,6 +1095,19 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(14, outputs__);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(15, errorType_);
+    }
+    for (java.util.Map.Entry<java.lang.String, java.lang.String> entry
+         : internalGetErrorDetails().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+      errorDetails__ = ErrorDetailsDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .build();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(16, errorDetails__);
+    }
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(18, getRetryAt());
@@ -993,6 +1168,10 @@ java.lang.String defaultValue) {
         .equals(other.getWaitingReason())) return false;
     if (!internalGetOutputs().equals(
         other.internalGetOutputs())) return false;
+    if (!getErrorType()
+        .equals(other.getErrorType())) return false;
+    if (!internalGetErrorDetails().equals(
+        other.internalGetErrorDetails())) return false;
     if (hasRetryAt() != other.hasRetryAt()) return false;
     if (hasRetryAt()) {
       if (!getRetryAt()
@@ -1054,6 +1233,12 @@ java.lang.String defaultValue) {
     if (!internalGetOutputs().getMap().isEmpty()) {
       hash = (37 * hash) + OUTPUTS_FIELD_NUMBER;
       hash = (53 * hash) + internalGetOutputs().hashCode();
+    }
+    hash = (37 * hash) + ERROR_TYPE_FIELD_NUMBER;
+    hash = (53 * hash) + getErrorType().hashCode();
+    if (!internalGetErrorDetails().getMap().isEmpty()) {
+      hash = (37 * hash) + ERROR_DETAILS_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetErrorDetails().hashCode();
     }
     if (hasRetryAt()) {
       hash = (37 * hash) + RETRY_AT_FIELD_NUMBER;
@@ -1182,6 +1367,8 @@ java.lang.String defaultValue) {
       switch (number) {
         case 14:
           return internalGetOutputs();
+        case 16:
+          return internalGetErrorDetails();
         default:
           throw new RuntimeException(
               "Invalid map field number: " + number);
@@ -1193,6 +1380,8 @@ java.lang.String defaultValue) {
       switch (number) {
         case 14:
           return internalGetMutableOutputs();
+        case 16:
+          return internalGetMutableErrorDetails();
         default:
           throw new RuntimeException(
               "Invalid map field number: " + number);
@@ -1264,6 +1453,8 @@ java.lang.String defaultValue) {
       }
       waitingReason_ = "";
       internalGetMutableOutputs().clear();
+      errorType_ = "";
+      internalGetMutableErrorDetails().clear();
       retryAt_ = null;
       if (retryAtBuilder_ != null) {
         retryAtBuilder_.dispose();
@@ -1370,15 +1561,22 @@ java.lang.String defaultValue) {
         result.outputs_.makeImmutable();
       }
       if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.errorType_ = errorType_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.errorDetails_ = internalGetErrorDetails();
+        result.errorDetails_.makeImmutable();
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
         result.retryAt_ = retryAtBuilder_ == null
             ? retryAt_
             : retryAtBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
-      if (((from_bitField0_ & 0x00008000) != 0)) {
+      if (((from_bitField0_ & 0x00020000) != 0)) {
         result.cancelReason_ = cancelReason_;
       }
-      if (((from_bitField0_ & 0x00010000) != 0)) {
+      if (((from_bitField0_ & 0x00040000) != 0)) {
         result.spanId_ = spanId_;
       }
       result.bitField0_ |= to_bitField0_;
@@ -1485,17 +1683,25 @@ java.lang.String defaultValue) {
       internalGetMutableOutputs().mergeFrom(
           other.internalGetOutputs());
       bitField0_ |= 0x00002000;
+      if (!other.getErrorType().isEmpty()) {
+        errorType_ = other.errorType_;
+        bitField0_ |= 0x00004000;
+        onChanged();
+      }
+      internalGetMutableErrorDetails().mergeFrom(
+          other.internalGetErrorDetails());
+      bitField0_ |= 0x00008000;
       if (other.hasRetryAt()) {
         mergeRetryAt(other.getRetryAt());
       }
       if (!other.getCancelReason().isEmpty()) {
         cancelReason_ = other.cancelReason_;
-        bitField0_ |= 0x00008000;
+        bitField0_ |= 0x00020000;
         onChanged();
       }
       if (!other.getSpanId().isEmpty()) {
         spanId_ = other.spanId_;
-        bitField0_ |= 0x00010000;
+        bitField0_ |= 0x00040000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1614,21 +1820,35 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00002000;
               break;
             } // case 114
+            case 122: {
+              errorType_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 122
+            case 130: {
+              com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+              errorDetails__ = input.readMessage(
+                  ErrorDetailsDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableErrorDetails().getMutableMap().put(
+                  errorDetails__.getKey(), errorDetails__.getValue());
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 130
             case 146: {
               input.readMessage(
                   internalGetRetryAtFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00004000;
+              bitField0_ |= 0x00010000;
               break;
             } // case 146
             case 154: {
               cancelReason_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00008000;
+              bitField0_ |= 0x00020000;
               break;
             } // case 154
             case 162: {
               spanId_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00010000;
+              bitField0_ |= 0x00040000;
               break;
             } // case 162
             default: {
@@ -3245,6 +3465,270 @@ java.lang.String defaultValue) {
       return this;
     }
 
+    private java.lang.Object errorType_ = "";
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the kind of error the
+     * task reported (TaskStateUpdate.error_type); empty when it gave none or
+     * the cause is not TASK_FAILED.
+     * </pre>
+     *
+     * <code>string error_type = 15 [json_name = "errorType"];</code>
+     * @return The errorType.
+     */
+    public java.lang.String getErrorType() {
+      java.lang.Object ref = errorType_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        errorType_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the kind of error the
+     * task reported (TaskStateUpdate.error_type); empty when it gave none or
+     * the cause is not TASK_FAILED.
+     * </pre>
+     *
+     * <code>string error_type = 15 [json_name = "errorType"];</code>
+     * @return The bytes for errorType.
+     */
+    public com.google.protobuf.ByteString
+        getErrorTypeBytes() {
+      java.lang.Object ref = errorType_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        errorType_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the kind of error the
+     * task reported (TaskStateUpdate.error_type); empty when it gave none or
+     * the cause is not TASK_FAILED.
+     * </pre>
+     *
+     * <code>string error_type = 15 [json_name = "errorType"];</code>
+     * @param value The errorType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrorType(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      errorType_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the kind of error the
+     * task reported (TaskStateUpdate.error_type); empty when it gave none or
+     * the cause is not TASK_FAILED.
+     * </pre>
+     *
+     * <code>string error_type = 15 [json_name = "errorType"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearErrorType() {
+      errorType_ = getDefaultInstance().getErrorType();
+      bitField0_ = (bitField0_ & ~0x00004000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the kind of error the
+     * task reported (TaskStateUpdate.error_type); empty when it gave none or
+     * the cause is not TASK_FAILED.
+     * </pre>
+     *
+     * <code>string error_type = 15 [json_name = "errorType"];</code>
+     * @param value The bytes for errorType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrorTypeBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      errorType_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.MapField<
+        java.lang.String, java.lang.String> errorDetails_;
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetErrorDetails() {
+      if (errorDetails_ == null) {
+        return com.google.protobuf.MapField.emptyMapField(
+            ErrorDetailsDefaultEntryHolder.defaultEntry);
+      }
+      return errorDetails_;
+    }
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetMutableErrorDetails() {
+      if (errorDetails_ == null) {
+        errorDetails_ = com.google.protobuf.MapField.newMapField(
+            ErrorDetailsDefaultEntryHolder.defaultEntry);
+      }
+      if (!errorDetails_.isMutable()) {
+        errorDetails_ = errorDetails_.copy();
+      }
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return errorDetails_;
+    }
+    public int getErrorDetailsCount() {
+      return internalGetErrorDetails().getMap().size();
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the facts the task
+     * reported about its error (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public boolean containsErrorDetails(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      return internalGetErrorDetails().getMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getErrorDetailsMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String> getErrorDetails() {
+      return getErrorDetailsMap();
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the facts the task
+     * reported about its error (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, java.lang.String> getErrorDetailsMap() {
+      return internalGetErrorDetails().getMap();
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the facts the task
+     * reported about its error (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+        java.lang.String key,
+        /* nullable */
+java.lang.String defaultValue) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetErrorDetails().getMap();
+      return map.containsKey(key) ? map.get(key) : defaultValue;
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the facts the task
+     * reported about its error (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+     */
+    @java.lang.Override
+    public java.lang.String getErrorDetailsOrThrow(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetErrorDetails().getMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return map.get(key);
+    }
+    public Builder clearErrorDetails() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      internalGetMutableErrorDetails().getMutableMap()
+          .clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the facts the task
+     * reported about its error (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+     */
+    public Builder removeErrorDetails(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      internalGetMutableErrorDetails().getMutableMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String>
+        getMutableErrorDetails() {
+      bitField0_ |= 0x00008000;
+      return internalGetMutableErrorDetails().getMutableMap();
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the facts the task
+     * reported about its error (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+     */
+    public Builder putErrorDetails(
+        java.lang.String key,
+        java.lang.String value) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      if (value == null) { throw new NullPointerException("map value"); }
+      internalGetMutableErrorDetails().getMutableMap()
+          .put(key, value);
+      bitField0_ |= 0x00008000;
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR, or PENDING after a failed attempt: the facts the task
+     * reported about its error (TaskStateUpdate.error_details).
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+     */
+    public Builder putAllErrorDetails(
+        java.util.Map<java.lang.String, java.lang.String> values) {
+      internalGetMutableErrorDetails().getMutableMap()
+          .putAll(values);
+      bitField0_ |= 0x00008000;
+      return this;
+    }
+
     private com.google.protobuf.Timestamp retryAt_;
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> retryAtBuilder_;
@@ -3257,7 +3741,7 @@ java.lang.String defaultValue) {
      * @return Whether the retryAt field is set.
      */
     public boolean hasRetryAt() {
-      return ((bitField0_ & 0x00004000) != 0);
+      return ((bitField0_ & 0x00010000) != 0);
     }
     /**
      * <pre>
@@ -3290,7 +3774,7 @@ java.lang.String defaultValue) {
       } else {
         retryAtBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -3308,7 +3792,7 @@ java.lang.String defaultValue) {
       } else {
         retryAtBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -3321,7 +3805,7 @@ java.lang.String defaultValue) {
      */
     public Builder mergeRetryAt(com.google.protobuf.Timestamp value) {
       if (retryAtBuilder_ == null) {
-        if (((bitField0_ & 0x00004000) != 0) &&
+        if (((bitField0_ & 0x00010000) != 0) &&
           retryAt_ != null &&
           retryAt_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getRetryAtBuilder().mergeFrom(value);
@@ -3332,7 +3816,7 @@ java.lang.String defaultValue) {
         retryAtBuilder_.mergeFrom(value);
       }
       if (retryAt_ != null) {
-        bitField0_ |= 0x00004000;
+        bitField0_ |= 0x00010000;
         onChanged();
       }
       return this;
@@ -3345,7 +3829,7 @@ java.lang.String defaultValue) {
      * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
      */
     public Builder clearRetryAt() {
-      bitField0_ = (bitField0_ & ~0x00004000);
+      bitField0_ = (bitField0_ & ~0x00010000);
       retryAt_ = null;
       if (retryAtBuilder_ != null) {
         retryAtBuilder_.dispose();
@@ -3362,7 +3846,7 @@ java.lang.String defaultValue) {
      * <code>.google.protobuf.Timestamp retry_at = 18 [json_name = "retryAt"];</code>
      */
     public com.google.protobuf.Timestamp.Builder getRetryAtBuilder() {
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return internalGetRetryAtFieldBuilder().getBuilder();
     }
@@ -3457,7 +3941,7 @@ java.lang.String defaultValue) {
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       cancelReason_ = value;
-      bitField0_ |= 0x00008000;
+      bitField0_ |= 0x00020000;
       onChanged();
       return this;
     }
@@ -3471,7 +3955,7 @@ java.lang.String defaultValue) {
      */
     public Builder clearCancelReason() {
       cancelReason_ = getDefaultInstance().getCancelReason();
-      bitField0_ = (bitField0_ & ~0x00008000);
+      bitField0_ = (bitField0_ & ~0x00020000);
       onChanged();
       return this;
     }
@@ -3489,7 +3973,7 @@ java.lang.String defaultValue) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       cancelReason_ = value;
-      bitField0_ |= 0x00008000;
+      bitField0_ |= 0x00020000;
       onChanged();
       return this;
     }
@@ -3552,7 +4036,7 @@ java.lang.String defaultValue) {
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       spanId_ = value;
-      bitField0_ |= 0x00010000;
+      bitField0_ |= 0x00040000;
       onChanged();
       return this;
     }
@@ -3567,7 +4051,7 @@ java.lang.String defaultValue) {
      */
     public Builder clearSpanId() {
       spanId_ = getDefaultInstance().getSpanId();
-      bitField0_ = (bitField0_ & ~0x00010000);
+      bitField0_ = (bitField0_ & ~0x00040000);
       onChanged();
       return this;
     }
@@ -3586,7 +4070,7 @@ java.lang.String defaultValue) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       spanId_ = value;
-      bitField0_ |= 0x00010000;
+      bitField0_ |= 0x00040000;
       onChanged();
       return this;
     }

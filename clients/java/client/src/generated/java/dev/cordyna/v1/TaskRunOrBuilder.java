@@ -332,6 +332,89 @@ java.lang.String defaultValue);
 
   /**
    * <pre>
+   * With ERROR, or PENDING after a failed attempt: the kind of error the
+   * task reported (TaskStateUpdate.error_type); empty when it gave none or
+   * the cause is not TASK_FAILED.
+   * </pre>
+   *
+   * <code>string error_type = 15 [json_name = "errorType"];</code>
+   * @return The errorType.
+   */
+  java.lang.String getErrorType();
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the kind of error the
+   * task reported (TaskStateUpdate.error_type); empty when it gave none or
+   * the cause is not TASK_FAILED.
+   * </pre>
+   *
+   * <code>string error_type = 15 [json_name = "errorType"];</code>
+   * @return The bytes for errorType.
+   */
+  com.google.protobuf.ByteString
+      getErrorTypeBytes();
+
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  int getErrorDetailsCount();
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  boolean containsErrorDetails(
+      java.lang.String key);
+  /**
+   * Use {@link #getErrorDetailsMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, java.lang.String>
+  getErrorDetails();
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  java.util.Map<java.lang.String, java.lang.String>
+  getErrorDetailsMap();
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue);
+  /**
+   * <pre>
+   * With ERROR, or PENDING after a failed attempt: the facts the task
+   * reported about its error (TaskStateUpdate.error_details).
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 16 [json_name = "errorDetails"];</code>
+   */
+  java.lang.String getErrorDetailsOrThrow(
+      java.lang.String key);
+
+  /**
+   * <pre>
    * With PENDING after a failed attempt: when the next attempt is due.
    * </pre>
    *

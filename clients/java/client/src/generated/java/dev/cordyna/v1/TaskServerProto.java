@@ -67,6 +67,11 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_TaskStateUpdate_ErrorDetailsEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_TaskStateUpdate_ErrorDetailsEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_TaskStateUpdates_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -220,7 +225,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "continue\030\002 \001(\010R\rtasksContinue\"X\n\017Declara" +
       "tionPart\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.Tas" +
       "kDeclarationR\005tasks\022\022\n\004last\030\002 \001(\010R\004last\"" +
-      "\355\004\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n" +
+      "\322\010\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n" +
       "\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005state\030\003 " +
       "\001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R\005st" +
       "ate\022+\n\021error_description\030\004 \001(\tR\020errorDes" +
@@ -233,84 +238,96 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "rs (such as NUL or U+202E)\032#this.matches" +
       "(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\022 \n\texit" +
       "_code\030\010 \001(\005H\000R\010exitCode\210\001\001\022)\n\013output_tai" +
-      "l\030\t \001(\tB\010\272H\005r\003(\200@R\noutputTail\032:\n\014Outputs" +
-      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005" +
-      "value:\0028\001B\014\n\n_exit_code\"I\n\020TaskStateUpda" +
-      "tes\0225\n\007updates\030\001 \003(\0132\033.cordyna.v1.TaskSt" +
-      "ateUpdateR\007updates\";\n\tHeartbeat\022.\n\023runni" +
-      "ng_attempt_ids\030\001 \003(\tR\021runningAttemptIds\"" +
-      "\007\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244" +
-      "\002\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tsessionI" +
-      "d\022F\n\020protocol_version\030\002 \001(\0132\033.cordyna.v1" +
-      ".ProtocolVersionR\017protocolVersion\022H\n\022hea" +
-      "rtbeat_interval\030\003 \001(\0132\031.google.protobuf." +
-      "DurationR\021heartbeatInterval\0228\n\010warnings\030" +
-      "\004 \003(\0132\034.cordyna.v1.DeclarationIssueR\010war" +
-      "nings\022.\n\023unknown_attempt_ids\030\005 \003(\tR\021unkn" +
-      "ownAttemptIds\"[\n\tRejection\0224\n\006errors\030\001 \003" +
-      "(\0132\034.cordyna.v1.DeclarationIssueR\006errors" +
-      "\022\030\n\007message\030\002 \001(\tR\007message\"{\n\020Declaratio" +
-      "nIssue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030" +
-      "\002 \001(\0162 .cordyna.v1.DeclarationIssueCodeR" +
-      "\004code\022\030\n\007message\030\003 \001(\tR\007message\"\363\004\n\006Invo" +
-      "ke\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id" +
-      "\030\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\ta" +
-      "ttemptId\022%\n\016attempt_number\030\004 \001(\rR\rattemp" +
-      "tNumber\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006para" +
-      "ms\030\006 \003(\0132\036.cordyna.v1.Invoke.ParamsEntry" +
-      "R\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1" +
-      ".DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.co" +
-      "rdyna.v1.RunModeR\004mode\022I\n\rtrace_context\030" +
-      "\t \003(\0132$.cordyna.v1.Invoke.TraceContextEn" +
-      "tryR\014traceContext\022=\n\014logical_time\030\n \001(\0132" +
-      "\032.google.protobuf.TimestampR\013logicalTime" +
-      "\0227\n\010upstream\030\013 \003(\0132\033.cordyna.v1.Upstream" +
-      "OutputsR\010upstream\0329\n\013ParamsEntry\022\020\n\003key\030" +
-      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021" +
-      "TraceContextEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
-      "alue\030\002 \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamOutput" +
-      "s\022\027\n\007task_id\030\001 \001(\tR\006taskId\022B\n\007outputs\030\002 " +
-      "\003(\0132(.cordyna.v1.UpstreamOutputs.Outputs" +
-      "EntryR\007outputs\022\030\n\007omitted\030\003 \001(\010R\007omitted" +
-      "\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007invok" +
-      "es\030\001 \003(\0132\022.cordyna.v1.InvokeR\007invokes\"?\n" +
-      "\006Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\026" +
-      "\n\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013through" +
-      "_seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005nonce\030" +
-      "\001 \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(\004R\003se" +
-      "q\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022\022\n\004code" +
-      "\030\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007message\"\215" +
-      "\001\n\010TaskLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H\004r\002\020\001" +
-      "R\tattemptId\0224\n\005lines\030\002 \003(\0132\023.cordyna.v1." +
-      "LogLineB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdropped_lin" +
-      "es\030\003 \001(\004R\014droppedLines\"\307\001\n\007LogLine\022.\n\004ti" +
-      "me\030\001 \001(\0132\032.google.protobuf.TimestampR\004ti" +
-      "me\0224\n\005level\030\002 \001(\0162\024.cordyna.v1.LogLevelB" +
-      "\010\272H\005\202\001\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025.cordy" +
-      "na.v1.LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035\n\004tex" +
-      "t\030\004 \001(\tB\t\272H\006r\004(\200\200\001R\004text\"p\n\013LogsRefused\022" +
-      "\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\024\n\005lines\030" +
-      "\002 \001(\004R\005lines\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007mess" +
-      "age\030\004 \001(\tR\007message*\241\002\n\024DeclarationIssueC" +
-      "ode\022&\n\"DECLARATION_ISSUE_CODE_UNSPECIFIE" +
-      "D\020\000\022\"\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022" +
-      "$\n DECLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n" +
-      "&DECLARATION_ISSUE_CODE_OWNED_ELSEWHERE\020" +
-      "\003\022 \n\034DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!D" +
-      "ECLARATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DE" +
-      "CLARATION_ISSUE_CODE_VERSION\020\006*\241\001\n\010LogLe" +
-      "vel\022\031\n\025LOG_LEVEL_UNSPECIFIED\020\000\022\023\n\017LOG_LE" +
-      "VEL_TRACE\020\001\022\023\n\017LOG_LEVEL_DEBUG\020\002\022\022\n\016LOG_" +
-      "LEVEL_INFO\020\003\022\022\n\016LOG_LEVEL_WARN\020\004\022\023\n\017LOG_" +
-      "LEVEL_ERROR\020\005\022\023\n\017LOG_LEVEL_FATAL\020\006*\204\001\n\tL" +
-      "ogStream\022\032\n\026LOG_STREAM_UNSPECIFIED\020\000\022\025\n\021" +
-      "LOG_STREAM_LOGGER\020\001\022\025\n\021LOG_STREAM_STDOUT" +
-      "\020\002\022\025\n\021LOG_STREAM_STDERR\020\003\022\026\n\022LOG_STREAM_" +
-      "CORDYNA\020\0042[\n\021TaskServerService\022F\n\007Connec" +
-      "t\022\032.cordyna.v1.ConnectRequest\032\033.cordyna." +
-      "v1.ConnectResponse(\0010\001B#\n\016dev.cordyna.v1" +
-      "B\017TaskServerProtoP\001b\006proto3"
+      "l\030\t \001(\tB\010\272H\005r\003(\200@R\noutputTail\022\255\001\n\nerror_" +
+      "type\030\n \001(\tB\215\001\272H\211\001r\003(\200\002\272\001~\n\020string.printa" +
+      "ble\022Emust not contain control or format " +
+      "characters (such as NUL or U+202E)\032#this" +
+      ".matches(r\'^[^\\p{Cc}\\p{Cf}]*$\')\330\001\001R\terro" +
+      "rType\022\361\001\n\rerror_details\030\013 \003(\0132-.cordyna." +
+      "v1.TaskStateUpdate.ErrorDetailsEntryB\234\001\272" +
+      "H\230\001\232\001\221\001\020 \"\205\001r\005\020\001(\200\001\272\001{\n\rkey.printable\022Em" +
+      "ust not contain control or format charac" +
+      "ters (such as NUL or U+202E)\032#this.match" +
+      "es(r\'^[^\\p{Cc}\\p{Cf}]*$\')*\005r\003(\200\020\330\001\001R\014err" +
+      "orDetails\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003" +
+      "key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021ErrorDe" +
+      "tailsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
+      "\001(\tR\005value:\0028\001B\014\n\n_exit_code\"I\n\020TaskStat" +
+      "eUpdates\0225\n\007updates\030\001 \003(\0132\033.cordyna.v1.T" +
+      "askStateUpdateR\007updates\";\n\tHeartbeat\022.\n\023" +
+      "running_attempt_ids\030\001 \003(\tR\021runningAttemp" +
+      "tIds\"\007\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005no" +
+      "nce\"\244\002\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tses" +
+      "sionId\022F\n\020protocol_version\030\002 \001(\0132\033.cordy" +
+      "na.v1.ProtocolVersionR\017protocolVersion\022H" +
+      "\n\022heartbeat_interval\030\003 \001(\0132\031.google.prot" +
+      "obuf.DurationR\021heartbeatInterval\0228\n\010warn" +
+      "ings\030\004 \003(\0132\034.cordyna.v1.DeclarationIssue" +
+      "R\010warnings\022.\n\023unknown_attempt_ids\030\005 \003(\tR" +
+      "\021unknownAttemptIds\"[\n\tRejection\0224\n\006error" +
+      "s\030\001 \003(\0132\034.cordyna.v1.DeclarationIssueR\006e" +
+      "rrors\022\030\n\007message\030\002 \001(\tR\007message\"{\n\020Decla" +
+      "rationIssue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004" +
+      "code\030\002 \001(\0162 .cordyna.v1.DeclarationIssue" +
+      "CodeR\004code\022\030\n\007message\030\003 \001(\tR\007message\"\363\004\n" +
+      "\006Invoke\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_r" +
+      "un_id\030\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001" +
+      "(\tR\tattemptId\022%\n\016attempt_number\030\004 \001(\rR\ra" +
+      "ttemptNumber\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n" +
+      "\006params\030\006 \003(\0132\036.cordyna.v1.Invoke.Params" +
+      "EntryR\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordy" +
+      "na.v1.DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\016" +
+      "2\023.cordyna.v1.RunModeR\004mode\022I\n\rtrace_con" +
+      "text\030\t \003(\0132$.cordyna.v1.Invoke.TraceCont" +
+      "extEntryR\014traceContext\022=\n\014logical_time\030\n" +
+      " \001(\0132\032.google.protobuf.TimestampR\013logica" +
+      "lTime\0227\n\010upstream\030\013 \003(\0132\033.cordyna.v1.Ups" +
+      "treamOutputsR\010upstream\0329\n\013ParamsEntry\022\020\n" +
+      "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
+      "\001\032?\n\021TraceContextEntry\022\020\n\003key\030\001 \001(\tR\003key" +
+      "\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamO" +
+      "utputs\022\027\n\007task_id\030\001 \001(\tR\006taskId\022B\n\007outpu" +
+      "ts\030\002 \003(\0132(.cordyna.v1.UpstreamOutputs.Ou" +
+      "tputsEntryR\007outputs\022\030\n\007omitted\030\003 \001(\010R\007om" +
+      "itted\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022" +
+      "\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007" +
+      "invokes\030\001 \003(\0132\022.cordyna.v1.InvokeR\007invok" +
+      "es\"?\n\006Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tattemp" +
+      "tId\022\026\n\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013th" +
+      "rough_seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005n" +
+      "once\030\001 \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(" +
+      "\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022\022\n" +
+      "\004code\030\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007mess" +
+      "age\"\215\001\n\010TaskLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H" +
+      "\004r\002\020\001R\tattemptId\0224\n\005lines\030\002 \003(\0132\023.cordyn" +
+      "a.v1.LogLineB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdroppe" +
+      "d_lines\030\003 \001(\004R\014droppedLines\"\307\001\n\007LogLine\022" +
+      ".\n\004time\030\001 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\004time\0224\n\005level\030\002 \001(\0162\024.cordyna.v1.LogL" +
+      "evelB\010\272H\005\202\001\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025." +
+      "cordyna.v1.LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035" +
+      "\n\004text\030\004 \001(\tB\t\272H\006r\004(\200\200\001R\004text\"p\n\013LogsRef" +
+      "used\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\024\n\005l" +
+      "ines\030\002 \001(\004R\005lines\022\022\n\004code\030\003 \001(\tR\004code\022\030\n" +
+      "\007message\030\004 \001(\tR\007message*\241\002\n\024DeclarationI" +
+      "ssueCode\022&\n\"DECLARATION_ISSUE_CODE_UNSPE" +
+      "CIFIED\020\000\022\"\n\036DECLARATION_ISSUE_CODE_INVAL" +
+      "ID\020\001\022$\n DECLARATION_ISSUE_CODE_DUPLICATE" +
+      "\020\002\022*\n&DECLARATION_ISSUE_CODE_OWNED_ELSEW" +
+      "HERE\020\003\022 \n\034DECLARATION_ISSUE_CODE_CYCLE\020\004" +
+      "\022%\n!DECLARATION_ISSUE_CODE_UNRESOLVED\020\005\022" +
+      "\"\n\036DECLARATION_ISSUE_CODE_VERSION\020\006*\241\001\n\010" +
+      "LogLevel\022\031\n\025LOG_LEVEL_UNSPECIFIED\020\000\022\023\n\017L" +
+      "OG_LEVEL_TRACE\020\001\022\023\n\017LOG_LEVEL_DEBUG\020\002\022\022\n" +
+      "\016LOG_LEVEL_INFO\020\003\022\022\n\016LOG_LEVEL_WARN\020\004\022\023\n" +
+      "\017LOG_LEVEL_ERROR\020\005\022\023\n\017LOG_LEVEL_FATAL\020\006*" +
+      "\204\001\n\tLogStream\022\032\n\026LOG_STREAM_UNSPECIFIED\020" +
+      "\000\022\025\n\021LOG_STREAM_LOGGER\020\001\022\025\n\021LOG_STREAM_S" +
+      "TDOUT\020\002\022\025\n\021LOG_STREAM_STDERR\020\003\022\026\n\022LOG_ST" +
+      "REAM_CORDYNA\020\0042[\n\021TaskServerService\022F\n\007C" +
+      "onnect\022\032.cordyna.v1.ConnectRequest\032\033.cor" +
+      "dyna.v1.ConnectResponse(\0010\001B#\n\016dev.cordy" +
+      "na.v1B\017TaskServerProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -361,12 +378,18 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_TaskStateUpdate_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskStateUpdate_descriptor,
-        new java.lang.String[] { "Seq", "AttemptId", "State", "ErrorDescription", "NonRetryable", "Time", "Outputs", "ExitCode", "OutputTail", });
+        new java.lang.String[] { "Seq", "AttemptId", "State", "ErrorDescription", "NonRetryable", "Time", "Outputs", "ExitCode", "OutputTail", "ErrorType", "ErrorDetails", });
     internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_descriptor =
       internal_static_cordyna_v1_TaskStateUpdate_descriptor.getNestedType(0);
     internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskStateUpdate_OutputsEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_cordyna_v1_TaskStateUpdate_ErrorDetailsEntry_descriptor =
+      internal_static_cordyna_v1_TaskStateUpdate_descriptor.getNestedType(1);
+    internal_static_cordyna_v1_TaskStateUpdate_ErrorDetailsEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_TaskStateUpdate_ErrorDetailsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_TaskStateUpdates_descriptor =
       getDescriptor().getMessageType(7);

@@ -38,6 +38,7 @@ private static final long serialVersionUID = 0L;
     state_ = 0;
     errorDescription_ = "";
     outputTail_ = "";
+    errorType_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -52,6 +53,8 @@ private static final long serialVersionUID = 0L;
     switch (number) {
       case 7:
         return internalGetOutputs();
+      case 11:
+        return internalGetErrorDetails();
       default:
         throw new RuntimeException(
             "Invalid map field number: " + number);
@@ -411,6 +414,168 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int ERROR_TYPE_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object errorType_ = "";
+  /**
+   * <pre>
+   * With ERROR: what kind of error it is, in the task's own terms, for
+   * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+   * TypeScript SDK sends the thrown error's type or class name). At most 256
+   * bytes, without control or format characters; empty: no type. A cerebro
+   * that predates this field ignores it.
+   * </pre>
+   *
+   * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+   * @return The errorType.
+   */
+  @java.lang.Override
+  public java.lang.String getErrorType() {
+    java.lang.Object ref = errorType_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      errorType_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With ERROR: what kind of error it is, in the task's own terms, for
+   * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+   * TypeScript SDK sends the thrown error's type or class name). At most 256
+   * bytes, without control or format characters; empty: no type. A cerebro
+   * that predates this field ignores it.
+   * </pre>
+   *
+   * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for errorType.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getErrorTypeBytes() {
+    java.lang.Object ref = errorType_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      errorType_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ERROR_DETAILS_FIELD_NUMBER = 11;
+  private static final class ErrorDetailsDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, java.lang.String> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, java.lang.String>newDefaultInstance(
+                dev.cordyna.v1.TaskServerProto.internal_static_cordyna_v1_TaskStateUpdate_ErrorDetailsEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "");
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, java.lang.String> errorDetails_;
+  private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+  internalGetErrorDetails() {
+    if (errorDetails_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          ErrorDetailsDefaultEntryHolder.defaultEntry);
+    }
+    return errorDetails_;
+  }
+  public int getErrorDetailsCount() {
+    return internalGetErrorDetails().getMap().size();
+  }
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public boolean containsErrorDetails(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    return internalGetErrorDetails().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getErrorDetailsMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, java.lang.String> getErrorDetails() {
+    return getErrorDetailsMap();
+  }
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, java.lang.String> getErrorDetailsMap() {
+    return internalGetErrorDetails().getMap();
+  }
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetErrorDetails().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public java.lang.String getErrorDetailsOrThrow(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetErrorDetails().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -455,6 +620,15 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 9, outputTail_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 10, errorType_);
+    }
+    com.google.protobuf.GeneratedMessage
+      .serializeStringMapTo(
+        output,
+        internalGetErrorDetails(),
+        ErrorDetailsDefaultEntryHolder.defaultEntry,
+        11);
     getUnknownFields().writeTo(output);
   }
 
@@ -503,6 +677,19 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(9, outputTail_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(10, errorType_);
+    }
+    for (java.util.Map.Entry<java.lang.String, java.lang.String> entry
+         : internalGetErrorDetails().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+      errorDetails__ = ErrorDetailsDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .build();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(11, errorDetails__);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -541,6 +728,10 @@ java.lang.String defaultValue) {
     }
     if (!getOutputTail()
         .equals(other.getOutputTail())) return false;
+    if (!getErrorType()
+        .equals(other.getErrorType())) return false;
+    if (!internalGetErrorDetails().equals(
+        other.internalGetErrorDetails())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -578,6 +769,12 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + OUTPUT_TAIL_FIELD_NUMBER;
     hash = (53 * hash) + getOutputTail().hashCode();
+    hash = (37 * hash) + ERROR_TYPE_FIELD_NUMBER;
+    hash = (53 * hash) + getErrorType().hashCode();
+    if (!internalGetErrorDetails().getMap().isEmpty()) {
+      hash = (37 * hash) + ERROR_DETAILS_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetErrorDetails().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -699,6 +896,8 @@ java.lang.String defaultValue) {
       switch (number) {
         case 7:
           return internalGetOutputs();
+        case 11:
+          return internalGetErrorDetails();
         default:
           throw new RuntimeException(
               "Invalid map field number: " + number);
@@ -710,6 +909,8 @@ java.lang.String defaultValue) {
       switch (number) {
         case 7:
           return internalGetMutableOutputs();
+        case 11:
+          return internalGetMutableErrorDetails();
         default:
           throw new RuntimeException(
               "Invalid map field number: " + number);
@@ -756,6 +957,8 @@ java.lang.String defaultValue) {
       internalGetMutableOutputs().clear();
       exitCode_ = 0;
       outputTail_ = "";
+      errorType_ = "";
+      internalGetMutableErrorDetails().clear();
       return this;
     }
 
@@ -822,6 +1025,13 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.outputTail_ = outputTail_;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.errorType_ = errorType_;
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.errorDetails_ = internalGetErrorDetails();
+        result.errorDetails_.makeImmutable();
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -870,6 +1080,14 @@ java.lang.String defaultValue) {
         bitField0_ |= 0x00000100;
         onChanged();
       }
+      if (!other.getErrorType().isEmpty()) {
+        errorType_ = other.errorType_;
+        bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      internalGetMutableErrorDetails().mergeFrom(
+          other.internalGetErrorDetails());
+      bitField0_ |= 0x00000400;
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -947,6 +1165,20 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000100;
               break;
             } // case 74
+            case 82: {
+              errorType_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
+            case 90: {
+              com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+              errorDetails__ = input.readMessage(
+                  ErrorDetailsDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableErrorDetails().getMutableMap().put(
+                  errorDetails__.getKey(), errorDetails__.getValue());
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1718,6 +1950,294 @@ java.lang.String defaultValue) {
       outputTail_ = value;
       bitField0_ |= 0x00000100;
       onChanged();
+      return this;
+    }
+
+    private java.lang.Object errorType_ = "";
+    /**
+     * <pre>
+     * With ERROR: what kind of error it is, in the task's own terms, for
+     * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+     * TypeScript SDK sends the thrown error's type or class name). At most 256
+     * bytes, without control or format characters; empty: no type. A cerebro
+     * that predates this field ignores it.
+     * </pre>
+     *
+     * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+     * @return The errorType.
+     */
+    public java.lang.String getErrorType() {
+      java.lang.Object ref = errorType_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        errorType_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With ERROR: what kind of error it is, in the task's own terms, for
+     * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+     * TypeScript SDK sends the thrown error's type or class name). At most 256
+     * bytes, without control or format characters; empty: no type. A cerebro
+     * that predates this field ignores it.
+     * </pre>
+     *
+     * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+     * @return The bytes for errorType.
+     */
+    public com.google.protobuf.ByteString
+        getErrorTypeBytes() {
+      java.lang.Object ref = errorType_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        errorType_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With ERROR: what kind of error it is, in the task's own terms, for
+     * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+     * TypeScript SDK sends the thrown error's type or class name). At most 256
+     * bytes, without control or format characters; empty: no type. A cerebro
+     * that predates this field ignores it.
+     * </pre>
+     *
+     * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+     * @param value The errorType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrorType(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      errorType_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR: what kind of error it is, in the task's own terms, for
+     * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+     * TypeScript SDK sends the thrown error's type or class name). At most 256
+     * bytes, without control or format characters; empty: no type. A cerebro
+     * that predates this field ignores it.
+     * </pre>
+     *
+     * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearErrorType() {
+      errorType_ = getDefaultInstance().getErrorType();
+      bitField0_ = (bitField0_ & ~0x00000200);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR: what kind of error it is, in the task's own terms, for
+     * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+     * TypeScript SDK sends the thrown error's type or class name). At most 256
+     * bytes, without control or format characters; empty: no type. A cerebro
+     * that predates this field ignores it.
+     * </pre>
+     *
+     * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+     * @param value The bytes for errorType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrorTypeBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      errorType_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.MapField<
+        java.lang.String, java.lang.String> errorDetails_;
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetErrorDetails() {
+      if (errorDetails_ == null) {
+        return com.google.protobuf.MapField.emptyMapField(
+            ErrorDetailsDefaultEntryHolder.defaultEntry);
+      }
+      return errorDetails_;
+    }
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetMutableErrorDetails() {
+      if (errorDetails_ == null) {
+        errorDetails_ = com.google.protobuf.MapField.newMapField(
+            ErrorDetailsDefaultEntryHolder.defaultEntry);
+      }
+      if (!errorDetails_.isMutable()) {
+        errorDetails_ = errorDetails_.copy();
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return errorDetails_;
+    }
+    public int getErrorDetailsCount() {
+      return internalGetErrorDetails().getMap().size();
+    }
+    /**
+     * <pre>
+     * With ERROR: facts about the error as text, e.g. {"host":
+     * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+     * without control or format characters, each value at most 2 KiB. A
+     * cerebro that predates this field ignores it.
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+     */
+    @java.lang.Override
+    public boolean containsErrorDetails(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      return internalGetErrorDetails().getMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getErrorDetailsMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String> getErrorDetails() {
+      return getErrorDetailsMap();
+    }
+    /**
+     * <pre>
+     * With ERROR: facts about the error as text, e.g. {"host":
+     * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+     * without control or format characters, each value at most 2 KiB. A
+     * cerebro that predates this field ignores it.
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, java.lang.String> getErrorDetailsMap() {
+      return internalGetErrorDetails().getMap();
+    }
+    /**
+     * <pre>
+     * With ERROR: facts about the error as text, e.g. {"host":
+     * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+     * without control or format characters, each value at most 2 KiB. A
+     * cerebro that predates this field ignores it.
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+        java.lang.String key,
+        /* nullable */
+java.lang.String defaultValue) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetErrorDetails().getMap();
+      return map.containsKey(key) ? map.get(key) : defaultValue;
+    }
+    /**
+     * <pre>
+     * With ERROR: facts about the error as text, e.g. {"host":
+     * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+     * without control or format characters, each value at most 2 KiB. A
+     * cerebro that predates this field ignores it.
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+     */
+    @java.lang.Override
+    public java.lang.String getErrorDetailsOrThrow(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetErrorDetails().getMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return map.get(key);
+    }
+    public Builder clearErrorDetails() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      internalGetMutableErrorDetails().getMutableMap()
+          .clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR: facts about the error as text, e.g. {"host":
+     * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+     * without control or format characters, each value at most 2 KiB. A
+     * cerebro that predates this field ignores it.
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+     */
+    public Builder removeErrorDetails(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      internalGetMutableErrorDetails().getMutableMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String>
+        getMutableErrorDetails() {
+      bitField0_ |= 0x00000400;
+      return internalGetMutableErrorDetails().getMutableMap();
+    }
+    /**
+     * <pre>
+     * With ERROR: facts about the error as text, e.g. {"host":
+     * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+     * without control or format characters, each value at most 2 KiB. A
+     * cerebro that predates this field ignores it.
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+     */
+    public Builder putErrorDetails(
+        java.lang.String key,
+        java.lang.String value) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      if (value == null) { throw new NullPointerException("map value"); }
+      internalGetMutableErrorDetails().getMutableMap()
+          .put(key, value);
+      bitField0_ |= 0x00000400;
+      return this;
+    }
+    /**
+     * <pre>
+     * With ERROR: facts about the error as text, e.g. {"host":
+     * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+     * without control or format characters, each value at most 2 KiB. A
+     * cerebro that predates this field ignores it.
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+     */
+    public Builder putAllErrorDetails(
+        java.util.Map<java.lang.String, java.lang.String> values) {
+      internalGetMutableErrorDetails().getMutableMap()
+          .putAll(values);
+      bitField0_ |= 0x00000400;
       return this;
     }
 

@@ -199,4 +199,101 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getOutputTailBytes();
+
+  /**
+   * <pre>
+   * With ERROR: what kind of error it is, in the task's own terms, for
+   * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+   * TypeScript SDK sends the thrown error's type or class name). At most 256
+   * bytes, without control or format characters; empty: no type. A cerebro
+   * that predates this field ignores it.
+   * </pre>
+   *
+   * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+   * @return The errorType.
+   */
+  java.lang.String getErrorType();
+  /**
+   * <pre>
+   * With ERROR: what kind of error it is, in the task's own terms, for
+   * grouping and alerting (e.g. "InvalidParams", "SmtpRefused"; the
+   * TypeScript SDK sends the thrown error's type or class name). At most 256
+   * bytes, without control or format characters; empty: no type. A cerebro
+   * that predates this field ignores it.
+   * </pre>
+   *
+   * <code>string error_type = 10 [json_name = "errorType", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for errorType.
+   */
+  com.google.protobuf.ByteString
+      getErrorTypeBytes();
+
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  int getErrorDetailsCount();
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  boolean containsErrorDetails(
+      java.lang.String key);
+  /**
+   * Use {@link #getErrorDetailsMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, java.lang.String>
+  getErrorDetails();
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  java.util.Map<java.lang.String, java.lang.String>
+  getErrorDetailsMap();
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  /* nullable */
+java.lang.String getErrorDetailsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue);
+  /**
+   * <pre>
+   * With ERROR: facts about the error as text, e.g. {"host":
+   * "smtp.example.com", "reply": "554"}: at most 32, each key 1-128 bytes
+   * without control or format characters, each value at most 2 KiB. A
+   * cerebro that predates this field ignores it.
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; error_details = 11 [json_name = "errorDetails", (.buf.validate.field) = { ... }</code>
+   */
+  java.lang.String getErrorDetailsOrThrow(
+      java.lang.String key);
 }
