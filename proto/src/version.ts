@@ -21,3 +21,9 @@ export const DECLARATION_PARTS_MINOR = 2;
  * (TaskLogs up, LogsRefused down).
  */
 export const TASK_LOGS_MINOR = 3;
+
+/**
+ * The first minor version whose cerebro takes an attempt's heartbeats and
+ * progress (AttemptProgress) and enforces a task's heartbeat deadline.
+ */
+export const ATTEMPT_PROGRESS_MINOR = 4;

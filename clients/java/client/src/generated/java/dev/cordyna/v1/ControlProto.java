@@ -361,7 +361,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "otobuf.TimestampR\007retryAt\022#\n\rcancel_reas" +
       "on\030\023 \001(\tR\014cancelReason\022\027\n\007span_id\030\024 \001(\tR" +
       "\006spanId\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
-      "y\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\273\004\n\007Attempt\022" +
+      "y\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\211\006\n\007Attempt\022" +
       "\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006number\022" +
       "+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStateR\005s" +
       "tate\022\037\n\013instance_id\030\004 \001(\tR\ninstanceId\0227\n" +
@@ -375,101 +375,109 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "nished_at\030\n \001(\0132\032.google.protobuf.Timest" +
       "ampR\nfinishedAt\022 \n\texit_code\030\013 \001(\005H\000R\010ex" +
       "itCode\210\001\001\022\037\n\013output_tail\030\014 \001(\tR\noutputTa" +
-      "il\022\027\n\007span_id\030\024 \001(\tR\006spanIdB\014\n\n_exit_cod" +
-      "e\"\314\001\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032.cordy" +
-      "na.v1.TaskRunOutcomeR\006failed\0224\n\007blocked\030" +
-      "\002 \003(\0132\032.cordyna.v1.TaskRunOutcomeR\007block" +
-      "ed\022\034\n\tcompleted\030\003 \001(\rR\tcompleted\022\030\n\007skip" +
-      "ped\030\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tc" +
-      "ancelled\"\370\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001" +
-      " \001(\tR\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1" +
-      ".OwnerR\005owner\022\037\n\013server_name\030\003 \001(\tR\nserv" +
-      "erName\0227\n\013error_cause\030\004 \001(\0162\026.cordyna.v1" +
-      ".ErrorCauseR\nerrorCause\022+\n\021error_descrip" +
-      "tion\030\005 \001(\tR\020errorDescription\022\035\n\nblocked_" +
-      "by\030\006 \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027\n\007task" +
-      "_id\030\001 \001(\tR\006taskId\022\037\n\013server_name\030\002 \001(\tR\n" +
-      "serverName\022=\n\013declaration\030\003 \001(\0132\033.cordyn" +
-      "a.v1.TaskDeclarationR\013declaration\022\032\n\010res" +
-      "olved\030\004 \001(\010R\010resolved\022+\n\021unresolved_reas" +
-      "on\030\005 \001(\tR\020unresolvedReason\022\034\n\tinstances\030" +
-      "\006 \001(\rR\tinstances\022?\n\017last_completion\030\007 \001(" +
-      "\0132\026.cordyna.v1.CompletionR\016lastCompletio" +
-      "n\022\036\n\ndownstream\030\010 \003(\tR\ndownstream\022@\n\016nex" +
-      "t_fire_time\030\t \001(\0132\032.google.protobuf.Time" +
-      "stampR\014nextFireTime\"\177\n\tGraphEdge\022\032\n\010upst" +
-      "ream\030\001 \001(\tR\010upstream\022\036\n\ndownstream\030\002 \001(\t" +
-      "R\ndownstream\0226\n\ndependency\030\003 \001(\0132\026.cordy" +
-      "na.v1.DependencyR\ndependency\"s\n\nServerIn" +
-      "fo\022\022\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\t" +
-      "R\007taskIds\0226\n\tinstances\030\003 \003(\0132\030.cordyna.v" +
-      "1.InstanceInfoR\tinstances\"\212\002\n\014InstanceIn" +
-      "fo\022\037\n\013instance_id\030\001 \001(\tR\ninstanceId\022-\n\005s" +
-      "tate\030\002 \001(\0162\027.cordyna.v1.ServerStateR\005sta" +
-      "te\022=\n\014connected_at\030\003 \001(\0132\032.google.protob" +
-      "uf.TimestampR\013connectedAt\022\030\n\007running\030\004 \001" +
-      "(\rR\007running\022\'\n\017max_concurrency\030\005 \001(\rR\016ma" +
-      "xConcurrency\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004pe" +
-      "er\030\007 \001(\tR\004peer\"\370\004\n\005Event\022)\n\004kind\030\001 \001(\0162\025" +
-      ".cordyna.v1.EventKindR\004kind\022.\n\004time\030\002 \001(" +
-      "\0132\032.google.protobuf.TimestampR\004time\022\025\n\006r" +
-      "un_id\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR" +
-      "\ttaskRunId\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\na" +
-      "ttempt_id\030\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(" +
-      "\0162\025.cordyna.v1.TaskStateR\005state\0227\n\013error" +
-      "_cause\030\010 \001(\0162\026.cordyna.v1.ErrorCauseR\ner" +
-      "rorCause\022\037\n\013server_name\030\t \001(\tR\nserverNam" +
-      "e\022\037\n\013instance_id\030\n \001(\tR\ninstanceId\022\030\n\007me" +
-      "ssage\030\013 \001(\tR\007message\0221\n\trun_state\030\014 \001(\0162" +
-      "\024.cordyna.v1.RunStateR\010runState\022\026\n\006detai" +
-      "l\030\r \001(\tR\006detail\022\026\n\006cursor\030\016 \001(\tR\006cursor\022" +
-      "\020\n\003seq\030\017 \001(\rR\003seq\022\024\n\005teams\030\020 \003(\tR\005teams\022" +
-      "%\n\016attempt_number\030\021 \001(\rR\rattemptNumber\0221" +
-      "\n\006due_at\030\022 \001(\0132\032.google.protobuf.Timesta" +
-      "mpR\005dueAt*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSP" +
-      "ECIFIED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_" +
-      "STATE_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022" +
-      "\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind" +
-      "\022\034\n\030TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGE" +
-      "R_KIND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025T" +
-      "RIGGER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_B" +
-      "ACKFILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE" +
-      "_UNSPECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031" +
-      "\n\025SERVER_STATE_DRAINING\020\002*\313\002\n\tEventKind\022" +
-      "\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIN" +
-      "D_RUN_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISH" +
-      "ED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n" +
-      "\033EVENT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_" +
-      "KIND_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND" +
-      "_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_RE" +
-      "FUSED\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_AWA" +
-      "Y\020\010\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_BACK\020\t2" +
-      "\342\007\n\016ControlService\022E\n\010StartRun\022\033.cordyna" +
-      ".v1.StartRunRequest\032\034.cordyna.v1.StartRu" +
-      "nResponse\022D\n\006GetRun\022\031.cordyna.v1.GetRunR" +
-      "equest\032\032.cordyna.v1.GetRunResponse\"\003\220\002\001\022" +
-      "J\n\010ListRuns\022\033.cordyna.v1.ListRunsRequest" +
-      "\032\034.cordyna.v1.ListRunsResponse\"\003\220\002\001\022H\n\tC" +
-      "ancelRun\022\034.cordyna.v1.CancelRunRequest\032\035" +
-      ".cordyna.v1.CancelRunResponse\022M\n\tListTas" +
-      "ks\022\034.cordyna.v1.ListTasksRequest\032\035.cordy" +
-      "na.v1.ListTasksResponse\"\003\220\002\001\022S\n\013ListServ" +
-      "ers\022\036.cordyna.v1.ListServersRequest\032\037.co" +
-      "rdyna.v1.ListServersResponse\"\003\220\002\001\022Q\n\014For" +
-      "getServer\022\037.cordyna.v1.ForgetServerReque" +
-      "st\032 .cordyna.v1.ForgetServerResponse\022J\n\010" +
-      "GetGraph\022\033.cordyna.v1.GetGraphRequest\032\034." +
-      "cordyna.v1.GetGraphResponse\"\003\220\002\001\022P\n\013Watc" +
-      "hEvents\022\036.cordyna.v1.WatchEventsRequest\032" +
-      "\037.cordyna.v1.WatchEventsResponse0\001\022\\\n\016Ge" +
-      "tTaskRunLogs\022!.cordyna.v1.GetTaskRunLogs" +
-      "Request\032\".cordyna.v1.GetTaskRunLogsRespo" +
-      "nse\"\003\220\002\001\022b\n\021FollowTaskRunLogs\022$.cordyna." +
-      "v1.FollowTaskRunLogsRequest\032%.cordyna.v1" +
-      ".FollowTaskRunLogsResponse0\001\022V\n\014ListTask" +
-      "Runs\022\037.cordyna.v1.ListTaskRunsRequest\032 ." +
-      "cordyna.v1.ListTaskRunsResponse\"\003\220\002\001B \n\016" +
-      "dev.cordyna.v1B\014ControlProtoP\001b\006proto3"
+      "il\022F\n\021last_heartbeat_at\030\r \001(\0132\032.google.p" +
+      "rotobuf.TimestampR\017lastHeartbeatAt\022\037\n\010pr" +
+      "ogress\030\016 \001(\001H\001R\010progress\210\001\001\022)\n\020progress_" +
+      "message\030\017 \001(\tR\017progressMessage\022+\n\021heartb" +
+      "eat_details\030\020 \001(\tR\020heartbeatDetails\022\027\n\007s" +
+      "pan_id\030\024 \001(\tR\006spanIdB\014\n\n_exit_codeB\013\n\t_p" +
+      "rogress\"\314\001\n\nRunSummary\0222\n\006failed\030\001 \003(\0132\032" +
+      ".cordyna.v1.TaskRunOutcomeR\006failed\0224\n\007bl" +
+      "ocked\030\002 \003(\0132\032.cordyna.v1.TaskRunOutcomeR" +
+      "\007blocked\022\034\n\tcompleted\030\003 \001(\rR\tcompleted\022\030" +
+      "\n\007skipped\030\004 \001(\rR\007skipped\022\034\n\tcancelled\030\005 " +
+      "\001(\rR\tcancelled\"\370\001\n\016TaskRunOutcome\022\027\n\007tas" +
+      "k_id\030\001 \001(\tR\006taskId\022\'\n\005owner\030\002 \001(\0132\021.cord" +
+      "yna.v1.OwnerR\005owner\022\037\n\013server_name\030\003 \001(\t" +
+      "R\nserverName\0227\n\013error_cause\030\004 \001(\0162\026.cord" +
+      "yna.v1.ErrorCauseR\nerrorCause\022+\n\021error_d" +
+      "escription\030\005 \001(\tR\020errorDescription\022\035\n\nbl" +
+      "ocked_by\030\006 \003(\tR\tblockedBy\"\215\003\n\010TaskInfo\022\027" +
+      "\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013server_name\030\002" +
+      " \001(\tR\nserverName\022=\n\013declaration\030\003 \001(\0132\033." +
+      "cordyna.v1.TaskDeclarationR\013declaration\022" +
+      "\032\n\010resolved\030\004 \001(\010R\010resolved\022+\n\021unresolve" +
+      "d_reason\030\005 \001(\tR\020unresolvedReason\022\034\n\tinst" +
+      "ances\030\006 \001(\rR\tinstances\022?\n\017last_completio" +
+      "n\030\007 \001(\0132\026.cordyna.v1.CompletionR\016lastCom" +
+      "pletion\022\036\n\ndownstream\030\010 \003(\tR\ndownstream\022" +
+      "@\n\016next_fire_time\030\t \001(\0132\032.google.protobu" +
+      "f.TimestampR\014nextFireTime\"\177\n\tGraphEdge\022\032" +
+      "\n\010upstream\030\001 \001(\tR\010upstream\022\036\n\ndownstream" +
+      "\030\002 \001(\tR\ndownstream\0226\n\ndependency\030\003 \001(\0132\026" +
+      ".cordyna.v1.DependencyR\ndependency\"s\n\nSe" +
+      "rverInfo\022\022\n\004name\030\001 \001(\tR\004name\022\031\n\010task_ids" +
+      "\030\002 \003(\tR\007taskIds\0226\n\tinstances\030\003 \003(\0132\030.cor" +
+      "dyna.v1.InstanceInfoR\tinstances\"\212\002\n\014Inst" +
+      "anceInfo\022\037\n\013instance_id\030\001 \001(\tR\ninstanceI" +
+      "d\022-\n\005state\030\002 \001(\0162\027.cordyna.v1.ServerStat" +
+      "eR\005state\022=\n\014connected_at\030\003 \001(\0132\032.google." +
+      "protobuf.TimestampR\013connectedAt\022\030\n\007runni" +
+      "ng\030\004 \001(\rR\007running\022\'\n\017max_concurrency\030\005 \001" +
+      "(\rR\016maxConcurrency\022\024\n\005agent\030\006 \001(\tR\005agent" +
+      "\022\022\n\004peer\030\007 \001(\tR\004peer\"\246\005\n\005Event\022)\n\004kind\030\001" +
+      " \001(\0162\025.cordyna.v1.EventKindR\004kind\022.\n\004tim" +
+      "e\030\002 \001(\0132\032.google.protobuf.TimestampR\004tim" +
+      "e\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n\013task_run_id\030" +
+      "\004 \001(\tR\ttaskRunId\022\027\n\007task_id\030\005 \001(\tR\006taskI" +
+      "d\022\035\n\nattempt_id\030\006 \001(\tR\tattemptId\022+\n\005stat" +
+      "e\030\007 \001(\0162\025.cordyna.v1.TaskStateR\005state\0227\n" +
+      "\013error_cause\030\010 \001(\0162\026.cordyna.v1.ErrorCau" +
+      "seR\nerrorCause\022\037\n\013server_name\030\t \001(\tR\nser" +
+      "verName\022\037\n\013instance_id\030\n \001(\tR\ninstanceId" +
+      "\022\030\n\007message\030\013 \001(\tR\007message\0221\n\trun_state\030" +
+      "\014 \001(\0162\024.cordyna.v1.RunStateR\010runState\022\026\n" +
+      "\006detail\030\r \001(\tR\006detail\022\026\n\006cursor\030\016 \001(\tR\006c" +
+      "ursor\022\020\n\003seq\030\017 \001(\rR\003seq\022\024\n\005teams\030\020 \003(\tR\005" +
+      "teams\022%\n\016attempt_number\030\021 \001(\rR\rattemptNu" +
+      "mber\0221\n\006due_at\030\022 \001(\0132\032.google.protobuf.T" +
+      "imestampR\005dueAt\022\037\n\010progress\030\023 \001(\001H\000R\010pro" +
+      "gress\210\001\001B\013\n\t_progress*\204\001\n\010RunState\022\031\n\025RU" +
+      "N_STATE_UNSPECIFIED\020\000\022\025\n\021RUN_STATE_RUNNI" +
+      "NG\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020\002\022\024\n\020RUN_STA" +
+      "TE_FAILED\020\003\022\027\n\023RUN_STATE_CANCELLED\020\004*\216\001\n" +
+      "\013TriggerKind\022\034\n\030TRIGGER_KIND_UNSPECIFIED" +
+      "\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021TRIGGER_KIND" +
+      "_CRON\020\002\022\031\n\025TRIGGER_KIND_UPSTREAM\020\003\022\031\n\025TR" +
+      "IGGER_KIND_BACKFILL\020\004*^\n\013ServerState\022\034\n\030" +
+      "SERVER_STATE_UNSPECIFIED\020\000\022\026\n\022SERVER_STA" +
+      "TE_READY\020\001\022\031\n\025SERVER_STATE_DRAINING\020\002*\354\002" +
+      "\n\tEventKind\022\032\n\026EVENT_KIND_UNSPECIFIED\020\000\022" +
+      "\032\n\026EVENT_KIND_RUN_STARTED\020\001\022\033\n\027EVENT_KIN" +
+      "D_RUN_FINISHED\020\002\022\037\n\033EVENT_KIND_TASK_RUN_" +
+      "CHANGED\020\003\022\037\n\033EVENT_KIND_SERVER_CONNECTED" +
+      "\020\004\022\"\n\036EVENT_KIND_SERVER_DISCONNECTED\020\005\022\034" +
+      "\n\030EVENT_KIND_GRAPH_CHANGED\020\006\022\035\n\031EVENT_KI" +
+      "ND_REPORT_REFUSED\020\007\022\"\n\036EVENT_KIND_ATTEMP" +
+      "T_SERVER_AWAY\020\010\022\"\n\036EVENT_KIND_ATTEMPT_SE" +
+      "RVER_BACK\020\t\022\037\n\033EVENT_KIND_ATTEMPT_PROGRE" +
+      "SS\020\n2\342\007\n\016ControlService\022E\n\010StartRun\022\033.co" +
+      "rdyna.v1.StartRunRequest\032\034.cordyna.v1.St" +
+      "artRunResponse\022D\n\006GetRun\022\031.cordyna.v1.Ge" +
+      "tRunRequest\032\032.cordyna.v1.GetRunResponse\"" +
+      "\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v1.ListRunsRe" +
+      "quest\032\034.cordyna.v1.ListRunsResponse\"\003\220\002\001" +
+      "\022H\n\tCancelRun\022\034.cordyna.v1.CancelRunRequ" +
+      "est\032\035.cordyna.v1.CancelRunResponse\022M\n\tLi" +
+      "stTasks\022\034.cordyna.v1.ListTasksRequest\032\035." +
+      "cordyna.v1.ListTasksResponse\"\003\220\002\001\022S\n\013Lis" +
+      "tServers\022\036.cordyna.v1.ListServersRequest" +
+      "\032\037.cordyna.v1.ListServersResponse\"\003\220\002\001\022Q" +
+      "\n\014ForgetServer\022\037.cordyna.v1.ForgetServer" +
+      "Request\032 .cordyna.v1.ForgetServerRespons" +
+      "e\022J\n\010GetGraph\022\033.cordyna.v1.GetGraphReque" +
+      "st\032\034.cordyna.v1.GetGraphResponse\"\003\220\002\001\022P\n" +
+      "\013WatchEvents\022\036.cordyna.v1.WatchEventsReq" +
+      "uest\032\037.cordyna.v1.WatchEventsResponse0\001\022" +
+      "\\\n\016GetTaskRunLogs\022!.cordyna.v1.GetTaskRu" +
+      "nLogsRequest\032\".cordyna.v1.GetTaskRunLogs" +
+      "Response\"\003\220\002\001\022b\n\021FollowTaskRunLogs\022$.cor" +
+      "dyna.v1.FollowTaskRunLogsRequest\032%.cordy" +
+      "na.v1.FollowTaskRunLogsResponse0\001\022V\n\014Lis" +
+      "tTaskRuns\022\037.cordyna.v1.ListTaskRunsReque" +
+      "st\032 .cordyna.v1.ListTaskRunsResponse\"\003\220\002" +
+      "\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -682,7 +690,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Attempt_descriptor,
-        new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", "ExitCode", "OutputTail", "SpanId", });
+        new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", "ExitCode", "OutputTail", "LastHeartbeatAt", "Progress", "ProgressMessage", "HeartbeatDetails", "SpanId", });
     internal_static_cordyna_v1_RunSummary_descriptor =
       getDescriptor().getMessageType(31);
     internal_static_cordyna_v1_RunSummary_fieldAccessorTable = new
@@ -724,7 +732,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,
-        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", });
+        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", "Progress", });
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();

@@ -162,6 +162,11 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_LogLine_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_AttemptProgress_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_AttemptProgress_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_LogsRefused_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -179,7 +184,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "v1\032\033buf/validate/validate.proto\032\025cordyna" +
       "/v1/task.proto\032\036google/protobuf/duration" +
       ".proto\032\037google/protobuf/timestamp.proto\"" +
-      "\205\004\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
+      "\317\004\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
       "yna.v1.HelloH\000R\005hello\0225\n\tredeclare\030\002 \001(\013" +
       "2\025.cordyna.v1.RedeclareH\000R\tredeclare\022<\n\n" +
       "task_state\030\003 \001(\0132\033.cordyna.v1.TaskStateU" +
@@ -191,105 +196,112 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "UpdatesH\000R\ntaskStates\022H\n\020declaration_par" +
       "t\030\010 \001(\0132\033.cordyna.v1.DeclarationPartH\000R\017" +
       "declarationPart\0223\n\ttask_logs\030\t \001(\0132\024.cor" +
-      "dyna.v1.TaskLogsH\000R\010taskLogsB\t\n\007message\"" +
-      "\315\003\n\017ConnectResponse\022/\n\007welcome\030\001 \001(\0132\023.c" +
-      "ordyna.v1.WelcomeH\000R\007welcome\0225\n\trejectio" +
-      "n\030\002 \001(\0132\025.cordyna.v1.RejectionH\000R\treject" +
-      "ion\022,\n\006invoke\030\003 \001(\0132\022.cordyna.v1.InvokeH" +
-      "\000R\006invoke\022,\n\006cancel\030\004 \001(\0132\022.cordyna.v1.C" +
-      "ancelH\000R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordyna.v" +
-      "1.AckH\000R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna.v1." +
-      "PingH\000R\004ping\022/\n\007refusal\030\007 \001(\0132\023.cordyna." +
-      "v1.RefusalH\000R\007refusal\022/\n\007invokes\030\010 \001(\0132\023" +
-      ".cordyna.v1.InvokesH\000R\007invokes\022<\n\014logs_r" +
-      "efused\030\t \001(\0132\027.cordyna.v1.LogsRefusedH\000R" +
-      "\013logsRefusedB\t\n\007message\"=\n\017ProtocolVersi" +
-      "on\022\024\n\005major\030\001 \001(\rR\005major\022\024\n\005minor\030\002 \001(\rR" +
-      "\005minor\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001(\tB)\272" +
-      "H&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" +
-      "R\nserverName\022\'\n\013instance_id\030\002 \001(\tB\006\272H\003\310\001" +
-      "\001R\ninstanceId\022F\n\020protocol_version\030\003 \001(\0132" +
-      "\033.cordyna.v1.ProtocolVersionR\017protocolVe" +
-      "rsion\0221\n\005tasks\030\004 \003(\0132\033.cordyna.v1.TaskDe" +
-      "clarationR\005tasks\022.\n\023running_attempt_ids\030" +
-      "\005 \003(\tR\021runningAttemptIds\022\'\n\017max_concurre" +
-      "ncy\030\006 \001(\rR\016maxConcurrency\022\024\n\005agent\030\007 \001(\t" +
-      "R\005agent\022%\n\016tasks_continue\030\010 \001(\010R\rtasksCo" +
-      "ntinue\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132\033.cor" +
-      "dyna.v1.TaskDeclarationR\005tasks\022%\n\016tasks_" +
-      "continue\030\002 \001(\010R\rtasksContinue\"X\n\017Declara" +
-      "tionPart\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.Tas" +
-      "kDeclarationR\005tasks\022\022\n\004last\030\002 \001(\010R\004last\"" +
-      "\355\004\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n" +
-      "\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005state\030\003 " +
-      "\001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R\005st" +
-      "ate\022+\n\021error_description\030\004 \001(\tR\020errorDes" +
-      "cription\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetr" +
-      "yable\022.\n\004time\030\006 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cordyn" +
-      "a.v1.TaskStateUpdate.OutputsEntryB\223\001\272H\217\001" +
-      "\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022Emus" +
-      "t not contain control or format characte" +
-      "rs (such as NUL or U+202E)\032#this.matches" +
-      "(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\022 \n\texit" +
-      "_code\030\010 \001(\005H\000R\010exitCode\210\001\001\022)\n\013output_tai" +
-      "l\030\t \001(\tB\010\272H\005r\003(\200@R\noutputTail\032:\n\014Outputs" +
-      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005" +
-      "value:\0028\001B\014\n\n_exit_code\"I\n\020TaskStateUpda" +
-      "tes\0225\n\007updates\030\001 \003(\0132\033.cordyna.v1.TaskSt" +
-      "ateUpdateR\007updates\";\n\tHeartbeat\022.\n\023runni" +
-      "ng_attempt_ids\030\001 \003(\tR\021runningAttemptIds\"" +
-      "\007\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244" +
-      "\002\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tsessionI" +
-      "d\022F\n\020protocol_version\030\002 \001(\0132\033.cordyna.v1" +
-      ".ProtocolVersionR\017protocolVersion\022H\n\022hea" +
-      "rtbeat_interval\030\003 \001(\0132\031.google.protobuf." +
-      "DurationR\021heartbeatInterval\0228\n\010warnings\030" +
-      "\004 \003(\0132\034.cordyna.v1.DeclarationIssueR\010war" +
-      "nings\022.\n\023unknown_attempt_ids\030\005 \003(\tR\021unkn" +
-      "ownAttemptIds\"[\n\tRejection\0224\n\006errors\030\001 \003" +
-      "(\0132\034.cordyna.v1.DeclarationIssueR\006errors" +
-      "\022\030\n\007message\030\002 \001(\tR\007message\"{\n\020Declaratio" +
-      "nIssue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030" +
-      "\002 \001(\0162 .cordyna.v1.DeclarationIssueCodeR" +
-      "\004code\022\030\n\007message\030\003 \001(\tR\007message\"\363\004\n\006Invo" +
-      "ke\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id" +
-      "\030\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\ta" +
-      "ttemptId\022%\n\016attempt_number\030\004 \001(\rR\rattemp" +
-      "tNumber\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006para" +
-      "ms\030\006 \003(\0132\036.cordyna.v1.Invoke.ParamsEntry" +
-      "R\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1" +
-      ".DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.co" +
-      "rdyna.v1.RunModeR\004mode\022I\n\rtrace_context\030" +
-      "\t \003(\0132$.cordyna.v1.Invoke.TraceContextEn" +
-      "tryR\014traceContext\022=\n\014logical_time\030\n \001(\0132" +
-      "\032.google.protobuf.TimestampR\013logicalTime" +
-      "\0227\n\010upstream\030\013 \003(\0132\033.cordyna.v1.Upstream" +
-      "OutputsR\010upstream\0329\n\013ParamsEntry\022\020\n\003key\030" +
-      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021" +
-      "TraceContextEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
-      "alue\030\002 \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamOutput" +
-      "s\022\027\n\007task_id\030\001 \001(\tR\006taskId\022B\n\007outputs\030\002 " +
-      "\003(\0132(.cordyna.v1.UpstreamOutputs.Outputs" +
-      "EntryR\007outputs\022\030\n\007omitted\030\003 \001(\010R\007omitted" +
-      "\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007invok" +
-      "es\030\001 \003(\0132\022.cordyna.v1.InvokeR\007invokes\"?\n" +
-      "\006Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\026" +
-      "\n\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013through" +
-      "_seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005nonce\030" +
-      "\001 \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(\004R\003se" +
-      "q\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022\022\n\004code" +
-      "\030\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007message\"\215" +
-      "\001\n\010TaskLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H\004r\002\020\001" +
-      "R\tattemptId\0224\n\005lines\030\002 \003(\0132\023.cordyna.v1." +
-      "LogLineB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdropped_lin" +
-      "es\030\003 \001(\004R\014droppedLines\"\307\001\n\007LogLine\022.\n\004ti" +
-      "me\030\001 \001(\0132\032.google.protobuf.TimestampR\004ti" +
-      "me\0224\n\005level\030\002 \001(\0162\024.cordyna.v1.LogLevelB" +
-      "\010\272H\005\202\001\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025.cordy" +
-      "na.v1.LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035\n\004tex" +
-      "t\030\004 \001(\tB\t\272H\006r\004(\200\200\001R\004text\"p\n\013LogsRefused\022" +
+      "dyna.v1.TaskLogsH\000R\010taskLogs\022H\n\020attempt_" +
+      "progress\030\n \001(\0132\033.cordyna.v1.AttemptProgr" +
+      "essH\000R\017attemptProgressB\t\n\007message\"\315\003\n\017Co" +
+      "nnectResponse\022/\n\007welcome\030\001 \001(\0132\023.cordyna" +
+      ".v1.WelcomeH\000R\007welcome\0225\n\trejection\030\002 \001(" +
+      "\0132\025.cordyna.v1.RejectionH\000R\trejection\022,\n" +
+      "\006invoke\030\003 \001(\0132\022.cordyna.v1.InvokeH\000R\006inv" +
+      "oke\022,\n\006cancel\030\004 \001(\0132\022.cordyna.v1.CancelH" +
+      "\000R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordyna.v1.AckH" +
+      "\000R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna.v1.PingH\000" +
+      "R\004ping\022/\n\007refusal\030\007 \001(\0132\023.cordyna.v1.Ref" +
+      "usalH\000R\007refusal\022/\n\007invokes\030\010 \001(\0132\023.cordy" +
+      "na.v1.InvokesH\000R\007invokes\022<\n\014logs_refused" +
+      "\030\t \001(\0132\027.cordyna.v1.LogsRefusedH\000R\013logsR" +
+      "efusedB\t\n\007message\"=\n\017ProtocolVersion\022\024\n\005" +
+      "major\030\001 \001(\rR\005major\022\024\n\005minor\030\002 \001(\rR\005minor" +
+      "\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001(\tB)\272H&r$2\"" +
+      "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$R\nserv" +
+      "erName\022\'\n\013instance_id\030\002 \001(\tB\006\272H\003\310\001\001R\nins" +
+      "tanceId\022F\n\020protocol_version\030\003 \001(\0132\033.cord" +
+      "yna.v1.ProtocolVersionR\017protocolVersion\022" +
+      "1\n\005tasks\030\004 \003(\0132\033.cordyna.v1.TaskDeclarat" +
+      "ionR\005tasks\022.\n\023running_attempt_ids\030\005 \003(\tR" +
+      "\021runningAttemptIds\022\'\n\017max_concurrency\030\006 " +
+      "\001(\rR\016maxConcurrency\022\024\n\005agent\030\007 \001(\tR\005agen" +
+      "t\022%\n\016tasks_continue\030\010 \001(\010R\rtasksContinue" +
+      "\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v" +
+      "1.TaskDeclarationR\005tasks\022%\n\016tasks_contin" +
+      "ue\030\002 \001(\010R\rtasksContinue\"X\n\017DeclarationPa" +
+      "rt\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.TaskDecla" +
+      "rationR\005tasks\022\022\n\004last\030\002 \001(\010R\004last\"\355\004\n\017Ta" +
+      "skStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattem" +
+      "pt_id\030\002 \001(\tR\tattemptId\0225\n\005state\030\003 \001(\0162\025." +
+      "cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R\005state\022+\n" +
+      "\021error_description\030\004 \001(\tR\020errorDescripti" +
+      "on\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetryable\022" +
+      ".\n\004time\030\006 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cordyna.v1.T" +
+      "askStateUpdate.OutputsEntryB\223\001\272H\217\001\232\001\213\001\020\350" +
+      "\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022Emust not " +
+      "contain control or format characters (su" +
+      "ch as NUL or U+202E)\032#this.matches(r\'^[^" +
+      "\\p{Cc}\\p{Cf}]*$\')R\007outputs\022 \n\texit_code\030" +
+      "\010 \001(\005H\000R\010exitCode\210\001\001\022)\n\013output_tail\030\t \001(" +
+      "\tB\010\272H\005r\003(\200@R\noutputTail\032:\n\014OutputsEntry\022" +
+      "\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:" +
+      "\0028\001B\014\n\n_exit_code\"I\n\020TaskStateUpdates\0225\n" +
+      "\007updates\030\001 \003(\0132\033.cordyna.v1.TaskStateUpd" +
+      "ateR\007updates\";\n\tHeartbeat\022.\n\023running_att" +
+      "empt_ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Dra" +
+      "in\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Wel" +
+      "come\022\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020p" +
+      "rotocol_version\030\002 \001(\0132\033.cordyna.v1.Proto" +
+      "colVersionR\017protocolVersion\022H\n\022heartbeat" +
+      "_interval\030\003 \001(\0132\031.google.protobuf.Durati" +
+      "onR\021heartbeatInterval\0228\n\010warnings\030\004 \003(\0132" +
+      "\034.cordyna.v1.DeclarationIssueR\010warnings\022" +
+      ".\n\023unknown_attempt_ids\030\005 \003(\tR\021unknownAtt" +
+      "emptIds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.c" +
+      "ordyna.v1.DeclarationIssueR\006errors\022\030\n\007me" +
+      "ssage\030\002 \001(\tR\007message\"{\n\020DeclarationIssue" +
+      "\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162" +
+      " .cordyna.v1.DeclarationIssueCodeR\004code\022" +
+      "\030\n\007message\030\003 \001(\tR\007message\"\363\004\n\006Invoke\022\025\n\006" +
+      "run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\t" +
+      "R\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattempt" +
+      "Id\022%\n\016attempt_number\030\004 \001(\rR\rattemptNumbe" +
+      "r\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003" +
+      "(\0132\036.cordyna.v1.Invoke.ParamsEntryR\006para" +
+      "ms\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1.Deadl" +
+      "inesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna." +
+      "v1.RunModeR\004mode\022I\n\rtrace_context\030\t \003(\0132" +
+      "$.cordyna.v1.Invoke.TraceContextEntryR\014t" +
+      "raceContext\022=\n\014logical_time\030\n \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\013logicalTime\0227\n\010up" +
+      "stream\030\013 \003(\0132\033.cordyna.v1.UpstreamOutput" +
+      "sR\010upstream\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR" +
+      "\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021TraceC" +
+      "ontextEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002" +
+      " \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamOutputs\022\027\n\007t" +
+      "ask_id\030\001 \001(\tR\006taskId\022B\n\007outputs\030\002 \003(\0132(." +
+      "cordyna.v1.UpstreamOutputs.OutputsEntryR" +
+      "\007outputs\022\030\n\007omitted\030\003 \001(\010R\007omitted\032:\n\014Ou" +
+      "tputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
+      "\001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007invokes\030\001 \003" +
+      "(\0132\022.cordyna.v1.InvokeR\007invokes\"?\n\006Cance" +
+      "l\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\026\n\006reas" +
+      "on\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013through_seq\030\001" +
+      " \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005nonce\030\001 \001(\004R" +
+      "\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\na" +
+      "ttempt_id\030\002 \001(\tR\tattemptId\022\022\n\004code\030\003 \001(\t" +
+      "R\004code\022\030\n\007message\030\004 \001(\tR\007message\"\215\001\n\010Tas" +
+      "kLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H\004r\002\020\001R\tatte" +
+      "mptId\0224\n\005lines\030\002 \003(\0132\023.cordyna.v1.LogLin" +
+      "eB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdropped_lines\030\003 \001" +
+      "(\004R\014droppedLines\"\307\001\n\007LogLine\022.\n\004time\030\001 \001" +
+      "(\0132\032.google.protobuf.TimestampR\004time\0224\n\005" +
+      "level\030\002 \001(\0162\024.cordyna.v1.LogLevelB\010\272H\005\202\001" +
+      "\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025.cordyna.v1." +
+      "LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035\n\004text\030\004 \001(" +
+      "\tB\t\272H\006r\004(\200\200\001R\004text\"\313\001\n\017AttemptProgress\022)" +
+      "\n\nattempt_id\030\001 \001(\tB\n\272H\007r\005\020\001(\200\002R\tattemptI" +
+      "d\0228\n\010fraction\030\002 \001(\001B\027\272H\024\022\022\031\000\000\000\000\000\000\360?)\000\000\000\000" +
+      "\000\000\000\000H\000R\010fraction\210\001\001\022\"\n\007message\030\003 \001(\tB\010\272H" +
+      "\005r\003(\200\010R\007message\022\"\n\007details\030\004 \001(\tB\010\272H\005r\003(" +
+      "\200 R\007detailsB\013\n\t_fraction\"p\n\013LogsRefused\022" +
       "\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\024\n\005lines\030" +
       "\002 \001(\004R\005lines\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007mess" +
       "age\030\004 \001(\tR\007message*\241\002\n\024DeclarationIssueC" +
@@ -325,7 +337,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_ConnectRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ConnectRequest_descriptor,
-        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "DeclarationPart", "TaskLogs", "Message", });
+        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "DeclarationPart", "TaskLogs", "AttemptProgress", "Message", });
     internal_static_cordyna_v1_ConnectResponse_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_cordyna_v1_ConnectResponse_fieldAccessorTable = new
@@ -482,8 +494,14 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_LogLine_descriptor,
         new java.lang.String[] { "Time", "Level", "Stream", "Text", });
-    internal_static_cordyna_v1_LogsRefused_descriptor =
+    internal_static_cordyna_v1_AttemptProgress_descriptor =
       getDescriptor().getMessageType(23);
+    internal_static_cordyna_v1_AttemptProgress_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_AttemptProgress_descriptor,
+        new java.lang.String[] { "AttemptId", "Fraction", "Message", "Details", });
+    internal_static_cordyna_v1_LogsRefused_descriptor =
+      getDescriptor().getMessageType(24);
     internal_static_cordyna_v1_LogsRefused_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_LogsRefused_descriptor,
