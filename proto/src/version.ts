@@ -2,7 +2,7 @@
  * The protocol version this contract implements. Bump the minor for additive
  * changes; a new major means a new proto package (cordyna.v2).
  */
-export const PROTOCOL_VERSION = { major: 1, minor: 3 } as const;
+export const PROTOCOL_VERSION = { major: 1, minor: 4 } as const;
 
 /**
  * The first minor version whose peers take several task states

@@ -22,6 +22,7 @@ const DEADLINE_KINDS: Partial<Record<ErrorCause, string>> = {
   [ErrorCause.ACK_TIMEOUT]: "ack",
   [ErrorCause.START_TIMEOUT]: "start",
   [ErrorCause.COMPLETE_TIMEOUT]: "complete",
+  [ErrorCause.HEARTBEAT_TIMEOUT]: "heartbeat",
 };
 
 /** The parts of cerebro whose state the gauges read at each scrape. */
@@ -66,7 +67,7 @@ export class CerebroMetrics {
   );
   readonly #deadlineExpiries = this.#counter(
     "cordyna_deadline_expiries_total",
-    "Attempts failed by an expired deadline, by kind (ack, start, complete)",
+    "Attempts failed by an expired deadline, by kind (ack, start, complete, heartbeat)",
     ["kind"],
   );
   readonly #invokeToAck = this.#histogram(
