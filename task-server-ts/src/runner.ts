@@ -13,6 +13,12 @@ import { commandEndOf } from "./command-end.js";
 import { AttemptAbortedError, NonRetryableError } from "./errors.js";
 import { startHandlerSpan } from "./handler-span.js";
 import { logLine, logLinePieces } from "./log-shipper.js";
+import {
+  cutUtf8,
+  detailsText,
+  MAX_PROGRESS_MESSAGE_BYTES,
+  type ProgressFields,
+} from "./progress-sender.js";
 import type { TaskContext, TaskHandler, TaskOutputs, UpstreamResult } from "./types.js";
 
 /** How many finished attempt ids are remembered to ignore duplicate invokes. */
@@ -28,6 +34,8 @@ export interface AttemptRunnerOptions {
   readonly report: (update: TaskStateUpdate) => void;
   /** Receives every line a handler logs through its context's logger. */
   readonly log: (attemptId: string, line: LogLine) => void;
+  /** Receives every heartbeat and progress of a running attempt, checked and cut to the limits. */
+  readonly progress?: (invoke: Invoke, fields: ProgressFields) => void;
   /** Parent logger of the per-attempt loggers. */
   readonly logger: Logger;
 }
@@ -216,6 +224,10 @@ export class AttemptRunner {
     this.#info(attempt, { attemptNumber: invoke.attemptNumber }, "attempt started");
     const startedAt = Date.now();
     const log = this.#options.log;
+    const progress = this.#options.progress;
+    const beat = (fields: ProgressFields): void => {
+      if (!attempt.silenced && this.#running.has(invoke.attemptId)) progress?.(invoke, fields);
+    };
     let handlerLogger: Logger | undefined;
     const ctx: TaskContext = {
       taskId: invoke.taskId,
@@ -239,6 +251,20 @@ export class AttemptRunner {
           }
         });
         return handlerLogger;
+      },
+      heartbeat(details?: unknown) {
+        const text = detailsText(details);
+        beat(text === "" ? {} : { details: text });
+      },
+      progress(fraction: number, message?: string) {
+        const text =
+          typeof message === "string" ? cutUtf8(message, MAX_PROGRESS_MESSAGE_BYTES) : "";
+        beat({
+          ...(typeof fraction === "number" && !Number.isNaN(fraction)
+            ? { fraction: Math.min(1, Math.max(0, fraction)) }
+            : {}),
+          ...(text === "" ? {} : { message: text }),
+        });
       },
     };
     const span = startHandlerSpan(invoke);
