@@ -31,9 +31,18 @@ export class DeclarationRejectedError extends Error {
   /** Every issue cerebro listed. */
   readonly issues: readonly DeclarationIssue[];
 
+  /**
+   * @param message what was refused (the Rejection's message); each issue
+   *   it does not already say is appended, once
+   */
   constructor(message: string, issues: readonly DeclarationIssue[]) {
     const details = issues
-      .map((issue) => (issue.taskId ? `${issue.taskId}: ${issue.message}` : issue.message))
+      .filter((issue) => !message.includes(issue.message))
+      .map((issue) =>
+        issue.taskId && !issue.message.includes(issue.taskId)
+          ? `${issue.taskId}: ${issue.message}`
+          : issue.message,
+      )
       .join("; ");
     super(details ? `${message}: ${details}` : message);
     this.name = "DeclarationRejectedError";

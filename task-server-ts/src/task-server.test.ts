@@ -375,6 +375,9 @@ describe("TaskServer against a fake cerebro", () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(DeclarationRejectedError);
+    expect((error as Error).message).toBe(
+      "declaration rejected: a.held belongs to task-server-b (team-b)",
+    );
     expect((error as DeclarationRejectedError).issues).toEqual([
       {
         taskId: "a.held",

@@ -425,10 +425,7 @@ export class TaskServer {
     const error = DeclarationRejectedError.fromRejection(rejection);
     if (this.#welcomed) {
       // A refused Redeclare: the previous declarations stay in force.
-      this.logger.error(
-        { issues: error.issues },
-        `cerebro refused the redeclaration: ${error.message}`,
-      );
+      this.logger.error({ issues: error.issues }, error.message);
       for (const issue of error.issues) {
         if (this.#addedAfterStart.delete(issue.taskId) && this.#registry.remove(issue.taskId)) {
           this.logger.error({ taskId: issue.taskId }, "task dropped: cerebro refused it");

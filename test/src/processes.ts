@@ -40,16 +40,17 @@ export function spawnTs(
   return spawnProgram(name, [process.execPath, "--import", "tsx", file, ...args], env);
 }
 
-/** Starts any program (its path, then its arguments) from the repository root. */
+/** Starts any program (its path, then its arguments), from the repository root unless told. */
 export function spawnProgram(
   name: string,
   command: readonly string[],
   env: Record<string, string> = {},
+  cwd: string = ROOT,
 ): Child {
   const [program, ...args] = command;
   if (!program) throw new Error(`no program to start for ${name}`);
   const child = spawn(program, args, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,6 +1,7 @@
 // Argument parsing shared by every dyna command, on top of node's util.parseArgs.
 
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { closeMatches, didYouMean } from "./suggest.js";
 
 /** The options part of a util.parseArgs configuration. */
 export type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
@@ -20,6 +21,7 @@ export class UsageError extends Error {
 /** Options every command accepts. */
 export const COMMON_OPTIONS = {
   cerebro: { type: "string" },
+  profile: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies OptionsConfig;
@@ -32,17 +34,32 @@ function quoted(message: string): string | undefined {
   return /'([^']+)'/.exec(message)?.[1];
 }
 
-/** Turns a util.parseArgs error into a short UsageError naming the culprit. */
-export function toUsageError(command: string, err: unknown): UsageError {
+/** The flags closest to an unknown one, e.g. --param for --params. */
+function closeFlags(flag: string, options: OptionsConfig): string[] {
+  const name = flag.replace(/^-+/, "").split("=")[0] ?? "";
+  return closeMatches(name, Object.keys(options)).map((known) => `--${known}`);
+}
+
+/**
+ * Turns a util.parseArgs error into a short UsageError naming the culprit
+ * and, for an unknown flag, the command's flags closest to it.
+ */
+export function toUsageError(
+  command: string,
+  err: unknown,
+  options: OptionsConfig = COMMON_OPTIONS,
+): UsageError {
   if (!(err instanceof Error)) return new UsageError(String(err), command);
   const code = (err as { code?: unknown }).code;
   const culprit = quoted(err.message);
   switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const hint = culprit === undefined ? "" : didYouMean(closeFlags(culprit, options));
       return new UsageError(
-        `unknown flag ${culprit ?? err.message} for "${commandName(command)}"`,
+        `unknown flag ${culprit ?? err.message} for "${commandName(command)}"${hint}`,
         command,
       );
+    }
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
       const flag = culprit?.split(" ")[0];
       return new UsageError(
@@ -78,15 +95,16 @@ export function parseCommandArgs<const O extends OptionsConfig>(
   args: readonly string[],
   options: O,
 ): ParsedCommand<O> {
+  const all = { ...COMMON_OPTIONS, ...options };
   try {
     return parseArgs<CommandConfig<O>>({
       args: [...args],
-      options: { ...COMMON_OPTIONS, ...options },
+      options: all,
       allowPositionals: true,
       strict: true,
     });
   } catch (err) {
-    throw toUsageError(command, err);
+    throw toUsageError(command, err, all);
   }
 }
 

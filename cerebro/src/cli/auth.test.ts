@@ -68,7 +68,7 @@ describe("dyna auth and audit", () => {
     const refused = await dyna(["runs"], token);
     expect(refused.code).toBe(EXIT_UNREACHABLE);
     expect(refused.err).toContain(`UNAUTHENTICATED: credential ${id} was revoked at`);
-    expect(refused.err).toContain("Pass a token with CORDYNA_TOKEN.");
+    expect(refused.err).toContain("Pass a token with CORDYNA_TOKEN or a profile's token_file.");
   });
 
   it("says what is wrong with a token request before sending it", async () => {

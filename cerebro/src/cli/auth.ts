@@ -11,7 +11,7 @@ import {
   type TokenInfo,
   WhoAmIResponseSchema,
 } from "@cordyna/contract";
-import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs, UsageError } from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -39,18 +39,21 @@ function durationMs(text: string): number | undefined {
   return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+/** The flags of `dyna auth` (the common ones come on top). */
+export const AUTH_FLAGS = {
+  team: { type: "string" },
+  role: { type: "string" },
+  server: { type: "string", multiple: true },
+  expires: { type: "string" },
+  description: { type: "string" },
+  "certificate-cn": { type: "string" },
+} as const satisfies OptionsConfig;
+
 /**
  * `dyna auth token create|list|revoke` and `dyna auth whoami`.
  */
 export async function authCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("auth", args, {
-    team: { type: "string" },
-    role: { type: "string" },
-    server: { type: "string", multiple: true },
-    expires: { type: "string" },
-    description: { type: "string" },
-    "certificate-cn": { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("auth", args, AUTH_FLAGS);
   if (values.help) return printHelp(ctx.io, "auth");
   const [subject, verb] = positionals;
   const access = () => ctx.connectAccess(resolveAddress(values.cerebro, ctx.io.env));
@@ -132,13 +135,16 @@ export async function authCommand(args: readonly string[], ctx: CliContext): Pro
   }
 }
 
+/** The flags of `dyna audit` (the common ones come on top). */
+export const AUDIT_FLAGS = {
+  team: { type: "string" },
+  since: { type: "string" },
+  limit: { type: "string" },
+} as const satisfies OptionsConfig;
+
 /** `dyna audit [--team T] [--since 24h|<ISO time>] [--limit N]`. */
 export async function auditCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("audit", args, {
-    team: { type: "string" },
-    since: { type: "string" },
-    limit: { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("audit", args, AUDIT_FLAGS);
   if (values.help) return printHelp(ctx.io, "audit");
   expectPositionals("audit", positionals, 0, 0, "");
   let since: number | undefined;

@@ -6,6 +6,7 @@ import { type Run, type RunMode, RunSchema, RunState, TriggerKind } from "@cordy
 import { CronSchedule, UTC } from "../schedule/cron.js";
 import {
   expectPositionals,
+  type OptionsConfig,
   parseCommandArgs,
   parseIntFlag,
   parseParams,
@@ -25,6 +26,7 @@ import {
   stateColor,
 } from "./render.js";
 import { followRun, parseMode } from "./run.js";
+import { closeMatches, didYouMean } from "./suggest.js";
 
 /** How many ticks a backfill may start unless --max-ticks says otherwise. */
 export const DEFAULT_MAX_TICKS = 1000;
@@ -317,16 +319,19 @@ function renderRunsJson(results: readonly TickResult[]): string {
 // ---------------------------------------------------------------------------
 // The command
 
+/** The flags of `dyna backfill` (the common ones come on top). */
+export const BACKFILL_FLAGS = {
+  from: { type: "string" },
+  to: { type: "string" },
+  parallel: { type: "string" },
+  "max-ticks": { type: "string" },
+  param: { type: "string", multiple: true },
+  mode: { type: "string" },
+} as const satisfies OptionsConfig;
+
 /** `dyna backfill <task> --from T --to T`: one run per cron tick in the range. */
 export async function backfillCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("backfill", args, {
-    from: { type: "string" },
-    to: { type: "string" },
-    parallel: { type: "string" },
-    "max-ticks": { type: "string" },
-    param: { type: "string", multiple: true },
-    mode: { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("backfill", args, BACKFILL_FLAGS);
   if (values.help) return printHelp(ctx.io, "backfill");
   expectPositionals("backfill", positionals, 1, 1, "task: name the scheduled task to backfill");
   const taskId = positionals[0] ?? "";
@@ -357,8 +362,14 @@ export async function backfillCommand(args: readonly string[], ctx: CliContext):
   const { tasks } = await client.listTasks({}, { timeoutMs: UNARY_TIMEOUT_MS });
   const task = tasks.find((t) => t.taskId === taskId);
   if (task === undefined) {
+    const hint = didYouMean(
+      closeMatches(
+        taskId,
+        tasks.map((t) => t.taskId),
+      ),
+    );
     throw new UsageError(
-      `unknown task '${taskId}': cerebro knows no such task (see "dyna tasks")`,
+      `unknown task '${taskId}': cerebro knows no such task${hint || ' (see "dyna tasks")'}`,
       "backfill",
     );
   }

@@ -6,19 +6,28 @@ import {
   ListServersResponseSchema,
   ListTasksResponseSchema,
 } from "@cordyna/contract";
-import { expectPositionals, parseCommandArgs } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs } from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import { renderGraph, renderJson, renderServersTable, renderTasksTable } from "./render.js";
 
-/** `dyna tasks`: every task with its server, team, upstream and status. */
+/** The flags of `dyna tasks` (the common ones come on top). */
+export const TASKS_FLAGS = {
+  quiet: { type: "boolean", short: "q" },
+} as const satisfies OptionsConfig;
+
+/** `dyna tasks`: every task with its server, team, upstream and status; with --quiet its id only. */
 export async function tasksCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("tasks", args, {});
+  const { values, positionals } = parseCommandArgs("tasks", args, TASKS_FLAGS);
   if (values.help) return printHelp(ctx.io, "tasks");
   expectPositionals("tasks", positionals, 0, 0, "");
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
   const res = await client.listTasks({}, { timeoutMs: UNARY_TIMEOUT_MS });
+  if (values.quiet && !values.json) {
+    for (const task of res.tasks) ctx.io.out(task.taskId);
+    return EXIT_OK;
+  }
   ctx.io.out(
     values.json
       ? renderJson(ListTasksResponseSchema, res)
@@ -27,9 +36,12 @@ export async function tasksCommand(args: readonly string[], ctx: CliContext): Pr
   return EXIT_OK;
 }
 
+/** The flags of `dyna servers` (the common ones come on top). */
+export const SERVERS_FLAGS = {} as const satisfies OptionsConfig;
+
 /** `dyna servers`: every server name with its connected instances; `dyna servers forget NAME`. */
 export async function serversCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("servers", args, {});
+  const { values, positionals } = parseCommandArgs("servers", args, SERVERS_FLAGS);
   if (values.help) return printHelp(ctx.io, "servers");
   if (positionals[0] === "forget") {
     expectPositionals("servers", positionals, 2, 2, "server name");
@@ -54,9 +66,12 @@ export async function serversCommand(args: readonly string[], ctx: CliContext): 
   return EXIT_OK;
 }
 
+/** The flags of `dyna graph` (the common ones come on top). */
+export const GRAPH_FLAGS = {} as const satisfies OptionsConfig;
+
 /** `dyna graph`: the global graph as a tree from its roots. */
 export async function graphCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("graph", args, {});
+  const { values, positionals } = parseCommandArgs("graph", args, GRAPH_FLAGS);
   if (values.help) return printHelp(ctx.io, "graph");
   expectPositionals("graph", positionals, 0, 0, "");
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));

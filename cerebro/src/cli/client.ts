@@ -96,7 +96,7 @@ export function describeRpcError(err: unknown, address: string): string | undefi
   if (transport) return transport;
   const status = `${grpcCodeName(err.code)}: ${err.rawMessage}`;
   if (err.code === Code.Unauthenticated) {
-    return `cerebro at ${address} does not know who you are (${status}). Pass a token with ${TOKEN_ENV}.`;
+    return `cerebro at ${address} does not know who you are (${status}). Pass a token with ${TOKEN_ENV} or a profile's token_file.`;
   }
   if (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded) {
     return (
@@ -134,13 +134,13 @@ function describeTransportFailure(err: ConnectError, address: string): string | 
   if (cause.code && UNTRUSTED_CERTIFICATE.has(cause.code)) {
     return (
       `cannot trust cerebro at ${address}: its TLS certificate failed verification (${cause.message}). ` +
-      "Set CORDYNA_TLS_CA to the file of the CA that signed it."
+      "Set CORDYNA_TLS_CA (or the profile's tls_ca) to the file of the CA that signed it."
     );
   }
   if (cause.code === "ERR_SSL_WRONG_VERSION_NUMBER") {
     return (
       `cerebro at ${address} does not speak TLS on this port, but this client does: ` +
-      "unset CORDYNA_TLS_CA and CORDYNA_TLS, or point at a port that serves TLS."
+      "unset CORDYNA_TLS_CA and CORDYNA_TLS (or the profile's tls settings), or point at a port that serves TLS."
     );
   }
   if (cause.code === "ERR_HTTP2_ERROR") {

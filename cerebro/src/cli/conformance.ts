@@ -2,7 +2,13 @@
 
 import { accessSync, constants } from "node:fs";
 import type { CertificateFiles, ConformanceTls } from "../conformance/index.js";
-import { expectPositionals, parseCommandArgs, parseIntFlag, UsageError } from "./args.js";
+import {
+  expectPositionals,
+  type OptionsConfig,
+  parseCommandArgs,
+  parseIntFlag,
+  UsageError,
+} from "./args.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 
@@ -12,6 +18,19 @@ export const CONFORMANCE_DEFAULT_TIMEOUT_MS = 10_000;
 /** The flags naming PEM files, for the kit to serve TLS and for the implementation to use. */
 const TLS_FLAGS = ["tls-cert", "tls-key", "tls-ca", "tls-client-cert", "tls-client-key"] as const;
 type TlsFlag = (typeof TLS_FLAGS)[number];
+
+/** The flags of `dyna conformance` (the common ones come on top). */
+export const CONFORMANCE_FLAGS = {
+  server: { type: "string" },
+  task: { type: "string" },
+  "slow-task": { type: "string" },
+  "timeout-ms": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-client-cert": { type: "string" },
+  "tls-client-key": { type: "string" },
+} as const satisfies OptionsConfig;
 
 /**
  * `dyna conformance --server <name> --task <quick> --slow-task <slow>
@@ -27,17 +46,7 @@ export async function conformanceCommand(
   const dash = args.indexOf("--");
   const flags = dash < 0 ? args : args.slice(0, dash);
   const command = dash < 0 ? [] : args.slice(dash + 1);
-  const { values, positionals } = parseCommandArgs("conformance", flags, {
-    server: { type: "string" },
-    task: { type: "string" },
-    "slow-task": { type: "string" },
-    "timeout-ms": { type: "string" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-    "tls-ca": { type: "string" },
-    "tls-client-cert": { type: "string" },
-    "tls-client-key": { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("conformance", flags, CONFORMANCE_FLAGS);
   if (values.help) return printHelp(ctx.io, "conformance");
   if (positionals.length > 0 && dash < 0) {
     throw new UsageError(

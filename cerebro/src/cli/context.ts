@@ -1,13 +1,14 @@
 // What a dyna command works with: output, environment, clock and the client factory.
 
-import { clientTlsFromEnv, tokenFromEnv } from "@cordyna/contract";
+import { createClient, type Transport } from "@connectrpc/connect";
+import { AccessService, ControlService, clientTlsFromEnv, tokenFromEnv } from "@cordyna/contract";
 import {
   type AccessClient,
   type ClientCredentials,
   type ControlClient,
-  createAccessClient,
-  createControlClient,
+  transportTo,
 } from "./client.js";
+import type { Profile } from "./profiles.js";
 import { type Style, shouldColor } from "./render.js";
 
 /** Exit code: the command did what was asked (for `run`: the run SUCCEEDED). */
@@ -18,6 +19,17 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 /** Exit code: cerebro was unreachable or refused the request. */
 export const EXIT_UNREACHABLE = 3;
+
+/** A failure the command has explained in full: dyna prints the message and exits with the code. */
+export class ExplainedError extends Error {
+  override name = "ExplainedError";
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
 
 /** Where a command writes. Each call is one or more whole lines. */
 export interface CliIo {
@@ -32,8 +44,13 @@ export interface CliIo {
 
 /** Everything a command needs from the outside world. */
 export interface CliContext {
+  /** The environment in io has the profile's settings merged in. */
   readonly io: CliIo;
   readonly style: Style;
+  /** The profile in use, if any. */
+  readonly profile?: Profile;
+  /** A transport to an address, with the credentials of the environment (and profile). */
+  transport(address: string): Transport;
   /** A ControlService client for an address. */
   connect(address: string): ControlClient;
   /** An AccessService client for an address. */
@@ -45,7 +62,7 @@ export interface CliContext {
 }
 
 /** The parts of a context a caller may replace (tests do). */
-export type CliOverrides = Partial<Omit<CliContext, "style">>;
+export type CliOverrides = Partial<Omit<CliContext, "style" | "profile">>;
 
 /** Output to the process's stdout and stderr. */
 export function processIo(): CliIo {
@@ -78,16 +95,18 @@ export function waitForSignal(): Promise<string> {
 }
 
 /** A context on the real process, with any parts replaced. */
-export function createContext(overrides: CliOverrides = {}): CliContext {
+export function createContext(overrides: CliOverrides = {}, profile?: Profile): CliContext {
   const io = overrides.io ?? processIo();
+  const transport =
+    overrides.transport ?? ((address: string) => transportTo(address, credentialsFromEnv(io.env)));
   return {
     io,
     style: { color: shouldColor(io.isTTY, io.env) },
-    connect:
-      overrides.connect ?? ((address) => createControlClient(address, credentialsFromEnv(io.env))),
+    ...(profile === undefined ? {} : { profile }),
+    transport,
+    connect: overrides.connect ?? ((address) => createClient(ControlService, transport(address))),
     connectAccess:
-      overrides.connectAccess ??
-      ((address) => createAccessClient(address, credentialsFromEnv(io.env))),
+      overrides.connectAccess ?? ((address) => createClient(AccessService, transport(address))),
     now: overrides.now ?? Date.now,
     waitForShutdown: overrides.waitForShutdown ?? waitForSignal,
   };

@@ -8,7 +8,7 @@ import {
   parseCerebroConfig,
 } from "../config.js";
 import { describeStoreSpec, parseStoreSpec, STORE_ENV } from "../store/open-store.js";
-import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs, UsageError } from "./args.js";
 import { ADDRESS_ENV } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -32,27 +32,30 @@ const FLAG_VARIABLES = {
   "server-retention": "CORDYNA_SERVER_RETENTION",
 } as const satisfies Record<string, CerebroEnvName>;
 
+/** The flags of `dyna dev` (the common ones come on top). */
+export const DEV_FLAGS = {
+  port: { type: "string" },
+  "http-port": { type: "string" },
+  host: { type: "string" },
+  store: { type: "string" },
+  "redis-prefix": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-client-ca": { type: "string" },
+  auth: { type: "string" },
+  "insecure-no-auth": { type: "boolean" },
+  "run-retention": { type: "string" },
+  "max-finished-runs": { type: "string" },
+  "server-retention": { type: "string" },
+} as const satisfies OptionsConfig;
+
 /**
  * `dyna dev [--port N] [--http-port N|off] [--host H] [--store memory|<redis url>]`: runs cerebro
  * until SIGINT or SIGTERM, configured like the service by the CORDYNA_* variables, each flag
  * winning over its variable.
  */
 export async function devCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("dev", args, {
-    port: { type: "string" },
-    "http-port": { type: "string" },
-    host: { type: "string" },
-    store: { type: "string" },
-    "redis-prefix": { type: "string" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-    "tls-client-ca": { type: "string" },
-    auth: { type: "string" },
-    "insecure-no-auth": { type: "boolean" },
-    "run-retention": { type: "string" },
-    "max-finished-runs": { type: "string" },
-    "server-retention": { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("dev", args, DEV_FLAGS);
   if (values.help) return printHelp(ctx.io, "dev");
   expectPositionals("dev", positionals, 0, 0, "");
   const flags: CerebroFlags = {};

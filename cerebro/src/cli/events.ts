@@ -2,11 +2,12 @@
 
 import { toJson } from "@bufbuild/protobuf";
 import { type Event, EventSchema } from "@cordyna/contract";
-import { expectPositionals, parseCommandArgs, parseIntFlag } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs, parseIntFlag } from "./args.js";
 import { resolveAddress } from "./client.js";
 import { type CliContext, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import { eventKindName, formatClock, paint, renderEvent, type Style } from "./render.js";
+import { explainNotFound } from "./suggest.js";
 
 /** How many of the newest events `dyna events` shows when told nothing else. */
 const DEFAULT_LAST = 20;
@@ -24,19 +25,22 @@ export function renderLogLine(event: Event, style: Style): string {
   ].join("  ");
 }
 
+/** The flags of `dyna events` (the common ones come on top). */
+export const EVENTS_FLAGS = {
+  run: { type: "string" },
+  since: { type: "string" },
+  team: { type: "string" },
+  last: { type: "string" },
+  follow: { type: "boolean", short: "f" },
+} as const satisfies OptionsConfig;
+
 /**
  * `dyna events [--run R] [--since CURSOR] [--team T] [--last N] [--follow]`:
  * stored events (a run's, those after a cursor, or the newest N), then, with
  * --follow, new ones as they happen; a run's end ends it.
  */
 export async function eventsCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("events", args, {
-    run: { type: "string" },
-    since: { type: "string" },
-    team: { type: "string" },
-    last: { type: "string" },
-    follow: { type: "boolean", short: "f" },
-  });
+  const { values, positionals } = parseCommandArgs("events", args, EVENTS_FLAGS);
   if (values.help) return printHelp(ctx.io, "events");
   expectPositionals("events", positionals, 0, 0, "");
   const runId = values.run ?? "";
@@ -63,6 +67,8 @@ export async function eventsCommand(args: readonly string[], ctx: CliContext): P
       if (values.json) ctx.io.out(JSON.stringify(toJson(EventSchema, event)));
       else ctx.io.out(runId ? renderEvent(event, ctx.style) : renderLogLine(event, ctx.style));
     }
+  } catch (error) {
+    throw runId === "" ? error : await explainNotFound(client, { runId }, error);
   } finally {
     done.abort();
   }

@@ -1,8 +1,12 @@
 // Help texts of dyna and its commands.
 
 const COMMON = `Common flags:
-  --cerebro host:port   cerebro's address (else $CORDYNA_ADDR, else localhost:7070)
-  (credentials: a bearer token in $CORDYNA_TOKEN; TLS in $CORDYNA_TLS_*)
+  --cerebro host:port   cerebro's address (else $CORDYNA_ADDR, else the
+                        profile's, else localhost:7070)
+  --profile NAME        a profile of the config file (else $CORDYNA_PROFILE,
+                        else the file's default_profile): "dyna help profiles"
+  (credentials: a bearer token in $CORDYNA_TOKEN; TLS in $CORDYNA_TLS_*;
+  each from the profile when unset)
   --json                print the response as one JSON document
   -h, --help            show this help`;
 
@@ -204,12 +208,17 @@ docs/command-tasks.md.
 Flags:
   --check           check the file and exit (0 fine, 2 with the problems)
   --instance-id ID  this instance's id (default: name-host-pid-random)
-
-${COMMON}
+  --cerebro host:port
+                    cerebro's address (else $CORDYNA_ADDR, else
+                    localhost:7070); its credential and TLS come from
+                    $CORDYNA_TOKEN and $CORDYNA_TLS_* (no profile: a
+                    task-server has a credential of its own)
+  --json            with --check, print the result as JSON
+  -h, --help        show this help
 
 Exit codes: 0 stopped after a drain, or --check found no problem; 2 usage
 error or a bad file (one line per problem: file, line, task, field); 3
-cerebro refused the declarations.`,
+cerebro refused the declarations (one line per problem).`,
 
   run: `Usage: dyna run <task> [<task>...] [flags]
 
@@ -273,12 +282,13 @@ Exit codes: 0 every run SUCCEEDED (or there was no tick in the range); 1 a
 run FAILED, was CANCELLED or did not finish; 2 usage error, unknown task or
 a task without a cron schedule; 3 cerebro unreachable or refused.`,
 
-  tasks: `Usage: dyna tasks [flags]
+  tasks: `Usage: dyna tasks [--quiet] [flags]
 
 Lists every task: id, server, owning team, upstream tasks with their
 condition, cron schedule (expression and time zone) and when it fires next,
 connected instances, whether it is resolved (or why not), and its last
-completion.
+completion. With -q, --quiet: only the ids, one per line (for scripts and
+shell completion).
 
 For a "fresh within" upstream, says whether the condition holds now, from
 the upstream's last completion: "a.x (fresh 1h: fresh, done 12m ago)" (a run
@@ -321,6 +331,7 @@ and the newest 100,000): older ones are no longer listed or found.
 Flags:
   --limit N     at most N runs per page (default 50, at most 1000)
   --page TOKEN  the page that follows the one whose last line gave TOKEN
+  -q, --quiet   only the run ids of the page, one per line
 
 ${COMMON}`,
 
@@ -404,6 +415,56 @@ Flags:
   --reason R    why, recorded with the cancellation
 
 ${COMMON}`,
+
+  version: `Usage: dyna version [flags]
+       dyna --version
+
+Prints this dyna's version and the protocol it speaks, then cerebro's, as
+its health check tells (no credential needed), and the profile in use.
+When cerebro does not answer, says why and still exits 0.
+
+${COMMON}`,
+
+  completion: `Usage: dyna completion bash|zsh
+
+Prints a script that completes dyna's commands and flags in the shell, and
+task and run ids as cerebro knows them (through "dyna tasks --quiet" and
+"dyna runs --quiet", with the --cerebro and --profile of the command line).
+
+  bash, in this shell:   source <(dyna completion bash)
+  bash, every shell:     dyna completion bash > ~/.local/share/bash-completion/completions/dyna
+  zsh, in this shell:    source <(dyna completion zsh)     (after compinit)
+  zsh, every shell:      dyna completion zsh > "\${fpath[1]}/_dyna"`,
+
+  profiles: `Profiles: where cerebro is and how to reach it, by name.
+
+dyna reads $XDG_CONFIG_HOME/cordyna/config.toml, else
+~/.config/cordyna/config.toml (TOML):
+
+  default_profile = "staging"        # used when no profile is named
+
+  [profiles.staging]
+  address = "cerebro.staging.example.com:7070"
+  tls = true                         # on with the system's CAs
+  tls_ca = "~/certs/staging-ca.pem"  # a private CA (turns TLS on)
+  token_file = "~/.config/cordyna/staging.token"
+
+  [profiles.local]
+  address = "localhost:7070"
+
+Each profile may set: address, tls (true/false), tls_ca, tls_client_cert
+and tls_client_key (mTLS), token or token_file. File names may start with
+~/; relative ones start at the config file's folder. Keep a file with a
+token readable by you alone.
+
+Which profile: --profile NAME, else $CORDYNA_PROFILE, else default_profile,
+else none. Each setting: the flag (--cerebro), else its variable
+(CORDYNA_ADDR, CORDYNA_TOKEN; for TLS any CORDYNA_TLS* replaces all of the
+profile's TLS settings), else the profile, else the default. Commands that
+call cerebro's API take a profile; dev, serve and conformance do not.
+
+A mistake in the file stops dyna with exit code 2, naming the file, the
+line and what is wrong.`,
 
   conformance: `Usage: dyna conformance --server <name> --task <quick task> --slow-task <slow task>
                         [--timeout-ms N] [--json]
@@ -500,7 +561,9 @@ Commands:
                           manage credentials (admins); show who cerebro takes you for
   audit                   show the audit trail: mutating calls and refusals
   health                  check that cerebro serves (no credential needed)
-  help [<command>]        show help
+  version                 show dyna's version, and cerebro's (also: --version)
+  completion bash|zsh     print a shell completion script
+  help [<command>]        show help ("dyna help profiles": the config file)
 
 ${COMMON}
 

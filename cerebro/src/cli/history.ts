@@ -3,7 +3,7 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ListTaskRunsResponseSchema, type TaskRunOfRun, TaskState } from "@cordyna/contract";
 import { MAX_RUNS_PAGE } from "../rpc/run-pages.js";
-import { expectPositionals, parseCommandArgs, parseIntFlag } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs, parseIntFlag } from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -19,6 +19,7 @@ import {
   taskStateName,
   timeMs,
 } from "./render.js";
+import { closeTaskIdsFor, didYouMean } from "./suggest.js";
 
 /** When a task-run began (its first invoke, else its run's creation) and how long it took. */
 function timing(entry: TaskRunOfRun): {
@@ -76,12 +77,15 @@ export function renderHistory(
   return renderTable(["STARTED", "DURATION", "OUTCOME", "ATTEMPTS", "RUN", "CAUSE"], rows, style);
 }
 
+/** The flags of `dyna history` (the common ones come on top). */
+export const HISTORY_FLAGS = {
+  limit: { type: "string" },
+  page: { type: "string" },
+} as const satisfies OptionsConfig;
+
 /** `dyna history <task> [--limit N] [--page TOKEN]`: the task's past task-runs, newest first. */
 export async function historyCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("history", args, {
-    limit: { type: "string" },
-    page: { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("history", args, HISTORY_FLAGS);
   if (values.help) return printHelp(ctx.io, "history");
   expectPositionals("history", positionals, 1, 1, "task: name the task whose task-runs to list");
   const taskId = positionals[0] ?? "";
@@ -89,15 +93,21 @@ export async function historyCommand(args: readonly string[], ctx: CliContext): 
     values.limit === undefined
       ? 0
       : parseIntFlag("history", "limit", values.limit, 1, MAX_RUNS_PAGE);
-  const res = await ctx
-    .connect(resolveAddress(values.cerebro, ctx.io.env))
-    .listTaskRuns({ taskId, limit, pageToken: values.page ?? "" }, { timeoutMs: UNARY_TIMEOUT_MS });
+  const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
+  const res = await client.listTaskRuns(
+    { taskId, limit, pageToken: values.page ?? "" },
+    { timeoutMs: UNARY_TIMEOUT_MS },
+  );
   if (values.json) {
     ctx.io.out(renderJson(ListTaskRunsResponseSchema, res));
     return EXIT_OK;
   }
   if (res.taskRuns.length === 0) {
     ctx.io.out(`No task-runs of ${taskId} are kept.`);
+    // A task no longer declared keeps its history; one never declared may be a typo.
+    const close = await closeTaskIdsFor(client, [taskId]).catch(() => undefined);
+    const hint = didYouMean(close?.get(taskId) ?? []);
+    if (hint) ctx.io.err(`dyna: cerebro knows no task ${taskId}${hint}`);
     return EXIT_OK;
   }
   ctx.io.out(renderHistory(res.taskRuns, ctx.style, ctx.now()));

@@ -13,11 +13,12 @@ import {
   type TaskRun,
   type TaskRunLogs,
 } from "@cordyna/contract";
-import { expectPositionals, parseCommandArgs, parseIntFlag } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs, parseIntFlag } from "./args.js";
 import { type ControlClient, resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import { formatClock, type Paint, paint, renderJson, type Style } from "./render.js";
+import { explainNotFound } from "./suggest.js";
 
 /** Lines asked for per page. */
 const PAGE_LINES = 1_000;
@@ -32,12 +33,15 @@ interface LogsRequest {
   readonly ctx: CliContext;
 }
 
+/** The flags of `dyna logs` (the common ones come on top). */
+export const LOGS_FLAGS = {
+  attempt: { type: "string" },
+  follow: { type: "boolean", short: "f" },
+} as const satisfies OptionsConfig;
+
 /** `dyna logs <run-id> [<task>] [--attempt N] [--follow]`. */
 export async function logsCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("logs", args, {
-    attempt: { type: "string" },
-    follow: { type: "boolean", short: "f" },
-  });
+  const { values, positionals } = parseCommandArgs("logs", args, LOGS_FLAGS);
   if (values.help) return printHelp(ctx.io, "logs");
   expectPositionals("logs", positionals, 1, 2, "run id");
   const [runId = "", taskId] = positionals;
@@ -51,10 +55,26 @@ export async function logsCommand(args: readonly string[], ctx: CliContext): Pro
     json: values.json === true,
     ctx,
   };
-  if (taskId !== undefined) {
-    return values.follow ? followTask(request, taskId, false) : printTask(request, taskId, false);
+  try {
+    return await showLogs(request, taskId, values.follow === true);
+  } catch (error) {
+    throw await explainNotFound(
+      request.client,
+      { runId, ...(taskId === undefined ? {} : { taskId }) },
+      error,
+    );
   }
-  if (values.follow) return followRun(request);
+}
+
+async function showLogs(
+  request: LogsRequest,
+  taskId: string | undefined,
+  follow: boolean,
+): Promise<number> {
+  if (taskId !== undefined) {
+    return follow ? followTask(request, taskId, false) : printTask(request, taskId, false);
+  }
+  if (follow) return followRun(request);
   const run = await getRun(request);
   if (run === undefined) return EXIT_FAILED;
   for (const taskRun of run.taskRuns) {

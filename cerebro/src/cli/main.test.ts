@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { ListRunsResponseSchema, ListTasksResponseSchema } from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
 import { parseParams, UsageError } from "./args.js";
-import { runCli, splitCommand } from "./main.js";
+import { COMMANDS, runCli, splitCommand } from "./main.js";
 import { fakeCli } from "./test-support.js";
 
 describe("usage errors exit with 2", () => {
@@ -17,6 +17,41 @@ describe("usage errors exit with 2", () => {
     expect(await runCli(["runs", "--bogus"], overrides)).toBe(2);
     expect(io.stderr.join("\n")).toContain('unknown flag --bogus for "dyna runs"');
     expect(io.stderr.join("\n")).toContain('Run "dyna runs --help" for usage.');
+  });
+
+  it("an unknown flag comes with the command's flags closest to it", async () => {
+    const { io, overrides } = fakeCli();
+    expect(await runCli(["run", "a.x", "--params", "day=1"], overrides)).toBe(2);
+    expect(io.stderr[0]).toBe('dyna: unknown flag --params for "dyna run"; did you mean --param?');
+    const before = fakeCli();
+    expect(await runCli(["runs", "--cerebr", "h:1"], before.overrides)).toBe(2);
+    expect(before.io.stderr[0]).toBe(
+      'dyna: unknown flag --cerebr for "dyna runs"; did you mean --cerebro?',
+    );
+    const unlike = fakeCli();
+    expect(await runCli(["runs", "--bogus"], unlike.overrides)).toBe(2);
+    expect(unlike.io.stderr[0]).toBe('dyna: unknown flag --bogus for "dyna runs"');
+  });
+
+  it("an unknown command or help topic comes with the commands closest to it", async () => {
+    for (const [argv, expected] of [
+      [["rnus"], "dyna: unknown command 'rnus'; did you mean runs?"],
+      [["hisotry", "a.x"], "dyna: unknown command 'hisotry'; did you mean history?"],
+      [["help", "servrs"], "dyna: unknown command 'servrs'; did you mean servers?"],
+      [["frobnicate"], "dyna: unknown command 'frobnicate'"],
+    ] as const) {
+      const { io, overrides } = fakeCli();
+      expect(await runCli(argv, overrides), argv.join(" ")).toBe(2);
+      expect(io.stderr[0]).toBe(expected);
+    }
+  });
+
+  it("commands that do not call cerebro's API refuse --profile", async () => {
+    const { io, overrides } = fakeCli();
+    expect(await runCli(["dev", "--profile", "prod"], overrides)).toBe(2);
+    expect(io.stderr[0]).toBe(
+      "dyna: dyna dev takes no --profile: a profile says how to reach cerebro's API",
+    );
   });
 
   it("run without a task says so", async () => {
@@ -80,19 +115,9 @@ describe("help", () => {
   });
 
   it("every command has --help", async () => {
-    for (const command of [
-      "dev",
-      "run",
-      "backfill",
-      "runs",
-      "run-status",
-      "cancel",
-      "tasks",
-      "servers",
-      "graph",
-    ]) {
+    for (const command of Object.keys(COMMANDS).filter((name) => name !== "help")) {
       const { io, overrides } = fakeCli();
-      expect(await runCli([command, "--help"], overrides)).toBe(0);
+      expect(await runCli([command, "--help"], overrides), command).toBe(0);
       expect(io.stdout.join("\n")).toContain(`Usage: dyna ${command}`);
     }
   });

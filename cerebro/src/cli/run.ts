@@ -8,7 +8,7 @@ import {
   RunSchema,
   RunState,
 } from "@cordyna/contract";
-import { parseCommandArgs, parseParams, UsageError } from "./args.js";
+import { type OptionsConfig, parseCommandArgs, parseParams, UsageError } from "./args.js";
 import { type ControlClient, resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -22,6 +22,7 @@ import {
   timelineWidths,
 } from "./render.js";
 import { RunProgress, renderProgress } from "./run-progress.js";
+import { explainUnknownTasks } from "./suggest.js";
 
 /** How often the live view redraws while nothing happens, so that elapsed times move. */
 const LIVE_VIEW_TICK_MS = 1_000;
@@ -138,16 +139,19 @@ function listIds(ids: readonly string[], max = 8): string {
     : `${ids.slice(0, max).join(", ")}, … (${ids.length - max} more)`;
 }
 
+/** The flags of `dyna run` (the common ones come on top). */
+export const RUN_FLAGS = {
+  downstream: { type: "boolean" },
+  "without-upstream": { type: "boolean" },
+  param: { type: "string", multiple: true },
+  mode: { type: "string" },
+  "idempotency-key": { type: "string" },
+  "no-follow": { type: "boolean" },
+} as const satisfies OptionsConfig;
+
 /** `dyna run <task>...`: StartRun, follow it live, print the summary. */
 export async function runCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("run", args, {
-    downstream: { type: "boolean" },
-    "without-upstream": { type: "boolean" },
-    param: { type: "string", multiple: true },
-    mode: { type: "string" },
-    "idempotency-key": { type: "string" },
-    "no-follow": { type: "boolean" },
-  });
+  const { values, positionals } = parseCommandArgs("run", args, RUN_FLAGS);
   if (values.help) return printHelp(ctx.io, "run");
   if (positionals.length === 0) {
     throw new UsageError("missing task: name at least one task to run", "run");
@@ -157,17 +161,21 @@ export async function runCommand(args: readonly string[], ctx: CliContext): Prom
   const json = values.json === true;
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
 
-  const started = await client.startRun(
-    {
-      targets: positionals,
-      withDownstream: values.downstream === true,
-      withoutUpstream: values["without-upstream"] === true,
-      params,
-      mode,
-      idempotencyKey: values["idempotency-key"] ?? "",
-    },
-    { timeoutMs: UNARY_TIMEOUT_MS },
-  );
+  const started = await client
+    .startRun(
+      {
+        targets: positionals,
+        withDownstream: values.downstream === true,
+        withoutUpstream: values["without-upstream"] === true,
+        params,
+        mode,
+        idempotencyKey: values["idempotency-key"] ?? "",
+      },
+      { timeoutMs: UNARY_TIMEOUT_MS },
+    )
+    .catch(async (error: unknown) => {
+      throw await explainUnknownTasks(client, positionals, error);
+    });
   const run = started.run;
   if (run === undefined) {
     ctx.io.err("dyna: cerebro started the run but returned no run");

@@ -7,7 +7,13 @@ import {
   RunState,
 } from "@cordyna/contract";
 import { MAX_RUNS_PAGE } from "../rpc/run-pages.js";
-import { expectPositionals, parseCommandArgs, parseIntFlag, UsageError } from "./args.js";
+import {
+  expectPositionals,
+  type OptionsConfig,
+  parseCommandArgs,
+  parseIntFlag,
+  UsageError,
+} from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -19,6 +25,7 @@ import {
   runStateName,
   stateColor,
 } from "./render.js";
+import { explainNotFound } from "./suggest.js";
 
 async function showRun(
   runId: string,
@@ -26,7 +33,12 @@ async function showRun(
   json: boolean,
   ctx: CliContext,
 ): Promise<number> {
-  const res = await ctx.connect(address).getRun({ runId }, { timeoutMs: UNARY_TIMEOUT_MS });
+  const client = ctx.connect(address);
+  const res = await client
+    .getRun({ runId }, { timeoutMs: UNARY_TIMEOUT_MS })
+    .catch(async (error: unknown) => {
+      throw await explainNotFound(client, { runId }, error);
+    });
   if (json) {
     ctx.io.out(renderJson(GetRunResponseSchema, res));
     return EXIT_OK;
@@ -39,18 +51,22 @@ async function showRun(
   return EXIT_OK;
 }
 
+/** The flags of `dyna runs` (the common ones come on top). */
+export const RUNS_FLAGS = {
+  limit: { type: "string" },
+  page: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+} as const satisfies OptionsConfig;
+
 /** `dyna runs [--limit N] [--page TOKEN]` lists recent runs a page at a time; `dyna runs <run-id>` shows one. */
 export async function runsCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("runs", args, {
-    limit: { type: "string" },
-    page: { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("runs", args, RUNS_FLAGS);
   if (values.help) return printHelp(ctx.io, "runs");
   expectPositionals("runs", positionals, 0, 1, "");
   const address = resolveAddress(values.cerebro, ctx.io.env);
   const runId = positionals[0];
   if (runId !== undefined) {
-    for (const flag of ["limit", "page"] as const) {
+    for (const flag of ["limit", "page", "quiet"] as const) {
       if (values[flag] !== undefined) {
         throw new UsageError(`--${flag} lists runs; it does not go with a run id`, "runs");
       }
@@ -66,6 +82,10 @@ export async function runsCommand(args: readonly string[], ctx: CliContext): Pro
     ctx.io.out(renderJson(ListRunsResponseSchema, res));
     return EXIT_OK;
   }
+  if (values.quiet) {
+    for (const run of res.runs) ctx.io.out(run.id);
+    return EXIT_OK;
+  }
   ctx.io.out(renderRunsTable(res.runs, ctx.style, ctx.now()));
   if (res.nextPageToken) {
     const again = values.limit === undefined ? "" : ` --limit ${limit}`;
@@ -74,9 +94,12 @@ export async function runsCommand(args: readonly string[], ctx: CliContext): Pro
   return EXIT_OK;
 }
 
+/** The flags of `dyna run-status` (the common ones come on top). */
+export const RUN_STATUS_FLAGS = {} as const satisfies OptionsConfig;
+
 /** `dyna run-status <run-id>`: one run in full, like `dyna runs <run-id>`. */
 export async function runStatusCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("run-status", args, {});
+  const { values, positionals } = parseCommandArgs("run-status", args, RUN_STATUS_FLAGS);
   if (values.help) return printHelp(ctx.io, "run-status");
   expectPositionals("run-status", positionals, 1, 1, "run id");
   return showRun(
@@ -87,17 +110,21 @@ export async function runStatusCommand(args: readonly string[], ctx: CliContext)
   );
 }
 
+/** The flags of `dyna cancel` (the common ones come on top). */
+export const CANCEL_FLAGS = { reason: { type: "string" } } as const satisfies OptionsConfig;
+
 /** `dyna cancel <run-id> [--reason R]`: cancels a run. */
 export async function cancelCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("cancel", args, { reason: { type: "string" } });
+  const { values, positionals } = parseCommandArgs("cancel", args, CANCEL_FLAGS);
   if (values.help) return printHelp(ctx.io, "cancel");
   expectPositionals("cancel", positionals, 1, 1, "run id");
   const runId = positionals[0] ?? "";
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
-  const res = await client.cancelRun(
-    { runId, reason: values.reason ?? "" },
-    { timeoutMs: UNARY_TIMEOUT_MS },
-  );
+  const res = await client
+    .cancelRun({ runId, reason: values.reason ?? "" }, { timeoutMs: UNARY_TIMEOUT_MS })
+    .catch(async (error: unknown) => {
+      throw await explainNotFound(client, { runId }, error);
+    });
   if (values.json) {
     ctx.io.out(renderJson(CancelRunResponseSchema, res));
     return EXIT_OK;

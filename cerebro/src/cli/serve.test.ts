@@ -2,8 +2,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loopbackCerebros } from "../testing/loopback-cerebros.js";
+import { RawSession } from "../testing/raw-session.js";
 import { runCli } from "./main.js";
-import { fakeCli } from "./test-support.js";
+import { fakeCli, recordingIo } from "./test-support.js";
+
+const cerebros = loopbackCerebros();
 
 let dir: string;
 let good: string;
@@ -78,6 +82,25 @@ describe("dyna serve", () => {
     const noFile = fakeCli();
     expect(await runCli(["serve"], noFile.overrides)).toBe(2);
     expect(noFile.io.stderr.join("\n")).toContain("missing the tasks file");
+  });
+
+  it("exits 3 when cerebro refuses the tasks, saying each problem once", async () => {
+    const cerebro = await cerebros.start();
+    const owner = new RawSession(cerebro.address);
+    cerebros.onCleanup(() => owner.cancel());
+    owner.hello("other-server", [{ id: "r.render", owner: { team: "team-x" } }]);
+    await owner.next("welcome");
+
+    const io = recordingIo({ LOG_LEVEL: "silent" });
+    const code = await runCli(["serve", good, "--cerebro", cerebro.address], {
+      io,
+      waitForShutdown: () => new Promise(() => {}),
+    });
+    expect(code).toBe(3);
+    expect(io.stderr.slice(1)).toEqual([
+      `dyna serve: cerebro refused the tasks of ${good}:`,
+      "  task r.render (team team-r) is already owned by server other-server (team team-x); that server must stop declaring it first",
+    ]);
   });
 
   it("has help", async () => {

@@ -1,19 +1,22 @@
 // dyna serve: a task-server whose tasks are commands, declared in a YAML file.
 
-import { expectPositionals, parseCommandArgs, UsageError } from "./args.js";
+import { expectPositionals, type OptionsConfig, parseCommandArgs, UsageError } from "./args.js";
 import { resolveAddress } from "./client.js";
 import { type CliContext, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from "./context.js";
 import { printHelp } from "./help.js";
+
+/** The flags of `dyna serve` (the common ones come on top). */
+export const SERVE_FLAGS = {
+  check: { type: "boolean" },
+  "instance-id": { type: "string" },
+} as const satisfies OptionsConfig;
 
 /**
  * `dyna serve <tasks.yaml> [--check] [--instance-id ID]`: checks the file,
  * then runs its tasks for cerebro until SIGINT or SIGTERM, and drains.
  */
 export async function serveCommand(args: readonly string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs("serve", args, {
-    check: { type: "boolean" },
-    "instance-id": { type: "string" },
-  });
+  const { values, positionals } = parseCommandArgs("serve", args, SERVE_FLAGS);
   if (values.help) return printHelp(ctx.io, "serve");
   expectPositionals("serve", positionals, 1, 1, "the tasks file: dyna serve <tasks.yaml>");
   const file = positionals[0] as string;
@@ -69,7 +72,13 @@ export async function serveCommand(args: readonly string[], ctx: CliContext): Pr
   if ("error" in first) {
     const message = first.error instanceof Error ? first.error.message : String(first.error);
     if (first.error instanceof DeclarationRejectedError) {
-      ctx.io.err(`dyna serve: cerebro refused the tasks of ${file}: ${message}`);
+      const { issues } = first.error;
+      if (issues.length === 0) {
+        ctx.io.err(`dyna serve: cerebro refused the tasks of ${file}: ${message}`);
+      } else {
+        ctx.io.err(`dyna serve: cerebro refused the tasks of ${file}:`);
+        for (const issue of issues) ctx.io.err(`  ${issue.message}`);
+      }
       return EXIT_UNREACHABLE;
     }
     throw first.error;

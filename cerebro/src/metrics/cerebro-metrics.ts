@@ -23,6 +23,8 @@ const DEADLINE_KINDS: Partial<Record<ErrorCause, string>> = {
   [ErrorCause.START_TIMEOUT]: "start",
   [ErrorCause.COMPLETE_TIMEOUT]: "complete",
   [ErrorCause.HEARTBEAT_TIMEOUT]: "heartbeat",
+  // The grace period after the attempt's server went away.
+  [ErrorCause.SERVER_LOST]: "grace",
 };
 
 /** The parts of cerebro whose state the gauges read at each scrape. */
@@ -67,7 +69,7 @@ export class CerebroMetrics {
   );
   readonly #deadlineExpiries = this.#counter(
     "cordyna_deadline_expiries_total",
-    "Attempts failed by an expired deadline, by kind (ack, start, complete, heartbeat)",
+    "Attempts failed by an expired deadline, by kind (ack, start, complete, heartbeat, grace)",
     ["kind"],
   );
   readonly #invokeToAck = this.#histogram(

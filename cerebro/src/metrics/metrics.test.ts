@@ -1,9 +1,9 @@
 // GET /metrics on a cerebro in this process, over real HTTP and real gRPC:
-// who may scrape it, the cap on label values from the network, the
-// schedule's lag, and that docs/observability.md lists every metric.
+// who may scrape it, the cap on label values from the network, deadline
+// expiries, the schedule's lag, and that docs/observability.md lists every metric.
 
 import { readFileSync } from "node:fs";
-import { Role } from "@cordyna/contract";
+import { Role, TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Cerebro, type CerebroOptions, startCerebro } from "../cerebro.js";
@@ -114,6 +114,32 @@ describe("labels from the network", () => {
     ]);
     expect(sampleValue(scraped, "cordyna_connected_servers", { team: "other" })).toBe(1);
     expect(sampleValue(scraped, "cordyna_open_streams", { kind: "task-server" })).toBe(3);
+  });
+});
+
+describe("deadline expiries", () => {
+  it("counts an attempt whose server went away past its grace period as kind grace", async () => {
+    const running = await start({ serverLostGraceMs: 50 });
+    const session = new RawSession(running.address);
+    sessions.push(session);
+    session.hello("grace-server", [{ id: "g.task", owner: { team: "team-g" } }]);
+    await session.next("welcome");
+    const { snapshot } = await running.engine.startRun({ targets: ["g.task"] });
+    const invoke = await session.next("invoke");
+    session.send({
+      case: "taskState",
+      value: { seq: 1n, attemptId: invoke.attemptId, state: TaskState.STARTED },
+    });
+    const finished = new Promise<void>((resolve) =>
+      running.events.subscribe((event) => event.kind === "run-finished" && resolve()),
+    );
+    session.cancel();
+    await finished;
+    expect((await running.engine.getRun(snapshot.run.id)).taskRuns[0]?.errorCause).toBe(
+      "SERVER_LOST",
+    );
+    const scraped = await samples(running);
+    expect(sampleValue(scraped, "cordyna_deadline_expiries_total", { kind: "grace" })).toBe(1);
   });
 });
 

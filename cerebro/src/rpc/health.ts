@@ -19,9 +19,15 @@ const WATCH_BUFFER_BYTES = 64 * 1024;
 export class Health {
   readonly #statuses = new Map<string, number>();
   readonly #watchers = new Set<() => void>();
+  readonly #headers: Readonly<Record<string, string>>;
 
-  constructor(serviceNames: readonly string[]) {
+  /**
+   * @param headers sent with every answer, e.g. which cerebro answers: a
+   *   health check needs no credential, so any client may ask
+   */
+  constructor(serviceNames: readonly string[], headers: Readonly<Record<string, string>> = {}) {
     for (const name of ["", ...serviceNames]) this.#statuses.set(name, SERVING);
+    this.#headers = headers;
   }
 
   /** Every service turns NOT_SERVING, and watchers hear of it. */
@@ -31,17 +37,26 @@ export class Health {
   }
 
   register(router: ConnectRouter): void {
+    const answering = (context: HandlerContext): void => {
+      for (const [name, value] of Object.entries(this.#headers)) {
+        context.responseHeader.set(name, value);
+      }
+    };
     router.service(HealthService, {
-      check: async (request: Message) => {
+      check: async (request: Message, context: HandlerContext) => {
+        answering(context);
         const status = this.#statuses.get(serviceOf(request));
         if (status === undefined) {
           throw new ConnectError(`unknown service "${serviceOf(request)}"`, Code.NotFound);
         }
         return statusMessage(status);
       },
-      watch: (request: Message, context: HandlerContext) =>
-        this.#watch(serviceOf(request), context),
-      list: async () => {
+      watch: (request: Message, context: HandlerContext) => {
+        answering(context);
+        return this.#watch(serviceOf(request), context);
+      },
+      list: async (_request: Message, context: HandlerContext) => {
+        answering(context);
         const statuses: Record<string, Message> = {};
         for (const [name, status] of this.#statuses) statuses[name] = statusMessage(status);
         return messageOf(HealthService, "List", "output", { statuses });

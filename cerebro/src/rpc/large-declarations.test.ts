@@ -65,9 +65,10 @@ describe("the tasks-per-declaration limit", () => {
     const session = open(address);
     session.hello("server-w", chain(4));
     const rejection = await session.next("rejection");
-    expect(rejection.message).toBe(
+    expect(rejection.message).toBe("cerebro refused server server-w");
+    expect(rejection.errors.map((e) => e.message)).toEqual([
       "the declaration holds 4 tasks, more than the limit of 3 (CORDYNA_MAX_TASKS_PER_DECLARATION): split the tasks among several server names",
-    );
+    ]);
     const ended = await session.closed();
     expect(ended !== "ended" && ended.code).toBe(status.INVALID_ARGUMENT);
     expect(graph.all()).toEqual([]);
@@ -83,8 +84,11 @@ describe("the tasks-per-declaration limit", () => {
     session.send({ case: "redeclare", value: { tasks: chain(4) } });
     const rejection = await session.next("rejection", before);
     expect(rejection.message).toBe(
-      "redeclaration refused, the previous declaration stays: the declaration holds 4 tasks, more than the limit of 3 (CORDYNA_MAX_TASKS_PER_DECLARATION): split the tasks among several server names",
+      "cerebro refused the redeclaration of server server-w, the previous declaration stays",
     );
+    expect(rejection.errors.map((e) => e.message)).toEqual([
+      "the declaration holds 4 tasks, more than the limit of 3 (CORDYNA_MAX_TASKS_PER_DECLARATION): split the tasks among several server names",
+    ]);
     expect(graph.tasksOf("server-w")).toEqual(["c.0", "c.1", "c.2"]);
 
     const afterRejection = session.received.length;
@@ -100,9 +104,9 @@ describe("the chain-length limit", () => {
     const session = open(address);
     session.hello("server-w", chain(4));
     const rejection = await session.next("rejection");
-    expect(rejection.message).toBe(
+    expect(rejection.errors.map((e) => e.message)).toEqual([
       "declaring c.3 would make a chain of 4 dependent tasks, more than the limit of 3 (CORDYNA_MAX_CHAIN_LENGTH): c.3 → c.2 → c.1 → c.0",
-    );
+    ]);
     expect(graph.all()).toEqual([]);
   });
 });
@@ -213,8 +217,10 @@ describe("a declaration in parts (protocol 1.2)", () => {
       value: { tasks: [{ id: "c.5", owner }], last: true },
     });
     const rejection = await session.next("rejection");
-    expect(rejection.message).toContain(
-      "the declaration holds 6 tasks, more than the limit of 4 (CORDYNA_MAX_TASKS_PER_DECLARATION)",
+    expect(rejection.errors.map((e) => e.message)).toContainEqual(
+      expect.stringContaining(
+        "the declaration holds 6 tasks, more than the limit of 4 (CORDYNA_MAX_TASKS_PER_DECLARATION)",
+      ),
     );
     expect(graph.tasksOf("server-w")).toHaveLength(4);
     expect(session.describeStatus()).toBe("open");

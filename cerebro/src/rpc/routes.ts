@@ -1,5 +1,6 @@
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { AccessService, ControlService, TaskServerService } from "@cordyna/contract";
+import { CEREBRO_VERSION, PROTOCOL, VERSION_HEADERS } from "../version.js";
 import { Health } from "./health.js";
 import { registerReflection } from "./reflection.js";
 import { HealthService, ReflectionServices } from "./standard-services.js";
@@ -16,11 +17,10 @@ export function cerebroRoutes(handlers: {
   readonly control: ServiceImpl<typeof ControlService>;
   readonly access: ServiceImpl<typeof AccessService>;
 }): CerebroRoutes {
-  const health = new Health([
-    TaskServerService.typeName,
-    ControlService.typeName,
-    AccessService.typeName,
-  ]);
+  const health = new Health(
+    [TaskServerService.typeName, ControlService.typeName, AccessService.typeName],
+    { [VERSION_HEADERS.version]: CEREBRO_VERSION, [VERSION_HEADERS.protocol]: PROTOCOL },
+  );
   return {
     health,
     routes(router) {

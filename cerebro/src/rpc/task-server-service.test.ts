@@ -100,11 +100,41 @@ describe("TaskServerService over real gRPC", () => {
     session.hello("task-server-a", [{ id: "a.x", owner }], { major: 2 });
     const rejection = await session.next("rejection");
     expect(rejection.errors[0]?.code).toBe(DeclarationIssueCode.VERSION);
-    expect(rejection.message).toBe(
+    expect(rejection.errors[0]?.message).toBe(
       "protocol version 2.0 is not supported: this cerebro speaks 1.4 (any 1.x)",
     );
+    expect(rejection.message).toBe("cerebro refused server task-server-a");
     const ended = await session.closed();
     expect(ended !== "ended" && ended.code).toBe(status.FAILED_PRECONDITION);
+  });
+
+  it("says each problem of a refused hello once: in the Rejection's errors, under a headline", async () => {
+    const m = open();
+    m.hello("task-server-m", [{ id: "m.one", owner: { team: "team-m" } }]);
+    await m.next("welcome");
+    const n = open();
+    n.hello("task-server-n", [
+      { id: "n.two", owner: { team: "team-n" }, dependencies: [{ taskId: "m.one" }] },
+    ]);
+    await n.next("welcome");
+    m.cancel();
+    await m.closed();
+
+    // m.one comes back depending on n.two: a cycle.
+    const again = open();
+    again.hello("task-server-m", [
+      { id: "m.one", owner: { team: "team-m" }, dependencies: [{ taskId: "n.two" }] },
+    ]);
+    const rejection = await again.next("rejection");
+    const cycle =
+      "declaring m.one would close the dependency cycle m.one (team team-m) → n.two (team team-n) → m.one (team team-m)";
+    expect(rejection.message).toBe("cerebro refused server task-server-m");
+    expect(rejection.errors.map((e) => [e.taskId, e.message])).toEqual([["m.one", cycle]]);
+    // The status, for a caller that sees nothing else, says it once too.
+    await again.closed();
+    expect(again.describeStatus()).toBe(
+      `${status.INVALID_ARGUMENT} cerebro refused server task-server-m: ${cycle}`,
+    );
   });
 
   it("refuses a task owned by another server with ALREADY_EXISTS, naming both servers and teams", async () => {

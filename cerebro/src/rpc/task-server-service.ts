@@ -73,13 +73,21 @@ export interface TaskServerServiceOptions {
  */
 const MAX_INBOX = 1_000;
 
+/**
+ * Ends a stream with a status; with issues, a Rejection comes first. Its
+ * message is the headline (what was refused), its errors the issues, each
+ * said once; the status message says both, for callers that see only it.
+ */
 class StreamRejected extends Error {
+  readonly headline: string;
+
   constructor(
     readonly code: Code,
-    message: string,
+    headline: string,
     readonly issues: DeclarationIssue[],
   ) {
-    super(message);
+    super(issues.length === 0 ? headline : `${headline}: ${summarizeIssues(issues)}`);
+    this.headline = headline;
   }
 }
 
@@ -394,7 +402,7 @@ class TaskServerStream {
     if (!version || version.major !== PROTOCOL_VERSION.major) {
       const theirs = version ? `${version.major}.${version.minor}` : "none";
       const message = `protocol version ${theirs} is not supported: this cerebro speaks ${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor} (any ${PROTOCOL_VERSION.major}.x)`;
-      throw new StreamRejected(Code.FailedPrecondition, message, [
+      throw new StreamRejected(Code.FailedPrecondition, refusedServer(hello.serverName, 1), [
         { taskId: "", code: IssueCode.VERSION, message },
       ]);
     }
@@ -426,7 +434,7 @@ class TaskServerStream {
       const code = issues.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
         ? Code.AlreadyExists
         : Code.InvalidArgument;
-      throw new StreamRejected(code, summarizeIssues(issues), issues);
+      throw new StreamRejected(code, refusedServer(hello.serverName, issues.length), issues);
     }
     const { definitions, warnings } = declared;
     // The stream may have gone while the declaration was applied: it stays
@@ -513,7 +521,7 @@ class TaskServerStream {
             case: "rejection",
             value: {
               errors: errors.map(issueToProto),
-              message: `redeclaration refused, the previous declaration stays: ${summarizeIssues(errors)}`,
+              message: `cerebro refused the redeclaration of server ${session.serverName}, the previous declaration stays${problems(errors.length)}`,
             },
           },
         }),
@@ -773,7 +781,7 @@ class TaskServerStream {
           create(ConnectResponseSchema, {
             message: {
               case: "rejection",
-              value: { errors: error.issues.map(issueToProto), message: error.message },
+              value: { errors: error.issues.map(issueToProto), message: error.headline },
             },
           }),
         );
@@ -892,4 +900,14 @@ function issueToProto(issue: DeclarationIssue) {
 
 function summarizeIssues(issues: readonly DeclarationIssue[]): string {
   return issues.map((issue) => issue.message).join("; ");
+}
+
+/** " (3 problems)" for more than one; the issues themselves follow the headline. */
+function problems(count: number): string {
+  return count > 1 ? ` (${count} problems)` : "";
+}
+
+/** The headline of a refused hello: the issues are listed apart, each once. */
+function refusedServer(serverName: string, count: number): string {
+  return `cerebro refused server ${serverName || "(no name)"}${problems(count)}`;
 }

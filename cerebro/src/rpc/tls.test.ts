@@ -108,7 +108,7 @@ describe("cerebro serving TLS", () => {
     const cerebro = await tlsCerebro();
     const control = createControlClient(cerebro.address, { tls: { ca: pki.read("other-ca.pem") } });
     expect(await cliMessageOf(control.listTasks({}), cerebro.address)).toBe(
-      `cannot trust cerebro at ${cerebro.address}: its TLS certificate failed verification (unable to verify the first certificate). Set CORDYNA_TLS_CA to the file of the CA that signed it.`,
+      `cannot trust cerebro at ${cerebro.address}: its TLS certificate failed verification (unable to verify the first certificate). Set CORDYNA_TLS_CA (or the profile's tls_ca) to the file of the CA that signed it.`,
     );
   });
 
@@ -125,7 +125,7 @@ describe("cerebro serving TLS", () => {
     running.push(() => plain.stop());
     const control = createControlClient(plain.address, { tls: { ca: pki.read("ca.pem") } });
     expect(await cliMessageOf(control.listTasks({}), plain.address)).toBe(
-      `cerebro at ${plain.address} does not speak TLS on this port, but this client does: unset CORDYNA_TLS_CA and CORDYNA_TLS, or point at a port that serves TLS.`,
+      `cerebro at ${plain.address} does not speak TLS on this port, but this client does: unset CORDYNA_TLS_CA and CORDYNA_TLS (or the profile's tls settings), or point at a port that serves TLS.`,
     );
   });
 });

@@ -284,9 +284,11 @@ describe("TaskServerService refuses declarations that break a limit of the proto
     ]);
     const noInstance = open();
     noInstance.hello("task-server-a", [{ id: "a.x", owner }], { instanceId: "" });
-    expect((await noInstance.next("rejection")).message).toBe(
+    const refused = await noInstance.next("rejection");
+    expect(refused.message).toBe("cerebro refused server task-server-a");
+    expect(refused.errors.map((e) => e.message)).toEqual([
       "hello.instance_id: value is required [required]",
-    );
+    ]);
     const ended = await noInstance.closed();
     expect(ended !== "ended" && ended.code).toBe(status.INVALID_ARGUMENT);
   });
@@ -313,8 +315,11 @@ describe("TaskServerService refuses declarations that break a limit of the proto
     });
     const rejection = await session.next("rejection");
     expect(rejection.message).toBe(
-      "redeclaration refused, the previous declaration stays: redeclare.tasks[0].description: must be at most 4096 bytes [string.max_bytes]",
+      "cerebro refused the redeclaration of server task-server-a, the previous declaration stays",
     );
+    expect(rejection.errors.map((e) => e.message)).toEqual([
+      "redeclare.tasks[0].description: must be at most 4096 bytes [string.max_bytes]",
+    ]);
     const welcomes = session.received.length;
     session.send({
       case: "redeclare",

@@ -75,15 +75,7 @@ final class Tracing implements AutoCloseable {
         .setAttribute("cordyna.attempt.id", invoke.getAttemptId())
         .setAttribute("cordyna.attempt.number", invoke.getAttemptNumber())
         .startSpan();
-    try (Scope ignored = span.makeCurrent()) {
-      return work.call();
-    } catch (Exception failure) {
-      span.recordException(failure);
-      span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
-      throw failure;
-    } finally {
-      span.end();
-    }
+    return within(span, work);
   }
 
   /**
@@ -91,7 +83,11 @@ final class Tracing implements AutoCloseable {
    * span (the handler's, inside a task); an exception marks it failed.
    */
   <T> T inSpan(String name, Callable<T> work) throws Exception {
-    Span span = tracer.spanBuilder(name).startSpan();
+    return within(tracer.spanBuilder(name).startSpan(), work);
+  }
+
+  /** Runs the work with the span current, then ends it; an exception marks it failed. */
+  private static <T> T within(Span span, Callable<T> work) throws Exception {
     try (Scope ignored = span.makeCurrent()) {
       return work.call();
     } catch (Exception failure) {

@@ -1,0 +1,224 @@
+// The Python, Rust and Java clients used as a team outside this repository
+// uses them, as each client's README says under "Use it from your own
+// project": the wheel installed into a fresh venv, the crate as
+// `cargo package` packs it, the Java client from the local Maven repository
+// after `mvn install`. For each language, a new project made in a temp folder
+// from test/outside/<lang> (a task-server of one task, on the package alone)
+// builds, connects to a real cerebro and runs its task.
+import { spawn } from "node:child_process";
+import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { onPath } from "@cordyna/cerebro/testing";
+import { RunState, TaskState } from "@cordyna/contract";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Child,
+  type ControlClient,
+  finishedRun,
+  ROOT,
+  spawnProgram,
+  startCerebroProcess,
+  waitUntil,
+} from "./processes.js";
+
+const inCi = process.env.CI === "true";
+const TEMPLATES = join(ROOT, "test/outside");
+/** The param every outside task counts the words of: eight words. */
+const TEXT = "one team with a repository of its own";
+
+/** Runs a command to its end and resolves with its stdout; rejects with all it wrote when it fails. */
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else
+        reject(
+          new Error(`${[command, ...args].join(" ")} ended with ${code ?? signal}:\n${output}`),
+        );
+    });
+  });
+}
+
+/** One cerebro for every language, started by the first test that needs it. */
+let cerebro: Promise<{ child: Child; address: string; control: ControlClient }> | undefined;
+function sharedCerebro() {
+  cerebro ??= startCerebroProcess({ LOG_LEVEL: "warn" });
+  return cerebro;
+}
+afterAll(async () => {
+  await (await cerebro?.catch(() => undefined))?.child.stop();
+});
+
+/**
+ * The test of one language's outside project: `build` makes it in a fresh
+ * temp folder and returns the command that starts its task-server, which
+ * declares `outside.<lang>.count-words` as server `outside-<lang>`. Outside
+ * CI, a machine without one of `tools` skips it, saying why; in CI it fails.
+ */
+function outsideProject(
+  lang: string,
+  tools: readonly string[],
+  build: (dir: string) => Promise<{ command: string[]; cwd: string }>,
+): void {
+  const missing = tools
+    .filter((tool) => !onPath(tool))
+    .map((tool) => `${tool} is not on the PATH`)
+    .join("; ");
+  const serverName = `outside-${lang}`;
+  const taskId = `outside.${lang}.count-words`;
+
+  describe.skipIf(missing !== "" && !inCi)(
+    `a ${lang} project outside the repository${missing ? ` (skipped: ${missing})` : ""}`,
+    () => {
+      let dir = "";
+      let started: { command: string[]; cwd: string };
+      let server: Child | undefined;
+
+      beforeAll(async () => {
+        if (missing) throw new Error(missing);
+        dir = await mkdtemp(join(tmpdir(), `cordyna-outside-${lang}-`));
+        const since = Date.now();
+        started = await build(dir);
+        // What the language adds to CI's time, in CI's log.
+        console.log(`${serverName}: package and project built in ${(Date.now() - since) / 1000} s`);
+      }, 900_000);
+
+      afterAll(async () => {
+        await server?.stop();
+        if (dir) await rm(dir, { recursive: true, force: true });
+      });
+
+      it(`runs ${taskId} against cerebro, which records the task-run COMPLETED with its outputs`, async () => {
+        const { address, control } = await sharedCerebro();
+        const child = spawnProgram(
+          serverName,
+          started.command,
+          { CORDYNA_ADDR: address },
+          started.cwd,
+        );
+        server = child;
+        await waitUntil(`${serverName} connected to cerebro`, async () => {
+          if (child.process.exitCode !== null) {
+            throw new Error(`${serverName} exited:\n${child.output()}`);
+          }
+          const { servers } = await control.listServers({});
+          return servers.some((s) => s.name === serverName && s.instances.length > 0);
+        });
+
+        const { run: begun } = await control.startRun({
+          targets: [taskId],
+          params: { text: TEXT },
+        });
+        const finished = await finishedRun(control, begun!.id);
+
+        expect(finished.state, child.output()).toBe(RunState.SUCCEEDED);
+        expect(finished.taskRuns).toHaveLength(1);
+        expect(finished.taskRuns[0]).toMatchObject({
+          taskId,
+          serverName,
+          owner: { team: "team-outside" },
+          state: TaskState.COMPLETED,
+          outputs: { words: "8", counted_by: lang },
+        });
+      });
+    },
+  );
+}
+
+// The wheel, built by pip from clients/python; the project's venv installs it
+// and its dependencies from PyPI, and the task-server runs from the project's
+// folder, where nothing of the repository is importable.
+const python = process.env.PYTHON ?? "python3";
+outsideProject("python", [python], async (dir) => {
+  await cp(join(TEMPLATES, "python"), dir, { recursive: true });
+  await run(python, ["-m", "venv", join(dir, ".venv")]);
+  const venvPython = join(dir, ".venv", "bin", "python");
+  const pip = ["-m", "pip", "--disable-pip-version-check", "--quiet"];
+  const dist = join(dir, "dist");
+  await run(venvPython, [
+    ...pip,
+    "wheel",
+    "--no-deps",
+    "--wheel-dir",
+    dist,
+    join(ROOT, "clients/python"),
+  ]);
+  const wheels = (await readdir(dist)).filter((file) => file.endsWith(".whl"));
+  expect(wheels).toEqual([expect.stringMatching(/^cordyna_client-.*\.whl$/)]);
+  await run(venvPython, [...pip, "install", join(dist, wheels[0]!)]);
+  return { command: [venvPython, "count_words.py"], cwd: dir };
+});
+
+// `cargo package` packs the crate and checks that the package builds on its
+// own; the new crate depends by path on the package unpacked, so it builds
+// from what the .crate holds. It builds into the client's target dir with the
+// client's lock file, and its tokio has the features tonic enables anyway, so
+// it reuses the dependencies cargo package compiled: only the client itself
+// compiles again.
+outsideProject("rust", ["cargo", "tar"], async (dir) => {
+  const client = join(ROOT, "clients/rust");
+  const metadata = JSON.parse(
+    await run("cargo", ["metadata", "--format-version", "1", "--no-deps", "--locked"], {
+      cwd: client,
+    }),
+  ) as { target_directory: string; packages: { name: string; version: string }[] };
+  const targetDir = metadata.target_directory;
+  const version = metadata.packages.find((p) => p.name === "cordyna-client")?.version;
+  await run("cargo", ["package", "-p", "cordyna-client", "--locked", "--quiet"], { cwd: client });
+  const crate = join(targetDir, "package", `cordyna-client-${version}.crate`);
+  await run("tar", ["-xzf", crate, "-C", dir]);
+
+  const project = join(dir, "count-words");
+  await cp(join(TEMPLATES, "rust"), project, { recursive: true });
+  const manifest = await readFile(join(project, "Cargo.toml"), "utf8");
+  await writeFile(
+    join(project, "Cargo.toml"),
+    manifest.replace("@CORDYNA_CLIENT_PATH@", join(dir, `cordyna-client-${version}`)),
+  );
+  await copyFile(join(client, "Cargo.lock"), join(project, "Cargo.lock"));
+  await run("cargo", ["build", "--quiet"], {
+    cwd: project,
+    env: { CARGO_TARGET_DIR: targetDir },
+  });
+  return { command: [join(targetDir, "debug", "outside-rust")], cwd: project };
+});
+
+// `mvn install` of the client (and the parent POM it inherits) into the local
+// Maven repository, the default one, which already holds what the example's
+// build downloaded; the new project depends on it by coordinates.
+outsideProject("java", ["mvn", "java"], async (dir) => {
+  await run("mvn", [
+    "-B",
+    "-q",
+    "-f",
+    join(ROOT, "clients/java/pom.xml"),
+    "-pl",
+    "client",
+    "-am",
+    "install",
+    "-DskipTests",
+  ]);
+  await cp(join(TEMPLATES, "java"), dir, { recursive: true });
+  await run("mvn", ["-B", "-q", "package"], { cwd: dir });
+  return { command: ["java", "-jar", join(dir, "target", "outside-java.jar")], cwd: dir };
+});
