@@ -87,6 +87,12 @@ export interface CerebroOptions {
   /** How often task-servers send heartbeats. Default 5 s. */
   readonly heartbeatIntervalMs?: number;
   /**
+   * The least time between two heartbeats or progress reports of one
+   * attempt that are stored and published; those in between are merged,
+   * the latest value winning. Default 1 s.
+   */
+  readonly progressIntervalMs?: number;
+  /**
    * Port of the HTTP/JSON gateway to the control API (curl); 0 picks a free
    * one. Default: no gateway.
    */
@@ -246,6 +252,9 @@ async function serve(
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
     describeMissingRun: (runId) => missingRunMessage(runId, retention),
     observer: metrics.engineObserver,
+    ...(options.progressIntervalMs === undefined
+      ? {}
+      : { progressIntervalMs: options.progressIntervalMs }),
   });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   for (const [serverName, tasks] of await store.loadDeclarations())

@@ -21,6 +21,8 @@ export const CEREBRO_ENV = {
   CORDYNA_SERVER_LOST_GRACE_MS:
     "how long a disconnected task-server instance keeps its attempts (default 5000)",
   CORDYNA_HEARTBEAT_INTERVAL_MS: "how often task-servers send heartbeats (default 5000)",
+  CORDYNA_PROGRESS_INTERVAL_MS:
+    "the least time between two heartbeats or progress reports of one attempt that are stored and published; those in between are merged, the latest winning (default 1000)",
   CORDYNA_RECOVERY_WINDOW_MS:
     "after a restart, how long restored attempts wait for their task-servers before SERVER_LOST or a deadline (default: the grace period + 2000)",
   CORDYNA_MAX_RUN_DATA_BYTES:
@@ -103,6 +105,7 @@ export interface CerebroConfig {
   readonly redisPrefix?: string;
   readonly serverLostGraceMs?: number;
   readonly heartbeatIntervalMs?: number;
+  readonly progressIntervalMs?: number;
   readonly recoveryWindowMs?: number;
   readonly maxRunDataBytes?: number;
   readonly maxLogBytesPerAttempt?: number;
@@ -249,6 +252,12 @@ export function parseCerebroConfig(
     MAX_TIMER_MS,
     "a duration in milliseconds",
   );
+  const progressIntervalMs = integer(
+    "CORDYNA_PROGRESS_INTERVAL_MS",
+    1,
+    MAX_TIMER_MS,
+    "a duration in milliseconds",
+  );
   const recoveryWindowMs = integer(
     "CORDYNA_RECOVERY_WINDOW_MS",
     0,
@@ -382,6 +391,7 @@ export function parseCerebroConfig(
     logLevel,
     ...(serverLostGraceMs === undefined ? {} : { serverLostGraceMs }),
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+    ...(progressIntervalMs === undefined ? {} : { progressIntervalMs }),
     ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
     ...(maxRunDataBytes === undefined ? {} : { maxRunDataBytes }),
     ...(maxLogBytesPerAttempt === undefined ? {} : { maxLogBytesPerAttempt }),

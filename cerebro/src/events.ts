@@ -9,7 +9,8 @@ export type CerebroEventKind =
   | "graph-changed"
   | "report-refused"
   | "attempt-server-away"
-  | "attempt-server-back";
+  | "attempt-server-back"
+  | "attempt-progress";
 
 /** One thing that happened in cerebro, as watchers (CLI, web, tests) see it. */
 export interface CerebroEvent {
@@ -33,6 +34,8 @@ export interface CerebroEvent {
   readonly attemptNumber?: number;
   /** When what the event announces is due: a retry's next attempt, the end of a grace period. */
   readonly dueAt?: number;
+  /** With attempt-progress: how far the attempt got, from 0 to 1, when it said. */
+  readonly progress?: number;
 }
 
 export type EventListener = (event: CerebroEvent) => void;

@@ -11,6 +11,7 @@ export { type KeepaliveOptions, keepAlive } from "./keepalive.js";
 export { RECONNECT_BACKOFF } from "./reconnect.js";
 export { taskStatesOf } from "./task-states.js";
 export {
+  ATTEMPT_PROGRESS_MINOR,
   BATCHES_MINOR,
   DECLARATION_PARTS_MINOR,
   PROTOCOL_VERSION,

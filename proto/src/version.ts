@@ -2,7 +2,7 @@
  * The protocol version this contract implements. Bump the minor for additive
  * changes; a new major means a new proto package (cordyna.v2).
  */
-export const PROTOCOL_VERSION = { major: 1, minor: 3 } as const;
+export const PROTOCOL_VERSION = { major: 1, minor: 4 } as const;
 
 /**
  * The first minor version whose peers take several task states
@@ -21,3 +21,9 @@ export const DECLARATION_PARTS_MINOR = 2;
  * (TaskLogs up, LogsRefused down).
  */
 export const TASK_LOGS_MINOR = 3;
+
+/**
+ * The first minor version whose cerebro takes an attempt's heartbeats and
+ * progress (AttemptProgress) and enforces a task's heartbeat deadline.
+ */
+export const ATTEMPT_PROGRESS_MINOR = 4;

@@ -107,6 +107,16 @@ describe("toTaskDeclaration", () => {
     expect(declaration.deadlines?.start).toBeUndefined();
   });
 
+  it("declares a heartbeat deadline, and heartbeat_timeout among the causes retried", () => {
+    const declaration = declare({
+      deadlines: { heartbeat: "30s" },
+      retry: { maxAttempts: 2, retryOn: ["heartbeat_timeout"] },
+    });
+    expect(durationToMs(declaration.deadlines?.heartbeat)).toBe(30_000);
+    expect(declaration.deadlines?.complete).toBeUndefined();
+    expect(declaration.retry?.retryOn).toEqual([ErrorCause.HEARTBEAT_TIMEOUT]);
+  });
+
   describe("rejects, naming the task and the field:", () => {
     it.each<[string, Record<string, unknown>, string]>([
       ["an empty id", { id: "" }, "id"],
@@ -138,6 +148,7 @@ describe("toTaskDeclaration", () => {
       ["a bad ack deadline", { deadlines: { ack: "10x" } }, "deadlines.ack"],
       ["a negative start deadline", { deadlines: { start: -1 } }, "deadlines.start"],
       ["a bad complete deadline", { deadlines: { complete: "soon" } }, "deadlines.complete"],
+      ["a zero heartbeat deadline", { deadlines: { heartbeat: 0 } }, "deadlines.heartbeat"],
       ["a fractional maxAttempts", { retry: { maxAttempts: 1.5 } }, "retry.maxAttempts"],
       ["a negative maxAttempts", { retry: { maxAttempts: -1 } }, "retry.maxAttempts"],
       [

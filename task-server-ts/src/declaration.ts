@@ -31,6 +31,7 @@ const RETRY_CAUSES: Readonly<Record<RetryCause, ErrorCause>> = {
   complete_timeout: ErrorCause.COMPLETE_TIMEOUT,
   server_lost: ErrorCause.SERVER_LOST,
   rejected: ErrorCause.REJECTED,
+  heartbeat_timeout: ErrorCause.HEARTBEAT_TIMEOUT,
 };
 
 const CATCH_UP: Readonly<Record<NonNullable<ScheduleOptions["catchUp"]>, CatchUpPolicy>> = {
@@ -153,11 +154,12 @@ export function toTaskDeclaration(
   });
 
   if (options.deadlines !== undefined) {
-    const { ack, start, complete } = options.deadlines;
+    const { ack, start, complete, heartbeat } = options.deadlines;
     declaration.deadlines = create(DeadlinesSchema, {
       ...(ack !== undefined && { ack: duration("deadlines.ack", ack) }),
       ...(start !== undefined && { start: duration("deadlines.start", start) }),
       ...(complete !== undefined && { complete: duration("deadlines.complete", complete) }),
+      ...(heartbeat !== undefined && { heartbeat: duration("deadlines.heartbeat", heartbeat) }),
     });
   }
 

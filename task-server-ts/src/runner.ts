@@ -15,6 +15,12 @@ import { AttemptAbortedError } from "./errors.js";
 import { type HandlerSpan, startHandlerSpan } from "./handler-span.js";
 import { logLine, logLinePieces } from "./log-shipper.js";
 import {
+  cutUtf8,
+  detailsText,
+  MAX_PROGRESS_MESSAGE_BYTES,
+  type ProgressFields,
+} from "./progress-sender.js";
+import {
   checked,
   type ErrorFacts,
   encodeOutputs,
@@ -72,6 +78,8 @@ export interface AttemptRunnerOptions {
   readonly report: (update: TaskStateUpdate) => void;
   /** Receives every line a handler logs through its context's logger. */
   readonly log: (attemptId: string, line: LogLine) => void;
+  /** Receives every heartbeat and progress of a running attempt, checked and cut to the limits. */
+  readonly progress?: (invoke: Invoke, fields: ProgressFields) => void;
   /** Parent logger of the per-attempt loggers. */
   readonly logger: Logger;
   /** Told when attempts start and end. */
@@ -284,6 +292,10 @@ export class AttemptRunner {
     attempt.startedAt = startedAt;
     this.#options.observer?.started?.(invoke);
     const log = this.#options.log;
+    const progress = this.#options.progress;
+    const beat = (fields: ProgressFields): void => {
+      if (!attempt.silenced && this.#running.has(invoke.attemptId)) progress?.(invoke, fields);
+    };
     let handlerLogger: Logger | undefined;
     // Its params are replaced by what the task's params schema makes of them.
     const ctx: { -readonly [K in keyof TaskContext<object>]: TaskContext<object>[K] } = {
@@ -308,6 +320,20 @@ export class AttemptRunner {
           }
         });
         return handlerLogger;
+      },
+      heartbeat(details?: unknown) {
+        const text = detailsText(details);
+        beat(text === "" ? {} : { details: text });
+      },
+      progress(fraction: number, message?: string) {
+        const text =
+          typeof message === "string" ? cutUtf8(message, MAX_PROGRESS_MESSAGE_BYTES) : "";
+        beat({
+          ...(typeof fraction === "number" && !Number.isNaN(fraction)
+            ? { fraction: Math.min(1, Math.max(0, fraction)) }
+            : {}),
+          ...(text === "" ? {} : { message: text }),
+        });
       },
     };
     const { task } = attempt;

@@ -29,6 +29,7 @@ import { DeclarationRejectedError, TaskOptionsError } from "./errors.js";
 import { DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT, LogShipper } from "./log-shipper.js";
 import { defaultLogger } from "./logger.js";
 import { Outbox } from "./outbox.js";
+import { ProgressSender, progressIntervalMs } from "./progress-sender.js";
 import { TaskRegistry } from "./registry.js";
 import { type AttemptObserver, AttemptRunner } from "./runner.js";
 import { settlesWithin } from "./settles-within.js";
@@ -96,6 +97,9 @@ export class TaskServer {
   );
   readonly #runner: AttemptRunner;
   readonly #logs: LogShipper;
+  readonly #progress = new ProgressSender((progress) =>
+    this.#send({ case: "attemptProgress", value: progress }),
+  );
   #connection: Connection | undefined;
   #lifecycle: Lifecycle = "new";
   /** The current stream has received its Welcome. */
@@ -184,6 +188,12 @@ export class TaskServer {
       lookup: (taskId) => this.#registry.get(taskId),
       report: (update) => this.#report(update),
       log: (attemptId, line) => this.#logs.add(attemptId, line),
+      progress: (invoke, fields) =>
+        this.#progress.report(
+          invoke.attemptId,
+          fields,
+          progressIntervalMs(durationToMs(invoke.deadlines?.heartbeat)),
+        ),
       logger: this.logger,
       observer: this.#attemptObserver(),
     });
@@ -332,6 +342,7 @@ export class TaskServer {
     this.#welcomed = false;
     this.#stopHeartbeats();
     this.#logs.stop();
+    this.#progress.stop();
     this.#removeSignalHandlers();
     const waiter = this.#startWaiter;
     this.#startWaiter = undefined;
@@ -386,12 +397,22 @@ export class TaskServer {
           message.value.attemptId,
           message.value.reason || "cancelled by cerebro",
         );
+        this.#progress.forget(message.value.attemptId);
         return;
       case "ack":
         this.#outbox.ack(message.value.throughSeq);
         return;
       case "refusal": {
         const refusal = message.value;
+        if (refusal.seq === 0n) {
+          // Progress has no seq: cerebro wants no more of this attempt's.
+          this.logger.warn(
+            { attemptId: refusal.attemptId, code: refusal.code, reason: refusal.message },
+            "cerebro refused an attempt's progress; no more is sent for it",
+          );
+          this.#progress.refused(refusal.attemptId);
+          return;
+        }
         this.logger.warn(
           {
             seq: refusal.seq.toString(),
@@ -454,10 +475,12 @@ export class TaskServer {
     this.#startHeartbeats(durationToMs(welcome.heartbeatInterval) || DEFAULT_HEARTBEAT_MS);
     for (const attemptId of welcome.unknownAttemptIds) {
       this.#runner.cancel(attemptId, "cerebro no longer wants this attempt");
+      this.#progress.forget(attemptId);
     }
     this.#updates.welcomed(welcome.protocolVersion);
-    // Before the updates resent: an attempt's lines come before its end.
+    // Before the updates resent: an attempt's lines and progress come before its end.
     this.#logs.welcomed(welcome.protocolVersion);
+    this.#progress.welcomed(welcome.protocolVersion);
     for (const update of this.#outbox.open()) this.#updates.add(update);
     this.#redeclareIfChanged();
     if (this.#lifecycle === "draining") this.#send({ case: "drain", value: {} });
@@ -495,6 +518,7 @@ export class TaskServer {
     this.#outbox.close();
     this.#updates.disconnected();
     this.#logs.disconnected();
+    this.#progress.disconnected();
     this.#stopHeartbeats();
     // Refused for who it is (no or a bad certificate, later a token): trying
     // again changes nothing, so a server that was never welcomed gives up.
@@ -594,6 +618,7 @@ export class TaskServer {
   #report(update: TaskStateUpdate): void {
     if (update.state === TaskState.COMPLETED || update.state === TaskState.ERROR) {
       this.#logs.end(update.attemptId);
+      this.#progress.end(update.attemptId);
     }
     const stamped = this.#outbox.push(update);
     if (stamped) this.#updates.add(stamped);

@@ -169,6 +169,14 @@ export interface DeadlineOptions {
   readonly start?: DurationInput;
   /** From STARTED to COMPLETED or ERROR. */
   readonly complete?: DurationInput;
+  /**
+   * The longest the handler may go without `ctx.heartbeat()` or
+   * `ctx.progress()` (counted from STARTED): a silent attempt ends in
+   * ERROR(HEARTBEAT_TIMEOUT), retried as the retry policy says, well before
+   * its complete deadline. No default: without it an attempt may be silent.
+   * Needs a cerebro of protocol 1.4 or later.
+   */
+  readonly heartbeat?: DurationInput;
 }
 
 /** An error cause a retry policy may be limited to. */
@@ -178,7 +186,8 @@ export type RetryCause =
   | "start_timeout"
   | "complete_timeout"
   | "server_lost"
-  | "rejected";
+  | "rejected"
+  | "heartbeat_timeout";
 
 /** How often and when a failed attempt is tried again. */
 export interface RetryOptions {
@@ -336,6 +345,25 @@ export interface TaskContext<Params = TaskParams> {
    * goes to cerebro, kept with the attempt (`dyna logs`).
    */
   readonly logger: Logger;
+  /**
+   * Tells cerebro the attempt is alive: it re-arms the task's heartbeat
+   * deadline (`deadlines.heartbeat`) and shows in `dyna runs <run>` as the
+   * last heartbeat. `details` (a string, or any other value, sent as JSON; at
+   * most 4 KiB, longer is cut) are kept with the attempt, e.g. a checkpoint.
+   * Cheap to call often: the SDK sends at most one message per attempt a
+   * second (more often for a heartbeat deadline under 3 s), the latest value
+   * winning. Does nothing with a cerebro older than protocol 1.4, or once
+   * the attempt has ended.
+   */
+  heartbeat(details?: unknown): void;
+  /**
+   * Says how far the attempt got, from 0 (nothing done) to 1 (all done),
+   * and optionally what it is doing (at most 1 KiB, longer is cut; omitted,
+   * the previous message stays). Shown in `dyna runs <run>`, in `dyna run`'s
+   * live view and as ATTEMPT_PROGRESS events; also a heartbeat. A fraction
+   * outside 0..1 is clamped, one that is not a number is left out.
+   */
+  progress(fraction: number, message?: string): void;
 }
 
 /**

@@ -34,6 +34,10 @@ function explain(report: ConformanceReport): string {
   return [...formatReport(report), "server output:", report.serverOutput].join("\n");
 }
 
+function reasonOf(report: ConformanceReport, rule: RuleId): string | undefined {
+  return report.rules.find((result) => result.rule === rule)?.reason;
+}
+
 function failedRules(report: ConformanceReport): RuleId[] {
   return report.rules.filter((result) => !result.passed).map((result) => result.rule);
 }
@@ -69,6 +73,10 @@ describe("conformance kit", () => {
     expect(report.rules.map((result) => result.rule)).toEqual(RULES.map(({ rule }) => rule));
     expect(failedRules(report), explain(report)).toEqual([]);
     expect(report.passed).toBe(true);
+    // The slow task declares a heartbeat deadline of 1 s and runs 2.5 s: it had to heartbeat.
+    expect(reasonOf(report, "heartbeat-deadline")).toMatch(
+      /^[1-9]\d* AttemptProgress of conformance\.slow until its COMPLETED 2\.\d s after STARTED, at most \d+ ms apart \(heartbeat deadline 1\.0 s\)$/,
+    );
   });
 
   it("a hand-written implementation (no SDK) that follows the protocol passes every rule", {
@@ -76,6 +84,9 @@ describe("conformance kit", () => {
   }, async () => {
     const report = await runConformance(options(RAW_SERVER, { timeoutMs: 2_000 }));
     expect(failedRules(report), explain(report)).toEqual([]);
+    expect(reasonOf(report, "heartbeat-deadline")).toMatch(
+      /^[1-9]\d* AttemptProgress of conformance\.slow until its COMPLETED/,
+    );
   });
 
   const breaks: Array<{ fault: string; rule: RuleId; reason: RegExp }> = [
@@ -109,6 +120,12 @@ describe("conformance kit", () => {
       rule: "resend-after-reconnect",
       reason:
         /^after the reconnect, 0 of 2 unacknowledged updates were resent within 2\.0 s of the Welcome; missing: STARTED of conformance-\w+-resend, COMPLETED of conformance-\w+-resend$/,
+    },
+    {
+      fault: "silent",
+      rule: "heartbeat-deadline",
+      reason:
+        /^no AttemptProgress of conformance\.slow for 2\.\d s after STARTED until its COMPLETED: longer than its heartbeat deadline of 1\.0 s, so cerebro would end it in ERROR\(HEARTBEAT_TIMEOUT\)$/,
     },
     {
       fault: "ignore-token",

@@ -297,6 +297,40 @@ describe("renderRunDetail", () => {
     );
     expect(out).toMatch(/a\.stopped .*CANCELLED .*wrong day/);
   });
+
+  it("shows how far a running attempt got, its details cut, and when its last heartbeat came", () => {
+    const run = create(RunSchema, {
+      id: "run_3",
+      createdAt: at(0),
+      taskRuns: [
+        {
+          taskId: "a.load",
+          serverName: "task-server-a",
+          state: TaskState.STARTED,
+          attempts: [
+            {
+              number: 1,
+              state: TaskState.STARTED,
+              progress: 0.426,
+              progressMessage: "426 of 1,000 days",
+              heartbeatDetails: `{"lastDay":"2026-06-01","note":"${"x".repeat(80)}"}`,
+              lastHeartbeatAt: at(-3_000),
+            },
+          ],
+        },
+        {
+          taskId: "a.quiet",
+          state: TaskState.STARTED,
+          attempts: [{ number: 1, state: TaskState.STARTED, lastHeartbeatAt: at(-500) }],
+        },
+      ],
+    });
+    const out = renderRunDetail(run, undefined, T0);
+    expect(out).toMatch(
+      /a\.load\s+task-server-a\s+STARTED\s+1\s+\S+\s+42% 426 of 1,000 days; details \{"lastDay":"2026-06-01","note":"x{27}…; last heartbeat 3s ago$/m,
+    );
+    expect(out).toMatch(/a\.quiet .*STARTED .*last heartbeat 500ms ago$/m);
+  });
 });
 
 describe("renderRunsTable", () => {
@@ -326,6 +360,23 @@ describe("renderEvent", () => {
     const line = renderEvent(event, undefined, { task: 10, server: 14 });
     expect(line).toBe(
       `${formatClock(at(1000))}  b.report    ERROR         ACK_TIMEOUT       task-server-b   no QUEUED or STARTED within 10s of the invoke`,
+    );
+  });
+
+  it("shows an attempt's progress as PROGRESS with how far it got", () => {
+    const event = create(EventSchema, {
+      kind: EventKind.ATTEMPT_PROGRESS,
+      time: at(1000),
+      runId: "run_1",
+      taskId: "b.report",
+      state: TaskState.STARTED,
+      serverName: "task-server-b",
+      progress: 0.5,
+      message: "b.report attempt 1: 50% 5 of 10 pages",
+      detail: "50% 5 of 10 pages",
+    });
+    expect(renderEvent(event, undefined, { task: 10, server: 14 })).toBe(
+      `${formatClock(at(1000))}  b.report    PROGRESS                        task-server-b   50% 5 of 10 pages`,
     );
   });
 

@@ -3,6 +3,7 @@
 import { create, type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
 import { type Duration, durationMs, type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
+  type Attempt,
   type Completion,
   type Dependency,
   DependencyCondition,
@@ -25,6 +26,7 @@ import {
   TriggerKind,
 } from "@cordyna/contract";
 
+import { describeProgress } from "../domain/progress.js";
 import { renderTaskRunOutputs } from "./task-run-outputs.js";
 // ---------------------------------------------------------------------------
 // Colour
@@ -151,6 +153,7 @@ export function stateColor(name: string): Paint | undefined {
     case "QUEUED":
     case "STARTED":
     case "RUNNING":
+    case "PROGRESS":
       return "cyan";
     case "SKIPPED":
     case "PENDING":
@@ -394,6 +397,10 @@ export function renderEvent(
       subject = event.taskId;
       state = "BACK";
       break;
+    case EventKind.ATTEMPT_PROGRESS:
+      subject = event.taskId;
+      state = "PROGRESS";
+      break;
     case EventKind.SERVER_CONNECTED:
       subject = event.instanceId || event.serverName;
       state = "CONNECTED";
@@ -413,7 +420,9 @@ export function renderEvent(
     padVisible(paint(style, "red", errorCauseName(event.errorCause)), CAUSE_WIDTH),
     padVisible(orDash(event.serverName), widths.server),
     // Task columns already say what the message says; only its detail is new.
-    event.kind === EventKind.TASK_RUN_CHANGED || event.kind === EventKind.ATTEMPT_SERVER_AWAY
+    event.kind === EventKind.TASK_RUN_CHANGED ||
+    event.kind === EventKind.ATTEMPT_SERVER_AWAY ||
+    event.kind === EventKind.ATTEMPT_PROGRESS
       ? event.detail
       : event.message,
   ];
@@ -533,9 +542,38 @@ export function renderOutcomeLine(run: Run, style: Style, cancelReason = ""): st
   return parts.length > 0 ? `${head}: ${parts.join("; ")}` : head;
 }
 
+/** How much of an attempt's heartbeat details a table shows; `--json` shows them whole. */
+const DETAILS_SHOWN = 60;
+
+/**
+ * What a running attempt said of itself: its progress, message and details
+ * (cut), and when its last heartbeat came: `42% 400 of 1,000 rows; last
+ * heartbeat 3s ago`. Empty when it said nothing.
+ */
+export function attemptProgressText(attempt: Attempt | undefined, nowMs: number): string {
+  if (attempt === undefined) return "";
+  const details =
+    attempt.heartbeatDetails.length > DETAILS_SHOWN
+      ? `${attempt.heartbeatDetails.slice(0, DETAILS_SHOWN - 1)}…`
+      : attempt.heartbeatDetails;
+  const said = describeProgress({
+    progress: attempt.progress,
+    message: attempt.progressMessage,
+    details,
+  });
+  const beat = timeMs(attempt.lastHeartbeatAt);
+  const last =
+    beat === undefined ? "" : `last heartbeat ${formatDuration(Math.max(0, nowMs - beat))} ago`;
+  return [said, last].filter((part) => part !== "").join("; ");
+}
+
 /** What to say about a task-run besides its state. */
 export function taskRunDetail(taskRun: TaskRun, nowMs = Date.now()): string {
   switch (taskRun.state) {
+    case TaskState.STARTED:
+      return (
+        attemptProgressText(taskRun.attempts.at(-1), nowMs) || errorCauseName(taskRun.errorCause)
+      );
     case TaskState.ERROR:
       return `${failureText(taskRun.errorCause, taskRun.errorDescription, taskRun.errorType)} (${formatOwner(taskRun.owner)})`;
     case TaskState.BLOCKED:

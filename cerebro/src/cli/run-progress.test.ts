@@ -1,6 +1,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  AttemptSchema,
   ErrorCause,
   EventKind,
   EventSchema,
@@ -41,6 +42,47 @@ function changed(init: MessageInitShape<typeof EventSchema>) {
 }
 
 const size = { width: 200, maxTaskLines: 20 };
+
+describe("the live view of a running attempt's progress", () => {
+  it("shows what it last said of how far it got, until its state changes", () => {
+    const view = new RunProgress(plannedRun());
+    view.apply(changed({ taskId: "a.import", state: TaskState.STARTED, time: at(1_000) }));
+    view.apply(
+      create(EventSchema, {
+        kind: EventKind.ATTEMPT_PROGRESS,
+        taskId: "a.import",
+        state: TaskState.STARTED,
+        attemptNumber: 1,
+        progress: 0.3,
+        detail: "30% 3 of 10 files",
+      }),
+    );
+    expect(renderProgress(view, T0 + 8_000, size, plainStyle)[1]).toBe(
+      "  a.import     STARTED    7s  30% 3 of 10 files",
+    );
+    view.apply(changed({ taskId: "a.import", state: TaskState.COMPLETED, time: at(8_000) }));
+    expect(renderProgress(view, T0 + 8_000, size, plainStyle)).toContain(
+      "  a.import     COMPLETED",
+    );
+  });
+
+  it("starts from what the run says of its attempts", () => {
+    const run = plannedRun();
+    const fetch = run.taskRuns[0]!;
+    fetch.state = TaskState.STARTED;
+    fetch.attempts = [
+      create(AttemptSchema, {
+        number: 1,
+        state: TaskState.STARTED,
+        progress: 0.75,
+        progressMessage: "nearly",
+      }),
+    ];
+    expect(renderProgress(new RunProgress(run), T0, size, plainStyle)[1]).toBe(
+      "  a.fetch      STARTED      75% nearly",
+    );
+  });
+});
 
 describe("the live view of a run", () => {
   const progress = new RunProgress(plannedRun());

@@ -4,6 +4,7 @@
 
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type Event, EventKind, type Run, RunState, TaskState } from "@cordyna/contract";
+import { describeProgress } from "../domain/progress.js";
 import {
   errorCauseName,
   formatDuration,
@@ -34,6 +35,8 @@ export interface TaskProgress {
   away: { readonly instanceId: string; readonly dueAt: number } | undefined;
   /** With ERROR: cause and description; with CANCELLED: the reason. */
   outcome: string;
+  /** What its running attempt last said of how far it got. */
+  progress: string;
 }
 
 /** A followed run: its task-runs and how it ended, kept up to date from its events. */
@@ -49,6 +52,7 @@ export class RunProgress {
     this.state = run.state;
     this.startedAt = run.createdAt ? timestampMs(run.createdAt) : 0;
     for (const taskRun of run.taskRuns) {
+      const attempt = taskRun.attempts.at(-1);
       this.#tasks.set(taskRun.taskId, {
         taskId: taskRun.taskId,
         team: taskRun.owner?.team ?? "",
@@ -60,6 +64,14 @@ export class RunProgress {
         retry: undefined,
         away: undefined,
         outcome: "",
+        progress:
+          attempt === undefined
+            ? ""
+            : describeProgress({
+                progress: attempt.progress,
+                message: attempt.progressMessage,
+                details: attempt.heartbeatDetails,
+              }),
       });
     }
   }
@@ -89,12 +101,18 @@ export class RunProgress {
       case EventKind.ATTEMPT_SERVER_BACK:
         task.away = undefined;
         return;
+      case EventKind.ATTEMPT_PROGRESS:
+        task.progress = event.detail;
+        return;
       case EventKind.TASK_RUN_CHANGED:
         break;
       default:
         return;
     }
-    if (task.state !== event.state) task.since = at;
+    if (task.state !== event.state) {
+      task.since = at;
+      task.progress = "";
+    }
     task.state = event.state;
     task.away = undefined;
     task.retry = undefined;
@@ -163,7 +181,8 @@ export interface ViewSize {
 
 /**
  * The live view of a run at `nowMs`: a header with the counts, then one line
- * per task-run — running with elapsed time, retrying with attempt, cause and
+ * per task-run — running with elapsed time and what it last said of its
+ * progress, retrying with attempt, cause and
  * time to the next try, away with time left in the grace period, waiting and
  * why, failed with owning team and cause, finished.
  */
@@ -221,8 +240,10 @@ function describe(progress: RunProgress, task: TaskProgress, nowMs: number): [st
       return ["WAITING", progress.waitingFor(task)];
     case TaskState.INVOKED:
     case TaskState.QUEUED:
-    case TaskState.STARTED:
-      return [state, [elapsed, task.attempt > 1 ? `attempt ${task.attempt}` : ""].join("  ")];
+    case TaskState.STARTED: {
+      const shown = [elapsed, task.attempt > 1 ? `attempt ${task.attempt}` : ""].join("  ");
+      return [state, task.progress === "" ? shown : `${shown.trimEnd()}  ${task.progress}`];
+    }
     case TaskState.ERROR:
       // The team first: a long description is what gets cut.
       return [state, `team ${task.team}: ${task.outcome}`];

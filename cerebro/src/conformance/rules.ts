@@ -2,8 +2,17 @@
 // started as a child process, and checks it against the protocol's rules.
 
 import { randomBytes } from "node:crypto";
-import { BATCHES_MINOR, PROTOCOL_VERSION, TaskState, TOKEN_ENV } from "@cordyna/contract";
+import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import {
+  type AttemptProgress,
+  BATCHES_MINOR,
+  ConnectRequestSchema,
+  PROTOCOL_VERSION,
+  TaskState,
+  TOKEN_ENV,
+} from "@cordyna/contract";
 import { newCredentialId, newToken, parseToken } from "../access/credentials.js";
+import { describeViolations, violationsOf } from "../rpc/validation.js";
 import { formatMs, stateName } from "./format.js";
 import { Conditions, KitServer, type KitSession, type ReceivedUpdate } from "./kit-server.js";
 import { ServerProcess } from "./server-process.js";
@@ -24,6 +33,7 @@ export const RULES = [
   { rule: "duplicate-invoke", title: "duplicate invoke handled once" },
   { rule: "cancel", title: "cancel honoured" },
   { rule: "heartbeat", title: "heartbeat" },
+  { rule: "heartbeat-deadline", title: "attempt heartbeats within a declared heartbeat deadline" },
   { rule: "resend-after-reconnect", title: "unacknowledged updates resent after a reconnect" },
   { rule: "clean-drain", title: "clean drain" },
   { rule: "bearer-token", title: "bearer token from CORDYNA_TOKEN on every stream" },
@@ -184,6 +194,7 @@ class ConformanceRun {
         await this.#step("ack-deadline", () => this.#acknowledges(first));
         await this.#step("duplicate-invoke", () => this.#duplicateInvoke(first));
         await this.#step("cancel", () => this.#cancel(first));
+        await this.#step("heartbeat-deadline", () => this.#heartbeatDeadline(first));
         const second = await this.#step("resend-after-reconnect", () => this.#resend(first));
         await this.#step("clean-drain", () => this.#drain(second));
         this.#checkFirstStream(first);
@@ -553,6 +564,132 @@ class ConformanceRun {
     }
   }
 
+  // ── rule 6b ───────────────────────────────────────────────────────────────
+
+  /**
+   * When a declared task has a heartbeat deadline: invokes it (the slow task
+   * if it is one of them) and checks that, from STARTED to its end or for
+   * three deadlines, no gap between STARTED, its AttemptProgress messages
+   * and its final update is longer than the deadline, as cerebro would
+   * enforce it; and that each AttemptProgress keeps the contract's limits.
+   */
+  async #heartbeatDeadline(session: KitSession): Promise<void> {
+    const declared = (session.hello()?.tasks ?? []).flatMap((task) => {
+      const ms = task.deadlines?.heartbeat ? durationMs(task.deadlines.heartbeat) : 0;
+      return ms > 0 ? [{ taskId: task.id, deadlineMs: ms }] : [];
+    });
+    const chosen = declared.find((d) => d.taskId === this.#options.slowTask) ?? declared[0];
+    if (!chosen) {
+      this.#pass("heartbeat-deadline", "no task declares a heartbeat deadline: nothing to check");
+      return;
+    }
+    const { taskId, deadlineMs } = chosen;
+    const deadline = formatMs(deadlineMs);
+    const { attemptId, at } = this.#invoke(session, taskId, "heartbeat-deadline", 1, deadlineMs);
+    const started = await this.#wait(
+      () => this.#find(session, attemptId, [TaskState.STARTED, ...FINAL]),
+      this.#waitMs,
+      { session },
+    );
+    if (!started || started.update.state !== TaskState.STARTED) {
+      this.#fail(
+        "heartbeat-deadline",
+        started
+          ? `${taskId} reported ${stateName(started.update.state)} ${formatMs(started.at - at)} after the Invoke, without STARTED`
+          : this.#missing(`STARTED of ${taskId} within ${formatMs(this.#waitMs)}`, session),
+      );
+      return;
+    }
+    // Three deadlines show a rhythm; a slow task may end sooner.
+    const watchUntil = started.at + Math.min(this.#waitMs, Math.max(3 * deadlineMs, 3_000));
+    const final = await this.#wait(
+      () => this.#find(session, attemptId, FINAL),
+      watchUntil - Date.now(),
+      { session },
+    );
+    const endAt = final?.at ?? Date.now();
+    const progress = this.#progressOf(session, attemptId, started.order);
+    const problems: string[] = [];
+    const broken = progress.find((p) => p.violations !== "");
+    if (broken) {
+      problems.push(`an AttemptProgress of ${taskId} breaks the contract: ${broken.violations}`);
+    }
+    let from = { at: started.at, what: "STARTED" };
+    let longest = 0;
+    for (const next of [...progress.map((p) => ({ at: p.at })), { at: endAt }]) {
+      const gap = next.at - from.at;
+      longest = Math.max(longest, gap);
+      if (gap > deadlineMs) {
+        const after =
+          from.what === "STARTED"
+            ? "STARTED"
+            : `the AttemptProgress ${formatMs(from.at - started.at)} after STARTED`;
+        const until =
+          next.at === endAt
+            ? final
+              ? ` until its ${stateName(final.update.state)}`
+              : " until the kit stopped watching"
+            : "";
+        problems.push(
+          `no AttemptProgress of ${taskId} for ${formatMs(gap)} after ${after}${until}: longer than its heartbeat deadline of ${deadline}, so cerebro would end it in ERROR(HEARTBEAT_TIMEOUT)`,
+        );
+        break;
+      }
+      from = { at: next.at, what: "progress" };
+    }
+    if (!final) await this.#stop(session, attemptId, "conformance kit: heartbeats checked");
+    if (problems.length > 0) {
+      this.#fail("heartbeat-deadline", problems.join("; "));
+      return;
+    }
+    const ending = final
+      ? `until its ${stateName(final.update.state)} ${formatMs(final.at - started.at)} after STARTED`
+      : `for ${formatMs(endAt - started.at)}, then cancelled`;
+    this.#pass(
+      "heartbeat-deadline",
+      `${progress.length} AttemptProgress of ${taskId} ${ending}, at most ${formatMs(longest)} apart (heartbeat deadline ${deadline})`,
+    );
+  }
+
+  /** The AttemptProgress of an attempt on the stream after the given order, with what breaks the contract. */
+  #progressOf(
+    session: KitSession,
+    attemptId: string,
+    afterOrder: number,
+  ): Array<{ at: number; progress: AttemptProgress; violations: string }> {
+    const found = [];
+    for (const { request, at, order } of session.received) {
+      const message = request.message;
+      if (order <= afterOrder || message.case !== "attemptProgress") continue;
+      if (message.value.attemptId !== attemptId) continue;
+      const violations = violationsOf(ConnectRequestSchema, request);
+      found.push({
+        at,
+        progress: message.value,
+        violations: violations.length > 0 ? describeViolations(violations) : "",
+      });
+    }
+    return found;
+  }
+
+  /**
+   * Cancels an attempt the kit is done with, and waits (at most the ack
+   * deadline) for it to end: an ERROR, or a Heartbeat that no longer lists it.
+   */
+  async #stop(session: KitSession, attemptId: string, reason: string): Promise<void> {
+    const afterOrder = this.#kit.lastOrder;
+    session.send({ case: "cancel", value: { attemptId, reason } });
+    await this.#wait(
+      () =>
+        this.#updatesOf(session, attemptId).find(
+          (u) => u.order > afterOrder && isFinal(u.update.state),
+        ) ??
+        this.#heartbeats(session, afterOrder).find((h) => !h.runningAttemptIds.includes(attemptId)),
+      this.#timeoutMs,
+      { session },
+    );
+  }
+
   // ── rule 7 ────────────────────────────────────────────────────────────────
 
   async #resend(session: KitSession): Promise<KitSession | undefined> {
@@ -830,12 +967,16 @@ class ConformanceRun {
     });
   }
 
-  /** Sends an Invoke (`times` times, identical) and remembers the attempt. */
+  /**
+   * Sends an Invoke (`times` times, identical) and remembers the attempt;
+   * with `heartbeatMs`, the Invoke carries that heartbeat deadline.
+   */
   #invoke(
     session: KitSession,
     taskId: string,
     label: string,
     times = 1,
+    heartbeatMs?: number,
   ): { attemptId: string; at: number } {
     const attemptId = `conformance-${this.#tag}-${label}`;
     this.#invoked.set(attemptId, taskId);
@@ -847,6 +988,9 @@ class ConformanceRun {
       attemptNumber: 1,
       taskId,
       params: { conformance: label },
+      ...(heartbeatMs === undefined
+        ? {}
+        : { deadlines: { heartbeat: durationFromMs(heartbeatMs) } }),
     };
     // A server that speaks 1.1 gets its invokes the way cerebro sends them
     // to it: in Invokes messages.

@@ -23,6 +23,7 @@ export const ErrorCause = {
   COMPLETE_TIMEOUT: "COMPLETE_TIMEOUT",
   SERVER_LOST: "SERVER_LOST",
   REJECTED: "REJECTED",
+  HEARTBEAT_TIMEOUT: "HEARTBEAT_TIMEOUT",
 } as const;
 export type ErrorCause = (typeof ErrorCause)[keyof typeof ErrorCause];
 
@@ -55,6 +56,8 @@ export interface DeadlineOverrides {
   readonly ackMs?: number;
   readonly startMs?: number;
   readonly completeMs?: number;
+  /** The longest a STARTED attempt may go without a heartbeat or progress; none by default. */
+  readonly heartbeatMs?: number;
 }
 
 /** The deadlines in force for an attempt, in milliseconds. */
@@ -62,6 +65,8 @@ export interface Deadlines {
   readonly ackMs: number;
   readonly startMs: number;
   readonly completeMs: number;
+  /** Absent: the attempt may be silent until its complete deadline. */
+  readonly heartbeatMs?: number;
 }
 
 export interface RetryPolicy {
@@ -154,6 +159,14 @@ export interface AttemptRecord {
   exitCode?: number;
   /** A command task's last output, once it ended. */
   outputTail?: string;
+  /** When its last heartbeat or progress was stored (at most one per progress interval). */
+  lastHeartbeatAt?: number;
+  /** How far it last said it got, from 0 to 1. */
+  progress?: number;
+  /** What it last said it was doing. */
+  progressMessage?: string;
+  /** The details it last sent with a heartbeat or progress. */
+  heartbeatDetails?: string;
   /** Its span in the run's trace: the parent the invoke gives the task-server's handler span. */
   spanId?: string;
 }

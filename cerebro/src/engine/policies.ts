@@ -23,11 +23,13 @@ export const NO_RETRY: RetryPolicy = {
 
 /** The deadlines in force for a task: its own overrides over the defaults. */
 export function resolveDeadlines(defaults: Deadlines, overrides: DeadlineOverrides): Deadlines {
-  return {
+  const resolved = {
     ackMs: overrides.ackMs || defaults.ackMs,
     startMs: overrides.startMs || defaults.startMs,
     completeMs: overrides.completeMs || defaults.completeMs,
   };
+  const heartbeatMs = overrides.heartbeatMs || defaults.heartbeatMs;
+  return heartbeatMs ? { ...resolved, heartbeatMs } : resolved;
 }
 
 /** Whether a failed attempt number `attempt` is tried again under `policy`. */

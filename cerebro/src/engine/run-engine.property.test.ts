@@ -1,8 +1,9 @@
 // Property-based tests of the task-run state machine: random small graphs,
-// random retry policies and deadlines, and random sequences of reports
-// (duplicates, late reports for old attempts, reordered states, reports from
-// the wrong instance or for unknown attempts), interleaved with clock
-// advances, disconnects, reconnects and cancels. After every step the run
+// random retry policies and deadlines (heartbeat deadlines too), and random
+// sequences of reports (duplicates, late reports for old attempts, reordered
+// states, reports from the wrong instance or for unknown attempts) and
+// heartbeats, interleaved with clock advances, disconnects, reconnects and
+// cancels. After every step the run
 // must be in a state the protocol allows. A failure prints the seed and the
 // shrunk sequence of steps; `fc.assert(..., { seed, path })` replays it.
 
@@ -22,7 +23,7 @@ import {
 } from "../domain/model.js";
 import { engineHarness, type RecordingInstance, task } from "../testing/engine-harness.js";
 import { retryBackoffMs, shouldRetry } from "./policies.js";
-import type { AttemptReport, ReportOutcome } from "./run-engine.js";
+import type { AttemptReport, ProgressReport, ReportOutcome } from "./run-engine.js";
 
 const GRACE_MS = 2_000;
 const SERVERS = ["srv-a", "srv-b"] as const;
@@ -78,7 +79,7 @@ interface TaskSpec {
   readonly server: (typeof SERVERS)[number];
   readonly dependsOn: readonly number[];
   readonly retry: RetryPolicy;
-  readonly deadlines: { ackMs: number; startMs: number; completeMs: number };
+  readonly deadlines: { ackMs: number; startMs: number; completeMs: number; heartbeatMs?: number };
 }
 
 interface Scenario {
@@ -96,6 +97,7 @@ type Action =
   | { kind: "report-any"; pick: number; state: Reportable; nonRetryable: boolean }
   | { kind: "report-wrong-instance"; pick: number; state: Reportable; other: number }
   | { kind: "report-unknown"; state: Reportable }
+  | { kind: "progress"; pick: number; fraction: number; wrongInstance: boolean }
   | { kind: "repeat"; pick: number }
   | { kind: "advance"; ms: number }
   | { kind: "advance-to-deadline"; pick: number; offsetMs: -1 | 0 }
@@ -125,11 +127,15 @@ function taskArb(index: number): fc.Arbitrary<TaskSpec> {
     server: fc.constantFrom(...SERVERS),
     dependsOn: fc.subarray(earlier, { maxLength: Math.min(2, index) }),
     retry: retryArb,
-    deadlines: fc.record({
-      ackMs: seconds(1, 5),
-      startMs: seconds(1, 5),
-      completeMs: seconds(1, 8),
-    }),
+    deadlines: fc.record(
+      {
+        ackMs: seconds(1, 5),
+        startMs: seconds(1, 5),
+        completeMs: seconds(1, 8),
+        heartbeatMs: seconds(1, 4),
+      },
+      { requiredKeys: ["ackMs", "startMs", "completeMs"] },
+    ),
   });
 }
 
@@ -168,6 +174,15 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant("report-unknown" as const), state: stateArb }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("repeat" as const), pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("progress" as const),
+      pick: fc.nat(),
+      fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+      wrongInstance: fc.boolean(),
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -260,6 +275,11 @@ class World {
   readonly nonRetryable = new Set<string>();
   /** Attempts a reconnecting instance did not name, and so lost. */
   readonly lostOnReconnect = new Set<string>();
+  /**
+   * From when each attempt's silence counts besides its STARTED: its last
+   * accepted heartbeat or progress, or its instance's return.
+   */
+  readonly beatFloor = new Map<string, number>();
   runId = "";
   cancelRequested = false;
   /** The last snapshot checked, to compare the next one with. */
@@ -365,6 +385,19 @@ class World {
         if (earlier) return this.report(earlier);
         return;
       }
+      case "progress": {
+        const entry = log[action.pick % Math.max(1, log.length)];
+        if (!entry) return;
+        const instanceId = action.wrongInstance
+          ? (INSTANCES.find((id) => id !== entry.instanceId) ?? "intruder-1")
+          : entry.instanceId;
+        return this.progress({
+          instanceId,
+          attemptId: entry.command.attemptId,
+          fraction: action.fraction,
+          message: `at ${action.fraction}`,
+        });
+      }
       case "advance":
         h.clock.advance(action.ms);
         break;
@@ -432,8 +465,11 @@ class World {
     const { h } = this;
     const before = await this.snapshot();
     const invokes = h.instances.log.length;
+    const wasAway = this.disconnectedAt.has(instanceId);
     this.#connect(instanceId);
     const unwanted = h.engine.unwantedAttempts(instanceId, running);
+    // An attempt it still runs had no way to heartbeat while it was away.
+    if (wasAway) for (const id of running) this.beatFloor.set(id, h.clock.now());
     await h.engine.instanceResumed(instanceId, running);
     h.engine.graphChanged();
     await this.settle();
@@ -523,6 +559,41 @@ class World {
         this.nonRetryable.add(report.attemptId);
       }
     }
+    await this.check();
+  }
+
+  /**
+   * Sends a heartbeat with progress. The oracle: it is accepted exactly when
+   * it is about the current attempt of its task-run, in flight on the
+   * sending instance, in a running run; it never changes a state, invokes or
+   * cancels anything.
+   */
+  async progress(report: ProgressReport): Promise<void> {
+    const { h } = this;
+    const before = await this.snapshot();
+    const invokes = h.instances.log.length;
+    const cancels = this.cancels;
+    const changes = h.events.filter((e) => e.kind !== "attempt-progress").length;
+    const outcome = h.engine.progress(report);
+    const context = () => `progress ${JSON.stringify(report)} → ${JSON.stringify(outcome)}`;
+    const located = findAttempt(before, report.attemptId);
+    const current =
+      before.run.state === RunState.RUNNING &&
+      located !== undefined &&
+      located.taskRun.attempts.at(-1) === located.attempt &&
+      isInFlight(located.attempt.state) &&
+      located.attempt.instanceId === report.instanceId;
+    expect(outcome.accepted, context()).toBe(current);
+    if (!outcome.accepted) expect(outcome.code, context()).toBe("FAILED_PRECONDITION");
+    if (current) this.beatFloor.set(report.attemptId, h.clock.now());
+    await this.settle();
+    const after = await this.snapshot();
+    const states = (snapshot: RunSnapshot) =>
+      snapshot.taskRuns.map((t) => [t.taskId, t.state, t.attempts.map((a) => a.state)]);
+    expect(states(after), context()).toEqual(states(before));
+    expect(h.events.filter((e) => e.kind !== "attempt-progress").length, context()).toBe(changes);
+    expect(h.instances.log.length, context()).toBe(invokes);
+    expect(this.cancels, context()).toBe(cancels);
     await this.check();
   }
 
@@ -620,6 +691,37 @@ class World {
       }
       for (const [i, attempt] of attempts.entries()) {
         checkAttempt(taskRun, attempt, now);
+        const heartbeatMs = spec.deadlines.heartbeatMs;
+        const silentFrom = Math.max(
+          attempt.startedAt ?? Number.NaN,
+          this.beatFloor.get(attempt.id) ?? Number.NEGATIVE_INFINITY,
+        );
+        if (
+          attempt.errorCause === ErrorCause.HEARTBEAT_TIMEOUT &&
+          earlierCauses.get(attempt.id) !== ErrorCause.HEARTBEAT_TIMEOUT
+        ) {
+          // Only after a whole heartbeat deadline of silence.
+          expect(
+            heartbeatMs,
+            `${where(taskRun)}: HEARTBEAT_TIMEOUT without a deadline`,
+          ).toBeDefined();
+          expect(
+            (attempt.finishedAt ?? 0) - silentFrom,
+            `${where(taskRun)}: attempt ${attempt.number} HEARTBEAT_TIMEOUT too early`,
+          ).toBeGreaterThanOrEqual(heartbeatMs ?? 0);
+        }
+        // Liveness: a STARTED attempt whose instance is there went silent
+        // for less than its heartbeat deadline.
+        if (
+          heartbeatMs !== undefined &&
+          attempt.state === TaskState.STARTED &&
+          !this.disconnectedAt.has(attempt.instanceId)
+        ) {
+          expect(
+            now - silentFrom,
+            `${where(taskRun)}: heartbeat deadline of attempt ${attempt.number} passed unnoticed`,
+          ).toBeLessThan(heartbeatMs);
+        }
         if (
           attempt.errorCause === ErrorCause.SERVER_LOST &&
           earlierCauses.get(attempt.id) !== ErrorCause.SERVER_LOST
@@ -825,7 +927,10 @@ function checkAttempt(taskRun: TaskRunRecord, attempt: AttemptRecord, now: numbe
   } else if (attempt.errorCause === ErrorCause.START_TIMEOUT) {
     expect(attempt.queuedAt, label).toBeDefined();
     expect(attempt.startedAt, label).toBeUndefined();
-  } else if (attempt.errorCause === ErrorCause.COMPLETE_TIMEOUT) {
+  } else if (
+    attempt.errorCause === ErrorCause.COMPLETE_TIMEOUT ||
+    attempt.errorCause === ErrorCause.HEARTBEAT_TIMEOUT
+  ) {
     expect(attempt.startedAt, label).toBeDefined();
   }
 }

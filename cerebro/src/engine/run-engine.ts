@@ -16,6 +16,7 @@ import {
   TaskState,
   type TriggerKind,
 } from "../domain/model.js";
+import { describeProgress } from "../domain/progress.js";
 import type { EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
@@ -91,6 +92,40 @@ function typedDescription(taskRun: TaskRunRecord): string {
   return taskRun.errorType ? `${taskRun.errorType}: ${description}` : description;
 }
 
+/**
+ * A task-server's heartbeat or progress of one attempt (AttemptProgress).
+ * Each field given replaces the attempt's; one absent or empty keeps it.
+ */
+export interface ProgressReport {
+  readonly instanceId: string;
+  readonly attemptId: string;
+  /** How far it got, from 0 to 1. */
+  readonly fraction?: number;
+  /** What it is doing. */
+  readonly message?: string;
+  /** Free-form details, e.g. a checkpoint. */
+  readonly details?: string;
+}
+
+/** Heartbeats and progress of one attempt that arrived since the last one applied, merged. */
+interface PendingProgress {
+  /** When the latest of them arrived. */
+  at: number;
+  fraction?: number;
+  message?: string;
+  details?: string;
+}
+
+/** How often an attempt's progress is applied: when last, and what waits for the next turn. */
+interface ProgressPace {
+  appliedAt: number;
+  pending: PendingProgress | undefined;
+  timer: TimerHandle | undefined;
+}
+
+/** The least time between two progress reports of one attempt that are stored and published. */
+export const DEFAULT_PROGRESS_INTERVAL_MS = 1_000;
+
 /** Whether a report changed anything; a refused one says why. */
 export type ReportOutcome =
   | { readonly accepted: true; readonly duplicate: boolean }
@@ -121,6 +156,12 @@ export interface RunEngineOptions {
   readonly spans?: RunSpans;
   /** Hears of timings and retried failures (metrics). */
   readonly observer?: EngineObserver;
+  /**
+   * The least time between two heartbeats or progress reports of one
+   * attempt that are stored and published; those in between are merged into
+   * the next. Default DEFAULT_PROGRESS_INTERVAL_MS.
+   */
+  readonly progressIntervalMs?: number;
 }
 
 interface AttemptLocation {
@@ -192,6 +233,20 @@ export class RunEngine {
   /** Until when deadlines are held after a restore (0: never restored). */
   #recoveryEndsAt = 0;
   readonly #spans: RunSpans;
+  /** Attempts that sent heartbeats or progress, while they run: the pace of storing them. */
+  readonly #progress = new Map<string, ProgressPace>();
+  /**
+   * STARTED attempts with a heartbeat deadline: from when their silence
+   * counts (STARTED, their last heartbeat or progress, a restore, their
+   * instance's return).
+   */
+  readonly #heartbeatFrom = new Map<string, number>();
+  readonly #heartbeatTimers = new Map<string, TimerHandle>();
+  /**
+   * Stores what heartbeats and progress changed, at most once per progress
+   * interval, unless another write takes it along first.
+   */
+  #progressSave: TimerHandle | undefined;
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
@@ -229,6 +284,10 @@ export class RunEngine {
         if (!attempt || !isInFlight(taskRun.state)) continue;
         this.#countInFlight(taskRun.taskId, 1);
         if (!instances.get(attempt.instanceId)) absent.add(attempt.instanceId);
+        // Heartbeats sent while cerebro was down are lost: silence counts from now.
+        if (attempt.state === TaskState.STARTED && attempt.deadlines.heartbeatMs !== undefined) {
+          this.#heartbeatFrom.set(attempt.id, clock.now());
+        }
         this.#deadlinesToArm.add(attempt);
       }
       for (const taskRun of active.taskRuns.values()) {
@@ -417,6 +476,10 @@ export class RunEngine {
     if (wasAway) {
       for (const { taskRun, attempt } of this.#inFlightOn(instanceId)) {
         if (!stillRunning.has(attempt.id)) continue;
+        // No heartbeat could arrive while it was away: silence counts from its return.
+        if (this.#heartbeatFrom.has(attempt.id)) {
+          this.#heartbeatFrom.set(attempt.id, this.#options.clock.now());
+        }
         this.#publishAttempt("attempt-server-back", taskRun, attempt, {
           message: `${taskRun.taskId} attempt ${attempt.number}: server instance ${instanceId} is back and still runs it`,
         });
@@ -564,8 +627,113 @@ export class RunEngine {
   close(): void {
     for (const timer of this.#timers.values()) timer.cancel();
     for (const { timer } of this.#lostTimers.values()) timer.cancel();
+    for (const timer of this.#heartbeatTimers.values()) timer.cancel();
+    for (const pace of this.#progress.values()) pace.timer?.cancel();
+    this.#progressSave?.cancel();
     this.#timers.clear();
     this.#lostTimers.clear();
+    this.#heartbeatTimers.clear();
+    this.#progress.clear();
+  }
+
+  /**
+   * Takes a heartbeat or progress of a running attempt (AttemptProgress). It
+   * re-arms the attempt's heartbeat deadline at once; it is stored and
+   * published at most once per progress interval per attempt, those in
+   * between merged into the next, the latest value of each field winning.
+   * Nothing waits for the store: an attempt's heartbeats and progress are
+   * written with the next write, or within one interval. Refused, as a
+   * report would be, for an attempt that is not current or was invoked on
+   * another instance.
+   */
+  progress(report: ProgressReport): ReportOutcome {
+    const location = this.#attempts.get(report.attemptId);
+    const taskRun = location?.active.taskRuns.get(location.taskId);
+    const attempt = taskRun?.attempts.find((candidate) => candidate.id === report.attemptId);
+    if (!location || !taskRun || !attempt) {
+      return refuse(
+        ErrorCode.FAILED_PRECONDITION,
+        `attempt ${report.attemptId} is not current: unknown, or its run has finished`,
+      );
+    }
+    if (attempt.instanceId !== report.instanceId) {
+      return refuse(
+        ErrorCode.FAILED_PRECONDITION,
+        `attempt ${attempt.id} was invoked on instance ${attempt.instanceId}, not ${report.instanceId}`,
+      );
+    }
+    if (!isInFlight(attempt.state) || taskRun.attempts.at(-1) !== attempt) {
+      return refuse(
+        ErrorCode.FAILED_PRECONDITION,
+        `attempt ${attempt.id} of ${taskRun.taskId} is no longer current (it ended ${describeEnd(attempt)})`,
+      );
+    }
+    const now = this.#options.clock.now();
+    if (this.#heartbeatFrom.has(attempt.id)) this.#heartbeatFrom.set(attempt.id, now);
+    let pace = this.#progress.get(attempt.id);
+    if (!pace) {
+      pace = { appliedAt: Number.NEGATIVE_INFINITY, pending: undefined, timer: undefined };
+      this.#progress.set(attempt.id, pace);
+    }
+    const pending = mergeProgress(pace.pending, report, now);
+    const interval = this.#progressIntervalMs;
+    if (pace.timer === undefined && now - pace.appliedAt >= interval) {
+      pace.pending = undefined;
+      pace.appliedAt = now;
+      this.#applyProgress(taskRun, attempt, pending, true);
+    } else {
+      pace.pending = pending;
+      const waiting = pace;
+      waiting.timer ??= this.#options.clock.at(waiting.appliedAt + interval, () => {
+        waiting.timer = undefined;
+        const due = waiting.pending;
+        waiting.pending = undefined;
+        if (!due || !isInFlight(attempt.state)) return;
+        waiting.appliedAt = this.#options.clock.now();
+        this.#applyProgress(taskRun, attempt, due, true);
+      });
+    }
+    return { accepted: true, duplicate: false };
+  }
+
+  get #progressIntervalMs(): number {
+    return this.#options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  }
+
+  /**
+   * Puts heartbeats and progress on the attempt, to be stored soon, and
+   * publishes an event when they change what it shows (`publish`).
+   */
+  #applyProgress(
+    taskRun: TaskRunRecord,
+    attempt: AttemptRecord,
+    progress: PendingProgress,
+    publish: boolean,
+  ): void {
+    attempt.lastHeartbeatAt = progress.at;
+    let changed = false;
+    if (progress.fraction !== undefined && progress.fraction !== attempt.progress) {
+      attempt.progress = progress.fraction;
+      changed = true;
+    }
+    if (progress.message && progress.message !== attempt.progressMessage) {
+      attempt.progressMessage = progress.message;
+      changed = true;
+    }
+    if (progress.details && progress.details !== attempt.heartbeatDetails) {
+      attempt.heartbeatDetails = progress.details;
+      changed = true;
+    }
+    this.#dirtyTaskRuns.add(taskRun);
+    if (!publish) return;
+    this.#progressSave ??= this.#options.clock.at(
+      this.#options.clock.now() + this.#progressIntervalMs,
+      () => {
+        this.#progressSave = undefined;
+        void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+      },
+    );
+    if (changed) this.#publishProgress(taskRun, attempt);
   }
 
   #applyReport(report: AttemptReport): ReportOutcome {
@@ -621,6 +789,7 @@ export class RunEngine {
         }
         attempt.state = TaskState.STARTED;
         attempt.startedAt = now;
+        if (attempt.deadlines.heartbeatMs !== undefined) this.#heartbeatFrom.set(attempt.id, now);
         this.#setTaskRunState(taskRun, TaskState.STARTED);
         this.#setDeadline(attempt, now + attempt.deadlines.completeMs, ErrorCause.COMPLETE_TIMEOUT);
         break;
@@ -853,6 +1022,12 @@ export class RunEngine {
   }
 
   #endAttempt(taskRun: TaskRunRecord, attempt: AttemptRecord, state: TaskState): void {
+    if (this.#progress.size > 0) this.#endProgress(taskRun, attempt);
+    if (attempt.deadlines.heartbeatMs !== undefined) {
+      this.#heartbeatFrom.delete(attempt.id);
+      this.#heartbeatTimers.get(attempt.id)?.cancel();
+      this.#heartbeatTimers.delete(attempt.id);
+    }
     attempt.state = state;
     attempt.finishedAt = this.#options.clock.now();
     delete attempt.deadlineAt;
@@ -863,6 +1038,15 @@ export class RunEngine {
     this.#countInFlight(taskRun.taskId, -1);
     this.#dirtyTaskRuns.add(taskRun);
     this.#spans.attemptEnded(taskRun, attempt, attempt.finishedAt);
+  }
+
+  /** An attempt ends: progress still waiting for its turn goes on it, without an event of its own. */
+  #endProgress(taskRun: TaskRunRecord, attempt: AttemptRecord): void {
+    const pace = this.#progress.get(attempt.id);
+    if (!pace) return;
+    this.#progress.delete(attempt.id);
+    pace.timer?.cancel();
+    if (pace.pending) this.#applyProgress(taskRun, attempt, pace.pending, false);
   }
 
   #finishTaskRun(
@@ -973,6 +1157,9 @@ export class RunEngine {
   }
 
   #armDeadline(attempt: AttemptRecord): void {
+    if (attempt.state === TaskState.STARTED && attempt.deadlines.heartbeatMs !== undefined) {
+      this.#armHeartbeat(attempt);
+    }
     const { deadlineAt, deadlineCause } = attempt;
     if (deadlineAt === undefined || deadlineCause === undefined) return;
     this.#timers.get(attempt.id)?.cancel();
@@ -998,6 +1185,64 @@ export class RunEngine {
         void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
       }),
     );
+  }
+
+  /**
+   * Arms the heartbeat deadline of a STARTED attempt. Its timer is not moved
+   * by every heartbeat: when it fires it looks at the last one, and arms
+   * itself again when that came in time.
+   */
+  #armHeartbeat(attempt: AttemptRecord, at?: number): void {
+    const from = this.#heartbeatFrom.get(attempt.id);
+    const heartbeatMs = attempt.deadlines.heartbeatMs;
+    if (from === undefined || heartbeatMs === undefined) return;
+    this.#heartbeatTimers.get(attempt.id)?.cancel();
+    this.#heartbeatTimers.set(
+      attempt.id,
+      this.#options.clock.at(at ?? Math.max(from + heartbeatMs, this.#recoveryEndsAt), () =>
+        this.#heartbeatDue(attempt),
+      ),
+    );
+  }
+
+  #heartbeatDue(attempt: AttemptRecord): void {
+    this.#heartbeatTimers.delete(attempt.id);
+    const location = this.#attempts.get(attempt.id);
+    const taskRun = location?.active.taskRuns.get(location.taskId);
+    const from = this.#heartbeatFrom.get(attempt.id);
+    const heartbeatMs = attempt.deadlines.heartbeatMs;
+    if (!location || !taskRun || from === undefined || heartbeatMs === undefined) return;
+    if (attempt.state !== TaskState.STARTED) return;
+    const { clock } = this.#options;
+    const now = clock.now();
+    const loss = this.#lostTimers.get(attempt.instanceId);
+    if (loss) {
+      if (loss.at <= now) {
+        // SERVER_LOST is the true cause, whichever timer due at once runs first.
+        this.#loseInstance(attempt.instanceId, loss.why);
+        void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
+      } else {
+        // No heartbeat can come while the instance is away: wait for its return.
+        this.#armHeartbeat(attempt, loss.at);
+      }
+      return;
+    }
+    if (Math.max(from + heartbeatMs, this.#recoveryEndsAt) > now) {
+      this.#armHeartbeat(attempt);
+      return;
+    }
+    const last = attempt.lastHeartbeatAt;
+    const since =
+      last === undefined
+        ? `none since STARTED ${formatAgo(now - (attempt.startedAt ?? now))} ago`
+        : `the last ${formatAgo(now - last)} ago`;
+    this.#options.instances
+      .get(attempt.instanceId)
+      ?.cancel(attempt.id, ErrorCause.HEARTBEAT_TIMEOUT);
+    this.#failAttempt(location.active, taskRun, attempt, ErrorCause.HEARTBEAT_TIMEOUT, {
+      description: `no heartbeat or progress within the heartbeat deadline of ${formatMs(heartbeatMs)} (${since})`,
+    });
+    void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
   }
 
   #setTaskRunState(taskRun: TaskRunRecord, state: TaskState): void {
@@ -1078,6 +1323,30 @@ export class RunEngine {
     });
   }
 
+  #publishProgress(taskRun: TaskRunRecord, attempt: AttemptRecord): void {
+    const detail = describeProgress({
+      progress: attempt.progress,
+      message: attempt.progressMessage,
+      details: attempt.heartbeatDetails,
+    });
+    this.#options.events.publish({
+      kind: "attempt-progress",
+      time: this.#options.clock.now(),
+      message: `${taskRun.taskId} attempt ${attempt.number}: ${detail}`,
+      detail,
+      runId: taskRun.runId,
+      taskRunId: taskRun.id,
+      taskId: taskRun.taskId,
+      attemptId: attempt.id,
+      attemptNumber: attempt.number,
+      state: taskRun.state,
+      serverName: taskRun.serverName,
+      instanceId: attempt.instanceId,
+      teams: [taskRun.owner.team],
+      ...(attempt.progress === undefined ? {} : { progress: attempt.progress }),
+    });
+  }
+
   #publishRun(active: ActiveRun, kind: "run-started" | "run-finished", message: string): void {
     const { run, cancelReason } = active;
     this.#options.events.publish({
@@ -1142,6 +1411,25 @@ function describeTimeout(cause: ErrorCause, deadlines: Deadlines): string {
     default:
       return cause;
   }
+}
+
+/** Merges one more heartbeat or progress into those waiting: the latest value of each field wins. */
+function mergeProgress(
+  pending: PendingProgress | undefined,
+  report: ProgressReport,
+  at: number,
+): PendingProgress {
+  const merged: PendingProgress = pending ?? { at };
+  merged.at = at;
+  if (report.fraction !== undefined) merged.fraction = report.fraction;
+  if (report.message) merged.message = report.message;
+  if (report.details) merged.details = report.details;
+  return merged;
+}
+
+/** A time ago, to the second from one second on: "42s", "2m", "850ms". */
+function formatAgo(ms: number): string {
+  return formatMs(ms < 1_000 ? Math.max(0, Math.round(ms)) : Math.round(ms / 1_000) * 1_000);
 }
 
 /** "10s", "10m", "1500ms": durations as people write them. */

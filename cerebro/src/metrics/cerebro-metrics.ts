@@ -22,6 +22,7 @@ const DEADLINE_KINDS: Partial<Record<ErrorCause, string>> = {
   [ErrorCause.ACK_TIMEOUT]: "ack",
   [ErrorCause.START_TIMEOUT]: "start",
   [ErrorCause.COMPLETE_TIMEOUT]: "complete",
+  [ErrorCause.HEARTBEAT_TIMEOUT]: "heartbeat",
   // The grace period after the attempt's server went away.
   [ErrorCause.SERVER_LOST]: "grace",
 };
@@ -68,7 +69,7 @@ export class CerebroMetrics {
   );
   readonly #deadlineExpiries = this.#counter(
     "cordyna_deadline_expiries_total",
-    "Attempts failed by an expired deadline, by kind (ack, start, complete)",
+    "Attempts failed by an expired deadline, by kind (ack, start, complete, heartbeat, grace)",
     ["kind"],
   );
   readonly #invokeToAck = this.#histogram(

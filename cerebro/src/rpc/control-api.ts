@@ -449,6 +449,7 @@ function declarationToProto(definition: TaskDefinition) {
       ack: optionalDuration(definition.deadlines.ackMs),
       start: optionalDuration(definition.deadlines.startMs),
       complete: optionalDuration(definition.deadlines.completeMs),
+      heartbeat: optionalDuration(definition.deadlines.heartbeatMs),
     },
     retry: {
       maxAttempts: definition.retry.maxAttempts,

@@ -109,6 +109,10 @@ function attemptToProto(attempt: AttemptRecord): Attempt {
     finishedAt: timestamp(attempt.finishedAt),
     ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
     outputTail: attempt.outputTail ?? "",
+    lastHeartbeatAt: timestamp(attempt.lastHeartbeatAt),
+    ...(attempt.progress === undefined ? {} : { progress: attempt.progress }),
+    progressMessage: attempt.progressMessage ?? "",
+    heartbeatDetails: attempt.heartbeatDetails ?? "",
     spanId: attempt.spanId ?? "",
     errorType: attempt.errorType ?? "",
     errorDetails: { ...attempt.errorDetails },
@@ -154,6 +158,7 @@ const EVENT_KINDS: Record<CerebroEventKind, EventKind> = {
   "report-refused": EventKind.REPORT_REFUSED,
   "attempt-server-away": EventKind.ATTEMPT_SERVER_AWAY,
   "attempt-server-back": EventKind.ATTEMPT_SERVER_BACK,
+  "attempt-progress": EventKind.ATTEMPT_PROGRESS,
 };
 
 /** The wire kind of one of cerebro's events. */
@@ -182,5 +187,6 @@ export function eventToProto(event: CerebroEvent | LoggedEvent): Event {
     teams: [...(event.teams ?? [])],
     attemptNumber: event.attemptNumber ?? 0,
     dueAt: event.dueAt === undefined ? undefined : timestampFromMs(event.dueAt),
+    ...(event.progress === undefined ? {} : { progress: event.progress }),
   });
 }

@@ -73,10 +73,14 @@ export function* convertDeclarations(
       }
     }
 
-    const deadlines: Record<"ackMs" | "startMs" | "completeMs", number | undefined> = {
+    const deadlines: Record<
+      "ackMs" | "startMs" | "completeMs" | "heartbeatMs",
+      number | undefined
+    > = {
       ackMs: durationMs(declaration.deadlines?.ack),
       startMs: durationMs(declaration.deadlines?.start),
       completeMs: durationMs(declaration.deadlines?.complete),
+      heartbeatMs: durationMs(declaration.deadlines?.heartbeat),
     };
     for (const [field, value] of Object.entries(deadlines)) {
       if (value !== undefined && value < 0)

@@ -44,6 +44,7 @@ const ERROR_CAUSES: Record<ErrorCause, ProtoErrorCause> = {
   COMPLETE_TIMEOUT: ProtoErrorCause.COMPLETE_TIMEOUT,
   SERVER_LOST: ProtoErrorCause.SERVER_LOST,
   REJECTED: ProtoErrorCause.REJECTED,
+  HEARTBEAT_TIMEOUT: ProtoErrorCause.HEARTBEAT_TIMEOUT,
 };
 
 const RUN_STATES: Record<RunState, ProtoRunState> = {

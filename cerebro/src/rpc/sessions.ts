@@ -157,6 +157,10 @@ function invokeToProto(command: InvokeCommand): Invoke {
       ack: durationOf(command.deadlines.ackMs),
       start: durationOf(command.deadlines.startMs),
       complete: durationOf(command.deadlines.completeMs),
+      heartbeat:
+        command.deadlines.heartbeatMs === undefined
+          ? undefined
+          : durationOf(command.deadlines.heartbeatMs),
     },
     mode: runModeToProto(command.mode),
     traceContext: { ...command.traceContext },

@@ -3,6 +3,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { Violation } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
+  type AttemptProgress,
   type ConnectRequest,
   ConnectRequestSchema,
   type ConnectResponse,
@@ -164,6 +165,8 @@ class TaskServerStream {
   #lastSeen: number;
   #livenessTimer: TimerHandle | undefined;
   readonly #logRate: LogRate;
+  /** Attempts whose progress this stream was refused, the latest MAX_REFUSED_PROGRESS. */
+  readonly #refusedProgress = new Set<string>();
 
   /** @param reset ends the call at once, for a task-server that does not read. */
   constructor(
@@ -342,6 +345,8 @@ class TaskServerStream {
         return;
       case "taskLogs":
         return this.#taskLogs(session, value);
+      case "attemptProgress":
+        return this.#attemptProgress(session, value);
       default:
         throw new StreamRejected(Code.InvalidArgument, "empty message on the stream", []);
     }
@@ -608,6 +613,46 @@ class TaskServerStream {
     );
   }
 
+  /**
+   * Hands a heartbeat or progress of an attempt to the engine, which paces
+   * it; one it refuses is answered with a Refusal whose seq is 0. Only the
+   * first refusal for an attempt on a stream is published and logged: a
+   * task-server that goes on sending progress must not flood the events.
+   */
+  #attemptProgress(session: Session, progress: AttemptProgress): void {
+    const outcome = this.#options.engine.progress({
+      instanceId: session.instanceId,
+      attemptId: progress.attemptId,
+      ...(progress.fraction === undefined ? {} : { fraction: progress.fraction }),
+      message: progress.message,
+      details: progress.details,
+    });
+    if (outcome.accepted) return;
+    const { attemptId } = progress;
+    const { code, message } = outcome;
+    if (!this.#refusedProgress.has(attemptId)) {
+      this.#refusedProgress.add(attemptId);
+      if (this.#refusedProgress.size > MAX_REFUSED_PROGRESS) {
+        this.#refusedProgress.delete(this.#refusedProgress.values().next().value!);
+      }
+      this.#options.events.publish({
+        kind: "report-refused",
+        time: this.#options.clock.now(),
+        attemptId,
+        serverName: session.serverName,
+        instanceId: session.instanceId,
+        message: `progress of ${attemptId} refused (${code}): ${message}`,
+        detail: message,
+      });
+      this.#logger.warn({ attemptId, code }, `progress refused: ${message}`);
+    }
+    this.#write(
+      create(ConnectResponseSchema, {
+        message: { case: "refusal", value: { seq: 0n, attemptId, code, message } },
+      }),
+    );
+  }
+
   #refuse(session: Session, update: TaskStateUpdate, code: string, message: string): void {
     this.#options.events.publish({
       kind: "report-refused",
@@ -804,6 +849,9 @@ function invokeSize(invoke: { params: Record<string, string> }): number {
   for (const [key, value] of Object.entries(invoke.params)) size += key.length + value.length + 8;
   return size;
 }
+
+/** The most attempts a stream remembers refusing progress for, to publish each refusal once. */
+const MAX_REFUSED_PROGRESS = 1_000;
 
 /** The most task states applied, stored and acknowledged together. */
 const MAX_BATCH = 1_000;

@@ -106,6 +106,7 @@ export function engineHarness(
     clock?: ManualClock;
     describeMissingRun?: (runId: string) => string;
     spans?: RunSpans;
+    progressIntervalMs?: number;
   } = {},
 ) {
   const clock = options.clock ?? new ManualClock();
@@ -128,6 +129,9 @@ export function engineHarness(
     ...(options.maxRunDataBytes === undefined ? {} : { maxRunDataBytes: options.maxRunDataBytes }),
     ...(options.describeMissingRun ? { describeMissingRun: options.describeMissingRun } : {}),
     ...(options.spans ? { spans: options.spans } : {}),
+    ...(options.progressIntervalMs === undefined
+      ? {}
+      : { progressIntervalMs: options.progressIntervalMs }),
   });
 
   /** Reports a state for the latest attempt of a task, as its instance would. */

@@ -3,6 +3,7 @@
 Says Hello, runs each Invoke as an asyncio task under a concurrency limit,
 keeps every state update until it is acknowledged, heartbeats, reconnects
 with backoff and resends what was not acknowledged, and drains on SIGTERM.
+Handlers may say how far an attempt got (AttemptProgress, protocol 1.4).
 """
 
 from __future__ import annotations
@@ -54,11 +55,20 @@ CHANNEL_OPTIONS = [
 # client certificate): before the first Welcome, retrying changes nothing.
 REFUSALS = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
-# A handler gets the invoke and a function that adds a line to the attempt's log.
-TaskHandler = Callable[[pb.Invoke, Callable[[str], None]], Awaitable[Mapping[str, str]]]
+# Says how far an attempt got: a fraction from 0 to 1 and what it is doing.
+# Also a heartbeat: it re-arms the task's heartbeat deadline.
+Progress = Callable[[float, str], None]
+
+# A handler gets the invoke, a function that adds a line to the attempt's
+# log, and one that reports its progress.
+TaskHandler = Callable[
+    [pb.Invoke, Callable[[str], None], Progress], Awaitable[Mapping[str, str]]
+]
 
 # Protocol 1.3: a cerebro whose Welcome says 1.3 or later keeps attempts' logs.
 TASK_LOGS_MINOR = 3
+# Protocol 1.4: a cerebro whose Welcome says 1.4 or later takes AttemptProgress.
+ATTEMPT_PROGRESS_MINOR = 4
 # The most lines one TaskLogs message carries (the proto's limit); more are counted as dropped.
 MAX_LOG_LINES = 1000
 # The most bytes of one line (the proto's limit).
@@ -153,6 +163,8 @@ class TaskServer:
         self._ever_welcomed = False
         # Whether the current stream's cerebro keeps logs (protocol 1.3).
         self._logs_accepted = False
+        # Whether the current stream's cerebro takes AttemptProgress (protocol 1.4).
+        self._progress_accepted = False
         self._heartbeat: asyncio.Task[None] | None = None
         self._draining = False
         self._closing = asyncio.Event()
@@ -239,6 +251,14 @@ class TaskServer:
                     case "ack":
                         log.debug("ack through_seq=%d", response.ack.through_seq)
                         self._outbox.ack(response.ack.through_seq)
+                    case "refusal" if response.refusal.seq == 0:
+                        # Seq 0 refuses an AttemptProgress: this example sends the next anyway.
+                        log.warning(
+                            "progress refused attempt=%s code=%s: %s",
+                            response.refusal.attempt_id,
+                            response.refusal.code,
+                            response.refusal.message,
+                        )
                     case "refusal":
                         refusal = response.refusal
                         log.warning(
@@ -295,6 +315,7 @@ class TaskServer:
         self._ever_welcomed = True
         version = welcome.protocol_version
         self._logs_accepted = version.major == 1 and version.minor >= TASK_LOGS_MINOR
+        self._progress_accepted = version.major == 1 and version.minor >= ATTEMPT_PROGRESS_MINOR
         for warning in welcome.warnings:
             log.warning(
                 "declaration warning task=%s code=%s: %s",
@@ -389,7 +410,11 @@ class TaskServer:
                 lines: list[pb.LogLine] = []
                 try:
                     with handler_span(invoke):
-                        outputs = await handler(invoke, lambda text: lines.append(_log_line(text)))
+                        outputs = await handler(
+                            invoke,
+                            lambda text: lines.append(_log_line(text)),
+                            lambda fraction, message: self._progress(attempt_id, fraction, message),
+                        )
                 except Exception as error:  # the task's failure, in its own words
                     description = str(error) or type(error).__name__
                     log.warning("failed attempt=%s: %s", attempt_id, description)
@@ -408,6 +433,18 @@ class TaskServer:
         finally:
             self._attempts.pop(attempt_id, None)
             self._remember(attempt_id)
+
+    def _progress(self, attempt_id: str, fraction: float, message: str) -> None:
+        """Sends how far a running attempt got, when cerebro takes it (protocol 1.4).
+
+        Without a welcomed stream it is dropped: the next report says it again.
+        """
+        if not (self._welcomed and self._progress_accepted) or attempt_id not in self._attempts:
+            return
+        progress = pb.AttemptProgress(
+            attempt_id=attempt_id, fraction=min(1.0, max(0.0, fraction)), message=message
+        )
+        self._send(pb.ConnectRequest(attempt_progress=progress))
 
     def _send_logs(self, attempt_id: str, lines: list[pb.LogLine]) -> None:
         """Sends an attempt's log before its final update, when cerebro keeps logs.

@@ -3,7 +3,8 @@
 Environment:
   CORDYNA_ADDR             cerebro's host:port (default localhost:7070)
   CORDYNA_SERVER_NAME      server name (default python-example)
-  CORDYNA_EXAMPLE_WORK_MS  how long python.sheet works (default 100)
+  CORDYNA_EXAMPLE_WORK_MS  how long python.sheet works, in ten steps that each report
+                           its progress (default 100)
   LOG_LEVEL                debug, info (default), warning or error
   CORDYNA_TLS_CA           PEM file of the CA that signed cerebro's certificate; turns TLS on
   CORDYNA_TLS_CLIENT_CERT  PEM files of this server's certificate and key,
@@ -22,13 +23,18 @@ from collections.abc import Callable
 
 from cordyna.v1 import task_pb2
 from cordyna.v1 import task_server_pb2 as pb
+from google.protobuf import duration_pb2
 
-from server import Task, TaskFailed, TaskServer, credentials_from_env, token_from_env
+from server import Progress, Task, TaskFailed, TaskServer, credentials_from_env, token_from_env
 from tracing import start_tracing, stop_tracing, tracer
 
 TEAM = task_pb2.Owner(team="team-python", contact="python@example.com")
 MAX_CONCURRENCY = 4
 WORK_S = int(os.environ.get("CORDYNA_EXAMPLE_WORK_MS", "100")) / 1000
+SHEET_STEPS = 10
+# python.sheet reports its progress after each step: silent for longer than
+# this, cerebro ends it in ERROR(HEARTBEAT_TIMEOUT).
+SHEET_HEARTBEAT = duration_pb2.Duration(seconds=2)
 
 
 def declare(task_id: str, description: str, *upstream: str) -> task_pb2.TaskDeclaration:
@@ -48,7 +54,9 @@ def fail_if_asked(invoke: pb.Invoke) -> None:
         raise TaskFailed("failed on purpose")
 
 
-async def clean(invoke: pb.Invoke, log: Callable[[str], None]) -> dict[str, str]:
+async def clean(
+    invoke: pb.Invoke, log: Callable[[str], None], progress: Progress
+) -> dict[str, str]:
     fail_if_asked(invoke)
     log(f"cleaning the rows of run {invoke.run_id}")
     # A span of the task's own nests under the handler's span.
@@ -56,17 +64,34 @@ async def clean(invoke: pb.Invoke, log: Callable[[str], None]) -> dict[str, str]
         return {"table": f"clean/{invoke.run_id}"}
 
 
-async def sheet(invoke: pb.Invoke, log: Callable[[str], None]) -> dict[str, str]:
+async def sheet(
+    invoke: pb.Invoke, log: Callable[[str], None], progress: Progress
+) -> dict[str, str]:
     fail_if_asked(invoke)
     log(f"building the sheet of run {invoke.run_id}")
-    # A Cancel from cerebro cancels this asyncio task right here.
-    await asyncio.sleep(WORK_S)
+    for step in range(1, SHEET_STEPS + 1):
+        # A Cancel from cerebro cancels this asyncio task right here.
+        await asyncio.sleep(WORK_S / SHEET_STEPS)
+        progress(step / SHEET_STEPS, f"{step} of {SHEET_STEPS} rows written")
     return {"sheet": f"sheets/{invoke.run_id}.csv"}
+
+
+def with_heartbeat_deadline(
+    declaration: task_pb2.TaskDeclaration, deadline: duration_pb2.Duration
+) -> task_pb2.TaskDeclaration:
+    declaration.deadlines.heartbeat.CopyFrom(deadline)
+    return declaration
 
 
 TASKS = [
     Task(declare("python.clean", "Cleans the rows rust.import brought in", "rust.import"), clean),
-    Task(declare("python.sheet", "Builds the sheet once java.mail has run", "java.mail"), sheet),
+    Task(
+        with_heartbeat_deadline(
+            declare("python.sheet", "Builds the sheet once java.mail has run", "java.mail"),
+            SHEET_HEARTBEAT,
+        ),
+        sheet,
+    ),
 ]
 
 

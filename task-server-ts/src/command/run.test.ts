@@ -45,6 +45,8 @@ function context(params: Record<string, string> = {}) {
     logicalTime: undefined,
     signal: controller.signal,
     logger,
+    heartbeat: () => {},
+    progress: () => {},
   };
   const output = (stream: string) => lines.filter((l) => l.stream === stream).map((l) => l.msg);
   return { ctx, controller, lines, output };

@@ -2,8 +2,9 @@
 //!
 //! Everything a task-server owes cerebro is in this file: the Hello, the
 //! heartbeats, numbered state updates kept until acknowledged and resent
-//! after a reconnect, cancels, and a drain on SIGTERM. The tasks' own work is
-//! in `work`; replace it with yours. `telemetry.rs` runs each attempt's work
+//! after a reconnect, cancels, and a drain on SIGTERM; the verification also
+//! says how far it got (AttemptProgress), under a heartbeat deadline. The
+//! tasks' own work is in `work`; replace it with yours. `telemetry.rs` runs each attempt's work
 //! in a span of the run's trace, exported with OpenTelemetry's SDK.
 
 use std::collections::hash_map::RandomState;
@@ -13,13 +14,15 @@ use std::hash::BuildHasher;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use cordyna_client::prost_types;
 use cordyna_client::v1::connect_request::Message as Up;
 use cordyna_client::v1::connect_response::Message as Down;
 use cordyna_client::v1::task_server_service_client::TaskServerServiceClient;
 use cordyna_client::v1::{
-    ConnectRequest, ConnectResponse, DeclarationIssueCode, Dependency, DependencyCondition, Drain,
-    Heartbeat, Hello, Invoke, LogLevel, LogLine, LogStream, Owner, Pong, ProtocolVersion,
-    Rejection, TaskDeclaration, TaskLogs, TaskState, TaskStateUpdate, Welcome,
+    AttemptProgress, ConnectRequest, ConnectResponse, Deadlines, DeclarationIssueCode, Dependency,
+    DependencyCondition, Drain, Heartbeat, Hello, Invoke, LogLevel, LogLine, LogStream, Owner,
+    Pong, ProtocolVersion, Rejection, TaskDeclaration, TaskLogs, TaskState, TaskStateUpdate,
+    Welcome,
 };
 use opentelemetry::Context;
 use opentelemetry::trace::Tracer;
@@ -43,6 +46,12 @@ const MAX_CONCURRENCY: usize = 4;
 const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
 /// Protocol 1.3: a cerebro whose Welcome says 1.3 or later keeps attempts' logs.
 const TASK_LOGS_MINOR: u32 = 3;
+/// Protocol 1.4: a cerebro whose Welcome says 1.4 or later takes AttemptProgress.
+const ATTEMPT_PROGRESS_MINOR: u32 = 4;
+/// The verification's heartbeat deadline: silent for longer, cerebro ends it.
+const VERIFY_HEARTBEAT: Duration = Duration::from_secs(2);
+/// The verification's steps, each followed by an AttemptProgress.
+const VERIFY_STEPS: u32 = 10;
 /// The most lines one TaskLogs message carries (the proto's limit); more are counted as dropped.
 const MAX_LOG_LINES: usize = 1000;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -195,6 +204,14 @@ fn declarations() -> Vec<TaskDeclaration> {
                 condition: DependencyCondition::RunFirst.into(),
                 fresh_within: None,
             }],
+            // Ended in ERROR(HEARTBEAT_TIMEOUT) should it go silent for longer.
+            deadlines: Some(Deadlines {
+                heartbeat: Some(prost_types::Duration {
+                    seconds: VERIFY_HEARTBEAT.as_secs() as i64,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
             ..Default::default()
         },
     ]
@@ -203,18 +220,41 @@ fn declarations() -> Vec<TaskDeclaration> {
 /// What an attempt's work ended with, and the lines it logged.
 type Done = (String, Result<Outputs, String>, Vec<String>);
 
+/// How an attempt's work says how far it got: each report goes to the
+/// session loop, which sends it as an AttemptProgress when cerebro takes
+/// them (protocol 1.4) and the attempt still runs.
+#[derive(Clone)]
+struct Progress {
+    attempt_id: String,
+    tx: mpsc::UnboundedSender<AttemptProgress>,
+}
+
+impl Progress {
+    /// `fraction` from 0 to 1; also a heartbeat, which re-arms the task's heartbeat deadline.
+    fn report(&self, fraction: f64, message: String) {
+        let _ = self.tx.send(AttemptProgress {
+            attempt_id: self.attempt_id.clone(),
+            fraction: Some(fraction.clamp(0.0, 1.0)),
+            message,
+            details: String::new(),
+        });
+    }
+}
+
 /// The tasks' work, with the lines it logs, in the attempt's handler span
 /// `span`. The import completes at once; the verification takes the
-/// configured time and stops early when cancelled.
+/// configured time in ten steps, reporting its progress after each, and
+/// stops early when cancelled.
 async fn work(
     task_id: String,
     params: HashMap<String, String>,
     duration: Duration,
     cancel: CancellationToken,
+    progress: Progress,
     span: Context,
 ) -> (Result<Outputs, String>, Vec<String>) {
     let log = vec![format!("{task_id}: working on {} params", params.len())];
-    (telemetry::in_span(span, perform(task_id, params, duration, cancel)).await, log)
+    (telemetry::in_span(span, perform(task_id, params, duration, cancel, progress)).await, log)
 }
 
 async fn perform(
@@ -222,6 +262,7 @@ async fn perform(
     params: HashMap<String, String>,
     duration: Duration,
     cancel: CancellationToken,
+    progress: Progress,
 ) -> Result<Outputs, String> {
     if params.get("fail") == Some(&task_id) {
         return Err("failed on purpose".into());
@@ -230,10 +271,17 @@ async fn perform(
         // A span of the task's own nests under the handler's span.
         IMPORT => telemetry::tracer()
             .in_span("import records", |_| Ok(Outputs::from([("records".into(), "3".into())]))),
-        VERIFY => tokio::select! {
-            () = sleep(duration) => Ok(Outputs::from([("verified".into(), "3".into())])),
-            () = cancel.cancelled() => Err("stopped before it finished".into()),
-        },
+        VERIFY => {
+            for step in 1..=VERIFY_STEPS {
+                tokio::select! {
+                    () = sleep(duration / VERIFY_STEPS) => {}
+                    () = cancel.cancelled() => return Err("stopped before it finished".into()),
+                }
+                let fraction = f64::from(step) / f64::from(VERIFY_STEPS);
+                progress.report(fraction, format!("{step} of {VERIFY_STEPS} batches verified"));
+            }
+            Ok(Outputs::from([("verified".into(), "3".into())]))
+        }
         other => Err(format!("no work for task {other}")),
     }
 }
@@ -312,6 +360,8 @@ struct Link {
     welcomed: bool,
     /// Its cerebro keeps attempts' logs (protocol 1.3).
     takes_logs: bool,
+    /// Its cerebro takes AttemptProgress (protocol 1.4).
+    takes_progress: bool,
 }
 
 struct Draining {
@@ -332,6 +382,9 @@ struct Server {
     known: HashSet<String>,
     known_order: VecDeque<String>,
     draining: Option<Draining>,
+    /// What the attempts' work reports of its progress, for the session loop to send.
+    progress_tx: mpsc::UnboundedSender<AttemptProgress>,
+    progress_rx: mpsc::UnboundedReceiver<AttemptProgress>,
 }
 
 impl Server {
@@ -351,6 +404,7 @@ impl Server {
             .http2_keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(5))
             .connect_lazy();
+        let (progress_tx, progress_rx) = mpsc::unbounded_channel();
         Ok(Self {
             config,
             client: TaskServerServiceClient::new(channel),
@@ -362,6 +416,8 @@ impl Server {
             known: HashSet::new(),
             known_order: VecDeque::new(),
             draining: None,
+            progress_tx,
+            progress_rx,
         })
     }
 
@@ -443,6 +499,7 @@ impl Server {
                     self.send(Up::Heartbeat(Heartbeat { running_attempt_ids }));
                 }
                 Some(joined) = self.work.join_next(), if !self.work.is_empty() => self.on_work_done(joined),
+                Some(progress) = self.progress_rx.recv() => self.on_progress(progress),
                 name = signals.recv() => if self.on_signal(name) {
                     return ExitCode::SUCCESS;
                 },
@@ -487,7 +544,7 @@ impl Server {
         let response = timeout(CONNECT_TIMEOUT, call).await.map_err(|_| {
             Status::deadline_exceeded(format!("no answer within {CONNECT_TIMEOUT:?}"))
         })??;
-        self.link = Some(Link { tx, welcomed: false, takes_logs: false });
+        self.link = Some(Link { tx, welcomed: false, takes_logs: false, takes_progress: false });
         Ok(response.into_inner())
     }
 
@@ -506,9 +563,10 @@ impl Server {
         }
         if let Some(link) = &mut self.link {
             link.welcomed = true;
-            link.takes_logs = welcome
-                .protocol_version
-                .is_some_and(|version| version.major == 1 && version.minor >= TASK_LOGS_MINOR);
+            let minor =
+                welcome.protocol_version.filter(|version| version.major == 1).map(|v| v.minor);
+            link.takes_logs = minor.is_some_and(|minor| minor >= TASK_LOGS_MINOR);
+            link.takes_progress = minor.is_some_and(|minor| minor >= ATTEMPT_PROGRESS_MINOR);
         }
         let resend = self.outbox.open();
         if !resend.is_empty() {
@@ -534,6 +592,13 @@ impl Server {
                 self.stop(&cancel.attempt_id, Stop::Report(description), &cancel.reason);
             }
             Down::Ack(ack) => self.outbox.ack(ack.through_seq),
+            // Seq 0 refuses an AttemptProgress: this example sends the next anyway.
+            Down::Refusal(refusal) if refusal.seq == 0 => log!(
+                "attempt {}: progress refused: {} {}",
+                refusal.attempt_id,
+                refusal.code,
+                refusal.message
+            ),
             Down::Refusal(refusal) => {
                 log!(
                     "attempt {}: update seq {} refused, dropped: {} {}",
@@ -596,7 +661,8 @@ impl Server {
         let Invoke { attempt_id, task_id, params, .. } = invoke;
         self.report(&attempt_id, TaskState::Started, "", Outputs::new());
         let cancel = CancellationToken::new();
-        let job = work(task_id, params, self.config.work, cancel.clone(), span);
+        let progress = Progress { attempt_id: attempt_id.clone(), tx: self.progress_tx.clone() };
+        let job = work(task_id, params, self.config.work, cancel.clone(), progress, span);
         let id = attempt_id.clone();
         let task = self
             .work
@@ -634,6 +700,17 @@ impl Server {
                 break;
             };
             self.start(next);
+        }
+    }
+
+    /// Sends what a running attempt says of its progress, when cerebro takes
+    /// it (protocol 1.4); without a welcomed stream it is dropped, as are
+    /// reports of attempts that have ended or are being stopped.
+    fn on_progress(&mut self, progress: AttemptProgress) {
+        let takes = self.link.as_ref().is_some_and(|link| link.welcomed && link.takes_progress);
+        let running = self.running.get(&progress.attempt_id).is_some_and(|run| run.stop.is_none());
+        if takes && running {
+            self.send(Up::AttemptProgress(progress));
         }
     }
 

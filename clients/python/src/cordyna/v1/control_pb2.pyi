@@ -47,6 +47,7 @@ class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_KIND_REPORT_REFUSED: _ClassVar[EventKind]
     EVENT_KIND_ATTEMPT_SERVER_AWAY: _ClassVar[EventKind]
     EVENT_KIND_ATTEMPT_SERVER_BACK: _ClassVar[EventKind]
+    EVENT_KIND_ATTEMPT_PROGRESS: _ClassVar[EventKind]
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_RUNNING: RunState
 RUN_STATE_SUCCEEDED: RunState
@@ -70,6 +71,7 @@ EVENT_KIND_GRAPH_CHANGED: EventKind
 EVENT_KIND_REPORT_REFUSED: EventKind
 EVENT_KIND_ATTEMPT_SERVER_AWAY: EventKind
 EVENT_KIND_ATTEMPT_SERVER_BACK: EventKind
+EVENT_KIND_ATTEMPT_PROGRESS: EventKind
 
 class StartRunRequest(_message.Message):
     __slots__ = ("targets", "without_upstream", "with_downstream", "params", "mode", "idempotency_key", "logical_time", "trigger")
@@ -412,7 +414,7 @@ class TaskRun(_message.Message):
     def __init__(self, id: _Optional[str] = ..., task_id: _Optional[str] = ..., server_name: _Optional[str] = ..., owner: _Optional[_Union[_task_pb2.Owner, _Mapping]] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., blocked_by: _Optional[_Iterable[str]] = ..., reused: _Optional[_Union[_task_pb2.Completion, _Mapping]] = ..., upstream: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting_reason: _Optional[str] = ..., outputs: _Optional[_Mapping[str, str]] = ..., error_type: _Optional[str] = ..., error_details: _Optional[_Mapping[str, str]] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
 
 class Attempt(_message.Message):
-    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at", "exit_code", "output_tail", "span_id", "error_type", "error_details")
+    __slots__ = ("id", "number", "state", "instance_id", "error_cause", "error_description", "invoked_at", "queued_at", "started_at", "finished_at", "exit_code", "output_tail", "last_heartbeat_at", "progress", "progress_message", "heartbeat_details", "span_id", "error_type", "error_details")
     class ErrorDetailsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -432,6 +434,10 @@ class Attempt(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_TAIL_FIELD_NUMBER: _ClassVar[int]
+    LAST_HEARTBEAT_AT_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
     ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
@@ -447,10 +453,14 @@ class Attempt(_message.Message):
     finished_at: _timestamp_pb2.Timestamp
     exit_code: int
     output_tail: str
+    last_heartbeat_at: _timestamp_pb2.Timestamp
+    progress: float
+    progress_message: str
+    heartbeat_details: str
     span_id: str
     error_type: str
     error_details: _containers.ScalarMap[str, str]
-    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ..., span_id: _Optional[str] = ..., error_type: _Optional[str] = ..., error_details: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., number: _Optional[int] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., instance_id: _Optional[str] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., error_description: _Optional[str] = ..., invoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., output_tail: _Optional[str] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[float] = ..., progress_message: _Optional[str] = ..., heartbeat_details: _Optional[str] = ..., span_id: _Optional[str] = ..., error_type: _Optional[str] = ..., error_details: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RunSummary(_message.Message):
     __slots__ = ("failed", "blocked", "completed", "skipped", "cancelled")
@@ -543,7 +553,7 @@ class InstanceInfo(_message.Message):
     def __init__(self, instance_id: _Optional[str] = ..., state: _Optional[_Union[ServerState, str]] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., agent: _Optional[str] = ..., peer: _Optional[str] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("kind", "time", "run_id", "task_run_id", "task_id", "attempt_id", "state", "error_cause", "server_name", "instance_id", "message", "run_state", "detail", "cursor", "seq", "teams", "attempt_number", "due_at")
+    __slots__ = ("kind", "time", "run_id", "task_run_id", "task_id", "attempt_id", "state", "error_cause", "server_name", "instance_id", "message", "run_state", "detail", "cursor", "seq", "teams", "attempt_number", "due_at", "progress")
     KIND_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -562,6 +572,7 @@ class Event(_message.Message):
     TEAMS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     kind: EventKind
     time: _timestamp_pb2.Timestamp
     run_id: str
@@ -580,4 +591,5 @@ class Event(_message.Message):
     teams: _containers.RepeatedScalarFieldContainer[str]
     attempt_number: int
     due_at: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., message: _Optional[str] = ..., run_state: _Optional[_Union[RunState, str]] = ..., detail: _Optional[str] = ..., cursor: _Optional[str] = ..., seq: _Optional[int] = ..., teams: _Optional[_Iterable[str]] = ..., attempt_number: _Optional[int] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    progress: float
+    def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., message: _Optional[str] = ..., run_state: _Optional[_Union[RunState, str]] = ..., detail: _Optional[str] = ..., cursor: _Optional[str] = ..., seq: _Optional[int] = ..., teams: _Optional[_Iterable[str]] = ..., attempt_number: _Optional[int] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[float] = ...) -> None: ...

@@ -61,6 +61,7 @@ class ErrorCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_CAUSE_COMPLETE_TIMEOUT: _ClassVar[ErrorCause]
     ERROR_CAUSE_SERVER_LOST: _ClassVar[ErrorCause]
     ERROR_CAUSE_REJECTED: _ClassVar[ErrorCause]
+    ERROR_CAUSE_HEARTBEAT_TIMEOUT: _ClassVar[ErrorCause]
 
 class RunMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -99,6 +100,7 @@ ERROR_CAUSE_START_TIMEOUT: ErrorCause
 ERROR_CAUSE_COMPLETE_TIMEOUT: ErrorCause
 ERROR_CAUSE_SERVER_LOST: ErrorCause
 ERROR_CAUSE_REJECTED: ErrorCause
+ERROR_CAUSE_HEARTBEAT_TIMEOUT: ErrorCause
 RUN_MODE_UNSPECIFIED: RunMode
 RUN_MODE_NORMAL: RunMode
 RUN_MODE_TEST: RunMode
@@ -168,14 +170,16 @@ class UpstreamTrigger(_message.Message):
     def __init__(self, mode: _Optional[_Union[TriggerMode, str]] = ..., debounce: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Deadlines(_message.Message):
-    __slots__ = ("ack", "start", "complete")
+    __slots__ = ("ack", "start", "complete", "heartbeat")
     ACK_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     ack: _duration_pb2.Duration
     start: _duration_pb2.Duration
     complete: _duration_pb2.Duration
-    def __init__(self, ack: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., complete: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    heartbeat: _duration_pb2.Duration
+    def __init__(self, ack: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., complete: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., heartbeat: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class RetryPolicy(_message.Message):
     __slots__ = ("max_attempts", "initial_backoff", "max_backoff", "backoff_multiplier", "retry_on")

@@ -61,7 +61,7 @@ LOG_STREAM_STDERR: LogStream
 LOG_STREAM_CORDYNA: LogStream
 
 class ConnectRequest(_message.Message):
-    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong", "task_states", "declaration_part", "task_logs")
+    __slots__ = ("hello", "redeclare", "task_state", "heartbeat", "drain", "pong", "task_states", "declaration_part", "task_logs", "attempt_progress")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     REDECLARE_FIELD_NUMBER: _ClassVar[int]
     TASK_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class ConnectRequest(_message.Message):
     TASK_STATES_FIELD_NUMBER: _ClassVar[int]
     DECLARATION_PART_FIELD_NUMBER: _ClassVar[int]
     TASK_LOGS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_PROGRESS_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     redeclare: Redeclare
     task_state: TaskStateUpdate
@@ -80,7 +81,8 @@ class ConnectRequest(_message.Message):
     task_states: TaskStateUpdates
     declaration_part: DeclarationPart
     task_logs: TaskLogs
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., task_states: _Optional[_Union[TaskStateUpdates, _Mapping]] = ..., declaration_part: _Optional[_Union[DeclarationPart, _Mapping]] = ..., task_logs: _Optional[_Union[TaskLogs, _Mapping]] = ...) -> None: ...
+    attempt_progress: AttemptProgress
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., redeclare: _Optional[_Union[Redeclare, _Mapping]] = ..., task_state: _Optional[_Union[TaskStateUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., task_states: _Optional[_Union[TaskStateUpdates, _Mapping]] = ..., declaration_part: _Optional[_Union[DeclarationPart, _Mapping]] = ..., task_logs: _Optional[_Union[TaskLogs, _Mapping]] = ..., attempt_progress: _Optional[_Union[AttemptProgress, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
     __slots__ = ("welcome", "rejection", "invoke", "cancel", "ack", "ping", "refusal", "invokes", "logs_refused")
@@ -358,6 +360,18 @@ class LogLine(_message.Message):
     stream: LogStream
     text: str
     def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., level: _Optional[_Union[LogLevel, str]] = ..., stream: _Optional[_Union[LogStream, str]] = ..., text: _Optional[str] = ...) -> None: ...
+
+class AttemptProgress(_message.Message):
+    __slots__ = ("attempt_id", "fraction", "message", "details")
+    ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    attempt_id: str
+    fraction: float
+    message: str
+    details: str
+    def __init__(self, attempt_id: _Optional[str] = ..., fraction: _Optional[float] = ..., message: _Optional[str] = ..., details: _Optional[str] = ...) -> None: ...
 
 class LogsRefused(_message.Message):
     __slots__ = ("attempt_id", "lines", "code", "message")

@@ -56,7 +56,8 @@ class TaskServerServiceServicer:
         version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
         the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
         From protocol 1.1 on, either side may carry several updates or invokes
-        in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
+        in one message (TaskStateUpdates, Invokes); see ProtocolVersion. From
+        1.4 on, the server may say how far an attempt got (AttemptProgress).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

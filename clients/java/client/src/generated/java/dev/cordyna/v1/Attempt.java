@@ -38,6 +38,8 @@ private static final long serialVersionUID = 0L;
     errorCause_ = 0;
     errorDescription_ = "";
     outputTail_ = "";
+    progressMessage_ = "";
+    heartbeatDetails_ = "";
     spanId_ = "";
     errorType_ = "";
   }
@@ -412,6 +414,168 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int LAST_HEARTBEAT_AT_FIELD_NUMBER = 13;
+  private com.google.protobuf.Timestamp lastHeartbeatAt_;
+  /**
+   * <pre>
+   * When cerebro last stored a heartbeat or progress of the attempt
+   * (AttemptProgress); absent when it sent none.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+   * @return Whether the lastHeartbeatAt field is set.
+   */
+  @java.lang.Override
+  public boolean hasLastHeartbeatAt() {
+    return ((bitField0_ & 0x00000020) != 0);
+  }
+  /**
+   * <pre>
+   * When cerebro last stored a heartbeat or progress of the attempt
+   * (AttemptProgress); absent when it sent none.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+   * @return The lastHeartbeatAt.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getLastHeartbeatAt() {
+    return lastHeartbeatAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastHeartbeatAt_;
+  }
+  /**
+   * <pre>
+   * When cerebro last stored a heartbeat or progress of the attempt
+   * (AttemptProgress); absent when it sent none.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getLastHeartbeatAtOrBuilder() {
+    return lastHeartbeatAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastHeartbeatAt_;
+  }
+
+  public static final int PROGRESS_FIELD_NUMBER = 14;
+  private double progress_ = 0D;
+  /**
+   * <pre>
+   * How far the attempt last said it got, from 0 to 1; absent until it said.
+   * </pre>
+   *
+   * <code>optional double progress = 14 [json_name = "progress"];</code>
+   * @return Whether the progress field is set.
+   */
+  @java.lang.Override
+  public boolean hasProgress() {
+    return ((bitField0_ & 0x00000040) != 0);
+  }
+  /**
+   * <pre>
+   * How far the attempt last said it got, from 0 to 1; absent until it said.
+   * </pre>
+   *
+   * <code>optional double progress = 14 [json_name = "progress"];</code>
+   * @return The progress.
+   */
+  @java.lang.Override
+  public double getProgress() {
+    return progress_;
+  }
+
+  public static final int PROGRESS_MESSAGE_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object progressMessage_ = "";
+  /**
+   * <pre>
+   * What the attempt last said it was doing.
+   * </pre>
+   *
+   * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+   * @return The progressMessage.
+   */
+  @java.lang.Override
+  public java.lang.String getProgressMessage() {
+    java.lang.Object ref = progressMessage_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      progressMessage_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * What the attempt last said it was doing.
+   * </pre>
+   *
+   * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+   * @return The bytes for progressMessage.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getProgressMessageBytes() {
+    java.lang.Object ref = progressMessage_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      progressMessage_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int HEARTBEAT_DETAILS_FIELD_NUMBER = 16;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object heartbeatDetails_ = "";
+  /**
+   * <pre>
+   * The details the attempt last sent with a heartbeat or progress.
+   * </pre>
+   *
+   * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+   * @return The heartbeatDetails.
+   */
+  @java.lang.Override
+  public java.lang.String getHeartbeatDetails() {
+    java.lang.Object ref = heartbeatDetails_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      heartbeatDetails_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The details the attempt last sent with a heartbeat or progress.
+   * </pre>
+   *
+   * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+   * @return The bytes for heartbeatDetails.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getHeartbeatDetailsBytes() {
+    java.lang.Object ref = heartbeatDetails_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      heartbeatDetails_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   public static final int SPAN_ID_FIELD_NUMBER = 20;
   @SuppressWarnings("serial")
   private volatile java.lang.Object spanId_ = "";
@@ -659,6 +823,18 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 12, outputTail_);
     }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      output.writeMessage(13, getLastHeartbeatAt());
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      output.writeDouble(14, progress_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(progressMessage_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 15, progressMessage_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(heartbeatDetails_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 16, heartbeatDetails_);
+    }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 17, errorType_);
     }
@@ -723,6 +899,20 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(outputTail_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(12, outputTail_);
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(13, getLastHeartbeatAt());
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(14, progress_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(progressMessage_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(15, progressMessage_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(heartbeatDetails_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(16, heartbeatDetails_);
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(errorType_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(17, errorType_);
@@ -792,6 +982,21 @@ java.lang.String defaultValue) {
     }
     if (!getOutputTail()
         .equals(other.getOutputTail())) return false;
+    if (hasLastHeartbeatAt() != other.hasLastHeartbeatAt()) return false;
+    if (hasLastHeartbeatAt()) {
+      if (!getLastHeartbeatAt()
+          .equals(other.getLastHeartbeatAt())) return false;
+    }
+    if (hasProgress() != other.hasProgress()) return false;
+    if (hasProgress()) {
+      if (java.lang.Double.doubleToLongBits(getProgress())
+          != java.lang.Double.doubleToLongBits(
+              other.getProgress())) return false;
+    }
+    if (!getProgressMessage()
+        .equals(other.getProgressMessage())) return false;
+    if (!getHeartbeatDetails()
+        .equals(other.getHeartbeatDetails())) return false;
     if (!getSpanId()
         .equals(other.getSpanId())) return false;
     if (!getErrorType()
@@ -843,6 +1048,19 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + OUTPUT_TAIL_FIELD_NUMBER;
     hash = (53 * hash) + getOutputTail().hashCode();
+    if (hasLastHeartbeatAt()) {
+      hash = (37 * hash) + LAST_HEARTBEAT_AT_FIELD_NUMBER;
+      hash = (53 * hash) + getLastHeartbeatAt().hashCode();
+    }
+    if (hasProgress()) {
+      hash = (37 * hash) + PROGRESS_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          java.lang.Double.doubleToLongBits(getProgress()));
+    }
+    hash = (37 * hash) + PROGRESS_MESSAGE_FIELD_NUMBER;
+    hash = (53 * hash) + getProgressMessage().hashCode();
+    hash = (37 * hash) + HEARTBEAT_DETAILS_FIELD_NUMBER;
+    hash = (53 * hash) + getHeartbeatDetails().hashCode();
     hash = (37 * hash) + SPAN_ID_FIELD_NUMBER;
     hash = (53 * hash) + getSpanId().hashCode();
     hash = (37 * hash) + ERROR_TYPE_FIELD_NUMBER;
@@ -1011,6 +1229,7 @@ java.lang.String defaultValue) {
         internalGetQueuedAtFieldBuilder();
         internalGetStartedAtFieldBuilder();
         internalGetFinishedAtFieldBuilder();
+        internalGetLastHeartbeatAtFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1045,6 +1264,14 @@ java.lang.String defaultValue) {
       }
       exitCode_ = 0;
       outputTail_ = "";
+      lastHeartbeatAt_ = null;
+      if (lastHeartbeatAtBuilder_ != null) {
+        lastHeartbeatAtBuilder_.dispose();
+        lastHeartbeatAtBuilder_ = null;
+      }
+      progress_ = 0D;
+      progressMessage_ = "";
+      heartbeatDetails_ = "";
       spanId_ = "";
       errorType_ = "";
       internalGetMutableErrorDetails().clear();
@@ -1132,12 +1359,28 @@ java.lang.String defaultValue) {
         result.outputTail_ = outputTail_;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
-        result.spanId_ = spanId_;
+        result.lastHeartbeatAt_ = lastHeartbeatAtBuilder_ == null
+            ? lastHeartbeatAt_
+            : lastHeartbeatAtBuilder_.build();
+        to_bitField0_ |= 0x00000020;
       }
       if (((from_bitField0_ & 0x00002000) != 0)) {
-        result.errorType_ = errorType_;
+        result.progress_ = progress_;
+        to_bitField0_ |= 0x00000040;
       }
       if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.progressMessage_ = progressMessage_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.heartbeatDetails_ = heartbeatDetails_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.spanId_ = spanId_;
+      }
+      if (((from_bitField0_ & 0x00020000) != 0)) {
+        result.errorType_ = errorType_;
+      }
+      if (((from_bitField0_ & 0x00040000) != 0)) {
         result.errorDetails_ = internalGetErrorDetails();
         result.errorDetails_.makeImmutable();
       }
@@ -1200,19 +1443,35 @@ java.lang.String defaultValue) {
         bitField0_ |= 0x00000800;
         onChanged();
       }
+      if (other.hasLastHeartbeatAt()) {
+        mergeLastHeartbeatAt(other.getLastHeartbeatAt());
+      }
+      if (other.hasProgress()) {
+        setProgress(other.getProgress());
+      }
+      if (!other.getProgressMessage().isEmpty()) {
+        progressMessage_ = other.progressMessage_;
+        bitField0_ |= 0x00004000;
+        onChanged();
+      }
+      if (!other.getHeartbeatDetails().isEmpty()) {
+        heartbeatDetails_ = other.heartbeatDetails_;
+        bitField0_ |= 0x00008000;
+        onChanged();
+      }
       if (!other.getSpanId().isEmpty()) {
         spanId_ = other.spanId_;
-        bitField0_ |= 0x00001000;
+        bitField0_ |= 0x00010000;
         onChanged();
       }
       if (!other.getErrorType().isEmpty()) {
         errorType_ = other.errorType_;
-        bitField0_ |= 0x00002000;
+        bitField0_ |= 0x00020000;
         onChanged();
       }
       internalGetMutableErrorDetails().mergeFrom(
           other.internalGetErrorDetails());
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00040000;
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1307,9 +1566,31 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 106: {
+              input.readMessage(
+                  internalGetLastHeartbeatAtFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 106
+            case 113: {
+              progress_ = input.readDouble();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 113
+            case 122: {
+              progressMessage_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 122
+            case 130: {
+              heartbeatDetails_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 130
             case 138: {
               errorType_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00002000;
+              bitField0_ |= 0x00020000;
               break;
             } // case 138
             case 146: {
@@ -1318,12 +1599,12 @@ java.lang.String defaultValue) {
                   ErrorDetailsDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
               internalGetMutableErrorDetails().getMutableMap().put(
                   errorDetails__.getKey(), errorDetails__.getValue());
-              bitField0_ |= 0x00004000;
+              bitField0_ |= 0x00040000;
               break;
             } // case 146
             case 162: {
               spanId_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00001000;
+              bitField0_ |= 0x00010000;
               break;
             } // case 162
             default: {
@@ -2329,6 +2610,412 @@ java.lang.String defaultValue) {
       return this;
     }
 
+    private com.google.protobuf.Timestamp lastHeartbeatAt_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> lastHeartbeatAtBuilder_;
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     * @return Whether the lastHeartbeatAt field is set.
+     */
+    public boolean hasLastHeartbeatAt() {
+      return ((bitField0_ & 0x00001000) != 0);
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     * @return The lastHeartbeatAt.
+     */
+    public com.google.protobuf.Timestamp getLastHeartbeatAt() {
+      if (lastHeartbeatAtBuilder_ == null) {
+        return lastHeartbeatAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastHeartbeatAt_;
+      } else {
+        return lastHeartbeatAtBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     */
+    public Builder setLastHeartbeatAt(com.google.protobuf.Timestamp value) {
+      if (lastHeartbeatAtBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        lastHeartbeatAt_ = value;
+      } else {
+        lastHeartbeatAtBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     */
+    public Builder setLastHeartbeatAt(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (lastHeartbeatAtBuilder_ == null) {
+        lastHeartbeatAt_ = builderForValue.build();
+      } else {
+        lastHeartbeatAtBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     */
+    public Builder mergeLastHeartbeatAt(com.google.protobuf.Timestamp value) {
+      if (lastHeartbeatAtBuilder_ == null) {
+        if (((bitField0_ & 0x00001000) != 0) &&
+          lastHeartbeatAt_ != null &&
+          lastHeartbeatAt_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getLastHeartbeatAtBuilder().mergeFrom(value);
+        } else {
+          lastHeartbeatAt_ = value;
+        }
+      } else {
+        lastHeartbeatAtBuilder_.mergeFrom(value);
+      }
+      if (lastHeartbeatAt_ != null) {
+        bitField0_ |= 0x00001000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     */
+    public Builder clearLastHeartbeatAt() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      lastHeartbeatAt_ = null;
+      if (lastHeartbeatAtBuilder_ != null) {
+        lastHeartbeatAtBuilder_.dispose();
+        lastHeartbeatAtBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getLastHeartbeatAtBuilder() {
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return internalGetLastHeartbeatAtFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getLastHeartbeatAtOrBuilder() {
+      if (lastHeartbeatAtBuilder_ != null) {
+        return lastHeartbeatAtBuilder_.getMessageOrBuilder();
+      } else {
+        return lastHeartbeatAt_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : lastHeartbeatAt_;
+      }
+    }
+    /**
+     * <pre>
+     * When cerebro last stored a heartbeat or progress of the attempt
+     * (AttemptProgress); absent when it sent none.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetLastHeartbeatAtFieldBuilder() {
+      if (lastHeartbeatAtBuilder_ == null) {
+        lastHeartbeatAtBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getLastHeartbeatAt(),
+                getParentForChildren(),
+                isClean());
+        lastHeartbeatAt_ = null;
+      }
+      return lastHeartbeatAtBuilder_;
+    }
+
+    private double progress_ ;
+    /**
+     * <pre>
+     * How far the attempt last said it got, from 0 to 1; absent until it said.
+     * </pre>
+     *
+     * <code>optional double progress = 14 [json_name = "progress"];</code>
+     * @return Whether the progress field is set.
+     */
+    @java.lang.Override
+    public boolean hasProgress() {
+      return ((bitField0_ & 0x00002000) != 0);
+    }
+    /**
+     * <pre>
+     * How far the attempt last said it got, from 0 to 1; absent until it said.
+     * </pre>
+     *
+     * <code>optional double progress = 14 [json_name = "progress"];</code>
+     * @return The progress.
+     */
+    @java.lang.Override
+    public double getProgress() {
+      return progress_;
+    }
+    /**
+     * <pre>
+     * How far the attempt last said it got, from 0 to 1; absent until it said.
+     * </pre>
+     *
+     * <code>optional double progress = 14 [json_name = "progress"];</code>
+     * @param value The progress to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProgress(double value) {
+
+      progress_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How far the attempt last said it got, from 0 to 1; absent until it said.
+     * </pre>
+     *
+     * <code>optional double progress = 14 [json_name = "progress"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProgress() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      progress_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object progressMessage_ = "";
+    /**
+     * <pre>
+     * What the attempt last said it was doing.
+     * </pre>
+     *
+     * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+     * @return The progressMessage.
+     */
+    public java.lang.String getProgressMessage() {
+      java.lang.Object ref = progressMessage_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        progressMessage_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * What the attempt last said it was doing.
+     * </pre>
+     *
+     * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+     * @return The bytes for progressMessage.
+     */
+    public com.google.protobuf.ByteString
+        getProgressMessageBytes() {
+      java.lang.Object ref = progressMessage_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        progressMessage_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * What the attempt last said it was doing.
+     * </pre>
+     *
+     * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+     * @param value The progressMessage to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProgressMessage(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      progressMessage_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What the attempt last said it was doing.
+     * </pre>
+     *
+     * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProgressMessage() {
+      progressMessage_ = getDefaultInstance().getProgressMessage();
+      bitField0_ = (bitField0_ & ~0x00004000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What the attempt last said it was doing.
+     * </pre>
+     *
+     * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+     * @param value The bytes for progressMessage to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProgressMessageBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      progressMessage_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object heartbeatDetails_ = "";
+    /**
+     * <pre>
+     * The details the attempt last sent with a heartbeat or progress.
+     * </pre>
+     *
+     * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+     * @return The heartbeatDetails.
+     */
+    public java.lang.String getHeartbeatDetails() {
+      java.lang.Object ref = heartbeatDetails_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        heartbeatDetails_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The details the attempt last sent with a heartbeat or progress.
+     * </pre>
+     *
+     * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+     * @return The bytes for heartbeatDetails.
+     */
+    public com.google.protobuf.ByteString
+        getHeartbeatDetailsBytes() {
+      java.lang.Object ref = heartbeatDetails_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        heartbeatDetails_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The details the attempt last sent with a heartbeat or progress.
+     * </pre>
+     *
+     * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+     * @param value The heartbeatDetails to set.
+     * @return This builder for chaining.
+     */
+    public Builder setHeartbeatDetails(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      heartbeatDetails_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The details the attempt last sent with a heartbeat or progress.
+     * </pre>
+     *
+     * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearHeartbeatDetails() {
+      heartbeatDetails_ = getDefaultInstance().getHeartbeatDetails();
+      bitField0_ = (bitField0_ & ~0x00008000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The details the attempt last sent with a heartbeat or progress.
+     * </pre>
+     *
+     * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+     * @param value The bytes for heartbeatDetails to set.
+     * @return This builder for chaining.
+     */
+    public Builder setHeartbeatDetailsBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      heartbeatDetails_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+
     private java.lang.Object spanId_ = "";
     /**
      * <pre>
@@ -2387,7 +3074,7 @@ java.lang.String defaultValue) {
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       spanId_ = value;
-      bitField0_ |= 0x00001000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -2402,7 +3089,7 @@ java.lang.String defaultValue) {
      */
     public Builder clearSpanId() {
       spanId_ = getDefaultInstance().getSpanId();
-      bitField0_ = (bitField0_ & ~0x00001000);
+      bitField0_ = (bitField0_ & ~0x00010000);
       onChanged();
       return this;
     }
@@ -2421,7 +3108,7 @@ java.lang.String defaultValue) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       spanId_ = value;
-      bitField0_ |= 0x00001000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -2484,7 +3171,7 @@ java.lang.String defaultValue) {
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       errorType_ = value;
-      bitField0_ |= 0x00002000;
+      bitField0_ |= 0x00020000;
       onChanged();
       return this;
     }
@@ -2499,7 +3186,7 @@ java.lang.String defaultValue) {
      */
     public Builder clearErrorType() {
       errorType_ = getDefaultInstance().getErrorType();
-      bitField0_ = (bitField0_ & ~0x00002000);
+      bitField0_ = (bitField0_ & ~0x00020000);
       onChanged();
       return this;
     }
@@ -2518,7 +3205,7 @@ java.lang.String defaultValue) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       errorType_ = value;
-      bitField0_ |= 0x00002000;
+      bitField0_ |= 0x00020000;
       onChanged();
       return this;
     }
@@ -2542,7 +3229,7 @@ java.lang.String defaultValue) {
       if (!errorDetails_.isMutable()) {
         errorDetails_ = errorDetails_.copy();
       }
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00040000;
       onChanged();
       return errorDetails_;
     }
@@ -2622,7 +3309,7 @@ java.lang.String defaultValue) {
       return map.get(key);
     }
     public Builder clearErrorDetails() {
-      bitField0_ = (bitField0_ & ~0x00004000);
+      bitField0_ = (bitField0_ & ~0x00040000);
       internalGetMutableErrorDetails().getMutableMap()
           .clear();
       return this;
@@ -2648,7 +3335,7 @@ java.lang.String defaultValue) {
     @java.lang.Deprecated
     public java.util.Map<java.lang.String, java.lang.String>
         getMutableErrorDetails() {
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00040000;
       return internalGetMutableErrorDetails().getMutableMap();
     }
     /**
@@ -2666,7 +3353,7 @@ java.lang.String defaultValue) {
       if (value == null) { throw new NullPointerException("map value"); }
       internalGetMutableErrorDetails().getMutableMap()
           .put(key, value);
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00040000;
       return this;
     }
     /**
@@ -2681,7 +3368,7 @@ java.lang.String defaultValue) {
         java.util.Map<java.lang.String, java.lang.String> values) {
       internalGetMutableErrorDetails().getMutableMap()
           .putAll(values);
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00040000;
       return this;
     }
 

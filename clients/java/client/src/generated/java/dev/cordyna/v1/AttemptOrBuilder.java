@@ -177,6 +177,95 @@ public interface AttemptOrBuilder extends
 
   /**
    * <pre>
+   * When cerebro last stored a heartbeat or progress of the attempt
+   * (AttemptProgress); absent when it sent none.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+   * @return Whether the lastHeartbeatAt field is set.
+   */
+  boolean hasLastHeartbeatAt();
+  /**
+   * <pre>
+   * When cerebro last stored a heartbeat or progress of the attempt
+   * (AttemptProgress); absent when it sent none.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+   * @return The lastHeartbeatAt.
+   */
+  com.google.protobuf.Timestamp getLastHeartbeatAt();
+  /**
+   * <pre>
+   * When cerebro last stored a heartbeat or progress of the attempt
+   * (AttemptProgress); absent when it sent none.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_heartbeat_at = 13 [json_name = "lastHeartbeatAt"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getLastHeartbeatAtOrBuilder();
+
+  /**
+   * <pre>
+   * How far the attempt last said it got, from 0 to 1; absent until it said.
+   * </pre>
+   *
+   * <code>optional double progress = 14 [json_name = "progress"];</code>
+   * @return Whether the progress field is set.
+   */
+  boolean hasProgress();
+  /**
+   * <pre>
+   * How far the attempt last said it got, from 0 to 1; absent until it said.
+   * </pre>
+   *
+   * <code>optional double progress = 14 [json_name = "progress"];</code>
+   * @return The progress.
+   */
+  double getProgress();
+
+  /**
+   * <pre>
+   * What the attempt last said it was doing.
+   * </pre>
+   *
+   * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+   * @return The progressMessage.
+   */
+  java.lang.String getProgressMessage();
+  /**
+   * <pre>
+   * What the attempt last said it was doing.
+   * </pre>
+   *
+   * <code>string progress_message = 15 [json_name = "progressMessage"];</code>
+   * @return The bytes for progressMessage.
+   */
+  com.google.protobuf.ByteString
+      getProgressMessageBytes();
+
+  /**
+   * <pre>
+   * The details the attempt last sent with a heartbeat or progress.
+   * </pre>
+   *
+   * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+   * @return The heartbeatDetails.
+   */
+  java.lang.String getHeartbeatDetails();
+  /**
+   * <pre>
+   * The details the attempt last sent with a heartbeat or progress.
+   * </pre>
+   *
+   * <code>string heartbeat_details = 16 [json_name = "heartbeatDetails"];</code>
+   * @return The bytes for heartbeatDetails.
+   */
+  com.google.protobuf.ByteString
+      getHeartbeatDetailsBytes();
+
+  /**
+   * <pre>
    * The attempt's span in the run's trace, the parent of the task-server's
    * handler span (16 lower-case hex digits); empty when cerebro exports no traces.
    * </pre>

@@ -66,6 +66,7 @@ private static final long serialVersionUID = 0L;
     TASK_STATES(7),
     DECLARATION_PART(8),
     TASK_LOGS(9),
+    ATTEMPT_PROGRESS(10),
     MESSAGE_NOT_SET(0);
     private final int value;
     private MessageCase(int value) {
@@ -92,6 +93,7 @@ private static final long serialVersionUID = 0L;
         case 7: return TASK_STATES;
         case 8: return DECLARATION_PART;
         case 9: return TASK_LOGS;
+        case 10: return ATTEMPT_PROGRESS;
         case 0: return MESSAGE_NOT_SET;
         default: return null;
       }
@@ -434,6 +436,55 @@ private static final long serialVersionUID = 0L;
     return dev.cordyna.v1.TaskLogs.getDefaultInstance();
   }
 
+  public static final int ATTEMPT_PROGRESS_FIELD_NUMBER = 10;
+  /**
+   * <pre>
+   * Protocol 1.4: an attempt is alive, and how far it got; only to a
+   * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+   * version.
+   * </pre>
+   *
+   * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+   * @return Whether the attemptProgress field is set.
+   */
+  @java.lang.Override
+  public boolean hasAttemptProgress() {
+    return messageCase_ == 10;
+  }
+  /**
+   * <pre>
+   * Protocol 1.4: an attempt is alive, and how far it got; only to a
+   * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+   * version.
+   * </pre>
+   *
+   * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+   * @return The attemptProgress.
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.AttemptProgress getAttemptProgress() {
+    if (messageCase_ == 10) {
+       return (dev.cordyna.v1.AttemptProgress) message_;
+    }
+    return dev.cordyna.v1.AttemptProgress.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Protocol 1.4: an attempt is alive, and how far it got; only to a
+   * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+   * version.
+   * </pre>
+   *
+   * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+   */
+  @java.lang.Override
+  public dev.cordyna.v1.AttemptProgressOrBuilder getAttemptProgressOrBuilder() {
+    if (messageCase_ == 10) {
+       return (dev.cordyna.v1.AttemptProgress) message_;
+    }
+    return dev.cordyna.v1.AttemptProgress.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -474,6 +525,9 @@ private static final long serialVersionUID = 0L;
     }
     if (messageCase_ == 9) {
       output.writeMessage(9, (dev.cordyna.v1.TaskLogs) message_);
+    }
+    if (messageCase_ == 10) {
+      output.writeMessage(10, (dev.cordyna.v1.AttemptProgress) message_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -519,6 +573,10 @@ private static final long serialVersionUID = 0L;
     if (messageCase_ == 9) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(9, (dev.cordyna.v1.TaskLogs) message_);
+    }
+    if (messageCase_ == 10) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, (dev.cordyna.v1.AttemptProgress) message_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -573,6 +631,10 @@ private static final long serialVersionUID = 0L;
         if (!getTaskLogs()
             .equals(other.getTaskLogs())) return false;
         break;
+      case 10:
+        if (!getAttemptProgress()
+            .equals(other.getAttemptProgress())) return false;
+        break;
       case 0:
       default:
     }
@@ -623,6 +685,10 @@ private static final long serialVersionUID = 0L;
       case 9:
         hash = (37 * hash) + TASK_LOGS_FIELD_NUMBER;
         hash = (53 * hash) + getTaskLogs().hashCode();
+        break;
+      case 10:
+        hash = (37 * hash) + ATTEMPT_PROGRESS_FIELD_NUMBER;
+        hash = (53 * hash) + getAttemptProgress().hashCode();
         break;
       case 0:
       default:
@@ -793,6 +859,9 @@ private static final long serialVersionUID = 0L;
       if (taskLogsBuilder_ != null) {
         taskLogsBuilder_.clear();
       }
+      if (attemptProgressBuilder_ != null) {
+        attemptProgressBuilder_.clear();
+      }
       messageCase_ = 0;
       message_ = null;
       return this;
@@ -870,6 +939,10 @@ private static final long serialVersionUID = 0L;
           taskLogsBuilder_ != null) {
         result.message_ = taskLogsBuilder_.build();
       }
+      if (messageCase_ == 10 &&
+          attemptProgressBuilder_ != null) {
+        result.message_ = attemptProgressBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -919,6 +992,10 @@ private static final long serialVersionUID = 0L;
         }
         case TASK_LOGS: {
           mergeTaskLogs(other.getTaskLogs());
+          break;
+        }
+        case ATTEMPT_PROGRESS: {
+          mergeAttemptProgress(other.getAttemptProgress());
           break;
         }
         case MESSAGE_NOT_SET: {
@@ -1014,6 +1091,13 @@ private static final long serialVersionUID = 0L;
               messageCase_ = 9;
               break;
             } // case 74
+            case 82: {
+              input.readMessage(
+                  internalGetAttemptProgressFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              messageCase_ = 10;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2466,6 +2550,202 @@ private static final long serialVersionUID = 0L;
       messageCase_ = 9;
       onChanged();
       return taskLogsBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.AttemptProgress, dev.cordyna.v1.AttemptProgress.Builder, dev.cordyna.v1.AttemptProgressOrBuilder> attemptProgressBuilder_;
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     * @return Whether the attemptProgress field is set.
+     */
+    @java.lang.Override
+    public boolean hasAttemptProgress() {
+      return messageCase_ == 10;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     * @return The attemptProgress.
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.AttemptProgress getAttemptProgress() {
+      if (attemptProgressBuilder_ == null) {
+        if (messageCase_ == 10) {
+          return (dev.cordyna.v1.AttemptProgress) message_;
+        }
+        return dev.cordyna.v1.AttemptProgress.getDefaultInstance();
+      } else {
+        if (messageCase_ == 10) {
+          return attemptProgressBuilder_.getMessage();
+        }
+        return dev.cordyna.v1.AttemptProgress.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     */
+    public Builder setAttemptProgress(dev.cordyna.v1.AttemptProgress value) {
+      if (attemptProgressBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        message_ = value;
+        onChanged();
+      } else {
+        attemptProgressBuilder_.setMessage(value);
+      }
+      messageCase_ = 10;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     */
+    public Builder setAttemptProgress(
+        dev.cordyna.v1.AttemptProgress.Builder builderForValue) {
+      if (attemptProgressBuilder_ == null) {
+        message_ = builderForValue.build();
+        onChanged();
+      } else {
+        attemptProgressBuilder_.setMessage(builderForValue.build());
+      }
+      messageCase_ = 10;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     */
+    public Builder mergeAttemptProgress(dev.cordyna.v1.AttemptProgress value) {
+      if (attemptProgressBuilder_ == null) {
+        if (messageCase_ == 10 &&
+            message_ != dev.cordyna.v1.AttemptProgress.getDefaultInstance()) {
+          message_ = dev.cordyna.v1.AttemptProgress.newBuilder((dev.cordyna.v1.AttemptProgress) message_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          message_ = value;
+        }
+        onChanged();
+      } else {
+        if (messageCase_ == 10) {
+          attemptProgressBuilder_.mergeFrom(value);
+        } else {
+          attemptProgressBuilder_.setMessage(value);
+        }
+      }
+      messageCase_ = 10;
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     */
+    public Builder clearAttemptProgress() {
+      if (attemptProgressBuilder_ == null) {
+        if (messageCase_ == 10) {
+          messageCase_ = 0;
+          message_ = null;
+          onChanged();
+        }
+      } else {
+        if (messageCase_ == 10) {
+          messageCase_ = 0;
+          message_ = null;
+        }
+        attemptProgressBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     */
+    public dev.cordyna.v1.AttemptProgress.Builder getAttemptProgressBuilder() {
+      return internalGetAttemptProgressFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     */
+    @java.lang.Override
+    public dev.cordyna.v1.AttemptProgressOrBuilder getAttemptProgressOrBuilder() {
+      if ((messageCase_ == 10) && (attemptProgressBuilder_ != null)) {
+        return attemptProgressBuilder_.getMessageOrBuilder();
+      } else {
+        if (messageCase_ == 10) {
+          return (dev.cordyna.v1.AttemptProgress) message_;
+        }
+        return dev.cordyna.v1.AttemptProgress.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: an attempt is alive, and how far it got; only to a
+     * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+     * version.
+     * </pre>
+     *
+     * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.cordyna.v1.AttemptProgress, dev.cordyna.v1.AttemptProgress.Builder, dev.cordyna.v1.AttemptProgressOrBuilder> 
+        internalGetAttemptProgressFieldBuilder() {
+      if (attemptProgressBuilder_ == null) {
+        if (!(messageCase_ == 10)) {
+          message_ = dev.cordyna.v1.AttemptProgress.getDefaultInstance();
+        }
+        attemptProgressBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.cordyna.v1.AttemptProgress, dev.cordyna.v1.AttemptProgress.Builder, dev.cordyna.v1.AttemptProgressOrBuilder>(
+                (dev.cordyna.v1.AttemptProgress) message_,
+                getParentForChildren(),
+                isClean());
+        message_ = null;
+      }
+      messageCase_ = 10;
+      onChanged();
+      return attemptProgressBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.ConnectRequest)

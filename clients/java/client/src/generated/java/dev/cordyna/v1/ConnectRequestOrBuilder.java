@@ -193,5 +193,38 @@ public interface ConnectRequestOrBuilder extends
    */
   dev.cordyna.v1.TaskLogsOrBuilder getTaskLogsOrBuilder();
 
+  /**
+   * <pre>
+   * Protocol 1.4: an attempt is alive, and how far it got; only to a
+   * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+   * version.
+   * </pre>
+   *
+   * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+   * @return Whether the attemptProgress field is set.
+   */
+  boolean hasAttemptProgress();
+  /**
+   * <pre>
+   * Protocol 1.4: an attempt is alive, and how far it got; only to a
+   * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+   * version.
+   * </pre>
+   *
+   * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+   * @return The attemptProgress.
+   */
+  dev.cordyna.v1.AttemptProgress getAttemptProgress();
+  /**
+   * <pre>
+   * Protocol 1.4: an attempt is alive, and how far it got; only to a
+   * cerebro whose Welcome says 1.4 or later. Cerebro takes it from any
+   * version.
+   * </pre>
+   *
+   * <code>.cordyna.v1.AttemptProgress attempt_progress = 10 [json_name = "attemptProgress"];</code>
+   */
+  dev.cordyna.v1.AttemptProgressOrBuilder getAttemptProgressOrBuilder();
+
   dev.cordyna.v1.ConnectRequest.MessageCase getMessageCase();
 }

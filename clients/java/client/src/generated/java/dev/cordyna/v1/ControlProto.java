@@ -376,7 +376,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "tputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
       "\001(\tR\005value:\0028\001\032?\n\021ErrorDetailsEntry\022\020\n\003k" +
       "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"" +
-      "\347\005\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 " +
+      "\265\007\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 " +
       "\001(\rR\006number\022+\n\005state\030\003 \001(\0162\025.cordyna.v1." +
       "TaskStateR\005state\022\037\n\013instance_id\030\004 \001(\tR\ni" +
       "nstanceId\0227\n\013error_cause\030\005 \001(\0162\026.cordyna" +
@@ -389,106 +389,113 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "rtedAt\022;\n\013finished_at\030\n \001(\0132\032.google.pro" +
       "tobuf.TimestampR\nfinishedAt\022 \n\texit_code" +
       "\030\013 \001(\005H\000R\010exitCode\210\001\001\022\037\n\013output_tail\030\014 \001" +
-      "(\tR\noutputTail\022\027\n\007span_id\030\024 \001(\tR\006spanId\022" +
-      "\035\n\nerror_type\030\021 \001(\tR\terrorType\022J\n\rerror_" +
-      "details\030\022 \003(\0132%.cordyna.v1.Attempt.Error" +
-      "DetailsEntryR\014errorDetails\032?\n\021ErrorDetai" +
-      "lsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\t" +
-      "R\005value:\0028\001B\014\n\n_exit_code\"\314\001\n\nRunSummary" +
-      "\0222\n\006failed\030\001 \003(\0132\032.cordyna.v1.TaskRunOut" +
-      "comeR\006failed\0224\n\007blocked\030\002 \003(\0132\032.cordyna." +
-      "v1.TaskRunOutcomeR\007blocked\022\034\n\tcompleted\030" +
-      "\003 \001(\rR\tcompleted\022\030\n\007skipped\030\004 \001(\rR\007skipp" +
-      "ed\022\034\n\tcancelled\030\005 \001(\rR\tcancelled\"\370\001\n\016Tas" +
-      "kRunOutcome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005" +
-      "owner\030\002 \001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n" +
-      "\013server_name\030\003 \001(\tR\nserverName\0227\n\013error_" +
-      "cause\030\004 \001(\0162\026.cordyna.v1.ErrorCauseR\nerr" +
-      "orCause\022+\n\021error_description\030\005 \001(\tR\020erro" +
-      "rDescription\022\035\n\nblocked_by\030\006 \003(\tR\tblocke" +
-      "dBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskI" +
-      "d\022\037\n\013server_name\030\002 \001(\tR\nserverName\022=\n\013de" +
-      "claration\030\003 \001(\0132\033.cordyna.v1.TaskDeclara" +
-      "tionR\013declaration\022\032\n\010resolved\030\004 \001(\010R\010res" +
-      "olved\022+\n\021unresolved_reason\030\005 \001(\tR\020unreso" +
-      "lvedReason\022\034\n\tinstances\030\006 \001(\rR\tinstances" +
-      "\022?\n\017last_completion\030\007 \001(\0132\026.cordyna.v1.C" +
-      "ompletionR\016lastCompletion\022\036\n\ndownstream\030" +
-      "\010 \003(\tR\ndownstream\022@\n\016next_fire_time\030\t \001(" +
-      "\0132\032.google.protobuf.TimestampR\014nextFireT" +
-      "ime\"\177\n\tGraphEdge\022\032\n\010upstream\030\001 \001(\tR\010upst" +
-      "ream\022\036\n\ndownstream\030\002 \001(\tR\ndownstream\0226\n\n" +
-      "dependency\030\003 \001(\0132\026.cordyna.v1.Dependency" +
-      "R\ndependency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\t" +
-      "R\004name\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tins" +
-      "tances\030\003 \003(\0132\030.cordyna.v1.InstanceInfoR\t" +
-      "instances\"\212\002\n\014InstanceInfo\022\037\n\013instance_i" +
-      "d\030\001 \001(\tR\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cor" +
-      "dyna.v1.ServerStateR\005state\022=\n\014connected_" +
-      "at\030\003 \001(\0132\032.google.protobuf.TimestampR\013co" +
-      "nnectedAt\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017m" +
-      "ax_concurrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005" +
-      "agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\370" +
-      "\004\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.Even" +
-      "tKindR\004kind\022.\n\004time\030\002 \001(\0132\032.google.proto" +
-      "buf.TimestampR\004time\022\025\n\006run_id\030\003 \001(\tR\005run" +
-      "Id\022\036\n\013task_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007ta" +
-      "sk_id\030\005 \001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR" +
-      "\tattemptId\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.T" +
-      "askStateR\005state\0227\n\013error_cause\030\010 \001(\0162\026.c" +
-      "ordyna.v1.ErrorCauseR\nerrorCause\022\037\n\013serv" +
-      "er_name\030\t \001(\tR\nserverName\022\037\n\013instance_id" +
-      "\030\n \001(\tR\ninstanceId\022\030\n\007message\030\013 \001(\tR\007mes" +
-      "sage\0221\n\trun_state\030\014 \001(\0162\024.cordyna.v1.Run" +
-      "StateR\010runState\022\026\n\006detail\030\r \001(\tR\006detail\022" +
-      "\026\n\006cursor\030\016 \001(\tR\006cursor\022\020\n\003seq\030\017 \001(\rR\003se" +
-      "q\022\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016attempt_numbe" +
-      "r\030\021 \001(\rR\rattemptNumber\0221\n\006due_at\030\022 \001(\0132\032" +
-      ".google.protobuf.TimestampR\005dueAt*\204\001\n\010Ru" +
-      "nState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN" +
-      "_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020" +
-      "\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CAN" +
-      "CELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND" +
-      "_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021" +
-      "TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPST" +
-      "REAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013Ser" +
-      "verState\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026" +
-      "\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_STATE_D" +
-      "RAINING\020\002*\313\002\n\tEventKind\022\032\n\026EVENT_KIND_UN" +
-      "SPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022" +
-      "\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KI" +
-      "ND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERV" +
-      "ER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISC" +
-      "ONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006" +
-      "\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\007\022\"\n\036EVENT" +
-      "_KIND_ATTEMPT_SERVER_AWAY\020\010\022\"\n\036EVENT_KIN" +
-      "D_ATTEMPT_SERVER_BACK\020\t2\342\007\n\016ControlServi" +
-      "ce\022E\n\010StartRun\022\033.cordyna.v1.StartRunRequ" +
-      "est\032\034.cordyna.v1.StartRunResponse\022D\n\006Get" +
-      "Run\022\031.cordyna.v1.GetRunRequest\032\032.cordyna" +
-      ".v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.co" +
-      "rdyna.v1.ListRunsRequest\032\034.cordyna.v1.Li" +
-      "stRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cordy" +
-      "na.v1.CancelRunRequest\032\035.cordyna.v1.Canc" +
-      "elRunResponse\022M\n\tListTasks\022\034.cordyna.v1." +
-      "ListTasksRequest\032\035.cordyna.v1.ListTasksR" +
-      "esponse\"\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v1" +
-      ".ListServersRequest\032\037.cordyna.v1.ListSer" +
-      "versResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037.cord" +
-      "yna.v1.ForgetServerRequest\032 .cordyna.v1." +
-      "ForgetServerResponse\022J\n\010GetGraph\022\033.cordy" +
-      "na.v1.GetGraphRequest\032\034.cordyna.v1.GetGr" +
-      "aphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordyn" +
-      "a.v1.WatchEventsRequest\032\037.cordyna.v1.Wat" +
-      "chEventsResponse0\001\022\\\n\016GetTaskRunLogs\022!.c" +
-      "ordyna.v1.GetTaskRunLogsRequest\032\".cordyn" +
-      "a.v1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n\021Foll" +
-      "owTaskRunLogs\022$.cordyna.v1.FollowTaskRun" +
-      "LogsRequest\032%.cordyna.v1.FollowTaskRunLo" +
-      "gsResponse0\001\022V\n\014ListTaskRuns\022\037.cordyna.v" +
-      "1.ListTaskRunsRequest\032 .cordyna.v1.ListT" +
-      "askRunsResponse\"\003\220\002\001B \n\016dev.cordyna.v1B\014" +
-      "ControlProtoP\001b\006proto3"
+      "(\tR\noutputTail\022F\n\021last_heartbeat_at\030\r \001(" +
+      "\0132\032.google.protobuf.TimestampR\017lastHeart" +
+      "beatAt\022\037\n\010progress\030\016 \001(\001H\001R\010progress\210\001\001\022" +
+      ")\n\020progress_message\030\017 \001(\tR\017progressMessa" +
+      "ge\022+\n\021heartbeat_details\030\020 \001(\tR\020heartbeat" +
+      "Details\022\027\n\007span_id\030\024 \001(\tR\006spanId\022\035\n\nerro" +
+      "r_type\030\021 \001(\tR\terrorType\022J\n\rerror_details" +
+      "\030\022 \003(\0132%.cordyna.v1.Attempt.ErrorDetails" +
+      "EntryR\014errorDetails\032?\n\021ErrorDetailsEntry" +
+      "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value" +
+      ":\0028\001B\014\n\n_exit_codeB\013\n\t_progress\"\314\001\n\nRunS" +
+      "ummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v1.Task" +
+      "RunOutcomeR\006failed\0224\n\007blocked\030\002 \003(\0132\032.co" +
+      "rdyna.v1.TaskRunOutcomeR\007blocked\022\034\n\tcomp" +
+      "leted\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030\004 \001(\rR" +
+      "\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcancelled\"\370" +
+      "\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\tR\006task" +
+      "Id\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.OwnerR\005ow" +
+      "ner\022\037\n\013server_name\030\003 \001(\tR\nserverName\0227\n\013" +
+      "error_cause\030\004 \001(\0162\026.cordyna.v1.ErrorCaus" +
+      "eR\nerrorCause\022+\n\021error_description\030\005 \001(\t" +
+      "R\020errorDescription\022\035\n\nblocked_by\030\006 \003(\tR\t" +
+      "blockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR" +
+      "\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserverName" +
+      "\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1.TaskD" +
+      "eclarationR\013declaration\022\032\n\010resolved\030\004 \001(" +
+      "\010R\010resolved\022+\n\021unresolved_reason\030\005 \001(\tR\020" +
+      "unresolvedReason\022\034\n\tinstances\030\006 \001(\rR\tins" +
+      "tances\022?\n\017last_completion\030\007 \001(\0132\026.cordyn" +
+      "a.v1.CompletionR\016lastCompletion\022\036\n\ndowns" +
+      "tream\030\010 \003(\tR\ndownstream\022@\n\016next_fire_tim" +
+      "e\030\t \001(\0132\032.google.protobuf.TimestampR\014nex" +
+      "tFireTime\"\177\n\tGraphEdge\022\032\n\010upstream\030\001 \001(\t" +
+      "R\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndownstre" +
+      "am\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v1.Depe" +
+      "ndencyR\ndependency\"s\n\nServerInfo\022\022\n\004name" +
+      "\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\022" +
+      "6\n\tinstances\030\003 \003(\0132\030.cordyna.v1.Instance" +
+      "InfoR\tinstances\"\212\002\n\014InstanceInfo\022\037\n\013inst" +
+      "ance_id\030\001 \001(\tR\ninstanceId\022-\n\005state\030\002 \001(\016" +
+      "2\027.cordyna.v1.ServerStateR\005state\022=\n\014conn" +
+      "ected_at\030\003 \001(\0132\032.google.protobuf.Timesta" +
+      "mpR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007runnin" +
+      "g\022\'\n\017max_concurrency\030\005 \001(\rR\016maxConcurren" +
+      "cy\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004" +
+      "peer\"\246\005\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cordyna.v" +
+      "1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032.google" +
+      ".protobuf.TimestampR\004time\022\025\n\006run_id\030\003 \001(" +
+      "\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttaskRunId" +
+      "\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattempt_id\030" +
+      "\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025.cordyn" +
+      "a.v1.TaskStateR\005state\0227\n\013error_cause\030\010 \001" +
+      "(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022\037" +
+      "\n\013server_name\030\t \001(\tR\nserverName\022\037\n\013insta" +
+      "nce_id\030\n \001(\tR\ninstanceId\022\030\n\007message\030\013 \001(" +
+      "\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.cordyna." +
+      "v1.RunStateR\010runState\022\026\n\006detail\030\r \001(\tR\006d" +
+      "etail\022\026\n\006cursor\030\016 \001(\tR\006cursor\022\020\n\003seq\030\017 \001" +
+      "(\rR\003seq\022\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016attempt" +
+      "_number\030\021 \001(\rR\rattemptNumber\0221\n\006due_at\030\022" +
+      " \001(\0132\032.google.protobuf.TimestampR\005dueAt\022" +
+      "\037\n\010progress\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_pro" +
+      "gress*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSPECIF" +
+      "IED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STAT" +
+      "E_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023R" +
+      "UN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030" +
+      "TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KI" +
+      "ND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGG" +
+      "ER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKF" +
+      "ILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE_UNS" +
+      "PECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SE" +
+      "RVER_STATE_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026E" +
+      "VENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RU" +
+      "N_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002" +
+      "\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVE" +
+      "NT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND" +
+      "_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRA" +
+      "PH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSE" +
+      "D\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022" +
+      "\"\n\036EVENT_KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033E" +
+      "VENT_KIND_ATTEMPT_PROGRESS\020\n2\342\007\n\016Control" +
+      "Service\022E\n\010StartRun\022\033.cordyna.v1.StartRu" +
+      "nRequest\032\034.cordyna.v1.StartRunResponse\022D" +
+      "\n\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032.co" +
+      "rdyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRuns" +
+      "\022\033.cordyna.v1.ListRunsRequest\032\034.cordyna." +
+      "v1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034." +
+      "cordyna.v1.CancelRunRequest\032\035.cordyna.v1" +
+      ".CancelRunResponse\022M\n\tListTasks\022\034.cordyn" +
+      "a.v1.ListTasksRequest\032\035.cordyna.v1.ListT" +
+      "asksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.cordy" +
+      "na.v1.ListServersRequest\032\037.cordyna.v1.Li" +
+      "stServersResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037" +
+      ".cordyna.v1.ForgetServerRequest\032 .cordyn" +
+      "a.v1.ForgetServerResponse\022J\n\010GetGraph\022\033." +
+      "cordyna.v1.GetGraphRequest\032\034.cordyna.v1." +
+      "GetGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.c" +
+      "ordyna.v1.WatchEventsRequest\032\037.cordyna.v" +
+      "1.WatchEventsResponse0\001\022\\\n\016GetTaskRunLog" +
+      "s\022!.cordyna.v1.GetTaskRunLogsRequest\032\".c" +
+      "ordyna.v1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n" +
+      "\021FollowTaskRunLogs\022$.cordyna.v1.FollowTa" +
+      "skRunLogsRequest\032%.cordyna.v1.FollowTask" +
+      "RunLogsResponse0\001\022V\n\014ListTaskRuns\022\037.cord" +
+      "yna.v1.ListTaskRunsRequest\032 .cordyna.v1." +
+      "ListTaskRunsResponse\"\003\220\002\001B \n\016dev.cordyna" +
+      ".v1B\014ControlProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -707,7 +714,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Attempt_descriptor,
-        new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", "ExitCode", "OutputTail", "SpanId", "ErrorType", "ErrorDetails", });
+        new java.lang.String[] { "Id", "Number", "State", "InstanceId", "ErrorCause", "ErrorDescription", "InvokedAt", "QueuedAt", "StartedAt", "FinishedAt", "ExitCode", "OutputTail", "LastHeartbeatAt", "Progress", "ProgressMessage", "HeartbeatDetails", "SpanId", "ErrorType", "ErrorDetails", });
     internal_static_cordyna_v1_Attempt_ErrorDetailsEntry_descriptor =
       internal_static_cordyna_v1_Attempt_descriptor.getNestedType(0);
     internal_static_cordyna_v1_Attempt_ErrorDetailsEntry_fieldAccessorTable = new
@@ -755,7 +762,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,
-        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", });
+        new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", "Progress", });
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();

@@ -8,7 +8,8 @@ package dev.cordyna.v1;
 /**
  * <pre>
  * Deadlines bound how long cerebro waits for each step of an attempt. A zero
- * or absent field takes cerebro's default (10 s, 10 min, 30 min).
+ * or absent ack, start or complete takes cerebro's default (10 s, 10 min,
+ * 30 min); heartbeat has none.
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.Deadlines}
@@ -163,6 +164,53 @@ private static final long serialVersionUID = 0L;
     return complete_ == null ? com.google.protobuf.Duration.getDefaultInstance() : complete_;
   }
 
+  public static final int HEARTBEAT_FIELD_NUMBER = 4;
+  private com.google.protobuf.Duration heartbeat_;
+  /**
+   * <pre>
+   * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+   * attempt, to its next AttemptProgress or its end. Zero or absent: no
+   * heartbeat deadline, the attempt may be silent until its complete
+   * deadline.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+   * @return Whether the heartbeat field is set.
+   */
+  @java.lang.Override
+  public boolean hasHeartbeat() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+   * attempt, to its next AttemptProgress or its end. Zero or absent: no
+   * heartbeat deadline, the attempt may be silent until its complete
+   * deadline.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+   * @return The heartbeat.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getHeartbeat() {
+    return heartbeat_ == null ? com.google.protobuf.Duration.getDefaultInstance() : heartbeat_;
+  }
+  /**
+   * <pre>
+   * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+   * attempt, to its next AttemptProgress or its end. Zero or absent: no
+   * heartbeat deadline, the attempt may be silent until its complete
+   * deadline.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getHeartbeatOrBuilder() {
+    return heartbeat_ == null ? com.google.protobuf.Duration.getDefaultInstance() : heartbeat_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -186,6 +234,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeMessage(3, getComplete());
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(4, getHeartbeat());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -206,6 +257,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(3, getComplete());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(4, getHeartbeat());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -237,6 +292,11 @@ private static final long serialVersionUID = 0L;
       if (!getComplete()
           .equals(other.getComplete())) return false;
     }
+    if (hasHeartbeat() != other.hasHeartbeat()) return false;
+    if (hasHeartbeat()) {
+      if (!getHeartbeat()
+          .equals(other.getHeartbeat())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -259,6 +319,10 @@ private static final long serialVersionUID = 0L;
     if (hasComplete()) {
       hash = (37 * hash) + COMPLETE_FIELD_NUMBER;
       hash = (53 * hash) + getComplete().hashCode();
+    }
+    if (hasHeartbeat()) {
+      hash = (37 * hash) + HEARTBEAT_FIELD_NUMBER;
+      hash = (53 * hash) + getHeartbeat().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -360,7 +424,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Deadlines bound how long cerebro waits for each step of an attempt. A zero
-   * or absent field takes cerebro's default (10 s, 10 min, 30 min).
+   * or absent ack, start or complete takes cerebro's default (10 s, 10 min,
+   * 30 min); heartbeat has none.
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.Deadlines}
@@ -398,6 +463,7 @@ private static final long serialVersionUID = 0L;
         internalGetAckFieldBuilder();
         internalGetStartFieldBuilder();
         internalGetCompleteFieldBuilder();
+        internalGetHeartbeatFieldBuilder();
       }
     }
     @java.lang.Override
@@ -418,6 +484,11 @@ private static final long serialVersionUID = 0L;
       if (completeBuilder_ != null) {
         completeBuilder_.dispose();
         completeBuilder_ = null;
+      }
+      heartbeat_ = null;
+      if (heartbeatBuilder_ != null) {
+        heartbeatBuilder_.dispose();
+        heartbeatBuilder_ = null;
       }
       return this;
     }
@@ -471,6 +542,12 @@ private static final long serialVersionUID = 0L;
             : completeBuilder_.build();
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.heartbeat_ = heartbeatBuilder_ == null
+            ? heartbeat_
+            : heartbeatBuilder_.build();
+        to_bitField0_ |= 0x00000008;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -494,6 +571,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasComplete()) {
         mergeComplete(other.getComplete());
+      }
+      if (other.hasHeartbeat()) {
+        mergeHeartbeat(other.getHeartbeat());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -542,6 +622,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 34: {
+              input.readMessage(
+                  internalGetHeartbeatFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1028,6 +1115,190 @@ private static final long serialVersionUID = 0L;
         complete_ = null;
       }
       return completeBuilder_;
+    }
+
+    private com.google.protobuf.Duration heartbeat_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> heartbeatBuilder_;
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     * @return Whether the heartbeat field is set.
+     */
+    public boolean hasHeartbeat() {
+      return ((bitField0_ & 0x00000008) != 0);
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     * @return The heartbeat.
+     */
+    public com.google.protobuf.Duration getHeartbeat() {
+      if (heartbeatBuilder_ == null) {
+        return heartbeat_ == null ? com.google.protobuf.Duration.getDefaultInstance() : heartbeat_;
+      } else {
+        return heartbeatBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     */
+    public Builder setHeartbeat(com.google.protobuf.Duration value) {
+      if (heartbeatBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        heartbeat_ = value;
+      } else {
+        heartbeatBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     */
+    public Builder setHeartbeat(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (heartbeatBuilder_ == null) {
+        heartbeat_ = builderForValue.build();
+      } else {
+        heartbeatBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     */
+    public Builder mergeHeartbeat(com.google.protobuf.Duration value) {
+      if (heartbeatBuilder_ == null) {
+        if (((bitField0_ & 0x00000008) != 0) &&
+          heartbeat_ != null &&
+          heartbeat_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getHeartbeatBuilder().mergeFrom(value);
+        } else {
+          heartbeat_ = value;
+        }
+      } else {
+        heartbeatBuilder_.mergeFrom(value);
+      }
+      if (heartbeat_ != null) {
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     */
+    public Builder clearHeartbeat() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      heartbeat_ = null;
+      if (heartbeatBuilder_ != null) {
+        heartbeatBuilder_.dispose();
+        heartbeatBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     */
+    public com.google.protobuf.Duration.Builder getHeartbeatBuilder() {
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return internalGetHeartbeatFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getHeartbeatOrBuilder() {
+      if (heartbeatBuilder_ != null) {
+        return heartbeatBuilder_.getMessageOrBuilder();
+      } else {
+        return heartbeat_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : heartbeat_;
+      }
+    }
+    /**
+     * <pre>
+     * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+     * attempt, to its next AttemptProgress or its end. Zero or absent: no
+     * heartbeat deadline, the attempt may be silent until its complete
+     * deadline.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetHeartbeatFieldBuilder() {
+      if (heartbeatBuilder_ == null) {
+        heartbeatBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getHeartbeat(),
+                getParentForChildren(),
+                isClean());
+        heartbeat_ = null;
+      }
+      return heartbeatBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Deadlines)

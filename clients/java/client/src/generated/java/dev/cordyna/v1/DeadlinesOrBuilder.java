@@ -90,4 +90,40 @@ public interface DeadlinesOrBuilder extends
    * <code>.google.protobuf.Duration complete = 3 [json_name = "complete"];</code>
    */
   com.google.protobuf.DurationOrBuilder getCompleteOrBuilder();
+
+  /**
+   * <pre>
+   * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+   * attempt, to its next AttemptProgress or its end. Zero or absent: no
+   * heartbeat deadline, the attempt may be silent until its complete
+   * deadline.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+   * @return Whether the heartbeat field is set.
+   */
+  boolean hasHeartbeat();
+  /**
+   * <pre>
+   * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+   * attempt, to its next AttemptProgress or its end. Zero or absent: no
+   * heartbeat deadline, the attempt may be silent until its complete
+   * deadline.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+   * @return The heartbeat.
+   */
+  com.google.protobuf.Duration getHeartbeat();
+  /**
+   * <pre>
+   * Protocol 1.4: from STARTED, and again from each AttemptProgress of the
+   * attempt, to its next AttemptProgress or its end. Zero or absent: no
+   * heartbeat deadline, the attempt may be silent until its complete
+   * deadline.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration heartbeat = 4 [json_name = "heartbeat"];</code>
+   */
+  com.google.protobuf.DurationOrBuilder getHeartbeatOrBuilder();
 }

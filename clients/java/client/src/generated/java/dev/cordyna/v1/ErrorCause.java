@@ -67,6 +67,15 @@ public enum ErrorCause
    * <code>ERROR_CAUSE_REJECTED = 6;</code>
    */
   ERROR_CAUSE_REJECTED(6),
+  /**
+   * <pre>
+   * No AttemptProgress within the heartbeat deadline after STARTED or the
+   * previous one.
+   * </pre>
+   *
+   * <code>ERROR_CAUSE_HEARTBEAT_TIMEOUT = 7;</code>
+   */
+  ERROR_CAUSE_HEARTBEAT_TIMEOUT(7),
   UNRECOGNIZED(-1),
   ;
 
@@ -131,6 +140,15 @@ public enum ErrorCause
    * <code>ERROR_CAUSE_REJECTED = 6;</code>
    */
   public static final int ERROR_CAUSE_REJECTED_VALUE = 6;
+  /**
+   * <pre>
+   * No AttemptProgress within the heartbeat deadline after STARTED or the
+   * previous one.
+   * </pre>
+   *
+   * <code>ERROR_CAUSE_HEARTBEAT_TIMEOUT = 7;</code>
+   */
+  public static final int ERROR_CAUSE_HEARTBEAT_TIMEOUT_VALUE = 7;
 
 
   public final int getNumber() {
@@ -164,6 +182,7 @@ public enum ErrorCause
       case 4: return ERROR_CAUSE_COMPLETE_TIMEOUT;
       case 5: return ERROR_CAUSE_SERVER_LOST;
       case 6: return ERROR_CAUSE_REJECTED;
+      case 7: return ERROR_CAUSE_HEARTBEAT_TIMEOUT;
       default: return null;
     }
   }

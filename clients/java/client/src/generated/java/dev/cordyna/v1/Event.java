@@ -684,6 +684,33 @@ private static final long serialVersionUID = 0L;
     return dueAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : dueAt_;
   }
 
+  public static final int PROGRESS_FIELD_NUMBER = 19;
+  private double progress_ = 0D;
+  /**
+   * <pre>
+   * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+   * </pre>
+   *
+   * <code>optional double progress = 19 [json_name = "progress"];</code>
+   * @return Whether the progress field is set.
+   */
+  @java.lang.Override
+  public boolean hasProgress() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+   * </pre>
+   *
+   * <code>optional double progress = 19 [json_name = "progress"];</code>
+   * @return The progress.
+   */
+  @java.lang.Override
+  public double getProgress() {
+    return progress_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -751,6 +778,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(18, getDueAt());
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeDouble(19, progress_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -828,6 +858,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(18, getDueAt());
     }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(19, progress_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -881,6 +915,12 @@ private static final long serialVersionUID = 0L;
       if (!getDueAt()
           .equals(other.getDueAt())) return false;
     }
+    if (hasProgress() != other.hasProgress()) return false;
+    if (hasProgress()) {
+      if (java.lang.Double.doubleToLongBits(getProgress())
+          != java.lang.Double.doubleToLongBits(
+              other.getProgress())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -933,6 +973,11 @@ private static final long serialVersionUID = 0L;
     if (hasDueAt()) {
       hash = (37 * hash) + DUE_AT_FIELD_NUMBER;
       hash = (53 * hash) + getDueAt().hashCode();
+    }
+    if (hasProgress()) {
+      hash = (37 * hash) + PROGRESS_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          java.lang.Double.doubleToLongBits(getProgress()));
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -1103,6 +1148,7 @@ private static final long serialVersionUID = 0L;
         dueAtBuilder_.dispose();
         dueAtBuilder_ = null;
       }
+      progress_ = 0D;
       return this;
     }
 
@@ -1198,6 +1244,10 @@ private static final long serialVersionUID = 0L;
             : dueAtBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00040000) != 0)) {
+        result.progress_ = progress_;
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1291,6 +1341,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasDueAt()) {
         mergeDueAt(other.getDueAt());
+      }
+      if (other.hasProgress()) {
+        setProgress(other.getProgress());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1413,6 +1466,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00020000;
               break;
             } // case 146
+            case 153: {
+              progress_ = input.readDouble();
+              bitField0_ |= 0x00040000;
+              break;
+            } // case 153
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2923,6 +2981,62 @@ private static final long serialVersionUID = 0L;
         dueAt_ = null;
       }
       return dueAtBuilder_;
+    }
+
+    private double progress_ ;
+    /**
+     * <pre>
+     * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+     * </pre>
+     *
+     * <code>optional double progress = 19 [json_name = "progress"];</code>
+     * @return Whether the progress field is set.
+     */
+    @java.lang.Override
+    public boolean hasProgress() {
+      return ((bitField0_ & 0x00040000) != 0);
+    }
+    /**
+     * <pre>
+     * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+     * </pre>
+     *
+     * <code>optional double progress = 19 [json_name = "progress"];</code>
+     * @return The progress.
+     */
+    @java.lang.Override
+    public double getProgress() {
+      return progress_;
+    }
+    /**
+     * <pre>
+     * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+     * </pre>
+     *
+     * <code>optional double progress = 19 [json_name = "progress"];</code>
+     * @param value The progress to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProgress(double value) {
+
+      progress_ = value;
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+     * </pre>
+     *
+     * <code>optional double progress = 19 [json_name = "progress"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProgress() {
+      bitField0_ = (bitField0_ & ~0x00040000);
+      progress_ = 0D;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Event)

@@ -45,7 +45,8 @@ public enum EventKind
   EVENT_KIND_GRAPH_CHANGED(6),
   /**
    * <pre>
-   * A task-server's update was refused (e.g. for an attempt no longer current).
+   * A task-server's update, or an attempt's progress, was refused (e.g. for
+   * an attempt no longer current).
    * </pre>
    *
    * <code>EVENT_KIND_REPORT_REFUSED = 7;</code>
@@ -69,6 +70,16 @@ public enum EventKind
    * <code>EVENT_KIND_ATTEMPT_SERVER_BACK = 9;</code>
    */
   EVENT_KIND_ATTEMPT_SERVER_BACK(9),
+  /**
+   * <pre>
+   * A running attempt said how far it got: a new progress, message or
+   * details (at most one event per attempt a second; a heartbeat that
+   * changes none of them makes no event).
+   * </pre>
+   *
+   * <code>EVENT_KIND_ATTEMPT_PROGRESS = 10;</code>
+   */
+  EVENT_KIND_ATTEMPT_PROGRESS(10),
   UNRECOGNIZED(-1),
   ;
 
@@ -111,7 +122,8 @@ public enum EventKind
   public static final int EVENT_KIND_GRAPH_CHANGED_VALUE = 6;
   /**
    * <pre>
-   * A task-server's update was refused (e.g. for an attempt no longer current).
+   * A task-server's update, or an attempt's progress, was refused (e.g. for
+   * an attempt no longer current).
    * </pre>
    *
    * <code>EVENT_KIND_REPORT_REFUSED = 7;</code>
@@ -135,6 +147,16 @@ public enum EventKind
    * <code>EVENT_KIND_ATTEMPT_SERVER_BACK = 9;</code>
    */
   public static final int EVENT_KIND_ATTEMPT_SERVER_BACK_VALUE = 9;
+  /**
+   * <pre>
+   * A running attempt said how far it got: a new progress, message or
+   * details (at most one event per attempt a second; a heartbeat that
+   * changes none of them makes no event).
+   * </pre>
+   *
+   * <code>EVENT_KIND_ATTEMPT_PROGRESS = 10;</code>
+   */
+  public static final int EVENT_KIND_ATTEMPT_PROGRESS_VALUE = 10;
 
 
   public final int getNumber() {
@@ -171,6 +193,7 @@ public enum EventKind
       case 7: return EVENT_KIND_REPORT_REFUSED;
       case 8: return EVENT_KIND_ATTEMPT_SERVER_AWAY;
       case 9: return EVENT_KIND_ATTEMPT_SERVER_BACK;
+      case 10: return EVENT_KIND_ATTEMPT_PROGRESS;
       default: return null;
     }
   }

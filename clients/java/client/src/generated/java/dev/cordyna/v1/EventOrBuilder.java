@@ -315,4 +315,23 @@ public interface EventOrBuilder extends
    * <code>.google.protobuf.Timestamp due_at = 18 [json_name = "dueAt"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getDueAtOrBuilder();
+
+  /**
+   * <pre>
+   * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+   * </pre>
+   *
+   * <code>optional double progress = 19 [json_name = "progress"];</code>
+   * @return Whether the progress field is set.
+   */
+  boolean hasProgress();
+  /**
+   * <pre>
+   * With ATTEMPT_PROGRESS: how far the attempt got, from 0 to 1, when it said.
+   * </pre>
+   *
+   * <code>optional double progress = 19 [json_name = "progress"];</code>
+   * @return The progress.
+   */
+  double getProgress();
 }

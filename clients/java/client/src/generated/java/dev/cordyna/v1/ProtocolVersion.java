@@ -11,7 +11,8 @@ package dev.cordyna.v1;
  * a newer minor is accepted. Each side uses what a minor adds only when the
  * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
  * declarations in parts (DeclarationPart), 1.3 task logs (TaskLogs,
- * LogsRefused).
+ * LogsRefused), 1.4 heartbeats and progress of an attempt (AttemptProgress,
+ * Deadlines.heartbeat).
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.ProtocolVersion}
@@ -247,7 +248,8 @@ private static final long serialVersionUID = 0L;
    * a newer minor is accepted. Each side uses what a minor adds only when the
    * other side's version has it: 1.1 adds TaskStateUpdates and Invokes, 1.2
    * declarations in parts (DeclarationPart), 1.3 task logs (TaskLogs,
-   * LogsRefused).
+   * LogsRefused), 1.4 heartbeats and progress of an attempt (AttemptProgress,
+   * Deadlines.heartbeat).
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.ProtocolVersion}

@@ -8,7 +8,9 @@ package dev.cordyna.v1;
 /**
  * <pre>
  * Refusal says one TaskStateUpdate was not accepted. The update is still
- * acknowledged (it must not be resent).
+ * acknowledged (it must not be resent). A Refusal with seq 0 refuses an
+ * AttemptProgress (protocol 1.4), which has no seq: stop sending progress
+ * for that attempt.
  * </pre>
  *
  * Protobuf type {@code cordyna.v1.Refusal}
@@ -378,7 +380,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Refusal says one TaskStateUpdate was not accepted. The update is still
-   * acknowledged (it must not be resent).
+   * acknowledged (it must not be resent). A Refusal with seq 0 refuses an
+   * AttemptProgress (protocol 1.4), which has no seq: stop sending progress
+   * for that attempt.
    * </pre>
    *
    * Protobuf type {@code cordyna.v1.Refusal}

@@ -167,6 +167,11 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_LogLine_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_AttemptProgress_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_AttemptProgress_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_LogsRefused_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -184,7 +189,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "v1\032\033buf/validate/validate.proto\032\025cordyna" +
       "/v1/task.proto\032\036google/protobuf/duration" +
       ".proto\032\037google/protobuf/timestamp.proto\"" +
-      "\205\004\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
+      "\317\004\n\016ConnectRequest\022)\n\005hello\030\001 \001(\0132\021.cord" +
       "yna.v1.HelloH\000R\005hello\0225\n\tredeclare\030\002 \001(\013" +
       "2\025.cordyna.v1.RedeclareH\000R\tredeclare\022<\n\n" +
       "task_state\030\003 \001(\0132\033.cordyna.v1.TaskStateU" +
@@ -196,117 +201,124 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "UpdatesH\000R\ntaskStates\022H\n\020declaration_par" +
       "t\030\010 \001(\0132\033.cordyna.v1.DeclarationPartH\000R\017" +
       "declarationPart\0223\n\ttask_logs\030\t \001(\0132\024.cor" +
-      "dyna.v1.TaskLogsH\000R\010taskLogsB\t\n\007message\"" +
-      "\315\003\n\017ConnectResponse\022/\n\007welcome\030\001 \001(\0132\023.c" +
-      "ordyna.v1.WelcomeH\000R\007welcome\0225\n\trejectio" +
-      "n\030\002 \001(\0132\025.cordyna.v1.RejectionH\000R\treject" +
-      "ion\022,\n\006invoke\030\003 \001(\0132\022.cordyna.v1.InvokeH" +
-      "\000R\006invoke\022,\n\006cancel\030\004 \001(\0132\022.cordyna.v1.C" +
-      "ancelH\000R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordyna.v" +
-      "1.AckH\000R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna.v1." +
-      "PingH\000R\004ping\022/\n\007refusal\030\007 \001(\0132\023.cordyna." +
-      "v1.RefusalH\000R\007refusal\022/\n\007invokes\030\010 \001(\0132\023" +
-      ".cordyna.v1.InvokesH\000R\007invokes\022<\n\014logs_r" +
-      "efused\030\t \001(\0132\027.cordyna.v1.LogsRefusedH\000R" +
-      "\013logsRefusedB\t\n\007message\"=\n\017ProtocolVersi" +
-      "on\022\024\n\005major\030\001 \001(\rR\005major\022\024\n\005minor\030\002 \001(\rR" +
-      "\005minor\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001(\tB)\272" +
-      "H&r$2\"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" +
-      "R\nserverName\022\'\n\013instance_id\030\002 \001(\tB\006\272H\003\310\001" +
-      "\001R\ninstanceId\022F\n\020protocol_version\030\003 \001(\0132" +
-      "\033.cordyna.v1.ProtocolVersionR\017protocolVe" +
-      "rsion\0221\n\005tasks\030\004 \003(\0132\033.cordyna.v1.TaskDe" +
-      "clarationR\005tasks\022.\n\023running_attempt_ids\030" +
-      "\005 \003(\tR\021runningAttemptIds\022\'\n\017max_concurre" +
-      "ncy\030\006 \001(\rR\016maxConcurrency\022\024\n\005agent\030\007 \001(\t" +
-      "R\005agent\022%\n\016tasks_continue\030\010 \001(\010R\rtasksCo" +
-      "ntinue\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132\033.cor" +
-      "dyna.v1.TaskDeclarationR\005tasks\022%\n\016tasks_" +
-      "continue\030\002 \001(\010R\rtasksContinue\"X\n\017Declara" +
-      "tionPart\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.Tas" +
-      "kDeclarationR\005tasks\022\022\n\004last\030\002 \001(\010R\004last\"" +
-      "\322\010\n\017TaskStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n" +
-      "\nattempt_id\030\002 \001(\tR\tattemptId\0225\n\005state\030\003 " +
-      "\001(\0162\025.cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R\005st" +
-      "ate\022+\n\021error_description\030\004 \001(\tR\020errorDes" +
-      "cription\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetr" +
-      "yable\022.\n\004time\030\006 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cordyn" +
-      "a.v1.TaskStateUpdate.OutputsEntryB\223\001\272H\217\001" +
-      "\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022Emus" +
-      "t not contain control or format characte" +
-      "rs (such as NUL or U+202E)\032#this.matches" +
-      "(r\'^[^\\p{Cc}\\p{Cf}]*$\')R\007outputs\022 \n\texit" +
-      "_code\030\010 \001(\005H\000R\010exitCode\210\001\001\022)\n\013output_tai" +
-      "l\030\t \001(\tB\010\272H\005r\003(\200@R\noutputTail\022\255\001\n\nerror_" +
-      "type\030\n \001(\tB\215\001\272H\211\001r\003(\200\002\272\001~\n\020string.printa" +
-      "ble\022Emust not contain control or format " +
-      "characters (such as NUL or U+202E)\032#this" +
-      ".matches(r\'^[^\\p{Cc}\\p{Cf}]*$\')\330\001\001R\terro" +
-      "rType\022\361\001\n\rerror_details\030\013 \003(\0132-.cordyna." +
-      "v1.TaskStateUpdate.ErrorDetailsEntryB\234\001\272" +
-      "H\230\001\232\001\221\001\020 \"\205\001r\005\020\001(\200\001\272\001{\n\rkey.printable\022Em" +
+      "dyna.v1.TaskLogsH\000R\010taskLogs\022H\n\020attempt_" +
+      "progress\030\n \001(\0132\033.cordyna.v1.AttemptProgr" +
+      "essH\000R\017attemptProgressB\t\n\007message\"\315\003\n\017Co" +
+      "nnectResponse\022/\n\007welcome\030\001 \001(\0132\023.cordyna" +
+      ".v1.WelcomeH\000R\007welcome\0225\n\trejection\030\002 \001(" +
+      "\0132\025.cordyna.v1.RejectionH\000R\trejection\022,\n" +
+      "\006invoke\030\003 \001(\0132\022.cordyna.v1.InvokeH\000R\006inv" +
+      "oke\022,\n\006cancel\030\004 \001(\0132\022.cordyna.v1.CancelH" +
+      "\000R\006cancel\022#\n\003ack\030\005 \001(\0132\017.cordyna.v1.AckH" +
+      "\000R\003ack\022&\n\004ping\030\006 \001(\0132\020.cordyna.v1.PingH\000" +
+      "R\004ping\022/\n\007refusal\030\007 \001(\0132\023.cordyna.v1.Ref" +
+      "usalH\000R\007refusal\022/\n\007invokes\030\010 \001(\0132\023.cordy" +
+      "na.v1.InvokesH\000R\007invokes\022<\n\014logs_refused" +
+      "\030\t \001(\0132\027.cordyna.v1.LogsRefusedH\000R\013logsR" +
+      "efusedB\t\n\007message\"=\n\017ProtocolVersion\022\024\n\005" +
+      "major\030\001 \001(\rR\005major\022\024\n\005minor\030\002 \001(\rR\005minor" +
+      "\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001(\tB)\272H&r$2\"" +
+      "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$R\nserv" +
+      "erName\022\'\n\013instance_id\030\002 \001(\tB\006\272H\003\310\001\001R\nins" +
+      "tanceId\022F\n\020protocol_version\030\003 \001(\0132\033.cord" +
+      "yna.v1.ProtocolVersionR\017protocolVersion\022" +
+      "1\n\005tasks\030\004 \003(\0132\033.cordyna.v1.TaskDeclarat" +
+      "ionR\005tasks\022.\n\023running_attempt_ids\030\005 \003(\tR" +
+      "\021runningAttemptIds\022\'\n\017max_concurrency\030\006 " +
+      "\001(\rR\016maxConcurrency\022\024\n\005agent\030\007 \001(\tR\005agen" +
+      "t\022%\n\016tasks_continue\030\010 \001(\010R\rtasksContinue" +
+      "\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v" +
+      "1.TaskDeclarationR\005tasks\022%\n\016tasks_contin" +
+      "ue\030\002 \001(\010R\rtasksContinue\"X\n\017DeclarationPa" +
+      "rt\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.TaskDecla" +
+      "rationR\005tasks\022\022\n\004last\030\002 \001(\010R\004last\"\322\010\n\017Ta" +
+      "skStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattem" +
+      "pt_id\030\002 \001(\tR\tattemptId\0225\n\005state\030\003 \001(\0162\025." +
+      "cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R\005state\022+\n" +
+      "\021error_description\030\004 \001(\tR\020errorDescripti" +
+      "on\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetryable\022" +
+      ".\n\004time\030\006 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cordyna.v1.T" +
+      "askStateUpdate.OutputsEntryB\223\001\272H\217\001\232\001\213\001\020\350" +
+      "\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022Emust not " +
+      "contain control or format characters (su" +
+      "ch as NUL or U+202E)\032#this.matches(r\'^[^" +
+      "\\p{Cc}\\p{Cf}]*$\')R\007outputs\022 \n\texit_code\030" +
+      "\010 \001(\005H\000R\010exitCode\210\001\001\022)\n\013output_tail\030\t \001(" +
+      "\tB\010\272H\005r\003(\200@R\noutputTail\022\255\001\n\nerror_type\030\n" +
+      " \001(\tB\215\001\272H\211\001r\003(\200\002\272\001~\n\020string.printable\022Em" +
       "ust not contain control or format charac" +
       "ters (such as NUL or U+202E)\032#this.match" +
-      "es(r\'^[^\\p{Cc}\\p{Cf}]*$\')*\005r\003(\200\020\330\001\001R\014err" +
-      "orDetails\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003" +
-      "key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021ErrorDe" +
-      "tailsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
-      "\001(\tR\005value:\0028\001B\014\n\n_exit_code\"I\n\020TaskStat" +
-      "eUpdates\0225\n\007updates\030\001 \003(\0132\033.cordyna.v1.T" +
-      "askStateUpdateR\007updates\";\n\tHeartbeat\022.\n\023" +
-      "running_attempt_ids\030\001 \003(\tR\021runningAttemp" +
-      "tIds\"\007\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005no" +
-      "nce\"\244\002\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tses" +
-      "sionId\022F\n\020protocol_version\030\002 \001(\0132\033.cordy" +
-      "na.v1.ProtocolVersionR\017protocolVersion\022H" +
-      "\n\022heartbeat_interval\030\003 \001(\0132\031.google.prot" +
-      "obuf.DurationR\021heartbeatInterval\0228\n\010warn" +
-      "ings\030\004 \003(\0132\034.cordyna.v1.DeclarationIssue" +
-      "R\010warnings\022.\n\023unknown_attempt_ids\030\005 \003(\tR" +
-      "\021unknownAttemptIds\"[\n\tRejection\0224\n\006error" +
-      "s\030\001 \003(\0132\034.cordyna.v1.DeclarationIssueR\006e" +
-      "rrors\022\030\n\007message\030\002 \001(\tR\007message\"{\n\020Decla" +
-      "rationIssue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004" +
-      "code\030\002 \001(\0162 .cordyna.v1.DeclarationIssue" +
-      "CodeR\004code\022\030\n\007message\030\003 \001(\tR\007message\"\363\004\n" +
-      "\006Invoke\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_r" +
-      "un_id\030\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001" +
-      "(\tR\tattemptId\022%\n\016attempt_number\030\004 \001(\rR\ra" +
-      "ttemptNumber\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n" +
-      "\006params\030\006 \003(\0132\036.cordyna.v1.Invoke.Params" +
-      "EntryR\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordy" +
-      "na.v1.DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\016" +
-      "2\023.cordyna.v1.RunModeR\004mode\022I\n\rtrace_con" +
-      "text\030\t \003(\0132$.cordyna.v1.Invoke.TraceCont" +
-      "extEntryR\014traceContext\022=\n\014logical_time\030\n" +
-      " \001(\0132\032.google.protobuf.TimestampR\013logica" +
-      "lTime\0227\n\010upstream\030\013 \003(\0132\033.cordyna.v1.Ups" +
-      "treamOutputsR\010upstream\0329\n\013ParamsEntry\022\020\n" +
-      "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
-      "\001\032?\n\021TraceContextEntry\022\020\n\003key\030\001 \001(\tR\003key" +
-      "\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamO" +
-      "utputs\022\027\n\007task_id\030\001 \001(\tR\006taskId\022B\n\007outpu" +
-      "ts\030\002 \003(\0132(.cordyna.v1.UpstreamOutputs.Ou" +
-      "tputsEntryR\007outputs\022\030\n\007omitted\030\003 \001(\010R\007om" +
-      "itted\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022" +
-      "\024\n\005value\030\002 \001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007" +
-      "invokes\030\001 \003(\0132\022.cordyna.v1.InvokeR\007invok" +
-      "es\"?\n\006Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tattemp" +
-      "tId\022\026\n\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013th" +
-      "rough_seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005n" +
-      "once\030\001 \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(" +
-      "\004R\003seq\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022\022\n" +
-      "\004code\030\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007mess" +
-      "age\"\215\001\n\010TaskLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H" +
-      "\004r\002\020\001R\tattemptId\0224\n\005lines\030\002 \003(\0132\023.cordyn" +
-      "a.v1.LogLineB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdroppe" +
-      "d_lines\030\003 \001(\004R\014droppedLines\"\307\001\n\007LogLine\022" +
-      ".\n\004time\030\001 \001(\0132\032.google.protobuf.Timestam" +
-      "pR\004time\0224\n\005level\030\002 \001(\0162\024.cordyna.v1.LogL" +
-      "evelB\010\272H\005\202\001\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025." +
-      "cordyna.v1.LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035" +
-      "\n\004text\030\004 \001(\tB\t\272H\006r\004(\200\200\001R\004text\"p\n\013LogsRef" +
+      "es(r\'^[^\\p{Cc}\\p{Cf}]*$\')\330\001\001R\terrorType\022" +
+      "\361\001\n\rerror_details\030\013 \003(\0132-.cordyna.v1.Tas" +
+      "kStateUpdate.ErrorDetailsEntryB\234\001\272H\230\001\232\001\221" +
+      "\001\020 \"\205\001r\005\020\001(\200\001\272\001{\n\rkey.printable\022Emust no" +
+      "t contain control or format characters (" +
+      "such as NUL or U+202E)\032#this.matches(r\'^" +
+      "[^\\p{Cc}\\p{Cf}]*$\')*\005r\003(\200\020\330\001\001R\014errorDeta" +
+      "ils\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n" +
+      "\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021ErrorDetailsE" +
+      "ntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005v" +
+      "alue:\0028\001B\014\n\n_exit_code\"I\n\020TaskStateUpdat" +
+      "es\0225\n\007updates\030\001 \003(\0132\033.cordyna.v1.TaskSta" +
+      "teUpdateR\007updates\";\n\tHeartbeat\022.\n\023runnin" +
+      "g_attempt_ids\030\001 \003(\tR\021runningAttemptIds\"\007" +
+      "\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002" +
+      "\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tsessionId" +
+      "\022F\n\020protocol_version\030\002 \001(\0132\033.cordyna.v1." +
+      "ProtocolVersionR\017protocolVersion\022H\n\022hear" +
+      "tbeat_interval\030\003 \001(\0132\031.google.protobuf.D" +
+      "urationR\021heartbeatInterval\0228\n\010warnings\030\004" +
+      " \003(\0132\034.cordyna.v1.DeclarationIssueR\010warn" +
+      "ings\022.\n\023unknown_attempt_ids\030\005 \003(\tR\021unkno" +
+      "wnAttemptIds\"[\n\tRejection\0224\n\006errors\030\001 \003(" +
+      "\0132\034.cordyna.v1.DeclarationIssueR\006errors\022" +
+      "\030\n\007message\030\002 \001(\tR\007message\"{\n\020Declaration" +
+      "Issue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002" +
+      " \001(\0162 .cordyna.v1.DeclarationIssueCodeR\004" +
+      "code\022\030\n\007message\030\003 \001(\tR\007message\"\363\004\n\006Invok" +
+      "e\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030" +
+      "\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\tat" +
+      "temptId\022%\n\016attempt_number\030\004 \001(\rR\rattempt" +
+      "Number\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006param" +
+      "s\030\006 \003(\0132\036.cordyna.v1.Invoke.ParamsEntryR" +
+      "\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1." +
+      "DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cor" +
+      "dyna.v1.RunModeR\004mode\022I\n\rtrace_context\030\t" +
+      " \003(\0132$.cordyna.v1.Invoke.TraceContextEnt" +
+      "ryR\014traceContext\022=\n\014logical_time\030\n \001(\0132\032" +
+      ".google.protobuf.TimestampR\013logicalTime\022" +
+      "7\n\010upstream\030\013 \003(\0132\033.cordyna.v1.UpstreamO" +
+      "utputsR\010upstream\0329\n\013ParamsEntry\022\020\n\003key\030\001" +
+      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021T" +
+      "raceContextEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
+      "lue\030\002 \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamOutputs" +
+      "\022\027\n\007task_id\030\001 \001(\tR\006taskId\022B\n\007outputs\030\002 \003" +
+      "(\0132(.cordyna.v1.UpstreamOutputs.OutputsE" +
+      "ntryR\007outputs\022\030\n\007omitted\030\003 \001(\010R\007omitted\032" +
+      ":\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005val" +
+      "ue\030\002 \001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007invoke" +
+      "s\030\001 \003(\0132\022.cordyna.v1.InvokeR\007invokes\"?\n\006" +
+      "Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\026\n" +
+      "\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013through_" +
+      "seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005nonce\030\001" +
+      " \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(\004R\003seq" +
+      "\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022\022\n\004code\030" +
+      "\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007message\"\215\001" +
+      "\n\010TaskLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H\004r\002\020\001R" +
+      "\tattemptId\0224\n\005lines\030\002 \003(\0132\023.cordyna.v1.L" +
+      "ogLineB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdropped_line" +
+      "s\030\003 \001(\004R\014droppedLines\"\307\001\n\007LogLine\022.\n\004tim" +
+      "e\030\001 \001(\0132\032.google.protobuf.TimestampR\004tim" +
+      "e\0224\n\005level\030\002 \001(\0162\024.cordyna.v1.LogLevelB\010" +
+      "\272H\005\202\001\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025.cordyn" +
+      "a.v1.LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035\n\004text" +
+      "\030\004 \001(\tB\t\272H\006r\004(\200\200\001R\004text\"\313\001\n\017AttemptProgr" +
+      "ess\022)\n\nattempt_id\030\001 \001(\tB\n\272H\007r\005\020\001(\200\002R\tatt" +
+      "emptId\0228\n\010fraction\030\002 \001(\001B\027\272H\024\022\022\031\000\000\000\000\000\000\360?" +
+      ")\000\000\000\000\000\000\000\000H\000R\010fraction\210\001\001\022\"\n\007message\030\003 \001(" +
+      "\tB\010\272H\005r\003(\200\010R\007message\022\"\n\007details\030\004 \001(\tB\010\272" +
+      "H\005r\003(\200 R\007detailsB\013\n\t_fraction\"p\n\013LogsRef" +
       "used\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\024\n\005l" +
       "ines\030\002 \001(\004R\005lines\022\022\n\004code\030\003 \001(\tR\004code\022\030\n" +
       "\007message\030\004 \001(\tR\007message*\241\002\n\024DeclarationI" +
@@ -342,7 +354,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_ConnectRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ConnectRequest_descriptor,
-        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "DeclarationPart", "TaskLogs", "Message", });
+        new java.lang.String[] { "Hello", "Redeclare", "TaskState", "Heartbeat", "Drain", "Pong", "TaskStates", "DeclarationPart", "TaskLogs", "AttemptProgress", "Message", });
     internal_static_cordyna_v1_ConnectResponse_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_cordyna_v1_ConnectResponse_fieldAccessorTable = new
@@ -505,8 +517,14 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_LogLine_descriptor,
         new java.lang.String[] { "Time", "Level", "Stream", "Text", });
-    internal_static_cordyna_v1_LogsRefused_descriptor =
+    internal_static_cordyna_v1_AttemptProgress_descriptor =
       getDescriptor().getMessageType(23);
+    internal_static_cordyna_v1_AttemptProgress_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_AttemptProgress_descriptor,
+        new java.lang.String[] { "AttemptId", "Fraction", "Message", "Details", });
+    internal_static_cordyna_v1_LogsRefused_descriptor =
+      getDescriptor().getMessageType(24);
     internal_static_cordyna_v1_LogsRefused_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_LogsRefused_descriptor,

@@ -122,7 +122,8 @@ public final class TaskServerServiceGrpc {
      * version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
      * the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
      * From protocol 1.1 on, either side may carry several updates or invokes
-     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
+     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion. From
+     * 1.4 on, the server may say how far an attempt got (AttemptProgress).
      * </pre>
      */
     default io.grpc.stub.StreamObserver<dev.cordyna.v1.ConnectRequest> connect(
@@ -174,7 +175,8 @@ public final class TaskServerServiceGrpc {
      * version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
      * the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
      * From protocol 1.1 on, either side may carry several updates or invokes
-     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
+     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion. From
+     * 1.4 on, the server may say how far an attempt got (AttemptProgress).
      * </pre>
      */
     public io.grpc.stub.StreamObserver<dev.cordyna.v1.ConnectRequest> connect(
@@ -213,7 +215,8 @@ public final class TaskServerServiceGrpc {
      * version). After the Welcome, cerebro sends Invoke, Cancel, Ack and Ping;
      * the server sends TaskStateUpdate, Heartbeat, Redeclare, Drain and Pong.
      * From protocol 1.1 on, either side may carry several updates or invokes
-     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion.
+     * in one message (TaskStateUpdates, Invokes); see ProtocolVersion. From
+     * 1.4 on, the server may say how far an attempt got (AttemptProgress).
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")

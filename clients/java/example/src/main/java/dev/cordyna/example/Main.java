@@ -1,5 +1,7 @@
 package dev.cordyna.example;
 
+import com.google.protobuf.Duration;
+import dev.cordyna.v1.Deadlines;
 import dev.cordyna.v1.Dependency;
 import dev.cordyna.v1.DependencyCondition;
 import dev.cordyna.v1.Owner;
@@ -13,6 +15,10 @@ import java.util.Map;
  */
 public final class Main {
   private static final int MAX_CONCURRENCY = 4;
+  /** java.archive's steps, each followed by an AttemptProgress. */
+  private static final int ARCHIVE_STEPS = 10;
+  /** java.archive's heartbeat deadline: silent for longer, cerebro ends it. */
+  private static final Duration ARCHIVE_HEARTBEAT = Duration.newBuilder().setSeconds(2).build();
   private static final Owner OWNER =
       Owner.newBuilder().setTeam("team-java").setContact("java@example.com").build();
 
@@ -37,16 +43,23 @@ public final class Main {
     }
     server
         .task(declare("java.mail", "Mails the verified figures", "rust.verify"),
-            failable("java.mail", (invoke, log) -> {
+            failable("java.mail", (invoke, log, progress) -> {
               log.accept("mailing the figures of run " + invoke.getRunId());
               // A span of the task's own nests under the handler's span.
               return tracing.inSpan("mail figures", () -> Map.of("recipients", "3"));
             }))
-        .task(declare("java.archive", "Archives the mailed report", "java.mail"),
-            failable("java.archive", (invoke, log) -> {
+        .task(declare("java.archive", "Archives the mailed report", "java.mail").toBuilder()
+                .setDeadlines(Deadlines.newBuilder().setHeartbeat(ARCHIVE_HEARTBEAT))
+                .build(),
+            failable("java.archive", (invoke, log, progress) -> {
               log.accept("archiving the report of run " + invoke.getRunId());
-              // Stands for real work; a Cancel interrupts the sleep.
-              Thread.sleep(workMs);
+              // Stands for real work, in steps that each say how far it got (and that it is
+              // alive, within the heartbeat deadline); a Cancel interrupts the sleep.
+              for (int step = 1; step <= ARCHIVE_STEPS; step++) {
+                Thread.sleep(workMs / ARCHIVE_STEPS);
+                progress.report((double) step / ARCHIVE_STEPS,
+                    step + " of " + ARCHIVE_STEPS + " files archived");
+              }
               return Map.of("archive", "reports/" + invoke.getRunId() + ".tar.gz");
             }));
 
@@ -74,11 +87,11 @@ public final class Main {
 
   /** Fails with "failed on purpose" when the params say fail=&lt;this task&gt;, to try errors. */
   private static TaskServer.Task failable(String taskId, TaskServer.Task task) {
-    return (invoke, log) -> {
+    return (invoke, log, progress) -> {
       if (taskId.equals(invoke.getParamsOrDefault("fail", ""))) {
         throw new IllegalStateException("failed on purpose");
       }
-      return task.run(invoke, log);
+      return task.run(invoke, log, progress);
     };
   }
 

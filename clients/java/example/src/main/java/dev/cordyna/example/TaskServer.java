@@ -2,6 +2,7 @@ package dev.cordyna.example;
 
 import com.google.protobuf.Timestamp;
 import dev.cordyna.v1.Ack;
+import dev.cordyna.v1.AttemptProgress;
 import dev.cordyna.v1.Cancel;
 import dev.cordyna.v1.ConnectRequest;
 import dev.cordyna.v1.ConnectResponse;
@@ -71,11 +72,20 @@ import java.util.function.Consumer;
 public final class TaskServer {
   /**
    * The work of one task: returns its outputs, or throws to report ERROR with the message.
-   * Lines given to {@code log} go to the attempt's log in cerebro.
+   * Lines given to {@code log} go to the attempt's log in cerebro; {@code progress} says how far
+   * it got, and that it is alive (a heartbeat, for the task's heartbeat deadline).
    */
   @FunctionalInterface
   public interface Task {
-    Map<String, String> run(Invoke invoke, Consumer<String> log) throws Exception;
+    Map<String, String> run(Invoke invoke, Consumer<String> log, Progress progress)
+        throws Exception;
+  }
+
+  /** How a task's work says how far it got. Any thread may call it. */
+  @FunctionalInterface
+  public interface Progress {
+    /** {@code fraction} from 0 to 1, and what the work is doing. */
+    void report(double fraction, String message);
   }
 
   private static final String AGENT = "cordyna-example-java/0.1.0";
@@ -84,6 +94,8 @@ public final class TaskServer {
   private static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   /** Protocol 1.3: a cerebro whose Welcome says 1.3 or later keeps attempts' logs. */
   private static final int TASK_LOGS_MINOR = 3;
+  /** Protocol 1.4: a cerebro whose Welcome says 1.4 or later takes AttemptProgress. */
+  private static final int ATTEMPT_PROGRESS_MINOR = 4;
   /** The most lines one TaskLogs message carries (the proto's limit); more count as dropped. */
   private static final int MAX_LOG_LINES = 1000;
   private static final long INITIAL_BACKOFF_MS = 100;
@@ -120,6 +132,8 @@ public final class TaskServer {
   private boolean welcomed;
   /** The current stream's cerebro keeps attempts' logs (protocol 1.3). */
   private boolean takesLogs;
+  /** The current stream's cerebro takes AttemptProgress (protocol 1.4). */
+  private boolean takesProgress;
   /** Until the first Welcome, a refusal of who this server is ends it: retrying changes nothing. */
   private boolean everWelcomed;
   private boolean draining;
@@ -324,6 +338,8 @@ public final class TaskServer {
     welcomed = true;
     takesLogs = welcome.getProtocolVersion().getMajor() == 1
         && welcome.getProtocolVersion().getMinor() >= TASK_LOGS_MINOR;
+    takesProgress = welcome.getProtocolVersion().getMajor() == 1
+        && welcome.getProtocolVersion().getMinor() >= ATTEMPT_PROGRESS_MINOR;
     everWelcomed = true;
     failures = 0;
     for (DeclarationIssue warning : welcome.getWarningsList()) {
@@ -365,6 +381,12 @@ public final class TaskServer {
   }
 
   private void onRefusal(Refusal refusal) {
+    if (refusal.getSeq() == 0) {
+      // Seq 0 refuses an AttemptProgress: this example sends the next anyway.
+      Log.info("progress of %s refused: %s %s",
+          refusal.getAttemptId(), refusal.getCode(), refusal.getMessage());
+      return;
+    }
     Log.info("update %d of %s refused: %s %s",
         refusal.getSeq(), refusal.getAttemptId(), refusal.getCode(), refusal.getMessage());
     outbox.settle(refusal.getSeq());
@@ -405,7 +427,9 @@ public final class TaskServer {
     }
 
     private Attempt(Invoke invoke, Task task, List<String> log) {
-      super(() -> tracing.inHandlerSpan(invoke, () -> task.run(invoke, log::add)));
+      super(() -> tracing.inHandlerSpan(invoke, () -> task.run(invoke, log::add,
+          (fraction, message) -> post(() -> sendProgress(invoke.getAttemptId(), fraction,
+              message)))));
       this.invoke = invoke;
       this.log = log;
     }
@@ -489,6 +513,20 @@ public final class TaskServer {
     }
     while (running.size() < maxConcurrency && !queued.isEmpty()) start(queued.poll());
     checkDrained();
+  }
+
+  /**
+   * Sends what a running attempt says of its progress, when the stream's cerebro takes it
+   * (protocol 1.4); without a welcomed stream it is dropped, as is that of an attempt that has
+   * ended or is being cancelled.
+   */
+  private void sendProgress(String attemptId, double fraction, String message) {
+    Attempt attempt = running.get(attemptId);
+    if (attempt == null || attempt.cancelReason != null || !welcomed || !takesProgress) return;
+    send(b -> b.setAttemptProgress(AttemptProgress.newBuilder()
+        .setAttemptId(attemptId)
+        .setFraction(Math.min(1, Math.max(0, fraction)))
+        .setMessage(message)));
   }
 
   /**
