@@ -149,6 +149,10 @@ winning over its variable:
                                  keeps its attempts (default 5000)
   CORDYNA_HEARTBEAT_INTERVAL_MS  how often task-servers send heartbeats
                                  (default 5000)
+  CORDYNA_PROGRESS_INTERVAL_MS   the least time between two heartbeats or
+                                 progress reports of one attempt that are
+                                 stored and published; those in between are
+                                 merged, the latest winning (default 1000)
   CORDYNA_RECOVERY_WINDOW_MS     after a restart on Redis, how long restored
                                  attempts wait for their task-servers before
                                  SERVER_LOST or a deadline (default: the
