@@ -52,6 +52,20 @@ async function restartedWith(
 }
 
 describe("RunEngine after a restart: the recovery window", () => {
+  it("holds no deadline when the store had no running run to restore", async () => {
+    const h = engineHarness({ serverLostGraceMs: GRACE, recoveryWindowMs: WINDOW });
+    h.graph.declare("server-a", [task("a.x", { deadlines: { ackMs: SECOND } })]);
+    expect(await h.engine.restore()).toBe(0);
+    h.instances.connect("server-a");
+    const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
+    h.clock.advance(SECOND);
+    await h.settle();
+    expect((await h.engine.getRun(snapshot.run.id)).taskRuns[0]).toMatchObject({
+      state: "ERROR",
+      errorCause: "ACK_TIMEOUT",
+    });
+  });
+
   it("keeps a restored attempt past the grace period, and takes the COMPLETED its instance kept", async () => {
     const r = await restartedWith(["STARTED"], { outage: 30 * SECOND });
     r.h.clock.advance(GRACE + SECOND);

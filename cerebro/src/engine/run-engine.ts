@@ -270,7 +270,9 @@ export class RunEngine {
   async restore(): Promise<number> {
     const { store, instances, clock, recoveryWindowMs } = this.#options;
     const snapshots = await store.activeRuns();
-    this.#recoveryEndsAt = clock.now() + recoveryWindowMs;
+    // With nothing to resume, no instance needs time to come back, and the
+    // deadlines of new runs must not wait for it.
+    if (snapshots.length > 0) this.#recoveryEndsAt = clock.now() + recoveryWindowMs;
     const absent = new Set<string>();
     for (const snapshot of snapshots) {
       const active = new ActiveRun(snapshot);
