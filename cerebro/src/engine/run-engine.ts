@@ -649,26 +649,11 @@ export class RunEngine {
    * another instance.
    */
   progress(report: ProgressReport): ReportOutcome {
-    const location = this.#attempts.get(report.attemptId);
-    const taskRun = location?.active.taskRuns.get(location.taskId);
-    const attempt = taskRun?.attempts.find((candidate) => candidate.id === report.attemptId);
-    if (!location || !taskRun || !attempt) {
-      return refuse(
-        ErrorCode.FAILED_PRECONDITION,
-        `attempt ${report.attemptId} is not current: unknown, or its run has finished`,
-      );
-    }
-    if (attempt.instanceId !== report.instanceId) {
-      return refuse(
-        ErrorCode.FAILED_PRECONDITION,
-        `attempt ${attempt.id} was invoked on instance ${attempt.instanceId}, not ${report.instanceId}`,
-      );
-    }
+    const found = this.#reportedAttempt(report);
+    if ("accepted" in found) return found;
+    const { taskRun, attempt } = found;
     if (!isInFlight(attempt.state) || taskRun.attempts.at(-1) !== attempt) {
-      return refuse(
-        ErrorCode.FAILED_PRECONDITION,
-        `attempt ${attempt.id} of ${taskRun.taskId} is no longer current (it ended ${describeEnd(attempt)})`,
-      );
+      return notCurrent(taskRun, attempt);
     }
     const now = this.#options.clock.now();
     if (this.#heartbeatFrom.has(attempt.id)) this.#heartbeatFrom.set(attempt.id, now);
@@ -738,19 +723,14 @@ export class RunEngine {
     if (changed) this.#publishProgress(taskRun, attempt);
   }
 
-  #applyReport(report: AttemptReport): ReportOutcome {
-    if (!REPORTABLE.has(report.state)) {
-      return refuse(
-        ErrorCode.INVALID_ARGUMENT,
-        `state ${report.state} cannot be reported; only QUEUED, STARTED, COMPLETED and ERROR can`,
-      );
-    }
+  /** The attempt a task-server reports on, or the refusal when it is unknown or not that instance's. */
+  #reportedAttempt(report: {
+    readonly attemptId: string;
+    readonly instanceId: string;
+  }): { active: ActiveRun; taskRun: TaskRunRecord; attempt: AttemptRecord } | ReportOutcome {
     const location = this.#attempts.get(report.attemptId);
     const taskRun = location?.active.taskRuns.get(location.taskId);
     const attempt = taskRun?.attempts.find((candidate) => candidate.id === report.attemptId);
-    if (this.#finishedAttempts.get(report.attemptId) === report.state) {
-      return { accepted: true, duplicate: true };
-    }
     if (!location || !taskRun || !attempt) {
       return refuse(
         ErrorCode.FAILED_PRECONDITION,
@@ -763,19 +743,31 @@ export class RunEngine {
         `attempt ${attempt.id} was invoked on instance ${attempt.instanceId}, not ${report.instanceId}`,
       );
     }
+    return { active: location.active, taskRun, attempt };
+  }
+
+  #applyReport(report: AttemptReport): ReportOutcome {
+    if (!REPORTABLE.has(report.state)) {
+      return refuse(
+        ErrorCode.INVALID_ARGUMENT,
+        `state ${report.state} cannot be reported; only QUEUED, STARTED, COMPLETED and ERROR can`,
+      );
+    }
+    if (this.#finishedAttempts.get(report.attemptId) === report.state) {
+      return { accepted: true, duplicate: true };
+    }
+    const found = this.#reportedAttempt(report);
+    if ("accepted" in found) return found;
+    const { active, taskRun, attempt } = found;
     if (attempt.state === report.state) return { accepted: true, duplicate: true };
     if (!isInFlight(attempt.state) || taskRun.attempts.at(-1) !== attempt) {
-      return refuse(
-        ErrorCode.FAILED_PRECONDITION,
-        `attempt ${attempt.id} of ${taskRun.taskId} is no longer current (it ended ${describeEnd(attempt)})`,
-      );
+      return notCurrent(taskRun, attempt);
     }
     if (STEP_ORDER[report.state] <= STEP_ORDER[attempt.state]) {
       // A late QUEUED after STARTED: the newer state already says more.
       return { accepted: true, duplicate: true };
     }
 
-    const { active } = location;
     const now = this.#options.clock.now();
     switch (report.state) {
       case TaskState.QUEUED:
@@ -1304,10 +1296,10 @@ export class RunEngine {
   }
 
   #publishAttempt(
-    kind: "attempt-server-away" | "attempt-server-back",
+    kind: "attempt-server-away" | "attempt-server-back" | "attempt-progress",
     taskRun: TaskRunRecord,
     attempt: AttemptRecord,
-    what: { message: string; detail?: string; dueAt?: number },
+    what: { message: string; detail?: string; dueAt?: number; progress?: number },
   ): void {
     this.#options.events.publish({
       kind,
@@ -1331,20 +1323,9 @@ export class RunEngine {
       message: attempt.progressMessage,
       details: attempt.heartbeatDetails,
     });
-    this.#options.events.publish({
-      kind: "attempt-progress",
-      time: this.#options.clock.now(),
+    this.#publishAttempt("attempt-progress", taskRun, attempt, {
       message: `${taskRun.taskId} attempt ${attempt.number}: ${detail}`,
       detail,
-      runId: taskRun.runId,
-      taskRunId: taskRun.id,
-      taskId: taskRun.taskId,
-      attemptId: attempt.id,
-      attemptNumber: attempt.number,
-      state: taskRun.state,
-      serverName: taskRun.serverName,
-      instanceId: attempt.instanceId,
-      teams: [taskRun.owner.team],
       ...(attempt.progress === undefined ? {} : { progress: attempt.progress }),
     });
   }
@@ -1396,6 +1377,13 @@ export class RunEngine {
 
 function refuse(code: ErrorCode, message: string): ReportOutcome {
   return { accepted: false, code, message };
+}
+
+function notCurrent(taskRun: TaskRunRecord, attempt: AttemptRecord): ReportOutcome {
+  return refuse(
+    ErrorCode.FAILED_PRECONDITION,
+    `attempt ${attempt.id} of ${taskRun.taskId} is no longer current (it ended ${describeEnd(attempt)})`,
+  );
 }
 
 function describeEnd(attempt: AttemptRecord): string {
