@@ -3,7 +3,13 @@ import { fileURLToPath } from "node:url";
 import type { createClient } from "@connectrpc/connect";
 import { createControlClient } from "@cordyna/cerebro/cli";
 import { freePort } from "@cordyna/cerebro/testing";
-import { type ClientTls, type ControlService, type Run, RunState } from "@cordyna/contract";
+import {
+  type ClientTls,
+  type ControlService,
+  type Run,
+  RunState,
+  TaskState,
+} from "@cordyna/contract";
 
 export { freePort };
 
@@ -130,13 +136,36 @@ export function startCerebroService(
   );
 }
 
-/** Waits until the run has finished and returns it. */
-export async function finishedRun(control: ControlClient, runId: string): Promise<Run> {
+/**
+ * Waits until the run has finished and returns it; on a timeout, says where
+ * each of its task-runs still stood.
+ */
+export async function finishedRun(
+  control: ControlClient,
+  runId: string,
+  timeoutMs?: number,
+): Promise<Run> {
   let run: Run | undefined;
-  await waitUntil(`run ${runId} to finish`, async () => {
-    run = (await control.getRun({ runId })).run;
-    return run !== undefined && run.state !== RunState.RUNNING;
-  });
+  try {
+    await waitUntil(
+      `run ${runId} to finish`,
+      async () => {
+        run = (await control.getRun({ runId })).run;
+        return run !== undefined && run.state !== RunState.RUNNING;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    const standing = (run?.taskRuns ?? [])
+      .map(
+        (taskRun) =>
+          `${taskRun.taskId} ${TaskState[taskRun.state]} (${taskRun.attempts.length} attempts)`,
+      )
+      .join(", ");
+    throw new Error(
+      `${String(error instanceof Error ? error.message : error)}; its task-runs: ${standing || "none read"}`,
+    );
+  }
   if (!run) throw new Error(`no run ${runId}`);
   return run;
 }

@@ -173,7 +173,10 @@ describe.skipIf(MISSING !== "" && !inCi)(
       );
       // The caller's trace, which the run joined.
       expect(started?.traceId).toBe(caller.traceId);
-      const run = await finishedRun(control, started!.id);
+      // Four runtimes take their first task here, each starting its
+      // OpenTelemetry exporter: on a CI machine busy with other test files
+      // that can take longer than the usual 20 s.
+      const run = await finishedRun(control, started!.id, 60_000);
       expect(run.state).toBe(RunState.SUCCEEDED);
 
       const attempts = run.taskRuns.flatMap((taskRun) => taskRun.attempts);
@@ -219,7 +222,7 @@ describe.skipIf(MISSING !== "" && !inCi)(
           expect(trace.serviceOf(own[0]!)).toBe(task.service);
         }
       }
-    });
+    }, 120_000);
 
     it("marks a failed handler's span as an error in every example", async () => {
       const runs = await Promise.all(
