@@ -7,9 +7,16 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { type ControlClient, createControlClient, followRun } from "@cordyna/cerebro/cli";
+import { followRun } from "@cordyna/cerebro/cli";
 import { freePort, RedisServerProcess } from "@cordyna/cerebro/testing";
-import { type Event, EventKind, type Run, RunState } from "@cordyna/contract";
+import {
+  type ControlClient,
+  createControlClient,
+  type Event,
+  EventKind,
+  type Run,
+  RunState,
+} from "@cordyna/contract";
 import { type CerebroBundle, cerebroBundle } from "./cerebro-bundle.js";
 import { wallMs } from "./clock.js";
 import type { GraphName } from "./graphs.js";

@@ -2,6 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import {
   AccessService,
   ControlService,
+  compileRules,
   RECONNECT_BACKOFF,
   TaskServerService,
 } from "@cordyna/contract";
@@ -45,7 +46,7 @@ import {
 } from "./rpc/server.js";
 import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
-import { compileRules, validateRequests } from "./rpc/validation.js";
+import { validateRequests } from "./rpc/validation.js";
 import { warmUpDeclarations } from "./rpc/warm-up.js";
 import { connectScheduler } from "./scheduling.js";
 import type { Pause } from "./slices.js";

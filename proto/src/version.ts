@@ -4,6 +4,9 @@
  */
 export const PROTOCOL_VERSION = { major: 1, minor: 4 } as const;
 
+/** The protocol version as peers and people write it, "major.minor". */
+export const PROTOCOL_VERSION_TEXT = `${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor}`;
+
 /**
  * The first minor version whose peers take several task states
  * (TaskStateUpdates) or invokes (Invokes) in one message.

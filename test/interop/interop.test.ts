@@ -14,9 +14,15 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
-import { createAccessClient, createControlClient } from "@cordyna/cerebro/cli";
 import { createTestPki, type TestPki } from "@cordyna/cerebro/testing";
-import { Role, type Run, RunState, TaskState } from "@cordyna/contract";
+import {
+  createAccessClient,
+  createControlClient,
+  Role,
+  type Run,
+  RunState,
+  TaskState,
+} from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Child,

@@ -3,9 +3,8 @@
 // success, failures, a retry and an expired deadline, and GET /metrics over
 // real HTTP, parsed as Prometheus text.
 
-import { createAccessClient, createControlClient } from "@cordyna/cerebro/cli";
 import { freePort, prometheusSamples, sampleValue } from "@cordyna/cerebro/testing";
-import { Role, RunState } from "@cordyna/contract";
+import { createAccessClient, createControlClient, Role, RunState } from "@cordyna/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type Child,

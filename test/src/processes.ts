@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { createClient } from "@connectrpc/connect";
-import { createControlClient } from "@cordyna/cerebro/cli";
 import { freePort } from "@cordyna/cerebro/testing";
 import {
   type ClientTls,
   type ControlService,
+  createControlClient,
   type Run,
   RunState,
   TaskState,

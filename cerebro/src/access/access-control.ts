@@ -1,3 +1,4 @@
+import { parseToken } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../clock.js";
 import { CordynaError } from "../domain/errors.js";
@@ -9,7 +10,6 @@ import {
   credentialProblem,
   newCredentialId,
   newToken,
-  parseToken,
   principalOf,
   sameSecret,
   secretMatches,

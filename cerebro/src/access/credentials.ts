@@ -2,6 +2,7 @@
 // and client-certificate names. Each maps to one principal.
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { formatToken } from "@cordyna/contract";
 import type { Principal, Role } from "./principal.js";
 
 /** A credential as the store keeps it: never the token's secret itself. */
@@ -22,28 +23,19 @@ export interface Credential {
   readonly certificateCommonName?: string;
 }
 
-/**
- * A token is "cdy_<id>_<secret>": the id finds the credential without a
- * scan, the 256-bit secret proves it. The secret is random, so one round of
- * SHA-256 is as good as a slow hash and costs microseconds per call.
- */
-const TOKEN_PATTERN = /^cdy_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
-
 /** A new credential id. */
 export function newCredentialId(): string {
   return randomBytes(8).toString("hex");
 }
 
-/** A new bearer token for a credential id, and the hash to store for it. */
+/**
+ * A new bearer token for a credential id, and the hash to store for it. The
+ * token's id finds the credential without a scan; its secret is random, so
+ * one round of SHA-256 is as good as a slow hash and costs microseconds.
+ */
 export function newToken(id: string): { token: string; secretHash: string } {
   const secret = randomBytes(32).toString("base64url");
-  return { token: `cdy_${id}_${secret}`, secretHash: hashSecret(secret) };
-}
-
-/** The id and secret of a well-formed token; undefined for anything else. */
-export function parseToken(token: string): { id: string; secret: string } | undefined {
-  const match = TOKEN_PATTERN.exec(token);
-  return match ? { id: match[1]!, secret: match[2]! } : undefined;
+  return { token: formatToken(id, secret), secretHash: hashSecret(secret) };
 }
 
 /** Whether the secret is the one whose hash the credential keeps. */

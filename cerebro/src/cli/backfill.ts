@@ -2,7 +2,14 @@
 
 import { toJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { type Run, type RunMode, RunSchema, RunState, TriggerKind } from "@cordyna/contract";
+import {
+  type ControlClient,
+  type Run,
+  type RunMode,
+  RunSchema,
+  RunState,
+  TriggerKind,
+} from "@cordyna/contract";
 import { CronSchedule, UTC } from "../schedule/cron.js";
 import {
   expectPositionals,
@@ -12,7 +19,7 @@ import {
   parseParams,
   UsageError,
 } from "./args.js";
-import { type ControlClient, resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
+import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import {

@@ -1,12 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { baseUrlFor } from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
-import {
-  baseUrlFor,
-  DEFAULT_ADDRESS,
-  describeRpcError,
-  grpcCodeName,
-  resolveAddress,
-} from "./client.js";
+import { DEFAULT_ADDRESS, describeRpcError, grpcCodeName, resolveAddress } from "./client.js";
 
 describe("resolveAddress", () => {
   it("prefers the --cerebro flag over CORDYNA_ADDR", () => {

@@ -1,14 +1,7 @@
-// Where cerebro is, and a ControlService client to talk to it.
+// Where cerebro is, and what to tell a person when a call to it fails.
 
-import { type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import {
-  AccessService,
-  bearerToken,
-  type ClientTls,
-  ControlService,
-  TOKEN_ENV,
-} from "@cordyna/contract";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { TOKEN_ENV } from "@cordyna/contract";
 
 /** Where the CLI looks for cerebro when told nothing else. */
 export const DEFAULT_ADDRESS = "localhost:7070";
@@ -18,19 +11,6 @@ export const ADDRESS_ENV = "CORDYNA_ADDR";
 
 /** How long a unary call may take before the CLI gives up. */
 export const UNARY_TIMEOUT_MS = 15_000;
-
-/** A connect-es client of cerebro's ControlService. */
-export type ControlClient = Client<typeof ControlService>;
-
-/** A connect-es client of cerebro's AccessService (credentials, audit trail). */
-export type AccessClient = Client<typeof AccessService>;
-
-/** How a client proves who it is: TLS (with a client certificate for mTLS) and a bearer token. */
-export interface ClientCredentials {
-  readonly tls?: ClientTls;
-  /** Sent as `authorization: Bearer <token>` (CORDYNA_TOKEN). */
-  readonly token?: string;
-}
 
 /**
  * Cerebro's address: the --cerebro flag, else CORDYNA_ADDR, else
@@ -45,39 +25,6 @@ export function resolveAddress(
   const fromEnv = env[ADDRESS_ENV]?.trim();
   if (fromEnv) return fromEnv;
   return DEFAULT_ADDRESS;
-}
-
-/**
- * The base URL for an address: "host:port" → "http://host:port", or
- * "https://…" with TLS; URLs pass through.
- */
-export function baseUrlFor(address: string, tls = false): string {
-  return /^https?:\/\//.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
-}
-
-/** A ControlService client over the gRPC protocol. */
-export function createControlClient(
-  address: string,
-  credentials: ClientCredentials = {},
-): ControlClient {
-  return createClient(ControlService, transportTo(address, credentials));
-}
-
-/** An AccessService client over the gRPC protocol. */
-export function createAccessClient(
-  address: string,
-  credentials: ClientCredentials = {},
-): AccessClient {
-  return createClient(AccessService, transportTo(address, credentials));
-}
-
-/** A gRPC transport to cerebro with the given credentials. */
-export function transportTo(address: string, { tls, token }: ClientCredentials): Transport {
-  return createGrpcTransport({
-    baseUrl: baseUrlFor(address, tls !== undefined),
-    ...(tls ? { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),
-    ...(token ? { interceptors: [bearerToken(token)] } : {}),
-  });
 }
 
 /** A gRPC status code as gRPC spells it: Code.FailedPrecondition → "FAILED_PRECONDITION". */

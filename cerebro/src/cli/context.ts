@@ -1,13 +1,16 @@
 // What a dyna command works with: output, environment, clock and the client factory.
 
 import { createClient, type Transport } from "@connectrpc/connect";
-import { AccessService, ControlService, clientTlsFromEnv, tokenFromEnv } from "@cordyna/contract";
 import {
   type AccessClient,
+  AccessService,
   type ClientCredentials,
   type ControlClient,
-  transportTo,
-} from "./client.js";
+  ControlService,
+  cerebroTransport,
+  clientTlsFromEnv,
+  tokenFromEnv,
+} from "@cordyna/contract";
 import type { Profile } from "./profiles.js";
 import { type Style, shouldColor } from "./render.js";
 
@@ -98,7 +101,8 @@ export function waitForSignal(): Promise<string> {
 export function createContext(overrides: CliOverrides = {}, profile?: Profile): CliContext {
   const io = overrides.io ?? processIo();
   const transport =
-    overrides.transport ?? ((address: string) => transportTo(address, credentialsFromEnv(io.env)));
+    overrides.transport ??
+    ((address: string) => cerebroTransport(address, credentialsFromEnv(io.env)));
   return {
     io,
     style: { color: shouldColor(io.isTTY, io.env) },

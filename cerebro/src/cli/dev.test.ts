@@ -1,9 +1,8 @@
-import { TaskState } from "@cordyna/contract";
+import { type ControlClient, createControlClient, TaskState } from "@cordyna/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import { CEREBRO_ENV } from "../config.js";
 import { freePort, freePortPair, occupyPort } from "../testing/ports.js";
 import { RawSession } from "../testing/raw-session.js";
-import { type ControlClient, createControlClient } from "./client.js";
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";
 

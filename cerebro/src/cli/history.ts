@@ -1,8 +1,12 @@
 // dyna history: a task's past task-runs, newest first, a page at a time.
 
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { ListTaskRunsResponseSchema, type TaskRunOfRun, TaskState } from "@cordyna/contract";
-import { MAX_RUNS_PAGE } from "../rpc/run-pages.js";
+import {
+  ListTaskRunsResponseSchema,
+  MAX_TASK_RUNS_PAGE,
+  type TaskRunOfRun,
+  TaskState,
+} from "@cordyna/contract";
 import { expectPositionals, type OptionsConfig, parseCommandArgs, parseIntFlag } from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_OK } from "./context.js";
@@ -92,7 +96,7 @@ export async function historyCommand(args: readonly string[], ctx: CliContext): 
   const limit =
     values.limit === undefined
       ? 0
-      : parseIntFlag("history", "limit", values.limit, 1, MAX_RUNS_PAGE);
+      : parseIntFlag("history", "limit", values.limit, 1, MAX_TASK_RUNS_PAGE);
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
   const res = await client.listTaskRuns(
     { taskId, limit, pageToken: values.page ?? "" },

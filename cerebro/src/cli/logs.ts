@@ -2,6 +2,7 @@
 
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
+  type ControlClient,
   EventKind,
   FollowTaskRunLogsResponseSchema,
   GetTaskRunLogsResponseSchema,
@@ -14,7 +15,7 @@ import {
   type TaskRunLogs,
 } from "@cordyna/contract";
 import { expectPositionals, type OptionsConfig, parseCommandArgs, parseIntFlag } from "./args.js";
-import { type ControlClient, resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
+import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import { formatClock, type Paint, paint, renderJson, type Style } from "./render.js";

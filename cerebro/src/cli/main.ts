@@ -54,14 +54,8 @@ import { SERVE_FLAGS, serveCommand } from "./serve.js";
 import { closeMatches, didYouMean } from "./suggest.js";
 import { VERSION_FLAGS, versionCommand } from "./version.js";
 
-// The client and the run follower of `dyna run`, for programs that start and
-// follow runs as a user of the CLI does (the bench's load generator, tests).
-export {
-  type AccessClient,
-  type ControlClient,
-  createAccessClient,
-  createControlClient,
-} from "./client.js";
+// The run follower of `dyna run`, for programs that start and follow runs as
+// a user of the CLI does (the bench's load generator, tests).
 export { followRun } from "./run.js";
 
 /** A dyna command: its arguments (without the command name) in, exit code out. */

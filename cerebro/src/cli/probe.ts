@@ -6,9 +6,8 @@ import { Buffer } from "node:buffer";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { ControlService } from "@cordyna/contract";
-import { VERSION_HEADERS } from "../version.js";
-import { baseUrlFor, describeRpcError, grpcCodeName } from "./client.js";
+import { baseUrlFor, ControlService, VERSION_HEADERS } from "@cordyna/contract";
+import { describeRpcError, grpcCodeName } from "./client.js";
 
 /** How long one look at an address may take. */
 export const PROBE_TIMEOUT_MS = 2_000;

@@ -7,6 +7,7 @@ import {
   type Completion,
   type Dependency,
   DependencyCondition,
+  describeProgress,
   ErrorCause,
   type Event,
   EventKind,
@@ -25,8 +26,6 @@ import {
   TaskState,
   TriggerKind,
 } from "@cordyna/contract";
-
-import { describeProgress } from "../domain/progress.js";
 import { renderTaskRunOutputs } from "./task-run-outputs.js";
 // ---------------------------------------------------------------------------
 // Colour

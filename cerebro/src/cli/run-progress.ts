@@ -3,8 +3,14 @@
 // run` redraws in place on a terminal.
 
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { type Event, EventKind, type Run, RunState, TaskState } from "@cordyna/contract";
-import { describeProgress } from "../domain/progress.js";
+import {
+  describeProgress,
+  type Event,
+  EventKind,
+  type Run,
+  RunState,
+  TaskState,
+} from "@cordyna/contract";
 import {
   errorCauseName,
   formatDuration,

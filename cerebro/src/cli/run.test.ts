@@ -2,6 +2,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  type ControlClient,
   ErrorCause,
   type Event,
   EventKind,
@@ -18,7 +19,6 @@ import {
   WatchEventsResponseSchema,
 } from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
-import type { ControlClient } from "./client.js";
 import { runCli } from "./main.js";
 import { stripAnsi } from "./render.js";
 import { followRun } from "./run.js";

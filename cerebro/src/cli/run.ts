@@ -1,6 +1,7 @@
 // dyna run: start a run, follow it live to its end, and summarise it.
 
 import {
+  type ControlClient,
   type Event,
   type EventKind,
   type Run,
@@ -9,7 +10,7 @@ import {
   RunState,
 } from "@cordyna/contract";
 import { type OptionsConfig, parseCommandArgs, parseParams, UsageError } from "./args.js";
-import { type ControlClient, resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
+import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import {

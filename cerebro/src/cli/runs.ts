@@ -4,9 +4,9 @@ import {
   CancelRunResponseSchema,
   GetRunResponseSchema,
   ListRunsResponseSchema,
+  MAX_RUNS_PAGE,
   RunState,
 } from "@cordyna/contract";
-import { MAX_RUNS_PAGE } from "../rpc/run-pages.js";
 import {
   expectPositionals,
   type OptionsConfig,

@@ -1,7 +1,8 @@
 // "Did you mean": the known names closest to a mistyped one.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type ControlClient, UNARY_TIMEOUT_MS } from "./client.js";
+import type { ControlClient } from "@cordyna/contract";
+import { UNARY_TIMEOUT_MS } from "./client.js";
 import { EXIT_UNREACHABLE, ExplainedError } from "./context.js";
 
 /** The most names one suggestion offers. */

@@ -4,6 +4,7 @@ import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  type ControlClient,
   ErrorCause,
   EventKind,
   GetRunResponseSchema,
@@ -19,7 +20,6 @@ import {
   type WatchEventsResponse,
   WatchEventsResponseSchema,
 } from "@cordyna/contract";
-import type { ControlClient } from "./client.js";
 import type { CliIo, CliOverrides } from "./context.js";
 
 /** A CliIo that records what was printed. */

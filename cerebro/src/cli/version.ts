@@ -1,8 +1,8 @@
 // dyna version (and dyna --version): this CLI's version, and cerebro's when it answers.
 
 import { ConnectError } from "@connectrpc/connect";
+import { PROTOCOL_VERSION_TEXT } from "@cordyna/contract";
 import cliPackage from "../../package.json" with { type: "json" };
-import { PROTOCOL } from "../version.js";
 import { expectPositionals, type OptionsConfig, parseCommandArgs } from "./args.js";
 import { grpcCodeName, resolveAddress } from "./client.js";
 import { type CliContext, EXIT_OK } from "./context.js";
@@ -45,7 +45,7 @@ export async function versionCommand(args: readonly string[], ctx: CliContext): 
   if (values.json) {
     ctx.io.out(
       JSON.stringify({
-        dyna: { version: CLI_VERSION, protocol: PROTOCOL },
+        dyna: { version: CLI_VERSION, protocol: PROTOCOL_VERSION_TEXT },
         cerebro: {
           address,
           ...(cerebro === undefined ? { error: problem } : { cerebro: cerebro.cerebro }),
@@ -57,7 +57,7 @@ export async function versionCommand(args: readonly string[], ctx: CliContext): 
     );
     return EXIT_OK;
   }
-  ctx.io.out(`dyna ${CLI_VERSION} (protocol ${PROTOCOL})`);
+  ctx.io.out(`dyna ${CLI_VERSION} (protocol ${PROTOCOL_VERSION_TEXT})`);
   ctx.io.out(describeCerebro(address, cerebro, problem));
   if (profile) ctx.io.out(`profile ${profile.name}, from ${profile.file}`);
   return EXIT_OK;

@@ -7,12 +7,14 @@ import {
   type AttemptProgress,
   BATCHES_MINOR,
   ConnectRequestSchema,
+  describeViolations,
+  formatToken,
   PROTOCOL_VERSION,
+  parseToken,
   TaskState,
   TOKEN_ENV,
+  violationsOf,
 } from "@cordyna/contract";
-import { newCredentialId, newToken, parseToken } from "../access/credentials.js";
-import { describeViolations, violationsOf } from "../rpc/validation.js";
 import { formatMs, stateName } from "./format.js";
 import { Conditions, KitServer, type KitSession, type ReceivedUpdate } from "./kit-server.js";
 import { ServerProcess } from "./server-process.js";
@@ -150,7 +152,10 @@ class ConformanceRun {
   readonly #waitMs: number;
   readonly #tag = randomBytes(3).toString("hex");
   /** The CORDYNA_TOKEN the implementation is started with: fresh, and valid nowhere else. */
-  readonly #token = newToken(newCredentialId()).token;
+  readonly #token = formatToken(
+    randomBytes(8).toString("hex"),
+    randomBytes(32).toString("base64url"),
+  );
   readonly #verdicts = new Map<RuleId, Verdict>();
   /** Attempt id → task id of every Invoke sent. */
   readonly #invoked = new Map<string, string>();

@@ -1,3 +1,4 @@
+import { describeProgress } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../clock.js";
 import { CordynaError, ErrorCode } from "../domain/errors.js";
@@ -16,7 +17,6 @@ import {
   TaskState,
   type TriggerKind,
 } from "../domain/model.js";
-import { describeProgress } from "../domain/progress.js";
 import type { EventBus } from "../events.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";

@@ -3,11 +3,10 @@
 // expiries, the schedule's lag, and that docs/observability.md lists every metric.
 
 import { readFileSync } from "node:fs";
-import { Role, TaskState } from "@cordyna/contract";
+import { createAccessClient, Role, TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Cerebro, type CerebroOptions, startCerebro } from "../cerebro.js";
-import { createAccessClient } from "../cli/client.js";
 import { ManualClock } from "../clock.js";
 import { prometheusSamples, sampleValue } from "../testing/prometheus-text.js";
 import { RawSession } from "../testing/raw-session.js";

@@ -4,6 +4,7 @@
 // and progress that is not the sender's to give is refused.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
+  createControlClient,
   ErrorCause,
   type Event,
   EventKind,
@@ -14,7 +15,6 @@ import {
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import type { Cerebro } from "../cerebro.js";
-import { createControlClient } from "../cli/client.js";
 import { loopbackCerebros } from "../testing/loopback-cerebros.js";
 import { RawSession } from "../testing/raw-session.js";
 

@@ -3,13 +3,20 @@
 // loopback, a real TypeScript task-server.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { EventKind, Role, RunState, TaskState } from "@cordyna/contract";
+import {
+  type AccessClient,
+  createAccessClient,
+  createControlClient,
+  EventKind,
+  Role,
+  RunState,
+  TaskState,
+} from "@cordyna/contract";
 import { TaskServer } from "@cordyna/task-server";
 import { status } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
-import { type AccessClient, createAccessClient, createControlClient } from "../cli/client.js";
 import { MemoryStore } from "../store/memory-store.js";
 import { RawSession } from "../testing/raw-session.js";
 

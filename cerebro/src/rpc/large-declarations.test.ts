@@ -1,11 +1,11 @@
 // Declarations at their limits, over real gRPC: too many tasks or too long a
 // chain is refused naming the setting; a large declaration is applied in
 // slices, other calls are answered meanwhile, and it appears all at once.
+import { createControlClient } from "@cordyna/contract";
 import { status } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Cerebro, type CerebroOptions, startCerebro } from "../cerebro.js";
-import { createControlClient } from "../cli/client.js";
 import type { Pause } from "../slices.js";
 import { RawSession } from "../testing/raw-session.js";
 

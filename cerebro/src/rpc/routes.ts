@@ -1,6 +1,12 @@
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
-import { AccessService, ControlService, TaskServerService } from "@cordyna/contract";
-import { CEREBRO_VERSION, PROTOCOL, VERSION_HEADERS } from "../version.js";
+import {
+  AccessService,
+  ControlService,
+  PROTOCOL_VERSION_TEXT,
+  TaskServerService,
+  VERSION_HEADERS,
+} from "@cordyna/contract";
+import { CEREBRO_VERSION } from "../version.js";
 import { Health } from "./health.js";
 import { registerReflection } from "./reflection.js";
 import { HealthService, ReflectionServices } from "./standard-services.js";
@@ -19,7 +25,10 @@ export function cerebroRoutes(handlers: {
 }): CerebroRoutes {
   const health = new Health(
     [TaskServerService.typeName, ControlService.typeName, AccessService.typeName],
-    { [VERSION_HEADERS.version]: CEREBRO_VERSION, [VERSION_HEADERS.protocol]: PROTOCOL },
+    {
+      [VERSION_HEADERS.version]: CEREBRO_VERSION,
+      [VERSION_HEADERS.protocol]: PROTOCOL_VERSION_TEXT,
+    },
   );
   return {
     health,

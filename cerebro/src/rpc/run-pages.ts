@@ -7,8 +7,6 @@ import type { RunPosition } from "../store/store.js";
 
 /** Runs on a ListRuns page unless the request asks for another number. */
 export const DEFAULT_RUNS_PAGE = 50;
-/** The most runs one ListRuns page holds: the proto says so too (ListRunsRequest.limit). */
-export const MAX_RUNS_PAGE = 1_000;
 
 const VERSION = "1";
 

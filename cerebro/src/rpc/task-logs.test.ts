@@ -2,10 +2,18 @@
 // per attempt and read back with GetTaskRunLogs and FollowTaskRunLogs; a
 // peer that sends too much, or for attempts not its own, is refused.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { LogLevel, LogStream, Role, RunState, TaskState } from "@cordyna/contract";
+import {
+  type AccessClient,
+  createAccessClient,
+  createControlClient,
+  LogLevel,
+  LogStream,
+  Role,
+  RunState,
+  TaskState,
+} from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
 import type { Cerebro } from "../cerebro.js";
-import { type AccessClient, createAccessClient, createControlClient } from "../cli/client.js";
 import { ManualClock } from "../clock.js";
 import { loopbackCerebros } from "../testing/loopback-cerebros.js";
 import { RawSession } from "../testing/raw-session.js";

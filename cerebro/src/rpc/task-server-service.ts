@@ -9,6 +9,8 @@ import {
   type ConnectResponse,
   ConnectResponseSchema,
   type DeclarationPart,
+  describeViolation,
+  describeViolations,
   type Hello,
   PROTOCOL_VERSION,
   type TaskDeclaration,
@@ -16,6 +18,7 @@ import {
   type TaskServerService,
   type TaskStateUpdate,
   taskStatesOf,
+  violationsOf,
 } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { AccessControl, CallRecord } from "../access/access-control.js";
@@ -40,7 +43,6 @@ import { issueCodeToProto, taskStateFromProto } from "./enums.js";
 import { Outbound } from "./outbound.js";
 import { InstanceIdTaken, Session, type SessionRegistry } from "./sessions.js";
 import { logLinesFromProto, logTextBytes } from "./task-logs.js";
-import { describeViolation, describeViolations, violationsOf } from "./validation.js";
 
 export interface TaskServerServiceOptions {
   readonly graph: TaskGraph;

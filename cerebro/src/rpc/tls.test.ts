@@ -1,12 +1,12 @@
 // cerebro over TLS, with and without client certificates, against the SDK,
 // the CLI's client and plain HTTPS: real certificates from a throwaway CA.
 import { request } from "node:https";
-import { type ClientTls, Role } from "@cordyna/contract";
+import { type ClientTls, createAccessClient, createControlClient, Role } from "@cordyna/contract";
 import { TaskServer } from "@cordyna/task-server";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Cerebro, startCerebro } from "../cerebro.js";
-import { createAccessClient, createControlClient, describeRpcError } from "../cli/client.js";
+import { describeRpcError } from "../cli/client.js";
 import { LogCapture } from "../store/redis-test-support.js";
 import { createTestPki, type TestPki } from "../testing/certificates.js";
 

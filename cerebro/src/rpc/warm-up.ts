@@ -4,11 +4,11 @@ import {
   ConnectRequestSchema,
   DependencyCondition,
   type TaskDeclarationSchema,
+  violationsOf,
 } from "@cordyna/contract";
 import { TaskGraph } from "../graph/task-graph.js";
 import { runWhole } from "../slices.js";
 import { convertDeclarations } from "./declarations.js";
-import { violationsOf } from "./validation.js";
 
 /** Tasks in the made-up declaration: enough to reach every rule and branch, cheap at start. */
 const WARM_UP_TASKS = 50;
