@@ -22,7 +22,7 @@ export const BUNDLES = {
   cerebro: {
     cerebro: "cerebro/src/main.ts",
     // The CLI, for the health check and for `docker compose exec cerebro node dyna.mjs …`.
-    dyna: "cerebro/src/cli/main.ts",
+    dyna: "cli/src/bin.ts",
   },
   "task-server-a": { "task-server-a": "task-server-ts/servers/task-server-a.ts" },
   "task-server-b": { "task-server-b": "task-server-ts/servers/task-server-b.ts" },
@@ -115,6 +115,8 @@ async function bundleFolder(dir, entries) {
     platform: "node",
     target: "node20",
     format: "esm",
+    // Our packages' TypeScript sources, not their builds.
+    conditions: ["@cordyna/source"],
     banner: { js: BANNER },
     plugins: [runtimeFilesPlugin(packageDirs)],
     // Readable stack traces in production: functions and classes keep their names.

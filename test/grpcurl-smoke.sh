@@ -34,7 +34,7 @@ fail() {
 # An admin token turns authentication on, also for dyna dev on loopback.
 admin_token=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')
 CORDYNA_ADMIN_TOKEN="$admin_token" \
-  setsid npx --no-install tsx cerebro/src/cli/main.ts dev --port "$port" --http-port "$http_port" --host 127.0.0.1 >"$logs/cerebro.log" 2>&1 &
+  setsid npx --no-install tsx cli/src/bin.ts dev --port "$port" --http-port "$http_port" --host 127.0.0.1 >"$logs/cerebro.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 100); do
@@ -44,7 +44,7 @@ done
 # Credentials as an admin makes them; the token is the only line on stdout.
 create_token() {
   CORDYNA_ADDR="$address" CORDYNA_TOKEN="$admin_token" \
-    npx --no-install tsx cerebro/src/cli/main.ts auth token create --team team-a "$@" 2>>"$logs/dyna.log" ||
+    npx --no-install tsx cli/src/bin.ts auth token create --team team-a "$@" 2>>"$logs/dyna.log" ||
     fail "dyna auth token create $*"
 }
 server_token=$(create_token --role server --server task-server-a)
@@ -126,7 +126,7 @@ tls_port=$(free_port)
 tls_http_port=$(free_port)
 tls_address="127.0.0.1:$tls_port"
 CORDYNA_ADMIN_TOKEN="$admin_token" \
-  setsid npx --no-install tsx cerebro/src/cli/main.ts dev --port "$tls_port" --http-port "$tls_http_port" \
+  setsid npx --no-install tsx cli/src/bin.ts dev --port "$tls_port" --http-port "$tls_http_port" \
   --host 127.0.0.1 --tls-cert "$pki/cerebro.pem" --tls-key "$pki/cerebro.key" >"$logs/cerebro-tls.log" 2>&1 &
 pids+=($!)
 

@@ -7,8 +7,6 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { followRun } from "@cordyna/cerebro/cli";
-import { freePort, RedisServerProcess } from "@cordyna/cerebro/testing";
 import {
   type ControlClient,
   createControlClient,
@@ -17,6 +15,8 @@ import {
   type Run,
   RunState,
 } from "@cordyna/contract";
+import { freePort, RedisServerProcess } from "../../cerebro/src/testing/index.js";
+import { followRun } from "../../cli/src/run.js";
 import { type CerebroBundle, cerebroBundle } from "./cerebro-bundle.js";
 import { wallMs } from "./clock.js";
 import type { GraphName } from "./graphs.js";

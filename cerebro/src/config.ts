@@ -2,7 +2,7 @@
 // reads the same variables, with its flags in place of some of them.
 
 import { readFileSync } from "node:fs";
-import { parseDuration } from "@cordyna/task-server/durations";
+import { parseDuration } from "@cordyna/contract";
 import type { AuthMode } from "./access/access-control.js";
 import type { MetricsOptions } from "./cerebro.js";
 import { isLoopback } from "./loopback.js";

@@ -2,9 +2,22 @@
 
 export { type Cerebro, type CerebroOptions, startCerebro } from "./cerebro.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./clock.js";
+export {
+  CEREBRO_ENV,
+  type CerebroConfig,
+  CerebroConfigError,
+  type CerebroEnvName,
+  type CerebroFlags,
+  parseCerebroConfig,
+} from "./config.js";
 export { CordynaError, ErrorCode } from "./domain/errors.js";
 export { ErrorCause, RunState, TaskState } from "./domain/model.js";
 export type { CerebroEvent, CerebroEventKind } from "./events.js";
+export {
+  type CerebroService,
+  type CerebroServiceOptions,
+  startCerebroService,
+} from "./service.js";
 export { MemoryStore } from "./store/memory-store.js";
 export {
   checkStorePersistence,
@@ -16,7 +29,7 @@ export {
   STORE_ENV,
   type StoreSpec,
 } from "./store/open-store.js";
-export { DEFAULT_REDIS_PREFIX, RedisKeys } from "./store/redis-keys.js";
+export { DEFAULT_REDIS_PREFIX } from "./store/redis-keys.js";
 export type { RedisPersistence } from "./store/redis-persistence.js";
 export { RedisStore, type RedisStoreOptions } from "./store/redis-store.js";
 export {

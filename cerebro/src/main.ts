@@ -1,14 +1,14 @@
+#!/usr/bin/env node
 // cerebro as a service (the container entry point): configuration from the
 // environment, runs until SIGTERM or SIGINT, then stops cleanly.
 //
 // Exit codes: 0 stopped on a signal, 1 could not start, 2 bad configuration.
 
-import { startCerebro } from "./cerebro.js";
 import { type CerebroConfig, CerebroConfigError, parseCerebroConfig } from "./config.js";
 import { startedAs } from "./entry-point.js";
 import { createLogger } from "./logger.js";
+import { startCerebroService } from "./service.js";
 import { describeStoreSpec, parseStoreSpec } from "./store/open-store.js";
-import { startTracing } from "./tracing.js";
 
 export const EXIT_STOPPED = 0;
 export const EXIT_START_FAILED = 1;
@@ -57,8 +57,7 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
     for (const line of err.message.split("\n")) proc.writeError(`cerebro: ${line}`);
     return EXIT_BAD_CONFIG;
   }
-  const { logLevel, ...options } = config;
-  const logger = createLogger("cerebro", logLevel);
+  const logger = createLogger("cerebro", config.logLevel);
   // Listening for signals before starting, so that one sent during start-up is not lost.
   const signalled = proc.waitForSignal();
 
@@ -71,12 +70,10 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
     },
     "starting cerebro",
   );
-  // Before cerebro starts, so that its tracer is the SDK's from the first run on.
-  const tracing = await startTracing(proc.env, "cerebro", logger);
-  const starting = startCerebro({ ...options, logger });
+  const starting = startCerebroService(config, { env: proc.env, logger });
   const first = await Promise.race([
     starting.then(
-      (cerebro) => ({ kind: "started", cerebro }) as const,
+      (service) => ({ kind: "started", service }) as const,
       (error: unknown) => ({ kind: "failed", error }) as const,
     ),
     signalled.then((signal) => ({ kind: "signal", signal }) as const),
@@ -84,19 +81,17 @@ export async function runService(proc: ServiceProcess = realProcess): Promise<nu
   if (first.kind === "failed") {
     const reason = first.error instanceof Error ? first.error.message : String(first.error);
     logger.fatal({ err: first.error }, `could not start cerebro: ${reason}`);
-    await tracing.shutdown();
     return EXIT_START_FAILED;
   }
   if (first.kind === "signal") {
     // Still starting (e.g. waiting for the store): nothing was served yet.
     logger.info({ signal: first.signal }, "stopped while starting");
-    starting.then((cerebro) => cerebro.stop()).catch(() => {});
+    starting.then((service) => service.stop()).catch(() => {});
     return EXIT_STOPPED;
   }
   const signal = await signalled;
   logger.info({ signal }, "stopping cerebro");
-  await first.cerebro.stop();
-  await tracing.shutdown();
+  await first.service.stop();
   logger.info("cerebro stopped");
   return EXIT_STOPPED;
 }

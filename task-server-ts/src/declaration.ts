@@ -6,8 +6,10 @@ import {
   type Dependency,
   DependencyCondition,
   DependencySchema,
+  type DurationInput,
   ErrorCause,
   OverlapPolicy,
+  parseDuration,
   RetryPolicySchema,
   ScheduleSchema,
   type TaskDeclaration,
@@ -15,7 +17,7 @@ import {
   TriggerMode,
   UpstreamTriggerSchema,
 } from "@cordyna/contract";
-import { type DurationInput, msToDuration, parseDuration } from "./durations.js";
+import { msToDuration } from "./durations.js";
 import { TaskOptionsError } from "./errors.js";
 import type { OwnerOptions, RetryCause, ScheduleOptions, TaskOptions } from "./types.js";
 

@@ -1,22 +1,8 @@
 // The standard Cordyna task-server SDK: declare tasks, run them when cerebro
-// invokes them, report their state.
+// invokes them, report their state. Tasks that run shell commands are in
+// @cordyna/task-server/command.
 
-export {
-  buildInvocation,
-  CommandFailedError,
-  type CommandFile,
-  CommandFileError,
-  type CommandFileIssue,
-  type CommandServerOverrides,
-  type CommandSpec,
-  type CommandTaskDeclaration,
-  createCommandServer,
-  loadCommandFile,
-  paramEnvName,
-  parseCommandFile,
-  runCommand,
-} from "./command/index.js";
-export type { DurationInput } from "./durations.js";
+export type { DurationInput } from "@cordyna/contract";
 export {
   AttemptAbortedError,
   type DeclarationIssue,

@@ -1,7 +1,6 @@
-import type { ClientTls } from "@cordyna/contract";
+import type { ClientTls, DurationInput } from "@cordyna/contract";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Logger } from "pino";
-import type { DurationInput } from "./durations.js";
 
 /** The team answerable for a task, told when it fails. */
 export interface OwnerOptions {

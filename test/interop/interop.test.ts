@@ -14,7 +14,6 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
-import { createTestPki, type TestPki } from "@cordyna/cerebro/testing";
 import {
   createAccessClient,
   createControlClient,
@@ -24,6 +23,7 @@ import {
   TaskState,
 } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestPki, type TestPki } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   type ControlClient,

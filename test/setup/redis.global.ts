@@ -1,8 +1,9 @@
 // Vitest global setup: one real Redis for the whole test run, provided to
 // tests as inject("redisUrl"). Each test uses its own key prefix.
 import { execFileSync } from "node:child_process";
-import { chooseRedisSource, onPath, RedisServerProcess } from "@cordyna/cerebro/testing";
 import type { TestProject } from "vitest/node";
+import { onPath, RedisServerProcess } from "../../cerebro/src/testing/redis-server.js";
+import { chooseRedisSource } from "../../cerebro/src/testing/redis-source.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

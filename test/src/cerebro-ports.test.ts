@@ -1,8 +1,8 @@
 // cerebro's processes on a port that is taken: each says which port and
 // exits, rather than staying up with half of its listeners.
 
-import { freePort, type OccupiedPort, occupyPort } from "@cordyna/cerebro/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort, type OccupiedPort, occupyPort } from "../../cerebro/src/testing/index.js";
 import { type Child, spawnTs } from "./processes.js";
 
 /** How long a process may take to exit once it has said it could not start. */
@@ -67,7 +67,7 @@ describe.each(LISTENERS)("with the %s port taken", (listener) => {
     const { grpc, http, takenPort } = await portsWithOneTaken(listener);
     const child = spawnTs(
       "dyna dev",
-      "cerebro/src/cli/main.ts",
+      "cli/src/bin.ts",
       ["dev", "--host", "127.0.0.1", "--port", String(grpc), "--http-port", String(http)],
       { LOG_LEVEL: "silent" },
     );

@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RedisServerProcess } from "@cordyna/cerebro/testing";
 import { ErrorCause, RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServerProcess } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   type ControlClient,

@@ -7,9 +7,9 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Cerebro, startCerebro } from "@cordyna/cerebro";
 import { ControlService, ErrorCause, type Run, RunState, TaskState } from "@cordyna/contract";
-import { isProcessAlive } from "@cordyna/task-server/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isProcessAlive } from "../../task-server-ts/src/testing/processes.js";
 import {
   type Child,
   type ControlClient,
@@ -58,7 +58,7 @@ beforeAll(async () => {
   );
   server = spawnTs(
     "dyna serve",
-    "cerebro/src/cli/main.ts",
+    "cli/src/bin.ts",
     ["serve", join(dir, "tasks.yaml"), "--cerebro", cerebro.address],
     { LOG_LEVEL: "warn" },
   );
@@ -133,7 +133,7 @@ describe("dyna serve: a task-server for any command", () => {
       bad,
       "server: { name: s, team: t, contact: c }\ntasks:\n  - id: c.x\n    comand: [true]\n",
     );
-    const child = spawnTs("dyna serve (bad file)", "cerebro/src/cli/main.ts", ["serve", bad]);
+    const child = spawnTs("dyna serve (bad file)", "cli/src/bin.ts", ["serve", bad]);
     expect(await exitCode(child)).toBe(2);
     expect(child.output()).toContain(`${bad}:3: task c.x: command: is required`);
     expect(child.output()).toContain(

@@ -9,10 +9,10 @@ import { join, posix } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { onPath, RedisServerProcess } from "@cordyna/cerebro/testing";
 import { bearerToken, ControlService, type Run, RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { onPath, RedisServerProcess } from "../../cerebro/src/testing/index.js";
 import {
   type ControlClient,
   finishedRun,

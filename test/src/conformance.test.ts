@@ -9,9 +9,9 @@ import {
   RULES,
   type RuleId,
   runConformance,
-} from "@cordyna/cerebro/conformance";
-import { createTestPki } from "@cordyna/cerebro/testing";
+} from "@cordyna/cli/conformance";
 import { describe, expect, it } from "vitest";
+import { createTestPki } from "../../cerebro/src/testing/index.js";
 import { exitCode, ROOT, spawnTs } from "./processes.js";
 
 const SDK_SERVER = "test/src/fixtures/conformance-server.ts";
@@ -46,7 +46,7 @@ function failedRules(report: ConformanceReport): RuleId[] {
 async function dynaConformance(flags: readonly string[] = []) {
   const child = spawnTs(
     "dyna",
-    "cerebro/src/cli/main.ts",
+    "cli/src/bin.ts",
     [
       "conformance",
       "--server",

@@ -5,10 +5,10 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Cerebro, startCerebro } from "@cordyna/cerebro";
-import { RawSession } from "@cordyna/cerebro/testing";
 import { ControlService, ErrorCause, TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { RawSession } from "../../cerebro/src/testing/index.js";
 import { type Child, finishedRun, spawnTs, waitForServers, waitUntil } from "./processes.js";
 
 let cerebro: Cerebro | undefined;

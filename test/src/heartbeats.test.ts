@@ -52,7 +52,7 @@ afterAll(async () => {
 
 /** Runs dyna with the arguments against the test's cerebro; its exit code and output. */
 async function dyna(...args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawnTs("dyna", "cerebro/src/cli/main.ts", [...args, "--cerebro", cerebro.address]);
+  const child = spawnTs("dyna", "cli/src/bin.ts", [...args, "--cerebro", cerebro.address]);
   children.push(child);
   return { code: await exitCode(child), output: child.output() };
 }

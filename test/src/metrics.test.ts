@@ -3,9 +3,9 @@
 // success, failures, a retry and an expired deadline, and GET /metrics over
 // real HTTP, parsed as Prometheus text.
 
-import { freePort, prometheusSamples, sampleValue } from "@cordyna/cerebro/testing";
 import { createAccessClient, createControlClient, Role, RunState } from "@cordyna/contract";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort, prometheusSamples, sampleValue } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   finishedRun,

@@ -5,18 +5,18 @@
 // after `mvn install`. For each language, a new project made in a temp folder
 // from test/outside/<lang> (a task-server of one task, on the package alone)
 // builds, connects to a real cerebro and runs its task.
-import { spawn } from "node:child_process";
 import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onPath } from "@cordyna/cerebro/testing";
 import { RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { onPath } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   type ControlClient,
   finishedRun,
   ROOT,
+  runToEnd as run,
   spawnProgram,
   startCerebroProcess,
   waitUntil,
@@ -26,38 +26,6 @@ const inCi = process.env.CI === "true";
 const TEMPLATES = join(ROOT, "test/outside");
 /** The param every outside task counts the words of: eight words. */
 const TEXT = "one team with a repository of its own";
-
-/** Runs a command to its end and resolves with its stdout; rejects with all it wrote when it fails. */
-function run(
-  command: string,
-  args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd ?? ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      output += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      if (code === 0) resolve(stdout);
-      else
-        reject(
-          new Error(`${[command, ...args].join(" ")} ended with ${code ?? signal}:\n${output}`),
-        );
-    });
-  });
-}
 
 /** One cerebro for every language, started by the first test that needs it. */
 let cerebro: Promise<{ child: Child; address: string; control: ControlClient }> | undefined;

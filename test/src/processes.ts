@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { createClient } from "@connectrpc/connect";
-import { freePort } from "@cordyna/cerebro/testing";
 import {
   type ClientTls,
   type ControlService,
@@ -10,6 +9,7 @@ import {
   RunState,
   TaskState,
 } from "@cordyna/contract";
+import { freePort } from "../../cerebro/src/testing/index.js";
 
 export { freePort };
 
@@ -85,6 +85,41 @@ export function spawnProgram(
 }
 
 /**
+ * Runs a command to its end, from the repository root unless told, and
+ * resolves with its stdout; rejects with all it wrote when it fails.
+ */
+export function runToEnd(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else
+        reject(
+          new Error(`${[command, ...args].join(" ")} ended with ${code ?? signal}:\n${output}`),
+        );
+    });
+  });
+}
+
+/**
  * Starts cerebro as a child process and waits until it answers: `dyna dev` on
  * a free port by default, or another entry point (e.g. the service's
  * cerebro/src/main.ts, configured by `env`) on a given port. With `tls`, the
@@ -98,7 +133,7 @@ export async function startCerebroProcess(
   const args = options.entry
     ? []
     : ["dev", "--port", String(port), "--http-port", "0", "--host", "127.0.0.1"];
-  const child = spawnTs("cerebro", options.entry ?? "cerebro/src/cli/main.ts", args, env);
+  const child = spawnTs("cerebro", options.entry ?? "cli/src/bin.ts", args, env);
   const address = `127.0.0.1:${port}`;
   const control = createControlClient(address, {
     ...(options.tls ? { tls: options.tls } : {}),

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Cerebro, openStore, startCerebro } from "@cordyna/cerebro";
-import { RawSession, RedisServerProcess } from "@cordyna/cerebro/testing";
 import { ControlService, TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
+import { RawSession, RedisServerProcess } from "../../cerebro/src/testing/index.js";
 import { type Child, spawnTs, waitForServers, waitUntil } from "./processes.js";
 
 const silent = pino({ level: "silent" });

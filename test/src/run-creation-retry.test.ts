@@ -5,11 +5,11 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Cerebro, startCerebro } from "@cordyna/cerebro";
-import { RedisServerProcess } from "@cordyna/cerebro/testing";
 import { ControlService, RunState } from "@cordyna/contract";
 import { TaskServer } from "@cordyna/task-server";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServerProcess } from "../../cerebro/src/testing/index.js";
 import { FaultProxy } from "./fault-proxy.js";
 import { type ControlClient, finishedRun, waitForServers } from "./processes.js";
 

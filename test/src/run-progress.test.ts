@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 it("prints a line per change, a retry's cause and backoff, and ends naming the outcome and each failure's team", async () => {
-  const dyna = spawnTs("dyna run", "cerebro/src/cli/main.ts", [
+  const dyna = spawnTs("dyna run", "cli/src/bin.ts", [
     "run",
     "b.after",
     "--cerebro",
@@ -80,7 +80,7 @@ it("prints a line per change, a retry's cause and backoff, and ends naming the o
 }, 60_000);
 
 it("dyna events, a process too, prints the newest events and exits", async () => {
-  const events = spawnTs("dyna events", "cerebro/src/cli/main.ts", [
+  const events = spawnTs("dyna events", "cli/src/bin.ts", [
     "events",
     "--last",
     "3",

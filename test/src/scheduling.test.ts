@@ -2,9 +2,9 @@
 // cerebro SIGKILLed on Redis that catches up missed ticks exactly as each
 // task's policy says.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { RedisServerProcess } from "@cordyna/cerebro/testing";
 import { type Run, TriggerKind } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServerProcess } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   type ControlClient,
@@ -92,7 +92,7 @@ describe("scheduling in real time", () => {
       "--cerebro",
       `127.0.0.1:${port}`,
     ];
-    const first = spawnTs("dyna", "cerebro/src/cli/main.ts", args);
+    const first = spawnTs("dyna", "cli/src/bin.ts", args);
     expect(await exitCode(first)).toBe(0);
     const backfilled = (await runsOf("cron.latest")).filter(
       (run) => run.trigger === TriggerKind.BACKFILL,
@@ -107,7 +107,7 @@ describe("scheduling in real time", () => {
       backfilled.every((run) => run.params.logical_time === new Date(logical(run)).toISOString()),
     ).toBe(true);
 
-    const again = spawnTs("dyna", "cerebro/src/cli/main.ts", args);
+    const again = spawnTs("dyna", "cli/src/bin.ts", args);
     expect(await exitCode(again)).toBe(0);
     expect(
       (await runsOf("cron.latest")).filter((run) => run.trigger === TriggerKind.BACKFILL),

@@ -101,16 +101,11 @@ describe("the seed scenario over real gRPC and real processes", () => {
   });
 
   it("dyna run follows a run to its end and exits 0 only when it succeeded", async () => {
-    const ok = spawnTs("dyna", "cerebro/src/cli/main.ts", [
-      "run",
-      "a.fetch-rates",
-      "--cerebro",
-      address,
-    ]);
+    const ok = spawnTs("dyna", "cli/src/bin.ts", ["run", "a.fetch-rates", "--cerebro", address]);
     expect(await exitCode(ok)).toBe(0);
     expect(ok.output()).toContain("a.fetch-rates");
 
-    const failing = spawnTs("dyna", "cerebro/src/cli/main.ts", [
+    const failing = spawnTs("dyna", "cli/src/bin.ts", [
       "run",
       "b.archive-digest",
       "--cerebro",

@@ -5,9 +5,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RedisServerProcess } from "@cordyna/cerebro/testing";
 import { RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServerProcess } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   type ControlClient,
@@ -36,7 +36,7 @@ async function dyna(
   address: string,
   args: string[],
 ): Promise<{ code: number | null; out: string }> {
-  const child = spawnTs("dyna", "cerebro/src/cli/main.ts", [...args, "--cerebro", address], {
+  const child = spawnTs("dyna", "cli/src/bin.ts", [...args, "--cerebro", address], {
     NO_COLOR: "1",
   });
   const code = await exitCode(child);
@@ -64,7 +64,7 @@ describe.each(["memory", "redis"] as const)("task logs and outputs, cerebro on %
       }),
       spawnTs(
         "dyna serve",
-        "cerebro/src/cli/main.ts",
+        "cli/src/bin.ts",
         ["serve", join(dir, "tasks.yaml"), "--cerebro", cerebro.address],
         { LOG_LEVEL: "warn" },
       ),

@@ -5,9 +5,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { onPath } from "@cordyna/cerebro/testing";
 import { RunState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { onPath } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   type ControlClient,

@@ -2,9 +2,10 @@
 // processes: a TypeScript task-server written with zod schemas, and cerebro
 // on each store; read back as a user does, with GetRun, the events and
 // `dyna runs <id>`.
-import { RedisServerProcess } from "@cordyna/cerebro/testing";
+
 import { type Event, EventKind, RunState, TaskState } from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServerProcess } from "../../cerebro/src/testing/index.js";
 import {
   type Child,
   type ControlClient,
@@ -18,7 +19,7 @@ import {
 
 /** What `dyna <args>` printed, run as a user runs it, against `address`. */
 async function dyna(address: string, args: string[]): Promise<string> {
-  const child = spawnTs("dyna", "cerebro/src/cli/main.ts", [...args, "--cerebro", address], {
+  const child = spawnTs("dyna", "cli/src/bin.ts", [...args, "--cerebro", address], {
     NO_COLOR: "1",
   });
   await exitCode(child);

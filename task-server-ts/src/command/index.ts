@@ -1,7 +1,7 @@
-// Command task-servers: tasks whose work is a shell command, declared in YAML.
+// Command task-servers (@cordyna/task-server/command): tasks whose work is a
+// shell command, declared in YAML, as `dyna serve` runs them.
 
-export { buildInvocation, type Invocation, paramEnvName, SHELL } from "./invocation.js";
-export { CommandFailedError, type RunCommandOptions, runCommand } from "./run.js";
+export { CommandFailedError } from "./run.js";
 export { type CommandServerOverrides, createCommandServer } from "./server.js";
 export {
   type CommandExec,
@@ -11,8 +11,6 @@ export {
   type CommandServerOptions,
   type CommandSpec,
   type CommandTaskDeclaration,
-  DEFAULT_KEEP_BYTES,
-  DEFAULT_KILL_GRACE_MS,
   loadCommandFile,
   parseCommandFile,
 } from "./spec.js";

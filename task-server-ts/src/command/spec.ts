@@ -3,9 +3,9 @@
 
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { type DurationInput, parseDuration } from "@cordyna/contract";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { isValidTaskId, toTaskDeclaration } from "../declaration.js";
-import { type DurationInput, parseDuration } from "../durations.js";
 import { TaskOptionsError } from "../errors.js";
 import type {
   DeadlineOptions,

@@ -1,7 +1,7 @@
 // The seed demo: cerebro, task-server-a and task-server-b as three processes,
 // the seed's graph run twice, a readable timeline, and a check that everything
 // behaved as the seed says. Exits 0 when it did.
-import { runCli } from "@cordyna/cerebro/cli";
+import { runCli } from "@cordyna/cli";
 import { type Run, RunState, TaskState } from "@cordyna/contract";
 import {
   type Child,

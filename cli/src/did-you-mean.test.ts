@@ -1,10 +1,10 @@
 // "Did you mean" for task and run ids, against a real cerebro over loopback.
 
+import type { Cerebro } from "@cordyna/cerebro";
 import { createControlClient } from "@cordyna/contract";
 import { describe, expect, it } from "vitest";
-import type { Cerebro } from "../cerebro.js";
-import { loopbackCerebros } from "../testing/loopback-cerebros.js";
-import { RawSession } from "../testing/raw-session.js";
+import { loopbackCerebros } from "../../cerebro/src/testing/loopback-cerebros.js";
+import { RawSession } from "../../cerebro/src/testing/raw-session.js";
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";
 

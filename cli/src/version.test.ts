@@ -1,9 +1,9 @@
 // dyna version against a real cerebro, and with none there.
 
 import { describe, expect, it } from "vitest";
-import cerebroPackage from "../../package.json" with { type: "json" };
-import { loopbackCerebros } from "../testing/loopback-cerebros.js";
-import { freePort } from "../testing/ports.js";
+import { loopbackCerebros } from "../../cerebro/src/testing/loopback-cerebros.js";
+import { freePort } from "../../cerebro/src/testing/ports.js";
+import cerebroPackage from "../package.json" with { type: "json" };
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";
 

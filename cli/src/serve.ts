@@ -26,8 +26,8 @@ export async function serveCommand(args: readonly string[], ctx: CliContext): Pr
   }
 
   // Loaded on demand so the other commands never load the SDK.
-  const { CommandFileError, createCommandServer, DeclarationRejectedError, loadCommandFile } =
-    await import("@cordyna/task-server");
+  const [{ CommandFileError, createCommandServer, loadCommandFile }, { DeclarationRejectedError }] =
+    await Promise.all([import("@cordyna/task-server/command"), import("@cordyna/task-server")]);
   let spec: Awaited<ReturnType<typeof loadCommandFile>>;
   try {
     spec = await loadCommandFile(file);

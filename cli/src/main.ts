@@ -1,6 +1,5 @@
 // dyna: the Cordyna command line. Dispatches to one command per module.
 
-import { startedAs } from "../entry-point.js";
 import {
   COMMON_OPTIONS,
   expectPositionals,
@@ -53,10 +52,6 @@ import {
 import { SERVE_FLAGS, serveCommand } from "./serve.js";
 import { closeMatches, didYouMean } from "./suggest.js";
 import { VERSION_FLAGS, versionCommand } from "./version.js";
-
-// The run follower of `dyna run`, for programs that start and follow runs as
-// a user of the CLI does (the bench's load generator, tests).
-export { followRun } from "./run.js";
 
 /** A dyna command: its arguments (without the command name) in, exit code out. */
 export type Command = (args: readonly string[], ctx: CliContext) => Promise<number>;
@@ -321,9 +316,4 @@ function failedCall(ctx: CliContext, address: string | undefined): FailedCall {
     // Settings that cannot be read failed the call before it was made.
   }
   return { address: address ?? "cerebro", tls, transport: (a) => ctx.transport(a) };
-}
-
-// Run when started as dyna (this file or the bin shim), not when imported by a test.
-if (startedAs(import.meta.url, new URL("../../bin/dyna.js", import.meta.url))) {
-  process.exitCode = await runCli(process.argv.slice(2));
 }

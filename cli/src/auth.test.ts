@@ -1,8 +1,8 @@
 // dyna auth, audit and health against a real cerebro with authentication on.
 
+import { type Cerebro, startCerebro } from "@cordyna/cerebro";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cerebro, startCerebro } from "../cerebro.js";
 import { EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from "./context.js";
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";

@@ -1,11 +1,11 @@
 // dyna events and dyna history against a real cerebro and a task-server
 // speaking the protocol over real gRPC.
 
+import { type Cerebro, startCerebro } from "@cordyna/cerebro";
 import { TaskState } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cerebro, startCerebro } from "../cerebro.js";
-import { RawSession } from "../testing/raw-session.js";
+import { RawSession } from "../../cerebro/src/testing/raw-session.js";
 import { EXIT_OK } from "./context.js";
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";

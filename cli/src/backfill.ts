@@ -2,6 +2,7 @@
 
 import { toJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { CronSchedule, UTC } from "@cordyna/cerebro/cron";
 import {
   type ControlClient,
   type Run,
@@ -10,7 +11,6 @@ import {
   RunState,
   TriggerKind,
 } from "@cordyna/contract";
-import { CronSchedule, UTC } from "../schedule/cron.js";
 import {
   expectPositionals,
   type OptionsConfig,

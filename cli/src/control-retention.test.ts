@@ -3,16 +3,14 @@
 
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { type Cerebro, ManualClock, MemoryStore, startCerebro } from "@cordyna/cerebro";
 import { ControlService } from "@cordyna/contract";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Cerebro, startCerebro } from "../cerebro.js";
-import { runCli } from "../cli/main.js";
-import { recordingIo } from "../cli/test-support.js";
-import { ManualClock } from "../clock.js";
-import { MemoryStore } from "../store/memory-store.js";
-import { failureOf } from "../testing/call-failure.js";
-import { RawSession } from "../testing/raw-session.js";
+import { failureOf } from "../../cerebro/src/testing/call-failure.js";
+import { RawSession } from "../../cerebro/src/testing/raw-session.js";
+import { runCli } from "./main.js";
+import { recordingIo } from "./test-support.js";
 
 const HOUR = 3_600_000;
 

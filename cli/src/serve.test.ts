@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loopbackCerebros } from "../testing/loopback-cerebros.js";
-import { RawSession } from "../testing/raw-session.js";
+import { loopbackCerebros } from "../../cerebro/src/testing/loopback-cerebros.js";
+import { RawSession } from "../../cerebro/src/testing/raw-session.js";
 import { runCli } from "./main.js";
 import { fakeCli, recordingIo } from "./test-support.js";
 

@@ -8,9 +8,9 @@ import type { AddressInfo, Server } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestPki, type TestPki } from "../testing/certificates.js";
-import { loopbackCerebros } from "../testing/loopback-cerebros.js";
-import { freePortPair } from "../testing/ports.js";
+import { createTestPki, type TestPki } from "../../cerebro/src/testing/certificates.js";
+import { loopbackCerebros } from "../../cerebro/src/testing/loopback-cerebros.js";
+import { freePortPair } from "../../cerebro/src/testing/ports.js";
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";
 

@@ -1,7 +1,6 @@
 // dyna conformance: checks a task-server implementation against the protocol's rules.
 
 import { accessSync, constants } from "node:fs";
-import type { CertificateFiles, ConformanceTls } from "../conformance/index.js";
 import {
   expectPositionals,
   type OptionsConfig,
@@ -9,6 +8,7 @@ import {
   parseIntFlag,
   UsageError,
 } from "./args.js";
+import type { CertificateFiles, ConformanceTls } from "./conformance/index.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 
@@ -75,7 +75,7 @@ export async function conformanceCommand(
   const tls = tlsFromFlags(values);
 
   // Loaded on demand so the other commands never load the kit.
-  const { formatReport, runConformance } = await import("../conformance/index.js");
+  const { formatReport, runConformance } = await import("./conformance/index.js");
   const report = await runConformance({
     serverName,
     quickTask,

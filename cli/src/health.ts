@@ -25,7 +25,7 @@ export async function healthCommand(args: readonly string[], ctx: CliContext): P
   if (values.help) return printHelp(ctx.io, "health");
   expectPositionals("health", positionals, 0, 0, "");
   // Loaded on demand: the health service's descriptor is read from its .proto file.
-  const { HealthService } = await import("../rpc/standard-services.js");
+  const { HealthService } = await import("@cordyna/cerebro/standard-services");
   const address = resolveAddress(values.cerebro, ctx.io.env);
   // The descriptor is loaded at run time, so the client is typed by hand.
   const client = createClient(HealthService, ctx.transport(address)) as unknown as HealthClient;

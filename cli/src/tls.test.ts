@@ -1,14 +1,14 @@
 // cerebro over TLS, with and without client certificates, against the SDK,
 // the CLI's client and plain HTTPS: real certificates from a throwaway CA.
 import { request } from "node:https";
+import { type Cerebro, startCerebro } from "@cordyna/cerebro";
 import { type ClientTls, createAccessClient, createControlClient, Role } from "@cordyna/contract";
 import { TaskServer } from "@cordyna/task-server";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Cerebro, startCerebro } from "../cerebro.js";
-import { describeRpcError } from "../cli/client.js";
-import { LogCapture } from "../store/redis-test-support.js";
-import { createTestPki, type TestPki } from "../testing/certificates.js";
+import { LogCapture } from "../../cerebro/src/store/redis-test-support.js";
+import { createTestPki, type TestPki } from "../../cerebro/src/testing/certificates.js";
+import { describeRpcError } from "./client.js";
 
 const silent = pino({ level: "silent" });
 let pki: TestPki;

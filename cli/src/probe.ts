@@ -171,7 +171,7 @@ export async function askHealth(
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<CerebroAnswer> {
   // Loaded on demand: the health service's descriptor is read from its .proto file.
-  const { HealthService } = await import("../rpc/standard-services.js");
+  const { HealthService } = await import("@cordyna/cerebro/standard-services");
   const client = createClient(HealthService, transport) as unknown as HealthClient;
   let headers: Headers | undefined;
   try {

@@ -1,13 +1,6 @@
 // dyna dev: cerebro in this process, on the in-memory store or on Redis.
 
-import {
-  type CerebroConfig,
-  CerebroConfigError,
-  type CerebroEnvName,
-  type CerebroFlags,
-  parseCerebroConfig,
-} from "../config.js";
-import { describeStoreSpec, parseStoreSpec, STORE_ENV } from "../store/open-store.js";
+import type { CerebroConfig, CerebroEnvName, CerebroFlags } from "@cordyna/cerebro";
 import { expectPositionals, type OptionsConfig, parseCommandArgs, UsageError } from "./args.js";
 import { ADDRESS_ENV } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
@@ -21,7 +14,7 @@ const FLAG_VARIABLES = {
   port: "CORDYNA_PORT",
   "http-port": "CORDYNA_HTTP_PORT",
   host: "CORDYNA_HOST",
-  store: STORE_ENV,
+  store: "CORDYNA_STORE",
   "redis-prefix": "CORDYNA_REDIS_PREFIX",
   "tls-cert": "CORDYNA_TLS_CERT",
   "tls-key": "CORDYNA_TLS_KEY",
@@ -66,6 +59,14 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   if (values["insecure-no-auth"]) {
     flags.CORDYNA_INSECURE_NO_AUTH = { flag: "--insecure-no-auth", value: "true" };
   }
+  // Loaded here, so that the other commands never load the whole service.
+  const {
+    CerebroConfigError,
+    describeStoreSpec,
+    parseCerebroConfig,
+    parseStoreSpec,
+    startCerebroService,
+  } = await import("@cordyna/cerebro");
   let config: CerebroConfig;
   try {
     config = parseCerebroConfig(ctx.io.env, {
@@ -78,26 +79,16 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
     throw new UsageError(err.message.replaceAll("\n", "; "), "dev");
   }
 
-  // Loaded on demand so the other commands never load the whole service.
-  const [{ startCerebro }, { createLogger }, { startTracing }] = await Promise.all([
-    import("../cerebro.js"),
-    import("../logger.js"),
-    import("../tracing.js"),
-  ]);
-  const { logLevel, ...options } = config;
-  const logger = createLogger("cerebro", logLevel);
-  const tracing = await startTracing(ctx.io.env, "cerebro", logger);
-  let cerebro: Awaited<ReturnType<typeof startCerebro>>;
+  let service: Awaited<ReturnType<typeof startCerebroService>>;
   try {
-    cerebro = await startCerebro({ ...options, logger });
+    service = await startCerebroService(config, { env: ctx.io.env });
   } catch (err) {
     ctx.io.err(
       `dyna dev: could not start cerebro: ${err instanceof Error ? err.message : String(err)}`,
     );
-    await tracing.shutdown();
     return EXIT_FAILED;
   }
-  const { address, httpAddress } = cerebro;
+  const { address, httpAddress } = service.cerebro;
   const scheme = config.tls ? "https" : "http";
   const http = httpAddress ? `; HTTP/JSON on ${scheme}://${httpAddress}` : "";
   ctx.io.out(
@@ -112,8 +103,7 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   );
   const signal = await ctx.waitForShutdown();
   if (!values.json) ctx.io.err(`${signal}: stopping cerebro…`);
-  await cerebro.stop();
-  await tracing.shutdown();
+  await service.stop();
   if (!values.json) ctx.io.err("cerebro stopped.");
   return EXIT_OK;
 }

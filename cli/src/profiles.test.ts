@@ -4,10 +4,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Cerebro, startCerebro } from "@cordyna/cerebro";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Cerebro, startCerebro } from "../cerebro.js";
-import { createTestPki } from "../testing/certificates.js";
+import { createTestPki } from "../../cerebro/src/testing/certificates.js";
 import { EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from "./context.js";
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";

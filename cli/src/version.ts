@@ -2,7 +2,7 @@
 
 import { ConnectError } from "@connectrpc/connect";
 import { PROTOCOL_VERSION_TEXT } from "@cordyna/contract";
-import cliPackage from "../../package.json" with { type: "json" };
+import cliPackage from "../package.json" with { type: "json" };
 import { expectPositionals, type OptionsConfig, parseCommandArgs } from "./args.js";
 import { grpcCodeName, resolveAddress } from "./client.js";
 import { type CliContext, EXIT_OK } from "./context.js";

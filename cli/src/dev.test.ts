@@ -1,8 +1,8 @@
+import { CEREBRO_ENV } from "@cordyna/cerebro";
 import { type ControlClient, createControlClient, TaskState } from "@cordyna/contract";
 import { afterEach, describe, expect, it } from "vitest";
-import { CEREBRO_ENV } from "../config.js";
-import { freePort, freePortPair, occupyPort } from "../testing/ports.js";
-import { RawSession } from "../testing/raw-session.js";
+import { freePort, freePortPair, occupyPort } from "../../cerebro/src/testing/ports.js";
+import { RawSession } from "../../cerebro/src/testing/raw-session.js";
 import { runCli } from "./main.js";
 import { recordingIo } from "./test-support.js";
 
