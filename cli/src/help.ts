@@ -530,9 +530,8 @@ The command gets the CORDYNA_TLS* variables from these flags only: any in
 dyna's own environment are not passed on, so they match what the kit serves.
 
 Examples:
-  dyna conformance --server conformance-server --task conformance.quick \\
-    --slow-task conformance.slow \\
-    -- node --import tsx test/src/fixtures/conformance-server.ts
+  dyna conformance --server my-server --task my.quick --slow-task my.slow \\
+    -- node dist/server.js
 
   dyna conformance --server my-server --task my.quick --slow-task my.slow \\
     --tls-cert kit.pem --tls-key kit.key --tls-ca ca.pem \\

@@ -4,7 +4,7 @@
 // tarballs alone. The project type-checks a task-server with tsc --strict,
 // runs it against `dyna dev` of the installed CLI beside a `dyna serve`
 // command server and the seed's team A, on whose task it depends, and
-// passes the conformance kit. Everything it runs is the
+// passes the conformance kit; cerebro also runs as a service from its bin. Everything it runs is the
 // packages' built JavaScript, under plain node.
 import { once } from "node:events";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -316,6 +316,33 @@ describe("the TypeScript packages, installed by a project outside the repository
       state: TaskState.COMPLETED,
       outputs: { stdout_tail: "hello after 8 words" },
     });
+  });
+
+  it("starts cerebro as a service from the installed package's bin, healthy to dyna health", async () => {
+    const port = await freePort();
+    const cerebro = spawnProgram(
+      "cerebro",
+      [bin("cerebro")],
+      {
+        CORDYNA_PORT: String(port),
+        CORDYNA_HTTP_PORT: "off",
+        CORDYNA_HOST: "127.0.0.1",
+        CORDYNA_ADMIN_TOKEN: "an-admin-token-of-at-least-32-characters",
+        LOG_LEVEL: "warn",
+      },
+      project,
+    );
+    children.push(cerebro);
+    // dyna health needs no credential, as a container's probe has none.
+    await waitUntil("cerebro to answer its health check", async () => {
+      if (cerebro.process.exitCode !== null)
+        throw new Error(`cerebro exited:\n${cerebro.output()}`);
+      const answer = await runToEnd(bin("dyna"), ["health", "--cerebro", `127.0.0.1:${port}`], {
+        cwd: project,
+      });
+      return answer.trim() === "SERVING";
+    });
+    expect(await cerebro.stop()).toBe(0);
   });
 
   it("passes the conformance kit of the installed CLI", async () => {
