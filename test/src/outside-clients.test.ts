@@ -7,7 +7,7 @@
 // builds, connects to a real cerebro and runs its task, which needs the
 // seed's team A task a.fetch-rates fetched within the hour, as
 // docs/getting-started.md shows.
-import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunState, TaskState } from "@cordyna/contract";
@@ -201,11 +201,11 @@ outsideProject("python", [python], async (dir) => {
 });
 
 // `cargo package` packs the crate and checks that the package builds on its
-// own; the new crate depends by path on the package unpacked, so it builds
-// from what the .crate holds. It builds into the client's target dir with the
-// client's lock file, and its tokio has the features tonic enables anyway, so
-// it reuses the dependencies cargo package compiled: only the client itself
-// compiles again.
+// own; the new crate depends by path on the package unpacked into its
+// vendor/ folder, as the client's README says, so it builds from what the
+// .crate holds. It builds into the client's target dir with the client's lock
+// file, and its tokio has the features tonic enables anyway, so it reuses the
+// dependencies cargo package compiled: only the client itself compiles again.
 outsideProject("rust", ["cargo", "tar"], async (dir) => {
   const client = join(ROOT, "clients/rust");
   const metadata = JSON.parse(
@@ -216,22 +216,22 @@ outsideProject("rust", ["cargo", "tar"], async (dir) => {
   const targetDir = metadata.target_directory;
   const version = metadata.packages.find((p) => p.name === "cordyna-client")?.version;
   await run("cargo", ["package", "-p", "cordyna-client", "--locked", "--quiet"], { cwd: client });
-  const crate = join(targetDir, "package", `cordyna-client-${version}.crate`);
-  await run("tar", ["-xzf", crate, "-C", dir]);
 
-  const project = join(dir, "count-words");
-  await cp(join(TEMPLATES, "rust"), project, { recursive: true });
-  const manifest = await readFile(join(project, "Cargo.toml"), "utf8");
-  await writeFile(
-    join(project, "Cargo.toml"),
-    manifest.replace("@CORDYNA_CLIENT_PATH@", join(dir, `cordyna-client-${version}`)),
-  );
-  await copyFile(join(client, "Cargo.lock"), join(project, "Cargo.lock"));
+  await cp(join(TEMPLATES, "rust"), dir, { recursive: true });
+  const unpacked = `vendor/cordyna-client-${version}`;
+  expect(
+    await readFile(join(dir, "Cargo.toml"), "utf8"),
+    `test/outside/rust/Cargo.toml must depend on ${unpacked}, the client's version`,
+  ).toContain(`path = "${unpacked}"`);
+  await mkdir(join(dir, "vendor"));
+  const crate = join(targetDir, "package", `cordyna-client-${version}.crate`);
+  await run("tar", ["-xzf", crate, "-C", join(dir, "vendor")]);
+  await copyFile(join(client, "Cargo.lock"), join(dir, "Cargo.lock"));
   await run("cargo", ["build", "--quiet"], {
-    cwd: project,
+    cwd: dir,
     env: { CARGO_TARGET_DIR: targetDir },
   });
-  return { command: [join(targetDir, "debug", "outside-rust")], cwd: project };
+  return { command: [join(targetDir, "debug", "outside-rust")], cwd: dir };
 });
 
 // `mvn install` of the client (and the parent POM it inherits) into the local
