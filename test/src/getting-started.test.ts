@@ -8,10 +8,14 @@ import { ROOT } from "./processes.js";
 
 const PAGE = "docs/getting-started.md";
 
-/** Each file the page shows, with the code block that shows it. */
+/**
+ * Each file the page shows, with the code block that shows it. A block of a
+ * file that holds backticks itself is fenced with more of them (the
+ * formatter makes it so), and ends at a fence as long as its opening one.
+ */
 function shownFiles(markdown: string): { path: string; shown: string }[] {
-  const blocks = /^<!-- (\S+) -->\n```[\w-]*\n([\s\S]*?)^```$/gm;
-  return [...markdown.matchAll(blocks)].map(([, path, shown]) => ({
+  const blocks = /^<!-- (\S+) -->\n(`{3,})[\w-]*\n([\s\S]*?)^\2$/gm;
+  return [...markdown.matchAll(blocks)].map(([, path, , shown]) => ({
     path: path ?? "",
     shown: shown ?? "",
   }));
@@ -25,6 +29,11 @@ describe(PAGE, () => {
       expect.arrayContaining([
         "test/outside/typescript/src/server.ts",
         "test/outside/typescript/tasks.yaml",
+        "test/outside/python/count_words.py",
+        "test/outside/rust/Cargo.toml",
+        "test/outside/rust/src/main.rs",
+        "test/outside/java/pom.xml",
+        "test/outside/java/src/main/java/com/example/outside/CountWords.java",
       ]),
     );
   });

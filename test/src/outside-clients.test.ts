@@ -4,8 +4,10 @@
 // `cargo package` packs it, the Java client from the local Maven repository
 // after `mvn install`. For each language, a new project made in a temp folder
 // from test/outside/<lang> (a task-server of one task, on the package alone)
-// builds, connects to a real cerebro and runs its task.
-import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+// builds, connects to a real cerebro and runs its task, which needs the
+// seed's team A task a.fetch-rates fetched within the hour, as
+// docs/getting-started.md shows.
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunState, TaskState } from "@cordyna/contract";
@@ -26,22 +28,62 @@ const inCi = process.env.CI === "true";
 const TEMPLATES = join(ROOT, "test/outside");
 /** The param every outside task counts the words of: eight words. */
 const TEXT = "one team with a repository of its own";
+/** Team A's task every outside task depends on, and what it returns. */
+const RATES = "a.fetch-rates";
+const RATES_OUTPUTS = { currencies: "31" };
 
-/** One cerebro for every language, started by the first test that needs it. */
-let cerebro: Promise<{ child: Child; address: string; control: ControlClient }> | undefined;
+/**
+ * One cerebro for every language, with the seed's task-server-a (another
+ * team, from this repository) connected, started by the first test that
+ * needs them.
+ */
+let cerebro:
+  | Promise<{ child: Child; teamA: Child; address: string; control: ControlClient }>
+  | undefined;
 function sharedCerebro() {
-  cerebro ??= startCerebroProcess({ LOG_LEVEL: "warn" });
+  cerebro ??= (async () => {
+    const started = await startCerebroProcess({ LOG_LEVEL: "warn" });
+    const teamA = spawnProgram(
+      "task-server-a",
+      [
+        process.execPath,
+        "--conditions=@cordyna/source",
+        "--import",
+        "tsx",
+        "task-server-ts/servers/task-server-a.ts",
+      ],
+      { CORDYNA_ADDR: started.address, LOG_LEVEL: "warn" },
+    );
+    await waitUntil("task-server-a connected to cerebro", async () => {
+      if (teamA.process.exitCode !== null) {
+        throw new Error(`task-server-a exited:\n${teamA.output()}`);
+      }
+      const { servers } = await started.control.listServers({});
+      return servers.some((s) => s.name === "task-server-a" && s.instances.length > 0);
+    });
+    return { ...started, teamA };
+  })();
   return cerebro;
 }
 afterAll(async () => {
-  await (await cerebro?.catch(() => undefined))?.child.stop();
+  const started = await cerebro?.catch(() => undefined);
+  await started?.teamA.stop();
+  await started?.child.stop();
 });
+
+/**
+ * The task-run of a.fetch-rates that the first run to hold one completed.
+ * The languages share one cerebro, so every later run falls within the hour
+ * and reuses that very completion instead of fetching again.
+ */
+let ratesFetched: { runId: string; taskRunId: string } | undefined;
 
 /**
  * The test of one language's outside project: `build` makes it in a fresh
  * temp folder and returns the command that starts its task-server, which
- * declares `outside.<lang>.count-words` as server `outside-<lang>`. Outside
- * CI, a machine without one of `tools` skips it, saying why; in CI it fails.
+ * declares `outside.<lang>.count-words`, after a.fetch-rates, as server
+ * `outside-<lang>`. Outside CI, a machine without one of `tools` skips it,
+ * saying why; in CI it fails.
  */
 function outsideProject(
   lang: string,
@@ -76,7 +118,7 @@ function outsideProject(
         if (dir) await rm(dir, { recursive: true, force: true });
       });
 
-      it(`runs ${taskId} against cerebro, which records the task-run COMPLETED with its outputs`, async () => {
+      it(`runs ${taskId} after team A's ${RATES}, or on a fetch of it within the hour, and gets the rates`, async () => {
         const { address, control } = await sharedCerebro();
         const child = spawnProgram(
           serverName,
@@ -99,14 +141,35 @@ function outsideProject(
         });
         const finished = await finishedRun(control, begun!.id);
 
+        const byTask = new Map(finished.taskRuns.map((taskRun) => [taskRun.taskId, taskRun]));
+        expect([...byTask.keys()].sort()).toEqual([RATES, taskId]);
+        const rates = byTask.get(RATES)!;
+        if (ratesFetched === undefined) {
+          // Recorded before the assertions below, so that a later language
+          // expects the reuse even when this language's own task failed.
+          if (rates.state === TaskState.COMPLETED) {
+            ratesFetched = { runId: finished.id, taskRunId: rates.id };
+          }
+          expect(rates).toMatchObject({
+            state: TaskState.COMPLETED,
+            serverName: "task-server-a",
+            outputs: RATES_OUTPUTS,
+          });
+        } else {
+          expect(rates).toMatchObject({
+            state: TaskState.SKIPPED,
+            reused: { taskId: RATES, ...ratesFetched },
+            outputs: RATES_OUTPUTS,
+          });
+        }
         expect(finished.state, child.output()).toBe(RunState.SUCCEEDED);
-        expect(finished.taskRuns).toHaveLength(1);
-        expect(finished.taskRuns[0]).toMatchObject({
-          taskId,
+        expect(byTask.get(taskId)).toMatchObject({
           serverName,
           owner: { team: "team-outside" },
           state: TaskState.COMPLETED,
-          outputs: { words: "8", counted_by: lang },
+          upstream: [RATES],
+          // currencies: what the invoke carried from team A's rates.
+          outputs: { words: "8", counted_by: lang, ...RATES_OUTPUTS },
         });
       });
     },
@@ -138,11 +201,11 @@ outsideProject("python", [python], async (dir) => {
 });
 
 // `cargo package` packs the crate and checks that the package builds on its
-// own; the new crate depends by path on the package unpacked, so it builds
-// from what the .crate holds. It builds into the client's target dir with the
-// client's lock file, and its tokio has the features tonic enables anyway, so
-// it reuses the dependencies cargo package compiled: only the client itself
-// compiles again.
+// own; the new crate depends by path on the package unpacked into its
+// vendor/ folder, as the client's README says, so it builds from what the
+// .crate holds. It builds into the client's target dir with the client's lock
+// file, and its tokio has the features tonic enables anyway, so it reuses the
+// dependencies cargo package compiled: only the client itself compiles again.
 outsideProject("rust", ["cargo", "tar"], async (dir) => {
   const client = join(ROOT, "clients/rust");
   const metadata = JSON.parse(
@@ -153,22 +216,22 @@ outsideProject("rust", ["cargo", "tar"], async (dir) => {
   const targetDir = metadata.target_directory;
   const version = metadata.packages.find((p) => p.name === "cordyna-client")?.version;
   await run("cargo", ["package", "-p", "cordyna-client", "--locked", "--quiet"], { cwd: client });
-  const crate = join(targetDir, "package", `cordyna-client-${version}.crate`);
-  await run("tar", ["-xzf", crate, "-C", dir]);
 
-  const project = join(dir, "count-words");
-  await cp(join(TEMPLATES, "rust"), project, { recursive: true });
-  const manifest = await readFile(join(project, "Cargo.toml"), "utf8");
-  await writeFile(
-    join(project, "Cargo.toml"),
-    manifest.replace("@CORDYNA_CLIENT_PATH@", join(dir, `cordyna-client-${version}`)),
-  );
-  await copyFile(join(client, "Cargo.lock"), join(project, "Cargo.lock"));
+  await cp(join(TEMPLATES, "rust"), dir, { recursive: true });
+  const unpacked = `vendor/cordyna-client-${version}`;
+  expect(
+    await readFile(join(dir, "Cargo.toml"), "utf8"),
+    `test/outside/rust/Cargo.toml must depend on ${unpacked}, the client's version`,
+  ).toContain(`path = "${unpacked}"`);
+  await mkdir(join(dir, "vendor"));
+  const crate = join(targetDir, "package", `cordyna-client-${version}.crate`);
+  await run("tar", ["-xzf", crate, "-C", join(dir, "vendor")]);
+  await copyFile(join(client, "Cargo.lock"), join(dir, "Cargo.lock"));
   await run("cargo", ["build", "--quiet"], {
-    cwd: project,
+    cwd: dir,
     env: { CARGO_TARGET_DIR: targetDir },
   });
-  return { command: [join(targetDir, "debug", "outside-rust")], cwd: project };
+  return { command: [join(targetDir, "debug", "outside-rust")], cwd: dir };
 });
 
 // `mvn install` of the client (and the parent POM it inherits) into the local

@@ -1,5 +1,8 @@
 """Team outside's task-server: one task, outside.python.count-words.
 
+The task needs team A's exchange rates first, fetched within the hour
+(a.fetch-rates), and passes on what they say (how many currencies).
+
 A project of its own that uses nothing of Cordyna but the cordyna-client
 wheel (the generated messages and gRPC stubs). It keeps to the minimum of
 the protocol (docs/protocol.md): Hello, Welcome, heartbeats, Pong, and for
@@ -18,14 +21,23 @@ from collections.abc import AsyncIterator
 import grpc
 from cordyna.v1 import task_pb2, task_server_pb2_grpc
 from cordyna.v1 import task_server_pb2 as pb
+from google.protobuf.duration_pb2 import Duration
 
 SERVER_NAME = "outside-python"
 TASK_ID = "outside.python.count-words"
+RATES = "a.fetch-rates"
 
 
-def count_words(params: dict[str, str]) -> dict[str, str]:
+def count_words(invoke: pb.Invoke) -> dict[str, str]:
     """The task: how many words the run's `text` param holds."""
-    return {"words": str(len(params.get("text", "").split())), "counted_by": "python"}
+    # The Invoke carries the outputs of the task's upstream: team A's rates,
+    # fetched in this run or reused from a fetch within the hour.
+    rates = next((up.outputs for up in invoke.upstream if up.task_id == RATES), {})
+    return {
+        "words": str(len(invoke.params.get("text", "").split())),
+        "counted_by": "python",
+        "currencies": rates.get("currencies", "unknown"),
+    }
 
 
 async def serve(address: str) -> int:
@@ -59,6 +71,13 @@ async def serve(address: str) -> int:
                         id=TASK_ID,
                         description="Counts the words of the run's text param",
                         owner=task_pb2.Owner(team="team-outside"),
+                        dependencies=[
+                            task_pb2.Dependency(
+                                task_id=RATES,
+                                condition=task_pb2.DEPENDENCY_CONDITION_FRESH_WITHIN,
+                                fresh_within=Duration(seconds=3600),
+                            )
+                        ],
                     )
                 ],
             )
@@ -80,7 +99,7 @@ async def serve(address: str) -> int:
             elif kind == "invoke":
                 invoke = response.invoke
                 report(invoke.attempt_id, task_pb2.TASK_STATE_STARTED)
-                outputs = count_words(dict(invoke.params))
+                outputs = count_words(invoke)
                 report(invoke.attempt_id, task_pb2.TASK_STATE_COMPLETED, outputs)
                 print(f"{invoke.task_id} {invoke.attempt_id}: {outputs}", file=sys.stderr)
             elif kind == "ping":

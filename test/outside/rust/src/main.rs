@@ -1,5 +1,8 @@
 //! Team outside's task-server: one task, `outside.rust.count-words`.
 //!
+//! The task needs team A's exchange rates first, fetched within the hour
+//! (`a.fetch-rates`), and passes on what they say (how many currencies).
+//!
 //! A crate of its own that uses nothing of Cordyna but the `cordyna-client`
 //! crate (the generated messages and tonic stubs, and tonic itself). It keeps
 //! to the minimum of the protocol (docs/protocol.md): Hello, Welcome,
@@ -16,28 +19,40 @@ use std::error::Error;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use cordyna_client::prost_types;
 use cordyna_client::tonic::transport::Endpoint;
 use cordyna_client::v1::connect_request::Message as Up;
 use cordyna_client::v1::connect_response::Message as Down;
 use cordyna_client::v1::task_server_service_client::TaskServerServiceClient;
 use cordyna_client::v1::{
-    ConnectRequest, Heartbeat, Hello, Owner, Pong, ProtocolVersion, TaskDeclaration, TaskState,
-    TaskStateUpdate,
+    ConnectRequest, Dependency, DependencyCondition, Heartbeat, Hello, Invoke, Owner, Pong,
+    ProtocolVersion, TaskDeclaration, TaskState, TaskStateUpdate,
 };
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 const SERVER_NAME: &str = "outside-rust";
 const TASK_ID: &str = "outside.rust.count-words";
+const RATES: &str = "a.fetch-rates";
 
 /// The task: how many words the run's `text` param holds.
-fn count_words(params: &HashMap<String, String>) -> HashMap<String, String> {
-    let words = params
+fn count_words(invoke: &Invoke) -> HashMap<String, String> {
+    let words = invoke
+        .params
         .get("text")
         .map_or(0, |text| text.split_whitespace().count());
+    // The Invoke carries the outputs of the task's upstream: team A's rates,
+    // fetched in this run or reused from a fetch within the hour.
+    let currencies = invoke
+        .upstream
+        .iter()
+        .find(|upstream| upstream.task_id == RATES)
+        .and_then(|rates| rates.outputs.get("currencies"))
+        .map_or("unknown", String::as_str);
     HashMap::from([
         ("words".to_owned(), words.to_string()),
         ("counted_by".to_owned(), "rust".to_owned()),
+        ("currencies".to_owned(), currencies.to_owned()),
     ])
 }
 
@@ -82,6 +97,14 @@ async fn serve(address: &str) -> Result<(), Box<dyn Error>> {
                     team: "team-outside".to_owned(),
                     ..Default::default()
                 }),
+                dependencies: vec![Dependency {
+                    task_id: RATES.to_owned(),
+                    condition: DependencyCondition::FreshWithin.into(),
+                    fresh_within: Some(prost_types::Duration {
+                        seconds: 3600,
+                        nanos: 0,
+                    }),
+                }],
                 ..Default::default()
             }],
             ..Default::default()
@@ -128,7 +151,7 @@ async fn serve(address: &str) -> Result<(), Box<dyn Error>> {
             }
             Some(Down::Invoke(invoke)) => {
                 report(&invoke.attempt_id, TaskState::Started, HashMap::new());
-                let outputs = count_words(&invoke.params);
+                let outputs = count_words(&invoke);
                 eprintln!("{} {}: {outputs:?}", invoke.task_id, invoke.attempt_id);
                 report(&invoke.attempt_id, TaskState::Completed, outputs);
             }

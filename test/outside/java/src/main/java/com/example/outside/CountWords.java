@@ -1,7 +1,10 @@
 package com.example.outside;
 
+import com.google.protobuf.Duration;
 import dev.cordyna.v1.ConnectRequest;
 import dev.cordyna.v1.ConnectResponse;
+import dev.cordyna.v1.Dependency;
+import dev.cordyna.v1.DependencyCondition;
 import dev.cordyna.v1.Heartbeat;
 import dev.cordyna.v1.Hello;
 import dev.cordyna.v1.Invoke;
@@ -27,6 +30,9 @@ import java.util.stream.Collectors;
 /**
  * Team outside's task-server: one task, {@code outside.java.count-words}.
  *
+ * <p>The task needs team A's exchange rates first, fetched within the hour ({@code
+ * a.fetch-rates}), and passes on what they say (how many currencies).
+ *
  * <p>A project of its own that uses nothing of Cordyna but {@code dev.cordyna:cordyna-client}
  * (the generated messages and gRPC stubs). It keeps to the minimum of the protocol
  * (docs/protocol.md): Hello, Welcome, heartbeats, Pong, and for each Invoke a STARTED and a
@@ -38,12 +44,22 @@ import java.util.stream.Collectors;
 public final class CountWords implements StreamObserver<ConnectResponse> {
   private static final String SERVER_NAME = "outside-java";
   private static final String TASK_ID = "outside.java.count-words";
+  private static final String RATES = "a.fetch-rates";
 
   /** The task: how many words the run's {@code text} param holds. */
-  static Map<String, String> countWords(Map<String, String> params) {
-    String text = params.getOrDefault("text", "").strip();
+  static Map<String, String> countWords(Invoke invoke) {
+    String text = invoke.getParamsOrDefault("text", "").strip();
     int words = text.isEmpty() ? 0 : text.split("\\s+").length;
-    return Map.of("words", Integer.toString(words), "counted_by", "java");
+    // The Invoke carries the outputs of the task's upstream: team A's rates,
+    // fetched in this run or reused from a fetch within the hour.
+    String currencies =
+        invoke.getUpstreamList().stream()
+            .filter(upstream -> upstream.getTaskId().equals(RATES))
+            .map(rates -> rates.getOutputsOrDefault("currencies", "unknown"))
+            .findFirst()
+            .orElse("unknown");
+    return Map.of(
+        "words", Integer.toString(words), "counted_by", "java", "currencies", currencies);
   }
 
   public static void main(String[] args) {
@@ -63,7 +79,13 @@ public final class CountWords implements StreamObserver<ConnectResponse> {
                         TaskDeclaration.newBuilder()
                             .setId(TASK_ID)
                             .setDescription("Counts the words of the run's text param")
-                            .setOwner(Owner.newBuilder().setTeam("team-outside"))))
+                            .setOwner(Owner.newBuilder().setTeam("team-outside"))
+                            .addDependencies(
+                                Dependency.newBuilder()
+                                    .setTaskId(RATES)
+                                    .setCondition(
+                                        DependencyCondition.DEPENDENCY_CONDITION_FRESH_WITHIN)
+                                    .setFreshWithin(Duration.newBuilder().setSeconds(3600)))))
             .build());
     System.err.println(server.ended.join());
     channel.shutdownNow();
@@ -125,7 +147,7 @@ public final class CountWords implements StreamObserver<ConnectResponse> {
       case INVOKE -> {
         Invoke invoke = response.getInvoke();
         report(invoke.getAttemptId(), TaskState.TASK_STATE_STARTED, Map.of());
-        Map<String, String> outputs = countWords(invoke.getParamsMap());
+        Map<String, String> outputs = countWords(invoke);
         System.err.println(invoke.getTaskId() + " " + invoke.getAttemptId() + ": " + outputs);
         report(invoke.getAttemptId(), TaskState.TASK_STATE_COMPLETED, outputs);
       }
