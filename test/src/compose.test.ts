@@ -1,15 +1,30 @@
-// docker-compose.yml, checked without Docker: its shape, and the same four
-// services started as local processes from the same bundles the images ship,
-// with the same environment the compose file sets.
+// docker-compose.yml and docker/Dockerfile, checked without Docker: their
+// shape; the same four services started as local processes from the same
+// bundles the images ship, with the same environment the compose file sets;
+// and the cli image's bundle run as that image runs it.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { bearerToken, ControlService, type Run, RunState, TaskState } from "@cordyna/contract";
+import {
+  bearerToken,
+  ControlService,
+  PROTOCOL_VERSION_TEXT,
+  type Run,
+  RunState,
+  TaskState,
+} from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { onPath, RedisServerProcess } from "../../cerebro/src/testing/index.js";
@@ -167,20 +182,82 @@ function stageChain(stages: readonly Stage[], target: string): Stage[] {
   return chain;
 }
 
-/** What an image target runs: its bundle folder under dist/ and its CMD. */
-interface ImageEntry {
-  /** The folder under dist/ the image copies to its working directory. */
-  readonly folder: string;
+/** An exec-form instruction's words (`CMD ["node", "x.mjs"]`). */
+function execForm(op: string, args: string, target: string): string[] {
+  let words: unknown;
+  try {
+    words = JSON.parse(args);
+  } catch {
+    words = undefined;
+  }
+  if (!Array.isArray(words) || !words.every((word) => typeof word === "string")) {
+    // In shell form, /bin/sh is the container's first process and gets SIGTERM, not node.
+    throw new Error(`target ${target}: ${op} ${args} is not in exec form (a JSON array)`);
+  }
+  return words;
+}
+
+/** The variables an ENV instruction sets: `K=V [K2=V2 …]`, or the legacy `K V`. */
+function envVariables(args: string): Record<string, string> {
+  const unquote = (value: string) => value.replace(/^"(.*)"$/, "$1");
+  if (!/^\S+=/.test(args)) {
+    const [, key = "", value = ""] = /^(\S+)\s+(.*)$/.exec(args) ?? [];
+    return { [key]: unquote(value) };
+  }
+  return Object.fromEntries(
+    args.split(/\s+/).map((pair) => {
+      const at = pair.indexOf("=");
+      return [pair.slice(0, at), unquote(pair.slice(at + 1))];
+    }),
+  );
+}
+
+/** How an image target runs, from its stage and the stages it is built FROM. */
+interface ImageConfig {
+  readonly entrypoint: readonly string[];
   readonly cmd: readonly string[];
   readonly user: string | undefined;
+  /** The absolute working directory. */
+  readonly workdir: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stopSignal: string | undefined;
   readonly exposes: readonly string[];
+}
+
+function imageConfig(stages: readonly Stage[], target: string): ImageConfig {
+  const chain = stageChain(stages, target);
+  if (chain.length === 0) throw new Error(`the Dockerfile has no stage ${target}`);
+  let entrypoint: string[] = [];
+  let cmd: string[] = [];
+  let user: string | undefined;
+  let workdir = "/";
+  const env: Record<string, string> = {};
+  let stopSignal: string | undefined;
+  const exposes: string[] = [];
+  // The stage built FROM first: a later instruction wins over an earlier one.
+  for (const { op, args } of [...chain].reverse().flatMap((stage) => stage.instructions)) {
+    if (op === "ENTRYPOINT") {
+      entrypoint = execForm(op, args, target);
+      // As in Docker: an ENTRYPOINT drops the CMD set before it.
+      cmd = [];
+    } else if (op === "CMD") cmd = execForm(op, args, target);
+    else if (op === "USER") user = args;
+    else if (op === "WORKDIR") workdir = posix.resolve(workdir, args);
+    else if (op === "ENV") Object.assign(env, envVariables(args));
+    else if (op === "STOPSIGNAL") stopSignal = args;
+    else if (op === "EXPOSE") exposes.push(...args.split(/\s+/));
+  }
+  return { entrypoint, cmd, user, workdir, env, stopSignal, exposes };
+}
+
+/** An image target of ours: how it runs, and the folder under dist/ it holds. */
+interface ImageEntry extends ImageConfig {
+  /** The bundle folder under dist/ the image copies to its working directory. */
+  readonly folder: string;
 }
 
 function imageEntry(stages: readonly Stage[], target: string): ImageEntry {
   const chain = stageChain(stages, target);
-  // Nearest stage first, and within a stage the last instruction first: the one that counts.
-  const all = chain.flatMap((s) => [...s.instructions].reverse());
-  const effective = (op: string) => all.find((i) => i.op === op)?.args;
   const build = stages.find((s) => s.name === "build");
   const workdir = build?.instructions.find((i) => i.op === "WORKDIR")?.args ?? "/";
   const copy = chain[0]?.instructions.find((i) => i.op === "COPY" && i.args.includes("--from="));
@@ -189,16 +266,27 @@ function imageEntry(stages: readonly Stage[], target: string): ImageEntry {
   if (!source.startsWith(distPrefix)) {
     throw new Error(`target ${target} copies ${source || "nothing"}, not a bundle folder`);
   }
-  const cmd = effective("CMD");
   return {
+    ...imageConfig(stages, target),
     folder: source.slice(distPrefix.length).replace(/\/$/, ""),
-    cmd: cmd ? (JSON.parse(cmd) as string[]) : [],
-    user: effective("USER"),
-    exposes: chain.flatMap((s) =>
-      s.instructions.filter((i) => i.op === "EXPOSE").flatMap((i) => i.args.split(/\s+/)),
-    ),
   };
 }
+
+/** Where a file of the image's working directory is in a folder of bundles on this machine. */
+function localPath(entry: ImageEntry, bundles: string, imagePath: string): string {
+  const inside = posix.relative(entry.workdir, posix.resolve(entry.workdir, imagePath));
+  if (inside.startsWith("..")) {
+    throw new Error(`${imagePath} is outside the image's working directory ${entry.workdir}`);
+  }
+  return join(bundles, entry.folder, inside);
+}
+
+function isRoot(user: string | undefined): boolean {
+  return user === undefined || ["root", "0"].includes(user.split(":")[0] ?? "");
+}
+
+const DOCKERFILE = join(ROOT, "docker/Dockerfile");
+const dockerfile = readDockerfile(readFileSync(DOCKERFILE, "utf8"));
 
 const composeText = readFileSync(join(ROOT, "docker-compose.yml"), "utf8");
 const compose = readCompose(composeText);
@@ -237,8 +325,7 @@ describe("docker-compose.yml", () => {
     const entry = imageEntry(stages, build.target);
     expect(entry.cmd[0]).toBe("node");
     expect(entry.cmd[1]).toMatch(/\.mjs$/);
-    expect(entry.user, `${build.target} runs as root`).toBeDefined();
-    expect(["root", "0"]).not.toContain(entry.user);
+    expect(isRoot(entry.user), `${build.target} runs as root`).toBe(false);
   });
 
   it("runs redis from the redis:7 image, persisting with AOF on a named volume", () => {
@@ -281,6 +368,185 @@ describe("docker-compose.yml", () => {
       expect(interpolate(token, { CORDYNA_ADMIN_TOKEN: "admin", [own]: "own" })).toBe("own");
     }
   });
+});
+
+// ---------------------------------------------------------------------------
+// The image beside the compose file's: the CLI.
+
+describe("docker/Dockerfile's cli image", () => {
+  it("runs dyna from its own bundle folder through an absolute path, as a non-root user", () => {
+    const cli = imageEntry(dockerfile, "cli");
+    expect(cli.folder).toBe("cli");
+    const [program, script = ""] = cli.entrypoint;
+    expect(program).toBe("node");
+    // Absolute, so that `docker run -w <folder of mounted files>` still finds it.
+    expect(posix.isAbsolute(script), script).toBe(true);
+    expect(posix.basename(script)).toBe("dyna.mjs");
+    expect(isRoot(cli.user)).toBe(false);
+  });
+});
+
+/** The images' build step, run at most once for this file, into a folder of its own. */
+let bundling: Promise<string> | undefined;
+let bundleWork = "";
+function bundled(): Promise<string> {
+  bundling ??= (async () => {
+    bundleWork = mkdtempSync(join(tmpdir(), "cordyna-bundles-"));
+    const outdir = join(bundleWork, "dist");
+    await run(process.execPath, [join(ROOT, "scripts/bundle.mjs"), "--outdir", outdir], {
+      cwd: ROOT,
+    });
+    return outdir;
+  })();
+  return bundling;
+}
+afterAll(() => {
+  if (bundleWork) rmSync(bundleWork, { recursive: true, force: true });
+});
+
+interface Outcome {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe("the cli image's bundle, run with plain node as the image runs it", () => {
+  const cli = imageEntry(dockerfile, "cli");
+  let bundles = "";
+  /** The image user's home: nothing of this machine's dyna configuration. */
+  let home = "";
+  /** A folder of the user's own files, the working directory (`docker run -w`). */
+  let files = "";
+
+  beforeAll(async () => {
+    bundles = await bundled();
+    home = mkdtempSync(join(tmpdir(), "cordyna-cli-home-"));
+    files = mkdtempSync(join(tmpdir(), "cordyna-cli-files-"));
+    copyFileSync(join(ROOT, "test/outside/typescript/tasks.yaml"), join(files, "tasks.yaml"));
+  }, 60_000);
+
+  afterAll(() => {
+    for (const dir of [home, files]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `docker run cordyna/cli [args]`: the entry point, then the arguments, else the image's CMD. */
+  function dynaCommand(args: readonly string[] | undefined): string[] {
+    const [program, script = "", ...fixed] = cli.entrypoint;
+    expect(program).toBe("node");
+    return [localPath(cli, bundles, script), ...fixed, ...(args ?? cli.cmd)];
+  }
+
+  function dyna(
+    args: readonly string[] | undefined,
+    options: { cwd?: string; env?: Record<string, string> } = {},
+  ): ChildProcess {
+    return spawn(process.execPath, dynaCommand(args), {
+      cwd: options.cwd ?? files,
+      // Like a container: nothing from this machine's environment but PATH.
+      env: { PATH: process.env.PATH ?? "", HOME: home, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  }
+
+  function outcome(child: ChildProcess): Promise<Outcome> {
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    return new Promise((resolve) =>
+      child.once("close", (code) => resolve({ code, stdout, stderr })),
+    );
+  }
+
+  const versionLine = (name: string, version: string) =>
+    `${name} ${version} (protocol ${PROTOCOL_VERSION_TEXT})`;
+  const packageVersion = (folder: string) =>
+    (JSON.parse(readFileSync(join(ROOT, folder, "package.json"), "utf8")) as { version: string })
+      .version;
+
+  it("prints dyna's help and exits 0 when given no command, as the image's CMD says", async () => {
+    const done = await outcome(dyna(undefined));
+    expect(done).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("Usage: dyna <command>"),
+    });
+  });
+
+  it("version: prints dyna's version and protocol, and that no cerebro answers", async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const done = await outcome(dyna(["version", "--cerebro", address]));
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout.split("\n").slice(0, 2)).toEqual([
+      versionLine("dyna", packageVersion("cli")),
+      expect.stringMatching(new RegExp(`^cerebro at ${address}: no answer \\(UNAVAILABLE`)),
+    ]);
+  });
+
+  it("serve --check: checks a tasks.yaml of the working directory", async () => {
+    const done = await outcome(dyna(["serve", "tasks.yaml", "--check"]));
+    expect(done).toMatchObject({
+      code: 0,
+      stdout:
+        "tasks.yaml: server outside-commands (team team-outside) with 1 task: outside.commands.greet\n",
+    });
+  });
+
+  it("dev: runs a cerebro that dyna version finds, and stops it with exit code 0 on SIGTERM", async () => {
+    const dev = dyna(["dev", "--port", "0", "--http-port", "0", "--json"]);
+    const done = outcome(dev);
+    try {
+      let greeting = "";
+      dev.stdout?.on("data", (chunk: Buffer) => {
+        greeting += chunk.toString();
+      });
+      await waitUntil("dyna dev to listen", async () => {
+        if (dev.exitCode !== null) throw new Error(`dyna dev exited: ${(await done).stderr}`);
+        return greeting.includes("\n");
+      });
+      const { address } = JSON.parse(greeting) as { address: string };
+      const version = await outcome(dyna(["version", "--cerebro", address]));
+      expect(version.stdout).toContain(
+        `${versionLine("cerebro", packageVersion("cerebro"))} at ${address}`,
+      );
+    } finally {
+      dev.kill("SIGTERM");
+    }
+    // Killed by the signal, it would have no exit code: 0 says it stopped cerebro and ended.
+    expect((await done).code).toBe(0);
+  });
+
+  it("conformance: the kit passes a task-server that keeps the protocol", async () => {
+    const server = [
+      process.execPath,
+      "--conditions=@cordyna/source",
+      "--import",
+      "tsx",
+      "test/src/fixtures/conformance-server.ts",
+    ];
+    const done = await outcome(
+      dyna(
+        [
+          "conformance",
+          "--server",
+          "conformance-server",
+          "--task",
+          "conformance.quick",
+          "--slow-task",
+          "conformance.slow",
+          "--",
+          ...server,
+        ],
+        // Where tsx is found for the fixture, which is TypeScript.
+        { cwd: ROOT, env: { LOG_LEVEL: "warn" } },
+      ),
+    );
+    expect(done.code, `${done.stdout}${done.stderr}`).toBe(0);
+    expect(done.stdout).toMatch(/^conformance-server: all \d+ rules passed/m);
+  }, 60_000);
 });
 
 // ---------------------------------------------------------------------------
@@ -490,11 +756,7 @@ describe.skipIf(!onPath("redis-server"))("the compose services as local processe
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "cordyna-compose-"));
     writeFileSync(join(work, "env-probe.mjs"), ENV_PROBE);
-    // The images' build step, into a folder of our own.
-    bundles = join(work, "dist");
-    await run(process.execPath, [join(ROOT, "scripts/bundle.mjs"), "--outdir", bundles], {
-      cwd: ROOT,
-    });
+    bundles = await bundled();
     // redis: like the compose service, persisting with AOF.
     redis = await RedisServerProcess.start({ appendOnly: true });
     local = {
