@@ -1,7 +1,8 @@
 // docker-compose.yml and docker/Dockerfile, checked without Docker: their
 // shape; the same four services started as local processes from the same
 // bundles the images ship, with the same environment the compose file sets;
-// and the cli image's bundle run as that image runs it.
+// the cli image's bundle run as that image runs it; and the base image of a
+// team's task-server against the Dockerfile docs/deploy.md builds FROM it.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
@@ -371,7 +372,8 @@ describe("docker-compose.yml", () => {
 });
 
 // ---------------------------------------------------------------------------
-// The image beside the compose file's: the CLI.
+// The images beside the compose file's: the CLI, and the base image of a
+// team's TypeScript task-server.
 
 describe("docker/Dockerfile's cli image", () => {
   it("runs dyna from its own bundle folder through an absolute path, as a non-root user", () => {
@@ -383,6 +385,107 @@ describe("docker/Dockerfile's cli image", () => {
     expect(posix.isAbsolute(script), script).toBe(true);
     expect(posix.basename(script)).toBe("dyna.mjs");
     expect(isRoot(cli.user)).toBe(false);
+  });
+});
+
+/** The fenced blocks of a Markdown page in one language. */
+function codeBlocks(markdown: string, language: string): string[] {
+  const fence = new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)^\`\`\`$`, "gm");
+  return [...markdown.matchAll(fence)].map(([, text]) => text ?? "");
+}
+
+/** What each match of `pattern` in a page captures (a page may show a command more than once). */
+function shown(page: string, text: string, pattern: RegExp, what: string): string[][] {
+  const matches = [...text.matchAll(new RegExp(pattern, "g"))].map(([, ...groups]) => groups);
+  if (matches.length === 0) throw new Error(`${page} shows no ${what}`);
+  return matches;
+}
+
+describe("the base image of a team's TypeScript task-server, and docs/deploy.md's Dockerfile FROM it", () => {
+  const DEPLOY = "docs/deploy.md";
+  const GETTING_STARTED = "docs/getting-started.md";
+  const base = imageConfig(dockerfile, "task-server-node");
+  const deploy = readFileSync(join(ROOT, DEPLOY), "utf8");
+  const dockerfiles = codeBlocks(deploy, "dockerfile");
+  if (dockerfiles.length !== 1) {
+    throw new Error(`${DEPLOY} shows ${dockerfiles.length} Dockerfiles, not a team's one`);
+  }
+  const [teamStage, ...more] = readDockerfile(dockerfiles[0] ?? "");
+  if (!teamStage || more.length > 0)
+    throw new Error(`${DEPLOY}: the team's Dockerfile has one stage`);
+  const team = teamStage.instructions;
+
+  it("runs node dist/server.js in production mode as a non-root user, stopped by SIGTERM", () => {
+    expect(base.cmd).toEqual(["node", "dist/server.js"]);
+    expect(base.entrypoint).toEqual([]);
+    expect(base.env.NODE_ENV).toBe("production");
+    expect(base.stopSignal).toBe("SIGTERM");
+    expect(isRoot(base.user)).toBe(false);
+  });
+
+  it("is the image the team's Dockerfile builds FROM, under the tag the page's build command gives it", () => {
+    const tags = shown(
+      DEPLOY,
+      deploy,
+      /docker build -f docker\/Dockerfile --target task-server-node\s+-t (\S+) \./,
+      "build command of the base image",
+    );
+    for (const [tag] of tags) expect(teamStage.base).toBe(tag);
+  });
+
+  it("gets the team's server, compiled as getting-started.md's tsconfig.json says, where the base image's CMD runs it", () => {
+    // The page shows this file word for word (getting-started.test.ts).
+    const tsconfig = JSON.parse(
+      readFileSync(join(ROOT, "test/outside/typescript/tsconfig.json"), "utf8"),
+    ) as { compilerOptions: { rootDir: string; outDir: string } };
+    const { rootDir, outDir } = tsconfig.compilerOptions;
+    expect(existsSync(join(ROOT, "test/outside/typescript", rootDir, "server.ts"))).toBe(true);
+    expect(base.cmd[1]).toBe(posix.join(outDir, "server.js"));
+    const copies = team
+      .filter((i) => i.op === "COPY")
+      .map((i) => i.args.split(/\s+/).map((path) => posix.resolve(base.workdir, path)));
+    expect(copies).toContainEqual([
+      posix.resolve(base.workdir, outDir),
+      posix.resolve(base.workdir, outDir),
+    ]);
+  });
+
+  it("installs the production dependencies with the @cordyna tarballs mounted where getting-started.md's package.json finds them", () => {
+    const gettingStarted = readFileSync(join(ROOT, GETTING_STARTED), "utf8");
+    const packageJson = codeBlocks(gettingStarted, "json")
+      .map((text) => JSON.parse(text) as { dependencies?: Record<string, string> })
+      .find((json) => json.dependencies !== undefined);
+    const tarballs = Object.values(packageJson?.dependencies ?? {}).filter((spec) =>
+      spec.startsWith("file:"),
+    );
+    expect(
+      tarballs.length,
+      `${GETTING_STARTED} shows no package.json of file: tarballs`,
+    ).toBeGreaterThan(0);
+    // Relative to the team's project, which is the build context.
+    const folders = new Set(tarballs.map((spec) => posix.dirname(spec.slice("file:".length))));
+    expect(folders.size).toBe(1);
+    const [folder = ""] = folders;
+
+    const install = team.find((i) => i.op === "RUN" && /\bnpm ci\b/.test(i.args));
+    expect(install?.args).toMatch(/\bnpm ci --omit=dev\b/);
+    const [, mount = ""] = /--mount=(\S+)/.exec(install?.args ?? "") ?? [];
+    const options = Object.fromEntries(mount.split(",").map((option) => option.split("=")));
+    expect(options.type).toBe("bind");
+    expect(options.target).toBe(posix.resolve(base.workdir, folder));
+    const contexts = shown(
+      DEPLOY,
+      deploy,
+      /docker build --build-context (\S+?)=(\S+)/,
+      "build command of a team's image",
+    );
+    for (const [name, path] of contexts)
+      expect({ name, path }).toEqual({ name: options.from, path: folder });
+  });
+
+  it("runs the team's server as a non-root user", () => {
+    const user = team.filter((i) => i.op === "USER").at(-1)?.args ?? base.user;
+    expect(isRoot(user), `the team's image runs as ${user ?? "root"}`).toBe(false);
   });
 });
 
