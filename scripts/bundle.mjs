@@ -3,6 +3,7 @@
 // holding its bundles and the few files they read at run time:
 //
 //   dist/cerebro/cerebro.mjs, dist/cerebro/dyna.mjs (+ .proto and .lua files)
+//   dist/cli/dyna.mjs (+ the same files: `dyna dev` runs cerebro in-process)
 //   dist/task-server-a/task-server-a.mjs
 //   dist/task-server-b/task-server-b.mjs
 //
@@ -24,6 +25,8 @@ export const BUNDLES = {
     // The CLI, for the health check and for `docker compose exec cerebro node dyna.mjs …`.
     dyna: "cli/src/bin.ts",
   },
+  // The CLI's own image, whose entry point is dyna.
+  cli: { dyna: "cli/src/bin.ts" },
   "task-server-a": { "task-server-a": "task-server-ts/servers/task-server-a.ts" },
   "task-server-b": { "task-server-b": "task-server-ts/servers/task-server-b.ts" },
 };
@@ -149,22 +152,20 @@ async function bundleFolder(dir, entries) {
 
 /**
  * Bundles every image folder into `outdir` (emptied first); resolves with
- * each bundle's path by bundle name.
+ * the path of each bundle (two folders may hold bundles of the same name).
  */
 export async function bundle(outdir = join(ROOT, "dist")) {
   rmSync(outdir, { recursive: true, force: true });
-  const paths = {};
   await Promise.all(
-    Object.entries(BUNDLES).map(([folder, entries]) => {
-      for (const name of Object.keys(entries)) paths[name] = join(outdir, folder, `${name}.mjs`);
-      return bundleFolder(join(outdir, folder), entries);
-    }),
+    Object.entries(BUNDLES).map(([folder, entries]) => bundleFolder(join(outdir, folder), entries)),
   );
-  return paths;
+  return Object.entries(BUNDLES).flatMap(([folder, entries]) =>
+    Object.keys(entries).map((name) => join(outdir, folder, `${name}.mjs`)),
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { outdir: { type: "string" } } });
   const paths = await bundle(resolve(values.outdir ?? join(ROOT, "dist")));
-  for (const path of Object.values(paths)) process.stdout.write(`${relative(ROOT, path)}\n`);
+  for (const path of paths) process.stdout.write(`${relative(ROOT, path)}\n`);
 }

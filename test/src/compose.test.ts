@@ -1,15 +1,31 @@
-// docker-compose.yml, checked without Docker: its shape, and the same four
-// services started as local processes from the same bundles the images ship,
-// with the same environment the compose file sets.
+// docker-compose.yml and docker/Dockerfile, checked without Docker: their
+// shape; the same four services started as local processes from the same
+// bundles the images ship, with the same environment the compose file sets;
+// the cli image's bundle run as that image runs it; and the base image of a
+// team's task-server against the Dockerfile docs/deploy.md builds FROM it.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { bearerToken, ControlService, type Run, RunState, TaskState } from "@cordyna/contract";
+import {
+  bearerToken,
+  ControlService,
+  PROTOCOL_VERSION_TEXT,
+  type Run,
+  RunState,
+  TaskState,
+} from "@cordyna/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { onPath, RedisServerProcess } from "../../cerebro/src/testing/index.js";
@@ -167,20 +183,82 @@ function stageChain(stages: readonly Stage[], target: string): Stage[] {
   return chain;
 }
 
-/** What an image target runs: its bundle folder under dist/ and its CMD. */
-interface ImageEntry {
-  /** The folder under dist/ the image copies to its working directory. */
-  readonly folder: string;
+/** An exec-form instruction's words (`CMD ["node", "x.mjs"]`). */
+function execForm(op: string, args: string, target: string): string[] {
+  let words: unknown;
+  try {
+    words = JSON.parse(args);
+  } catch {
+    words = undefined;
+  }
+  if (!Array.isArray(words) || !words.every((word) => typeof word === "string")) {
+    // In shell form, /bin/sh is the container's first process and gets SIGTERM, not node.
+    throw new Error(`target ${target}: ${op} ${args} is not in exec form (a JSON array)`);
+  }
+  return words;
+}
+
+/** The variables an ENV instruction sets: `K=V [K2=V2 …]`, or the legacy `K V`. */
+function envVariables(args: string): Record<string, string> {
+  const unquote = (value: string) => value.replace(/^"(.*)"$/, "$1");
+  if (!/^\S+=/.test(args)) {
+    const [, key = "", value = ""] = /^(\S+)\s+(.*)$/.exec(args) ?? [];
+    return { [key]: unquote(value) };
+  }
+  return Object.fromEntries(
+    args.split(/\s+/).map((pair) => {
+      const at = pair.indexOf("=");
+      return [pair.slice(0, at), unquote(pair.slice(at + 1))];
+    }),
+  );
+}
+
+/** How an image target runs, from its stage and the stages it is built FROM. */
+interface ImageConfig {
+  readonly entrypoint: readonly string[];
   readonly cmd: readonly string[];
   readonly user: string | undefined;
+  /** The absolute working directory. */
+  readonly workdir: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stopSignal: string | undefined;
   readonly exposes: readonly string[];
+}
+
+function imageConfig(stages: readonly Stage[], target: string): ImageConfig {
+  const chain = stageChain(stages, target);
+  if (chain.length === 0) throw new Error(`the Dockerfile has no stage ${target}`);
+  let entrypoint: string[] = [];
+  let cmd: string[] = [];
+  let user: string | undefined;
+  let workdir = "/";
+  const env: Record<string, string> = {};
+  let stopSignal: string | undefined;
+  const exposes: string[] = [];
+  // The stage built FROM first: a later instruction wins over an earlier one.
+  for (const { op, args } of [...chain].reverse().flatMap((stage) => stage.instructions)) {
+    if (op === "ENTRYPOINT") {
+      entrypoint = execForm(op, args, target);
+      // As in Docker: an ENTRYPOINT drops the CMD set before it.
+      cmd = [];
+    } else if (op === "CMD") cmd = execForm(op, args, target);
+    else if (op === "USER") user = args;
+    else if (op === "WORKDIR") workdir = posix.resolve(workdir, args);
+    else if (op === "ENV") Object.assign(env, envVariables(args));
+    else if (op === "STOPSIGNAL") stopSignal = args;
+    else if (op === "EXPOSE") exposes.push(...args.split(/\s+/));
+  }
+  return { entrypoint, cmd, user, workdir, env, stopSignal, exposes };
+}
+
+/** An image target of ours: how it runs, and the folder under dist/ it holds. */
+interface ImageEntry extends ImageConfig {
+  /** The bundle folder under dist/ the image copies to its working directory. */
+  readonly folder: string;
 }
 
 function imageEntry(stages: readonly Stage[], target: string): ImageEntry {
   const chain = stageChain(stages, target);
-  // Nearest stage first, and within a stage the last instruction first: the one that counts.
-  const all = chain.flatMap((s) => [...s.instructions].reverse());
-  const effective = (op: string) => all.find((i) => i.op === op)?.args;
   const build = stages.find((s) => s.name === "build");
   const workdir = build?.instructions.find((i) => i.op === "WORKDIR")?.args ?? "/";
   const copy = chain[0]?.instructions.find((i) => i.op === "COPY" && i.args.includes("--from="));
@@ -189,16 +267,27 @@ function imageEntry(stages: readonly Stage[], target: string): ImageEntry {
   if (!source.startsWith(distPrefix)) {
     throw new Error(`target ${target} copies ${source || "nothing"}, not a bundle folder`);
   }
-  const cmd = effective("CMD");
   return {
+    ...imageConfig(stages, target),
     folder: source.slice(distPrefix.length).replace(/\/$/, ""),
-    cmd: cmd ? (JSON.parse(cmd) as string[]) : [],
-    user: effective("USER"),
-    exposes: chain.flatMap((s) =>
-      s.instructions.filter((i) => i.op === "EXPOSE").flatMap((i) => i.args.split(/\s+/)),
-    ),
   };
 }
+
+/** Where a file of the image's working directory is in a folder of bundles on this machine. */
+function localPath(entry: ImageEntry, bundles: string, imagePath: string): string {
+  const inside = posix.relative(entry.workdir, posix.resolve(entry.workdir, imagePath));
+  if (inside.startsWith("..")) {
+    throw new Error(`${imagePath} is outside the image's working directory ${entry.workdir}`);
+  }
+  return join(bundles, entry.folder, inside);
+}
+
+function isRoot(user: string | undefined): boolean {
+  return user === undefined || ["root", "0"].includes(user.split(":")[0] ?? "");
+}
+
+const DOCKERFILE = join(ROOT, "docker/Dockerfile");
+const dockerfile = readDockerfile(readFileSync(DOCKERFILE, "utf8"));
 
 const composeText = readFileSync(join(ROOT, "docker-compose.yml"), "utf8");
 const compose = readCompose(composeText);
@@ -237,8 +326,7 @@ describe("docker-compose.yml", () => {
     const entry = imageEntry(stages, build.target);
     expect(entry.cmd[0]).toBe("node");
     expect(entry.cmd[1]).toMatch(/\.mjs$/);
-    expect(entry.user, `${build.target} runs as root`).toBeDefined();
-    expect(["root", "0"]).not.toContain(entry.user);
+    expect(isRoot(entry.user), `${build.target} runs as root`).toBe(false);
   });
 
   it("runs redis from the redis:7 image, persisting with AOF on a named volume", () => {
@@ -281,6 +369,287 @@ describe("docker-compose.yml", () => {
       expect(interpolate(token, { CORDYNA_ADMIN_TOKEN: "admin", [own]: "own" })).toBe("own");
     }
   });
+});
+
+// ---------------------------------------------------------------------------
+// The images beside the compose file's: the CLI, and the base image of a
+// team's TypeScript task-server.
+
+describe("docker/Dockerfile's cli image", () => {
+  it("runs dyna from its own bundle folder through an absolute path, as a non-root user", () => {
+    const cli = imageEntry(dockerfile, "cli");
+    expect(cli.folder).toBe("cli");
+    const [program, script = ""] = cli.entrypoint;
+    expect(program).toBe("node");
+    // Absolute, so that `docker run -w <folder of mounted files>` still finds it.
+    expect(posix.isAbsolute(script), script).toBe(true);
+    expect(posix.basename(script)).toBe("dyna.mjs");
+    expect(isRoot(cli.user)).toBe(false);
+  });
+});
+
+/** The fenced blocks of a Markdown page in one language. */
+function codeBlocks(markdown: string, language: string): string[] {
+  const fence = new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)^\`\`\`$`, "gm");
+  return [...markdown.matchAll(fence)].map(([, text]) => text ?? "");
+}
+
+/** What each match of `pattern` in a page captures (a page may show a command more than once). */
+function shown(page: string, text: string, pattern: RegExp, what: string): string[][] {
+  const matches = [...text.matchAll(new RegExp(pattern, "g"))].map(([, ...groups]) => groups);
+  if (matches.length === 0) throw new Error(`${page} shows no ${what}`);
+  return matches;
+}
+
+describe("the base image of a team's TypeScript task-server, and docs/deploy.md's Dockerfile FROM it", () => {
+  const DEPLOY = "docs/deploy.md";
+  const GETTING_STARTED = "docs/getting-started.md";
+  const base = imageConfig(dockerfile, "task-server-node");
+  const deploy = readFileSync(join(ROOT, DEPLOY), "utf8");
+  const dockerfiles = codeBlocks(deploy, "dockerfile");
+  if (dockerfiles.length !== 1) {
+    throw new Error(`${DEPLOY} shows ${dockerfiles.length} Dockerfiles, not a team's one`);
+  }
+  const [teamStage, ...more] = readDockerfile(dockerfiles[0] ?? "");
+  if (!teamStage || more.length > 0)
+    throw new Error(`${DEPLOY}: the team's Dockerfile has one stage`);
+  const team = teamStage.instructions;
+
+  it("runs node dist/server.js in production mode as a non-root user, stopped by SIGTERM", () => {
+    expect(base.cmd).toEqual(["node", "dist/server.js"]);
+    expect(base.entrypoint).toEqual([]);
+    expect(base.env.NODE_ENV).toBe("production");
+    expect(base.stopSignal).toBe("SIGTERM");
+    expect(isRoot(base.user)).toBe(false);
+  });
+
+  it("is the image the team's Dockerfile builds FROM, under the tag the page's build command gives it", () => {
+    const tags = shown(
+      DEPLOY,
+      deploy,
+      /docker build -f docker\/Dockerfile --target task-server-node\s+-t (\S+) \./,
+      "build command of the base image",
+    );
+    for (const [tag] of tags) expect(teamStage.base).toBe(tag);
+  });
+
+  it("gets the team's server, compiled as getting-started.md's tsconfig.json says, where the base image's CMD runs it", () => {
+    // The page shows this file word for word (getting-started.test.ts).
+    const tsconfig = JSON.parse(
+      readFileSync(join(ROOT, "test/outside/typescript/tsconfig.json"), "utf8"),
+    ) as { compilerOptions: { rootDir: string; outDir: string } };
+    const { rootDir, outDir } = tsconfig.compilerOptions;
+    expect(existsSync(join(ROOT, "test/outside/typescript", rootDir, "server.ts"))).toBe(true);
+    expect(base.cmd[1]).toBe(posix.join(outDir, "server.js"));
+    const copies = team
+      .filter((i) => i.op === "COPY")
+      .map((i) => i.args.split(/\s+/).map((path) => posix.resolve(base.workdir, path)));
+    expect(copies).toContainEqual([
+      posix.resolve(base.workdir, outDir),
+      posix.resolve(base.workdir, outDir),
+    ]);
+  });
+
+  it("installs the production dependencies with the @cordyna tarballs mounted where getting-started.md's package.json finds them", () => {
+    const gettingStarted = readFileSync(join(ROOT, GETTING_STARTED), "utf8");
+    const packageJson = codeBlocks(gettingStarted, "json")
+      .map((text) => JSON.parse(text) as { dependencies?: Record<string, string> })
+      .find((json) => json.dependencies !== undefined);
+    const tarballs = Object.values(packageJson?.dependencies ?? {}).filter((spec) =>
+      spec.startsWith("file:"),
+    );
+    expect(
+      tarballs.length,
+      `${GETTING_STARTED} shows no package.json of file: tarballs`,
+    ).toBeGreaterThan(0);
+    // Relative to the team's project, which is the build context.
+    const folders = new Set(tarballs.map((spec) => posix.dirname(spec.slice("file:".length))));
+    expect(folders.size).toBe(1);
+    const [folder = ""] = folders;
+
+    const install = team.find((i) => i.op === "RUN" && /\bnpm ci\b/.test(i.args));
+    expect(install?.args).toMatch(/\bnpm ci --omit=dev\b/);
+    const [, mount = ""] = /--mount=(\S+)/.exec(install?.args ?? "") ?? [];
+    const options = Object.fromEntries(mount.split(",").map((option) => option.split("=")));
+    expect(options.type).toBe("bind");
+    expect(options.target).toBe(posix.resolve(base.workdir, folder));
+    const contexts = shown(
+      DEPLOY,
+      deploy,
+      /docker build --build-context (\S+?)=(\S+)/,
+      "build command of a team's image",
+    );
+    for (const [name, path] of contexts)
+      expect({ name, path }).toEqual({ name: options.from, path: folder });
+  });
+
+  it("runs the team's server as a non-root user", () => {
+    const user = team.filter((i) => i.op === "USER").at(-1)?.args ?? base.user;
+    expect(isRoot(user), `the team's image runs as ${user ?? "root"}`).toBe(false);
+  });
+});
+
+/** The images' build step, run at most once for this file, into a folder of its own. */
+let bundling: Promise<string> | undefined;
+let bundleWork = "";
+function bundled(): Promise<string> {
+  bundling ??= (async () => {
+    bundleWork = mkdtempSync(join(tmpdir(), "cordyna-bundles-"));
+    const outdir = join(bundleWork, "dist");
+    await run(process.execPath, [join(ROOT, "scripts/bundle.mjs"), "--outdir", outdir], {
+      cwd: ROOT,
+    });
+    return outdir;
+  })();
+  return bundling;
+}
+afterAll(() => {
+  if (bundleWork) rmSync(bundleWork, { recursive: true, force: true });
+});
+
+interface Outcome {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe("the cli image's bundle, run with plain node as the image runs it", () => {
+  const cli = imageEntry(dockerfile, "cli");
+  let bundles = "";
+  /** The image user's home: nothing of this machine's dyna configuration. */
+  let home = "";
+  /** A folder of the user's own files, the working directory (`docker run -w`). */
+  let files = "";
+
+  beforeAll(async () => {
+    bundles = await bundled();
+    home = mkdtempSync(join(tmpdir(), "cordyna-cli-home-"));
+    files = mkdtempSync(join(tmpdir(), "cordyna-cli-files-"));
+    copyFileSync(join(ROOT, "test/outside/typescript/tasks.yaml"), join(files, "tasks.yaml"));
+  }, 60_000);
+
+  afterAll(() => {
+    for (const dir of [home, files]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `docker run cordyna/cli [args]`: the entry point, then the arguments, else the image's CMD. */
+  function dynaCommand(args: readonly string[] | undefined): string[] {
+    const [program, script = "", ...fixed] = cli.entrypoint;
+    expect(program).toBe("node");
+    return [localPath(cli, bundles, script), ...fixed, ...(args ?? cli.cmd)];
+  }
+
+  function dyna(
+    args: readonly string[] | undefined,
+    options: { cwd?: string; env?: Record<string, string> } = {},
+  ): ChildProcess {
+    return spawn(process.execPath, dynaCommand(args), {
+      cwd: options.cwd ?? files,
+      // Like a container: nothing from this machine's environment but PATH.
+      env: { PATH: process.env.PATH ?? "", HOME: home, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  }
+
+  function outcome(child: ChildProcess): Promise<Outcome> {
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    return new Promise((resolve) =>
+      child.once("close", (code) => resolve({ code, stdout, stderr })),
+    );
+  }
+
+  const versionLine = (name: string, version: string) =>
+    `${name} ${version} (protocol ${PROTOCOL_VERSION_TEXT})`;
+  const packageVersion = (folder: string) =>
+    (JSON.parse(readFileSync(join(ROOT, folder, "package.json"), "utf8")) as { version: string })
+      .version;
+
+  it("prints dyna's help and exits 0 when given no command, as the image's CMD says", async () => {
+    const done = await outcome(dyna(undefined));
+    expect(done).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("Usage: dyna <command>"),
+    });
+  });
+
+  it("version: prints dyna's version and protocol, and that no cerebro answers", async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const done = await outcome(dyna(["version", "--cerebro", address]));
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout.split("\n").slice(0, 2)).toEqual([
+      versionLine("dyna", packageVersion("cli")),
+      expect.stringMatching(new RegExp(`^cerebro at ${address}: no answer \\(UNAVAILABLE`)),
+    ]);
+  });
+
+  it("serve --check: checks a tasks.yaml of the working directory", async () => {
+    const done = await outcome(dyna(["serve", "tasks.yaml", "--check"]));
+    expect(done).toMatchObject({
+      code: 0,
+      stdout:
+        "tasks.yaml: server outside-commands (team team-outside) with 1 task: outside.commands.greet\n",
+    });
+  });
+
+  it("dev: runs a cerebro that dyna version finds, and stops it with exit code 0 on SIGTERM", async () => {
+    const dev = dyna(["dev", "--port", "0", "--http-port", "0", "--json"]);
+    const done = outcome(dev);
+    try {
+      let greeting = "";
+      dev.stdout?.on("data", (chunk: Buffer) => {
+        greeting += chunk.toString();
+      });
+      await waitUntil("dyna dev to listen", async () => {
+        if (dev.exitCode !== null) throw new Error(`dyna dev exited: ${(await done).stderr}`);
+        return greeting.includes("\n");
+      });
+      const { address } = JSON.parse(greeting) as { address: string };
+      const version = await outcome(dyna(["version", "--cerebro", address]));
+      expect(version.stdout).toContain(
+        `${versionLine("cerebro", packageVersion("cerebro"))} at ${address}`,
+      );
+    } finally {
+      dev.kill("SIGTERM");
+    }
+    // Killed by the signal, it would have no exit code: 0 says it stopped cerebro and ended.
+    expect((await done).code).toBe(0);
+  });
+
+  it("conformance: the kit passes a task-server that keeps the protocol", async () => {
+    const server = [
+      process.execPath,
+      "--conditions=@cordyna/source",
+      "--import",
+      "tsx",
+      "test/src/fixtures/conformance-server.ts",
+    ];
+    const done = await outcome(
+      dyna(
+        [
+          "conformance",
+          "--server",
+          "conformance-server",
+          "--task",
+          "conformance.quick",
+          "--slow-task",
+          "conformance.slow",
+          "--",
+          ...server,
+        ],
+        // Where tsx is found for the fixture, which is TypeScript.
+        { cwd: ROOT, env: { LOG_LEVEL: "warn" } },
+      ),
+    );
+    expect(done.code, `${done.stdout}${done.stderr}`).toBe(0);
+    expect(done.stdout).toMatch(/^conformance-server: all \d+ rules passed/m);
+  }, 60_000);
 });
 
 // ---------------------------------------------------------------------------
@@ -490,11 +859,7 @@ describe.skipIf(!onPath("redis-server"))("the compose services as local processe
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "cordyna-compose-"));
     writeFileSync(join(work, "env-probe.mjs"), ENV_PROBE);
-    // The images' build step, into a folder of our own.
-    bundles = join(work, "dist");
-    await run(process.execPath, [join(ROOT, "scripts/bundle.mjs"), "--outdir", bundles], {
-      cwd: ROOT,
-    });
+    bundles = await bundled();
     // redis: like the compose service, persisting with AOF.
     redis = await RedisServerProcess.start({ appendOnly: true });
     local = {
