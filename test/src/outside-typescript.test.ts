@@ -114,6 +114,12 @@ describe("the TypeScript packages, installed by a project outside the repository
     expect(packed.map(({ name }) => name).sort()).toEqual(Object.keys(PACKAGES).sort());
 
     await cp(join(ROOT, "test/outside/typescript"), project, { recursive: true });
+    const tarballsOf = (packs: typeof packed, names: readonly PackageName[]) =>
+      Object.fromEntries(
+        packs
+          .filter(({ name }) => names.includes(name))
+          .map(({ name, filename }) => [name, `file:${join(packDir, filename)}`]),
+      );
     const ours = async (name: string) =>
       (
         JSON.parse(await readFile(join(ROOT, "node_modules", name, "package.json"), "utf8")) as {
@@ -127,13 +133,13 @@ describe("the TypeScript packages, installed by a project outside the repository
           name: "outside-typescript",
           private: true,
           type: "module",
-          dependencies: Object.fromEntries(
-            packed.map(({ name, filename }) => [name, `file:${join(packDir, filename)}`]),
-          ),
+          // As getting-started.md has it: what the server runs on, and the tools.
+          dependencies: tarballsOf(packed, ["@cordyna/contract", "@cordyna/task-server"]),
           // Without these, npm asks the registry for the versions our packages
           // name of each other, even with every tarball at hand.
           overrides: Object.fromEntries(packed.map(({ name }) => [name, `$${name}`])),
           devDependencies: {
+            ...tarballsOf(packed, ["@cordyna/cerebro", "@cordyna/cli"]),
             "@types/node": await ours("@types/node"),
             typescript: await ours("typescript"),
           },
