@@ -147,6 +147,21 @@ describe("dyna dev ports", () => {
     await dev.control.listServers({});
   });
 
+  it("greets on a wildcard host with every interface, and the address that reaches it here", async () => {
+    const io = recordingIo({ LOG_LEVEL: "silent" });
+    let shutdown: (signal: string) => void = () => {};
+    const exited = runCli(["dev", "--host", "0.0.0.0", "--port", "0", "--insecure-no-auth"], {
+      io,
+      waitForShutdown: () => new Promise((resolve) => (shutdown = resolve)),
+    });
+    await expect.poll(() => io.stdout.join("\n")).toContain("point the CLI at it");
+    shutdown("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(io.stdout.join("\n")).toMatch(
+      /^cerebro listening on every interface \(0\.0\.0\.0\), port (\d+) .*--cerebro localhost:\1 /,
+    );
+  });
+
   it("stops cleanly and exits 0 when asked to", async () => {
     const dev = await startDev(["--port", "0"]);
     expect(await dev.stop()).toBe(0);

@@ -98,7 +98,7 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
           ...(httpAddress ? { httpAddress } : {}),
           authentication: config.auth.required,
         })
-      : `cerebro listening on ${address} (${describeStoreSpec(parseStoreSpec(config.store))})${http}; point the CLI at it with ` +
+      : `cerebro listening on ${listeningOn(config.host, address)} (${describeStoreSpec(parseStoreSpec(config.store))})${http}; point the CLI at it with ` +
           `--cerebro ${address} or ${ADDRESS_ENV}=${address}. ${authGreeting(config)} Ctrl-C stops it.`,
   );
   const signal = await ctx.waitForShutdown();
@@ -106,6 +106,15 @@ export async function devCommand(args: readonly string[], ctx: CliContext): Prom
   await service.stop();
   if (!values.json) ctx.io.err("cerebro stopped.");
   return EXIT_OK;
+}
+
+/**
+ * Where cerebro listens, for people: its address, or, on a wildcard host,
+ * every interface and the port (the address then names this machine only).
+ */
+function listeningOn(host: string, address: string): string {
+  if (host !== "0.0.0.0" && host !== "::") return address;
+  return `every interface (${host}), port ${address.slice(address.lastIndexOf(":") + 1)}`;
 }
 
 /** What the greeting says of authentication, so that nobody mistakes an open cerebro for a guarded one. */
