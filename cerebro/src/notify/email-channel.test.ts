@@ -3,8 +3,14 @@ import { createServer, type Socket } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parseCerebroConfig } from "../config.js";
 import { createTestPki, type TestPki } from "../testing/index.js";
-import { type EmailChannelOptions, emailChannel, NOTIFICATION_ID_HEADER } from "./email-channel.js";
+import {
+  type EmailChannelOptions,
+  emailChannel,
+  emailChannelFromConfig,
+  NOTIFICATION_ID_HEADER,
+} from "./email-channel.js";
 import type { Notification, Route } from "./notification.js";
 
 /** One email as the SMTP server took it. */
@@ -392,5 +398,23 @@ describe("emailChannel", () => {
     expect(() => emailChannel({ smtpUrl: "smtp://mail", from: "cordyna" })).toThrow(
       '"cordyna" is not one email address',
     );
+  });
+});
+
+describe("emailChannelFromConfig", () => {
+  it("builds the channel cerebro's environment configures, trusting its CA file", async () => {
+    const server = await smtpServer({ key: pki.read("server.key"), cert: pki.read("server.pem") });
+    const config = parseCerebroConfig({
+      CORDYNA_SMTP_URL: `smtp://cordyna:${PASSWORD}@127.0.0.1:${server.port}`,
+      CORDYNA_NOTIFY_FROM: FROM,
+      CORDYNA_SMTP_CA: pki.path("ca.pem"),
+    });
+    const channel = emailChannelFromConfig(config);
+    await channel?.send(ONCALL, [notification()], notAborted());
+    expect(server.received).toMatchObject([{ recipients: ["oncall@example.com"], secure: true }]);
+  });
+
+  it("builds none when no SMTP server is configured", () => {
+    expect(emailChannelFromConfig(parseCerebroConfig({}))).toBeUndefined();
   });
 });
