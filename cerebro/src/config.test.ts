@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CEREBRO_ENV, CerebroConfigError, parseCerebroConfig } from "./config.js";
 
@@ -267,6 +270,78 @@ describe("parseCerebroConfig", () => {
     const [message] = problems({ CORDYNA_STORE: "redis://user:secret@redis:6379/x?y" });
     expect(message).toMatch(/^CORDYNA_STORE: /);
     expect(message).not.toContain("secret");
+  });
+
+  describe("email notifications", () => {
+    const from = "Cordyna <cordyna@example.com>";
+
+    it("configures the email channel from an SMTP URL, a From address and a CA file", () => {
+      const dir = mkdtempSync(join(tmpdir(), "cordyna-config-"));
+      try {
+        const caFile = join(dir, "smtp-ca.pem");
+        writeFileSync(caFile, "the CA's PEM");
+        expect(
+          parseCerebroConfig({
+            CORDYNA_SMTP_URL: "smtp://cordyna:secret@mail.example.com:587",
+            CORDYNA_NOTIFY_FROM: from,
+            CORDYNA_SMTP_CA: caFile,
+          }).email,
+        ).toEqual({
+          smtpUrl: "smtp://cordyna:secret@mail.example.com:587",
+          from,
+          ca: Buffer.from("the CA's PEM"),
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(
+        parseCerebroConfig({ CORDYNA_SMTP_URL: "smtps://mail", CORDYNA_NOTIFY_FROM: "a@b.c" })
+          .email,
+      ).toEqual({ smtpUrl: "smtps://mail", from: "a@b.c" });
+    });
+
+    it("needs the SMTP URL and the From address together", () => {
+      expect(problems({ CORDYNA_SMTP_URL: "smtp://mail.example.com" })).toEqual([
+        'CORDYNA_SMTP_URL: needs a From address: set CORDYNA_NOTIFY_FROM too, e.g. "Cordyna <cordyna@example.com>"',
+      ]);
+      expect(problems({ CORDYNA_NOTIFY_FROM: from, CORDYNA_SMTP_CA: "ca.pem" })).toEqual([
+        "CORDYNA_NOTIFY_FROM: has no effect without an SMTP server: set CORDYNA_SMTP_URL too",
+        "CORDYNA_SMTP_CA: has no effect without an SMTP server: set CORDYNA_SMTP_URL too",
+        expect.stringMatching(/^CORDYNA_SMTP_CA: cannot read ca\.pem: /),
+      ]);
+    });
+
+    it("names a bad SMTP URL with its password masked", () => {
+      const [message, ...more] = problems({
+        CORDYNA_SMTP_URL: "smtp://cordyna:hunter22@mail.example.com/relay",
+        CORDYNA_NOTIFY_FROM: from,
+      });
+      expect(more).toEqual([]);
+      expect(message).toBe(
+        'CORDYNA_SMTP_URL: "smtp://cordyna:***@mail.example.com/relay" has a path, query or fragment, which the email channel does not read: write smtp://host:587 or smtp://user:password@host:587 or smtps://user:password@host:465',
+      );
+      const [mistyped] = problems({
+        CORDYNA_SMTP_URL: "smtp//cordyna:hunter22@mail.example.com",
+        CORDYNA_NOTIFY_FROM: from,
+      });
+      expect(mistyped).toMatch(
+        /^CORDYNA_SMTP_URL: "smtp\/\/cordyna:\*\*\*@mail.example.com" is not a URL/,
+      );
+      expect(problems({ CORDYNA_SMTP_URL: "imap://mail", CORDYNA_NOTIFY_FROM: from })).toEqual([
+        expect.stringMatching(/^CORDYNA_SMTP_URL: "imap:\/\/mail" is not an SMTP URL/),
+      ]);
+    });
+
+    it.each([
+      "cordyna",
+      "a@example.com, b@example.com",
+      "Cordyna <cordyna@example.com",
+      "cordyna@example.com\r\nBcc: everyone@example.com",
+    ])("refuses the From address %j", (bad) => {
+      expect(problems({ CORDYNA_SMTP_URL: "smtp://mail", CORDYNA_NOTIFY_FROM: bad })).toEqual([
+        `CORDYNA_NOTIFY_FROM: ${JSON.stringify(bad)} is not one email address: write e.g. "cordyna@example.com" or "Cordyna <cordyna@example.com>"`,
+      ]);
+    });
   });
 
   it("names every bad variable at once", () => {

@@ -6,6 +6,8 @@ import { parseDuration } from "@cordyna/contract";
 import type { AuthMode } from "./access/access-control.js";
 import type { MetricsOptions } from "./cerebro.js";
 import { isLoopback } from "./loopback.js";
+import type { EmailChannelOptions } from "./notify/email-channel.js";
+import { mailboxAddress, parseSmtpUrl } from "./notify/email-settings.js";
 import type { ServerTls } from "./rpc/server.js";
 import { parseStoreSpec, STORE_ENV } from "./store/open-store.js";
 import { redisPrefixProblem } from "./store/redis-keys.js";
@@ -59,6 +61,12 @@ export const CEREBRO_ENV = {
     '"on" (default: GET /metrics on the HTTP port needs a credential that may read, while authentication is on) or "off" (it answers anyone who reaches that port)',
   CORDYNA_METRICS_MAX_LABEL_VALUES:
     'how many values each of the metric labels team and server takes; the rest are counted as "other" (default 100)',
+  CORDYNA_SMTP_URL:
+    "SMTP server of email notifications: smtp://user:password@host:587 (STARTTLS, required when a password is given) or smtps://user:password@host:465 (TLS); unset, no email is sent",
+  CORDYNA_NOTIFY_FROM:
+    'From address of email notifications, e.g. "Cordyna <cordyna@example.com>" (required with CORDYNA_SMTP_URL)',
+  CORDYNA_SMTP_CA:
+    "PEM file of the CA whose certificate the SMTP server presents, for a private one (default: the system's CAs)",
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -122,6 +130,8 @@ export interface CerebroConfig {
   /** Whether calls need credentials. */
   readonly auth: AuthMode;
   readonly metrics: MetricsOptions;
+  /** The email channel of notifications; undefined when CORDYNA_SMTP_URL is not set. */
+  readonly email?: EmailChannelOptions;
   readonly logLevel: LogLevel;
 }
 
@@ -365,6 +375,8 @@ export function parseCerebroConfig(
     "a number of label values",
   );
 
+  const email = emailOptions(given, file, problems);
+
   const level = given("LOG_LEVEL");
   const logLevel = LOG_LEVELS.find(
     (known) => known === (level?.value.toLowerCase() ?? DEFAULT_LOG_LEVEL),
@@ -404,7 +416,54 @@ export function parseCerebroConfig(
     ...(maxEventsPerRun === undefined ? {} : { maxEventsPerRun }),
     ...(serverRetentionMs === undefined ? {} : { serverRetentionMs }),
     ...(tls ? { tls } : {}),
+    ...(email ? { email } : {}),
   };
+}
+
+/** The email channel's settings: all of them, or none. */
+function emailOptions(
+  given: (name: CerebroEnvName) => { source: string; value: string } | undefined,
+  file: (name: CerebroEnvName) => Buffer | undefined,
+  problems: ConfigProblem[],
+): EmailChannelOptions | undefined {
+  const url = given("CORDYNA_SMTP_URL");
+  const from = given("CORDYNA_NOTIFY_FROM");
+  const caSetting = given("CORDYNA_SMTP_CA");
+  const problemCount = problems.length;
+  if (url) {
+    try {
+      parseSmtpUrl(url.value);
+    } catch (err) {
+      // Its message shows the URL with the password masked.
+      problems.push({ source: url.source, message: (err as Error).message });
+    }
+    if (!from) {
+      problems.push({
+        source: url.source,
+        message:
+          'needs a From address: set CORDYNA_NOTIFY_FROM too, e.g. "Cordyna <cordyna@example.com>"',
+      });
+    }
+  } else {
+    for (const alone of [from, caSetting]) {
+      if (alone) {
+        problems.push({
+          source: alone.source,
+          message: "has no effect without an SMTP server: set CORDYNA_SMTP_URL too",
+        });
+      }
+    }
+  }
+  if (from && mailboxAddress(from.value) === undefined) {
+    problems.push({
+      source: from.source,
+      // JSON quoting shows a line break as \n, not as a second problem line.
+      message: `${JSON.stringify(from.value)} is not one email address: write e.g. "cordyna@example.com" or "Cordyna <cordyna@example.com>"`,
+    });
+  }
+  const ca = file("CORDYNA_SMTP_CA");
+  if (!url || !from || problems.length > problemCount) return undefined;
+  return { smtpUrl: url.value, from: from.value, ...(ca ? { ca } : {}) };
 }
 
 /** The shortest CORDYNA_ADMIN_TOKEN taken: anything shorter is guessable. */

@@ -178,6 +178,17 @@ winning over its variable:
                                  how many values the metric labels team and
                                  server take each; the rest count as "other"
                                  (default 100)
+  CORDYNA_SMTP_URL               SMTP server of email notifications:
+                                 smtp://user:password@host:587 (STARTTLS,
+                                 required with a password) or
+                                 smtps://user:password@host:465 (TLS)
+                                 (default: no email)
+  CORDYNA_NOTIFY_FROM            From address of email notifications, e.g.
+                                 "Cordyna <cordyna@example.com>" (required
+                                 with CORDYNA_SMTP_URL)
+  CORDYNA_SMTP_CA                PEM file of the CA of a private SMTP
+                                 server's certificate (default: the
+                                 system's CAs)
   LOG_LEVEL                      level of cerebro's log on stderr: fatal,
                                  error, warn, info (default), debug, trace or
                                  silent
