@@ -26,14 +26,19 @@ export class MemoryNotificationStore implements NotificationStore {
       .map((team) => ({ team, routes: plainCopy(this.#routes.get(team) ?? []) }));
   }
 
-  async markFailed(taskId: string, runId: string): Promise<void> {
-    this.#failed.set(taskId, runId);
+  async markFailed(failures: ReadonlyMap<string, string>): Promise<void> {
+    for (const [taskId, runId] of failures) this.#failed.set(taskId, runId);
   }
 
-  async clearFailed(taskId: string): Promise<string | undefined> {
-    const runId = this.#failed.get(taskId);
-    this.#failed.delete(taskId);
-    return runId;
+  async clearFailed(taskIds: readonly string[]): Promise<Map<string, string>> {
+    const cleared = new Map<string, string>();
+    for (const taskId of taskIds) {
+      const runId = this.#failed.get(taskId);
+      if (runId === undefined) continue;
+      cleared.set(taskId, runId);
+      this.#failed.delete(taskId);
+    }
+    return cleared;
   }
 
   async enqueue(

@@ -62,10 +62,19 @@ export function describeNotificationStoreContract(name: string, open: () => Prom
     });
 
     it("remembers a task's failure until it is cleared, once", async () => {
-      await store.notifications.markFailed("a.fetch", "run-1");
-      await store.notifications.markFailed("a.fetch", "run-2");
-      expect(await store.notifications.clearFailed("a.fetch")).toBe("run-2");
-      expect(await store.notifications.clearFailed("a.fetch")).toBeUndefined();
+      await store.notifications.markFailed(
+        new Map([
+          ["a.fetch", "run-1"],
+          ["b.load", "run-1"],
+        ]),
+      );
+      await store.notifications.markFailed(new Map([["a.fetch", "run-2"]]));
+      expect(await store.notifications.clearFailed(["a.fetch", "c.never"])).toEqual(
+        new Map([["a.fetch", "run-2"]]),
+      );
+      expect(await store.notifications.clearFailed(["a.fetch", "b.load"])).toEqual(
+        new Map([["b.load", "run-1"]]),
+      );
     });
 
     it("keeps one delivery per id, in the outbox or delivered recently", async () => {

@@ -35,10 +35,10 @@ export interface NotificationStore {
   getRoutes(team: string): Promise<StoredRoute[]>;
   /** Every team with routes, by team name. */
   listRoutes(): Promise<TeamRoutes[]>;
-  /** Remembers that the task's last run ended in ERROR, in this run. */
-  markFailed(taskId: string, runId: string): Promise<void>;
-  /** Forgets the task's failure, returning the run it failed in when there was one. */
-  clearFailed(taskId: string): Promise<string | undefined>;
+  /** Remembers that each task's last task-run ended in ERROR, in the run given (task id → run id). */
+  markFailed(failures: ReadonlyMap<string, string>): Promise<void>;
+  /** Forgets the tasks' failures, returning those there were (task id → the run it failed in). */
+  clearFailed(taskIds: readonly string[]): Promise<Map<string, string>>;
   /**
    * Adds deliveries, due at once, unless one with the same id is in the
    * outbox or was delivered since `rememberedSince`; refuses those beyond

@@ -43,17 +43,29 @@ export class RedisNotificationStore implements NotificationStore {
       .map((team) => ({ team, routes: JSON.parse(all[team] ?? "[]") as StoredRoute[] }));
   }
 
-  async markFailed(taskId: string, runId: string): Promise<void> {
-    await this.#redis((client) => client.hset(this.#keys.notifyFailed(), taskId, runId));
+  async markFailed(failures: ReadonlyMap<string, string>): Promise<void> {
+    if (failures.size === 0) return;
+    await this.#redis((client) => client.hset(this.#keys.notifyFailed(), failures));
   }
 
-  async clearFailed(taskId: string): Promise<string | undefined> {
+  /** One MULTI: a failure marked between the read and the delete would be lost otherwise. */
+  async clearFailed(taskIds: readonly string[]): Promise<Map<string, string>> {
+    const cleared = new Map<string, string>();
+    if (taskIds.length === 0) return cleared;
     const key = this.#keys.notifyFailed();
     const replies = await this.#redis((client) =>
-      client.multi().hget(key, taskId).hdel(key, taskId).exec(),
+      client
+        .multi()
+        .hmget(key, ...taskIds)
+        .hdel(key, ...taskIds)
+        .exec(),
     );
-    const runId = replies?.[0]?.[1];
-    return typeof runId === "string" ? runId : undefined;
+    const runIds = (replies?.[0]?.[1] ?? []) as (string | null)[];
+    taskIds.forEach((taskId, i) => {
+      const runId = runIds[i];
+      if (runId) cleared.set(taskId, runId);
+    });
+    return cleared;
   }
 
   async enqueue(
