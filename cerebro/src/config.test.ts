@@ -47,12 +47,14 @@ describe("parseCerebroConfig", () => {
         CORDYNA_ADMIN_TOKEN: "s".repeat(32),
         CORDYNA_METRICS_AUTH: "off",
         CORDYNA_METRICS_MAX_LABEL_VALUES: "20",
+        CORDYNA_CONSOLE_URL: "https://cordyna.example.com/console",
         LOG_LEVEL: "WARN",
         UNRELATED: "ignored",
       }),
     ).toEqual({
       auth: { required: true, adminToken: "s".repeat(32) },
       metrics: { open: true, maxLabelValues: 20 },
+      notifications: { consoleUrl: "https://cordyna.example.com/console" },
       port: 7171,
       httpPort: 7172,
       host: "127.0.0.1",
@@ -247,6 +249,11 @@ describe("parseCerebroConfig", () => {
       'CORDYNA_HEARTBEAT_INTERVAL_MS: "0" is not a duration in milliseconds: expected an integer from 1 to 2147483647',
     ],
     ["CORDYNA_METRICS_AUTH", "open", 'CORDYNA_METRICS_AUTH: "open" is not "on" or "off"'],
+    [
+      "CORDYNA_CONSOLE_URL",
+      "cordyna.example.com/console",
+      'CORDYNA_CONSOLE_URL: "cordyna.example.com/console" is not an http:// or https:// URL',
+    ],
     [
       "CORDYNA_METRICS_MAX_LABEL_VALUES",
       "0",

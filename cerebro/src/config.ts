@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseDuration } from "@cordyna/contract";
 import type { AuthMode } from "./access/access-control.js";
-import type { MetricsOptions } from "./cerebro.js";
+import type { MetricsOptions, NotificationOptions } from "./cerebro.js";
 import { isLoopback } from "./loopback.js";
 import type { ServerTls } from "./rpc/server.js";
 import { parseStoreSpec, STORE_ENV } from "./store/open-store.js";
@@ -59,6 +59,8 @@ export const CEREBRO_ENV = {
     '"on" (default: GET /metrics on the HTTP port needs a credential that may read, while authentication is on) or "off" (it answers anyone who reaches that port)',
   CORDYNA_METRICS_MAX_LABEL_VALUES:
     'how many values each of the metric labels team and server takes; the rest are counted as "other" (default 100)',
+  CORDYNA_CONSOLE_URL:
+    "base URL of the run pages: notifications link to <base>/runs/<run id> (default: no link)",
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -122,6 +124,7 @@ export interface CerebroConfig {
   /** Whether calls need credentials. */
   readonly auth: AuthMode;
   readonly metrics: MetricsOptions;
+  readonly notifications?: NotificationOptions;
   readonly logLevel: LogLevel;
 }
 
@@ -365,6 +368,14 @@ export function parseCerebroConfig(
     "a number of label values",
   );
 
+  const consoleUrl = given("CORDYNA_CONSOLE_URL");
+  if (consoleUrl && !/^https?:\/\/[^/\s]+/.test(consoleUrl.value)) {
+    problems.push({
+      source: consoleUrl.source,
+      message: `"${consoleUrl.value}" is not an http:// or https:// URL`,
+    });
+  }
+
   const level = given("LOG_LEVEL");
   const logLevel = LOG_LEVELS.find(
     (known) => known === (level?.value.toLowerCase() ?? DEFAULT_LOG_LEVEL),
@@ -386,6 +397,7 @@ export function parseCerebroConfig(
       open: metricsAuth?.value === "off",
       ...(maxLabelValues === undefined ? {} : { maxLabelValues }),
     },
+    ...(consoleUrl === undefined ? {} : { notifications: { consoleUrl: consoleUrl.value } }),
     store: store?.value ?? "memory",
     ...(redisPrefix === undefined ? {} : { redisPrefix: redisPrefix.value }),
     logLevel,
