@@ -24,6 +24,16 @@ import { CerebroMetrics } from "./metrics/cerebro-metrics.js";
 import { METRICS_PATH, metricsEndpoint } from "./metrics/metrics-endpoint.js";
 import { OpenStreams } from "./metrics/open-streams.js";
 import {
+  DEFAULT_DELIVERY_SETTINGS,
+  type DeliverySettings,
+  DeliveryWorker,
+} from "./notify/delivery-worker.js";
+import { type EmailChannelOptions, emailChannel } from "./notify/email-channel.js";
+import type { Channel, Route } from "./notify/notification.js";
+import { NotificationPlanner } from "./notify/planner.js";
+import { SlackChannel } from "./notify/slack-channel.js";
+import { WebhookChannel } from "./notify/webhook-channel.js";
+import {
   DEFAULT_RUN_RETENTION,
   DEFAULT_SERVER_RETENTION_MS,
   missingRunMessage,
@@ -133,7 +143,26 @@ export interface CerebroOptions {
   readonly maxEventsPerRun?: number;
   /** Prometheus metrics at GET /metrics on the HTTP port. */
   readonly metrics?: MetricsOptions;
+  /** How teams are told of failures (docs/notifications.md). */
+  readonly notifications?: NotificationOptions;
 }
+
+/** How cerebro tells teams; every field has a default. */
+export interface NotificationOptions {
+  /** Base URL of the run pages: notifications link to `<base>/runs/<run id>`. Default: no link. */
+  readonly consoleUrl?: string;
+  /** Retries, rate, concurrency (DEFAULT_DELIVERY_SETTINGS). */
+  readonly delivery?: Partial<DeliverySettings>;
+  /** The most deliveries the outbox holds; more are dropped, logged and counted. Default 10,000. */
+  readonly maxPending?: number;
+  /** How long one webhook or Slack POST may take. Default 10 s. */
+  readonly sendTimeoutMs?: number;
+  /** The SMTP server that sends `email:` routes' notifications; without one, they are dropped and logged. */
+  readonly email?: EmailChannelOptions;
+}
+
+/** The most deliveries the outbox holds unless told otherwise. */
+export const DEFAULT_MAX_PENDING_NOTIFICATIONS = 10_000;
 
 /** How cerebro serves its metrics. */
 export interface MetricsOptions {
@@ -273,12 +302,56 @@ async function serve(
   const streams = new OpenStreams();
   metrics.observe({ engine, sessions, graph, events, streams });
   const sweeper = new RetentionSweeper({ store, clock, logger, retention });
+  const delivery = { ...DEFAULT_DELIVERY_SETTINGS, ...options.notifications?.delivery };
+  const sendTimeout =
+    options.notifications?.sendTimeoutMs === undefined
+      ? {}
+      : { timeoutMs: options.notifications.sendTimeoutMs };
+  const channels = new Map<Route["kind"], Channel>([
+    [
+      "webhook",
+      new WebhookChannel({
+        clock,
+        ...sendTimeout,
+        secretOf: async (team, url) =>
+          (await store.notifications.getRoutes(team)).find(
+            (r) => r.route.kind === "webhook" && r.route.url === url,
+          )?.secret,
+      }),
+    ],
+    ["slack", new SlackChannel(sendTimeout)],
+  ]);
+  if (options.notifications?.email)
+    channels.set("email", emailChannel(options.notifications.email));
+  const worker = new DeliveryWorker({
+    store: store.notifications,
+    channels,
+    clock,
+    logger,
+    settings: delivery,
+    counted: (outcome, count) => metrics.notifications(outcome, count),
+  });
+  const planner = new NotificationPlanner({
+    events,
+    store,
+    clock,
+    logger,
+    ...(options.notifications?.consoleUrl ? { consoleUrl: options.notifications.consoleUrl } : {}),
+    maxPending: options.notifications?.maxPending ?? DEFAULT_MAX_PENDING_NOTIFICATIONS,
+    rememberDeliveredMs: delivery.giveUpAfterMs,
+    enqueued: () => worker.wake(),
+    refused: (count) => metrics.notifications("refused", count),
+  });
+  // Deliveries a cerebro before this one left in the outbox.
+  worker.wake();
   let server: ListeningServer | undefined;
   const stopServing = async (): Promise<void> => {
     sweeper.stop();
     scheduler.stop();
     engine.close();
     await server?.stop();
+    await planner.stop();
+    await worker.stop();
   };
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const addresses = { grpc: "", http: "" };

@@ -50,12 +50,14 @@ describe("parseCerebroConfig", () => {
         CORDYNA_ADMIN_TOKEN: "s".repeat(32),
         CORDYNA_METRICS_AUTH: "off",
         CORDYNA_METRICS_MAX_LABEL_VALUES: "20",
+        CORDYNA_CONSOLE_URL: "https://cordyna.example.com/console",
         LOG_LEVEL: "WARN",
         UNRELATED: "ignored",
       }),
     ).toEqual({
       auth: { required: true, adminToken: "s".repeat(32) },
       metrics: { open: true, maxLabelValues: 20 },
+      notifications: { consoleUrl: "https://cordyna.example.com/console" },
       port: 7171,
       httpPort: 7172,
       host: "127.0.0.1",
@@ -251,6 +253,11 @@ describe("parseCerebroConfig", () => {
     ],
     ["CORDYNA_METRICS_AUTH", "open", 'CORDYNA_METRICS_AUTH: "open" is not "on" or "off"'],
     [
+      "CORDYNA_CONSOLE_URL",
+      "cordyna.example.com/console",
+      'CORDYNA_CONSOLE_URL: "cordyna.example.com/console" is not an http:// or https:// URL',
+    ],
+    [
       "CORDYNA_METRICS_MAX_LABEL_VALUES",
       "0",
       'CORDYNA_METRICS_MAX_LABEL_VALUES: "0" is not a number of label values: expected an integer from 1 to 10000',
@@ -285,7 +292,7 @@ describe("parseCerebroConfig", () => {
             CORDYNA_SMTP_URL: "smtp://cordyna:secret@mail.example.com:587",
             CORDYNA_NOTIFY_FROM: from,
             CORDYNA_SMTP_CA: caFile,
-          }).email,
+          }).notifications?.email,
         ).toEqual({
           smtpUrl: "smtp://cordyna:secret@mail.example.com:587",
           from,
@@ -296,7 +303,7 @@ describe("parseCerebroConfig", () => {
       }
       expect(
         parseCerebroConfig({ CORDYNA_SMTP_URL: "smtps://mail", CORDYNA_NOTIFY_FROM: "a@b.c" })
-          .email,
+          .notifications?.email,
       ).toEqual({ smtpUrl: "smtps://mail", from: "a@b.c" });
     });
 

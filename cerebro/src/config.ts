@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseDuration } from "@cordyna/contract";
 import type { AuthMode } from "./access/access-control.js";
-import type { MetricsOptions } from "./cerebro.js";
+import type { MetricsOptions, NotificationOptions } from "./cerebro.js";
 import { isLoopback } from "./loopback.js";
 import type { EmailChannelOptions } from "./notify/email-channel.js";
 import { mailboxAddress, parseSmtpUrl } from "./notify/email-settings.js";
@@ -67,6 +67,8 @@ export const CEREBRO_ENV = {
     'From address of email notifications, e.g. "Cordyna <cordyna@example.com>" (required with CORDYNA_SMTP_URL)',
   CORDYNA_SMTP_CA:
     "PEM file of the CA whose certificate the SMTP server presents, for a private one (default: the system's CAs)",
+  CORDYNA_CONSOLE_URL:
+    "base URL of the run pages: notifications link to <base>/runs/<run id> (default: no link)",
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
 } as const;
 
@@ -130,8 +132,7 @@ export interface CerebroConfig {
   /** Whether calls need credentials. */
   readonly auth: AuthMode;
   readonly metrics: MetricsOptions;
-  /** The email channel of notifications; undefined when CORDYNA_SMTP_URL is not set. */
-  readonly email?: EmailChannelOptions;
+  readonly notifications?: NotificationOptions;
   readonly logLevel: LogLevel;
 }
 
@@ -376,6 +377,13 @@ export function parseCerebroConfig(
   );
 
   const email = emailOptions(given, file, problems);
+  const consoleUrl = given("CORDYNA_CONSOLE_URL");
+  if (consoleUrl && !/^https?:\/\/[^/\s]+/.test(consoleUrl.value)) {
+    problems.push({
+      source: consoleUrl.source,
+      message: `"${consoleUrl.value}" is not an http:// or https:// URL`,
+    });
+  }
 
   const level = given("LOG_LEVEL");
   const logLevel = LOG_LEVELS.find(
@@ -398,6 +406,14 @@ export function parseCerebroConfig(
       open: metricsAuth?.value === "off",
       ...(maxLabelValues === undefined ? {} : { maxLabelValues }),
     },
+    ...(consoleUrl === undefined && email === undefined
+      ? {}
+      : {
+          notifications: {
+            ...(consoleUrl === undefined ? {} : { consoleUrl: consoleUrl.value }),
+            ...(email === undefined ? {} : { email }),
+          },
+        }),
     store: store?.value ?? "memory",
     ...(redisPrefix === undefined ? {} : { redisPrefix: redisPrefix.value }),
     logLevel,
@@ -416,7 +432,6 @@ export function parseCerebroConfig(
     ...(maxEventsPerRun === undefined ? {} : { maxEventsPerRun }),
     ...(serverRetentionMs === undefined ? {} : { serverRetentionMs }),
     ...(tls ? { tls } : {}),
-    ...(email ? { email } : {}),
   };
 }
 

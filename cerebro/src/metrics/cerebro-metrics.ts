@@ -102,6 +102,12 @@ export class CerebroMetrics {
     [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 3600],
   );
 
+  readonly #notifications = this.#counter(
+    "cordyna_notifications_total",
+    "Notification deliveries by outcome: delivered, retried (a send failed), dropped (undeliverable or too old), refused (the outbox was full)",
+    ["outcome"],
+  );
+
   constructor(options: { readonly maxLabelValues?: number; readonly logger: Logger }) {
     const limit = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
     const full = (label: string) => () =>
@@ -139,6 +145,11 @@ export class CerebroMetrics {
   }
 
   /** A cron tick's run was started `lateMs` after the tick. */
+  /** Counts deliveries of notifications by what became of them. */
+  notifications(outcome: "delivered" | "retried" | "dropped" | "refused", count: number): void {
+    this.#notifications.inc({ outcome }, count);
+  }
+
   cronRunStarted(lateMs: number): void {
     this.#scheduleLag.observe(Math.max(0, lateMs) / 1_000);
   }

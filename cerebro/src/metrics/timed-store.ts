@@ -6,7 +6,7 @@ export type StoreTiming = (operation: string, seconds: number, failed: boolean) 
 /**
  * The store with every asynchronous operation timed, those of its access,
  * logs and events parts too (named "access.<operation>", "logs.<operation>",
- * "events.<operation>"). A Proxy rather than a class that lists the
+ * "events.<operation>", "notifications.<operation>"). A Proxy rather than a class that lists the
  * operations, so that one added to the Store interface is timed as well;
  * the operations still run on the store itself.
  */
@@ -15,6 +15,7 @@ export function timedStore(store: Store, timing: StoreTiming): Store {
     access: timedOperations(store.access, "access.", timing),
     logs: timedOperations(store.logs, "logs.", timing),
     events: timedOperations(store.events, "events.", timing),
+    notifications: timedOperations(store.notifications, "notifications.", timing),
   };
   return timedOperations(store, "", timing, (property) => parts[property]);
 }

@@ -5,12 +5,7 @@ import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseCerebroConfig } from "../config.js";
 import { createTestPki, type TestPki } from "../testing/index.js";
-import {
-  type EmailChannelOptions,
-  emailChannel,
-  emailChannelFromConfig,
-  NOTIFICATION_ID_HEADER,
-} from "./email-channel.js";
+import { type EmailChannelOptions, emailChannel, NOTIFICATION_ID_HEADER } from "./email-channel.js";
 import type { Notification, Route } from "./notification.js";
 
 /** One email as the SMTP server took it. */
@@ -401,7 +396,7 @@ describe("emailChannel", () => {
   });
 });
 
-describe("emailChannelFromConfig", () => {
+describe("the email channel cerebro's environment configures", () => {
   it("builds the channel cerebro's environment configures, trusting its CA file", async () => {
     const server = await smtpServer({ key: pki.read("server.key"), cert: pki.read("server.pem") });
     const config = parseCerebroConfig({
@@ -409,12 +404,13 @@ describe("emailChannelFromConfig", () => {
       CORDYNA_NOTIFY_FROM: FROM,
       CORDYNA_SMTP_CA: pki.path("ca.pem"),
     });
-    const channel = emailChannelFromConfig(config);
-    await channel?.send(ONCALL, [notification()], notAborted());
+    const options = config.notifications?.email;
+    expect(options).toBeDefined();
+    await emailChannel(options!).send(ONCALL, [notification()], notAborted());
     expect(server.received).toMatchObject([{ recipients: ["oncall@example.com"], secure: true }]);
   });
 
-  it("builds none when no SMTP server is configured", () => {
-    expect(emailChannelFromConfig(parseCerebroConfig({}))).toBeUndefined();
+  it("is not configured without an SMTP server", () => {
+    expect(parseCerebroConfig({}).notifications?.email).toBeUndefined();
   });
 });

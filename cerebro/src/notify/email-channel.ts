@@ -2,7 +2,6 @@
 
 import { createHash } from "node:crypto";
 import { createTransport } from "nodemailer";
-import type { CerebroConfig } from "../config.js";
 import { mailboxAddress, parseSmtpUrl } from "./email-settings.js";
 import type { Channel, Notification, Route } from "./notification.js";
 
@@ -192,12 +191,4 @@ function escapeHtml(text: string): string {
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/**
- * The email channel cerebro's configuration asks for (CORDYNA_SMTP_URL and
- * CORDYNA_NOTIFY_FROM), or undefined when it asks for none.
- */
-export function emailChannelFromConfig(config: Pick<CerebroConfig, "email">): Channel | undefined {
-  return config.email === undefined ? undefined : emailChannel(config.email);
 }

@@ -10,6 +10,9 @@ const SCRIPT_FILES = {
   appendLogs: "append-logs-2.lua",
   readLogs: "read-logs-1.lua",
   appendEvents: "append-events-n.lua",
+  enqueueDeliveries: "enqueue-deliveries-3.lua",
+  claimDeliveries: "claim-deliveries-2.lua",
+  rescheduleDelivery: "reschedule-delivery-2.lua",
 } as const;
 
 /** A script the store can run. */

@@ -11,6 +11,7 @@ import { mapSliced, runSliced, timeSlices } from "../slices.js";
 import { MemoryAccessStore } from "./memory-access-store.js";
 import { MemoryEventStore } from "./memory-event-store.js";
 import { MemoryLogStore } from "./memory-log-store.js";
+import { MemoryNotificationStore } from "./memory-notification-store.js";
 import type {
   CreatedRun,
   FinishedRunRemoval,
@@ -25,6 +26,7 @@ export class MemoryStore implements Store {
   readonly access = new MemoryAccessStore();
   readonly logs = new MemoryLogStore((runId) => this.#runs.has(runId));
   readonly events = new MemoryEventStore((runId) => this.#runs.has(runId));
+  readonly notifications = new MemoryNotificationStore();
   readonly #runs = new Map<string, RunRecord>();
   readonly #taskRuns = new Map<string, Map<string, TaskRunRecord>>();
   readonly #runByKey = new Map<string, string>();

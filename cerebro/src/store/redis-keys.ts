@@ -24,6 +24,11 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `events:<run id>`          | sorted set | a run's events (JSON) scored by their seq |
  * | `events:epoch`             | string     | the last cursor epoch handed out        |
  * | `events:open-runs`         | hash       | run id → last seq, until RUN_FINISHED   |
+ * | `notify:routes`            | hash       | team → its routes (StoredRoute[], JSON, webhook secrets included) |
+ * | `notify:failed`            | hash       | task id → the run its last task-run failed in |
+ * | `notify:outbox`            | hash       | delivery id → Delivery, JSON            |
+ * | `notify:due`               | sorted set | delivery ids scored by when due (claimed: when the claim ends) |
+ * | `notify:delivered`         | sorted set | delivered ids scored by when, to drop a repeat |
  *
  * A finished run's `run:`, `task-runs:`, `logs:`, `events:` and `idempotency:` keys carry the
  * run retention as their TTL; the retention sweeper removes runs beyond the
@@ -110,6 +115,26 @@ export class RedisKeys {
 
   openRunEventSeqs(): string {
     return `${this.prefix}events:open-runs`;
+  }
+
+  notifyRoutes(): string {
+    return `${this.prefix}notify:routes`;
+  }
+
+  notifyFailed(): string {
+    return `${this.prefix}notify:failed`;
+  }
+
+  notifyOutbox(): string {
+    return `${this.prefix}notify:outbox`;
+  }
+
+  notifyDue(): string {
+    return `${this.prefix}notify:due`;
+  }
+
+  notifyDelivered(): string {
+    return `${this.prefix}notify:delivered`;
   }
 
   /** A SCAN MATCH pattern for every key under the prefix. */

@@ -5,6 +5,7 @@ import { EventLog } from "../event-log.js";
 import { EventBus } from "../events.js";
 import { RedisServerProcess } from "../testing/redis-server.js";
 import { describeAccessStoreContract, expectAuditCapacity } from "./access-store-contract.js";
+import { describeNotificationStoreContract } from "./notification-store-contract.js";
 import { RedisAccessStore } from "./redis-access-store.js";
 import { RedisKeys } from "./redis-keys.js";
 import { RedisStore } from "./redis-store.js";
@@ -36,6 +37,7 @@ afterAll(async () => {
 
 describeStoreContract("RedisStore", async () => openStore());
 describeAccessStoreContract("RedisStore", async () => openStore());
+describeNotificationStoreContract("RedisStore", async () => openStore());
 
 it("the audit trail on Redis keeps its newest entries", async () => {
   const prefix = randomPrefix();

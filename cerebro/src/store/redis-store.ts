@@ -16,6 +16,7 @@ import { RedisAccessStore } from "./redis-access-store.js";
 import { RedisEventStore } from "./redis-event-store.js";
 import { RedisKeys } from "./redis-keys.js";
 import { RedisLogStore } from "./redis-log-store.js";
+import { RedisNotificationStore } from "./redis-notification-store.js";
 import { checkRedisPersistence, type RedisPersistence } from "./redis-persistence.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./redis-url.js";
 import type {
@@ -65,6 +66,7 @@ export class RedisStore implements Store {
   readonly access: RedisAccessStore;
   readonly logs: RedisLogStore;
   readonly events: RedisEventStore;
+  readonly notifications: RedisNotificationStore;
   readonly #client: Redis;
   readonly #script: RunScript;
   readonly #logger: Logger;
@@ -90,6 +92,11 @@ export class RedisStore implements Store {
     this.access = new RedisAccessStore(keys, (command) => this.#redis(command));
     this.logs = new RedisLogStore(keys, (...args) => this.#run(...args));
     this.events = new RedisEventStore(
+      keys,
+      (command) => this.#redis(command),
+      (...script) => this.#run(...script),
+    );
+    this.notifications = new RedisNotificationStore(
       keys,
       (command) => this.#redis(command),
       (...script) => this.#run(...script),

@@ -8,6 +8,7 @@ import type {
 import type { AccessStore } from "./access-store.js";
 import type { EventStore } from "./event-store.js";
 import type { LogStore } from "./log-store.js";
+import type { NotificationStore } from "./notification-store.js";
 
 /** Records to write together: either all of them are stored, or none. */
 export interface StoreChanges {
@@ -59,6 +60,8 @@ export interface Store {
   readonly logs: LogStore;
   /** The event log; removeFinishedRuns removes a run's events with it. */
   readonly events: EventStore;
+  /** Teams' routes, the tasks failing now, and the outbox of notifications. */
+  readonly notifications: NotificationStore;
   /**
    * Stores a new run, unless another run holds its idempotency key: then
    * returns that run. The same run created again (a retried write whose

@@ -43,6 +43,10 @@ export class HoldingStore implements Store {
     return this.wrapped.events;
   }
 
+  get notifications(): Store["notifications"] {
+    return this.wrapped.notifications;
+  }
+
   /** From now on, run writes wait to be released. */
   hold(): void {
     this.#holding = true;
