@@ -178,6 +178,9 @@ winning over its variable:
                                  how many values the metric labels team and
                                  server take each; the rest count as "other"
                                  (default 100)
+  CORDYNA_CONSOLE_URL            base URL of the run pages: notifications
+                                 link to <base>/runs/<run id> (default: no
+                                 link)
   CORDYNA_SMTP_URL               SMTP server of email notifications:
                                  smtp://user:password@host:587 (STARTTLS,
                                  required with a password) or
