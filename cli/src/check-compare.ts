@@ -2,7 +2,6 @@
 // graph. Cerebro's own graph (TaskGraph) decides what it would refuse and
 // what could not run; this module only names who is hit, and why.
 
-import { type JsonValue, toJson } from "@bufbuild/protobuf";
 import { CronSchedule } from "@cordyna/cerebro/cron";
 import {
   definitionsFromDeclarations,
@@ -299,10 +298,14 @@ function missingRoots(graph: TaskGraph, taskId: string): { dependent: string; mi
   return roots;
 }
 
-/** The top-level fields in which two declarations differ, in their JSON form. */
-function changedFields(before: TaskDeclaration, after: TaskDeclaration): string[] {
-  const a = toJson(TaskDeclarationSchema, before) as Record<string, JsonValue>;
-  const b = toJson(TaskDeclarationSchema, after) as Record<string, JsonValue>;
+/**
+ * The fields in which two task definitions differ. Definitions, not
+ * declarations: cerebro lists a task with its defaults filled in, which
+ * the server's own declaration leaves out.
+ */
+function changedFields(before: TaskDefinition, after: TaskDefinition): string[] {
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
   return [...new Set([...Object.keys(a), ...Object.keys(b)])]
     .filter((field) => JSON.stringify(a[field]) !== JSON.stringify(b[field]))
     .sort();
@@ -363,9 +366,6 @@ export function compareDeclarations(
   const refusal = declareCandidate(others, candidate, definitions, before);
   breaks.push(...refusal.breaks);
   const after = refusal.after;
-  const liveDeclaration = new Map(
-    live.filter((task) => task.serverName === server).map((t) => [t.declaration.id, t]),
-  );
 
   if (after !== undefined) {
     // Tasks that could run before and could not now, blamed on their root:
@@ -460,8 +460,8 @@ export function compareDeclarations(
   for (const declaration of candidate.tasks) {
     const taskId = declaration.id;
     if (broken.has(taskId)) continue;
-    const liveTask = liveDeclaration.get(taskId);
-    if (liveTask === undefined) {
+    const liveTask = before.get(taskId);
+    if (liveTask?.serverName !== server) {
       const reason = after?.unresolvedReason(taskId);
       changes.push({
         kind: "added",
@@ -470,7 +470,9 @@ export function compareDeclarations(
       });
       continue;
     }
-    const fields = changedFields(liveTask.declaration, declaration);
+    const definition = definitions.find((d) => d.id === taskId);
+    if (definition === undefined) continue;
+    const fields = changedFields(liveTask.definition, definition);
     if (fields.length > 0) {
       changes.push({ kind: "changed", taskId, message: `changed: ${fields.join(", ")}` });
     }
