@@ -235,7 +235,7 @@ describe("dyna check", () => {
     const badKind = await dyna(cerebro, ["--declarations", renamed, "--allow", "remove:a.orders"]);
     expect(badKind.code).toBe(2);
     expect(badKind.err).toContain(
-      "dyna: bad --allow 'remove:a.orders': no kind of break remove; did you mean removed?",
+      "dyna: bad --allow 'remove:a.orders': remove is no kind of break (removed, cycle, ownership, undeclared, freshness, invalid); did you mean removed?",
     );
   });
 

@@ -50,7 +50,7 @@ function parseAllowance(text: string): Allowance {
   const taskId = text.slice(colon + 1);
   if (!(BREAK_KINDS as readonly string[]).includes(kind)) {
     throw new UsageError(
-      `bad --allow '${text}': no kind of break ${kind}${didYouMean(closeMatches(kind, BREAK_KINDS))}; the kinds: ${BREAK_KINDS.join(", ")}`,
+      `bad --allow '${text}': ${kind} is no kind of break (${BREAK_KINDS.join(", ")})${didYouMean(closeMatches(kind, BREAK_KINDS))}`,
       "check",
     );
   }
@@ -214,7 +214,7 @@ function formatOf(format: string | undefined, json: boolean): CheckFormat {
   if (format === undefined) return json ? "json" : "text";
   if (!(CHECK_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(
-      `bad --format '${format}'${didYouMean(closeMatches(format, CHECK_FORMATS))}: text, json or github`,
+      `bad --format '${format}': expected text, json or github${didYouMean(closeMatches(format, CHECK_FORMATS))}`,
       "check",
     );
   }
