@@ -82,6 +82,7 @@ const cases: [string, string[], string[]][] = [
   ["words of a subcommand", ["dyna", "auth", ""], ["token", "whoami"]],
   ["the next word", ["dyna", "auth", "token", "c"], ["create"]],
   ["a flag's values", ["dyna", "run", "a.x", "--mode", ""], ["test", "normal"]],
+  ["check's output formats", ["dyna", "check", "--format", "g"], ["github"]],
   ["shells", ["dyna", "completion", ""], ["bash", "zsh"]],
   ["help topics", ["dyna", "help", "ba"], ["backfill"]],
   ["the command after global flags", ["dyna", "--cerebro", "h:1", "tas"], ["tasks"]],

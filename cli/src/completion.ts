@@ -32,6 +32,7 @@ const FLAG_VALUES: Readonly<Record<string, readonly string[]>> = {
   mode: ["test", "normal"],
   role: ["server", "viewer", "operator", "admin"],
   auth: ["on", "off"],
+  format: ["text", "json", "github"],
 };
 
 /** Only plain words go into the scripts: no quoting can go wrong. */

@@ -43,6 +43,8 @@ export interface CliIo {
   /** The terminal's width in columns, when stdout is one. */
   readonly columns?: number;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** All of stdin, for a command given "-" as a file; absent where there is none. */
+  readStdin?(): Promise<string>;
 }
 
 /** Everything a command needs from the outside world. */
@@ -75,6 +77,11 @@ export function processIo(): CliIo {
     isTTY: process.stdout.isTTY === true,
     ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
     env: process.env,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
   };
 }
 

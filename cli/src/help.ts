@@ -204,6 +204,46 @@ winning over its variable:
 Exit codes: 0 stopped on a signal; 1 could not start (e.g. a port is
 taken: the message names it); 2 usage error or a bad variable.`,
 
+  check: `Usage: dyna check --declarations <file.json|-> [--allow <task|kind:task>]...
+       dyna check --tasks <tasks.yaml> [--allow <task|kind:task>]...
+                  [--format text|json|github]
+
+Checks a task-server's new declarations against cerebro's live graph before
+they land: it takes the graph (ListTasks), puts the candidate's declarations
+in place of its server's, and judges the result as cerebro would. Reports
+each breaking change per task it hits, grouped by the team that owns that
+task, with its contact:
+
+  removed     a task the server no longer declares (or renamed: removed and
+              added) that others depend on, directly or further down
+  cycle       a dependency that closes a cycle (cerebro would refuse the
+              whole declaration); names the other teams' tasks on it
+  ownership   a task id another server declares (refused as a whole)
+  undeclared  a new dependency on a task no server declares: the task and
+              everything downstream of it can no longer run
+  freshness   a schedule that no longer keeps a downstream freshWithin met:
+              its cron, in its time zone, now leaves a gap between two
+              ticks longer than freshWithin (over the next 366 days), where
+              the live schedule did not; a schedule removed counts too
+  invalid     a declaration cerebro would refuse field by field
+
+New tasks, removed tasks nobody depends on and other changes are listed as
+not breaking. Params are not compared: declarations carry no param schema.
+
+Flags:
+  --declarations F  what a task-server printed with --print-declarations
+                    (or CORDYNA_PRINT_DECLARATIONS=1); - reads stdin
+  --tasks F         a dyna serve file, declared as dyna serve would
+  --allow A         accept a break: a task id (every kind of break it
+                    causes) or kind:task, e.g. removed:a.old (repeat)
+  --format F        text (default), json (same as --json), or github:
+                    GitHub Actions annotations (::error per break)
+${COMMON}
+
+Exit codes: 0 no breaking change (or each one allowed); 1 a breaking change
+not allowed; 2 usage or an unreadable file; 3 cerebro unreachable or
+refusing. CI: docs/ci.md.`,
+
   serve: `Usage: dyna serve <tasks.yaml> [--cerebro host:port] [--check] [--instance-id ID]
 
 Runs a task-server whose tasks are commands, declared in a YAML file: a
@@ -575,6 +615,7 @@ Commands:
   servers                 list task-servers and their instances
   servers forget <name>   remove a gone server's declarations
   graph                   show the global task graph as a tree
+  check                   what a server's new declarations would break, before they land
   conformance -- <cmd>    check a task-server implementation against the protocol
   auth token create|list|revoke, auth whoami
                           manage credentials (admins); show who cerebro takes you for

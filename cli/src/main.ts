@@ -17,6 +17,7 @@ import {
   TASKS_FLAGS,
   tasksCommand,
 } from "./catalog.js";
+import { CHECK_FLAGS, checkCommand } from "./check.js";
 import { completionScript, type Operand, SHELLS, type Shell } from "./completion.js";
 import { CONFORMANCE_FLAGS, conformanceCommand } from "./conformance.js";
 import {
@@ -91,6 +92,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   tasks: { run: tasksCommand, flags: TASKS_FLAGS, client: true },
   servers: { run: serversCommand, flags: SERVERS_FLAGS, operands: [["forget"]], client: true },
   graph: { run: graphCommand, flags: GRAPH_FLAGS, client: true },
+  check: { run: checkCommand, flags: CHECK_FLAGS, client: true },
   conformance: { run: conformanceCommand, flags: CONFORMANCE_FLAGS, client: false },
   auth: {
     run: authCommand,

@@ -12,6 +12,11 @@ export {
   type TaskErrorOptions,
   TaskOptionsError,
 } from "./errors.js";
+export {
+  PRINT_DECLARATIONS_ENV,
+  PRINT_DECLARATIONS_FLAG,
+  type PrintedDeclarations,
+} from "./print-declarations.js";
 export { AGENT, TaskServer } from "./task-server.js";
 export { INVALID_OUTPUTS, INVALID_PARAMS } from "./task-values.js";
 export type {

@@ -29,6 +29,12 @@ import { DeclarationRejectedError, TaskOptionsError } from "./errors.js";
 import { DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT, LogShipper } from "./log-shipper.js";
 import { defaultLogger } from "./logger.js";
 import { Outbox } from "./outbox.js";
+import {
+  type PrintedDeclarations,
+  printAndExit,
+  printDeclarationsRequested,
+  printedDeclarations,
+} from "./print-declarations.js";
 import { ProgressSender, progressIntervalMs } from "./progress-sender.js";
 import { TaskRegistry } from "./registry.js";
 import { type AttemptObserver, AttemptRunner } from "./runner.js";
@@ -91,6 +97,7 @@ export class TaskServer {
   readonly #ackTimeoutMs: number;
   readonly #backoff: NonNullable<TaskServerOptions["reconnectBackoff"]>;
   readonly #registry: TaskRegistry;
+  readonly #owner: { readonly team: string; readonly contact: string };
   readonly #outbox = new Outbox();
   readonly #updates = new UpdateSender((message) =>
     this.#connection?.send(create(ConnectRequestSchema, { message })),
@@ -173,7 +180,8 @@ export class TaskServer {
     this.#stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
     });
-    this.#registry = new TaskRegistry({ team: options.team, contact: options.contact });
+    this.#owner = { team: options.team, contact: options.contact };
+    this.#registry = new TaskRegistry(this.#owner);
     const maxLogBytesPerAttempt =
       options.maxLogBytesPerAttempt ?? DEFAULT_MAX_LOG_BYTES_PER_ATTEMPT;
     if (!Number.isInteger(maxLogBytesPerAttempt) || maxLogBytesPerAttempt < 1) {
@@ -225,6 +233,15 @@ export class TaskServer {
   }
 
   /**
+   * What the server would declare, as `--print-declarations` prints it: its
+   * name, default team and contact, and the tasks declared so far in the
+   * proto's JSON form.
+   */
+  declarationsJson(): PrintedDeclarations {
+    return printedDeclarations(this.name, this.#owner, this.#registry.declarations());
+  }
+
+  /**
    * Connects to cerebro. Resolves at the first Welcome, while the server
    * goes on serving; rejects with a DeclarationRejectedError when cerebro
    * refuses the declarations (the server then stops and does not
@@ -232,10 +249,20 @@ export class TaskServer {
    * backoff. Installs SIGTERM/SIGINT handlers unless `handleSignals` is
    * false; without `run()`, the process exits with code 0 once a signal's
    * drain is done. To wait for the server to stop, use `run()`.
+   *
+   * Started with `--print-declarations` among the process's arguments, or
+   * with `CORDYNA_PRINT_DECLARATIONS=1`, it connects to nothing: it prints
+   * {@link declarationsJson} to stdout and exits the process with code 0
+   * (the promise never settles).
    */
   start(): Promise<void> {
     if (this.#lifecycle !== "new") {
       return Promise.reject(new Error(`task-server already ${this.#lifecycle}`));
+    }
+    if (printDeclarationsRequested()) {
+      this.#lifecycle = "starting";
+      printAndExit(this.declarationsJson());
+      return new Promise(() => {});
     }
     this.#lifecycle = "starting";
     const started = new Promise<void>((resolve, reject) => {
