@@ -332,7 +332,7 @@ async function serve(
     counted: (outcome, count) => metrics.notifications(outcome, count),
   });
   const planner = new NotificationPlanner({
-    events,
+    finishedRuns: (listener) => engine.onFinishedRunStored(listener),
     store,
     clock,
     logger,

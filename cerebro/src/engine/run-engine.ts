@@ -247,10 +247,22 @@ export class RunEngine {
    * interval, unless another write takes it along first.
    */
   #progressSave: TimerHandle | undefined;
+  /** Told each finished run once the store holds it finished. */
+  readonly #finishedRunStored = new Set<(runId: string) => void>();
 
   constructor(options: RunEngineOptions) {
     this.#options = options;
     this.#spans = options.spans ?? new RunSpans();
+  }
+
+  /**
+   * Calls `listener` with the id of each run that finished, once the store
+   * holds it finished (a run-finished event comes before that); returns the
+   * function that stops it.
+   */
+  onFinishedRunStored(listener: (runId: string) => void): () => void {
+    this.#finishedRunStored.add(listener);
+    return () => this.#finishedRunStored.delete(listener);
   }
 
   #missingRun(runId: string): CordynaError {
@@ -1368,6 +1380,19 @@ export class RunEngine {
     this.#unsentInvokes = [];
     await this.#options.store.save({ runs, taskRuns, completions });
     for (const send of invokes) send();
+    for (const run of runs) {
+      if (run.finishedAt === undefined) continue;
+      for (const listener of this.#finishedRunStored) {
+        try {
+          listener(run.id);
+        } catch (error) {
+          this.#options.logger.error(
+            { err: error, runId: run.id },
+            "a finished run's listener failed",
+          );
+        }
+      }
+    }
   }
 
   #logFlushFailure(error: unknown): void {

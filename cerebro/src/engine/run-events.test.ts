@@ -141,3 +141,26 @@ describe("RunEngine events", () => {
     expect(h.events.at(-1)).toMatchObject({ kind: "attempt-server-back", taskId: "a.x" });
   });
 });
+
+describe("RunEngine.onFinishedRunStored", () => {
+  it("tells each finished run once, when the store already holds it finished", async () => {
+    const h = oneTask();
+    h.instances.connect("server-a");
+    const told: { runId: string; stored: string | undefined }[] = [];
+    const pending: Promise<void>[] = [];
+    h.engine.onFinishedRunStored((runId) => {
+      pending.push(
+        h.store.getRun(runId).then((stored) => {
+          told.push({ runId, stored: stored?.run.state });
+        }),
+      );
+    });
+    const { snapshot } = await h.engine.startRun({ targets: ["a.x"] });
+    await h.report("a.x", "STARTED");
+    expect(pending).toEqual([]);
+    await h.report("a.x", "COMPLETED");
+    await h.settle();
+    await Promise.all(pending);
+    expect(told).toEqual([{ runId: snapshot.run.id, stored: "SUCCEEDED" }]);
+  });
+});

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
-import { type RunSnapshot, RunState, type TaskRunRecord, TaskState } from "../domain/model.js";
-import type { EventBus } from "../events.js";
+import { type RunSnapshot, type TaskRunRecord, TaskState } from "../domain/model.js";
 import type { LogStore } from "../store/log-store.js";
 import type { Delivery, NotificationStore } from "../store/notification-store.js";
 import type { Notification, Route } from "./notification.js";
@@ -11,12 +10,11 @@ import { formatRoute, isEmailAddress } from "./routes.js";
 export const LOG_TAIL_LINES = 20;
 /** The most characters of a log line quoted. */
 const MAX_QUOTED_LINE = 300;
-/** How often, and how far apart, the planner looks again for a finished run the store does not have yet. */
-const STORE_CATCH_UP = { tries: 50, delayMs: 20 };
 
 /** What the planner needs; the outbox's bounds come from the worker's settings. */
 export interface PlannerOptions {
-  readonly events: EventBus;
+  /** Subscribes to the ids of finished runs, each told once the store holds it finished; returns the unsubscribe. */
+  readonly finishedRuns: (listener: (runId: string) => void) => () => void;
   readonly store: {
     getRun(runId: string): Promise<RunSnapshot | undefined>;
     readonly logs: LogStore;
@@ -50,9 +48,8 @@ export class NotificationPlanner {
 
   constructor(options: PlannerOptions) {
     this.#options = options;
-    this.#unsubscribe = options.events.subscribe((event) => {
-      if (event.kind !== "run-finished" || !event.runId) return;
-      this.#queue.push(event.runId);
+    this.#unsubscribe = options.finishedRuns((runId) => {
+      this.#queue.push(runId);
       this.#working ??= this.#work();
     });
   }
@@ -64,8 +61,6 @@ export class NotificationPlanner {
   }
 
   async #work(): Promise<void> {
-    // Later than the event: the engine stores the finished run in the same turn.
-    await new Promise((resolve) => setImmediate(resolve));
     for (let runId = this.#queue.shift(); runId !== undefined; runId = this.#queue.shift()) {
       try {
         await this.#plan(runId);
@@ -80,7 +75,8 @@ export class NotificationPlanner {
   }
 
   async #plan(runId: string): Promise<void> {
-    const snapshot = await this.#finishedRun(runId);
+    const snapshot = await this.#options.store.getRun(runId);
+    // Gone already: retention removed it.
     if (!snapshot) return;
     const notifications = [
       ...(await this.#failed(snapshot)),
@@ -88,21 +84,6 @@ export class NotificationPlanner {
       ...(await this.#recovered(snapshot)),
     ];
     await this.#enqueue(notifications);
-  }
-
-  /** The run once the store has it finished; undefined when it never does (retention removed it). */
-  async #finishedRun(runId: string): Promise<RunSnapshot | undefined> {
-    for (let tries = 0; tries < STORE_CATCH_UP.tries; tries++) {
-      const snapshot = await this.#options.store.getRun(runId);
-      if (!snapshot) return undefined;
-      if (snapshot.run.state !== RunState.RUNNING) return snapshot;
-      await new Promise((resolve) => setTimeout(resolve, STORE_CATCH_UP.delayMs));
-    }
-    this.#options.logger.warn(
-      { runId },
-      "a finished run is not stored finished; no notifications for it",
-    );
-    return undefined;
   }
 
   async #failed({ run, taskRuns }: RunSnapshot): Promise<Planned[]> {
