@@ -2,7 +2,7 @@
 // TypeScript task-servers, and node:http receivers on loopback.
 
 import { createHmac } from "node:crypto";
-import { createControlClient, RunState } from "@cordyna/contract";
+import { createControlClient, RunMode, RunState } from "@cordyna/contract";
 import { TaskServer } from "@cordyna/task-server";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -76,9 +76,13 @@ async function teams(cerebro: Cerebro) {
   return state;
 }
 
-async function runToEnd(cerebro: Cerebro, targets: string[]): Promise<string> {
+async function runToEnd(
+  cerebro: Cerebro,
+  targets: string[],
+  mode = RunMode.NORMAL,
+): Promise<string> {
   const client = createControlClient(cerebro.address);
-  const { run } = await client.startRun({ targets });
+  const { run } = await client.startRun({ targets, mode });
   for (;;) {
     const { run: now } = await client.getRun({ runId: run!.id });
     if (now && now.state !== RunState.RUNNING) return now.id;
@@ -155,6 +159,30 @@ describe("notifications routed by ownership", () => {
     await expect.poll(async () => (await store.notifications.pending()).count).toBe(0);
     expect(a.taken).toHaveLength(2);
     expect(b.taken).toHaveLength(1);
+  });
+
+  it("tells nobody of a run in test mode: its failure and its success say nothing of production", async () => {
+    const receiver = await Receiver.start();
+    cerebros.onCleanup(() => receiver.stop());
+    const store = redisStore();
+    await store.notifications.setRoutes("team-a", [
+      { route: { kind: "webhook", url: receiver.url }, secret: SECRET },
+    ]);
+    const cerebro = await startOn(store);
+    const taskA = await teams(cerebro);
+
+    await runToEnd(cerebro, ["a.extract"], RunMode.TEST);
+    const failedRun = await runToEnd(cerebro, ["a.extract"]);
+    taskA.failing = false;
+    // A test run that succeeds after the failure is no recovery either.
+    await runToEnd(cerebro, ["a.extract"], RunMode.TEST);
+    const recoveredRun = await runToEnd(cerebro, ["a.extract"]);
+    await receiver.waitFor(2);
+    await expect.poll(async () => (await store.notifications.pending()).count).toBe(0);
+    expect(receiver.taken.map((r) => payload(r).notifications[0]!.id)).toEqual([
+      `failed/${failedRun}/a.extract/team-a`,
+      `recovered/${recoveredRun}/a.extract/team-a`,
+    ]);
   });
 
   it("delivers to a webhook that was down once it is back, after retries", async () => {

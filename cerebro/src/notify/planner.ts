@@ -76,8 +76,9 @@ export class NotificationPlanner {
 
   async #plan(runId: string): Promise<void> {
     const snapshot = await this.#options.store.getRun(runId);
-    // Gone already: retention removed it.
-    if (!snapshot) return;
+    // Gone already (retention removed it), or a test: its caller sees its
+    // outcome, and a test's failure or success says nothing of production.
+    if (!snapshot || snapshot.run.mode === "test") return;
     const notifications = [
       ...(await this.#failed(snapshot)),
       ...this.#blocked(snapshot),
