@@ -58,7 +58,7 @@ import { SessionRegistry } from "./rpc/sessions.js";
 import { taskServerService } from "./rpc/task-server-service.js";
 import { validateRequests } from "./rpc/validation.js";
 import { warmUpDeclarations } from "./rpc/warm-up.js";
-import { connectScheduler } from "./scheduling.js";
+import { connectLateWatch, connectScheduler } from "./scheduling.js";
 import type { Pause } from "./slices.js";
 import { checkStorePersistence, openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
@@ -342,12 +342,22 @@ async function serve(
     enqueued: () => worker.wake(),
     refused: (count) => metrics.notifications("refused", count),
   });
+  const lateWatch = connectLateWatch({
+    clock,
+    logger,
+    store,
+    graph,
+    events,
+    planner,
+    ...(options.notifications?.consoleUrl ? { consoleUrl: options.notifications.consoleUrl } : {}),
+  });
   // Deliveries a cerebro before this one left in the outbox.
   worker.wake();
   let server: ListeningServer | undefined;
   const stopServing = async (): Promise<void> => {
     sweeper.stop();
     scheduler.stop();
+    lateWatch.stop();
     engine.close();
     await server?.stop();
     await planner.stop();
@@ -408,6 +418,7 @@ async function serve(
   warmUpDeclarations();
   try {
     await scheduler.start();
+    await lateWatch.start();
     sweeper.start();
     server = await serveRpc({
       routes,

@@ -4,6 +4,8 @@ import { TaskState } from "./domain/model.js";
 import type { RunEngine } from "./engine/run-engine.js";
 import type { EventBus } from "./events.js";
 import type { TaskGraph } from "./graph/task-graph.js";
+import { LateWatch } from "./notify/late.js";
+import type { NotificationPlanner } from "./notify/planner.js";
 import { Scheduler } from "./schedule/scheduler.js";
 import type { Store } from "./store/store.js";
 
@@ -77,4 +79,34 @@ export function connectScheduler(parts: {
   }
 
   return scheduler;
+}
+
+/**
+ * Connects the late rule's watch: it follows declarations through cerebro's
+ * events, reads task-runs and its checked ticks from the store, and hands
+ * "late" notifications to the planner's outbox.
+ */
+export function connectLateWatch(parts: {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly graph: TaskGraph;
+  readonly events: EventBus;
+  readonly planner: NotificationPlanner;
+  readonly consoleUrl?: string;
+}): LateWatch {
+  const { graph, events, planner } = parts;
+  const watch = new LateWatch({
+    clock: parts.clock,
+    logger: parts.logger,
+    store: parts.store,
+    notify: (planned) => planner.enqueue(planned),
+    ...(parts.consoleUrl ? { consoleUrl: parts.consoleUrl } : {}),
+  });
+  const syncTasks = (): void => watch.setTasks(graph.all().map((task) => task.definition));
+  events.subscribe((event) => {
+    if (event.kind === "graph-changed") syncTasks();
+  });
+  syncTasks();
+  return watch;
 }

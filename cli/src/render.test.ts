@@ -452,7 +452,10 @@ describe("renderTasksTable", () => {
         serverName: "sa",
         resolved: true,
         instances: 1,
-        declaration: { id: "a.nightly", schedule: { cron: "0 3 * * *" } },
+        declaration: {
+          id: "a.nightly",
+          schedule: { cron: "0 3 * * *", expectedWithin: durationFromMs(2 * 3_600_000) },
+        },
         nextFireTime: at(-1000),
       }),
     ];
@@ -461,7 +464,7 @@ describe("renderTasksTable", () => {
       /^a\.fetch-rates\s+sa\s+-\s+-\s+\*\/5 \* \* \* \* \(Europe\/Berlin\)\s+\d\d:\d\d:00\.000 \(in 4m\)\s+1\s+resolved\s+never$/,
     );
     expect(lines[2]).toMatch(
-      /^a\.nightly\s+sa\s+-\s+-\s+0 3 \* \* \* \(UTC\)\s+\d\d:\d\d:59\.000 \(due\)\s+1/,
+      /^a\.nightly\s+sa\s+-\s+-\s+0 3 \* \* \* \(UTC\), done within 2h\s+\d\d:\d\d:59\.000 \(due\)\s+1/,
     );
   });
 

@@ -714,10 +714,16 @@ export function formatDependencyStatus(
   return `${dep.taskId} (fresh ${window}: ${status}, done ${done})`;
 }
 
-/** A cron schedule as "0 3 * * * (Europe/Berlin)", UTC when no zone is named; "-" without one. */
+/**
+ * A cron schedule as "0 3 * * * (Europe/Berlin)", UTC when no zone is named,
+ * with ", done within 2h" when it declares expectedWithin; "-" without one.
+ */
 export function formatSchedule(schedule: Schedule | undefined): string {
   if (schedule === undefined || schedule.cron === "") return "-";
-  return `${schedule.cron} (${schedule.timeZone || "UTC"})`;
+  const expected = schedule.expectedWithin
+    ? `, done within ${formatProtoDuration(schedule.expectedWithin)}`
+    : "";
+  return `${schedule.cron} (${schedule.timeZone || "UTC"})${expected}`;
 }
 
 /** When a schedule fires next: "10:05:00.000 (in 4m)"; "-" when absent. */

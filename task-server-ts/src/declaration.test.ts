@@ -68,6 +68,7 @@ describe("toTaskDeclaration", () => {
         catchUp: "all",
         catchUpMax: 3,
         overlap: "queue-one",
+        expectedWithin: "2h",
       },
       trigger: { mode: "any", debounce: "30s" },
     });
@@ -96,6 +97,7 @@ describe("toTaskDeclaration", () => {
       catchUpMax: 3,
       overlap: OverlapPolicy.QUEUE_ONE,
     });
+    expect(durationToMs(declaration.schedule?.expectedWithin)).toBe(7_200_000);
     expect(declaration.trigger?.mode).toBe(TriggerMode.ANY);
     expect(durationToMs(declaration.trigger?.debounce)).toBe(30_000);
   });
@@ -187,6 +189,16 @@ describe("toTaskDeclaration", () => {
         "a bad catchUpMax",
         { schedule: { cron: "* * * * *", catchUpMax: -1 } },
         "schedule.catchUpMax",
+      ],
+      [
+        "an expectedWithin of zero",
+        { schedule: { cron: "* * * * *", expectedWithin: 0 } },
+        "schedule.expectedWithin",
+      ],
+      [
+        "an expectedWithin over 7 days",
+        { schedule: { cron: "* * * * *", expectedWithin: "8d" } },
+        "schedule.expectedWithin",
       ],
       [
         "an unknown overlap policy",

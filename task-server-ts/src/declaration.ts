@@ -251,6 +251,16 @@ export function toTaskDeclaration(
       }
       proto.overlap = policy;
     }
+    if (schedule.expectedWithin !== undefined) {
+      const expectedWithin = duration("schedule.expectedWithin", schedule.expectedWithin);
+      if (
+        Number(expectedWithin.seconds) * 1000 + expectedWithin.nanos / 1e6 >
+        MAX_EXPECTED_WITHIN_MS
+      ) {
+        fail("schedule.expectedWithin", "must be at most 7 days");
+      }
+      proto.expectedWithin = expectedWithin;
+    }
     declaration.schedule = proto;
   }
 
@@ -268,6 +278,9 @@ export function toTaskDeclaration(
 
   return declaration;
 }
+
+/** The longest schedule.expectedWithin cerebro accepts. */
+const MAX_EXPECTED_WITHIN_MS = 7 * 24 * 60 * 60 * 1000;
 
 function isValidTimeZone(timeZone: unknown): boolean {
   if (typeof timeZone !== "string" || timeZone === "") return false;

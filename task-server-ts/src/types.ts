@@ -214,6 +214,12 @@ export interface ScheduleOptions {
   readonly catchUpMax?: number;
   /** What happens when a tick fires while the previous run is active. Default "skip". */
   readonly overlap?: "skip" | "queue-one" | "allow" | "cancel-previous";
+  /**
+   * How long after each tick the task should have completed, e.g. "2h" (at
+   * most 7 days). A tick whose task has not completed by then makes cerebro
+   * tell the task's team it is late. Default: nobody is told.
+   */
+  readonly expectedWithin?: DurationInput;
 }
 
 /** Run the task whenever its upstream tasks complete. */

@@ -100,7 +100,15 @@ export interface Schedule {
   readonly catchUpMax?: number;
   /** Default DEFAULT_OVERLAP. */
   readonly overlap?: OverlapPolicy;
+  /**
+   * Each tick's task is expected to have COMPLETED this long after the tick;
+   * otherwise its team is told it is late. Absent: nobody is told.
+   */
+  readonly expectedWithinMs?: number;
 }
+
+/** The longest expectedWithin a schedule may declare. */
+export const MAX_EXPECTED_WITHIN_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Starts the task whenever its upstream tasks complete. */
 export interface UpstreamTrigger {

@@ -238,3 +238,60 @@ describe("notifications routed by ownership", () => {
     await after.stop();
   });
 });
+
+describe("the late rule end to end", () => {
+  it("tells the team a scheduled task that hangs is late, with how long its run has been running", async () => {
+    const receiver = await Receiver.start();
+    cerebros.onCleanup(() => receiver.stop());
+    const store = redisStore();
+    await store.notifications.setRoutes("team-a", [
+      { route: { kind: "webhook", url: receiver.url }, secret: SECRET },
+    ]);
+    const cerebro = await startOn(store, {
+      notifications: { consoleUrl: "https://cordyna.example.com/console" },
+    });
+    const server = new TaskServer({
+      name: "server-a",
+      team: "team-a",
+      contact: "a-oncall@example.com",
+      cerebro: cerebro.address,
+      logger: silent,
+      handleSignals: false,
+    });
+    // Every 2 s, expected done within 1 s; it hangs until its run is cancelled.
+    server.task(
+      { id: "a.hangs", schedule: { cron: "*/2 * * * * *", expectedWithin: "1s" } },
+      (ctx) =>
+        new Promise<Record<string, never>>((resolve) =>
+          ctx.signal.addEventListener("abort", () => resolve({})),
+        ),
+    );
+    cerebros.onCleanup(() => server.stop());
+    await server.start();
+
+    await receiver.waitFor(1);
+    const [late] = payload(receiver.taken[0]!).notifications;
+    const tick = Date.parse(late!.fields.tick!);
+    expect(late).toMatchObject({
+      id: `late/${late!.fields.tick}/a.hangs/team-a`,
+      rule: "late",
+      team: "team-a",
+      taskId: "a.hangs",
+      link: `https://cordyna.example.com/console/runs/${late!.runId}`,
+      fields: {
+        expectedBy: new Date(tick + 1000).toISOString(),
+        expectedWithin: "1s",
+        state: "STARTED",
+      },
+    });
+    expect(tick % 2000).toBe(0);
+    expect(late!.fields.detail).toMatch(/^running for /);
+    expect(late!.title).toBe(
+      `a.hangs is late: the tick of ${late!.fields.tick} was expected to complete by ${late!.fields.expectedBy}`,
+    );
+    expect(receiver.taken[0]!.headers["idempotency-key"]).toBe(late!.id);
+    // The run of that tick is the one the notification names, and it is still running.
+    const { run } = await createControlClient(cerebro.address).getRun({ runId: late!.runId });
+    expect(run?.state).toBe(RunState.RUNNING);
+  });
+});

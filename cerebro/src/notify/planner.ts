@@ -84,7 +84,7 @@ export class NotificationPlanner {
       ...this.#blocked(snapshot),
       ...(await this.#recovered(snapshot)),
     ];
-    await this.#enqueue(notifications);
+    await this.enqueue(notifications);
   }
 
   async #failed({ run, taskRuns }: RunSnapshot): Promise<Planned[]> {
@@ -244,12 +244,14 @@ export class NotificationPlanner {
   }
 
   #link(runId: string): string | undefined {
-    const base = this.#options.consoleUrl;
-    return base ? `${base.replace(/\/+$/, "")}/runs/${encodeURIComponent(runId)}` : undefined;
+    return runLink(this.#options.consoleUrl, runId);
   }
 
-  /** One delivery per route of the team; a team with none is told at its contact when that is an email address. */
-  async #enqueue(planned: readonly Planned[]): Promise<void> {
+  /**
+   * Puts notifications in the outbox: one delivery per route of the team; a
+   * team with none is told at its contact when that is an email address.
+   */
+  async enqueue(planned: readonly Planned[]): Promise<void> {
     if (planned.length === 0) return;
     const deliveries: Delivery[] = [];
     const routesOf = new Map<string, Route[]>();
@@ -299,9 +301,14 @@ export class NotificationPlanner {
 }
 
 /** A notification with the contact to fall back on when its team has no routes. */
-interface Planned {
+export interface Planned {
   readonly notification: Notification;
   readonly contact: string;
+}
+
+/** The page of a run in the console at `base`; undefined without a base. */
+export function runLink(base: string | undefined, runId: string): string | undefined {
+  return base ? `${base.replace(/\/+$/, "")}/runs/${encodeURIComponent(runId)}` : undefined;
 }
 
 /** Stable per rule, run, task and team: "failed/run_…/b.mail-digest/team-b". */

@@ -466,6 +466,9 @@ function declarationToProto(definition: TaskDefinition) {
       catchUp: catchUpToProto(definition.schedule.catchUp ?? DEFAULT_CATCH_UP),
       catchUpMax: definition.schedule.catchUpMax ?? 0,
       overlap: overlapToProto(definition.schedule.overlap ?? DEFAULT_OVERLAP),
+      ...(definition.schedule.expectedWithinMs === undefined
+        ? {}
+        : { expectedWithin: durationFromMs(definition.schedule.expectedWithinMs) }),
     },
     trigger: definition.trigger && {
       mode: triggerModeToProto(definition.trigger.mode),

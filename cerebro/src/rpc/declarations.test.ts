@@ -1,4 +1,5 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
   CatchUpPolicy,
   OverlapPolicy,
@@ -32,6 +33,7 @@ describe("convertDeclarations: schedule", () => {
         catchUp: CatchUpPolicy.ALL,
         catchUpMax: 5,
         overlap: OverlapPolicy.QUEUE_ONE,
+        expectedWithin: durationFromMs(2 * 3_600_000),
       },
     });
     expect(issues).toEqual([]);
@@ -41,6 +43,7 @@ describe("convertDeclarations: schedule", () => {
       catchUp: "all",
       catchUpMax: 5,
       overlap: "queue_one",
+      expectedWithinMs: 2 * 3_600_000,
     });
   });
 
@@ -117,6 +120,25 @@ describe("convertDeclarations: schedule", () => {
     expect(messages({ id: "a.x", schedule: { cron: "* * * * * * *" } })[0]).toMatch(/five or six/);
     expect(messages({ id: "a.x", schedule: { timeZone: "Europe/Berlin" } })).toEqual([
       "task a.x: schedule: cron is required when a schedule is given",
+    ]);
+  });
+
+  it("refuses an expectedWithin without a cron, or outside (0, 7 days]", () => {
+    const messages = (init: Init) => convert(init).issues.map((issue) => issue.message);
+    expect(
+      messages({ id: "a.x", schedule: { expectedWithin: durationFromMs(3_600_000) } }),
+    ).toEqual([
+      "task a.x: schedule.expectedWithin needs schedule.cron: only a cron schedule has ticks to complete by",
+    ]);
+    const week = 7 * 24 * 3_600_000;
+    const within = (ms: number) =>
+      messages({ id: "a.x", schedule: { cron: "0 3 * * *", expectedWithin: durationFromMs(ms) } });
+    expect(within(week)).toEqual([]);
+    expect(within(week + 1000)).toEqual([
+      `task a.x: schedule.expectedWithin must be more than 0 and at most 7 days, not ${week + 1000} ms`,
+    ]);
+    expect(within(0)).toEqual([
+      "task a.x: schedule.expectedWithin must be more than 0 and at most 7 days, not 0 ms",
     ]);
   });
 

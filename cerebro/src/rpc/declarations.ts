@@ -11,6 +11,7 @@ import {
   DEFAULT_CATCH_UP_MAX,
   type Dependency,
   type ErrorCause,
+  MAX_EXPECTED_WITHIN_MS,
   type Schedule,
   type TaskDefinition,
   type UpstreamTrigger,
@@ -150,13 +151,28 @@ function convertSchedule(
       schedule.catchUp !== ProtoCatchUpPolicy.UNSPECIFIED ||
       schedule.catchUpMax !== 0 ||
       schedule.overlap !== ProtoOverlapPolicy.UNSPECIFIED;
-    if (configured) problems.push("schedule: cron is required when a schedule is given");
+    if (schedule.expectedWithin) {
+      problems.push(
+        "schedule.expectedWithin needs schedule.cron: only a cron schedule has ticks to complete by",
+      );
+    } else if (configured) {
+      problems.push("schedule: cron is required when a schedule is given");
+    }
     return undefined;
   }
   const timeZone = schedule.timeZone || UTC;
   const before = problems.length;
   const cronProblem = checkCron(schedule.cron, timeZone);
   if (cronProblem) problems.push(`schedule: ${cronProblem}`);
+  const expectedWithinMs = durationMs(schedule.expectedWithin);
+  if (
+    expectedWithinMs !== undefined &&
+    (expectedWithinMs <= 0 || expectedWithinMs > MAX_EXPECTED_WITHIN_MS)
+  ) {
+    problems.push(
+      `schedule.expectedWithin must be more than 0 and at most 7 days, not ${expectedWithinMs} ms`,
+    );
+  }
   if (problems.length > before) return undefined;
   return {
     cron: schedule.cron,
@@ -164,6 +180,7 @@ function convertSchedule(
     catchUp: catchUpFromProto(schedule.catchUp),
     catchUpMax: schedule.catchUpMax > 0 ? schedule.catchUpMax : DEFAULT_CATCH_UP_MAX,
     overlap: overlapFromProto(schedule.overlap),
+    ...(expectedWithinMs === undefined ? {} : { expectedWithinMs }),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Delivery, Enqueued, NotificationStore } from "./notification-store
 export class MemoryNotificationStore implements NotificationStore {
   readonly #routes = new Map<string, StoredRoute[]>();
   readonly #failed = new Map<string, string>();
+  readonly #lateChecks = new Map<string, number>();
   /** Delivery id → the delivery and when it is next due (or its claim ends). */
   readonly #outbox = new Map<string, { delivery: Delivery; dueAt: number }>();
   /** Delivered ids → when, in the order delivered. */
@@ -39,6 +40,14 @@ export class MemoryNotificationStore implements NotificationStore {
       this.#failed.delete(taskId);
     }
     return cleared;
+  }
+
+  async saveLateCheck(taskId: string, tickMs: number): Promise<void> {
+    this.#lateChecks.set(taskId, tickMs);
+  }
+
+  async loadLateChecks(): Promise<Map<string, number>> {
+    return new Map(this.#lateChecks);
   }
 
   async enqueue(

@@ -77,6 +77,20 @@ export function describeNotificationStoreContract(name: string, open: () => Prom
       );
     });
 
+    it("keeps each task's last tick checked for lateness", async () => {
+      const notify = store.notifications;
+      expect(await notify.loadLateChecks()).toEqual(new Map());
+      await notify.saveLateCheck("a.fetch", Date.UTC(2026, 0, 1, 3));
+      await notify.saveLateCheck("b.load", Date.UTC(2026, 0, 1, 4));
+      await notify.saveLateCheck("a.fetch", Date.UTC(2026, 0, 2, 3));
+      expect(await notify.loadLateChecks()).toEqual(
+        new Map([
+          ["a.fetch", Date.UTC(2026, 0, 2, 3)],
+          ["b.load", Date.UTC(2026, 0, 1, 4)],
+        ]),
+      );
+    });
+
     it("keeps one delivery per id, in the outbox or delivered recently", async () => {
       const notify = store.notifications;
       expect(await notify.enqueue([delivery("n1"), delivery("n1")], roomy)).toEqual({

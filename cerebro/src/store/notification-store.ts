@@ -25,7 +25,8 @@ export interface Enqueued {
 
 /**
  * Where cerebro keeps who hears what: each team's routes, which tasks failed
- * last (for "recovered"), and the outbox of deliveries not yet made. A
+ * last (for "recovered"), up to which tick each task was checked for
+ * "late", and the outbox of deliveries not yet made. A
  * delivery is claimed before it is sent, for a lease: until the lease ends
  * no other claim (another worker, a restarted cerebro) takes it.
  */
@@ -39,6 +40,10 @@ export interface NotificationStore {
   markFailed(failures: ReadonlyMap<string, string>): Promise<void>;
   /** Forgets the tasks' failures, returning those there were (task id → the run it failed in). */
   clearFailed(taskIds: readonly string[]): Promise<Map<string, string>>;
+  /** Records the last cron tick of a task whose "late" deadline was checked. */
+  saveLateCheck(taskId: string, tickMs: number): Promise<void>;
+  /** Every task's last checked tick: where a restarted cerebro's late checks continue. */
+  loadLateChecks(): Promise<Map<string, number>>;
   /**
    * Adds deliveries, due at once, unless one with the same id is in the
    * outbox or was delivered since `rememberedSince`; refuses those beyond

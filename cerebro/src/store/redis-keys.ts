@@ -26,6 +26,7 @@ export const DEFAULT_REDIS_PREFIX = "cordyna:";
  * | `events:open-runs`         | hash       | run id → last seq, until RUN_FINISHED   |
  * | `notify:routes`            | hash       | team → its routes (StoredRoute[], JSON, webhook secrets included) |
  * | `notify:failed`            | hash       | task id → the run its last task-run failed in |
+ * | `notify:late-checked`      | hash       | task id → last cron tick checked for "late" (ms) |
  * | `notify:outbox`            | hash       | delivery id → Delivery, JSON            |
  * | `notify:due`               | sorted set | delivery ids scored by when due (claimed: when the claim ends) |
  * | `notify:delivered`         | sorted set | delivered ids scored by when, to drop a repeat |
@@ -123,6 +124,10 @@ export class RedisKeys {
 
   notifyFailed(): string {
     return `${this.prefix}notify:failed`;
+  }
+
+  notifyLateChecked(): string {
+    return `${this.prefix}notify:late-checked`;
   }
 
   notifyOutbox(): string {

@@ -68,6 +68,15 @@ export class RedisNotificationStore implements NotificationStore {
     return cleared;
   }
 
+  async saveLateCheck(taskId: string, tickMs: number): Promise<void> {
+    await this.#redis((client) => client.hset(this.#keys.notifyLateChecked(), taskId, tickMs));
+  }
+
+  async loadLateChecks(): Promise<Map<string, number>> {
+    const all = await this.#redis((client) => client.hgetall(this.#keys.notifyLateChecked()));
+    return new Map(Object.entries(all).map(([taskId, tick]) => [taskId, Number(tick)]));
+  }
+
   async enqueue(
     deliveries: readonly Delivery[],
     limits: { maxPending: number; rememberedSince: number },

@@ -69,7 +69,7 @@ tasks:
   - id: r.cleanup
     shell: "rm -f out/*.tmp"
     cwd: /var/tmp
-    schedule: { cron: "0 6 * * *", timeZone: Europe/Berlin, catchUp: all, catchUpMax: 3, overlap: allow }
+    schedule: { cron: "0 6 * * *", timeZone: Europe/Berlin, catchUp: all, catchUpMax: 3, overlap: allow, expectedWithin: 2h }
   - id: r.notify
     dependsOn: [r.render]
     trigger: { mode: any, debounce: 30s }
@@ -120,6 +120,7 @@ tasks:
       catchUp: "all",
       catchUpMax: 3,
       overlap: "allow",
+      expectedWithin: "2h",
     });
     expect(notify?.options.trigger).toEqual({ mode: "any", debounce: "30s" });
     expect(notify?.command).toMatchObject({
@@ -302,6 +303,15 @@ describe("parseCommandFile: a task", () => {
     ["    concurrencyLimit: -1\n", "concurrencyLimit: must be a whole number from 0 to 4294967295"],
     ["    tags: [ok, '']\n", "tags[1]: must be a non-empty string"],
     ["    schedule: { timeZone: UTC }\n", "schedule.cron: is required"],
+    ["    schedule: { expectedWithin: 2h }\n", "schedule.cron: is required"],
+    [
+      "    schedule: { cron: '0 6 * * *', expectedWithin: 8d }\n",
+      "schedule.expectedWithin: must be at most 7d, not 8d",
+    ],
+    [
+      "    schedule: { cron: '0 6 * * *', expectedWithin: 0s }\n",
+      "schedule.expectedWithin: must be longer than zero",
+    ],
     [
       "    schedule: { cron: '* * *' }\n",
       "schedule.cron: expected 5 fields (or 6 with seconds), got 3",

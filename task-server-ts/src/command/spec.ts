@@ -764,6 +764,9 @@ function checkTags(scope: Scope): string[] | undefined {
   return tags;
 }
 
+/** The longest schedule.expectedWithin cerebro accepts. */
+const MAX_EXPECTED_WITHIN_MS = 7 * 24 * 60 * 60 * 1000;
+
 function checkSchedule(scope: Scope): ScheduleOptions | undefined {
   const schedule = scope.child("schedule", [
     "cron",
@@ -771,6 +774,7 @@ function checkSchedule(scope: Scope): ScheduleOptions | undefined {
     "catchUp",
     "catchUpMax",
     "overlap",
+    "expectedWithin",
   ]);
   if (schedule === undefined) return undefined;
   const cron = schedule.string("cron", { required: true, nonEmpty: true });
@@ -783,9 +787,14 @@ function checkSchedule(scope: Scope): ScheduleOptions | undefined {
     "allow",
     "cancel-previous",
   ] as const);
+  const expectedWithin = schedule.duration("expectedWithin");
+  if (expectedWithin !== undefined && expectedWithin.ms > MAX_EXPECTED_WITHIN_MS) {
+    schedule.fail("expectedWithin", `must be at most 7d, not ${expectedWithin.input}`);
+  }
   if (cron === undefined) return undefined;
   return {
     cron,
+    ...(expectedWithin !== undefined && { expectedWithin: expectedWithin.input }),
     ...(timeZone !== undefined && { timeZone }),
     ...(catchUp !== undefined && { catchUp }),
     ...(catchUpMax !== undefined && { catchUpMax }),

@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x63ordyna/v1/task.proto\x12\ncordyna.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x03\n\x0fTaskDeclaration\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x32\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x02id\x12*\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03(\x80 R\x0b\x64\x65scription\x12\'\n\x05owner\x18\x03 \x01(\x0b\x32\x11.cordyna.v1.OwnerR\x05owner\x12\x45\n\x0c\x64\x65pendencies\x18\x04 \x03(\x0b\x32\x16.cordyna.v1.DependencyB\t\xbaH\x06\x92\x01\x03\x10\xe8\x07R\x0c\x64\x65pendencies\x12\x30\n\x08schedule\x18\x05 \x01(\x0b\x32\x14.cordyna.v1.ScheduleR\x08schedule\x12\x33\n\tdeadlines\x18\x06 \x01(\x0b\x32\x15.cordyna.v1.DeadlinesR\tdeadlines\x12-\n\x05retry\x18\x07 \x01(\x0b\x32\x17.cordyna.v1.RetryPolicyR\x05retry\x12+\n\x11\x63oncurrency_limit\x18\x08 \x01(\rR\x10\x63oncurrencyLimit\x12\x12\n\x04tags\x18\t \x03(\tR\x04tags\x12\x35\n\x07trigger\x18\n \x01(\x0b\x32\x1b.cordyna.v1.UpstreamTriggerR\x07trigger\"5\n\x05Owner\x12\x12\n\x04team\x18\x01 \x01(\tR\x04team\x12\x18\n\x07\x63ontact\x18\x02 \x01(\tR\x07\x63ontact\"\xd1\x01\n\nDependency\x12<\n\x07task_id\x18\x01 \x01(\tB#\xbaH r\x1e\x32\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x06taskId\x12G\n\tcondition\x18\x02 \x01(\x0e\x32\x1f.cordyna.v1.DependencyConditionB\x08\xbaH\x05\x82\x01\x02\x10\x01R\tcondition\x12<\n\x0c\x66resh_within\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0b\x66reshWithin\"\xdc\x01\n\x08Schedule\x12\x12\n\x04\x63ron\x18\x01 \x01(\tR\x04\x63ron\x12\x1b\n\ttime_zone\x18\x02 \x01(\tR\x08timeZone\x12>\n\x08\x63\x61tch_up\x18\x03 \x01(\x0e\x32\x19.cordyna.v1.CatchUpPolicyB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x07\x63\x61tchUp\x12 \n\x0c\x63\x61tch_up_max\x18\x04 \x01(\rR\ncatchUpMax\x12=\n\x07overlap\x18\x05 \x01(\x0e\x32\x19.cordyna.v1.OverlapPolicyB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x07overlap\"\x7f\n\x0fUpstreamTrigger\x12\x35\n\x04mode\x18\x01 \x01(\x0e\x32\x17.cordyna.v1.TriggerModeB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x04mode\x12\x35\n\x08\x64\x65\x62ounce\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08\x64\x65\x62ounce\"\xd9\x01\n\tDeadlines\x12+\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03\x61\x63k\x12/\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05start\x12\x35\n\x08\x63omplete\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08\x63omplete\x12\x37\n\theartbeat\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\theartbeat\"\xa3\x02\n\x0bRetryPolicy\x12!\n\x0cmax_attempts\x18\x01 \x01(\rR\x0bmaxAttempts\x12\x42\n\x0finitial_backoff\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0einitialBackoff\x12:\n\x0bmax_backoff\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\nmaxBackoff\x12-\n\x12\x62\x61\x63koff_multiplier\x18\x04 \x01(\x01R\x11\x62\x61\x63koffMultiplier\x12\x42\n\x08retry_on\x18\x05 \x03(\x0e\x32\x16.cordyna.v1.ErrorCauseB\x0f\xbaH\x0c\x92\x01\t\"\x07\x82\x01\x04\x10\x01 \x00R\x07retryOn\"\x9b\x01\n\nCompletion\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x15\n\x06run_id\x18\x02 \x01(\tR\x05runId\x12\x1e\n\x0btask_run_id\x18\x03 \x01(\tR\ttaskRunId\x12=\n\x0c\x63ompleted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63ompletedAt*\x86\x01\n\x13\x44\x65pendencyCondition\x12$\n DEPENDENCY_CONDITION_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44\x45PENDENCY_CONDITION_RUN_FIRST\x10\x01\x12%\n!DEPENDENCY_CONDITION_FRESH_WITHIN\x10\x02*\x7f\n\rCatchUpPolicy\x12\x1f\n\x1b\x43\x41TCH_UP_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41TCH_UP_POLICY_SKIP\x10\x01\x12\x1a\n\x16\x43\x41TCH_UP_POLICY_LATEST\x10\x02\x12\x17\n\x13\x43\x41TCH_UP_POLICY_ALL\x10\x03*\xa4\x01\n\rOverlapPolicy\x12\x1e\n\x1aOVERLAP_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13OVERLAP_POLICY_SKIP\x10\x01\x12\x1c\n\x18OVERLAP_POLICY_QUEUE_ONE\x10\x02\x12\x18\n\x14OVERLAP_POLICY_ALLOW\x10\x03\x12\"\n\x1eOVERLAP_POLICY_CANCEL_PREVIOUS\x10\x04*W\n\x0bTriggerMode\x12\x1c\n\x18TRIGGER_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10TRIGGER_MODE_ALL\x10\x01\x12\x14\n\x10TRIGGER_MODE_ANY\x10\x02*\x80\x02\n\tTaskState\x12\x1a\n\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12TASK_STATE_PENDING\x10\x01\x12\x16\n\x12TASK_STATE_INVOKED\x10\x02\x12\x15\n\x11TASK_STATE_QUEUED\x10\x03\x12\x16\n\x12TASK_STATE_STARTED\x10\x04\x12\x18\n\x14TASK_STATE_COMPLETED\x10\x05\x12\x14\n\x10TASK_STATE_ERROR\x10\x06\x12\x16\n\x12TASK_STATE_BLOCKED\x10\x07\x12\x16\n\x12TASK_STATE_SKIPPED\x10\x08\x12\x18\n\x14TASK_STATE_CANCELLED\x10\t*\xfe\x01\n\nErrorCause\x12\x1b\n\x17\x45RROR_CAUSE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45RROR_CAUSE_TASK_FAILED\x10\x01\x12\x1b\n\x17\x45RROR_CAUSE_ACK_TIMEOUT\x10\x02\x12\x1d\n\x19\x45RROR_CAUSE_START_TIMEOUT\x10\x03\x12 \n\x1c\x45RROR_CAUSE_COMPLETE_TIMEOUT\x10\x04\x12\x1b\n\x17\x45RROR_CAUSE_SERVER_LOST\x10\x05\x12\x18\n\x14\x45RROR_CAUSE_REJECTED\x10\x06\x12!\n\x1d\x45RROR_CAUSE_HEARTBEAT_TIMEOUT\x10\x07*K\n\x07RunMode\x12\x18\n\x14RUN_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fRUN_MODE_NORMAL\x10\x01\x12\x11\n\rRUN_MODE_TEST\x10\x02\x42\x1d\n\x0e\x64\x65v.cordyna.v1B\tTaskProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x63ordyna/v1/task.proto\x12\ncordyna.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x03\n\x0fTaskDeclaration\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x32\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x02id\x12*\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03(\x80 R\x0b\x64\x65scription\x12\'\n\x05owner\x18\x03 \x01(\x0b\x32\x11.cordyna.v1.OwnerR\x05owner\x12\x45\n\x0c\x64\x65pendencies\x18\x04 \x03(\x0b\x32\x16.cordyna.v1.DependencyB\t\xbaH\x06\x92\x01\x03\x10\xe8\x07R\x0c\x64\x65pendencies\x12\x30\n\x08schedule\x18\x05 \x01(\x0b\x32\x14.cordyna.v1.ScheduleR\x08schedule\x12\x33\n\tdeadlines\x18\x06 \x01(\x0b\x32\x15.cordyna.v1.DeadlinesR\tdeadlines\x12-\n\x05retry\x18\x07 \x01(\x0b\x32\x17.cordyna.v1.RetryPolicyR\x05retry\x12+\n\x11\x63oncurrency_limit\x18\x08 \x01(\rR\x10\x63oncurrencyLimit\x12\x12\n\x04tags\x18\t \x03(\tR\x04tags\x12\x35\n\x07trigger\x18\n \x01(\x0b\x32\x1b.cordyna.v1.UpstreamTriggerR\x07trigger\"5\n\x05Owner\x12\x12\n\x04team\x18\x01 \x01(\tR\x04team\x12\x18\n\x07\x63ontact\x18\x02 \x01(\tR\x07\x63ontact\"\xd1\x01\n\nDependency\x12<\n\x07task_id\x18\x01 \x01(\tB#\xbaH r\x1e\x32\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x06taskId\x12G\n\tcondition\x18\x02 \x01(\x0e\x32\x1f.cordyna.v1.DependencyConditionB\x08\xbaH\x05\x82\x01\x02\x10\x01R\tcondition\x12<\n\x0c\x66resh_within\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0b\x66reshWithin\"\xb0\x02\n\x08Schedule\x12\x12\n\x04\x63ron\x18\x01 \x01(\tR\x04\x63ron\x12\x1b\n\ttime_zone\x18\x02 \x01(\tR\x08timeZone\x12>\n\x08\x63\x61tch_up\x18\x03 \x01(\x0e\x32\x19.cordyna.v1.CatchUpPolicyB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x07\x63\x61tchUp\x12 \n\x0c\x63\x61tch_up_max\x18\x04 \x01(\rR\ncatchUpMax\x12=\n\x07overlap\x18\x05 \x01(\x0e\x32\x19.cordyna.v1.OverlapPolicyB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x07overlap\x12R\n\x0f\x65xpected_within\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationB\x0e\xbaH\x0b\xaa\x01\x08\"\x04\x08\x80\xf5$*\x00R\x0e\x65xpectedWithin\"\x7f\n\x0fUpstreamTrigger\x12\x35\n\x04mode\x18\x01 \x01(\x0e\x32\x17.cordyna.v1.TriggerModeB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x04mode\x12\x35\n\x08\x64\x65\x62ounce\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08\x64\x65\x62ounce\"\xd9\x01\n\tDeadlines\x12+\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03\x61\x63k\x12/\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05start\x12\x35\n\x08\x63omplete\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08\x63omplete\x12\x37\n\theartbeat\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\theartbeat\"\xa3\x02\n\x0bRetryPolicy\x12!\n\x0cmax_attempts\x18\x01 \x01(\rR\x0bmaxAttempts\x12\x42\n\x0finitial_backoff\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0einitialBackoff\x12:\n\x0bmax_backoff\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\nmaxBackoff\x12-\n\x12\x62\x61\x63koff_multiplier\x18\x04 \x01(\x01R\x11\x62\x61\x63koffMultiplier\x12\x42\n\x08retry_on\x18\x05 \x03(\x0e\x32\x16.cordyna.v1.ErrorCauseB\x0f\xbaH\x0c\x92\x01\t\"\x07\x82\x01\x04\x10\x01 \x00R\x07retryOn\"\x9b\x01\n\nCompletion\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x15\n\x06run_id\x18\x02 \x01(\tR\x05runId\x12\x1e\n\x0btask_run_id\x18\x03 \x01(\tR\ttaskRunId\x12=\n\x0c\x63ompleted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63ompletedAt*\x86\x01\n\x13\x44\x65pendencyCondition\x12$\n DEPENDENCY_CONDITION_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44\x45PENDENCY_CONDITION_RUN_FIRST\x10\x01\x12%\n!DEPENDENCY_CONDITION_FRESH_WITHIN\x10\x02*\x7f\n\rCatchUpPolicy\x12\x1f\n\x1b\x43\x41TCH_UP_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41TCH_UP_POLICY_SKIP\x10\x01\x12\x1a\n\x16\x43\x41TCH_UP_POLICY_LATEST\x10\x02\x12\x17\n\x13\x43\x41TCH_UP_POLICY_ALL\x10\x03*\xa4\x01\n\rOverlapPolicy\x12\x1e\n\x1aOVERLAP_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13OVERLAP_POLICY_SKIP\x10\x01\x12\x1c\n\x18OVERLAP_POLICY_QUEUE_ONE\x10\x02\x12\x18\n\x14OVERLAP_POLICY_ALLOW\x10\x03\x12\"\n\x1eOVERLAP_POLICY_CANCEL_PREVIOUS\x10\x04*W\n\x0bTriggerMode\x12\x1c\n\x18TRIGGER_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10TRIGGER_MODE_ALL\x10\x01\x12\x14\n\x10TRIGGER_MODE_ANY\x10\x02*\x80\x02\n\tTaskState\x12\x1a\n\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12TASK_STATE_PENDING\x10\x01\x12\x16\n\x12TASK_STATE_INVOKED\x10\x02\x12\x15\n\x11TASK_STATE_QUEUED\x10\x03\x12\x16\n\x12TASK_STATE_STARTED\x10\x04\x12\x18\n\x14TASK_STATE_COMPLETED\x10\x05\x12\x14\n\x10TASK_STATE_ERROR\x10\x06\x12\x16\n\x12TASK_STATE_BLOCKED\x10\x07\x12\x16\n\x12TASK_STATE_SKIPPED\x10\x08\x12\x18\n\x14TASK_STATE_CANCELLED\x10\t*\xfe\x01\n\nErrorCause\x12\x1b\n\x17\x45RROR_CAUSE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45RROR_CAUSE_TASK_FAILED\x10\x01\x12\x1b\n\x17\x45RROR_CAUSE_ACK_TIMEOUT\x10\x02\x12\x1d\n\x19\x45RROR_CAUSE_START_TIMEOUT\x10\x03\x12 \n\x1c\x45RROR_CAUSE_COMPLETE_TIMEOUT\x10\x04\x12\x1b\n\x17\x45RROR_CAUSE_SERVER_LOST\x10\x05\x12\x18\n\x14\x45RROR_CAUSE_REJECTED\x10\x06\x12!\n\x1d\x45RROR_CAUSE_HEARTBEAT_TIMEOUT\x10\x07*K\n\x07RunMode\x12\x18\n\x14RUN_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fRUN_MODE_NORMAL\x10\x01\x12\x11\n\rRUN_MODE_TEST\x10\x02\x42\x1d\n\x0e\x64\x65v.cordyna.v1B\tTaskProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,24 +49,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SCHEDULE'].fields_by_name['catch_up']._serialized_options = b'\272H\005\202\001\002\020\001'
   _globals['_SCHEDULE'].fields_by_name['overlap']._loaded_options = None
   _globals['_SCHEDULE'].fields_by_name['overlap']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_SCHEDULE'].fields_by_name['expected_within']._loaded_options = None
+  _globals['_SCHEDULE'].fields_by_name['expected_within']._serialized_options = b'\272H\013\252\001\010\"\004\010\200\365$*\000'
   _globals['_UPSTREAMTRIGGER'].fields_by_name['mode']._loaded_options = None
   _globals['_UPSTREAMTRIGGER'].fields_by_name['mode']._serialized_options = b'\272H\005\202\001\002\020\001'
   _globals['_RETRYPOLICY'].fields_by_name['retry_on']._loaded_options = None
   _globals['_RETRYPOLICY'].fields_by_name['retry_on']._serialized_options = b'\272H\014\222\001\t\"\007\202\001\004\020\001 \000'
-  _globals['_DEPENDENCYCONDITION']._serialized_start=1922
-  _globals['_DEPENDENCYCONDITION']._serialized_end=2056
-  _globals['_CATCHUPPOLICY']._serialized_start=2058
-  _globals['_CATCHUPPOLICY']._serialized_end=2185
-  _globals['_OVERLAPPOLICY']._serialized_start=2188
-  _globals['_OVERLAPPOLICY']._serialized_end=2352
-  _globals['_TRIGGERMODE']._serialized_start=2354
-  _globals['_TRIGGERMODE']._serialized_end=2441
-  _globals['_TASKSTATE']._serialized_start=2444
-  _globals['_TASKSTATE']._serialized_end=2700
-  _globals['_ERRORCAUSE']._serialized_start=2703
-  _globals['_ERRORCAUSE']._serialized_end=2957
-  _globals['_RUNMODE']._serialized_start=2959
-  _globals['_RUNMODE']._serialized_end=3034
+  _globals['_DEPENDENCYCONDITION']._serialized_start=2006
+  _globals['_DEPENDENCYCONDITION']._serialized_end=2140
+  _globals['_CATCHUPPOLICY']._serialized_start=2142
+  _globals['_CATCHUPPOLICY']._serialized_end=2269
+  _globals['_OVERLAPPOLICY']._serialized_start=2272
+  _globals['_OVERLAPPOLICY']._serialized_end=2436
+  _globals['_TRIGGERMODE']._serialized_start=2438
+  _globals['_TRIGGERMODE']._serialized_end=2525
+  _globals['_TASKSTATE']._serialized_start=2528
+  _globals['_TASKSTATE']._serialized_end=2784
+  _globals['_ERRORCAUSE']._serialized_start=2787
+  _globals['_ERRORCAUSE']._serialized_end=3041
+  _globals['_RUNMODE']._serialized_start=3043
+  _globals['_RUNMODE']._serialized_end=3118
   _globals['_TASKDECLARATION']._serialized_start=132
   _globals['_TASKDECLARATION']._serialized_end=628
   _globals['_OWNER']._serialized_start=630
@@ -74,13 +76,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPENDENCY']._serialized_start=686
   _globals['_DEPENDENCY']._serialized_end=895
   _globals['_SCHEDULE']._serialized_start=898
-  _globals['_SCHEDULE']._serialized_end=1118
-  _globals['_UPSTREAMTRIGGER']._serialized_start=1120
-  _globals['_UPSTREAMTRIGGER']._serialized_end=1247
-  _globals['_DEADLINES']._serialized_start=1250
-  _globals['_DEADLINES']._serialized_end=1467
-  _globals['_RETRYPOLICY']._serialized_start=1470
-  _globals['_RETRYPOLICY']._serialized_end=1761
-  _globals['_COMPLETION']._serialized_start=1764
-  _globals['_COMPLETION']._serialized_end=1919
+  _globals['_SCHEDULE']._serialized_end=1202
+  _globals['_UPSTREAMTRIGGER']._serialized_start=1204
+  _globals['_UPSTREAMTRIGGER']._serialized_end=1331
+  _globals['_DEADLINES']._serialized_start=1334
+  _globals['_DEADLINES']._serialized_end=1551
+  _globals['_RETRYPOLICY']._serialized_start=1554
+  _globals['_RETRYPOLICY']._serialized_end=1845
+  _globals['_COMPLETION']._serialized_start=1848
+  _globals['_COMPLETION']._serialized_end=2003
 # @@protoc_insertion_point(module_scope)

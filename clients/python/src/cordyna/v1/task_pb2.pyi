@@ -148,18 +148,20 @@ class Dependency(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., condition: _Optional[_Union[DependencyCondition, str]] = ..., fresh_within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Schedule(_message.Message):
-    __slots__ = ("cron", "time_zone", "catch_up", "catch_up_max", "overlap")
+    __slots__ = ("cron", "time_zone", "catch_up", "catch_up_max", "overlap", "expected_within")
     CRON_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     CATCH_UP_FIELD_NUMBER: _ClassVar[int]
     CATCH_UP_MAX_FIELD_NUMBER: _ClassVar[int]
     OVERLAP_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_WITHIN_FIELD_NUMBER: _ClassVar[int]
     cron: str
     time_zone: str
     catch_up: CatchUpPolicy
     catch_up_max: int
     overlap: OverlapPolicy
-    def __init__(self, cron: _Optional[str] = ..., time_zone: _Optional[str] = ..., catch_up: _Optional[_Union[CatchUpPolicy, str]] = ..., catch_up_max: _Optional[int] = ..., overlap: _Optional[_Union[OverlapPolicy, str]] = ...) -> None: ...
+    expected_within: _duration_pb2.Duration
+    def __init__(self, cron: _Optional[str] = ..., time_zone: _Optional[str] = ..., catch_up: _Optional[_Union[CatchUpPolicy, str]] = ..., catch_up_max: _Optional[int] = ..., overlap: _Optional[_Union[OverlapPolicy, str]] = ..., expected_within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class UpstreamTrigger(_message.Message):
     __slots__ = ("mode", "debounce")

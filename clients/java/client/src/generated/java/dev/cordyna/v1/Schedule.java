@@ -51,6 +51,7 @@ private static final long serialVersionUID = 0L;
             dev.cordyna.v1.Schedule.class, dev.cordyna.v1.Schedule.Builder.class);
   }
 
+  private int bitField0_;
   public static final int CRON_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private volatile java.lang.Object cron_ = "";
@@ -196,6 +197,59 @@ private static final long serialVersionUID = 0L;
     return result == null ? dev.cordyna.v1.OverlapPolicy.UNRECOGNIZED : result;
   }
 
+  public static final int EXPECTED_WITHIN_FIELD_NUMBER = 6;
+  private com.google.protobuf.Duration expectedWithin_;
+  /**
+   * <pre>
+   * How long after each tick the task is expected to have COMPLETED: when
+   * no run of a tick or a later one completed the task by tick +
+   * expected_within, the task's team is told the task is late. Every tick
+   * counts, also one the overlap policy skipped or that was missed while
+   * cerebro was down. More than 0, at most 7 days; it may be longer than
+   * the time between ticks. Absent: nobody is told the task is late.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+   * @return Whether the expectedWithin field is set.
+   */
+  @java.lang.Override
+  public boolean hasExpectedWithin() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * How long after each tick the task is expected to have COMPLETED: when
+   * no run of a tick or a later one completed the task by tick +
+   * expected_within, the task's team is told the task is late. Every tick
+   * counts, also one the overlap policy skipped or that was missed while
+   * cerebro was down. More than 0, at most 7 days; it may be longer than
+   * the time between ticks. Absent: nobody is told the task is late.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+   * @return The expectedWithin.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getExpectedWithin() {
+    return expectedWithin_ == null ? com.google.protobuf.Duration.getDefaultInstance() : expectedWithin_;
+  }
+  /**
+   * <pre>
+   * How long after each tick the task is expected to have COMPLETED: when
+   * no run of a tick or a later one completed the task by tick +
+   * expected_within, the task's team is told the task is late. Every tick
+   * counts, also one the overlap policy skipped or that was missed while
+   * cerebro was down. More than 0, at most 7 days; it may be longer than
+   * the time between ticks. Absent: nobody is told the task is late.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getExpectedWithinOrBuilder() {
+    return expectedWithin_ == null ? com.google.protobuf.Duration.getDefaultInstance() : expectedWithin_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -225,6 +279,9 @@ private static final long serialVersionUID = 0L;
     if (overlap_ != dev.cordyna.v1.OverlapPolicy.OVERLAP_POLICY_UNSPECIFIED.getNumber()) {
       output.writeEnum(5, overlap_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(6, getExpectedWithin());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -252,6 +309,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(5, overlap_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(6, getExpectedWithin());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -275,6 +336,11 @@ private static final long serialVersionUID = 0L;
     if (getCatchUpMax()
         != other.getCatchUpMax()) return false;
     if (overlap_ != other.overlap_) return false;
+    if (hasExpectedWithin() != other.hasExpectedWithin()) return false;
+    if (hasExpectedWithin()) {
+      if (!getExpectedWithin()
+          .equals(other.getExpectedWithin())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -296,6 +362,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getCatchUpMax();
     hash = (37 * hash) + OVERLAP_FIELD_NUMBER;
     hash = (53 * hash) + overlap_;
+    if (hasExpectedWithin()) {
+      hash = (37 * hash) + EXPECTED_WITHIN_FIELD_NUMBER;
+      hash = (53 * hash) + getExpectedWithin().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -419,13 +489,19 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.cordyna.v1.Schedule.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessage.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessage
+              .alwaysUseFieldBuilders) {
+        internalGetExpectedWithinFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
@@ -436,6 +512,11 @@ private static final long serialVersionUID = 0L;
       catchUp_ = 0;
       catchUpMax_ = 0;
       overlap_ = 0;
+      expectedWithin_ = null;
+      if (expectedWithinBuilder_ != null) {
+        expectedWithinBuilder_.dispose();
+        expectedWithinBuilder_ = null;
+      }
       return this;
     }
 
@@ -484,6 +565,14 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.overlap_ = overlap_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.expectedWithin_ = expectedWithinBuilder_ == null
+            ? expectedWithin_
+            : expectedWithinBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -516,6 +605,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.overlap_ != 0) {
         setOverlapValue(other.getOverlapValue());
+      }
+      if (other.hasExpectedWithin()) {
+        mergeExpectedWithin(other.getExpectedWithin());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -568,6 +660,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 50: {
+              input.readMessage(
+                  internalGetExpectedWithinFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -913,6 +1012,208 @@ private static final long serialVersionUID = 0L;
       overlap_ = 0;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Duration expectedWithin_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> expectedWithinBuilder_;
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     * @return Whether the expectedWithin field is set.
+     */
+    public boolean hasExpectedWithin() {
+      return ((bitField0_ & 0x00000020) != 0);
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     * @return The expectedWithin.
+     */
+    public com.google.protobuf.Duration getExpectedWithin() {
+      if (expectedWithinBuilder_ == null) {
+        return expectedWithin_ == null ? com.google.protobuf.Duration.getDefaultInstance() : expectedWithin_;
+      } else {
+        return expectedWithinBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     */
+    public Builder setExpectedWithin(com.google.protobuf.Duration value) {
+      if (expectedWithinBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        expectedWithin_ = value;
+      } else {
+        expectedWithinBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     */
+    public Builder setExpectedWithin(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (expectedWithinBuilder_ == null) {
+        expectedWithin_ = builderForValue.build();
+      } else {
+        expectedWithinBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     */
+    public Builder mergeExpectedWithin(com.google.protobuf.Duration value) {
+      if (expectedWithinBuilder_ == null) {
+        if (((bitField0_ & 0x00000020) != 0) &&
+          expectedWithin_ != null &&
+          expectedWithin_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getExpectedWithinBuilder().mergeFrom(value);
+        } else {
+          expectedWithin_ = value;
+        }
+      } else {
+        expectedWithinBuilder_.mergeFrom(value);
+      }
+      if (expectedWithin_ != null) {
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     */
+    public Builder clearExpectedWithin() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      expectedWithin_ = null;
+      if (expectedWithinBuilder_ != null) {
+        expectedWithinBuilder_.dispose();
+        expectedWithinBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     */
+    public com.google.protobuf.Duration.Builder getExpectedWithinBuilder() {
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return internalGetExpectedWithinFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getExpectedWithinOrBuilder() {
+      if (expectedWithinBuilder_ != null) {
+        return expectedWithinBuilder_.getMessageOrBuilder();
+      } else {
+        return expectedWithin_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : expectedWithin_;
+      }
+    }
+    /**
+     * <pre>
+     * How long after each tick the task is expected to have COMPLETED: when
+     * no run of a tick or a later one completed the task by tick +
+     * expected_within, the task's team is told the task is late. Every tick
+     * counts, also one the overlap policy skipped or that was missed while
+     * cerebro was down. More than 0, at most 7 days; it may be longer than
+     * the time between ticks. Absent: nobody is told the task is late.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetExpectedWithinFieldBuilder() {
+      if (expectedWithinBuilder_ == null) {
+        expectedWithinBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getExpectedWithin(),
+                getParentForChildren(),
+                isClean());
+        expectedWithin_ = null;
+      }
+      return expectedWithinBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:cordyna.v1.Schedule)

@@ -81,4 +81,46 @@ public interface ScheduleOrBuilder extends
    * @return The overlap.
    */
   dev.cordyna.v1.OverlapPolicy getOverlap();
+
+  /**
+   * <pre>
+   * How long after each tick the task is expected to have COMPLETED: when
+   * no run of a tick or a later one completed the task by tick +
+   * expected_within, the task's team is told the task is late. Every tick
+   * counts, also one the overlap policy skipped or that was missed while
+   * cerebro was down. More than 0, at most 7 days; it may be longer than
+   * the time between ticks. Absent: nobody is told the task is late.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+   * @return Whether the expectedWithin field is set.
+   */
+  boolean hasExpectedWithin();
+  /**
+   * <pre>
+   * How long after each tick the task is expected to have COMPLETED: when
+   * no run of a tick or a later one completed the task by tick +
+   * expected_within, the task's team is told the task is late. Every tick
+   * counts, also one the overlap policy skipped or that was missed while
+   * cerebro was down. More than 0, at most 7 days; it may be longer than
+   * the time between ticks. Absent: nobody is told the task is late.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+   * @return The expectedWithin.
+   */
+  com.google.protobuf.Duration getExpectedWithin();
+  /**
+   * <pre>
+   * How long after each tick the task is expected to have COMPLETED: when
+   * no run of a tick or a later one completed the task by tick +
+   * expected_within, the task's team is told the task is late. Every tick
+   * counts, also one the overlap policy skipped or that was missed while
+   * cerebro was down. More than 0, at most 7 days; it may be longer than
+   * the time between ticks. Absent: nobody is told the task is late.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration expected_within = 6 [json_name = "expectedWithin", (.buf.validate.field) = { ... }</code>
+   */
+  com.google.protobuf.DurationOrBuilder getExpectedWithinOrBuilder();
 }

@@ -97,61 +97,63 @@ public final class TaskProto extends com.google.protobuf.GeneratedFile {
       "\022G\n\tcondition\030\002 \001(\0162\037.cordyna.v1.Depende" +
       "ncyConditionB\010\272H\005\202\001\002\020\001R\tcondition\022<\n\014fre" +
       "sh_within\030\003 \001(\0132\031.google.protobuf.Durati" +
-      "onR\013freshWithin\"\334\001\n\010Schedule\022\022\n\004cron\030\001 \001" +
+      "onR\013freshWithin\"\260\002\n\010Schedule\022\022\n\004cron\030\001 \001" +
       "(\tR\004cron\022\033\n\ttime_zone\030\002 \001(\tR\010timeZone\022>\n" +
       "\010catch_up\030\003 \001(\0162\031.cordyna.v1.CatchUpPoli" +
       "cyB\010\272H\005\202\001\002\020\001R\007catchUp\022 \n\014catch_up_max\030\004 " +
       "\001(\rR\ncatchUpMax\022=\n\007overlap\030\005 \001(\0162\031.cordy" +
-      "na.v1.OverlapPolicyB\010\272H\005\202\001\002\020\001R\007overlap\"\177" +
-      "\n\017UpstreamTrigger\0225\n\004mode\030\001 \001(\0162\027.cordyn" +
-      "a.v1.TriggerModeB\010\272H\005\202\001\002\020\001R\004mode\0225\n\010debo" +
-      "unce\030\002 \001(\0132\031.google.protobuf.DurationR\010d" +
-      "ebounce\"\331\001\n\tDeadlines\022+\n\003ack\030\001 \001(\0132\031.goo" +
-      "gle.protobuf.DurationR\003ack\022/\n\005start\030\002 \001(" +
-      "\0132\031.google.protobuf.DurationR\005start\0225\n\010c" +
-      "omplete\030\003 \001(\0132\031.google.protobuf.Duration" +
-      "R\010complete\0227\n\theartbeat\030\004 \001(\0132\031.google.p" +
-      "rotobuf.DurationR\theartbeat\"\243\002\n\013RetryPol" +
-      "icy\022!\n\014max_attempts\030\001 \001(\rR\013maxAttempts\022B" +
-      "\n\017initial_backoff\030\002 \001(\0132\031.google.protobu" +
-      "f.DurationR\016initialBackoff\022:\n\013max_backof" +
-      "f\030\003 \001(\0132\031.google.protobuf.DurationR\nmaxB" +
-      "ackoff\022-\n\022backoff_multiplier\030\004 \001(\001R\021back" +
-      "offMultiplier\022B\n\010retry_on\030\005 \003(\0162\026.cordyn" +
-      "a.v1.ErrorCauseB\017\272H\014\222\001\t\"\007\202\001\004\020\001 \000R\007retryO" +
-      "n\"\233\001\n\nCompletion\022\027\n\007task_id\030\001 \001(\tR\006taskI" +
-      "d\022\025\n\006run_id\030\002 \001(\tR\005runId\022\036\n\013task_run_id\030" +
-      "\003 \001(\tR\ttaskRunId\022=\n\014completed_at\030\004 \001(\0132\032" +
-      ".google.protobuf.TimestampR\013completedAt*" +
-      "\206\001\n\023DependencyCondition\022$\n DEPENDENCY_CO" +
-      "NDITION_UNSPECIFIED\020\000\022\"\n\036DEPENDENCY_COND" +
-      "ITION_RUN_FIRST\020\001\022%\n!DEPENDENCY_CONDITIO" +
-      "N_FRESH_WITHIN\020\002*\177\n\rCatchUpPolicy\022\037\n\033CAT" +
-      "CH_UP_POLICY_UNSPECIFIED\020\000\022\030\n\024CATCH_UP_P" +
-      "OLICY_SKIP\020\001\022\032\n\026CATCH_UP_POLICY_LATEST\020\002" +
-      "\022\027\n\023CATCH_UP_POLICY_ALL\020\003*\244\001\n\rOverlapPol" +
-      "icy\022\036\n\032OVERLAP_POLICY_UNSPECIFIED\020\000\022\027\n\023O" +
-      "VERLAP_POLICY_SKIP\020\001\022\034\n\030OVERLAP_POLICY_Q" +
-      "UEUE_ONE\020\002\022\030\n\024OVERLAP_POLICY_ALLOW\020\003\022\"\n\036" +
-      "OVERLAP_POLICY_CANCEL_PREVIOUS\020\004*W\n\013Trig" +
-      "gerMode\022\034\n\030TRIGGER_MODE_UNSPECIFIED\020\000\022\024\n" +
-      "\020TRIGGER_MODE_ALL\020\001\022\024\n\020TRIGGER_MODE_ANY\020" +
-      "\002*\200\002\n\tTaskState\022\032\n\026TASK_STATE_UNSPECIFIE" +
-      "D\020\000\022\026\n\022TASK_STATE_PENDING\020\001\022\026\n\022TASK_STAT" +
-      "E_INVOKED\020\002\022\025\n\021TASK_STATE_QUEUED\020\003\022\026\n\022TA" +
-      "SK_STATE_STARTED\020\004\022\030\n\024TASK_STATE_COMPLET" +
-      "ED\020\005\022\024\n\020TASK_STATE_ERROR\020\006\022\026\n\022TASK_STATE" +
-      "_BLOCKED\020\007\022\026\n\022TASK_STATE_SKIPPED\020\010\022\030\n\024TA" +
-      "SK_STATE_CANCELLED\020\t*\376\001\n\nErrorCause\022\033\n\027E" +
-      "RROR_CAUSE_UNSPECIFIED\020\000\022\033\n\027ERROR_CAUSE_" +
-      "TASK_FAILED\020\001\022\033\n\027ERROR_CAUSE_ACK_TIMEOUT" +
-      "\020\002\022\035\n\031ERROR_CAUSE_START_TIMEOUT\020\003\022 \n\034ERR" +
-      "OR_CAUSE_COMPLETE_TIMEOUT\020\004\022\033\n\027ERROR_CAU" +
-      "SE_SERVER_LOST\020\005\022\030\n\024ERROR_CAUSE_REJECTED" +
-      "\020\006\022!\n\035ERROR_CAUSE_HEARTBEAT_TIMEOUT\020\007*K\n" +
-      "\007RunMode\022\030\n\024RUN_MODE_UNSPECIFIED\020\000\022\023\n\017RU" +
-      "N_MODE_NORMAL\020\001\022\021\n\rRUN_MODE_TEST\020\002B\035\n\016de" +
-      "v.cordyna.v1B\tTaskProtoP\001b\006proto3"
+      "na.v1.OverlapPolicyB\010\272H\005\202\001\002\020\001R\007overlap\022R" +
+      "\n\017expected_within\030\006 \001(\0132\031.google.protobu" +
+      "f.DurationB\016\272H\013\252\001\010\"\004\010\200\365$*\000R\016expectedWith" +
+      "in\"\177\n\017UpstreamTrigger\0225\n\004mode\030\001 \001(\0162\027.co" +
+      "rdyna.v1.TriggerModeB\010\272H\005\202\001\002\020\001R\004mode\0225\n\010" +
+      "debounce\030\002 \001(\0132\031.google.protobuf.Duratio" +
+      "nR\010debounce\"\331\001\n\tDeadlines\022+\n\003ack\030\001 \001(\0132\031" +
+      ".google.protobuf.DurationR\003ack\022/\n\005start\030" +
+      "\002 \001(\0132\031.google.protobuf.DurationR\005start\022" +
+      "5\n\010complete\030\003 \001(\0132\031.google.protobuf.Dura" +
+      "tionR\010complete\0227\n\theartbeat\030\004 \001(\0132\031.goog" +
+      "le.protobuf.DurationR\theartbeat\"\243\002\n\013Retr" +
+      "yPolicy\022!\n\014max_attempts\030\001 \001(\rR\013maxAttemp" +
+      "ts\022B\n\017initial_backoff\030\002 \001(\0132\031.google.pro" +
+      "tobuf.DurationR\016initialBackoff\022:\n\013max_ba" +
+      "ckoff\030\003 \001(\0132\031.google.protobuf.DurationR\n" +
+      "maxBackoff\022-\n\022backoff_multiplier\030\004 \001(\001R\021" +
+      "backoffMultiplier\022B\n\010retry_on\030\005 \003(\0162\026.co" +
+      "rdyna.v1.ErrorCauseB\017\272H\014\222\001\t\"\007\202\001\004\020\001 \000R\007re" +
+      "tryOn\"\233\001\n\nCompletion\022\027\n\007task_id\030\001 \001(\tR\006t" +
+      "askId\022\025\n\006run_id\030\002 \001(\tR\005runId\022\036\n\013task_run" +
+      "_id\030\003 \001(\tR\ttaskRunId\022=\n\014completed_at\030\004 \001" +
+      "(\0132\032.google.protobuf.TimestampR\013complete" +
+      "dAt*\206\001\n\023DependencyCondition\022$\n DEPENDENC" +
+      "Y_CONDITION_UNSPECIFIED\020\000\022\"\n\036DEPENDENCY_" +
+      "CONDITION_RUN_FIRST\020\001\022%\n!DEPENDENCY_COND" +
+      "ITION_FRESH_WITHIN\020\002*\177\n\rCatchUpPolicy\022\037\n" +
+      "\033CATCH_UP_POLICY_UNSPECIFIED\020\000\022\030\n\024CATCH_" +
+      "UP_POLICY_SKIP\020\001\022\032\n\026CATCH_UP_POLICY_LATE" +
+      "ST\020\002\022\027\n\023CATCH_UP_POLICY_ALL\020\003*\244\001\n\rOverla" +
+      "pPolicy\022\036\n\032OVERLAP_POLICY_UNSPECIFIED\020\000\022" +
+      "\027\n\023OVERLAP_POLICY_SKIP\020\001\022\034\n\030OVERLAP_POLI" +
+      "CY_QUEUE_ONE\020\002\022\030\n\024OVERLAP_POLICY_ALLOW\020\003" +
+      "\022\"\n\036OVERLAP_POLICY_CANCEL_PREVIOUS\020\004*W\n\013" +
+      "TriggerMode\022\034\n\030TRIGGER_MODE_UNSPECIFIED\020" +
+      "\000\022\024\n\020TRIGGER_MODE_ALL\020\001\022\024\n\020TRIGGER_MODE_" +
+      "ANY\020\002*\200\002\n\tTaskState\022\032\n\026TASK_STATE_UNSPEC" +
+      "IFIED\020\000\022\026\n\022TASK_STATE_PENDING\020\001\022\026\n\022TASK_" +
+      "STATE_INVOKED\020\002\022\025\n\021TASK_STATE_QUEUED\020\003\022\026" +
+      "\n\022TASK_STATE_STARTED\020\004\022\030\n\024TASK_STATE_COM" +
+      "PLETED\020\005\022\024\n\020TASK_STATE_ERROR\020\006\022\026\n\022TASK_S" +
+      "TATE_BLOCKED\020\007\022\026\n\022TASK_STATE_SKIPPED\020\010\022\030" +
+      "\n\024TASK_STATE_CANCELLED\020\t*\376\001\n\nErrorCause\022" +
+      "\033\n\027ERROR_CAUSE_UNSPECIFIED\020\000\022\033\n\027ERROR_CA" +
+      "USE_TASK_FAILED\020\001\022\033\n\027ERROR_CAUSE_ACK_TIM" +
+      "EOUT\020\002\022\035\n\031ERROR_CAUSE_START_TIMEOUT\020\003\022 \n" +
+      "\034ERROR_CAUSE_COMPLETE_TIMEOUT\020\004\022\033\n\027ERROR" +
+      "_CAUSE_SERVER_LOST\020\005\022\030\n\024ERROR_CAUSE_REJE" +
+      "CTED\020\006\022!\n\035ERROR_CAUSE_HEARTBEAT_TIMEOUT\020" +
+      "\007*K\n\007RunMode\022\030\n\024RUN_MODE_UNSPECIFIED\020\000\022\023" +
+      "\n\017RUN_MODE_NORMAL\020\001\022\021\n\rRUN_MODE_TEST\020\002B\035" +
+      "\n\016dev.cordyna.v1B\tTaskProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -183,7 +185,7 @@ public final class TaskProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Schedule_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Schedule_descriptor,
-        new java.lang.String[] { "Cron", "TimeZone", "CatchUp", "CatchUpMax", "Overlap", });
+        new java.lang.String[] { "Cron", "TimeZone", "CatchUp", "CatchUpMax", "Overlap", "ExpectedWithin", });
     internal_static_cordyna_v1_UpstreamTrigger_descriptor =
       getDescriptor().getMessageType(4);
     internal_static_cordyna_v1_UpstreamTrigger_fieldAccessorTable = new
