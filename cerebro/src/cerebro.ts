@@ -15,6 +15,7 @@ import { DEFAULT_DEADLINES } from "./engine/policies.js";
 import { RunEngine } from "./engine/run-engine.js";
 import { DEFAULT_EVENT_LIMITS, EventLog } from "./event-log.js";
 import { EventBus } from "./events.js";
+import { CandidateOverlays } from "./graph/candidates.js";
 import { TaskGraph } from "./graph/task-graph.js";
 import { createLogger } from "./logger.js";
 import { LogBook } from "./logs/log-book.js";
@@ -120,6 +121,10 @@ export interface CerebroOptions {
   readonly maxChainLength?: number;
   /** The most tasks one task-server may declare (in a Hello or a Redeclare). Default 10,000. */
   readonly maxTasksPerDeclaration?: number;
+  /** The most change ids with candidate servers connected at once. Default 32. */
+  readonly maxCandidates?: number;
+  /** The most tasks one candidate server may declare. Default 1,000. */
+  readonly maxTasksPerCandidate?: number;
   /**
    * Where each declaration pauses for other calls. Default: after every 10 ms
    * of work. Tests pass their own, to hold a declaration in the middle.
@@ -257,6 +262,12 @@ async function serve(
   const graph = new TaskGraph(
     options.maxChainLength === undefined ? {} : { maxChainLength: options.maxChainLength },
   );
+  const candidates = new CandidateOverlays(graph, {
+    ...(options.maxCandidates === undefined ? {} : { maxCandidates: options.maxCandidates }),
+    ...(options.maxTasksPerCandidate === undefined
+      ? {}
+      : { maxTasksPerCandidate: options.maxTasksPerCandidate }),
+  });
   const events = new EventBus();
   // Opened before the engine restores runs, so that their events continue their seqs.
   const eventLog = await EventLog.open({
@@ -271,6 +282,7 @@ async function serve(
   const sessions = new SessionRegistry({ clock, holdMs: serverLostGraceMs });
   const engine = new RunEngine({
     graph,
+    candidates,
     store,
     instances: sessions,
     clock,
@@ -374,6 +386,7 @@ async function serve(
   const api = controlApi({
     logs,
     graph,
+    candidates,
     engine,
     store,
     sessions,
@@ -390,9 +403,11 @@ async function serve(
   const { routes, health } = cerebroRoutes({
     taskServer: taskServerService({
       graph,
+      candidates,
       declarations: new DeclarationQueue({
         graph,
         store,
+        candidates,
         ...(options.maxTasksPerDeclaration === undefined
           ? {}
           : { maxTasksPerDeclaration: options.maxTasksPerDeclaration }),

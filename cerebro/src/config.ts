@@ -36,6 +36,9 @@ export const CEREBRO_ENV = {
   CORDYNA_MAX_CHAIN_LENGTH:
     "the most tasks one chain of dependencies may hold, across servers (default 10000)",
   CORDYNA_MAX_TASKS_PER_DECLARATION: "the most tasks one task-server may declare (default 10000)",
+  CORDYNA_MAX_CANDIDATES:
+    "the most change ids with candidate servers connected at once (default 32)",
+  CORDYNA_MAX_TASKS_PER_CANDIDATE: "the most tasks one candidate server may declare (default 1000)",
   CORDYNA_RUN_RETENTION:
     'how long a finished run is kept, e.g. "30d" (default), "12h"; completions for freshness stay',
   CORDYNA_MAX_FINISHED_RUNS:
@@ -122,6 +125,8 @@ export interface CerebroConfig {
   readonly maxLogBytesPerSecond?: number;
   readonly maxChainLength?: number;
   readonly maxTasksPerDeclaration?: number;
+  readonly maxCandidates?: number;
+  readonly maxTasksPerCandidate?: number;
   readonly runRetentionMs?: number;
   readonly maxFinishedRuns?: number;
   readonly maxEvents?: number;
@@ -319,6 +324,18 @@ export function parseCerebroConfig(
     MAX_GRAPH_COUNT,
     "a number of tasks",
   );
+  const maxCandidates = integer(
+    "CORDYNA_MAX_CANDIDATES",
+    1,
+    MAX_GRAPH_COUNT,
+    "a number of changes",
+  );
+  const maxTasksPerCandidate = integer(
+    "CORDYNA_MAX_TASKS_PER_CANDIDATE",
+    1,
+    MAX_GRAPH_COUNT,
+    "a number of tasks",
+  );
   const runRetentionMs = duration("CORDYNA_RUN_RETENTION");
   const maxFinishedRuns = integer(
     "CORDYNA_MAX_FINISHED_RUNS",
@@ -426,6 +443,8 @@ export function parseCerebroConfig(
     ...(maxLogBytesPerSecond === undefined ? {} : { maxLogBytesPerSecond }),
     ...(maxChainLength === undefined ? {} : { maxChainLength }),
     ...(maxTasksPerDeclaration === undefined ? {} : { maxTasksPerDeclaration }),
+    ...(maxCandidates === undefined ? {} : { maxCandidates }),
+    ...(maxTasksPerCandidate === undefined ? {} : { maxTasksPerCandidate }),
     ...(runRetentionMs === undefined ? {} : { runRetentionMs }),
     ...(maxFinishedRuns === undefined ? {} : { maxFinishedRuns }),
     ...(maxEvents === undefined ? {} : { maxEvents }),

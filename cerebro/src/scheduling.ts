@@ -61,6 +61,8 @@ export function connectScheduler(parts: {
       event.state === TaskState.COMPLETED &&
       event.taskId &&
       event.runId &&
+      // A test run's completion (a candidate's too) triggers no normal run.
+      engine.activeRunMode(event.runId) === "normal" &&
       !runHoldsTriggeredDownstream(event.runId, event.taskId)
     ) {
       scheduler.taskCompleted(event.taskId, event.time);

@@ -306,6 +306,31 @@ With --json, prints the final Run (or, with --no-follow, the started Run).
 Exit codes: 0 the run SUCCEEDED (or was started, with --no-follow); 1 it
 FAILED or was CANCELLED; 2 usage error; 3 cerebro unreachable or refused.`,
 
+  test: `Usage: dyna test <task> [<task>...] [--candidate <change-id>] [flags]
+
+Starts a test run (RUN_MODE_TEST) of the given tasks and follows it to its
+end: every task runs in test mode, against its team's test resources, and
+reuses no earlier completion. With --candidate, the change's candidate
+server (one started with CORDYNA_CANDIDATE=<change-id>) stands in for its
+server: its declarations replace that server's for this run only, it runs
+that server's task-runs, and every other task-run goes to its owners'
+normal servers. Then one table per owning team: each task-run PASS
+(completed) or FAIL (failed, blocked or cancelled, with why), the
+candidate's marked, and a line that counts the failures.
+
+Flags:
+  --candidate ID          the change id whose candidate server to test
+  --downstream            also test everything downstream of the targets
+  --param k=v             a run parameter; repeat for more
+
+${COMMON}
+
+With --json, prints the final Run.
+
+Exit codes: 0 every task-run passed; 1 any failed (or the run was
+cancelled); 2 usage error; 3 cerebro unreachable or refused (no candidate
+of the change connected, or a candidate without test mode).`,
+
   backfill: `Usage: dyna backfill <task> --from <time> --to <time> [flags]
 
 Starts one run of a scheduled task for every tick of its cron schedule from
@@ -604,6 +629,7 @@ Commands:
   dev                     start cerebro in this process (in memory or on Redis)
   serve <tasks.yaml>      run the commands a YAML file declares as a task-server
   run <task>...           start a run and follow it to its end
+  test <task>...          a test run, with a change's candidate (--candidate); pass/fail per team
   backfill <task>         one run per cron tick of a time range
   runs [<run-id>]         list recent runs, or show one run in full
   run-status <run-id>     show one run in full (same as "runs <run-id>")

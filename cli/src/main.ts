@@ -52,6 +52,7 @@ import {
 } from "./runs.js";
 import { SERVE_FLAGS, serveCommand } from "./serve.js";
 import { closeMatches, didYouMean } from "./suggest.js";
+import { TEST_FLAGS, testCommand } from "./test-run.js";
 import { VERSION_FLAGS, versionCommand } from "./version.js";
 
 /** A dyna command: its arguments (without the command name) in, exit code out. */
@@ -77,6 +78,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   dev: { run: devCommand, flags: DEV_FLAGS, client: false },
   serve: { run: serveCommand, flags: SERVE_FLAGS, operands: ["file"], client: false },
   run: { run: runCommand, flags: RUN_FLAGS, operands: ["task"], repeats: true, client: true },
+  test: { run: testCommand, flags: TEST_FLAGS, operands: ["task"], repeats: true, client: true },
   backfill: { run: backfillCommand, flags: BACKFILL_FLAGS, operands: ["task"], client: true },
   runs: { run: runsCommand, flags: RUNS_FLAGS, operands: ["run"], client: true },
   "run-status": {

@@ -92,6 +92,8 @@ export class TaskServer {
   readonly #tls: ClientTls | undefined;
   readonly #token: string | undefined;
   readonly #concurrency: number;
+  /** The change id this instance is the candidate of; empty for a normal server. */
+  readonly #candidate: string;
   readonly #handleSignals: boolean;
   readonly #drainTimeoutMs: number;
   readonly #ackTimeoutMs: number;
@@ -172,6 +174,15 @@ export class TaskServer {
     this.#token =
       options.token === undefined ? tokenFromEnv(process.env) : options.token || undefined;
     this.#concurrency = concurrency;
+    const candidate =
+      options.candidate === undefined ? (process.env.CORDYNA_CANDIDATE ?? "") : options.candidate;
+    if (candidate && !/^[a-z0-9][a-z0-9._-]{0,127}$/.test(candidate)) {
+      fail(
+        "candidate",
+        "must be a change id: 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+      );
+    }
+    this.#candidate = candidate || "";
     this.#handleSignals = options.handleSignals ?? true;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
@@ -401,6 +412,7 @@ export class TaskServer {
       ],
       maxConcurrency: this.#concurrency,
       agent: AGENT,
+      candidate: this.#candidate,
     });
   }
 

@@ -33,6 +33,13 @@ export interface TaskServerOptions {
   readonly token?: string | false;
   /** Attempts this instance runs at once; 0 means unlimited. Default 4. */
   readonly concurrency?: number;
+  /**
+   * Candidate mode: a change id (as a task id: lower-case letters, digits,
+   * '.', '_', '-'). Cerebro keeps this server's declarations apart from the
+   * live graph and invokes it only in test runs of the change (`dyna test
+   * --candidate`). Default: `CORDYNA_CANDIDATE`; empty or false: a normal server.
+   */
+  readonly candidate?: string | false;
   /** Unique per process. Default: `${name}-${hostname}-${pid}-${random}`. */
   readonly instanceId?: string;
   /** Logger to use; a child carrying serverName and instanceId is derived from it. */

@@ -242,6 +242,11 @@ export interface RunRecord {
   summary?: RunSummary;
   /** The run's span, whose trace holds every span of the run; absent when tracing was off. */
   trace?: RunTrace;
+  /**
+   * A candidate run (always mode "test"): the change and the server whose
+   * task-runs its candidate instances serve instead of the server's own.
+   */
+  candidate?: { changeId: string; serverName: string };
 }
 
 /**

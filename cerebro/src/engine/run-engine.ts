@@ -18,7 +18,8 @@ import {
   type TriggerKind,
 } from "../domain/model.js";
 import type { EventBus } from "../events.js";
-import type { TaskGraph } from "../graph/task-graph.js";
+import { type CandidateOverlays, dispatchKey } from "../graph/candidates.js";
+import type { DeclaredTask, TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
 import { plainCopy } from "../plain-copy.js";
 import type { Store } from "../store/store.js";
@@ -49,6 +50,8 @@ export interface StartRunInput {
   readonly logicalTime?: number;
   /** The caller's W3C trace context ("traceparent", "tracestate"): the run joins its trace. */
   readonly callerTraceContext?: Readonly<Record<string, string>>;
+  /** A change id whose candidate serves its server's task-runs (mode "test" only). */
+  readonly candidate?: string;
 }
 
 /** A task-server's report on one attempt. */
@@ -133,6 +136,8 @@ export type ReportOutcome =
 
 export interface RunEngineOptions {
   readonly graph: TaskGraph;
+  /** Candidates' declarations, for candidate runs; without it none can start. */
+  readonly candidates?: CandidateOverlays;
   readonly store: Store;
   readonly instances: InstanceDirectory;
   readonly clock: Clock;
@@ -324,10 +329,15 @@ export class RunEngine {
 
   /** Plans and starts a run; a known idempotency key returns the earlier run. */
   async startRun(input: StartRunInput): Promise<{ snapshot: RunSnapshot; existing: boolean }> {
-    const { graph, store, clock } = this.#options;
+    const { store, clock } = this.#options;
     assertRunParams(input.params ?? {}, this.#maxRunDataBytes);
+    const mode = input.mode ?? "normal";
+    const { graph, candidate } = this.#planningGraph(input.candidate, mode);
     const now = clock.now();
-    const completions = await store.lastCompletions([...graph.freshUpstreams()]);
+    // A test run reuses no completion: every task it plans runs in test mode,
+    // against test resources, so none reads what a normal run produced.
+    const completions =
+      mode === "normal" ? await store.lastCompletions([...graph.freshUpstreams()]) : new Map();
     const plan = planRun(graph, input, (taskId) => completions.get(taskId), now);
 
     const run: RunRecord = {
@@ -336,9 +346,11 @@ export class RunEngine {
       trigger: input.trigger ?? "api",
       targets: [...input.targets],
       params: { ...input.params },
-      mode: input.mode ?? "normal",
+      mode,
       createdAt: now,
     };
+    if (candidate)
+      run.candidate = { changeId: candidate.changeId, serverName: candidate.serverName };
     if (input.logicalTime !== undefined) {
       run.logicalTime = input.logicalTime;
       run.params.logical_time ??= new Date(input.logicalTime).toISOString();
@@ -393,6 +405,49 @@ export class RunEngine {
     this.#advance(active);
     await this.#flush();
     return { snapshot: this.#snapshot(active), existing: false };
+  }
+
+  /** The graph a run is planned over: the live one, or as a candidate's change makes it. */
+  #planningGraph(
+    changeId: string | undefined,
+    mode: RunMode,
+  ): { graph: TaskGraph; candidate?: { changeId: string; serverName: string } } {
+    if (!changeId) return { graph: this.#options.graph };
+    if (mode !== "test") {
+      throw new CordynaError(
+        ErrorCode.INVALID_ARGUMENT,
+        `a candidate run must be a test run (mode RUN_MODE_TEST): change ${changeId} was asked for in mode ${mode}`,
+      );
+    }
+    const candidates = this.#options.candidates;
+    if (!candidates) {
+      throw new CordynaError(ErrorCode.FAILED_PRECONDITION, "this cerebro runs no candidates");
+    }
+    const { graph, candidate } = candidates.graphFor(changeId);
+    return { graph, candidate };
+  }
+
+  /**
+   * The declaration a task-run of the run follows: in a candidate run, the
+   * candidate's for its server's tasks (undefined once the candidate is
+   * gone), the live graph's for the rest.
+   */
+  #declared(run: RunRecord, taskRun: TaskRunRecord): DeclaredTask | undefined {
+    const candidate = run.candidate;
+    if (!candidate || taskRun.serverName !== candidate.serverName) {
+      return this.#options.graph.get(taskRun.taskId);
+    }
+    const held = this.#options.candidates?.get(candidate.changeId);
+    const definition = held?.serverName === candidate.serverName && held.tasks.get(taskRun.taskId);
+    return definition ? { definition, serverName: candidate.serverName } : undefined;
+  }
+
+  /** The instances that may take the task-run: its server's, or its candidate's. */
+  #dispatchKey(run: RunRecord, taskRun: TaskRunRecord): string {
+    const candidate = run.candidate;
+    return candidate && taskRun.serverName === candidate.serverName
+      ? dispatchKey(taskRun.serverName, candidate.changeId)
+      : taskRun.serverName;
   }
 
   /** Cancels every unfinished task-run of a run; running attempts are told to stop. */
@@ -618,6 +673,11 @@ export class RunEngine {
   }
 
   /** Whether an active run has a task-run of the task. */
+  /** The mode of a run still being driven; undefined once it has finished. */
+  activeRunMode(runId: string): RunMode | undefined {
+    return this.#active.get(runId)?.run.mode;
+  }
+
   runIncludes(runId: string, taskId: string): boolean {
     return this.#active.get(runId)?.taskRuns.has(taskId) ?? false;
   }
@@ -815,13 +875,17 @@ export class RunEngine {
         if (report.outputs && Object.keys(report.outputs).length > 0) {
           taskRun.outputs = { ...report.outputs };
         }
-        this.#completions.push({
-          taskId: taskRun.taskId,
-          runId: taskRun.runId,
-          taskRunId: taskRun.id,
-          completedAt: now,
-          ...(taskRun.outputs ? { outputs: taskRun.outputs } : {}),
-        });
+        // Only a normal run's completion stands for the task's real output:
+        // a test run's (a candidate's too) never satisfies a fresh-within.
+        if (active.run.mode === "normal") {
+          this.#completions.push({
+            taskId: taskRun.taskId,
+            runId: taskRun.runId,
+            taskRunId: taskRun.id,
+            completedAt: now,
+            ...(taskRun.outputs ? { outputs: taskRun.outputs } : {}),
+          });
+        }
         this.#finishTaskRun(active, taskRun, TaskState.COMPLETED, {});
         break;
       }
@@ -866,9 +930,10 @@ export class RunEngine {
         active.ready.delete(taskId);
         continue;
       }
-      if (onlyServer !== undefined && taskRun.serverName !== onlyServer) continue;
+      const key = this.#dispatchKey(active.run, taskRun);
+      if (onlyServer !== undefined && key !== onlyServer) continue;
       if (taskRun.notBefore !== undefined && taskRun.notBefore > now) continue;
-      const reason = unavailable.get(taskRun.serverName);
+      const reason = unavailable.get(key);
       if (reason !== undefined) this.#setWaiting(taskRun, reason);
       else this.#invoke(active, taskRun, unavailable);
     }
@@ -884,10 +949,16 @@ export class RunEngine {
 
   /** Invokes the task-run, or records why it waits; servers found unavailable go in `unavailable`. */
   #invoke(active: ActiveRun, taskRun: TaskRunRecord, unavailable: Map<string, string>): void {
-    const { graph, instances, clock, defaultDeadlines } = this.#options;
-    const declared = graph.get(taskRun.taskId);
+    const { instances, clock, defaultDeadlines } = this.#options;
+    const declared = this.#declared(active.run, taskRun);
+    const key = this.#dispatchKey(active.run, taskRun);
     if (!declared) {
-      this.#setWaiting(taskRun, `task ${taskRun.taskId} is no longer declared by any server`);
+      this.#setWaiting(
+        taskRun,
+        key === taskRun.serverName
+          ? `task ${taskRun.taskId} is no longer declared by any server`
+          : `no candidate of change ${active.run.candidate?.changeId} declares ${taskRun.taskId} now`,
+      );
       return;
     }
     const limit = declared.definition.concurrencyLimit;
@@ -895,10 +966,10 @@ export class RunEngine {
       this.#setWaiting(taskRun, `concurrency limit of ${limit} for ${taskRun.taskId} reached`);
       return;
     }
-    const instance = instances.pick(declared.serverName);
+    const instance = instances.pick(key);
     if (!instance) {
-      const reason = instances.unavailableReason(declared.serverName);
-      unavailable.set(declared.serverName, reason);
+      const reason = instances.unavailableReason(key);
+      unavailable.set(key, reason);
       this.#setWaiting(taskRun, reason);
       return;
     }
@@ -978,7 +1049,7 @@ export class RunEngine {
     setErrorFacts(attempt, detail);
     setErrorFacts(taskRun, detail);
     this.#endAttempt(taskRun, attempt, TaskState.ERROR);
-    const policy = this.#options.graph.get(taskRun.taskId)?.definition.retry;
+    const policy = this.#declared(active.run, taskRun)?.definition.retry;
     const retry =
       policy !== undefined &&
       active.run.state === RunState.RUNNING &&
@@ -1021,7 +1092,7 @@ export class RunEngine {
       taskRun.id,
       this.#options.clock.at(at, () => {
         this.#timers.delete(taskRun.id);
-        this.#dispatchReady(active, taskRun.serverName);
+        this.#dispatchReady(active, this.#dispatchKey(active.run, taskRun));
         void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
       }),
     );

@@ -78,6 +78,22 @@ export class TaskGraph {
     return this.#apply(await runSliced(this.#prepare(serverName, tasks), pause));
   }
 
+  /**
+   * The graph as it would be with `tasks` as the whole of `serverName`'s
+   * declaration, as a graph of its own: this one stays as it is. A candidate
+   * run plans over it. Errors mean there is none.
+   */
+  overlay(
+    serverName: string,
+    tasks: readonly TaskDefinition[],
+  ): DeclarationOutcome & { readonly graph?: TaskGraph } {
+    const { errors, warnings, next } = runWhole(this.#prepare(serverName, tasks));
+    if (errors.length > 0 || !next) return { errors, warnings: [] };
+    const graph = new TaskGraph({ maxChainLength: this.#maxChainLength });
+    graph.#state = next;
+    return { errors: [], warnings, graph };
+  }
+
   #apply({ errors, warnings, basedOn, next }: PreparedDeclaration): DeclarationOutcome {
     if (errors.length > 0 || !next) return { errors, warnings: [] };
     if (basedOn !== this.#state) {

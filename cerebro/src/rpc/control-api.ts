@@ -52,6 +52,7 @@ import type { RunEngine } from "../engine/run-engine.js";
 import type { EventLog } from "../event-log.js";
 import { watchEventLog } from "../event-watch.js";
 import type { EventBus } from "../events.js";
+import type { CandidateOverlays } from "../graph/candidates.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import type { LogBook } from "../logs/log-book.js";
 import type { LoggedEvent } from "../store/event-store.js";
@@ -81,6 +82,8 @@ export interface ControlApiOptions {
   /** Where clients reach cerebro (known once it listens), for the follow links of a new run. */
   readonly addresses?: () => { readonly grpc: string; readonly http: string };
   readonly graph: TaskGraph;
+  /** Candidates' declarations: whose teams a candidate run's targets belong to. */
+  readonly candidates?: CandidateOverlays;
   readonly engine: RunEngine;
   readonly store: Store;
   readonly sessions: SessionRegistry;
@@ -185,12 +188,15 @@ export function controlApi(options: ControlApiOptions): ControlApi {
         peer: caller.peer,
       };
       // Unknown targets own no team: the engine refuses them by name below.
+      // A candidate's task may be new: its team is the candidate's word.
+      const candidate = request.candidate ? options.candidates?.get(request.candidate) : undefined;
       const targetTeams = request.targets.flatMap((taskId) => {
-        const task = graph.get(taskId);
-        return task ? [task.definition.owner.team] : [];
+        const task = candidate?.tasks.get(taskId) ?? graph.get(taskId)?.definition;
+        return task ? [task.owner.team] : [];
       });
       await access.require(caller.principal, { kind: "start-run", targetTeams }, call);
       const { snapshot, existing } = await engine.startRun({
+        ...(request.candidate ? { candidate: request.candidate } : {}),
         targets: request.targets,
         withoutUpstream: request.withoutUpstream,
         withDownstream: request.withDownstream,
@@ -255,7 +261,11 @@ export function controlApi(options: ControlApiOptions): ControlApi {
           .all()
           .map((task) => task.serverName)
           .filter((name) => sessions.lastConnectedAt(name) >= listedSince),
-        ...sessions.all().map((session) => session.serverName),
+        // A candidate's instances serve only its change: its server is not listed for them.
+        ...sessions
+          .all()
+          .filter((session) => !session.info.candidate)
+          .map((session) => session.serverName),
       ]);
       const servers = [...names].sort().map((name) =>
         create(ServerInfoSchema, {

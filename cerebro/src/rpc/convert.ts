@@ -62,6 +62,8 @@ export function runToProto({ run, taskRuns }: RunSnapshot): Run {
     idempotencyKey: run.idempotencyKey ?? "",
     logicalTime: timestamp(run.logicalTime ?? run.createdAt),
     traceId: run.trace?.traceId ?? "",
+    candidate: run.candidate?.changeId ?? "",
+    candidateServerName: run.candidate?.serverName ?? "",
   };
 }
 

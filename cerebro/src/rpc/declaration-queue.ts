@@ -1,5 +1,6 @@
 import type { TaskDeclaration } from "@cordyna/contract";
 import type { TaskDefinition } from "../domain/model.js";
+import type { CandidateOverlays } from "../graph/candidates.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { type Pause, runSliced, timeSlices } from "../slices.js";
@@ -12,6 +13,8 @@ export const DEFAULT_MAX_TASKS_PER_DECLARATION = 10_000;
 export interface DeclarationQueueOptions {
   readonly graph: TaskGraph;
   readonly store: Store;
+  /** Where candidate servers' declarations are kept, beside the graph. */
+  readonly candidates?: CandidateOverlays;
   /** The most tasks one declaration may hold. Default 10,000. */
   readonly maxTasksPerDeclaration?: number;
   /**
@@ -81,10 +84,52 @@ export class DeclarationQueue {
     return turn;
   }
 
+  /**
+   * Declares `tasks` as the candidate of change `changeId`, for the
+   * instance `instanceId` of `serverName`, once the declarations before it
+   * are done: checked as a declaration of the server would be, but kept
+   * beside the graph, not applied to it nor stored.
+   */
+  declareCandidate(
+    candidate: {
+      readonly changeId: string;
+      readonly serverName: string;
+      readonly instanceId: string;
+    },
+    tasks: readonly TaskDeclaration[],
+    checks: DeclarationChecks = {},
+  ): Promise<DeclarationResult> {
+    const turn = this.#last.then(() =>
+      this.#declare(candidate.serverName, tasks, checks, (definitions) => {
+        const candidates = this.#options.candidates;
+        if (!candidates) {
+          return {
+            errors: [
+              { taskId: "", code: IssueCode.INVALID, message: "this cerebro takes no candidates" },
+            ],
+            warnings: [],
+          };
+        }
+        return candidates.declare(
+          candidate.changeId,
+          candidate.serverName,
+          candidate.instanceId,
+          definitions,
+        );
+      }),
+    );
+    this.#last = turn.catch(() => undefined);
+    return turn;
+  }
+
   async #declare(
     serverName: string,
     tasks: readonly TaskDeclaration[],
     { issues: earlierIssues = [], authorize }: DeclarationChecks,
+    keepCandidate?: (definitions: TaskDefinition[]) => {
+      errors: DeclarationIssue[];
+      warnings: DeclarationIssue[];
+    },
   ): Promise<DeclarationResult> {
     const tooMany = this.tooManyTasks(tasks.length);
     if (tooMany) return { kind: "refused", issues: [...earlierIssues, tooMany] };
@@ -94,6 +139,11 @@ export class DeclarationQueue {
       return { kind: "refused", issues: [...earlierIssues, ...issues] };
     }
     await authorize?.(definitions);
+    if (keepCandidate) {
+      const { errors, warnings } = keepCandidate(definitions);
+      if (errors.length > 0) return { kind: "refused", issues: errors };
+      return { kind: "accepted", definitions, warnings };
+    }
     const { graph, store } = this.#options;
     const outcome = await graph.declareInSlices(serverName, definitions, pause);
     if (outcome.errors.length > 0) return { kind: "refused", issues: outcome.errors };

@@ -9,6 +9,7 @@ import {
 } from "@cordyna/contract";
 import { type Clock, systemClock, type TimerHandle } from "../clock.js";
 import type { InstanceDirectory, InstanceLink, InvokeCommand } from "../engine/dispatch.js";
+import { describeDispatchKey, dispatchKey } from "../graph/candidates.js";
 import { runModeToProto } from "./enums.js";
 
 /** What cerebro knows about one connected task-server process. */
@@ -24,6 +25,8 @@ export interface SessionInfo {
   readonly principal: string;
   /** The minor protocol version the instance said it speaks (1.x). */
   readonly protocolMinor: number;
+  /** The change id of a candidate instance (Hello.candidate); absent for a normal one. */
+  readonly candidate?: string;
 }
 
 /** The most invokes one message carries. */
@@ -75,6 +78,11 @@ export class Session implements InstanceLink {
 
   get serverName(): string {
     return this.info.serverName;
+  }
+
+  /** What the engine picks this instance by: its server name, or that and its change. */
+  get dispatchKey(): string {
+    return dispatchKey(this.info.serverName, this.info.candidate);
   }
 
   reserve(attemptId: string): void {
@@ -232,12 +240,14 @@ export class SessionRegistry implements InstanceDirectory {
     this.#bindings.set(session.instanceId, { identity });
     const previous = this.#byInstance.get(session.instanceId);
     this.#byInstance.set(session.instanceId, session);
-    this.#lastGone.delete(session.serverName);
+    if (!session.info.candidate) this.#lastGone.delete(session.serverName);
     return previous;
   }
 
   /** Throws InstanceIdTaken when another identity holds the instance id (see add). */
-  checkInstanceId(info: Pick<SessionInfo, "instanceId" | "principal" | "serverName">): void {
+  checkInstanceId(
+    info: Pick<SessionInfo, "instanceId" | "principal" | "serverName" | "candidate">,
+  ): void {
     const binding = this.#bindings.get(info.instanceId);
     if (binding && binding.identity !== identityOf(info))
       throw new InstanceIdTaken(info.instanceId);
@@ -255,7 +265,7 @@ export class SessionRegistry implements InstanceDirectory {
         }
       });
     }
-    if (this.ofServer(session.serverName).length === 0) {
+    if (!session.info.candidate && this.ofServer(session.serverName).length === 0) {
       this.#lastGone.set(session.serverName, this.#clock.now());
     }
     return true;
@@ -281,36 +291,41 @@ export class SessionRegistry implements InstanceDirectory {
     return this.#byInstance.get(instanceId);
   }
 
-  pick(serverName: string): Session | undefined {
+  /** @param key a server name, or a candidate's dispatch key (see dispatchKey) */
+  pick(key: string): Session | undefined {
     // On every invoke: a plain scan, no sort (Map order is connection order).
-    const candidates: Session[] = [];
+    const ready: Session[] = [];
     for (const session of this.#byInstance.values()) {
-      if (session.serverName === serverName && !session.draining && !session.full) {
-        candidates.push(session);
+      if (session.dispatchKey === key && !session.draining && !session.full) {
+        ready.push(session);
       }
     }
-    if (candidates.length === 0) return undefined;
-    const turn = this.#turn.get(serverName) ?? 0;
-    this.#turn.set(serverName, turn + 1);
-    const least = Math.min(...candidates.map((session) => session.assigned.size));
-    const lightest = candidates.filter((session) => session.assigned.size === least);
+    if (ready.length === 0) return undefined;
+    const turn = this.#turn.get(key) ?? 0;
+    this.#turn.set(key, turn + 1);
+    const least = Math.min(...ready.map((session) => session.assigned.size));
+    const lightest = ready.filter((session) => session.assigned.size === least);
     return lightest[turn % lightest.length];
   }
 
-  unavailableReason(serverName: string): string {
-    const connected = this.ofServer(serverName);
-    if (connected.length === 0) return `no connected instance of server ${serverName}`;
+  unavailableReason(key: string): string {
+    const connected = this.ofServer(key);
+    const named = describeDispatchKey(key);
+    if (connected.length === 0) return `no connected instance of ${named}`;
     const busy = connected.filter((session) => !session.draining);
-    if (busy.length === 0) return `every instance of server ${serverName} is draining`;
+    if (busy.length === 0) return `every instance of ${named} is draining`;
     const load = busy.map((session) => `${session.assigned.size}/${session.info.maxConcurrency}`);
     return busy.length === 1
-      ? `the only instance of server ${serverName} is busy (${load.join(", ")})`
-      : `all ${busy.length} instances of server ${serverName} are busy (${load.join(", ")})`;
+      ? `the only instance of ${named} is busy (${load.join(", ")})`
+      : `all ${busy.length} instances of ${named} are busy (${load.join(", ")})`;
   }
 
-  /** Connected instances of a server name, in instance id order. */
-  ofServer(serverName: string): Session[] {
-    return this.all().filter((session) => session.serverName === serverName);
+  /**
+   * Connected instances of a server name, in instance id order; candidate
+   * instances only when `key` is their dispatch key (see dispatchKey).
+   */
+  ofServer(key: string): Session[] {
+    return this.all().filter((session) => session.dispatchKey === key);
   }
 
   all(): Session[] {
@@ -324,8 +339,8 @@ interface InstanceBinding {
   release?: TimerHandle;
 }
 
-function identityOf(info: Pick<SessionInfo, "principal" | "serverName">): string {
-  return JSON.stringify([info.principal, info.serverName]);
+function identityOf(info: Pick<SessionInfo, "principal" | "serverName" | "candidate">): string {
+  return JSON.stringify([info.principal, info.serverName, info.candidate ?? ""]);
 }
 
 /** A session asked for an instance id that another identity holds. */

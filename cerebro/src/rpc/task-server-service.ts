@@ -26,9 +26,10 @@ import type { Action } from "../access/policy.js";
 import type { Principal } from "../access/principal.js";
 import type { Clock, TimerHandle } from "../clock.js";
 import { CordynaError, ErrorCode } from "../domain/errors.js";
-import { TaskState } from "../domain/model.js";
+import { type TaskDefinition, TaskState } from "../domain/model.js";
 import type { RunEngine } from "../engine/run-engine.js";
 import type { EventBus } from "../events.js";
+import type { CandidateOverlays } from "../graph/candidates.js";
 import { type DeclarationIssue, IssueCode } from "../graph/issues.js";
 import type { TaskGraph } from "../graph/task-graph.js";
 import { newId } from "../ids.js";
@@ -46,6 +47,8 @@ import { logLinesFromProto, logTextBytes } from "./task-logs.js";
 
 export interface TaskServerServiceOptions {
   readonly graph: TaskGraph;
+  /** Candidate servers' declarations (Hello.candidate), kept beside the graph. */
+  readonly candidates?: CandidateOverlays;
   /** Where hellos and redeclarations are checked, applied and stored, one at a time. */
   readonly declarations: DeclarationQueue;
   readonly engine: RunEngine;
@@ -423,14 +426,28 @@ class TaskServerStream {
           instanceId: hello.instanceId,
           principal: this.#principal.name,
           serverName: hello.serverName,
+          ...(hello.candidate ? { candidate: hello.candidate } : {}),
         }),
       );
     }
-    const declared = await this.#options.declarations.declare(hello.serverName, tasks, {
+    const checks = {
       issues: taskIssues,
-      authorize: (definitions) =>
+      authorize: (definitions: readonly TaskDefinition[]) =>
         this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
-    });
+    };
+    // A candidate's declaration is checked as the server's would be, but
+    // kept beside the live graph for its change only.
+    const declared = hello.candidate
+      ? await this.#options.declarations.declareCandidate(
+          {
+            changeId: hello.candidate,
+            serverName: hello.serverName,
+            instanceId: hello.instanceId,
+          },
+          tasks,
+          checks,
+        )
+      : await this.#options.declarations.declare(hello.serverName, tasks, checks);
     if (declared.kind !== "accepted") {
       const { issues } = declared;
       const code = issues.some((issue) => issue.code === IssueCode.OWNED_ELSEWHERE)
@@ -441,6 +458,11 @@ class TaskServerStream {
     const { definitions, warnings } = declared;
     // The stream may have gone while the declaration was applied: it stays
     // declared, as after any disconnect, but there is no session to start.
+    // A candidate is kept only while it is connected.
+    if (this.#closed && hello.candidate) {
+      this.#options.candidates?.release(hello.candidate, hello.instanceId);
+      return;
+    }
     if (this.#closed) {
       this.#publishGraphChanged(hello.serverName);
       engine.graphChanged();
@@ -457,9 +479,10 @@ class TaskServerStream {
         peer: this.#peer,
         principal: this.#principal.name,
         protocolMinor: version.minor,
+        ...(hello.candidate ? { candidate: hello.candidate } : {}),
       },
       (message) => this.#write(message),
-      () => engine.instanceAvailable(hello.serverName),
+      () => engine.instanceAvailable(session.dispatchKey),
     );
     this.#logger = this.#options.logger.child({
       serverName: hello.serverName,
@@ -497,8 +520,15 @@ class TaskServerStream {
       time: clock.now(),
       serverName: hello.serverName,
       instanceId: hello.instanceId,
-      message: `${hello.serverName} (${hello.instanceId}) READY with ${definitions.length} tasks`,
+      message: hello.candidate
+        ? `${hello.serverName} (${hello.instanceId}) READY as the candidate of change ${hello.candidate} with ${definitions.length} tasks`
+        : `${hello.serverName} (${hello.instanceId}) READY with ${definitions.length} tasks`,
     });
+    // A candidate changes no graph; it may take the work of its change's runs.
+    if (hello.candidate) {
+      engine.instanceAvailable(session.dispatchKey);
+      return;
+    }
     this.#publishGraphChanged(hello.serverName);
     engine.graphChanged();
   }
@@ -509,11 +539,19 @@ class TaskServerStream {
     issues: DeclarationIssue[],
   ): Promise<void> {
     const call = this.#call("Redeclare", session);
-    const declared = await this.#options.declarations.declare(session.serverName, tasks, {
+    const checks = {
       issues,
-      authorize: (definitions) =>
+      authorize: (definitions: readonly TaskDefinition[]) =>
         this.#require({ kind: "declare", teams: teamsOf(definitions) }, call),
-    });
+    };
+    const changeId = session.info.candidate;
+    const declared = changeId
+      ? await this.#options.declarations.declareCandidate(
+          { changeId, serverName: session.serverName, instanceId: session.instanceId },
+          tasks,
+          checks,
+        )
+      : await this.#options.declarations.declare(session.serverName, tasks, checks);
     if (declared.kind !== "accepted") {
       const errors = declared.issues;
       this.#logger.warn({ errors }, "redeclaration refused; the previous one stays");
@@ -533,6 +571,10 @@ class TaskServerStream {
     await this.#options.access.audit(this.#principal, call);
     this.#welcome(session, declared.warnings, []);
     this.#logger.info({ tasks: declared.definitions.length }, "task-server redeclared");
+    if (changeId) {
+      this.#options.engine.instanceAvailable(session.dispatchKey);
+      return;
+    }
     this.#publishGraphChanged(session.serverName);
     this.#options.engine.graphChanged();
   }
@@ -810,6 +852,9 @@ class TaskServerStream {
     if (!session) return;
     const { sessions, engine, events, clock } = this.#options;
     if (!sessions.remove(session)) return;
+    if (session.info.candidate) {
+      this.#options.candidates?.release(session.info.candidate, session.instanceId);
+    }
     this.#logger.info({ reason }, "task-server disconnected");
     engine.instanceDisconnected(session.instanceId);
     events.publish({

@@ -74,7 +74,7 @@ EVENT_KIND_ATTEMPT_SERVER_BACK: EventKind
 EVENT_KIND_ATTEMPT_PROGRESS: EventKind
 
 class StartRunRequest(_message.Message):
-    __slots__ = ("targets", "without_upstream", "with_downstream", "params", "mode", "idempotency_key", "logical_time", "trigger")
+    __slots__ = ("targets", "without_upstream", "with_downstream", "params", "mode", "idempotency_key", "logical_time", "trigger", "candidate")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +90,7 @@ class StartRunRequest(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LOGICAL_TIME_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
     targets: _containers.RepeatedScalarFieldContainer[str]
     without_upstream: bool
     with_downstream: bool
@@ -98,7 +99,8 @@ class StartRunRequest(_message.Message):
     idempotency_key: str
     logical_time: _timestamp_pb2.Timestamp
     trigger: TriggerKind
-    def __init__(self, targets: _Optional[_Iterable[str]] = ..., without_upstream: _Optional[bool] = ..., with_downstream: _Optional[bool] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ...) -> None: ...
+    candidate: str
+    def __init__(self, targets: _Optional[_Iterable[str]] = ..., without_upstream: _Optional[bool] = ..., with_downstream: _Optional[bool] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., candidate: _Optional[str] = ...) -> None: ...
 
 class StartRunResponse(_message.Message):
     __slots__ = ("run", "existing", "follow")
@@ -321,7 +323,7 @@ class TaskLogLine(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., line: _Optional[_Union[_task_server_pb2.LogLine, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "state", "trigger", "targets", "params", "mode", "created_at", "finished_at", "task_runs", "summary", "idempotency_key", "logical_time", "trace_id")
+    __slots__ = ("id", "state", "trigger", "targets", "params", "mode", "created_at", "finished_at", "task_runs", "summary", "idempotency_key", "logical_time", "trace_id", "candidate", "candidate_server_name")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -342,6 +344,8 @@ class Run(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LOGICAL_TIME_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: RunState
     trigger: TriggerKind
@@ -355,7 +359,9 @@ class Run(_message.Message):
     idempotency_key: str
     logical_time: _timestamp_pb2.Timestamp
     trace_id: str
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., targets: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_runs: _Optional[_Iterable[_Union[TaskRun, _Mapping]]] = ..., summary: _Optional[_Union[RunSummary, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    candidate: str
+    candidate_server_name: str
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., trigger: _Optional[_Union[TriggerKind, str]] = ..., targets: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., mode: _Optional[_Union[_task_pb2.RunMode, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_runs: _Optional[_Iterable[_Union[TaskRun, _Mapping]]] = ..., summary: _Optional[_Union[RunSummary, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., logical_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trace_id: _Optional[str] = ..., candidate: _Optional[str] = ..., candidate_server_name: _Optional[str] = ...) -> None: ...
 
 class TaskRun(_message.Message):
     __slots__ = ("id", "task_id", "server_name", "owner", "state", "error_cause", "error_description", "blocked_by", "reused", "upstream", "attempts", "updated_at", "waiting_reason", "outputs", "error_type", "error_details", "retry_at", "cancel_reason", "span_id")

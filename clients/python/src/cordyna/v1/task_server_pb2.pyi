@@ -115,7 +115,7 @@ class ProtocolVersion(_message.Message):
     def __init__(self, major: _Optional[int] = ..., minor: _Optional[int] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("server_name", "instance_id", "protocol_version", "tasks", "running_attempt_ids", "max_concurrency", "agent", "tasks_continue")
+    __slots__ = ("server_name", "instance_id", "protocol_version", "tasks", "running_attempt_ids", "max_concurrency", "agent", "tasks_continue", "candidate")
     SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +124,7 @@ class Hello(_message.Message):
     MAX_CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
     TASKS_CONTINUE_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
     server_name: str
     instance_id: str
     protocol_version: ProtocolVersion
@@ -132,7 +133,8 @@ class Hello(_message.Message):
     max_concurrency: int
     agent: str
     tasks_continue: bool
-    def __init__(self, server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., protocol_version: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., running_attempt_ids: _Optional[_Iterable[str]] = ..., max_concurrency: _Optional[int] = ..., agent: _Optional[str] = ..., tasks_continue: _Optional[bool] = ...) -> None: ...
+    candidate: str
+    def __init__(self, server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., protocol_version: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ..., running_attempt_ids: _Optional[_Iterable[str]] = ..., max_concurrency: _Optional[int] = ..., agent: _Optional[str] = ..., tasks_continue: _Optional[bool] = ..., candidate: _Optional[str] = ...) -> None: ...
 
 class Redeclare(_message.Message):
     __slots__ = ("tasks", "tasks_continue")

@@ -253,7 +253,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "\n\030cordyna/v1/control.proto\022\ncordyna.v1\032\033" +
       "buf/validate/validate.proto\032\025cordyna/v1/" +
       "task.proto\032\034cordyna/v1/task_server.proto" +
-      "\032\037google/protobuf/timestamp.proto\"\243\005\n\017St" +
+      "\032\037google/protobuf/timestamp.proto\"\351\005\n\017St" +
       "artRunRequest\022G\n\007targets\030\001 \003(\tB-\272H*\222\001\'\020\350" +
       "\007\030\001\" r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R\007t" +
       "argets\022)\n\020without_upstream\030\002 \001(\010R\017withou" +
@@ -269,233 +269,237 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "tencyKey\022=\n\014logical_time\030\007 \001(\0132\032.google." +
       "protobuf.TimestampR\013logicalTime\022;\n\007trigg" +
       "er\030\010 \001(\0162\027.cordyna.v1.TriggerKindB\010\272H\005\202\001" +
-      "\002\020\001R\007trigger\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\t" +
-      "R\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\177\n\020Start" +
-      "RunResponse\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.Ru" +
-      "nR\003run\022\032\n\010existing\030\002 \001(\010R\010existing\022,\n\006fo" +
-      "llow\030\003 \001(\0132\024.cordyna.v1.RunLinksR\006follow" +
-      "\"D\n\010RunLinks\022\020\n\003cli\030\001 \001(\tR\003cli\022\022\n\004grpc\030\002" +
-      " \001(\tR\004grpc\022\022\n\004http\030\003 \001(\tR\004http\"&\n\rGetRun" +
-      "Request\022\025\n\006run_id\030\001 \001(\tR\005runId\"3\n\016GetRun" +
-      "Response\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003" +
-      "run\"P\n\017ListRunsRequest\022\036\n\005limit\030\001 \001(\rB\010\272" +
-      "H\005*\003\030\350\007R\005limit\022\035\n\npage_token\030\002 \001(\tR\tpage" +
-      "Token\"_\n\020ListRunsResponse\022#\n\004runs\030\001 \003(\0132" +
-      "\017.cordyna.v1.RunR\004runs\022&\n\017next_page_toke" +
-      "n\030\002 \001(\tR\rnextPageToken\"A\n\020CancelRunReque" +
-      "st\022\025\n\006run_id\030\001 \001(\tR\005runId\022\026\n\006reason\030\002 \001(" +
-      "\tR\006reason\"6\n\021CancelRunResponse\022!\n\003run\030\001 " +
-      "\001(\0132\017.cordyna.v1.RunR\003run\"\022\n\020ListTasksRe" +
-      "quest\"?\n\021ListTasksResponse\022*\n\005tasks\030\001 \003(" +
-      "\0132\024.cordyna.v1.TaskInfoR\005tasks\"\024\n\022ListSe" +
-      "rversRequest\"G\n\023ListServersResponse\0220\n\007s" +
-      "ervers\030\001 \003(\0132\026.cordyna.v1.ServerInfoR\007se" +
-      "rvers\"6\n\023ForgetServerRequest\022\037\n\013server_n" +
-      "ame\030\001 \001(\tR\nserverName\"1\n\024ForgetServerRes" +
-      "ponse\022\031\n\010task_ids\030\001 \003(\tR\007taskIds\"\021\n\017GetG" +
-      "raphRequest\"k\n\020GetGraphResponse\022*\n\005tasks" +
-      "\030\001 \003(\0132\024.cordyna.v1.TaskInfoR\005tasks\022+\n\005e" +
-      "dges\030\002 \003(\0132\025.cordyna.v1.GraphEdgeR\005edges" +
-      "\"\371\001\n\022WatchEventsRequest\022\025\n\006run_id\030\001 \001(\tR" +
-      "\005runId\022:\n\005kinds\030\002 \003(\0162\025.cordyna.v1.Event" +
-      "KindB\r\272H\n\222\001\007\"\005\202\001\002\020\001R\005kinds\0227\n\014after_curs" +
-      "or\030\003 \001(\tB\024\272H\021r\0172\r^[0-9]{0,20}$R\013afterCur" +
-      "sor\022\033\n\tafter_seq\030\004 \001(\rR\010afterSeq\022\034\n\004team" +
-      "\030\005 \001(\tB\010\272H\005r\003(\200\001R\004team\022\034\n\004last\030\006 \001(\rB\010\272H" +
-      "\005*\003\030\350\007R\004last\"[\n\023WatchEventsResponse\022\'\n\005e" +
-      "vent\030\001 \001(\0132\021.cordyna.v1.EventR\005event\022\033\n\t" +
-      "caught_up\030\002 \001(\010R\010caughtUp\"\234\001\n\023ListTaskRu" +
-      "nsRequest\022<\n\007task_id\030\001 \001(\tB#\272H r\0362\034^[a-z" +
-      "0-9][a-z0-9._-]{0,127}$R\006taskId\022\036\n\005limit" +
-      "\030\002 \001(\rB\010\272H\005*\003\030\350\007R\005limit\022\'\n\npage_token\030\003 " +
-      "\001(\tB\010\272H\005r\003(\200\004R\tpageToken\"u\n\024ListTaskRuns" +
-      "Response\0225\n\ttask_runs\030\001 \003(\0132\030.cordyna.v1" +
-      ".TaskRunOfRunR\010taskRuns\022&\n\017next_page_tok" +
-      "en\030\002 \001(\tR\rnextPageToken\"\227\001\n\014TaskRunOfRun" +
-      "\022\025\n\006run_id\030\001 \001(\tR\005runId\022@\n\016run_created_a" +
-      "t\030\002 \001(\0132\032.google.protobuf.TimestampR\014run" +
-      "CreatedAt\022.\n\010task_run\030\003 \001(\0132\023.cordyna.v1" +
-      ".TaskRunR\007taskRun\"\314\001\n\025GetTaskRunLogsRequ" +
-      "est\022\036\n\006run_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007t" +
-      "ask_id\030\002 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-" +
-      "]{0,127}$R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007atte" +
-      "mpt\022\033\n\tafter_seq\030\004 \001(\004R\010afterSeq\022\036\n\005limi" +
-      "t\030\005 \001(\rB\010\272H\005*\003\030\210\'R\005limit\"E\n\026GetTaskRunLo" +
-      "gsResponse\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1.Ta" +
-      "skRunLogsR\004logs\"\257\001\n\030FollowTaskRunLogsReq" +
-      "uest\022\036\n\006run_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007" +
-      "task_id\030\002 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._" +
-      "-]{0,127}$R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007att" +
-      "empt\022\033\n\tafter_seq\030\004 \001(\004R\010afterSeq\"H\n\031Fol" +
-      "lowTaskRunLogsResponse\022+\n\004logs\030\001 \001(\0132\027.c" +
-      "ordyna.v1.TaskRunLogsR\004logs\"\345\001\n\013TaskRunL" +
-      "ogs\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\030\n\007at" +
-      "tempt\030\002 \001(\rR\007attempt\022-\n\005lines\030\003 \003(\0132\027.co" +
-      "rdyna.v1.TaskLogLineR\005lines\022#\n\rdropped_l" +
-      "ines\030\004 \001(\004R\014droppedLines\022$\n\016next_after_s" +
-      "eq\030\005 \001(\004R\014nextAfterSeq\022#\n\rattempt_ended\030" +
-      "\006 \001(\010R\014attemptEnded\"H\n\013TaskLogLine\022\020\n\003se" +
-      "q\030\001 \001(\004R\003seq\022\'\n\004line\030\002 \001(\0132\023.cordyna.v1." +
-      "LogLineR\004line\"\206\005\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n" +
-      "\005state\030\002 \001(\0162\024.cordyna.v1.RunStateR\005stat" +
-      "e\0221\n\007trigger\030\003 \001(\0162\027.cordyna.v1.TriggerK" +
-      "indR\007trigger\022\030\n\007targets\030\004 \003(\tR\007targets\0223" +
-      "\n\006params\030\005 \003(\0132\033.cordyna.v1.Run.ParamsEn" +
-      "tryR\006params\022\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.R" +
-      "unModeR\004mode\0229\n\ncreated_at\030\007 \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\tcreatedAt\022;\n\013finis" +
-      "hed_at\030\010 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\nfinishedAt\0220\n\ttask_runs\030\t \003(\0132\023.cordyn" +
-      "a.v1.TaskRunR\010taskRuns\0220\n\007summary\030\n \001(\0132" +
-      "\026.cordyna.v1.RunSummaryR\007summary\022\'\n\017idem" +
-      "potency_key\030\013 \001(\tR\016idempotencyKey\022=\n\014log" +
-      "ical_time\030\014 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\013logicalTime\022\031\n\010trace_id\030\r \001(\tR\007trac" +
-      "eId\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005" +
-      "value\030\002 \001(\tR\005value:\0028\001\"\246\007\n\007TaskRun\022\016\n\002id" +
-      "\030\001 \001(\tR\002id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013s" +
-      "erver_name\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004 " +
-      "\001(\0132\021.cordyna.v1.OwnerR\005owner\022+\n\005state\030\005" +
-      " \001(\0162\025.cordyna.v1.TaskStateR\005state\0227\n\013er" +
-      "ror_cause\030\006 \001(\0162\026.cordyna.v1.ErrorCauseR" +
-      "\nerrorCause\022+\n\021error_description\030\007 \001(\tR\020" +
-      "errorDescription\022\035\n\nblocked_by\030\010 \003(\tR\tbl" +
-      "ockedBy\022.\n\006reused\030\t \001(\0132\026.cordyna.v1.Com" +
-      "pletionR\006reused\022\032\n\010upstream\030\n \003(\tR\010upstr" +
-      "eam\022/\n\010attempts\030\013 \003(\0132\023.cordyna.v1.Attem" +
-      "ptR\010attempts\0229\n\nupdated_at\030\014 \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\tupdatedAt\022%\n\016waiti" +
-      "ng_reason\030\r \001(\tR\rwaitingReason\022:\n\007output" +
-      "s\030\016 \003(\0132 .cordyna.v1.TaskRun.OutputsEntr" +
-      "yR\007outputs\022\035\n\nerror_type\030\017 \001(\tR\terrorTyp" +
-      "e\022J\n\rerror_details\030\020 \003(\0132%.cordyna.v1.Ta" +
-      "skRun.ErrorDetailsEntryR\014errorDetails\0225\n" +
-      "\010retry_at\030\022 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\007retryAt\022#\n\rcancel_reason\030\023 \001(\tR\014can" +
-      "celReason\022\027\n\007span_id\030\024 \001(\tR\006spanId\032:\n\014Ou" +
-      "tputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
-      "\001(\tR\005value:\0028\001\032?\n\021ErrorDetailsEntry\022\020\n\003k" +
-      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"" +
-      "\265\007\n\007Attempt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 " +
-      "\001(\rR\006number\022+\n\005state\030\003 \001(\0162\025.cordyna.v1." +
-      "TaskStateR\005state\022\037\n\013instance_id\030\004 \001(\tR\ni" +
-      "nstanceId\0227\n\013error_cause\030\005 \001(\0162\026.cordyna" +
-      ".v1.ErrorCauseR\nerrorCause\022+\n\021error_desc" +
-      "ription\030\006 \001(\tR\020errorDescription\0229\n\ninvok" +
-      "ed_at\030\007 \001(\0132\032.google.protobuf.TimestampR" +
-      "\tinvokedAt\0227\n\tqueued_at\030\010 \001(\0132\032.google.p" +
-      "rotobuf.TimestampR\010queuedAt\0229\n\nstarted_a" +
-      "t\030\t \001(\0132\032.google.protobuf.TimestampR\tsta" +
-      "rtedAt\022;\n\013finished_at\030\n \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\nfinishedAt\022 \n\texit_code" +
-      "\030\013 \001(\005H\000R\010exitCode\210\001\001\022\037\n\013output_tail\030\014 \001" +
-      "(\tR\noutputTail\022F\n\021last_heartbeat_at\030\r \001(" +
-      "\0132\032.google.protobuf.TimestampR\017lastHeart" +
-      "beatAt\022\037\n\010progress\030\016 \001(\001H\001R\010progress\210\001\001\022" +
-      ")\n\020progress_message\030\017 \001(\tR\017progressMessa" +
-      "ge\022+\n\021heartbeat_details\030\020 \001(\tR\020heartbeat" +
-      "Details\022\027\n\007span_id\030\024 \001(\tR\006spanId\022\035\n\nerro" +
-      "r_type\030\021 \001(\tR\terrorType\022J\n\rerror_details" +
-      "\030\022 \003(\0132%.cordyna.v1.Attempt.ErrorDetails" +
-      "EntryR\014errorDetails\032?\n\021ErrorDetailsEntry" +
-      "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value" +
-      ":\0028\001B\014\n\n_exit_codeB\013\n\t_progress\"\314\001\n\nRunS" +
-      "ummary\0222\n\006failed\030\001 \003(\0132\032.cordyna.v1.Task" +
-      "RunOutcomeR\006failed\0224\n\007blocked\030\002 \003(\0132\032.co" +
-      "rdyna.v1.TaskRunOutcomeR\007blocked\022\034\n\tcomp" +
-      "leted\030\003 \001(\rR\tcompleted\022\030\n\007skipped\030\004 \001(\rR" +
-      "\007skipped\022\034\n\tcancelled\030\005 \001(\rR\tcancelled\"\370" +
-      "\001\n\016TaskRunOutcome\022\027\n\007task_id\030\001 \001(\tR\006task" +
-      "Id\022\'\n\005owner\030\002 \001(\0132\021.cordyna.v1.OwnerR\005ow" +
-      "ner\022\037\n\013server_name\030\003 \001(\tR\nserverName\0227\n\013" +
-      "error_cause\030\004 \001(\0162\026.cordyna.v1.ErrorCaus" +
-      "eR\nerrorCause\022+\n\021error_description\030\005 \001(\t" +
-      "R\020errorDescription\022\035\n\nblocked_by\030\006 \003(\tR\t" +
-      "blockedBy\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR" +
-      "\006taskId\022\037\n\013server_name\030\002 \001(\tR\nserverName" +
-      "\022=\n\013declaration\030\003 \001(\0132\033.cordyna.v1.TaskD" +
-      "eclarationR\013declaration\022\032\n\010resolved\030\004 \001(" +
-      "\010R\010resolved\022+\n\021unresolved_reason\030\005 \001(\tR\020" +
-      "unresolvedReason\022\034\n\tinstances\030\006 \001(\rR\tins" +
-      "tances\022?\n\017last_completion\030\007 \001(\0132\026.cordyn" +
-      "a.v1.CompletionR\016lastCompletion\022\036\n\ndowns" +
-      "tream\030\010 \003(\tR\ndownstream\022@\n\016next_fire_tim" +
-      "e\030\t \001(\0132\032.google.protobuf.TimestampR\014nex" +
-      "tFireTime\"\177\n\tGraphEdge\022\032\n\010upstream\030\001 \001(\t" +
-      "R\010upstream\022\036\n\ndownstream\030\002 \001(\tR\ndownstre" +
-      "am\0226\n\ndependency\030\003 \001(\0132\026.cordyna.v1.Depe" +
-      "ndencyR\ndependency\"s\n\nServerInfo\022\022\n\004name" +
-      "\030\001 \001(\tR\004name\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\022" +
-      "6\n\tinstances\030\003 \003(\0132\030.cordyna.v1.Instance" +
-      "InfoR\tinstances\"\212\002\n\014InstanceInfo\022\037\n\013inst" +
-      "ance_id\030\001 \001(\tR\ninstanceId\022-\n\005state\030\002 \001(\016" +
-      "2\027.cordyna.v1.ServerStateR\005state\022=\n\014conn" +
-      "ected_at\030\003 \001(\0132\032.google.protobuf.Timesta" +
-      "mpR\013connectedAt\022\030\n\007running\030\004 \001(\rR\007runnin" +
-      "g\022\'\n\017max_concurrency\030\005 \001(\rR\016maxConcurren" +
-      "cy\022\024\n\005agent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004" +
-      "peer\"\246\005\n\005Event\022)\n\004kind\030\001 \001(\0162\025.cordyna.v" +
-      "1.EventKindR\004kind\022.\n\004time\030\002 \001(\0132\032.google" +
-      ".protobuf.TimestampR\004time\022\025\n\006run_id\030\003 \001(" +
-      "\tR\005runId\022\036\n\013task_run_id\030\004 \001(\tR\ttaskRunId" +
-      "\022\027\n\007task_id\030\005 \001(\tR\006taskId\022\035\n\nattempt_id\030" +
-      "\006 \001(\tR\tattemptId\022+\n\005state\030\007 \001(\0162\025.cordyn" +
-      "a.v1.TaskStateR\005state\0227\n\013error_cause\030\010 \001" +
-      "(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause\022\037" +
-      "\n\013server_name\030\t \001(\tR\nserverName\022\037\n\013insta" +
-      "nce_id\030\n \001(\tR\ninstanceId\022\030\n\007message\030\013 \001(" +
-      "\tR\007message\0221\n\trun_state\030\014 \001(\0162\024.cordyna." +
-      "v1.RunStateR\010runState\022\026\n\006detail\030\r \001(\tR\006d" +
-      "etail\022\026\n\006cursor\030\016 \001(\tR\006cursor\022\020\n\003seq\030\017 \001" +
-      "(\rR\003seq\022\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016attempt" +
-      "_number\030\021 \001(\rR\rattemptNumber\0221\n\006due_at\030\022" +
-      " \001(\0132\032.google.protobuf.TimestampR\005dueAt\022" +
-      "\037\n\010progress\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_pro" +
-      "gress*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSPECIF" +
-      "IED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STAT" +
-      "E_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023R" +
-      "UN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030" +
-      "TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KI" +
-      "ND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGG" +
-      "ER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKF" +
-      "ILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE_UNS" +
-      "PECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SE" +
-      "RVER_STATE_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026E" +
-      "VENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RU" +
-      "N_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002" +
-      "\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVE" +
-      "NT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND" +
-      "_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRA" +
-      "PH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSE" +
-      "D\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022" +
-      "\"\n\036EVENT_KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033E" +
-      "VENT_KIND_ATTEMPT_PROGRESS\020\n2\342\007\n\016Control" +
-      "Service\022E\n\010StartRun\022\033.cordyna.v1.StartRu" +
-      "nRequest\032\034.cordyna.v1.StartRunResponse\022D" +
-      "\n\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032.co" +
-      "rdyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRuns" +
-      "\022\033.cordyna.v1.ListRunsRequest\032\034.cordyna." +
-      "v1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034." +
-      "cordyna.v1.CancelRunRequest\032\035.cordyna.v1" +
-      ".CancelRunResponse\022M\n\tListTasks\022\034.cordyn" +
-      "a.v1.ListTasksRequest\032\035.cordyna.v1.ListT" +
-      "asksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.cordy" +
-      "na.v1.ListServersRequest\032\037.cordyna.v1.Li" +
-      "stServersResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037" +
-      ".cordyna.v1.ForgetServerRequest\032 .cordyn" +
-      "a.v1.ForgetServerResponse\022J\n\010GetGraph\022\033." +
-      "cordyna.v1.GetGraphRequest\032\034.cordyna.v1." +
-      "GetGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.c" +
-      "ordyna.v1.WatchEventsRequest\032\037.cordyna.v" +
-      "1.WatchEventsResponse0\001\022\\\n\016GetTaskRunLog" +
-      "s\022!.cordyna.v1.GetTaskRunLogsRequest\032\".c" +
-      "ordyna.v1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n" +
-      "\021FollowTaskRunLogs\022$.cordyna.v1.FollowTa" +
-      "skRunLogsRequest\032%.cordyna.v1.FollowTask" +
-      "RunLogsResponse0\001\022V\n\014ListTaskRuns\022\037.cord" +
-      "yna.v1.ListTaskRunsRequest\032 .cordyna.v1." +
-      "ListTaskRunsResponse\"\003\220\002\001B \n\016dev.cordyna" +
-      ".v1B\014ControlProtoP\001b\006proto3"
+      "\002\020\001R\007trigger\022D\n\tcandidate\030\t \001(\tB&\272H#r!2\037" +
+      "^([a-z0-9][a-z0-9._-]{0,127})?$R\tcandida" +
+      "te\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
+      "alue\030\002 \001(\tR\005value:\0028\001\"\177\n\020StartRunRespons" +
+      "e\022!\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\022\032\n\010" +
+      "existing\030\002 \001(\010R\010existing\022,\n\006follow\030\003 \001(\013" +
+      "2\024.cordyna.v1.RunLinksR\006follow\"D\n\010RunLin" +
+      "ks\022\020\n\003cli\030\001 \001(\tR\003cli\022\022\n\004grpc\030\002 \001(\tR\004grpc" +
+      "\022\022\n\004http\030\003 \001(\tR\004http\"&\n\rGetRunRequest\022\025\n" +
+      "\006run_id\030\001 \001(\tR\005runId\"3\n\016GetRunResponse\022!" +
+      "\n\003run\030\001 \001(\0132\017.cordyna.v1.RunR\003run\"P\n\017Lis" +
+      "tRunsRequest\022\036\n\005limit\030\001 \001(\rB\010\272H\005*\003\030\350\007R\005l" +
+      "imit\022\035\n\npage_token\030\002 \001(\tR\tpageToken\"_\n\020L" +
+      "istRunsResponse\022#\n\004runs\030\001 \003(\0132\017.cordyna." +
+      "v1.RunR\004runs\022&\n\017next_page_token\030\002 \001(\tR\rn" +
+      "extPageToken\"A\n\020CancelRunRequest\022\025\n\006run_" +
+      "id\030\001 \001(\tR\005runId\022\026\n\006reason\030\002 \001(\tR\006reason\"" +
+      "6\n\021CancelRunResponse\022!\n\003run\030\001 \001(\0132\017.cord" +
+      "yna.v1.RunR\003run\"\022\n\020ListTasksRequest\"?\n\021L" +
+      "istTasksResponse\022*\n\005tasks\030\001 \003(\0132\024.cordyn" +
+      "a.v1.TaskInfoR\005tasks\"\024\n\022ListServersReque" +
+      "st\"G\n\023ListServersResponse\0220\n\007servers\030\001 \003" +
+      "(\0132\026.cordyna.v1.ServerInfoR\007servers\"6\n\023F" +
+      "orgetServerRequest\022\037\n\013server_name\030\001 \001(\tR" +
+      "\nserverName\"1\n\024ForgetServerResponse\022\031\n\010t" +
+      "ask_ids\030\001 \003(\tR\007taskIds\"\021\n\017GetGraphReques" +
+      "t\"k\n\020GetGraphResponse\022*\n\005tasks\030\001 \003(\0132\024.c" +
+      "ordyna.v1.TaskInfoR\005tasks\022+\n\005edges\030\002 \003(\013" +
+      "2\025.cordyna.v1.GraphEdgeR\005edges\"\371\001\n\022Watch" +
+      "EventsRequest\022\025\n\006run_id\030\001 \001(\tR\005runId\022:\n\005" +
+      "kinds\030\002 \003(\0162\025.cordyna.v1.EventKindB\r\272H\n\222" +
+      "\001\007\"\005\202\001\002\020\001R\005kinds\0227\n\014after_cursor\030\003 \001(\tB\024" +
+      "\272H\021r\0172\r^[0-9]{0,20}$R\013afterCursor\022\033\n\taft" +
+      "er_seq\030\004 \001(\rR\010afterSeq\022\034\n\004team\030\005 \001(\tB\010\272H" +
+      "\005r\003(\200\001R\004team\022\034\n\004last\030\006 \001(\rB\010\272H\005*\003\030\350\007R\004la" +
+      "st\"[\n\023WatchEventsResponse\022\'\n\005event\030\001 \001(\013" +
+      "2\021.cordyna.v1.EventR\005event\022\033\n\tcaught_up\030" +
+      "\002 \001(\010R\010caughtUp\"\234\001\n\023ListTaskRunsRequest\022" +
+      "<\n\007task_id\030\001 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-" +
+      "9._-]{0,127}$R\006taskId\022\036\n\005limit\030\002 \001(\rB\010\272H" +
+      "\005*\003\030\350\007R\005limit\022\'\n\npage_token\030\003 \001(\tB\010\272H\005r\003" +
+      "(\200\004R\tpageToken\"u\n\024ListTaskRunsResponse\0225" +
+      "\n\ttask_runs\030\001 \003(\0132\030.cordyna.v1.TaskRunOf" +
+      "RunR\010taskRuns\022&\n\017next_page_token\030\002 \001(\tR\r" +
+      "nextPageToken\"\227\001\n\014TaskRunOfRun\022\025\n\006run_id" +
+      "\030\001 \001(\tR\005runId\022@\n\016run_created_at\030\002 \001(\0132\032." +
+      "google.protobuf.TimestampR\014runCreatedAt\022" +
+      ".\n\010task_run\030\003 \001(\0132\023.cordyna.v1.TaskRunR\007" +
+      "taskRun\"\314\001\n\025GetTaskRunLogsRequest\022\036\n\006run" +
+      "_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030\002 \001" +
+      "(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R" +
+      "\006taskId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\taft" +
+      "er_seq\030\004 \001(\004R\010afterSeq\022\036\n\005limit\030\005 \001(\rB\010\272" +
+      "H\005*\003\030\210\'R\005limit\"E\n\026GetTaskRunLogsResponse" +
+      "\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1.TaskRunLogsR" +
+      "\004logs\"\257\001\n\030FollowTaskRunLogsRequest\022\036\n\006ru" +
+      "n_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030\002 " +
+      "\001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$" +
+      "R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\taf" +
+      "ter_seq\030\004 \001(\004R\010afterSeq\"H\n\031FollowTaskRun" +
+      "LogsResponse\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1." +
+      "TaskRunLogsR\004logs\"\345\001\n\013TaskRunLogs\022\035\n\natt" +
+      "empt_id\030\001 \001(\tR\tattemptId\022\030\n\007attempt\030\002 \001(" +
+      "\rR\007attempt\022-\n\005lines\030\003 \003(\0132\027.cordyna.v1.T" +
+      "askLogLineR\005lines\022#\n\rdropped_lines\030\004 \001(\004" +
+      "R\014droppedLines\022$\n\016next_after_seq\030\005 \001(\004R\014" +
+      "nextAfterSeq\022#\n\rattempt_ended\030\006 \001(\010R\014att" +
+      "emptEnded\"H\n\013TaskLogLine\022\020\n\003seq\030\001 \001(\004R\003s" +
+      "eq\022\'\n\004line\030\002 \001(\0132\023.cordyna.v1.LogLineR\004l" +
+      "ine\"\330\005\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001" +
+      "(\0162\024.cordyna.v1.RunStateR\005state\0221\n\007trigg" +
+      "er\030\003 \001(\0162\027.cordyna.v1.TriggerKindR\007trigg" +
+      "er\022\030\n\007targets\030\004 \003(\tR\007targets\0223\n\006params\030\005" +
+      " \003(\0132\033.cordyna.v1.Run.ParamsEntryR\006param" +
+      "s\022\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mo" +
+      "de\0229\n\ncreated_at\030\007 \001(\0132\032.google.protobuf" +
+      ".TimestampR\tcreatedAt\022;\n\013finished_at\030\010 \001" +
+      "(\0132\032.google.protobuf.TimestampR\nfinished" +
+      "At\0220\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.TaskR" +
+      "unR\010taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyna." +
+      "v1.RunSummaryR\007summary\022\'\n\017idempotency_ke" +
+      "y\030\013 \001(\tR\016idempotencyKey\022=\n\014logical_time\030" +
+      "\014 \001(\0132\032.google.protobuf.TimestampR\013logic" +
+      "alTime\022\031\n\010trace_id\030\r \001(\tR\007traceId\022\034\n\tcan" +
+      "didate\030\016 \001(\tR\tcandidate\0222\n\025candidate_ser" +
+      "ver_name\030\017 \001(\tR\023candidateServerName\0329\n\013P" +
+      "aramsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
+      "\001(\tR\005value:\0028\001\"\246\007\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002" +
+      "id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013server_na" +
+      "me\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004 \001(\0132\021.co" +
+      "rdyna.v1.OwnerR\005owner\022+\n\005state\030\005 \001(\0162\025.c" +
+      "ordyna.v1.TaskStateR\005state\0227\n\013error_caus" +
+      "e\030\006 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCa" +
+      "use\022+\n\021error_description\030\007 \001(\tR\020errorDes" +
+      "cription\022\035\n\nblocked_by\030\010 \003(\tR\tblockedBy\022" +
+      ".\n\006reused\030\t \001(\0132\026.cordyna.v1.CompletionR" +
+      "\006reused\022\032\n\010upstream\030\n \003(\tR\010upstream\022/\n\010a" +
+      "ttempts\030\013 \003(\0132\023.cordyna.v1.AttemptR\010atte" +
+      "mpts\0229\n\nupdated_at\030\014 \001(\0132\032.google.protob" +
+      "uf.TimestampR\tupdatedAt\022%\n\016waiting_reaso" +
+      "n\030\r \001(\tR\rwaitingReason\022:\n\007outputs\030\016 \003(\0132" +
+      " .cordyna.v1.TaskRun.OutputsEntryR\007outpu" +
+      "ts\022\035\n\nerror_type\030\017 \001(\tR\terrorType\022J\n\rerr" +
+      "or_details\030\020 \003(\0132%.cordyna.v1.TaskRun.Er" +
+      "rorDetailsEntryR\014errorDetails\0225\n\010retry_a" +
+      "t\030\022 \001(\0132\032.google.protobuf.TimestampR\007ret" +
+      "ryAt\022#\n\rcancel_reason\030\023 \001(\tR\014cancelReaso" +
+      "n\022\027\n\007span_id\030\024 \001(\tR\006spanId\032:\n\014OutputsEnt" +
+      "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val" +
+      "ue:\0028\001\032?\n\021ErrorDetailsEntry\022\020\n\003key\030\001 \001(\t" +
+      "R\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\265\007\n\007Atte" +
+      "mpt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006num" +
+      "ber\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStat" +
+      "eR\005state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceI" +
+      "d\0227\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.Erro" +
+      "rCauseR\nerrorCause\022+\n\021error_description\030" +
+      "\006 \001(\tR\020errorDescription\0229\n\ninvoked_at\030\007 " +
+      "\001(\0132\032.google.protobuf.TimestampR\tinvoked" +
+      "At\0227\n\tqueued_at\030\010 \001(\0132\032.google.protobuf." +
+      "TimestampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132" +
+      "\032.google.protobuf.TimestampR\tstartedAt\022;" +
+      "\n\013finished_at\030\n \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\nfinishedAt\022 \n\texit_code\030\013 \001(\005H\000" +
+      "R\010exitCode\210\001\001\022\037\n\013output_tail\030\014 \001(\tR\noutp" +
+      "utTail\022F\n\021last_heartbeat_at\030\r \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\017lastHeartbeatAt\022\037" +
+      "\n\010progress\030\016 \001(\001H\001R\010progress\210\001\001\022)\n\020progr" +
+      "ess_message\030\017 \001(\tR\017progressMessage\022+\n\021he" +
+      "artbeat_details\030\020 \001(\tR\020heartbeatDetails\022" +
+      "\027\n\007span_id\030\024 \001(\tR\006spanId\022\035\n\nerror_type\030\021" +
+      " \001(\tR\terrorType\022J\n\rerror_details\030\022 \003(\0132%" +
+      ".cordyna.v1.Attempt.ErrorDetailsEntryR\014e" +
+      "rrorDetails\032?\n\021ErrorDetailsEntry\022\020\n\003key\030" +
+      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001B\014\n\n" +
+      "_exit_codeB\013\n\t_progress\"\314\001\n\nRunSummary\0222" +
+      "\n\006failed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutco" +
+      "meR\006failed\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1" +
+      ".TaskRunOutcomeR\007blocked\022\034\n\tcompleted\030\003 " +
+      "\001(\rR\tcompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped" +
+      "\022\034\n\tcancelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskR" +
+      "unOutcome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005ow" +
+      "ner\030\002 \001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013s" +
+      "erver_name\030\003 \001(\tR\nserverName\0227\n\013error_ca" +
+      "use\030\004 \001(\0162\026.cordyna.v1.ErrorCauseR\nerror" +
+      "Cause\022+\n\021error_description\030\005 \001(\tR\020errorD" +
+      "escription\022\035\n\nblocked_by\030\006 \003(\tR\tblockedB" +
+      "y\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022" +
+      "\037\n\013server_name\030\002 \001(\tR\nserverName\022=\n\013decl" +
+      "aration\030\003 \001(\0132\033.cordyna.v1.TaskDeclarati" +
+      "onR\013declaration\022\032\n\010resolved\030\004 \001(\010R\010resol" +
+      "ved\022+\n\021unresolved_reason\030\005 \001(\tR\020unresolv" +
+      "edReason\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?" +
+      "\n\017last_completion\030\007 \001(\0132\026.cordyna.v1.Com" +
+      "pletionR\016lastCompletion\022\036\n\ndownstream\030\010 " +
+      "\003(\tR\ndownstream\022@\n\016next_fire_time\030\t \001(\0132" +
+      "\032.google.protobuf.TimestampR\014nextFireTim" +
+      "e\"\177\n\tGraphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstre" +
+      "am\022\036\n\ndownstream\030\002 \001(\tR\ndownstream\0226\n\nde" +
+      "pendency\030\003 \001(\0132\026.cordyna.v1.DependencyR\n" +
+      "dependency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004" +
+      "name\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinsta" +
+      "nces\030\003 \003(\0132\030.cordyna.v1.InstanceInfoR\tin" +
+      "stances\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030" +
+      "\001 \001(\tR\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordy" +
+      "na.v1.ServerStateR\005state\022=\n\014connected_at" +
+      "\030\003 \001(\0132\032.google.protobuf.TimestampR\013conn" +
+      "ectedAt\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max" +
+      "_concurrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005ag" +
+      "ent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\246\005\n" +
+      "\005Event\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventK" +
+      "indR\004kind\022.\n\004time\030\002 \001(\0132\032.google.protobu" +
+      "f.TimestampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId" +
+      "\022\036\n\013task_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task" +
+      "_id\030\005 \001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\ta" +
+      "ttemptId\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.Tas" +
+      "kStateR\005state\0227\n\013error_cause\030\010 \001(\0162\026.cor" +
+      "dyna.v1.ErrorCauseR\nerrorCause\022\037\n\013server" +
+      "_name\030\t \001(\tR\nserverName\022\037\n\013instance_id\030\n" +
+      " \001(\tR\ninstanceId\022\030\n\007message\030\013 \001(\tR\007messa" +
+      "ge\0221\n\trun_state\030\014 \001(\0162\024.cordyna.v1.RunSt" +
+      "ateR\010runState\022\026\n\006detail\030\r \001(\tR\006detail\022\026\n" +
+      "\006cursor\030\016 \001(\tR\006cursor\022\020\n\003seq\030\017 \001(\rR\003seq\022" +
+      "\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016attempt_number\030" +
+      "\021 \001(\rR\rattemptNumber\0221\n\006due_at\030\022 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\005dueAt\022\037\n\010progr" +
+      "ess\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_progress*\204\001" +
+      "\n\010RunState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n" +
+      "\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEE" +
+      "DED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE" +
+      "_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_" +
+      "KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001" +
+      "\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_" +
+      "UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n" +
+      "\013ServerState\022\034\n\030SERVER_STATE_UNSPECIFIED" +
+      "\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_STA" +
+      "TE_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026EVENT_KIN" +
+      "D_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTE" +
+      "D\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVEN" +
+      "T_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_" +
+      "SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_" +
+      "DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANG" +
+      "ED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\007\022\"\n\036E" +
+      "VENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022\"\n\036EVENT" +
+      "_KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033EVENT_KIN" +
+      "D_ATTEMPT_PROGRESS\020\n2\342\007\n\016ControlService\022" +
+      "E\n\010StartRun\022\033.cordyna.v1.StartRunRequest" +
+      "\032\034.cordyna.v1.StartRunResponse\022D\n\006GetRun" +
+      "\022\031.cordyna.v1.GetRunRequest\032\032.cordyna.v1" +
+      ".GetRunResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordy" +
+      "na.v1.ListRunsRequest\032\034.cordyna.v1.ListR" +
+      "unsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna." +
+      "v1.CancelRunRequest\032\035.cordyna.v1.CancelR" +
+      "unResponse\022M\n\tListTasks\022\034.cordyna.v1.Lis" +
+      "tTasksRequest\032\035.cordyna.v1.ListTasksResp" +
+      "onse\"\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v1.Li" +
+      "stServersRequest\032\037.cordyna.v1.ListServer" +
+      "sResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037.cordyna" +
+      ".v1.ForgetServerRequest\032 .cordyna.v1.For" +
+      "getServerResponse\022J\n\010GetGraph\022\033.cordyna." +
+      "v1.GetGraphRequest\032\034.cordyna.v1.GetGraph" +
+      "Response\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordyna.v" +
+      "1.WatchEventsRequest\032\037.cordyna.v1.WatchE" +
+      "ventsResponse0\001\022\\\n\016GetTaskRunLogs\022!.cord" +
+      "yna.v1.GetTaskRunLogsRequest\032\".cordyna.v" +
+      "1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n\021FollowT" +
+      "askRunLogs\022$.cordyna.v1.FollowTaskRunLog" +
+      "sRequest\032%.cordyna.v1.FollowTaskRunLogsR" +
+      "esponse0\001\022V\n\014ListTaskRuns\022\037.cordyna.v1.L" +
+      "istTaskRunsRequest\032 .cordyna.v1.ListTask" +
+      "RunsResponse\"\003\220\002\001B \n\016dev.cordyna.v1B\014Con" +
+      "trolProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -510,7 +514,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_StartRunRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_StartRunRequest_descriptor,
-        new java.lang.String[] { "Targets", "WithoutUpstream", "WithDownstream", "Params", "Mode", "IdempotencyKey", "LogicalTime", "Trigger", });
+        new java.lang.String[] { "Targets", "WithoutUpstream", "WithDownstream", "Params", "Mode", "IdempotencyKey", "LogicalTime", "Trigger", "Candidate", });
     internal_static_cordyna_v1_StartRunRequest_ParamsEntry_descriptor =
       internal_static_cordyna_v1_StartRunRequest_descriptor.getNestedType(0);
     internal_static_cordyna_v1_StartRunRequest_ParamsEntry_fieldAccessorTable = new
@@ -684,7 +688,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Run_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Run_descriptor,
-        new java.lang.String[] { "Id", "State", "Trigger", "Targets", "Params", "Mode", "CreatedAt", "FinishedAt", "TaskRuns", "Summary", "IdempotencyKey", "LogicalTime", "TraceId", });
+        new java.lang.String[] { "Id", "State", "Trigger", "Targets", "Params", "Mode", "CreatedAt", "FinishedAt", "TaskRuns", "Summary", "IdempotencyKey", "LogicalTime", "TraceId", "Candidate", "CandidateServerName", });
     internal_static_cordyna_v1_Run_ParamsEntry_descriptor =
       internal_static_cordyna_v1_Run_descriptor.getNestedType(0);
     internal_static_cordyna_v1_Run_ParamsEntry_fieldAccessorTable = new

@@ -38,6 +38,7 @@ private static final long serialVersionUID = 0L;
     runningAttemptIds_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
     agent_ = "";
+    candidate_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -354,6 +355,63 @@ private static final long serialVersionUID = 0L;
     return tasksContinue_;
   }
 
+  public static final int CANDIDATE_FIELD_NUMBER = 9;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object candidate_ = "";
+  /**
+   * <pre>
+   * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+   * and '-', starting with a letter or digit, as task ids). cerebro does not
+   * merge this declaration into the live graph: it keeps it beside the
+   * graph for this change, in place of the server's live declaration, and
+   * invokes this instance only in test runs of the change
+   * (StartRunRequest.candidate). Empty: a normal server.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The candidate.
+   */
+  @java.lang.Override
+  public java.lang.String getCandidate() {
+    java.lang.Object ref = candidate_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      candidate_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+   * and '-', starting with a letter or digit, as task ids). cerebro does not
+   * merge this declaration into the live graph: it keeps it beside the
+   * graph for this change, in place of the server's live declaration, and
+   * invokes this instance only in test runs of the change
+   * (StartRunRequest.candidate). Empty: a normal server.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for candidate.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCandidateBytes() {
+    java.lang.Object ref = candidate_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      candidate_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -391,6 +449,9 @@ private static final long serialVersionUID = 0L;
     }
     if (tasksContinue_ != false) {
       output.writeBool(8, tasksContinue_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidate_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 9, candidate_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -434,6 +495,9 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(8, tasksContinue_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidate_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(9, candidate_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -468,6 +532,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getAgent())) return false;
     if (getTasksContinue()
         != other.getTasksContinue()) return false;
+    if (!getCandidate()
+        .equals(other.getCandidate())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -502,6 +568,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + TASKS_CONTINUE_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getTasksContinue());
+    hash = (37 * hash) + CANDIDATE_FIELD_NUMBER;
+    hash = (53 * hash) + getCandidate().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -663,6 +731,7 @@ private static final long serialVersionUID = 0L;
       maxConcurrency_ = 0;
       agent_ = "";
       tasksContinue_ = false;
+      candidate_ = "";
       return this;
     }
 
@@ -734,6 +803,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000080) != 0)) {
         result.tasksContinue_ = tasksContinue_;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.candidate_ = candidate_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -809,6 +881,11 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getTasksContinue() != false) {
         setTasksContinue(other.getTasksContinue());
+      }
+      if (!other.getCandidate().isEmpty()) {
+        candidate_ = other.candidate_;
+        bitField0_ |= 0x00000100;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -887,6 +964,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 64
+            case 74: {
+              candidate_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1797,6 +1879,123 @@ private static final long serialVersionUID = 0L;
     public Builder clearTasksContinue() {
       bitField0_ = (bitField0_ & ~0x00000080);
       tasksContinue_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object candidate_ = "";
+    /**
+     * <pre>
+     * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+     * and '-', starting with a letter or digit, as task ids). cerebro does not
+     * merge this declaration into the live graph: it keeps it beside the
+     * graph for this change, in place of the server's live declaration, and
+     * invokes this instance only in test runs of the change
+     * (StartRunRequest.candidate). Empty: a normal server.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @return The candidate.
+     */
+    public java.lang.String getCandidate() {
+      java.lang.Object ref = candidate_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        candidate_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+     * and '-', starting with a letter or digit, as task ids). cerebro does not
+     * merge this declaration into the live graph: it keeps it beside the
+     * graph for this change, in place of the server's live declaration, and
+     * invokes this instance only in test runs of the change
+     * (StartRunRequest.candidate). Empty: a normal server.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @return The bytes for candidate.
+     */
+    public com.google.protobuf.ByteString
+        getCandidateBytes() {
+      java.lang.Object ref = candidate_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        candidate_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+     * and '-', starting with a letter or digit, as task ids). cerebro does not
+     * merge this declaration into the live graph: it keeps it beside the
+     * graph for this change, in place of the server's live declaration, and
+     * invokes this instance only in test runs of the change
+     * (StartRunRequest.candidate). Empty: a normal server.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @param value The candidate to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidate(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      candidate_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+     * and '-', starting with a letter or digit, as task ids). cerebro does not
+     * merge this declaration into the live graph: it keeps it beside the
+     * graph for this change, in place of the server's live declaration, and
+     * invokes this instance only in test runs of the change
+     * (StartRunRequest.candidate). Empty: a normal server.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCandidate() {
+      candidate_ = getDefaultInstance().getCandidate();
+      bitField0_ = (bitField0_ & ~0x00000100);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+     * and '-', starting with a letter or digit, as task ids). cerebro does not
+     * merge this declaration into the live graph: it keeps it beside the
+     * graph for this change, in place of the server's live declaration, and
+     * invokes this instance only in test runs of the change
+     * (StartRunRequest.candidate). Empty: a normal server.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @param value The bytes for candidate to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidateBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      candidate_ = value;
+      bitField0_ |= 0x00000100;
       onChanged();
       return this;
     }

@@ -178,4 +178,34 @@ public interface HelloOrBuilder extends
    * @return The tasksContinue.
    */
   boolean getTasksContinue();
+
+  /**
+   * <pre>
+   * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+   * and '-', starting with a letter or digit, as task ids). cerebro does not
+   * merge this declaration into the live graph: it keeps it beside the
+   * graph for this change, in place of the server's live declaration, and
+   * invokes this instance only in test runs of the change
+   * (StartRunRequest.candidate). Empty: a normal server.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The candidate.
+   */
+  java.lang.String getCandidate();
+  /**
+   * <pre>
+   * Candidate mode: a change id (1-128 lower-case letters, digits, '.', '_'
+   * and '-', starting with a letter or digit, as task ids). cerebro does not
+   * merge this declaration into the live graph: it keeps it beside the
+   * graph for this change, in place of the server's live declaration, and
+   * invokes this instance only in test runs of the change
+   * (StartRunRequest.candidate). Empty: a normal server.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for candidate.
+   */
+  com.google.protobuf.ByteString
+      getCandidateBytes();
 }

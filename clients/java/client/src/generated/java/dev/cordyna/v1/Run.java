@@ -41,6 +41,8 @@ private static final long serialVersionUID = 0L;
     taskRuns_ = java.util.Collections.emptyList();
     idempotencyKey_ = "";
     traceId_ = "";
+    candidate_ = "";
+    candidateServerName_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -535,6 +537,100 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int CANDIDATE_FIELD_NUMBER = 14;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object candidate_ = "";
+  /**
+   * <pre>
+   * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+   * </pre>
+   *
+   * <code>string candidate = 14 [json_name = "candidate"];</code>
+   * @return The candidate.
+   */
+  @java.lang.Override
+  public java.lang.String getCandidate() {
+    java.lang.Object ref = candidate_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      candidate_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+   * </pre>
+   *
+   * <code>string candidate = 14 [json_name = "candidate"];</code>
+   * @return The bytes for candidate.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCandidateBytes() {
+    java.lang.Object ref = candidate_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      candidate_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int CANDIDATE_SERVER_NAME_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object candidateServerName_ = "";
+  /**
+   * <pre>
+   * With candidate: the server whose task-runs the candidate served.
+   * </pre>
+   *
+   * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+   * @return The candidateServerName.
+   */
+  @java.lang.Override
+  public java.lang.String getCandidateServerName() {
+    java.lang.Object ref = candidateServerName_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      candidateServerName_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With candidate: the server whose task-runs the candidate served.
+   * </pre>
+   *
+   * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+   * @return The bytes for candidateServerName.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCandidateServerNameBytes() {
+    java.lang.Object ref = candidateServerName_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      candidateServerName_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -590,6 +686,12 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(traceId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 13, traceId_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidate_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 14, candidate_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidateServerName_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 15, candidateServerName_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -659,6 +761,12 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(traceId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(13, traceId_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidate_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(14, candidate_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidateServerName_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(15, candidateServerName_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -709,6 +817,10 @@ java.lang.String defaultValue) {
     }
     if (!getTraceId()
         .equals(other.getTraceId())) return false;
+    if (!getCandidate()
+        .equals(other.getCandidate())) return false;
+    if (!getCandidateServerName()
+        .equals(other.getCandidateServerName())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -760,6 +872,10 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + TRACE_ID_FIELD_NUMBER;
     hash = (53 * hash) + getTraceId().hashCode();
+    hash = (37 * hash) + CANDIDATE_FIELD_NUMBER;
+    hash = (53 * hash) + getCandidate().hashCode();
+    hash = (37 * hash) + CANDIDATE_SERVER_NAME_FIELD_NUMBER;
+    hash = (53 * hash) + getCandidateServerName().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -963,6 +1079,8 @@ java.lang.String defaultValue) {
         logicalTimeBuilder_ = null;
       }
       traceId_ = "";
+      candidate_ = "";
+      candidateServerName_ = "";
       return this;
     }
 
@@ -1060,6 +1178,12 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.traceId_ = traceId_;
       }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.candidate_ = candidate_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.candidateServerName_ = candidateServerName_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1148,6 +1272,16 @@ java.lang.String defaultValue) {
       if (!other.getTraceId().isEmpty()) {
         traceId_ = other.traceId_;
         bitField0_ |= 0x00001000;
+        onChanged();
+      }
+      if (!other.getCandidate().isEmpty()) {
+        candidate_ = other.candidate_;
+        bitField0_ |= 0x00002000;
+        onChanged();
+      }
+      if (!other.getCandidateServerName().isEmpty()) {
+        candidateServerName_ = other.candidateServerName_;
+        bitField0_ |= 0x00004000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1262,6 +1396,16 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 114: {
+              candidate_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 114
+            case 122: {
+              candidateServerName_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 122
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2703,6 +2847,190 @@ java.lang.String defaultValue) {
       checkByteStringIsUtf8(value);
       traceId_ = value;
       bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object candidate_ = "";
+    /**
+     * <pre>
+     * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+     * </pre>
+     *
+     * <code>string candidate = 14 [json_name = "candidate"];</code>
+     * @return The candidate.
+     */
+    public java.lang.String getCandidate() {
+      java.lang.Object ref = candidate_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        candidate_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+     * </pre>
+     *
+     * <code>string candidate = 14 [json_name = "candidate"];</code>
+     * @return The bytes for candidate.
+     */
+    public com.google.protobuf.ByteString
+        getCandidateBytes() {
+      java.lang.Object ref = candidate_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        candidate_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+     * </pre>
+     *
+     * <code>string candidate = 14 [json_name = "candidate"];</code>
+     * @param value The candidate to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidate(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      candidate_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+     * </pre>
+     *
+     * <code>string candidate = 14 [json_name = "candidate"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCandidate() {
+      candidate_ = getDefaultInstance().getCandidate();
+      bitField0_ = (bitField0_ & ~0x00002000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+     * </pre>
+     *
+     * <code>string candidate = 14 [json_name = "candidate"];</code>
+     * @param value The bytes for candidate to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidateBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      candidate_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object candidateServerName_ = "";
+    /**
+     * <pre>
+     * With candidate: the server whose task-runs the candidate served.
+     * </pre>
+     *
+     * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+     * @return The candidateServerName.
+     */
+    public java.lang.String getCandidateServerName() {
+      java.lang.Object ref = candidateServerName_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        candidateServerName_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With candidate: the server whose task-runs the candidate served.
+     * </pre>
+     *
+     * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+     * @return The bytes for candidateServerName.
+     */
+    public com.google.protobuf.ByteString
+        getCandidateServerNameBytes() {
+      java.lang.Object ref = candidateServerName_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        candidateServerName_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With candidate: the server whose task-runs the candidate served.
+     * </pre>
+     *
+     * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+     * @param value The candidateServerName to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidateServerName(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      candidateServerName_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With candidate: the server whose task-runs the candidate served.
+     * </pre>
+     *
+     * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCandidateServerName() {
+      candidateServerName_ = getDefaultInstance().getCandidateServerName();
+      bitField0_ = (bitField0_ & ~0x00004000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With candidate: the server whose task-runs the candidate served.
+     * </pre>
+     *
+     * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+     * @param value The bytes for candidateServerName to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidateServerNameBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      candidateServerName_ = value;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }

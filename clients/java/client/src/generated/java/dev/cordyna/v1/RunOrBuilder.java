@@ -255,4 +255,44 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getTraceIdBytes();
+
+  /**
+   * <pre>
+   * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+   * </pre>
+   *
+   * <code>string candidate = 14 [json_name = "candidate"];</code>
+   * @return The candidate.
+   */
+  java.lang.String getCandidate();
+  /**
+   * <pre>
+   * The change id of a candidate run (StartRunRequest.candidate); empty otherwise.
+   * </pre>
+   *
+   * <code>string candidate = 14 [json_name = "candidate"];</code>
+   * @return The bytes for candidate.
+   */
+  com.google.protobuf.ByteString
+      getCandidateBytes();
+
+  /**
+   * <pre>
+   * With candidate: the server whose task-runs the candidate served.
+   * </pre>
+   *
+   * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+   * @return The candidateServerName.
+   */
+  java.lang.String getCandidateServerName();
+  /**
+   * <pre>
+   * With candidate: the server whose task-runs the candidate served.
+   * </pre>
+   *
+   * <code>string candidate_server_name = 15 [json_name = "candidateServerName"];</code>
+   * @return The bytes for candidateServerName.
+   */
+  com.google.protobuf.ByteString
+      getCandidateServerNameBytes();
 }

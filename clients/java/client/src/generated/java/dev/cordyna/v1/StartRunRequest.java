@@ -39,6 +39,7 @@ private static final long serialVersionUID = 0L;
     mode_ = 0;
     idempotencyKey_ = "";
     trigger_ = 0;
+    candidate_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -386,6 +387,59 @@ java.lang.String defaultValue) {
     return result == null ? dev.cordyna.v1.TriggerKind.UNRECOGNIZED : result;
   }
 
+  public static final int CANDIDATE_FIELD_NUMBER = 9;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object candidate_ = "";
+  /**
+   * <pre>
+   * A change id whose candidate servers are connected (Hello.candidate):
+   * the run is planned with the candidate's declarations in place of its
+   * server's, invokes the candidate for them and the normal servers for the
+   * rest. Only with mode RUN_MODE_TEST.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The candidate.
+   */
+  @java.lang.Override
+  public java.lang.String getCandidate() {
+    java.lang.Object ref = candidate_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      candidate_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * A change id whose candidate servers are connected (Hello.candidate):
+   * the run is planned with the candidate's declarations in place of its
+   * server's, invokes the candidate for them and the normal servers for the
+   * rest. Only with mode RUN_MODE_TEST.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for candidate.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCandidateBytes() {
+    java.lang.Object ref = candidate_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      candidate_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -426,6 +480,9 @@ java.lang.String defaultValue) {
     }
     if (trigger_ != dev.cordyna.v1.TriggerKind.TRIGGER_KIND_UNSPECIFIED.getNumber()) {
       output.writeEnum(8, trigger_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidate_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 9, candidate_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -477,6 +534,9 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(8, trigger_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(candidate_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(9, candidate_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -509,6 +569,8 @@ java.lang.String defaultValue) {
           .equals(other.getLogicalTime())) return false;
     }
     if (trigger_ != other.trigger_) return false;
+    if (!getCandidate()
+        .equals(other.getCandidate())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -544,6 +606,8 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + TRIGGER_FIELD_NUMBER;
     hash = (53 * hash) + trigger_;
+    hash = (37 * hash) + CANDIDATE_FIELD_NUMBER;
+    hash = (53 * hash) + getCandidate().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -722,6 +786,7 @@ java.lang.String defaultValue) {
         logicalTimeBuilder_ = null;
       }
       trigger_ = 0;
+      candidate_ = "";
       return this;
     }
 
@@ -785,6 +850,9 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00000080) != 0)) {
         result.trigger_ = trigger_;
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.candidate_ = candidate_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -832,6 +900,11 @@ java.lang.String defaultValue) {
       }
       if (other.trigger_ != 0) {
         setTriggerValue(other.getTriggerValue());
+      }
+      if (!other.getCandidate().isEmpty()) {
+        candidate_ = other.candidate_;
+        bitField0_ |= 0x00000100;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -906,6 +979,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000080;
               break;
             } // case 64
+            case 74: {
+              candidate_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1706,6 +1784,113 @@ java.lang.String defaultValue) {
     public Builder clearTrigger() {
       bitField0_ = (bitField0_ & ~0x00000080);
       trigger_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object candidate_ = "";
+    /**
+     * <pre>
+     * A change id whose candidate servers are connected (Hello.candidate):
+     * the run is planned with the candidate's declarations in place of its
+     * server's, invokes the candidate for them and the normal servers for the
+     * rest. Only with mode RUN_MODE_TEST.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @return The candidate.
+     */
+    public java.lang.String getCandidate() {
+      java.lang.Object ref = candidate_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        candidate_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A change id whose candidate servers are connected (Hello.candidate):
+     * the run is planned with the candidate's declarations in place of its
+     * server's, invokes the candidate for them and the normal servers for the
+     * rest. Only with mode RUN_MODE_TEST.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @return The bytes for candidate.
+     */
+    public com.google.protobuf.ByteString
+        getCandidateBytes() {
+      java.lang.Object ref = candidate_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        candidate_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A change id whose candidate servers are connected (Hello.candidate):
+     * the run is planned with the candidate's declarations in place of its
+     * server's, invokes the candidate for them and the normal servers for the
+     * rest. Only with mode RUN_MODE_TEST.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @param value The candidate to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidate(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      candidate_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A change id whose candidate servers are connected (Hello.candidate):
+     * the run is planned with the candidate's declarations in place of its
+     * server's, invokes the candidate for them and the normal servers for the
+     * rest. Only with mode RUN_MODE_TEST.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCandidate() {
+      candidate_ = getDefaultInstance().getCandidate();
+      bitField0_ = (bitField0_ & ~0x00000100);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A change id whose candidate servers are connected (Hello.candidate):
+     * the run is planned with the candidate's declarations in place of its
+     * server's, invokes the candidate for them and the normal servers for the
+     * rest. Only with mode RUN_MODE_TEST.
+     * </pre>
+     *
+     * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+     * @param value The bytes for candidate to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCandidateBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      candidate_ = value;
+      bitField0_ |= 0x00000100;
       onChanged();
       return this;
     }

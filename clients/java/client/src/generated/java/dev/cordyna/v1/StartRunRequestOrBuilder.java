@@ -215,4 +215,30 @@ java.lang.String defaultValue);
    * @return The trigger.
    */
   dev.cordyna.v1.TriggerKind getTrigger();
+
+  /**
+   * <pre>
+   * A change id whose candidate servers are connected (Hello.candidate):
+   * the run is planned with the candidate's declarations in place of its
+   * server's, invokes the candidate for them and the normal servers for the
+   * rest. Only with mode RUN_MODE_TEST.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The candidate.
+   */
+  java.lang.String getCandidate();
+  /**
+   * <pre>
+   * A change id whose candidate servers are connected (Hello.candidate):
+   * the run is planned with the candidate's declarations in place of its
+   * server's, invokes the candidate for them and the normal servers for the
+   * rest. Only with mode RUN_MODE_TEST.
+   * </pre>
+   *
+   * <code>string candidate = 9 [json_name = "candidate", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for candidate.
+   */
+  com.google.protobuf.ByteString
+      getCandidateBytes();
 }

@@ -217,7 +217,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "\030\t \001(\0132\027.cordyna.v1.LogsRefusedH\000R\013logsR" +
       "efusedB\t\n\007message\"=\n\017ProtocolVersion\022\024\n\005" +
       "major\030\001 \001(\rR\005major\022\024\n\005minor\030\002 \001(\rR\005minor" +
-      "\"\215\003\n\005Hello\022J\n\013server_name\030\001 \001(\tB)\272H&r$2\"" +
+      "\"\323\003\n\005Hello\022J\n\013server_name\030\001 \001(\tB)\272H&r$2\"" +
       "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$R\nserv" +
       "erName\022\'\n\013instance_id\030\002 \001(\tB\006\272H\003\310\001\001R\nins" +
       "tanceId\022F\n\020protocol_version\030\003 \001(\0132\033.cord" +
@@ -227,119 +227,121 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
       "\021runningAttemptIds\022\'\n\017max_concurrency\030\006 " +
       "\001(\rR\016maxConcurrency\022\024\n\005agent\030\007 \001(\tR\005agen" +
       "t\022%\n\016tasks_continue\030\010 \001(\010R\rtasksContinue" +
-      "\"e\n\tRedeclare\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v" +
-      "1.TaskDeclarationR\005tasks\022%\n\016tasks_contin" +
-      "ue\030\002 \001(\010R\rtasksContinue\"X\n\017DeclarationPa" +
-      "rt\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.TaskDecla" +
-      "rationR\005tasks\022\022\n\004last\030\002 \001(\010R\004last\"\322\010\n\017Ta" +
-      "skStateUpdate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattem" +
-      "pt_id\030\002 \001(\tR\tattemptId\0225\n\005state\030\003 \001(\0162\025." +
-      "cordyna.v1.TaskStateB\010\272H\005\202\001\002\020\001R\005state\022+\n" +
-      "\021error_description\030\004 \001(\tR\020errorDescripti" +
-      "on\022#\n\rnon_retryable\030\005 \001(\010R\014nonRetryable\022" +
-      ".\n\004time\030\006 \001(\0132\032.google.protobuf.Timestam" +
-      "pR\004time\022\330\001\n\007outputs\030\007 \003(\0132(.cordyna.v1.T" +
-      "askStateUpdate.OutputsEntryB\223\001\272H\217\001\232\001\213\001\020\350" +
-      "\007\"\205\001r\005\020\001(\200\002\272\001{\n\rkey.printable\022Emust not " +
-      "contain control or format characters (su" +
-      "ch as NUL or U+202E)\032#this.matches(r\'^[^" +
-      "\\p{Cc}\\p{Cf}]*$\')R\007outputs\022 \n\texit_code\030" +
-      "\010 \001(\005H\000R\010exitCode\210\001\001\022)\n\013output_tail\030\t \001(" +
-      "\tB\010\272H\005r\003(\200@R\noutputTail\022\255\001\n\nerror_type\030\n" +
-      " \001(\tB\215\001\272H\211\001r\003(\200\002\272\001~\n\020string.printable\022Em" +
-      "ust not contain control or format charac" +
-      "ters (such as NUL or U+202E)\032#this.match" +
-      "es(r\'^[^\\p{Cc}\\p{Cf}]*$\')\330\001\001R\terrorType\022" +
-      "\361\001\n\rerror_details\030\013 \003(\0132-.cordyna.v1.Tas" +
-      "kStateUpdate.ErrorDetailsEntryB\234\001\272H\230\001\232\001\221" +
-      "\001\020 \"\205\001r\005\020\001(\200\001\272\001{\n\rkey.printable\022Emust no" +
-      "t contain control or format characters (" +
-      "such as NUL or U+202E)\032#this.matches(r\'^" +
-      "[^\\p{Cc}\\p{Cf}]*$\')*\005r\003(\200\020\330\001\001R\014errorDeta" +
-      "ils\032:\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n" +
-      "\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021ErrorDetailsE" +
-      "ntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005v" +
-      "alue:\0028\001B\014\n\n_exit_code\"I\n\020TaskStateUpdat" +
-      "es\0225\n\007updates\030\001 \003(\0132\033.cordyna.v1.TaskSta" +
-      "teUpdateR\007updates\";\n\tHeartbeat\022.\n\023runnin" +
-      "g_attempt_ids\030\001 \003(\tR\021runningAttemptIds\"\007" +
-      "\n\005Drain\"\034\n\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002" +
-      "\n\007Welcome\022\035\n\nsession_id\030\001 \001(\tR\tsessionId" +
-      "\022F\n\020protocol_version\030\002 \001(\0132\033.cordyna.v1." +
-      "ProtocolVersionR\017protocolVersion\022H\n\022hear" +
-      "tbeat_interval\030\003 \001(\0132\031.google.protobuf.D" +
-      "urationR\021heartbeatInterval\0228\n\010warnings\030\004" +
-      " \003(\0132\034.cordyna.v1.DeclarationIssueR\010warn" +
-      "ings\022.\n\023unknown_attempt_ids\030\005 \003(\tR\021unkno" +
-      "wnAttemptIds\"[\n\tRejection\0224\n\006errors\030\001 \003(" +
-      "\0132\034.cordyna.v1.DeclarationIssueR\006errors\022" +
-      "\030\n\007message\030\002 \001(\tR\007message\"{\n\020Declaration" +
-      "Issue\022\027\n\007task_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002" +
-      " \001(\0162 .cordyna.v1.DeclarationIssueCodeR\004" +
-      "code\022\030\n\007message\030\003 \001(\tR\007message\"\363\004\n\006Invok" +
-      "e\022\025\n\006run_id\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030" +
-      "\002 \001(\tR\ttaskRunId\022\035\n\nattempt_id\030\003 \001(\tR\tat" +
-      "temptId\022%\n\016attempt_number\030\004 \001(\rR\rattempt" +
-      "Number\022\027\n\007task_id\030\005 \001(\tR\006taskId\0226\n\006param" +
-      "s\030\006 \003(\0132\036.cordyna.v1.Invoke.ParamsEntryR" +
-      "\006params\0223\n\tdeadlines\030\007 \001(\0132\025.cordyna.v1." +
-      "DeadlinesR\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cor" +
-      "dyna.v1.RunModeR\004mode\022I\n\rtrace_context\030\t" +
-      " \003(\0132$.cordyna.v1.Invoke.TraceContextEnt" +
-      "ryR\014traceContext\022=\n\014logical_time\030\n \001(\0132\032" +
-      ".google.protobuf.TimestampR\013logicalTime\022" +
-      "7\n\010upstream\030\013 \003(\0132\033.cordyna.v1.UpstreamO" +
-      "utputsR\010upstream\0329\n\013ParamsEntry\022\020\n\003key\030\001" +
-      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021T" +
-      "raceContextEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001\"\304\001\n\017UpstreamOutputs" +
-      "\022\027\n\007task_id\030\001 \001(\tR\006taskId\022B\n\007outputs\030\002 \003" +
-      "(\0132(.cordyna.v1.UpstreamOutputs.OutputsE" +
-      "ntryR\007outputs\022\030\n\007omitted\030\003 \001(\010R\007omitted\032" +
-      ":\n\014OutputsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005val" +
-      "ue\030\002 \001(\tR\005value:\0028\001\"7\n\007Invokes\022,\n\007invoke" +
-      "s\030\001 \003(\0132\022.cordyna.v1.InvokeR\007invokes\"?\n\006" +
-      "Cancel\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\026\n" +
-      "\006reason\030\002 \001(\tR\006reason\"&\n\003Ack\022\037\n\013through_" +
-      "seq\030\001 \001(\004R\nthroughSeq\"\034\n\004Ping\022\024\n\005nonce\030\001" +
-      " \001(\004R\005nonce\"h\n\007Refusal\022\020\n\003seq\030\001 \001(\004R\003seq" +
-      "\022\035\n\nattempt_id\030\002 \001(\tR\tattemptId\022\022\n\004code\030" +
-      "\003 \001(\tR\004code\022\030\n\007message\030\004 \001(\tR\007message\"\215\001" +
-      "\n\010TaskLogs\022&\n\nattempt_id\030\001 \001(\tB\007\272H\004r\002\020\001R" +
-      "\tattemptId\0224\n\005lines\030\002 \003(\0132\023.cordyna.v1.L" +
-      "ogLineB\t\272H\006\222\001\003\020\350\007R\005lines\022#\n\rdropped_line" +
-      "s\030\003 \001(\004R\014droppedLines\"\307\001\n\007LogLine\022.\n\004tim" +
-      "e\030\001 \001(\0132\032.google.protobuf.TimestampR\004tim" +
-      "e\0224\n\005level\030\002 \001(\0162\024.cordyna.v1.LogLevelB\010" +
-      "\272H\005\202\001\002\020\001R\005level\0227\n\006stream\030\003 \001(\0162\025.cordyn" +
-      "a.v1.LogStreamB\010\272H\005\202\001\002\020\001R\006stream\022\035\n\004text" +
-      "\030\004 \001(\tB\t\272H\006r\004(\200\200\001R\004text\"\313\001\n\017AttemptProgr" +
-      "ess\022)\n\nattempt_id\030\001 \001(\tB\n\272H\007r\005\020\001(\200\002R\tatt" +
-      "emptId\0228\n\010fraction\030\002 \001(\001B\027\272H\024\022\022\031\000\000\000\000\000\000\360?" +
-      ")\000\000\000\000\000\000\000\000H\000R\010fraction\210\001\001\022\"\n\007message\030\003 \001(" +
-      "\tB\010\272H\005r\003(\200\010R\007message\022\"\n\007details\030\004 \001(\tB\010\272" +
-      "H\005r\003(\200 R\007detailsB\013\n\t_fraction\"p\n\013LogsRef" +
-      "used\022\035\n\nattempt_id\030\001 \001(\tR\tattemptId\022\024\n\005l" +
-      "ines\030\002 \001(\004R\005lines\022\022\n\004code\030\003 \001(\tR\004code\022\030\n" +
-      "\007message\030\004 \001(\tR\007message*\241\002\n\024DeclarationI" +
-      "ssueCode\022&\n\"DECLARATION_ISSUE_CODE_UNSPE" +
-      "CIFIED\020\000\022\"\n\036DECLARATION_ISSUE_CODE_INVAL" +
-      "ID\020\001\022$\n DECLARATION_ISSUE_CODE_DUPLICATE" +
-      "\020\002\022*\n&DECLARATION_ISSUE_CODE_OWNED_ELSEW" +
-      "HERE\020\003\022 \n\034DECLARATION_ISSUE_CODE_CYCLE\020\004" +
-      "\022%\n!DECLARATION_ISSUE_CODE_UNRESOLVED\020\005\022" +
-      "\"\n\036DECLARATION_ISSUE_CODE_VERSION\020\006*\241\001\n\010" +
-      "LogLevel\022\031\n\025LOG_LEVEL_UNSPECIFIED\020\000\022\023\n\017L" +
-      "OG_LEVEL_TRACE\020\001\022\023\n\017LOG_LEVEL_DEBUG\020\002\022\022\n" +
-      "\016LOG_LEVEL_INFO\020\003\022\022\n\016LOG_LEVEL_WARN\020\004\022\023\n" +
-      "\017LOG_LEVEL_ERROR\020\005\022\023\n\017LOG_LEVEL_FATAL\020\006*" +
-      "\204\001\n\tLogStream\022\032\n\026LOG_STREAM_UNSPECIFIED\020" +
-      "\000\022\025\n\021LOG_STREAM_LOGGER\020\001\022\025\n\021LOG_STREAM_S" +
-      "TDOUT\020\002\022\025\n\021LOG_STREAM_STDERR\020\003\022\026\n\022LOG_ST" +
-      "REAM_CORDYNA\020\0042[\n\021TaskServerService\022F\n\007C" +
-      "onnect\022\032.cordyna.v1.ConnectRequest\032\033.cor" +
-      "dyna.v1.ConnectResponse(\0010\001B#\n\016dev.cordy" +
-      "na.v1B\017TaskServerProtoP\001b\006proto3"
+      "\022D\n\tcandidate\030\t \001(\tB&\272H#r!2\037^([a-z0-9][a" +
+      "-z0-9._-]{0,127})?$R\tcandidate\"e\n\tRedecl" +
+      "are\0221\n\005tasks\030\001 \003(\0132\033.cordyna.v1.TaskDecl" +
+      "arationR\005tasks\022%\n\016tasks_continue\030\002 \001(\010R\r" +
+      "tasksContinue\"X\n\017DeclarationPart\0221\n\005task" +
+      "s\030\001 \003(\0132\033.cordyna.v1.TaskDeclarationR\005ta" +
+      "sks\022\022\n\004last\030\002 \001(\010R\004last\"\322\010\n\017TaskStateUpd" +
+      "ate\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattempt_id\030\002 \001(" +
+      "\tR\tattemptId\0225\n\005state\030\003 \001(\0162\025.cordyna.v1" +
+      ".TaskStateB\010\272H\005\202\001\002\020\001R\005state\022+\n\021error_des" +
+      "cription\030\004 \001(\tR\020errorDescription\022#\n\rnon_" +
+      "retryable\030\005 \001(\010R\014nonRetryable\022.\n\004time\030\006 " +
+      "\001(\0132\032.google.protobuf.TimestampR\004time\022\330\001" +
+      "\n\007outputs\030\007 \003(\0132(.cordyna.v1.TaskStateUp" +
+      "date.OutputsEntryB\223\001\272H\217\001\232\001\213\001\020\350\007\"\205\001r\005\020\001(\200" +
+      "\002\272\001{\n\rkey.printable\022Emust not contain co" +
+      "ntrol or format characters (such as NUL " +
+      "or U+202E)\032#this.matches(r\'^[^\\p{Cc}\\p{C" +
+      "f}]*$\')R\007outputs\022 \n\texit_code\030\010 \001(\005H\000R\010e" +
+      "xitCode\210\001\001\022)\n\013output_tail\030\t \001(\tB\010\272H\005r\003(\200" +
+      "@R\noutputTail\022\255\001\n\nerror_type\030\n \001(\tB\215\001\272H\211" +
+      "\001r\003(\200\002\272\001~\n\020string.printable\022Emust not co" +
+      "ntain control or format characters (such" +
+      " as NUL or U+202E)\032#this.matches(r\'^[^\\p" +
+      "{Cc}\\p{Cf}]*$\')\330\001\001R\terrorType\022\361\001\n\rerror_" +
+      "details\030\013 \003(\0132-.cordyna.v1.TaskStateUpda" +
+      "te.ErrorDetailsEntryB\234\001\272H\230\001\232\001\221\001\020 \"\205\001r\005\020\001" +
+      "(\200\001\272\001{\n\rkey.printable\022Emust not contain " +
+      "control or format characters (such as NU" +
+      "L or U+202E)\032#this.matches(r\'^[^\\p{Cc}\\p" +
+      "{Cf}]*$\')*\005r\003(\200\020\330\001\001R\014errorDetails\032:\n\014Out" +
+      "putsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001" +
+      "(\tR\005value:\0028\001\032?\n\021ErrorDetailsEntry\022\020\n\003ke" +
+      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001B\014" +
+      "\n\n_exit_code\"I\n\020TaskStateUpdates\0225\n\007upda" +
+      "tes\030\001 \003(\0132\033.cordyna.v1.TaskStateUpdateR\007" +
+      "updates\";\n\tHeartbeat\022.\n\023running_attempt_" +
+      "ids\030\001 \003(\tR\021runningAttemptIds\"\007\n\005Drain\"\034\n" +
+      "\004Pong\022\024\n\005nonce\030\001 \001(\004R\005nonce\"\244\002\n\007Welcome\022" +
+      "\035\n\nsession_id\030\001 \001(\tR\tsessionId\022F\n\020protoc" +
+      "ol_version\030\002 \001(\0132\033.cordyna.v1.ProtocolVe" +
+      "rsionR\017protocolVersion\022H\n\022heartbeat_inte" +
+      "rval\030\003 \001(\0132\031.google.protobuf.DurationR\021h" +
+      "eartbeatInterval\0228\n\010warnings\030\004 \003(\0132\034.cor" +
+      "dyna.v1.DeclarationIssueR\010warnings\022.\n\023un" +
+      "known_attempt_ids\030\005 \003(\tR\021unknownAttemptI" +
+      "ds\"[\n\tRejection\0224\n\006errors\030\001 \003(\0132\034.cordyn" +
+      "a.v1.DeclarationIssueR\006errors\022\030\n\007message" +
+      "\030\002 \001(\tR\007message\"{\n\020DeclarationIssue\022\027\n\007t" +
+      "ask_id\030\001 \001(\tR\006taskId\0224\n\004code\030\002 \001(\0162 .cor" +
+      "dyna.v1.DeclarationIssueCodeR\004code\022\030\n\007me" +
+      "ssage\030\003 \001(\tR\007message\"\363\004\n\006Invoke\022\025\n\006run_i" +
+      "d\030\001 \001(\tR\005runId\022\036\n\013task_run_id\030\002 \001(\tR\ttas" +
+      "kRunId\022\035\n\nattempt_id\030\003 \001(\tR\tattemptId\022%\n" +
+      "\016attempt_number\030\004 \001(\rR\rattemptNumber\022\027\n\007" +
+      "task_id\030\005 \001(\tR\006taskId\0226\n\006params\030\006 \003(\0132\036." +
+      "cordyna.v1.Invoke.ParamsEntryR\006params\0223\n" +
+      "\tdeadlines\030\007 \001(\0132\025.cordyna.v1.DeadlinesR" +
+      "\tdeadlines\022\'\n\004mode\030\010 \001(\0162\023.cordyna.v1.Ru" +
+      "nModeR\004mode\022I\n\rtrace_context\030\t \003(\0132$.cor" +
+      "dyna.v1.Invoke.TraceContextEntryR\014traceC" +
+      "ontext\022=\n\014logical_time\030\n \001(\0132\032.google.pr" +
+      "otobuf.TimestampR\013logicalTime\0227\n\010upstrea" +
+      "m\030\013 \003(\0132\033.cordyna.v1.UpstreamOutputsR\010up" +
+      "stream\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022" +
+      "\024\n\005value\030\002 \001(\tR\005value:\0028\001\032?\n\021TraceContex" +
+      "tEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR" +
+      "\005value:\0028\001\"\304\001\n\017UpstreamOutputs\022\027\n\007task_i" +
+      "d\030\001 \001(\tR\006taskId\022B\n\007outputs\030\002 \003(\0132(.cordy" +
+      "na.v1.UpstreamOutputs.OutputsEntryR\007outp" +
+      "uts\022\030\n\007omitted\030\003 \001(\010R\007omitted\032:\n\014Outputs" +
+      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005" +
+      "value:\0028\001\"7\n\007Invokes\022,\n\007invokes\030\001 \003(\0132\022." +
+      "cordyna.v1.InvokeR\007invokes\"?\n\006Cancel\022\035\n\n" +
+      "attempt_id\030\001 \001(\tR\tattemptId\022\026\n\006reason\030\002 " +
+      "\001(\tR\006reason\"&\n\003Ack\022\037\n\013through_seq\030\001 \001(\004R" +
+      "\nthroughSeq\"\034\n\004Ping\022\024\n\005nonce\030\001 \001(\004R\005nonc" +
+      "e\"h\n\007Refusal\022\020\n\003seq\030\001 \001(\004R\003seq\022\035\n\nattemp" +
+      "t_id\030\002 \001(\tR\tattemptId\022\022\n\004code\030\003 \001(\tR\004cod" +
+      "e\022\030\n\007message\030\004 \001(\tR\007message\"\215\001\n\010TaskLogs" +
+      "\022&\n\nattempt_id\030\001 \001(\tB\007\272H\004r\002\020\001R\tattemptId" +
+      "\0224\n\005lines\030\002 \003(\0132\023.cordyna.v1.LogLineB\t\272H" +
+      "\006\222\001\003\020\350\007R\005lines\022#\n\rdropped_lines\030\003 \001(\004R\014d" +
+      "roppedLines\"\307\001\n\007LogLine\022.\n\004time\030\001 \001(\0132\032." +
+      "google.protobuf.TimestampR\004time\0224\n\005level" +
+      "\030\002 \001(\0162\024.cordyna.v1.LogLevelB\010\272H\005\202\001\002\020\001R\005" +
+      "level\0227\n\006stream\030\003 \001(\0162\025.cordyna.v1.LogSt" +
+      "reamB\010\272H\005\202\001\002\020\001R\006stream\022\035\n\004text\030\004 \001(\tB\t\272H" +
+      "\006r\004(\200\200\001R\004text\"\313\001\n\017AttemptProgress\022)\n\natt" +
+      "empt_id\030\001 \001(\tB\n\272H\007r\005\020\001(\200\002R\tattemptId\0228\n\010" +
+      "fraction\030\002 \001(\001B\027\272H\024\022\022\031\000\000\000\000\000\000\360?)\000\000\000\000\000\000\000\000H" +
+      "\000R\010fraction\210\001\001\022\"\n\007message\030\003 \001(\tB\010\272H\005r\003(\200" +
+      "\010R\007message\022\"\n\007details\030\004 \001(\tB\010\272H\005r\003(\200 R\007d" +
+      "etailsB\013\n\t_fraction\"p\n\013LogsRefused\022\035\n\nat" +
+      "tempt_id\030\001 \001(\tR\tattemptId\022\024\n\005lines\030\002 \001(\004" +
+      "R\005lines\022\022\n\004code\030\003 \001(\tR\004code\022\030\n\007message\030\004" +
+      " \001(\tR\007message*\241\002\n\024DeclarationIssueCode\022&" +
+      "\n\"DECLARATION_ISSUE_CODE_UNSPECIFIED\020\000\022\"" +
+      "\n\036DECLARATION_ISSUE_CODE_INVALID\020\001\022$\n DE" +
+      "CLARATION_ISSUE_CODE_DUPLICATE\020\002\022*\n&DECL" +
+      "ARATION_ISSUE_CODE_OWNED_ELSEWHERE\020\003\022 \n\034" +
+      "DECLARATION_ISSUE_CODE_CYCLE\020\004\022%\n!DECLAR" +
+      "ATION_ISSUE_CODE_UNRESOLVED\020\005\022\"\n\036DECLARA" +
+      "TION_ISSUE_CODE_VERSION\020\006*\241\001\n\010LogLevel\022\031" +
+      "\n\025LOG_LEVEL_UNSPECIFIED\020\000\022\023\n\017LOG_LEVEL_T" +
+      "RACE\020\001\022\023\n\017LOG_LEVEL_DEBUG\020\002\022\022\n\016LOG_LEVEL" +
+      "_INFO\020\003\022\022\n\016LOG_LEVEL_WARN\020\004\022\023\n\017LOG_LEVEL" +
+      "_ERROR\020\005\022\023\n\017LOG_LEVEL_FATAL\020\006*\204\001\n\tLogStr" +
+      "eam\022\032\n\026LOG_STREAM_UNSPECIFIED\020\000\022\025\n\021LOG_S" +
+      "TREAM_LOGGER\020\001\022\025\n\021LOG_STREAM_STDOUT\020\002\022\025\n" +
+      "\021LOG_STREAM_STDERR\020\003\022\026\n\022LOG_STREAM_CORDY" +
+      "NA\020\0042[\n\021TaskServerService\022F\n\007Connect\022\032.c" +
+      "ordyna.v1.ConnectRequest\032\033.cordyna.v1.Co" +
+      "nnectResponse(\0010\001B#\n\016dev.cordyna.v1B\017Tas" +
+      "kServerProtoP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -372,7 +374,7 @@ public final class TaskServerProto extends com.google.protobuf.GeneratedFile {
     internal_static_cordyna_v1_Hello_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Hello_descriptor,
-        new java.lang.String[] { "ServerName", "InstanceId", "ProtocolVersion", "Tasks", "RunningAttemptIds", "MaxConcurrency", "Agent", "TasksContinue", });
+        new java.lang.String[] { "ServerName", "InstanceId", "ProtocolVersion", "Tasks", "RunningAttemptIds", "MaxConcurrency", "Agent", "TasksContinue", "Candidate", });
     internal_static_cordyna_v1_Redeclare_descriptor =
       getDescriptor().getMessageType(4);
     internal_static_cordyna_v1_Redeclare_fieldAccessorTable = new
