@@ -241,6 +241,41 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_Event_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_NotificationRoute_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_NotificationRoute_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_SetTeamNotificationsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_SetTeamNotificationsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_WebhookSecret_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_WebhookSecret_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTeamsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTeamsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTeamsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTeamsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_TeamInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_TeamInfo_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -451,51 +486,94 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "_number\030\021 \001(\rR\rattemptNumber\0221\n\006due_at\030\022" +
       " \001(\0132\032.google.protobuf.TimestampR\005dueAt\022" +
       "\037\n\010progress\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_pro" +
-      "gress*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSPECIF" +
-      "IED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STAT" +
-      "E_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023R" +
-      "UN_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030" +
-      "TRIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KI" +
-      "ND_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGG" +
-      "ER_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKF" +
-      "ILL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE_UNS" +
-      "PECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SE" +
-      "RVER_STATE_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026E" +
-      "VENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RU" +
-      "N_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002" +
-      "\022\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVE" +
-      "NT_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND" +
-      "_SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRA" +
-      "PH_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSE" +
-      "D\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022" +
-      "\"\n\036EVENT_KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033E" +
-      "VENT_KIND_ATTEMPT_PROGRESS\020\n2\342\007\n\016Control" +
-      "Service\022E\n\010StartRun\022\033.cordyna.v1.StartRu" +
-      "nRequest\032\034.cordyna.v1.StartRunResponse\022D" +
-      "\n\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032.co" +
-      "rdyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRuns" +
-      "\022\033.cordyna.v1.ListRunsRequest\032\034.cordyna." +
-      "v1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034." +
-      "cordyna.v1.CancelRunRequest\032\035.cordyna.v1" +
-      ".CancelRunResponse\022M\n\tListTasks\022\034.cordyn" +
-      "a.v1.ListTasksRequest\032\035.cordyna.v1.ListT" +
-      "asksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.cordy" +
-      "na.v1.ListServersRequest\032\037.cordyna.v1.Li" +
-      "stServersResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037" +
-      ".cordyna.v1.ForgetServerRequest\032 .cordyn" +
-      "a.v1.ForgetServerResponse\022J\n\010GetGraph\022\033." +
-      "cordyna.v1.GetGraphRequest\032\034.cordyna.v1." +
-      "GetGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.c" +
-      "ordyna.v1.WatchEventsRequest\032\037.cordyna.v" +
-      "1.WatchEventsResponse0\001\022\\\n\016GetTaskRunLog" +
-      "s\022!.cordyna.v1.GetTaskRunLogsRequest\032\".c" +
-      "ordyna.v1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n" +
-      "\021FollowTaskRunLogs\022$.cordyna.v1.FollowTa" +
-      "skRunLogsRequest\032%.cordyna.v1.FollowTask" +
-      "RunLogsResponse0\001\022V\n\014ListTaskRuns\022\037.cord" +
-      "yna.v1.ListTaskRunsRequest\032 .cordyna.v1." +
-      "ListTaskRunsResponse\"\003\220\002\001B \n\016dev.cordyna" +
-      ".v1B\014ControlProtoP\001b\006proto3"
+      "gress\"\301\005\n\021NotificationRoute\022\233\002\n\013webhook_" +
+      "url\030\001 \001(\tB\367\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url\022Wmu" +
+      "st be an https:// URL, or http:// to a l" +
+      "oopback address (localhost, 127.0.0.1, [" +
+      "::1])\032\203\001this.matches(r\'^(https://[^\\s/?#" +
+      "@]+|http://(localhost|127\\.[0-9]{1,3}\\.[" +
+      "0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1," +
+      "5})?)([/?#]\\S*)?$\')H\000R\nwebhookUrl\022\227\002\n\tsl" +
+      "ack_url\030\002 \001(\tB\367\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url" +
+      "\022Wmust be an https:// URL, or http:// to" +
+      " a loopback address (localhost, 127.0.0." +
+      "1, [::1])\032\203\001this.matches(r\'^(https://[^\\" +
+      "s/?#@]+|http://(localhost|127\\.[0-9]{1,3" +
+      "}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9" +
+      "]{1,5})?)([/?#]\\S*)?$\')H\000R\010slackUrl\022c\n\re" +
+      "mail_address\030\003 \001(\tB<\272H9r7(\376\00122^[^\\s@<>()" +
+      "\",;:]+@[^\\s@<>()\",;:]+\\.[^\\s@<>()\",;:]+$" +
+      "H\000R\014emailAddressB\017\n\006target\022\005\272H\002\010\001\"\255\002\n\033Se" +
+      "tTeamNotificationsRequest\0222\n\004team\030\001 \001(\tB" +
+      "\036\272H\033r\031\020\001(\200\0012\022^[^\\p{Cc}\\p{Cf}]*$R\004team\022?\n" +
+      "\006routes\030\002 \003(\0132\035.cordyna.v1.NotificationR" +
+      "outeB\010\272H\005\222\001\002\020\nR\006routes\022\024\n\005clear\030\003 \001(\010R\005c" +
+      "lear:\202\001\272H\177\032}\n set_team_notifications.som" +
+      "ething\0224give routes to add, or clear (to" +
+      " remove every route)\032#size(this.routes) " +
+      "> 0 || this.clear\"\204\001\n\034SetTeamNotificatio" +
+      "nsResponse\022(\n\004team\030\001 \001(\0132\024.cordyna.v1.Te" +
+      "amInfoR\004team\022:\n\013new_secrets\030\002 \003(\0132\031.cord" +
+      "yna.v1.WebhookSecretR\nnewSecrets\"H\n\rWebh" +
+      "ookSecret\022\037\n\013webhook_url\030\001 \001(\tR\nwebhookU" +
+      "rl\022\026\n\006secret\030\002 \001(\tR\006secret\"\022\n\020ListTeamsR" +
+      "equest\"?\n\021ListTeamsResponse\022*\n\005teams\030\001 \003" +
+      "(\0132\024.cordyna.v1.TeamInfoR\005teams\"\322\001\n\010Team" +
+      "Info\022\022\n\004team\030\001 \001(\tR\004team\0225\n\006routes\030\002 \003(\013" +
+      "2\035.cordyna.v1.NotificationRouteR\006routes\022" +
+      "D\n\016default_routes\030\003 \003(\0132\035.cordyna.v1.Not" +
+      "ificationRouteR\rdefaultRoutes\022\032\n\010contact" +
+      "s\030\004 \003(\tR\010contacts\022\031\n\010task_ids\030\005 \003(\tR\007tas" +
+      "kIds*\204\001\n\010RunState\022\031\n\025RUN_STATE_UNSPECIFI" +
+      "ED\020\000\022\025\n\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STATE" +
+      "_SUCCEEDED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RU" +
+      "N_STATE_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030T" +
+      "RIGGER_KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIN" +
+      "D_API\020\001\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGE" +
+      "R_KIND_UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKFI" +
+      "LL\020\004*^\n\013ServerState\022\034\n\030SERVER_STATE_UNSP" +
+      "ECIFIED\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SER" +
+      "VER_STATE_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026EV" +
+      "ENT_KIND_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN" +
+      "_STARTED\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022" +
+      "\037\n\033EVENT_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVEN" +
+      "T_KIND_SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND_" +
+      "SERVER_DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRAP" +
+      "H_CHANGED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSED" +
+      "\020\007\022\"\n\036EVENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022\"" +
+      "\n\036EVENT_KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033EV" +
+      "ENT_KIND_ATTEMPT_PROGRESS\020\n2\234\t\n\016ControlS" +
+      "ervice\022E\n\010StartRun\022\033.cordyna.v1.StartRun" +
+      "Request\032\034.cordyna.v1.StartRunResponse\022D\n" +
+      "\006GetRun\022\031.cordyna.v1.GetRunRequest\032\032.cor" +
+      "dyna.v1.GetRunResponse\"\003\220\002\001\022J\n\010ListRuns\022" +
+      "\033.cordyna.v1.ListRunsRequest\032\034.cordyna.v" +
+      "1.ListRunsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034.c" +
+      "ordyna.v1.CancelRunRequest\032\035.cordyna.v1." +
+      "CancelRunResponse\022M\n\tListTasks\022\034.cordyna" +
+      ".v1.ListTasksRequest\032\035.cordyna.v1.ListTa" +
+      "sksResponse\"\003\220\002\001\022S\n\013ListServers\022\036.cordyn" +
+      "a.v1.ListServersRequest\032\037.cordyna.v1.Lis" +
+      "tServersResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037." +
+      "cordyna.v1.ForgetServerRequest\032 .cordyna" +
+      ".v1.ForgetServerResponse\022J\n\010GetGraph\022\033.c" +
+      "ordyna.v1.GetGraphRequest\032\034.cordyna.v1.G" +
+      "etGraphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.co" +
+      "rdyna.v1.WatchEventsRequest\032\037.cordyna.v1" +
+      ".WatchEventsResponse0\001\022\\\n\016GetTaskRunLogs" +
+      "\022!.cordyna.v1.GetTaskRunLogsRequest\032\".co" +
+      "rdyna.v1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n\021" +
+      "FollowTaskRunLogs\022$.cordyna.v1.FollowTas" +
+      "kRunLogsRequest\032%.cordyna.v1.FollowTaskR" +
+      "unLogsResponse0\001\022V\n\014ListTaskRuns\022\037.cordy" +
+      "na.v1.ListTaskRunsRequest\032 .cordyna.v1.L" +
+      "istTaskRunsResponse\"\003\220\002\001\022i\n\024SetTeamNotif" +
+      "ications\022\'.cordyna.v1.SetTeamNotificatio" +
+      "nsRequest\032(.cordyna.v1.SetTeamNotificati" +
+      "onsResponse\022M\n\tListTeams\022\034.cordyna.v1.Li" +
+      "stTeamsRequest\032\035.cordyna.v1.ListTeamsRes" +
+      "ponse\"\003\220\002\001B \n\016dev.cordyna.v1B\014ControlPro" +
+      "toP\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -763,6 +841,48 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,
         new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", "Progress", });
+    internal_static_cordyna_v1_NotificationRoute_descriptor =
+      getDescriptor().getMessageType(38);
+    internal_static_cordyna_v1_NotificationRoute_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_NotificationRoute_descriptor,
+        new java.lang.String[] { "WebhookUrl", "SlackUrl", "EmailAddress", "Target", });
+    internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor =
+      getDescriptor().getMessageType(39);
+    internal_static_cordyna_v1_SetTeamNotificationsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor,
+        new java.lang.String[] { "Team", "Routes", "Clear", });
+    internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor =
+      getDescriptor().getMessageType(40);
+    internal_static_cordyna_v1_SetTeamNotificationsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor,
+        new java.lang.String[] { "Team", "NewSecrets", });
+    internal_static_cordyna_v1_WebhookSecret_descriptor =
+      getDescriptor().getMessageType(41);
+    internal_static_cordyna_v1_WebhookSecret_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_WebhookSecret_descriptor,
+        new java.lang.String[] { "WebhookUrl", "Secret", });
+    internal_static_cordyna_v1_ListTeamsRequest_descriptor =
+      getDescriptor().getMessageType(42);
+    internal_static_cordyna_v1_ListTeamsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTeamsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_cordyna_v1_ListTeamsResponse_descriptor =
+      getDescriptor().getMessageType(43);
+    internal_static_cordyna_v1_ListTeamsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTeamsResponse_descriptor,
+        new java.lang.String[] { "Teams", });
+    internal_static_cordyna_v1_TeamInfo_descriptor =
+      getDescriptor().getMessageType(44);
+    internal_static_cordyna_v1_TeamInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_TeamInfo_descriptor,
+        new java.lang.String[] { "Team", "Routes", "DefaultRoutes", "Contacts", "TaskIds", });
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();
@@ -771,6 +891,8 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(build.buf.validate.ValidateProto.message);
+    registry.add(build.buf.validate.ValidateProto.oneof);
     com.google.protobuf.Descriptors.FileDescriptor
         .internalUpdateFileDescriptor(descriptor, registry);
   }
