@@ -396,6 +396,28 @@ unresolved.
 
 ${COMMON}`,
 
+  teams: `Usage: dyna teams [flags]
+       dyna teams set <team> --notify kind:target... [--clear] [flags]
+
+Lists every team cerebro knows (owning a declared task, or having routes):
+its notification routes, where it is told without any (its tasks' contacts
+that are email addresses), and its tasks' contacts. A Slack URL is listed by
+its origin only; webhook signing secrets are never listed.
+
+"set" adds routes to the team's (a route it has already is kept, with its
+secret); with --clear it replaces them, and --clear alone removes them all.
+Admins may set any team's routes, operators their own team's. A new webhook
+route's signing secret is printed once: keep it for the receiver.
+
+Flags:
+  --notify kind:target  webhook:<https URL>, slack:<https URL> (a Slack
+                        incoming webhook) or email:<address>; repeat for
+                        several, at most 10 a team. http:// only to a
+                        loopback address
+  --clear               remove the team's current routes first
+
+${COMMON}`,
+
   runs: `Usage: dyna runs [--limit N] [--page TOKEN] [flags]
        dyna runs <run-id> [flags]
 
@@ -641,6 +663,7 @@ Commands:
   servers                 list task-servers and their instances
   servers forget <name>   remove a gone server's declarations
   graph                   show the global task graph as a tree
+  teams [set <team>]      list teams and their notification routes, or set a team's
   check                   what a server's new declarations would break, before they land
   conformance -- <cmd>    check a task-server implementation against the protocol
   auth token create|list|revoke, auth whoami

@@ -52,6 +52,7 @@ import {
 } from "./runs.js";
 import { SERVE_FLAGS, serveCommand } from "./serve.js";
 import { closeMatches, didYouMean } from "./suggest.js";
+import { TEAMS_FLAGS, teamsCommand } from "./teams.js";
 import { TEST_FLAGS, testCommand } from "./test-run.js";
 import { VERSION_FLAGS, versionCommand } from "./version.js";
 
@@ -94,6 +95,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   tasks: { run: tasksCommand, flags: TASKS_FLAGS, client: true },
   servers: { run: serversCommand, flags: SERVERS_FLAGS, operands: [["forget"]], client: true },
   graph: { run: graphCommand, flags: GRAPH_FLAGS, client: true },
+  teams: { run: teamsCommand, flags: TEAMS_FLAGS, operands: [["set"]], client: true },
   check: { run: checkCommand, flags: CHECK_FLAGS, client: true },
   conformance: { run: conformanceCommand, flags: CONFORMANCE_FLAGS, client: false },
   auth: {

@@ -15,6 +15,7 @@ const TABLE: Record<Role, Record<Action["kind"], Rule>> = {
     declare: "own team",
     "start-run": "no",
     "cancel-run": "no",
+    "set-routes": "no",
     "read-audit": "no",
     administer: "no",
     "who-am-i": "yes",
@@ -25,6 +26,7 @@ const TABLE: Record<Role, Record<Action["kind"], Rule>> = {
     declare: "no",
     "start-run": "no",
     "cancel-run": "no",
+    "set-routes": "no",
     "read-audit": "own team",
     administer: "no",
     "who-am-i": "yes",
@@ -35,6 +37,7 @@ const TABLE: Record<Role, Record<Action["kind"], Rule>> = {
     declare: "no",
     "start-run": "own team",
     "cancel-run": "own team",
+    "set-routes": "own team",
     "read-audit": "own team",
     administer: "no",
     "who-am-i": "yes",
@@ -45,6 +48,7 @@ const TABLE: Record<Role, Record<Action["kind"], Rule>> = {
     declare: "yes",
     "start-run": "yes",
     "cancel-run": "yes",
+    "set-routes": "yes",
     "read-audit": "yes",
     administer: "yes",
     "who-am-i": "yes",
@@ -68,6 +72,7 @@ const actions: fc.Arbitrary<Action> = fc.oneof(
   fc.array(teams, { maxLength: 4 }).map((t) => ({ kind: "declare" as const, teams: t })),
   fc.array(teams, { maxLength: 4 }).map((t) => ({ kind: "start-run" as const, targetTeams: t })),
   fc.array(teams, { maxLength: 4 }).map((t) => ({ kind: "cancel-run" as const, targetTeams: t })),
+  teams.map((team) => ({ kind: "set-routes" as const, team })),
   fc.oneof(teams, fc.constant("")).map((team) => ({ kind: "read-audit" as const, team })),
   fc.constant({ kind: "administer" as const }),
   fc.constant({ kind: "who-am-i" as const }),
@@ -81,6 +86,7 @@ function teamsOf(action: Action): readonly string[] {
     case "start-run":
     case "cancel-run":
       return action.targetTeams;
+    case "set-routes":
     case "read-audit":
       return [action.team];
     default:

@@ -15,6 +15,8 @@ export type Action =
   | { readonly kind: "start-run"; readonly targetTeams: readonly string[] }
   /** Cancel a run whose targets are owned by these teams. */
   | { readonly kind: "cancel-run"; readonly targetTeams: readonly string[] }
+  /** Set where a team is told of its tasks (its notification routes). */
+  | { readonly kind: "set-routes"; readonly team: string }
   /** Read the audit trail of a team ("" for every team's). */
   | { readonly kind: "read-audit"; readonly team: string }
   /** Create, list or revoke credentials; forget server names. */
@@ -42,6 +44,7 @@ const ROLES_BY_KIND: Record<Action["kind"], readonly Role[]> = {
   declare: ["server", "admin"],
   "start-run": ["operator", "admin"],
   "cancel-run": ["operator", "admin"],
+  "set-routes": ["operator", "admin"],
   "read-audit": ["viewer", "operator", "admin"],
   administer: ["admin"],
   "who-am-i": ["server", "viewer", "operator", "admin"],
@@ -75,6 +78,8 @@ export function decide(principal: Principal, action: Action): Decision {
     case "start-run":
     case "cancel-run":
       return ownTeamOnly(principal, action.targetTeams, "run targets owned by");
+    case "set-routes":
+      return ownTeamOnly(principal, [action.team], "set the notification routes of");
     case "read-audit":
       return action.team === principal.team
         ? ALLOWED
@@ -102,6 +107,7 @@ const ACTION_NAMES: Record<Action["kind"], string> = {
   declare: "declare these tasks",
   "start-run": "start this run",
   "cancel-run": "cancel this run",
+  "set-routes": "set this team's notification routes",
   "read-audit": "read this audit trail",
   administer: "administer cerebro",
   "who-am-i": "ask who it is",

@@ -104,3 +104,28 @@ it("retries with doubling waits, then drops a notification too old, with a log l
     lastError: expect.stringContaining("answered 503"),
   });
 });
+
+it("drops at once, with a log line and a count, a delivery the receiver refused for good; retries a rate limit", async () => {
+  const { receiver, store, logs, counts, enqueue } = await setUp({
+    initialBackoffMs: 1_000,
+    giveUpAfterMs: 24 * 3_600_000,
+  });
+  receiver.answer = () => 429;
+  await enqueue("n1");
+  await receiver.waitFor(1, "arrived");
+  // Too many requests: a later send may pass, so it waits for one.
+  await expect.poll(() => counts.retried).toBe(1);
+  expect(counts).toEqual({ delivered: 0, retried: 1, dropped: 0 });
+
+  receiver.answer = () => 410;
+  await enqueue("n2");
+  await logs.waitFor((line) => line.msg.includes("refused it for good"));
+  expect(receiver.arrived).toHaveLength(2);
+  expect(counts).toEqual({ delivered: 0, retried: 1, dropped: 1 });
+  // Only the rate-limited one is left, long before the give-up time.
+  expect((await store.pending()).count).toBe(1);
+  expect(logs.matching("refused it for good")[0]).toMatchObject({
+    notification: "n2",
+    lastError: expect.stringContaining("answered 410"),
+  });
+});

@@ -1,7 +1,12 @@
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../clock.js";
 import type { Delivery, NotificationStore } from "../store/notification-store.js";
-import type { Channel, Notification, Route } from "./notification.js";
+import {
+  type Channel,
+  type Notification,
+  PermanentDeliveryError,
+  type Route,
+} from "./notification.js";
 import { formatRoute } from "./routes.js";
 
 /** How the worker delivers; every field has a default (DEFAULT_DELIVERY_SETTINGS). */
@@ -34,9 +39,6 @@ export type DeliveryOutcome = "delivered" | "retried" | "dropped";
 /** The most deliveries one claim takes: what one team's digest can hold at most. */
 const CLAIM_BATCH = 200;
 const MINUTE_MS = 60_000;
-
-/** A channel refuses a delivery it can never make: it is dropped, not retried. */
-export class UndeliverableError extends Error {}
 
 /** One message to send: one delivery, or a digest of several to the same route. */
 interface Message {
@@ -201,8 +203,15 @@ export class DeliveryWorker {
       if (this.#stopped) {
         for (const delivery of deliveries)
           await this.#store.reschedule(delivery, this.#clock.now());
-      } else if (err instanceof UndeliverableError) {
-        await this.#drop(deliveries, why);
+      } else if (err instanceof PermanentDeliveryError) {
+        await this.#drop(
+          deliveries.map((delivery) => ({
+            ...delivery,
+            attempts: delivery.attempts + 1,
+            lastError: why,
+          })),
+          `the receiver refused it for good, so it is not retried: ${why}`,
+        );
       } else {
         await this.#retry(deliveries, why);
       }

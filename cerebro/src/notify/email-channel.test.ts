@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseCerebroConfig } from "../config.js";
 import { createTestPki, type TestPki } from "../testing/index.js";
 import { type EmailChannelOptions, emailChannel, NOTIFICATION_ID_HEADER } from "./email-channel.js";
-import type { Notification, Route } from "./notification.js";
+import { type Notification, PermanentDeliveryError, type Route } from "./notification.js";
 
 /** One email as the SMTP server took it. */
 interface Received {
@@ -251,12 +251,14 @@ describe("emailChannel", () => {
     expect(other).not.toBe(first);
   });
 
-  it("rejects naming the route and what the server said when it refuses the recipient", async () => {
+  it("rejects for good, naming the route and what the server said, when it refuses the recipient", async () => {
     const server = await smtpServer({ ...PLAIN, refuse: "oncall@example.com" });
     const error = await rejection(
       channelTo(server.port).send(ONCALL, [notification()], notAborted()),
     );
     expect(error.message).toBe("email to oncall@example.com: 550 mailbox unavailable");
+    // A 5xx for the recipient: no retry can change the answer.
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect(server.received).toEqual([]);
   });
 
@@ -330,6 +332,8 @@ describe("emailChannel", () => {
       expect(error.message).toBe(
         "email to oncall@example.com: authentication failed: 535 Authentication credentials invalid",
       );
+      // cerebro's own password: retried, for an operator may fix it meanwhile.
+      expect(error).not.toBeInstanceOf(PermanentDeliveryError);
       expect(
         JSON.stringify({ ...error, message: error.message, stack: error.stack }),
       ).not.toContain(wrong);

@@ -3,7 +3,12 @@
 import { createHash } from "node:crypto";
 import { createTransport } from "nodemailer";
 import { mailboxAddress, parseSmtpUrl } from "./email-settings.js";
-import type { Channel, Notification, Route } from "./notification.js";
+import {
+  type Channel,
+  type Notification,
+  PermanentDeliveryError,
+  type Route,
+} from "./notification.js";
 
 /** What the email channel connects to and sends as. */
 export interface EmailChannelOptions {
@@ -75,11 +80,11 @@ export function emailChannel(options: EmailChannelOptions): Channel {
   return {
     async send(route: Route, notifications: readonly Notification[], signal: AbortSignal) {
       if (route.kind !== "email") {
-        throw new Error(`the email channel cannot send to a ${route.kind} route`);
+        throw new PermanentDeliveryError(`the email channel cannot send to a ${route.kind} route`);
       }
       if (notifications.length === 0) return;
       if (mailboxAddress(route.address) === undefined) {
-        throw new Error(`email to ${route.address}: not one email address`);
+        throw new PermanentDeliveryError(`email to ${route.address}: not one email address`);
       }
       const email = composeEmail(notifications, fromDomain);
       try {
@@ -99,10 +104,29 @@ export function emailChannel(options: EmailChannelOptions): Channel {
           : whatWentWrong(error, server, endpoint.user !== undefined);
         // A new error, not nodemailer's: the outbox may log it whole, and only
         // this message is known to hold no password.
-        throw new Error(`email to ${route.address}: ${hide(said, endpoint.password)}`);
+        const message = `email to ${route.address}: ${hide(said, endpoint.password)}`;
+        throw !signal.aborted && refusedForGood(error)
+          ? new PermanentDeliveryError(message)
+          : new Error(message);
       }
     },
   };
+}
+
+/**
+ * Whether the server refused the recipient or the message for good: a 5xx
+ * reply to RCPT TO or to the message (nodemailer's EENVELOPE, EMESSAGE). A
+ * 5xx to logging in or STARTTLS is cerebro's own settings, which an
+ * operator may fix while the delivery waits, so it is retried.
+ */
+function refusedForGood(error: unknown): boolean {
+  const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
+  return (
+    typeof responseCode === "number" &&
+    responseCode >= 500 &&
+    responseCode <= 599 &&
+    (code === "EENVELOPE" || code === "EMESSAGE")
+  );
 }
 
 /** What the server said, or why there was no server to say it. */

@@ -1,5 +1,7 @@
 // One POST of JSON to a receiver, as the webhook and Slack channels send it.
 
+import { PermanentDeliveryError } from "./notification.js";
+
 /** The most bytes of a receiver's answer read, for the error message; the rest is dropped. */
 export const MAX_RESPONSE_BYTES = 4_096;
 
@@ -8,7 +10,8 @@ export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
 /**
  * POSTs `body` and resolves on a 2xx; rejects naming `where` and what the
- * receiver said otherwise, after `timeoutMs`, or once `signal` aborts.
+ * receiver said otherwise (a PermanentDeliveryError when it refused the
+ * request for good), after `timeoutMs`, or once `signal` aborts.
  */
 export async function postJson(
   url: string,
@@ -37,8 +40,17 @@ export async function postJson(
   }
   const answer = await readBounded(response, MAX_RESPONSE_BYTES).catch(() => "");
   if (response.status < 200 || response.status > 299) {
-    throw new Error(`${where} answered ${response.status}${answer ? `: ${answer}` : ""}`);
+    const said = `${where} answered ${response.status}${answer ? `: ${answer}` : ""}`;
+    throw refusedForGood(response.status) ? new PermanentDeliveryError(said) : new Error(said);
   }
+}
+
+/**
+ * Whether an answer says the same request will never be taken: a 4xx, but
+ * for a timeout (408) and a rate limit (429), which a later send may pass.
+ */
+function refusedForGood(status: number): boolean {
+  return status >= 400 && status <= 499 && status !== 408 && status !== 429;
 }
 
 /** At most `maxBytes` of the body as text; the rest is not read. */

@@ -57,8 +57,19 @@ export type Route =
  * Delivers notifications to one route: one, or a digest of several for the
  * same team. Resolves once the receiver took them; rejects (with a message
  * naming the route and what the receiver said) when it did not, so that
- * the outbox retries later. Must give up when `signal` aborts.
+ * the outbox retries later; rejects with a PermanentDeliveryError when no
+ * retry can succeed. Must give up when `signal` aborts.
  */
 export interface Channel {
   send(route: Route, notifications: readonly Notification[], signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * A delivery no retry can make: the receiver refused it for good (an HTTP
+ * 4xx other than 408 and 429, an SMTP 5xx for the recipient or the message)
+ * or the route is malformed. The outbox drops it at once instead of
+ * retrying it until the give-up time.
+ */
+export class PermanentDeliveryError extends Error {
+  override readonly name = "PermanentDeliveryError";
 }

@@ -6,6 +6,9 @@ import type { Route } from "./notification.js";
 /** The longest address an email route takes (RFC 5321's limit on a path). */
 const MAX_EMAIL_ADDRESS_LENGTH = 254;
 
+/** The most routes one team has: every notification goes to each. */
+export const MAX_TEAM_ROUTES = 10;
+
 /** A route as the store keeps it: a webhook's with the secret cerebro signs its requests with. */
 export interface StoredRoute {
   readonly route: Route;

@@ -1,5 +1,10 @@
 import { DEFAULT_SEND_TIMEOUT_MS, postJson } from "./http-post.js";
-import type { Channel, Notification, Route } from "./notification.js";
+import {
+  type Channel,
+  type Notification,
+  PermanentDeliveryError,
+  type Route,
+} from "./notification.js";
 import { IDEMPOTENCY_HEADER, idempotencyKey } from "./webhook-channel.js";
 
 /** Slack's limit on the text of one section block. */
@@ -26,7 +31,9 @@ export class SlackChannel implements Channel {
     signal: AbortSignal,
   ): Promise<void> {
     if (route.kind !== "slack")
-      throw new Error(`the Slack channel cannot send to ${route.kind} routes`);
+      throw new PermanentDeliveryError(`the Slack channel cannot send to ${route.kind} routes`);
+    if (!URL.canParse(route.url))
+      throw new PermanentDeliveryError(`Slack webhook: ${JSON.stringify(route.url)} is not a URL`);
     const key = idempotencyKey(notifications);
     await postJson(
       route.url,

@@ -1,7 +1,12 @@
 import { createHmac } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { DEFAULT_SEND_TIMEOUT_MS, postJson } from "./http-post.js";
-import type { Channel, Notification, Route } from "./notification.js";
+import {
+  type Channel,
+  type Notification,
+  PermanentDeliveryError,
+  type Route,
+} from "./notification.js";
 
 /** The header with the notification's id (a digest's: of its first), for receivers to drop a repeat. */
 export const IDEMPOTENCY_HEADER = "idempotency-key";
@@ -71,7 +76,7 @@ export class WebhookChannel implements Channel {
     signal: AbortSignal,
   ): Promise<void> {
     if (route.kind !== "webhook")
-      throw new Error(`the webhook channel cannot send to ${route.kind} routes`);
+      throw new PermanentDeliveryError(`the webhook channel cannot send to ${route.kind} routes`);
     const secret = await this.#secretOf(notifications[0]?.team ?? "", route.url);
     if (!secret)
       throw new Error(`webhook ${route.url} has no signing secret: set the team's routes again`);

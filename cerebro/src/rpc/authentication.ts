@@ -44,6 +44,8 @@ const METHOD_ACTIONS: Readonly<Record<string, Action["kind"]>> = {
   [`${ControlService.typeName}/FollowTaskRunLogs`]: "read",
   [`${ControlService.typeName}/ListTaskRuns`]: "read",
   [`${ControlService.typeName}/ForgetServer`]: "administer",
+  [`${ControlService.typeName}/ListTeams`]: "read",
+  [`${ControlService.typeName}/SetTeamNotifications`]: "set-routes",
   [`${AccessService.typeName}/ListAudit`]: "read-audit",
   [`${AccessService.typeName}/WhoAmI`]: "who-am-i",
 };

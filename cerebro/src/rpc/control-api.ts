@@ -75,6 +75,7 @@ import type { Outbound } from "./outbound.js";
 import { DEFAULT_RUNS_PAGE, parseRunPageToken, runPageToken } from "./run-pages.js";
 import type { SessionRegistry } from "./sessions.js";
 import { followTaskRunLogs, getTaskRunLogs } from "./task-logs.js";
+import { type TeamsApi, teamsApi } from "./teams.js";
 
 export interface ControlApiOptions {
   /** When a task's cron schedule fires next, if it has one. */
@@ -109,7 +110,7 @@ export interface Caller {
 }
 
 /** The ControlService's behaviour, apart from any transport (gRPC, HTTP with JSON). */
-export interface ControlApi {
+export interface ControlApi extends TeamsApi {
   startRun(request: StartRunRequest, caller: Caller): Promise<StartRunResponse>;
   getRun(request: GetRunRequest): Promise<GetRunResponse>;
   listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
@@ -181,6 +182,8 @@ export function controlApi(options: ControlApiOptions): ControlApi {
   }
 
   return {
+    ...teamsApi({ graph, notifications: store.notifications, access }),
+
     async startRun(request, caller) {
       const call = {
         action: "ControlService/StartRun",

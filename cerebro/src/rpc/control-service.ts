@@ -64,6 +64,8 @@ export function controlService(
     listTasks: unary(api.listTasks),
     listServers: unary(api.listServers),
     forgetServer: unary(api.forgetServer),
+    setTeamNotifications: unary(api.setTeamNotifications),
+    listTeams: unary(api.listTeams),
     getGraph: unary(api.getGraph),
     getTaskRunLogs: unary(api.getTaskRunLogs),
     async *followTaskRunLogs(request, context) {

@@ -599,3 +599,63 @@ class Event(_message.Message):
     due_at: _timestamp_pb2.Timestamp
     progress: float
     def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., task_run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[_task_pb2.TaskState, str]] = ..., error_cause: _Optional[_Union[_task_pb2.ErrorCause, str]] = ..., server_name: _Optional[str] = ..., instance_id: _Optional[str] = ..., message: _Optional[str] = ..., run_state: _Optional[_Union[RunState, str]] = ..., detail: _Optional[str] = ..., cursor: _Optional[str] = ..., seq: _Optional[int] = ..., teams: _Optional[_Iterable[str]] = ..., attempt_number: _Optional[int] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[float] = ...) -> None: ...
+
+class NotificationRoute(_message.Message):
+    __slots__ = ("webhook_url", "slack_url", "email_address")
+    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
+    SLACK_URL_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    webhook_url: str
+    slack_url: str
+    email_address: str
+    def __init__(self, webhook_url: _Optional[str] = ..., slack_url: _Optional[str] = ..., email_address: _Optional[str] = ...) -> None: ...
+
+class SetTeamNotificationsRequest(_message.Message):
+    __slots__ = ("team", "routes", "clear")
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_FIELD_NUMBER: _ClassVar[int]
+    team: str
+    routes: _containers.RepeatedCompositeFieldContainer[NotificationRoute]
+    clear: bool
+    def __init__(self, team: _Optional[str] = ..., routes: _Optional[_Iterable[_Union[NotificationRoute, _Mapping]]] = ..., clear: _Optional[bool] = ...) -> None: ...
+
+class SetTeamNotificationsResponse(_message.Message):
+    __slots__ = ("team", "new_secrets")
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    NEW_SECRETS_FIELD_NUMBER: _ClassVar[int]
+    team: TeamInfo
+    new_secrets: _containers.RepeatedCompositeFieldContainer[WebhookSecret]
+    def __init__(self, team: _Optional[_Union[TeamInfo, _Mapping]] = ..., new_secrets: _Optional[_Iterable[_Union[WebhookSecret, _Mapping]]] = ...) -> None: ...
+
+class WebhookSecret(_message.Message):
+    __slots__ = ("webhook_url", "secret")
+    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    webhook_url: str
+    secret: str
+    def __init__(self, webhook_url: _Optional[str] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class ListTeamsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListTeamsResponse(_message.Message):
+    __slots__ = ("teams",)
+    TEAMS_FIELD_NUMBER: _ClassVar[int]
+    teams: _containers.RepeatedCompositeFieldContainer[TeamInfo]
+    def __init__(self, teams: _Optional[_Iterable[_Union[TeamInfo, _Mapping]]] = ...) -> None: ...
+
+class TeamInfo(_message.Message):
+    __slots__ = ("team", "routes", "default_routes", "contacts", "task_ids")
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_ROUTES_FIELD_NUMBER: _ClassVar[int]
+    CONTACTS_FIELD_NUMBER: _ClassVar[int]
+    TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    team: str
+    routes: _containers.RepeatedCompositeFieldContainer[NotificationRoute]
+    default_routes: _containers.RepeatedCompositeFieldContainer[NotificationRoute]
+    contacts: _containers.RepeatedScalarFieldContainer[str]
+    task_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, team: _Optional[str] = ..., routes: _Optional[_Iterable[_Union[NotificationRoute, _Mapping]]] = ..., default_routes: _Optional[_Iterable[_Union[NotificationRoute, _Mapping]]] = ..., contacts: _Optional[_Iterable[str]] = ..., task_ids: _Optional[_Iterable[str]] = ...) -> None: ...

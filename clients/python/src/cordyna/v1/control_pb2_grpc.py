@@ -95,6 +95,16 @@ class ControlServiceStub:
                 request_serializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsRequest.SerializeToString,
                 response_deserializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsResponse.FromString,
                 _registered_method=True)
+        self.SetTeamNotifications = channel.unary_unary(
+                '/cordyna.v1.ControlService/SetTeamNotifications',
+                request_serializer=cordyna_dot_v1_dot_control__pb2.SetTeamNotificationsRequest.SerializeToString,
+                response_deserializer=cordyna_dot_v1_dot_control__pb2.SetTeamNotificationsResponse.FromString,
+                _registered_method=True)
+        self.ListTeams = channel.unary_unary(
+                '/cordyna.v1.ControlService/ListTeams',
+                request_serializer=cordyna_dot_v1_dot_control__pb2.ListTeamsRequest.SerializeToString,
+                response_deserializer=cordyna_dot_v1_dot_control__pb2.ListTeamsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -207,6 +217,30 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetTeamNotifications(self, request, context):
+        """Teams and their notification routes are here, not in AccessService:
+        a team's routes say where cerebro tells the team about its tasks (the
+        graph this service shows), and ListTeams is read from the declared
+        tasks; AccessService is about credentials and the audit trail only.
+
+        SetTeamNotifications adds routes to a team's notification routes, or
+        with `clear` replaces them (`clear` and no routes removes them all). A
+        route the team already has is kept as it is, with its webhook secret.
+        An admin may set any team's routes, an operator its own team's only.
+        FAILED_PRECONDITION when the team would have more than 10 routes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTeams(self, request, context):
+        """ListTeams returns every team cerebro knows (owning a declared task, or
+        having routes), with its routes, never their secrets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -269,6 +303,16 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.ListTaskRuns,
                     request_deserializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsRequest.FromString,
                     response_serializer=cordyna_dot_v1_dot_control__pb2.ListTaskRunsResponse.SerializeToString,
+            ),
+            'SetTeamNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTeamNotifications,
+                    request_deserializer=cordyna_dot_v1_dot_control__pb2.SetTeamNotificationsRequest.FromString,
+                    response_serializer=cordyna_dot_v1_dot_control__pb2.SetTeamNotificationsResponse.SerializeToString,
+            ),
+            'ListTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTeams,
+                    request_deserializer=cordyna_dot_v1_dot_control__pb2.ListTeamsRequest.FromString,
+                    response_serializer=cordyna_dot_v1_dot_control__pb2.ListTeamsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -596,6 +640,60 @@ class ControlService:
             '/cordyna.v1.ControlService/ListTaskRuns',
             cordyna_dot_v1_dot_control__pb2.ListTaskRunsRequest.SerializeToString,
             cordyna_dot_v1_dot_control__pb2.ListTaskRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTeamNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordyna.v1.ControlService/SetTeamNotifications',
+            cordyna_dot_v1_dot_control__pb2.SetTeamNotificationsRequest.SerializeToString,
+            cordyna_dot_v1_dot_control__pb2.SetTeamNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordyna.v1.ControlService/ListTeams',
+            cordyna_dot_v1_dot_control__pb2.ListTeamsRequest.SerializeToString,
+            cordyna_dot_v1_dot_control__pb2.ListTeamsResponse.FromString,
             options,
             channel_credentials,
             insecure,

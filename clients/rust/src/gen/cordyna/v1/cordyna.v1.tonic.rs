@@ -671,5 +671,55 @@ pub mod control_service_client {
                 .insert(GrpcMethod::new("cordyna.v1.ControlService", "ListTaskRuns"));
             self.inner.unary(req, path, codec).await
         }
+        pub async fn set_team_notifications(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SetTeamNotificationsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::SetTeamNotificationsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/cordyna.v1.ControlService/SetTeamNotifications",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("cordyna.v1.ControlService", "SetTeamNotifications"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_teams(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListTeamsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListTeamsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/cordyna.v1.ControlService/ListTeams",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("cordyna.v1.ControlService", "ListTeams"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }

@@ -241,6 +241,41 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_Event_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_NotificationRoute_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_NotificationRoute_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_SetTeamNotificationsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_SetTeamNotificationsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_WebhookSecret_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_WebhookSecret_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTeamsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTeamsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_ListTeamsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_ListTeamsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_TeamInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_TeamInfo_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -454,52 +489,95 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016attempt_number\030" +
       "\021 \001(\rR\rattemptNumber\0221\n\006due_at\030\022 \001(\0132\032.g" +
       "oogle.protobuf.TimestampR\005dueAt\022\037\n\010progr" +
-      "ess\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_progress*\204\001" +
-      "\n\010RunState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n" +
-      "\021RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEE" +
-      "DED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE" +
-      "_CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_" +
-      "KIND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001" +
-      "\022\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_" +
-      "UPSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n" +
-      "\013ServerState\022\034\n\030SERVER_STATE_UNSPECIFIED" +
-      "\020\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_STA" +
-      "TE_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026EVENT_KIN" +
-      "D_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTE" +
-      "D\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVEN" +
-      "T_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_" +
-      "SERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_" +
-      "DISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANG" +
-      "ED\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\007\022\"\n\036E" +
-      "VENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022\"\n\036EVENT" +
-      "_KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033EVENT_KIN" +
-      "D_ATTEMPT_PROGRESS\020\n2\342\007\n\016ControlService\022" +
-      "E\n\010StartRun\022\033.cordyna.v1.StartRunRequest" +
-      "\032\034.cordyna.v1.StartRunResponse\022D\n\006GetRun" +
-      "\022\031.cordyna.v1.GetRunRequest\032\032.cordyna.v1" +
-      ".GetRunResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordy" +
-      "na.v1.ListRunsRequest\032\034.cordyna.v1.ListR" +
-      "unsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna." +
-      "v1.CancelRunRequest\032\035.cordyna.v1.CancelR" +
-      "unResponse\022M\n\tListTasks\022\034.cordyna.v1.Lis" +
-      "tTasksRequest\032\035.cordyna.v1.ListTasksResp" +
-      "onse\"\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v1.Li" +
-      "stServersRequest\032\037.cordyna.v1.ListServer" +
-      "sResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037.cordyna" +
-      ".v1.ForgetServerRequest\032 .cordyna.v1.For" +
-      "getServerResponse\022J\n\010GetGraph\022\033.cordyna." +
-      "v1.GetGraphRequest\032\034.cordyna.v1.GetGraph" +
-      "Response\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordyna.v" +
-      "1.WatchEventsRequest\032\037.cordyna.v1.WatchE" +
-      "ventsResponse0\001\022\\\n\016GetTaskRunLogs\022!.cord" +
-      "yna.v1.GetTaskRunLogsRequest\032\".cordyna.v" +
-      "1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n\021FollowT" +
-      "askRunLogs\022$.cordyna.v1.FollowTaskRunLog" +
-      "sRequest\032%.cordyna.v1.FollowTaskRunLogsR" +
-      "esponse0\001\022V\n\014ListTaskRuns\022\037.cordyna.v1.L" +
-      "istTaskRunsRequest\032 .cordyna.v1.ListTask" +
-      "RunsResponse\"\003\220\002\001B \n\016dev.cordyna.v1B\014Con" +
-      "trolProtoP\001b\006proto3"
+      "ess\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_progress\"\301\005" +
+      "\n\021NotificationRoute\022\233\002\n\013webhook_url\030\001 \001(" +
+      "\tB\367\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url\022Wmust be an" +
+      " https:// URL, or http:// to a loopback " +
+      "address (localhost, 127.0.0.1, [::1])\032\203\001" +
+      "this.matches(r\'^(https://[^\\s/?#@]+|http" +
+      "://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3" +
+      "}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)([/" +
+      "?#]\\S*)?$\')H\000R\nwebhookUrl\022\227\002\n\tslack_url\030" +
+      "\002 \001(\tB\367\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url\022Wmust b" +
+      "e an https:// URL, or http:// to a loopb" +
+      "ack address (localhost, 127.0.0.1, [::1]" +
+      ")\032\203\001this.matches(r\'^(https://[^\\s/?#@]+|" +
+      "http://(localhost|127\\.[0-9]{1,3}\\.[0-9]" +
+      "{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?" +
+      ")([/?#]\\S*)?$\')H\000R\010slackUrl\022c\n\remail_add" +
+      "ress\030\003 \001(\tB<\272H9r7(\376\00122^[^\\s@<>()\",;:]+@[" +
+      "^\\s@<>()\",;:]+\\.[^\\s@<>()\",;:]+$H\000R\014emai" +
+      "lAddressB\017\n\006target\022\005\272H\002\010\001\"\255\002\n\033SetTeamNot" +
+      "ificationsRequest\0222\n\004team\030\001 \001(\tB\036\272H\033r\031\020\001" +
+      "(\200\0012\022^[^\\p{Cc}\\p{Cf}]*$R\004team\022?\n\006routes\030" +
+      "\002 \003(\0132\035.cordyna.v1.NotificationRouteB\010\272H" +
+      "\005\222\001\002\020\nR\006routes\022\024\n\005clear\030\003 \001(\010R\005clear:\202\001\272" +
+      "H\177\032}\n set_team_notifications.something\0224" +
+      "give routes to add, or clear (to remove " +
+      "every route)\032#size(this.routes) > 0 || t" +
+      "his.clear\"\204\001\n\034SetTeamNotificationsRespon" +
+      "se\022(\n\004team\030\001 \001(\0132\024.cordyna.v1.TeamInfoR\004" +
+      "team\022:\n\013new_secrets\030\002 \003(\0132\031.cordyna.v1.W" +
+      "ebhookSecretR\nnewSecrets\"H\n\rWebhookSecre" +
+      "t\022\037\n\013webhook_url\030\001 \001(\tR\nwebhookUrl\022\026\n\006se" +
+      "cret\030\002 \001(\tR\006secret\"\022\n\020ListTeamsRequest\"?" +
+      "\n\021ListTeamsResponse\022*\n\005teams\030\001 \003(\0132\024.cor" +
+      "dyna.v1.TeamInfoR\005teams\"\322\001\n\010TeamInfo\022\022\n\004" +
+      "team\030\001 \001(\tR\004team\0225\n\006routes\030\002 \003(\0132\035.cordy" +
+      "na.v1.NotificationRouteR\006routes\022D\n\016defau" +
+      "lt_routes\030\003 \003(\0132\035.cordyna.v1.Notificatio" +
+      "nRouteR\rdefaultRoutes\022\032\n\010contacts\030\004 \003(\tR" +
+      "\010contacts\022\031\n\010task_ids\030\005 \003(\tR\007taskIds*\204\001\n" +
+      "\010RunState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021" +
+      "RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEED" +
+      "ED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_" +
+      "CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_K" +
+      "IND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022" +
+      "\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_U" +
+      "PSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013" +
+      "ServerState\022\034\n\030SERVER_STATE_UNSPECIFIED\020" +
+      "\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_STAT" +
+      "E_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026EVENT_KIND" +
+      "_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED" +
+      "\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT" +
+      "_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_S" +
+      "ERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_D" +
+      "ISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGE" +
+      "D\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\007\022\"\n\036EV" +
+      "ENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022\"\n\036EVENT_" +
+      "KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033EVENT_KIND" +
+      "_ATTEMPT_PROGRESS\020\n2\234\t\n\016ControlService\022E" +
+      "\n\010StartRun\022\033.cordyna.v1.StartRunRequest\032" +
+      "\034.cordyna.v1.StartRunResponse\022D\n\006GetRun\022" +
+      "\031.cordyna.v1.GetRunRequest\032\032.cordyna.v1." +
+      "GetRunResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyn" +
+      "a.v1.ListRunsRequest\032\034.cordyna.v1.ListRu" +
+      "nsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna.v" +
+      "1.CancelRunRequest\032\035.cordyna.v1.CancelRu" +
+      "nResponse\022M\n\tListTasks\022\034.cordyna.v1.List" +
+      "TasksRequest\032\035.cordyna.v1.ListTasksRespo" +
+      "nse\"\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v1.Lis" +
+      "tServersRequest\032\037.cordyna.v1.ListServers" +
+      "Response\"\003\220\002\001\022Q\n\014ForgetServer\022\037.cordyna." +
+      "v1.ForgetServerRequest\032 .cordyna.v1.Forg" +
+      "etServerResponse\022J\n\010GetGraph\022\033.cordyna.v" +
+      "1.GetGraphRequest\032\034.cordyna.v1.GetGraphR" +
+      "esponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordyna.v1" +
+      ".WatchEventsRequest\032\037.cordyna.v1.WatchEv" +
+      "entsResponse0\001\022\\\n\016GetTaskRunLogs\022!.cordy" +
+      "na.v1.GetTaskRunLogsRequest\032\".cordyna.v1" +
+      ".GetTaskRunLogsResponse\"\003\220\002\001\022b\n\021FollowTa" +
+      "skRunLogs\022$.cordyna.v1.FollowTaskRunLogs" +
+      "Request\032%.cordyna.v1.FollowTaskRunLogsRe" +
+      "sponse0\001\022V\n\014ListTaskRuns\022\037.cordyna.v1.Li" +
+      "stTaskRunsRequest\032 .cordyna.v1.ListTaskR" +
+      "unsResponse\"\003\220\002\001\022i\n\024SetTeamNotifications" +
+      "\022\'.cordyna.v1.SetTeamNotificationsReques" +
+      "t\032(.cordyna.v1.SetTeamNotificationsRespo" +
+      "nse\022M\n\tListTeams\022\034.cordyna.v1.ListTeamsR" +
+      "equest\032\035.cordyna.v1.ListTeamsResponse\"\003\220" +
+      "\002\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006pr" +
+      "oto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -767,6 +845,48 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,
         new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", "Progress", });
+    internal_static_cordyna_v1_NotificationRoute_descriptor =
+      getDescriptor().getMessageType(38);
+    internal_static_cordyna_v1_NotificationRoute_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_NotificationRoute_descriptor,
+        new java.lang.String[] { "WebhookUrl", "SlackUrl", "EmailAddress", "Target", });
+    internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor =
+      getDescriptor().getMessageType(39);
+    internal_static_cordyna_v1_SetTeamNotificationsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor,
+        new java.lang.String[] { "Team", "Routes", "Clear", });
+    internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor =
+      getDescriptor().getMessageType(40);
+    internal_static_cordyna_v1_SetTeamNotificationsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor,
+        new java.lang.String[] { "Team", "NewSecrets", });
+    internal_static_cordyna_v1_WebhookSecret_descriptor =
+      getDescriptor().getMessageType(41);
+    internal_static_cordyna_v1_WebhookSecret_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_WebhookSecret_descriptor,
+        new java.lang.String[] { "WebhookUrl", "Secret", });
+    internal_static_cordyna_v1_ListTeamsRequest_descriptor =
+      getDescriptor().getMessageType(42);
+    internal_static_cordyna_v1_ListTeamsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTeamsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_cordyna_v1_ListTeamsResponse_descriptor =
+      getDescriptor().getMessageType(43);
+    internal_static_cordyna_v1_ListTeamsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_ListTeamsResponse_descriptor,
+        new java.lang.String[] { "Teams", });
+    internal_static_cordyna_v1_TeamInfo_descriptor =
+      getDescriptor().getMessageType(44);
+    internal_static_cordyna_v1_TeamInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_TeamInfo_descriptor,
+        new java.lang.String[] { "Team", "Routes", "DefaultRoutes", "Contacts", "TaskIds", });
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     dev.cordyna.v1.TaskProto.getDescriptor();
@@ -775,6 +895,8 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(build.buf.validate.ValidateProto.message);
+    registry.add(build.buf.validate.ValidateProto.oneof);
     com.google.protobuf.Descriptors.FileDescriptor
         .internalUpdateFileDescriptor(descriptor, registry);
   }

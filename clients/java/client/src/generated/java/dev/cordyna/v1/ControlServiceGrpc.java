@@ -394,6 +394,69 @@ public final class ControlServiceGrpc {
     return getListTaskRunsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.SetTeamNotificationsRequest,
+      dev.cordyna.v1.SetTeamNotificationsResponse> getSetTeamNotificationsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SetTeamNotifications",
+      requestType = dev.cordyna.v1.SetTeamNotificationsRequest.class,
+      responseType = dev.cordyna.v1.SetTeamNotificationsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.SetTeamNotificationsRequest,
+      dev.cordyna.v1.SetTeamNotificationsResponse> getSetTeamNotificationsMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.SetTeamNotificationsRequest, dev.cordyna.v1.SetTeamNotificationsResponse> getSetTeamNotificationsMethod;
+    if ((getSetTeamNotificationsMethod = ControlServiceGrpc.getSetTeamNotificationsMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getSetTeamNotificationsMethod = ControlServiceGrpc.getSetTeamNotificationsMethod) == null) {
+          ControlServiceGrpc.getSetTeamNotificationsMethod = getSetTeamNotificationsMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.SetTeamNotificationsRequest, dev.cordyna.v1.SetTeamNotificationsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SetTeamNotifications"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.SetTeamNotificationsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.SetTeamNotificationsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("SetTeamNotifications"))
+              .build();
+        }
+      }
+    }
+    return getSetTeamNotificationsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.ListTeamsRequest,
+      dev.cordyna.v1.ListTeamsResponse> getListTeamsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListTeams",
+      requestType = dev.cordyna.v1.ListTeamsRequest.class,
+      responseType = dev.cordyna.v1.ListTeamsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.ListTeamsRequest,
+      dev.cordyna.v1.ListTeamsResponse> getListTeamsMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.ListTeamsRequest, dev.cordyna.v1.ListTeamsResponse> getListTeamsMethod;
+    if ((getListTeamsMethod = ControlServiceGrpc.getListTeamsMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getListTeamsMethod = ControlServiceGrpc.getListTeamsMethod) == null) {
+          ControlServiceGrpc.getListTeamsMethod = getListTeamsMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.ListTeamsRequest, dev.cordyna.v1.ListTeamsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListTeams"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListTeamsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.ListTeamsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("ListTeams"))
+              .build();
+        }
+      }
+    }
+    return getListTeamsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -601,6 +664,35 @@ public final class ControlServiceGrpc {
         io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTaskRunsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListTaskRunsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Teams and their notification routes are here, not in AccessService:
+     * a team's routes say where cerebro tells the team about its tasks (the
+     * graph this service shows), and ListTeams is read from the declared
+     * tasks; AccessService is about credentials and the audit trail only.
+     * SetTeamNotifications adds routes to a team's notification routes, or
+     * with `clear` replaces them (`clear` and no routes removes them all). A
+     * route the team already has is kept as it is, with its webhook secret.
+     * An admin may set any team's routes, an operator its own team's only.
+     * FAILED_PRECONDITION when the team would have more than 10 routes.
+     * </pre>
+     */
+    default void setTeamNotifications(dev.cordyna.v1.SetTeamNotificationsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.SetTeamNotificationsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSetTeamNotificationsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListTeams returns every team cerebro knows (owning a declared task, or
+     * having routes), with its routes, never their secrets.
+     * </pre>
+     */
+    default void listTeams(dev.cordyna.v1.ListTeamsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTeamsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListTeamsMethod(), responseObserver);
+    }
   }
 
   /**
@@ -789,6 +881,37 @@ public final class ControlServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListTaskRunsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Teams and their notification routes are here, not in AccessService:
+     * a team's routes say where cerebro tells the team about its tasks (the
+     * graph this service shows), and ListTeams is read from the declared
+     * tasks; AccessService is about credentials and the audit trail only.
+     * SetTeamNotifications adds routes to a team's notification routes, or
+     * with `clear` replaces them (`clear` and no routes removes them all). A
+     * route the team already has is kept as it is, with its webhook secret.
+     * An admin may set any team's routes, an operator its own team's only.
+     * FAILED_PRECONDITION when the team would have more than 10 routes.
+     * </pre>
+     */
+    public void setTeamNotifications(dev.cordyna.v1.SetTeamNotificationsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.SetTeamNotificationsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSetTeamNotificationsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListTeams returns every team cerebro knows (owning a declared task, or
+     * having routes), with its routes, never their secrets.
+     * </pre>
+     */
+    public void listTeams(dev.cordyna.v1.ListTeamsRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTeamsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListTeamsMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -955,6 +1078,35 @@ public final class ControlServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getListTaskRunsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Teams and their notification routes are here, not in AccessService:
+     * a team's routes say where cerebro tells the team about its tasks (the
+     * graph this service shows), and ListTeams is read from the declared
+     * tasks; AccessService is about credentials and the audit trail only.
+     * SetTeamNotifications adds routes to a team's notification routes, or
+     * with `clear` replaces them (`clear` and no routes removes them all). A
+     * route the team already has is kept as it is, with its webhook secret.
+     * An admin may set any team's routes, an operator its own team's only.
+     * FAILED_PRECONDITION when the team would have more than 10 routes.
+     * </pre>
+     */
+    public dev.cordyna.v1.SetTeamNotificationsResponse setTeamNotifications(dev.cordyna.v1.SetTeamNotificationsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getSetTeamNotificationsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListTeams returns every team cerebro knows (owning a declared task, or
+     * having routes), with its routes, never their secrets.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListTeamsResponse listTeams(dev.cordyna.v1.ListTeamsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListTeamsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1119,6 +1271,35 @@ public final class ControlServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListTaskRunsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Teams and their notification routes are here, not in AccessService:
+     * a team's routes say where cerebro tells the team about its tasks (the
+     * graph this service shows), and ListTeams is read from the declared
+     * tasks; AccessService is about credentials and the audit trail only.
+     * SetTeamNotifications adds routes to a team's notification routes, or
+     * with `clear` replaces them (`clear` and no routes removes them all). A
+     * route the team already has is kept as it is, with its webhook secret.
+     * An admin may set any team's routes, an operator its own team's only.
+     * FAILED_PRECONDITION when the team would have more than 10 routes.
+     * </pre>
+     */
+    public dev.cordyna.v1.SetTeamNotificationsResponse setTeamNotifications(dev.cordyna.v1.SetTeamNotificationsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSetTeamNotificationsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListTeams returns every team cerebro knows (owning a declared task, or
+     * having routes), with its routes, never their secrets.
+     * </pre>
+     */
+    public dev.cordyna.v1.ListTeamsResponse listTeams(dev.cordyna.v1.ListTeamsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListTeamsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1262,6 +1443,37 @@ public final class ControlServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListTaskRunsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Teams and their notification routes are here, not in AccessService:
+     * a team's routes say where cerebro tells the team about its tasks (the
+     * graph this service shows), and ListTeams is read from the declared
+     * tasks; AccessService is about credentials and the audit trail only.
+     * SetTeamNotifications adds routes to a team's notification routes, or
+     * with `clear` replaces them (`clear` and no routes removes them all). A
+     * route the team already has is kept as it is, with its webhook secret.
+     * An admin may set any team's routes, an operator its own team's only.
+     * FAILED_PRECONDITION when the team would have more than 10 routes.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.SetTeamNotificationsResponse> setTeamNotifications(
+        dev.cordyna.v1.SetTeamNotificationsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSetTeamNotificationsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListTeams returns every team cerebro knows (owning a declared task, or
+     * having routes), with its routes, never their secrets.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.ListTeamsResponse> listTeams(
+        dev.cordyna.v1.ListTeamsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListTeamsMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_START_RUN = 0;
@@ -1276,6 +1488,8 @@ public final class ControlServiceGrpc {
   private static final int METHODID_GET_TASK_RUN_LOGS = 9;
   private static final int METHODID_FOLLOW_TASK_RUN_LOGS = 10;
   private static final int METHODID_LIST_TASK_RUNS = 11;
+  private static final int METHODID_SET_TEAM_NOTIFICATIONS = 12;
+  private static final int METHODID_LIST_TEAMS = 13;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1341,6 +1555,14 @@ public final class ControlServiceGrpc {
         case METHODID_LIST_TASK_RUNS:
           serviceImpl.listTaskRuns((dev.cordyna.v1.ListTaskRunsRequest) request,
               (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTaskRunsResponse>) responseObserver);
+          break;
+        case METHODID_SET_TEAM_NOTIFICATIONS:
+          serviceImpl.setTeamNotifications((dev.cordyna.v1.SetTeamNotificationsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.SetTeamNotificationsResponse>) responseObserver);
+          break;
+        case METHODID_LIST_TEAMS:
+          serviceImpl.listTeams((dev.cordyna.v1.ListTeamsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTeamsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1444,6 +1666,20 @@ public final class ControlServiceGrpc {
               dev.cordyna.v1.ListTaskRunsRequest,
               dev.cordyna.v1.ListTaskRunsResponse>(
                 service, METHODID_LIST_TASK_RUNS)))
+        .addMethod(
+          getSetTeamNotificationsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.SetTeamNotificationsRequest,
+              dev.cordyna.v1.SetTeamNotificationsResponse>(
+                service, METHODID_SET_TEAM_NOTIFICATIONS)))
+        .addMethod(
+          getListTeamsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.ListTeamsRequest,
+              dev.cordyna.v1.ListTeamsResponse>(
+                service, METHODID_LIST_TEAMS)))
         .build();
   }
 
@@ -1504,6 +1740,8 @@ public final class ControlServiceGrpc {
               .addMethod(getGetTaskRunLogsMethod())
               .addMethod(getFollowTaskRunLogsMethod())
               .addMethod(getListTaskRunsMethod())
+              .addMethod(getSetTeamNotificationsMethod())
+              .addMethod(getListTeamsMethod())
               .build();
         }
       }
