@@ -170,6 +170,11 @@ winning over its variable:
   CORDYNA_MAX_TASKS_PER_DECLARATION
                                  the most tasks one task-server may declare
                                  (default 10000)
+  CORDYNA_MAX_CANDIDATES         the most change ids with candidate servers
+                                 connected at once (default 32)
+  CORDYNA_MAX_TASKS_PER_CANDIDATE
+                                 the most tasks one candidate server may
+                                 declare (default 1000)
   CORDYNA_METRICS_AUTH           "off": GET /metrics on the HTTP port answers
                                  anyone who reaches it (default "on": it
                                  needs a credential that may read, while

@@ -533,6 +533,8 @@ impl Server {
             agent: AGENT.into(),
             // A handful of tasks: one message holds them all.
             tasks_continue: false,
+            // Fields a later minor version adds keep their defaults (no candidate: a live server).
+            ..Default::default()
         };
         log!("connecting, hello with {} running attempts", hello.running_attempt_ids.len());
         let _ = tx.send(ConnectRequest { message: Some(Up::Hello(hello)) });
