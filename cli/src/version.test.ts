@@ -23,16 +23,16 @@ describe("dyna version", () => {
       expect(await dyna(args, cerebro.address)).toEqual({
         code: 0,
         out: [
-          `dyna ${version} (protocol 1.4)`,
-          `cerebro ${version} (protocol 1.4) at ${cerebro.address}`,
+          `dyna ${version} (protocol 1.5)`,
+          `cerebro ${version} (protocol 1.5) at ${cerebro.address}`,
         ],
         err: [],
       });
     }
     const json = await dyna(["version", "--json"], cerebro.address);
     expect(JSON.parse(json.out.join(""))).toEqual({
-      dyna: { version, protocol: "1.4" },
-      cerebro: { address: cerebro.address, cerebro: true, version, protocol: "1.4" },
+      dyna: { version, protocol: "1.5" },
+      cerebro: { address: cerebro.address, cerebro: true, version, protocol: "1.5" },
     });
   });
 
@@ -40,7 +40,7 @@ describe("dyna version", () => {
     const address = `127.0.0.1:${await freePort()}`;
     const { code, out } = await dyna(["--version"], address);
     expect(code).toBe(0);
-    expect(out[0]).toBe(`dyna ${version} (protocol 1.4)`);
+    expect(out[0]).toBe(`dyna ${version} (protocol 1.5)`);
     expect(out[1]).toMatch(new RegExp(`^cerebro at ${address}: no answer \\(UNAVAILABLE: `));
   });
 });

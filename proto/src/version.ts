@@ -2,7 +2,7 @@
  * The protocol version this contract implements. Bump the minor for additive
  * changes; a new major means a new proto package (cordyna.v2).
  */
-export const PROTOCOL_VERSION = { major: 1, minor: 4 } as const;
+export const PROTOCOL_VERSION = { major: 1, minor: 5 } as const;
 
 /** The protocol version as peers and people write it, "major.minor". */
 export const PROTOCOL_VERSION_TEXT = `${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor}`;
@@ -30,3 +30,9 @@ export const TASK_LOGS_MINOR = 3;
  * progress (AttemptProgress) and enforces a task's heartbeat deadline.
  */
 export const ATTEMPT_PROGRESS_MINOR = 4;
+
+/**
+ * The first minor version whose cerebro knows candidates (Hello.candidate):
+ * an older one takes a candidate's Hello as its server's live declaration.
+ */
+export const CANDIDATES_MINOR = 5;

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  CANDIDATES_MINOR,
   type ClientTls,
   type ConnectRequest,
   ConnectRequestSchema,
@@ -491,6 +492,19 @@ export class TaskServer {
 
   #onWelcome(welcome: Welcome): void {
     if (this.#lifecycle === "stopped") return;
+    const version = welcome.protocolVersion;
+    if (this.#candidate && (version?.major !== 1 || version.minor < CANDIDATES_MINOR)) {
+      // It has taken this instance for a live one: leave before it sends live work.
+      const refusal = new Error(
+        `cerebro at ${this.#address} speaks protocol ${version?.major ?? 1}.${version?.minor ?? 0}, which knows no candidates ` +
+          `(${PROTOCOL_VERSION.major}.${CANDIDATES_MINOR} does): it took candidate ${this.#candidate} for a live instance of ${this.name}; ` +
+          `stopping. Check what it holds for ${this.name} with: dyna tasks`,
+      );
+      this.logger.error(refusal.message);
+      this.#shutdown(refusal);
+      this.#connection?.close();
+      return;
+    }
     this.#welcomed = true;
     const disconnectedAt = this.#disconnectedAt;
     this.#disconnectedAt = undefined;

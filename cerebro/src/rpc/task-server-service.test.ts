@@ -43,7 +43,7 @@ describe("TaskServerService over real gRPC", () => {
     ]);
     const welcome = await session.next("welcome");
     expect(welcome.sessionId).toMatch(/^ses_/);
-    expect(welcome.protocolVersion).toMatchObject({ major: 1, minor: 4 });
+    expect(welcome.protocolVersion).toMatchObject({ major: 1, minor: 5 });
     expect(welcome.warnings).toEqual([
       expect.objectContaining({
         taskId: "b.report",
@@ -101,7 +101,7 @@ describe("TaskServerService over real gRPC", () => {
     const rejection = await session.next("rejection");
     expect(rejection.errors[0]?.code).toBe(DeclarationIssueCode.VERSION);
     expect(rejection.errors[0]?.message).toBe(
-      "protocol version 2.0 is not supported: this cerebro speaks 1.4 (any 1.x)",
+      "protocol version 2.0 is not supported: this cerebro speaks 1.5 (any 1.x)",
     );
     expect(rejection.message).toBe("cerebro refused server task-server-a");
     const ended = await session.closed();
