@@ -152,3 +152,14 @@ export function parseIntFlag(
   }
   return n;
 }
+
+/** Parses `--candidate`: a change id as the candidate server's CORDYNA_CANDIDATE (Hello.candidate) takes it. */
+export function parseChangeId(command: string, value: string): string {
+  if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(value)) {
+    throw new UsageError(
+      `bad --candidate '${value}': expected a change id (lower-case letters, digits, '.', '_', '-'), as the candidate server's CORDYNA_CANDIDATE`,
+      command,
+    );
+  }
+  return value;
+}

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Cerebro } from "@cordyna/cerebro";
+import { createAccessClient, Role } from "@cordyna/contract";
 import { type TaskOptions, TaskServer } from "@cordyna/task-server";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,23 +54,45 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A cerebro with server-a, server-b and server-c connected and their tasks declared. */
-async function liveGraph(): Promise<Cerebro> {
-  const cerebro = await cerebros.start();
+/** A task-server connected to `cerebro`, normal or the candidate of a change, stopped after the test. */
+async function connectServer(
+  cerebro: Cerebro,
+  identity: ServerIdentity,
+  tasks: readonly TaskOptions[],
+  options: { readonly candidate?: string; readonly token?: string } = {},
+): Promise<void> {
+  const server = new TaskServer({
+    ...identity,
+    cerebro: cerebro.address,
+    logger: silent,
+    handleSignals: false,
+    candidate: options.candidate ?? false,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
+  for (const task of tasks) server.task(task, () => ({}));
+  cerebros.onCleanup(() => server.stop());
+  await server.start();
+}
+
+/**
+ * A cerebro with server-a, server-b and server-c connected and their tasks
+ * declared; with an admin token, one that requires credentials.
+ */
+async function liveGraph(adminToken?: string): Promise<Cerebro> {
+  const cerebro = await cerebros.start(
+    adminToken === undefined ? {} : { auth: { required: true, adminToken } },
+  );
   for (const [identity, tasks] of [
     [teamA, LIVE_A],
     [teamB, LIVE_B],
     [teamC, LIVE_C],
   ] as const) {
-    const server = new TaskServer({
-      ...identity,
-      cerebro: cerebro.address,
-      logger: silent,
-      handleSignals: false,
-    });
-    for (const task of tasks) server.task(task, () => ({}));
-    cerebros.onCleanup(() => server.stop());
-    await server.start();
+    await connectServer(
+      cerebro,
+      identity,
+      tasks,
+      adminToken === undefined ? {} : { token: adminToken },
+    );
   }
   return cerebro;
 }
@@ -82,9 +105,12 @@ async function candidate(identity: ServerIdentity, tasks: readonly TaskOptions[]
   return file;
 }
 
-async function dyna(cerebro: Cerebro | string, args: string[]) {
+async function dyna(cerebro: Cerebro | string, args: string[], token?: string) {
   const address = typeof cerebro === "string" ? cerebro : cerebro.address;
-  const io = recordingIo({ CORDYNA_ADDR: address });
+  const io = recordingIo({
+    CORDYNA_ADDR: address,
+    ...(token === undefined ? {} : { CORDYNA_TOKEN: token }),
+  });
   const code = await runCli(["check", ...args], { io, now: () => Date.now() });
   return { code, out: io.stdout.join("\n"), err: io.stderr.join("\n") };
 }
@@ -370,5 +396,74 @@ tasks:
       "undeclared b.transform-sales → b.sales-report",
       "undeclared b.transform-sales → b.transform-sales",
     ]);
+  });
+});
+
+describe("dyna check --candidate", () => {
+  it("reads a running candidate that renames a task from cerebro and names the teams whose tasks it breaks", async () => {
+    const cerebro = await liveGraph();
+    await connectServer(cerebro, teamA, [{ id: "a.orders-v2" }, ...LIVE_A.slice(1)], {
+      candidate: "change-1",
+    });
+    const { code, out } = await dyna(cerebro, ["--candidate", "change-1"]);
+    expect(code).toBe(1);
+    expect(out).toBe(
+      [
+        `The candidate of change change-1, server server-a (team team-a): its 3 tasks against the graph of cerebro at ${cerebro.address}.`,
+        "3 breaking changes for 2 teams:",
+        "",
+        "team team-b",
+        "  removed a.orders → b.report (server-b, contact b@example.com)",
+        "    b.report depends on a.orders through b.sales, and server-a no longer declares it: runs of b.report would be refused",
+        "  removed a.orders → b.sales (server-b, contact b@example.com)",
+        "    b.sales depends on a.orders, which server-a no longer declares: runs of b.sales would be refused",
+        "",
+        "team team-c",
+        "  removed a.orders → c.audit (server-c, contact c@example.com)",
+        "    c.audit depends on a.orders through b.sales, and server-a no longer declares it: runs of c.audit would be refused",
+        "",
+        "Not breaking (1):",
+        "  added a.orders-v2: new task",
+      ].join("\n"),
+    );
+  });
+
+  it("passes a running candidate that only adds a task, with a viewer's credential", async () => {
+    const adminToken = "admin-token-of-the-dyna-check-test-0123456789";
+    const cerebro = await liveGraph(adminToken);
+    await connectServer(cerebro, teamA, [...LIVE_A, { id: "a.customers" }], {
+      candidate: "change-1",
+      token: adminToken,
+    });
+    const viewer = await createAccessClient(cerebro.address, { token: adminToken }).createToken({
+      team: "team-a",
+      role: Role.VIEWER,
+    });
+    const { code, out, err } = await dyna(cerebro, ["--candidate", "change-1"], viewer.token);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(out).toContain("No breaking change.");
+    expect(out).toContain("  added a.customers: new task");
+  });
+
+  it("exits 3 naming an unknown change id and the connected ones", async () => {
+    const cerebro = await liveGraph();
+    await connectServer(cerebro, teamA, LIVE_A, { candidate: "change-1" });
+    const { code, err } = await dyna(cerebro, ["--candidate", "change-2"]);
+    expect(code).toBe(3);
+    expect(err).toContain("no candidate of change change-2 is connected");
+    expect(err).toContain("connected: change-1");
+  });
+
+  it("exits 2 when given with --declarations or --tasks", async () => {
+    const cerebro = await liveGraph();
+    const file = await candidate(teamA, LIVE_A);
+    const both = await dyna(cerebro, ["--candidate", "change-1", "--declarations", file]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain(
+      "dyna: give one of --declarations, --tasks or --candidate, not --declarations and --candidate",
+    );
+    const withTasks = await dyna(cerebro, ["--tasks", "tasks.yaml", "--candidate", "change-1"]);
+    expect(withTasks.code).toBe(2);
   });
 });

@@ -2,8 +2,14 @@
 // they land: what they would break, for whom, and what else they change.
 
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { type TaskDeclaration, TaskDeclarationSchema } from "@cordyna/contract";
-import { expectPositionals, type OptionsConfig, parseCommandArgs, UsageError } from "./args.js";
+import { type ControlClient, type TaskDeclaration, TaskDeclarationSchema } from "@cordyna/contract";
+import {
+  expectPositionals,
+  type OptionsConfig,
+  parseChangeId,
+  parseCommandArgs,
+  UsageError,
+} from "./args.js";
 import {
   BREAK_KINDS,
   type Break,
@@ -22,6 +28,7 @@ import { closeMatches, didYouMean } from "./suggest.js";
 export const CHECK_FLAGS = {
   declarations: { type: "string" },
   tasks: { type: "string" },
+  candidate: { type: "string" },
   allow: { type: "string", multiple: true },
   format: { type: "string" },
 } as const satisfies OptionsConfig;
@@ -63,25 +70,39 @@ function allows(allowance: Allowance, found: Break): boolean {
   return allowance.taskId === found.taskId && (allowance.kind ?? found.kind) === found.kind;
 }
 
-/** Where the candidate came from: a file (or "-" for stdin) of either kind. */
-interface Source {
-  readonly kind: "declarations" | "tasks";
-  readonly file: string;
-}
+/** Where the declarations came from: a file (or "-" for stdin) of either kind, or a running candidate. */
+type Source =
+  | { readonly kind: "declarations" | "tasks"; readonly file: string }
+  | { readonly kind: "candidate"; readonly changeId: string };
 
-function sourceOf(values: { declarations?: string; tasks?: string }): Source {
-  const { declarations, tasks } = values;
-  if (declarations !== undefined && tasks !== undefined) {
-    throw new UsageError("give --declarations or --tasks, not both", "check");
+function sourceOf(values: { declarations?: string; tasks?: string; candidate?: string }): Source {
+  const { declarations, tasks, candidate } = values;
+  const given = [
+    declarations === undefined ? [] : ["--declarations"],
+    tasks === undefined ? [] : ["--tasks"],
+    candidate === undefined ? [] : ["--candidate"],
+  ].flat();
+  if (given.length > 1) {
+    throw new UsageError(
+      `give one of --declarations, --tasks or --candidate, not ${given.join(" and ")}`,
+      "check",
+    );
   }
   if (declarations !== undefined && declarations !== "") {
     return { kind: "declarations", file: declarations };
   }
   if (tasks !== undefined && tasks !== "") return { kind: "tasks", file: tasks };
+  if (candidate !== undefined)
+    return { kind: "candidate", changeId: parseChangeId("check", candidate) };
   throw new UsageError(
-    "missing the declarations to check: --declarations <file.json> (what --print-declarations printed; - for stdin) or --tasks <tasks.yaml>",
+    "missing the declarations to check: --declarations <file.json> (what --print-declarations printed; - for stdin), --tasks <tasks.yaml> or --candidate <change-id> (a running candidate server's)",
     "check",
   );
+}
+
+/** The file a source names, for messages and annotations; none for stdin or a candidate. */
+function fileOf(source: Source): string | undefined {
+  return source.kind === "candidate" || source.file === "-" ? undefined : source.file;
 }
 
 /** A file that cannot be checked: named, with what is wrong; exit code 2. */
@@ -128,13 +149,63 @@ export function parsePrintedDeclarations(text: string, file: string): Candidate 
       );
     }
   });
-  const firstOwner = declarations[0]?.owner;
+  return candidateOf(
+    serverName,
+    declarations,
+    typeof team === "string" ? team : undefined,
+    typeof contact === "string" ? contact : undefined,
+  );
+}
+
+/** A server's declarations; without a team or contact of its own, its first task's owner's. */
+function candidateOf(
+  serverName: string,
+  tasks: readonly TaskDeclaration[],
+  team?: string,
+  contact?: string,
+): Candidate {
+  const firstOwner = tasks[0]?.owner;
   return {
     serverName,
-    team: typeof team === "string" ? team : (firstOwner?.team ?? ""),
-    contact: typeof contact === "string" ? contact : (firstOwner?.contact ?? ""),
-    tasks: declarations,
+    team: team ?? firstOwner?.team ?? "",
+    contact: contact ?? firstOwner?.contact ?? "",
+    tasks,
   };
+}
+
+/**
+ * What the running candidate of a change declared, as cerebro keeps it
+ * (GetCandidate). A Hello names no team of its server, so the first task's
+ * owner stands for it, as for a printed document without one.
+ */
+async function runningCandidate(
+  client: Pick<ControlClient, "getCandidate">,
+  changeId: string,
+): Promise<Candidate> {
+  const { serverName, tasks } = await client.getCandidate(
+    { changeId },
+    { timeoutMs: UNARY_TIMEOUT_MS },
+  );
+  return candidateOf(serverName, tasks);
+}
+
+/** The declarations a source names, read from its file or from cerebro. */
+async function candidateFrom(
+  source: Source,
+  client: ControlClient,
+  ctx: CliContext,
+): Promise<Candidate> {
+  switch (source.kind) {
+    case "candidate":
+      return runningCandidate(client, source.changeId);
+    case "tasks":
+      return commandFileCandidate(source.file);
+    case "declarations":
+      return parsePrintedDeclarations(
+        await readText(source.file, ctx),
+        source.file === "-" ? "stdin" : source.file,
+      );
+  }
 }
 
 /** The candidate a `dyna serve` file declares, built by the SDK as `dyna serve` would. */
@@ -161,7 +232,7 @@ async function commandFileCandidate(file: string): Promise<Candidate> {
 }
 
 /**
- * `dyna check --declarations <file.json|-> | --tasks <tasks.yaml>
+ * `dyna check --declarations <file.json|-> | --tasks <tasks.yaml> | --candidate <change-id>
  * [--allow <task|kind:task>]... [--format text|json|github]`.
  */
 export async function checkCommand(args: readonly string[], ctx: CliContext): Promise<number> {
@@ -172,15 +243,9 @@ export async function checkCommand(args: readonly string[], ctx: CliContext): Pr
   const allowances = (values.allow ?? []).map(parseAllowance);
   const source = sourceOf(values);
 
-  const candidate =
-    source.kind === "tasks"
-      ? await commandFileCandidate(source.file)
-      : parsePrintedDeclarations(
-          await readText(source.file, ctx),
-          source.file === "-" ? "stdin" : source.file,
-        );
   const address = resolveAddress(values.cerebro, ctx.io.env);
   const client = ctx.connect(address);
+  const candidate = await candidateFrom(source, client, ctx);
   const { tasks } = await client.listTasks({}, { timeoutMs: UNARY_TIMEOUT_MS });
   const live = tasks.flatMap((task) =>
     task.declaration === undefined || task.serverName === ""
@@ -261,8 +326,12 @@ export function renderCheckText(report: Report, style: Style): string {
   const breaking = verdicts.filter((v) => !v.allowed);
   const allowed = verdicts.filter((v) => v.allowed);
   const teams = new Set(breaking.map((v) => v.affected.team));
+  const whose =
+    report.source.kind === "candidate"
+      ? `The candidate of change ${report.source.changeId}, server`
+      : "Server";
   const lines = [
-    `Server ${candidate.serverName} (team ${candidate.team}): its ${plural(candidate.tasks.length, "task")} against the graph of cerebro at ${report.address}.`,
+    `${whose} ${candidate.serverName} (team ${candidate.team}): its ${plural(candidate.tasks.length, "task")} against the graph of cerebro at ${report.address}.`,
   ];
   if (breaking.length === 0) {
     lines.push(paint(style, "green", "No breaking change."));
@@ -356,7 +425,7 @@ function githubCommand(
  */
 export function renderCheckGithub(report: Report): string {
   const { verdicts, changes, unused, source } = report;
-  const file = source.file === "-" ? undefined : source.file;
+  const file = fileOf(source);
   const describe = (v: Verdict): string =>
     `team ${v.affected.team}: ${affectedLabel(v)}: ${v.message}`;
   const lines = [

@@ -211,11 +211,12 @@ taken: the message names it); 2 usage error or a bad variable.`,
 
   check: `Usage: dyna check --declarations <file.json|-> [--allow <task|kind:task>]...
        dyna check --tasks <tasks.yaml> [--allow <task|kind:task>]...
+       dyna check --candidate <change-id> [--allow <task|kind:task>]...
                   [--format text|json|github]
 
 Checks a task-server's new declarations against cerebro's live graph before
-they land: it takes the graph (ListTasks), puts the candidate's declarations
-in place of its server's, and judges the result as cerebro would. Reports
+they land: it takes the graph (ListTasks), puts the new declarations in
+place of its server's, and judges the result as cerebro would. Reports
 each breaking change per task it hits, grouped by the team that owns that
 task, with its contact:
 
@@ -239,6 +240,8 @@ Flags:
   --declarations F  what a task-server printed with --print-declarations
                     (or CORDYNA_PRINT_DECLARATIONS=1); - reads stdin
   --tasks F         a dyna serve file, declared as dyna serve would
+  --candidate ID    what the running candidate server of a change declared
+                    (started with CORDYNA_CANDIDATE=ID), read from cerebro
   --allow A         accept a break: a task id (every kind of break it
                     causes) or kind:task, e.g. removed:a.old (repeat)
   --format F        text (default), json (same as --json), or github:
@@ -247,7 +250,7 @@ ${COMMON}
 
 Exit codes: 0 no breaking change (or each one allowed); 1 a breaking change
 not allowed; 2 usage or an unreadable file; 3 cerebro unreachable or
-refusing. CI: docs/ci.md.`,
+refusing (no candidate of the change connected). CI: docs/ci.md.`,
 
   serve: `Usage: dyna serve <tasks.yaml> [--cerebro host:port] [--check] [--instance-id ID]
 

@@ -2,7 +2,13 @@
 // of its server's live one, and a verdict per task-run by owning team.
 
 import { type Run, RunMode, RunSchema, RunState, type TaskRun, TaskState } from "@cordyna/contract";
-import { type OptionsConfig, parseCommandArgs, parseParams, UsageError } from "./args.js";
+import {
+  type OptionsConfig,
+  parseChangeId,
+  parseCommandArgs,
+  parseParams,
+  UsageError,
+} from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
@@ -33,13 +39,7 @@ export async function testCommand(args: readonly string[], ctx: CliContext): Pro
   if (positionals.length === 0) {
     throw new UsageError("missing task: name at least one task to test", "test");
   }
-  const candidate = values.candidate ?? "";
-  if (values.candidate !== undefined && !/^[a-z0-9][a-z0-9._-]{0,127}$/.test(candidate)) {
-    throw new UsageError(
-      `bad --candidate '${candidate}': expected a change id (lower-case letters, digits, '.', '_', '-'), as the candidate server's CORDYNA_CANDIDATE`,
-      "test",
-    );
-  }
+  const candidate = values.candidate === undefined ? "" : parseChangeId("test", values.candidate);
   const params = parseParams("test", values.param ?? []);
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
   const started = await client

@@ -107,6 +107,19 @@ export class CandidateOverlays {
     return [...this.#byChange.keys()].sort();
   }
 
+  /** The change's candidate; NOT_FOUND naming the change and the connected ones when there is none. */
+  require(changeId: string): Candidate {
+    const candidate = this.get(changeId);
+    if (candidate) return candidate;
+    const connected = this.changeIds();
+    throw new CordynaError(
+      ErrorCode.NOT_FOUND,
+      `no candidate of change ${changeId} is connected (start its server with CORDYNA_CANDIDATE=${changeId})${
+        connected.length > 0 ? `; connected: ${connected.join(", ")}` : ""
+      }`,
+    );
+  }
+
   /**
    * The live graph as the change makes it, for planning a candidate run:
    * NOT_FOUND when no candidate of the change is connected,
@@ -114,16 +127,7 @@ export class CandidateOverlays {
    * declaration no longer fits.
    */
   graphFor(changeId: string): { readonly graph: TaskGraph; readonly candidate: Candidate } {
-    const candidate = this.get(changeId);
-    if (!candidate) {
-      const connected = this.changeIds();
-      throw new CordynaError(
-        ErrorCode.NOT_FOUND,
-        `no candidate of change ${changeId} is connected (start its server with CORDYNA_CANDIDATE=${changeId})${
-          connected.length > 0 ? `; connected: ${connected.join(", ")}` : ""
-        }`,
-      );
-    }
+    const candidate = this.require(changeId);
     const { errors, graph } = this.#graph.overlay(candidate.serverName, [
       ...candidate.tasks.values(),
     ]);

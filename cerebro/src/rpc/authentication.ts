@@ -37,6 +37,7 @@ const METHOD_ACTIONS: Readonly<Record<string, Action["kind"]>> = {
   [`${ControlService.typeName}/GetRun`]: "read",
   [`${ControlService.typeName}/ListRuns`]: "read",
   [`${ControlService.typeName}/ListTasks`]: "read",
+  [`${ControlService.typeName}/GetCandidate`]: "read",
   [`${ControlService.typeName}/ListServers`]: "read",
   [`${ControlService.typeName}/GetGraph`]: "read",
   [`${ControlService.typeName}/WatchEvents`]: "read",

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { AccessControl } from "../access/access-control.js";
 import { EventLog } from "../event-log.js";
 import { REPLAY_PAGE } from "../event-watch.js";
+import { CandidateOverlays } from "../graph/candidates.js";
 import { LogBook } from "../logs/log-book.js";
 import type { LoggedEvent } from "../store/event-store.js";
 import { engineHarness, task } from "../testing/engine-harness.js";
@@ -26,6 +27,7 @@ async function watchedApi() {
   const logs = new LogBook({ store, engine, events: bus, maxBytesPerAttempt: 1024 });
   const api = controlApi({
     graph,
+    candidates: new CandidateOverlays(graph),
     engine,
     store,
     sessions: new SessionRegistry(),

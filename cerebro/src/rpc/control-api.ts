@@ -10,6 +10,9 @@ import {
   type ForgetServerRequest,
   type ForgetServerResponse,
   ForgetServerResponseSchema,
+  type GetCandidateRequest,
+  type GetCandidateResponse,
+  GetCandidateResponseSchema,
   type GetGraphRequest,
   type GetGraphResponse,
   GetGraphResponseSchema,
@@ -83,8 +86,8 @@ export interface ControlApiOptions {
   /** Where clients reach cerebro (known once it listens), for the follow links of a new run. */
   readonly addresses?: () => { readonly grpc: string; readonly http: string };
   readonly graph: TaskGraph;
-  /** Candidates' declarations: whose teams a candidate run's targets belong to. */
-  readonly candidates?: CandidateOverlays;
+  /** Candidates' declarations: whose teams a candidate run's targets belong to, and GetCandidate. */
+  readonly candidates: CandidateOverlays;
   readonly engine: RunEngine;
   readonly store: Store;
   readonly sessions: SessionRegistry;
@@ -116,6 +119,7 @@ export interface ControlApi extends TeamsApi {
   listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
   cancelRun(request: CancelRunRequest, caller: Caller): Promise<CancelRunResponse>;
   listTasks(request: ListTasksRequest): Promise<ListTasksResponse>;
+  getCandidate(request: GetCandidateRequest): Promise<GetCandidateResponse>;
   listServers(request: ListServersRequest): Promise<ListServersResponse>;
   forgetServer(request: ForgetServerRequest, caller: Caller): Promise<ForgetServerResponse>;
   getGraph(request: GetGraphRequest): Promise<GetGraphResponse>;
@@ -192,7 +196,7 @@ export function controlApi(options: ControlApiOptions): ControlApi {
       };
       // Unknown targets own no team: the engine refuses them by name below.
       // A candidate's task may be new: its team is the candidate's word.
-      const candidate = request.candidate ? options.candidates?.get(request.candidate) : undefined;
+      const candidate = request.candidate ? options.candidates.get(request.candidate) : undefined;
       const targetTeams = request.targets.flatMap((taskId) => {
         const task = candidate?.tasks.get(taskId) ?? graph.get(taskId)?.definition;
         return task ? [task.owner.team] : [];
@@ -255,6 +259,14 @@ export function controlApi(options: ControlApiOptions): ControlApi {
 
     async listTasks() {
       return create(ListTasksResponseSchema, { tasks: await taskInfos() });
+    },
+
+    async getCandidate(request) {
+      const candidate = options.candidates.require(request.changeId);
+      return create(GetCandidateResponseSchema, {
+        serverName: candidate.serverName,
+        tasks: [...candidate.tasks.values()].map(declarationToProto),
+      });
     },
 
     async listServers() {

@@ -62,6 +62,7 @@ export function controlService(
     listRuns: unary(api.listRuns),
     cancelRun: unary(api.cancelRun),
     listTasks: unary(api.listTasks),
+    getCandidate: unary(api.getCandidate),
     listServers: unary(api.listServers),
     forgetServer: unary(api.forgetServer),
     setTeamNotifications: unary(api.setTeamNotifications),

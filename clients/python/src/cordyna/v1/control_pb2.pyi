@@ -174,6 +174,20 @@ class ListTasksResponse(_message.Message):
     tasks: _containers.RepeatedCompositeFieldContainer[TaskInfo]
     def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ...) -> None: ...
 
+class GetCandidateRequest(_message.Message):
+    __slots__ = ("change_id",)
+    CHANGE_ID_FIELD_NUMBER: _ClassVar[int]
+    change_id: str
+    def __init__(self, change_id: _Optional[str] = ...) -> None: ...
+
+class GetCandidateResponse(_message.Message):
+    __slots__ = ("server_name", "tasks")
+    SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    server_name: str
+    tasks: _containers.RepeatedCompositeFieldContainer[_task_pb2.TaskDeclaration]
+    def __init__(self, server_name: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.TaskDeclaration, _Mapping]]] = ...) -> None: ...
+
 class ListServersRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -60,6 +60,11 @@ class ControlServiceStub:
                 request_serializer=cordyna_dot_v1_dot_control__pb2.ListTasksRequest.SerializeToString,
                 response_deserializer=cordyna_dot_v1_dot_control__pb2.ListTasksResponse.FromString,
                 _registered_method=True)
+        self.GetCandidate = channel.unary_unary(
+                '/cordyna.v1.ControlService/GetCandidate',
+                request_serializer=cordyna_dot_v1_dot_control__pb2.GetCandidateRequest.SerializeToString,
+                response_deserializer=cordyna_dot_v1_dot_control__pb2.GetCandidateResponse.FromString,
+                _registered_method=True)
         self.ListServers = channel.unary_unary(
                 '/cordyna.v1.ControlService/ListServers',
                 request_serializer=cordyna_dot_v1_dot_control__pb2.ListServersRequest.SerializeToString,
@@ -148,6 +153,22 @@ class ControlServiceServicer:
 
     def ListTasks(self, request, context):
         """ListTasks returns every declared task and every unresolved upstream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCandidate(self, request, context):
+        """GetCandidate returns what the candidate of a change declared
+        (Hello.candidate), which cerebro keeps beside the live graph and
+        ListTasks leaves out: its server name and its tasks in the form
+        ListTasks gives the live ones, so that a client can compare the two
+        (dyna check --candidate). A method of its own rather than a candidate
+        field of ListTasksRequest: a TaskInfo tells of the live graph
+        (resolution, instances, completions, next fire time), none of which a
+        candidate has, so the field would change what every TaskInfo field
+        means. NOT_FOUND naming the change and the changes with candidates
+        connected when no candidate of the change is connected.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -268,6 +289,11 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.ListTasks,
                     request_deserializer=cordyna_dot_v1_dot_control__pb2.ListTasksRequest.FromString,
                     response_serializer=cordyna_dot_v1_dot_control__pb2.ListTasksResponse.SerializeToString,
+            ),
+            'GetCandidate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCandidate,
+                    request_deserializer=cordyna_dot_v1_dot_control__pb2.GetCandidateRequest.FromString,
+                    response_serializer=cordyna_dot_v1_dot_control__pb2.GetCandidateResponse.SerializeToString,
             ),
             'ListServers': grpc.unary_unary_rpc_method_handler(
                     servicer.ListServers,
@@ -451,6 +477,33 @@ class ControlService:
             '/cordyna.v1.ControlService/ListTasks',
             cordyna_dot_v1_dot_control__pb2.ListTasksRequest.SerializeToString,
             cordyna_dot_v1_dot_control__pb2.ListTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCandidate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordyna.v1.ControlService/GetCandidate',
+            cordyna_dot_v1_dot_control__pb2.GetCandidateRequest.SerializeToString,
+            cordyna_dot_v1_dot_control__pb2.GetCandidateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -501,6 +501,30 @@ pub mod control_service_client {
                 .insert(GrpcMethod::new("cordyna.v1.ControlService", "ListTasks"));
             self.inner.unary(req, path, codec).await
         }
+        pub async fn get_candidate(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetCandidateRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::GetCandidateResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/cordyna.v1.ControlService/GetCandidate",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("cordyna.v1.ControlService", "GetCandidate"));
+            self.inner.unary(req, path, codec).await
+        }
         pub async fn list_servers(
             &mut self,
             request: impl tonic::IntoRequest<super::ListServersRequest>,

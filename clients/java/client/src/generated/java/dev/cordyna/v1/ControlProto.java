@@ -87,6 +87,16 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_cordyna_v1_ListTasksResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_GetCandidateRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_GetCandidateRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_cordyna_v1_GetCandidateResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_cordyna_v1_GetCandidateResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_cordyna_v1_ListServersRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -324,260 +334,267 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       "6\n\021CancelRunResponse\022!\n\003run\030\001 \001(\0132\017.cord" +
       "yna.v1.RunR\003run\"\022\n\020ListTasksRequest\"?\n\021L" +
       "istTasksResponse\022*\n\005tasks\030\001 \003(\0132\024.cordyn" +
-      "a.v1.TaskInfoR\005tasks\"\024\n\022ListServersReque" +
-      "st\"G\n\023ListServersResponse\0220\n\007servers\030\001 \003" +
-      "(\0132\026.cordyna.v1.ServerInfoR\007servers\"6\n\023F" +
-      "orgetServerRequest\022\037\n\013server_name\030\001 \001(\tR" +
-      "\nserverName\"1\n\024ForgetServerResponse\022\031\n\010t" +
-      "ask_ids\030\001 \003(\tR\007taskIds\"\021\n\017GetGraphReques" +
-      "t\"k\n\020GetGraphResponse\022*\n\005tasks\030\001 \003(\0132\024.c" +
-      "ordyna.v1.TaskInfoR\005tasks\022+\n\005edges\030\002 \003(\013" +
-      "2\025.cordyna.v1.GraphEdgeR\005edges\"\371\001\n\022Watch" +
-      "EventsRequest\022\025\n\006run_id\030\001 \001(\tR\005runId\022:\n\005" +
-      "kinds\030\002 \003(\0162\025.cordyna.v1.EventKindB\r\272H\n\222" +
-      "\001\007\"\005\202\001\002\020\001R\005kinds\0227\n\014after_cursor\030\003 \001(\tB\024" +
-      "\272H\021r\0172\r^[0-9]{0,20}$R\013afterCursor\022\033\n\taft" +
-      "er_seq\030\004 \001(\rR\010afterSeq\022\034\n\004team\030\005 \001(\tB\010\272H" +
-      "\005r\003(\200\001R\004team\022\034\n\004last\030\006 \001(\rB\010\272H\005*\003\030\350\007R\004la" +
-      "st\"[\n\023WatchEventsResponse\022\'\n\005event\030\001 \001(\013" +
-      "2\021.cordyna.v1.EventR\005event\022\033\n\tcaught_up\030" +
-      "\002 \001(\010R\010caughtUp\"\234\001\n\023ListTaskRunsRequest\022" +
-      "<\n\007task_id\030\001 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-" +
-      "9._-]{0,127}$R\006taskId\022\036\n\005limit\030\002 \001(\rB\010\272H" +
-      "\005*\003\030\350\007R\005limit\022\'\n\npage_token\030\003 \001(\tB\010\272H\005r\003" +
-      "(\200\004R\tpageToken\"u\n\024ListTaskRunsResponse\0225" +
-      "\n\ttask_runs\030\001 \003(\0132\030.cordyna.v1.TaskRunOf" +
-      "RunR\010taskRuns\022&\n\017next_page_token\030\002 \001(\tR\r" +
-      "nextPageToken\"\227\001\n\014TaskRunOfRun\022\025\n\006run_id" +
-      "\030\001 \001(\tR\005runId\022@\n\016run_created_at\030\002 \001(\0132\032." +
-      "google.protobuf.TimestampR\014runCreatedAt\022" +
-      ".\n\010task_run\030\003 \001(\0132\023.cordyna.v1.TaskRunR\007" +
-      "taskRun\"\314\001\n\025GetTaskRunLogsRequest\022\036\n\006run" +
-      "_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030\002 \001" +
-      "(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R" +
-      "\006taskId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\taft" +
-      "er_seq\030\004 \001(\004R\010afterSeq\022\036\n\005limit\030\005 \001(\rB\010\272" +
-      "H\005*\003\030\210\'R\005limit\"E\n\026GetTaskRunLogsResponse" +
-      "\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1.TaskRunLogsR" +
-      "\004logs\"\257\001\n\030FollowTaskRunLogsRequest\022\036\n\006ru" +
-      "n_id\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030\002 " +
-      "\001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$" +
-      "R\006taskId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\taf" +
-      "ter_seq\030\004 \001(\004R\010afterSeq\"H\n\031FollowTaskRun" +
-      "LogsResponse\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1." +
-      "TaskRunLogsR\004logs\"\345\001\n\013TaskRunLogs\022\035\n\natt" +
-      "empt_id\030\001 \001(\tR\tattemptId\022\030\n\007attempt\030\002 \001(" +
-      "\rR\007attempt\022-\n\005lines\030\003 \003(\0132\027.cordyna.v1.T" +
-      "askLogLineR\005lines\022#\n\rdropped_lines\030\004 \001(\004" +
-      "R\014droppedLines\022$\n\016next_after_seq\030\005 \001(\004R\014" +
-      "nextAfterSeq\022#\n\rattempt_ended\030\006 \001(\010R\014att" +
-      "emptEnded\"H\n\013TaskLogLine\022\020\n\003seq\030\001 \001(\004R\003s" +
-      "eq\022\'\n\004line\030\002 \001(\0132\023.cordyna.v1.LogLineR\004l" +
-      "ine\"\330\005\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001" +
-      "(\0162\024.cordyna.v1.RunStateR\005state\0221\n\007trigg" +
-      "er\030\003 \001(\0162\027.cordyna.v1.TriggerKindR\007trigg" +
-      "er\022\030\n\007targets\030\004 \003(\tR\007targets\0223\n\006params\030\005" +
-      " \003(\0132\033.cordyna.v1.Run.ParamsEntryR\006param" +
-      "s\022\'\n\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mo" +
-      "de\0229\n\ncreated_at\030\007 \001(\0132\032.google.protobuf" +
-      ".TimestampR\tcreatedAt\022;\n\013finished_at\030\010 \001" +
-      "(\0132\032.google.protobuf.TimestampR\nfinished" +
-      "At\0220\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.TaskR" +
-      "unR\010taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyna." +
-      "v1.RunSummaryR\007summary\022\'\n\017idempotency_ke" +
-      "y\030\013 \001(\tR\016idempotencyKey\022=\n\014logical_time\030" +
-      "\014 \001(\0132\032.google.protobuf.TimestampR\013logic" +
-      "alTime\022\031\n\010trace_id\030\r \001(\tR\007traceId\022\034\n\tcan" +
-      "didate\030\016 \001(\tR\tcandidate\0222\n\025candidate_ser" +
-      "ver_name\030\017 \001(\tR\023candidateServerName\0329\n\013P" +
-      "aramsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
-      "\001(\tR\005value:\0028\001\"\246\007\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002" +
-      "id\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013server_na" +
-      "me\030\003 \001(\tR\nserverName\022\'\n\005owner\030\004 \001(\0132\021.co" +
-      "rdyna.v1.OwnerR\005owner\022+\n\005state\030\005 \001(\0162\025.c" +
-      "ordyna.v1.TaskStateR\005state\0227\n\013error_caus" +
-      "e\030\006 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCa" +
-      "use\022+\n\021error_description\030\007 \001(\tR\020errorDes" +
-      "cription\022\035\n\nblocked_by\030\010 \003(\tR\tblockedBy\022" +
-      ".\n\006reused\030\t \001(\0132\026.cordyna.v1.CompletionR" +
-      "\006reused\022\032\n\010upstream\030\n \003(\tR\010upstream\022/\n\010a" +
-      "ttempts\030\013 \003(\0132\023.cordyna.v1.AttemptR\010atte" +
-      "mpts\0229\n\nupdated_at\030\014 \001(\0132\032.google.protob" +
-      "uf.TimestampR\tupdatedAt\022%\n\016waiting_reaso" +
-      "n\030\r \001(\tR\rwaitingReason\022:\n\007outputs\030\016 \003(\0132" +
-      " .cordyna.v1.TaskRun.OutputsEntryR\007outpu" +
-      "ts\022\035\n\nerror_type\030\017 \001(\tR\terrorType\022J\n\rerr" +
-      "or_details\030\020 \003(\0132%.cordyna.v1.TaskRun.Er" +
-      "rorDetailsEntryR\014errorDetails\0225\n\010retry_a" +
-      "t\030\022 \001(\0132\032.google.protobuf.TimestampR\007ret" +
-      "ryAt\022#\n\rcancel_reason\030\023 \001(\tR\014cancelReaso" +
-      "n\022\027\n\007span_id\030\024 \001(\tR\006spanId\032:\n\014OutputsEnt" +
-      "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val" +
-      "ue:\0028\001\032?\n\021ErrorDetailsEntry\022\020\n\003key\030\001 \001(\t" +
-      "R\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\265\007\n\007Atte" +
-      "mpt\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006num" +
-      "ber\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStat" +
-      "eR\005state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceI" +
-      "d\0227\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.Erro" +
-      "rCauseR\nerrorCause\022+\n\021error_description\030" +
-      "\006 \001(\tR\020errorDescription\0229\n\ninvoked_at\030\007 " +
-      "\001(\0132\032.google.protobuf.TimestampR\tinvoked" +
-      "At\0227\n\tqueued_at\030\010 \001(\0132\032.google.protobuf." +
-      "TimestampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132" +
-      "\032.google.protobuf.TimestampR\tstartedAt\022;" +
-      "\n\013finished_at\030\n \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\nfinishedAt\022 \n\texit_code\030\013 \001(\005H\000" +
-      "R\010exitCode\210\001\001\022\037\n\013output_tail\030\014 \001(\tR\noutp" +
-      "utTail\022F\n\021last_heartbeat_at\030\r \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\017lastHeartbeatAt\022\037" +
-      "\n\010progress\030\016 \001(\001H\001R\010progress\210\001\001\022)\n\020progr" +
-      "ess_message\030\017 \001(\tR\017progressMessage\022+\n\021he" +
-      "artbeat_details\030\020 \001(\tR\020heartbeatDetails\022" +
-      "\027\n\007span_id\030\024 \001(\tR\006spanId\022\035\n\nerror_type\030\021" +
-      " \001(\tR\terrorType\022J\n\rerror_details\030\022 \003(\0132%" +
-      ".cordyna.v1.Attempt.ErrorDetailsEntryR\014e" +
-      "rrorDetails\032?\n\021ErrorDetailsEntry\022\020\n\003key\030" +
-      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001B\014\n\n" +
-      "_exit_codeB\013\n\t_progress\"\314\001\n\nRunSummary\0222" +
-      "\n\006failed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutco" +
-      "meR\006failed\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1" +
-      ".TaskRunOutcomeR\007blocked\022\034\n\tcompleted\030\003 " +
-      "\001(\rR\tcompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped" +
-      "\022\034\n\tcancelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskR" +
-      "unOutcome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005ow" +
-      "ner\030\002 \001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013s" +
-      "erver_name\030\003 \001(\tR\nserverName\0227\n\013error_ca" +
-      "use\030\004 \001(\0162\026.cordyna.v1.ErrorCauseR\nerror" +
-      "Cause\022+\n\021error_description\030\005 \001(\tR\020errorD" +
-      "escription\022\035\n\nblocked_by\030\006 \003(\tR\tblockedB" +
-      "y\"\215\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022" +
-      "\037\n\013server_name\030\002 \001(\tR\nserverName\022=\n\013decl" +
-      "aration\030\003 \001(\0132\033.cordyna.v1.TaskDeclarati" +
-      "onR\013declaration\022\032\n\010resolved\030\004 \001(\010R\010resol" +
-      "ved\022+\n\021unresolved_reason\030\005 \001(\tR\020unresolv" +
-      "edReason\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?" +
-      "\n\017last_completion\030\007 \001(\0132\026.cordyna.v1.Com" +
-      "pletionR\016lastCompletion\022\036\n\ndownstream\030\010 " +
-      "\003(\tR\ndownstream\022@\n\016next_fire_time\030\t \001(\0132" +
-      "\032.google.protobuf.TimestampR\014nextFireTim" +
-      "e\"\177\n\tGraphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstre" +
-      "am\022\036\n\ndownstream\030\002 \001(\tR\ndownstream\0226\n\nde" +
-      "pendency\030\003 \001(\0132\026.cordyna.v1.DependencyR\n" +
-      "dependency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004" +
-      "name\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinsta" +
-      "nces\030\003 \003(\0132\030.cordyna.v1.InstanceInfoR\tin" +
-      "stances\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030" +
-      "\001 \001(\tR\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordy" +
-      "na.v1.ServerStateR\005state\022=\n\014connected_at" +
-      "\030\003 \001(\0132\032.google.protobuf.TimestampR\013conn" +
-      "ectedAt\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max" +
-      "_concurrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005ag" +
-      "ent\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\246\005\n" +
-      "\005Event\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventK" +
-      "indR\004kind\022.\n\004time\030\002 \001(\0132\032.google.protobu" +
-      "f.TimestampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId" +
-      "\022\036\n\013task_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task" +
-      "_id\030\005 \001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\ta" +
-      "ttemptId\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.Tas" +
-      "kStateR\005state\0227\n\013error_cause\030\010 \001(\0162\026.cor" +
-      "dyna.v1.ErrorCauseR\nerrorCause\022\037\n\013server" +
-      "_name\030\t \001(\tR\nserverName\022\037\n\013instance_id\030\n" +
-      " \001(\tR\ninstanceId\022\030\n\007message\030\013 \001(\tR\007messa" +
-      "ge\0221\n\trun_state\030\014 \001(\0162\024.cordyna.v1.RunSt" +
-      "ateR\010runState\022\026\n\006detail\030\r \001(\tR\006detail\022\026\n" +
-      "\006cursor\030\016 \001(\tR\006cursor\022\020\n\003seq\030\017 \001(\rR\003seq\022" +
-      "\024\n\005teams\030\020 \003(\tR\005teams\022%\n\016attempt_number\030" +
-      "\021 \001(\rR\rattemptNumber\0221\n\006due_at\030\022 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\005dueAt\022\037\n\010progr" +
-      "ess\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_progress\"\301\005" +
-      "\n\021NotificationRoute\022\233\002\n\013webhook_url\030\001 \001(" +
-      "\tB\367\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url\022Wmust be an" +
-      " https:// URL, or http:// to a loopback " +
-      "address (localhost, 127.0.0.1, [::1])\032\203\001" +
-      "this.matches(r\'^(https://[^\\s/?#@]+|http" +
-      "://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3" +
-      "}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)([/" +
-      "?#]\\S*)?$\')H\000R\nwebhookUrl\022\227\002\n\tslack_url\030" +
-      "\002 \001(\tB\367\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url\022Wmust b" +
-      "e an https:// URL, or http:// to a loopb" +
-      "ack address (localhost, 127.0.0.1, [::1]" +
-      ")\032\203\001this.matches(r\'^(https://[^\\s/?#@]+|" +
-      "http://(localhost|127\\.[0-9]{1,3}\\.[0-9]" +
-      "{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?" +
-      ")([/?#]\\S*)?$\')H\000R\010slackUrl\022c\n\remail_add" +
-      "ress\030\003 \001(\tB<\272H9r7(\376\00122^[^\\s@<>()\",;:]+@[" +
-      "^\\s@<>()\",;:]+\\.[^\\s@<>()\",;:]+$H\000R\014emai" +
-      "lAddressB\017\n\006target\022\005\272H\002\010\001\"\255\002\n\033SetTeamNot" +
-      "ificationsRequest\0222\n\004team\030\001 \001(\tB\036\272H\033r\031\020\001" +
-      "(\200\0012\022^[^\\p{Cc}\\p{Cf}]*$R\004team\022?\n\006routes\030" +
-      "\002 \003(\0132\035.cordyna.v1.NotificationRouteB\010\272H" +
-      "\005\222\001\002\020\nR\006routes\022\024\n\005clear\030\003 \001(\010R\005clear:\202\001\272" +
-      "H\177\032}\n set_team_notifications.something\0224" +
-      "give routes to add, or clear (to remove " +
-      "every route)\032#size(this.routes) > 0 || t" +
-      "his.clear\"\204\001\n\034SetTeamNotificationsRespon" +
-      "se\022(\n\004team\030\001 \001(\0132\024.cordyna.v1.TeamInfoR\004" +
-      "team\022:\n\013new_secrets\030\002 \003(\0132\031.cordyna.v1.W" +
-      "ebhookSecretR\nnewSecrets\"H\n\rWebhookSecre" +
-      "t\022\037\n\013webhook_url\030\001 \001(\tR\nwebhookUrl\022\026\n\006se" +
-      "cret\030\002 \001(\tR\006secret\"\022\n\020ListTeamsRequest\"?" +
-      "\n\021ListTeamsResponse\022*\n\005teams\030\001 \003(\0132\024.cor" +
-      "dyna.v1.TeamInfoR\005teams\"\322\001\n\010TeamInfo\022\022\n\004" +
-      "team\030\001 \001(\tR\004team\0225\n\006routes\030\002 \003(\0132\035.cordy" +
-      "na.v1.NotificationRouteR\006routes\022D\n\016defau" +
-      "lt_routes\030\003 \003(\0132\035.cordyna.v1.Notificatio" +
-      "nRouteR\rdefaultRoutes\022\032\n\010contacts\030\004 \003(\tR" +
-      "\010contacts\022\031\n\010task_ids\030\005 \003(\tR\007taskIds*\204\001\n" +
-      "\010RunState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021" +
-      "RUN_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEED" +
-      "ED\020\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_" +
-      "CANCELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_K" +
-      "IND_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022" +
-      "\025\n\021TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_U" +
-      "PSTREAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013" +
-      "ServerState\022\034\n\030SERVER_STATE_UNSPECIFIED\020" +
-      "\000\022\026\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_STAT" +
-      "E_DRAINING\020\002*\354\002\n\tEventKind\022\032\n\026EVENT_KIND" +
-      "_UNSPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED" +
-      "\020\001\022\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT" +
-      "_KIND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_S" +
-      "ERVER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_D" +
-      "ISCONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGE" +
-      "D\020\006\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\007\022\"\n\036EV" +
-      "ENT_KIND_ATTEMPT_SERVER_AWAY\020\010\022\"\n\036EVENT_" +
-      "KIND_ATTEMPT_SERVER_BACK\020\t\022\037\n\033EVENT_KIND" +
-      "_ATTEMPT_PROGRESS\020\n2\234\t\n\016ControlService\022E" +
-      "\n\010StartRun\022\033.cordyna.v1.StartRunRequest\032" +
-      "\034.cordyna.v1.StartRunResponse\022D\n\006GetRun\022" +
-      "\031.cordyna.v1.GetRunRequest\032\032.cordyna.v1." +
-      "GetRunResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyn" +
-      "a.v1.ListRunsRequest\032\034.cordyna.v1.ListRu" +
-      "nsResponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna.v" +
-      "1.CancelRunRequest\032\035.cordyna.v1.CancelRu" +
-      "nResponse\022M\n\tListTasks\022\034.cordyna.v1.List" +
-      "TasksRequest\032\035.cordyna.v1.ListTasksRespo" +
-      "nse\"\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v1.Lis" +
-      "tServersRequest\032\037.cordyna.v1.ListServers" +
-      "Response\"\003\220\002\001\022Q\n\014ForgetServer\022\037.cordyna." +
-      "v1.ForgetServerRequest\032 .cordyna.v1.Forg" +
-      "etServerResponse\022J\n\010GetGraph\022\033.cordyna.v" +
-      "1.GetGraphRequest\032\034.cordyna.v1.GetGraphR" +
-      "esponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordyna.v1" +
-      ".WatchEventsRequest\032\037.cordyna.v1.WatchEv" +
-      "entsResponse0\001\022\\\n\016GetTaskRunLogs\022!.cordy" +
-      "na.v1.GetTaskRunLogsRequest\032\".cordyna.v1" +
-      ".GetTaskRunLogsResponse\"\003\220\002\001\022b\n\021FollowTa" +
-      "skRunLogs\022$.cordyna.v1.FollowTaskRunLogs" +
-      "Request\032%.cordyna.v1.FollowTaskRunLogsRe" +
-      "sponse0\001\022V\n\014ListTaskRuns\022\037.cordyna.v1.Li" +
-      "stTaskRunsRequest\032 .cordyna.v1.ListTaskR" +
-      "unsResponse\"\003\220\002\001\022i\n\024SetTeamNotifications" +
-      "\022\'.cordyna.v1.SetTeamNotificationsReques" +
-      "t\032(.cordyna.v1.SetTeamNotificationsRespo" +
-      "nse\022M\n\tListTeams\022\034.cordyna.v1.ListTeamsR" +
-      "equest\032\035.cordyna.v1.ListTeamsResponse\"\003\220" +
-      "\002\001B \n\016dev.cordyna.v1B\014ControlProtoP\001b\006pr" +
-      "oto3"
+      "a.v1.TaskInfoR\005tasks\"W\n\023GetCandidateRequ" +
+      "est\022@\n\tchange_id\030\001 \001(\tB#\272H r\0362\034^[a-z0-9]" +
+      "[a-z0-9._-]{0,127}$R\010changeId\"j\n\024GetCand" +
+      "idateResponse\022\037\n\013server_name\030\001 \001(\tR\nserv" +
+      "erName\0221\n\005tasks\030\002 \003(\0132\033.cordyna.v1.TaskD" +
+      "eclarationR\005tasks\"\024\n\022ListServersRequest\"" +
+      "G\n\023ListServersResponse\0220\n\007servers\030\001 \003(\0132" +
+      "\026.cordyna.v1.ServerInfoR\007servers\"6\n\023Forg" +
+      "etServerRequest\022\037\n\013server_name\030\001 \001(\tR\nse" +
+      "rverName\"1\n\024ForgetServerResponse\022\031\n\010task" +
+      "_ids\030\001 \003(\tR\007taskIds\"\021\n\017GetGraphRequest\"k" +
+      "\n\020GetGraphResponse\022*\n\005tasks\030\001 \003(\0132\024.cord" +
+      "yna.v1.TaskInfoR\005tasks\022+\n\005edges\030\002 \003(\0132\025." +
+      "cordyna.v1.GraphEdgeR\005edges\"\371\001\n\022WatchEve" +
+      "ntsRequest\022\025\n\006run_id\030\001 \001(\tR\005runId\022:\n\005kin" +
+      "ds\030\002 \003(\0162\025.cordyna.v1.EventKindB\r\272H\n\222\001\007\"" +
+      "\005\202\001\002\020\001R\005kinds\0227\n\014after_cursor\030\003 \001(\tB\024\272H\021" +
+      "r\0172\r^[0-9]{0,20}$R\013afterCursor\022\033\n\tafter_" +
+      "seq\030\004 \001(\rR\010afterSeq\022\034\n\004team\030\005 \001(\tB\010\272H\005r\003" +
+      "(\200\001R\004team\022\034\n\004last\030\006 \001(\rB\010\272H\005*\003\030\350\007R\004last\"" +
+      "[\n\023WatchEventsResponse\022\'\n\005event\030\001 \001(\0132\021." +
+      "cordyna.v1.EventR\005event\022\033\n\tcaught_up\030\002 \001" +
+      "(\010R\010caughtUp\"\234\001\n\023ListTaskRunsRequest\022<\n\007" +
+      "task_id\030\001 \001(\tB#\272H r\0362\034^[a-z0-9][a-z0-9._" +
+      "-]{0,127}$R\006taskId\022\036\n\005limit\030\002 \001(\rB\010\272H\005*\003" +
+      "\030\350\007R\005limit\022\'\n\npage_token\030\003 \001(\tB\010\272H\005r\003(\200\004" +
+      "R\tpageToken\"u\n\024ListTaskRunsResponse\0225\n\tt" +
+      "ask_runs\030\001 \003(\0132\030.cordyna.v1.TaskRunOfRun" +
+      "R\010taskRuns\022&\n\017next_page_token\030\002 \001(\tR\rnex" +
+      "tPageToken\"\227\001\n\014TaskRunOfRun\022\025\n\006run_id\030\001 " +
+      "\001(\tR\005runId\022@\n\016run_created_at\030\002 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampR\014runCreatedAt\022.\n\010" +
+      "task_run\030\003 \001(\0132\023.cordyna.v1.TaskRunR\007tas" +
+      "kRun\"\314\001\n\025GetTaskRunLogsRequest\022\036\n\006run_id" +
+      "\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030\002 \001(\tB" +
+      "#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R\006ta" +
+      "skId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\tafter_" +
+      "seq\030\004 \001(\004R\010afterSeq\022\036\n\005limit\030\005 \001(\rB\010\272H\005*" +
+      "\003\030\210\'R\005limit\"E\n\026GetTaskRunLogsResponse\022+\n" +
+      "\004logs\030\001 \001(\0132\027.cordyna.v1.TaskRunLogsR\004lo" +
+      "gs\"\257\001\n\030FollowTaskRunLogsRequest\022\036\n\006run_i" +
+      "d\030\001 \001(\tB\007\272H\004r\002\020\001R\005runId\022<\n\007task_id\030\002 \001(\t" +
+      "B#\272H r\0362\034^[a-z0-9][a-z0-9._-]{0,127}$R\006t" +
+      "askId\022\030\n\007attempt\030\003 \001(\rR\007attempt\022\033\n\tafter" +
+      "_seq\030\004 \001(\004R\010afterSeq\"H\n\031FollowTaskRunLog" +
+      "sResponse\022+\n\004logs\030\001 \001(\0132\027.cordyna.v1.Tas" +
+      "kRunLogsR\004logs\"\345\001\n\013TaskRunLogs\022\035\n\nattemp" +
+      "t_id\030\001 \001(\tR\tattemptId\022\030\n\007attempt\030\002 \001(\rR\007" +
+      "attempt\022-\n\005lines\030\003 \003(\0132\027.cordyna.v1.Task" +
+      "LogLineR\005lines\022#\n\rdropped_lines\030\004 \001(\004R\014d" +
+      "roppedLines\022$\n\016next_after_seq\030\005 \001(\004R\014nex" +
+      "tAfterSeq\022#\n\rattempt_ended\030\006 \001(\010R\014attemp" +
+      "tEnded\"H\n\013TaskLogLine\022\020\n\003seq\030\001 \001(\004R\003seq\022" +
+      "\'\n\004line\030\002 \001(\0132\023.cordyna.v1.LogLineR\004line" +
+      "\"\330\005\n\003Run\022\016\n\002id\030\001 \001(\tR\002id\022*\n\005state\030\002 \001(\0162" +
+      "\024.cordyna.v1.RunStateR\005state\0221\n\007trigger\030" +
+      "\003 \001(\0162\027.cordyna.v1.TriggerKindR\007trigger\022" +
+      "\030\n\007targets\030\004 \003(\tR\007targets\0223\n\006params\030\005 \003(" +
+      "\0132\033.cordyna.v1.Run.ParamsEntryR\006params\022\'" +
+      "\n\004mode\030\006 \001(\0162\023.cordyna.v1.RunModeR\004mode\022" +
+      "9\n\ncreated_at\030\007 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\tcreatedAt\022;\n\013finished_at\030\010 \001(\0132" +
+      "\032.google.protobuf.TimestampR\nfinishedAt\022" +
+      "0\n\ttask_runs\030\t \003(\0132\023.cordyna.v1.TaskRunR" +
+      "\010taskRuns\0220\n\007summary\030\n \001(\0132\026.cordyna.v1." +
+      "RunSummaryR\007summary\022\'\n\017idempotency_key\030\013" +
+      " \001(\tR\016idempotencyKey\022=\n\014logical_time\030\014 \001" +
+      "(\0132\032.google.protobuf.TimestampR\013logicalT" +
+      "ime\022\031\n\010trace_id\030\r \001(\tR\007traceId\022\034\n\tcandid" +
+      "ate\030\016 \001(\tR\tcandidate\0222\n\025candidate_server" +
+      "_name\030\017 \001(\tR\023candidateServerName\0329\n\013Para" +
+      "msEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\t" +
+      "R\005value:\0028\001\"\246\007\n\007TaskRun\022\016\n\002id\030\001 \001(\tR\002id\022" +
+      "\027\n\007task_id\030\002 \001(\tR\006taskId\022\037\n\013server_name\030" +
+      "\003 \001(\tR\nserverName\022\'\n\005owner\030\004 \001(\0132\021.cordy" +
+      "na.v1.OwnerR\005owner\022+\n\005state\030\005 \001(\0162\025.cord" +
+      "yna.v1.TaskStateR\005state\0227\n\013error_cause\030\006" +
+      " \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCause" +
+      "\022+\n\021error_description\030\007 \001(\tR\020errorDescri" +
+      "ption\022\035\n\nblocked_by\030\010 \003(\tR\tblockedBy\022.\n\006" +
+      "reused\030\t \001(\0132\026.cordyna.v1.CompletionR\006re" +
+      "used\022\032\n\010upstream\030\n \003(\tR\010upstream\022/\n\010atte" +
+      "mpts\030\013 \003(\0132\023.cordyna.v1.AttemptR\010attempt" +
+      "s\0229\n\nupdated_at\030\014 \001(\0132\032.google.protobuf." +
+      "TimestampR\tupdatedAt\022%\n\016waiting_reason\030\r" +
+      " \001(\tR\rwaitingReason\022:\n\007outputs\030\016 \003(\0132 .c" +
+      "ordyna.v1.TaskRun.OutputsEntryR\007outputs\022" +
+      "\035\n\nerror_type\030\017 \001(\tR\terrorType\022J\n\rerror_" +
+      "details\030\020 \003(\0132%.cordyna.v1.TaskRun.Error" +
+      "DetailsEntryR\014errorDetails\0225\n\010retry_at\030\022" +
+      " \001(\0132\032.google.protobuf.TimestampR\007retryA" +
+      "t\022#\n\rcancel_reason\030\023 \001(\tR\014cancelReason\022\027" +
+      "\n\007span_id\030\024 \001(\tR\006spanId\032:\n\014OutputsEntry\022" +
+      "\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:" +
+      "\0028\001\032?\n\021ErrorDetailsEntry\022\020\n\003key\030\001 \001(\tR\003k" +
+      "ey\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\265\007\n\007Attempt" +
+      "\022\016\n\002id\030\001 \001(\tR\002id\022\026\n\006number\030\002 \001(\rR\006number" +
+      "\022+\n\005state\030\003 \001(\0162\025.cordyna.v1.TaskStateR\005" +
+      "state\022\037\n\013instance_id\030\004 \001(\tR\ninstanceId\0227" +
+      "\n\013error_cause\030\005 \001(\0162\026.cordyna.v1.ErrorCa" +
+      "useR\nerrorCause\022+\n\021error_description\030\006 \001" +
+      "(\tR\020errorDescription\0229\n\ninvoked_at\030\007 \001(\013" +
+      "2\032.google.protobuf.TimestampR\tinvokedAt\022" +
+      "7\n\tqueued_at\030\010 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\010queuedAt\0229\n\nstarted_at\030\t \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\tstartedAt\022;\n\013f" +
+      "inished_at\030\n \001(\0132\032.google.protobuf.Times" +
+      "tampR\nfinishedAt\022 \n\texit_code\030\013 \001(\005H\000R\010e" +
+      "xitCode\210\001\001\022\037\n\013output_tail\030\014 \001(\tR\noutputT" +
+      "ail\022F\n\021last_heartbeat_at\030\r \001(\0132\032.google." +
+      "protobuf.TimestampR\017lastHeartbeatAt\022\037\n\010p" +
+      "rogress\030\016 \001(\001H\001R\010progress\210\001\001\022)\n\020progress" +
+      "_message\030\017 \001(\tR\017progressMessage\022+\n\021heart" +
+      "beat_details\030\020 \001(\tR\020heartbeatDetails\022\027\n\007" +
+      "span_id\030\024 \001(\tR\006spanId\022\035\n\nerror_type\030\021 \001(" +
+      "\tR\terrorType\022J\n\rerror_details\030\022 \003(\0132%.co" +
+      "rdyna.v1.Attempt.ErrorDetailsEntryR\014erro" +
+      "rDetails\032?\n\021ErrorDetailsEntry\022\020\n\003key\030\001 \001" +
+      "(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001B\014\n\n_ex" +
+      "it_codeB\013\n\t_progress\"\314\001\n\nRunSummary\0222\n\006f" +
+      "ailed\030\001 \003(\0132\032.cordyna.v1.TaskRunOutcomeR" +
+      "\006failed\0224\n\007blocked\030\002 \003(\0132\032.cordyna.v1.Ta" +
+      "skRunOutcomeR\007blocked\022\034\n\tcompleted\030\003 \001(\r" +
+      "R\tcompleted\022\030\n\007skipped\030\004 \001(\rR\007skipped\022\034\n" +
+      "\tcancelled\030\005 \001(\rR\tcancelled\"\370\001\n\016TaskRunO" +
+      "utcome\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\'\n\005owner" +
+      "\030\002 \001(\0132\021.cordyna.v1.OwnerR\005owner\022\037\n\013serv" +
+      "er_name\030\003 \001(\tR\nserverName\0227\n\013error_cause" +
+      "\030\004 \001(\0162\026.cordyna.v1.ErrorCauseR\nerrorCau" +
+      "se\022+\n\021error_description\030\005 \001(\tR\020errorDesc" +
+      "ription\022\035\n\nblocked_by\030\006 \003(\tR\tblockedBy\"\215" +
+      "\003\n\010TaskInfo\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\037\n\013" +
+      "server_name\030\002 \001(\tR\nserverName\022=\n\013declara" +
+      "tion\030\003 \001(\0132\033.cordyna.v1.TaskDeclarationR" +
+      "\013declaration\022\032\n\010resolved\030\004 \001(\010R\010resolved" +
+      "\022+\n\021unresolved_reason\030\005 \001(\tR\020unresolvedR" +
+      "eason\022\034\n\tinstances\030\006 \001(\rR\tinstances\022?\n\017l" +
+      "ast_completion\030\007 \001(\0132\026.cordyna.v1.Comple" +
+      "tionR\016lastCompletion\022\036\n\ndownstream\030\010 \003(\t" +
+      "R\ndownstream\022@\n\016next_fire_time\030\t \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\014nextFireTime\"\177" +
+      "\n\tGraphEdge\022\032\n\010upstream\030\001 \001(\tR\010upstream\022" +
+      "\036\n\ndownstream\030\002 \001(\tR\ndownstream\0226\n\ndepen" +
+      "dency\030\003 \001(\0132\026.cordyna.v1.DependencyR\ndep" +
+      "endency\"s\n\nServerInfo\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\0226\n\tinstance" +
+      "s\030\003 \003(\0132\030.cordyna.v1.InstanceInfoR\tinsta" +
+      "nces\"\212\002\n\014InstanceInfo\022\037\n\013instance_id\030\001 \001" +
+      "(\tR\ninstanceId\022-\n\005state\030\002 \001(\0162\027.cordyna." +
+      "v1.ServerStateR\005state\022=\n\014connected_at\030\003 " +
+      "\001(\0132\032.google.protobuf.TimestampR\013connect" +
+      "edAt\022\030\n\007running\030\004 \001(\rR\007running\022\'\n\017max_co" +
+      "ncurrency\030\005 \001(\rR\016maxConcurrency\022\024\n\005agent" +
+      "\030\006 \001(\tR\005agent\022\022\n\004peer\030\007 \001(\tR\004peer\"\246\005\n\005Ev" +
+      "ent\022)\n\004kind\030\001 \001(\0162\025.cordyna.v1.EventKind" +
+      "R\004kind\022.\n\004time\030\002 \001(\0132\032.google.protobuf.T" +
+      "imestampR\004time\022\025\n\006run_id\030\003 \001(\tR\005runId\022\036\n" +
+      "\013task_run_id\030\004 \001(\tR\ttaskRunId\022\027\n\007task_id" +
+      "\030\005 \001(\tR\006taskId\022\035\n\nattempt_id\030\006 \001(\tR\tatte" +
+      "mptId\022+\n\005state\030\007 \001(\0162\025.cordyna.v1.TaskSt" +
+      "ateR\005state\0227\n\013error_cause\030\010 \001(\0162\026.cordyn" +
+      "a.v1.ErrorCauseR\nerrorCause\022\037\n\013server_na" +
+      "me\030\t \001(\tR\nserverName\022\037\n\013instance_id\030\n \001(" +
+      "\tR\ninstanceId\022\030\n\007message\030\013 \001(\tR\007message\022" +
+      "1\n\trun_state\030\014 \001(\0162\024.cordyna.v1.RunState" +
+      "R\010runState\022\026\n\006detail\030\r \001(\tR\006detail\022\026\n\006cu" +
+      "rsor\030\016 \001(\tR\006cursor\022\020\n\003seq\030\017 \001(\rR\003seq\022\024\n\005" +
+      "teams\030\020 \003(\tR\005teams\022%\n\016attempt_number\030\021 \001" +
+      "(\rR\rattemptNumber\0221\n\006due_at\030\022 \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\005dueAt\022\037\n\010progress" +
+      "\030\023 \001(\001H\000R\010progress\210\001\001B\013\n\t_progress\"\301\005\n\021N" +
+      "otificationRoute\022\233\002\n\013webhook_url\030\001 \001(\tB\367" +
+      "\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url\022Wmust be an ht" +
+      "tps:// URL, or http:// to a loopback add" +
+      "ress (localhost, 127.0.0.1, [::1])\032\203\001thi" +
+      "s.matches(r\'^(https://[^\\s/?#@]+|http://" +
+      "(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\." +
+      "[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)([/?#]" +
+      "\\S*)?$\')H\000R\nwebhookUrl\022\227\002\n\tslack_url\030\002 \001" +
+      "(\tB\367\001\272H\363\001r\003(\200\020\272\001\352\001\n\troute.url\022Wmust be a" +
+      "n https:// URL, or http:// to a loopback" +
+      " address (localhost, 127.0.0.1, [::1])\032\203" +
+      "\001this.matches(r\'^(https://[^\\s/?#@]+|htt" +
+      "p://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1," +
+      "3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)([" +
+      "/?#]\\S*)?$\')H\000R\010slackUrl\022c\n\remail_addres" +
+      "s\030\003 \001(\tB<\272H9r7(\376\00122^[^\\s@<>()\",;:]+@[^\\s" +
+      "@<>()\",;:]+\\.[^\\s@<>()\",;:]+$H\000R\014emailAd" +
+      "dressB\017\n\006target\022\005\272H\002\010\001\"\255\002\n\033SetTeamNotifi" +
+      "cationsRequest\0222\n\004team\030\001 \001(\tB\036\272H\033r\031\020\001(\200\001" +
+      "2\022^[^\\p{Cc}\\p{Cf}]*$R\004team\022?\n\006routes\030\002 \003" +
+      "(\0132\035.cordyna.v1.NotificationRouteB\010\272H\005\222\001" +
+      "\002\020\nR\006routes\022\024\n\005clear\030\003 \001(\010R\005clear:\202\001\272H\177\032" +
+      "}\n set_team_notifications.something\0224giv" +
+      "e routes to add, or clear (to remove eve" +
+      "ry route)\032#size(this.routes) > 0 || this" +
+      ".clear\"\204\001\n\034SetTeamNotificationsResponse\022" +
+      "(\n\004team\030\001 \001(\0132\024.cordyna.v1.TeamInfoR\004tea" +
+      "m\022:\n\013new_secrets\030\002 \003(\0132\031.cordyna.v1.Webh" +
+      "ookSecretR\nnewSecrets\"H\n\rWebhookSecret\022\037" +
+      "\n\013webhook_url\030\001 \001(\tR\nwebhookUrl\022\026\n\006secre" +
+      "t\030\002 \001(\tR\006secret\"\022\n\020ListTeamsRequest\"?\n\021L" +
+      "istTeamsResponse\022*\n\005teams\030\001 \003(\0132\024.cordyn" +
+      "a.v1.TeamInfoR\005teams\"\322\001\n\010TeamInfo\022\022\n\004tea" +
+      "m\030\001 \001(\tR\004team\0225\n\006routes\030\002 \003(\0132\035.cordyna." +
+      "v1.NotificationRouteR\006routes\022D\n\016default_" +
+      "routes\030\003 \003(\0132\035.cordyna.v1.NotificationRo" +
+      "uteR\rdefaultRoutes\022\032\n\010contacts\030\004 \003(\tR\010co" +
+      "ntacts\022\031\n\010task_ids\030\005 \003(\tR\007taskIds*\204\001\n\010Ru" +
+      "nState\022\031\n\025RUN_STATE_UNSPECIFIED\020\000\022\025\n\021RUN" +
+      "_STATE_RUNNING\020\001\022\027\n\023RUN_STATE_SUCCEEDED\020" +
+      "\002\022\024\n\020RUN_STATE_FAILED\020\003\022\027\n\023RUN_STATE_CAN" +
+      "CELLED\020\004*\216\001\n\013TriggerKind\022\034\n\030TRIGGER_KIND" +
+      "_UNSPECIFIED\020\000\022\024\n\020TRIGGER_KIND_API\020\001\022\025\n\021" +
+      "TRIGGER_KIND_CRON\020\002\022\031\n\025TRIGGER_KIND_UPST" +
+      "REAM\020\003\022\031\n\025TRIGGER_KIND_BACKFILL\020\004*^\n\013Ser" +
+      "verState\022\034\n\030SERVER_STATE_UNSPECIFIED\020\000\022\026" +
+      "\n\022SERVER_STATE_READY\020\001\022\031\n\025SERVER_STATE_D" +
+      "RAINING\020\002*\354\002\n\tEventKind\022\032\n\026EVENT_KIND_UN" +
+      "SPECIFIED\020\000\022\032\n\026EVENT_KIND_RUN_STARTED\020\001\022" +
+      "\033\n\027EVENT_KIND_RUN_FINISHED\020\002\022\037\n\033EVENT_KI" +
+      "ND_TASK_RUN_CHANGED\020\003\022\037\n\033EVENT_KIND_SERV" +
+      "ER_CONNECTED\020\004\022\"\n\036EVENT_KIND_SERVER_DISC" +
+      "ONNECTED\020\005\022\034\n\030EVENT_KIND_GRAPH_CHANGED\020\006" +
+      "\022\035\n\031EVENT_KIND_REPORT_REFUSED\020\007\022\"\n\036EVENT" +
+      "_KIND_ATTEMPT_SERVER_AWAY\020\010\022\"\n\036EVENT_KIN" +
+      "D_ATTEMPT_SERVER_BACK\020\t\022\037\n\033EVENT_KIND_AT" +
+      "TEMPT_PROGRESS\020\n2\364\t\n\016ControlService\022E\n\010S" +
+      "tartRun\022\033.cordyna.v1.StartRunRequest\032\034.c" +
+      "ordyna.v1.StartRunResponse\022D\n\006GetRun\022\031.c" +
+      "ordyna.v1.GetRunRequest\032\032.cordyna.v1.Get" +
+      "RunResponse\"\003\220\002\001\022J\n\010ListRuns\022\033.cordyna.v" +
+      "1.ListRunsRequest\032\034.cordyna.v1.ListRunsR" +
+      "esponse\"\003\220\002\001\022H\n\tCancelRun\022\034.cordyna.v1.C" +
+      "ancelRunRequest\032\035.cordyna.v1.CancelRunRe" +
+      "sponse\022M\n\tListTasks\022\034.cordyna.v1.ListTas" +
+      "ksRequest\032\035.cordyna.v1.ListTasksResponse" +
+      "\"\003\220\002\001\022V\n\014GetCandidate\022\037.cordyna.v1.GetCa" +
+      "ndidateRequest\032 .cordyna.v1.GetCandidate" +
+      "Response\"\003\220\002\001\022S\n\013ListServers\022\036.cordyna.v" +
+      "1.ListServersRequest\032\037.cordyna.v1.ListSe" +
+      "rversResponse\"\003\220\002\001\022Q\n\014ForgetServer\022\037.cor" +
+      "dyna.v1.ForgetServerRequest\032 .cordyna.v1" +
+      ".ForgetServerResponse\022J\n\010GetGraph\022\033.cord" +
+      "yna.v1.GetGraphRequest\032\034.cordyna.v1.GetG" +
+      "raphResponse\"\003\220\002\001\022P\n\013WatchEvents\022\036.cordy" +
+      "na.v1.WatchEventsRequest\032\037.cordyna.v1.Wa" +
+      "tchEventsResponse0\001\022\\\n\016GetTaskRunLogs\022!." +
+      "cordyna.v1.GetTaskRunLogsRequest\032\".cordy" +
+      "na.v1.GetTaskRunLogsResponse\"\003\220\002\001\022b\n\021Fol" +
+      "lowTaskRunLogs\022$.cordyna.v1.FollowTaskRu" +
+      "nLogsRequest\032%.cordyna.v1.FollowTaskRunL" +
+      "ogsResponse0\001\022V\n\014ListTaskRuns\022\037.cordyna." +
+      "v1.ListTaskRunsRequest\032 .cordyna.v1.List" +
+      "TaskRunsResponse\"\003\220\002\001\022i\n\024SetTeamNotifica" +
+      "tions\022\'.cordyna.v1.SetTeamNotificationsR" +
+      "equest\032(.cordyna.v1.SetTeamNotifications" +
+      "Response\022M\n\tListTeams\022\034.cordyna.v1.ListT" +
+      "eamsRequest\032\035.cordyna.v1.ListTeamsRespon" +
+      "se\"\003\220\002\001B \n\016dev.cordyna.v1B\014ControlProtoP" +
+      "\001b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -659,110 +676,122 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListTasksResponse_descriptor,
         new java.lang.String[] { "Tasks", });
-    internal_static_cordyna_v1_ListServersRequest_descriptor =
+    internal_static_cordyna_v1_GetCandidateRequest_descriptor =
       getDescriptor().getMessageType(11);
+    internal_static_cordyna_v1_GetCandidateRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_GetCandidateRequest_descriptor,
+        new java.lang.String[] { "ChangeId", });
+    internal_static_cordyna_v1_GetCandidateResponse_descriptor =
+      getDescriptor().getMessageType(12);
+    internal_static_cordyna_v1_GetCandidateResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_cordyna_v1_GetCandidateResponse_descriptor,
+        new java.lang.String[] { "ServerName", "Tasks", });
+    internal_static_cordyna_v1_ListServersRequest_descriptor =
+      getDescriptor().getMessageType(13);
     internal_static_cordyna_v1_ListServersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListServersRequest_descriptor,
         new java.lang.String[] { });
     internal_static_cordyna_v1_ListServersResponse_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(14);
     internal_static_cordyna_v1_ListServersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListServersResponse_descriptor,
         new java.lang.String[] { "Servers", });
     internal_static_cordyna_v1_ForgetServerRequest_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(15);
     internal_static_cordyna_v1_ForgetServerRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ForgetServerRequest_descriptor,
         new java.lang.String[] { "ServerName", });
     internal_static_cordyna_v1_ForgetServerResponse_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(16);
     internal_static_cordyna_v1_ForgetServerResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ForgetServerResponse_descriptor,
         new java.lang.String[] { "TaskIds", });
     internal_static_cordyna_v1_GetGraphRequest_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(17);
     internal_static_cordyna_v1_GetGraphRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetGraphRequest_descriptor,
         new java.lang.String[] { });
     internal_static_cordyna_v1_GetGraphResponse_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(18);
     internal_static_cordyna_v1_GetGraphResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetGraphResponse_descriptor,
         new java.lang.String[] { "Tasks", "Edges", });
     internal_static_cordyna_v1_WatchEventsRequest_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(19);
     internal_static_cordyna_v1_WatchEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsRequest_descriptor,
         new java.lang.String[] { "RunId", "Kinds", "AfterCursor", "AfterSeq", "Team", "Last", });
     internal_static_cordyna_v1_WatchEventsResponse_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(20);
     internal_static_cordyna_v1_WatchEventsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WatchEventsResponse_descriptor,
         new java.lang.String[] { "Event", "CaughtUp", });
     internal_static_cordyna_v1_ListTaskRunsRequest_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(21);
     internal_static_cordyna_v1_ListTaskRunsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListTaskRunsRequest_descriptor,
         new java.lang.String[] { "TaskId", "Limit", "PageToken", });
     internal_static_cordyna_v1_ListTaskRunsResponse_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(22);
     internal_static_cordyna_v1_ListTaskRunsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListTaskRunsResponse_descriptor,
         new java.lang.String[] { "TaskRuns", "NextPageToken", });
     internal_static_cordyna_v1_TaskRunOfRun_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(23);
     internal_static_cordyna_v1_TaskRunOfRun_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRunOfRun_descriptor,
         new java.lang.String[] { "RunId", "RunCreatedAt", "TaskRun", });
     internal_static_cordyna_v1_GetTaskRunLogsRequest_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(24);
     internal_static_cordyna_v1_GetTaskRunLogsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetTaskRunLogsRequest_descriptor,
         new java.lang.String[] { "RunId", "TaskId", "Attempt", "AfterSeq", "Limit", });
     internal_static_cordyna_v1_GetTaskRunLogsResponse_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(25);
     internal_static_cordyna_v1_GetTaskRunLogsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GetTaskRunLogsResponse_descriptor,
         new java.lang.String[] { "Logs", });
     internal_static_cordyna_v1_FollowTaskRunLogsRequest_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(26);
     internal_static_cordyna_v1_FollowTaskRunLogsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_FollowTaskRunLogsRequest_descriptor,
         new java.lang.String[] { "RunId", "TaskId", "Attempt", "AfterSeq", });
     internal_static_cordyna_v1_FollowTaskRunLogsResponse_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(27);
     internal_static_cordyna_v1_FollowTaskRunLogsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_FollowTaskRunLogsResponse_descriptor,
         new java.lang.String[] { "Logs", });
     internal_static_cordyna_v1_TaskRunLogs_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(28);
     internal_static_cordyna_v1_TaskRunLogs_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRunLogs_descriptor,
         new java.lang.String[] { "AttemptId", "Attempt", "Lines", "DroppedLines", "NextAfterSeq", "AttemptEnded", });
     internal_static_cordyna_v1_TaskLogLine_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(29);
     internal_static_cordyna_v1_TaskLogLine_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskLogLine_descriptor,
         new java.lang.String[] { "Seq", "Line", });
     internal_static_cordyna_v1_Run_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(30);
     internal_static_cordyna_v1_Run_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Run_descriptor,
@@ -774,7 +803,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Run_ParamsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_TaskRun_descriptor =
-      getDescriptor().getMessageType(29);
+      getDescriptor().getMessageType(31);
     internal_static_cordyna_v1_TaskRun_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRun_descriptor,
@@ -792,7 +821,7 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_TaskRun_ErrorDetailsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_Attempt_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(32);
     internal_static_cordyna_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Attempt_descriptor,
@@ -804,85 +833,85 @@ public final class ControlProto extends com.google.protobuf.GeneratedFile {
         internal_static_cordyna_v1_Attempt_ErrorDetailsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_cordyna_v1_RunSummary_descriptor =
-      getDescriptor().getMessageType(31);
+      getDescriptor().getMessageType(33);
     internal_static_cordyna_v1_RunSummary_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_RunSummary_descriptor,
         new java.lang.String[] { "Failed", "Blocked", "Completed", "Skipped", "Cancelled", });
     internal_static_cordyna_v1_TaskRunOutcome_descriptor =
-      getDescriptor().getMessageType(32);
+      getDescriptor().getMessageType(34);
     internal_static_cordyna_v1_TaskRunOutcome_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskRunOutcome_descriptor,
         new java.lang.String[] { "TaskId", "Owner", "ServerName", "ErrorCause", "ErrorDescription", "BlockedBy", });
     internal_static_cordyna_v1_TaskInfo_descriptor =
-      getDescriptor().getMessageType(33);
+      getDescriptor().getMessageType(35);
     internal_static_cordyna_v1_TaskInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TaskInfo_descriptor,
         new java.lang.String[] { "TaskId", "ServerName", "Declaration", "Resolved", "UnresolvedReason", "Instances", "LastCompletion", "Downstream", "NextFireTime", });
     internal_static_cordyna_v1_GraphEdge_descriptor =
-      getDescriptor().getMessageType(34);
+      getDescriptor().getMessageType(36);
     internal_static_cordyna_v1_GraphEdge_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_GraphEdge_descriptor,
         new java.lang.String[] { "Upstream", "Downstream", "Dependency", });
     internal_static_cordyna_v1_ServerInfo_descriptor =
-      getDescriptor().getMessageType(35);
+      getDescriptor().getMessageType(37);
     internal_static_cordyna_v1_ServerInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ServerInfo_descriptor,
         new java.lang.String[] { "Name", "TaskIds", "Instances", });
     internal_static_cordyna_v1_InstanceInfo_descriptor =
-      getDescriptor().getMessageType(36);
+      getDescriptor().getMessageType(38);
     internal_static_cordyna_v1_InstanceInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_InstanceInfo_descriptor,
         new java.lang.String[] { "InstanceId", "State", "ConnectedAt", "Running", "MaxConcurrency", "Agent", "Peer", });
     internal_static_cordyna_v1_Event_descriptor =
-      getDescriptor().getMessageType(37);
+      getDescriptor().getMessageType(39);
     internal_static_cordyna_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_Event_descriptor,
         new java.lang.String[] { "Kind", "Time", "RunId", "TaskRunId", "TaskId", "AttemptId", "State", "ErrorCause", "ServerName", "InstanceId", "Message", "RunState", "Detail", "Cursor", "Seq", "Teams", "AttemptNumber", "DueAt", "Progress", });
     internal_static_cordyna_v1_NotificationRoute_descriptor =
-      getDescriptor().getMessageType(38);
+      getDescriptor().getMessageType(40);
     internal_static_cordyna_v1_NotificationRoute_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_NotificationRoute_descriptor,
         new java.lang.String[] { "WebhookUrl", "SlackUrl", "EmailAddress", "Target", });
     internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor =
-      getDescriptor().getMessageType(39);
+      getDescriptor().getMessageType(41);
     internal_static_cordyna_v1_SetTeamNotificationsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_SetTeamNotificationsRequest_descriptor,
         new java.lang.String[] { "Team", "Routes", "Clear", });
     internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor =
-      getDescriptor().getMessageType(40);
+      getDescriptor().getMessageType(42);
     internal_static_cordyna_v1_SetTeamNotificationsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_SetTeamNotificationsResponse_descriptor,
         new java.lang.String[] { "Team", "NewSecrets", });
     internal_static_cordyna_v1_WebhookSecret_descriptor =
-      getDescriptor().getMessageType(41);
+      getDescriptor().getMessageType(43);
     internal_static_cordyna_v1_WebhookSecret_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_WebhookSecret_descriptor,
         new java.lang.String[] { "WebhookUrl", "Secret", });
     internal_static_cordyna_v1_ListTeamsRequest_descriptor =
-      getDescriptor().getMessageType(42);
+      getDescriptor().getMessageType(44);
     internal_static_cordyna_v1_ListTeamsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListTeamsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_cordyna_v1_ListTeamsResponse_descriptor =
-      getDescriptor().getMessageType(43);
+      getDescriptor().getMessageType(45);
     internal_static_cordyna_v1_ListTeamsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_ListTeamsResponse_descriptor,
         new java.lang.String[] { "Teams", });
     internal_static_cordyna_v1_TeamInfo_descriptor =
-      getDescriptor().getMessageType(44);
+      getDescriptor().getMessageType(46);
     internal_static_cordyna_v1_TeamInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_cordyna_v1_TeamInfo_descriptor,

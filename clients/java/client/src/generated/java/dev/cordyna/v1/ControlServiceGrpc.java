@@ -173,6 +173,38 @@ public final class ControlServiceGrpc {
     return getListTasksMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.GetCandidateRequest,
+      dev.cordyna.v1.GetCandidateResponse> getGetCandidateMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetCandidate",
+      requestType = dev.cordyna.v1.GetCandidateRequest.class,
+      responseType = dev.cordyna.v1.GetCandidateResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.cordyna.v1.GetCandidateRequest,
+      dev.cordyna.v1.GetCandidateResponse> getGetCandidateMethod() {
+    io.grpc.MethodDescriptor<dev.cordyna.v1.GetCandidateRequest, dev.cordyna.v1.GetCandidateResponse> getGetCandidateMethod;
+    if ((getGetCandidateMethod = ControlServiceGrpc.getGetCandidateMethod) == null) {
+      synchronized (ControlServiceGrpc.class) {
+        if ((getGetCandidateMethod = ControlServiceGrpc.getGetCandidateMethod) == null) {
+          ControlServiceGrpc.getGetCandidateMethod = getGetCandidateMethod =
+              io.grpc.MethodDescriptor.<dev.cordyna.v1.GetCandidateRequest, dev.cordyna.v1.GetCandidateResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetCandidate"))
+              .setSafe(true)
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetCandidateRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.cordyna.v1.GetCandidateResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ControlServiceMethodDescriptorSupplier("GetCandidate"))
+              .build();
+        }
+      }
+    }
+    return getGetCandidateMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<dev.cordyna.v1.ListServersRequest,
       dev.cordyna.v1.ListServersResponse> getListServersMethod;
 
@@ -582,6 +614,25 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
+     * GetCandidate returns what the candidate of a change declared
+     * (Hello.candidate), which cerebro keeps beside the live graph and
+     * ListTasks leaves out: its server name and its tasks in the form
+     * ListTasks gives the live ones, so that a client can compare the two
+     * (dyna check --candidate). A method of its own rather than a candidate
+     * field of ListTasksRequest: a TaskInfo tells of the live graph
+     * (resolution, instances, completions, next fire time), none of which a
+     * candidate has, so the field would change what every TaskInfo field
+     * means. NOT_FOUND naming the change and the changes with candidates
+     * connected when no candidate of the change is connected.
+     * </pre>
+     */
+    default void getCandidate(dev.cordyna.v1.GetCandidateRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetCandidateResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetCandidateMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListServers returns every server name with a connected instance, or with
      * one connected within the server retention, with its instances.
      * </pre>
@@ -792,6 +843,26 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
+     * GetCandidate returns what the candidate of a change declared
+     * (Hello.candidate), which cerebro keeps beside the live graph and
+     * ListTasks leaves out: its server name and its tasks in the form
+     * ListTasks gives the live ones, so that a client can compare the two
+     * (dyna check --candidate). A method of its own rather than a candidate
+     * field of ListTasksRequest: a TaskInfo tells of the live graph
+     * (resolution, instances, completions, next fire time), none of which a
+     * candidate has, so the field would change what every TaskInfo field
+     * means. NOT_FOUND naming the change and the changes with candidates
+     * connected when no candidate of the change is connected.
+     * </pre>
+     */
+    public void getCandidate(dev.cordyna.v1.GetCandidateRequest request,
+        io.grpc.stub.StreamObserver<dev.cordyna.v1.GetCandidateResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetCandidateMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListServers returns every server name with a connected instance, or with
      * one connected within the server retention, with its instances.
      * </pre>
@@ -992,6 +1063,25 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
+     * GetCandidate returns what the candidate of a change declared
+     * (Hello.candidate), which cerebro keeps beside the live graph and
+     * ListTasks leaves out: its server name and its tasks in the form
+     * ListTasks gives the live ones, so that a client can compare the two
+     * (dyna check --candidate). A method of its own rather than a candidate
+     * field of ListTasksRequest: a TaskInfo tells of the live graph
+     * (resolution, instances, completions, next fire time), none of which a
+     * candidate has, so the field would change what every TaskInfo field
+     * means. NOT_FOUND naming the change and the changes with candidates
+     * connected when no candidate of the change is connected.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetCandidateResponse getCandidate(dev.cordyna.v1.GetCandidateRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetCandidateMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListServers returns every server name with a connected instance, or with
      * one connected within the server retention, with its instances.
      * </pre>
@@ -1183,6 +1273,25 @@ public final class ControlServiceGrpc {
     public dev.cordyna.v1.ListTasksResponse listTasks(dev.cordyna.v1.ListTasksRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListTasksMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetCandidate returns what the candidate of a change declared
+     * (Hello.candidate), which cerebro keeps beside the live graph and
+     * ListTasks leaves out: its server name and its tasks in the form
+     * ListTasks gives the live ones, so that a client can compare the two
+     * (dyna check --candidate). A method of its own rather than a candidate
+     * field of ListTasksRequest: a TaskInfo tells of the live graph
+     * (resolution, instances, completions, next fire time), none of which a
+     * candidate has, so the field would change what every TaskInfo field
+     * means. NOT_FOUND naming the change and the changes with candidates
+     * connected when no candidate of the change is connected.
+     * </pre>
+     */
+    public dev.cordyna.v1.GetCandidateResponse getCandidate(dev.cordyna.v1.GetCandidateRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetCandidateMethod(), getCallOptions(), request);
     }
 
     /**
@@ -1385,6 +1494,26 @@ public final class ControlServiceGrpc {
 
     /**
      * <pre>
+     * GetCandidate returns what the candidate of a change declared
+     * (Hello.candidate), which cerebro keeps beside the live graph and
+     * ListTasks leaves out: its server name and its tasks in the form
+     * ListTasks gives the live ones, so that a client can compare the two
+     * (dyna check --candidate). A method of its own rather than a candidate
+     * field of ListTasksRequest: a TaskInfo tells of the live graph
+     * (resolution, instances, completions, next fire time), none of which a
+     * candidate has, so the field would change what every TaskInfo field
+     * means. NOT_FOUND naming the change and the changes with candidates
+     * connected when no candidate of the change is connected.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.cordyna.v1.GetCandidateResponse> getCandidate(
+        dev.cordyna.v1.GetCandidateRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetCandidateMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
      * ListServers returns every server name with a connected instance, or with
      * one connected within the server retention, with its instances.
      * </pre>
@@ -1481,15 +1610,16 @@ public final class ControlServiceGrpc {
   private static final int METHODID_LIST_RUNS = 2;
   private static final int METHODID_CANCEL_RUN = 3;
   private static final int METHODID_LIST_TASKS = 4;
-  private static final int METHODID_LIST_SERVERS = 5;
-  private static final int METHODID_FORGET_SERVER = 6;
-  private static final int METHODID_GET_GRAPH = 7;
-  private static final int METHODID_WATCH_EVENTS = 8;
-  private static final int METHODID_GET_TASK_RUN_LOGS = 9;
-  private static final int METHODID_FOLLOW_TASK_RUN_LOGS = 10;
-  private static final int METHODID_LIST_TASK_RUNS = 11;
-  private static final int METHODID_SET_TEAM_NOTIFICATIONS = 12;
-  private static final int METHODID_LIST_TEAMS = 13;
+  private static final int METHODID_GET_CANDIDATE = 5;
+  private static final int METHODID_LIST_SERVERS = 6;
+  private static final int METHODID_FORGET_SERVER = 7;
+  private static final int METHODID_GET_GRAPH = 8;
+  private static final int METHODID_WATCH_EVENTS = 9;
+  private static final int METHODID_GET_TASK_RUN_LOGS = 10;
+  private static final int METHODID_FOLLOW_TASK_RUN_LOGS = 11;
+  private static final int METHODID_LIST_TASK_RUNS = 12;
+  private static final int METHODID_SET_TEAM_NOTIFICATIONS = 13;
+  private static final int METHODID_LIST_TEAMS = 14;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1527,6 +1657,10 @@ public final class ControlServiceGrpc {
         case METHODID_LIST_TASKS:
           serviceImpl.listTasks((dev.cordyna.v1.ListTasksRequest) request,
               (io.grpc.stub.StreamObserver<dev.cordyna.v1.ListTasksResponse>) responseObserver);
+          break;
+        case METHODID_GET_CANDIDATE:
+          serviceImpl.getCandidate((dev.cordyna.v1.GetCandidateRequest) request,
+              (io.grpc.stub.StreamObserver<dev.cordyna.v1.GetCandidateResponse>) responseObserver);
           break;
         case METHODID_LIST_SERVERS:
           serviceImpl.listServers((dev.cordyna.v1.ListServersRequest) request,
@@ -1617,6 +1751,13 @@ public final class ControlServiceGrpc {
               dev.cordyna.v1.ListTasksRequest,
               dev.cordyna.v1.ListTasksResponse>(
                 service, METHODID_LIST_TASKS)))
+        .addMethod(
+          getGetCandidateMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.cordyna.v1.GetCandidateRequest,
+              dev.cordyna.v1.GetCandidateResponse>(
+                service, METHODID_GET_CANDIDATE)))
         .addMethod(
           getListServersMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
@@ -1733,6 +1874,7 @@ public final class ControlServiceGrpc {
               .addMethod(getListRunsMethod())
               .addMethod(getCancelRunMethod())
               .addMethod(getListTasksMethod())
+              .addMethod(getGetCandidateMethod())
               .addMethod(getListServersMethod())
               .addMethod(getForgetServerMethod())
               .addMethod(getGetGraphMethod())
