@@ -1,5 +1,6 @@
 // dyna run: start a run, follow it live to its end, and summarise it.
 
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   type ControlClient,
   type Event,
@@ -8,6 +9,8 @@ import {
   RunMode,
   RunSchema,
   RunState,
+  type StartRunRequestSchema,
+  type StartRunResponse,
 } from "@cordyna/contract";
 import { type OptionsConfig, parseCommandArgs, parseParams, UsageError } from "./args.js";
 import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
@@ -150,6 +153,16 @@ export const RUN_FLAGS = {
   "no-follow": { type: "boolean" },
 } as const satisfies OptionsConfig;
 
+/** StartRun, with "did you mean" for target ids cerebro does not know. */
+export function startRun(
+  client: ControlClient,
+  request: MessageInitShape<typeof StartRunRequestSchema> & { targets: string[] },
+): Promise<StartRunResponse> {
+  return client.startRun(request, { timeoutMs: UNARY_TIMEOUT_MS }).catch(async (error: unknown) => {
+    throw await explainUnknownTasks(client, request.targets, error);
+  });
+}
+
 /** `dyna run <task>...`: StartRun, follow it live, print the summary. */
 export async function runCommand(args: readonly string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs("run", args, RUN_FLAGS);
@@ -162,21 +175,14 @@ export async function runCommand(args: readonly string[], ctx: CliContext): Prom
   const json = values.json === true;
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
 
-  const started = await client
-    .startRun(
-      {
-        targets: positionals,
-        withDownstream: values.downstream === true,
-        withoutUpstream: values["without-upstream"] === true,
-        params,
-        mode,
-        idempotencyKey: values["idempotency-key"] ?? "",
-      },
-      { timeoutMs: UNARY_TIMEOUT_MS },
-    )
-    .catch(async (error: unknown) => {
-      throw await explainUnknownTasks(client, positionals, error);
-    });
+  const started = await startRun(client, {
+    targets: positionals,
+    withDownstream: values.downstream === true,
+    withoutUpstream: values["without-upstream"] === true,
+    params,
+    mode,
+    idempotencyKey: values["idempotency-key"] ?? "",
+  });
   const run = started.run;
   if (run === undefined) {
     ctx.io.err("dyna: cerebro started the run but returned no run");

@@ -9,7 +9,7 @@ import {
   parseParams,
   UsageError,
 } from "./args.js";
-import { resolveAddress, UNARY_TIMEOUT_MS } from "./client.js";
+import { resolveAddress } from "./client.js";
 import { type CliContext, EXIT_FAILED, EXIT_OK } from "./context.js";
 import { printHelp } from "./help.js";
 import {
@@ -22,8 +22,7 @@ import {
   taskRunDetail,
   taskStateName,
 } from "./render.js";
-import { followRun } from "./run.js";
-import { explainUnknownTasks } from "./suggest.js";
+import { followRun, startRun } from "./run.js";
 
 /** The flags of `dyna test` (the common ones come on top). */
 export const TEST_FLAGS = {
@@ -42,20 +41,13 @@ export async function testCommand(args: readonly string[], ctx: CliContext): Pro
   const candidate = values.candidate === undefined ? "" : parseChangeId("test", values.candidate);
   const params = parseParams("test", values.param ?? []);
   const client = ctx.connect(resolveAddress(values.cerebro, ctx.io.env));
-  const started = await client
-    .startRun(
-      {
-        targets: positionals,
-        withDownstream: values.downstream === true,
-        params,
-        mode: RunMode.TEST,
-        candidate,
-      },
-      { timeoutMs: UNARY_TIMEOUT_MS },
-    )
-    .catch(async (error: unknown) => {
-      throw await explainUnknownTasks(client, positionals, error);
-    });
+  const started = await startRun(client, {
+    targets: positionals,
+    withDownstream: values.downstream === true,
+    params,
+    mode: RunMode.TEST,
+    candidate,
+  });
   const run = started.run;
   if (run === undefined) {
     ctx.io.err("dyna: cerebro started the run but returned no run");
