@@ -1,9 +1,9 @@
 // Run retention: how long and how many finished runs cerebro keeps, and the
 // sweeper that removes the rest a bounded batch at a time.
 
+import { durationText } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "./clock.js";
-import { formatMs } from "./engine/run-engine.js";
 import type { Store } from "./store/store.js";
 
 const DAY_MS = 86_400_000;
@@ -37,7 +37,7 @@ export const SWEEP_BATCH = 500;
 export function missingRunMessage(runId: string, retention: RunRetention): string {
   return (
     `no run with id ${runId}: it never existed, or it finished and was removed under the ` +
-    `run retention (finished runs are kept ${formatMs(retention.maxAgeMs)}, the newest ` +
+    `run retention (finished runs are kept ${durationText(retention.maxAgeMs)}, the newest ` +
     `${retention.maxFinishedRuns.toLocaleString("en-US")} of them)`
   );
 }

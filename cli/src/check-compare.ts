@@ -12,6 +12,7 @@ import {
 } from "@cordyna/cerebro/graph";
 import {
   describeViolations,
+  durationText,
   type TaskDeclaration,
   TaskDeclarationSchema,
   violationsOf,
@@ -110,17 +111,6 @@ export function keepsFresh(
 
 function describeSchedule(schedule: Schedule | undefined): string {
   return schedule === undefined ? "no schedule" : `cron "${schedule.cron}" (${schedule.timeZone})`;
-}
-
-function formatMs(ms: number): string {
-  const units: [number, string][] = [
-    [86_400_000, "d"],
-    [3_600_000, "h"],
-    [60_000, "m"],
-    [1000, "s"],
-  ];
-  for (const [size, unit] of units) if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
 }
 
 /** The declared tasks of every server but `except`, as definitions, by server. */
@@ -439,7 +429,7 @@ export function compareDeclarations(
           taskId: definition.id,
           affected: refOf(after, downstreamId),
           message:
-            `${downstreamId} needs ${definition.id} fresh within ${formatMs(freshWithinMs)}: ` +
+            `${downstreamId} needs ${definition.id} fresh within ${durationText(freshWithinMs)}: ` +
             `${describeSchedule(liveTask.definition.schedule)} kept it so, ` +
             `${describeSchedule(definition.schedule)} leaves longer gaps, and runs of ${downstreamId} would run ${definition.id} first`,
         });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidDurationError, parseDuration } from "./durations.js";
+import { durationText, InvalidDurationError, parseDuration } from "./durations.js";
 
 describe("parseDuration", () => {
   it.each([
@@ -26,5 +26,13 @@ describe("parseDuration", () => {
 
   it("rejects values that are neither strings nor numbers", () => {
     expect(() => parseDuration(null as unknown as string)).toThrow(InvalidDurationError);
+  });
+});
+
+describe("durationText", () => {
+  it("writes a duration in its largest exact unit, which parseDuration reads back", () => {
+    const written = [86_400_000, 7_200_000, 600_000, 90_000, 1_500, 0].map(durationText);
+    expect(written).toEqual(["1d", "2h", "10m", "90s", "1500ms", "0d"]);
+    expect(written.map(parseDuration)).toEqual([86_400_000, 7_200_000, 600_000, 90_000, 1_500, 0]);
   });
 });

@@ -50,3 +50,19 @@ export function parseDuration(input: DurationInput): number {
   if (!Number.isFinite(ms)) throw new InvalidDurationError(input);
   return ms;
 }
+
+/**
+ * Milliseconds as people write a duration, exactly: "1d", "10m", "90s",
+ * "1500ms"; parseDuration reads it back.
+ */
+export function durationText(ms: number): string {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+  ] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

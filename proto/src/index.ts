@@ -15,7 +15,12 @@ export {
 } from "./cerebro-client.js";
 export { CLIENT_TLS_ENV, type ClientTls, clientTlsFromEnv } from "./client-tls.js";
 export { bearerToken, formatToken, parseToken, TOKEN_ENV, tokenFromEnv } from "./client-token.js";
-export { type DurationInput, InvalidDurationError, parseDuration } from "./durations.js";
+export {
+  type DurationInput,
+  durationText,
+  InvalidDurationError,
+  parseDuration,
+} from "./durations.js";
 export { grpcServiceDefinition } from "./grpc.js";
 export { VERSION_HEADERS } from "./health-headers.js";
 export { type KeepaliveOptions, keepAlive } from "./keepalive.js";

@@ -1,4 +1,4 @@
-import { describeProgress } from "@cordyna/contract";
+import { describeProgress, durationText } from "@cordyna/contract";
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../clock.js";
 import { CordynaError, ErrorCode } from "../domain/errors.js";
@@ -1317,7 +1317,7 @@ export class RunEngine {
       .get(attempt.instanceId)
       ?.cancel(attempt.id, ErrorCause.HEARTBEAT_TIMEOUT);
     this.#failAttempt(location.active, taskRun, attempt, ErrorCause.HEARTBEAT_TIMEOUT, {
-      description: `no heartbeat or progress within the heartbeat deadline of ${formatMs(heartbeatMs)} (${since})`,
+      description: `no heartbeat or progress within the heartbeat deadline of ${durationText(heartbeatMs)} (${since})`,
     });
     void this.#flush().catch((error: unknown) => this.#logFlushFailure(error));
   }
@@ -1489,11 +1489,11 @@ function describeEnd(attempt: AttemptRecord): string {
 function describeTimeout(cause: ErrorCause, deadlines: Deadlines): string {
   switch (cause) {
     case ErrorCause.ACK_TIMEOUT:
-      return `no QUEUED or STARTED within ${formatMs(deadlines.ackMs)} of the invoke`;
+      return `no QUEUED or STARTED within ${durationText(deadlines.ackMs)} of the invoke`;
     case ErrorCause.START_TIMEOUT:
-      return `not STARTED within ${formatMs(deadlines.startMs)} of QUEUED`;
+      return `not STARTED within ${durationText(deadlines.startMs)} of QUEUED`;
     case ErrorCause.COMPLETE_TIMEOUT:
-      return `not COMPLETED within ${formatMs(deadlines.completeMs)} of STARTED`;
+      return `not COMPLETED within ${durationText(deadlines.completeMs)} of STARTED`;
     default:
       return cause;
   }
@@ -1515,14 +1515,5 @@ function mergeProgress(
 
 /** A time ago, to the second from one second on: "42s", "2m", "850ms". */
 function formatAgo(ms: number): string {
-  return formatMs(ms < 1_000 ? Math.max(0, Math.round(ms)) : Math.round(ms / 1_000) * 1_000);
-}
-
-/** "10s", "10m", "1500ms": durations as people write them. */
-export function formatMs(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
+  return durationText(ms < 1_000 ? Math.max(0, Math.round(ms)) : Math.round(ms / 1_000) * 1_000);
 }
